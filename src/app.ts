@@ -1,0 +1,100 @@
+// Builds the Express app from its parts; src/server.ts listens.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type RequestHandler } from 'express';
+import { config } from './config.js';
+import { httpLogger } from './logger.js';
+import { createSessionMiddleware } from './auth/session.js';
+import { authRouter } from './auth/routes.js';
+import { csrfProtection, cspNonce, exposeCsrfToken, securityHeaders } from './http/security.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { healthRouter } from './http/health.js';
+import { setupViews } from './http/views.js';
+import { adminRouter as homeAdmin } from './home/routes.js';
+import { adminRouter as leadsAdmin } from './leads/routes.js';
+import { adminRouter as proposalsAdmin } from './proposals/routes.js';
+import { adminRouter as jobsAdmin } from './jobs/routes.js';
+import { adminRouter as invoicesAdmin } from './invoices/routes.js';
+import { adminRouter as paymentsAdmin } from './payments/routes.js';
+import { adminRouter as portalAdmin, portalRouter } from './portal/routes.js';
+import { adminRouter as messagingAdmin } from './messaging/routes.js';
+import { webhookRouter as twilioWebhooks } from './messaging/webhooks.js';
+import { webhookRouter as stripeConnectWebhooks } from './payments/webhooks.js';
+import { adminRouter as billingAdmin } from './billing/routes.js';
+import { webhookRouter as stripePlatformWebhooks } from './billing/webhooks.js';
+import { adminRouter as orgsAdmin, publicRouter as orgsPublic } from './orgs/routes.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const publicDir = path.resolve(here, '../public');
+
+/** Every router that serves logged-in contractors, in mount order. */
+export const ADMIN_ROUTERS = [
+  homeAdmin,
+  leadsAdmin,
+  proposalsAdmin,
+  jobsAdmin,
+  invoicesAdmin,
+  paymentsAdmin,
+  portalAdmin,
+  messagingAdmin,
+  billingAdmin,
+  orgsAdmin,
+];
+
+const moveFlashToLocals: RequestHandler = (req, res, next) => {
+  if (req.session.flash) {
+    res.locals.flash = req.session.flash;
+    delete req.session.flash;
+  }
+  next();
+};
+
+export interface BuiltApp {
+  app: Express;
+  /** Closes what the app opened (the session store's pool). */
+  close: () => Promise<void>;
+}
+
+export function createApp(): BuiltApp {
+  const app = express();
+  app.disable('x-powered-by');
+  if (config.trustProxy) {
+    const hops = Number(config.trustProxy);
+    app.set('trust proxy', Number.isInteger(hops) ? hops : config.trustProxy === 'true' ? true : config.trustProxy);
+  }
+  setupViews(app);
+
+  app.use(httpLogger);
+  app.use(cspNonce, securityHeaders);
+  app.use('/static', express.static(publicDir, { maxAge: config.isProduction ? '1d' : 0, index: false }));
+  app.get('/robots.txt', (_req, res) => {
+    res.type('text/plain').send('User-agent: *\nDisallow: /p/\n');
+  });
+  app.use(healthRouter);
+
+  // Webhooks come first, before any body parser: their signatures cover the
+  // exact bytes sent, so each router parses its own raw body.
+  app.use('/webhooks/stripe/platform', stripePlatformWebhooks);
+  app.use('/webhooks/stripe', stripeConnectWebhooks);
+  app.use('/webhooks/twilio', twilioWebhooks);
+
+  app.use(express.urlencoded({ extended: true, limit: '200kb', parameterLimit: 2000 }));
+  app.use(express.json({ limit: '200kb' }));
+
+  // The customer portal has no session: its token is its credential.
+  app.use('/p', portalRouter);
+  app.use(orgsPublic);
+
+  const sessions = createSessionMiddleware();
+  app.use(sessions.middleware, moveFlashToLocals, exposeCsrfToken, (req, res, next) => {
+    // Multipart forms are checked by their route, after the upload is parsed.
+    if (req.is('multipart/form-data')) return next();
+    csrfProtection(req, res, next);
+  });
+  app.use(authRouter);
+  for (const router of ADMIN_ROUTERS) app.use(router);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return { app, close: sessions.close };
+}

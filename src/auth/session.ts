@@ -1,0 +1,43 @@
+// Sessions live in Postgres so any web process can serve any request.
+import session from 'express-session';
+import connectPgSimple from 'connect-pg-simple';
+import type { RequestHandler } from 'express';
+import { config } from '../config.js';
+import { databaseUrl } from '../db/knex.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId: string;
+    orgId: string;
+    flash: { type: 'success' | 'error' | 'info'; message: string };
+  }
+}
+
+export const SESSION_COOKIE = 'porchlight.sid';
+const FOURTEEN_DAYS_MS = 14 * 24 * 60 * 60 * 1000;
+
+export function createSessionMiddleware(): { middleware: RequestHandler; close: () => Promise<void> } {
+  const PgStore = connectPgSimple(session);
+  const store = new PgStore({
+    conString: databaseUrl(),
+    tableName: 'sessions',
+    createTableIfMissing: false,
+    pruneSessionInterval: config.isTest ? false : 15 * 60,
+  });
+  const middleware = session({
+    name: SESSION_COOKIE,
+    store,
+    secret: config.appSecret,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    proxy: config.trustProxy ? true : undefined,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.secureCookies,
+      maxAge: FOURTEEN_DAYS_MS,
+    },
+  });
+  return { middleware, close: async () => store.close() };
+}

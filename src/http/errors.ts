@@ -1,0 +1,36 @@
+// Errors that carry their HTTP status, a stable id and whether they are worth reporting.
+export class HttpError extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly id: string,
+    message: string,
+    public readonly report = status >= 500,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const notFound = (message = 'Not found') => new HttpError(404, 'not_found', message);
+export const forbidden = (message = 'You do not have access to this page') => new HttpError(403, 'forbidden', message);
+export const badRequest = (message: string) => new HttpError(400, 'bad_request', message);
+export const conflict = (message: string) => new HttpError(409, 'conflict', message);
+export const unauthorized = (message = 'Please log in') => new HttpError(401, 'unauthorized', message);
+export const tooManyRequests = (message = 'Too many requests, please wait a moment') =>
+  new HttpError(429, 'rate_limited', message);
+
+/**
+ * A rule the user's input broke, with messages per form field. Services throw it
+ * before or instead of writing; page handlers re-render the form with it.
+ */
+export class FormError extends Error {
+  constructor(
+    public readonly fields: Record<string, string>,
+    message = Object.values(fields)[0] ?? 'Please check the form',
+  ) {
+    super(message);
+    this.name = 'FormError';
+  }
+}
+
+export const fieldError = (field: string, message: string) => new FormError({ [field]: message }, message);

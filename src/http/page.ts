@@ -1,0 +1,111 @@
+// Admin page handlers: one withOrg transaction per request, committed before
+// the response goes out, rolled back when the result is an error.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { withOrg, type Db } from '../db/tenancy.js';
+import type { Actor } from '../audit.js';
+import type { OrgRow } from '../orgs/service.js';
+import { planFor, type Plan } from '../plans.js';
+import { forbidden, FormError } from './errors.js';
+
+export interface CurrentUser {
+  id: string;
+  name: string;
+  email: string;
+  role: 'owner' | 'staff';
+}
+
+export interface PageContext {
+  req: Request;
+  res: Response;
+  db: Db;
+  user: CurrentUser;
+  org: OrgRow;
+  plan: Plan;
+  actor: Actor;
+}
+
+export type PageResult =
+  | { render: string; locals?: Record<string, unknown>; status?: number }
+  | { redirect: string; flash?: string; flashType?: 'success' | 'error' | 'info' }
+  | { json: unknown; status?: number };
+
+type PageHandler = (ctx: PageContext) => Promise<PageResult>;
+
+class Rollback {
+  constructor(public readonly result: PageResult) {}
+}
+
+export interface PageOptions {
+  /** Only owners may use this route (billing, branding, team). */
+  ownerOnly?: boolean;
+}
+
+/** Wraps an admin handler: requires a login, scopes every query to the user's org. */
+export function orgPage(handler: PageHandler, options: PageOptions = {}): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const { userId, orgId } = req.session;
+    if (!userId || !orgId) {
+      if (req.method === 'GET') return res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
+      return res.status(401).render('errors/401', { layout: 'admin', title: 'Please log in' });
+    }
+    let result: PageResult | null;
+    let ctxOrg: OrgRow | undefined;
+    let ctxUser: CurrentUser | undefined;
+    try {
+      result = await withOrg(orgId, async (db) => {
+        const row = await db('users as u')
+          .join('organizations as o', 'o.id', 'u.org_id')
+          .where('u.id', userId)
+          .first<(OrgRow & { user_name: string; user_email: string; user_role: 'owner' | 'staff' }) | undefined>(
+            'o.*',
+            'u.name as user_name',
+            'u.email as user_email',
+            'u.role as user_role',
+          );
+        if (!row) return null;
+        const { user_name, user_email, user_role, ...org } = row;
+        ctxOrg = org;
+        ctxUser = { id: userId, name: user_name, email: user_email, role: user_role };
+        if (options.ownerOnly && user_role !== 'owner') throw forbidden('Only the account owner can change this.');
+        const outcome = await handler({
+          req,
+          res,
+          db,
+          user: ctxUser,
+          org,
+          plan: planFor(org.plan),
+          actor: { type: 'user', userId, label: user_email, ip: req.ip },
+        });
+        if ('status' in outcome && outcome.status && outcome.status >= 400) throw new Rollback(outcome);
+        return outcome;
+      });
+    } catch (err) {
+      if (err instanceof Rollback) result = err.result;
+      else return next(err);
+    }
+    if (result === null) {
+      // The user was removed from the org since logging in.
+      return req.session.destroy(() => res.redirect('/login'));
+    }
+    res.locals.user = ctxUser;
+    res.locals.org = ctxOrg;
+    send(req, res, result);
+  };
+}
+
+function send(req: Request, res: Response, result: PageResult): void {
+  if ('redirect' in result) {
+    if (result.flash) req.session.flash = { type: result.flashType ?? 'success', message: result.flash };
+    res.redirect(303, result.redirect);
+  } else if ('json' in result) {
+    res.status(result.status ?? 200).json(result.json);
+  } else {
+    res.status(result.status ?? 200).render(result.render, result.locals);
+  }
+}
+
+/** The re-rendered form after a FormError: 422, the user's input kept, fields marked. */
+export function formFailure(view: string, err: unknown, locals: Record<string, unknown> = {}): PageResult {
+  if (!(err instanceof FormError)) throw err;
+  return { render: view, status: 422, locals: { ...locals, errors: err.fields, formError: err.message } };
+}

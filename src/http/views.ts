@@ -1,0 +1,82 @@
+// Handlebars setup: layouts, partials and the helpers every page may use.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Express } from 'express';
+import { engine } from 'express-handlebars';
+import type { HelperOptions } from 'handlebars';
+import { formatDate, formatDateTime, formatMoney, moneyInputValue } from '../format.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const viewsDir = path.resolve(here, '../../views');
+
+interface OrgLike {
+  currency?: string;
+  locale?: string;
+  time_zone?: string;
+}
+
+function rootOrg(options: HelperOptions): OrgLike {
+  const root = (options.data as { root?: { org?: OrgLike } } | undefined)?.root;
+  return root?.org ?? {};
+}
+
+/** Last argument of a helper is Handlebars' options object. */
+function split(args: unknown[]): { values: unknown[]; options: HelperOptions } {
+  return { values: args.slice(0, -1), options: args[args.length - 1] as HelperOptions };
+}
+
+export const helpers = {
+  money(...args: unknown[]) {
+    const { values, options } = split(args);
+    const org = rootOrg(options);
+    const currency = (values[1] as string | undefined) ?? org.currency ?? 'USD';
+    return formatMoney(Number(values[0] ?? 0), currency, org.locale ?? 'en-US');
+  },
+  moneyInput(...args: unknown[]) {
+    const { values, options } = split(args);
+    if (values[0] === null || values[0] === undefined || values[0] === '') return '';
+    return moneyInputValue(Number(values[0]), (values[1] as string | undefined) ?? rootOrg(options).currency ?? 'USD');
+  },
+  date(...args: unknown[]) {
+    const { values, options } = split(args);
+    const org = rootOrg(options);
+    return formatDate(values[0] as string | Date | null, org.time_zone, org.locale);
+  },
+  datetime(...args: unknown[]) {
+    const { values, options } = split(args);
+    const org = rootOrg(options);
+    return formatDateTime(values[0] as string | Date | null, org.time_zone, org.locale);
+  },
+  eq: (a: unknown, b: unknown) => a === b,
+  ne: (a: unknown, b: unknown) => a !== b,
+  gt: (a: unknown, b: unknown) => Number(a) > Number(b),
+  and: (...args: unknown[]) => split(args).values.every(Boolean),
+  or: (...args: unknown[]) => split(args).values.some(Boolean),
+  not: (a: unknown) => !a,
+  /** "proposal_sent" → "proposal sent" for status badges. */
+  humanize: (value: unknown) => String(value ?? '').replace(/_/g, ' '),
+  /** The message for a form field, from an `errors` object. */
+  fieldError: (errors: Record<string, string> | undefined, field: string) => errors?.[field],
+  /** Builds a query string for pagination links, keeping the other parameters. */
+  pageUrl(...args: unknown[]) {
+    const { values } = split(args);
+    const [base, query, page] = values as [string, Record<string, string> | undefined, number];
+    const params = new URLSearchParams({ ...(query ?? {}), page: String(page) });
+    return `${base}?${params.toString()}`;
+  },
+};
+
+export function setupViews(app: Express): void {
+  app.engine(
+    'hbs',
+    engine({
+      extname: '.hbs',
+      defaultLayout: 'admin',
+      layoutsDir: path.join(viewsDir, 'layouts'),
+      partialsDir: path.join(viewsDir, 'partials'),
+      helpers,
+    }),
+  );
+  app.set('view engine', 'hbs');
+  app.set('views', viewsDir);
+}

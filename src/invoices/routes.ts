@@ -1,0 +1,4 @@
+// Admin pages for invoices.
+import { Router } from 'express';
+
+export const adminRouter = Router();

@@ -1,0 +1,4 @@
+// Admin pages for jobs.
+import { Router } from 'express';
+
+export const adminRouter = Router();

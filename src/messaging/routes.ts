@@ -1,0 +1,4 @@
+// Sending portal links by SMS and email: contractor pages.
+import { Router } from 'express';
+
+export const adminRouter = Router();

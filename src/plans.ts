@@ -1,0 +1,80 @@
+// Free / Starter / Pro: the only place plan limits, features and fees live.
+import { config } from './config.js';
+
+export const PLAN_IDS = ['free', 'starter', 'pro'] as const;
+export type PlanId = (typeof PLAN_IDS)[number];
+
+export interface Plan {
+  id: PlanId;
+  name: string;
+  /** Monthly price shown to contractors, in US cents. */
+  monthlyPriceCents: number;
+  /** Active (not revoked) portal links per org; null = unlimited. */
+  maxActivePortalLinks: number | null;
+  /** Customers may approve or reject proposals in the portal. */
+  onlineApproval: boolean;
+  /** Customers may pay invoices in the portal through the org's Stripe account. */
+  onlinePayment: boolean;
+  /** Platform fee on each online payment, in basis points of the amount (0 = none). */
+  platformFeeBps: number;
+  /** Minimum amount for a partial online payment, in minor units. */
+  minimumOnlinePaymentCents: number;
+}
+
+export const PLANS: Record<PlanId, Plan> = {
+  free: {
+    id: 'free',
+    name: 'Free',
+    monthlyPriceCents: 0,
+    maxActivePortalLinks: 10,
+    onlineApproval: false,
+    onlinePayment: false,
+    platformFeeBps: 0,
+    minimumOnlinePaymentCents: 100,
+  },
+  starter: {
+    id: 'starter',
+    name: 'Starter',
+    monthlyPriceCents: 990,
+    maxActivePortalLinks: null,
+    onlineApproval: true,
+    onlinePayment: true,
+    platformFeeBps: 0,
+    minimumOnlinePaymentCents: 100,
+  },
+  pro: {
+    id: 'pro',
+    name: 'Pro',
+    monthlyPriceCents: 4900,
+    maxActivePortalLinks: null,
+    onlineApproval: true,
+    onlinePayment: true,
+    platformFeeBps: 0,
+    minimumOnlinePaymentCents: 100,
+  },
+};
+
+export function planFor(id: string): Plan {
+  const plan = PLANS[id as PlanId];
+  if (!plan) throw new Error(`unknown plan "${id}"`);
+  return plan;
+}
+
+/** Platform fee for an online payment of `amountCents` on this plan. */
+export function platformFeeCents(plan: Plan, amountCents: number): number {
+  return Math.floor((amountCents * plan.platformFeeBps) / 10_000);
+}
+
+/** The Stripe price id that subscribes to a paid plan (from configuration). */
+export function stripePriceFor(planId: PlanId): string | undefined {
+  if (planId === 'starter') return config.stripe.priceStarter;
+  if (planId === 'pro') return config.stripe.pricePro;
+  return undefined;
+}
+
+/** The paid plan a Stripe price id stands for, if any. */
+export function planForStripePrice(priceId: string): PlanId | undefined {
+  if (priceId && priceId === config.stripe.priceStarter) return 'starter';
+  if (priceId && priceId === config.stripe.pricePro) return 'pro';
+  return undefined;
+}

@@ -1,0 +1,37 @@
+// The worker process: every BullMQ worker and job scheduler, stopped cleanly on SIGTERM.
+import { config } from '../src/config.js';
+import { logger } from '../src/logger.js';
+import { closeDb } from '../src/db/knex.js';
+import { assertRlsEnforced } from '../src/db/tenancy.js';
+import { installShutdownHandlers, onShutdown } from '../src/shutdown.js';
+
+/** A started worker (or scheduler) and how to stop it. */
+export interface RunningWorker {
+  name: string;
+  /** Stops taking jobs and waits for the ones in flight. */
+  close: () => Promise<void>;
+}
+
+/** Each job kind adds its starter here. */
+const starters: Array<() => Promise<RunningWorker>> = [];
+
+async function main(): Promise<void> {
+  await assertRlsEnforced();
+  if (!config.redisUrl) {
+    logger.warn('REDIS_URL is not set: background jobs run inside the web process (development only). Nothing to do here.');
+    await closeDb();
+    return;
+  }
+  const running: RunningWorker[] = [];
+  for (const start of starters) running.push(await start());
+  logger.info({ workers: running.map((w) => w.name) }, 'workers started');
+  // worker.close() has no timeout of its own; shutdown() force-quits after its bound.
+  onShutdown('workers', () => Promise.all(running.map((w) => w.close())), 10);
+  onShutdown('postgres', closeDb, 40);
+  installShutdownHandlers();
+}
+
+main().catch((err: unknown) => {
+  logger.fatal({ err }, `worker process refused to start: ${(err as Error).message}`);
+  process.exit(1);
+});
