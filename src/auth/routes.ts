@@ -1,5 +1,6 @@
 // Sign up, log in, log out.
 import { Router, type Request, type Response } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 import { config } from '../config.js';
 import { FormError } from '../http/errors.js';
 import { createRateLimiter } from '../http/security.js';
@@ -53,7 +54,7 @@ const loginLimiter = createRateLimiter({
   requestWasSuccessful: (_req, res) => res.statusCode < 400,
   keyGenerator: (req) => {
     const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
-    return `${req.ip ?? 'unknown'}|${email}`;
+    return `${ipKeyGenerator(req.ip ?? 'unknown')}|${email}`;
   },
   message: 'Too many login attempts. Wait 15 minutes, or reset your password.',
 });
