@@ -1,8 +1,7 @@
 // Builds the Express app from its parts; src/server.ts listens.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { type Express, type RequestHandler } from 'express';
 import { config } from './config.js';
+import { publicDir } from './paths.js';
 import { httpLogger } from './logger.js';
 import { createSessionMiddleware } from './auth/session.js';
 import { authRouter } from './auth/routes.js';
@@ -24,8 +23,6 @@ import { adminRouter as billingAdmin } from './billing/routes.js';
 import { webhookRouter as stripePlatformWebhooks } from './billing/webhooks.js';
 import { adminRouter as orgsAdmin, publicRouter as orgsPublic } from './orgs/routes.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const publicDir = path.resolve(here, '../public');
 
 /** Every router that serves logged-in contractors, in mount order. */
 export const ADMIN_ROUTERS = [

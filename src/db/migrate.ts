@@ -1,17 +1,36 @@
 // Runs migrations: `npm run migrate` (TypeScript via tsx) or the Procfile's release (compiled JS).
+import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { createKnex, databaseUrl } from './knex.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const compiled = import.meta.url.endsWith('.js');
+const extension = import.meta.url.endsWith('.js') ? '.js' : '.ts';
+const directory = path.resolve(here, '../../migrations');
 
-export const migrationConfig: Knex.MigratorConfig = {
-  directory: path.resolve(here, '../../migrations'),
-  loadExtensions: [compiled ? '.js' : '.ts'],
-  tableName: 'knex_migrations',
+interface MigrationModule {
+  up: (knex: Knex) => Promise<void>;
+  down: (knex: Knex) => Promise<void>;
+}
+
+/**
+ * Migrations are recorded by name without extension, so a database migrated
+ * from the TypeScript sources (development) and from the compiled JavaScript
+ * (release) agree on what has run.
+ */
+const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    const files = await fs.readdir(directory);
+    return files.filter((f) => f.endsWith(extension) && !f.endsWith('.d.ts')).sort();
+  },
+  getMigrationName: (file) => path.basename(file, extension),
+  async getMigration(file) {
+    return (await import(pathToFileURL(path.join(directory, file)).href)) as MigrationModule;
+  },
 };
+
+export const migrationConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
 
 export async function migrateLatest(connectionString = databaseUrl()): Promise<string[]> {
   const db = createKnex(connectionString, 2);

@@ -1,13 +1,12 @@
 // Handlebars setup: layouts, partials and the helpers every page may use.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import { engine } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
 import { formatDate, formatDateTime, formatMoney, moneyInputValue } from '../format.js';
+import { viewsDir } from '../paths.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const viewsDir = path.resolve(here, '../../views');
+export { viewsDir };
 
 interface OrgLike {
   currency?: string;
