@@ -1,0 +1,75 @@
+// Customer (lead) forms and list queries.
+import { z } from 'zod';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+
+export const LEAD_STAGES = ['new', 'contacted', 'proposal_sent', 'won', 'lost'] as const;
+export type LeadStage = (typeof LEAD_STAGES)[number];
+
+const optionalText = (max: number, label: string) =>
+  z
+    .string()
+    .trim()
+    .max(max, `${label} can be at most ${max} characters`)
+    .optional()
+    .transform((v) => (v ? v : null));
+
+/** Any reasonable phone number → E.164 (+15551234567), or null when empty. */
+export function normalizePhone(input: string, defaultCountry: CountryCode = 'US'): string | null | undefined {
+  const trimmed = input.trim();
+  if (!trimmed) return null;
+  const parsed = parsePhoneNumberFromString(trimmed, defaultCountry);
+  if (!parsed || !parsed.isValid()) return undefined;
+  return parsed.number;
+}
+
+/** The default country for phone numbers typed without +country, from the org's locale. */
+export function phoneCountryFor(locale: string | undefined): CountryCode {
+  try {
+    const region = locale ? new Intl.Locale(locale).maximize().region : undefined;
+    return (region && /^[A-Z]{2}$/.test(region) ? region : 'US') as CountryCode;
+  } catch {
+    return 'US';
+  }
+}
+
+export function leadFormSchema(defaultCountry: CountryCode = 'US') {
+  return z.object({
+    first_name: z.string().trim().min(1, 'Enter a first name').max(100, 'First name can be at most 100 characters'),
+    last_name: z.string().trim().max(100, 'Last name can be at most 100 characters').default(''),
+    company: optionalText(200, 'Company'),
+    email: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .max(254, 'That email is too long')
+      .optional()
+      .transform((v) => (v ? v : null))
+      .pipe(z.email('Enter an email like name@example.com').nullable()),
+    phone: z
+      .string()
+      .max(40, 'That phone number is too long')
+      .optional()
+      .transform((v, ctx) => {
+        const phone = normalizePhone(v ?? '', defaultCountry);
+        if (phone === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'Enter a valid phone number, e.g. (555) 123-4567 or +44 20 7946 0958' });
+          return z.NEVER;
+        }
+        return phone;
+      }),
+    address: optionalText(500, 'Address'),
+    stage: z.enum(LEAD_STAGES, 'Choose a pipeline stage').default('new'),
+    internal_notes: z.string().trim().max(10_000, 'Notes can be at most 10,000 characters').default(''),
+  });
+}
+export type LeadInput = z.infer<ReturnType<typeof leadFormSchema>>;
+
+export const leadStageSchema = z.object({ stage: z.enum(LEAD_STAGES, 'Choose a pipeline stage') });
+
+export const leadListQuerySchema = z.object({
+  q: z.string().trim().max(100, 'Search text can be at most 100 characters').optional().default(''),
+  stage: z.enum(LEAD_STAGES).optional().catch(undefined),
+  after: z.string().max(200).optional(),
+  before: z.string().max(200).optional(),
+});
+export type LeadListQuery = z.infer<typeof leadListQuerySchema>;

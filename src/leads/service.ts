@@ -1,0 +1,162 @@
+// Customers (leads): the rules for creating, editing, finding and summarizing them.
+import type { Db } from '../db/tenancy.js';
+import type { Actor } from '../audit.js';
+import { recordAudit } from '../audit.js';
+import { notFound } from '../http/errors.js';
+import { currentOrgId, escapeLike, idOrNotFound } from './common.js';
+import type { LeadInput, LeadListQuery, LeadStage } from './schema.js';
+
+export interface LeadRow {
+  id: string;
+  org_id: string;
+  first_name: string;
+  last_name: string;
+  company: string | null;
+  email: string | null;
+  phone: string | null;
+  address: string | null;
+  stage: LeadStage;
+  internal_notes: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type LeadSummary = Pick<LeadRow, 'id' | 'first_name' | 'last_name' | 'company' | 'email' | 'phone' | 'stage' | 'created_at'>;
+
+export function leadName(lead: Pick<LeadRow, 'first_name' | 'last_name'>): string {
+  return `${lead.first_name} ${lead.last_name}`.trim();
+}
+
+export async function getLead(db: Db, id: string): Promise<LeadRow> {
+  const lead = await db('leads').where({ id: idOrNotFound(id) }).first<LeadRow | undefined>();
+  if (!lead) throw notFound('That customer does not exist');
+  return lead;
+}
+
+export async function createLead(db: Db, input: LeadInput, actor: Actor): Promise<LeadRow> {
+  const [lead] = await db('leads')
+    .insert({ ...input, org_id: currentOrgId(db), created_by: actor.type === 'user' ? actor.userId : null })
+    .returning<LeadRow[]>('*');
+  await recordAudit(db, { actor, action: 'lead.created', subjectType: 'lead', subjectId: lead.id, data: { name: leadName(lead) } });
+  return lead;
+}
+
+export async function updateLead(db: Db, id: string, input: LeadInput, actor: Actor): Promise<LeadRow> {
+  const before = await getLead(db, id);
+  const [lead] = await db('leads')
+    .where({ id: before.id })
+    .update({ ...input, updated_at: db.fn.now() })
+    .returning<LeadRow[]>('*');
+  const changed = (Object.keys(input) as (keyof LeadInput)[]).filter((k) => before[k] !== lead[k]);
+  await recordAudit(db, { actor, action: 'lead.updated', subjectType: 'lead', subjectId: lead.id, data: { changed } });
+  return lead;
+}
+
+export async function setLeadStage(db: Db, id: string, stage: LeadStage, actor: Actor): Promise<LeadRow> {
+  const before = await getLead(db, id);
+  if (before.stage === stage) return before;
+  const [lead] = await db('leads').where({ id: before.id }).update({ stage, updated_at: db.fn.now() }).returning<LeadRow[]>('*');
+  await recordAudit(db, { actor, action: 'lead.stage_changed', subjectType: 'lead', subjectId: lead.id, data: { from: before.stage, to: stage } });
+  return lead;
+}
+
+/**
+ * Moves a customer along the pipeline when something happens elsewhere
+ * (proposal sent, approved, rejected); never moves a won customer backwards.
+ */
+export async function advanceLeadStage(db: Db, id: string, stage: LeadStage, actor: Actor): Promise<void> {
+  const lead = await getLead(db, id);
+  const order: Record<LeadStage, number> = { new: 0, contacted: 1, proposal_sent: 2, lost: 3, won: 4 };
+  if (order[stage] <= order[lead.stage] && !(lead.stage === 'lost' && stage === 'proposal_sent')) return;
+  await setLeadStage(db, id, stage, actor);
+}
+
+// ---- list and search -------------------------------------------------------
+
+export const LEADS_PAGE_SIZE = 50;
+
+export interface LeadPage {
+  leads: LeadSummary[];
+  /** Cursor for the next (older) page, or null on the last page. */
+  nextCursor: string | null;
+  /** Cursor for the previous (newer) page, or null on the first page. */
+  prevCursor: string | null;
+}
+
+interface Cursor {
+  ts: string;
+  id: string;
+}
+
+function encodeCursor(ts: string, id: string): string {
+  return Buffer.from(`${ts}|${id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(value: string | undefined): Cursor | null {
+  if (!value) return null;
+  const [ts, id] = Buffer.from(value, 'base64url').toString('utf8').split('|');
+  // A broken cursor starts from the first page instead of failing.
+  if (!ts || !id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(Date.parse(ts.replace(' ', 'T')))) return null;
+  return { ts, id };
+}
+
+/**
+ * Splits a search into patterns. Words of 3+ characters match anywhere
+ * (trigram index); shorter words match the start of a first or last name.
+ * Phone-like input is reduced to its digits, as phones are stored in E.164.
+ */
+export function searchPatterns(q: string): { contains: string[]; prefixes: string[] } {
+  const contains: string[] = [];
+  const prefixes: string[] = [];
+  const text = q.trim().toLowerCase();
+  if (!text) return { contains, prefixes };
+  const phoneLike = /^[+\d\s().-]+$/.test(text) && text.replace(/\D/g, '').length >= 3;
+  const words = phoneLike ? [text.replace(/\D/g, '')] : text.split(/\s+/).slice(0, 6);
+  for (const word of words) {
+    if (word.length >= 3) contains.push(`%${escapeLike(word)}%`);
+    else prefixes.push(`${escapeLike(word)}%`);
+  }
+  return { contains, prefixes };
+}
+
+/** One page of customers, newest first, by keyset (fast at any depth). */
+export async function listLeads(db: Db, query: LeadListQuery, pageSize = LEADS_PAGE_SIZE): Promise<LeadPage> {
+  const { contains, prefixes } = searchPatterns(query.q ?? '');
+  const before = decodeCursor(query.before);
+  const after = before ? null : decodeCursor(query.after);
+  const cursor = before ?? after;
+  const backward = before !== null;
+  const { rows } = await db.raw<{ rows: (LeadSummary & { cursor_ts: string })[] }>(
+    `select l.id, l.first_name, l.last_name, l.company, l.email, l.phone, l.stage, l.created_at,
+            l.created_at::text as cursor_ts
+       from lead_search_page(?::text[], ?::text[], ?, ?::timestamptz, ?::uuid, ?, ?) with ordinality as s(lead_id, ord)
+       join leads l on l.id = s.lead_id
+      order by s.ord`,
+    [contains, prefixes, query.stage ?? null, cursor?.ts ?? null, cursor?.id ?? null, backward, pageSize + 1],
+  );
+  const hasMore = rows.length > pageSize;
+  const page = rows.slice(0, pageSize);
+  if (backward) page.reverse();
+  const first = page[0];
+  const last = page[page.length - 1];
+  const nextCursor = (backward ? page.length > 0 : hasMore) && last ? encodeCursor(last.cursor_ts, last.id) : null;
+  const prevCursor = (backward ? hasMore : cursor !== null) && first ? encodeCursor(first.cursor_ts, first.id) : null;
+  return {
+    leads: page.map(({ cursor_ts: _c, ...lead }) => lead),
+    nextCursor,
+    prevCursor,
+  };
+}
+
+/** Customers for a picker (the proposal, job and invoice forms). */
+export async function leadChoices(db: Db, selectedId?: string | null): Promise<LeadSummary[]> {
+  const recent = await db('leads')
+    .select('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at')
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'asc' }])
+    .limit(200);
+  if (selectedId && !recent.some((l: LeadSummary) => l.id === selectedId)) {
+    const chosen = await db('leads').where({ id: selectedId }).first('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at');
+    if (chosen) recent.unshift(chosen);
+  }
+  return recent;
+}

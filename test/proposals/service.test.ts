@@ -1,0 +1,185 @@
+import { expect } from 'chai';
+import { withOrg } from '../../src/db/tenancy.js';
+import { getDb } from '../../src/db/knex.js';
+import type { Actor } from '../../src/audit.js';
+import { HttpError, FormError } from '../../src/http/errors.js';
+import { parseForm } from '../../src/http/validate.js';
+import { proposalFormSchema } from '../../src/proposals/schema.js';
+import {
+  approveProposal,
+  createProposal,
+  getProposalItems,
+  markProposalSent,
+  proposalContentSha256,
+  rejectProposal,
+  updateProposal,
+} from '../../src/proposals/service.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
+
+const form = (leadId: string, extra: Record<string, unknown> = {}) =>
+  parseForm(proposalFormSchema('USD'), {
+    lead_id: leadId,
+    title: 'New gutters',
+    tax_rate: '8.25',
+    items: [
+      { service: 'Gutter', description: '5-inch aluminium', quantity: '120.5', unit_price: '9.99' },
+      { service: '', description: '', quantity: '', unit_price: '' },
+      { service: 'Downspout', quantity: '4', unit_price: '45' },
+    ],
+    ...extra,
+  });
+
+async function setup() {
+  const org = await createTestOrg({ plan: 'pro' });
+  const lead = await createTestLead(org.orgId);
+  const actor: Actor = { type: 'user', userId: org.userId, label: org.email };
+  return { org, lead, actor };
+}
+
+describe('proposals service', () => {
+  it('computes line amounts, tax and totals on the server, ignoring blank rows', async () => {
+    const { org, lead, actor } = await setup();
+    const p = await withOrg(org.orgId, (db) => createProposal(db, form(lead.id), actor));
+    // 120.5 × 9.99 = 1203.795 → 1203.80; + 4 × 45 = 180 → 1383.80; tax 8.25% = 114.16
+    expect(p.subtotal_cents).to.equal(138380);
+    expect(p.tax_cents).to.equal(11416);
+    expect(p.total_cents).to.equal(149796);
+    const items = await withOrg(org.orgId, (db) => getProposalItems(db, p.id));
+    expect(items.map((i) => i.amount_cents)).to.deep.equal([120380, 18000]);
+    expect(items[0].quantity).to.equal('120.50');
+  });
+
+  it('refuses absurd or negative quantities and prices with a message per field', () => {
+    for (const [quantity, unit_price, field, message] of [
+      ['1e12', '10', 'items.0.quantity', /at most 1,000,000/],
+      ['1000000000000', '10', 'items.0.quantity', /at most 1,000,000/],
+      ['-2', '10', 'items.0.quantity', /quantity like/],
+      ['0', '10', 'items.0.quantity', /more than 0/],
+      ['2', '-5', 'items.0.unit_price', /negative/],
+      ['2', '1e12', 'items.0.unit_price', /price like/],
+      ['2', '999999999999', 'items.0.unit_price', /at most/],
+    ] as const) {
+      try {
+        form('00000000-0000-4000-8000-000000000000', { items: [{ service: 'X', quantity, unit_price }] });
+        expect.fail(`accepted ${quantity} × ${unit_price}`);
+      } catch (err) {
+        expect(err).to.be.instanceOf(FormError);
+        expect((err as FormError).fields[field]).to.match(message);
+      }
+    }
+    expect(() => form('00000000-0000-4000-8000-000000000000', { items: [] })).to.throw(FormError, /at least one line/);
+    expect(() => form('00000000-0000-4000-8000-000000000000', { tax_rate: '101' })).to.throw(FormError, /tax rate/);
+  });
+
+  it('numbers proposals sequentially per org', async () => {
+    const { org, lead, actor } = await setup();
+    const other = await setup();
+    const a = await withOrg(org.orgId, (db) => createProposal(db, form(lead.id), actor));
+    const b = await withOrg(org.orgId, (db) => createProposal(db, form(lead.id), actor));
+    const c = await withOrg(other.org.orgId, (db) => createProposal(db, form(other.lead.id), other.actor));
+    expect([a.number, b.number, c.number]).to.deep.equal([1, 2, 1]);
+  });
+
+  it('moves draft → pending → approved, records who approved and the content hash, and creates one job', async () => {
+    const { org, lead, actor } = await setup();
+    const p = await withOrg(org.orgId, (db) => createProposal(db, form(lead.id), actor));
+    const sent = await withOrg(org.orgId, (db) => markProposalSent(db, p.id, actor));
+    expect(sent.proposal.status).to.equal('pending');
+    const result = await withOrg(org.orgId, (db) =>
+      approveProposal(db, p.id, { source: 'staff', approverName: 'Sarah on the phone' }, actor),
+    );
+    expect(result.alreadyDecided).to.equal(false);
+    expect(result.proposal).to.include({ status: 'approved', approval_source: 'staff', approved_by_name: 'Sarah on the phone', approved_by_user_id: org.userId });
+    const items = await withOrg(org.orgId, (db) => getProposalItems(db, p.id));
+    expect(result.proposal.approved_content_sha256).to.equal(proposalContentSha256(p, items)).and.match(/^[0-9a-f]{64}$/);
+    const jobs = await getDb()('jobs').where({ proposal_id: p.id });
+    expect(jobs).to.have.length(1);
+    expect(jobs[0]).to.include({ id: result.jobId, status: 'scheduled', lead_id: lead.id, service_type: 'New gutters' });
+    const leadRow = await getDb()('leads').where({ id: lead.id }).first();
+    expect(leadRow.stage).to.equal('won');
+    const audit = await getDb()('audit_events').where({ org_id: org.orgId, subject_id: p.id }).pluck('action');
+    expect(audit).to.include.members(['proposal.created', 'proposal.sent', 'proposal.approved']);
+  });
+
+  it('a double approval, even concurrent, creates one job and reports the second as already decided', async () => {
+    const { org, lead, actor } = await setup();
+    const p = await withOrg(org.orgId, async (db) => {
+      const created = await createProposal(db, form(lead.id), actor);
+      await markProposalSent(db, created.id, actor);
+      return created;
+    });
+    const results = await Promise.all(
+      [1, 2, 3].map(() => withOrg(org.orgId, (db) => approveProposal(db, p.id, { source: 'portal', approverName: 'Sarah', ip: '203.0.113.9', userAgent: 'UA' }, { type: 'customer' }))),
+    );
+    expect(results.filter((r) => !r.alreadyDecided)).to.have.length(1);
+    expect(new Set(results.map((r) => r.jobId)).size).to.equal(1);
+    expect(await getDb()('jobs').where({ proposal_id: p.id })).to.have.length(1);
+    const approvedEvents = await getDb()('audit_events').where({ subject_id: p.id, action: 'proposal.approved' });
+    expect(approvedEvents).to.have.length(1);
+  });
+
+  it('refuses to approve a draft or a rejected proposal, and to reject an approved one, changing nothing', async () => {
+    const { org, lead, actor } = await setup();
+    const draft = await withOrg(org.orgId, (db) => createProposal(db, form(lead.id), actor));
+    const approve = (id: string) => withOrg(org.orgId, (db) => approveProposal(db, id, { source: 'staff', approverName: 'X' }, actor));
+    await approve(draft.id).then(
+      () => expect.fail('approved a draft'),
+      (err: HttpError) => {
+        expect(err.status).to.equal(409);
+        expect(err.message).to.match(/still a draft/);
+      },
+    );
+    await withOrg(org.orgId, (db) => markProposalSent(db, draft.id, actor));
+    const rejected = await withOrg(org.orgId, (db) => rejectProposal(db, draft.id, { reason: 'Too expensive' }, actor));
+    expect(rejected.proposal).to.include({ status: 'rejected', rejection_reason: 'Too expensive' });
+    const again = await withOrg(org.orgId, (db) => rejectProposal(db, draft.id, {}, actor));
+    expect(again.alreadyDecided).to.equal(true);
+    await approve(draft.id).then(
+      () => expect.fail('approved a rejected proposal'),
+      (err: HttpError) => {
+        expect(err.status).to.equal(409);
+        expect(err.message).to.match(/was rejected/);
+      },
+    );
+    const row = await getDb()('proposals').where({ id: draft.id }).first();
+    expect(row.status).to.equal('rejected');
+    expect(await getDb()('jobs').where({ proposal_id: draft.id })).to.have.length(0);
+
+    const other = await withOrg(org.orgId, async (db) => {
+      const created = await createProposal(db, form(lead.id), actor);
+      await markProposalSent(db, created.id, actor);
+      await approveProposal(db, created.id, { source: 'staff', approverName: 'Y' }, actor);
+      return created;
+    });
+    await withOrg(org.orgId, (db) => rejectProposal(db, other.id, {}, actor)).then(
+      () => expect.fail('rejected an approved proposal'),
+      (err: HttpError) => expect(err.status).to.equal(409),
+    );
+    await withOrg(org.orgId, (db) => updateProposal(db, other.id, form(lead.id), actor)).then(
+      () => expect.fail('edited an approved proposal'),
+      (err: HttpError) => expect(err.status).to.equal(409),
+    );
+  });
+
+  it('answers not found for an unknown, malformed or other-org proposal id', async () => {
+    const { org, lead, actor } = await setup();
+    const other = await setup();
+    const theirs = await withOrg(other.org.orgId, (db) => createProposal(db, form(other.lead.id), other.actor));
+    for (const id of [theirs.id, '00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      await withOrg(org.orgId, (db) => approveProposal(db, id, { source: 'staff', approverName: 'X' }, actor)).then(
+        () => expect.fail('found it'),
+        (err: HttpError) => expect(err.status).to.equal(404),
+      );
+      await withOrg(org.orgId, (db) => rejectProposal(db, id, {}, actor)).then(
+        () => expect.fail('found it'),
+        (err: HttpError) => expect(err.status).to.equal(404),
+      );
+    }
+    // Another org's customer cannot be used either.
+    await withOrg(org.orgId, (db) => createProposal(db, form(other.lead.id), actor)).then(
+      () => expect.fail('used another org’s customer'),
+      (err: FormError) => expect(err.fields.lead_id).to.match(/Choose a customer/),
+    );
+    void lead;
+  });
+});
