@@ -5,9 +5,11 @@ import { config } from './config.js';
 
 // Portal tokens are bearer credentials: no log line may hold one.
 const PORTAL_PATH = /\/p\/[A-Za-z0-9_-]+/g;
+// Invitation and password-reset links carry one-time tokens the same way.
+const ACCOUNT_LINK_PATH = /\/(invite|reset-password)\/[A-Za-z0-9_-]+/g;
 
 export function redactPortalTokens(text: string): string {
-  return text.replace(PORTAL_PATH, '/p/[token]');
+  return text.replace(PORTAL_PATH, '/p/[token]').replace(ACCOUNT_LINK_PATH, '/$1/[token]');
 }
 
 export const logger = pino({

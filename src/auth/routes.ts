@@ -1,12 +1,33 @@
-// Sign up, log in, log out.
+// Sign up, log in, log out; invitation links; password reset by email.
 import { Router, type Request, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { config } from '../config.js';
 import { FormError } from '../http/errors.js';
 import { createRateLimiter } from '../http/security.js';
 import { parseForm } from '../http/validate.js';
-import { logIn, signUp, type SessionIdentity } from './service.js';
-import { logInSchema, safeNextPath, signUpSchema } from './schema.js';
+import { logger } from '../logger.js';
+import { sendAccountEmail } from '../mail/mailer.js';
+import {
+  acceptInvitation,
+  checkPasswordReset,
+  findInvitation,
+  logIn,
+  PASSWORD_RESET_MINUTES,
+  requestPasswordReset,
+  resetPassword,
+  signUp,
+  UnusableLinkError,
+  type LinkProblem,
+  type SessionIdentity,
+} from './service.js';
+import {
+  acceptInvitationSchema,
+  forgotPasswordSchema,
+  logInSchema,
+  resetPasswordSchema,
+  safeNextPath,
+  signUpSchema,
+} from './schema.js';
 
 export const authRouter = Router();
 
@@ -83,4 +104,128 @@ authRouter.post('/logout', (req, res, next) => {
     res.clearCookie('porchlight.sid');
     res.redirect(303, '/login');
   });
+});
+
+// --- one-time links: invitations and password resets ---
+
+const INVITATION_PROBLEMS: Record<LinkProblem, string> = {
+  unknown: 'This invitation link isn’t valid. Check that you copied the whole link from the email.',
+  expired: 'This invitation has expired. Ask the business owner to send you a new one.',
+  used: 'This invitation was already used. If it was you, log in with your email and password.',
+  revoked: 'This invitation was withdrawn. Ask the business owner to send you a new one.',
+};
+
+const RESET_PROBLEMS: Record<LinkProblem, string> = {
+  unknown: 'This password reset link isn’t valid. Check that you copied the whole link, or ask for a new one.',
+  expired: 'This password reset link has expired. Ask for a new one below.',
+  used: 'This password reset link was already used. Ask for a new one if you still need it.',
+  revoked: 'This password reset link is no longer valid. Ask for a new one below.',
+};
+
+/** Unknown links are 404; links that existed but can't be used any more are 410 Gone. */
+function linkProblemPage(res: Response, kind: 'invitation' | 'reset', problem: LinkProblem): void {
+  const message = (kind === 'invitation' ? INVITATION_PROBLEMS : RESET_PROBLEMS)[problem];
+  res.status(problem === 'unknown' ? 404 : 410).render('auth/link-problem', {
+    layout: 'public',
+    title: kind === 'invitation' ? 'Invitation can’t be used' : 'Reset link can’t be used',
+    message,
+    offerReset: kind === 'reset',
+  });
+}
+
+function tokenParam(req: Request): string {
+  return String(req.params.token ?? '');
+}
+
+authRouter.get('/invite/:token', async (req: Request, res: Response) => {
+  try {
+    const invitation = await findInvitation(tokenParam(req));
+    res.render('auth/accept-invitation', { layout: 'public', title: `Join ${invitation.orgName}`, invitation, values: {} });
+  } catch (err) {
+    if (err instanceof UnusableLinkError) return linkProblemPage(res, 'invitation', err.problem);
+    throw err;
+  }
+});
+
+authRouter.post('/invite/:token', async (req: Request, res: Response) => {
+  const token = tokenParam(req);
+  try {
+    const input = parseForm(acceptInvitationSchema, req.body);
+    const identity = await acceptInvitation(token, input, req.ip);
+    await startSession(req, identity);
+    req.session.flash = { type: 'success', message: 'Welcome to the team. You’re logged in.' };
+    res.redirect(303, '/');
+  } catch (err) {
+    if (err instanceof UnusableLinkError) return linkProblemPage(res, 'invitation', err.problem);
+    if (!(err instanceof FormError)) throw err;
+    const invitation = await findInvitation(token).catch(() => null);
+    if (!invitation) return linkProblemPage(res, 'invitation', 'unknown');
+    res.status(422).render('auth/accept-invitation', formLocals(req, { title: `Join ${invitation.orgName}`, invitation, errors: err.fields, formError: err.fields._form }));
+  }
+});
+
+// Per address and account, like log-in; plus a wider per-address cap against email flooding.
+const resetRequestLimiter = createRateLimiter({
+  name: 'password-reset',
+  windowMs: 15 * 60 * 1000,
+  limit: 5,
+  keyGenerator: (req) => {
+    const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
+    return `${ipKeyGenerator(req.ip ?? 'unknown')}|${email}`;
+  },
+  message: 'Too many password reset requests. Wait 15 minutes and try again.',
+});
+const resetRequestIpLimiter = createRateLimiter({
+  name: 'password-reset-ip',
+  windowMs: 60 * 60 * 1000,
+  limit: config.isTest ? 1000 : 30,
+  keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+  message: 'Too many password reset requests. Wait an hour and try again.',
+});
+
+authRouter.get('/forgot-password', (req, res) => {
+  res.render('auth/forgot-password', { layout: 'public', title: 'Reset your password', values: {} });
+});
+
+authRouter.post('/forgot-password', resetRequestIpLimiter, resetRequestLimiter, async (req: Request, res: Response) => {
+  let email: string;
+  try {
+    ({ email } = parseForm(forgotPasswordSchema, req.body));
+  } catch (err) {
+    if (!(err instanceof FormError)) throw err;
+    return res.status(422).render('auth/forgot-password', formLocals(req, { title: 'Reset your password', errors: err.fields }));
+  }
+  const request = await requestPasswordReset(email, req.ip);
+  if (request) {
+    // Not awaited: the answer must not take longer when the account exists.
+    void sendAccountEmail({
+      to: request.to,
+      template: 'password-reset',
+      locals: { name: request.name, link: `${config.publicUrl}/reset-password/${request.token}`, validMinutes: PASSWORD_RESET_MINUTES },
+    }).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'password reset email failed'));
+  }
+  res.render('auth/forgot-password-sent', { layout: 'public', title: 'Check your email', email });
+});
+
+authRouter.get('/reset-password/:token', async (req: Request, res: Response) => {
+  try {
+    await checkPasswordReset(tokenParam(req));
+    res.render('auth/reset-password', { layout: 'public', title: 'Choose a new password', values: {} });
+  } catch (err) {
+    if (err instanceof UnusableLinkError) return linkProblemPage(res, 'reset', err.problem);
+    throw err;
+  }
+});
+
+authRouter.post('/reset-password/:token', async (req: Request, res: Response) => {
+  try {
+    const { password } = parseForm(resetPasswordSchema, req.body);
+    await resetPassword(tokenParam(req), password, req.ip);
+    req.session.flash = { type: 'success', message: 'Your password was changed. Log in with the new one.' };
+    res.redirect(303, '/login');
+  } catch (err) {
+    if (err instanceof UnusableLinkError) return linkProblemPage(res, 'reset', err.problem);
+    if (!(err instanceof FormError)) throw err;
+    res.status(422).render('auth/reset-password', formLocals(req, { title: 'Choose a new password', errors: err.fields }));
+  }
 });

@@ -27,3 +27,15 @@ export type LogInInput = z.infer<typeof logInSchema>;
 export function safeNextPath(next: string | undefined): string {
   return next && /^\/(?!\/)[\w\-./?=&%]*$/.test(next) ? next : '/';
 }
+
+export const acceptInvitationSchema = z.object({
+  name: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(200, 'Keep your name under 200 characters'),
+  password: z.string({ error: 'Choose a password' }).min(1, 'Choose a password').max(200, 'Keep the password under 200 characters'),
+});
+export type AcceptInvitationInput = z.infer<typeof acceptInvitationSchema>;
+
+export const forgotPasswordSchema = z.object({ email: emailField });
+
+export const resetPasswordSchema = z.object({
+  password: z.string({ error: 'Choose a new password' }).min(1, 'Choose a new password').max(200, 'Keep the password under 200 characters'),
+});

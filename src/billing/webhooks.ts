@@ -1,4 +1,125 @@
 // The platform's own subscription events at /webhooks/stripe/platform.
-import { Router } from 'express';
+// Mounted before any body parser: the signature covers the exact bytes sent,
+// so this router reads the raw body itself.
+import express, { Router, type Request, type Response } from 'express';
+import Stripe from 'stripe';
+import { z } from 'zod';
+import { config } from '../config.js';
+import { withOrg, withoutOrg } from '../db/tenancy.js';
+import { logger } from '../logger.js';
+import { getStripe, stripeConfigured } from '../stripe/client.js';
+import { applySubscription } from './service.js';
 
 export const webhookRouter = Router();
+
+const uuid = z.uuid();
+
+type Outcome = 'processed' | 'duplicate' | 'ignored';
+
+interface PlatformEventHandler {
+  /** Which subscription the event is about, and which org it belongs to (undefined: not ours). */
+  locate(event: Stripe.Event): Promise<{ orgId: string; subscriptionId: string } | undefined>;
+}
+
+async function orgByCustomer(customerId: string | undefined): Promise<string | undefined> {
+  if (!customerId) return undefined;
+  return withoutOrg(async (db) => {
+    const { rows } = await db.raw<{ rows: { org_id: string | null }[] }>('select org_by_stripe_customer(?) as org_id', [customerId]);
+    return rows[0]?.org_id ?? undefined;
+  });
+}
+
+function idOf(value: string | { id: string } | null | undefined): string | undefined {
+  if (!value) return undefined;
+  return typeof value === 'string' ? value : value.id;
+}
+
+/**
+ * The org for a customer: the stored customer id decides; the org id in the
+ * metadata we set at checkout counts only for an org with no customer yet.
+ */
+async function orgFor(customerId: string | undefined, metadataOrgId: string | null | undefined): Promise<string | undefined> {
+  const byCustomer = await orgByCustomer(customerId);
+  if (byCustomer) return byCustomer;
+  const candidate = uuid.safeParse(metadataOrgId);
+  if (!candidate.success) return undefined;
+  const free = await withOrg(candidate.data, async (db) => {
+    const org = await db('organizations').first<{ stripe_customer_id: string | null } | undefined>('stripe_customer_id');
+    return org !== undefined && (org.stripe_customer_id === null || org.stripe_customer_id === customerId);
+  });
+  return free ? candidate.data : undefined;
+}
+
+const subscriptionEvent: PlatformEventHandler = {
+  async locate(event) {
+    const subscription = event.data.object as Stripe.Subscription;
+    const orgId = await orgFor(idOf(subscription.customer), subscription.metadata?.org_id);
+    return orgId ? { orgId, subscriptionId: subscription.id } : undefined;
+  },
+};
+
+/** Ghost's shape: a table from event type to handler; anything else is acknowledged and ignored. */
+const HANDLERS: Record<string, PlatformEventHandler> = {
+  'customer.subscription.created': subscriptionEvent,
+  'customer.subscription.updated': subscriptionEvent,
+  'customer.subscription.deleted': subscriptionEvent,
+  'checkout.session.completed': {
+    async locate(event) {
+      const session = event.data.object as Stripe.Checkout.Session;
+      const subscriptionId = idOf(session.subscription);
+      if (session.mode !== 'subscription' || !subscriptionId) return undefined;
+      const orgId = await orgFor(idOf(session.customer), session.client_reference_id ?? session.metadata?.org_id);
+      return orgId ? { orgId, subscriptionId } : undefined;
+    },
+  },
+};
+
+/** Verifies, then applies the event once. Exported for tests of the edge cases. */
+export async function handlePlatformEvent(event: Stripe.Event): Promise<Outcome> {
+  const handler = HANDLERS[event.type];
+  if (!handler) return 'ignored';
+  const target = await handler.locate(event);
+  if (!target) {
+    logger.warn({ event: event.id, type: event.type }, 'platform Stripe event for no known org; ignored');
+    return 'ignored';
+  }
+  // Re-fetch: events arrive out of order and several per change; Stripe's current state is the truth.
+  const subscription = await getStripe().subscriptions.retrieve(target.subscriptionId);
+  return withOrg(target.orgId, async (db) => {
+    // The event row and the plan change commit together: a failure leaves neither, and Stripe retries.
+    const inserted = await db('stripe_events')
+      .insert({ id: event.id, org_id: target.orgId, type: event.type, account: event.account ?? null, created: event.created })
+      .onConflict('id')
+      .ignore()
+      .returning<{ id: string }[]>('id');
+    if (inserted.length === 0) return 'duplicate';
+    await applySubscription(db, target.orgId, subscription, { type: 'stripe', label: event.id });
+    await db('stripe_events').where({ id: event.id }).update({ processed_at: db.fn.now() });
+    return 'processed';
+  });
+}
+
+webhookRouter.post('/', express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response) => {
+  const secret = config.stripe.webhookSecret;
+  if (!secret || !stripeConfigured()) {
+    logger.error('STRIPE_WEBHOOK_SECRET or STRIPE_SECRET_KEY is not set; platform webhook refused');
+    return res.status(503).json({ error: 'not_configured', message: 'Webhook signing secret is not configured' });
+  }
+  const signature = req.header('stripe-signature');
+  if (!signature) return res.status(400).json({ error: 'missing_signature', message: 'Missing Stripe-Signature header' });
+  let event: Stripe.Event;
+  try {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    event = getStripe().webhooks.constructEvent(body, signature, secret);
+  } catch {
+    return res.status(401).json({ error: 'bad_signature', message: 'Signature verification failed' });
+  }
+  try {
+    const outcome = await handlePlatformEvent(event);
+    res.status(200).json({ received: true, outcome });
+  } catch (err) {
+    // 5xx: Stripe retries, and nothing of this event was recorded.
+    logger.error({ err, event: event.id, type: event.type }, 'platform Stripe event failed');
+    res.status(500).json({ error: 'handler_failed', message: 'Event could not be processed; retry later' });
+  }
+});

@@ -3,7 +3,9 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { withOrg, type Db } from '../db/tenancy.js';
 import { recordAudit } from '../audit.js';
+import type { Actor } from '../audit.js';
 import type { PlanId } from '../plans.js';
+import type { BrandingInput } from './schema.js';
 
 export interface OrgRow {
   id: string;
@@ -20,6 +22,9 @@ export interface OrgRow {
   address: string | null;
   stripe_account_id: string | null;
   stripe_charges_enabled: boolean;
+  stripe_customer_id: string | null;
+  stripe_subscription_id: string | null;
+  subscription_status: string | null;
 }
 
 export interface NewOrganization {
@@ -68,4 +73,23 @@ export async function createOrganization(
 
 export async function getOrg(db: Db): Promise<OrgRow> {
   return db('organizations').first<OrgRow>('*');
+}
+
+const BRANDING_FIELDS = ['name', 'brand_color', 'phone', 'whatsapp_number', 'email', 'address', 'time_zone', 'currency', 'locale'] as const;
+
+/** Saves branding and business details; the audit event lists what changed. */
+export async function updateBranding(db: Db, org: OrgRow, input: BrandingInput, actor: Actor): Promise<string[]> {
+  const changed = BRANDING_FIELDS.filter((field) => (org[field] ?? null) !== (input[field] ?? null));
+  if (changed.length === 0) return changed;
+  await db('organizations')
+    .where({ id: org.id })
+    .update({ ...Object.fromEntries(changed.map((f) => [f, input[f]])), updated_at: db.fn.now() });
+  await recordAudit(db, {
+    actor,
+    action: 'org.branding_updated',
+    subjectType: 'organization',
+    subjectId: org.id,
+    data: { changed },
+  });
+  return changed;
 }
