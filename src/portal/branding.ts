@@ -1,0 +1,43 @@
+// The org's brand colour as CSS custom properties, with text colours chosen so
+// every pairing the portal uses keeps WCAG contrast ≥ 4.5:1, whatever the colour.
+import { formatHex, oklch, wcagContrast } from 'culori';
+
+export const MIN_CONTRAST = 4.5;
+const WHITE = '#ffffff';
+const BLACK = '#000000';
+const FALLBACK = '#1d4ed8';
+
+export interface BrandPalette {
+  /** The org's colour, used as a background (header, active tab, buttons). */
+  brand: string;
+  /** Text on `brand`: black or white, whichever contrasts more (always ≥ 4.58:1). */
+  onBrand: string;
+  /** The brand colour darkened until it reads on white (links, headings). */
+  brandText: string;
+}
+
+function normalise(color: string): string {
+  return /^#[0-9a-f]{6}$/i.test(color) ? color.toLowerCase() : FALLBACK;
+}
+
+/** Black or white, whichever contrasts more with the background. */
+export function textOn(background: string): string {
+  return wcagContrast(background, WHITE) >= wcagContrast(background, BLACK) ? WHITE : BLACK;
+}
+
+/** The colour itself if it reads on white; else the same hue darkened until it does. */
+export function readableOnWhite(color: string): string {
+  if (wcagContrast(color, WHITE) >= MIN_CONTRAST) return color;
+  const start = oklch(color);
+  if (!start) return BLACK;
+  for (let l = start.l; l > 0; l -= 0.02) {
+    const candidate = formatHex({ ...start, l });
+    if (candidate && wcagContrast(candidate, WHITE) >= MIN_CONTRAST) return candidate;
+  }
+  return BLACK;
+}
+
+export function brandPalette(color: string): BrandPalette {
+  const brand = normalise(color);
+  return { brand, onBrand: textOn(brand), brandText: readableOnWhite(brand) };
+}

@@ -1,0 +1,35 @@
+// zod schemas for the portal's forms and query strings.
+import { z } from 'zod';
+
+export const pageQuery = z.object({
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+});
+
+export const approveForm = z.object({
+  approverName: z
+    .string({ error: 'Type your full name' })
+    .trim()
+    .min(2, 'Type your full name')
+    .max(200, 'Use at most 200 characters'),
+  agree: z.literal('yes', { error: 'Tick the box to confirm you agree' }),
+});
+export type ApproveForm = z.infer<typeof approveForm>;
+
+export const rejectForm = z.object({
+  reason: z
+    .string()
+    .trim()
+    .max(1000, 'Use at most 1000 characters')
+    .optional()
+    .transform((v) => (v ? v : null)),
+});
+
+export const settingsQuery = z.object({
+  stale: z
+    .enum(['1', '0', ''])
+    .optional()
+    .transform((v) => v === '1'),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+});
+
+export const uuidParam = z.uuid();
