@@ -1,0 +1,288 @@
+// The customer side of the portal: tabs, detail pages, 404 sameness, headers,
+// the failed-lookup rate limit, round trips, view counts and what never leaks.
+import { Writable } from 'node:stream';
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { pino } from 'pino';
+import { getDb } from '../../src/db/knex.js';
+import { logger } from '../../src/logger.js';
+import { PORTAL_MISS_LIMIT } from '../../src/portal/routes.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
+import { testApp } from '../support/http.js';
+import { SECRET_NOTE, seedCustomerRecords } from './fixtures.js';
+import { countRoundTrips, linkFor, resetPortalMisses } from './support.js';
+
+const TABS = ['proposals', 'invoices', 'payments', 'history'] as const;
+
+function expectPortalHeaders(res: supertest.Response): void {
+  expect(res.headers['cache-control']).to.equal('no-store');
+  expect(res.headers['referrer-policy']).to.equal('no-referrer');
+  expect(res.headers['x-robots-tag']).to.match(/^noindex/);
+  const csp = String(res.headers['content-security-policy']);
+  const scriptSrc = /script-src ([^;]+)/.exec(csp)?.[1] ?? '';
+  expect(scriptSrc).to.contain("'self'");
+  expect(scriptSrc).not.to.contain('unsafe-inline');
+  expect(csp).to.contain("default-src 'self'");
+}
+
+/** Headers that must not tell a revoked link from an unknown one (nonce and date aside). */
+function comparableHeaders(res: supertest.Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (k === 'date' || k.startsWith('ratelimit')) continue;
+    out[k] = String(v).replace(/'nonce-[^']+'/g, "'nonce-*'");
+  }
+  return out;
+}
+
+describe('customer portal pages', () => {
+  const app = () => supertest(testApp());
+  beforeEach(resetPortalMisses);
+
+  describe('a customer with records', () => {
+    let orgId: string;
+    let token: string;
+    let linkId: string;
+    let records: Awaited<ReturnType<typeof seedCustomerRecords>>;
+
+    before(async () => {
+      const org = await createTestOrg({ plan: 'starter', name: 'Bright Gutters' });
+      orgId = org.orgId;
+      await getDb()('organizations').where({ id: orgId }).update({ phone: '+15555550199', email: 'office@bright.example', whatsapp_number: '+1 555 555 0177'.replace(/\s/g, ''), brand_color: '#ffd400' });
+      const lead = await createTestLead(orgId, { first_name: 'Sarah', last_name: 'Homeowner' });
+      records = await seedCustomerRecords(orgId, lead.id, {
+        proposals: 30, pendingProposals: 2, draftProposals: 1,
+        invoices: 27, openInvoices: 3, draftInvoices: 1,
+        payments: 30, jobs: 12, upcomingJobs: 3,
+      });
+      ({ token, id: linkId } = await linkFor(orgId, lead.id));
+    });
+
+    it('opens on Proposals when one is pending, and shows the four tabs in order', async () => {
+      const res = await app().get(`/p/${token}`);
+      expect(res.status).to.equal(200);
+      expect(res.text).to.contain('<h1>Proposals</h1>');
+      const labels = [...res.text.matchAll(/<li><a href="\/p\/[^"]+\/(\w+)"/g)].map((m) => m[1]);
+      expect(labels).to.deep.equal(['proposals', 'invoices', 'payments', 'history']);
+      expect(res.text).to.contain('Proposals</a>').and.to.contain('Service History</a>');
+      expectPortalHeaders(res);
+    });
+
+    it('paginates lists at 25 and leaves drafts out', async () => {
+      const first = await app().get(`/p/${token}/proposals`);
+      expect((first.text.match(/class="doc"/g) ?? []).length).to.equal(25);
+      expect(first.text).to.contain('Page 1 of 2');
+      const second = await app().get(`/p/${token}/proposals?page=2`);
+      expect((second.text.match(/class="doc"/g) ?? []).length).to.equal(5);
+      for (const html of [first.text, second.text]) expect(html).not.to.contain(records.draftProposalIds[0]);
+      const invoices = await app().get(`/p/${token}/invoices?page=2`);
+      expect((invoices.text.match(/class="doc"/g) ?? []).length).to.equal(2);
+      const payments = await app().get(`/p/${token}/payments?page=2`);
+      expect((payments.text.match(/class="doc"/g) ?? []).length).to.equal(5);
+      expect((await app().get(`/p/${token}/proposals?page=abc`)).status).to.equal(404);
+    });
+
+    it('shows each tab with its figures', async () => {
+      const proposals = await app().get(`/p/${token}/proposals`);
+      expect(proposals.text).to.match(/Proposal #\d+ · Gutter work option/);
+      expect(proposals.text).to.contain('badge pending');
+      const invoices = await app().get(`/p/${token}/invoices`);
+      expect(invoices.text).to.match(/Invoice #\d+/);
+      expect(invoices.text).to.contain('badge open').and.to.contain('badge paid').and.to.contain('balance $200.');
+      const payments = await app().get(`/p/${token}/payments`);
+      // 3 open invoices of $200.00, $201.00, $202.00.
+      expect(payments.text).to.match(/Open balance<\/p>\s*<p class="balance-amount">\$603\.00/);
+      expect(payments.text).to.contain('card in person').and.to.contain('Invoice #');
+      const history = await app().get(`/p/${token}/history`);
+      expect(history.text.indexOf('Upcoming')).to.be.lessThan(history.text.indexOf('Completed'));
+      expect(history.text).to.contain('Upcoming visit 0').and.to.contain('Completed visit 11').and.to.contain('Technician: Terry Tech');
+      expect(history.text).to.contain('12 Maple Street');
+      expect(history.text.indexOf('Upcoming visit 0')).to.be.lessThan(history.text.indexOf('Upcoming visit 2'));
+      expect(history.text.indexOf('Completed visit 3')).to.be.lessThan(history.text.indexOf('Completed visit 11'));
+    });
+
+    it('shows a proposal and an invoice with lines, quantities, unit prices, totals, paid and balance', async () => {
+      const proposal = await app().get(`/p/${token}/proposals/${records.pendingProposalIds[0]}`);
+      expect(proposal.status).to.equal(200);
+      expect(proposal.text).to.contain('Gutter cleaning').and.to.contain('2 × $75.00').and.to.contain('1.5 × $120.00');
+      expect(proposal.text).to.contain('$330.00').and.to.contain('$16.50').and.to.contain('$346.50');
+      const invoice = await app().get(`/p/${token}/invoices/${records.invoiceIds[5]}`);
+      expect(invoice.status).to.equal(200);
+      expect(invoice.text).to.contain('Service visit').and.to.contain('Paid').and.to.contain('Balance due');
+      expect(invoice.text).to.contain('Payments on this invoice');
+    });
+
+    it('brands the page: colours in a nonce style block, readable text, footer contacts', async () => {
+      const res = await app().get(`/p/${token}/history`);
+      const nonce = /<style nonce="([^"]+)">/.exec(res.text)?.[1]?.replace(/&#x3D;/g, '=');
+      expect(nonce).to.be.a('string');
+      expect(String(res.headers['content-security-policy'])).to.contain(`'nonce-${nonce}'`);
+      expect(res.text).to.contain('--brand: #ffd400; --on-brand: #000000;');
+      expect(res.text).to.contain('Bright Gutters').and.to.contain('tel:+15555550199').and.to.contain('mailto:office@bright.example');
+      expect(res.text).not.to.match(/<script(?![^>]*\bsrc=)[^>]*>/);
+    });
+
+    it('has a WhatsApp button naming the customer, and the document on a document page', async () => {
+      const list = await app().get(`/p/${token}/invoices`);
+      const href = /class="whatsapp-button" href="([^"]+)"/.exec(list.text)?.[1]?.replace(/&#x3D;/g, '=');
+      expect(href).to.match(/^https:\/\/wa\.me\/15555550177\?text=/);
+      expect(decodeURIComponent(href!.split('text=')[1])).to.equal('Hello Bright Gutters, this is Sarah Homeowner.');
+      const detail = await app().get(`/p/${token}/invoices/${records.invoiceIds[0]}`);
+      const docHref = /class="whatsapp-button" href="([^"]+)"/.exec(detail.text)![1].replace(/&#x3D;/g, '=');
+      expect(decodeURIComponent(docHref.split('text=')[1])).to.match(/^Hello Bright Gutters, this is Sarah Homeowner\. I have a question about invoice #\d+\.$/);
+    });
+
+    it('never shows internal notes or other private fields on any page', async () => {
+      const paths = ['', ...TABS.map((t) => `/${t}`), ...TABS.map((t) => `/${t}?page=2`),
+        ...records.proposalIds.slice(0, 4).map((id) => `/proposals/${id}`), ...records.invoiceIds.slice(0, 4).map((id) => `/invoices/${id}`)];
+      for (const path of paths) {
+        const res = await app().get(`/p/${token}${path}`);
+        expect(res.status, path).to.equal(200);
+        expect(res.text, path).not.to.contain(SECRET_NOTE);
+      }
+    });
+
+    it('reads each page in at most two database round trips and counts the view without another', async () => {
+      const before = await getDb()('portal_links').where({ id: linkId }).first();
+      const paths = ['', ...TABS.map((t) => `/${t}`), `/proposals/${records.proposalIds[0]}`, `/invoices/${records.invoiceIds[0]}`];
+      for (const path of paths) {
+        const { result, roundTrips } = await countRoundTrips(() => app().get(`/p/${token}${path}`));
+        expect(result.status).to.equal(200);
+        expect(roundTrips, path).to.be.at.most(2);
+      }
+      const after = await getDb()('portal_links').where({ id: linkId }).first();
+      expect(after.view_count - before.view_count).to.equal(paths.length);
+      expect(after.last_viewed_at.getTime()).to.be.greaterThan(Date.now() - 60_000);
+    });
+
+    it('answers another customer\'s or another org\'s document, and drafts, with the same 404', async () => {
+      const otherLead = await createTestLead(orgId, { first_name: 'Neighbour' });
+      const mine = await seedCustomerRecords(orgId, otherLead.id, { proposals: 1, pendingProposals: 1, invoices: 1, openInvoices: 1 });
+      const otherOrg = await createTestOrg({ plan: 'starter' });
+      const foreignLead = await createTestLead(otherOrg.orgId);
+      const foreign = await seedCustomerRecords(otherOrg.orgId, foreignLead.id, { proposals: 1, pendingProposals: 1, invoices: 1, openInvoices: 1 });
+      const unknown = await app().get(`/p/${'A'.repeat(43)}`);
+      for (const path of [
+        `/proposals/${mine.proposalIds[0]}`, `/invoices/${mine.invoiceIds[0]}`,
+        `/proposals/${foreign.proposalIds[0]}`, `/invoices/${foreign.invoiceIds[0]}`,
+        `/proposals/${records.draftProposalIds[0]}`, `/invoices/${records.draftInvoiceIds[0]}`,
+        `/invoices/${records.proposalIds[0]}`, '/proposals/not-a-uuid', '/nonsense',
+      ]) {
+        const res = await app().get(`/p/${token}${path}`);
+        expect(res.status, path).to.equal(404);
+        expect(res.text, path).to.equal(unknown.text);
+        expectPortalHeaders(res);
+      }
+    });
+  });
+
+  it('opens on Invoices with an open invoice and no pending proposal, else on Service History', async () => {
+    const org = await createTestOrg();
+    const a = await createTestLead(org.orgId);
+    await seedCustomerRecords(org.orgId, a.id, { proposals: 2, invoices: 2, openInvoices: 1 });
+    const b = await createTestLead(org.orgId);
+    await seedCustomerRecords(org.orgId, b.id, { proposals: 2, invoices: 2, jobs: 1 });
+    const c = await createTestLead(org.orgId);
+    expect((await app().get(`/p/${(await linkFor(org.orgId, a.id)).token}`)).text).to.contain('<h1>Invoices</h1>');
+    expect((await app().get(`/p/${(await linkFor(org.orgId, b.id)).token}`)).text).to.contain('<h1>Service History</h1>');
+    const empty = await app().get(`/p/${(await linkFor(org.orgId, c.id)).token}`);
+    expect(empty.text).to.contain('<h1>Service History</h1>').and.to.contain('No service visits yet');
+    expect(empty.text).not.to.contain('whatsapp-button');
+  });
+
+  it('gives unknown and revoked tokens the same plain 404: same body, same headers', async () => {
+    const org = await createTestOrg();
+    const lead = await createTestLead(org.orgId);
+    const { token, id } = await linkFor(org.orgId, lead.id);
+    expect((await app().get(`/p/${token}`)).status).to.equal(200);
+    await getDb()('portal_links').where({ id }).update({ revoked_at: new Date() });
+    const revoked = await app().get(`/p/${token}`);
+    const unknown = await app().get(`/p/${token.slice(0, -4)}AAAA`);
+    const malformed = await app().get('/p/short');
+    for (const res of [revoked, unknown, malformed]) {
+      expect(res.status).to.equal(404);
+      expectPortalHeaders(res);
+    }
+    expect(revoked.text).to.equal(unknown.text);
+    expect(malformed.text).to.equal(unknown.text);
+    expect(revoked.text).to.contain('This link isn’t available');
+    expect(revoked.text).not.to.contain(org.orgId);
+    expect(comparableHeaders(revoked)).to.deep.equal(comparableHeaders(unknown));
+    for (const tab of TABS) expect((await app().get(`/p/${token}/${tab}`)).status).to.equal(404);
+  });
+
+  it('rate-limits failed lookups per client: 429 after a burst, with the portal headers, even for a real link', async () => {
+    const org = await createTestOrg();
+    const lead = await createTestLead(org.orgId);
+    const { token } = await linkFor(org.orgId, lead.id);
+    for (let i = 0; i < PORTAL_MISS_LIMIT; i++) {
+      expect((await app().get(`/p/${'B'.repeat(42)}${i % 10}`)).status).to.equal(404);
+    }
+    const limited = await app().get(`/p/${'C'.repeat(43)}`);
+    expect(limited.status).to.equal(429);
+    expectPortalHeaders(limited);
+    expect(limited.text).to.contain('Too many attempts');
+    // A guesser over the limit learns nothing from a hit either.
+    expect((await app().get(`/p/${token}`)).status).to.equal(429);
+    await resetPortalMisses();
+    expect((await app().get(`/p/${token}`)).status).to.equal(200);
+    // Successful views never count against the client.
+    for (let i = 0; i < PORTAL_MISS_LIMIT + 5; i++) expect((await app().get(`/p/${token}/history`)).status).to.equal(200);
+  });
+
+  it('shares the failed-lookup count through Redis, so two web processes enforce one limit', async () => {
+    const { default: express } = await import('express');
+    const { setupViews } = await import('../../src/http/views.js');
+    const { createPortalMissLimiter, createPortalRouter } = await import('../../src/portal/routes.js');
+    // Two independent app instances, each with its own limiter object, as two processes would have.
+    const instances = [0, 1].map(() => {
+      const app = express();
+      setupViews(app);
+      app.use('/p', createPortalRouter({ missLimiter: createPortalMissLimiter() }));
+      return supertest(app);
+    });
+    for (let i = 0; i < PORTAL_MISS_LIMIT; i++) {
+      expect((await instances[i % 2].get(`/p/${'D'.repeat(42)}${i % 10}`)).status).to.equal(404);
+    }
+    expect((await instances[0].get(`/p/${'E'.repeat(43)}`)).status).to.equal(429);
+    expect((await instances[1].get(`/p/${'E'.repeat(43)}`)).status).to.equal(429);
+  });
+
+  it('robots.txt keeps crawlers out of /p/', async () => {
+    const res = await app().get('/robots.txt');
+    expect(res.status).to.equal(200);
+    expect(res.text).to.match(/^Disallow: \/p\/$/m);
+  });
+
+  it('never writes the token to the log during a visit (URL, Referer, redirect Location)', async () => {
+    const org = await createTestOrg({ plan: 'starter' });
+    const lead = await createTestLead(org.orgId);
+    const recs = await seedCustomerRecords(org.orgId, lead.id, { proposals: 1, pendingProposals: 1 });
+    const { token } = await linkFor(org.orgId, lead.id);
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+    const streamSym = pino.symbols.streamSym as unknown as keyof typeof logger;
+    const loggerRecord = logger as unknown as Record<symbol, unknown>;
+    const originalStream = loggerRecord[streamSym as unknown as symbol];
+    const originalLevel = logger.level;
+    loggerRecord[streamSym as unknown as symbol] = sink;
+    logger.level = 'info';
+    try {
+      await app().get(`/p/${token}`).set('Referer', `http://127.0.0.1/p/${token}/invoices`);
+      await app().get(`/p/${token}/proposals/${recs.proposalIds[0]}`);
+      const page = await app().get(`/p/${token}/proposals/${recs.proposalIds[0]}`);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1].replace(/&#x3D;/g, '=');
+      const post = await app().post(`/p/${token}/proposals/${recs.proposalIds[0]}/approve`).type('form').send({ _csrf: csrf, approverName: 'Sarah Homeowner', agree: 'yes' });
+      expect(post.status).to.equal(303);
+      expect(post.headers.location).to.contain(token);
+    } finally {
+      loggerRecord[streamSym as unknown as symbol] = originalStream;
+      logger.level = originalLevel;
+    }
+    const text = lines.join('');
+    expect(lines.length).to.be.at.least(4);
+    expect(text).to.contain('/p/[token]');
+    expect(text).not.to.contain(token);
+    expect(text).not.to.contain(token.slice(0, 20));
+  });
+});
