@@ -4,6 +4,8 @@ import { logger } from '../src/logger.js';
 import { closeDb } from '../src/db/knex.js';
 import { assertRlsEnforced } from '../src/db/tenancy.js';
 import { installShutdownHandlers, onShutdown } from '../src/shutdown.js';
+import { startSendMessageWorker } from './send-message.js';
+import { startOutboxSweeper } from './sweep-outbox.js';
 
 /** A started worker (or scheduler) and how to stop it. */
 export interface RunningWorker {
@@ -13,7 +15,7 @@ export interface RunningWorker {
 }
 
 /** Each job kind adds its starter here. */
-const starters: Array<() => Promise<RunningWorker>> = [];
+const starters: Array<() => Promise<RunningWorker>> = [startSendMessageWorker, () => startOutboxSweeper()];
 
 async function main(): Promise<void> {
   await assertRlsEnforced();

@@ -1,4 +1,336 @@
-// Sending portal links by SMS and email: contractor pages.
-import { Router } from 'express';
+// Sending portal links by SMS and email: contractor pages (mounted after session + CSRF).
+//   GET  /customers/:id/send          destination + rendered message, confirm button
+//   POST /customers/:id/send          store the delivery, then enqueue (after commit)
+//   GET  /customers/:id/send/email.html  the branded HTML email as the customer will see it
+//   GET  /messages, /messages/:deliveryId, /messages/:deliveryId/email.html
+//   GET|POST /settings/messages, POST /settings/messages/preview   template editor
+//   GET  /dev/outbox                  development only
+import { Router, type Response } from 'express';
+import { config } from '../config.js';
+import { recordAudit } from '../audit.js';
+import { withOrg } from '../db/tenancy.js';
+import { FormError, notFound } from '../http/errors.js';
+import { orgPage, type PageResult } from '../http/page.js';
+import { parseForm } from '../http/validate.js';
+import { dispatchDelivery } from './outbox.js';
+import {
+  CHANNEL_LABELS,
+  CONTEXT_LABELS,
+  CONTEXTS,
+  CHANNELS,
+  DELIVERY_STATUSES,
+  messageLogQuerySchema,
+  sendFormSchema,
+  sendQuerySchema,
+  templateFormSchema,
+  templateQuerySchema,
+  type SendQuery,
+} from './schema.js';
+import { getDelivery, messageLog, previewSend, storeDelivery, type SendPreview } from './service.js';
+import {
+  SAMPLE_VARS,
+  TEMPLATE_VARIABLES,
+  compileMessageTemplate,
+  defaultTemplate,
+  loadTemplate,
+  renderMessage,
+  type RenderedMessage,
+  type TemplateSource,
+} from './templates.js';
+import type { OrgRow } from '../orgs/service.js';
+import type { Db } from '../db/tenancy.js';
 
 export const adminRouter = Router();
+
+function sendLocals(preview: SendPreview, extra: Record<string, unknown> = {}) {
+  const q = preview.query;
+  const params = new URLSearchParams({ channel: q.channel, context: q.context });
+  if (q.proposalId) params.set('proposalId', q.proposalId);
+  if (q.invoiceId) params.set('invoiceId', q.invoiceId);
+  if (q.jobId) params.set('jobId', q.jobId);
+  return {
+    title: `Send the portal link to ${preview.lead.first_name}`,
+    preview,
+    contexts: CONTEXTS.map((value) => ({ value, label: CONTEXT_LABELS[value], selected: value === q.context })),
+    otherChannel: q.channel === 'sms' ? 'email' : 'sms',
+    otherChannelLabel: CHANNEL_LABELS[q.channel === 'sms' ? 'email' : 'sms'],
+    emailPreviewUrl: `/customers/${preview.lead.id}/send/email.html?${params.toString()}`,
+    smsLength: preview.channel === 'sms' ? preview.message?.text.length : undefined,
+    ...extra,
+  };
+}
+
+function parseSendQuery(input: unknown): SendQuery {
+  return parseForm(sendQuerySchema, input);
+}
+
+adminRouter.get(
+  '/customers/:id/send',
+  orgPage(async ({ req, db, org }) => {
+    let query: SendQuery;
+    try {
+      query = parseSendQuery(req.query);
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      query = parseSendQuery({});
+      const preview = await previewSend(db, org, String(req.params.id), query);
+      return { render: 'admin/messages/send', status: 400, locals: sendLocals(preview, { formError: err.message }) };
+    }
+    const preview = await previewSend(db, org, String(req.params.id), query);
+    return { render: 'admin/messages/send', locals: sendLocals(preview) };
+  }),
+);
+
+adminRouter.post(
+  '/customers/:id/send',
+  orgPage(async ({ req, db, org, actor }) => {
+    const leadId = String(req.params.id);
+    let form: ReturnType<typeof sendFormSchema.parse>;
+    try {
+      form = parseForm(sendFormSchema, req.body);
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      const fallback = sendQuerySchema.safeParse(req.body);
+      const preview = await previewSend(db, org, leadId, fallback.success ? fallback.data : parseSendQuery({}));
+      return { render: 'admin/messages/send', status: 422, locals: sendLocals(preview, { formError: err.message }) };
+    }
+    // The row is written in its own transaction so it is committed before the
+    // job is enqueued: a worker must never pick up a job whose row isn't visible.
+    const outcome = await withOrg(org.id, async (tx) => {
+      const preview = await previewSend(tx, org, leadId, form);
+      if (preview.problems.length) return { preview };
+      if (preview.to !== form.confirmTo) return { preview, changed: true as const };
+      const stored = await storeDelivery(tx, preview, actor);
+      return { preview, id: stored.id };
+    });
+    if (!outcome.id) {
+      const formError =
+        'changed' in outcome
+          ? `The customer's ${form.channel === 'sms' ? 'number' : 'email address'} changed since you opened this page. Check the new one below and confirm again.`
+          : outcome.preview.problems[0];
+      // Nothing was written; answer 422 with the page as it is now.
+      return { render: 'admin/messages/send', status: 422, locals: sendLocals(await previewSend(db, org, leadId, form), { formError }) };
+    }
+    await dispatchDelivery({ deliveryId: outcome.id, orgId: org.id });
+    const where = outcome.preview.channel === 'sms' ? `text to ${outcome.preview.to}` : `email to ${outcome.preview.to}`;
+    return { redirect: `/messages/${outcome.id}`, flash: `Queued: the ${where} goes out in a moment.` };
+  }),
+);
+
+/** Raw branded HTML, shown on its own page: the admin CSP forbids the inline styles email needs. */
+function emailHtml(res: Response, html: string): PageResult {
+  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; frame-ancestors 'none'");
+  return { render: 'admin/messages/raw-html', locals: { layout: false, html } };
+}
+
+adminRouter.get(
+  '/customers/:id/send/email.html',
+  orgPage(async ({ req, res, db, org }) => {
+    const query = parseSendQuery({ ...req.query, channel: 'email' });
+    const preview = await previewSend(db, org, String(req.params.id), query);
+    if (!preview.message?.html) throw notFound('Nothing to preview: the customer needs an active portal link first');
+    return emailHtml(res, preview.message.html);
+  }),
+);
+
+adminRouter.get(
+  '/messages',
+  orgPage(async ({ req, db }) => {
+    const filter = messageLogQuerySchema.safeParse(req.query);
+    const query = filter.success ? filter.data : { page: 1, status: undefined };
+    const log = await messageLog(db, query);
+    return {
+      render: 'admin/messages/index',
+      locals: {
+        title: 'Messages',
+        ...log,
+        statuses: DELIVERY_STATUSES.map((value) => ({ value, selected: value === query.status })),
+        query: query.status ? { status: query.status } : {},
+        prevPage: log.page > 1 ? log.page - 1 : null,
+        nextPage: log.hasNext ? log.page + 1 : null,
+      },
+    };
+  }),
+);
+
+adminRouter.get(
+  '/messages/:deliveryId',
+  orgPage(async ({ req, db }) => {
+    const delivery = await getDelivery(db, String(req.params.deliveryId));
+    return { render: 'admin/messages/show', locals: { title: 'Message', delivery } };
+  }),
+);
+
+adminRouter.get(
+  '/messages/:deliveryId/email.html',
+  orgPage(async ({ req, res, db }) => {
+    const delivery = await getDelivery(db, String(req.params.deliveryId));
+    if (!delivery.body_html) throw notFound('This message has no HTML part');
+    return emailHtml(res, delivery.body_html);
+  }),
+);
+
+// --- templates editor -------------------------------------------------------
+
+interface EditorState {
+  channel: (typeof CHANNELS)[number];
+  context: (typeof CONTEXTS)[number];
+  subject: string;
+  body: string;
+  custom: boolean;
+}
+
+function samplePreview(org: OrgRow, state: EditorState): RenderedMessage {
+  const template: TemplateSource = { subject: state.channel === 'email' ? state.subject : null, body: state.body };
+  return renderMessage(state.channel, template, { ...SAMPLE_VARS, businessName: org.name }, {
+    businessName: org.name,
+    brandColor: org.brand_color,
+    businessEmail: org.email,
+    businessPhone: org.phone,
+  });
+}
+
+async function editorLocals(db: Db, org: OrgRow, state: EditorState, extra: Record<string, unknown> = {}) {
+  const overrides = await db('message_templates').select<{ channel: string; context: string }[]>('channel', 'context');
+  const custom = new Set(overrides.map((o) => `${o.channel}/${o.context}`));
+  let preview: RenderedMessage | null = null;
+  if (!extra.errors) {
+    try {
+      preview = samplePreview(org, state);
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+    }
+  }
+  return {
+    title: 'Message templates',
+    state,
+    isEmail: state.channel === 'email',
+    variables: TEMPLATE_VARIABLES.map((v) => `{{${v}}}`),
+    templates: CHANNELS.flatMap((channel) =>
+      CONTEXTS.map((context) => ({
+        channel,
+        context,
+        label: `${CHANNEL_LABELS[channel]} · ${CONTEXT_LABELS[context]}`,
+        current: channel === state.channel && context === state.context,
+        custom: custom.has(`${channel}/${context}`),
+      })),
+    ),
+    preview,
+    ...extra,
+  };
+}
+
+adminRouter.get(
+  '/settings/messages',
+  orgPage(async ({ req, db, org }) => {
+    const parsed = templateQuerySchema.safeParse(req.query);
+    const { channel, context } = parsed.success ? parsed.data : templateQuerySchema.parse({});
+    const template = await loadTemplate(db, channel, context);
+    const state: EditorState = { channel, context, subject: template.subject ?? '', body: template.body, custom: template.custom };
+    return { render: 'admin/settings/messages', locals: await editorLocals(db, org, state) };
+  }),
+);
+
+/** Checks both parts compile with only the allowed placeholders; FormError otherwise. */
+function checkTemplate(channel: EditorState['channel'], subject: string | undefined, body: string): void {
+  const fields: Record<string, string> = {};
+  try {
+    compileMessageTemplate(body, 'body');
+  } catch (err) {
+    if (!(err instanceof FormError)) throw err;
+    Object.assign(fields, err.fields);
+  }
+  if (channel === 'email') {
+    if (!subject) fields.subject = 'write a subject';
+    else {
+      try {
+        compileMessageTemplate(subject, 'subject');
+      } catch (err) {
+        if (!(err instanceof FormError)) throw err;
+        Object.assign(fields, err.fields);
+      }
+    }
+  }
+  if (!body.includes('{{link}}')) fields.body ??= 'The message must contain {{link}}, or the customer gets nothing to open.';
+  if (Object.keys(fields).length) throw new FormError(fields);
+}
+
+adminRouter.post(
+  '/settings/messages',
+  orgPage(async ({ req, db, org, actor }) => {
+    const raw = (req.body ?? {}) as Record<string, unknown>;
+    const keys = templateQuerySchema.safeParse(raw);
+    const { channel, context } = keys.success ? keys.data : templateQuerySchema.parse({});
+    const fallback: EditorState = {
+      channel,
+      context,
+      subject: typeof raw.subject === 'string' ? raw.subject : '',
+      body: typeof raw.body === 'string' ? raw.body : '',
+      custom: false,
+    };
+    let form: ReturnType<typeof templateFormSchema.parse>;
+    try {
+      form = parseForm(templateFormSchema, raw);
+      if (form.intent === 'reset') {
+        const removed = await db('message_templates').where({ channel, context }).del();
+        if (removed) {
+          await recordAudit(db, { actor, action: 'message_template.reset', data: { channel, context } });
+        }
+        return { redirect: `/settings/messages?channel=${channel}&context=${context}`, flash: 'Back to the default wording.' };
+      }
+      checkTemplate(form.channel, form.subject, form.body);
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      const locals = await editorLocals(db, org, fallback, { errors: err.fields, formError: err.message });
+      return { render: 'admin/settings/messages', status: 422, locals };
+    }
+    const state: EditorState = { channel: form.channel, context: form.context, subject: form.subject ?? '', body: form.body, custom: true };
+    if (form.intent === 'preview') {
+      return { render: 'admin/settings/messages', locals: await editorLocals(db, org, state, { previewed: true }) };
+    }
+    const defaults = defaultTemplate(form.channel, form.context);
+    await db('message_templates')
+      .insert({
+        org_id: org.id,
+        channel: form.channel,
+        context: form.context,
+        subject: form.channel === 'email' ? (form.subject ?? defaults.subject) : null,
+        body: form.body,
+        updated_by: actor.type === 'user' ? actor.userId : null,
+        updated_at: db.fn.now(),
+      })
+      .onConflict(['org_id', 'channel', 'context'])
+      .merge(['subject', 'body', 'updated_by', 'updated_at']);
+    await recordAudit(db, { actor, action: 'message_template.saved', data: { channel: form.channel, context: form.context } });
+    return { redirect: `/settings/messages?channel=${form.channel}&context=${form.context}`, flash: 'Template saved.' };
+  }),
+);
+
+/** Live preview for public/messages-preview.js: JSON, nothing saved. */
+adminRouter.post(
+  '/settings/messages/preview',
+  orgPage(async ({ req, org }) => {
+    const form = templateFormSchema.safeParse({ ...(req.body as object), intent: 'preview' });
+    if (!form.success) return { json: { ok: false, error: form.error.issues[0].message }, status: 400 };
+    try {
+      checkTemplate(form.data.channel, form.data.subject, form.data.body);
+      const preview = samplePreview(org, { ...form.data, subject: form.data.subject ?? '', custom: true });
+      return { json: { ok: true, subject: preview.subject, text: preview.text, length: preview.text.length } };
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      return { json: { ok: false, error: err.message, fields: err.fields } };
+    }
+  }),
+);
+
+// --- development outbox -----------------------------------------------------
+
+adminRouter.get(
+  '/dev/outbox',
+  // Production: the route doesn't exist, logged in or not.
+  (_req, _res, next) => (config.isProduction ? next('route') : next()),
+  orgPage(async ({ db }) => {
+    const log = await messageLog(db, { page: 1 });
+    return { render: 'admin/messages/outbox', locals: { title: 'Development outbox', rows: log.rows } };
+  }),
+);

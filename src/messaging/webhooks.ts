@@ -1,4 +1,99 @@
-// Twilio status callbacks at /webhooks/twilio.
-import { Router } from 'express';
+// Twilio status callbacks at /webhooks/twilio/status. Mounted before any body
+// parser (app.ts): this router parses its own form body. The signature covers
+// the public URL and every posted parameter, checked with the SDK.
+//   missing signature → 400, bad signature → 403 (nothing changed),
+//   unknown message → 200 (nothing to do), our failure → 500 (Twilio may retry).
+import express, { Router } from 'express';
+import twilio from 'twilio';
+import { recordAudit } from '../audit.js';
+import { config } from '../config.js';
+import { withOrg, withoutOrg } from '../db/tenancy.js';
+import { logger } from '../logger.js';
+import { twilioStatusSchema } from './schema.js';
 
 export const webhookRouter = Router();
+
+export const STATUS_CALLBACK_PATH = '/webhooks/twilio/status';
+
+type Transition = { status: 'delivered' | 'failed' | 'undeliverable' | 'sent'; from: string[] };
+
+/** Twilio status → our status, and the states it may move from (never backwards). */
+const TRANSITIONS: Record<string, Transition | undefined> = {
+  sent: { status: 'sent', from: ['sending', 'queued', 'pending'] },
+  delivered: { status: 'delivered', from: ['sending', 'sent', 'queued', 'pending'] },
+  read: { status: 'delivered', from: ['sending', 'sent', 'queued', 'pending'] },
+  undelivered: { status: 'undeliverable', from: ['sending', 'sent', 'queued', 'pending'] },
+  failed: { status: 'failed', from: ['sending', 'sent', 'queued', 'pending'] },
+};
+
+function carrierReason(code: string | undefined, message: string | undefined, status: string): string {
+  const known: Record<string, string> = {
+    '30003': 'The phone is switched off or out of reach.',
+    '30004': 'The customer has blocked messages from this number.',
+    '30005': 'The number does not exist or is no longer in service.',
+    '30006': "The number is a landline or can't receive texts.",
+    '30007': 'The carrier filtered the message as possible spam.',
+    '30008': 'The carrier could not deliver it (unknown error).',
+  };
+  const base = (code && known[code]) ?? (message || `Twilio reported the message as ${status}.`);
+  return code ? `${base} (Twilio error ${code})` : base;
+}
+
+webhookRouter.post(
+  '/status',
+  express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 200 }),
+  async (req, res) => {
+    const signature = req.header('x-twilio-signature');
+    if (!signature) return res.status(400).json({ error: 'missing_signature' });
+    const token = config.twilio.authToken;
+    if (!token) {
+      logger.error('Twilio status callback received but TWILIO_AUTH_TOKEN is not set');
+      return res.status(403).json({ error: 'not_configured' });
+    }
+    const params = (req.body ?? {}) as Record<string, string>;
+    const url = `${config.publicUrl}${STATUS_CALLBACK_PATH}`;
+    if (!twilio.validateRequest(token, signature, url, params)) {
+      return res.status(403).json({ error: 'invalid_signature' });
+    }
+    const parsed = twilioStatusSchema.safeParse(params);
+    if (!parsed.success) return res.status(400).json({ error: 'invalid_payload', message: parsed.error.issues[0].message });
+    const { MessageSid, MessageStatus, ErrorCode, ErrorMessage } = parsed.data;
+    const transition = TRANSITIONS[MessageStatus];
+    if (!transition) return res.status(200).json({ ok: true, ignored: MessageStatus });
+    try {
+      const found = await withoutOrg(async (db) => {
+        const { rows } = await db.raw<{ rows: { delivery_id: string; org_id: string }[] }>(
+          'select delivery_id, org_id from message_delivery_by_provider_id(?, ?)',
+          ['sms', MessageSid],
+        );
+        return rows[0];
+      });
+      if (!found) return res.status(200).json({ ok: true, unknown: true });
+      await withOrg(found.org_id, async (db) => {
+        const problem = transition.status === 'failed' || transition.status === 'undeliverable';
+        const updated = await db('message_deliveries')
+          .update({
+            status: transition.status,
+            updated_at: db.fn.now(),
+            ...(transition.status === 'delivered' ? { delivered_at: db.fn.now() } : {}),
+            ...(problem ? { last_error: carrierReason(ErrorCode, ErrorMessage, MessageStatus) } : {}),
+          })
+          .where({ id: found.delivery_id })
+          .whereIn('status', transition.from);
+        if (updated && transition.status !== 'sent') {
+          await recordAudit(db, {
+            actor: { type: 'twilio', label: 'status callback' },
+            action: `message.${transition.status}`,
+            subjectType: 'message_delivery',
+            subjectId: found.delivery_id,
+            data: { twilioStatus: MessageStatus, ...(ErrorCode ? { errorCode: ErrorCode } : {}) },
+          });
+        }
+      });
+      return res.status(200).json({ ok: true });
+    } catch (err) {
+      logger.error({ err }, 'Twilio status callback failed');
+      return res.status(500).json({ error: 'internal' });
+    }
+  },
+);

@@ -1,0 +1,201 @@
+// The send-message processor: claims a stored delivery, hands it to Twilio or
+// SMTP, and records the outcome. The same function runs in the BullMQ worker
+// and, in development without Redis, inside the web process.
+//
+// Never sending twice. A delivery is claimed with one conditional UPDATE
+// (pending|queued → sending, attempts+1) before the provider is called; a job
+// that finds the row in any other state does nothing. So a second job for the
+// same row (enqueued twice, re-added by the sweeper, retried by BullMQ) can't
+// send again once a send has started.
+//
+// The crash window. If the process dies after the provider accepted the
+// message but before the provider id was written, the row stays 'sending'.
+// Twilio's Messages API has no idempotency key and SMTP has none either, so
+// retrying could deliver a second copy. We choose at-most-once: a 'sending'
+// row is never sent again automatically. The sweeper marks rows stuck in
+// 'sending' for longer than any provider timeout as failed with a reason that
+// says the outcome is unknown, and the contractor decides whether to resend.
+// Transient provider errors are caught before that point and put the row back
+// to 'queued' for the retry, so only a real crash leaves a row in 'sending'.
+import { UnrecoverableError } from 'bullmq';
+import { recordAudit } from '../audit.js';
+import { withOrg } from '../db/tenancy.js';
+import { logger } from '../logger.js';
+import type { Channel, DeliveryJob } from './schema.js';
+import { getEmailSender, getSmsSender, missingSettings, channelMode, statusCallbackUrl } from './transports.js';
+
+export interface AttemptInfo {
+  /** 1-based number of this attempt. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+export interface DeliveryHooks {
+  /** Runs right after the provider accepted the message, before it is recorded (tests simulate a crash here). */
+  afterProviderAccepted?: (deliveryId: string) => void | Promise<void>;
+}
+
+export type DeliveryOutcome = { result: 'sent'; providerId: string } | { result: 'skipped'; status: string };
+
+interface ClaimedRow {
+  id: string;
+  lead_id: string;
+  channel: Channel;
+  to_address: string;
+  subject: string | null;
+  body_text: string;
+  body_html: string | null;
+  org_name: string;
+  org_email: string | null;
+}
+
+/** A failure retrying cannot fix; `status` is what the row becomes. */
+export class PermanentSendError extends Error {
+  constructor(
+    message: string,
+    public readonly status: 'failed' | 'undeliverable',
+  ) {
+    super(message);
+    this.name = 'PermanentSendError';
+  }
+}
+
+interface ProviderErrorShape {
+  status?: unknown;
+  code?: unknown;
+  responseCode?: unknown;
+  response?: unknown;
+  message?: unknown;
+}
+
+/** Sorts a provider error into permanent (with a reason a contractor can act on) or transient. */
+export function classifySendError(channel: Channel, err: unknown): PermanentSendError | Error {
+  const e = (err ?? {}) as ProviderErrorShape;
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  if (channel === 'sms') {
+    const status = typeof e.status === 'number' ? e.status : undefined;
+    const code = typeof e.code === 'number' ? e.code : undefined;
+    if (code === 21211) {
+      return new PermanentSendError(
+        "Twilio says this isn't a valid mobile number (error 21211). Check the customer's phone number and send again.",
+        'undeliverable',
+      );
+    }
+    if (code === 21610) {
+      return new PermanentSendError(
+        'The customer has opted out of texts from this business by replying STOP (Twilio error 21610). ' +
+          'Texts are blocked until they reply START; send the link by email instead.',
+        'undeliverable',
+      );
+    }
+    if (code === 21614 || code === 21408 || code === 21612) {
+      return new PermanentSendError(`Twilio can't text this number (error ${code}): ${message}`, 'undeliverable');
+    }
+    if (status === undefined || status === 429 || status >= 500) return new Error(`Twilio: ${message}`);
+    return new PermanentSendError(`Twilio refused the message (HTTP ${status}${code ? `, error ${code}` : ''}): ${message}`, 'failed');
+  }
+  const responseCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;
+  if (responseCode !== undefined && responseCode >= 500 && responseCode < 600) {
+    const reply = typeof e.response === 'string' ? e.response : message;
+    return new PermanentSendError(
+      `The recipient's mail server refused this address (${reply.slice(0, 300)}). Check the customer's email address.`,
+      'undeliverable',
+    );
+  }
+  return new Error(`Email: ${message}`);
+}
+
+async function claim(job: DeliveryJob): Promise<ClaimedRow | { skipped: string }> {
+  return withOrg(job.orgId, async (db) => {
+    const claimed = await db('message_deliveries as d')
+      .update({ status: 'sending', attempts: db.raw('attempts + 1'), updated_at: db.fn.now() })
+      .where('d.id', job.deliveryId)
+      .whereIn('d.status', ['pending', 'queued'])
+      .returning<Omit<ClaimedRow, 'org_name' | 'org_email'>[]>(['id', 'lead_id', 'channel', 'to_address', 'subject', 'body_text', 'body_html']);
+    if (claimed.length === 0) {
+      const row = await db('message_deliveries').where({ id: job.deliveryId }).first<{ status: string } | undefined>('status');
+      return { skipped: row?.status ?? 'missing' };
+    }
+    const org = await db('organizations').first<{ name: string; email: string | null }>('name', 'email');
+    return { ...claimed[0], org_name: org.name, org_email: org.email };
+  });
+}
+
+async function send(row: ClaimedRow): Promise<string> {
+  if (channelMode(row.channel) === 'unavailable') {
+    throw new PermanentSendError(
+      `${row.channel === 'sms' ? 'Text messages are' : 'Email is'} not set up on this server: set ${missingSettings(row.channel).join(', ')}.`,
+      'failed',
+    );
+  }
+  if (row.channel === 'sms') {
+    const { providerId } = await getSmsSender().send({ to: row.to_address, body: row.body_text, statusCallback: statusCallbackUrl() });
+    return providerId;
+  }
+  const { providerId } = await getEmailSender().send({
+    to: row.to_address,
+    fromName: row.org_name,
+    replyTo: row.org_email,
+    subject: row.subject ?? row.org_name,
+    text: row.body_text,
+    html: row.body_html ?? row.body_text,
+  });
+  return providerId;
+}
+
+async function recordFailure(job: DeliveryJob, row: ClaimedRow, status: 'queued' | 'failed' | 'undeliverable', reason: string): Promise<void> {
+  await withOrg(job.orgId, async (db) => {
+    const updated = await db('message_deliveries')
+      .update({ status, last_error: reason.slice(0, 2000), updated_at: db.fn.now() })
+      .where({ id: row.id, status: 'sending' });
+    if (updated && status !== 'queued') {
+      await recordAudit(db, {
+        actor: { type: 'system', label: 'send-message worker' },
+        action: `message.${status}`,
+        subjectType: 'message_delivery',
+        subjectId: row.id,
+        data: { channel: row.channel, reason },
+      });
+    }
+  });
+}
+
+/**
+ * Sends one stored delivery. Throws UnrecoverableError for permanent failures
+ * and a plain Error for transient ones (the caller retries with backoff).
+ */
+export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo, hooks: DeliveryHooks = {}): Promise<DeliveryOutcome> {
+  const claimed = await claim(job);
+  if ('skipped' in claimed) {
+    logger.info({ deliveryId: job.deliveryId, status: claimed.skipped }, 'delivery not sendable (already handled); skipping');
+    return { result: 'skipped', status: claimed.skipped };
+  }
+  let providerId: string;
+  try {
+    providerId = await send(claimed);
+  } catch (err) {
+    const classified = err instanceof PermanentSendError ? err : classifySendError(claimed.channel, err);
+    if (classified instanceof PermanentSendError) {
+      await recordFailure(job, claimed, classified.status, classified.message);
+      throw new UnrecoverableError(classified.message);
+    }
+    const last = attempt.attempt >= attempt.maxAttempts;
+    const reason = last ? `Gave up after ${attempt.attempt} attempts. Last error: ${classified.message}` : classified.message;
+    await recordFailure(job, claimed, last ? 'failed' : 'queued', reason);
+    throw last ? new UnrecoverableError(reason) : classified;
+  }
+  await hooks.afterProviderAccepted?.(claimed.id);
+  await withOrg(job.orgId, async (db) => {
+    await db('message_deliveries')
+      .update({ status: 'sent', provider_id: providerId, sent_at: db.fn.now(), last_error: null, updated_at: db.fn.now() })
+      .where({ id: claimed.id, status: 'sending' });
+    await recordAudit(db, {
+      actor: { type: 'system', label: 'send-message worker' },
+      action: 'message.sent',
+      subjectType: 'message_delivery',
+      subjectId: claimed.id,
+      data: { channel: claimed.channel, providerId },
+    });
+  });
+  return { result: 'sent', providerId };
+}

@@ -1,0 +1,170 @@
+// Message templates: defaults are files under views/messages/, each org may
+// override one per channel + context. Only a fixed set of variables exists, and
+// an edited template must compile and use nothing else.
+import fs from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import type { Db } from '../db/tenancy.js';
+import { viewsDir } from '../http/views.js';
+import { FormError } from '../http/errors.js';
+import { CHANNELS, CONTEXTS, type Channel, type MessageContext } from './schema.js';
+
+/** The only values a template can see. */
+export interface TemplateVars {
+  firstName: string;
+  businessName: string;
+  link: string;
+  proposalNumber?: number | null;
+  invoiceNumber?: number | null;
+}
+
+export const TEMPLATE_VARIABLES = ['firstName', 'businessName', 'link', 'proposalNumber', 'invoiceNumber'] as const;
+const ALLOWED = new Set<string>(TEMPLATE_VARIABLES);
+const BLOCK_HELPERS = new Set(['if', 'unless']);
+
+export const SMS_MAX_LENGTH = 1000;
+export const SUBJECT_MAX_LENGTH = 200;
+
+export interface TemplateSource {
+  subject: string | null; // email only
+  body: string;
+}
+
+const messagesDir = path.join(viewsDir, 'messages');
+
+function readDefault(file: string): string {
+  return fs.readFileSync(path.join(messagesDir, file), 'utf8').replace(/\s+$/, '');
+}
+
+const defaults = new Map<string, TemplateSource>();
+const layoutHtml = Handlebars.compile(fs.readFileSync(path.join(messagesDir, 'email/layout.html.hbs'), 'utf8'), {
+  strict: false,
+});
+
+export function defaultTemplate(channel: Channel, context: MessageContext): TemplateSource {
+  const key = `${channel}/${context}`;
+  let found = defaults.get(key);
+  if (!found) {
+    found =
+      channel === 'sms'
+        ? { subject: null, body: readDefault(`sms/${context}.hbs`) }
+        : { subject: readDefault(`email/${context}.subject.hbs`), body: readDefault(`email/${context}.text.hbs`) };
+    defaults.set(key, found);
+  }
+  return found;
+}
+
+type Node = hbs.AST.Node;
+
+/** Every placeholder must be one of the allowed variables; only #if/#unless blocks. */
+function checkNodes(nodes: Node[], problems: string[]): void {
+  for (const node of nodes) {
+    switch (node.type) {
+      case 'ContentStatement':
+      case 'CommentStatement':
+        break;
+      case 'MustacheStatement': {
+        const m = node as hbs.AST.MustacheStatement;
+        const name = m.path.type === 'PathExpression' ? (m.path as hbs.AST.PathExpression).original : '';
+        if (m.params.length > 0 || !ALLOWED.has(name)) problems.push(`{{${name || '…'}}} is not a placeholder you can use`);
+        break;
+      }
+      case 'BlockStatement': {
+        const b = node as hbs.AST.BlockStatement;
+        const helper = (b.path as hbs.AST.PathExpression).original;
+        const param = b.params[0] as hbs.AST.PathExpression | undefined;
+        if (!BLOCK_HELPERS.has(helper) || b.params.length !== 1 || param?.type !== 'PathExpression' || !ALLOWED.has(param.original)) {
+          problems.push(`{{#${helper} …}} is not allowed; use {{#if name}} … {{/if}} with one of the placeholders`);
+        } else {
+          checkNodes(b.program.body, problems);
+          if (b.inverse) checkNodes(b.inverse.body, problems);
+        }
+        break;
+      }
+      default:
+        problems.push('partials and other Handlebars features are not allowed in messages');
+    }
+  }
+}
+
+/** Compiles a template after checking it; throws FormError on `field` when it is not usable. */
+export function compileMessageTemplate(source: string, field = 'body'): HandlebarsTemplateDelegate<TemplateVars> {
+  let ast: hbs.AST.Program;
+  try {
+    ast = Handlebars.parse(source);
+  } catch (err) {
+    const first = String((err as Error).message).split('\n')[0];
+    throw new FormError({ [field]: `The template has a syntax error: ${first}` });
+  }
+  const problems: string[] = [];
+  checkNodes(ast.body, problems);
+  if (problems.length) {
+    throw new FormError({
+      [field]: `${problems[0]}. Available: ${TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(', ')}.`,
+    });
+  }
+  // Messages are plain text: no HTML escaping; the HTML email escapes on its own.
+  return Handlebars.compile<TemplateVars>(source, { noEscape: true, strict: false, knownHelpersOnly: true });
+}
+
+export interface RenderedMessage {
+  subject: string | null;
+  text: string;
+  html: string | null;
+}
+
+export interface Branding {
+  businessName: string;
+  brandColor: string;
+  businessEmail?: string | null;
+  businessPhone?: string | null;
+}
+
+function tidy(text: string): string {
+  return text.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** Renders a template with only the allowed variables. */
+export function renderMessage(channel: Channel, template: TemplateSource, vars: TemplateVars, brand: Branding): RenderedMessage {
+  const only: TemplateVars = {
+    firstName: vars.firstName,
+    businessName: vars.businessName,
+    link: vars.link,
+    proposalNumber: vars.proposalNumber ?? null,
+    invoiceNumber: vars.invoiceNumber ?? null,
+  };
+  const text = tidy(compileMessageTemplate(template.body)(only));
+  if (channel === 'sms') return { subject: null, text, html: null };
+  const subject = tidy(compileMessageTemplate(template.subject ?? '', 'subject')(only)).replace(/\s+/g, ' ');
+  const html = layoutHtml({
+    subject,
+    paragraphs: text.split(/\n{2,}/).map((p) => p.trim()).filter(Boolean),
+    link: vars.link,
+    businessName: brand.businessName,
+    brandColor: brand.brandColor,
+    businessEmail: brand.businessEmail ?? null,
+    businessPhone: brand.businessPhone ?? null,
+  });
+  return { subject, text, html };
+}
+
+/** The org's template for a channel + context, or the default file. */
+export async function loadTemplate(db: Db, channel: Channel, context: MessageContext): Promise<TemplateSource & { custom: boolean }> {
+  const row = await db('message_templates')
+    .where({ channel, context })
+    .first<{ subject: string | null; body: string } | undefined>('subject', 'body');
+  if (row) return { subject: row.subject, body: row.body, custom: true };
+  return { ...defaultTemplate(channel, context), custom: false };
+}
+
+export const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
+  firstName: 'Sarah',
+  link: 'https://example.com/p/sample-private-link',
+  proposalNumber: 1042,
+  invoiceNumber: 2087,
+};
+
+/** Every channel + context pair, for the templates page. */
+export function templateKeys(): Array<{ channel: Channel; context: MessageContext }> {
+  return CHANNELS.flatMap((channel) => CONTEXTS.map((context) => ({ channel, context })));
+}

@@ -1,0 +1,187 @@
+// The providers behind the two channels: Twilio for SMS, SMTP (pooled) for
+// email, and a development outbox that prints to the console when neither has
+// credentials. Built lazily from config so tests can point them at stand-ins.
+import crypto from 'node:crypto';
+import twilio from 'twilio';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { config } from '../config.js';
+import { logger } from '../logger.js';
+import type { Channel } from './schema.js';
+
+export interface SmsMessage {
+  to: string;
+  body: string;
+  statusCallback?: string;
+}
+
+export interface EmailMessage {
+  to: string;
+  fromName: string;
+  replyTo?: string | null;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface SmsSender {
+  kind: 'twilio' | 'dev';
+  send(message: SmsMessage): Promise<{ providerId: string }>;
+}
+
+export interface EmailSender {
+  kind: 'smtp' | 'dev';
+  send(message: EmailMessage): Promise<{ providerId: string }>;
+  close(): void;
+}
+
+/** Which env vars a channel needs; null when it is configured. */
+export function missingSettings(channel: Channel): string[] {
+  if (channel === 'sms') {
+    const t = config.twilio;
+    const missing: string[] = [];
+    if (!t.accountSid) missing.push('TWILIO_ACCOUNT_SID');
+    if (!t.authToken) missing.push('TWILIO_AUTH_TOKEN');
+    if (!t.messagingServiceSid && !t.fromNumber) missing.push('TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER');
+    return missing;
+  }
+  return config.smtp.url ? [] : ['SMTP_URL', 'MAIL_FROM'];
+}
+
+/**
+ * How a channel sends right now: the real provider, the development outbox,
+ * or nothing (production without credentials: the send button explains).
+ */
+export function channelMode(channel: Channel): 'provider' | 'dev' | 'unavailable' {
+  if (missingSettings(channel).length === 0) return 'provider';
+  return config.isProduction ? 'unavailable' : 'dev';
+}
+
+/** Twilio has no base-URL option: this client rewrites every API address to TWILIO_API_URL. */
+class RedirectingRequestClient extends twilio.RequestClient {
+  constructor(private readonly base: URL) {
+    super({ keepAlive: true, timeout: 15_000 });
+  }
+
+  override request<TData>(opts: twilio.RequestClient['request'] extends (o: infer O) => unknown ? O & { data?: TData } : never) {
+    const original = new URL(opts.uri);
+    const target = new URL(this.base.href);
+    target.pathname = `${this.base.pathname.replace(/\/+$/, '')}${original.pathname}`;
+    target.search = original.search;
+    return super.request<TData>({ ...opts, uri: target.href });
+  }
+}
+
+function printToConsole(lines: string[]): void {
+  // Development only: the point is that a person sees the message.
+  process.stdout.write(`\n──── outgoing message (development outbox, not sent) ────\n${lines.join('\n')}\n────────────────────────────────────────────────────────\n`);
+}
+
+const devSms: SmsSender = {
+  kind: 'dev',
+  async send(message) {
+    printToConsole([`To: ${message.to} (SMS)`, '', message.body]);
+    return { providerId: `dev-${crypto.randomUUID()}` };
+  },
+};
+
+const devEmail: EmailSender = {
+  kind: 'dev',
+  async send(message) {
+    printToConsole([`To: ${message.to} (email from ${message.fromName})`, `Subject: ${message.subject}`, '', message.text]);
+    return { providerId: `dev-${crypto.randomUUID()}` };
+  },
+  close() {},
+};
+
+let sms: SmsSender | undefined;
+let email: EmailSender | undefined;
+
+export function getSmsSender(): SmsSender {
+  if (sms) return sms;
+  if (channelMode('sms') !== 'provider') {
+    sms = devSms;
+    return sms;
+  }
+  const t = config.twilio;
+  const client = twilio(t.accountSid, t.authToken, {
+    accountSid: t.accountSid,
+    autoRetry: false, // our queue owns retries and their backoff
+    ...(t.apiUrl ? { httpClient: new RedirectingRequestClient(new URL(t.apiUrl)) } : { keepAlive: true }),
+  });
+  const sender = t.messagingServiceSid ? { messagingServiceSid: t.messagingServiceSid } : { from: t.fromNumber! };
+  sms = {
+    kind: 'twilio',
+    async send(message) {
+      const created = await client.messages.create({
+        to: message.to,
+        body: message.body,
+        ...sender,
+        ...(message.statusCallback ? { statusCallback: message.statusCallback } : {}),
+      });
+      return { providerId: created.sid };
+    },
+  };
+  return sms;
+}
+
+function mailFromAddress(): string {
+  const from = config.smtp.from;
+  const match = /<([^>]+)>/.exec(from);
+  return (match ? match[1] : from).trim();
+}
+
+export function getEmailSender(): EmailSender {
+  if (email) return email;
+  if (channelMode('email') !== 'provider') {
+    email = devEmail;
+    return email;
+  }
+  const url = new URL(config.smtp.url!);
+  const secure = url.protocol === 'smtps:' || url.port === '465';
+  const transport: Transporter = nodemailer.createTransport({
+    host: url.hostname,
+    port: Number(url.port || (secure ? 465 : 587)),
+    secure,
+    // Local stand-ins (and `smtp://…?tls=off`) speak plain SMTP; everything else must upgrade.
+    ...(url.searchParams.get('tls') === 'off' ? { ignoreTLS: true } : { requireTLS: !secure }),
+    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+    pool: true,
+    // Bounded, so a row can only stay 'sending' this long while a worker is alive (see deliver.ts).
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 60_000,
+    maxConnections: Number(url.searchParams.get('pool') ?? 5),
+    maxMessages: 100,
+  });
+  const address = mailFromAddress();
+  email = {
+    kind: 'smtp',
+    async send(message) {
+      const info = await transport.sendMail({
+        from: { name: message.fromName, address },
+        to: message.to,
+        ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+      });
+      return { providerId: String(info.messageId) };
+    },
+    close() {
+      transport.close();
+    },
+  };
+  return email;
+}
+
+/** Closes the SMTP pool and forgets both senders (shutdown, or tests changing config). */
+export function closeTransports(): void {
+  email?.close();
+  email = undefined;
+  sms = undefined;
+  logger.debug('message transports closed');
+}
+
+export function statusCallbackUrl(): string {
+  return `${config.publicUrl}/webhooks/twilio/status`;
+}

@@ -1,0 +1,46 @@
+// The outbox sweeper: a BullMQ job scheduler (upserted at start, idempotent)
+// runs sweepOutbox() every minute in whichever worker process picks it up.
+import { Queue, Worker } from 'bullmq';
+import { config } from '../src/config.js';
+import { logger } from '../src/logger.js';
+import { sweepOutbox, type SweepOptions } from '../src/messaging/outbox.js';
+import { createRedis } from '../src/queue/redis.js';
+import { QUEUE_NAMES, closeQueues } from '../src/queue/queues.js';
+import { closeWithin } from './send-message.js';
+import type { RunningWorker } from './index.js';
+
+export const SWEEP_SCHEDULER_ID = 'outbox-sweep';
+
+export interface SweepWorkerOptions {
+  everyMs?: number;
+  sweep?: SweepOptions;
+}
+
+export async function startOutboxSweeper(options: SweepWorkerOptions = {}): Promise<RunningWorker & { queue: Queue; worker: Worker }> {
+  const connection = createRedis('worker');
+  const queue = new Queue(QUEUE_NAMES.outboxSweep, { connection, prefix: config.queuePrefix });
+  queue.on('error', (err) => logger.warn({ err: err.message }, 'outbox-sweep queue error'));
+  await queue.upsertJobScheduler(
+    SWEEP_SCHEDULER_ID,
+    { every: options.everyMs ?? 60_000 },
+    { name: 'sweep', opts: { removeOnComplete: 50, removeOnFail: 50 } },
+  );
+  const worker = new Worker(QUEUE_NAMES.outboxSweep, async () => sweepOutbox(options.sweep), {
+    connection,
+    prefix: config.queuePrefix,
+    concurrency: 1,
+  });
+  worker.on('error', (err) => logger.error({ err: err.message }, 'outbox-sweep worker error'));
+  await worker.waitUntilReady();
+  return {
+    name: 'outbox-sweep',
+    queue,
+    worker,
+    close: async () => {
+      await closeWithin(worker, 10_000);
+      await queue.close().catch(() => undefined);
+      await closeQueues(); // the producer connection sweeps enqueue through
+      connection.disconnect();
+    },
+  };
+}
