@@ -1,0 +1,166 @@
+// Online approval and rejection in the portal: plan-gated, CSRF-protected, once only.
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { getDb } from '../../src/db/knex.js';
+import type { PlanId } from '../../src/plans.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
+import { testApp } from '../support/http.js';
+import { seedCustomerRecords } from './fixtures.js';
+import { linkFor, resetPortalMisses } from './support.js';
+
+function formTokenFrom(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('no portal form token on the page');
+  return match[1].replace(/&#x3D;/g, '=');
+}
+
+async function setup(plan: PlanId) {
+  const org = await createTestOrg({ plan, name: 'Clear Pools' });
+  const lead = await createTestLead(org.orgId, { first_name: 'Pat', last_name: 'Poolowner' });
+  const records = await seedCustomerRecords(org.orgId, lead.id, { proposals: 2, pendingProposals: 2 });
+  const { token } = await linkFor(org.orgId, lead.id);
+  const proposalId = records.pendingProposalIds[0];
+  const page = `/p/${token}/proposals/${proposalId}`;
+  return { org, lead, token, proposalId, page, records };
+}
+
+const proposalRow = (id: string) => getDb()('proposals').where({ id }).first();
+const jobsFor = (proposalId: string) => getDb()('jobs').where({ proposal_id: proposalId });
+
+describe('portal approval', () => {
+  const app = () => supertest(testApp());
+  beforeEach(resetPortalMisses);
+
+  it('approves once on Starter: name, time, IP, user agent, content hash, one job, audit; a second submit shows the outcome', async () => {
+    const { org, page, proposalId } = await setup('starter');
+    const view = await app().get(page);
+    expect(view.text).to.contain('Approve proposal').and.to.contain('I agree');
+    const csrf = formTokenFrom(view.text);
+    const res = await app().post(`${page}/approve`).set('User-Agent', 'PortalTest/1.0').type('form')
+      .send({ _csrf: csrf, approverName: '  Pat Poolowner ', agree: 'yes' });
+    expect(res.status).to.equal(303);
+    expect(res.headers.location).to.equal(`${page}?result=approved`);
+    expect(res.headers['cache-control']).to.equal('no-store');
+    const row = await proposalRow(proposalId);
+    expect(row.status).to.equal('approved');
+    expect(row.approval_source).to.equal('portal');
+    expect(row.approved_by_name).to.equal('Pat Poolowner');
+    expect(row.approved_at).to.be.instanceOf(Date);
+    expect(row.approved_ip).to.match(/127\.0\.0\.1|::1/);
+    expect(row.approved_user_agent).to.equal('PortalTest/1.0');
+    expect(row.approved_content_sha256).to.match(/^[0-9a-f]{64}$/);
+    expect(await jobsFor(proposalId)).to.have.length(1);
+    const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'proposal.approved', subject_id: proposalId });
+    expect(audit).to.have.length(1);
+    expect(audit[0].actor_type).to.equal('customer');
+    expect(audit[0].actor_label).to.equal('Pat Poolowner');
+
+    const shown = await app().get(`${page}?result=approved`);
+    expect(shown.text).to.contain('You approved this proposal').and.to.contain('Approved by Pat Poolowner');
+    expect(shown.text).not.to.contain('action="' );
+
+    const again = await app().post(`${page}/approve`).type('form').send({ _csrf: csrf, approverName: 'Pat Poolowner', agree: 'yes' });
+    expect(again.status).to.equal(303);
+    expect(again.headers.location).to.equal(`${page}?result=already`);
+    const reject = await app().post(`${page}/reject`).type('form').send({ _csrf: csrf, reason: 'changed my mind' });
+    expect(reject.headers.location).to.equal(`${page}?result=already`);
+    expect((await proposalRow(proposalId)).status).to.equal('approved');
+    expect(await jobsFor(proposalId)).to.have.length(1);
+    expect(await getDb()('audit_events').where({ org_id: org.orgId, action: 'proposal.approved' })).to.have.length(1);
+  });
+
+  it('makes exactly one job when the same approval is submitted twice at once', async () => {
+    const { page, proposalId } = await setup('pro');
+    const csrf = formTokenFrom((await app().get(page)).text);
+    const results = await Promise.all(
+      [0, 1, 2, 3].map(() => app().post(`${page}/approve`).type('form').send({ _csrf: csrf, approverName: 'Pat Poolowner', agree: 'yes' })),
+    );
+    const outcomes = results.map((r) => r.headers.location?.split('result=')[1]).sort();
+    expect(outcomes).to.deep.equal(['already', 'already', 'already', 'approved']);
+    expect(await jobsFor(proposalId)).to.have.length(1);
+  });
+
+  it('asks for the typed name and the I agree box (422, nothing changed)', async () => {
+    const { page, proposalId } = await setup('starter');
+    const csrf = formTokenFrom((await app().get(page)).text);
+    const noName = await app().post(`${page}/approve`).type('form').send({ _csrf: csrf, approverName: ' ', agree: 'yes' });
+    expect(noName.status).to.equal(422);
+    expect(noName.text).to.contain('Type your full name').and.to.contain('aria-invalid="true"');
+    const noAgree = await app().post(`${page}/approve`).type('form').send({ _csrf: csrf, approverName: 'Pat Poolowner' });
+    expect(noAgree.status).to.equal(422);
+    expect(noAgree.text).to.contain('Tick the box').and.to.contain('value="Pat Poolowner"');
+    expect(noAgree.headers['cache-control']).to.equal('no-store');
+    expect((await proposalRow(proposalId)).status).to.equal('pending');
+    expect(await jobsFor(proposalId)).to.have.length(0);
+  });
+
+  it('refuses a POST without a valid form token (403), changing nothing', async () => {
+    const { page, proposalId, org } = await setup('starter');
+    const other = await setup('starter');
+    const otherCsrf = formTokenFrom((await app().get(other.page)).text);
+    for (const body of [{}, { _csrf: 'forged' }, { _csrf: otherCsrf }]) {
+      const res = await app().post(`${page}/approve`).type('form').send({ ...body, approverName: 'Mallory', agree: 'yes' });
+      expect(res.status).to.equal(403);
+      expect(res.headers['cache-control']).to.equal('no-store');
+      const rej = await app().post(`${page}/reject`).type('form').send({ ...body });
+      expect(rej.status).to.equal(403);
+    }
+    expect((await proposalRow(proposalId)).status).to.equal('pending');
+    expect(await getDb()('audit_events').where({ org_id: org.orgId }).whereLike('action', 'proposal.%')).to.have.length(0);
+  });
+
+  it('is read-only on Free: no form, a prompt to contact the business, and a POST is refused', async () => {
+    const { page, proposalId, token } = await setup('free');
+    const view = await app().get(page);
+    expect(view.status).to.equal(200);
+    expect(view.text).not.to.contain('/approve"');
+    expect(view.text).to.contain('please contact Clear Pools');
+    // Even with a valid form token from a Starter era, the Free plan refuses.
+    const { portalFormToken } = await import('../../src/portal/token.js');
+    const link = await getDb()('portal_links').where({ token_sha256: (await import('../../src/portal/token.js')).hashPortalToken(token) }).first();
+    const res = await app().post(`${page}/approve`).type('form').send({ _csrf: portalFormToken(link.id), approverName: 'Pat', agree: 'yes' });
+    expect(res.status).to.equal(403);
+    expect(res.text).to.contain('contact them');
+    expect((await proposalRow(proposalId)).status).to.equal('pending');
+    expect(await jobsFor(proposalId)).to.have.length(0);
+  });
+
+  it('rejects with an optional reason, once', async () => {
+    const { page, proposalId, records, org } = await setup('starter');
+    const csrf = formTokenFrom((await app().get(page)).text);
+    const res = await app().post(`${page}/reject`).type('form').send({ _csrf: csrf, reason: 'Too expensive for now' });
+    expect(res.status).to.equal(303);
+    expect(res.headers.location).to.equal(`${page}?result=rejected`);
+    const row = await proposalRow(proposalId);
+    expect(row.status).to.equal('rejected');
+    expect(row.rejection_reason).to.equal('Too expensive for now');
+    expect(await jobsFor(proposalId)).to.have.length(0);
+    const again = await app().post(`${page}/reject`).type('form').send({ _csrf: csrf });
+    expect(again.headers.location).to.equal(`${page}?result=already`);
+    expect(await getDb()('audit_events').where({ org_id: org.orgId, action: 'proposal.rejected' })).to.have.length(1);
+    // Without a reason.
+    const second = page.replace(proposalId, records.pendingProposalIds[1]);
+    const res2 = await app().post(`${second}/reject`).type('form').send({ _csrf: csrf });
+    expect(res2.headers.location).to.equal(`${second}?result=rejected`);
+    expect((await proposalRow(records.pendingProposalIds[1])).rejection_reason).to.equal(null);
+  });
+
+  it('refuses a rejection reason over 1000 characters (422, nothing changed)', async () => {
+    const { page, proposalId } = await setup('starter');
+    const csrf = formTokenFrom((await app().get(page)).text);
+    const long = await app().post(`${page}/reject`).type('form').send({ _csrf: csrf, reason: 'x'.repeat(1001) });
+    expect(long.status).to.equal(422);
+    expect(long.text).to.contain('at most 1000 characters');
+    expect((await proposalRow(proposalId)).status).to.equal('pending');
+  });
+
+  it('answers another customer\'s proposal under a valid link with the plain 404', async () => {
+    const a = await setup('starter');
+    const b = await setup('starter');
+    const csrf = formTokenFrom((await app().get(a.page)).text);
+    const res = await app().post(`/p/${a.token}/proposals/${b.proposalId}/approve`).type('form').send({ _csrf: csrf, approverName: 'Pat', agree: 'yes' });
+    expect(res.status).to.equal(404);
+    expect(res.text).to.contain('This link isn’t available');
+    expect((await proposalRow(b.proposalId)).status).to.equal('pending');
+  });
+});
