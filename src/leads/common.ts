@@ -22,3 +22,8 @@ export function currentOrgId(db: Db): Knex.Raw {
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/** The uuid in a route parameter, or a 404. */
+export function routeId(params: Record<string, string | string[] | undefined>, name = 'id'): string {
+  return idOrNotFound(params[name]);
+}

@@ -1,0 +1,151 @@
+import { expect } from 'chai';
+import { withOrg } from '../../src/db/tenancy.js';
+import { getDb } from '../../src/db/knex.js';
+import type { Actor } from '../../src/audit.js';
+import { FormError, type HttpError } from '../../src/http/errors.js';
+import { parseForm } from '../../src/http/validate.js';
+import { invoiceFormSchema } from '../../src/invoices/schema.js';
+import {
+  createInvoice,
+  createInvoiceFromJob,
+  createInvoiceFromProposal,
+  getInvoiceItems,
+  issueInvoice,
+  updateInvoice,
+  voidInvoice,
+} from '../../src/invoices/service.js';
+import { proposalFormSchema } from '../../src/proposals/schema.js';
+import { approveProposal, createProposal, markProposalSent } from '../../src/proposals/service.js';
+import { setJobStatus } from '../../src/jobs/service.js';
+import { recordPayment } from '../../src/payments/service.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
+
+export const invoiceForm = (leadId: string, extra: Record<string, unknown> = {}) =>
+  parseForm(invoiceFormSchema('USD'), {
+    lead_id: leadId,
+    issue_date: '2026-11-01',
+    due_date: '2026-11-15',
+    tax_rate: '',
+    items: [{ service: 'Repair', quantity: '2', unit_price: '150.00' }],
+    ...extra,
+  });
+
+async function setup() {
+  const org = await createTestOrg({ plan: 'starter' });
+  const lead = await createTestLead(org.orgId);
+  const actor: Actor = { type: 'user', userId: org.userId, label: org.email };
+  return { org, lead, actor };
+}
+
+describe('invoices service', () => {
+  it('gives 20 invoices created in parallel 20 distinct consecutive numbers', async () => {
+    const { org, lead, actor } = await setup();
+    const invoices = await Promise.all(
+      Array.from({ length: 20 }, () => withOrg(org.orgId, (db) => createInvoice(db, invoiceForm(lead.id), 'USD', actor))),
+    );
+    const numbers = invoices.map((i) => i.number).sort((a, b) => a - b);
+    expect(numbers).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
+    const counter = await getDb()('org_counters').where({ org_id: org.orgId, name: 'invoice' }).first();
+    expect(Number(counter.last_value)).to.equal(20);
+  });
+
+  it('does not skip a number when the creating transaction rolls back', async () => {
+    const { org, lead, actor } = await setup();
+    await withOrg(org.orgId, (db) => createInvoice(db, invoiceForm(lead.id), 'USD', actor));
+    await withOrg(org.orgId, async (db) => {
+      await createInvoice(db, invoiceForm(lead.id), 'USD', actor);
+      throw new Error('rollback');
+    }).catch(() => undefined);
+    const next = await withOrg(org.orgId, (db) => createInvoice(db, invoiceForm(lead.id), 'USD', actor));
+    expect(next.number).to.equal(2);
+  });
+
+  it('refuses a due date before the issue date, beside the due date field', () => {
+    try {
+      invoiceForm('00000000-0000-4000-8000-000000000000', { issue_date: '2026-11-10', due_date: '2026-11-01' });
+      expect.fail('accepted');
+    } catch (err) {
+      expect((err as FormError).fields.due_date).to.match(/cannot be before the issue date/);
+    }
+  });
+
+  it('ignores any total sent with the form and computes its own', async () => {
+    const { org, lead, actor } = await setup();
+    const input = invoiceForm(lead.id, { total_cents: '1', subtotal_cents: '1', tax_rate: '10' });
+    const invoice = await withOrg(org.orgId, (db) => createInvoice(db, input, 'USD', actor));
+    expect(invoice).to.include({ subtotal_cents: 30000, tax_cents: 3000, total_cents: 33000, status: 'draft' });
+  });
+
+  it('copies an approved proposal’s lines; refuses a pending one', async () => {
+    const { org, lead, actor } = await setup();
+    const proposal = await withOrg(org.orgId, async (db) => {
+      const p = await createProposal(
+        db,
+        parseForm(proposalFormSchema('USD'), {
+          lead_id: lead.id,
+          title: 'Furnace',
+          tax_rate: '5',
+          items: [
+            { service: 'Furnace', quantity: '1', unit_price: '2400' },
+            { service: 'Labour', description: 'hours', quantity: '6.5', unit_price: '80' },
+          ],
+        }),
+        actor,
+      );
+      await markProposalSent(db, p.id, actor);
+      return p;
+    });
+    await withOrg(org.orgId, (db) => createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'America/Chicago' }, actor)).then(
+      () => expect.fail('invoiced a pending proposal'),
+      (err: HttpError) => expect(err.status).to.equal(409),
+    );
+    const { jobId } = await withOrg(org.orgId, (db) => approveProposal(db, proposal.id, { source: 'staff', approverName: 'S' }, actor));
+    const invoice = await withOrg(org.orgId, (db) => createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'America/Chicago' }, actor));
+    expect(invoice).to.include({ proposal_id: proposal.id, tax_rate_bps: 500, subtotal_cents: 292000, tax_cents: 14600, total_cents: 306600 });
+    const items = await withOrg(org.orgId, (db) => getInvoiceItems(db, invoice.id));
+    expect(items.map((i) => [i.service, i.description, i.quantity, i.amount_cents])).to.deep.equal([
+      ['Furnace', '', '1.00', 240000],
+      ['Labour', 'hours', '6.50', 52000],
+    ]);
+
+    // From the completed job: the same lines, linked to the job.
+    await withOrg(org.orgId, (db) => createInvoiceFromJob(db, jobId, { currency: 'USD', time_zone: 'UTC' }, actor)).then(
+      () => expect.fail('invoiced a scheduled job'),
+      (err: HttpError) => expect(err.status).to.equal(409),
+    );
+    await withOrg(org.orgId, (db) => setJobStatus(db, jobId, 'completed', actor));
+    const fromJob = await withOrg(org.orgId, (db) => createInvoiceFromJob(db, jobId, { currency: 'USD', time_zone: 'UTC' }, actor));
+    expect(fromJob).to.include({ job_id: jobId, total_cents: 306600 });
+    expect(fromJob.number).to.equal(invoice.number + 1);
+  });
+
+  it('issues draft → open, edits only drafts, and voids only without payments', async () => {
+    const { org, lead, actor } = await setup();
+    const invoice = await withOrg(org.orgId, (db) => createInvoice(db, invoiceForm(lead.id), 'USD', actor));
+    const edited = await withOrg(org.orgId, (db) =>
+      updateInvoice(db, invoice.id, invoiceForm(lead.id, { items: [{ service: 'Repair', quantity: '3', unit_price: '100' }] }), actor),
+    );
+    expect(edited.total_cents).to.equal(30000);
+    const { invoice: open } = await withOrg(org.orgId, (db) => issueInvoice(db, invoice.id, actor));
+    expect(open.status).to.equal('open');
+    expect(open.issued_at).to.be.instanceOf(Date);
+    await withOrg(org.orgId, (db) => updateInvoice(db, invoice.id, invoiceForm(lead.id), actor)).then(
+      () => expect.fail('edited an open invoice'),
+      (err: HttpError) => expect(err.status).to.equal(409),
+    );
+    await withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: invoice.id, amountCents: 100, method: 'cash' }, actor));
+    await withOrg(org.orgId, (db) => voidInvoice(db, invoice.id, actor)).then(
+      () => expect.fail('voided an invoice with payments'),
+      (err: HttpError) => expect(err.message).to.match(/refund them/),
+    );
+    const other = await withOrg(org.orgId, (db) => createInvoice(db, invoiceForm(lead.id), 'USD', actor));
+    const voided = await withOrg(org.orgId, (db) => voidInvoice(db, other.id, actor));
+    expect(voided.status).to.equal('void');
+    await withOrg(org.orgId, (db) => issueInvoice(db, other.id, actor)).then(
+      () => expect.fail('issued a void invoice'),
+      (err: HttpError) => expect(err.status).to.equal(409),
+    );
+    const actions = await getDb()('audit_events').where({ subject_id: invoice.id }).pluck('action');
+    expect(actions).to.include.members(['invoice.created', 'invoice.updated', 'invoice.issued']);
+  });
+});

@@ -1,0 +1,266 @@
+import { expect } from 'chai';
+import { withOrg } from '../../src/db/tenancy.js';
+import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import {
+  connectedOrg,
+  countRows,
+  deliver,
+  invoiceState,
+  openInvoice,
+  sign,
+  startCheckout,
+  startStandIn,
+  stopStandIn,
+  type ConnectedOrg,
+} from './stripe-fixtures.js';
+
+describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
+  let standIn: StripeConnectStandIn;
+  let org: ConnectedOrg;
+
+  before(async () => {
+    standIn = await startStandIn();
+    org = await connectedOrg(standIn);
+  });
+  after(async () => stopStandIn(standIn));
+
+  async function paidCheckout(invoiceId: string, amountInput?: string) {
+    const sessionId = await startCheckout(org, invoiceId, amountInput);
+    return standIn.completeCheckout(org.accountId, sessionId);
+  }
+
+  describe('signature', () => {
+    it('refuses a delivery without a signature and records nothing', async () => {
+      const invoiceId = await openInvoice(org.orgId, org.leadId);
+      const { session } = await paidCheckout(invoiceId);
+      const event = standIn.event('checkout.session.completed', session, org.accountId);
+      const res = await deliver(event, { signature: null });
+      expect(res.status).to.equal(400);
+      expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
+    });
+
+    it('refuses a forged signature or a changed body and records nothing', async () => {
+      const invoiceId = await openInvoice(org.orgId, org.leadId);
+      const { session } = await paidCheckout(invoiceId);
+      const event = standIn.event('checkout.session.completed', session, org.accountId);
+      const forged = await deliver(event, { secret: 'whsec_not_the_real_secret' });
+      expect(forged.status).to.be.oneOf([400, 401]);
+      const signedOther = sign(JSON.stringify({ ...event, id: 'evt_other' }));
+      const tampered = await deliver(event, { signature: signedOther });
+      expect(tampered.status).to.be.oneOf([400, 401]);
+      const garbage = await deliver(event, { signature: 't=1,v1=deadbeef' });
+      expect(garbage.status).to.be.oneOf([400, 401]);
+      expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
+      const events = await withOrg(org.orgId, (db) => db('stripe_events').where({ id: event.id as string }));
+      expect(events).to.have.length(0);
+    });
+  });
+
+  it('records a paid Checkout Session once, with its Stripe ids, and marks the invoice paid', async () => {
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 12_345);
+    const { session, paymentIntent, charge } = await paidCheckout(invoiceId);
+    const event = standIn.event('checkout.session.completed', session, org.accountId);
+    const res = await deliver(event);
+    expect(res.status).to.equal(200);
+    expect(res.body.outcome).to.equal('processed');
+    const state = await invoiceState(org.orgId, invoiceId);
+    expect(state.status).to.equal('paid');
+    expect(state.amount_paid_cents).to.equal(12_345);
+    expect(state.payments).to.deep.equal([
+      {
+        kind: 'payment',
+        amount_cents: 12_345,
+        status: 'succeeded',
+        source: 'stripe',
+        method: 'stripe',
+        stripe_payment_intent_id: paymentIntent.id,
+        stripe_checkout_session_id: session.id,
+        stripe_charge_id: charge!.id,
+        stripe_refund_id: null,
+      },
+    ]);
+    // The PaymentIntent was re-read from the connected account.
+    const reads = standIn.requestsTo('GET', `/v1/payment_intents/${paymentIntent.id}`);
+    expect(reads.length).to.be.greaterThan(0);
+    expect(reads.every((r) => r.stripeAccount === org.accountId)).to.equal(true);
+    const again = await deliver(event);
+    expect(again.status).to.equal(200);
+    expect(again.body.outcome).to.equal('duplicate');
+    expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
+    const audit = await withOrg(org.orgId, (db) => db('audit_events').where({ action: 'payment.recorded', actor_type: 'stripe' }).whereRaw("data->>'payment_intent' = ?", [paymentIntent.id]));
+    expect(audit).to.have.length(1);
+  });
+
+  it('100 concurrent deliveries of the same event record exactly one payment', async () => {
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 5_000);
+    const { session } = await paidCheckout(invoiceId);
+    const event = standIn.event('checkout.session.completed', session, org.accountId);
+    const responses = await Promise.all(Array.from({ length: 100 }, () => deliver(event)));
+    expect(responses.map((r) => r.status).every((s) => s === 200)).to.equal(true, JSON.stringify(responses.map((r) => r.status)));
+    const outcomes = responses.map((r) => r.body.outcome as string);
+    expect(outcomes.filter((o) => o === 'processed')).to.have.length(1);
+    const state = await invoiceState(org.orgId, invoiceId);
+    expect(state.payments).to.have.length(1);
+    expect(state.amount_paid_cents).to.equal(5_000);
+    const events = await withOrg(org.orgId, (db) => db('stripe_events').where({ id: event.id as string }));
+    expect(events).to.have.length(1);
+  });
+
+  it('100 concurrent different events about one PaymentIntent still make one payment', async () => {
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 7_000);
+    const { session, paymentIntent } = await paidCheckout(invoiceId);
+    const events = Array.from({ length: 100 }, (_, i) =>
+      i % 2 === 0
+        ? standIn.event('checkout.session.completed', session, org.accountId)
+        : standIn.event('payment_intent.succeeded', paymentIntent, org.accountId),
+    );
+    const responses = await Promise.all(events.map((e) => deliver(e)));
+    expect(responses.every((r) => r.status === 200)).to.equal(true);
+    const state = await invoiceState(org.orgId, invoiceId);
+    expect(state.payments).to.have.length(1);
+    expect(state.amount_paid_cents).to.equal(7_000);
+    expect(state.payments[0].stripe_checkout_session_id).to.equal(session.id);
+  });
+
+  it('events in every order converge on the same final state (refund before the payment is known included)', async () => {
+    const orders = [
+      ['completed', 'succeeded', 'refunded'],
+      ['completed', 'refunded', 'succeeded'],
+      ['succeeded', 'completed', 'refunded'],
+      ['succeeded', 'refunded', 'completed'],
+      ['refunded', 'completed', 'succeeded'],
+      ['refunded', 'succeeded', 'completed'],
+    ] as const;
+    const finals: unknown[] = [];
+    for (const order of orders) {
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 20_000);
+      const { session, paymentIntent } = await paidCheckout(invoiceId);
+      const { charge } = standIn.refund(org.accountId, paymentIntent.id, 2_500);
+      const events = {
+        completed: standIn.event('checkout.session.completed', session, org.accountId),
+        succeeded: standIn.event('payment_intent.succeeded', paymentIntent, org.accountId),
+        refunded: standIn.event('charge.refunded', charge, org.accountId),
+      };
+      for (const name of order) {
+        const res = await deliver(events[name]);
+        expect(res.status, `${order.join(' → ')}: ${name}`).to.equal(200);
+      }
+      // Redelivering everything afterwards changes nothing.
+      for (const name of order) await deliver(events[name]);
+      const state = await invoiceState(org.orgId, invoiceId);
+      expect(state.payments.find((p) => p.kind === 'payment')?.stripe_checkout_session_id, order.join(' → ')).to.equal(session.id);
+      // Normalise the ids, which differ per run, to compare shapes.
+      finals.push({
+        status: state.status,
+        paid: state.amount_paid_cents,
+        payments: state.payments.map((p) => ({
+          ...p,
+          stripe_payment_intent_id: p.stripe_payment_intent_id === paymentIntent.id,
+          stripe_checkout_session_id: p.stripe_checkout_session_id === session.id,
+          stripe_charge_id: p.stripe_charge_id === charge.id,
+          stripe_refund_id: p.stripe_refund_id !== null,
+        })),
+      });
+    }
+    for (const final of finals) expect(final).to.deep.equal(finals[0]);
+    expect(finals[0]).to.deep.include({ status: 'partially_paid', paid: 17_500 });
+  });
+
+  it('a full refund marks the payment refunded and reopens the invoice', async () => {
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 3_000);
+    const { session, paymentIntent } = await paidCheckout(invoiceId);
+    await deliver(standIn.event('checkout.session.completed', session, org.accountId));
+    const { charge } = standIn.refund(org.accountId, paymentIntent.id);
+    const res = await deliver(standIn.event('charge.refunded', charge, org.accountId));
+    expect(res.status).to.equal(200);
+    const state = await invoiceState(org.orgId, invoiceId);
+    expect(state.status).to.equal('open');
+    expect(state.amount_paid_cents).to.equal(0);
+    expect(state.payments.map((p) => [p.kind, p.status])).to.deep.equal([
+      ['payment', 'refunded'],
+      ['refund', 'succeeded'],
+    ]);
+  });
+
+  it('a delayed payment: completed unpaid records nothing; async succeeded records it; async failed marks the attempt', async () => {
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 8_000);
+    const sessionId = await startCheckout(org, invoiceId);
+    const { session } = standIn.completeCheckout(org.accountId, sessionId, { async: true });
+    const completed = await deliver(standIn.event('checkout.session.completed', session, org.accountId));
+    expect(completed.status).to.equal(200);
+    expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
+    const attempt = await withOrg(org.orgId, (db) => db('checkout_sessions').where({ stripe_checkout_session_id: sessionId }).first('status'));
+    expect(attempt.status).to.equal('processing');
+    const settled = standIn.settleAsync(org.accountId, sessionId, 'succeeded');
+    await deliver(standIn.event('checkout.session.async_payment_succeeded', settled.session, org.accountId));
+    const state = await invoiceState(org.orgId, invoiceId);
+    expect(state.status).to.equal('paid');
+    expect(state.payments).to.have.length(1);
+
+    const otherInvoice = await openInvoice(org.orgId, org.leadId, 8_000);
+    const otherSession = await startCheckout(org, otherInvoice);
+    standIn.completeCheckout(org.accountId, otherSession, { async: true });
+    const failed = standIn.settleAsync(org.accountId, otherSession, 'failed');
+    const res = await deliver(standIn.event('checkout.session.async_payment_failed', failed.session, org.accountId));
+    expect(res.status).to.equal(200);
+    expect((await invoiceState(org.orgId, otherInvoice)).payments).to.have.length(0);
+    const failedAttempt = await withOrg(org.orgId, (db) => db('checkout_sessions').where({ stripe_checkout_session_id: otherSession }).first('status'));
+    expect(failedAttempt.status).to.equal('failed');
+  });
+
+  it('answers 200 to unknown event types and accounts, recording nothing', async () => {
+    const before = await countRows(org.orgId, 'stripe_events');
+    const unknownType = await deliver(standIn.event('customer.created', { id: 'cus_1', object: 'customer' }, org.accountId));
+    expect(unknownType.status).to.equal(200);
+    expect(unknownType.body.outcome).to.equal('ignored');
+    const unknownAccount = await deliver(standIn.event('payment_intent.succeeded', { id: 'pi_x', object: 'payment_intent' }, 'acct_nobody'));
+    expect(unknownAccount.status).to.equal(200);
+    expect(unknownAccount.body.outcome).to.equal('ignored');
+    expect(await countRows(org.orgId, 'stripe_events')).to.equal(before);
+  });
+
+  it('answers 5xx when handling fails (Stripe retries) and keeps nothing; the retry then succeeds', async () => {
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 4_000);
+    const { session } = await paidCheckout(invoiceId);
+    const event = standIn.event('checkout.session.completed', session, org.accountId);
+    standIn.refuseAccount(org.accountId, 500, 'Stripe is having a moment');
+    try {
+      const res = await deliver(event);
+      expect(res.status).to.be.within(500, 599);
+    } finally {
+      standIn.allowAccount(org.accountId);
+    }
+    expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
+    const kept = await withOrg(org.orgId, (db) => db('stripe_events').where({ id: event.id as string }));
+    expect(kept).to.have.length(0);
+    const retry = await deliver(event);
+    expect(retry.status).to.equal(200);
+    expect(retry.body.outcome).to.equal('processed');
+    expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
+  });
+
+  it('account.updated keeps the org status current (re-read from Stripe)', async () => {
+    const other = await connectedOrg(standIn, { chargesEnabled: false });
+    const account = standIn.setAccountStatus(other.accountId, { charges_enabled: true, details_submitted: true });
+    const res = await deliver(standIn.event('account.updated', account, other.accountId));
+    expect(res.status).to.equal(200);
+    const row = await withOrg(other.orgId, (db) => db('organizations').first('stripe_charges_enabled', 'stripe_details_submitted'));
+    expect(row).to.deep.equal({ stripe_charges_enabled: true, stripe_details_submitted: true });
+    // A stale event arriving late doesn't undo it: the account is re-read.
+    const stale = standIn.event('account.updated', { ...account, charges_enabled: false }, other.accountId);
+    await deliver(stale);
+    const after = await withOrg(other.orgId, (db) => db('organizations').first('stripe_charges_enabled'));
+    expect(after.stripe_charges_enabled).to.equal(true);
+  });
+
+  it('never applies an event to another org than the account’s owner', async () => {
+    const other = await connectedOrg(standIn);
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 2_000);
+    const { session } = await paidCheckout(invoiceId);
+    // The same session delivered as if it happened on another org's account: metadata doesn't match, nothing recorded.
+    const res = await deliver(standIn.event('checkout.session.completed', session, other.accountId));
+    expect(res.status).to.equal(200);
+    expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
+    expect(await countRows(other.orgId, 'payments')).to.equal(0);
+  });
+});
