@@ -15,6 +15,7 @@ import { adminRouter as proposalsAdmin } from './proposals/routes.js';
 import { adminRouter as jobsAdmin } from './jobs/routes.js';
 import { adminRouter as invoicesAdmin } from './invoices/routes.js';
 import { adminRouter as paymentsAdmin } from './payments/routes.js';
+import { connectAdminRouter } from './payments/connect-routes.js';
 import { adminRouter as portalAdmin, portalRouter } from './portal/routes.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
 import { webhookRouter as twilioWebhooks } from './messaging/webhooks.js';
@@ -32,6 +33,7 @@ export const ADMIN_ROUTERS = [
   jobsAdmin,
   invoicesAdmin,
   paymentsAdmin,
+  connectAdminRouter,
   portalAdmin,
   messagingAdmin,
   billingAdmin,

@@ -1,0 +1,211 @@
+// Recording Stripe money in Porchlight: one function for payments, one for
+// refunds, shared by the webhook handler and the reconciliation worker so both
+// paths converge on the same rows. A payment is unique by its PaymentIntent id,
+// a refund by its refund id (partial unique indexes); invoice balances move only
+// through refreshInvoiceBalance() in src/invoices/service.ts.
+import { z } from 'zod';
+import type { Db } from '../db/tenancy.js';
+import { recordAudit, type Actor } from '../audit.js';
+import { logger } from '../logger.js';
+import { refreshInvoiceBalance } from '../invoices/service.js';
+
+const uuid = z.uuid();
+
+/** The PaymentIntent fields we rely on (a retrieved or listed object). */
+export interface PaymentIntentFacts {
+  id: string;
+  status: string;
+  amount_received: number;
+  currency: string;
+  created: number;
+  metadata: Record<string, string> | null;
+  latest_charge: string | { id: string } | null;
+}
+
+export interface RefundFacts {
+  id: string;
+  amount: number;
+  currency: string;
+  status: string | null;
+  created: number;
+  payment_intent: string | { id: string } | null;
+  charge: string | { id: string } | null;
+}
+
+export type RecordOutcome =
+  | 'recorded' // a new row
+  | 'updated' // the row existed; missing Stripe ids were filled in
+  | 'unchanged' // already known
+  | 'ignored' // not ours, not succeeded, or the invoice is gone
+  | 'unapplied' // real money that would overpay the invoice: left for a person (audited)
+  | 'missing_payment'; // a refund of a payment we don't know yet (caller syncs the PaymentIntent first)
+
+export const idOf = (value: string | { id: string } | null | undefined): string | null =>
+  !value ? null : typeof value === 'string' ? value : value.id;
+
+interface LockedInvoice {
+  id: string;
+  lead_id: string;
+  number: number;
+  currency: string;
+  status: string;
+  total_cents: string | number;
+  amount_paid_cents: string | number;
+}
+
+async function lockInvoice(db: Db, invoiceId: string): Promise<LockedInvoice | undefined> {
+  return db('invoices')
+    .where({ id: invoiceId })
+    .forUpdate()
+    .first<LockedInvoice | undefined>('id', 'lead_id', 'number', 'currency', 'status', 'total_cents', 'amount_paid_cents');
+}
+
+/** The invoice a PaymentIntent pays, from the metadata we set at Checkout; null when it isn't ours. */
+export function invoiceIdFor(orgId: string, metadata: Record<string, string> | null | undefined): string | null {
+  if (!metadata || metadata.org_id !== orgId) return null;
+  const parsed = uuid.safeParse(metadata.invoice_id);
+  return parsed.success ? parsed.data : null;
+}
+
+const STRIPE_ACTOR: Actor = { type: 'stripe', label: 'Stripe' };
+
+/**
+ * Records a succeeded PaymentIntent as a payment on its invoice (once), fills in
+ * the Checkout Session and charge ids when they arrive later, and moves the
+ * invoice balance. Runs inside the caller's withOrg transaction.
+ */
+export async function recordStripePayment(
+  db: Db,
+  orgId: string,
+  paymentIntent: PaymentIntentFacts,
+  checkoutSessionId: string | null,
+  actor: Actor = STRIPE_ACTOR,
+): Promise<{ outcome: RecordOutcome; paymentId?: string }> {
+  if (paymentIntent.status !== 'succeeded' || !(paymentIntent.amount_received > 0)) return { outcome: 'ignored' };
+  const invoiceId = invoiceIdFor(orgId, paymentIntent.metadata);
+  if (!invoiceId) return { outcome: 'ignored' };
+  // Invoice first, then the payment row: every writer takes locks in this order.
+  const invoice = await lockInvoice(db, invoiceId);
+  if (!invoice) {
+    logger.warn({ paymentIntent: paymentIntent.id, invoiceId }, 'Stripe payment for an invoice that no longer exists; ignored');
+    return { outcome: 'ignored' };
+  }
+  const chargeId = idOf(paymentIntent.latest_charge);
+  const existing = await db('payments')
+    .where({ stripe_payment_intent_id: paymentIntent.id, kind: 'payment' })
+    .first<{ id: string; stripe_checkout_session_id: string | null; stripe_charge_id: string | null } | undefined>(
+      'id',
+      'stripe_checkout_session_id',
+      'stripe_charge_id',
+    );
+  if (existing) {
+    const fill: Record<string, string> = {};
+    if (!existing.stripe_checkout_session_id && checkoutSessionId) fill.stripe_checkout_session_id = checkoutSessionId;
+    if (!existing.stripe_charge_id && chargeId) fill.stripe_charge_id = chargeId;
+    if (Object.keys(fill).length === 0) {
+      await markCheckoutPaid(db, paymentIntent.id, checkoutSessionId);
+      return { outcome: 'unchanged', paymentId: existing.id };
+    }
+    await db('payments').where({ id: existing.id }).update({ ...fill, updated_at: db.fn.now() });
+    await markCheckoutPaid(db, paymentIntent.id, checkoutSessionId);
+    return { outcome: 'updated', paymentId: existing.id };
+  }
+
+  const currency = paymentIntent.currency.toUpperCase();
+  const amount = paymentIntent.amount_received;
+  const audit = { payment_intent: paymentIntent.id, checkout_session: checkoutSessionId, charge: chargeId, amount_cents: amount, currency };
+  if (currency !== invoice.currency) {
+    logger.error({ paymentIntent: paymentIntent.id, currency, invoiceCurrency: invoice.currency }, 'Stripe payment in another currency than its invoice');
+    await recordAudit(db, { actor, action: 'payment.stripe_unapplied', subjectType: 'invoice', subjectId: invoice.id, data: { ...audit, reason: 'currency' } });
+    return { outcome: 'unapplied' };
+  }
+  if (Number(invoice.amount_paid_cents) + amount > Number(invoice.total_cents)) {
+    // Money arrived that the invoice can't hold (paid twice, or paid by hand meanwhile).
+    // Keeping the invoice consistent matters more; the contractor sees this in the audit log and refunds.
+    logger.error({ paymentIntent: paymentIntent.id, invoiceId: invoice.id }, 'Stripe payment would overpay its invoice; not applied');
+    await recordAudit(db, { actor, action: 'payment.stripe_unapplied', subjectType: 'invoice', subjectId: invoice.id, data: { ...audit, reason: 'overpayment' } });
+    return { outcome: 'unapplied' };
+  }
+
+  const { rows } = await db.raw<{ rows: { id: string }[] }>(
+    `insert into payments (org_id, lead_id, invoice_id, kind, amount_cents, currency, method, source, status, paid_at,
+                           stripe_payment_intent_id, stripe_checkout_session_id, stripe_charge_id)
+     values (?, ?, ?, 'payment', ?, ?, 'stripe', 'stripe', 'succeeded', to_timestamp(?), ?, ?, ?)
+     on conflict (stripe_payment_intent_id) where kind = 'payment' and stripe_payment_intent_id is not null do nothing
+     returning id`,
+    [orgId, invoice.lead_id, invoice.id, amount, currency, paymentIntent.created, paymentIntent.id, checkoutSessionId, chargeId],
+  );
+  if (rows.length === 0) return { outcome: 'unchanged' };
+  const paymentId = rows[0].id;
+  await refreshInvoiceBalance(db, invoice.id);
+  await markCheckoutPaid(db, paymentIntent.id, checkoutSessionId);
+  await recordAudit(db, { actor, action: 'payment.recorded', subjectType: 'payment', subjectId: paymentId, data: { ...audit, invoice_id: invoice.id, source: 'stripe' } });
+  return { outcome: 'recorded', paymentId };
+}
+
+async function markCheckoutPaid(db: Db, paymentIntentId: string, checkoutSessionId: string | null): Promise<void> {
+  const query = db('checkout_sessions').whereNot({ status: 'paid' });
+  if (checkoutSessionId) query.where({ stripe_checkout_session_id: checkoutSessionId });
+  else query.where({ stripe_payment_intent_id: paymentIntentId });
+  await query.update({ status: 'paid', stripe_payment_intent_id: paymentIntentId, updated_at: db.fn.now() });
+}
+
+/**
+ * Records a succeeded refund against its payment (once) and moves the invoice
+ * balance back. 'missing_payment' when the payment isn't recorded yet.
+ */
+export async function recordStripeRefund(
+  db: Db,
+  orgId: string,
+  refund: RefundFacts,
+  actor: Actor = STRIPE_ACTOR,
+): Promise<{ outcome: RecordOutcome; refundRowId?: string }> {
+  if (refund.status !== 'succeeded' || !(refund.amount > 0)) return { outcome: 'ignored' };
+  const paymentIntentId = idOf(refund.payment_intent);
+  if (!paymentIntentId) return { outcome: 'ignored' };
+  const known = await db('payments')
+    .where({ stripe_payment_intent_id: paymentIntentId, kind: 'payment' })
+    .first<{ id: string; invoice_id: string } | undefined>('id', 'invoice_id');
+  if (!known) return { outcome: 'missing_payment' };
+  const invoice = await lockInvoice(db, known.invoice_id);
+  if (!invoice) return { outcome: 'ignored' };
+  const payment = await db('payments')
+    .where({ id: known.id })
+    .forUpdate()
+    .first<{ id: string; lead_id: string; amount_cents: string | number; currency: string; stripe_charge_id: string | null }>(
+      'id',
+      'lead_id',
+      'amount_cents',
+      'currency',
+      'stripe_charge_id',
+    );
+  const { rows: refunded } = await db.raw<{ rows: { total: string }[] }>(
+    "select coalesce(sum(amount_cents), 0)::bigint as total from payments where refund_of = ? and kind = 'refund' and status = 'succeeded'",
+    [payment.id],
+  );
+  const already = Number(refunded[0].total);
+  const chargeId = idOf(refund.charge) ?? payment.stripe_charge_id;
+  const audit = { refund: refund.id, payment_intent: paymentIntentId, charge: chargeId, amount_cents: refund.amount };
+  const existing = await db('payments').where({ stripe_refund_id: refund.id }).first<{ id: string } | undefined>('id');
+  if (existing) return { outcome: 'unchanged', refundRowId: existing.id };
+  if (already + refund.amount > Number(payment.amount_cents) || refund.currency.toUpperCase() !== payment.currency) {
+    logger.error({ refund: refund.id, paymentId: payment.id }, 'Stripe refund does not fit its payment; not applied');
+    await recordAudit(db, { actor, action: 'payment.stripe_unapplied', subjectType: 'payment', subjectId: payment.id, data: { ...audit, reason: 'refund_mismatch' } });
+    return { outcome: 'unapplied' };
+  }
+  const { rows } = await db.raw<{ rows: { id: string }[] }>(
+    `insert into payments (org_id, lead_id, invoice_id, kind, refund_of, amount_cents, currency, method, source, status, paid_at,
+                           stripe_payment_intent_id, stripe_charge_id, stripe_refund_id)
+     values (?, ?, ?, 'refund', ?, ?, ?, 'stripe', 'stripe', 'succeeded', to_timestamp(?), ?, ?, ?)
+     on conflict (stripe_refund_id) where stripe_refund_id is not null do nothing
+     returning id`,
+    [orgId, payment.lead_id, invoice.id, payment.id, refund.amount, payment.currency, refund.created, paymentIntentId, chargeId, refund.id],
+  );
+  if (rows.length === 0) return { outcome: 'unchanged' };
+  if (already + refund.amount >= Number(payment.amount_cents)) {
+    await db('payments').where({ id: payment.id }).update({ status: 'refunded', updated_at: db.fn.now() });
+  }
+  await refreshInvoiceBalance(db, invoice.id);
+  await recordAudit(db, { actor, action: 'payment.refunded', subjectType: 'payment', subjectId: payment.id, data: { ...audit, invoice_id: invoice.id, source: 'stripe' } });
+  return { outcome: 'recorded', refundRowId: rows[0].id };
+}
