@@ -4,6 +4,8 @@ import { formatHex, oklch, wcagContrast } from 'culori';
 
 export const MIN_CONTRAST = 4.5;
 const WHITE = '#ffffff';
+/** The portal's page background (public/app.css --bg): the darkest surface text sits on. */
+export const PAGE_BACKGROUND = '#f5f7fa';
 const BLACK = '#000000';
 const FALLBACK = '#1d4ed8';
 
@@ -12,7 +14,7 @@ export interface BrandPalette {
   brand: string;
   /** Text on `brand`: black or white, whichever contrasts more (always ≥ 4.58:1). */
   onBrand: string;
-  /** The brand colour darkened until it reads on white (links, headings). */
+  /** The brand colour darkened until it reads on the page background and white (links, active tab). */
   brandText: string;
 }
 
@@ -25,19 +27,19 @@ export function textOn(background: string): string {
   return wcagContrast(background, WHITE) >= wcagContrast(background, BLACK) ? WHITE : BLACK;
 }
 
-/** The colour itself if it reads on white; else the same hue darkened until it does. */
-export function readableOnWhite(color: string): string {
-  if (wcagContrast(color, WHITE) >= MIN_CONTRAST) return color;
+/** The colour itself if it reads on the background; else the same hue darkened until it does. */
+export function readableOn(color: string, background: string = PAGE_BACKGROUND): string {
+  if (wcagContrast(color, background) >= MIN_CONTRAST) return color;
   const start = oklch(color);
   if (!start) return BLACK;
   for (let l = start.l; l > 0; l -= 0.02) {
     const candidate = formatHex({ ...start, l });
-    if (candidate && wcagContrast(candidate, WHITE) >= MIN_CONTRAST) return candidate;
+    if (candidate && wcagContrast(candidate, background) >= MIN_CONTRAST) return candidate;
   }
   return BLACK;
 }
 
 export function brandPalette(color: string): BrandPalette {
   const brand = normalise(color);
-  return { brand, onBrand: textOn(brand), brandText: readableOnWhite(brand) };
+  return { brand, onBrand: textOn(brand), brandText: readableOn(brand) };
 }

@@ -1,7 +1,7 @@
 // Brand colours: whatever colour an org picks, portal text stays readable (WCAG ≥ 4.5:1).
 import { expect } from 'chai';
 import { wcagContrast } from 'culori';
-import { brandPalette, MIN_CONTRAST, readableOnWhite, textOn } from '../../src/portal/branding.js';
+import { brandPalette, MIN_CONTRAST, PAGE_BACKGROUND, readableOn, textOn } from '../../src/portal/branding.js';
 import { whatsappHref } from '../../src/portal/view-model.js';
 
 function* colours(): Generator<string> {
@@ -28,14 +28,15 @@ describe('portal branding', () => {
     expect(n).to.be.greaterThan(9000);
   });
 
-  it('keeps the brand text colour readable on white for any colour, keeping the colour when it already is', () => {
+  it('keeps the brand text colour readable on the page background and white for any colour, keeping it when it already is', () => {
     for (const c of colours()) {
       const p = brandPalette(c);
       expect(wcagContrast(p.brandText, '#ffffff'), c).to.be.at.least(MIN_CONTRAST);
-      if (wcagContrast(c, '#ffffff') >= MIN_CONTRAST) expect(p.brandText).to.equal(c);
+      expect(wcagContrast(p.brandText, PAGE_BACKGROUND), c).to.be.at.least(MIN_CONTRAST);
+      if (wcagContrast(c, PAGE_BACKGROUND) >= MIN_CONTRAST) expect(p.brandText).to.equal(c);
     }
-    expect(readableOnWhite('#1d4ed8')).to.equal('#1d4ed8');
-    expect(readableOnWhite('#ffd400')).not.to.equal('#ffd400');
+    expect(readableOn('#1d4ed8')).to.equal('#1d4ed8');
+    expect(readableOn('#ffd400')).not.to.equal('#ffd400');
   });
 
   it('picks black on light colours and white on dark ones', () => {

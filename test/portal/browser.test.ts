@@ -1,0 +1,152 @@
+// A real phone-sized browser through a real portal link: four tabs, an approval,
+// the WhatsApp link, no sideways scrolling, and axe-core with zero violations.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { expect } from 'chai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { getDb } from '../../src/db/knex.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
+import { testApp } from '../support/http.js';
+import { seedCustomerRecords } from './fixtures.js';
+import { linkFor, resetPortalMisses } from './support.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const require = createRequire(import.meta.url);
+const AXE = path.join(path.dirname(require.resolve('axe-core')), 'axe.min.js');
+
+interface AxeResult {
+  violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+}
+
+async function axeViolations(page: Page): Promise<AxeResult['violations']> {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document) => Promise<AxeResult> } }).axe;
+    return axe.run(document);
+  });
+  return result.violations;
+}
+
+async function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+describe('portal in a phone browser', function () {
+  this.timeout(90_000);
+  let browser: Browser | undefined;
+  let server: Server;
+  let base: string;
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`    skipped: ${CHROMIUM} is not installed`);
+      this.skip();
+    }
+    server = testApp().listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  });
+
+  beforeEach(resetPortalMisses);
+
+  it('opens a link, visits all four tabs, approves a proposal, checks WhatsApp and passes axe on every tab', async () => {
+    const org = await createTestOrg({ plan: 'starter', name: 'Sunny Side Gutters & Roofing Company' });
+    await getDb()('organizations').where({ id: org.orgId }).update({
+      brand_color: '#f5c400', phone: '+15555550142', email: 'office@sunnyside.example', whatsapp_number: '+15555550143',
+    });
+    const lead = await createTestLead(org.orgId, { first_name: 'Maria', last_name: 'Delacroix-Whitfield' });
+    const records = await seedCustomerRecords(org.orgId, lead.id, {
+      proposals: 4, pendingProposals: 1, invoices: 4, openInvoices: 1, payments: 3, jobs: 4, upcomingJobs: 1,
+    });
+    const { url } = await linkFor(org.orgId, lead.id);
+    const pathOnly = new URL(url).pathname;
+
+    // bypassCSP only so axe can be injected; the CSP itself is checked in the test below.
+    const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+    const page = await context.newPage();
+    const res = await page.goto(`${base}${pathOnly}`);
+    expect(res?.status()).to.equal(200);
+    expect(await page.locator('h1').textContent()).to.equal('Proposals');
+
+    const tabs = [
+      ['Proposals', 'Proposals'],
+      ['Invoices', 'Invoices'],
+      ['Payments', 'Payments'],
+      ['Service History', 'Service History'],
+    ];
+    for (const [label, heading] of tabs) {
+      await page.getByRole('navigation', { name: 'Your records' }).getByRole('link', { name: label, exact: true }).click();
+      expect(await page.locator('h1').textContent()).to.equal(heading);
+      expect(await page.locator('[aria-current="page"]').textContent()).to.equal(label);
+      expect(await horizontalOverflow(page), `${label} scrolls sideways`).to.be.at.most(0);
+      const violations = await axeViolations(page);
+      expect(violations.map((v) => `${v.id}: ${v.help} ${JSON.stringify(v.nodes.map((n) => n.target))}`), label).to.deep.equal([]);
+    }
+
+    // WhatsApp: a real wa.me link naming the customer.
+    const wa = await page.locator('a.whatsapp-button').getAttribute('href');
+    expect(wa).to.match(/^https:\/\/wa\.me\/15555550143\?text=/);
+    expect(decodeURIComponent(wa!.split('text=')[1])).to.contain('Maria Delacroix-Whitfield');
+
+    // Approve the pending proposal.
+    await page.getByRole('link', { name: 'Proposals', exact: true }).click();
+    await page.locator(`a[href$="/proposals/${records.pendingProposalIds[0]}"]`).click();
+    const docWa = await page.locator('a.whatsapp-button').getAttribute('href');
+    expect(decodeURIComponent(docWa!.split('text=')[1])).to.match(/I have a question about proposal #\d+\./);
+    expect(await axeViolations(page)).to.deep.equal([]);
+    expect(await horizontalOverflow(page)).to.be.at.most(0);
+    await page.getByLabel('Your full name').fill('Maria Delacroix-Whitfield');
+    await page.getByLabel(/I agree/).check();
+    await page.getByRole('button', { name: 'Approve proposal' }).click();
+    await page.waitForURL(/result=approved/);
+    expect(await page.getByRole('status').first().textContent()).to.contain('You approved this proposal');
+    const row = await getDb()('proposals').where({ id: records.pendingProposalIds[0] }).first();
+    expect(row.status).to.equal('approved');
+    expect(row.approved_by_name).to.equal('Maria Delacroix-Whitfield');
+    expect(row.approved_user_agent).to.contain('Chrome');
+    expect(await getDb()('jobs').where({ proposal_id: row.id })).to.have.length(1);
+    expect(await axeViolations(page)).to.deep.equal([]);
+
+    // An invoice detail page also fits and passes.
+    await page.goto(`${base}${pathOnly}/invoices/${records.invoiceIds[0]}`);
+    expect(await horizontalOverflow(page)).to.be.at.most(0);
+    expect(await axeViolations(page)).to.deep.equal([]);
+    await context.close();
+  });
+
+  it('works at 360 px with script off, its brand style allowed by the CSP nonce', async () => {
+    const org = await createTestOrg({ plan: 'starter' });
+    await getDb()('organizations').where({ id: org.orgId }).update({ brand_color: '#0b6e4f' });
+    const lead = await createTestLead(org.orgId);
+    const records = await seedCustomerRecords(org.orgId, lead.id, { proposals: 2, pendingProposals: 1, invoices: 2, openInvoices: 1, payments: 1, jobs: 2 });
+    const { url } = await linkFor(org.orgId, lead.id);
+    const context = await browser!.newContext({ viewport: { width: 360, height: 740 }, javaScriptEnabled: false });
+    const page = await context.newPage();
+    const pathOnly = new URL(url).pathname;
+    const blocked: string[] = [];
+    page.on('console', (msg) => { if (/Content Security Policy/.test(msg.text())) blocked.push(msg.text()); });
+    for (const tab of ['proposals', 'invoices', 'payments', 'history']) {
+      await page.goto(`${base}${pathOnly}/${tab}`);
+      expect(await horizontalOverflow(page), tab).to.be.at.most(0);
+    }
+    const headerBg = await page.locator('.portal-header').evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(headerBg).to.equal('rgb(11, 110, 79)');
+    expect(blocked).to.deep.equal([]);
+    await page.goto(`${base}${pathOnly}/proposals/${records.pendingProposalIds[0]}`);
+    await page.getByLabel('Your full name').fill('Sarah Homeowner');
+    await page.getByLabel(/I agree/).check();
+    await page.getByRole('button', { name: 'Approve proposal' }).click();
+    await page.waitForURL(/result=approved/);
+    expect((await getDb()('proposals').where({ id: records.pendingProposalIds[0] }).first()).status).to.equal('approved');
+    await context.close();
+  });
+});
