@@ -6,16 +6,15 @@ import { listInvoices, openBalance } from '../invoices/service.js';
 import { listPayments } from '../payments/service.js';
 
 export async function loadHome(db: Db) {
-  const [pendingProposals, pendingTotal, unpaid, unpaidInvoices, upcomingJobs, recentPayments] = await Promise.all([
-    listProposals(db, { status: 'pending', limit: 10 }),
-    db('proposals')
-      .where({ status: 'pending' })
-      .first(db.raw('count(*)::int as count'), db.raw('coalesce(sum(total_cents), 0)::bigint as total_cents')) as Promise<{ count: number; total_cents: number }>,
-    openBalance(db),
-    listInvoices(db, { unpaidOnly: true, limit: 10 }),
-    listUpcomingJobs(db, 10),
-    listPayments(db, { limit: 10 }),
-  ]);
+  // One transaction is one connection: queries run one after another.
+  const pendingProposals = await listProposals(db, { status: 'pending', limit: 10 });
+  const pendingTotal = (await db('proposals')
+    .where({ status: 'pending' })
+    .first(db.raw('count(*)::int as count'), db.raw('coalesce(sum(total_cents), 0)::bigint as total_cents'))) as { count: number; total_cents: number };
+  const unpaid = await openBalance(db);
+  const unpaidInvoices = await listInvoices(db, { unpaidOnly: true, limit: 10 });
+  const upcomingJobs = await listUpcomingJobs(db, 10);
+  const recentPayments = await listPayments(db, { limit: 10 });
   return {
     pendingProposals,
     pendingCount: Number(pendingTotal.count),

@@ -119,11 +119,9 @@ adminRouter.post(
 /** Everything the invoice page shows; the payment form re-renders it with errors. */
 export async function invoicePageLocals(db: Db, org: { time_zone: string }, invoiceId: string) {
   const invoice = await getInvoice(db, invoiceId);
-  const [items, lead, payments] = await Promise.all([
-    getInvoiceItems(db, invoice.id),
-    getLead(db, invoice.lead_id),
-    listPayments(db, { invoiceId: invoice.id, limit: 200 }),
-  ]);
+  const items = await getInvoiceItems(db, invoice.id);
+  const lead = await getLead(db, invoice.lead_id);
+  const payments = await listPayments(db, { invoiceId: invoice.id, limit: 200 });
   const balance = balanceOf(invoice);
   return {
     title: `Invoice #${invoice.number}`,

@@ -48,10 +48,8 @@ adminRouter.get(
   '/jobs',
   orgPage(async ({ req, db }) => {
     const query = jobListQuerySchema.parse(req.query);
-    const [upcoming, rows] = await Promise.all([
-      query.status || query.page > 1 ? Promise.resolve([]) : listUpcomingJobs(db, 20),
-      listJobs(db, { status: query.status, limit: PAGE_SIZE + 1, offset: (query.page - 1) * PAGE_SIZE }),
-    ]);
+    const upcoming = query.status || query.page > 1 ? [] : await listUpcomingJobs(db, 20);
+    const rows = await listJobs(db, { status: query.status, limit: PAGE_SIZE + 1, offset: (query.page - 1) * PAGE_SIZE });
     const keep: Record<string, string> = query.status ? { status: query.status } : {};
     const url = (page: number) => `/jobs?${new URLSearchParams({ ...keep, page: String(page) }).toString()}`;
     return {

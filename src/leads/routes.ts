@@ -68,15 +68,14 @@ adminRouter.get(
   orgPage(async ({ req, db, org, plan }) => {
     const lead = await getLead(db, routeId(req.params));
     const ctx = { lead: { id: lead.id, first_name: lead.first_name, email: lead.email, phone: lead.phone }, org, plan };
-    const [proposals, jobs, invoices, payments, balance, portalPanel, messagingPanel] = await Promise.all([
-      listProposals(db, { leadId: lead.id, limit: 100 }),
-      listJobs(db, { leadId: lead.id, limit: 100 }),
-      listInvoices(db, { leadId: lead.id, limit: 100 }),
-      listPayments(db, { leadId: lead.id, limit: 100 }),
-      openBalance(db, lead.id),
-      loadPortalPanel(db, ctx),
-      loadMessagingPanel(db, ctx),
-    ]);
+    // One transaction is one connection: queries run one after another.
+    const proposals = await listProposals(db, { leadId: lead.id, limit: 100 });
+    const jobs = await listJobs(db, { leadId: lead.id, limit: 100 });
+    const invoices = await listInvoices(db, { leadId: lead.id, limit: 100 });
+    const payments = await listPayments(db, { leadId: lead.id, limit: 100 });
+    const balance = await openBalance(db, lead.id);
+    const portalPanel = await loadPortalPanel(db, ctx);
+    const messagingPanel = await loadMessagingPanel(db, ctx);
     return {
       render: 'admin/customers/show',
       locals: { title: leadName(lead), lead, name: leadName(lead), proposals, jobs, invoices, payments, balance, portalPanel, messagingPanel, stageOptions },

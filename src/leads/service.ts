@@ -96,7 +96,8 @@ function decodeCursor(value: string | undefined): Cursor | null {
   if (!value) return null;
   const [ts, id] = Buffer.from(value, 'base64url').toString('utf8').split('|');
   // A broken cursor starts from the first page instead of failing.
-  if (!ts || !id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(Date.parse(ts.replace(' ', 'T')))) return null;
+  // The timestamp is Postgres's own text form of created_at (microseconds kept), e.g. 2026-11-25 20:01:11.748763+00.
+  if (!ts || !id || !/^[0-9a-f-]{36}$/.test(id) || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(ts)) return null;
   return { ts, id };
 }
 

@@ -41,12 +41,10 @@ adminRouter.get(
 
 async function paymentPageLocals(db: Db, id: string) {
   const payment = await getPayment(db, id);
-  const [invoice, lead, refunds, refunded] = await Promise.all([
-    getInvoice(db, payment.invoice_id),
-    getLead(db, payment.lead_id),
-    db('payments').where({ refund_of: payment.id }).orderBy('created_at'),
-    payment.kind === 'payment' ? refundedSoFar(db, payment.id) : Promise.resolve(0),
-  ]);
+  const invoice = await getInvoice(db, payment.invoice_id);
+  const lead = await getLead(db, payment.lead_id);
+  const refunds = await db('payments').where({ refund_of: payment.id }).orderBy('created_at');
+  const refunded = payment.kind === 'payment' ? await refundedSoFar(db, payment.id) : 0;
   const refundable = payment.kind === 'payment' && payment.status === 'succeeded' && payment.source === 'manual' ? Number(payment.amount_cents) - refunded : 0;
   const original = payment.refund_of ? await getPayment(db, payment.refund_of) : null;
   return {

@@ -101,11 +101,9 @@ adminRouter.get(
   '/proposals/:id',
   orgPage(async ({ req, db }) => {
     const proposal = await getProposal(db, routeId(req.params));
-    const [items, lead, job] = await Promise.all([
-      getProposalItems(db, proposal.id),
-      getLead(db, proposal.lead_id),
-      db('jobs').where({ proposal_id: proposal.id }).first<{ id: string } | undefined>('id'),
-    ]);
+    const items = await getProposalItems(db, proposal.id);
+    const lead = await getLead(db, proposal.lead_id);
+    const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string } | undefined>('id');
     return {
       render: 'admin/proposals/show',
       locals: {
