@@ -6,6 +6,7 @@ import { assertRlsEnforced } from '../src/db/tenancy.js';
 import { installShutdownHandlers, onShutdown } from '../src/shutdown.js';
 import { startSendMessageWorker } from './send-message.js';
 import { startOutboxSweeper } from './sweep-outbox.js';
+import { startReconcileWorker } from './reconcile-stripe.js';
 
 /** A started worker (or scheduler) and how to stop it. */
 export interface RunningWorker {
@@ -15,7 +16,7 @@ export interface RunningWorker {
 }
 
 /** Each job kind adds its starter here. */
-const starters: Array<() => Promise<RunningWorker>> = [startSendMessageWorker, () => startOutboxSweeper()];
+const starters: Array<() => Promise<RunningWorker>> = [startSendMessageWorker, () => startOutboxSweeper(), startReconcileWorker];
 
 async function main(): Promise<void> {
   await assertRlsEnforced();

@@ -1,0 +1,152 @@
+import { expect } from 'chai';
+import { Queue } from 'bullmq';
+import { config } from '../../src/config.js';
+import { withOrg } from '../../src/db/tenancy.js';
+import { createRedis } from '../../src/queue/redis.js';
+import { reconcileAll } from '../../src/payments/reconcile.js';
+import { RECONCILE_QUEUE, RECONCILE_SCHEDULER_ID, scheduleReconciliation } from '../../workers/reconcile-stripe.js';
+import { loginAgent } from '../support/http.js';
+import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import {
+  connectedOrg,
+  deliver,
+  invoiceState,
+  metadataFor,
+  openInvoice,
+  startCheckout,
+  startStandIn,
+  stopStandIn,
+} from './stripe-fixtures.js';
+
+describe('Stripe reconciliation', () => {
+  let standIn: StripeConnectStandIn;
+
+  before(async () => {
+    standIn = await startStandIn();
+  });
+  after(async () => stopStandIn(standIn));
+
+  it('records a payment whose webhook never arrived; a second run records nothing', async () => {
+    const org = await connectedOrg(standIn);
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 9_900);
+    const sessionId = await startCheckout(org, invoiceId);
+    const { paymentIntent, charge } = standIn.completeCheckout(org.accountId, sessionId);
+
+    const first = await reconcileAll({ orgIds: [org.orgId] });
+    expect(first).to.deep.include({ orgs: 1, failed: 0, payments: 1, refunds: 0 });
+    const state = await invoiceState(org.orgId, invoiceId);
+    expect(state.status).to.equal('paid');
+    expect(state.payments).to.have.length(1);
+    expect(state.payments[0]).to.deep.include({
+      source: 'stripe',
+      stripe_payment_intent_id: paymentIntent.id,
+      stripe_checkout_session_id: sessionId,
+      stripe_charge_id: charge!.id,
+    });
+    const orgRow = await withOrg(org.orgId, (db) => db('organizations').first('stripe_reconcile_cursor', 'stripe_reconciled_at', 'stripe_reconcile_error'));
+    expect(Number(orgRow.stripe_reconcile_cursor)).to.be.greaterThan(0);
+    expect(orgRow.stripe_reconciled_at).to.be.instanceOf(Date);
+    expect(orgRow.stripe_reconcile_error).to.equal(null);
+
+    const second = await reconcileAll({ orgIds: [org.orgId] });
+    expect(second).to.deep.include({ orgs: 1, failed: 0, payments: 0, refunds: 0 });
+    expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
+
+    // The webhook arriving late changes nothing either.
+    const res = await deliver(standIn.event('payment_intent.succeeded', paymentIntent, org.accountId));
+    expect(res.status).to.equal(200);
+    expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
+  });
+
+  it('records a missed refund, even of a payment it has to fetch, and uses the cursor with an overlap', async () => {
+    const org = await connectedOrg(standIn);
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 10_000);
+    const old = Math.floor(Date.now() / 1000) - 30 * 24 * 3600;
+    // Paid a month ago (before the cursor), refunded today.
+    const { paymentIntent } = standIn.addPaidCheckout(org.accountId, { amount: 10_000, currency: 'usd', metadata: metadataFor(org, invoiceId), created: old });
+    await withOrg(org.orgId, (db) =>
+      db('organizations').where({ id: org.orgId }).update({ stripe_reconcile_cursor: Math.floor(Date.now() / 1000) - 3600 }),
+    );
+    standIn.refund(org.accountId, paymentIntent.id, 4_000);
+    standIn.requests.length = 0;
+    const run = await reconcileAll({ orgIds: [org.orgId] });
+    expect(run).to.deep.include({ payments: 1, refunds: 1, failed: 0 });
+    const lists = standIn.requests.filter((r) => r.method === 'GET' && r.path === '/v1/payment_intents');
+    expect(lists).to.have.length(1);
+    const gte = Number((lists[0].params.created as Record<string, string>).gte);
+    expect(gte).to.be.at.most(Math.floor(Date.now() / 1000) - 3600 - 60);
+    const state = await invoiceState(org.orgId, invoiceId);
+    expect(state.status).to.equal('partially_paid');
+    expect(state.amount_paid_cents).to.equal(6_000);
+    expect(state.payments.map((p) => p.kind)).to.deep.equal(['payment', 'refund']);
+    expect((await reconcileAll({ orgIds: [org.orgId] })).refunds).to.equal(0);
+  });
+
+  it('walks every page of a large account (auto-pagination)', async () => {
+    const org = await connectedOrg(standIn);
+    const invoices: string[] = [];
+    for (let i = 0; i < 230; i += 1) invoices.push(await openInvoice(org.orgId, org.leadId, 1_000 + i));
+    invoices.forEach((invoiceId, i) => standIn.addPaidCheckout(org.accountId, { amount: 1_000 + i, currency: 'usd', metadata: metadataFor(org, invoiceId) }));
+    const run = await reconcileAll({ orgIds: [org.orgId] });
+    expect(run.payments).to.equal(230);
+    const listCalls = standIn.requests.filter((r) => r.path === '/v1/payment_intents' && r.stripeAccount === org.accountId);
+    expect(listCalls.length).to.equal(3);
+    const paid = await withOrg(org.orgId, (db) => db('invoices').where({ status: 'paid' }).count<{ count: string }[]>('* as count'));
+    expect(Number(paid[0].count)).to.equal(230);
+  });
+
+  it('one org losing access does not stop the others; the error shows on its Payments page', async () => {
+    const revoked = await connectedOrg(standIn);
+    const healthy = await connectedOrg(standIn);
+    const revokedInvoice = await openInvoice(revoked.orgId, revoked.leadId, 5_000);
+    const healthyInvoice = await openInvoice(healthy.orgId, healthy.leadId, 5_000);
+    standIn.addPaidCheckout(revoked.accountId, { amount: 5_000, currency: 'usd', metadata: metadataFor(revoked, revokedInvoice) });
+    standIn.addPaidCheckout(healthy.accountId, { amount: 5_000, currency: 'usd', metadata: metadataFor(healthy, healthyInvoice) });
+    standIn.refuseAccount(revoked.accountId, 401);
+
+    const run = await reconcileAll({ orgIds: [revoked.orgId, healthy.orgId], concurrency: 2 });
+    expect(run.orgs).to.equal(2);
+    expect(run.failed).to.equal(1);
+    expect((await invoiceState(healthy.orgId, healthyInvoice)).status).to.equal('paid');
+    expect((await invoiceState(revoked.orgId, revokedInvoice)).payments).to.have.length(0);
+    const row = await withOrg(revoked.orgId, (db) => db('organizations').first('stripe_reconcile_error', 'stripe_reconcile_cursor'));
+    expect(row.stripe_reconcile_error).to.match(/refused access/);
+    expect(row.stripe_reconcile_cursor).to.equal(null);
+
+    const agent = await loginAgent(revoked.email, revoked.password);
+    const page = await agent.get('/settings/payments');
+    expect(page.status).to.equal(200);
+    expect(page.text).to.contain('The last check failed');
+    expect(page.text).to.contain('refused access');
+    const healthyAgent = await loginAgent(healthy.email, healthy.password);
+    expect((await healthyAgent.get('/settings/payments')).text).not.to.contain('The last check failed');
+
+    // Access restored: the next run records the payment and clears the error.
+    standIn.allowAccount(revoked.accountId);
+    const next = await reconcileAll({ orgIds: [revoked.orgId] });
+    expect(next).to.deep.include({ failed: 0, payments: 1 });
+    const cleared = await withOrg(revoked.orgId, (db) => db('organizations').first('stripe_reconcile_error'));
+    expect(cleared.stripe_reconcile_error).to.equal(null);
+  });
+
+  it('runs as a BullMQ job scheduler every RECONCILE_EVERY_MINUTES minutes', async () => {
+    const connection = createRedis('worker');
+    const queue = new Queue(RECONCILE_QUEUE, { connection, prefix: config.queuePrefix });
+    try {
+      await scheduleReconciliation(queue, 15);
+      await scheduleReconciliation(queue, 15); // idempotent at every worker start
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers).to.have.length(1);
+      expect(schedulers[0].key).to.equal(RECONCILE_SCHEDULER_ID);
+      expect(Number(schedulers[0].every)).to.equal(15 * 60_000);
+      await scheduleReconciliation(queue, 5);
+      const changed = await queue.getJobSchedulers();
+      expect(changed).to.have.length(1);
+      expect(Number(changed[0].every)).to.equal(5 * 60_000);
+    } finally {
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+});

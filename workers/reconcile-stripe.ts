@@ -1,0 +1,49 @@
+// Stripe reconciliation worker: a BullMQ job scheduler adds one job every
+// RECONCILE_EVERY_MINUTES minutes; the worker runs reconcileAll() (every
+// connected org, bounded parallel, failures stored per org).
+import { Queue, Worker } from 'bullmq';
+import { config } from '../src/config.js';
+import { logger } from '../src/logger.js';
+import { createRedis } from '../src/queue/redis.js';
+import { reconcileAll } from '../src/payments/reconcile.js';
+import type { RunningWorker } from './index.js';
+
+export const RECONCILE_QUEUE = 'stripe-reconcile';
+export const RECONCILE_SCHEDULER_ID = 'stripe-reconcile-every';
+
+/** Idempotent: safe at every worker start; a changed interval replaces the old one. */
+export async function scheduleReconciliation(queue: Queue, everyMinutes = config.reconcileEveryMinutes): Promise<void> {
+  await queue.upsertJobScheduler(
+    RECONCILE_SCHEDULER_ID,
+    { every: everyMinutes * 60_000 },
+    { name: 'reconcile', data: {}, opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+  );
+}
+
+export async function startReconcileWorker(): Promise<RunningWorker> {
+  const queueConnection = createRedis('worker');
+  const queue = new Queue(RECONCILE_QUEUE, { connection: queueConnection, prefix: config.queuePrefix });
+  await scheduleReconciliation(queue);
+  const worker = new Worker(
+    RECONCILE_QUEUE,
+    async () => {
+      const summary = await reconcileAll();
+      logger.info(
+        { orgs: summary.orgs, failed: summary.failed, payments: summary.payments, refunds: summary.refunds },
+        'Stripe reconciliation finished',
+      );
+      return { orgs: summary.orgs, failed: summary.failed, payments: summary.payments, refunds: summary.refunds };
+    },
+    // One run at a time per worker; a run over many orgs keeps its lock renewed.
+    { connection: createRedis('worker'), prefix: config.queuePrefix, concurrency: 1 },
+  );
+  worker.on('failed', (job, err) => logger.error({ err: err.message, job: job?.id }, 'Stripe reconciliation run failed'));
+  return {
+    name: 'stripe-reconcile',
+    close: async () => {
+      await worker.close();
+      await queue.close();
+      queueConnection.disconnect();
+    },
+  };
+}
