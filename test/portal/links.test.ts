@@ -79,7 +79,7 @@ describe('portal links (contractor side)', () => {
     expect(planFor('free').maxActivePortalLinks).to.equal(10);
     const org = await createTestOrg({ plan: 'free' });
     const ids = await leads(org.orgId, 11);
-    const links = [];
+    const links: Awaited<ReturnType<typeof linkFor>>[] = [];
     for (const leadId of ids.slice(0, 10)) links.push(await linkFor(org.orgId, leadId));
     const err = await withOrg(org.orgId, (db) => generatePortalLink(db, ids[10], user(org))).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(PortalLinkLimitError);
@@ -118,7 +118,7 @@ describe('portal links (contractor side)', () => {
   it('regenerate revokes the old link and issues a new one, even at the Free limit', async () => {
     const org = await createTestOrg({ plan: 'free' });
     const ids = await leads(org.orgId, 10);
-    const links = [];
+    const links: Awaited<ReturnType<typeof linkFor>>[] = [];
     for (const leadId of ids) links.push(await linkFor(org.orgId, leadId));
     const fresh = await withOrg(org.orgId, (db) => regeneratePortalLink(db, ids[0], user(org)));
     expect(fresh.id).not.to.equal(links[0].id);
@@ -158,7 +158,7 @@ describe('portal links (contractor side)', () => {
   it('a downgraded org over the limit keeps its links working but cannot add one until under the limit', async () => {
     const org = await createTestOrg({ plan: 'starter' });
     const ids = await leads(org.orgId, 13);
-    const links = [];
+    const links: Awaited<ReturnType<typeof linkFor>>[] = [];
     for (const leadId of ids.slice(0, 12)) links.push(await linkFor(org.orgId, leadId));
     await getDb()('organizations').where({ id: org.orgId }).update({ plan: 'free' });
     const app = testApp();
@@ -234,7 +234,7 @@ describe('portal links (contractor side)', () => {
     it('Settings → Customer Portal lists active links with usage, filters stale ones and revokes', async () => {
       const org = await createTestOrg({ plan: 'free' });
       const ids = await leads(org.orgId, 7);
-      const links = [];
+      const links: Awaited<ReturnType<typeof linkFor>>[] = [];
       for (const leadId of ids) links.push(await linkFor(org.orgId, leadId, org.userId));
       // One viewed recently, one viewed long ago, one created long ago and never viewed.
       await getDb()('portal_links').where({ id: links[0].id }).update({ last_viewed_at: getDb().raw("now() - interval '120 days'"), view_count: 3 });
