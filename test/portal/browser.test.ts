@@ -136,7 +136,7 @@ describe('portal in a phone browser', function () {
       await page.goto(`${base}${pathOnly}/${tab}`);
       expect(await horizontalOverflow(page), tab).to.be.at.most(0);
     }
-    const headerBg = await page.locator('.portal-header').evaluate('(el) => getComputedStyle(el).backgroundColor') as string;
+    const headerBg = await page.evaluate<string>("getComputedStyle(document.querySelector('.portal-header')).backgroundColor");
     expect(headerBg).to.equal('rgb(11, 110, 79)');
     expect(blocked).to.deep.equal([]);
     await page.goto(`${base}${pathOnly}/proposals/${records.pendingProposalIds[0]}`);
