@@ -37,10 +37,14 @@ describe('settings: brand color live preview (browser)', function () {
     await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
     await page.goto(`${base}/settings/branding`);
     const header = page.locator('[data-preview-header]');
-    expect(await header.evaluate((el) => getComputedStyle(el).backgroundColor)).to.equal('rgb(29, 78, 216)'); // #1d4ed8 default
+    // Runs in the page; this project's TypeScript has no DOM types, hence the narrow cast.
+    type PageWindow = { getComputedStyle(el: unknown): Record<'backgroundColor' | 'color', string> };
+    const style = (prop: 'backgroundColor' | 'color') =>
+      header.evaluate((el, p) => (globalThis as unknown as PageWindow).getComputedStyle(el)[p], prop);
+    expect(await style('backgroundColor')).to.equal('rgb(29, 78, 216)'); // #1d4ed8 default
     await page.fill('#f-brand_color', '#fde047');
-    expect(await header.evaluate((el) => getComputedStyle(el).backgroundColor)).to.equal('rgb(253, 224, 71)');
-    expect(await header.evaluate((el) => getComputedStyle(el).color)).to.equal('rgb(0, 0, 0)'); // dark text on yellow
+    expect(await style('backgroundColor')).to.equal('rgb(253, 224, 71)');
+    expect(await style('color')).to.equal('rgb(0, 0, 0)'); // dark text on yellow
     await page.fill('#f-name', 'Renamed Plumbing');
     expect(await page.locator('[data-preview-name]').textContent()).to.equal('Renamed Plumbing');
     expect(violations).to.deep.equal([]);
