@@ -23,7 +23,8 @@ export const securityHeaders: RequestHandler = helmet({
       scriptSrc: ["'self'"], // no inline script, ever
       styleSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`],
       imgSrc: ["'self'", 'data:'],
-      formAction: ["'self'", 'https://checkout.stripe.com', 'https://connect.stripe.com'],
+      // Forms that redirect on to Stripe (Checkout, Connect onboarding, billing portal) need these.
+      formAction: ["'self'", 'https://checkout.stripe.com', 'https://connect.stripe.com', 'https://billing.stripe.com'],
       frameAncestors: ["'none'"],
       upgradeInsecureRequests: config.isProduction ? [] : null,
     },
