@@ -24,6 +24,7 @@ import {
 } from './service.js';
 import { hashPortalToken, isValidPortalFormToken, isWellFormedToken } from './token.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
+import { mountPortalPayments, portalPayLocals } from '../payments/stripe-portal.js';
 
 /** Failed token lookups allowed per client per window before 429. */
 export const PORTAL_MISS_LIMIT = 20;
@@ -107,6 +108,7 @@ export function createPortalRouter(options: PortalRouterOptions = {}): Router {
     const page = await source(hashPortalToken(token), view);
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
+    Object.assign(rendered.locals, await portalPayLocals(token, page));
     res.status(status).render(rendered.view, rendered.locals);
   }
 
@@ -184,6 +186,8 @@ export function createPortalRouter(options: PortalRouterOptions = {}): Router {
 
   router.post('/:token/proposals/:id/approve', (req, res, next) => decide(req, res, next, 'approve'));
   router.post('/:token/proposals/:id/reject', (req, res, next) => decide(req, res, next, 'reject'));
+
+  mountPortalPayments(router, { miss, blocked, show });
 
   // Anything else under /p, token or not: the same plain 404.
   router.use((req, res, next) => miss(req, res, next));

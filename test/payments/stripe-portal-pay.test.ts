@@ -1,0 +1,142 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { withOrg } from '../../src/db/tenancy.js';
+import { testApp } from '../support/http.js';
+import { linkFor } from '../portal/support.js';
+import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import { connectedOrg, countRows, deliver, invoiceState, openInvoice, startStandIn, stopStandIn, type ConnectedOrg } from './stripe-fixtures.js';
+
+function formToken(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('no portal form token on the page');
+  return match[1];
+}
+
+async function portalInvoice(org: ConnectedOrg, totalCents = 10_000) {
+  const invoiceId = await openInvoice(org.orgId, org.leadId, totalCents);
+  const { token } = await linkFor(org.orgId, org.leadId);
+  return { invoiceId, token, page: `/p/${token}/invoices/${invoiceId}` };
+}
+
+describe('Pay button in the customer portal', () => {
+  let standIn: StripeConnectStandIn;
+  const app = () => supertest(testApp());
+
+  before(async () => {
+    standIn = await startStandIn();
+  });
+  after(async () => stopStandIn(standIn));
+
+  it('shows Pay on an open invoice when the plan allows it and the account can take charges', async () => {
+    const org = await connectedOrg(standIn, { plan: 'starter' });
+    const { page } = await portalInvoice(org);
+    const res = await app().get(page);
+    expect(res.status).to.equal(200);
+    expect(res.text).to.contain('Pay with card');
+    expect(res.text).to.contain('name="amount"');
+    expect(res.text).to.contain('value="100.00"');
+  });
+
+  it('no Pay button on the Free plan, for an account that cannot take charges, or without an account', async () => {
+    const free = await connectedOrg(standIn, { plan: 'free' });
+    const blocked = await connectedOrg(standIn, { plan: 'pro', chargesEnabled: false });
+    for (const org of [free, blocked]) {
+      const { page } = await portalInvoice(org);
+      const res = await app().get(page);
+      expect(res.status).to.equal(200);
+      expect(res.text).not.to.contain('Pay with card');
+      expect(res.text).to.contain('Balance due');
+    }
+    const none = await connectedOrg(standIn, { plan: 'pro' });
+    await withOrg(none.orgId, (db) => db('organizations').where({ id: none.orgId }).update({ stripe_account_id: null, stripe_charges_enabled: false }));
+    const { page } = await portalInvoice(none);
+    expect((await app().get(page)).text).not.to.contain('Pay with card');
+  });
+
+  it('a forged POST for a plan without online payment is refused and creates nothing', async () => {
+    const free = await connectedOrg(standIn, { plan: 'free' });
+    const { page, token } = await portalInvoice(free);
+    const { portalFormToken, hashPortalToken } = await import('../../src/portal/token.js');
+    const link = await withOrg(free.orgId, (db) => db('portal_links').where({ token_sha256: hashPortalToken(token) }).first('id'));
+    const before = standIn.requestsTo('POST', '/v1/checkout/sessions').length;
+    const res = await app().post(`${page}/pay`).type('form').send({ _csrf: portalFormToken(link.id), amount: '' });
+    expect(res.status).to.equal(403);
+    expect(res.text).to.contain('does not take online payments');
+    expect(standIn.requestsTo('POST', '/v1/checkout/sessions').length).to.equal(before);
+    expect(await countRows(free.orgId, 'checkout_sessions')).to.equal(0);
+  });
+
+  it('Pay → Checkout (303 to Stripe), back → "processing", webhook → paid', async () => {
+    const org = await connectedOrg(standIn, { plan: 'pro' });
+    const { invoiceId, page } = await portalInvoice(org, 15_000);
+    const html = (await app().get(page)).text;
+    const res = await app().post(`${page}/pay`).type('form').send({ _csrf: formToken(html), amount: '' });
+    expect(res.status).to.equal(303);
+    expect(res.headers.location).to.match(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
+    const sessionId = res.headers.location.split('/').at(-1)!;
+    const session = standIn.session(org.accountId, sessionId);
+    expect(session.amount_total).to.equal(15_000);
+    expect(session.success_url).to.contain(`${page}/pay/return?session_id={CHECKOUT_SESSION_ID}`);
+
+    // The customer pays and Stripe sends them back; the webhook hasn't arrived yet.
+    const paid = standIn.completeCheckout(org.accountId, sessionId);
+    const back = await app().get(`${page}/pay/return?session_id=${sessionId}`);
+    expect(back.status).to.equal(303);
+    expect(back.headers.location).to.equal(page);
+    const processing = await app().get(page);
+    expect(processing.text).to.contain('Payment processing');
+    expect(processing.text).not.to.contain('Pay with card');
+
+    await deliver(standIn.event('checkout.session.completed', paid.session, org.accountId));
+    const done = await app().get(page);
+    expect(done.text).not.to.contain('Payment processing');
+    expect(done.text).not.to.contain('Pay with card');
+    expect((await invoiceState(org.orgId, invoiceId)).status).to.equal('paid');
+  });
+
+  it('a partial amount; above the balance or below the minimum → 422 with a message, nothing created', async () => {
+    const org = await connectedOrg(standIn, { plan: 'starter' });
+    const { invoiceId, page } = await portalInvoice(org, 10_000);
+    const csrf = formToken((await app().get(page)).text);
+    const before = standIn.requestsTo('POST', '/v1/checkout/sessions').length;
+    const over = await app().post(`${page}/pay`).type('form').send({ _csrf: csrf, amount: '150.00' });
+    expect(over.status).to.equal(422);
+    expect(over.text).to.contain('more than the $100.00 due');
+    expect(over.text).to.contain('value="150.00"');
+    const under = await app().post(`${page}/pay`).type('form').send({ _csrf: csrf, amount: '0.50' });
+    expect(under.status).to.equal(422);
+    expect(under.text).to.contain('smallest online payment is $1.00');
+    expect(standIn.requestsTo('POST', '/v1/checkout/sessions').length).to.equal(before);
+    expect(await countRows(org.orgId, 'checkout_sessions')).to.equal(0);
+
+    const partial = await app().post(`${page}/pay`).type('form').send({ _csrf: csrf, amount: '25.00' });
+    expect(partial.status).to.equal(303);
+    const sessionId = partial.headers.location.split('/').at(-1)!;
+    const paid = standIn.completeCheckout(org.accountId, sessionId);
+    await deliver(standIn.event('checkout.session.completed', paid.session, org.accountId));
+    expect(await invoiceState(org.orgId, invoiceId)).to.deep.include({ status: 'partially_paid', amount_paid_cents: 2_500 });
+    const after = await app().get(page);
+    expect(after.text).to.contain('Pay with card');
+    expect(after.text).to.contain('value="75.00"');
+  });
+
+  it('refuses a POST without the portal form token', async () => {
+    const org = await connectedOrg(standIn, { plan: 'starter' });
+    const { page } = await portalInvoice(org);
+    const res = await app().post(`${page}/pay`).type('form').send({ amount: '' });
+    expect(res.status).to.equal(403);
+    expect(await countRows(org.orgId, 'checkout_sessions')).to.equal(0);
+  });
+
+  it('another customer’s invoice through my link is the plain 404', async () => {
+    const org = await connectedOrg(standIn, { plan: 'starter' });
+    const mine = await portalInvoice(org);
+    const { createTestLead } = await import('../support/factories.js');
+    const otherLead = await createTestLead(org.orgId);
+    const theirs = await openInvoice(org.orgId, otherLead.id);
+    const csrf = formToken((await app().get(mine.page)).text);
+    const res = await app().post(`/p/${mine.token}/invoices/${theirs}/pay`).type('form').send({ _csrf: csrf, amount: '' });
+    expect(res.status).to.equal(404);
+    expect(await countRows(org.orgId, 'checkout_sessions')).to.equal(0);
+  });
+});
