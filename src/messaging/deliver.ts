@@ -21,6 +21,7 @@ import { UnrecoverableError } from 'bullmq';
 import { recordAudit } from '../audit.js';
 import { withOrg } from '../db/tenancy.js';
 import { logger } from '../logger.js';
+import { KeyedBatcher } from './batcher.js';
 import type { Channel, DeliveryJob } from './schema.js';
 import { getEmailSender, getSmsSender, missingSettings, channelMode, statusCallbackUrl } from './transports.js';
 
@@ -105,21 +106,68 @@ export function classifySendError(channel: Channel, err: unknown): PermanentSend
   return new Error(`Email: ${message}`);
 }
 
-async function claim(job: DeliveryJob): Promise<ClaimedRow | { skipped: string }> {
-  return withOrg(job.orgId, async (db) => {
-    const claimed = await db('message_deliveries as d')
+const CLAIM_COLUMNS = ['id', 'lead_id', 'channel', 'to_address', 'subject', 'body_text', 'body_html'];
+
+/**
+ * Claims rows in one statement per batch: pending|queued → sending. A row that
+ * isn't claimable comes back as { skipped: status }.
+ */
+const claims = new KeyedBatcher<string, ClaimedRow | { skipped: string }>(async (orgId, ids) =>
+  withOrg(orgId, async (db) => {
+    const claimed = await db('message_deliveries')
       .update({ status: 'sending', attempts: db.raw('attempts + 1'), updated_at: db.fn.now() })
-      .where('d.id', job.deliveryId)
-      .whereIn('d.status', ['pending', 'queued'])
-      .returning<Omit<ClaimedRow, 'org_name' | 'org_email'>[]>(['id', 'lead_id', 'channel', 'to_address', 'subject', 'body_text', 'body_html']);
-    if (claimed.length === 0) {
-      const row = await db('message_deliveries').where({ id: job.deliveryId }).first<{ status: string } | undefined>('status');
-      return { skipped: row?.status ?? 'missing' };
-    }
-    const org = await db('organizations').first<{ name: string; email: string | null }>('name', 'email');
-    return { ...claimed[0], org_name: org.name, org_email: org.email };
-  });
+      .whereIn('id', ids)
+      .whereIn('status', ['pending', 'queued'])
+      .returning<Omit<ClaimedRow, 'org_name' | 'org_email'>[]>(CLAIM_COLUMNS);
+    const byId = new Map(claimed.map((r) => [r.id, r]));
+    const missing = ids.filter((id) => !byId.has(id));
+    const others = missing.length
+      ? new Map(
+          (await db('message_deliveries').whereIn('id', missing).select<{ id: string; status: string }[]>('id', 'status')).map((r) => [r.id, r.status]),
+        )
+      : new Map<string, string>();
+    const org = claimed.length ? await db('organizations').first<{ name: string; email: string | null }>('name', 'email') : undefined;
+    // The same id twice in one batch: only the first caller gets the claim.
+    const handedOut = new Set<string>();
+    return ids.map((id) => {
+      const row = byId.get(id);
+      if (row && org && !handedOut.has(id)) {
+        handedOut.add(id);
+        return { ...row, org_name: org.name, org_email: org.email };
+      }
+      return { skipped: row ? 'sending' : (others.get(id) ?? 'missing') };
+    });
+  }),
+);
+
+function claim(job: DeliveryJob): Promise<ClaimedRow | { skipped: string }> {
+  return claims.add(job.orgId, job.deliveryId);
 }
+
+/** Records accepted sends (status, provider id, audit) in one transaction per batch. */
+const acceptances = new KeyedBatcher<{ row: ClaimedRow; providerId: string }, void>(async (orgId, items) =>
+  withOrg(orgId, async (db) => {
+    await db.raw(
+      `update message_deliveries as d
+          set status = 'sent', provider_id = v.provider_id, sent_at = now(), last_error = null, updated_at = now()
+         from (select unnest(?::uuid[]) as id, unnest(?::text[]) as provider_id) as v
+        where d.id = v.id and d.status = 'sending'`,
+      [items.map((i) => i.row.id), items.map((i) => i.providerId)],
+    );
+    await db('audit_events').insert(
+      items.map((i) => ({
+        org_id: orgId,
+        actor_type: 'system',
+        actor_label: 'send-message worker',
+        action: 'message.sent',
+        subject_type: 'message_delivery',
+        subject_id: i.row.id,
+        data: JSON.stringify({ channel: i.row.channel, providerId: i.providerId }),
+      })),
+    );
+    return items.map(() => undefined);
+  }),
+);
 
 async function send(row: ClaimedRow): Promise<string> {
   if (channelMode(row.channel) === 'unavailable') {
@@ -185,17 +233,6 @@ export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo, hoo
     throw last ? new UnrecoverableError(reason) : classified;
   }
   await hooks.afterProviderAccepted?.(claimed.id);
-  await withOrg(job.orgId, async (db) => {
-    await db('message_deliveries')
-      .update({ status: 'sent', provider_id: providerId, sent_at: db.fn.now(), last_error: null, updated_at: db.fn.now() })
-      .where({ id: claimed.id, status: 'sending' });
-    await recordAudit(db, {
-      actor: { type: 'system', label: 'send-message worker' },
-      action: 'message.sent',
-      subjectType: 'message_delivery',
-      subjectId: claimed.id,
-      data: { channel: claimed.channel, providerId },
-    });
-  });
+  await acceptances.add(job.orgId, { row: claimed, providerId });
   return { result: 'sent', providerId };
 }
