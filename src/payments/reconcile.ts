@@ -8,7 +8,7 @@ import Stripe from 'stripe';
 import { withOrg, withoutOrg } from '../db/tenancy.js';
 import { logger } from '../logger.js';
 import { getStripe } from '../stripe/client.js';
-import { idOf, invoiceIdFor, recordStripePayment, recordStripeRefund, type PaymentIntentFacts, type RefundFacts } from './stripe-record.js';
+import { idOf, invoiceIdFor, recordStripePayment, recordStripePaymentsBatch, recordStripeRefund, type PaymentIntentFacts, type RefundFacts } from './stripe-record.js';
 
 export interface ConnectedOrg {
   org_id: string;
@@ -161,13 +161,17 @@ export async function reconcileOrg(org: ConnectedOrg, options: ReconcileOptions 
     let refundCount = 0;
     // Oldest first, so balances move in the order the money moved.
     toRecord.sort((a, b) => a.created - b.created);
-    for (const pi of toRecord) {
-      const { outcome } = await recordStripePayment(db, orgId, pi, sessionOf.get(pi.id) ?? null, { type: 'system', label: 'Stripe reconciliation' });
+    const actor = { type: 'system', label: 'Stripe reconciliation' } as const;
+    // New payments in one batch; known ones that lack a Stripe id one by one (rare).
+    const fresh = toRecord.filter((pi) => !known.payments.has(pi.id));
+    payments += await recordStripePaymentsBatch(db, orgId, fresh.map((pi) => ({ paymentIntent: pi, checkoutSessionId: sessionOf.get(pi.id) ?? null })), actor);
+    for (const pi of toRecord.filter((p) => known.payments.has(p.id))) {
+      const { outcome } = await recordStripePayment(db, orgId, pi, sessionOf.get(pi.id) ?? null, actor);
       if (outcome === 'recorded') payments += 1;
     }
     newRefunds.sort((a, b) => a.created - b.created);
     for (const refund of newRefunds) {
-      const { outcome } = await recordStripeRefund(db, orgId, refund, { type: 'system', label: 'Stripe reconciliation' });
+      const { outcome } = await recordStripeRefund(db, orgId, refund, actor);
       if (outcome === 'recorded') refundCount += 1;
     }
     await db('organizations')
