@@ -24,10 +24,17 @@ export interface PageContext {
   actor: Actor;
 }
 
-export type PageResult =
+export type PageResult = (
   | { render: string; locals?: Record<string, unknown>; status?: number }
   | { redirect: string; flash?: string; flashType?: 'success' | 'error' | 'info' }
-  | { json: unknown; status?: number };
+  | { json: unknown; status?: number }
+) & {
+  /**
+   * Runs after the transaction commits and before the response is sent, e.g.
+   * enqueueing a job for a row the handler wrote (the worker must see it).
+   */
+  afterCommit?: () => Promise<void>;
+};
 
 type PageHandler = (ctx: PageContext) => Promise<PageResult>;
 
@@ -86,6 +93,13 @@ export function orgPage(handler: PageHandler, options: PageOptions = {}): Reques
     if (result === null) {
       // The user was removed from the org since logging in.
       return req.session.destroy(() => res.redirect('/login'));
+    }
+    if (result.afterCommit) {
+      try {
+        await result.afterCommit();
+      } catch (err) {
+        return next(err);
+      }
     }
     res.locals.user = ctxUser;
     res.locals.org = ctxOrg;

@@ -8,7 +8,6 @@
 import { Router, type Response } from 'express';
 import { config } from '../config.js';
 import { recordAudit } from '../audit.js';
-import { withOrg } from '../db/tenancy.js';
 import { FormError, notFound } from '../http/errors.js';
 import { orgPage, type PageResult } from '../http/page.js';
 import { parseForm } from '../http/validate.js';
@@ -94,26 +93,25 @@ adminRouter.post(
       const preview = await previewSend(db, org, leadId, fallback.success ? fallback.data : parseSendQuery({}));
       return { render: 'admin/messages/send', status: 422, locals: sendLocals(preview, { formError: err.message }) };
     }
-    // The row is written in its own transaction so it is committed before the
-    // job is enqueued: a worker must never pick up a job whose row isn't visible.
-    const outcome = await withOrg(org.id, async (tx) => {
-      const preview = await previewSend(tx, org, leadId, form);
-      if (preview.problems.length) return { preview };
-      if (preview.to !== form.confirmTo) return { preview, changed: true as const };
-      const stored = await storeDelivery(tx, preview, actor);
-      return { preview, id: stored.id };
-    });
-    if (!outcome.id) {
-      const formError =
-        'changed' in outcome
-          ? `The customer's ${form.channel === 'sms' ? 'number' : 'email address'} changed since you opened this page. Check the new one below and confirm again.`
-          : outcome.preview.problems[0];
+    const preview = await previewSend(db, org, leadId, form);
+    const changed = !preview.problems.length && preview.to !== form.confirmTo;
+    if (preview.problems.length || changed) {
+      const formError = changed
+        ? `The customer's ${form.channel === 'sms' ? 'number' : 'email address'} changed since you opened this page. Check the new one below and confirm again.`
+        : preview.problems[0];
       // Nothing was written; answer 422 with the page as it is now.
-      return { render: 'admin/messages/send', status: 422, locals: sendLocals(await previewSend(db, org, leadId, form), { formError }) };
+      return { render: 'admin/messages/send', status: 422, locals: sendLocals(preview, { formError }) };
     }
-    await dispatchDelivery({ deliveryId: outcome.id, orgId: org.id });
-    const where = outcome.preview.channel === 'sms' ? `text to ${outcome.preview.to}` : `email to ${outcome.preview.to}`;
-    return { redirect: `/messages/${outcome.id}`, flash: `Queued: the ${where} goes out in a moment.` };
+    const stored = await storeDelivery(db, preview, actor);
+    const where = preview.channel === 'sms' ? `text to ${preview.to}` : `email to ${preview.to}`;
+    return {
+      redirect: `/messages/${stored.id}`,
+      flash: `Queued: the ${where} goes out in a moment.`,
+      // The job is added only once the row is committed: a worker must never pick up a job whose row isn't visible.
+      afterCommit: async () => {
+        await dispatchDelivery({ deliveryId: stored.id, orgId: org.id });
+      },
+    };
   }),
 );
 
