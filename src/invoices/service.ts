@@ -351,30 +351,55 @@ export async function voidInvoice(db: Db, id: string, actor: Actor): Promise<Inv
  * Call it inside the transaction that wrote the payment, after locking the
  * invoice (lockInvoiceForPayment).
  */
-export async function refreshInvoiceBalance(db: Db, invoiceId: string): Promise<InvoiceRow> {
-  const invoice = await getInvoice(db, invoiceId, { forUpdate: true });
-  const { rows } = await db.raw<{ rows: { paid: number }[] }>(
-    `select coalesce(sum(case
-              when kind = 'payment' and status in ('succeeded', 'refunded') then amount_cents
-              when kind = 'refund' and status = 'succeeded' then -amount_cents
-              else 0 end), 0)::bigint as paid
-       from payments where invoice_id = ?`,
-    [invoice.id],
+/** The status an issued invoice has once `paid` cents have been received; drafts and voids keep theirs. */
+function statusAfterPayments(invoice: Pick<InvoiceRow, 'status' | 'total_cents'>, paid: number): InvoiceStatus {
+  if (invoice.status !== 'open' && invoice.status !== 'partially_paid' && invoice.status !== 'paid') return invoice.status;
+  return paid === 0 ? 'open' : paid >= Number(invoice.total_cents) ? 'paid' : 'partially_paid';
+}
+
+/**
+ * Recomputes amount paid and status of these invoices from their payments, in
+ * a fixed number of statements however many there are (reconciliation records
+ * thousands at once). The only place invoice balances are written.
+ */
+export async function refreshInvoiceBalances(db: Db, invoiceIds: string[]): Promise<void> {
+  const ids = [...new Set(invoiceIds)].sort();
+  if (ids.length === 0) return;
+  const { rows } = await db.raw<{ rows: { id: string; number: number; status: InvoiceStatus; total_cents: number; amount_paid_cents: number; paid: number }[] }>(
+    `with locked as (
+       select id, number, status, total_cents, amount_paid_cents from invoices where id = any(?::uuid[]) order by id for update
+     )
+     select l.*, coalesce((
+              select sum(case
+                       when p.kind = 'payment' and p.status in ('succeeded', 'refunded') then p.amount_cents
+                       when p.kind = 'refund' and p.status = 'succeeded' then -p.amount_cents
+                       else 0 end)
+                from payments p where p.invoice_id = l.id), 0)::bigint as paid
+       from locked l`,
+    [ids],
   );
-  const paid = Number(rows[0].paid);
-  if (paid < 0 || paid > Number(invoice.total_cents)) {
-    throw conflict(`Payments on invoice #${invoice.number} would not add up (${paid} of ${invoice.total_cents}).`);
+  const changes: { id: string; paid: number; status: InvoiceStatus }[] = [];
+  for (const invoice of rows) {
+    const paid = Number(invoice.paid);
+    if (paid < 0 || paid > Number(invoice.total_cents)) {
+      throw conflict(`Payments on invoice #${invoice.number} would not add up (${paid} of ${invoice.total_cents}).`);
+    }
+    const status = statusAfterPayments(invoice, paid);
+    if (paid !== Number(invoice.amount_paid_cents) || status !== invoice.status) changes.push({ id: invoice.id, paid, status });
   }
-  let status = invoice.status;
-  if (status === 'open' || status === 'partially_paid' || status === 'paid') {
-    status = paid === 0 ? 'open' : paid >= Number(invoice.total_cents) ? 'paid' : 'partially_paid';
-  }
-  if (paid === Number(invoice.amount_paid_cents) && status === invoice.status) return invoice;
-  const [updated] = await db('invoices')
-    .where({ id: invoice.id })
-    .update({ amount_paid_cents: paid, status, updated_at: db.fn.now() })
-    .returning<InvoiceRow[]>('*');
-  return updated;
+  if (changes.length === 0) return;
+  await db.raw(
+    `update invoices i set amount_paid_cents = c.paid, status = c.status, updated_at = now()
+       from jsonb_to_recordset(?::jsonb) as c(id uuid, paid bigint, status text)
+      where i.id = c.id`,
+    [JSON.stringify(changes)],
+  );
+}
+
+/** refreshInvoiceBalances() for one invoice, returning it as it now stands. */
+export async function refreshInvoiceBalance(db: Db, invoiceId: string): Promise<InvoiceRow> {
+  await refreshInvoiceBalances(db, [invoiceId]);
+  return getInvoice(db, invoiceId);
 }
 
 /**

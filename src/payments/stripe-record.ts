@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Db } from '../db/tenancy.js';
 import { recordAudit, type Actor } from '../audit.js';
 import { logger } from '../logger.js';
-import { refreshInvoiceBalance } from '../invoices/service.js';
+import { refreshInvoiceBalance, refreshInvoiceBalances } from '../invoices/service.js';
 
 const uuid = z.uuid();
 
@@ -215,7 +215,7 @@ export async function recordStripeRefund(
  * reconciliation path): the same rules and the same rows, in a handful of
  * statements instead of ~9 per payment. Invoices are locked in id order, rows
  * inserted with the same on-conflict rule, and every touched invoice's balance
- * moved by refreshInvoiceBalance(). Returns how many payments were recorded.
+ * moved by refreshInvoiceBalances(). Returns how many payments were recorded.
  */
 export async function recordStripePaymentsBatch(
   db: Db,
@@ -267,7 +267,7 @@ export async function recordStripePaymentsBatch(
     [orgId, JSON.stringify(rows)],
   );
   if (inserted.length === 0) return 0;
-  for (const invoiceId of [...new Set(inserted.map((r) => r.invoice_id))].sort()) await refreshInvoiceBalance(db, invoiceId);
+  await refreshInvoiceBalances(db, inserted.map((r) => r.invoice_id));
   await db.raw(
     `update checkout_sessions c set status = 'paid', stripe_payment_intent_id = x.pi, updated_at = now()
        from jsonb_to_recordset(?::jsonb) as x(pi text, cs text)
