@@ -8,6 +8,7 @@ import { authRouter } from './auth/routes.js';
 import { csrfProtection, cspNonce, exposeCsrfToken, securityHeaders } from './http/security.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { healthRouter } from './http/health.js';
+import { rejectNulCharacters } from './http/validate.js';
 import { setupViews } from './http/views.js';
 import { adminRouter as homeAdmin } from './home/routes.js';
 import { adminRouter as leadsAdmin } from './leads/routes.js';
@@ -39,6 +40,9 @@ export const ADMIN_ROUTERS = [
   billingAdmin,
   orgsAdmin,
 ];
+
+/** Multipart routes that run csrfProtection themselves, after multer. */
+const SELF_CHECKED_UPLOADS = new Set(['POST /settings/branding/logo']);
 
 const moveFlashToLocals: RequestHandler = (req, res, next) => {
   if (req.session.flash) {
@@ -79,6 +83,7 @@ export function createApp(): BuiltApp {
 
   app.use(express.urlencoded({ extended: true, limit: '200kb', parameterLimit: 2000 }));
   app.use(express.json({ limit: '200kb' }));
+  app.use(rejectNulCharacters);
 
   // The customer portal has no session: its token is its credential.
   app.use('/p', portalRouter);
@@ -86,8 +91,9 @@ export function createApp(): BuiltApp {
 
   const sessions = createSessionMiddleware();
   app.use(sessions.middleware, moveFlashToLocals, exposeCsrfToken, (req, res, next) => {
-    // Multipart forms are checked by their route, after the upload is parsed.
-    if (req.is('multipart/form-data')) return next();
+    // An upload route parses its multipart body first and then checks the token
+    // inside it itself; every other request, multipart or not, is checked here.
+    if (req.is('multipart/form-data') && SELF_CHECKED_UPLOADS.has(`${req.method} ${req.path}`)) return next();
     csrfProtection(req, res, next);
   });
   app.use(authRouter);

@@ -1,4 +1,5 @@
 // Customers (leads): the rules for creating, editing, finding and summarizing them.
+import { z } from 'zod';
 import type { Db } from '../db/tenancy.js';
 import type { Actor } from '../audit.js';
 import { recordAudit } from '../audit.js';
@@ -97,7 +98,13 @@ function decodeCursor(value: string | undefined): Cursor | null {
   const [ts, id] = Buffer.from(value, 'base64url').toString('utf8').split('|');
   // A broken cursor starts from the first page instead of failing.
   // The timestamp is Postgres's own text form of created_at (microseconds kept), e.g. 2026-11-25 20:01:11.748763+00.
-  if (!ts || !id || !/^[0-9a-f-]{36}$/.test(id) || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(ts)) return null;
+  if (!ts || !id || !z.uuid().safeParse(id).success) return null;
+  const parts = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.exec(ts);
+  if (!parts) return null;
+  // The shape alone would let '2026-02-30 99:99:99+00' through to a ::timestamptz cast.
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number);
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1 || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return null;
   return { ts, id };
 }
 
