@@ -48,12 +48,30 @@ function startSession(req: Request, identity: SessionIdentity): Promise<void> {
   });
 }
 
+// Strangers can hammer these: each sign-up runs a password check and argon2 and
+// creates an organization; each link visit looks up a token.
+const signupLimiter = createRateLimiter({
+  name: 'signup',
+  windowMs: 60 * 60 * 1000,
+  limit: config.isTest ? 1000 : 20,
+  keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+  message: 'Too many sign-up attempts from your network. Please try again in an hour.',
+});
+
+const accountLinkLimiter = createRateLimiter({
+  name: 'account-link',
+  windowMs: 15 * 60 * 1000,
+  limit: config.isTest ? 1000 : 60,
+  keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+  message: 'Too many attempts. Please wait a few minutes and open the link again.',
+});
+
 authRouter.get('/signup', (req, res) => {
   if (req.session.userId) return res.redirect('/');
   res.render('auth/signup', { layout: 'public', title: 'Create your account', values: {} });
 });
 
-authRouter.post('/signup', async (req: Request, res: Response) => {
+authRouter.post('/signup', signupLimiter, async (req: Request, res: Response) => {
   try {
     const input = parseForm(signUpSchema, req.body);
     const identity = await signUp(input);
@@ -85,7 +103,18 @@ authRouter.get('/login', (req, res) => {
   res.render('auth/login', { layout: 'public', title: 'Log in', values: { next: req.query.next } });
 });
 
-authRouter.post('/login', loginLimiter, async (req: Request, res: Response) => {
+// One address trying one password against many accounts is caught here.
+const loginIpLimiter = createRateLimiter({
+  name: 'login-ip',
+  windowMs: 15 * 60 * 1000,
+  limit: config.isTest ? 1000 : 100,
+  skipSuccessfulRequests: true,
+  requestWasSuccessful: (_req, res) => res.statusCode < 400,
+  keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+  message: 'Too many login attempts from your network. Wait 15 minutes, or reset your password.',
+});
+
+authRouter.post('/login', loginIpLimiter, loginLimiter, async (req: Request, res: Response) => {
   try {
     const input = parseForm(logInSchema, req.body);
     const identity = await logIn(input, req.ip);
@@ -137,7 +166,7 @@ function tokenParam(req: Request): string {
   return String(req.params.token ?? '');
 }
 
-authRouter.get('/invite/:token', async (req: Request, res: Response) => {
+authRouter.get('/invite/:token', accountLinkLimiter, async (req: Request, res: Response) => {
   try {
     const invitation = await findInvitation(tokenParam(req));
     res.render('auth/accept-invitation', { layout: 'public', title: `Join ${invitation.orgName}`, invitation, values: {} });
@@ -147,7 +176,7 @@ authRouter.get('/invite/:token', async (req: Request, res: Response) => {
   }
 });
 
-authRouter.post('/invite/:token', async (req: Request, res: Response) => {
+authRouter.post('/invite/:token', accountLinkLimiter, async (req: Request, res: Response) => {
   const token = tokenParam(req);
   try {
     const input = parseForm(acceptInvitationSchema, req.body);
@@ -195,19 +224,22 @@ authRouter.post('/forgot-password', resetRequestIpLimiter, resetRequestLimiter, 
     if (!(err instanceof FormError)) throw err;
     return res.status(422).render('auth/forgot-password', formLocals(req, { title: 'Reset your password', errors: err.fields }));
   }
-  const request = await requestPasswordReset(email, req.ip);
-  if (request) {
-    // Not awaited: the answer must not take longer when the account exists.
-    void sendAccountEmail({
-      to: request.to,
-      template: 'password-reset',
-      locals: { name: request.name, link: `${config.publicUrl}/reset-password/${request.token}`, validMinutes: PASSWORD_RESET_MINUTES },
-    }).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'password reset email failed'));
-  }
+  // Not awaited, whether or not the account exists: the answer takes the same
+  // time either way, so it reveals nothing about which emails have accounts.
+  void requestPasswordReset(email, req.ip)
+    .then((request) => {
+      if (!request) return;
+      return sendAccountEmail({
+        to: request.to,
+        template: 'password-reset',
+        locals: { name: request.name, link: `${config.publicUrl}/reset-password/${request.token}`, validMinutes: PASSWORD_RESET_MINUTES },
+      });
+    })
+    .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'password reset request failed'));
   res.render('auth/forgot-password-sent', { layout: 'public', title: 'Check your email', email });
 });
 
-authRouter.get('/reset-password/:token', async (req: Request, res: Response) => {
+authRouter.get('/reset-password/:token', accountLinkLimiter, async (req: Request, res: Response) => {
   try {
     await checkPasswordReset(tokenParam(req));
     res.render('auth/reset-password', { layout: 'public', title: 'Choose a new password', values: {} });
@@ -217,10 +249,12 @@ authRouter.get('/reset-password/:token', async (req: Request, res: Response) => 
   }
 });
 
-authRouter.post('/reset-password/:token', async (req: Request, res: Response) => {
+authRouter.post('/reset-password/:token', accountLinkLimiter, async (req: Request, res: Response) => {
   try {
     const { password } = parseForm(resetPasswordSchema, req.body);
     await resetPassword(tokenParam(req), password, req.ip);
+    // Every session of that user was ended; start this browser afresh too.
+    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     req.session.flash = { type: 'success', message: 'Your password was changed. Log in with the new one.' };
     res.redirect(303, '/login');
   } catch (err) {

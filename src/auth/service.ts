@@ -1,4 +1,5 @@
 // Contractor accounts: sign up, log in, accept an invitation, reset a password.
+import { getDb } from '../db/knex.js';
 import { withoutOrg, withOrg } from '../db/tenancy.js';
 import { FormError } from '../http/errors.js';
 import { createOrganization } from '../orgs/service.js';
@@ -227,7 +228,7 @@ export async function checkPasswordReset(token: string): Promise<void> {
 export async function resetPassword(token: string, password: string, ip?: string): Promise<void> {
   await checkPasswordReset(token);
   const found = (await resetOrg(token))!;
-  await withOrg(found.orgId, async (db) => {
+  const userId = await withOrg(found.orgId, async (db) => {
     const [used] = await db('password_resets')
       .where({ id: found.resetId })
       .whereNull('used_at')
@@ -241,5 +242,15 @@ export async function resetPassword(token: string, password: string, ip?: string
     await db('users').where({ id: user.id }).update({ password_hash: await hashPassword(password) });
     await db('password_resets').where({ user_id: user.id }).whereNull('used_at').update({ used_at: db.fn.now() });
     await recordAudit(db, { actor: { type: 'user', userId: user.id, label: user.email, ip }, action: 'user.password_reset', subjectType: 'user', subjectId: user.id });
+    return user.id;
   });
+  await endSessionsOf(userId);
+}
+
+/**
+ * Logs a user out everywhere: a new password must lock out whoever held an old
+ * session. Sessions belong to no org; the session store's own role reads them.
+ */
+export async function endSessionsOf(userId: string): Promise<number> {
+  return getDb()('sessions').whereRaw("sess->>'userId' = ?", [userId]).del();
 }

@@ -4,7 +4,7 @@ import { config } from '../../src/config.js';
 import { getDb } from '../../src/db/knex.js';
 import { sha256Hex } from '../../src/auth/tokens.js';
 import { closeMailer } from '../../src/mail/mailer.js';
-import { csrfFrom, csrfToken, testApp } from '../support/http.js';
+import { csrfFrom, csrfToken, loginAgent, testApp } from '../support/http.js';
 import { createTestOrg, uniqueEmail, type TestOrg } from '../support/factories.js';
 import { linkFrom, SmtpInbox } from '../support/smtp-inbox.js';
 
@@ -90,6 +90,16 @@ describe('password reset by email (through a real SMTP server)', () => {
     await inbox.waitFor(org.email);
     await new Promise((r) => setTimeout(r, 200));
     expect(inbox.to(unknown)).to.have.length(0);
+  });
+
+  it('logs the user out of every existing session once the password is reset', async () => {
+    const elsewhere = await loginAgent(org.email, org.password);
+    expect((await elsewhere.get('/')).status).to.equal(200);
+    const { res } = await submitNewPassword(await resetLink(org.email));
+    expect(res.status).to.equal(303);
+    const after = await elsewhere.get('/');
+    expect(after.status).to.equal(302);
+    expect(after.headers.location).to.match(/^\/login/);
   });
 
   it('refuses a reused reset link with a message and leaves the password alone', async () => {
