@@ -34,7 +34,8 @@ async function billingPage(ctx: PageContext, extra: Record<string, unknown> = {}
   const activeLinks = await activePortalLinkCount(ctx.db);
   const limit = ctx.plan.maxActivePortalLinks;
   const paid = hasPaidSubscription(ctx.org);
-  const note = CHECKOUT_NOTES[String(ctx.req.query.checkout ?? '')];
+  const key = String(ctx.req.query.checkout ?? '');
+  const note = Object.hasOwn(CHECKOUT_NOTES, key) ? CHECKOUT_NOTES[key] : undefined;
   return {
     render: 'admin/settings/billing',
     status,
