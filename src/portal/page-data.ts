@@ -37,6 +37,8 @@ export interface PortalLead {
 }
 
 export interface LineItem {
+  /** The line's stored position (part of a proposal's content hash). */
+  position?: number;
   service: string;
   description: string;
   quantity: number;
@@ -139,7 +141,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ITEMS = (table: 'proposal_items' | 'invoice_items', parent: string) => `coalesce((
-  select json_agg(json_build_object('service', i.service, 'description', i.description, 'quantity', i.quantity,
+  select json_agg(json_build_object('position', i.position, 'service', i.service, 'description', i.description, 'quantity', i.quantity,
            'unit_price_cents', i.unit_price_cents, 'amount_cents', i.amount_cents) order by i.position, i.id)
     from ${table} i where i.${table === 'proposal_items' ? 'proposal_id' : 'invoice_id'} = ${parent}), '[]'::json)`;
 

@@ -1,7 +1,7 @@
 // Customer portal at /p/<token> (no session) and the contractor's link management.
 import { Router, type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ipKeyGenerator, type RateLimitRequestHandler } from 'express-rate-limit';
-import { approveProposal, rejectProposal } from '../proposals/service.js';
+import { approveProposal, PROPOSAL_CHANGED, rejectProposal } from '../proposals/service.js';
 import { withOrg, withoutOrg } from '../db/tenancy.js';
 import { FormError, HttpError, forbidden, notFound } from '../http/errors.js';
 import { orgPage, type PageContext, type PageResult } from '../http/page.js';
@@ -163,7 +163,14 @@ export function createPortalRouter(options: PortalRouterOptions = {}): Router {
           const result = await approveProposal(
             db,
             proposal.id,
-            { source: 'portal', approverName: form.approverName, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null },
+            {
+              source: 'portal',
+              approverName: form.approverName,
+              ip: req.ip ?? null,
+              userAgent: req.get('user-agent') ?? null,
+              // Always checked from the portal: a form without it (or altered) counts as "changed".
+              expectedContentSha256: form.contentSha256 ?? '',
+            },
             actor,
           );
           return result.alreadyDecided ? 'already' : 'approved';
@@ -175,6 +182,11 @@ export function createPortalRouter(options: PortalRouterOptions = {}): Router {
       });
     } catch (err) {
       if (err instanceof HttpError && err.status === 404) return miss(req, res, next);
+      if (err instanceof HttpError && err.id === PROPOSAL_CHANGED) {
+        // Nothing was written; show the current version and ask again (the name is kept, the box is not).
+        const values = { approverName: typeof body.approverName === 'string' ? body.approverName : '' };
+        return show(req, res, next, { kind: 'proposal', id: proposalId }, { proposalChanged: true, values, decision: 'approve' }, 409);
+      }
       // Approved and rejected at once from two tabs: the loser just sees the outcome.
       if (err instanceof HttpError && err.status === 409) outcome = 'already';
       else if (err instanceof FormError) {

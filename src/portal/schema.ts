@@ -12,6 +12,8 @@ export const approveForm = z.object({
     .min(2, 'Type your full name')
     .max(200, 'Use at most 200 characters'),
   agree: z.literal('yes', { error: 'Tick the box to confirm you agree' }),
+  // What the customer was shown; a missing or altered value counts as "changed".
+  contentSha256: z.string().max(64).optional().catch(undefined),
 });
 export type ApproveForm = z.infer<typeof approveForm>;
 

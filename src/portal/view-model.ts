@@ -1,5 +1,6 @@
 // Turns one portal page's data into the locals its Handlebars view needs.
 import { planFor } from '../plans.js';
+import { proposalContentSha256 } from '../proposals/service.js';
 import { brandPalette } from './branding.js';
 import { PAGE_SIZE, type JobRow, type ListTab, type PortalPageData } from './page-data.js';
 import { portalFormToken } from './token.js';
@@ -35,6 +36,8 @@ export interface ViewExtras {
   page?: number;
   /** Which form a 422 re-render belongs to. */
   decision?: 'approve' | 'reject';
+  /** The approval was refused because the proposal changed after the customer opened it. */
+  proposalChanged?: boolean;
 }
 
 export function portalPageLocals(token: string, page: PortalPageData, extras: ViewExtras = {}): RenderedPortalPage {
@@ -55,6 +58,13 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
       }
       data.proposal = page.data;
       data.canDecide = plan.onlineApproval && page.data?.status === 'pending';
+      // The approval form names exactly what is on screen; an edit made meanwhile makes the approval refuse.
+      if (data.canDecide && page.data) {
+        data.contentSha256 = proposalContentSha256(
+          page.data,
+          page.data.items.map((item, index) => ({ ...item, position: item.position ?? index })),
+        );
+      }
       data.readOnlyPending = !plan.onlineApproval && page.data?.status === 'pending';
       break;
     case 'invoice':

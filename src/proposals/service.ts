@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import type { Db } from '../db/tenancy.js';
 import { recordAudit, type Actor } from '../audit.js';
-import { conflict, fieldError, notFound } from '../http/errors.js';
+import { conflict, fieldError, HttpError, notFound } from '../http/errors.js';
 import { currentOrgId, idOrNotFound } from '../leads/common.js';
 import { advanceLeadStage, getLead } from '../leads/service.js';
 import { allocateNumber } from '../invoices/numbering.js';
@@ -55,7 +55,20 @@ export interface ProposalApproval {
   approverName: string;
   ip?: string | null;
   userAgent?: string | null;
+  /**
+   * proposalContentSha256() of what the approver was shown (the portal form
+   * carries it). When given and the proposal has changed since, the approval is
+   * refused: nobody agrees to a price they never saw. Staff recording a phone
+   * approval leave it out.
+   */
+  expectedContentSha256?: string | null;
 }
+
+/** The id of the 409 approveProposal() throws when the proposal changed after it was shown. */
+export const PROPOSAL_CHANGED = 'proposal_changed';
+
+export const proposalChanged = (number: number) =>
+  new HttpError(409, PROPOSAL_CHANGED, `Proposal #${number} was changed after you opened it. Please review it again before approving.`);
 
 export async function getProposal(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<ProposalRow> {
   const query = db('proposals').where({ id: idOrNotFound(id) });
@@ -94,8 +107,10 @@ export async function listProposals(
  * line, in a fixed order. Stored at approval so a later edit is detectable.
  */
 export function proposalContentSha256(
-  proposal: Pick<ProposalRow, 'number' | 'title' | 'tax_rate_bps' | 'subtotal_cents' | 'tax_cents' | 'total_cents' | 'customer_message' | 'valid_until'>,
-  items: Pick<ProposalItemRow, 'position' | 'service' | 'description' | 'quantity' | 'unit_price_cents' | 'amount_cents'>[],
+  proposal: Pick<ProposalRow, 'number' | 'title' | 'tax_rate_bps' | 'customer_message' | 'valid_until'> &
+    Record<'subtotal_cents' | 'tax_cents' | 'total_cents', number | string>,
+  // Rows from knex (quantity as '1.50') or from the portal's JSON (1.5): both hash the same.
+  items: (Pick<ProposalItemRow, 'position' | 'service' | 'description'> & Record<'quantity' | 'unit_price_cents' | 'amount_cents', number | string>)[],
 ): string {
   const content = {
     number: proposal.number,
@@ -247,6 +262,11 @@ export async function approveProposal(
   const approverName = approval.approverName.trim().slice(0, 200);
   if (!approverName) throw fieldError('approver_name', 'Enter the name of the person who approved');
   const items = await getProposalItems(db, before.id);
+  // Compared under the row lock: an edit can't slip in between this check and the approval.
+  const contentSha256 = proposalContentSha256(before, items);
+  if (approval.expectedContentSha256 != null && approval.expectedContentSha256 !== contentSha256) {
+    throw proposalChanged(before.number);
+  }
   const [proposal] = await db('proposals')
     .where({ id: before.id })
     .update({
@@ -257,7 +277,7 @@ export async function approveProposal(
       approved_by_user_id: actor.type === 'user' ? actor.userId : null,
       approved_ip: approval.ip ?? null,
       approved_user_agent: approval.userAgent?.slice(0, 500) ?? null,
-      approved_content_sha256: proposalContentSha256(before, items),
+      approved_content_sha256: contentSha256,
       updated_at: db.fn.now(),
     })
     .returning<ProposalRow[]>('*');

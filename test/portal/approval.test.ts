@@ -2,6 +2,10 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
+import { withOrg } from '../../src/db/tenancy.js';
+import { parseForm } from '../../src/http/validate.js';
+import { proposalFormSchema } from '../../src/proposals/schema.js';
+import { getProposal, getProposalItems, proposalContentSha256, updateProposal } from '../../src/proposals/service.js';
 import type { PlanId } from '../../src/plans.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
@@ -12,6 +16,13 @@ function formTokenFrom(html: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(html);
   if (!match) throw new Error('no portal form token on the page');
   return match[1].replace(/&#x3D;/g, '=');
+}
+
+/** The approval form's hidden fields as the page rendered them (form token and the content hash shown). */
+function approveFieldsFrom(html: string): { _csrf: string; contentSha256: string } {
+  const match = /name="contentSha256" value="([0-9a-f]{64})"/.exec(html);
+  if (!match) throw new Error('no content hash in the approval form');
+  return { _csrf: formTokenFrom(html), contentSha256: match[1] };
 }
 
 async function setup(plan: PlanId) {
@@ -35,9 +46,10 @@ describe('portal approval', () => {
     const { org, page, proposalId } = await setup('starter');
     const view = await app().get(page);
     expect(view.text).to.contain('Approve proposal').and.to.contain('I agree');
-    const csrf = formTokenFrom(view.text);
+    const fields = approveFieldsFrom(view.text);
+    const csrf = fields._csrf;
     const res = await app().post(`${page}/approve`).set('User-Agent', 'PortalTest/1.0').type('form')
-      .send({ _csrf: csrf, approverName: '  Pat Poolowner ', agree: 'yes' });
+      .send({ ...fields, approverName: '  Pat Poolowner ', agree: 'yes' });
     expect(res.status).to.equal(303);
     expect(res.headers.location).to.equal(`${page}?result=approved`);
     expect(res.headers['cache-control']).to.equal('no-store');
@@ -48,7 +60,7 @@ describe('portal approval', () => {
     expect(row.approved_at).to.be.instanceOf(Date);
     expect(row.approved_ip).to.match(/127\.0\.0\.1|::1/);
     expect(row.approved_user_agent).to.equal('PortalTest/1.0');
-    expect(row.approved_content_sha256).to.match(/^[0-9a-f]{64}$/);
+    expect(row.approved_content_sha256).to.equal(fields.contentSha256);
     expect(await jobsFor(proposalId)).to.have.length(1);
     const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'proposal.approved', subject_id: proposalId });
     expect(audit).to.have.length(1);
@@ -59,7 +71,7 @@ describe('portal approval', () => {
     expect(shown.text).to.contain('You approved this proposal').and.to.contain('Approved by Pat Poolowner');
     expect(shown.text).not.to.contain('action="' );
 
-    const again = await app().post(`${page}/approve`).type('form').send({ _csrf: csrf, approverName: 'Pat Poolowner', agree: 'yes' });
+    const again = await app().post(`${page}/approve`).type('form').send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' });
     expect(again.status).to.equal(303);
     expect(again.headers.location).to.equal(`${page}?result=already`);
     const reject = await app().post(`${page}/reject`).type('form').send({ _csrf: csrf, reason: 'changed my mind' });
@@ -69,11 +81,61 @@ describe('portal approval', () => {
     expect(await getDb()('audit_events').where({ org_id: org.orgId, action: 'proposal.approved' })).to.have.length(1);
   });
 
+  it('carries the hash of exactly what is shown: the same hash the service computes from the stored proposal', async () => {
+    const { org, page, proposalId } = await setup('starter');
+    const { contentSha256 } = approveFieldsFrom((await app().get(page)).text);
+    const stored = await withOrg(org.orgId, async (db) => proposalContentSha256(await getProposal(db, proposalId), await getProposalItems(db, proposalId)));
+    expect(contentSha256).to.equal(stored);
+  });
+
+  it('refuses to approve a proposal that staff changed after the customer opened it (409, current version shown, nothing written)', async () => {
+    const { org, lead, page, proposalId } = await setup('starter');
+    const shown = await app().get(page);
+    expect(shown.text).to.contain('$346.50');
+    const fields = approveFieldsFrom(shown.text);
+
+    // Staff raise the price while the customer is reading.
+    const input = parseForm(proposalFormSchema('USD'), {
+      lead_id: lead.id,
+      title: 'Gutter work, revised',
+      tax_rate: '5',
+      items: [{ service: 'Gutter cleaning', description: '', quantity: '2', unit_price: '475' }],
+    });
+    await withOrg(org.orgId, (db) => updateProposal(db, proposalId, input, { type: 'user', userId: org.userId, label: org.email }));
+
+    const res = await app().post(`${page}/approve`).type('form').send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' });
+    expect(res.status).to.equal(409);
+    expect(res.headers['cache-control']).to.equal('no-store');
+    expect(res.text).to.contain('This proposal was changed after you opened it');
+    expect(res.text).to.contain('Gutter work, revised').and.to.contain('$997.50');
+    expect(res.text).to.contain('value="Pat Poolowner"');
+    const fresh = approveFieldsFrom(res.text);
+    expect(fresh.contentSha256).not.to.equal(fields.contentSha256);
+    expect((await proposalRow(proposalId)).status).to.equal('pending');
+    expect(await jobsFor(proposalId)).to.have.length(0);
+    expect(await getDb()('audit_events').where({ org_id: org.orgId, action: 'proposal.approved' })).to.have.length(0);
+
+    // A form without the hash (or with a forged one) is treated the same way.
+    for (const contentSha256 of [undefined, 'f'.repeat(64)]) {
+      const bare = await app().post(`${page}/approve`).type('form').send({ _csrf: fields._csrf, contentSha256, approverName: 'Pat Poolowner', agree: 'yes' });
+      expect(bare.status).to.equal(409);
+    }
+
+    // Approving what is now on screen works, and records that content.
+    const ok = await app().post(`${page}/approve`).type('form').send({ ...fresh, approverName: 'Pat Poolowner', agree: 'yes' });
+    expect(ok.status).to.equal(303);
+    expect(ok.headers.location).to.equal(`${page}?result=approved`);
+    const row = await proposalRow(proposalId);
+    expect(row.status).to.equal('approved');
+    expect(row.approved_content_sha256).to.equal(fresh.contentSha256);
+    expect(Number(row.total_cents)).to.equal(99_750);
+  });
+
   it('makes exactly one job when the same approval is submitted twice at once', async () => {
     const { page, proposalId } = await setup('pro');
-    const csrf = formTokenFrom((await app().get(page)).text);
+    const fields = approveFieldsFrom((await app().get(page)).text);
     const results = await Promise.all(
-      [0, 1, 2, 3].map(() => app().post(`${page}/approve`).type('form').send({ _csrf: csrf, approverName: 'Pat Poolowner', agree: 'yes' })),
+      [0, 1, 2, 3].map(() => app().post(`${page}/approve`).type('form').send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' })),
     );
     const outcomes = results.map((r) => r.headers.location?.split('result=')[1]).sort();
     expect(outcomes).to.deep.equal(['already', 'already', 'already', 'approved']);

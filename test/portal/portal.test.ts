@@ -272,7 +272,8 @@ describe('customer portal pages', () => {
       await app().get(`/p/${token}/proposals/${recs.proposalIds[0]}`);
       const page = await app().get(`/p/${token}/proposals/${recs.proposalIds[0]}`);
       const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1].replace(/&#x3D;/g, '=');
-      const post = await app().post(`/p/${token}/proposals/${recs.proposalIds[0]}/approve`).type('form').send({ _csrf: csrf, approverName: 'Sarah Homeowner', agree: 'yes' });
+      const contentSha256 = /name="contentSha256" value="([0-9a-f]{64})"/.exec(page.text)![1];
+      const post = await app().post(`/p/${token}/proposals/${recs.proposalIds[0]}/approve`).type('form').send({ _csrf: csrf, contentSha256, approverName: 'Sarah Homeowner', agree: 'yes' });
       expect(post.status).to.equal(303);
       expect(post.headers.location).to.contain(token);
     } finally {

@@ -10,6 +10,7 @@ import {
   createProposal,
   getProposalItems,
   markProposalSent,
+  PROPOSAL_CHANGED,
   proposalContentSha256,
   rejectProposal,
   updateProposal,
@@ -99,6 +100,39 @@ describe('proposals service', () => {
     expect(leadRow.stage).to.equal('won');
     const audit = await getDb()('audit_events').where({ org_id: org.orgId, subject_id: p.id }).pluck('action');
     expect(audit).to.include.members(['proposal.created', 'proposal.sent', 'proposal.approved']);
+  });
+
+  it('refuses an approval whose expected content hash is not the current one (409), and approves with the current one', async () => {
+    const { org, lead, actor } = await setup();
+    const p = await withOrg(org.orgId, async (db) => {
+      const created = await createProposal(db, form(lead.id), actor);
+      await markProposalSent(db, created.id, actor);
+      return created;
+    });
+    const shownHash = await withOrg(org.orgId, async (db) => proposalContentSha256(p, await getProposalItems(db, p.id)));
+    // Edited while pending (allowed), after the customer saw it.
+    await withOrg(org.orgId, (db) => updateProposal(db, p.id, form(lead.id, { tax_rate: '10' }), actor));
+    const err = await withOrg(org.orgId, (db) =>
+      approveProposal(db, p.id, { source: 'portal', approverName: 'Sarah', expectedContentSha256: shownHash }, { type: 'customer' }),
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(HttpError);
+    expect((err as HttpError).status).to.equal(409);
+    expect((err as HttpError).id).to.equal(PROPOSAL_CHANGED);
+    expect((await getDb()('proposals').where({ id: p.id }).first()).status).to.equal('pending');
+    expect(await getDb()('jobs').where({ proposal_id: p.id })).to.have.length(0);
+
+    const current = await withOrg(org.orgId, async (db) => {
+      const row = await getDb()('proposals').where({ id: p.id }).first();
+      return proposalContentSha256(row, await getProposalItems(db, p.id));
+    });
+    const ok = await withOrg(org.orgId, (db) =>
+      approveProposal(db, p.id, { source: 'portal', approverName: 'Sarah', expectedContentSha256: current }, { type: 'customer' }),
+    );
+    expect(ok.alreadyDecided).to.equal(false);
+    expect(ok.proposal.approved_content_sha256).to.equal(current);
   });
 
   it('a double approval, even concurrent, creates one job and reports the second as already decided', async () => {
