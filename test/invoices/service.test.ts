@@ -4,7 +4,6 @@ import { getDb } from '../../src/db/knex.js';
 import type { Actor } from '../../src/audit.js';
 import { FormError, type HttpError } from '../../src/http/errors.js';
 import { parseForm } from '../../src/http/validate.js';
-import { invoiceFormSchema } from '../../src/invoices/schema.js';
 import {
   createInvoice,
   createInvoiceFromJob,
@@ -19,16 +18,7 @@ import { approveProposal, createProposal, markProposalSent } from '../../src/pro
 import { setJobStatus } from '../../src/jobs/service.js';
 import { recordPayment } from '../../src/payments/service.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
-
-export const invoiceForm = (leadId: string, extra: Record<string, unknown> = {}) =>
-  parseForm(invoiceFormSchema('USD'), {
-    lead_id: leadId,
-    issue_date: '2026-11-01',
-    due_date: '2026-11-15',
-    tax_rate: '',
-    items: [{ service: 'Repair', quantity: '2', unit_price: '150.00' }],
-    ...extra,
-  });
+import { invoiceForm } from '../support/forms.js';
 
 async function setup() {
   const org = await createTestOrg({ plan: 'starter' });

@@ -6,7 +6,7 @@ import type { FormError, HttpError } from '../../src/http/errors.js';
 import { createInvoice, issueInvoice, openBalance } from '../../src/invoices/service.js';
 import { recordPayment, recordRefund } from '../../src/payments/service.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
-import { invoiceForm } from '../invoices/service.test.js';
+import { invoiceForm } from '../support/forms.js';
 
 async function setup() {
   const org = await createTestOrg();
