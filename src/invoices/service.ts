@@ -8,6 +8,7 @@ import { computeLineItems, parseQuantity, type ComputedLineItem, type LineItemIn
 import { getProposal, getProposalItems } from '../proposals/service.js';
 import { getJob } from '../jobs/service.js';
 import { todayIn } from '../jobs/time.js';
+import { retireOpenCheckoutSessions } from '../payments/stripe-sessions.js';
 import { allocateNumber } from './numbering.js';
 import type { InvoiceInput, InvoiceStatus } from './schema.js';
 
@@ -340,7 +341,15 @@ export async function voidInvoice(db: Db, id: string, actor: Actor): Promise<Inv
     .where({ id: before.id })
     .update({ status: 'void', voided_at: db.fn.now(), updated_at: db.fn.now() })
     .returning<InvoiceRow[]>('*');
-  await recordAudit(db, { actor, action: 'invoice.voided', subjectType: 'invoice', subjectId: invoice.id, data: { number: invoice.number, from: before.status } });
+  // A Pay page the customer still has open must not take money for a void invoice.
+  const expiredCheckoutSessions = await retireOpenCheckoutSessions(db, invoice.id, { reason: 'invoice_void' });
+  await recordAudit(db, {
+    actor,
+    action: 'invoice.voided',
+    subjectType: 'invoice',
+    subjectId: invoice.id,
+    data: { number: invoice.number, from: before.status, ...(expiredCheckoutSessions.length ? { expired_checkout_sessions: expiredCheckoutSessions } : {}) },
+  });
   return invoice;
 }
 

@@ -11,6 +11,7 @@ import { conflict, fieldError, forbidden, notFound } from '../http/errors.js';
 import { currencyExponent, formatMoney, moneyInputValue, parseMoneyInput } from '../format.js';
 import { planFor, platformFeeCents, type Plan } from '../plans.js';
 import { PAYABLE_STATUSES } from '../invoices/service.js';
+import { retireOpenCheckoutSessions } from './stripe-sessions.js';
 
 interface OrgPayFields {
   id: string;
@@ -64,11 +65,11 @@ async function loadOrg(db: Db): Promise<OrgPayFields> {
   return db('organizations').first<OrgPayFields>('id', 'plan', 'locale', 'stripe_account_id', 'stripe_charges_enabled');
 }
 
-async function loadInvoice(db: Db, invoiceId: string, leadId: string): Promise<InvoicePayFields> {
-  const invoice = await db('invoices')
-    .where({ id: invoiceId, lead_id: leadId })
-    .whereNot({ status: 'draft' })
-    .first<InvoicePayFields | undefined>('id', 'lead_id', 'number', 'status', 'currency', 'total_cents', 'amount_paid_cents');
+async function loadInvoice(db: Db, invoiceId: string, leadId: string, options: { lock?: boolean } = {}): Promise<InvoicePayFields> {
+  const query = db('invoices').where({ id: invoiceId, lead_id: leadId }).whereNot({ status: 'draft' });
+  // Serializes Pay with a void and with Pay from another tab (payments insert under their own key-share lock).
+  if (options.lock) query.forNoKeyUpdate();
+  const invoice = await query.first<InvoicePayFields | undefined>('id', 'lead_id', 'number', 'status', 'currency', 'total_cents', 'amount_paid_cents');
   if (!invoice) throw notFound('That invoice does not exist');
   return invoice;
 }
@@ -132,7 +133,7 @@ export async function createInvoiceCheckout(db: Db, request: CheckoutRequest, st
   if (!plan.onlinePayment || !org.stripe_account_id || !org.stripe_charges_enabled) {
     throw forbidden('This business does not take online payments. Please contact them to pay this invoice.');
   }
-  const invoice = await loadInvoice(db, request.invoiceId, request.leadId);
+  const invoice = await loadInvoice(db, request.invoiceId, request.leadId, { lock: true });
   const balance = Number(invoice.total_cents) - Number(invoice.amount_paid_cents);
   if (!(PAYABLE_STATUSES as string[]).includes(invoice.status) || balance <= 0) {
     throw conflict(`Invoice #${invoice.number} has nothing left to pay.`);
@@ -206,12 +207,14 @@ export async function createInvoiceCheckout(db: Db, request: CheckoutRequest, st
   await db('checkout_sessions')
     .where({ id: attempt.id })
     .update({ stripe_checkout_session_id: session.id, url: session.url, updated_at: db.fn.now() });
+  // One payable session per invoice: another tab's session stops taking money.
+  const replaced = await retireOpenCheckoutSessions(db, invoice.id, { reason: 'replaced', exceptRowId: attempt.id, stripe });
   await recordAudit(db, {
     actor: request.actor,
     action: 'checkout.created',
     subjectType: 'invoice',
     subjectId: invoice.id,
-    data: { checkout_session: session.id, amount_cents: amount, currency, partial, application_fee_cents: fee },
+    data: { checkout_session: session.id, amount_cents: amount, currency, partial, application_fee_cents: fee, ...(replaced.length ? { replaced_checkout_sessions: replaced } : {}) },
   });
   return { url: session.url, reused: false, sessionId: session.id };
 }

@@ -69,6 +69,28 @@ export function invoiceIdFor(orgId: string, metadata: Record<string, string> | n
 
 const STRIPE_ACTOR: Actor = { type: 'stripe', label: 'Stripe' };
 
+/** Why money that reached Stripe was not applied to its invoice. */
+export type UnappliedReason = 'currency' | 'overpayment' | 'void' | 'draft';
+
+/** A void invoice stays void and a draft stays unissued: money for them is never applied. */
+const closedToPayments = (invoice: Pick<LockedInvoice, 'status'>): UnappliedReason | null =>
+  invoice.status === 'void' ? 'void' : invoice.status === 'draft' ? 'draft' : null;
+
+/**
+ * Real money that the invoice can't take (void or draft, other currency, would
+ * overpay): the invoice is left as it is, and the contractor is told so they
+ * can refund it in their Stripe Dashboard.
+ */
+async function recordUnappliedPayment(
+  db: Db,
+  actor: Actor,
+  invoice: Pick<LockedInvoice, 'id'>,
+  data: { payment_intent: string; amount_cents: number; currency: string; reason: UnappliedReason } & Record<string, unknown>,
+): Promise<void> {
+  logger.error({ paymentIntent: data.payment_intent, invoiceId: invoice.id, reason: data.reason }, 'Stripe payment not applied to its invoice');
+  await recordAudit(db, { actor, action: 'payment.stripe_unapplied', subjectType: 'invoice', subjectId: invoice.id, data });
+}
+
 /**
  * Records a succeeded PaymentIntent as a payment on its invoice (once), fills in
  * the Checkout Session and charge ids when they arrive later, and moves the
@@ -114,16 +136,13 @@ export async function recordStripePayment(
   const currency = paymentIntent.currency.toUpperCase();
   const amount = paymentIntent.amount_received;
   const audit = { payment_intent: paymentIntent.id, checkout_session: checkoutSessionId, charge: chargeId, amount_cents: amount, currency };
-  if (currency !== invoice.currency) {
-    logger.error({ paymentIntent: paymentIntent.id, currency, invoiceCurrency: invoice.currency }, 'Stripe payment in another currency than its invoice');
-    await recordAudit(db, { actor, action: 'payment.stripe_unapplied', subjectType: 'invoice', subjectId: invoice.id, data: { ...audit, reason: 'currency' } });
-    return { outcome: 'unapplied' };
-  }
-  if (Number(invoice.amount_paid_cents) + amount > Number(invoice.total_cents)) {
-    // Money arrived that the invoice can't hold (paid twice, or paid by hand meanwhile).
-    // Keeping the invoice consistent matters more; the contractor sees this in the audit log and refunds.
-    logger.error({ paymentIntent: paymentIntent.id, invoiceId: invoice.id }, 'Stripe payment would overpay its invoice; not applied');
-    await recordAudit(db, { actor, action: 'payment.stripe_unapplied', subjectType: 'invoice', subjectId: invoice.id, data: { ...audit, reason: 'overpayment' } });
+  // Money arrived that the invoice can't hold (voided or never issued, another currency, paid
+  // twice or by hand meanwhile). Keeping the invoice consistent matters more; the contractor is told and refunds.
+  const reason: UnappliedReason | null =
+    closedToPayments(invoice) ??
+    (currency !== invoice.currency ? 'currency' : Number(invoice.amount_paid_cents) + amount > Number(invoice.total_cents) ? 'overpayment' : null);
+  if (reason) {
+    await recordUnappliedPayment(db, actor, invoice, { ...audit, reason });
     return { outcome: 'unapplied' };
   }
 
@@ -241,15 +260,18 @@ export async function recordStripePaymentsBatch(
     if (!invoice) continue;
     const pi = c.paymentIntent;
     const currency = pi.currency.toUpperCase();
-    const fits = currency === invoice.currency && invoice.paid + pi.amount_received <= Number(invoice.total_cents);
-    if (!fits) {
-      logger.error({ paymentIntent: pi.id, invoiceId: invoice.id }, 'Stripe payment does not fit its invoice; not applied');
-      await recordAudit(db, {
-        actor,
-        action: 'payment.stripe_unapplied',
-        subjectType: 'invoice',
-        subjectId: invoice.id,
-        data: { payment_intent: pi.id, amount_cents: pi.amount_received, currency, reason: currency === invoice.currency ? 'overpayment' : 'currency' },
+    // The same rules, in the same order, as recordStripePayment().
+    const reason: UnappliedReason | null =
+      closedToPayments(invoice) ??
+      (currency !== invoice.currency ? 'currency' : invoice.paid + pi.amount_received > Number(invoice.total_cents) ? 'overpayment' : null);
+    if (reason) {
+      await recordUnappliedPayment(db, actor, invoice, {
+        payment_intent: pi.id,
+        checkout_session: c.checkoutSessionId,
+        charge: idOf(pi.latest_charge),
+        amount_cents: pi.amount_received,
+        currency,
+        reason,
       });
       continue;
     }

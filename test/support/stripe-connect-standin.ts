@@ -244,6 +244,7 @@ export class StripeConnectStandIn {
     options: { async?: boolean; created?: number } = {},
   ): { session: StandInSession; paymentIntent: StandInPaymentIntent; charge: StandInCharge | null } {
     const session = this.session(account, sessionId);
+    if (session.status !== 'open') throw new Error(`session ${sessionId} is ${session.status}; the customer can't pay it`);
     const d = this.dataFor(account);
     const created = options.created ?? now();
     const piData = session._payment_intent_data;
@@ -443,6 +444,7 @@ export class StripeConnectStandIn {
 
     if (a === 'checkout' && b === 'sessions') {
       if (method === 'POST' && !c) return publicView(this.createSession(account, params));
+      if (method === 'POST' && c && path.endsWith('/expire')) return publicView(this.expireSession(d, c));
       if (method === 'GET' && c) return publicView(this.find(d, c, 'checkout.session'));
       if (method === 'GET') {
         let rows = d.sessions;
@@ -501,6 +503,17 @@ export class StripeConnectStandIn {
     account.controller = (params.controller as Json | undefined) ?? {};
     account.metadata = (params.metadata as Record<string, string> | undefined) ?? {};
     return account;
+  }
+
+  /** POST /v1/checkout/sessions/:id/expire: only an open session can be expired; its URL stops working. */
+  private expireSession(d: AccountData, id: string): StandInSession {
+    const session = this.find(d, id, 'checkout.session') as StandInSession;
+    if (session.status !== 'open') {
+      throw new StandInError(400, 'invalid_request_error', `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${session.status}".`);
+    }
+    session.status = 'expired';
+    session.url = null;
+    return session;
   }
 
   private createSession(account: string, params: Json, created = now()): StandInSession {
