@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   const { createSendWorker } = await import('../workers/send-message.js');
   const { config } = await import('../src/config.js');
   const { closeTransports } = await import('../src/messaging/transports.js');
+  const { PORTAL_LINK_PLACEHOLDER } = await import('../src/messaging/link-placeholder.js');
 
   // The stand-ins run in their own process: the worker process is what is measured.
   const child: ChildProcess = fork(fileURLToPath(new URL('./sending-standins.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
@@ -81,8 +82,9 @@ async function main(): Promise<void> {
         channel: sms ? 'sms' : 'email',
         to_address: sms ? lead.phone : lead.email,
         subject: sms ? null : 'Bench Plumbing: your customer page',
-        body_text: `Hi, your customer page: https://porchlight.example/p/bench-${i}`,
-        body_html: sms ? null : `<p>Hi, <a href="https://porchlight.example/p/bench-${i}">your customer page</a></p>`,
+        // Stored as the send route stores it: the worker decrypts each row's link and puts it in.
+        body_text: `Hi, your customer page (${i}): ${PORTAL_LINK_PLACEHOLDER}`,
+        body_html: sms ? null : `<p>Hi, <a href="${PORTAL_LINK_PLACEHOLDER}">your customer page</a> (${i})</p>`,
         status: 'pending',
       };
     });

@@ -17,11 +17,21 @@
 // says the outcome is unknown, and the contractor decides whether to resend.
 // Transient provider errors are caught before that point and put the row back
 // to 'queued' for the retry, so only a real crash leaves a row in 'sending'.
+//
+// The portal link. Stored messages hold a placeholder, not the link (see
+// link-placeholder.ts). The claim loads the row's portal link in the same
+// transaction and decrypts it; the link goes into the message only in memory,
+// right before the provider call, and is never logged. A link revoked (or
+// regenerated) since the message was queued fails the delivery instead of
+// sending a dead link.
 import { UnrecoverableError } from 'bullmq';
 import { recordAudit } from '../audit.js';
 import { withOrg } from '../db/tenancy.js';
 import { logger } from '../logger.js';
+import { portalUrl } from '../portal/service.js';
+import { decryptPortalToken } from '../portal/token.js';
 import { KeyedBatcher } from './batcher.js';
+import { PORTAL_LINK_PLACEHOLDER, fillPortalLink } from './link-placeholder.js';
 import type { Channel, DeliveryJob } from './schema.js';
 import { getEmailSender, getSmsSender, missingSettings, channelMode, statusCallbackUrl } from './transports.js';
 
@@ -38,17 +48,31 @@ export interface DeliveryHooks {
 
 export type DeliveryOutcome = { result: 'sent'; providerId: string } | { result: 'skipped'; status: string };
 
-interface ClaimedRow {
+interface StoredRow {
   id: string;
   lead_id: string;
+  portal_link_id: string | null;
   channel: Channel;
   to_address: string;
   subject: string | null;
   body_text: string;
   body_html: string | null;
+}
+
+interface ClaimedRow extends StoredRow {
   org_name: string;
   org_email: string | null;
+  /** The real portal link, decrypted for this send; null when the row has none. */
+  link_url: string | null;
+  /** Why the message must not go out (link revoked, unreadable); null when it can. */
+  link_problem: string | null;
 }
+
+export const LINK_REVOKED_REASON = 'The portal link was revoked before this message went out; send it again.';
+export const LINK_UNREADABLE_REASON =
+  "The portal link in this message can't be decrypted on this server (APP_SECRET changed since the link was made). " +
+  "Regenerate the customer's portal link, then send again.";
+export const LINK_MISSING_REASON = 'This message has no portal link to put in; send it again.';
 
 /** A failure retrying cannot fix; `status` is what the row becomes. */
 export class PermanentSendError extends Error {
@@ -106,7 +130,31 @@ export function classifySendError(channel: Channel, err: unknown): PermanentSend
   return new Error(`Email: ${message}`);
 }
 
-const CLAIM_COLUMNS = ['id', 'lead_id', 'channel', 'to_address', 'subject', 'body_text', 'body_html'];
+const CLAIM_COLUMNS = ['id', 'lead_id', 'portal_link_id', 'channel', 'to_address', 'subject', 'body_text', 'body_html'];
+
+/** A claimed row with its portal link's columns (null when it has none). */
+interface ClaimedWithLink extends StoredRow {
+  token_ciphertext: string | null;
+  revoked_at: Date | null;
+}
+
+/** The link to put into a claimed row's message, or why it can't go out. */
+function resolveLink(row: ClaimedWithLink): { link_url: string | null; link_problem: string | null } {
+  const needsLink = [row.subject, row.body_text, row.body_html].some((part) => part?.includes(PORTAL_LINK_PLACEHOLDER));
+  if (!row.portal_link_id) return { link_url: null, link_problem: needsLink ? LINK_MISSING_REASON : null };
+  if (row.token_ciphertext === null) return { link_url: null, link_problem: LINK_MISSING_REASON };
+  if (row.revoked_at) return { link_url: null, link_problem: LINK_REVOKED_REASON };
+  try {
+    return { link_url: portalUrl(decryptPortalToken(row.token_ciphertext)), link_problem: null };
+  } catch {
+    return { link_url: null, link_problem: LINK_UNREADABLE_REASON };
+  }
+}
+
+function withoutLinkColumns(row: ClaimedWithLink): StoredRow {
+  const { token_ciphertext: _ciphertext, revoked_at: _revoked, ...stored } = row;
+  return stored;
+}
 
 /**
  * Claims rows in one statement per batch: pending|queued → sending. A row that
@@ -114,11 +162,19 @@ const CLAIM_COLUMNS = ['id', 'lead_id', 'channel', 'to_address', 'subject', 'bod
  */
 const claims = new KeyedBatcher<string, ClaimedRow | { skipped: string }>(async (orgId, ids) =>
   withOrg(orgId, async (db) => {
-    const claimed = await db('message_deliveries')
-      .update({ status: 'sending', attempts: db.raw('attempts + 1'), updated_at: db.fn.now() })
-      .whereIn('id', ids)
-      .whereIn('status', ['pending', 'queued'])
-      .returning<Omit<ClaimedRow, 'org_name' | 'org_email'>[]>(CLAIM_COLUMNS);
+    // One statement: claim, and read each claimed row's portal link (revoked or not) with it.
+    const claimed = await db
+      .with(
+        'claimed',
+        db('message_deliveries')
+          .update({ status: 'sending', attempts: db.raw('attempts + 1'), updated_at: db.fn.now() })
+          .whereIn('id', ids)
+          .whereIn('status', ['pending', 'queued'])
+          .returning(CLAIM_COLUMNS),
+      )
+      .from('claimed as c')
+      .leftJoin('portal_links as l', 'l.id', 'c.portal_link_id')
+      .select<ClaimedWithLink[]>('c.*', 'l.token_ciphertext', 'l.revoked_at');
     const byId = new Map(claimed.map((r) => [r.id, r]));
     const missing = ids.filter((id) => !byId.has(id));
     const others = missing.length
@@ -133,7 +189,7 @@ const claims = new KeyedBatcher<string, ClaimedRow | { skipped: string }>(async 
       const row = byId.get(id);
       if (row && org && !handedOut.has(id)) {
         handedOut.add(id);
-        return { ...row, org_name: org.name, org_email: org.email };
+        return { ...withoutLinkColumns(row), org_name: org.name, org_email: org.email, ...resolveLink(row) };
       }
       return { skipped: row ? 'sending' : (others.get(id) ?? 'missing') };
     });
@@ -176,17 +232,20 @@ async function send(row: ClaimedRow): Promise<string> {
       'failed',
     );
   }
+  if (row.link_problem) throw new PermanentSendError(row.link_problem, 'failed');
+  // In memory only: the filled-in message is handed to the provider and dropped.
+  const message = row.link_url ? fillPortalLink(row, row.link_url) : row;
   if (row.channel === 'sms') {
-    const { providerId } = await getSmsSender().send({ to: row.to_address, body: row.body_text, statusCallback: statusCallbackUrl() });
+    const { providerId } = await getSmsSender().send({ to: row.to_address, body: message.body_text, statusCallback: statusCallbackUrl() });
     return providerId;
   }
   const { providerId } = await getEmailSender().send({
     to: row.to_address,
     fromName: row.org_name,
     replyTo: row.org_email,
-    subject: row.subject ?? row.org_name,
-    text: row.body_text,
-    html: row.body_html ?? row.body_text,
+    subject: message.subject ?? row.org_name,
+    text: message.body_text,
+    html: message.body_html ?? message.body_text,
   });
   return providerId;
 }

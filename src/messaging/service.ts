@@ -17,6 +17,7 @@ import {
   type MessageContext,
   type SendQuery,
 } from './schema.js';
+import { PORTAL_LINK_PLACEHOLDER, fillPortalLink, redactPortalLink } from './link-placeholder.js';
 import { loadTemplate, renderMessage, type RenderedMessage } from './templates.js';
 import { channelMode, missingSettings } from './transports.js';
 
@@ -109,7 +110,10 @@ export interface SendPreview {
   contextLabel: string;
   to: string | null;
   link: { id: string; url: string } | null;
+  /** What the customer will get, real link included: shown on the confirm page, never stored. */
   message: RenderedMessage | null;
+  /** The same message with the link placeholder in place of the link: what storeDelivery writes. */
+  storedMessage: RenderedMessage | null;
   record: ContextRecord;
   /** Everything that stops the send; empty when it can go. */
   problems: string[];
@@ -131,14 +135,24 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
     problems.push(`${lead.first_name} doesn't have an active portal link yet. Use Generate Portal Link on the customer's page, then come back to send it.`);
   }
   let message: RenderedMessage | null = null;
+  let storedMessage: RenderedMessage | null = null;
   if (link) {
     const template = await loadTemplate(db, query.channel, query.context);
-    message = renderMessage(
+    // Rendered once with the placeholder; the preview fills in the link exactly as the worker will.
+    storedMessage = renderMessage(
       query.channel,
       template,
-      { firstName: lead.first_name, businessName: org.name, link: link.url, proposalNumber: record.proposalNumber, invoiceNumber: record.invoiceNumber },
+      {
+        firstName: lead.first_name,
+        businessName: org.name,
+        link: PORTAL_LINK_PLACEHOLDER,
+        proposalNumber: record.proposalNumber,
+        invoiceNumber: record.invoiceNumber,
+      },
       { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: org.phone },
     );
+    const filled = fillPortalLink({ subject: storedMessage.subject, body_text: storedMessage.text, body_html: storedMessage.html }, link.url);
+    message = { subject: filled.subject, text: filled.body_text, html: filled.body_html };
   }
   return {
     lead,
@@ -150,15 +164,20 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
     to: destination.to,
     link,
     message,
+    storedMessage,
     record,
     problems,
     needsPortalLink: !link,
   };
 }
 
-/** Stores the delivery (rendered content included) and its audit event, in the caller's transaction. */
+/**
+ * Stores the delivery and its audit event, in the caller's transaction. The
+ * rendered content is stored with the link placeholder, never the link: the
+ * worker fills it in from portal_link_id at send time.
+ */
 export async function storeDelivery(db: Db, preview: SendPreview, actor: Actor): Promise<{ id: string }> {
-  if (preview.problems.length || !preview.to || !preview.message || !preview.link) {
+  if (preview.problems.length || !preview.to || !preview.storedMessage || !preview.link) {
     throw new Error('storeDelivery called with a preview that has problems');
   }
   const [row] = await db('message_deliveries')
@@ -169,9 +188,9 @@ export async function storeDelivery(db: Db, preview: SendPreview, actor: Actor):
       channel: preview.channel,
       context: preview.context,
       to_address: preview.to,
-      subject: preview.message.subject,
-      body_text: preview.message.text,
-      body_html: preview.message.html,
+      subject: preview.storedMessage.subject,
+      body_text: preview.storedMessage.text,
+      body_html: preview.storedMessage.html,
       status: 'pending',
       created_by: actor.type === 'user' ? actor.userId : null,
     })
@@ -225,9 +244,10 @@ export interface DeliveryRow {
   last_name?: string;
 }
 
+/** A stored delivery for display: the portal link redacted in every part. */
 export function decorate<T extends DeliveryRow>(row: T) {
   return {
-    ...row,
+    ...redactPortalLink(row),
     statusLabel: STATUS_LABELS[row.status],
     channelLabel: CHANNEL_LABELS[row.channel],
     contextLabel: CONTEXT_LABELS[row.context],

@@ -7,6 +7,7 @@ import Handlebars from 'handlebars';
 import type { Db } from '../db/tenancy.js';
 import { viewsDir } from '../http/views.js';
 import { FormError } from '../http/errors.js';
+import { stripPlaceholder } from './link-placeholder.js';
 import { CHANNELS, CONTEXTS, type Channel, type MessageContext } from './schema.js';
 
 /** The only values a template can see. */
@@ -124,26 +125,31 @@ function tidy(text: string): string {
   return text.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
 }
 
-/** Renders a template with only the allowed variables. */
+/**
+ * Renders a template with only the allowed variables. `vars.link` is the only
+ * way the portal-link placeholder (link-placeholder.ts) gets into the result:
+ * it is removed from the template and every other value first.
+ */
 export function renderMessage(channel: Channel, template: TemplateSource, vars: TemplateVars, brand: Branding): RenderedMessage {
+  const clean = (value: string | null | undefined) => (value == null ? null : stripPlaceholder(value));
   const only: TemplateVars = {
-    firstName: vars.firstName,
-    businessName: vars.businessName,
+    firstName: stripPlaceholder(vars.firstName),
+    businessName: stripPlaceholder(vars.businessName),
     link: vars.link,
     proposalNumber: vars.proposalNumber ?? null,
     invoiceNumber: vars.invoiceNumber ?? null,
   };
-  const text = tidy(compileMessageTemplate(template.body)(only));
+  const text = tidy(compileMessageTemplate(stripPlaceholder(template.body))(only));
   if (channel === 'sms') return { subject: null, text, html: null };
-  const subject = tidy(compileMessageTemplate(template.subject ?? '', 'subject')(only)).replace(/\s+/g, ' ');
+  const subject = tidy(compileMessageTemplate(stripPlaceholder(template.subject ?? ''), 'subject')(only)).replace(/\s+/g, ' ');
   const html = layoutHtml({
     subject,
     paragraphs: text.split(/\n{2,}/).map((p) => p.trim()).filter(Boolean),
     link: vars.link,
-    businessName: brand.businessName,
-    brandColor: brand.brandColor,
-    businessEmail: brand.businessEmail ?? null,
-    businessPhone: brand.businessPhone ?? null,
+    businessName: clean(brand.businessName),
+    brandColor: clean(brand.brandColor),
+    businessEmail: clean(brand.businessEmail),
+    businessPhone: clean(brand.businessPhone),
   });
   return { subject, text, html };
 }
