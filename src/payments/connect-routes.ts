@@ -17,6 +17,26 @@ interface PaymentsOrg {
   stripe_reconcile_error: string | null;
 }
 
+interface UnappliedRow {
+  id: string;
+  stripe_payment_intent_id: string;
+  invoice_id: string | null;
+  invoice_number: number | null;
+  amount_cents: number;
+  currency: string;
+  reason: string;
+  paid_at: Date;
+}
+
+const UNAPPLIED_SHOWN = 100;
+
+const UNAPPLIED_REASONS: Record<string, string> = {
+  void: 'The invoice was void when the payment arrived',
+  draft: 'The invoice had not been issued (draft)',
+  currency: 'Paid in another currency than the invoice',
+  overpayment: 'More than the balance due (paid twice, or paid another way meanwhile)',
+};
+
 async function pageLocals(ctx: PageContext): Promise<Record<string, unknown>> {
   const org = await ctx.db('organizations')
     .where({ id: ctx.org.id })
@@ -27,8 +47,17 @@ async function pageLocals(ctx: PageContext): Promise<Record<string, unknown>> {
     .orderBy('paid_at', 'desc')
     .limit(10)
     .select('id', 'invoice_id', 'kind', 'amount_cents', 'currency', 'status', 'paid_at', 'stripe_payment_intent_id', 'stripe_checkout_session_id', 'stripe_charge_id', 'stripe_refund_id');
+  // Money at Stripe that no invoice holds; hidden again once it was applied after all.
+  const unapplied = await ctx.db('stripe_unapplied_payments as u')
+    .whereNotExists(
+      ctx.db('payments as p').select(ctx.db.raw('1')).whereRaw("p.stripe_payment_intent_id = u.stripe_payment_intent_id and p.kind = 'payment'"),
+    )
+    .orderBy([{ column: 'u.paid_at', order: 'desc' }, { column: 'u.id' }])
+    .limit(UNAPPLIED_SHOWN)
+    .select<UnappliedRow[]>('u.id', 'u.stripe_payment_intent_id', 'u.invoice_id', 'u.invoice_number', 'u.amount_cents', 'u.currency', 'u.reason', 'u.paid_at');
   return {
     title: 'Payments',
+    unapplied: unapplied.map((u) => ({ ...u, reasonLabel: UNAPPLIED_REASONS[u.reason] ?? u.reason })),
     status,
     statusLabel: { not_connected: 'Not connected', onboarding_incomplete: 'Onboarding incomplete', ready: 'Ready to accept payments' }[status],
     isOwner: ctx.user.role === 'owner',

@@ -84,11 +84,30 @@ const closedToPayments = (invoice: Pick<LockedInvoice, 'status'>): UnappliedReas
 async function recordUnappliedPayment(
   db: Db,
   actor: Actor,
-  invoice: Pick<LockedInvoice, 'id'>,
-  data: { payment_intent: string; amount_cents: number; currency: string; reason: UnappliedReason } & Record<string, unknown>,
+  invoice: Pick<LockedInvoice, 'id' | 'number'>,
+  data: {
+    payment_intent: string;
+    checkout_session: string | null;
+    charge: string | null;
+    amount_cents: number;
+    currency: string;
+    reason: UnappliedReason;
+    created: number;
+  },
 ): Promise<void> {
+  // Once per PaymentIntent: a webhook replay or the next reconciliation run's overlap window writes nothing.
+  const { rows } = await db.raw<{ rows: { id: string }[] }>(
+    `insert into stripe_unapplied_payments (org_id, stripe_payment_intent_id, stripe_checkout_session_id, stripe_charge_id,
+                                            invoice_id, invoice_number, amount_cents, currency, reason, paid_at)
+     values (nullif(current_setting('app.org_id', true), '')::uuid, ?, ?, ?, ?, ?, ?, ?, ?, to_timestamp(?))
+     on conflict (org_id, stripe_payment_intent_id) do nothing
+     returning id`,
+    [data.payment_intent, data.checkout_session, data.charge, invoice.id, invoice.number, data.amount_cents, data.currency, data.reason, data.created],
+  );
+  if (rows.length === 0) return;
   logger.error({ paymentIntent: data.payment_intent, invoiceId: invoice.id, reason: data.reason }, 'Stripe payment not applied to its invoice');
-  await recordAudit(db, { actor, action: 'payment.stripe_unapplied', subjectType: 'invoice', subjectId: invoice.id, data });
+  const { created: _created, ...audit } = data;
+  await recordAudit(db, { actor, action: 'payment.stripe_unapplied', subjectType: 'invoice', subjectId: invoice.id, data: audit });
 }
 
 /**
@@ -142,7 +161,7 @@ export async function recordStripePayment(
     closedToPayments(invoice) ??
     (currency !== invoice.currency ? 'currency' : Number(invoice.amount_paid_cents) + amount > Number(invoice.total_cents) ? 'overpayment' : null);
   if (reason) {
-    await recordUnappliedPayment(db, actor, invoice, { ...audit, reason });
+    await recordUnappliedPayment(db, actor, invoice, { ...audit, reason, created: paymentIntent.created });
     return { outcome: 'unapplied' };
   }
 
@@ -208,6 +227,12 @@ export async function recordStripeRefund(
   const existing = await db('payments').where({ stripe_refund_id: refund.id }).first<{ id: string } | undefined>('id');
   if (existing) return { outcome: 'unchanged', refundRowId: existing.id };
   if (already + refund.amount > Number(payment.amount_cents) || refund.currency.toUpperCase() !== payment.currency) {
+    // Told once per refund, however many reconciliation runs see it again.
+    const told = await db('audit_events')
+      .where({ action: 'payment.stripe_unapplied', subject_type: 'payment', subject_id: payment.id })
+      .whereRaw("data->>'refund' = ?", [refund.id])
+      .first('id');
+    if (told) return { outcome: 'unapplied' };
     logger.error({ refund: refund.id, paymentId: payment.id }, 'Stripe refund does not fit its payment; not applied');
     await recordAudit(db, { actor, action: 'payment.stripe_unapplied', subjectType: 'payment', subjectId: payment.id, data: { ...audit, reason: 'refund_mismatch' } });
     return { outcome: 'unapplied' };
@@ -272,6 +297,7 @@ export async function recordStripePaymentsBatch(
         amount_cents: pi.amount_received,
         currency,
         reason,
+        created: pi.created,
       });
       continue;
     }

@@ -28,5 +28,6 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
     await db('password_resets').insert({ org_id: orgId, user_id: userId, token_sha256: sha(), expires_at: db.raw("now() + interval '1 hour'") });
     await db('org_logos').insert({ org_id: orgId, sha256: sha(), content_type: 'image/png', width: 1, height: 1, bytes: Buffer.from([0]) });
     await db('checkout_sessions').insert({ org_id: orgId, invoice_id: invoice.id, lead_id: lead.id, stripe_checkout_session_id: `cs_${sha().slice(0, 24)}`, amount_cents: 500, currency: 'USD' });
+    await db('stripe_unapplied_payments').insert({ org_id: orgId, stripe_payment_intent_id: `pi_${sha().slice(0, 24)}`, invoice_id: invoice.id, invoice_number: 1, amount_cents: 500, currency: 'USD', reason: 'void', paid_at: db.fn.now() });
   });
 }
