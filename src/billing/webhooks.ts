@@ -1,7 +1,8 @@
 // The platform's own subscription events at /webhooks/stripe/platform.
 // Mounted before any body parser: the signature covers the exact bytes sent,
 // so this router reads the raw body itself.
-import express, { Router, type Request, type Response } from 'express';
+import { Router } from 'express';
+import { stripeWebhook } from '../stripe/webhook.js';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { config } from '../config.js';
@@ -99,27 +100,7 @@ export async function handlePlatformEvent(event: Stripe.Event): Promise<Outcome>
   });
 }
 
-webhookRouter.post('/', express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response) => {
-  const secret = config.stripe.webhookSecret;
-  if (!secret || !stripeConfigured()) {
-    logger.error('STRIPE_WEBHOOK_SECRET or STRIPE_SECRET_KEY is not set; platform webhook refused');
-    return res.status(503).json({ error: 'not_configured', message: 'Webhook signing secret is not configured' });
-  }
-  const signature = req.header('stripe-signature');
-  if (!signature) return res.status(400).json({ error: 'missing_signature', message: 'Missing Stripe-Signature header' });
-  let event: Stripe.Event;
-  try {
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    event = getStripe().webhooks.constructEvent(body, signature, secret);
-  } catch {
-    return res.status(401).json({ error: 'bad_signature', message: 'Signature verification failed' });
-  }
-  try {
-    const outcome = await handlePlatformEvent(event);
-    res.status(200).json({ received: true, outcome });
-  } catch (err) {
-    // 5xx: Stripe retries, and nothing of this event was recorded.
-    logger.error({ err, event: event.id, type: event.type }, 'platform Stripe event failed');
-    res.status(500).json({ error: 'handler_failed', message: 'Event could not be processed; retry later' });
-  }
-});
+webhookRouter.post(
+  '/',
+  ...stripeWebhook({ name: 'platform Stripe webhook', secret: () => (stripeConfigured() ? config.stripe.webhookSecret : undefined), handle: handlePlatformEvent }),
+);

@@ -6,7 +6,8 @@
 // Stripe (events repeat and arrive out of order), then in ONE transaction insert
 // the stripe_events row (on conflict do nothing: processed once) and apply the
 // effects. Any failure → 5xx and nothing written, so Stripe retries.
-import express, { Router, type Request, type Response } from 'express';
+import { Router } from 'express';
+import { stripeWebhook } from '../stripe/webhook.js';
 import type Stripe from 'stripe';
 import { config } from '../config.js';
 import { withOrg, withoutOrg, type Db } from '../db/tenancy.js';
@@ -146,27 +147,7 @@ export async function handleConnectEvent(event: Stripe.Event, stripe: Stripe = g
 
 export type { RecordOutcome };
 
-webhookRouter.post('/', express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response) => {
-  const secret = config.stripe.connectWebhookSecret;
-  if (!secret) {
-    logger.error('STRIPE_CONNECT_WEBHOOK_SECRET is not set; Connect webhook refused');
-    return res.status(503).json({ error: 'not_configured', message: 'Webhook signing secret is not configured' });
-  }
-  const signature = req.header('stripe-signature');
-  if (!signature) return res.status(400).json({ error: 'missing_signature', message: 'Missing Stripe-Signature header' });
-  let event: Stripe.Event;
-  try {
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    event = getStripe().webhooks.constructEvent(body, signature, secret);
-  } catch {
-    return res.status(400).json({ error: 'bad_signature', message: 'Signature verification failed' });
-  }
-  try {
-    const outcome = await handleConnectEvent(event);
-    res.status(200).json({ received: true, outcome });
-  } catch (err) {
-    // 5xx: Stripe retries; the transaction rolled back, so nothing of this event was kept.
-    logger.error({ err, event: event.id, type: event.type }, 'Connect event failed');
-    res.status(500).json({ error: 'handler_failed', message: 'Event could not be processed; retry later' });
-  }
-});
+webhookRouter.post(
+  '/',
+  ...stripeWebhook({ name: 'Connect Stripe webhook', secret: () => config.stripe.connectWebhookSecret, handle: handleConnectEvent }),
+);

@@ -1,0 +1,46 @@
+// One shape for every Stripe webhook endpoint (after Ghost's webhook controller):
+// raw body, signature checked before anything else, missing signature → 400,
+// bad signature → 401, handler failure → 500 so Stripe retries.
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import type Stripe from 'stripe';
+import { logger } from '../logger.js';
+import { getStripe } from './client.js';
+
+export interface StripeWebhookOptions {
+  /** For logs: which endpoint this is. */
+  name: string;
+  /** The signing secret, or undefined when the endpoint isn't configured. */
+  secret: () => string | undefined;
+  /** Applies the event; what it returns is echoed as `outcome`. Throws → 500. */
+  handle: (event: Stripe.Event) => Promise<string>;
+}
+
+export function stripeWebhook(options: StripeWebhookOptions): RequestHandler[] {
+  // Signatures cover the exact bytes sent: parse nothing before checking.
+  const raw = express.raw({ type: () => true, limit: '1mb' });
+  const handler = async (req: Request, res: Response) => {
+    const secret = options.secret();
+    if (!secret) {
+      logger.error(`${options.name}: signing secret or Stripe key not configured; webhook refused`);
+      return res.status(503).json({ error: 'not_configured', message: 'Webhook signing secret is not configured' });
+    }
+    const signature = req.header('stripe-signature');
+    if (!signature) return res.status(400).json({ error: 'missing_signature', message: 'Missing Stripe-Signature header' });
+    let event: Stripe.Event;
+    try {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      event = getStripe().webhooks.constructEvent(body, signature, secret);
+    } catch {
+      return res.status(401).json({ error: 'bad_signature', message: 'Signature verification failed' });
+    }
+    try {
+      const outcome = await options.handle(event);
+      res.status(200).json({ received: true, outcome });
+    } catch (err) {
+      // The event's transaction rolled back, so nothing of it was kept; Stripe retries.
+      logger.error({ err, event: event.id, type: event.type }, `${options.name}: event failed`);
+      res.status(500).json({ error: 'handler_failed', message: 'Event could not be processed; retry later' });
+    }
+  };
+  return [raw, handler];
+}
