@@ -77,13 +77,26 @@ async function loadInvoice(db: Db, invoiceId: string, leadId: string, options: {
 /** What the portal invoice page needs for the Pay form and the "processing" notice. */
 export async function onlinePaymentFor(db: Db, invoiceId: string, leadId: string): Promise<OnlinePayment> {
   const [org, invoice] = await Promise.all([loadOrg(db), loadInvoice(db, invoiceId, leadId)]);
-  const plan = planFor(org.plan);
-  const balance = Number(invoice.total_cents) - Number(invoice.amount_paid_cents);
   const latest = await db('checkout_sessions')
     .where({ invoice_id: invoice.id })
     .whereNotNull('returned_at')
     .orderBy('returned_at', 'desc')
     .first<{ status: string } | undefined>('status');
+  return onlinePaymentState(planFor(org.plan), org, invoice, latest?.status ?? null);
+}
+
+/**
+ * The same answer from facts already loaded (the portal page's one query reads
+ * them): no database access.
+ */
+export function onlinePaymentState(
+  plan: Plan,
+  org: Pick<OrgPayFields, 'stripe_account_id' | 'stripe_charges_enabled'>,
+  invoice: Pick<InvoicePayFields, 'status' | 'currency' | 'total_cents' | 'amount_paid_cents'>,
+  latestReturnedStatus: string | null,
+): OnlinePayment {
+  const balance = Number(invoice.total_cents) - Number(invoice.amount_paid_cents);
+  const latest = latestReturnedStatus === null ? undefined : { status: latestReturnedStatus };
   const exponent = currencyExponent(invoice.currency);
   const minimum = minimumPayment(plan, Math.max(balance, 0));
   return {

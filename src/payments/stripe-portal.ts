@@ -14,7 +14,7 @@ import { getStripe, stripeConfigured } from '../stripe/client.js';
 import type { PortalPageData, PortalView } from '../portal/page-data.js';
 import type { ViewExtras } from '../portal/view-model.js';
 import { hashPortalToken, isValidPortalFormToken, isWellFormedToken } from '../portal/token.js';
-import { createInvoiceCheckout, markCheckoutReturned, onlinePaymentFor, payForm, type OnlinePayment } from './stripe-checkout.js';
+import { createInvoiceCheckout, markCheckoutReturned, onlinePaymentState, payForm, type OnlinePayment } from './stripe-checkout.js';
 
 interface LinkRow {
   link_id: string;
@@ -30,16 +30,18 @@ async function linkFor(token: string): Promise<LinkRow | null> {
 }
 
 /**
- * Locals for the invoice page's Pay form (`onlinePay`), or nothing. Plans
- * without online payment cost no query.
+ * Locals for the invoice page's Pay form (`onlinePay`), or nothing. Costs no
+ * query on any plan: the page's one query already read the org's Stripe state
+ * and the invoice's latest Checkout Session (`pay` in the invoice data).
  */
-export async function portalPayLocals(token: string, page: PortalPageData): Promise<{ onlinePay?: OnlinePayment }> {
-  if (page.tab !== 'invoice' || !page.data) return {};
-  if (!planFor(page.org.plan).onlinePayment || !stripeConfigured()) return {};
-  const link = await linkFor(token);
-  if (!link) return {};
-  const invoiceId = page.data.id;
-  return { onlinePay: await withOrg(link.org_id, (db) => onlinePaymentFor(db, invoiceId, link.lead_id)) };
+export async function portalPayLocals(_token: string, page: PortalPageData): Promise<{ onlinePay?: OnlinePayment }> {
+  if (page.tab !== 'invoice' || !page.data?.pay) return {};
+  const plan = planFor(page.org.plan);
+  if (!plan.onlinePayment || !stripeConfigured()) return {};
+  const { pay } = page.data;
+  // The account id itself never reaches the page; only whether there is one.
+  const org = { stripe_account_id: pay.connected ? 'connected' : null, stripe_charges_enabled: pay.charges_enabled };
+  return { onlinePay: onlinePaymentState(plan, org, page.data, pay.latest_checkout_status) };
 }
 
 type Show = (req: Request, res: Response, next: NextFunction, view: PortalView, extras?: ViewExtras, status?: number) => Promise<void>;

@@ -93,7 +93,18 @@ export interface PaymentRow {
   invoice_number: number;
 }
 
+/** What the invoice page's Pay panel needs, read in the page's one query. */
+export interface InvoicePayState {
+  /** The org has a connected Stripe account. */
+  connected: boolean;
+  charges_enabled: boolean;
+  /** Status of the latest Checkout Session the customer came back from, if any. */
+  latest_checkout_status: string | null;
+}
+
 export interface InvoiceDetail extends InvoiceSummary {
+  /** Absent when the page comes from somewhere else than the database (benchmark). */
+  pay?: InvoicePayState;
   customer_message: string;
   subtotal_cents: number;
   tax_cents: number;
@@ -213,7 +224,12 @@ function invoiceSql(id: string): string {
       'subtotal_cents', v.subtotal_cents, 'tax_cents', v.tax_cents, 'tax_rate_bps', v.tax_rate_bps,
       'items', ${ITEMS('invoice_items', 'v.id')},
       'payments', coalesce((select json_agg(json_build_object(${PAYMENT_FIELDS}) order by y.paid_at desc, y.id)
-                   from payments y where y.invoice_id = v.id), '[]'::json))
+                   from payments y where y.invoice_id = v.id), '[]'::json),
+      'pay', (select json_build_object('connected', o.stripe_account_id is not null, 'charges_enabled', o.stripe_charges_enabled,
+                'latest_checkout_status', (select c.status from checkout_sessions c
+                                            where c.invoice_id = v.id and c.returned_at is not null
+                                            order by c.returned_at desc limit 1))
+              from organizations o where o.id = link.org_id))
     from invoices v where v.id = ${id} and v.lead_id = link.lead_id and v.status <> 'draft')`;
 }
 

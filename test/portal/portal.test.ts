@@ -11,6 +11,10 @@ import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
 import { SECRET_NOTE, seedCustomerRecords } from './fixtures.js';
 import { countRoundTrips, linkFor, resetPortalMisses } from './support.js';
+import { withOrg } from '../../src/db/tenancy.js';
+import { markCheckoutReturned } from '../../src/payments/stripe-checkout.js';
+import { checkoutExpiriesSettled } from '../../src/payments/stripe-sessions.js';
+import { connectedOrg, openInvoice, startCheckout, startStandIn, stopStandIn } from '../payments/stripe-fixtures.js';
 
 const TABS = ['proposals', 'invoices', 'payments', 'history'] as const;
 
@@ -153,6 +157,30 @@ describe('customer portal pages', () => {
       const after = await getDb()('portal_links').where({ id: linkId }).first();
       expect(after.view_count - before.view_count).to.equal(paths.length);
       expect(after.last_viewed_at.getTime()).to.be.greaterThan(Date.now() - 60_000);
+    });
+
+    it('keeps an invoice page with the Pay panel (Starter, connected account that can take charges) within two round trips', async () => {
+      const standIn = await startStandIn();
+      try {
+        const org = await connectedOrg(standIn, { plan: 'starter' });
+        const invoiceId = await openInvoice(org.orgId, org.leadId, 12_500);
+        const { token: payToken } = await linkFor(org.orgId, org.leadId);
+        const page = `/p/${payToken}/invoices/${invoiceId}`;
+        const shown = await countRoundTrips(() => app().get(page));
+        expect(shown.result.status).to.equal(200);
+        expect(shown.result.text).to.contain('Pay with card').and.to.contain('value="125.00"');
+        expect(shown.roundTrips).to.be.at.most(2);
+
+        // Back from Checkout, before the payment is recorded: "processing", still within two.
+        const sessionId = await startCheckout(org, invoiceId);
+        await withOrg(org.orgId, (db) => markCheckoutReturned(db, invoiceId, org.leadId, sessionId));
+        const processing = await countRoundTrips(() => app().get(page));
+        expect(processing.result.text).to.contain('Payment processing').and.not.to.contain('Pay with card');
+        expect(processing.roundTrips).to.be.at.most(2);
+      } finally {
+        await checkoutExpiriesSettled();
+        await stopStandIn(standIn);
+      }
     });
 
     it('answers another customer\'s or another org\'s document, and drafts, with the same 404', async () => {
