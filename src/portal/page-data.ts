@@ -257,8 +257,10 @@ export function portalPageSql(tokenSha256: string, view: PortalView, quote: (val
     data = view.kind === 'proposal' ? proposalSql(`${quote(view.id)}::uuid`) : invoiceSql(`${quote(view.id)}::uuid`);
   }
   const role = quote(config.databaseAppRole);
+  // The only write is the view counter: losing its last few increments in a
+  // database crash is harmless, so this commit needn't wait for the WAL flush.
   return `begin;
-select set_config('role', ${role}, true);
+select set_config('role', ${role}, true), set_config('synchronous_commit', 'off', true);
 select set_config('app.org_id', coalesce((select org_id::text from portal_link_by_token_hash(${hash})), ''), true);
 with link as (select link_id, org_id, lead_id from portal_link_by_token_hash(${hash})),
 touch as (
