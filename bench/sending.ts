@@ -4,8 +4,9 @@
 //   node --import tsx bench/sending.ts
 // Env: DATABASE_URL (server; a scratch database porchlight_bench_sending is
 // recreated on it), REDIS_URL (default redis://127.0.0.1:6379), BENCH_COUNT,
-// BENCH_CONCURRENCY.
+// BENCH_CONCURRENCY, BENCH_MIX (both | sms | email). Prints where each message waited (per-stage timings).
 import { fork, type ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
@@ -42,12 +43,13 @@ async function main(): Promise<void> {
   const { createOrganization } = await import('../src/orgs/service.js');
   const { getSendQueue, closeQueues, deliveryJobId, SEND_JOB_OPTIONS } = await import('../src/queue/queues.js');
   const { createSendWorker } = await import('../workers/send-message.js');
+  type DeliveryStages = import('../src/messaging/deliver.js').DeliveryStages;
   const { config } = await import('../src/config.js');
   const { closeTransports } = await import('../src/messaging/transports.js');
   const { PORTAL_LINK_PLACEHOLDER } = await import('../src/messaging/link-placeholder.js');
 
   // The stand-ins run in their own process: the worker process is what is measured.
-  const child: ChildProcess = fork(fileURLToPath(new URL('./sending-standins.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
+  const child: ChildProcess = fork(fileURLToPath(new URL('./support/sending-standins.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
   const ask = <T>(type: string, reply: string) =>
     new Promise<T>((resolve) => {
       const onMessage = (msg: { type: string } & T) => {
@@ -97,21 +99,34 @@ async function main(): Promise<void> {
   await queue.addBulk(jobs.map((data) => ({ name: 'send', data, opts: { ...SEND_JOB_OPTIONS, jobId: deliveryJobId(data.deliveryId) } })));
 
   // Timed: the worker drains the queue.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  const eluBefore = performance.eventLoopUtilization();
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const { worker, running } = createSendWorker({ concurrency: CONCURRENCY });
+  const stages = new Map<string, DeliveryStages>();
+  const lifecycle: Array<{ deliveryId: string; processedOn: number; finishedOn: number; completedEvent: number }> = [];
+  const { worker, running } = createSendWorker({ concurrency: CONCURRENCY, hooks: { onStages: (s) => stages.set(s.deliveryId, s) } });
   await new Promise<void>((resolve) => {
     let done = 0;
     const finish = () => {
       done += 1;
       if (done === TOTAL) resolve();
     };
-    worker.on('completed', finish);
+    worker.on('completed', (job) => {
+      const data = job.data as { deliveryId: string };
+      lifecycle.push({ deliveryId: data.deliveryId, processedOn: job.processedOn ?? 0, finishedOn: job.finishedOn ?? 0, completedEvent: performance.timeOrigin + performance.now() });
+      finish();
+    });
     worker.on('failed', (job, err) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) finish();
       process.stderr.write(`job failed: ${err.message}\n`);
     });
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const elu = performance.eventLoopUtilization(eluBefore);
+  const cpu = process.cpuUsage(cpuBefore);
+  loopDelay.disable();
 
   const statuses = await withOrg(orgId, (db) => db('message_deliveries').select('status').count<{ status: string; count: string }[]>('* as count').groupBy('status'));
   const sentRows = Number(statuses.find((s) => s.status === 'sent')?.count ?? 0);
@@ -123,6 +138,11 @@ async function main(): Promise<void> {
       `  drained in ${seconds.toFixed(2)} s → ${rate.toFixed(0)} messages/s (target ≥ 500)\n` +
       `  provider sends: ${providerSends} (Twilio requests ${stats.smsRequests}), rows sent: ${sentRows}, statuses: ${JSON.stringify(statuses)}\n`,
   );
+  process.stdout.write(stageReport(stages, lifecycle, seconds));
+  process.stdout.write(
+    `  worker process: CPU ${((cpu.user + cpu.system) / 1e3 / TOTAL).toFixed(2)} ms per message (${((cpu.user + cpu.system) / 1e4 / seconds).toFixed(0)}% of one core); ` +
+      `event loop ${(elu.utilization * 100).toFixed(0)}% busy; delay mean ${(loopDelay.mean / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms\n`,
+  );
   const exact = providerSends === TOTAL && sentRows === TOTAL && stats.smsRequests === stats.sms;
   process.stdout.write(exact ? `  check: exactly ${TOTAL} sends ✔\n` : `  check FAILED: expected exactly ${TOTAL} sends\n`);
 
@@ -132,6 +152,35 @@ async function main(): Promise<void> {
   child.send({ type: 'stop' });
   await closeDb();
   process.exitCode = exact && rate >= 500 ? 0 : 1;
+}
+
+/** Where each message's time went: mean and p95 per stage, per channel, and how busy the worker's slots were. */
+function stageReport(
+  stages: Map<string, import('../src/messaging/deliver.js').DeliveryStages>,
+  lifecycle: Array<{ deliveryId: string; processedOn: number; finishedOn: number; completedEvent: number }>,
+  seconds: number,
+): string {
+  const rows: Record<string, number[]> = {};
+  const add = (name: string, ms: number) => (rows[name] ??= []).push(ms);
+  let busy = 0;
+  for (const l of lifecycle) {
+    const s = stages.get(l.deliveryId);
+    if (!s) continue;
+    add('BullMQ fetch → processor start', s.start - l.processedOn);
+    add(`claim (${s.channel === 'sms' ? 'sms' : 'email'} jobs)`, s.claimed - s.start);
+    add(`provider call: ${s.channel}`, s.sent - s.claimed);
+    add(`record outcome (${s.channel === 'sms' ? 'sms' : 'email'} jobs)`, s.recorded - s.sent);
+    add('processor end → completed event', l.completedEvent - s.recorded);
+    add('whole job (processedOn → completed)', l.completedEvent - l.processedOn);
+    busy += l.completedEvent - l.processedOn;
+  }
+  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+  const lines = Object.entries(rows).map(([name, xs]) => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    return `    ${name.padEnd(40)} mean ${mean.toFixed(1).padStart(6)} ms   p50 ${pct(xs, 0.5).toFixed(1).padStart(6)}   p95 ${pct(xs, 0.95).toFixed(1).padStart(6)}`;
+  });
+  const occupancy = busy / (seconds * 1000 * CONCURRENCY);
+  return `  per-stage timings (${stages.size} sent jobs):\n${lines.join('\n')}\n  slot occupancy: ${(occupancy * 100).toFixed(0)}% of ${CONCURRENCY} slots held by a job\n`;
 }
 
 main().catch((err: unknown) => {

@@ -44,7 +44,24 @@ export interface AttemptInfo {
 export interface DeliveryHooks {
   /** Runs right after the provider accepted the message, before it is recorded (tests simulate a crash here). */
   afterProviderAccepted?: (deliveryId: string) => void | Promise<void>;
+  /** Per-stage wall-clock marks (ms since the epoch, sub-ms precision) of a delivery that was sent; benchmarks use it. */
+  onStages?: (stages: DeliveryStages) => void;
 }
+
+export interface DeliveryStages {
+  deliveryId: string;
+  channel: Channel;
+  /** The processor started (before the claim). */
+  start: number;
+  /** The claim committed. */
+  claimed: number;
+  /** The provider accepted the message. */
+  sent: number;
+  /** The outcome committed. */
+  recorded: number;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
 
 export type DeliveryOutcome = { result: 'sent'; providerId: string } | { result: 'skipped'; status: string };
 
@@ -272,7 +289,9 @@ async function recordFailure(job: DeliveryJob, row: ClaimedRow, status: 'queued'
  * and a plain Error for transient ones (the caller retries with backoff).
  */
 export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo, hooks: DeliveryHooks = {}): Promise<DeliveryOutcome> {
+  const start = hooks.onStages ? now() : 0;
   const claimed = await claim(job);
+  const claimedAt = hooks.onStages ? now() : 0;
   if ('skipped' in claimed) {
     logger.info({ deliveryId: job.deliveryId, status: claimed.skipped }, 'delivery not sendable (already handled); skipping');
     return { result: 'skipped', status: claimed.skipped };
@@ -291,7 +310,9 @@ export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo, hoo
     await recordFailure(job, claimed, last ? 'failed' : 'queued', reason);
     throw last ? new UnrecoverableError(reason) : classified;
   }
+  const sentAt = hooks.onStages ? now() : 0;
   await hooks.afterProviderAccepted?.(claimed.id);
   await acceptances.add(job.orgId, { row: claimed, providerId });
+  hooks.onStages?.({ deliveryId: claimed.id, channel: claimed.channel, start, claimed: claimedAt, sent: sentAt, recorded: now() });
   return { result: 'sent', providerId };
 }

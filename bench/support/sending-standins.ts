@@ -1,7 +1,7 @@
 // Child process for bench/sending.ts: the Twilio stand-in and smtp-server run
 // here so they don't share the worker's event loop. Talks over IPC.
-import { startTwilioStandin } from '../test/support/twilio-standin.js';
-import { startTestSmtp } from '../test/support/smtp.js';
+import { startTwilioStandin } from '../../test/support/twilio-standin.js';
+import { startTestSmtp } from '../../test/support/smtp.js';
 
 const twilio = await startTwilioStandin();
 const smtp = await startTestSmtp({ parse: false });
