@@ -173,44 +173,64 @@ function withoutLinkColumns(row: ClaimedWithLink): StoredRow {
   return stored;
 }
 
+/** Transactions per org that may run at once in each batcher (claims, records): see batcher.ts. */
+const BATCHES_IN_FLIGHT = 4;
+
 /**
  * Claims rows in one statement per batch: pending|queued → sending. A row that
  * isn't claimable comes back as { skipped: status }.
+ *
+ * This commit stays synchronous (the default): once a caller has its claim it
+ * calls the provider, so a claim lost in a database crash could let a later
+ * job claim the row again and send a second copy.
+ *
+ * Claims for one org can run in overlapping transactions (BATCHES_IN_FLIGHT).
+ * The same row in two of them is still claimed once: the second UPDATE waits
+ * for the first to commit, re-checks the status, finds 'sending' and skips it.
  */
-const claims = new KeyedBatcher<string, ClaimedRow | { skipped: string }>(async (orgId, ids) =>
-  withOrg(orgId, async (db) => {
-    // One statement: claim, and read each claimed row's portal link (revoked or not) with it.
-    const claimed = await db
-      .with(
-        'claimed',
-        db('message_deliveries')
-          .update({ status: 'sending', attempts: db.raw('attempts + 1'), updated_at: db.fn.now() })
-          .whereIn('id', ids)
-          .whereIn('status', ['pending', 'queued'])
-          .returning(CLAIM_COLUMNS),
-      )
-      .from('claimed as c')
-      .leftJoin('portal_links as l', 'l.id', 'c.portal_link_id')
-      .select<ClaimedWithLink[]>('c.*', 'l.token_ciphertext', 'l.revoked_at');
-    const byId = new Map(claimed.map((r) => [r.id, r]));
-    const missing = ids.filter((id) => !byId.has(id));
-    const others = missing.length
-      ? new Map(
-          (await db('message_deliveries').whereIn('id', missing).select<{ id: string; status: string }[]>('id', 'status')).map((r) => [r.id, r.status]),
+const claims = new KeyedBatcher<string, ClaimedRow | { skipped: string }>(
+  async (orgId, ids) =>
+    withOrg(orgId, async (db) => {
+      // One statement: claim, and read each claimed row's portal link (revoked or not) and the org's name with it.
+      const claimed = await db
+        .with(
+          'claimed',
+          db('message_deliveries')
+            .update({ status: 'sending', attempts: db.raw('attempts + 1'), updated_at: db.fn.now() })
+            .whereIn('id', ids)
+            .whereIn('status', ['pending', 'queued'])
+            .returning(CLAIM_COLUMNS),
         )
-      : new Map<string, string>();
-    const org = claimed.length ? await db('organizations').first<{ name: string; email: string | null }>('name', 'email') : undefined;
-    // The same id twice in one batch: only the first caller gets the claim.
-    const handedOut = new Set<string>();
-    return ids.map((id) => {
-      const row = byId.get(id);
-      if (row && org && !handedOut.has(id)) {
-        handedOut.add(id);
-        return { ...withoutLinkColumns(row), org_name: org.name, org_email: org.email, ...resolveLink(row) };
-      }
-      return { skipped: row ? 'sending' : (others.get(id) ?? 'missing') };
-    });
-  }),
+        .from('claimed as c')
+        .leftJoin('portal_links as l', 'l.id', 'c.portal_link_id')
+        .joinRaw('left join organizations as o on o.id = ?', [orgId])
+        .select<Array<ClaimedWithLink & { org_name: string | null; org_email: string | null }>>(
+          'c.*',
+          'l.token_ciphertext',
+          'l.revoked_at',
+          'o.name as org_name',
+          'o.email as org_email',
+        );
+      const byId = new Map(claimed.map((r) => [r.id, r]));
+      const missing = ids.filter((id) => !byId.has(id));
+      const others = missing.length
+        ? new Map(
+            (await db('message_deliveries').whereIn('id', missing).select<{ id: string; status: string }[]>('id', 'status')).map((r) => [r.id, r.status]),
+          )
+        : new Map<string, string>();
+      // The same id twice in one batch: only the first caller gets the claim.
+      const handedOut = new Set<string>();
+      return ids.map((id) => {
+        const found = byId.get(id);
+        if (found && found.org_name !== null && !handedOut.has(id)) {
+          handedOut.add(id);
+          const { org_name, org_email, ...row } = found;
+          return { ...withoutLinkColumns(row), org_name, org_email, ...resolveLink(row) };
+        }
+        return { skipped: found ? 'sending' : (others.get(id) ?? 'missing') };
+      });
+    }),
+  { maxInFlight: BATCHES_IN_FLIGHT },
 );
 
 function claim(job: DeliveryJob): Promise<ClaimedRow | { skipped: string }> {
@@ -218,7 +238,8 @@ function claim(job: DeliveryJob): Promise<ClaimedRow | { skipped: string }> {
 }
 
 /** Records accepted sends (status, provider id, audit) in one transaction per batch. */
-const acceptances = new KeyedBatcher<{ row: ClaimedRow; providerId: string }, void>(async (orgId, items) =>
+const acceptances = new KeyedBatcher<{ row: ClaimedRow; providerId: string }, void>(
+  async (orgId, items) =>
   withOrg(orgId, async (db) => {
     await db.raw(
       `update message_deliveries as d
@@ -240,6 +261,7 @@ const acceptances = new KeyedBatcher<{ row: ClaimedRow; providerId: string }, vo
     );
     return items.map(() => undefined);
   }),
+  { maxInFlight: BATCHES_IN_FLIGHT },
 );
 
 async function send(row: ClaimedRow): Promise<string> {
