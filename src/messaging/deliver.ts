@@ -237,30 +237,39 @@ function claim(job: DeliveryJob): Promise<ClaimedRow | { skipped: string }> {
   return claims.add(job.orgId, job.deliveryId);
 }
 
-/** Records accepted sends (status, provider id, audit) in one transaction per batch. */
+/**
+ * Records accepted sends (status, provider id, audit) in one statement and one
+ * transaction per batch.
+ *
+ * This commit is asynchronous (synchronous_commit = off for this transaction
+ * only): it returns before the WAL reaches disk, which saves the flush wait
+ * (~2.2 ms → ~0.75 ms per commit here). That is safe for this write and only
+ * this one. A Postgres crash can lose at most the last fraction of a second of
+ * such commits, never corrupt anything; a lost record leaves its row in
+ * 'sending', where the sweeper marks it failed with "outcome unknown" (see the
+ * top of this file). It never makes a row claimable again, so it can't cause a
+ * second send. The claim, which does guard against that, stays synchronous.
+ */
 const acceptances = new KeyedBatcher<{ row: ClaimedRow; providerId: string }, void>(
   async (orgId, items) =>
-  withOrg(orgId, async (db) => {
-    await db.raw(
-      `update message_deliveries as d
-          set status = 'sent', provider_id = v.provider_id, sent_at = now(), last_error = null, updated_at = now()
-         from (select unnest(?::uuid[]) as id, unnest(?::text[]) as provider_id) as v
-        where d.id = v.id and d.status = 'sending'`,
-      [items.map((i) => i.row.id), items.map((i) => i.providerId)],
-    );
-    await db('audit_events').insert(
-      items.map((i) => ({
-        org_id: orgId,
-        actor_type: 'system',
-        actor_label: 'send-message worker',
-        action: 'message.sent',
-        subject_type: 'message_delivery',
-        subject_id: i.row.id,
-        data: JSON.stringify({ channel: i.row.channel, providerId: i.providerId }),
-      })),
-    );
-    return items.map(() => undefined);
-  }),
+    withOrg(orgId, async (db) => {
+      await db.raw(
+        `with async_commit as (select set_config('synchronous_commit', 'off', true)),
+              v as (select unnest(?::uuid[]) as id, unnest(?::text[]) as provider_id, unnest(?::text[]) as channel),
+              recorded as (
+                update message_deliveries as d
+                   set status = 'sent', provider_id = v.provider_id, sent_at = now(), last_error = null, updated_at = now()
+                  from v
+                 where d.id = v.id and d.status = 'sending'
+              )
+         insert into audit_events (org_id, actor_type, actor_label, action, subject_type, subject_id, data)
+         select ?::uuid, 'system', 'send-message worker', 'message.sent', 'message_delivery', v.id,
+                jsonb_build_object('channel', v.channel, 'providerId', v.provider_id)
+           from v cross join async_commit`,
+        [items.map((i) => i.row.id), items.map((i) => i.providerId), items.map((i) => i.row.channel), orgId],
+      );
+      return items.map(() => undefined);
+    }),
   { maxInFlight: BATCHES_IN_FLIGHT },
 );
 
