@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     });
   const ready = await ask<{ twilio: { url: string; accountSid: string; authToken: string }; smtpUrl: string }>('', 'ready');
   Object.assign(config.twilio, { accountSid: ready.twilio.accountSid, authToken: ready.twilio.authToken, messagingServiceSid: 'MG00000000000000000000000000000000', apiUrl: ready.twilio.url });
-  config.smtp.url = `${ready.smtpUrl}&pool=10`;
+  config.smtp.url = ready.smtpUrl; // the default pool size (transports.ts), as production runs it
   closeTransports();
 
   // Setup (not timed): one org, 100 customers with links, TOTAL pending deliveries.
