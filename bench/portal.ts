@@ -120,7 +120,7 @@ async function seed(): Promise<string> {
   const { withOrg } = await import('../src/db/tenancy.js');
   const { generatePortalLink } = await import('../src/portal/service.js');
   const { seedCustomerRecords } = await import('../test/portal/fixtures.js');
-  const { closeDb } = await import('../src/db/knex.js');
+  const { closeDb, getDb } = await import('../src/db/knex.js');
   const { orgId, userId } = await createOrganization({
     name: 'Benchmark Gutters',
     plan: 'starter',
@@ -137,6 +137,9 @@ async function seed(): Promise<string> {
     proposals: 20, pendingProposals: 2, invoices: 50, openInvoices: 5, payments: 60, jobs: 40, upcomingJobs: 5,
   });
   const { link } = await withOrg(orgId, (db) => generatePortalLink(db, leadId, { type: 'user', userId }));
+  // Planner statistics, as autovacuum keeps them in a live database: without
+  // them freshly seeded tables are planned as if empty.
+  await getDb().raw('analyze');
   await closeDb();
   return link.url.split('/p/')[1];
 }
