@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { closeDb } from './db/knex.js';
 import { assertRlsEnforced } from './db/tenancy.js';
 import { closeStoreRedis } from './queue/redis.js';
+import { checkoutExpiriesSettled } from './payments/stripe-sessions.js';
 import { onShutdown, installShutdownHandlers } from './shutdown.js';
 
 async function main(): Promise<void> {
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   onShutdown('http server', () => new Promise<void>((resolve) => server.close(() => resolve())), 10);
+  // Checkout Sessions being expired at Stripe after a void or a newer Pay.
+  onShutdown('stripe session expiries', checkoutExpiriesSettled, 15);
   onShutdown('session store', close, 20);
   onShutdown('redis', closeStoreRedis, 30);
   onShutdown('postgres', closeDb, 40);
