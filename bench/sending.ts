@@ -4,8 +4,11 @@
 //   node --import tsx bench/sending.ts
 // Env: DATABASE_URL (server; a scratch database porchlight_bench_sending is
 // recreated on it), REDIS_URL (default redis://127.0.0.1:6379), BENCH_COUNT,
-// BENCH_CONCURRENCY, BENCH_MIX (both | sms | email). Prints where each message waited (per-stage timings).
+// BENCH_CONCURRENCY, BENCH_MIX (both | sms | email), BENCH_CPU_PROFILE=<file.cpuprofile>
+// (profiles the drain only, not the seeding). Prints where each message waited (per-stage timings).
 import { fork, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -99,6 +102,14 @@ async function main(): Promise<void> {
   await queue.addBulk(jobs.map((data) => ({ name: 'send', data, opts: { ...SEND_JOB_OPTIONS, jobId: deliveryJobId(data.deliveryId) } })));
 
   // Timed: the worker drains the queue.
+  const profileFile = process.env.BENCH_CPU_PROFILE;
+  const session = profileFile ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+  }
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const eluBefore = performance.eventLoopUtilization();
@@ -127,6 +138,11 @@ async function main(): Promise<void> {
   const elu = performance.eventLoopUtilization(eluBefore);
   const cpu = process.cpuUsage(cpuBefore);
   loopDelay.disable();
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(profileFile!, JSON.stringify(profile));
+    session.disconnect();
+  }
 
   const statuses = await withOrg(orgId, (db) => db('message_deliveries').select('status').count<{ status: string; count: string }[]>('* as count').groupBy('status'));
   const sentRows = Number(statuses.find((s) => s.status === 'sent')?.count ?? 0);
