@@ -1,6 +1,7 @@
 // Tenant isolation: every query on tenant data runs inside withOrg(), which
 // switches to the non-bypassing app role and pins app.org_id for one transaction.
 import type { Knex } from 'knex';
+import pg from 'pg';
 import { z } from 'zod';
 import { config } from '../config.js';
 import { getDb } from './knex.js';
@@ -23,6 +24,50 @@ export async function withOrg<T>(orgId: string, fn: (db: Db) => Promise<T>, db: 
     ]);
     return fn(trx);
   });
+}
+
+/** A value as a SQL string literal, for statements given to withOrgScript (which can't take bind parameters). */
+export const sqlLiteral = (value: string): string => pg.escapeLiteral(value);
+
+interface PooledPgClient {
+  query(text: string): Promise<pg.QueryResult | pg.QueryResult[]>;
+}
+interface KnexPoolClient {
+  acquireConnection(): Promise<PooledPgClient>;
+  releaseConnection(connection: PooledPgClient): Promise<unknown>;
+}
+
+/**
+ * withOrg in one round trip, for hot paths: BEGIN, the same role switch and
+ * app.org_id as withOrg, the given statements and COMMIT go to Postgres as ONE
+ * simple-protocol query on a connection from the same pool. Values must be
+ * embedded with sqlLiteral (the simple protocol has no bind parameters).
+ * Returns each given statement's rows, in order. If any statement fails the
+ * rest are skipped, the transaction is rolled back and the error is thrown.
+ */
+export async function withOrgScript(orgId: string, statements: string[], db: Knex = getDb()): Promise<Array<Array<Record<string, unknown>>>> {
+  const id = uuid.parse(orgId);
+  const client = db.client as KnexPoolClient;
+  const connection = await client.acquireConnection();
+  try {
+    const script = [
+      'begin',
+      `select set_config('role', ${sqlLiteral(config.databaseAppRole)}, true), set_config('app.org_id', ${sqlLiteral(id)}, true)`,
+      ...statements,
+      'commit',
+    ].join(';\n');
+    let results: pg.QueryResult | pg.QueryResult[];
+    try {
+      results = await connection.query(script);
+    } catch (err) {
+      await connection.query('rollback').catch(() => undefined);
+      throw err;
+    }
+    const list = Array.isArray(results) ? results : [results];
+    return statements.map((_, i) => list[i + 2].rows as Array<Record<string, unknown>>);
+  } finally {
+    await client.releaseConnection(connection);
+  }
 }
 
 /**

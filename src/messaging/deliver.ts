@@ -26,7 +26,7 @@
 // sending a dead link.
 import { UnrecoverableError } from 'bullmq';
 import { recordAudit } from '../audit.js';
-import { withOrg } from '../db/tenancy.js';
+import { sqlLiteral, withOrg, withOrgScript } from '../db/tenancy.js';
 import { logger } from '../logger.js';
 import { portalUrl } from '../portal/service.js';
 import { decryptPortalToken } from '../portal/token.js';
@@ -173,6 +173,14 @@ function withoutLinkColumns(row: ClaimedWithLink): StoredRow {
   return stored;
 }
 
+// Literals for withOrgScript statements (it sends one simple-protocol query, which has no bind parameters).
+function textArray(values: string[]): string {
+  return `array[${values.map(sqlLiteral).join(', ')}]::text[]`;
+}
+function uuidArray(values: string[]): string {
+  return `array[${values.map(sqlLiteral).join(', ')}]::uuid[]`;
+}
+
 /** Transactions per org that may run at once in each batcher (claims, records): see batcher.ts. */
 const BATCHES_IN_FLIGHT = 4;
 
@@ -189,47 +197,37 @@ const BATCHES_IN_FLIGHT = 4;
  * for the first to commit, re-checks the status, finds 'sending' and skips it.
  */
 const claims = new KeyedBatcher<string, ClaimedRow | { skipped: string }>(
-  async (orgId, ids) =>
-    withOrg(orgId, async (db) => {
-      // One statement: claim, and read each claimed row's portal link (revoked or not) and the org's name with it.
-      const claimed = await db
-        .with(
-          'claimed',
-          db('message_deliveries')
-            .update({ status: 'sending', attempts: db.raw('attempts + 1'), updated_at: db.fn.now() })
-            .whereIn('id', ids)
-            .whereIn('status', ['pending', 'queued'])
-            .returning(CLAIM_COLUMNS),
-        )
-        .from('claimed as c')
-        .leftJoin('portal_links as l', 'l.id', 'c.portal_link_id')
-        .joinRaw('left join organizations as o on o.id = ?', [orgId])
-        .select<Array<ClaimedWithLink & { org_name: string | null; org_email: string | null }>>(
-          'c.*',
-          'l.token_ciphertext',
-          'l.revoked_at',
-          'o.name as org_name',
-          'o.email as org_email',
-        );
-      const byId = new Map(claimed.map((r) => [r.id, r]));
-      const missing = ids.filter((id) => !byId.has(id));
-      const others = missing.length
-        ? new Map(
-            (await db('message_deliveries').whereIn('id', missing).select<{ id: string; status: string }[]>('id', 'status')).map((r) => [r.id, r.status]),
-          )
-        : new Map<string, string>();
-      // The same id twice in one batch: only the first caller gets the claim.
-      const handedOut = new Set<string>();
-      return ids.map((id) => {
-        const found = byId.get(id);
-        if (found && found.org_name !== null && !handedOut.has(id)) {
-          handedOut.add(id);
-          const { org_name, org_email, ...row } = found;
-          return { ...withoutLinkColumns(row), org_name, org_email, ...resolveLink(row) };
-        }
-        return { skipped: found ? 'sending' : (others.get(id) ?? 'missing') };
-      });
-    }),
+  async (orgId, ids) => {
+    // One round trip (withOrgScript): claim, reading each claimed row's portal link (revoked or not) and the org's
+    // name with it; then every id's status after the claim, which says why an unclaimed row was skipped.
+    const idArray = uuidArray(ids);
+    const [claimedRows, statusRows] = await withOrgScript(orgId, [
+      `with claimed as (
+         update message_deliveries set status = 'sending', attempts = attempts + 1, updated_at = now()
+          where id = any(${idArray}) and status in ('pending', 'queued')
+          returning ${CLAIM_COLUMNS.join(', ')}
+       )
+       select c.*, l.token_ciphertext, l.revoked_at, o.name as org_name, o.email as org_email
+         from claimed as c
+         left join portal_links as l on l.id = c.portal_link_id
+         left join organizations as o on o.id = ${sqlLiteral(orgId)}`,
+      `select id, status from message_deliveries where id = any(${idArray})`,
+    ]);
+    const claimed = claimedRows as unknown as Array<ClaimedWithLink & { org_name: string | null; org_email: string | null }>;
+    const byId = new Map(claimed.map((r) => [r.id, r]));
+    const others = new Map((statusRows as unknown as Array<{ id: string; status: string }>).map((r) => [r.id, r.status]));
+    // The same id twice in one batch: only the first caller gets the claim.
+    const handedOut = new Set<string>();
+    return ids.map((id) => {
+      const found = byId.get(id);
+      if (found && found.org_name !== null && !handedOut.has(id)) {
+        handedOut.add(id);
+        const { org_name, org_email, ...row } = found;
+        return { ...withoutLinkColumns(row), org_name, org_email, ...resolveLink(row) };
+      }
+      return { skipped: found ? 'sending' : (others.get(id) ?? 'missing') };
+    });
+  },
   { maxInFlight: BATCHES_IN_FLIGHT },
 );
 
@@ -251,25 +249,25 @@ function claim(job: DeliveryJob): Promise<ClaimedRow | { skipped: string }> {
  * second send. The claim, which does guard against that, stays synchronous.
  */
 const acceptances = new KeyedBatcher<{ row: ClaimedRow; providerId: string }, void>(
-  async (orgId, items) =>
-    withOrg(orgId, async (db) => {
-      await db.raw(
-        `with async_commit as (select set_config('synchronous_commit', 'off', true)),
-              v as (select unnest(?::uuid[]) as id, unnest(?::text[]) as provider_id, unnest(?::text[]) as channel),
-              recorded as (
-                update message_deliveries as d
-                   set status = 'sent', provider_id = v.provider_id, sent_at = now(), last_error = null, updated_at = now()
-                  from v
-                 where d.id = v.id and d.status = 'sending'
-              )
-         insert into audit_events (org_id, actor_type, actor_label, action, subject_type, subject_id, data)
-         select ?::uuid, 'system', 'send-message worker', 'message.sent', 'message_delivery', v.id,
-                jsonb_build_object('channel', v.channel, 'providerId', v.provider_id)
-           from v cross join async_commit`,
-        [items.map((i) => i.row.id), items.map((i) => i.providerId), items.map((i) => i.row.channel), orgId],
-      );
-      return items.map(() => undefined);
-    }),
+  async (orgId, items) => {
+    await withOrgScript(orgId, [
+      `with async_commit as (select set_config('synchronous_commit', 'off', true)),
+            v as (select unnest(${uuidArray(items.map((i) => i.row.id))}) as id,
+                         unnest(${textArray(items.map((i) => i.providerId))}) as provider_id,
+                         unnest(${textArray(items.map((i) => i.row.channel))}) as channel),
+            recorded as (
+              update message_deliveries as d
+                 set status = 'sent', provider_id = v.provider_id, sent_at = now(), last_error = null, updated_at = now()
+                from v
+               where d.id = v.id and d.status = 'sending'
+            )
+       insert into audit_events (org_id, actor_type, actor_label, action, subject_type, subject_id, data)
+       select ${sqlLiteral(orgId)}::uuid, 'system', 'send-message worker', 'message.sent', 'message_delivery', v.id,
+              jsonb_build_object('channel', v.channel, 'providerId', v.provider_id)
+         from v cross join async_commit`,
+    ]);
+    return items.map(() => undefined);
+  },
   { maxInFlight: BATCHES_IN_FLIGHT },
 );
 
