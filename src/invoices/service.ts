@@ -4,7 +4,7 @@ import { recordAudit, type Actor } from '../audit.js';
 import { conflict, fieldError, notFound } from '../http/errors.js';
 import { currentOrgId, idOrNotFound } from '../leads/common.js';
 import { getLead } from '../leads/service.js';
-import { computeLineItems, parseQuantity, type ComputedLineItem, type LineItemInput } from '../proposals/line-items.js';
+import { computeLineItems, lineItemRows, parseQuantity, type ComputedLineItem, type LineItemInput } from '../proposals/line-items.js';
 import { getProposal, getProposalItems } from '../proposals/service.js';
 import { getJob } from '../jobs/service.js';
 import { todayIn } from '../jobs/time.js';
@@ -108,18 +108,7 @@ function computeOrRefuse(items: LineItemInput[], taxRateBps: number) {
 async function writeItems(db: Db, invoiceId: string, items: ComputedLineItem[]): Promise<void> {
   await db('invoice_items').where({ invoice_id: invoiceId }).delete();
   if (!items.length) return;
-  await db('invoice_items').insert(
-    items.map((i) => ({
-      org_id: currentOrgId(db),
-      invoice_id: invoiceId,
-      position: i.position,
-      service: i.service,
-      description: i.description,
-      quantity: i.quantity,
-      unit_price_cents: i.unit_price_cents,
-      amount_cents: i.amount_cents,
-    })),
-  );
+  await db('invoice_items').insert(lineItemRows(currentOrgId(db), 'invoice_id', invoiceId, items));
 }
 
 /** Checks that the proposal/job an invoice points at exist, belong to the customer and are ready to bill. */

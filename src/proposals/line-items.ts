@@ -1,5 +1,6 @@
 // Line items shared by proposals and invoices: parsing, limits and the totals
 // the server computes (a total from the form is never trusted).
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import { parseMoneyInput } from '../format.js';
 
@@ -188,4 +189,18 @@ export function lineItemFormRows(
   }));
   for (let i = 0; i < blankRows; i++) out.push({ index: out.length, errors: {} });
   return out;
+}
+
+/** Computed lines as rows of proposal_items or invoice_items under their parent. */
+export function lineItemRows<K extends 'proposal_id' | 'invoice_id'>(orgId: string | Knex.Raw, parentKey: K, parentId: string, items: ComputedLineItem[]) {
+  return items.map((i) => ({
+    org_id: orgId,
+    [parentKey]: parentId,
+    position: i.position,
+    service: i.service,
+    description: i.description,
+    quantity: i.quantity,
+    unit_price_cents: i.unit_price_cents,
+    amount_cents: i.amount_cents,
+  }));
 }

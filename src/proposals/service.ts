@@ -7,7 +7,7 @@ import { currentOrgId, idOrNotFound } from '../leads/common.js';
 import { advanceLeadStage, getLead } from '../leads/service.js';
 import { allocateNumber } from '../invoices/numbering.js';
 import { createJobForProposal } from '../jobs/service.js';
-import { computeLineItems, type ComputedLineItem } from './line-items.js';
+import { computeLineItems, lineItemRows, type ComputedLineItem } from './line-items.js';
 import type { ProposalInput, ProposalStatus } from './schema.js';
 
 export interface ProposalRow {
@@ -145,18 +145,7 @@ function computeOrRefuse(input: ProposalInput) {
 
 async function writeItems(db: Db, proposalId: string, items: ComputedLineItem[]): Promise<void> {
   await db('proposal_items').where({ proposal_id: proposalId }).delete();
-  await db('proposal_items').insert(
-    items.map((i) => ({
-      org_id: currentOrgId(db),
-      proposal_id: proposalId,
-      position: i.position,
-      service: i.service,
-      description: i.description,
-      quantity: i.quantity,
-      unit_price_cents: i.unit_price_cents,
-      amount_cents: i.amount_cents,
-    })),
-  );
+  await db('proposal_items').insert(lineItemRows(currentOrgId(db), 'proposal_id', proposalId, items));
 }
 
 export async function createProposal(db: Db, input: ProposalInput, actor: Actor): Promise<ProposalRow> {
