@@ -4,16 +4,10 @@
 //
 // Uses its own database (BENCH_DATABASE_NAME, default porchlight_bench), dropped
 // and re-created on each run.  Run: npm run bench -- bench/customers.ts
-import pg from 'pg';
+import { scratchDatabase } from '../src/db/scratch.js';
 
-const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-const dbName = process.env.BENCH_DATABASE_NAME ?? 'porchlight_bench';
-if (!/^[a-z0-9_]+$/.test(dbName)) throw new Error('BENCH_DATABASE_NAME: lower-case letters, digits and _ only');
-const adminUrl = new URL(base);
-adminUrl.pathname = '/postgres';
-const benchUrl = new URL(base);
-benchUrl.pathname = `/${dbName}`;
-process.env.DATABASE_URL = benchUrl.href;
+const scratch = scratchDatabase(process.env.BENCH_DATABASE_NAME ?? 'porchlight_bench');
+process.env.DATABASE_URL = scratch.url;
 process.env.NODE_ENV ??= 'test';
 process.env.LOG_LEVEL ??= 'silent';
 process.env.APP_SECRET ??= 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -22,16 +16,6 @@ process.env.QUEUE_PREFIX ??= `bench-${process.pid}`;
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 
-async function recreateDatabase(): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl.href });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${dbName} with (force)`);
-    await client.query(`create database ${dbName}`);
-  } finally {
-    await client.end();
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -50,9 +34,9 @@ async function measure(fn: () => Promise<unknown>): Promise<{ p50: number; p99: 
 }
 
 async function main(): Promise<void> {
-  await recreateDatabase();
+  await scratch.recreate();
   const { migrateLatest } = await import('../src/db/migrate.js');
-  await migrateLatest(benchUrl.href);
+  await migrateLatest(scratch.url);
   const { getDb, closeDb } = await import('../src/db/knex.js');
   const { withOrg } = await import('../src/db/tenancy.js');
   const { listLeads } = await import('../src/leads/service.js');

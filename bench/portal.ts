@@ -8,20 +8,16 @@
 // Env: DATABASE_URL (server; a scratch database porchlight_bench_portal is
 // recreated on it), REDIS_URL (default redis://127.0.0.1:6379), BENCH_DURATION
 // (seconds per run, default 10), BENCH_CONNECTIONS (default 50), DATABASE_POOL_MAX (default 20).
+import { scratchDatabase } from '../src/db/scratch.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const dbName = 'porchlight_bench_portal';
-const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-const admin = new URL(base);
-admin.pathname = '/postgres';
-const target = new URL(base);
-target.pathname = `/${dbName}`;
+const scratch = scratchDatabase('porchlight_bench_portal');
 
-process.env.DATABASE_URL = target.href;
+process.env.DATABASE_URL = scratch.url;
 process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
 process.env.QUEUE_PREFIX ??= `bench-portal-${process.pid}`;
 process.env.LOG_LEVEL ??= 'silent';
@@ -109,13 +105,9 @@ async function serve(token: string): Promise<void> {
 // ------------------------------------------------------------------ load side (parent)
 
 async function seed(): Promise<string> {
-  const client = new pg.Client({ connectionString: admin.href });
-  await client.connect();
-  await client.query(`drop database if exists ${dbName} with (force)`);
-  await client.query(`create database ${dbName}`);
-  await client.end();
+  await scratch.recreate();
   const { migrateLatest } = await import('../src/db/migrate.js');
-  await migrateLatest(target.href);
+  await migrateLatest(scratch.url);
   const { createOrganization } = await import('../src/orgs/service.js');
   const { withOrg } = await import('../src/db/tenancy.js');
   const { generatePortalLink } = await import('../src/portal/service.js');

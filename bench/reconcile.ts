@@ -7,7 +7,7 @@
 //
 // Uses its own database (porchlight_bench_stripe, recreated each time) on
 // DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432).
-import pg from 'pg';
+import { scratchDatabase } from '../src/db/scratch.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,33 +19,19 @@ const PER_ORG = arg('per-org', 100);
 const CONCURRENCY = arg('concurrency', 16);
 const DB_NAME = 'porchlight_bench_stripe';
 
-const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-const adminUrl = new URL(base);
-adminUrl.pathname = '/postgres';
-const benchUrl = new URL(base);
-benchUrl.pathname = `/${DB_NAME}`;
-process.env.DATABASE_URL = benchUrl.href;
+const scratch = scratchDatabase(DB_NAME);
+process.env.DATABASE_URL = scratch.url;
 process.env.DATABASE_POOL_MAX ??= String(CONCURRENCY + 4);
 process.env.LOG_LEVEL ??= 'silent';
 process.env.NODE_ENV ??= 'development';
 delete process.env.REDIS_URL;
 
-async function recreateDatabase(): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl.href });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${DB_NAME} with (force)`);
-    await client.query(`create database ${DB_NAME}`);
-  } finally {
-    await client.end();
-  }
-}
 
 async function main(): Promise<void> {
-  await recreateDatabase();
+  await scratch.recreate();
   // Imported after the environment is set: config is read once at import.
   const { migrateLatest } = await import('../src/db/migrate.js');
-  await migrateLatest(benchUrl.href);
+  await migrateLatest(scratch.url);
   const { config } = await import('../src/config.js');
   const { getDb, closeDb } = await import('../src/db/knex.js');
   const { resetStripe } = await import('../src/stripe/client.js');

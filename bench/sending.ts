@@ -6,24 +6,19 @@
 // recreated on it), REDIS_URL (default redis://127.0.0.1:6379), BENCH_COUNT,
 // BENCH_CONCURRENCY, BENCH_MIX (both | sms | email), BENCH_CPU_PROFILE=<file.cpuprofile>
 // (profiles the drain only, not the seeding). Prints where each message waited (per-stage timings).
+import { scratchDatabase } from '../src/db/scratch.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 
 const TOTAL = Number(process.env.BENCH_COUNT ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const MIX = process.env.BENCH_MIX ?? 'both'; // both | sms | email
-const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-const dbName = 'porchlight_bench_sending';
-const admin = new URL(base);
-admin.pathname = '/postgres';
-const target = new URL(base);
-target.pathname = `/${dbName}`;
+const scratch = scratchDatabase('porchlight_bench_sending');
 
-process.env.DATABASE_URL = target.href;
+process.env.DATABASE_URL = scratch.url;
 process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
 process.env.QUEUE_PREFIX = `bench-sending-${process.pid}`;
 process.env.LOG_LEVEL ??= 'silent';
@@ -32,14 +27,10 @@ process.env.DATABASE_POOL_MAX ??= '20';
 process.env.PUBLIC_URL ??= 'https://porchlight.example';
 
 async function main(): Promise<void> {
-  const client = new pg.Client({ connectionString: admin.href });
-  await client.connect();
-  await client.query(`drop database if exists ${dbName} with (force)`);
-  await client.query(`create database ${dbName}`);
-  await client.end();
+  await scratch.recreate();
 
   const { migrateLatest } = await import('../src/db/migrate.js');
-  await migrateLatest(target.href);
+  await migrateLatest(scratch.url);
   const { withOrg } = await import('../src/db/tenancy.js');
   const { closeDb } = await import('../src/db/knex.js');
   const { generatePortalLink } = await import('../src/portal/service.js');
