@@ -1,5 +1,6 @@
 // Admin pages for invoices.
 import { Router, type Request } from 'express';
+import { pageOf, pageWindow, statusFilterOptions } from '../http/listing.js';
 import { formFailure, orgPage } from '../http/page.js';
 import { parseForm } from '../http/validate.js';
 import { idOrNotFound, routeId } from '../leads/common.js';
@@ -25,7 +26,6 @@ import {
 } from './service.js';
 
 export const adminRouter = Router();
-const PAGE_SIZE = 50;
 
 export const methodOptions = MANUAL_METHODS.map((m) => ({ value: m, label: m.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) }));
 
@@ -68,18 +68,18 @@ adminRouter.get(
   '/invoices',
   orgPage(async ({ req, db }) => {
     const query = invoiceListQuerySchema.parse(req.query);
-    const rows = await listInvoices(db, { status: query.status, limit: PAGE_SIZE + 1, offset: (query.page - 1) * PAGE_SIZE });
+    const rows = await listInvoices(db, { status: query.status, ...pageWindow(query.page) });
     const keep: Record<string, string> = query.status ? { status: query.status } : {};
-    const url = (page: number) => `/invoices?${new URLSearchParams({ ...keep, page: String(page) }).toString()}`;
+    const page = pageOf(rows, query.page, '/invoices', keep);
     return {
       render: 'admin/invoices/index',
       locals: {
         title: 'Invoices',
-        invoices: rows.slice(0, PAGE_SIZE),
+        invoices: page.rows,
         query,
-        statusOptions: [{ value: '', label: 'All' }, ...INVOICE_STATUSES.map((s) => ({ value: s, label: s.replace('_', ' ') }))],
-        prevUrl: query.page > 1 ? url(query.page - 1) : null,
-        nextUrl: rows.length > PAGE_SIZE ? url(query.page + 1) : null,
+        statusOptions: statusFilterOptions(INVOICE_STATUSES),
+        prevUrl: page.prevUrl,
+        nextUrl: page.nextUrl,
       },
     };
   }),

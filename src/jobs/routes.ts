@@ -1,5 +1,6 @@
 // Admin pages for jobs.
 import { Router, type Request } from 'express';
+import { pageOf, pageWindow, statusFilterOptions } from '../http/listing.js';
 import { formFailure, orgPage } from '../http/page.js';
 import { parseForm } from '../http/validate.js';
 import { idOrNotFound, routeId } from '../leads/common.js';
@@ -11,7 +12,6 @@ import { createJob, getJob, JOB_TRANSITIONS, listJobs, listUpcomingJobs, setJobS
 import { instantToZoned } from './time.js';
 
 export const adminRouter = Router();
-const PAGE_SIZE = 50;
 
 function bodyValues(req: Request): Record<string, unknown> {
   const { _csrf, ...values } = (req.body ?? {}) as Record<string, unknown>;
@@ -49,19 +49,19 @@ adminRouter.get(
   orgPage(async ({ req, db }) => {
     const query = jobListQuerySchema.parse(req.query);
     const upcoming = query.status || query.page > 1 ? [] : await listUpcomingJobs(db, 20);
-    const rows = await listJobs(db, { status: query.status, limit: PAGE_SIZE + 1, offset: (query.page - 1) * PAGE_SIZE });
+    const rows = await listJobs(db, { status: query.status, ...pageWindow(query.page) });
     const keep: Record<string, string> = query.status ? { status: query.status } : {};
-    const url = (page: number) => `/jobs?${new URLSearchParams({ ...keep, page: String(page) }).toString()}`;
+    const page = pageOf(rows, query.page, '/jobs', keep);
     return {
       render: 'admin/jobs/index',
       locals: {
         title: 'Jobs',
         upcoming,
-        jobs: rows.slice(0, PAGE_SIZE),
+        jobs: page.rows,
         query,
-        statusOptions: [{ value: '', label: 'All' }, ...JOB_STATUSES.map((s) => ({ value: s, label: s.replace('_', ' ') }))],
-        prevUrl: query.page > 1 ? url(query.page - 1) : null,
-        nextUrl: rows.length > PAGE_SIZE ? url(query.page + 1) : null,
+        statusOptions: statusFilterOptions(JOB_STATUSES),
+        prevUrl: page.prevUrl,
+        nextUrl: page.nextUrl,
       },
     };
   }),

@@ -1,6 +1,7 @@
 // Admin pages for payments: the list, one payment with its refunds, and the
 // manual payment / refund forms.
 import { Router, type Request } from 'express';
+import { pageOf, pageWindow } from '../http/listing.js';
 import { formFailure, orgPage } from '../http/page.js';
 import { parseForm } from '../http/validate.js';
 import { routeId } from '../leads/common.js';
@@ -15,7 +16,6 @@ import { getPayment, listPayments, recordPayment, recordRefund, refundedSoFar } 
 import type { Db } from '../db/tenancy.js';
 
 export const adminRouter = Router();
-const PAGE_SIZE = 50;
 
 function bodyValues(req: Request): Record<string, unknown> {
   const { _csrf, ...values } = (req.body ?? {}) as Record<string, unknown>;
@@ -26,14 +26,15 @@ adminRouter.get(
   '/payments',
   orgPage(async ({ req, db }) => {
     const query = paymentListQuerySchema.parse(req.query);
-    const rows = await listPayments(db, { limit: PAGE_SIZE + 1, offset: (query.page - 1) * PAGE_SIZE });
+    const rows = await listPayments(db, pageWindow(query.page));
+    const page = pageOf(rows, query.page, '/payments');
     return {
       render: 'admin/payments/index',
       locals: {
         title: 'Payments',
-        payments: rows.slice(0, PAGE_SIZE),
-        prevUrl: query.page > 1 ? `/payments?page=${query.page - 1}` : null,
-        nextUrl: rows.length > PAGE_SIZE ? `/payments?page=${query.page + 1}` : null,
+        payments: page.rows,
+        prevUrl: page.prevUrl,
+        nextUrl: page.nextUrl,
       },
     };
   }),

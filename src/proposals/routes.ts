@@ -1,5 +1,6 @@
 // Admin pages for proposals.
 import { Router, type Request } from 'express';
+import { pageOf, pageWindow, statusFilterOptions } from '../http/listing.js';
 import { formFailure, orgPage } from '../http/page.js';
 import { parseForm } from '../http/validate.js';
 import { idOrNotFound, routeId } from '../leads/common.js';
@@ -22,7 +23,6 @@ import {
 } from './service.js';
 
 export const adminRouter = Router();
-const PAGE_SIZE = 50;
 
 function bodyValues(req: Request): Record<string, unknown> {
   const { _csrf, ...values } = (req.body ?? {}) as Record<string, unknown>;
@@ -57,18 +57,18 @@ adminRouter.get(
   '/proposals',
   orgPage(async ({ req, db }) => {
     const query = proposalListQuerySchema.parse(req.query);
-    const rows = await listProposals(db, { status: query.status, limit: PAGE_SIZE + 1, offset: (query.page - 1) * PAGE_SIZE });
+    const rows = await listProposals(db, { status: query.status, ...pageWindow(query.page) });
     const keep: Record<string, string> = query.status ? { status: query.status } : {};
-    const url = (page: number) => `/proposals?${new URLSearchParams({ ...keep, page: String(page) }).toString()}`;
+    const page = pageOf(rows, query.page, '/proposals', keep);
     return {
       render: 'admin/proposals/index',
       locals: {
         title: 'Proposals',
-        proposals: rows.slice(0, PAGE_SIZE),
+        proposals: page.rows,
         query,
-        statusOptions: [{ value: '', label: 'All' }, ...PROPOSAL_STATUSES.map((s) => ({ value: s, label: s }))],
-        prevUrl: query.page > 1 ? url(query.page - 1) : null,
-        nextUrl: rows.length > PAGE_SIZE ? url(query.page + 1) : null,
+        statusOptions: statusFilterOptions(PROPOSAL_STATUSES),
+        prevUrl: page.prevUrl,
+        nextUrl: page.nextUrl,
       },
     };
   }),
