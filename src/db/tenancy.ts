@@ -47,24 +47,32 @@ interface KnexPoolClient {
  */
 export async function withOrgScript(orgId: string, statements: string[], db: Knex = getDb()): Promise<Array<Array<Record<string, unknown>>>> {
   const id = uuid.parse(orgId);
-  const client = db.client as KnexPoolClient;
-  const connection = await client.acquireConnection();
-  try {
-    const script = [
+  const results = await runScript(
+    [
       'begin',
       `select set_config('role', ${sqlLiteral(config.databaseAppRole)}, true), set_config('app.org_id', ${sqlLiteral(id)}, true)`,
       ...statements,
       'commit',
-    ].join(';\n');
-    let results: pg.QueryResult | pg.QueryResult[];
-    try {
-      results = await connection.query(script);
-    } catch (err) {
-      await connection.query('rollback').catch(() => undefined);
-      throw err;
-    }
-    const list = Array.isArray(results) ? results : [results];
-    return statements.map((_, i) => list[i + 2].rows as Array<Record<string, unknown>>);
+    ].join(';\n'),
+    db,
+  );
+  return statements.map((_, i) => results[i + 2].rows as Array<Record<string, unknown>>);
+}
+
+/**
+ * Sends a BEGIN … COMMIT script as one simple-protocol query on a pooled
+ * connection and returns each statement's result. A failing statement leaves
+ * the transaction aborted, so it is rolled back before the error is thrown.
+ */
+export async function runScript(script: string, db: Knex = getDb()): Promise<pg.QueryResult[]> {
+  const client = db.client as KnexPoolClient;
+  const connection = await client.acquireConnection();
+  try {
+    const results = await connection.query(script);
+    return Array.isArray(results) ? results : [results];
+  } catch (err) {
+    await connection.query('rollback').catch(() => undefined);
+    throw err;
   } finally {
     await client.releaseConnection(connection);
   }

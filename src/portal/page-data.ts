@@ -2,9 +2,8 @@
 // simple-protocol query string that opens a transaction, switches to the app role,
 // pins the org found by the token (SECURITY DEFINER lookup), bumps the link's view
 // counter and builds the page as one JSON value, then commits.
-import type pg from 'pg';
 import { config } from '../config.js';
-import { getDb } from '../db/knex.js';
+import { runScript, sqlLiteral } from '../db/tenancy.js';
 
 export const PAGE_SIZE = 25;
 
@@ -288,23 +287,9 @@ interface PageRow {
   page: PortalPageData;
 }
 
-type PgClient = pg.ClientBase;
-
 /** Reads one portal page from Postgres in a single round trip; null when the token is unknown or revoked. */
 export const loadPortalPageFromDb: PortalPageSource = async (tokenSha256, view) => {
-  const knex = getDb();
-  // A raw connection from knex's pool: one simple query, no knex transaction per view.
-  const client = (await knex.client.acquireConnection()) as PgClient;
-  try {
-    const sql = portalPageSql(tokenSha256, view, (v) => client.escapeLiteral(v));
-    const results = (await client.query(sql)) as unknown as pg.QueryResult<PageRow>[];
-    const page = results[3]?.rows[0]?.page ?? null;
-    return page;
-  } catch (err) {
-    // A failed statement leaves the transaction open and aborted.
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    await knex.client.releaseConnection(client);
-  }
+  // One simple query on a pooled connection: no knex transaction per view.
+  const results = await runScript(portalPageSql(tokenSha256, view, sqlLiteral));
+  return (results[3]?.rows[0] as PageRow | undefined)?.page ?? null;
 };
