@@ -39,9 +39,9 @@ async function main(): Promise<void> {
   await migrateLatest(scratch.url);
   const { getDb, closeDb } = await import('../src/db/knex.js');
   const { withOrg } = await import('../src/db/tenancy.js');
-  const { listLeads } = await import('../src/leads/service.js');
+  const { listLeads } = await import('../src/leads/queries.js');
   const { hashPassword } = await import('../src/auth/passwords.js');
-  const { createOrganization } = await import('../src/orgs/service.js');
+  const { createOrganization } = await import('../src/auth/commands.js');
   const { createApp } = await import('../src/app.js');
   const { closeStoreRedis } = await import('../src/queue/redis.js');
   const supertest = (await import('supertest')).default;

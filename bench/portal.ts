@@ -1,6 +1,7 @@
 // Benchmark: portal tab pages for one customer with 20 proposals, 50 invoices,
 // 60 payments and 40 jobs, at 50 connections (autocannon), served by the real app
-// (Postgres) and, in the same run, by the same router and views fed from memory.
+// (Postgres) and, in the same run, by the same app whose one database call is
+// answered from memory (each in its own process; the load comes from this one).
 // Reports throughput, the DB/memory ratio (target ≥ 20 %), p99 (target < 50 ms)
 // and database round trips per page view (target ≤ 2), counted by wrapping
 // pg.Client#query in the server process.
@@ -10,6 +11,9 @@
 // (seconds per run, default 10), BENCH_CONNECTIONS (default 50), DATABASE_POOL_MAX (default 20).
 import { scratchDatabase } from '../src/db/scratch.js';
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 
@@ -28,7 +32,7 @@ process.env.PUBLIC_URL ??= 'https://porchlight.example';
 const TABS = ['proposals', 'invoices', 'payments', 'history'] as const;
 
 type ToChild = { type: 'count' } | { type: 'stop' };
-type FromChild = { type: 'ready'; dbPort: number; memoryPort: number } | { type: 'count'; queries: number };
+type FromChild = { type: 'ready'; port: number } | { type: 'count'; queries: number };
 
 export interface PortalBenchRow {
   tab: string;
@@ -42,9 +46,14 @@ export interface PortalBenchRow {
   errors: number;
 }
 
-// ------------------------------------------------------------------ server side (child)
+// ------------------------------------------------------------------ server side (children)
 
-async function serve(token: string): Promise<void> {
+/**
+ * One server process: the whole app as built for production. The "memory" one
+ * answers the portal's single database call (portal_page()) from pages read
+ * beforehand, so the two differ only by the database's share of a view.
+ */
+async function serve(mode: 'db' | 'memory', pagesFile: string): Promise<void> {
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
   let queries = 0;
@@ -52,65 +61,43 @@ async function serve(token: string): Promise<void> {
     queries += 1;
     return original.apply(this, args);
   };
-
-  const { default: express } = await import('express');
-  const { createApp } = await import('../src/app.js');
-  const { setupViews } = await import('../src/http/views.js');
-  const { httpLogger } = await import('../src/logger.js');
-  const { cspNonce, securityHeaders } = await import('../src/http/security.js');
-  const { createPortalRouter, portalMissLimiter } = await import('../src/portal/routes.js');
-  const { loadPortalPageFromDb } = await import('../src/portal/page-data.js');
-  const { hashPortalToken } = await import('../src/portal/token.js');
-  type Source = import('../src/portal/page-data.js').PortalPageSource;
-  type Page = import('../src/portal/page-data.js').PortalPageData;
-
-  // The same pages, read once from the database and then held in memory.
-  const cache = new Map<string, Page>();
-  const hash = hashPortalToken(token);
-  for (const view of [{ kind: 'home' as const }, ...TABS.map((tab) => ({ kind: 'list' as const, tab, page: 1 }))]) {
-    const page = await loadPortalPageFromDb(hash, view);
-    if (!page) throw new Error('bench: the seeded link did not resolve');
-    cache.set(JSON.stringify(view), page);
+  if (mode === 'memory') {
+    const pages = JSON.parse(await readFile(pagesFile, 'utf8')) as Record<string, unknown>;
+    const { getDb } = await import('../src/db/knex.js');
+    const knex = getDb() as unknown as { raw: (sql: string, bindings?: unknown[]) => unknown };
+    const realRaw = knex.raw.bind(knex);
+    // bindings: token hash, view, id, page, page size, payable statuses (src/db/portal-page.ts).
+    knex.raw = (sql: string, bindings?: unknown[]) =>
+      sql.startsWith('select portal_page(') ? Promise.resolve({ rows: [{ page: pages[`${String(bindings?.[1])}|${String(bindings?.[3])}`] ?? null }] }) : realRaw(sql, bindings);
   }
-  const memorySource: Source = async (tokenSha256, view) => (tokenSha256 === hash ? (cache.get(JSON.stringify(view)) ?? null) : null);
-
-  // The app as deployed, and a variant whose portal router skips the database;
-  // both run the same logger, security headers, router, limiter peek and views.
-  const dbApp = createApp().app;
-  const memoryApp = express();
+  const { createApp } = await import('../src/app.js');
+  const { app } = createApp();
   // Compiled templates are cached as in production (NODE_ENV=production turns this on).
-  dbApp.enable('view cache');
-  memoryApp.enable('view cache');
-  memoryApp.disable('x-powered-by');
-  setupViews(memoryApp);
-  memoryApp.use(httpLogger, cspNonce, securityHeaders);
-  memoryApp.use('/p', createPortalRouter({ source: memorySource, missLimiter: portalMissLimiter }));
-
-  const listen = (app: ReturnType<typeof express>) =>
-    new Promise<number>((resolve) => {
-      const server = app.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-      server.keepAliveTimeout = 65_000;
+  app.enable('view cache');
+  const port = await new Promise<number>((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
     });
-  const [dbPort, memoryPort] = await Promise.all([listen(dbApp), listen(memoryApp)]);
+    server.keepAliveTimeout = 65_000;
+  });
   process.on('message', (msg: ToChild) => {
     if (msg.type === 'count') process.send!({ type: 'count', queries } satisfies FromChild);
     if (msg.type === 'stop') process.exit(0);
   });
-  process.send!({ type: 'ready', dbPort, memoryPort } satisfies FromChild);
+  process.send!({ type: 'ready', port } satisfies FromChild);
 }
 
 // ------------------------------------------------------------------ load side (parent)
 
-async function seed(): Promise<string> {
+/** Seeds the customer; returns its token and a file holding its pages as the database returns them. */
+async function seed(): Promise<{ token: string; pagesFile: string }> {
   await scratch.recreate();
   const { migrateLatest } = await import('../src/db/migrate.js');
   await migrateLatest(scratch.url);
-  const { createOrganization } = await import('../src/orgs/service.js');
+  const { createOrganization } = await import('../src/auth/commands.js');
   const { withOrg } = await import('../src/db/tenancy.js');
-  const { generatePortalLink } = await import('../src/portal/service.js');
+  const { generatePortalLink } = await import('../src/portal-links/commands.js');
   const { seedCustomerRecords } = await import('../test/portal/fixtures.js');
   const { closeDb, getDb } = await import('../src/db/knex.js');
   const { orgId, userId } = await createOrganization({
@@ -132,8 +119,25 @@ async function seed(): Promise<string> {
   // Planner statistics, as autovacuum keeps them in a live database: without
   // them freshly seeded tables are planned as if empty.
   await getDb().raw('analyze');
+  const token = link.url.split('/p/')[1];
+  const { loadPortalPage } = await import('../src/db/portal-page.js');
+  const { hashPortalToken } = await import('../src/portal-links/token.js');
+  const pages: Record<string, unknown> = {};
+  for (const tab of TABS) pages[`${tab}|1`] = await loadPortalPage(hashPortalToken(token), { kind: 'list', tab, page: 1 });
+  const pagesFile = path.join(os.tmpdir(), `porchlight-bench-portal-${process.pid}.json`);
+  await writeFile(pagesFile, JSON.stringify(pages));
   await closeDb();
-  return link.url.split('/p/')[1];
+  return { token, pagesFile };
+}
+
+async function startServer(mode: 'db' | 'memory', pagesFile: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', mode, pagesFile], { execArgv: ['--import', 'tsx'], env: process.env });
+  const ready = await new Promise<FromChild>((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`bench ${mode} server exited with ${code}`)));
+  });
+  if (ready.type !== 'ready') throw new Error('bench: server did not start');
+  return { child, port: ready.port };
 }
 
 function ask(child: ChildProcess, msg: ToChild): Promise<FromChild> {
@@ -151,14 +155,9 @@ async function queryCount(child: ChildProcess): Promise<number> {
 
 export async function runPortalBench(): Promise<PortalBenchRow[]> {
   const { default: autocannon } = await import('autocannon');
-  const token = await seed();
-  const self = fileURLToPath(import.meta.url);
-  const child = fork(self, ['--serve', token], { execArgv: ['--import', 'tsx'], env: process.env });
-  const ready = await new Promise<FromChild>((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-  if (ready.type !== 'ready') throw new Error('bench: server did not start');
+  const { token, pagesFile } = await seed();
+  const { child, port: dbPort } = await startServer('db', pagesFile);
+  const { child: memoryChild, port: memoryPort } = await startServer('memory', pagesFile);
 
   const load = async (url: string, duration: number) => {
     const result = await autocannon({ url, connections: CONNECTIONS, duration, pipelining: 1 });
@@ -168,9 +167,9 @@ export async function runPortalBench(): Promise<PortalBenchRow[]> {
   const rows: PortalBenchRow[] = [];
   try {
     for (const tab of TABS) {
-      const path = `/p/${token}/${tab}`;
-      const dbUrl = `http://127.0.0.1:${ready.dbPort}${path}`;
-      const memUrl = `http://127.0.0.1:${ready.memoryPort}${path}`;
+      const pagePath = `/p/${token}/${tab}`;
+      const dbUrl = `http://127.0.0.1:${dbPort}${pagePath}`;
+      const memUrl = `http://127.0.0.1:${memoryPort}${pagePath}`;
 
       // Round trips of single views, one after another.
       let before = await queryCount(child);
@@ -202,6 +201,7 @@ export async function runPortalBench(): Promise<PortalBenchRow[]> {
     }
   } finally {
     child.send({ type: 'stop' } satisfies ToChild);
+    memoryChild.send({ type: 'stop' } satisfies ToChild);
   }
   return rows;
 }
@@ -226,7 +226,7 @@ function report(rows: PortalBenchRow[]): boolean {
 
 const invokedDirectly = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invokedDirectly && process.argv[2] === '--serve') {
-  serve(process.argv[3]).catch((err: unknown) => {
+  serve(process.argv[3] as 'db' | 'memory', process.argv[4]).catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });

@@ -33,11 +33,10 @@ async function main(): Promise<void> {
   await migrateLatest(scratch.url);
   const { withOrg } = await import('../src/db/tenancy.js');
   const { closeDb } = await import('../src/db/knex.js');
-  const { generatePortalLink } = await import('../src/portal/service.js');
-  const { createOrganization } = await import('../src/orgs/service.js');
+  const { generatePortalLink } = await import('../src/portal-links/commands.js');
+  const { createOrganization } = await import('../src/auth/commands.js');
   const { getSendQueue, closeQueues, deliveryJobId, SEND_JOB_OPTIONS } = await import('../src/queue/queues.js');
   const { createSendWorker } = await import('../workers/send-message.js');
-  type DeliveryStages = import('../src/messaging/deliver.js').DeliveryStages;
   const { config } = await import('../src/config.js');
   const { closeTransports } = await import('../src/messaging/transports.js');
   const { PORTAL_LINK_PLACEHOLDER } = await import('../src/messaging/link-placeholder.js');
@@ -106,9 +105,8 @@ async function main(): Promise<void> {
   const eluBefore = performance.eventLoopUtilization();
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const stages = new Map<string, DeliveryStages>();
   const lifecycle: Array<{ deliveryId: string; processedOn: number; finishedOn: number; completedEvent: number }> = [];
-  const { worker, running } = createSendWorker({ concurrency: CONCURRENCY, hooks: { onStages: (s) => stages.set(s.deliveryId, s) } });
+  const { worker, running } = createSendWorker({ concurrency: CONCURRENCY });
   await new Promise<void>((resolve) => {
     let done = 0;
     const finish = () => {
@@ -145,7 +143,7 @@ async function main(): Promise<void> {
       `  drained in ${seconds.toFixed(2)} s → ${rate.toFixed(0)} messages/s (target ≥ 500)\n` +
       `  provider sends: ${providerSends} (Twilio requests ${stats.smsRequests}), rows sent: ${sentRows}, statuses: ${JSON.stringify(statuses)}\n`,
   );
-  process.stdout.write(stageReport(stages, lifecycle, seconds));
+  process.stdout.write(jobReport(lifecycle, seconds));
   process.stdout.write(
     `  worker process: CPU ${((cpu.user + cpu.system) / 1e3 / TOTAL).toFixed(2)} ms per message (${((cpu.user + cpu.system) / 1e4 / seconds).toFixed(0)}% of one core); ` +
       `event loop ${(elu.utilization * 100).toFixed(0)}% busy; delay mean ${(loopDelay.mean / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms\n`,
@@ -161,33 +159,13 @@ async function main(): Promise<void> {
   process.exitCode = exact && rate >= 500 ? 0 : 1;
 }
 
-/** Where each message's time went: mean and p95 per stage, per channel, and how busy the worker's slots were. */
-function stageReport(
-  stages: Map<string, import('../src/messaging/deliver.js').DeliveryStages>,
-  lifecycle: Array<{ deliveryId: string; processedOn: number; finishedOn: number; completedEvent: number }>,
-  seconds: number,
-): string {
-  const rows: Record<string, number[]> = {};
-  const add = (name: string, ms: number) => (rows[name] ??= []).push(ms);
-  let busy = 0;
-  for (const l of lifecycle) {
-    const s = stages.get(l.deliveryId);
-    if (!s) continue;
-    add('BullMQ fetch → processor start', s.start - l.processedOn);
-    add(`claim (${s.channel === 'sms' ? 'sms' : 'email'} jobs)`, s.claimed - s.start);
-    add(`provider call: ${s.channel}`, s.sent - s.claimed);
-    add(`record outcome (${s.channel === 'sms' ? 'sms' : 'email'} jobs)`, s.recorded - s.sent);
-    add('processor end → completed event', l.completedEvent - s.recorded);
-    add('whole job (processedOn → completed)', l.completedEvent - l.processedOn);
-    busy += l.completedEvent - l.processedOn;
-  }
-  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
-  const lines = Object.entries(rows).map(([name, xs]) => {
-    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-    return `    ${name.padEnd(40)} mean ${mean.toFixed(1).padStart(6)} ms   p50 ${pct(xs, 0.5).toFixed(1).padStart(6)}   p95 ${pct(xs, 0.95).toFixed(1).padStart(6)}`;
-  });
-  const occupancy = busy / (seconds * 1000 * CONCURRENCY);
-  return `  per-stage timings (${stages.size} sent jobs):\n${lines.join('\n')}\n  slot occupancy: ${(occupancy * 100).toFixed(0)}% of ${CONCURRENCY} slots held by a job\n`;
+/** How long jobs took from BullMQ's fetch to its completed event, and how busy the worker's slots were. */
+function jobReport(lifecycle: Array<{ deliveryId: string; processedOn: number; finishedOn: number; completedEvent: number }>, seconds: number): string {
+  const whole = lifecycle.map((l) => l.completedEvent - l.processedOn).sort((a, b) => a - b);
+  const pct = (p: number) => whole[Math.min(whole.length - 1, Math.floor(whole.length * p))] ?? 0;
+  const mean = whole.reduce((a, b) => a + b, 0) / Math.max(1, whole.length);
+  const occupancy = whole.reduce((a, b) => a + b, 0) / (seconds * 1000 * CONCURRENCY);
+  return `  whole job (processedOn → completed): mean ${mean.toFixed(1)} ms, p50 ${pct(0.5).toFixed(1)}, p95 ${pct(0.95).toFixed(1)}; slot occupancy ${(occupancy * 100).toFixed(0)}% of ${CONCURRENCY}\n`;
 }
 
 main().catch((err: unknown) => {

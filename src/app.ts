@@ -5,40 +5,42 @@ import { publicDir } from './paths.js';
 import { httpLogger } from './logger.js';
 import { createSessionMiddleware } from './auth/session.js';
 import { authRouter } from './auth/routes.js';
+import { teamRouter } from './auth/team-routes.js';
 import { csrfProtection, cspNonce, exposeCsrfToken, securityHeaders } from './http/security.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { healthRouter } from './http/health.js';
 import { rejectNulCharacters } from './http/validate.js';
 import { setupViews } from './http/views.js';
-import { adminRouter as homeAdmin } from './home/routes.js';
+import { adminRouter as dashboardAdmin } from './dashboard/routes.js';
 import { adminRouter as leadsAdmin } from './leads/routes.js';
 import { adminRouter as proposalsAdmin } from './proposals/routes.js';
 import { adminRouter as jobsAdmin } from './jobs/routes.js';
 import { adminRouter as invoicesAdmin } from './invoices/routes.js';
 import { adminRouter as paymentsAdmin } from './payments/routes.js';
-import { connectAdminRouter } from './payments/connect-routes.js';
-import { adminRouter as portalAdmin, portalRouter } from './portal/routes.js';
+import { connectAdminRouter } from './payments/stripe/connect-routes.js';
+import { webhookRouter as stripeConnectWebhooks } from './payments/stripe/webhooks.js';
+import { adminRouter as portalLinksAdmin } from './portal-links/routes.js';
+import { portalRouter } from './portal/routes.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
 import { webhookRouter as twilioWebhooks } from './messaging/webhooks.js';
-import { webhookRouter as stripeConnectWebhooks } from './payments/webhooks.js';
 import { adminRouter as billingAdmin } from './billing/routes.js';
 import { webhookRouter as stripePlatformWebhooks } from './billing/webhooks.js';
 import { adminRouter as orgsAdmin, publicRouter as orgsPublic } from './orgs/routes.js';
 
-
 /** Every router that serves logged-in contractors, in mount order. */
 export const ADMIN_ROUTERS = [
-  homeAdmin,
   leadsAdmin,
+  dashboardAdmin,
   proposalsAdmin,
   jobsAdmin,
   invoicesAdmin,
   paymentsAdmin,
   connectAdminRouter,
-  portalAdmin,
+  portalLinksAdmin,
   messagingAdmin,
   billingAdmin,
   orgsAdmin,
+  teamRouter,
 ];
 
 /** Multipart routes that run csrfProtection themselves, after multer. */

@@ -5,7 +5,7 @@ import { createApp } from './app.js';
 import { closeDb } from './db/knex.js';
 import { assertRlsEnforced } from './db/tenancy.js';
 import { closeStoreRedis } from './queue/redis.js';
-import { checkoutExpiriesSettled } from './payments/stripe-sessions.js';
+import { checkoutExpiriesSettled } from './payments/stripe/sessions.js';
 import { onShutdown, installShutdownHandlers } from './shutdown.js';
 
 async function main(): Promise<void> {

@@ -7,13 +7,7 @@ import { installShutdownHandlers, onShutdown } from '../src/shutdown.js';
 import { startSendMessageWorker } from './send-message.js';
 import { startOutboxSweeper } from './sweep-outbox.js';
 import { startReconcileWorker } from './reconcile-stripe.js';
-
-/** A started worker (or scheduler) and how to stop it. */
-export interface RunningWorker {
-  name: string;
-  /** Stops taking jobs and waits for the ones in flight. */
-  close: () => Promise<void>;
-}
+import type { RunningWorker } from '../src/queue/worker.js';
 
 /** Each job kind adds its starter here. */
 const starters: Array<() => Promise<RunningWorker>> = [startSendMessageWorker, () => startOutboxSweeper(), startReconcileWorker];

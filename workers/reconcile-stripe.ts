@@ -4,11 +4,12 @@
 import { Queue, Worker } from 'bullmq';
 import { config } from '../src/config.js';
 import { logger } from '../src/logger.js';
+import { QUEUE_NAMES } from '../src/queue/queues.js';
 import { createRedis } from '../src/queue/redis.js';
-import { reconcileAll } from '../src/payments/reconcile.js';
-import type { RunningWorker } from './index.js';
+import { reconcileAll } from '../src/payments/stripe/reconcile.js';
+import type { RunningWorker } from '../src/queue/worker.js';
 
-export const RECONCILE_QUEUE = 'stripe-reconcile';
+export const RECONCILE_QUEUE = QUEUE_NAMES.reconcile;
 export const RECONCILE_SCHEDULER_ID = 'stripe-reconcile-every';
 
 /** Idempotent: safe at every worker start; a changed interval replaces the old one. */

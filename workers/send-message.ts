@@ -2,19 +2,18 @@
 import { Worker, type Job } from 'bullmq';
 import { config } from '../src/config.js';
 import { logger } from '../src/logger.js';
-import { deliverMessage, type DeliveryHooks } from '../src/messaging/deliver.js';
+import { deliverMessage } from '../src/messaging/deliver.js';
 import { deliveryJobSchema } from '../src/messaging/schema.js';
 import { closeTransports } from '../src/messaging/transports.js';
 import { createRedis } from '../src/queue/redis.js';
 import { DEFAULT_BACKOFF_BASE_MS, JITTERED_BACKOFF, QUEUE_NAMES, jitteredBackoff } from '../src/queue/queues.js';
-import type { RunningWorker } from './index.js';
+import type { RunningWorker } from '../src/queue/worker.js';
 
 export interface SendWorkerOptions {
   concurrency?: number;
   backoffBaseMs?: number;
   /** How long close() lets in-flight sends finish before giving up on them. */
   shutdownTimeoutMs?: number;
-  hooks?: DeliveryHooks;
 }
 
 /** Races worker.close() against a timer; after the bound, closes by force. */
@@ -41,7 +40,7 @@ export function createSendWorker(options: SendWorkerOptions = {}): { worker: Wor
     QUEUE_NAMES.sendMessage,
     async (job: Job) => {
       const data = deliveryJobSchema.parse(job.data);
-      return deliverMessage(data, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 }, options.hooks);
+      return deliverMessage(data, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
     },
     {
       connection,

@@ -7,7 +7,7 @@ import { sweepOutbox, type SweepOptions } from '../src/messaging/outbox.js';
 import { createRedis } from '../src/queue/redis.js';
 import { QUEUE_NAMES, closeQueues } from '../src/queue/queues.js';
 import { closeWithin } from './send-message.js';
-import type { RunningWorker } from './index.js';
+import type { RunningWorker } from '../src/queue/worker.js';
 
 export const SWEEP_SCHEDULER_ID = 'outbox-sweep';
 

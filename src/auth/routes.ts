@@ -2,24 +2,13 @@
 import { Router, type Request, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { config } from '../config.js';
-import { FormError } from '../http/errors.js';
 import { createRateLimiter } from '../http/security.js';
-import { parseForm } from '../http/validate.js';
+import { FormError } from '../lib/errors.js';
+import { formValues, parseForm } from '../lib/forms.js';
 import { logger } from '../logger.js';
-import { sendAccountEmail } from '../mail/mailer.js';
-import {
-  acceptInvitation,
-  checkPasswordReset,
-  findInvitation,
-  logIn,
-  PASSWORD_RESET_MINUTES,
-  requestPasswordReset,
-  resetPassword,
-  signUp,
-  UnusableLinkError,
-  type LinkProblem,
-  type SessionIdentity,
-} from './service.js';
+import { sendAccountEmail } from '../mail/account-email.js';
+import { acceptInvitation, logIn, PASSWORD_RESET_MINUTES, requestPasswordReset, resetPassword, signUp, type SessionIdentity } from './commands.js';
+import { checkPasswordReset, findInvitation, UnusableLinkError, type LinkProblem } from './queries.js';
 import {
   acceptInvitationSchema,
   forgotPasswordSchema,
@@ -32,8 +21,7 @@ import {
 export const authRouter = Router();
 
 function formLocals(req: Request, extra: Record<string, unknown> = {}) {
-  const { password: _password, _csrf, ...values } = (req.body ?? {}) as Record<string, unknown>;
-  return { layout: 'public', values, ...extra };
+  return { layout: 'public', values: formValues(req.body), ...extra };
 }
 
 /** A new session id on every login, so a planted cookie can't ride along. */

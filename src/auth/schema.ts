@@ -39,3 +39,16 @@ export const forgotPasswordSchema = z.object({ email: emailField });
 export const resetPasswordSchema = z.object({
   password: z.string({ error: 'Choose a new password' }).min(1, 'Choose a new password').max(200, 'Keep the password under 200 characters'),
 });
+
+export const inviteSchema = z.object({
+  email: z
+    .string({ error: 'Enter an email address' })
+    .trim()
+    .toLowerCase()
+    .min(1, 'Enter an email address')
+    .max(254, 'That email address is too long')
+    .pipe(z.email('Enter a valid email address, like name@example.com')),
+});
+export type InviteInput = z.infer<typeof inviteSchema>;
+
+export const roleFormSchema = z.object({ role: z.enum(['owner', 'staff'], 'Choose owner or staff.') });

@@ -2,12 +2,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { config } from '../config.js';
-import { recordAudit } from '../audit.js';
+import { recordAudit } from '../db/audit.js';
 import { orgPage, type PageContext, type PageResult } from '../http/page.js';
 import { logger } from '../logger.js';
 import { PLANS, PLAN_IDS, stripePriceFor } from '../plans.js';
+import { countActiveLinks } from '../portal-links/queries.js';
 import { getStripe, stripeConfigured } from '../stripe/client.js';
-import { activePortalLinkCount, createBillingPortalSession, createSubscriptionCheckout, ensureStripeCustomer, hasPaidSubscription } from './service.js';
+import { createBillingPortalSession, createSubscriptionCheckout, ensureStripeCustomer, hasPaidSubscription } from './commands.js';
 
 export const adminRouter = Router();
 
@@ -31,7 +32,7 @@ function missingStripeSettings(): string[] {
 }
 
 async function billingPage(ctx: PageContext, extra: Record<string, unknown> = {}, status = 200): Promise<PageResult> {
-  const activeLinks = await activePortalLinkCount(ctx.db);
+  const activeLinks = await countActiveLinks(ctx.db);
   const limit = ctx.plan.maxActivePortalLinks;
   const paid = hasPaidSubscription(ctx.org);
   const key = String(ctx.req.query.checkout ?? '');

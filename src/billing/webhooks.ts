@@ -2,18 +2,17 @@
 // Mounted before any body parser: the signature covers the exact bytes sent,
 // so this router reads the raw body itself.
 import { Router } from 'express';
-import { stripeWebhook } from '../stripe/webhook.js';
-import Stripe from 'stripe';
-import { z } from 'zod';
+import type Stripe from 'stripe';
 import { config } from '../config.js';
-import { withOrg, withoutOrg } from '../db/tenancy.js';
+import { orgByStripeCustomer } from '../db/lookups.js';
+import { withOrg } from '../db/tenancy.js';
+import { uuidOrNull } from '../lib/ids.js';
 import { logger } from '../logger.js';
 import { getStripe, stripeConfigured } from '../stripe/client.js';
-import { applySubscription } from './service.js';
+import { stripeWebhook } from '../stripe/webhook.js';
+import { applySubscription } from './commands.js';
 
 export const webhookRouter = Router();
-
-const uuid = z.uuid();
 
 type Outcome = 'processed' | 'duplicate' | 'ignored';
 
@@ -24,10 +23,7 @@ interface PlatformEventHandler {
 
 async function orgByCustomer(customerId: string | undefined): Promise<string | undefined> {
   if (!customerId) return undefined;
-  return withoutOrg(async (db) => {
-    const { rows } = await db.raw<{ rows: { org_id: string | null }[] }>('select org_by_stripe_customer(?) as org_id', [customerId]);
-    return rows[0]?.org_id ?? undefined;
-  });
+  return (await orgByStripeCustomer(customerId)) ?? undefined;
 }
 
 function idOf(value: string | { id: string } | null | undefined): string | undefined {
@@ -42,13 +38,13 @@ function idOf(value: string | { id: string } | null | undefined): string | undef
 async function orgFor(customerId: string | undefined, metadataOrgId: string | null | undefined): Promise<string | undefined> {
   const byCustomer = await orgByCustomer(customerId);
   if (byCustomer) return byCustomer;
-  const candidate = uuid.safeParse(metadataOrgId);
-  if (!candidate.success) return undefined;
-  const free = await withOrg(candidate.data, async (db) => {
+  const candidate = uuidOrNull(metadataOrgId);
+  if (!candidate) return undefined;
+  const free = await withOrg(candidate, async (db) => {
     const org = await db('organizations').first<{ stripe_customer_id: string | null } | undefined>('stripe_customer_id');
     return org !== undefined && (org.stripe_customer_id === null || org.stripe_customer_id === customerId);
   });
-  return free ? candidate.data : undefined;
+  return free ? candidate : undefined;
 }
 
 const subscriptionEvent: PlatformEventHandler = {

@@ -30,6 +30,11 @@ export function getDb(): Knex {
   return shared;
 }
 
+/** Postgres answers (readiness checks). */
+export async function pingDb(): Promise<void> {
+  await getDb().raw('select 1');
+}
+
 export async function closeDb(): Promise<void> {
   if (shared) {
     const db = shared;

@@ -1,81 +1,38 @@
 // Tenant isolation: every query on tenant data runs inside withOrg(), which
 // switches to the non-bypassing app role and pins app.org_id for one transaction.
 import type { Knex } from 'knex';
-import pg from 'pg';
-import { z } from 'zod';
 import { config } from '../config.js';
+import { uuidSchema } from '../lib/ids.js';
 import { getDb } from './knex.js';
 
 export type Db = Knex.Transaction;
 
-const uuid = z.uuid();
+/** The org whose rows this transaction sees; empty outside withOrg. */
+const CURRENT_ORG = "nullif(current_setting('app.org_id', true), '')::uuid";
+
+/**
+ * The one tenancy preamble: become the app role (RLS applies) and pin the org
+ * (or none) for this transaction only. set_config(..., true) is transaction-local,
+ * like SET LOCAL, but takes bind parameters.
+ */
+async function enterTenancy(trx: Knex.Transaction, orgId: string | null): Promise<void> {
+  if (orgId === null) {
+    await trx.raw("select set_config('role', ?, true)", [config.databaseAppRole]);
+  } else {
+    await trx.raw("select set_config('role', ?, true), set_config('app.org_id', ?, true)", [config.databaseAppRole, orgId]);
+  }
+}
 
 /**
  * Runs fn in one transaction scoped to orgId. Row-level security makes every
  * other org's rows invisible and unwritable inside it.
  */
 export async function withOrg<T>(orgId: string, fn: (db: Db) => Promise<T>, db: Knex = getDb()): Promise<T> {
-  const id = uuid.parse(orgId);
+  const id = uuidSchema.parse(orgId);
   return db.transaction(async (trx) => {
-    // set_config(..., true) is transaction-local, like SET LOCAL, but takes bind parameters.
-    await trx.raw("select set_config('role', ?, true), set_config('app.org_id', ?, true)", [
-      config.databaseAppRole,
-      id,
-    ]);
+    await enterTenancy(trx, id);
     return fn(trx);
   });
-}
-
-/** A value as a SQL string literal, for statements given to withOrgScript (which can't take bind parameters). */
-export const sqlLiteral = (value: string): string => pg.escapeLiteral(value);
-
-interface PooledPgClient {
-  query(text: string): Promise<pg.QueryResult | pg.QueryResult[]>;
-}
-interface KnexPoolClient {
-  acquireConnection(): Promise<PooledPgClient>;
-  releaseConnection(connection: PooledPgClient): Promise<unknown>;
-}
-
-/**
- * withOrg in one round trip, for hot paths: BEGIN, the same role switch and
- * app.org_id as withOrg, the given statements and COMMIT go to Postgres as ONE
- * simple-protocol query on a connection from the same pool. Values must be
- * embedded with sqlLiteral (the simple protocol has no bind parameters).
- * Returns each given statement's rows, in order. If any statement fails the
- * rest are skipped, the transaction is rolled back and the error is thrown.
- */
-export async function withOrgScript(orgId: string, statements: string[], db: Knex = getDb()): Promise<Array<Array<Record<string, unknown>>>> {
-  const id = uuid.parse(orgId);
-  const results = await runScript(
-    [
-      'begin',
-      `select set_config('role', ${sqlLiteral(config.databaseAppRole)}, true), set_config('app.org_id', ${sqlLiteral(id)}, true)`,
-      ...statements,
-      'commit',
-    ].join(';\n'),
-    db,
-  );
-  return statements.map((_, i) => results[i + 2].rows as Array<Record<string, unknown>>);
-}
-
-/**
- * Sends a BEGIN … COMMIT script as one simple-protocol query on a pooled
- * connection and returns each statement's result. A failing statement leaves
- * the transaction aborted, so it is rolled back before the error is thrown.
- */
-export async function runScript(script: string, db: Knex = getDb()): Promise<pg.QueryResult[]> {
-  const client = db.client as KnexPoolClient;
-  const connection = await client.acquireConnection();
-  try {
-    const results = await connection.query(script);
-    return Array.isArray(results) ? results : [results];
-  } catch (err) {
-    await connection.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    await client.releaseConnection(connection);
-  }
 }
 
 /**
@@ -84,9 +41,14 @@ export async function runScript(script: string, db: Knex = getDb()): Promise<pg.
  */
 export async function withoutOrg<T>(fn: (db: Db) => Promise<T>, db: Knex = getDb()): Promise<T> {
   return db.transaction(async (trx) => {
-    await trx.raw("select set_config('role', ?, true)", [config.databaseAppRole]);
+    await enterTenancy(trx, null);
     return fn(trx);
   });
+}
+
+/** The org of the current withOrg transaction, for inserts (RLS checks it again). */
+export function currentOrgId(db: Db): Knex.Raw {
+  return db.raw(CURRENT_ORG);
 }
 
 export class RlsBypassError extends Error {

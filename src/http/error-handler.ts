@@ -2,8 +2,8 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { config } from '../config.js';
-import { HttpError, FormError } from './errors.js';
-import { fieldErrors } from './validate.js';
+import { HttpError, FormError } from '../lib/errors.js';
+import { fieldErrors } from '../lib/forms.js';
 
 function wantsJson(req: Request): boolean {
   return req.path.startsWith('/webhooks/') || req.path.startsWith('/api/') || (!req.accepts('html') && !!req.accepts('json'));

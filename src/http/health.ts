@@ -1,7 +1,7 @@
 // Health endpoints for load balancers.
 import { Router } from 'express';
 import { config } from '../config.js';
-import { getDb } from '../db/knex.js';
+import { pingDb } from '../db/knex.js';
 import { getStoreRedis } from '../queue/redis.js';
 
 export const healthRouter = Router();
@@ -27,7 +27,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 healthRouter.get('/readyz', async (_req, res) => {
   const checks: Record<string, string> = {};
   try {
-    await withTimeout(getDb().raw('select 1'), 2000);
+    await withTimeout(pingDb(), 2000);
     checks.postgres = 'ok';
   } catch (err) {
     checks.postgres = `down: ${(err as Error).message}`;

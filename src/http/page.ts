@@ -1,17 +1,17 @@
 // Admin page handlers: one withOrg transaction per request, committed before
 // the response goes out, rolled back when the result is an error.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Actor } from '../db/audit.js';
+import type { OrgRow, UserRole } from '../db/rows.js';
 import { withOrg, type Db } from '../db/tenancy.js';
-import type { Actor } from '../audit.js';
-import type { OrgRow } from '../orgs/service.js';
+import { forbidden, FormError } from '../lib/errors.js';
 import { planFor, type Plan } from '../plans.js';
-import { forbidden, FormError } from './errors.js';
 
 export interface CurrentUser {
   id: string;
   name: string;
   email: string;
-  role: 'owner' | 'staff';
+  role: UserRole;
 }
 
 export interface PageContext {

@@ -7,7 +7,7 @@ import { rateLimit, type Options as RateLimitOptions } from 'express-rate-limit'
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { config } from '../config.js';
 import { getStoreRedis } from '../queue/redis.js';
-import { HttpError } from './errors.js';
+import { HttpError } from '../lib/errors.js';
 
 /** A fresh nonce per response; style elements that need one use {{cspNonce}}. */
 export function cspNonce(_req: Request, res: Response, next: NextFunction): void {

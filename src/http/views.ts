@@ -3,10 +3,10 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { engine } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
-import { formatDate, formatDateTime, formatMoney, moneyInputValue } from '../format.js';
+import { formatDate, formatDateTime } from '../lib/dates.js';
+import { formatMoney, moneyInputValue } from '../lib/money.js';
+import { humanize } from '../lib/pagination.js';
 import { viewsDir } from '../paths.js';
-
-export { viewsDir };
 
 interface OrgLike {
   currency?: string;
@@ -53,16 +53,9 @@ export const helpers = {
   or: (...args: unknown[]) => split(args).values.some(Boolean),
   not: (a: unknown) => !a,
   /** "proposal_sent" → "proposal sent" for status badges. */
-  humanize: (value: unknown) => String(value ?? '').replace(/_/g, ' '),
+  humanize,
   /** The message for a form field, from an `errors` object. */
   fieldError: (errors: Record<string, string> | undefined, field: string) => errors?.[field],
-  /** Builds a query string for pagination links, keeping the other parameters. */
-  pageUrl(...args: unknown[]) {
-    const { values } = split(args);
-    const [base, query, page] = values as [string, Record<string, string> | undefined, number];
-    const params = new URLSearchParams({ ...(query ?? {}), page: String(page) });
-    return `${base}?${params.toString()}`;
-  },
 };
 
 export function setupViews(app: Express): void {

@@ -1,17 +1,18 @@
 // Invoice forms.
 import { z } from 'zod';
-import { lineItemsSchema } from '../proposals/line-items.js';
-import { isoDate, taxRateField } from '../proposals/schema.js';
+import { INVOICE_STATUSES, type InvoiceStatus } from '../lib/balance.js';
+import { isoDate } from '../lib/dates.js';
+import { optionalUuidField } from '../lib/ids.js';
+import { lineItemsSchema, taxRateField } from '../lib/line-items.js';
 
-export const INVOICE_STATUSES = ['draft', 'open', 'partially_paid', 'paid', 'void'] as const;
-export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+export { INVOICE_STATUSES, type InvoiceStatus };
 
 export function invoiceFormSchema(currency: string) {
   return z
     .object({
       lead_id: z.uuid('Choose a customer'),
-      proposal_id: z.preprocess((v) => (v === '' ? undefined : v), z.uuid().optional()),
-      job_id: z.preprocess((v) => (v === '' ? undefined : v), z.uuid().optional()),
+      proposal_id: optionalUuidField,
+      job_id: optionalUuidField,
       issue_date: isoDate,
       due_date: isoDate,
       tax_rate: taxRateField,

@@ -1,32 +1,30 @@
-// Admin pages for jobs.
-import { Router, type Request } from 'express';
-import { pageOf, pageWindow, statusFilterOptions } from '../http/listing.js';
+// Admin pages for jobs, and approving a proposal (which makes its job).
+import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
-import { parseForm } from '../http/validate.js';
-import { idOrNotFound, routeId } from '../leads/common.js';
-import { getLead, leadChoices, leadName } from '../leads/service.js';
-import { createInvoiceFromJob } from '../invoices/service.js';
 import type { Db } from '../db/tenancy.js';
+import { chosenLeadId, customerOptions } from '../lib/customer-picker.js';
+import { instantToZoned } from '../lib/dates.js';
+import { formValues, parseForm } from '../lib/forms.js';
+import { idOrNotFound, routeId } from '../lib/ids.js';
+import { humanize, pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
+import { getLead, leadChoices, leadName } from '../leads/queries.js';
+import { approvalFormSchema } from '../proposals/schema.js';
+import { getProposal } from '../proposals/queries.js';
+import { approveProposal } from './approve-proposal.js';
+import { createJob, setJobStatus, updateJob } from './commands.js';
+import { getJob, JOB_TRANSITIONS, listJobs, listUpcomingJobs, type JobRow } from './queries.js';
 import { JOB_STATUSES, jobFormSchema, jobListQuerySchema, jobStatusFormSchema } from './schema.js';
-import { createJob, getJob, JOB_TRANSITIONS, listJobs, listUpcomingJobs, setJobStatus, updateJob, type JobRow } from './service.js';
-import { instantToZoned } from './time.js';
 
 export const adminRouter = Router();
 
-function bodyValues(req: Request): Record<string, unknown> {
-  const { _csrf, ...values } = (req.body ?? {}) as Record<string, unknown>;
-  return values;
-}
-
 async function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, timeZone?: string) {
-  const leadId = typeof values.lead_id === 'string' && /^[0-9a-f-]{36}$/.test(values.lead_id) ? values.lead_id : null;
-  const leads = await leadChoices(db, leadId);
+  const leads = await leadChoices(db, chosenLeadId(values));
   return {
     title,
     action,
     values,
     timeHint: timeZone ? `In your business's time zone (${timeZone}).` : undefined,
-    leadOptions: [{ value: '', label: 'Choose a customer…' }, ...leads.map((l) => ({ value: l.id, label: leadName(l) }))],
+    leadOptions: customerOptions(leads),
   };
 }
 
@@ -50,19 +48,10 @@ adminRouter.get(
     const query = jobListQuerySchema.parse(req.query);
     const upcoming = query.status || query.page > 1 ? [] : await listUpcomingJobs(db, 20);
     const rows = await listJobs(db, { status: query.status, ...pageWindow(query.page) });
-    const keep: Record<string, string> = query.status ? { status: query.status } : {};
-    const page = pageOf(rows, query.page, '/jobs', keep);
+    const page = pageOf(rows, query.page, '/jobs', query.status ? { status: query.status } : {});
     return {
       render: 'admin/jobs/index',
-      locals: {
-        title: 'Jobs',
-        upcoming,
-        jobs: page.rows,
-        query,
-        statusOptions: statusFilterOptions(JOB_STATUSES),
-        prevUrl: page.prevUrl,
-        nextUrl: page.nextUrl,
-      },
+      locals: { title: 'Jobs', upcoming, jobs: page.rows, query, statusOptions: statusFilterOptions(JOB_STATUSES), pagination: page.pagination },
     };
   }),
 );
@@ -85,7 +74,7 @@ adminRouter.post(
       const job = await createJob(db, parseForm(jobFormSchema, req.body), org.time_zone, actor);
       return { redirect: `/jobs/${job.id}`, flash: 'Job saved.' };
     } catch (err) {
-      return formFailure('admin/jobs/form', err, await formLocals(db, 'New job', '/jobs', bodyValues(req), org.time_zone));
+      return formFailure('admin/jobs/form', err, await formLocals(db, 'New job', '/jobs', formValues(req.body), org.time_zone));
     }
   }),
 );
@@ -105,7 +94,7 @@ adminRouter.get(
         leadName: leadName(lead),
         invoices,
         editable: job.status === 'scheduled' || job.status === 'in_progress',
-        nextStatuses: JOB_TRANSITIONS[job.status].map((s) => ({ value: s, label: s.replace('_', ' ') })),
+        nextStatuses: JOB_TRANSITIONS[job.status].map((s) => ({ value: s, label: humanize(s) })),
       },
     };
   }),
@@ -127,7 +116,7 @@ adminRouter.post(
       await updateJob(db, job.id, parseForm(jobFormSchema, req.body), org.time_zone, actor);
       return { redirect: `/jobs/${job.id}`, flash: 'Job saved.' };
     } catch (err) {
-      return formFailure('admin/jobs/form', err, { ...(await formLocals(db, 'Edit job', `/jobs/${job.id}`, bodyValues(req), org.time_zone)), job });
+      return formFailure('admin/jobs/form', err, { ...(await formLocals(db, 'Edit job', `/jobs/${job.id}`, formValues(req.body), org.time_zone)), job });
     }
   }),
 );
@@ -138,14 +127,22 @@ adminRouter.post(
     const job = await getJob(db, routeId(req.params));
     const { status } = parseForm(jobStatusFormSchema, req.body);
     const updated = await setJobStatus(db, job.id, status, actor);
-    return { redirect: `/jobs/${updated.id}`, flash: `Job marked ${status.replace('_', ' ')}.` };
+    return { redirect: `/jobs/${updated.id}`, flash: `Job marked ${humanize(status)}.` };
   }),
 );
 
+// A phone or in-person approval recorded by staff: the proposal is approved and its job made.
 adminRouter.post(
-  '/jobs/:id/invoice',
-  orgPage(async ({ req, db, org, actor }) => {
-    const invoice = await createInvoiceFromJob(db, routeId(req.params), org, actor);
-    return { redirect: `/invoices/${invoice.id}`, flash: `Draft invoice #${invoice.number} created from the job. Check the prices, then issue it.` };
+  '/proposals/:id/approve',
+  orgPage(async ({ req, db, actor }) => {
+    const proposal = await getProposal(db, routeId(req.params));
+    const { approver_name } = parseForm(approvalFormSchema, req.body);
+    const result = await approveProposal(db, proposal.id, { source: 'staff', approverName: approver_name, ip: null, userAgent: null }, actor);
+    return {
+      redirect: `/jobs/${result.jobId}`,
+      flash: result.alreadyDecided
+        ? `Proposal #${proposal.number} was already approved; this is its job.`
+        : `Approval recorded for proposal #${proposal.number}. A job was created — schedule it below.`,
+    };
   }),
 );

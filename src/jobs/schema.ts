@@ -1,9 +1,9 @@
 // Job forms.
 import { z } from 'zod';
-import { isoDate } from '../proposals/schema.js';
+import { JOB_STATUSES, type JobStatus } from '../db/rows.js';
+import { isoDate } from '../lib/dates.js';
 
-export const JOB_STATUSES = ['scheduled', 'in_progress', 'completed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+export { JOB_STATUSES, type JobStatus };
 
 const optionalText = (max: number) =>
   z

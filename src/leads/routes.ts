@@ -1,25 +1,15 @@
-// Admin pages for customers (leads): list + search, create, edit, and the customer page.
-import { Router, type Request } from 'express';
+// Admin pages for customers (leads): list + search, create, edit, pipeline stage.
+// The customer's own page (everything about them) is in dashboard/.
+import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
-import { parseForm } from '../http/validate.js';
-import { loadPortalPanel } from '../portal/panel.js';
-import { loadMessagingPanel } from '../messaging/panel.js';
-import { listProposals } from '../proposals/service.js';
-import { listJobs } from '../jobs/service.js';
-import { listInvoices, openBalance } from '../invoices/service.js';
-import { listPayments } from '../payments/service.js';
-import { routeId } from './common.js';
-import { LEAD_STAGES, leadFormSchema, leadListQuerySchema, leadStageSchema, phoneCountryFor } from './schema.js';
-import { createLead, getLead, leadName, listLeads, setLeadStage, updateLead } from './service.js';
+import { formValues, parseForm } from '../lib/forms.js';
+import { routeId } from '../lib/ids.js';
+import { humanize } from '../lib/pagination.js';
+import { createLead, setLeadStage, updateLead } from './commands.js';
+import { getLead, leadName, listLeads } from './queries.js';
+import { leadFormSchema, leadListQuerySchema, leadStageSchema, phoneCountryFor, stageOptions } from './schema.js';
 
 export const adminRouter = Router();
-
-export const stageOptions = LEAD_STAGES.map((value) => ({ value, label: value.replace('_', ' ').replace(/^./, (c) => c.toUpperCase()) }));
-
-function formValues(req: Request): Record<string, unknown> {
-  const { _csrf, ...values } = (req.body ?? {}) as Record<string, unknown>;
-  return values;
-}
 
 adminRouter.get(
   '/customers',
@@ -28,6 +18,8 @@ adminRouter.get(
     const page = await listLeads(db, query);
     const keep = { ...(query.q ? { q: query.q } : {}), ...(query.stage ? { stage: query.stage } : {}) };
     const url = (cursor: Record<string, string>) => `/customers?${new URLSearchParams({ ...keep, ...cursor }).toString()}`;
+    const prev = page.prevCursor ? url({ before: page.prevCursor }) : null;
+    const next = page.nextCursor ? url({ after: page.nextCursor }) : null;
     return {
       render: 'admin/customers/index',
       locals: {
@@ -35,8 +27,7 @@ adminRouter.get(
         query,
         leads: page.leads,
         stageOptions: [{ value: '', label: 'All stages' }, ...stageOptions],
-        prevUrl: page.prevCursor ? url({ before: page.prevCursor }) : null,
-        nextUrl: page.nextCursor ? url({ after: page.nextCursor }) : null,
+        pagination: prev || next ? { prev, next, page: null, pages: null } : null,
       },
     };
   }),
@@ -58,28 +49,8 @@ adminRouter.post(
       const lead = await createLead(db, input, actor);
       return { redirect: `/customers/${lead.id}`, flash: `${leadName(lead)} was added.` };
     } catch (err) {
-      return formFailure('admin/customers/form', err, { title: 'New customer', action: '/customers', values: formValues(req), stageOptions });
+      return formFailure('admin/customers/form', err, { title: 'New customer', action: '/customers', values: formValues(req.body), stageOptions });
     }
-  }),
-);
-
-adminRouter.get(
-  '/customers/:id',
-  orgPage(async ({ req, db, org, plan }) => {
-    const lead = await getLead(db, routeId(req.params));
-    const ctx = { lead: { id: lead.id, first_name: lead.first_name, email: lead.email, phone: lead.phone }, org, plan };
-    // One transaction is one connection: queries run one after another.
-    const proposals = await listProposals(db, { leadId: lead.id, limit: 100 });
-    const jobs = await listJobs(db, { leadId: lead.id, limit: 100 });
-    const invoices = await listInvoices(db, { leadId: lead.id, limit: 100 });
-    const payments = await listPayments(db, { leadId: lead.id, limit: 100 });
-    const balance = await openBalance(db, lead.id);
-    const portalPanel = await loadPortalPanel(db, ctx);
-    const messagingPanel = await loadMessagingPanel(db, ctx);
-    return {
-      render: 'admin/customers/show',
-      locals: { title: leadName(lead), lead, name: leadName(lead), proposals, jobs, invoices, payments, balance, portalPanel, messagingPanel, stageOptions },
-    };
   }),
 );
 
@@ -107,7 +78,7 @@ adminRouter.post(
         title: `Edit ${leadName(lead)}`,
         action: `/customers/${lead.id}`,
         lead,
-        values: formValues(req),
+        values: formValues(req.body),
         stageOptions,
       });
     }
@@ -120,6 +91,6 @@ adminRouter.post(
     const lead = await getLead(db, routeId(req.params));
     const { stage } = parseForm(leadStageSchema, req.body);
     await setLeadStage(db, lead.id, stage, actor);
-    return { redirect: `/customers/${lead.id}`, flash: `Stage set to ${stage.replace('_', ' ')}.` };
+    return { redirect: `/customers/${lead.id}`, flash: `Stage set to ${humanize(stage)}.` };
   }),
 );

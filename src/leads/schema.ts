@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 
-export const LEAD_STAGES = ['new', 'contacted', 'proposal_sent', 'won', 'lost'] as const;
-export type LeadStage = (typeof LEAD_STAGES)[number];
+import { LEAD_STAGES, type LeadStage } from '../db/rows.js';
+
+export { LEAD_STAGES, type LeadStage };
 
 const optionalText = (max: number, label: string) =>
   z
@@ -73,3 +74,6 @@ export const leadListQuerySchema = z.object({
   before: z.string().max(200).optional(),
 });
 export type LeadListQuery = z.infer<typeof leadListQuerySchema>;
+
+/** The pipeline stages for a select, in words ("Proposal sent"). */
+export const stageOptions = LEAD_STAGES.map((value) => ({ value, label: value.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) }));

@@ -1,15 +1,12 @@
 // Groups concurrent calls into one database transaction per key (org). Commits
-// cost an fsync each, so a worker sending 50 messages at once claims and
-// records them in a few transactions instead of a hundred. Each caller still
+// cost an fsync each, so a worker sending many messages at once claims and
+// records them in a few transactions instead of one each. Each caller still
 // waits for its own row's commit, so the outbox guarantees are unchanged.
 //
-// Up to `maxInFlight` batches per key run at once. With one batch at a time
-// (the first version) every caller waited for the batch ahead of it to commit
-// and then for its own: with one busy org the worker's 50 jobs queued behind a
-// single transaction (bench/sending measured ~30 ms per batch under load, most
-// of it round trips waiting on a busy event loop, so claims and records took
-// 50–80 ms each). A few overlapping transactions hide that latency while
-// batches stay large enough to share commits.
+// Up to `maxInFlight` batches per key run at once: with a single batch at a
+// time every caller would wait for the batch ahead of it to commit and then for
+// its own; a few overlapping transactions hide that wait while batches stay
+// large enough to share commits.
 export class KeyedBatcher<In, Out> {
   private pending = new Map<string, Array<{ item: In; resolve: (v: Out) => void; reject: (e: unknown) => void }>>();
   private inFlight = new Map<string, number>();

@@ -25,11 +25,12 @@
 // regenerated) since the message was queued fails the delivery instead of
 // sending a dead link.
 import { UnrecoverableError } from 'bullmq';
-import { recordAudit } from '../audit.js';
-import { sqlLiteral, withOrg, withOrgScript } from '../db/tenancy.js';
+import { recordAudit, type AuditInput } from '../db/audit.js';
+import { claimDeliveries, recordSends, type ClaimedDelivery } from '../db/sql/messaging.js';
+import { withOrg } from '../db/tenancy.js';
 import { logger } from '../logger.js';
-import { portalUrl } from '../portal/service.js';
-import { decryptPortalToken } from '../portal/token.js';
+import { portalUrl } from '../portal-links/queries.js';
+import { decryptPortalToken } from '../portal-links/token.js';
 import { KeyedBatcher } from './batcher.js';
 import { PORTAL_LINK_PLACEHOLDER, fillPortalLink } from './link-placeholder.js';
 import type { Channel, DeliveryJob } from './schema.js';
@@ -41,44 +42,10 @@ export interface AttemptInfo {
   maxAttempts: number;
 }
 
-export interface DeliveryHooks {
-  /** Runs right after the provider accepted the message, before it is recorded (tests simulate a crash here). */
-  afterProviderAccepted?: (deliveryId: string) => void | Promise<void>;
-  /** Per-stage wall-clock marks (ms since the epoch, sub-ms precision) of a delivery that was sent; benchmarks use it. */
-  onStages?: (stages: DeliveryStages) => void;
-}
-
-export interface DeliveryStages {
-  deliveryId: string;
-  channel: Channel;
-  /** The processor started (before the claim). */
-  start: number;
-  /** The claim committed. */
-  claimed: number;
-  /** The provider accepted the message. */
-  sent: number;
-  /** The outcome committed. */
-  recorded: number;
-}
-
-const now = (): number => performance.timeOrigin + performance.now();
-
 export type DeliveryOutcome = { result: 'sent'; providerId: string } | { result: 'skipped'; status: string };
 
-interface StoredRow {
-  id: string;
-  lead_id: string;
-  portal_link_id: string | null;
-  channel: Channel;
-  to_address: string;
-  subject: string | null;
-  body_text: string;
-  body_html: string | null;
-}
-
-interface ClaimedRow extends StoredRow {
-  org_name: string;
-  org_email: string | null;
+/** A claimed delivery, ready to send: the link decrypted in memory, or why it must not go out. */
+interface ClaimedRow extends Omit<ClaimedDelivery, 'token_ciphertext' | 'link_revoked_at'> {
   /** The real portal link, decrypted for this send; null when the row has none. */
   link_url: string | null;
   /** Why the message must not go out (link revoked, unreadable); null when it can. */
@@ -147,20 +114,12 @@ export function classifySendError(channel: Channel, err: unknown): PermanentSend
   return new Error(`Email: ${message}`);
 }
 
-const CLAIM_COLUMNS = ['id', 'lead_id', 'portal_link_id', 'channel', 'to_address', 'subject', 'body_text', 'body_html'];
-
-/** A claimed row with its portal link's columns (null when it has none). */
-interface ClaimedWithLink extends StoredRow {
-  token_ciphertext: string | null;
-  revoked_at: Date | null;
-}
-
 /** The link to put into a claimed row's message, or why it can't go out. */
-function resolveLink(row: ClaimedWithLink): { link_url: string | null; link_problem: string | null } {
+function resolveLink(row: ClaimedDelivery): { link_url: string | null; link_problem: string | null } {
   const needsLink = [row.subject, row.body_text, row.body_html].some((part) => part?.includes(PORTAL_LINK_PLACEHOLDER));
   if (!row.portal_link_id) return { link_url: null, link_problem: needsLink ? LINK_MISSING_REASON : null };
   if (row.token_ciphertext === null) return { link_url: null, link_problem: LINK_MISSING_REASON };
-  if (row.revoked_at) return { link_url: null, link_problem: LINK_REVOKED_REASON };
+  if (row.link_revoked_at) return { link_url: null, link_problem: LINK_REVOKED_REASON };
   try {
     return { link_url: portalUrl(decryptPortalToken(row.token_ciphertext)), link_problem: null };
   } catch {
@@ -168,34 +127,16 @@ function resolveLink(row: ClaimedWithLink): { link_url: string | null; link_prob
   }
 }
 
-function withoutLinkColumns(row: ClaimedWithLink): StoredRow {
-  const { token_ciphertext: _ciphertext, revoked_at: _revoked, ...stored } = row;
-  return stored;
-}
-
-// Literals for withOrgScript statements (it sends one simple-protocol query, which has no bind parameters).
-function textArray(values: string[]): string {
-  return `array[${values.map(sqlLiteral).join(', ')}]::text[]`;
-}
-function uuidArray(values: string[]): string {
-  return `array[${values.map(sqlLiteral).join(', ')}]::uuid[]`;
-}
-
 /**
- * Transactions per org that may run at once in each batcher (claims, records): see batcher.ts.
- * 4 hid the 4-5 round trips of a knex transaction; with one round trip per batch
- * (withOrgScript) 2 is enough and makes batches larger: fewer transactions, fewer
- * socket writes (bench/sending: 3.52 → 3.02 ms CPU per message).
+ * Batches per org that may be in flight at once in each batcher (claims,
+ * records): a second batch hides the round trip of the first while batches stay
+ * large enough to share commits (see batcher.ts).
  */
 const BATCHES_IN_FLIGHT = 2;
 
 /**
- * Claims rows in one statement per batch: pending|queued → sending. A row that
+ * Claims rows in one round trip per batch: pending|queued → sending. A row that
  * isn't claimable comes back as { skipped: status }.
- *
- * This commit stays synchronous (the default): once a caller has its claim it
- * calls the provider, so a claim lost in a database crash could let a later
- * job claim the row again and send a second copy.
  *
  * Claims for one org can run in overlapping transactions (BATCHES_IN_FLIGHT).
  * The same row in two of them is still claimed once: the second UPDATE waits
@@ -203,32 +144,21 @@ const BATCHES_IN_FLIGHT = 2;
  */
 const claims = new KeyedBatcher<string, ClaimedRow | { skipped: string }>(
   async (orgId, ids) => {
-    // One round trip (withOrgScript): claim, reading each claimed row's portal link (revoked or not) and the org's
-    // name with it; then every id's status after the claim, which says why an unclaimed row was skipped.
-    const idArray = uuidArray(ids);
-    const [claimedRows, statusRows] = await withOrgScript(orgId, [
-      `with claimed as (
-         update message_deliveries set status = 'sending', attempts = attempts + 1, updated_at = now()
-          where id = any(${idArray}) and status in ('pending', 'queued')
-          returning ${CLAIM_COLUMNS.join(', ')}
-       )
-       select c.*, l.token_ciphertext, l.revoked_at, o.name as org_name, o.email as org_email
-         from claimed as c
-         left join portal_links as l on l.id = c.portal_link_id
-         left join organizations as o on o.id = ${sqlLiteral(orgId)}`,
-      `select id, status from message_deliveries where id = any(${idArray})`,
-    ]);
-    const claimed = claimedRows as unknown as Array<ClaimedWithLink & { org_name: string | null; org_email: string | null }>;
-    const byId = new Map(claimed.map((r) => [r.id, r]));
-    const others = new Map((statusRows as unknown as Array<{ id: string; status: string }>).map((r) => [r.id, r.status]));
+    const results = await claimDeliveries(orgId, ids);
+    const claimed = new Map<string, ClaimedDelivery>();
+    const others = new Map<string, string>();
+    for (const r of results) {
+      if (r.claimed) claimed.set(r.id, r);
+      else others.set(r.id, r.status);
+    }
     // The same id twice in one batch: only the first caller gets the claim.
     const handedOut = new Set<string>();
     return ids.map((id) => {
-      const found = byId.get(id);
-      if (found && found.org_name !== null && !handedOut.has(id)) {
+      const found = claimed.get(id);
+      if (found && !handedOut.has(id)) {
         handedOut.add(id);
-        const { org_name, org_email, ...row } = found;
-        return { ...withoutLinkColumns(row), org_name, org_email, ...resolveLink(row) };
+        const { token_ciphertext: _ciphertext, link_revoked_at: _revoked, ...row } = found;
+        return { ...row, ...resolveLink(found) };
       }
       return { skipped: found ? 'sending' : (others.get(id) ?? 'missing') };
     });
@@ -236,41 +166,21 @@ const claims = new KeyedBatcher<string, ClaimedRow | { skipped: string }>(
   { maxInFlight: BATCHES_IN_FLIGHT },
 );
 
-function claim(job: DeliveryJob): Promise<ClaimedRow | { skipped: string }> {
-  return claims.add(job.orgId, job.deliveryId);
-}
-
-/**
- * Records accepted sends (status, provider id, audit) in one statement and one
- * transaction per batch.
- *
- * This commit is asynchronous (synchronous_commit = off for this transaction
- * only): it returns before the WAL reaches disk, which saves the flush wait
- * (~2.2 ms → ~0.75 ms per commit here). That is safe for this write and only
- * this one. A Postgres crash can lose at most the last fraction of a second of
- * such commits, never corrupt anything; a lost record leaves its row in
- * 'sending', where the sweeper marks it failed with "outcome unknown" (see the
- * top of this file). It never makes a row claimable again, so it can't cause a
- * second send. The claim, which does guard against that, stays synchronous.
- */
+/** Records accepted sends (status, provider id, audit) in one round trip and one asynchronous commit per batch. */
 const acceptances = new KeyedBatcher<{ row: ClaimedRow; providerId: string }, void>(
   async (orgId, items) => {
-    await withOrgScript(orgId, [
-      `with async_commit as (select set_config('synchronous_commit', 'off', true)),
-            v as (select unnest(${uuidArray(items.map((i) => i.row.id))}) as id,
-                         unnest(${textArray(items.map((i) => i.providerId))}) as provider_id,
-                         unnest(${textArray(items.map((i) => i.row.channel))}) as channel),
-            recorded as (
-              update message_deliveries as d
-                 set status = 'sent', provider_id = v.provider_id, sent_at = now(), last_error = null, updated_at = now()
-                from v
-               where d.id = v.id and d.status = 'sending'
-            )
-       insert into audit_events (org_id, actor_type, actor_label, action, subject_type, subject_id, data)
-       select ${sqlLiteral(orgId)}::uuid, 'system', 'send-message worker', 'message.sent', 'message_delivery', v.id,
-              jsonb_build_object('channel', v.channel, 'providerId', v.provider_id)
-         from v cross join async_commit`,
-    ]);
+    const audit: AuditInput[] = items.map(({ row, providerId }) => ({
+      actor: { type: 'system', label: 'send-message worker' },
+      action: 'message.sent',
+      subjectType: 'message_delivery',
+      subjectId: row.id,
+      data: { channel: row.channel, providerId },
+    }));
+    await recordSends(
+      orgId,
+      items.map((i) => ({ id: i.row.id, providerId: i.providerId })),
+      audit,
+    );
     return items.map(() => undefined);
   },
   { maxInFlight: BATCHES_IN_FLIGHT },
@@ -322,10 +232,8 @@ async function recordFailure(job: DeliveryJob, row: ClaimedRow, status: 'queued'
  * Sends one stored delivery. Throws UnrecoverableError for permanent failures
  * and a plain Error for transient ones (the caller retries with backoff).
  */
-export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo, hooks: DeliveryHooks = {}): Promise<DeliveryOutcome> {
-  const start = hooks.onStages ? now() : 0;
-  const claimed = await claim(job);
-  const claimedAt = hooks.onStages ? now() : 0;
+export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo): Promise<DeliveryOutcome> {
+  const claimed = await claims.add(job.orgId, job.deliveryId);
   if ('skipped' in claimed) {
     logger.info({ deliveryId: job.deliveryId, status: claimed.skipped }, 'delivery not sendable (already handled); skipping');
     return { result: 'skipped', status: claimed.skipped };
@@ -344,9 +252,6 @@ export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo, hoo
     await recordFailure(job, claimed, last ? 'failed' : 'queued', reason);
     throw last ? new UnrecoverableError(reason) : classified;
   }
-  const sentAt = hooks.onStages ? now() : 0;
-  await hooks.afterProviderAccepted?.(claimed.id);
   await acceptances.add(job.orgId, { row: claimed, providerId });
-  hooks.onStages?.({ deliveryId: claimed.id, channel: claimed.channel, start, claimed: claimedAt, sent: sentAt, recorded: now() });
   return { result: 'sent', providerId };
 }

@@ -3,8 +3,9 @@
 // and the sweeper re-dispatches rows Redis never got (outage, crash).
 import { UnrecoverableError } from 'bullmq';
 import { config } from '../config.js';
-import { withOrg, withoutOrg } from '../db/tenancy.js';
-import { recordAudit } from '../audit.js';
+import { recordAudit } from '../db/audit.js';
+import { unsentDeliveries } from '../db/lookups.js';
+import { withOrg } from '../db/tenancy.js';
 import { logger } from '../logger.js';
 import { DEFAULT_BACKOFF_BASE_MS, SEND_ATTEMPTS, enqueueDeliveryJob, jitteredBackoff, type DeliveryJobData } from '../queue/queues.js';
 import { deliverMessage } from './deliver.js';
@@ -65,16 +66,6 @@ export const INTERRUPTED_REASON =
   'Sending was interrupted (the worker stopped while handing the message to the provider), so it may or may not have reached the customer. ' +
   'Porchlight does not resend it by itself to avoid a duplicate; check with the customer, then send again if needed.';
 
-async function unsent(statuses: string[], olderThanSeconds: number, limit: number): Promise<DeliveryJobData[]> {
-  return withoutOrg(async (db) => {
-    const { rows } = await db.raw<{ rows: { delivery_id: string; org_id: string }[] }>(
-      'select delivery_id, org_id from message_deliveries_unsent(?::text[], make_interval(secs => ?), ?)',
-      [statuses, olderThanSeconds, limit],
-    );
-    return rows.map((r) => ({ deliveryId: r.delivery_id, orgId: r.org_id }));
-  });
-}
-
 /** One sweep: re-dispatch stale pending/queued rows, close out rows stuck in 'sending'. */
 export async function sweepOutbox(options: SweepOptions = {}): Promise<SweepResult> {
   const staleAfter = options.staleAfterSeconds ?? 60;
@@ -82,7 +73,7 @@ export async function sweepOutbox(options: SweepOptions = {}): Promise<SweepResu
   const limit = options.limit ?? 1000;
   const result: SweepResult = { redispatched: 0, notDispatched: 0, interrupted: 0 };
 
-  for (const job of await unsent(['pending', 'queued'], staleAfter, limit)) {
+  for (const job of await unsentDeliveries(['pending', 'queued'], staleAfter, limit)) {
     // A job still waiting in Redis under the same id makes this add a no-op.
     if (await dispatchDelivery(job)) {
       result.redispatched += 1;
@@ -93,7 +84,7 @@ export async function sweepOutbox(options: SweepOptions = {}): Promise<SweepResu
     } else result.notDispatched += 1;
   }
 
-  for (const job of await unsent(['sending'], sendingTimeout, limit)) {
+  for (const job of await unsentDeliveries(['sending'], sendingTimeout, limit)) {
     const changed = await withOrg(job.orgId, async (db) => {
       const n = await db('message_deliveries')
         .update({ status: 'failed', last_error: INTERRUPTED_REASON, updated_at: db.fn.now() })

@@ -1,13 +1,15 @@
 // The "send the portal link" panel and delivery history on a customer's page.
 import type { Db } from '../db/tenancy.js';
-import type { CustomerPanelContext } from '../portal/panel.js';
-import { activePortalLink } from '../portal/service.js';
+import { activePortalLink } from '../portal-links/queries.js';
+import { channelSetupProblem, destinationFor, leadDeliveries } from './queries.js';
 import { CHANNELS, CONTEXT_LABELS, CONTEXTS, type Channel } from './schema.js';
-import { channelSetupProblem, destinationFor, leadDeliveries } from './service.js';
 
 /** Locals for views/partials/messaging-panel.hbs. */
-export async function loadMessagingPanel(db: Db, ctx: CustomerPanelContext): Promise<Record<string, unknown>> {
-  const lead = { id: ctx.lead.id, first_name: ctx.lead.first_name, last_name: '', email: ctx.lead.email, phone: ctx.lead.phone };
+export async function loadMessagingPanel(
+  db: Db,
+  customer: { id: string; first_name: string; email: string | null; phone: string | null },
+): Promise<Record<string, unknown>> {
+  const lead = { ...customer, last_name: '' };
   const link = await activePortalLink(db, lead.id);
   const history = await leadDeliveries(db, lead.id);
   const channels = Object.fromEntries(

@@ -7,10 +7,13 @@
 //   GET  /dev/outbox                  development only
 import { Router, type Response } from 'express';
 import { config } from '../config.js';
-import { recordAudit } from '../audit.js';
-import { FormError, notFound } from '../http/errors.js';
+import type { OrgRow } from '../db/rows.js';
+import type { Db } from '../db/tenancy.js';
 import { orgPage, type PageResult } from '../http/page.js';
-import { parseForm } from '../http/validate.js';
+import { FormError, notFound } from '../lib/errors.js';
+import { parseForm } from '../lib/forms.js';
+import { pageOf, pageWindow } from '../lib/pagination.js';
+import { resetTemplate, saveTemplate, storeDelivery } from './commands.js';
 import { dispatchDelivery } from './outbox.js';
 import {
   CHANNEL_LABELS,
@@ -25,7 +28,7 @@ import {
   templateQuerySchema,
   type SendQuery,
 } from './schema.js';
-import { getDelivery, messageLog, previewSend, storeDelivery, type SendPreview } from './service.js';
+import { getDelivery, messageLog, previewSend, type SendPreview } from './queries.js';
 import {
   SAMPLE_VARS,
   TEMPLATE_VARIABLES,
@@ -36,8 +39,6 @@ import {
   type RenderedMessage,
   type TemplateSource,
 } from './templates.js';
-import type { OrgRow } from '../orgs/service.js';
-import type { Db } from '../db/tenancy.js';
 
 export const adminRouter = Router();
 
@@ -136,16 +137,15 @@ adminRouter.get(
   orgPage(async ({ req, db }) => {
     const filter = messageLogQuerySchema.safeParse(req.query);
     const query = filter.success ? filter.data : { page: 1, status: undefined };
-    const log = await messageLog(db, query);
+    const rows = await messageLog(db, { status: query.status, ...pageWindow(query.page) });
+    const page = pageOf(rows, query.page, '/messages', query.status ? { status: query.status } : {});
     return {
       render: 'admin/messages/index',
       locals: {
         title: 'Messages',
-        ...log,
+        rows: page.rows,
         statuses: DELIVERY_STATUSES.map((value) => ({ value, selected: value === query.status })),
-        query: query.status ? { status: query.status } : {},
-        prevPage: log.page > 1 ? log.page - 1 : null,
-        nextPage: log.hasNext ? log.page + 1 : null,
+        pagination: page.pagination,
       },
     };
   }),
@@ -270,10 +270,7 @@ adminRouter.post(
     try {
       form = parseForm(templateFormSchema, raw);
       if (form.intent === 'reset') {
-        const removed = await db('message_templates').where({ channel, context }).del();
-        if (removed) {
-          await recordAudit(db, { actor, action: 'message_template.reset', data: { channel, context } });
-        }
+        await resetTemplate(db, channel, context, actor);
         return { redirect: `/settings/messages?channel=${channel}&context=${context}`, flash: 'Back to the default wording.' };
       }
       checkTemplate(form.channel, form.subject, form.body);
@@ -287,19 +284,8 @@ adminRouter.post(
       return { render: 'admin/settings/messages', locals: await editorLocals(db, org, state, { previewed: true }) };
     }
     const defaults = defaultTemplate(form.channel, form.context);
-    await db('message_templates')
-      .insert({
-        org_id: org.id,
-        channel: form.channel,
-        context: form.context,
-        subject: form.channel === 'email' ? (form.subject ?? defaults.subject) : null,
-        body: form.body,
-        updated_by: actor.type === 'user' ? actor.userId : null,
-        updated_at: db.fn.now(),
-      })
-      .onConflict(['org_id', 'channel', 'context'])
-      .merge(['subject', 'body', 'updated_by', 'updated_at']);
-    await recordAudit(db, { actor, action: 'message_template.saved', data: { channel: form.channel, context: form.context } });
+    const subject = form.channel === 'email' ? (form.subject ?? defaults.subject) : null;
+    await saveTemplate(db, { orgId: org.id, channel: form.channel, context: form.context, subject, body: form.body }, actor);
     return { redirect: `/settings/messages?channel=${form.channel}&context=${form.context}`, flash: 'Template saved.' };
   }),
 );
@@ -328,7 +314,7 @@ adminRouter.get(
   // Production: the route doesn't exist, logged in or not.
   (_req, _res, next) => (config.isProduction ? next('route') : next()),
   orgPage(async ({ db }) => {
-    const log = await messageLog(db, { page: 1 });
-    return { render: 'admin/messages/outbox', locals: { title: 'Development outbox', rows: log.rows } };
+    const rows = await messageLog(db, { limit: 50, offset: 0 });
+    return { render: 'admin/messages/outbox', locals: { title: 'Development outbox', rows } };
   }),
 );

@@ -2,13 +2,10 @@
 import { z } from 'zod';
 import { isPossiblePhoneNumber } from 'libphonenumber-js';
 
-export const CHANNELS = ['sms', 'email'] as const;
-export const CONTEXTS = ['general', 'proposal', 'service', 'invoice'] as const;
-export type Channel = (typeof CHANNELS)[number];
-export type MessageContext = (typeof CONTEXTS)[number];
+import { CHANNELS, CONTEXTS, DELIVERY_STATUSES, type Channel, type DeliveryStatus, type MessageContext } from '../db/rows.js';
+import { uuidSchema } from '../lib/ids.js';
 
-export const DELIVERY_STATUSES = ['pending', 'queued', 'sending', 'sent', 'delivered', 'failed', 'undeliverable'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export { CHANNELS, CONTEXTS, DELIVERY_STATUSES, type Channel, type DeliveryStatus, type MessageContext };
 
 export const CONTEXT_LABELS: Record<MessageContext, string> = {
   general: 'General: the customer page',
@@ -64,7 +61,7 @@ export const templateQuerySchema = z.object({
 });
 
 /** Job payloads carry ids only; the worker reloads the row. */
-export const deliveryJobSchema = z.object({ deliveryId: z.uuid(), orgId: z.uuid() });
+export const deliveryJobSchema = z.object({ deliveryId: uuidSchema, orgId: uuidSchema });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 
 /** The fields of a Twilio message status callback we use. */

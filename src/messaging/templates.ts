@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import type { Db } from '../db/tenancy.js';
-import { viewsDir } from '../http/views.js';
-import { FormError } from '../http/errors.js';
+import { brandPalette } from '../lib/contrast.js';
+import { FormError } from '../lib/errors.js';
+import { viewsDir } from '../paths.js';
 import { stripPlaceholder } from './link-placeholder.js';
 import { CHANNELS, CONTEXTS, type Channel, type MessageContext } from './schema.js';
 
@@ -142,12 +143,15 @@ export function renderMessage(channel: Channel, template: TemplateSource, vars: 
   const text = tidy(compileMessageTemplate(stripPlaceholder(template.body))(only));
   if (channel === 'sms') return { subject: null, text, html: null };
   const subject = tidy(compileMessageTemplate(stripPlaceholder(template.subject ?? ''), 'subject')(only)).replace(/\s+/g, ' ');
+  const palette = brandPalette(brand.brandColor);
   const html = layoutHtml({
     subject,
     paragraphs: text.split(/\n{2,}/).map((p) => p.trim()).filter(Boolean),
     link: vars.link,
     businessName: clean(brand.businessName),
-    brandColor: clean(brand.brandColor),
+    brandColor: palette.brand,
+    onBrand: palette.onBrand,
+    brandText: palette.brandText,
     businessEmail: clean(brand.businessEmail),
     businessPhone: clean(brand.businessPhone),
   });

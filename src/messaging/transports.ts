@@ -4,9 +4,9 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import twilio from 'twilio';
-import nodemailer, { type Transporter } from 'nodemailer';
 import { config } from '../config.js';
 import { logger } from '../logger.js';
+import { createSmtpTransport, mailFromAddress } from '../mail/transport.js';
 import type { Channel } from './schema.js';
 
 export interface SmsMessage {
@@ -129,44 +129,14 @@ export function getSmsSender(): SmsSender {
   return sms;
 }
 
-function mailFromAddress(): string {
-  const from = config.smtp.from;
-  const match = /<([^>]+)>/.exec(from);
-  return (match ? match[1] : from).trim();
-}
-
-/** SMTP connections in the pool unless SMTP_URL says ?pool=N. */
-export const DEFAULT_SMTP_CONNECTIONS = 10;
-
 export function getEmailSender(): EmailSender {
   if (email) return email;
   if (channelMode('email') !== 'provider') {
     email = devEmail;
     return email;
   }
-  const url = new URL(config.smtp.url!);
-  const secure = url.protocol === 'smtps:' || url.port === '465';
-  const transport: Transporter = nodemailer.createTransport({
-    host: url.hostname,
-    port: Number(url.port || (secure ? 465 : 587)),
-    secure,
-    // Local stand-ins (and `smtp://…?tls=off`) speak plain SMTP; everything else must upgrade.
-    ...(url.searchParams.get('tls') === 'off' ? { ignoreTLS: true } : { requireTLS: !secure }),
-    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
-    pool: true,
-    // Bounded, so a row can only stay 'sending' this long while a worker is alive (see deliver.ts).
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 60_000,
-    // Each email waits for a free connection and the worker runs 50 jobs at
-    // once. nodemailer's default of 5 queues them: 25 concurrent sends to a local
-    // smtp-server managed ~1,150/s with 5 connections, ~1,650/s with 10, ~1,700/s
-    // with 20. 10 is near that knee and within what SMTP providers accept;
-    // ?pool=N in SMTP_URL sets another size.
-    maxConnections: Number(url.searchParams.get('pool') ?? DEFAULT_SMTP_CONNECTIONS),
-    maxMessages: 100,
-  });
-  const address = mailFromAddress();
+  const transport = createSmtpTransport(config.smtp.url!);
+  const address = mailFromAddress(config.smtp.from);
   email = {
     kind: 'smtp',
     async send(message) {

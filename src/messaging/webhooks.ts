@@ -5,9 +5,10 @@
 //   unknown message → 200 (nothing to do), our failure → 500 (Twilio may retry).
 import express, { Router } from 'express';
 import twilio from 'twilio';
-import { recordAudit } from '../audit.js';
 import { config } from '../config.js';
-import { withOrg, withoutOrg } from '../db/tenancy.js';
+import { recordAudit } from '../db/audit.js';
+import { deliveryByProviderId } from '../db/lookups.js';
+import { withOrg } from '../db/tenancy.js';
 import { logger } from '../logger.js';
 import { twilioStatusSchema } from './schema.js';
 
@@ -61,15 +62,9 @@ webhookRouter.post(
     const transition = TRANSITIONS[MessageStatus];
     if (!transition) return res.status(200).json({ ok: true, ignored: MessageStatus });
     try {
-      const found = await withoutOrg(async (db) => {
-        const { rows } = await db.raw<{ rows: { delivery_id: string; org_id: string }[] }>(
-          'select delivery_id, org_id from message_delivery_by_provider_id(?, ?)',
-          ['sms', MessageSid],
-        );
-        return rows[0];
-      });
+      const found = await deliveryByProviderId('sms', MessageSid);
       if (!found) return res.status(200).json({ ok: true, unknown: true });
-      await withOrg(found.org_id, async (db) => {
+      await withOrg(found.orgId, async (db) => {
         const problem = transition.status === 'failed' || transition.status === 'undeliverable';
         const updated = await db('message_deliveries')
           .update({
@@ -78,14 +73,14 @@ webhookRouter.post(
             ...(transition.status === 'delivered' ? { delivered_at: db.fn.now() } : {}),
             ...(problem ? { last_error: carrierReason(ErrorCode, ErrorMessage, MessageStatus) } : {}),
           })
-          .where({ id: found.delivery_id })
+          .where({ id: found.deliveryId })
           .whereIn('status', transition.from);
         if (updated && transition.status !== 'sent') {
           await recordAudit(db, {
             actor: { type: 'twilio', label: 'status callback' },
             action: `message.${transition.status}`,
             subjectType: 'message_delivery',
-            subjectId: found.delivery_id,
+            subjectId: found.deliveryId,
             data: { twilioStatus: MessageStatus, ...(ErrorCode ? { errorCode: ErrorCode } : {}) },
           });
         }

@@ -1,20 +1,16 @@
-// Organization settings (admin) and public assets such as logos.
+// Settings → Branding & business details, the settings index, and the public logo URL.
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
-import { config } from '../config.js';
-import { withoutOrg } from '../db/tenancy.js';
-import { recordAudit } from '../audit.js';
-import { FormError, notFound } from '../http/errors.js';
-import { formFailure, orgPage, type PageContext, type PageResult } from '../http/page.js';
+import { orgLogoBySha256 } from '../db/lookups.js';
 import { csrfProtection } from '../http/security.js';
-import { parseForm } from '../http/validate.js';
-import { logger } from '../logger.js';
-import { sendAccountEmail } from '../mail/mailer.js';
-import { formatDate } from '../format.js';
-import { currentLogoSha, logoBySha256, logoUrl, MAX_LOGO_BYTES, normalizeLogo, saveOrgLogo, SHA256_HEX, textColorOn } from './logo.js';
-import { brandingSchema, CURRENCIES, idParam, inviteSchema, LOCALES, TIME_ZONES } from './schema.js';
-import { updateBranding } from './service.js';
-import { changeRole, inviteMember, listTeam, removeMember, revokeInvitation } from './team.js';
+import { formFailure, orgPage, type PageContext, type PageResult } from '../http/page.js';
+import { brandPalette } from '../lib/contrast.js';
+import { FormError, notFound } from '../lib/errors.js';
+import { parseForm } from '../lib/forms.js';
+import { removeOrgLogo, saveOrgLogo, updateBranding } from './commands.js';
+import { logoUrl, MAX_LOGO_BYTES, normalizeLogo, SHA256_HEX } from './logo.js';
+import { currentLogoSha } from './queries.js';
+import { brandingSchema, CURRENCIES, LOCALES, TIME_ZONES } from './schema.js';
 
 export const adminRouter = Router();
 
@@ -25,7 +21,7 @@ export const publicRouter = Router();
 
 publicRouter.get('/logos/:sha256', async (req: Request, res: Response) => {
   const sha256 = String(req.params.sha256);
-  const logo = SHA256_HEX.test(sha256) ? await withoutOrg((db) => logoBySha256(db, sha256)) : undefined;
+  const logo = SHA256_HEX.test(sha256) ? await orgLogoBySha256(sha256) : null;
   if (!logo) throw notFound('No such logo');
   res.set({
     'Content-Type': logo.content_type,
@@ -58,7 +54,7 @@ async function brandingLocals(ctx: PageContext, extra: Record<string, unknown> =
     values,
     logoUrl: sha ? logoUrl(sha) : null,
     previewColor: color,
-    previewText: textColorOn(color),
+    previewText: brandPalette(color).onBrand,
     timeZones: TIME_ZONES,
     currencies: CURRENCIES,
     locales: LOCALES,
@@ -133,14 +129,7 @@ adminRouter.post(
         const file = ctx.req.file;
         if (!file) throw new FormError({ logo: 'Choose a PNG, JPEG or WebP file to upload.' });
         const logo = await normalizeLogo(file.buffer);
-        const logoId = await saveOrgLogo(ctx.db, ctx.org.id, logo);
-        await recordAudit(ctx.db, {
-          actor: ctx.actor,
-          action: 'org.logo_uploaded',
-          subjectType: 'org_logo',
-          subjectId: logoId,
-          data: { sha256: logo.sha256, width: logo.width, height: logo.height, original_bytes: file.size },
-        });
+        await saveOrgLogo(ctx.db, ctx.org.id, logo, ctx.actor, file.size);
         return { redirect: '/settings/branding', flash: 'Logo uploaded.' };
       } catch (err) {
         return formFailure('admin/settings/branding', err, await brandingLocals(ctx));
@@ -154,111 +143,8 @@ adminRouter.post(
   '/settings/branding/logo/remove',
   orgPage(
     async ({ db, org, actor }) => {
-      if (!org.logo_id) return { redirect: '/settings/branding', flash: 'There is no logo to remove.', flashType: 'info' };
-      await db('organizations').where({ id: org.id }).update({ logo_id: null, updated_at: db.fn.now() });
-      await recordAudit(db, { actor, action: 'org.logo_removed', subjectType: 'org_logo', subjectId: org.logo_id });
+      if (!(await removeOrgLogo(db, org, actor))) return { redirect: '/settings/branding', flash: 'There is no logo to remove.', flashType: 'info' };
       return { redirect: '/settings/branding', flash: 'Logo removed. Your business name shows instead.' };
-    },
-    { ownerOnly: true },
-  ),
-);
-
-// --- team: members and invitations ---
-
-async function teamLocals(ctx: PageContext, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  const { members, invitations } = await listTeam(ctx.db);
-  const ownerCount = members.filter((m) => m.role === 'owner').length;
-  return {
-    title: 'Team',
-    members: members.map((m) => ({ ...m, isSelf: m.id === ctx.user.id, removable: !(m.role === 'owner' && ownerCount <= 1) })),
-    invitations,
-    values: {},
-    ...extra,
-  };
-}
-
-adminRouter.get(
-  '/settings/team',
-  orgPage(async (ctx) => ({ render: 'admin/settings/team', locals: await teamLocals(ctx) }), { ownerOnly: true }),
-);
-
-adminRouter.post(
-  '/settings/team/invitations',
-  orgPage(
-    async (ctx) => {
-      const body = (ctx.req.body ?? {}) as Record<string, unknown>;
-      try {
-        const { email } = parseForm(inviteSchema, body);
-        const invitation = await inviteMember(ctx.db, { orgId: ctx.org.id, email, invitedBy: ctx.user.id, actor: ctx.actor });
-        // Sent before the transaction commits: if the mail server refuses it,
-        // the owner sees an error and no dead invitation is left behind.
-        await sendAccountEmail({
-          to: email,
-          template: 'invitation',
-          locals: {
-            inviterName: ctx.user.name,
-            orgName: ctx.org.name,
-            link: `${config.publicUrl}/invite/${invitation.token}`,
-            expiresOn: formatDate(invitation.expiresAt, ctx.org.time_zone, ctx.org.locale),
-          },
-        }).catch((err: unknown) => {
-          logger.error({ err: (err as Error).message }, 'invitation email failed');
-          throw new FormError({ email: 'The invitation email couldn’t be sent just now. Please try again in a few minutes.' });
-        });
-        return { redirect: '/settings/team', flash: `Invitation sent to ${email}. The link works for 7 days.` };
-      } catch (err) {
-        return formFailure('admin/settings/team', err, await teamLocals(ctx, { values: body }));
-      }
-    },
-    { ownerOnly: true },
-  ),
-);
-
-adminRouter.post(
-  '/settings/team/invitations/:id/revoke',
-  orgPage(
-    async ({ req, db, actor }) => {
-      const id = idParam.safeParse(req.params.id);
-      if (!id.success) throw notFound();
-      await revokeInvitation(db, id.data, actor);
-      return { redirect: '/settings/team', flash: 'Invitation withdrawn. Its link no longer works.' };
-    },
-    { ownerOnly: true },
-  ),
-);
-
-adminRouter.post(
-  '/settings/team/members/:id/remove',
-  orgPage(
-    async (ctx) => {
-      const id = idParam.safeParse(ctx.req.params.id);
-      if (!id.success) throw notFound();
-      try {
-        const member = await removeMember(ctx.db, id.data, ctx.actor);
-        if (member.id === ctx.user.id) return { redirect: '/login', flash: 'You left the team.' };
-        return { redirect: '/settings/team', flash: `${member.name} was removed from the team.` };
-      } catch (err) {
-        return formFailure('admin/settings/team', err, await teamLocals(ctx));
-      }
-    },
-    { ownerOnly: true },
-  ),
-);
-
-adminRouter.post(
-  '/settings/team/members/:id/role',
-  orgPage(
-    async (ctx) => {
-      const id = idParam.safeParse(ctx.req.params.id);
-      if (!id.success) throw notFound();
-      const role = (ctx.req.body as Record<string, unknown> | undefined)?.role;
-      try {
-        if (role !== 'owner' && role !== 'staff') throw new FormError({ _form: 'Choose owner or staff.' });
-        const member = await changeRole(ctx.db, id.data, role, ctx.actor);
-        return { redirect: '/settings/team', flash: `${member.name} is now ${role === 'owner' ? 'an owner' : 'staff'}.` };
-      } catch (err) {
-        return formFailure('admin/settings/team', err, await teamLocals(ctx));
-      }
     },
     { ownerOnly: true },
   ),

@@ -1,7 +1,7 @@
 // Forms of the settings pages, one schema per action.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
-import { isValidTimeZone } from '../format.js';
+import { isValidTimeZone } from '../lib/dates.js';
 
 const blankToNull = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? null : v);
 
@@ -69,19 +69,6 @@ export const brandingSchema = z.object({
     }),
 });
 export type BrandingInput = z.infer<typeof brandingSchema>;
-
-export const inviteSchema = z.object({
-  email: z
-    .string({ error: 'Enter an email address' })
-    .trim()
-    .toLowerCase()
-    .min(1, 'Enter an email address')
-    .max(254, 'That email address is too long')
-    .pipe(z.email('Enter a valid email address, like name@example.com')),
-});
-export type InviteInput = z.infer<typeof inviteSchema>;
-
-export const idParam = z.uuid();
 
 export const TIME_ZONES: readonly string[] = Intl.supportedValuesOf('timeZone');
 export const CURRENCIES: readonly string[] = [...supportedCurrencies];

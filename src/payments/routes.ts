@@ -1,69 +1,39 @@
-// Admin pages for payments: the list, one payment with its refunds, and the
-// manual payment / refund forms.
-import { Router, type Request } from 'express';
-import { pageOf, pageWindow } from '../http/listing.js';
+// Admin pages for money: the payments list, one payment with its refunds, and the
+// invoice's own page (balance, payments received, Record payment, Void) with the
+// forms that change what is owed.
+import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
-import { parseForm } from '../http/validate.js';
-import { routeId } from '../leads/common.js';
-import { getLead, leadName } from '../leads/service.js';
-import { getInvoice } from '../invoices/service.js';
-import { invoicePageLocals } from '../invoices/routes.js';
-import { todayIn, zonedToInstant } from '../jobs/time.js';
-import { FormError } from '../http/errors.js';
-import { moneyInputValue } from '../format.js';
+import { todayIn, zonedToInstant } from '../lib/dates.js';
+import { FormError } from '../lib/errors.js';
+import { formValues, parseForm } from '../lib/forms.js';
+import { routeId } from '../lib/ids.js';
+import { moneyInputValue } from '../lib/money.js';
+import { pageOf, pageWindow } from '../lib/pagination.js';
+import { getInvoice } from '../invoices/queries.js';
+import { recordPayment, recordRefund } from './manual.js';
+import { getPayment, invoicePage, listPayments, paymentPage } from './queries.js';
 import { paymentFormSchema, paymentListQuerySchema, refundFormSchema } from './schema.js';
-import { getPayment, listPayments, recordPayment, recordRefund, refundedSoFar } from './service.js';
-import type { Db } from '../db/tenancy.js';
+import { voidInvoice } from './void-invoice.js';
 
 export const adminRouter = Router();
-
-function bodyValues(req: Request): Record<string, unknown> {
-  const { _csrf, ...values } = (req.body ?? {}) as Record<string, unknown>;
-  return values;
-}
 
 adminRouter.get(
   '/payments',
   orgPage(async ({ req, db }) => {
     const query = paymentListQuerySchema.parse(req.query);
-    const rows = await listPayments(db, pageWindow(query.page));
-    const page = pageOf(rows, query.page, '/payments');
-    return {
-      render: 'admin/payments/index',
-      locals: {
-        title: 'Payments',
-        payments: page.rows,
-        prevUrl: page.prevUrl,
-        nextUrl: page.nextUrl,
-      },
-    };
+    const page = pageOf(await listPayments(db, pageWindow(query.page)), query.page, '/payments');
+    return { render: 'admin/payments/index', locals: { title: 'Payments', payments: page.rows, pagination: page.pagination } };
   }),
 );
 
-async function paymentPageLocals(db: Db, id: string) {
-  const payment = await getPayment(db, id);
-  const invoice = await getInvoice(db, payment.invoice_id);
-  const lead = await getLead(db, payment.lead_id);
-  const refunds = await db('payments').where({ refund_of: payment.id }).orderBy('created_at');
-  const refunded = payment.kind === 'payment' ? await refundedSoFar(db, payment.id) : 0;
-  const refundable = payment.kind === 'payment' && payment.status === 'succeeded' && payment.source === 'manual' ? Number(payment.amount_cents) - refunded : 0;
-  const original = payment.refund_of ? await getPayment(db, payment.refund_of) : null;
-  return {
-    title: payment.kind === 'refund' ? 'Refund' : 'Payment',
-    payment,
-    invoice,
-    lead,
-    leadName: leadName(lead),
-    refunds,
-    original,
-    refundable,
-    values: { amount: refundable > 0 ? moneyInputValue(refundable, payment.currency) : '' } as Record<string, unknown>,
-  };
-}
-
 adminRouter.get(
   '/payments/:id',
-  orgPage(async ({ req, db }) => ({ render: 'admin/payments/show', locals: await paymentPageLocals(db, routeId(req.params)) })),
+  orgPage(async ({ req, db }) => ({ render: 'admin/payments/show', locals: await paymentPage(db, routeId(req.params)) })),
+);
+
+adminRouter.get(
+  '/invoices/:id',
+  orgPage(async ({ req, db, org }) => ({ render: 'admin/invoices/show', locals: await invoicePage(db, org, routeId(req.params)) })),
 );
 
 adminRouter.post(
@@ -86,9 +56,17 @@ adminRouter.post(
         flash: updated.status === 'paid' ? `Payment recorded. Invoice #${invoice.number} is paid in full.` : `Payment recorded on invoice #${invoice.number}.`,
       };
     } catch (err) {
-      const locals = await invoicePageLocals(db, org, invoice.id);
-      return formFailure('admin/invoices/show', err, { ...locals, values: bodyValues(req) });
+      const locals = await invoicePage(db, org, invoice.id);
+      return formFailure('admin/invoices/show', err, { ...locals, values: formValues(req.body) });
     }
+  }),
+);
+
+adminRouter.post(
+  '/invoices/:id/void',
+  orgPage(async ({ req, db, actor }) => {
+    const invoice = await voidInvoice(db, routeId(req.params), actor);
+    return { redirect: `/invoices/${invoice.id}`, flash: `Invoice #${invoice.number} is void.` };
   }),
 );
 
@@ -101,10 +79,8 @@ adminRouter.post(
       const { refund } = await recordRefund(db, payment.id, { amountCents: input.amount, reference: input.reference }, actor);
       return { redirect: `/payments/${payment.id}`, flash: `Refund recorded (${moneyInputValue(Number(refund.amount_cents), refund.currency)}).` };
     } catch (err) {
-      const locals = await paymentPageLocals(db, payment.id);
-      return formFailure('admin/payments/show', err, { ...locals, values: bodyValues(req) });
+      const locals = await paymentPage(db, payment.id);
+      return formFailure('admin/payments/show', err, { ...locals, values: formValues(req.body) });
     }
   }),
 );
-
-

@@ -1,34 +1,31 @@
-// Customer portal at /p/<token> (no session) and the contractor's link management.
+// The customer portal: every /p/<token>/... route. No session: the token is the
+// credential, so every request looks it up, and failed lookups are rate limited.
+// Approving, rejecting and paying call the proposals, jobs and payments commands.
 import { Router, type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ipKeyGenerator, type RateLimitRequestHandler } from 'express-rate-limit';
-import { approveProposal, PROPOSAL_CHANGED, rejectProposal } from '../proposals/service.js';
-import { withOrg, withoutOrg } from '../db/tenancy.js';
-import { FormError, HttpError, forbidden, notFound } from '../http/errors.js';
-import { orgPage, type PageContext, type PageResult } from '../http/page.js';
+import { config } from '../config.js';
+import type { Actor } from '../db/audit.js';
+import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
+import { loadPortalPage, TABS, type ListTab, type PortalView } from '../db/portal-page.js';
+import { withOrg } from '../db/tenancy.js';
 import { createRateLimiter } from '../http/security.js';
-import { parseForm } from '../http/validate.js';
+import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
+import { parseForm } from '../lib/forms.js';
+import { uuidOrNull } from '../lib/ids.js';
+import { approveProposal } from '../jobs/approve-proposal.js';
+import { createInvoiceCheckout, markCheckoutReturned, payForm } from '../payments/stripe/checkout.js';
 import { planFor } from '../plans.js';
-import type { Actor } from '../audit.js';
-import { loadPortalPageFromDb, TABS, type ListTab, type PortalPageSource, type PortalView } from './page-data.js';
-import { approveForm, pageQuery, rejectForm, settingsQuery, uuidParam } from './schema.js';
-import {
-  generatePortalLink,
-  listActivePortalLinks,
-  portalLimitMessage,
-  portalLinkUsage,
-  PortalLinkLimitError,
-  LINKS_PER_PAGE,
-  regeneratePortalLink,
-  revokePortalLink,
-  STALE_AFTER_DAYS,
-} from './service.js';
-import { hashPortalToken, isValidPortalFormToken, isWellFormedToken } from './token.js';
+import { hashPortalToken, isValidPortalFormToken, isWellFormedToken } from '../portal-links/token.js';
+import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
+import { getStripe } from '../stripe/client.js';
+import { portalPayLocals } from './pay.js';
+import { approveForm, pageQuery, rejectForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
-import { mountPortalPayments, portalPayLocals } from '../payments/stripe-portal.js';
 
 /** Failed token lookups allowed per client per window before 429. */
 export const PORTAL_MISS_LIMIT = 20;
 export const PORTAL_MISS_WINDOW_MS = 10 * 60_000;
+export const PORTAL_PAY_LIMIT = 20;
 
 export function portalClientKey(req: Request): string {
   return ipKeyGenerator(req.ip ?? 'unknown');
@@ -48,31 +45,7 @@ function renderNotFound(res: Response): void {
   res.status(404).render('portal/not-found', { layout: 'portal-plain', title: 'Link not available' });
 }
 
-function uuidOrNull(value: unknown): string | null {
-  const parsed = uuidParam.safeParse(value);
-  return parsed.success ? parsed.data.toLowerCase() : null;
-}
-
-interface LookedUpLink {
-  link_id: string;
-  org_id: string;
-  lead_id: string;
-}
-
-async function lookupLink(token: string): Promise<LookedUpLink | null> {
-  return withoutOrg(async (db) => {
-    const { rows } = await db.raw<{ rows: LookedUpLink[] }>('select link_id, org_id, lead_id from portal_link_by_token_hash(?)', [
-      hashPortalToken(token),
-    ]);
-    return rows[0] ?? null;
-  });
-}
-
-export interface PortalRouterOptions {
-  /** Where page data comes from; the benchmark swaps in memory to measure the database's share. */
-  source?: PortalPageSource;
-  missLimiter?: RateLimitRequestHandler;
-}
+const formExpired = () => new HttpError(403, 'csrf', 'This form has expired. Go back, reload the page and try again.', false);
 
 export function createPortalMissLimiter(): RateLimitRequestHandler {
   return createRateLimiter({
@@ -84,9 +57,19 @@ export function createPortalMissLimiter(): RateLimitRequestHandler {
   }) as RateLimitRequestHandler;
 }
 
-export function createPortalRouter(options: PortalRouterOptions = {}): Router {
-  const source = options.source ?? loadPortalPageFromDb;
-  const missLimiter = options.missLimiter ?? createPortalMissLimiter();
+/** Counts failed lookups per client (in Redis when configured, so it holds across processes). */
+export const portalMissLimiter = createPortalMissLimiter();
+
+const sessionIdPattern = /^cs_[A-Za-z0-9_]{1,200}$/;
+
+export function createPortalRouter(missLimiter: RateLimitRequestHandler = portalMissLimiter): Router {
+  const payLimiter = createRateLimiter({
+    name: 'portal-pay',
+    windowMs: 10 * 60_000,
+    limit: PORTAL_PAY_LIMIT,
+    keyGenerator: portalClientKey,
+    message: 'Too many payment attempts. Please wait a few minutes and try again.',
+  });
   const router = Router();
   router.use(portalHeaders);
 
@@ -105,11 +88,21 @@ export function createPortalRouter(options: PortalRouterOptions = {}): Router {
     const token = String(req.params.token);
     if (!isWellFormedToken(token)) return miss(req, res, next);
     if (await blocked(req)) return miss(req, res, next);
-    const page = await source(hashPortalToken(token), view);
+    const page = await loadPortalPage(hashPortalToken(token), view);
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
-    Object.assign(rendered.locals, await portalPayLocals(token, page));
+    Object.assign(rendered.locals, portalPayLocals(page));
     res.status(status).render(rendered.view, rendered.locals);
+  }
+
+  /** The link behind a form post and the document id, or null (a miss). */
+  async function resolve(req: Request): Promise<{ token: string; id: string; link: PortalLinkRef } | null> {
+    const token = String(req.params.token);
+    const id = uuidOrNull(req.params.id);
+    if (!isWellFormedToken(token) || !id) return null;
+    if (await blocked(req)) return null;
+    const link = await portalLinkByTokenHash(hashPortalToken(token));
+    return link ? { token, id, link } : null;
   }
 
   router.get('/:token', (req, res, next) => show(req, res, next, { kind: 'home' }));
@@ -131,19 +124,12 @@ export function createPortalRouter(options: PortalRouterOptions = {}): Router {
     return show(req, res, next, { kind: 'list', tab, page: query.data.page });
   });
 
-  type Decision = 'approve' | 'reject';
-
-  async function decide(req: Request, res: Response, next: NextFunction, decision: Decision) {
-    const token = String(req.params.token);
-    const proposalId = uuidOrNull(req.params.id);
-    if (!isWellFormedToken(token) || !proposalId) return miss(req, res, next);
-    if (await blocked(req)) return miss(req, res, next);
-    const link = await lookupLink(token);
-    if (!link) return miss(req, res, next);
+  async function decide(req: Request, res: Response, next: NextFunction, decision: 'approve' | 'reject') {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    const { token, id: proposalId, link } = found;
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (!isValidPortalFormToken(link.link_id, body._csrf)) {
-      return next(new HttpError(403, 'csrf', 'This form has expired. Go back, reload the page and try again.', false));
-    }
+    if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
     let outcome: 'approved' | 'rejected' | 'already';
     try {
       outcome = await withOrg(link.org_id, async (db) => {
@@ -199,7 +185,52 @@ export function createPortalRouter(options: PortalRouterOptions = {}): Router {
   router.post('/:token/proposals/:id/approve', (req, res, next) => decide(req, res, next, 'approve'));
   router.post('/:token/proposals/:id/reject', (req, res, next) => decide(req, res, next, 'reject'));
 
-  mountPortalPayments(router, { miss, blocked, show });
+  // Pay: a Stripe Checkout Session on the contractor's connected account.
+  router.post('/:token/invoices/:id/pay', payLimiter, async (req, res, next) => {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    const { token, id: invoiceId, link } = found;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
+    const invoiceUrl = `${config.publicUrl}/p/${token}/invoices/${invoiceId}`;
+    let url: string;
+    try {
+      const form = parseForm(payForm, body);
+      ({ url } = await withOrg(link.org_id, async (db) => {
+        const lead = await db('leads').where({ id: link.lead_id }).first<{ email: string | null }>('email');
+        return createInvoiceCheckout(
+          db,
+          {
+            invoiceId,
+            leadId: link.lead_id,
+            amountInput: form.amount,
+            invoiceUrl,
+            returnUrl: `${invoiceUrl}/pay/return?session_id={CHECKOUT_SESSION_ID}`,
+            customerEmail: lead?.email ?? null,
+            actor: { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null },
+          },
+          getStripe(),
+        );
+      }));
+    } catch (err) {
+      if (err instanceof FormError) {
+        return show(req, res, next, { kind: 'invoice', id: invoiceId }, { errors: err.fields, formError: err.message, values: body }, 422);
+      }
+      if (err instanceof HttpError && err.status === 404) return miss(req, res, next);
+      throw err;
+    }
+    res.redirect(303, url);
+  });
+
+  // Back from Checkout: the page says "processing" until the payment is recorded.
+  router.get('/:token/invoices/:id/pay/return', async (req, res, next) => {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    const { token, id: invoiceId, link } = found;
+    const sessionId = typeof req.query.session_id === 'string' && sessionIdPattern.test(req.query.session_id) ? req.query.session_id : null;
+    if (sessionId) await withOrg(link.org_id, (db) => markCheckoutReturned(db, invoiceId, link.lead_id, sessionId));
+    res.redirect(303, `/p/${token}/invoices/${invoiceId}`);
+  });
 
   // Anything else under /p, token or not: the same plain 404.
   router.use((req, res, next) => miss(req, res, next));
@@ -219,107 +250,5 @@ export function createPortalRouter(options: PortalRouterOptions = {}): Router {
   return router;
 }
 
-/** Counts failed lookups per client (in Redis when configured, so it holds across processes). */
-export const portalMissLimiter = createPortalMissLimiter();
-
 /** Mounted at /p before sessions: a portal visitor has no account. */
-export const portalRouter = createPortalRouter({ missLimiter: portalMissLimiter });
-
-// ---------------------------------------------------------------- contractor side
-
-export const adminRouter = Router();
-
-function idOrThrow(value: unknown): string {
-  const id = uuidOrNull(value);
-  if (!id) throw notFound();
-  return id;
-}
-
-async function settingsLocals(ctx: PageContext, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  const query = settingsQuery.safeParse(ctx.req.query);
-  const { stale, page } = query.success ? query.data : { stale: false, page: 1 };
-  const [usage, list] = await Promise.all([portalLinkUsage(ctx.db), listActivePortalLinks(ctx.db, { stale, page })]);
-  const pages = Math.max(1, Math.ceil(list.total / LINKS_PER_PAGE));
-  return {
-    title: 'Customer Portal',
-    usage,
-    overLimitMessage: usage.overLimit ? portalLimitMessage(usage) : null,
-    links: list.rows,
-    total: list.total,
-    stale,
-    staleDays: STALE_AFTER_DAYS,
-    pagination:
-      pages > 1
-        ? {
-            page,
-            pages,
-            prev: page > 1 ? `/settings/portal?${new URLSearchParams({ ...(stale ? { stale: '1' } : {}), page: String(page - 1) })}` : null,
-            next: page < pages ? `/settings/portal?${new URLSearchParams({ ...(stale ? { stale: '1' } : {}), page: String(page + 1) })}` : null,
-          }
-        : null,
-    ...extra,
-  };
-}
-
-/** The 11th link on Free: the settings list, where a slot can be freed, with the reason on top. */
-async function limitRefusal(ctx: PageContext, err: PortalLinkLimitError): Promise<PageResult> {
-  return { render: 'admin/settings/portal', status: 409, locals: await settingsLocals(ctx, { refusal: err.message }) };
-}
-
-adminRouter.get(
-  '/settings/portal',
-  orgPage(async (ctx) => ({ render: 'admin/settings/portal', locals: await settingsLocals(ctx) })),
-);
-
-adminRouter.post(
-  '/settings/portal/links/:id/revoke',
-  orgPage(async ({ req, db, actor }) => {
-    const id = idOrThrow(req.params.id);
-    await revokePortalLink(db, id, actor);
-    const back = req.body?.stale === '1' ? '/settings/portal?stale=1' : '/settings/portal';
-    return { redirect: back, flash: 'Link revoked. The customer’s records are unchanged; the slot is free again.' };
-  }),
-);
-
-adminRouter.post(
-  '/customers/:id/portal-link',
-  orgPage(async (ctx) => {
-    const leadId = idOrThrow(ctx.req.params.id);
-    try {
-      const { created } = await generatePortalLink(ctx.db, leadId, ctx.actor);
-      return {
-        redirect: `/customers/${leadId}`,
-        flash: created ? 'Portal link created. Copy it or send it to the customer.' : 'This customer already has a portal link.',
-        flashType: created ? 'success' : 'info',
-      };
-    } catch (err) {
-      if (err instanceof PortalLinkLimitError) return limitRefusal(ctx, err);
-      throw err;
-    }
-  }),
-);
-
-adminRouter.post(
-  '/customers/:id/portal-link/regenerate',
-  orgPage(async (ctx) => {
-    const leadId = idOrThrow(ctx.req.params.id);
-    try {
-      await regeneratePortalLink(ctx.db, leadId, ctx.actor);
-    } catch (err) {
-      if (err instanceof PortalLinkLimitError) return limitRefusal(ctx, err);
-      throw err;
-    }
-    return { redirect: `/customers/${leadId}`, flash: 'New portal link created. The old link no longer opens the portal.' };
-  }),
-);
-
-adminRouter.post(
-  '/customers/:id/portal-link/revoke',
-  orgPage(async ({ req, db, actor }) => {
-    const leadId = idOrThrow(req.params.id);
-    const link = await db('portal_links').where({ lead_id: leadId }).whereNull('revoked_at').first<{ id: string } | undefined>('id');
-    if (!link) throw notFound('This customer has no active portal link.');
-    await revokePortalLink(db, link.id, actor);
-    return { redirect: `/customers/${leadId}`, flash: 'Portal link revoked. The customer’s records are unchanged.' };
-  }),
-);
+export const portalRouter = createPortalRouter();

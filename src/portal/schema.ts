@@ -6,11 +6,7 @@ export const pageQuery = z.object({
 });
 
 export const approveForm = z.object({
-  approverName: z
-    .string({ error: 'Type your full name' })
-    .trim()
-    .min(2, 'Type your full name')
-    .max(200, 'Use at most 200 characters'),
+  approverName: z.string({ error: 'Type your full name' }).trim().min(2, 'Type your full name').max(200, 'Use at most 200 characters'),
   agree: z.literal('yes', { error: 'Tick the box to confirm you agree' }),
   // What the customer was shown; a missing or altered value counts as "changed".
   contentSha256: z.string().max(64).optional().catch(undefined),
@@ -25,13 +21,3 @@ export const rejectForm = z.object({
     .optional()
     .transform((v) => (v ? v : null)),
 });
-
-export const settingsQuery = z.object({
-  stale: z
-    .enum(['1', '0', ''])
-    .optional()
-    .transform((v) => v === '1'),
-  page: z.coerce.number().int().min(1).max(100_000).default(1),
-});
-
-export const uuidParam = z.uuid();

@@ -1,9 +1,11 @@
 // Turns one portal page's data into the locals its Handlebars view needs.
+import { PAGE_SIZE, type ListTab, type PortalJob, type PortalPageData } from '../db/portal-page.js';
+import { balanceOf } from '../lib/balance.js';
+import { brandPalette } from '../lib/contrast.js';
+import { countedPagination } from '../lib/pagination.js';
 import { planFor } from '../plans.js';
-import { proposalContentSha256 } from '../proposals/service.js';
-import { brandPalette } from './branding.js';
-import { PAGE_SIZE, type JobRow, type ListTab, type PortalPageData } from './page-data.js';
-import { portalFormToken } from './token.js';
+import { proposalContentSha256 } from '../proposals/queries.js';
+import { portalFormToken } from '../portal-links/token.js';
 
 export const TAB_LABELS: Record<ListTab, string> = {
   proposals: 'Proposals',
@@ -71,15 +73,15 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
       if (page.data) {
         about = `invoice #${page.data.number}`;
         title = `Invoice #${page.data.number}`;
-        data.invoice = { ...page.data, balance_cents: page.data.total_cents - page.data.amount_paid_cents };
+        data.invoice = { ...page.data, balance_cents: balanceOf(page.data) };
       }
       break;
     case 'invoices':
-      data.rows = page.data.rows.map((r) => ({ ...r, balance_cents: r.total_cents - r.amount_paid_cents }));
+      data.rows = page.data.rows.map((r) => ({ ...r, balance_cents: balanceOf(r) }));
       break;
     case 'history': {
-      const upcoming: JobRow[] = [];
-      const completed: JobRow[] = [];
+      const upcoming: PortalJob[] = [];
+      const completed: PortalJob[] = [];
       for (const job of page.data.rows) (job.status === 'completed' ? completed : upcoming).push(job);
       data.upcoming = upcoming;
       data.completed = completed;
@@ -95,17 +97,7 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
   }
 
   if (page.tab === 'proposals' || page.tab === 'invoices' || page.tab === 'payments' || page.tab === 'history') {
-    const current = extras.page ?? 1;
-    const pages = Math.max(1, Math.ceil(page.data.total / PAGE_SIZE));
-    data.pagination =
-      pages > 1
-        ? {
-            page: current,
-            pages,
-            prev: current > 1 ? `${base}/${page.tab}?page=${current - 1}` : null,
-            next: current < pages ? `${base}/${page.tab}?page=${current + 1}` : null,
-          }
-        : null;
+    data.pagination = countedPagination(page.data.total, extras.page ?? 1, `${base}/${page.tab}`, {}, PAGE_SIZE);
     data.total = page.data.total;
   }
 

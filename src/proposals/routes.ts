@@ -1,47 +1,26 @@
-// Admin pages for proposals.
-import { Router, type Request } from 'express';
-import { pageOf, pageWindow, statusFilterOptions } from '../http/listing.js';
+// Admin pages for proposals. Approving (which makes the job) is in jobs/routes.ts,
+// invoicing an approved proposal in invoices/routes.ts.
+import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
-import { parseForm } from '../http/validate.js';
-import { idOrNotFound, routeId } from '../leads/common.js';
-import { getLead, leadChoices, leadName } from '../leads/service.js';
-import { createInvoiceFromProposal } from '../invoices/service.js';
-import { moneyInputValue } from '../format.js';
 import type { Db } from '../db/tenancy.js';
-import { lineItemFormRows, taxRateText } from './line-items.js';
-import { approvalFormSchema, PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejectionFormSchema } from './schema.js';
-import {
-  approveProposal,
-  createProposal,
-  getProposal,
-  getProposalItems,
-  listProposals,
-  markProposalSent,
-  rejectProposal,
-  updateProposal,
-  type ProposalRow,
-} from './service.js';
+import { chosenLeadId, customerOptions } from '../lib/customer-picker.js';
+import { formValues, parseForm } from '../lib/forms.js';
+import { idOrNotFound, routeId } from '../lib/ids.js';
+import { lineFormValuesFrom, lineItemFormRows, taxRateText } from '../lib/line-items.js';
+import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
+import { getLead, leadChoices, leadName } from '../leads/queries.js';
+import { createProposal, markProposalSent, rejectProposal, updateProposal } from './commands.js';
+import { getProposal, getProposalItems, listProposals, type ProposalItemRow, type ProposalRow } from './queries.js';
+import { PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejectionFormSchema } from './schema.js';
 
 export const adminRouter = Router();
 
-function bodyValues(req: Request): Record<string, unknown> {
-  const { _csrf, ...values } = (req.body ?? {}) as Record<string, unknown>;
-  return values;
-}
-
 async function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
-  const leadId = typeof values.lead_id === 'string' && /^[0-9a-f-]{36}$/.test(values.lead_id) ? values.lead_id : null;
-  const leads = await leadChoices(db, leadId);
-  return {
-    title,
-    action,
-    values,
-    leadOptions: [{ value: '', label: 'Choose a customer…' }, ...leads.map((l) => ({ value: l.id, label: `${leadName(l)}${l.email ? ` · ${l.email}` : ''}` }))],
-    rows: lineItemFormRows(values.items, errors),
-  };
+  const leads = await leadChoices(db, chosenLeadId(values));
+  return { title, action, values, leadOptions: customerOptions(leads, true), rows: lineItemFormRows(values.items, errors) };
 }
 
-function valuesFrom(proposal: ProposalRow, items: { service: string; description: string; quantity: string; unit_price_cents: number }[], currency: string) {
+function valuesFrom(proposal: ProposalRow, items: ProposalItemRow[], currency: string) {
   return {
     lead_id: proposal.lead_id,
     title: proposal.title,
@@ -49,27 +28,21 @@ function valuesFrom(proposal: ProposalRow, items: { service: string; description
     valid_until: proposal.valid_until ?? '',
     customer_message: proposal.customer_message,
     internal_notes: proposal.internal_notes,
-    items: items.map((i) => ({ service: i.service, description: i.description, quantity: i.quantity, unit_price: moneyInputValue(Number(i.unit_price_cents), currency) })),
+    items: lineFormValuesFrom(items, currency),
   };
 }
+
+const formErrors = (err: unknown) => (err as { fields?: Record<string, string> }).fields;
 
 adminRouter.get(
   '/proposals',
   orgPage(async ({ req, db }) => {
     const query = proposalListQuerySchema.parse(req.query);
     const rows = await listProposals(db, { status: query.status, ...pageWindow(query.page) });
-    const keep: Record<string, string> = query.status ? { status: query.status } : {};
-    const page = pageOf(rows, query.page, '/proposals', keep);
+    const page = pageOf(rows, query.page, '/proposals', query.status ? { status: query.status } : {});
     return {
       render: 'admin/proposals/index',
-      locals: {
-        title: 'Proposals',
-        proposals: page.rows,
-        query,
-        statusOptions: statusFilterOptions(PROPOSAL_STATUSES),
-        prevUrl: page.prevUrl,
-        nextUrl: page.nextUrl,
-      },
+      locals: { title: 'Proposals', proposals: page.rows, query, statusOptions: statusFilterOptions(PROPOSAL_STATUSES), pagination: page.pagination },
     };
   }),
 );
@@ -90,9 +63,7 @@ adminRouter.post(
       const proposal = await createProposal(db, input, actor);
       return { redirect: `/proposals/${proposal.id}`, flash: `Proposal #${proposal.number} saved as a draft.` };
     } catch (err) {
-      const values = bodyValues(req);
-      const errors = (err as { fields?: Record<string, string> }).fields;
-      return formFailure('admin/proposals/form', err, await formLocals(db, 'New proposal', '/proposals', values, errors));
+      return formFailure('admin/proposals/form', err, await formLocals(db, 'New proposal', '/proposals', formValues(req.body), formErrors(err)));
     }
   }),
 );
@@ -126,10 +97,8 @@ adminRouter.get(
   orgPage(async ({ req, db, org }) => {
     const proposal = await getProposal(db, routeId(req.params));
     const items = await getProposalItems(db, proposal.id);
-    return {
-      render: 'admin/proposals/form',
-      locals: { ...(await formLocals(db, `Edit proposal #${proposal.number}`, `/proposals/${proposal.id}`, valuesFrom(proposal, items, org.currency))), proposal },
-    };
+    const values = valuesFrom(proposal, items, org.currency);
+    return { render: 'admin/proposals/form', locals: { ...(await formLocals(db, `Edit proposal #${proposal.number}`, `/proposals/${proposal.id}`, values)), proposal } };
   }),
 );
 
@@ -142,11 +111,8 @@ adminRouter.post(
       await updateProposal(db, proposal.id, input, actor);
       return { redirect: `/proposals/${proposal.id}`, flash: `Proposal #${proposal.number} saved.` };
     } catch (err) {
-      const errors = (err as { fields?: Record<string, string> }).fields;
-      return formFailure('admin/proposals/form', err, {
-        ...(await formLocals(db, `Edit proposal #${proposal.number}`, `/proposals/${proposal.id}`, bodyValues(req), errors)),
-        proposal,
-      });
+      const locals = await formLocals(db, `Edit proposal #${proposal.number}`, `/proposals/${proposal.id}`, formValues(req.body), formErrors(err));
+      return formFailure('admin/proposals/form', err, { ...locals, proposal });
     }
   }),
 );
@@ -157,23 +123,9 @@ adminRouter.post(
     const { proposal, alreadySent } = await markProposalSent(db, routeId(req.params), actor);
     return {
       redirect: `/proposals/${proposal.id}?sent=1`,
-      flash: alreadySent ? `Proposal #${proposal.number} was already marked as sent.` : `Proposal #${proposal.number} is marked as sent. Now send the customer their portal link.`,
-    };
-  }),
-);
-
-adminRouter.post(
-  '/proposals/:id/approve',
-  orgPage(async ({ req, db, actor }) => {
-    const id = routeId(req.params);
-    const proposal = await getProposal(db, id);
-    const { approver_name } = parseForm(approvalFormSchema, req.body);
-    const result = await approveProposal(db, proposal.id, { source: 'staff', approverName: approver_name, ip: null, userAgent: null }, actor);
-    return {
-      redirect: `/jobs/${result.jobId}`,
-      flash: result.alreadyDecided
-        ? `Proposal #${proposal.number} was already approved; this is its job.`
-        : `Approval recorded for proposal #${proposal.number}. A job was created — schedule it below.`,
+      flash: alreadySent
+        ? `Proposal #${proposal.number} was already marked as sent.`
+        : `Proposal #${proposal.number} is marked as sent. Now send the customer their portal link.`,
     };
   }),
 );
@@ -185,13 +137,5 @@ adminRouter.post(
     const { reason } = parseForm(rejectionFormSchema, req.body);
     const result = await rejectProposal(db, proposal.id, { reason }, actor);
     return { redirect: `/proposals/${proposal.id}`, flash: result.alreadyDecided ? 'It was already rejected.' : `Proposal #${proposal.number} marked as rejected.` };
-  }),
-);
-
-adminRouter.post(
-  '/proposals/:id/invoice',
-  orgPage(async ({ req, db, org, actor }) => {
-    const invoice = await createInvoiceFromProposal(db, routeId(req.params), org, actor);
-    return { redirect: `/invoices/${invoice.id}`, flash: `Draft invoice #${invoice.number} created from the proposal. Check it, then issue it.` };
   }),
 );

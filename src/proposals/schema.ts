@@ -1,32 +1,10 @@
 // Proposal forms.
 import { z } from 'zod';
-import { lineItemsSchema, parseTaxRate } from './line-items.js';
+import { PROPOSAL_STATUSES, type ProposalStatus } from '../db/rows.js';
+import { optionalIsoDate } from '../lib/dates.js';
+import { lineItemsSchema, taxRateField } from '../lib/line-items.js';
 
-export const PROPOSAL_STATUSES = ['draft', 'pending', 'approved', 'rejected'] as const;
-export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
-
-export const isoDate = z
-  .string()
-  .trim()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'Enter a date as YYYY-MM-DD')
-  .refine((v) => {
-    const d = new Date(`${v}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v) && v >= '2000-01-01' && v <= '2100-12-31';
-  }, 'Enter a real date');
-
-export const optionalIsoDate = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), isoDate.optional());
-
-export const taxRateField = z
-  .string()
-  .optional()
-  .transform((text, ctx) => {
-    const bps = parseTaxRate(text ?? '');
-    if (bps === null) {
-      ctx.addIssue({ code: 'custom', message: 'Enter a tax rate between 0 and 100 (e.g. 8.25)' });
-      return z.NEVER;
-    }
-    return bps;
-  });
+export { PROPOSAL_STATUSES, type ProposalStatus };
 
 export function proposalFormSchema(currency: string) {
   return z.object({

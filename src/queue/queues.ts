@@ -8,6 +8,7 @@ import { createRedis } from './redis.js';
 export const QUEUE_NAMES = {
   sendMessage: 'send-message',
   outboxSweep: 'outbox-sweep',
+  reconcile: 'stripe-reconcile',
 } as const;
 
 /** Custom backoff type: exponential with jitter (BullMQ calls the worker's backoffStrategy). */

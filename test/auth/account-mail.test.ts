@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { config } from '../../src/config.js';
 import { logger } from '../../src/logger.js';
-import { closeMailer, renderAccountEmail, sendAccountEmail } from '../../src/mail/mailer.js';
+import { closeMailer, renderAccountEmail, sendAccountEmail } from '../../src/mail/account-email.js';
 
 const TOKEN_LINK = 'http://127.0.0.1:3999/reset-password/SECRET_TOKEN_VALUE_0123456789abcdefghijklmno';
 

@@ -1,22 +1,17 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { getDb } from '../../src/db/knex.js';
-import type { Actor } from '../../src/audit.js';
-import { FormError, type HttpError } from '../../src/http/errors.js';
-import { parseForm } from '../../src/http/validate.js';
-import {
-  createInvoice,
-  createInvoiceFromJob,
-  createInvoiceFromProposal,
-  getInvoiceItems,
-  issueInvoice,
-  updateInvoice,
-  voidInvoice,
-} from '../../src/invoices/service.js';
+import type { Actor } from '../../src/db/audit.js';
+import { FormError, type HttpError } from '../../src/lib/errors.js';
+import { parseForm } from '../../src/lib/forms.js';
+import { createInvoice, createInvoiceFromJob, createInvoiceFromProposal, issueInvoice, updateInvoice } from '../../src/invoices/commands.js';
+import { getInvoiceItems } from '../../src/invoices/queries.js';
+import { voidInvoice } from '../../src/payments/void-invoice.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
-import { approveProposal, createProposal, markProposalSent } from '../../src/proposals/service.js';
-import { setJobStatus } from '../../src/jobs/service.js';
-import { recordPayment } from '../../src/payments/service.js';
+import { approveProposal } from '../../src/jobs/approve-proposal.js';
+import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
+import { setJobStatus } from '../../src/jobs/commands.js';
+import { recordPayment } from '../../src/payments/manual.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { invoiceForm } from '../support/forms.js';
 

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import type { Actor } from '../../src/audit.js';
+import type { Actor } from '../../src/db/audit.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { FormError, HttpError } from '../../src/http/errors.js';
-import { parseForm } from '../../src/http/validate.js';
+import { FormError, HttpError } from '../../src/lib/errors.js';
+import { parseForm } from '../../src/lib/forms.js';
 import { jobFormSchema } from '../../src/jobs/schema.js';
-import { createJob, getJob, listUpcomingJobs, setJobStatus, updateJob } from '../../src/jobs/service.js';
+import { createJob, setJobStatus, updateJob } from '../../src/jobs/commands.js';
+import { getJob, listUpcomingJobs } from '../../src/jobs/queries.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 
 const jobForm = (leadId: string, extra: Record<string, unknown> = {}) =>

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { instantToZoned, zonedToInstant } from '../../src/jobs/time.js';
+import { instantToZoned, zonedToInstant } from '../../src/lib/dates.js';
 
 describe('job times in the org’s zone', () => {
   it('converts wall-clock times to instants across daylight saving, both ways', () => {

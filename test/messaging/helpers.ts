@@ -3,11 +3,12 @@
 import twilio from 'twilio';
 import { config } from '../../src/config.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { generatePortalLink } from '../../src/portal/service.js';
+import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { closeTransports } from '../../src/messaging/transports.js';
-import { previewSend, storeDelivery } from '../../src/messaging/service.js';
+import { previewSend } from '../../src/messaging/queries.js';
+import { storeDelivery } from '../../src/messaging/commands.js';
 import type { SendQuery } from '../../src/messaging/schema.js';
-import { getOrg } from '../../src/orgs/service.js';
+import { getOrg } from '../../src/orgs/queries.js';
 import { createTestLead, createTestOrg, type LeadAttrs, type TestOrg } from '../support/factories.js';
 import type { TwilioStandin } from '../support/twilio-standin.js';
 import type { TestSmtp } from '../support/smtp.js';

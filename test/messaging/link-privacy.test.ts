@@ -13,12 +13,12 @@ import { PORTAL_LINK_PLACEHOLDER, REDACTED_TOKEN, fillPortalLink, redactPortalLi
 import { dispatchDelivery } from '../../src/messaging/outbox.js';
 import { loadMessagingPanel } from '../../src/messaging/panel.js';
 import { defaultTemplate, renderMessage } from '../../src/messaging/templates.js';
-import { getOrg } from '../../src/orgs/service.js';
+import { getOrg } from '../../src/orgs/queries.js';
 import { planFor } from '../../src/plans.js';
-import { regeneratePortalLink, revokePortalLink } from '../../src/portal/service.js';
+import { regeneratePortalLink, revokePortalLink } from '../../src/portal-links/commands.js';
 import { closeQueues } from '../../src/queue/queues.js';
 import { createSendWorker } from '../../workers/send-message.js';
-import type { RunningWorker } from '../../workers/index.js';
+import type { RunningWorker } from '../../src/queue/worker.js';
 import { up as scrubStoredLinks } from '../../migrations/20261126010000_messaging_link_placeholder.js';
 import { loginAgent } from '../support/http.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
@@ -138,7 +138,7 @@ describe('the portal link in stored messages', () => {
     expect(htmlPage.text).to.match(new RegExp(`href="[^"]*/p/${REDACTED_TOKEN}"`));
     const panel = await withOrg(customer.org.orgId, async (db) => {
       const org = await getOrg(db);
-      return loadMessagingPanel(db, { lead: { id: customer.leadId, first_name: 'Sarah', email: 'shown@example.test', phone: '+15555550403' }, org, plan: planFor(org.plan) });
+      return loadMessagingPanel(db, { id: customer.leadId, first_name: 'Sarah', email: 'shown@example.test', phone: '+15555550403' });
     });
     expect((panel.history as unknown[]).length).to.equal(2);
     expect(JSON.stringify(panel.history)).not.to.contain(token);

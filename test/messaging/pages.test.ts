@@ -5,7 +5,7 @@ import { config } from '../../src/config.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { loadMessagingPanel } from '../../src/messaging/panel.js';
 import { closeTransports } from '../../src/messaging/transports.js';
-import { getOrg } from '../../src/orgs/service.js';
+import { getOrg } from '../../src/orgs/queries.js';
 import { planFor } from '../../src/plans.js';
 import { loginAgent } from '../support/http.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
@@ -187,7 +187,7 @@ describe('messaging pages', () => {
     await storeTestDelivery(customer);
     const panel = await withOrg(customer.org.orgId, async (db) => {
       const org = await getOrg(db);
-      const ctx = { lead: { id: customer.leadId, first_name: 'Sarah', email: null, phone: '+15555550304' }, org, plan: planFor(org.plan) };
+      const ctx = { id: customer.leadId, first_name: 'Sarah', email: null, phone: '+15555550304' };
       const normal = await loadMessagingPanel(db, ctx);
       const saved = { ...config.twilio, isProduction: config.isProduction };
       try {

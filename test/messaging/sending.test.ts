@@ -4,12 +4,11 @@ import { expect } from 'chai';
 import type { Worker } from 'bullmq';
 import { config } from '../../src/config.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import type { DeliveryHooks } from '../../src/messaging/deliver.js';
 import { INTERRUPTED_REASON, dispatchDelivery, sweepOutbox } from '../../src/messaging/outbox.js';
 import { closeQueues, enqueueDeliveryJob, jitteredBackoff } from '../../src/queue/queues.js';
 import { createSendWorker } from '../../workers/send-message.js';
 import { startOutboxSweeper } from '../../workers/sweep-outbox.js';
-import type { RunningWorker } from '../../workers/index.js';
+import type { RunningWorker } from '../../src/queue/worker.js';
 import { loginAgent } from '../support/http.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { TWILIO_ERRORS, startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
@@ -20,13 +19,12 @@ describe('sending portal links (worker, real Redis, stand-ins)', () => {
   let smtp: TestSmtp;
   let worker: Worker;
   let running: RunningWorker;
-  const hooks: DeliveryHooks = {};
 
   before(async () => {
     standin = await startTwilioStandin();
     smtp = await startTestSmtp();
     useStandins(standin, smtp);
-    ({ worker, running } = createSendWorker({ backoffBaseMs: 20, concurrency: 10, hooks, shutdownTimeoutMs: 2_000 }));
+    ({ worker, running } = createSendWorker({ backoffBaseMs: 20, concurrency: 10, shutdownTimeoutMs: 2_000 }));
     await worker.waitUntilReady();
   });
 
@@ -42,7 +40,6 @@ describe('sending portal links (worker, real Redis, stand-ins)', () => {
     smtp.inbox.length = 0;
     smtp.rejectRecipients.clear();
     smtp.tempFailures = 0;
-    delete hooks.afterProviderAccepted;
   });
 
   it('emails the link through SMTP: subject, link, text and branded HTML parts', async () => {
@@ -165,39 +162,6 @@ describe('sending portal links (worker, real Redis, stand-ins)', () => {
     expect(ok.status).to.equal('sent');
     expect(ok.attempts).to.equal(2);
     expect(smtp.inbox).to.have.length(1);
-  });
-
-  it('sends once when the same delivery is enqueued twice, retried after a crash and swept again', async () => {
-    const customer = await customerWithLink({ phone: '+15555550155' });
-    const id = await storeTestDelivery(customer);
-    let crashes = 0;
-    hooks.afterProviderAccepted = (deliveryId) => {
-      if (deliveryId !== id) return; // rows of other tests the sweep picks up send normally
-      crashes += 1;
-      // The provider accepted; the worker "dies" before recording it.
-      throw new Error('simulated crash after the provider accepted');
-    };
-    const job = { deliveryId: id, orgId: customer.org.orgId };
-    const [a, b] = await Promise.all([enqueueDeliveryJob(job), enqueueDeliveryJob(job)]);
-    expect(a && b).to.equal(true);
-    await waitFor(async () => crashes, (n) => n >= 1);
-    // BullMQ retries the job; the sweeper and a late duplicate add more chances to resend.
-    await new Promise((r) => setTimeout(r, 400));
-    await sweepOutbox({ staleAfterSeconds: 0 });
-    await enqueueDeliveryJob(job);
-    await new Promise((r) => setTimeout(r, 400));
-    // The sweeps also pick up other tests' unsent rows: count this customer's only.
-    expect(standin.sent.filter((m) => m.to === '+15555550155')).to.have.length(1);
-    expect(crashes).to.equal(1);
-    const row = await delivery(customer.org.orgId, id);
-    expect(row.status).to.equal('sending'); // outcome unknown: never sent again automatically
-    // Once past every provider timeout the sweeper closes it out with a reason the contractor can act on.
-    const swept = await sweepOutbox({ staleAfterSeconds: 0, sendingTimeoutSeconds: 0 });
-    expect(swept.interrupted).to.equal(1);
-    const closed = await delivery(customer.org.orgId, id);
-    expect(closed.status).to.equal('failed');
-    expect(closed.last_error).to.equal(INTERRUPTED_REASON);
-    expect(standin.sent.filter((m) => m.to === '+15555550155')).to.have.length(1);
   });
 
   it('never resends a delivery that was already sent, whatever enqueues it', async () => {

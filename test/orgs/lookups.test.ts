@@ -1,14 +1,16 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { withOrg, withoutOrg } from '../../src/db/tenancy.js';
-import { logoBySha256, normalizeLogo, saveOrgLogo } from '../../src/orgs/logo.js';
+import { orgLogoBySha256 } from '../../src/db/lookups.js';
+import { normalizeLogo } from '../../src/orgs/logo.js';
+import { saveOrgLogo } from '../../src/orgs/commands.js';
 import { createTestOrg } from '../support/factories.js';
 
 describe('settings: lookups before the org is known', () => {
   it('finds a logo by hash through the definer function, returning only its type and bytes', async () => {
     const org = await createTestOrg();
     const logo = await normalizeLogo(await sharp({ create: { width: 40, height: 20, channels: 3, background: '#123456' } }).png().toBuffer());
-    await withOrg(org.orgId, (db) => saveOrgLogo(db, org.orgId, logo));
+    await withOrg(org.orgId, (db) => saveOrgLogo(db, org.orgId, logo, { type: 'system', label: 'test' }, logo.bytes.length));
     const found = await withoutOrg(async (db) => {
       const { rows } = await db.raw('select * from org_logo_by_sha256(?)', [logo.sha256]);
       return rows as Record<string, unknown>[];
@@ -16,7 +18,7 @@ describe('settings: lookups before the org is known', () => {
     expect(found).to.have.length(1);
     expect(Object.keys(found[0]).sort()).to.deep.equal(['bytes', 'content_type']);
     expect(Buffer.compare(found[0].bytes as Buffer, logo.bytes)).to.equal(0);
-    expect(await withoutOrg((db) => logoBySha256(db, 'f'.repeat(64)))).to.equal(undefined);
+    expect(await orgLogoBySha256('f'.repeat(64))).to.equal(null);
   });
 
   it('keeps the tables themselves closed to the app role without an org', async () => {

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { getDb } from '../../src/db/knex.js';
-import type { Actor } from '../../src/audit.js';
-import type { FormError, HttpError } from '../../src/http/errors.js';
-import { createInvoice, issueInvoice, openBalance } from '../../src/invoices/service.js';
-import { recordPayment, recordRefund } from '../../src/payments/service.js';
+import type { Actor } from '../../src/db/audit.js';
+import type { FormError, HttpError } from '../../src/lib/errors.js';
+import { createInvoice, issueInvoice } from '../../src/invoices/commands.js';
+import { openBalance } from '../../src/invoices/queries.js';
+import { recordPayment, recordRefund } from '../../src/payments/manual.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { invoiceForm } from '../support/forms.js';
 
@@ -63,7 +64,7 @@ describe('payments service', () => {
       (err: HttpError) => expect(err.message).to.match(/draft/),
     );
     await withOrg(org.orgId, async (db) => {
-      const { voidInvoice } = await import('../../src/invoices/service.js');
+      const { voidInvoice } = await import('../../src/payments/void-invoice.js');
       await voidInvoice(db, draft.id, actor);
     });
     await withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: draft.id, amountCents: 100, method: 'cash' }, actor)).then(

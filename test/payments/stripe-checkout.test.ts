@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
-import { FormError, HttpError } from '../../src/http/errors.js';
+import { FormError, HttpError } from '../../src/lib/errors.js';
 import { PLANS, planFor, platformFeeCents } from '../../src/plans.js';
-import { canPayOnline, markCheckoutReturned, onlinePaymentFor } from '../../src/payments/stripe-checkout.js';
+import { canPayOnline, markCheckoutReturned, onlinePaymentFor } from '../../src/payments/stripe/checkout.js';
 import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
 import {
   connectedOrg,

@@ -5,7 +5,7 @@ import supertest from 'supertest';
 import { config } from '../../src/config.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { getStripe, resetStripe } from '../../src/stripe/client.js';
-import { createInvoiceCheckout } from '../../src/payments/stripe-checkout.js';
+import { createInvoiceCheckout } from '../../src/payments/stripe/checkout.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
 import { StripeConnectStandIn } from '../support/stripe-connect-standin.js';

@@ -56,7 +56,7 @@ describe('Pay button in the customer portal', () => {
   it('a forged POST for a plan without online payment is refused and creates nothing', async () => {
     const free = await connectedOrg(standIn, { plan: 'free' });
     const { page, token } = await portalInvoice(free);
-    const { portalFormToken, hashPortalToken } = await import('../../src/portal/token.js');
+    const { portalFormToken, hashPortalToken } = await import('../../src/portal-links/token.js');
     const link = await withOrg(free.orgId, (db) => db('portal_links').where({ token_sha256: hashPortalToken(token) }).first('id'));
     const before = standIn.requestsTo('POST', '/v1/checkout/sessions').length;
     const res = await app().post(`${page}/pay`).type('form').send({ _csrf: portalFormToken(link.id), amount: '' });

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { config } from '../../src/config.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { createRedis } from '../../src/queue/redis.js';
-import { reconcileAll } from '../../src/payments/reconcile.js';
+import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
 import { RECONCILE_QUEUE, RECONCILE_SCHEDULER_ID, scheduleReconciliation } from '../../workers/reconcile-stripe.js';
 import { loginAgent } from '../support/http.js';
 import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';

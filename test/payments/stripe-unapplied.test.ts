@@ -3,9 +3,9 @@
 import { expect } from 'chai';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { voidInvoice } from '../../src/invoices/service.js';
-import { reconcileAll } from '../../src/payments/reconcile.js';
-import { checkoutExpiriesSettled } from '../../src/payments/stripe-sessions.js';
+import { voidInvoice } from '../../src/payments/void-invoice.js';
+import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
+import { checkoutExpiriesSettled } from '../../src/payments/stripe/sessions.js';
 import { loginAgent } from '../support/http.js';
 import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
 import { connectedOrg, deliver, invoiceState, metadataFor, openInvoice, startStandIn, stopStandIn } from './stripe-fixtures.js';

@@ -3,9 +3,10 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { parseForm } from '../../src/http/validate.js';
+import { parseForm } from '../../src/lib/forms.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
-import { getProposal, getProposalItems, proposalContentSha256, updateProposal } from '../../src/proposals/service.js';
+import { getProposal, getProposalItems, proposalContentSha256 } from '../../src/proposals/queries.js';
+import { updateProposal } from '../../src/proposals/commands.js';
 import type { PlanId } from '../../src/plans.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
@@ -178,8 +179,8 @@ describe('portal approval', () => {
     expect(view.text).not.to.contain('/approve"');
     expect(view.text).to.contain('please contact Clear Pools');
     // Even with a valid form token from a Starter era, the Free plan refuses.
-    const { portalFormToken } = await import('../../src/portal/token.js');
-    const link = await getDb()('portal_links').where({ token_sha256: (await import('../../src/portal/token.js')).hashPortalToken(token) }).first();
+    const { portalFormToken } = await import('../../src/portal-links/token.js');
+    const link = await getDb()('portal_links').where({ token_sha256: (await import('../../src/portal-links/token.js')).hashPortalToken(token) }).first();
     const res = await app().post(`${page}/approve`).type('form').send({ _csrf: portalFormToken(link.id), approverName: 'Pat', agree: 'yes' });
     expect(res.status).to.equal(403);
     expect(res.text).to.contain('contact them');

@@ -1,7 +1,7 @@
 // Brand colours: whatever colour an org picks, portal text stays readable (WCAG ≥ 4.5:1).
 import { expect } from 'chai';
 import { wcagContrast } from 'culori';
-import { brandPalette, MIN_CONTRAST, PAGE_BACKGROUND, readableOn, textOn } from '../../src/portal/branding.js';
+import { brandPalette, MIN_CONTRAST, PAGE_BACKGROUND, readableOn, textOn } from '../../src/lib/contrast.js';
 import { whatsappHref } from '../../src/portal/view-model.js';
 
 function* colours(): Generator<string> {

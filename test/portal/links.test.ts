@@ -5,19 +5,13 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { loadPortalPanel } from '../../src/portal/panel.js';
-import {
-  activePortalLink,
-  generatePortalLink,
-  PortalLinkLimitError,
-  portalUrl,
-  regeneratePortalLink,
-  revokePortalLink,
-} from '../../src/portal/service.js';
-import { decryptPortalToken } from '../../src/portal/token.js';
+import { loadPortalPanel } from '../../src/portal-links/panel.js';
+import { activePortalLink, PortalLinkLimitError, portalUrl } from '../../src/portal-links/queries.js';
+import { generatePortalLink, regeneratePortalLink, revokePortalLink } from '../../src/portal-links/commands.js';
+import { decryptPortalToken } from '../../src/portal-links/token.js';
 import { planFor, PLANS } from '../../src/plans.js';
 import { config } from '../../src/config.js';
-import { getOrg } from '../../src/orgs/service.js';
+import { getOrg } from '../../src/orgs/queries.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
 import { csrfFrom, loginAgent, testApp } from '../support/http.js';
 import { seedCustomerRecords } from './fixtures.js';
@@ -261,7 +255,7 @@ describe('portal links (contractor side)', () => {
       const panel = async () =>
         withOrg(org.orgId, async (db) => {
           const o = await getOrg(db);
-          return loadPortalPanel(db, { lead: { id: leadId, first_name: 'Customer0', email: null, phone: null }, org: o, plan: planFor(o.plan) });
+          return loadPortalPanel(db, { id: leadId, first_name: 'Customer0' });
         });
       const empty = await panel();
       expect(empty.link).to.equal(null);

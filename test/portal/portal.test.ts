@@ -12,8 +12,8 @@ import { testApp } from '../support/http.js';
 import { SECRET_NOTE, seedCustomerRecords } from './fixtures.js';
 import { countRoundTrips, linkFor, resetPortalMisses } from './support.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { markCheckoutReturned } from '../../src/payments/stripe-checkout.js';
-import { checkoutExpiriesSettled } from '../../src/payments/stripe-sessions.js';
+import { markCheckoutReturned } from '../../src/payments/stripe/checkout.js';
+import { checkoutExpiriesSettled } from '../../src/payments/stripe/sessions.js';
 import { connectedOrg, openInvoice, startCheckout, startStandIn, stopStandIn } from '../payments/stripe-fixtures.js';
 
 const TABS = ['proposals', 'invoices', 'payments', 'history'] as const;
@@ -266,7 +266,7 @@ describe('customer portal pages', () => {
     const instances = [0, 1].map(() => {
       const app = express();
       setupViews(app);
-      app.use('/p', createPortalRouter({ missLimiter: createPortalMissLimiter() }));
+      app.use('/p', createPortalRouter(createPortalMissLimiter()));
       return supertest(app);
     });
     for (let i = 0; i < PORTAL_MISS_LIMIT; i++) {

@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { generatePortalLink } from '../../src/portal/service.js';
+import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { portalClientKey, portalMissLimiter } from '../../src/portal/routes.js';
 import type { Request } from 'express';
 

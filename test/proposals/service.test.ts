@@ -1,20 +1,13 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { getDb } from '../../src/db/knex.js';
-import type { Actor } from '../../src/audit.js';
-import { HttpError, FormError } from '../../src/http/errors.js';
-import { parseForm } from '../../src/http/validate.js';
+import type { Actor } from '../../src/db/audit.js';
+import { HttpError, FormError } from '../../src/lib/errors.js';
+import { parseForm } from '../../src/lib/forms.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
-import {
-  approveProposal,
-  createProposal,
-  getProposalItems,
-  markProposalSent,
-  PROPOSAL_CHANGED,
-  proposalContentSha256,
-  rejectProposal,
-  updateProposal,
-} from '../../src/proposals/service.js';
+import { approveProposal } from '../../src/jobs/approve-proposal.js';
+import { createProposal, markProposalSent, PROPOSAL_CHANGED, rejectProposal, updateProposal } from '../../src/proposals/commands.js';
+import { getProposalItems, proposalContentSha256 } from '../../src/proposals/queries.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 
 const form = (leadId: string, extra: Record<string, unknown> = {}) =>

@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { createOrganization } from '../../src/orgs/service.js';
+import { createOrganization } from '../../src/auth/commands.js';
 import type { PlanId } from '../../src/plans.js';
 
 export const TEST_PASSWORD = 'porch-light-test-password-42';

@@ -1,5 +1,5 @@
 // Parsed form inputs for service tests, built through the same zod schemas the routes use.
-import { parseForm } from '../../src/http/validate.js';
+import { parseForm } from '../../src/lib/forms.js';
 import { invoiceFormSchema } from '../../src/invoices/schema.js';
 
 /** A two-line-item ($150 × 2) invoice form for a customer. */

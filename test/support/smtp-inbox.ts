@@ -24,7 +24,7 @@ export class SmtpInbox {
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
     const { port } = this.server.server.address() as AddressInfo;
-    this.url = `smtp://127.0.0.1:${port}?ignoreTLS=true`;
+    this.url = `smtp://127.0.0.1:${port}?tls=off`;
     return this.url;
   }
 

@@ -1,0 +1,263 @@
+// Contractor accounts: the only writer of users, invitations and password_resets.
+// Sign up (a new organization and its owner), log in, invitations, password resets,
+// and the owner's team changes.
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import { recordAudit, type Actor } from '../db/audit.js';
+import { authUserByEmail, emailTaken } from '../db/lookups.js';
+import { deleteSessionsOf } from '../db/sql/sessions.js';
+import { nowPlusSeconds } from '../db/sql/time.js';
+import { withOrg, type Db } from '../db/tenancy.js';
+import { FormError, notFound } from '../lib/errors.js';
+import { newOneTimeToken } from '../lib/tokens.js';
+import { insertOrganization } from '../orgs/commands.js';
+import type { PlanId } from '../plans.js';
+import { hashPassword, passwordWeakness, verifyPassword } from './passwords.js';
+import { checkPasswordReset, findInvitation, UnusableLinkError, type Member } from './queries.js';
+import type { AcceptInvitationInput, LogInInput, SignUpInput } from './schema.js';
+
+export interface SessionIdentity {
+  userId: string;
+  orgId: string;
+}
+
+const EMAIL_TAKEN = 'An account with this email already exists. Log in instead, or use another email.';
+const EMAIL_TAKEN_BY_INVITEE =
+  'This email already has a Porchlight account, and an account belongs to one business. Ask the owner to invite another email address.';
+
+export const INVITATION_DAYS = 7;
+export const PASSWORD_RESET_MINUTES = 60;
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+}
+
+export interface NewOrganization {
+  name: string;
+  owner: { name: string; email: string; passwordHash: string };
+  plan?: PlanId;
+  timeZone?: string;
+}
+
+/** Creates an organization and its owner in one transaction. */
+export async function createOrganization(input: NewOrganization, knex?: Knex): Promise<{ orgId: string; userId: string }> {
+  const orgId = crypto.randomUUID();
+  return withOrg(
+    orgId,
+    async (db) => {
+      await insertOrganization(db, { id: orgId, name: input.name, plan: input.plan ?? 'free', timeZone: input.timeZone });
+      const [user] = await db('users')
+        .insert({ org_id: orgId, email: input.owner.email, name: input.owner.name, password_hash: input.owner.passwordHash, role: 'owner' })
+        .returning<{ id: string }[]>('id');
+      await recordAudit(db, {
+        actor: { type: 'user', userId: user.id, label: input.owner.email },
+        action: 'org.created',
+        subjectType: 'organization',
+        subjectId: orgId,
+        data: { name: input.name },
+      });
+      return { orgId, userId: user.id };
+    },
+    knex,
+  );
+}
+
+/** Creates an organization and its owner; field errors leave nothing behind. */
+export async function signUp(input: SignUpInput): Promise<SessionIdentity> {
+  const weakness = await passwordWeakness(input.password, [input.email, input.name, input.orgName]);
+  if (weakness) throw new FormError({ password: weakness });
+  if (await emailTaken(input.email)) throw new FormError({ email: EMAIL_TAKEN });
+  try {
+    return await createOrganization({
+      name: input.orgName,
+      owner: { name: input.name, email: input.email, passwordHash: await hashPassword(input.password) },
+    });
+  } catch (err) {
+    // Two sign-ups with one email at the same moment: the unique index decides.
+    if (isUniqueViolation(err)) throw new FormError({ email: EMAIL_TAKEN });
+    throw err;
+  }
+}
+
+/** The identity for a correct email + password, or null (same time either way). */
+export async function logIn(input: Pick<LogInInput, 'email' | 'password'>, ip?: string): Promise<SessionIdentity | null> {
+  const found = await authUserByEmail(input.email);
+  const ok = await verifyPassword(found?.password_hash ?? null, input.password);
+  if (!found || !ok) return null;
+  await withOrg(found.org_id, async (db) => {
+    await db('users').where({ id: found.user_id }).update({ last_login_at: db.fn.now() });
+    await recordAudit(db, { actor: { type: 'user', userId: found.user_id, ip }, action: 'user.logged_in', subjectType: 'user', subjectId: found.user_id });
+  });
+  return { userId: found.user_id, orgId: found.org_id };
+}
+
+// --- invitations ---
+
+export interface CreatedInvitation {
+  id: string;
+  token: string;
+  expiresAt: Date;
+}
+
+/**
+ * Creates a one-time invitation for a staff member. A pending invitation to the
+ * same address is replaced, so only the newest link works.
+ */
+export async function inviteMember(db: Db, input: { orgId: string; email: string; invitedBy: string; actor: Actor }): Promise<CreatedInvitation> {
+  if (await emailTaken(input.email, db)) {
+    throw new FormError({ email: 'This email already has a Porchlight account. Each person belongs to one business; ask them to use another email.' });
+  }
+  await db('invitations').where({ email: input.email }).whereNull('accepted_at').whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+  const { token, sha256 } = newOneTimeToken();
+  const [row] = await db('invitations')
+    .insert({
+      org_id: input.orgId,
+      email: input.email,
+      role: 'staff',
+      token_sha256: sha256,
+      invited_by: input.invitedBy,
+      expires_at: nowPlusSeconds(db, INVITATION_DAYS * 86_400),
+    })
+    .returning<{ id: string; expires_at: Date }[]>(['id', 'expires_at']);
+  await recordAudit(db, { actor: input.actor, action: 'invitation.created', subjectType: 'invitation', subjectId: row.id, data: { email: input.email, role: 'staff' } });
+  return { id: row.id, token, expiresAt: row.expires_at };
+}
+
+export async function revokeInvitation(db: Db, invitationId: string, actor: Actor): Promise<void> {
+  const [row] = await db('invitations')
+    .where({ id: invitationId })
+    .whereNull('accepted_at')
+    .whereNull('revoked_at')
+    .update({ revoked_at: db.fn.now() })
+    .returning<{ id: string; email: string }[]>(['id', 'email']);
+  if (!row) throw notFound('That invitation doesn’t exist or was already used.');
+  await recordAudit(db, { actor, action: 'invitation.revoked', subjectType: 'invitation', subjectId: row.id, data: { email: row.email } });
+}
+
+/** Accepts an invitation: creates the member and uses up the link, in one transaction. */
+export async function acceptInvitation(token: string, input: AcceptInvitationInput, ip?: string): Promise<SessionIdentity> {
+  const invitation = await findInvitation(token);
+  const weakness = await passwordWeakness(input.password, [invitation.email, input.name, invitation.orgName]);
+  if (weakness) throw new FormError({ password: weakness });
+  if (await emailTaken(invitation.email)) throw new FormError({ _form: EMAIL_TAKEN_BY_INVITEE });
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await withOrg(invitation.orgId, async (db) => {
+      // The conditional update is the one-time check: a second use finds no row.
+      const [used] = await db('invitations')
+        .where({ id: invitation.invitationId })
+        .whereNull('accepted_at')
+        .whereNull('revoked_at')
+        .where('expires_at', '>', db.fn.now())
+        .update({ accepted_at: db.fn.now() })
+        .returning<{ id: string }[]>('id');
+      if (!used) throw new UnusableLinkError('used');
+      const [user] = await db('users')
+        .insert({ org_id: invitation.orgId, email: invitation.email, name: input.name, password_hash: passwordHash, role: invitation.role })
+        .returning<{ id: string }[]>('id');
+      await recordAudit(db, {
+        actor: { type: 'user', userId: user.id, label: invitation.email, ip },
+        action: 'invitation.accepted',
+        subjectType: 'user',
+        subjectId: user.id,
+        data: { invitation_id: invitation.invitationId, role: invitation.role },
+      });
+      return { userId: user.id, orgId: invitation.orgId };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new FormError({ _form: EMAIL_TAKEN_BY_INVITEE });
+    throw err;
+  }
+}
+
+// --- password resets ---
+
+export interface PasswordResetRequest {
+  to: string;
+  name: string;
+  token: string;
+}
+
+/**
+ * Records a reset for the account with this email, if there is one. Callers
+ * answer the same way whether or not it returned a request.
+ */
+export async function requestPasswordReset(email: string, ip?: string): Promise<PasswordResetRequest | null> {
+  const found = await authUserByEmail(email);
+  if (!found) return null;
+  return withOrg(found.org_id, async (db) => {
+    const user = await db('users').where({ id: found.user_id }).first<{ id: string; name: string; email: string } | undefined>('id', 'name', 'email');
+    if (!user) return null;
+    const { token, sha256 } = newOneTimeToken();
+    const [row] = await db('password_resets')
+      .insert({ org_id: found.org_id, user_id: user.id, token_sha256: sha256, expires_at: nowPlusSeconds(db, PASSWORD_RESET_MINUTES * 60) })
+      .returning<{ id: string }[]>('id');
+    await recordAudit(db, {
+      actor: { type: 'user', userId: user.id, label: user.email, ip },
+      action: 'user.password_reset_requested',
+      subjectType: 'password_reset',
+      subjectId: row.id,
+    });
+    return { to: user.email, name: user.name, token };
+  });
+}
+
+/** Sets a new password through a reset link; the link and any older ones stop working. */
+export async function resetPassword(token: string, password: string, ip?: string): Promise<void> {
+  const found = await checkPasswordReset(token);
+  const userId = await withOrg(found.orgId, async (db) => {
+    const [used] = await db('password_resets')
+      .where({ id: found.resetId })
+      .whereNull('used_at')
+      .where('expires_at', '>', db.fn.now())
+      .update({ used_at: db.fn.now() })
+      .returning<{ user_id: string }[]>('user_id');
+    if (!used) throw new UnusableLinkError('used');
+    const user = await db('users').where({ id: used.user_id }).first<{ id: string; name: string; email: string }>('id', 'name', 'email');
+    const weakness = await passwordWeakness(password, [user.email, user.name]);
+    if (weakness) throw new FormError({ password: weakness }); // rolls back: the link still works
+    await db('users').where({ id: user.id }).update({ password_hash: await hashPassword(password) });
+    await db('password_resets').where({ user_id: user.id }).whereNull('used_at').update({ used_at: db.fn.now() });
+    await recordAudit(db, { actor: { type: 'user', userId: user.id, label: user.email, ip }, action: 'user.password_reset', subjectType: 'user', subjectId: user.id });
+    return user.id;
+  });
+  await endSessionsOf(userId);
+}
+
+/**
+ * Logs a user out everywhere: a new password must lock out whoever held an old
+ * session. Sessions belong to no org; the session store's own role reads them.
+ */
+export async function endSessionsOf(userId: string): Promise<number> {
+  return deleteSessionsOf(userId);
+}
+
+// --- the team (owners only) ---
+
+/** Removes a member; the last owner stays, so the business is never left without one. */
+export async function removeMember(db: Db, userId: string, actor: Actor): Promise<Member> {
+  // Lock the owners first: two owners removing each other at once can't both succeed.
+  const owners = await db('users').where({ role: 'owner' }).forUpdate().select<{ id: string }[]>('id');
+  const member = await db('users').where({ id: userId }).first<Member | undefined>('id', 'name', 'email', 'role', 'created_at', 'last_login_at');
+  if (!member) throw notFound('That team member doesn’t exist.');
+  if (member.role === 'owner' && owners.length <= 1) {
+    throw new FormError({ _form: `${member.name} is the only owner, so they can’t be removed. Make someone else an owner first.` });
+  }
+  await db('users').where({ id: userId }).delete();
+  await recordAudit(db, { actor, action: 'user.removed', subjectType: 'user', subjectId: userId, data: { email: member.email, role: member.role } });
+  return member;
+}
+
+/** Owners may make a staff member an owner or back; the last owner keeps the role. */
+export async function changeRole(db: Db, userId: string, role: 'owner' | 'staff', actor: Actor): Promise<Member> {
+  const owners = await db('users').where({ role: 'owner' }).forUpdate().select<{ id: string }[]>('id');
+  const member = await db('users').where({ id: userId }).first<Member | undefined>('id', 'name', 'email', 'role', 'created_at', 'last_login_at');
+  if (!member) throw notFound('That team member doesn’t exist.');
+  if (member.role === role) return member;
+  if (member.role === 'owner' && owners.length <= 1) {
+    throw new FormError({ _form: `${member.name} is the only owner. Make someone else an owner first.` });
+  }
+  await db('users').where({ id: userId }).update({ role });
+  await recordAudit(db, { actor, action: 'user.role_changed', subjectType: 'user', subjectId: userId, data: { from: member.role, to: role } });
+  return { ...member, role };
+}

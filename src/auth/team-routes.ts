@@ -1,0 +1,111 @@
+// Settings → Team: members and invitations (owners only).
+import { Router } from 'express';
+import { config } from '../config.js';
+import { formFailure, orgPage, type PageContext } from '../http/page.js';
+import { formatDate } from '../lib/dates.js';
+import { FormError } from '../lib/errors.js';
+import { parseForm } from '../lib/forms.js';
+import { routeId } from '../lib/ids.js';
+import { logger } from '../logger.js';
+import { sendAccountEmail } from '../mail/account-email.js';
+import { changeRole, inviteMember, removeMember, revokeInvitation } from './commands.js';
+import { listTeam } from './queries.js';
+import { inviteSchema, roleFormSchema } from './schema.js';
+
+export const teamRouter = Router();
+
+async function teamLocals(ctx: PageContext, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const { members, invitations } = await listTeam(ctx.db);
+  const ownerCount = members.filter((m) => m.role === 'owner').length;
+  return {
+    title: 'Team',
+    members: members.map((m) => ({ ...m, isSelf: m.id === ctx.user.id, removable: !(m.role === 'owner' && ownerCount <= 1) })),
+    invitations,
+    values: {},
+    ...extra,
+  };
+}
+
+teamRouter.get(
+  '/settings/team',
+  orgPage(async (ctx) => ({ render: 'admin/settings/team', locals: await teamLocals(ctx) }), { ownerOnly: true }),
+);
+
+teamRouter.post(
+  '/settings/team/invitations',
+  orgPage(
+    async (ctx) => {
+      const body = (ctx.req.body ?? {}) as Record<string, unknown>;
+      try {
+        const { email } = parseForm(inviteSchema, body);
+        const invitation = await inviteMember(ctx.db, { orgId: ctx.org.id, email, invitedBy: ctx.user.id, actor: ctx.actor });
+        // Sent before the transaction commits: if the mail server refuses it,
+        // the owner sees an error and no dead invitation is left behind.
+        await sendAccountEmail({
+          to: email,
+          template: 'invitation',
+          locals: {
+            inviterName: ctx.user.name,
+            orgName: ctx.org.name,
+            link: `${config.publicUrl}/invite/${invitation.token}`,
+            expiresOn: formatDate(invitation.expiresAt, ctx.org.time_zone, ctx.org.locale),
+          },
+        }).catch((err: unknown) => {
+          logger.error({ err: (err as Error).message }, 'invitation email failed');
+          throw new FormError({ email: 'The invitation email couldn’t be sent just now. Please try again in a few minutes.' });
+        });
+        return { redirect: '/settings/team', flash: `Invitation sent to ${email}. The link works for 7 days.` };
+      } catch (err) {
+        return formFailure('admin/settings/team', err, await teamLocals(ctx, { values: body }));
+      }
+    },
+    { ownerOnly: true },
+  ),
+);
+
+teamRouter.post(
+  '/settings/team/invitations/:id/revoke',
+  orgPage(
+    async ({ req, db, actor }) => {
+      await revokeInvitation(db, routeId(req.params), actor);
+      return { redirect: '/settings/team', flash: 'Invitation withdrawn. Its link no longer works.' };
+    },
+    { ownerOnly: true },
+  ),
+);
+
+teamRouter.post(
+  '/settings/team/members/:id/remove',
+  orgPage(
+    async (ctx) => {
+      const id = routeId(ctx.req.params);
+      try {
+        const member = await removeMember(ctx.db, id, ctx.actor);
+        if (member.id === ctx.user.id) return { redirect: '/login', flash: 'You left the team.' };
+        return { redirect: '/settings/team', flash: `${member.name} was removed from the team.` };
+      } catch (err) {
+        return formFailure('admin/settings/team', err, await teamLocals(ctx));
+      }
+    },
+    { ownerOnly: true },
+  ),
+);
+
+teamRouter.post(
+  '/settings/team/members/:id/role',
+  orgPage(
+    async (ctx) => {
+      const id = routeId(ctx.req.params);
+      try {
+        const parsed = roleFormSchema.safeParse(ctx.req.body);
+        if (!parsed.success) throw new FormError({ _form: 'Choose owner or staff.' });
+        const { role } = parsed.data;
+        const member = await changeRole(ctx.db, id, role, ctx.actor);
+        return { redirect: '/settings/team', flash: `${member.name} is now ${role === 'owner' ? 'an owner' : 'staff'}.` };
+      } catch (err) {
+        return formFailure('admin/settings/team', err, await teamLocals(ctx));
+      }
+    },
+    { ownerOnly: true },
+  ),
+);

@@ -1,0 +1,47 @@
+// The contractor's home page and a customer's page: each reads across features.
+import type { Db } from '../db/tenancy.js';
+import { listInvoices, openBalance } from '../invoices/queries.js';
+import { listUpcomingJobs, listJobs } from '../jobs/queries.js';
+import { getLead, leadName } from '../leads/queries.js';
+import { loadMessagingPanel } from '../messaging/panel.js';
+import { listPayments } from '../payments/queries.js';
+import { loadPortalPanel } from '../portal-links/panel.js';
+import { listProposals } from '../proposals/queries.js';
+
+/** What needs attention today. */
+export async function loadHome(db: Db) {
+  // One transaction is one connection: queries run one after another.
+  const pendingProposals = await listProposals(db, { status: 'pending', limit: 10 });
+  const pendingTotal = await db('proposals')
+    .where({ status: 'pending' })
+    .count({ count: '*' })
+    .sum({ total_cents: 'total_cents' })
+    .first<{ count: string | number; total_cents: string | number | null }>();
+  const unpaid = await openBalance(db);
+  const unpaidInvoices = await listInvoices(db, { unpaidOnly: true, limit: 10 });
+  const upcomingJobs = await listUpcomingJobs(db, 10);
+  const recentPayments = await listPayments(db, { limit: 10 });
+  return {
+    pendingProposals,
+    pendingCount: Number(pendingTotal.count),
+    pendingTotalCents: Number(pendingTotal.total_cents ?? 0),
+    unpaidBalanceCents: unpaid.balance_cents,
+    unpaidCount: unpaid.invoice_count,
+    unpaidInvoices,
+    upcomingJobs,
+    recentPayments,
+  };
+}
+
+/** Everything about one customer: their records, balance, portal link and messages. */
+export async function loadCustomerPage(db: Db, leadId: string) {
+  const lead = await getLead(db, leadId);
+  const proposals = await listProposals(db, { leadId: lead.id, limit: 100 });
+  const jobs = await listJobs(db, { leadId: lead.id, limit: 100 });
+  const invoices = await listInvoices(db, { leadId: lead.id, limit: 100 });
+  const payments = await listPayments(db, { leadId: lead.id, limit: 100 });
+  const balance = await openBalance(db, lead.id);
+  const portalPanel = await loadPortalPanel(db, lead);
+  const messagingPanel = await loadMessagingPanel(db, lead);
+  return { title: leadName(lead), lead, name: leadName(lead), proposals, jobs, invoices, payments, balance, portalPanel, messagingPanel };
+}

@@ -1,0 +1,158 @@
+// Everything one portal page shows, read in ONE database round trip: the
+// portal_page() SQL function (migrations/20261129000000_one_round_trip_functions.ts)
+// finds the link by its token hash, pins its org under row-level security, bumps the
+// view counter and builds the page as one JSON value. These types are that JSON.
+import { PAYABLE_STATUSES } from '../lib/balance.js';
+import { getDb } from './knex.js';
+
+export const PAGE_SIZE = 25;
+
+export type ListTab = 'proposals' | 'invoices' | 'payments' | 'history';
+export const TABS: readonly ListTab[] = ['proposals', 'invoices', 'payments', 'history'];
+
+export type PortalView =
+  | { kind: 'home' }
+  | { kind: 'list'; tab: ListTab; page: number }
+  | { kind: 'proposal'; id: string }
+  | { kind: 'invoice'; id: string };
+
+export interface PortalOrg {
+  name: string;
+  plan: string;
+  brand_color: string;
+  logo_sha256: string | null;
+  phone: string | null;
+  email: string | null;
+  whatsapp_number: string | null;
+  currency: string;
+  locale: string;
+  time_zone: string;
+}
+
+export interface PortalLead {
+  first_name: string;
+  last_name: string;
+  company: string | null;
+}
+
+export interface LineItem {
+  /** The line's stored position (part of a proposal's content hash). */
+  position?: number;
+  service: string;
+  description: string;
+  quantity: number;
+  unit_price_cents: number;
+  amount_cents: number;
+}
+
+export interface ProposalSummary {
+  id: string;
+  number: number;
+  title: string;
+  status: 'pending' | 'approved' | 'rejected';
+  total_cents: number;
+  sent_at: string | null;
+  created_at: string;
+  valid_until: string | null;
+}
+
+export interface ProposalDetail extends ProposalSummary {
+  customer_message: string;
+  subtotal_cents: number;
+  tax_cents: number;
+  tax_rate_bps: number;
+  approved_at: string | null;
+  approved_by_name: string | null;
+  rejected_at: string | null;
+  rejection_reason: string | null;
+  items: LineItem[];
+  job: { scheduled_at: string | null; status: string } | null;
+}
+
+export interface InvoiceSummary {
+  id: string;
+  number: number;
+  status: 'open' | 'partially_paid' | 'paid' | 'void';
+  currency: string;
+  issue_date: string;
+  due_date: string;
+  total_cents: number;
+  amount_paid_cents: number;
+}
+
+export interface PortalPayment {
+  id: string;
+  paid_at: string;
+  amount_cents: number;
+  currency: string;
+  method: string;
+  status: string;
+  kind: 'payment' | 'refund';
+  invoice_id: string;
+  invoice_number: number;
+}
+
+/** What the invoice page's Pay panel needs, read in the page's one query. */
+export interface InvoicePayState {
+  /** The org has a connected Stripe account. */
+  connected: boolean;
+  charges_enabled: boolean;
+  /** Status of the latest Checkout Session the customer came back from, if any. */
+  latest_checkout_status: string | null;
+}
+
+export interface InvoiceDetail extends InvoiceSummary {
+  pay: InvoicePayState;
+  customer_message: string;
+  subtotal_cents: number;
+  tax_cents: number;
+  tax_rate_bps: number;
+  items: LineItem[];
+  payments: PortalPayment[];
+}
+
+export interface PortalJob {
+  id: string;
+  service_type: string;
+  status: 'scheduled' | 'in_progress' | 'completed';
+  scheduled_at: string | null;
+  completed_at: string | null;
+  technician: string | null;
+  address: string | null;
+  customer_notes: string;
+}
+
+interface Paged<T> {
+  total: number;
+  rows: T[];
+}
+
+export type PortalData =
+  | { tab: 'proposals'; data: Paged<ProposalSummary> }
+  | { tab: 'invoices'; data: Paged<InvoiceSummary> }
+  | { tab: 'payments'; data: Paged<PortalPayment> & { balance_cents: number } }
+  | { tab: 'history'; data: Paged<PortalJob> }
+  | { tab: 'proposal'; data: ProposalDetail | null }
+  | { tab: 'invoice'; data: InvoiceDetail | null };
+
+export type PortalPageData = {
+  link_id: string;
+  org: PortalOrg;
+  lead: PortalLead;
+} & PortalData;
+
+/** Reads one portal page in a single round trip; null when the token is unknown or revoked. */
+export async function loadPortalPage(tokenSha256: string, view: PortalView): Promise<PortalPageData | null> {
+  const kind = view.kind === 'list' ? view.tab : view.kind;
+  const id = view.kind === 'proposal' || view.kind === 'invoice' ? view.id : null;
+  const page = view.kind === 'list' ? view.page : 1;
+  const { rows } = await getDb().raw<{ rows: { page: PortalPageData | null }[] }>('select portal_page(?, ?, ?::uuid, ?, ?, ?::text[]) as page', [
+    tokenSha256,
+    kind,
+    id,
+    page,
+    PAGE_SIZE,
+    [...PAYABLE_STATUSES],
+  ]);
+  return rows[0]?.page ?? null;
+}

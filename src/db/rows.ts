@@ -1,0 +1,202 @@
+// The shape of each table's rows, and the status values its check constraints allow.
+// The schema (migrations/) is the truth; these types mirror it for the code that reads and writes it.
+import type { PlanId } from '../plans.js';
+import type { InvoiceStatus } from '../lib/balance.js';
+
+export type { InvoiceStatus };
+
+export const LEAD_STAGES = ['new', 'contacted', 'proposal_sent', 'won', 'lost'] as const;
+export type LeadStage = (typeof LEAD_STAGES)[number];
+
+export const PROPOSAL_STATUSES = ['draft', 'pending', 'approved', 'rejected'] as const;
+export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
+
+export const JOB_STATUSES = ['scheduled', 'in_progress', 'completed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const MANUAL_METHODS = ['cash', 'check', 'card_in_person', 'bank_transfer', 'other'] as const;
+export type ManualMethod = (typeof MANUAL_METHODS)[number];
+
+export const CHANNELS = ['sms', 'email'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const CONTEXTS = ['general', 'proposal', 'service', 'invoice'] as const;
+export type MessageContext = (typeof CONTEXTS)[number];
+
+export const DELIVERY_STATUSES = ['pending', 'queued', 'sending', 'sent', 'delivered', 'failed', 'undeliverable'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export type UserRole = 'owner' | 'staff';
+
+export interface OrgRow {
+  id: string;
+  name: string;
+  plan: PlanId;
+  time_zone: string;
+  currency: string;
+  locale: string;
+  brand_color: string;
+  logo_id: string | null;
+  phone: string | null;
+  whatsapp_number: string | null;
+  email: string | null;
+  address: string | null;
+  stripe_account_id: string | null;
+  stripe_charges_enabled: boolean;
+  stripe_details_submitted: boolean;
+  stripe_customer_id: string | null;
+  stripe_subscription_id: string | null;
+  subscription_status: string | null;
+  stripe_reconciled_at: Date | null;
+  stripe_reconcile_error: string | null;
+}
+
+export interface LeadRow {
+  id: string;
+  org_id: string;
+  first_name: string;
+  last_name: string;
+  company: string | null;
+  email: string | null;
+  phone: string | null;
+  address: string | null;
+  stage: LeadStage;
+  internal_notes: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type LeadSummary = Pick<LeadRow, 'id' | 'first_name' | 'last_name' | 'company' | 'email' | 'phone' | 'stage' | 'created_at'>;
+
+export interface ProposalRow {
+  id: string;
+  org_id: string;
+  lead_id: string;
+  number: number;
+  title: string;
+  status: ProposalStatus;
+  tax_rate_bps: number;
+  subtotal_cents: number;
+  tax_cents: number;
+  total_cents: number;
+  customer_message: string;
+  internal_notes: string;
+  valid_until: string | null;
+  sent_at: Date | null;
+  approved_at: Date | null;
+  approval_source: 'portal' | 'staff' | null;
+  approved_by_name: string | null;
+  approved_by_user_id: string | null;
+  approved_ip: string | null;
+  approved_user_agent: string | null;
+  approved_content_sha256: string | null;
+  rejected_at: Date | null;
+  rejection_reason: string | null;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A stored proposal or invoice line. */
+export interface ItemRow {
+  id: string;
+  position: number;
+  service: string;
+  description: string;
+  quantity: string;
+  unit_price_cents: number;
+  amount_cents: number;
+}
+
+export interface ProposalItemRow extends ItemRow {
+  proposal_id: string;
+}
+
+export interface InvoiceItemRow extends ItemRow {
+  invoice_id: string;
+}
+
+export interface JobRow {
+  id: string;
+  org_id: string;
+  lead_id: string;
+  proposal_id: string | null;
+  service_type: string;
+  scheduled_at: Date | null;
+  address: string | null;
+  technician: string | null;
+  status: JobStatus;
+  customer_notes: string;
+  internal_notes: string;
+  completed_at: Date | null;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface InvoiceRow {
+  id: string;
+  org_id: string;
+  lead_id: string;
+  number: number;
+  proposal_id: string | null;
+  job_id: string | null;
+  status: InvoiceStatus;
+  currency: string;
+  issue_date: string;
+  due_date: string;
+  tax_rate_bps: number;
+  subtotal_cents: number;
+  tax_cents: number;
+  total_cents: number;
+  amount_paid_cents: number;
+  customer_message: string;
+  internal_notes: string;
+  issued_at: Date | null;
+  voided_at: Date | null;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PaymentRow {
+  id: string;
+  org_id: string;
+  lead_id: string;
+  invoice_id: string;
+  kind: 'payment' | 'refund';
+  refund_of: string | null;
+  amount_cents: number;
+  currency: string;
+  method: ManualMethod | 'stripe';
+  source: 'manual' | 'stripe';
+  status: 'pending' | 'succeeded' | 'failed' | 'refunded';
+  reference: string | null;
+  paid_at: Date;
+  recorded_by: string | null;
+  stripe_payment_intent_id: string | null;
+  stripe_checkout_session_id: string | null;
+  stripe_charge_id: string | null;
+  stripe_refund_id: string | null;
+  created_at: Date;
+}
+
+export interface DeliveryRow {
+  id: string;
+  lead_id: string;
+  portal_link_id: string | null;
+  channel: Channel;
+  context: MessageContext;
+  to_address: string;
+  subject: string | null;
+  body_text: string;
+  body_html: string | null;
+  status: DeliveryStatus;
+  provider_id: string | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  sent_at: Date | null;
+  delivered_at: Date | null;
+}

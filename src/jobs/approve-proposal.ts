@@ -1,0 +1,34 @@
+// approveProposal: crosses features in one transaction — the proposal becomes
+// approved (proposals), its job is made once (jobs), the customer is won (leads),
+// and the approval is audited with the job it made.
+import { recordAudit, type Actor } from '../db/audit.js';
+import type { ProposalRow } from '../db/rows.js';
+import type { Db } from '../db/tenancy.js';
+import { advanceLeadStage } from '../leads/commands.js';
+import { markProposalApproved, type ProposalApproval } from '../proposals/commands.js';
+import { createJobForProposal } from './commands.js';
+
+/**
+ * Approves a pending proposal and creates its job, once. A double submit waits
+ * for the first on the proposal's row lock, then finds it approved and returns
+ * the same job (jobs are also unique per proposal in the schema).
+ */
+export async function approveProposal(
+  db: Db,
+  proposalId: string,
+  approval: ProposalApproval,
+  actor: Actor,
+): Promise<{ proposal: ProposalRow; jobId: string; alreadyDecided: boolean }> {
+  const { proposal, alreadyDecided, approverName } = await markProposalApproved(db, proposalId, approval, actor);
+  const job = await createJobForProposal(db, proposal, actor);
+  if (alreadyDecided) return { proposal, jobId: job.id, alreadyDecided };
+  await advanceLeadStage(db, proposal.lead_id, 'won', actor);
+  await recordAudit(db, {
+    actor,
+    action: 'proposal.approved',
+    subjectType: 'proposal',
+    subjectId: proposal.id,
+    data: { number: proposal.number, source: approval.source, approver_name: approverName, job_id: job.id },
+  });
+  return { proposal, jobId: job.id, alreadyDecided: false };
+}

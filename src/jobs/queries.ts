@@ -1,0 +1,51 @@
+// Jobs: reading them.
+import type { JobRow, JobStatus } from '../db/rows.js';
+import type { Db } from '../db/tenancy.js';
+import { notFound } from '../lib/errors.js';
+import { idOrNotFound } from '../lib/ids.js';
+
+export type { JobRow };
+
+export interface JobListRow extends JobRow {
+  lead_first_name: string;
+  lead_last_name: string;
+}
+
+/** Which status may follow which; anything else is refused. */
+export const JOB_TRANSITIONS: Record<JobStatus, JobStatus[]> = {
+  scheduled: ['in_progress', 'completed', 'cancelled'],
+  in_progress: ['scheduled', 'completed', 'cancelled'],
+  completed: [],
+  cancelled: ['scheduled'],
+};
+
+export async function getJob(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<JobRow> {
+  const query = db('jobs').where({ id: idOrNotFound(id) });
+  if (options.forUpdate) query.forUpdate();
+  const job = await query.first<JobRow | undefined>();
+  if (!job) throw notFound('That job does not exist');
+  return job;
+}
+
+function withCustomer(db: Db) {
+  return db('jobs as j').join('leads as l', 'l.id', 'j.lead_id').select('j.*', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name');
+}
+
+export async function listJobs(db: Db, filter: { leadId?: string; status?: JobStatus; limit?: number; offset?: number } = {}): Promise<JobListRow[]> {
+  const query = withCustomer(db)
+    .orderBy([{ column: 'j.scheduled_at', order: 'desc', nulls: 'first' }, { column: 'j.created_at', order: 'desc' }, { column: 'j.id' }])
+    .limit(filter.limit ?? 50)
+    .offset(filter.offset ?? 0);
+  if (filter.leadId) query.where('j.lead_id', filter.leadId);
+  if (filter.status) query.where('j.status', filter.status);
+  return query;
+}
+
+/** Scheduled or in-progress jobs from now on, soonest first; unscheduled ones after. */
+export async function listUpcomingJobs(db: Db, limit = 20, now: Date = new Date()): Promise<JobListRow[]> {
+  return withCustomer(db)
+    .whereIn('j.status', ['scheduled', 'in_progress'])
+    .where((q) => q.where('j.scheduled_at', '>=', new Date(now.getTime() - 12 * 3600_000)).orWhereNull('j.scheduled_at'))
+    .orderBy([{ column: 'j.scheduled_at', order: 'asc', nulls: 'last' }, { column: 'j.created_at' }])
+    .limit(limit);
+}

@@ -1,0 +1,45 @@
+// Customers (leads): the only writer of `leads`.
+import { recordAudit, type Actor } from '../db/audit.js';
+import type { LeadRow, LeadStage } from '../db/rows.js';
+import { currentOrgId, type Db } from '../db/tenancy.js';
+import { getLead, leadName } from './queries.js';
+import type { LeadInput } from './schema.js';
+
+export async function createLead(db: Db, input: LeadInput, actor: Actor): Promise<LeadRow> {
+  const [lead] = await db('leads')
+    .insert({ ...input, org_id: currentOrgId(db), created_by: actor.type === 'user' ? actor.userId : null })
+    .returning<LeadRow[]>('*');
+  await recordAudit(db, { actor, action: 'lead.created', subjectType: 'lead', subjectId: lead.id, data: { name: leadName(lead) } });
+  return lead;
+}
+
+export async function updateLead(db: Db, id: string, input: LeadInput, actor: Actor): Promise<LeadRow> {
+  const before = await getLead(db, id);
+  const [lead] = await db('leads')
+    .where({ id: before.id })
+    .update({ ...input, updated_at: db.fn.now() })
+    .returning<LeadRow[]>('*');
+  const changed = (Object.keys(input) as (keyof LeadInput)[]).filter((k) => before[k] !== lead[k]);
+  await recordAudit(db, { actor, action: 'lead.updated', subjectType: 'lead', subjectId: lead.id, data: { changed } });
+  return lead;
+}
+
+export async function setLeadStage(db: Db, id: string, stage: LeadStage, actor: Actor): Promise<LeadRow> {
+  const before = await getLead(db, id);
+  if (before.stage === stage) return before;
+  const [lead] = await db('leads').where({ id: before.id }).update({ stage, updated_at: db.fn.now() }).returning<LeadRow[]>('*');
+  await recordAudit(db, { actor, action: 'lead.stage_changed', subjectType: 'lead', subjectId: lead.id, data: { from: before.stage, to: stage } });
+  return lead;
+}
+
+/**
+ * Moves a customer along the pipeline when something happens elsewhere
+ * (proposal sent, approved, rejected); never moves a won customer backwards.
+ */
+export async function advanceLeadStage(db: Db, id: string, stage: LeadStage, actor: Actor): Promise<void> {
+  const lead = await getLead(db, id);
+  const order: Record<LeadStage, number> = { new: 0, contacted: 1, proposal_sent: 2, lost: 3, won: 4 };
+  if (order[stage] <= order[lead.stage] && !(lead.stage === 'lost' && stage === 'proposal_sent')) return;
+  await setLeadStage(db, id, stage, actor);
+}
+

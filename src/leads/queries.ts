@@ -1,0 +1,109 @@
+// Customers (leads): finding, listing and naming them.
+import { isUuid, idOrNotFound } from '../lib/ids.js';
+import { notFound } from '../lib/errors.js';
+import { escapeLike, leadSearchPage } from '../db/sql/leads.js';
+import type { LeadRow, LeadSummary } from '../db/rows.js';
+import type { Db } from '../db/tenancy.js';
+import type { LeadListQuery } from './schema.js';
+
+export type { LeadRow, LeadSummary };
+
+export function leadName(lead: Pick<LeadRow, 'first_name' | 'last_name'>): string {
+  return `${lead.first_name} ${lead.last_name}`.trim();
+}
+
+export async function getLead(db: Db, id: string): Promise<LeadRow> {
+  const lead = await db('leads').where({ id: idOrNotFound(id) }).first<LeadRow | undefined>();
+  if (!lead) throw notFound('That customer does not exist');
+  return lead;
+}
+
+// ---- list and search -------------------------------------------------------
+
+export const LEADS_PAGE_SIZE = 50;
+
+export interface LeadPage {
+  leads: LeadSummary[];
+  /** Cursor for the next (older) page, or null on the last page. */
+  nextCursor: string | null;
+  /** Cursor for the previous (newer) page, or null on the first page. */
+  prevCursor: string | null;
+}
+
+interface Cursor {
+  ts: string;
+  id: string;
+}
+
+function encodeCursor(ts: string, id: string): string {
+  return Buffer.from(`${ts}|${id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(value: string | undefined): Cursor | null {
+  if (!value) return null;
+  const [ts, id] = Buffer.from(value, 'base64url').toString('utf8').split('|');
+  // A broken cursor starts from the first page instead of failing.
+  // The timestamp is Postgres's own text form of created_at (microseconds kept), e.g. 2026-11-25 20:01:11.748763+00.
+  if (!ts || !id || !isUuid(id)) return null;
+  const parts = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.exec(ts);
+  if (!parts) return null;
+  // The shape alone would let '2026-02-30 99:99:99+00' through to a ::timestamptz cast.
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number);
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1 || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return null;
+  return { ts, id };
+}
+
+/**
+ * Splits a search into patterns. Words of 3+ characters match anywhere
+ * (trigram index); shorter words match the start of a first or last name.
+ * Phone-like input is reduced to its digits, as phones are stored in E.164.
+ */
+export function searchPatterns(q: string): { contains: string[]; prefixes: string[] } {
+  const contains: string[] = [];
+  const prefixes: string[] = [];
+  const text = q.trim().toLowerCase();
+  if (!text) return { contains, prefixes };
+  const phoneLike = /^[+\d\s().-]+$/.test(text) && text.replace(/\D/g, '').length >= 3;
+  const words = phoneLike ? [text.replace(/\D/g, '')] : text.split(/\s+/).slice(0, 6);
+  for (const word of words) {
+    if (word.length >= 3) contains.push(`%${escapeLike(word)}%`);
+    else prefixes.push(`${escapeLike(word)}%`);
+  }
+  return { contains, prefixes };
+}
+
+/** One page of customers, newest first, by keyset (fast at any depth). */
+export async function listLeads(db: Db, query: LeadListQuery, pageSize = LEADS_PAGE_SIZE): Promise<LeadPage> {
+  const { contains, prefixes } = searchPatterns(query.q ?? '');
+  const before = decodeCursor(query.before);
+  const after = before ? null : decodeCursor(query.after);
+  const cursor = before ?? after;
+  const backward = before !== null;
+  const rows = await leadSearchPage(db, { contains, prefixes, stage: query.stage ?? null, cursor, backward, limit: pageSize + 1 });
+  const hasMore = rows.length > pageSize;
+  const page = rows.slice(0, pageSize);
+  if (backward) page.reverse();
+  const first = page[0];
+  const last = page[page.length - 1];
+  const nextCursor = (backward ? page.length > 0 : hasMore) && last ? encodeCursor(last.cursor_ts, last.id) : null;
+  const prevCursor = (backward ? hasMore : cursor !== null) && first ? encodeCursor(first.cursor_ts, first.id) : null;
+  return {
+    leads: page.map(({ cursor_ts: _c, ...lead }) => lead),
+    nextCursor,
+    prevCursor,
+  };
+}
+
+/** Customers for a picker (the proposal, job and invoice forms). */
+export async function leadChoices(db: Db, selectedId?: string | null): Promise<LeadSummary[]> {
+  const recent = await db('leads')
+    .select('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at')
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'asc' }])
+    .limit(200);
+  if (selectedId && !recent.some((l: LeadSummary) => l.id === selectedId)) {
+    const chosen = await db('leads').where({ id: selectedId }).first('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at');
+    if (chosen) recent.unshift(chosen);
+  }
+  return recent;
+}

@@ -1,0 +1,89 @@
+// Calendar days, wall-clock times in the org's zone and instants: parsing (luxon,
+// IANA tz database) and display (Intl, formatters built once).
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { cachedFormatter } from './intl.js';
+
+/** A calendar day typed in a form: 'YYYY-MM-DD', a real date between 2000 and 2100. */
+export const isoDate = z
+  .string()
+  .trim()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'Enter a date as YYYY-MM-DD')
+  .refine((v) => {
+    const d = new Date(`${v}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v) && v >= '2000-01-01' && v <= '2100-12-31';
+  }, 'Enter a real date');
+
+/** isoDate, or nothing when the field was left blank. */
+export const optionalIsoDate = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), isoDate.optional());
+
+/**
+ * '2026-03-08' + '09:30' in 'America/New_York' → the instant. Returns null for
+ * a wall time that does not exist (skipped by a daylight-saving change); an
+ * ambiguous time (clocks going back) resolves to the earlier instant.
+ */
+export function zonedToInstant(date: string, time: string, timeZone: string): Date | null {
+  const local = DateTime.fromISO(`${date}T${time}`, { zone: timeZone });
+  if (!local.isValid) return null;
+  // luxon moves a skipped time forward; a time that doesn't read back as typed never existed.
+  if (local.toFormat('yyyy-MM-dd HH:mm') !== `${date} ${time}`) return null;
+  const [earliest] = local
+    .getPossibleOffsets()
+    .map((candidate) => candidate.toMillis())
+    .sort((a, b) => a - b);
+  return new Date(earliest ?? local.toMillis());
+}
+
+/** An instant as the zone's 'YYYY-MM-DD' and 'HH:MM', for form inputs. */
+export function instantToZoned(instant: Date, timeZone: string): { date: string; time: string } {
+  const local = DateTime.fromJSDate(instant, { zone: timeZone });
+  return { date: local.toFormat('yyyy-MM-dd'), time: local.toFormat('HH:mm') };
+}
+
+/** Today's date in the zone, 'YYYY-MM-DD'. */
+export function todayIn(timeZone: string, now = new Date()): string {
+  return instantToZoned(now, timeZone).date;
+}
+
+/** A calendar day plus some days ('2026-11-25' + 14 → '2026-12-09'). */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type DateInput = Date | string | null | undefined;
+
+const CALENDAR_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function toDate(value: DateInput): Date | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (value instanceof Date) return value;
+  // Calendar days ('2026-11-25') are shown as that day, whatever the zone.
+  if (CALENDAR_DAY.test(value)) return new Date(`${value}T12:00:00Z`);
+  return new Date(value);
+}
+
+export function formatDate(value: DateInput, timeZone = 'UTC', locale = 'en-US'): string {
+  const date = toDate(value);
+  if (!date) return '';
+  const zone = typeof value === 'string' && CALENDAR_DAY.test(value) ? 'UTC' : timeZone;
+  return cachedFormatter(`date|${locale}|${zone}`, () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: zone })).format(date);
+}
+
+export function formatDateTime(value: DateInput, timeZone = 'UTC', locale = 'en-US'): string {
+  const date = toDate(value);
+  if (!date) return '';
+  return cachedFormatter(`datetime|${locale}|${timeZone}`, () =>
+    new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }),
+  ).format(date);
+}

@@ -1,0 +1,25 @@
+// Form input: zod issues as per-field messages, and the values to put back in a re-rendered form.
+import type { z } from 'zod';
+import { FormError } from './errors.js';
+
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? issue.path.join('.') : '_form';
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}
+
+/** Parses input or throws a FormError naming the first problem of each field. */
+export function parseForm<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new FormError(fieldErrors(result.error));
+  return result.data;
+}
+
+/** What the user typed, to show again after a refusal: never the CSRF token or a password. */
+export function formValues(body: unknown): Record<string, unknown> {
+  const { _csrf: _token, password: _password, ...values } = (body ?? {}) as Record<string, unknown>;
+  return values;
+}

@@ -1,0 +1,244 @@
+// Line items shared by proposals and invoices: parsing, limits and the totals
+// the server computes (a total from the form is never trusted).
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { fieldError } from './errors.js';
+import { moneyInputValue, parseMoneyInput } from './money.js';
+
+export const MAX_LINE_ITEMS = 100;
+/** numeric(12,2) holds more, but no job is priced on a million units. */
+export const MAX_QUANTITY_HUNDREDTHS = 100_000_000; // 1,000,000.00
+export const MAX_UNIT_PRICE_CENTS = 100_000_000_00; // 100,000,000.00 in minor units
+/** A document total above this is certainly a typo. */
+export const MAX_TOTAL_CENTS = 1_000_000_000_00; // 1,000,000,000.00
+
+export interface LineItemInput {
+  service: string;
+  description: string;
+  /** Quantity in hundredths (1.5 → 150), to avoid floats. */
+  quantity_hundredths: number;
+  unit_price_cents: number;
+}
+
+export interface ComputedLineItem extends LineItemInput {
+  position: number;
+  quantity: string;
+  amount_cents: number;
+}
+
+export interface Totals {
+  subtotal_cents: number;
+  tax_cents: number;
+  total_cents: number;
+}
+
+/** "2", "1.5", "1,000.25" → hundredths; null when it isn't a quantity. */
+export function parseQuantity(text: string): number | null {
+  const cleaned = text.replace(/[\s,]/g, '');
+  if (!/^\d{1,10}(\.\d{1,2})?$/.test(cleaned)) return null;
+  const [whole, fraction = ''] = cleaned.split('.');
+  return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
+}
+
+export function quantityText(hundredths: number): string {
+  return `${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, '0')}`;
+}
+
+/** Parses the percentage typed in a form ("8.25") into basis points (825). */
+export function parseTaxRate(text: string): number | null {
+  const cleaned = text.trim().replace(/%$/, '').trim();
+  if (cleaned === '') return 0;
+  if (!/^\d{1,3}(\.\d{1,2})?$/.test(cleaned)) return null;
+  const [whole, fraction = ''] = cleaned.split('.');
+  const bps = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
+  return bps <= 10_000 ? bps : null;
+}
+
+export function taxRateText(bps: number): string {
+  return bps % 100 === 0 ? String(bps / 100) : (bps / 100).toFixed(2).replace(/0$/, '');
+}
+
+/** Form arrays arrive as objects when indices pass qs's arrayLimit; order them by index. */
+function asRows(value: unknown): unknown {
+  if (Array.isArray(value)) return value;
+  if (value && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([k]) => /^\d+$/.test(k))
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, v]) => v);
+  }
+  return [];
+}
+
+const isBlankRow = (row: unknown): boolean =>
+  !row ||
+  typeof row !== 'object' ||
+  Object.values(row as Record<string, unknown>).every((v) => typeof v !== 'string' || v.trim() === '');
+
+export function lineItemSchema(currency: string) {
+  return z.object({
+    service: z.string().trim().min(1, 'Name the service').max(200, 'At most 200 characters'),
+    description: z.string().trim().max(2000, 'At most 2,000 characters').default(''),
+    quantity: z
+      .string({ error: 'Enter a quantity' })
+      .trim()
+      .min(1, 'Enter a quantity')
+      .transform((text, ctx) => {
+        const asNumber = Number(text.replace(/,/g, ''));
+        if (Number.isFinite(asNumber) && asNumber > MAX_QUANTITY_HUNDREDTHS / 100) {
+          ctx.addIssue({ code: 'custom', message: 'Quantity can be at most 1,000,000' });
+          return z.NEVER;
+        }
+        const hundredths = parseQuantity(text);
+        if (hundredths === null) {
+          ctx.addIssue({ code: 'custom', message: 'Enter a quantity like 2 or 1.5 (up to 2 decimals)' });
+          return z.NEVER;
+        }
+        if (hundredths <= 0) {
+          ctx.addIssue({ code: 'custom', message: 'Quantity must be more than 0' });
+          return z.NEVER;
+        }
+        return hundredths;
+      }),
+    unit_price: z
+      .string({ error: 'Enter a price' })
+      .trim()
+      .min(1, 'Enter a price')
+      .transform((text, ctx) => {
+        if (/^-/.test(text)) {
+          ctx.addIssue({ code: 'custom', message: 'The price cannot be negative' });
+          return z.NEVER;
+        }
+        const cents = parseMoneyInput(text, currency);
+        if (cents === null) {
+          ctx.addIssue({ code: 'custom', message: 'Enter a price like 125 or 125.50' });
+          return z.NEVER;
+        }
+        if (cents > MAX_UNIT_PRICE_CENTS) {
+          ctx.addIssue({ code: 'custom', message: 'The unit price can be at most 100,000,000' });
+          return z.NEVER;
+        }
+        return cents;
+      }),
+  });
+}
+
+/** The `items` field of a proposal or invoice form: blank rows ignored, at least one line. */
+export function lineItemsSchema(currency: string) {
+  return z.preprocess(
+    (value) => (asRows(value) as unknown[]).filter((row) => !isBlankRow(row)),
+    z
+      .array(lineItemSchema(currency))
+      .min(1, 'Add at least one line')
+      .max(MAX_LINE_ITEMS, `At most ${MAX_LINE_ITEMS} lines`)
+      .transform((rows) =>
+        rows.map((r): LineItemInput => ({
+          service: r.service,
+          description: r.description,
+          quantity_hundredths: r.quantity,
+          unit_price_cents: r.unit_price,
+        })),
+      ),
+  );
+}
+
+/** Amount = quantity × unit price, rounded half up to the cent; BigInt so nothing overflows. */
+export function computeLineItems(items: LineItemInput[], taxRateBps: number): { items: ComputedLineItem[]; totals: Totals } {
+  let subtotal = 0n;
+  const computed = items.map((item, position) => {
+    const amount = (BigInt(item.quantity_hundredths) * BigInt(item.unit_price_cents) + 50n) / 100n;
+    subtotal += amount;
+    return { ...item, position, quantity: quantityText(item.quantity_hundredths), amount_cents: Number(amount) };
+  });
+  const tax = (subtotal * BigInt(taxRateBps) + 5_000n) / 10_000n;
+  const total = subtotal + tax;
+  if (total > BigInt(MAX_TOTAL_CENTS)) throw new RangeError('total too large');
+  return {
+    items: computed,
+    totals: { subtotal_cents: Number(subtotal), tax_cents: Number(tax), total_cents: Number(total) },
+  };
+}
+
+/** computeLineItems() for a form: a total past the limit is a message on the items field. */
+export function computeFormLineItems(items: LineItemInput[], taxRateBps: number): { items: ComputedLineItem[]; totals: Totals } {
+  try {
+    return computeLineItems(items, taxRateBps);
+  } catch {
+    throw fieldError('items', 'The total is too large; check the quantities and prices');
+  }
+}
+
+/** Row shape for the line-items partial: values and per-field errors, plus blank rows to fill in. */
+export interface LineItemFormRow {
+  index: number;
+  service?: string;
+  description?: string;
+  quantity?: string;
+  unit_price?: string;
+  errors: Record<string, string | undefined>;
+}
+
+export function lineItemFormRows(
+  values: unknown,
+  errors: Record<string, string> | undefined,
+  blankRows = 3,
+): LineItemFormRow[] {
+  const rows = (asRows(values) as Record<string, string>[]).filter((row) => !isBlankRow(row));
+  const out: LineItemFormRow[] = rows.map((row, index) => ({
+    index,
+    service: row.service,
+    description: row.description,
+    quantity: row.quantity,
+    unit_price: row.unit_price,
+    errors: {
+      service: errors?.[`items.${index}.service`],
+      description: errors?.[`items.${index}.description`],
+      quantity: errors?.[`items.${index}.quantity`],
+      unit_price: errors?.[`items.${index}.unit_price`],
+    },
+  }));
+  for (let i = 0; i < blankRows; i++) out.push({ index: out.length, errors: {} });
+  return out;
+}
+
+/** Computed lines as rows of proposal_items or invoice_items under their parent. */
+export function lineItemRows<K extends 'proposal_id' | 'invoice_id'>(orgId: string | Knex.Raw, parentKey: K, parentId: string, items: ComputedLineItem[]) {
+  return items.map((i) => ({
+    org_id: orgId,
+    [parentKey]: parentId,
+    position: i.position,
+    service: i.service,
+    description: i.description,
+    quantity: i.quantity,
+    unit_price_cents: i.unit_price_cents,
+    amount_cents: i.amount_cents,
+  }));
+}
+
+/** The tax-rate field of a proposal or invoice form, in basis points. */
+export const taxRateField = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    const bps = parseTaxRate(text ?? '');
+    if (bps === null) {
+      ctx.addIssue({ code: 'custom', message: 'Enter a tax rate between 0 and 100 (e.g. 8.25)' });
+      return z.NEVER;
+    }
+    return bps;
+  });
+
+/** Stored lines (quantity as '1.50') back into line inputs, e.g. to copy a proposal into an invoice. */
+export function lineInputsFrom(rows: { service: string; description: string; quantity: string | number; unit_price_cents: number | string }[]): LineItemInput[] {
+  return rows.map((r) => ({
+    service: r.service,
+    description: r.description,
+    quantity_hundredths: parseQuantity(Number(r.quantity).toFixed(2)) ?? 100,
+    unit_price_cents: Number(r.unit_price_cents),
+  }));
+}
+
+/** Stored lines as form values (for an edit form). */
+export function lineFormValuesFrom(rows: { service: string; description: string; quantity: string; unit_price_cents: number | string }[], currency: string) {
+  return rows.map((i) => ({ service: i.service, description: i.description, quantity: i.quantity, unit_price: moneyInputValue(Number(i.unit_price_cents), currency) }));
+}

@@ -1,0 +1,66 @@
+// Money in minor units (cents): display through Intl, parsing what people type in forms.
+import { z } from 'zod';
+import { cachedFormatter } from './intl.js';
+
+const fractionDigitsCache = new Map<string, number>();
+
+/** How many minor units a currency has (USD 2, JPY 0, KWD 3). */
+export function currencyExponent(currency: string): number {
+  let digits = fractionDigitsCache.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    fractionDigitsCache.set(currency, digits);
+  }
+  return digits;
+}
+
+export function formatMoney(minorUnits: number, currency = 'USD', locale = 'en-US'): string {
+  const value = minorUnits / 10 ** currencyExponent(currency);
+  return cachedFormatter(`money|${locale}|${currency}`, () => new Intl.NumberFormat(locale, { style: 'currency', currency })).format(value);
+}
+
+/** Parses "1,234.56" typed in a form into minor units, or null when it isn't an amount. */
+export function parseMoneyInput(text: string, currency = 'USD'): number | null {
+  const cleaned = text.replace(/[\s,$€£]/g, '');
+  const exponent = currencyExponent(currency);
+  const pattern = exponent === 0 ? /^\d{1,12}$/ : new RegExp(`^\\d{1,12}(\\.\\d{1,${exponent}})?$`);
+  if (!pattern.test(cleaned)) return null;
+  const [whole, fraction = ''] = cleaned.split('.');
+  return Number(whole) * 10 ** exponent + Number(fraction.padEnd(exponent, '0') || 0);
+}
+
+/** Minor units as a plain decimal for form inputs ("1234.50"). */
+export function moneyInputValue(minorUnits: number, currency = 'USD'): string {
+  const exponent = currencyExponent(currency);
+  return (minorUnits / 10 ** exponent).toFixed(exponent);
+}
+
+/** The smallest step of a money input in this currency ("0.01", "1"). */
+export function moneyInputStep(currency: string): string {
+  const exponent = currencyExponent(currency);
+  return exponent === 0 ? '1' : (1 / 10 ** exponent).toFixed(exponent);
+}
+
+/** A money field in a form: a positive amount in the currency's minor units. */
+export function amountField(currency: string) {
+  return z
+    .string({ error: 'Enter an amount' })
+    .trim()
+    .min(1, 'Enter an amount')
+    .transform((text, ctx) => {
+      if (/^-/.test(text)) {
+        ctx.addIssue({ code: 'custom', message: 'The amount cannot be negative' });
+        return z.NEVER;
+      }
+      const cents = parseMoneyInput(text, currency);
+      if (cents === null) {
+        ctx.addIssue({ code: 'custom', message: 'Enter an amount like 250 or 250.75' });
+        return z.NEVER;
+      }
+      if (cents <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'The amount must be more than zero' });
+        return z.NEVER;
+      }
+      return cents;
+    });
+}

@@ -1,0 +1,83 @@
+// Account emails (invitations, password resets), through the shared SMTP
+// transport factory. Customer messages go through the messaging outbox, not here.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import type { Transporter } from 'nodemailer';
+import { config } from '../config.js';
+import { logger } from '../logger.js';
+import { viewsDir } from '../paths.js';
+import { createSmtpTransport } from './transport.js';
+
+export interface AccountEmail {
+  to: string;
+  /** views/emails/<template>.subject.hbs, .text.hbs and .html.hbs */
+  template: string;
+  locals: Record<string, unknown>;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+let transport: Transporter | undefined;
+
+/** The SMTP transport from SMTP_URL, or undefined when unset. */
+function getTransport(): Transporter | undefined {
+  if (!config.smtp.url) return undefined;
+  transport ??= createSmtpTransport(config.smtp.url);
+  return transport;
+}
+
+/** Closes the pool (shutdown) or forgets the transport after tests change config.smtp.url. */
+export async function closeMailer(): Promise<void> {
+  const current = transport;
+  transport = undefined;
+  current?.close();
+}
+
+type Compiled = { subject: Handlebars.TemplateDelegate; text: Handlebars.TemplateDelegate; html: Handlebars.TemplateDelegate };
+const compiled = new Map<string, Promise<Compiled>>();
+
+async function loadTemplate(name: string): Promise<Compiled> {
+  const read = (suffix: string) => fs.readFile(path.join(viewsDir, 'emails', `${name}.${suffix}.hbs`), 'utf8');
+  const [subject, text, html] = await Promise.all([read('subject'), read('text'), read('html')]);
+  return {
+    subject: Handlebars.compile(subject.trim(), { noEscape: true, strict: true }),
+    text: Handlebars.compile(text, { noEscape: true, strict: true }),
+    html: Handlebars.compile(html, { strict: true }),
+  };
+}
+
+export async function renderAccountEmail(template: string, locals: Record<string, unknown>): Promise<RenderedEmail> {
+  if (!/^[a-z][a-z0-9-]*$/.test(template)) throw new Error(`bad email template name "${template}"`);
+  let entry = compiled.get(template);
+  if (!entry) {
+    entry = loadTemplate(template);
+    // In development, edits to a template show up on the next email.
+    if (!config.isDevelopment) compiled.set(template, entry);
+  }
+  const t = await entry;
+  return { subject: t.subject(locals).replace(/\s+/g, ' '), text: t.text(locals), html: t.html(locals) };
+}
+
+/**
+ * Sends an account email. Without SMTP_URL the message goes to the log instead:
+ * in full outside production (so a developer can follow the link), headers only
+ * in production, where the body holds a one-time token.
+ */
+export async function sendAccountEmail(email: AccountEmail): Promise<void> {
+  const rendered = await renderAccountEmail(email.template, email.locals);
+  const smtp = getTransport();
+  if (!smtp) {
+    if (config.isProduction) {
+      logger.warn({ to: email.to, subject: rendered.subject }, 'email not sent: SMTP_URL is not set');
+    } else {
+      logger.info({ mail: { to: email.to, subject: rendered.subject, text: rendered.text } }, 'email (SMTP_URL unset, not sent)');
+    }
+    return;
+  }
+  await smtp.sendMail({ from: config.smtp.from, to: email.to, subject: rendered.subject, text: rendered.text, html: rendered.html });
+}

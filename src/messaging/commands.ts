@@ -1,0 +1,77 @@
+// Sending the portal link: storing the delivery (the outbox row) in the caller's transaction.
+// The messaging feature is the only writer of `message_deliveries` and `message_templates`.
+import { recordAudit, type Actor } from '../db/audit.js';
+import { currentOrgId, type Db } from '../db/tenancy.js';
+import type { SendPreview } from './queries.js';
+import type { Channel, MessageContext } from './schema.js';
+
+/**
+ * Stores the delivery and its audit event, in the caller's transaction. The
+ * rendered content is stored with the link placeholder, never the link: the
+ * worker fills it in from portal_link_id at send time.
+ */
+export async function storeDelivery(db: Db, preview: SendPreview, actor: Actor): Promise<{ id: string }> {
+  if (preview.problems.length || !preview.to || !preview.storedMessage || !preview.link) {
+    throw new Error('storeDelivery called with a preview that has problems');
+  }
+  const [row] = await db('message_deliveries')
+    .insert({
+      org_id: currentOrgId(db),
+      lead_id: preview.lead.id,
+      portal_link_id: preview.link.id,
+      channel: preview.channel,
+      context: preview.context,
+      to_address: preview.to,
+      subject: preview.storedMessage.subject,
+      body_text: preview.storedMessage.text,
+      body_html: preview.storedMessage.html,
+      status: 'pending',
+      created_by: actor.type === 'user' ? actor.userId : null,
+    })
+    .returning<{ id: string }[]>('id');
+  await recordAudit(db, {
+    actor,
+    action: 'message.queued',
+    subjectType: 'lead',
+    subjectId: preview.lead.id,
+    data: {
+      deliveryId: row.id,
+      channel: preview.channel,
+      context: preview.context,
+      to: preview.to,
+      ...(preview.record.proposalId ? { proposalId: preview.record.proposalId } : {}),
+      ...(preview.record.invoiceId ? { invoiceId: preview.record.invoiceId } : {}),
+      ...(preview.record.jobId ? { jobId: preview.record.jobId } : {}),
+    },
+  });
+  return row;
+}
+
+
+/** The org's own wording for one channel and context (the default file no longer applies). */
+export async function saveTemplate(
+  db: Db,
+  template: { orgId: string; channel: Channel; context: MessageContext; subject: string | null; body: string },
+  actor: Actor,
+): Promise<void> {
+  await db('message_templates')
+    .insert({
+      org_id: template.orgId,
+      channel: template.channel,
+      context: template.context,
+      subject: template.subject,
+      body: template.body,
+      updated_by: actor.type === 'user' ? actor.userId : null,
+      updated_at: db.fn.now(),
+    })
+    .onConflict(['org_id', 'channel', 'context'])
+    .merge(['subject', 'body', 'updated_by', 'updated_at']);
+  await recordAudit(db, { actor, action: 'message_template.saved', data: { channel: template.channel, context: template.context } });
+}
+
+/** Back to the default wording. Returns whether there was an override to remove. */
+export async function resetTemplate(db: Db, channel: Channel, context: MessageContext, actor: Actor): Promise<boolean> {
+  const removed = await db('message_templates').where({ channel, context }).del();
+  if (removed) await recordAudit(db, { actor, action: 'message_template.reset', data: { channel, context } });
+  return removed > 0;
+}

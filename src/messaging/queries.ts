@@ -1,0 +1,226 @@
+// Sending the portal link: what would be sent (destination, rendered message,
+// problems that stop it), delivery history and the log.
+import type { DeliveryRow as StoredDelivery, OrgRow } from '../db/rows.js';
+import type { Db } from '../db/tenancy.js';
+import { notFound } from '../lib/errors.js';
+import { isUuid } from '../lib/ids.js';
+import { activePortalLink } from '../portal-links/queries.js';
+import {
+  CHANNEL_LABELS,
+  CONTEXT_LABELS,
+  e164Schema,
+  emailSchema,
+  type Channel,
+  type MessageContext,
+  type SendQuery,
+} from './schema.js';
+import { PORTAL_LINK_PLACEHOLDER, fillPortalLink, redactPortalLink } from './link-placeholder.js';
+import { loadTemplate, renderMessage, type RenderedMessage } from './templates.js';
+import { channelMode, missingSettings } from './transports.js';
+
+export interface LeadContact {
+  id: string;
+  first_name: string;
+  last_name: string;
+  email: string | null;
+  phone: string | null;
+}
+
+/** The customer, or 404 (another org's id looks exactly like a missing one). */
+export async function findLeadContact(db: Db, leadId: string): Promise<LeadContact> {
+  if (!isUuid(leadId)) throw notFound('No such customer');
+  const lead = await db('leads').where({ id: leadId }).first<LeadContact | undefined>('id', 'first_name', 'last_name', 'email', 'phone');
+  if (!lead) throw notFound('No such customer');
+  return lead;
+}
+
+export interface Destination {
+  to: string | null;
+  problem: string | null;
+}
+
+/** The checked phone number or email a channel would use, or why it can't be used. */
+export function destinationFor(lead: LeadContact, channel: Channel): Destination {
+  const name = lead.first_name;
+  if (channel === 'sms') {
+    if (!lead.phone) return { to: null, problem: `${name} has no mobile number on file. Add one to the customer's details first.` };
+    const parsed = e164Schema.safeParse(lead.phone);
+    if (!parsed.success) return { to: null, problem: `${name}'s phone number ${lead.phone} ${parsed.error.issues[0].message}. Fix it in the customer's details first.` };
+    return { to: parsed.data, problem: null };
+  }
+  if (!lead.email) return { to: null, problem: `${name} has no email address on file. Add one to the customer's details first.` };
+  const parsed = emailSchema.safeParse(lead.email);
+  if (!parsed.success) return { to: null, problem: `${name}'s email address ${lead.email} ${parsed.error.issues[0].message}. Fix it in the customer's details first.` };
+  return { to: parsed.data, problem: null };
+}
+
+/** Why a channel can't send on this server (production without credentials), or null. */
+export function channelSetupProblem(channel: Channel): string | null {
+  if (channelMode(channel) !== 'unavailable') return null;
+  const what = channel === 'sms' ? 'Sending texts' : 'Sending email';
+  return `${what} isn't set up on this server yet. Ask whoever runs Porchlight to set ${missingSettings(channel).join(', ')}.`;
+}
+
+interface ContextRecord {
+  proposalId: string | null;
+  proposalNumber: number | null;
+  invoiceId: string | null;
+  invoiceNumber: number | null;
+  jobId: string | null;
+}
+
+/** The proposal, invoice or job the message is about: the one named, or the customer's latest fitting one. */
+async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<ContextRecord> {
+  const record: ContextRecord = { proposalId: null, proposalNumber: null, invoiceId: null, invoiceNumber: null, jobId: null };
+  if (query.context === 'proposal' || query.proposalId) {
+    const q = db('proposals').where({ lead_id: leadId });
+    const row = query.proposalId
+      ? await q.andWhere({ id: query.proposalId }).first<{ id: string; number: number } | undefined>('id', 'number')
+      : await q.andWhere({ status: 'pending' }).orderBy('created_at', 'desc').first<{ id: string; number: number } | undefined>('id', 'number');
+    if (query.proposalId && !row) throw notFound('No such proposal for this customer');
+    if (row) Object.assign(record, { proposalId: row.id, proposalNumber: row.number });
+  }
+  if (query.context === 'invoice' || query.invoiceId) {
+    const q = db('invoices').where({ lead_id: leadId });
+    const row = query.invoiceId
+      ? await q.andWhere({ id: query.invoiceId }).first<{ id: string; number: number } | undefined>('id', 'number')
+      : await q.whereIn('status', ['open', 'partially_paid']).orderBy('issue_date', 'desc').first<{ id: string; number: number } | undefined>('id', 'number');
+    if (query.invoiceId && !row) throw notFound('No such invoice for this customer');
+    if (row) Object.assign(record, { invoiceId: row.id, invoiceNumber: row.number });
+  }
+  if (query.jobId) {
+    const row = await db('jobs').where({ lead_id: leadId, id: query.jobId }).first<{ id: string } | undefined>('id');
+    if (!row) throw notFound('No such job for this customer');
+    record.jobId = row.id;
+  }
+  return record;
+}
+
+export interface SendPreview {
+  lead: LeadContact;
+  query: SendQuery;
+  channel: Channel;
+  context: MessageContext;
+  channelLabel: string;
+  contextLabel: string;
+  to: string | null;
+  link: { id: string; url: string } | null;
+  /** What the customer will get, real link included: shown on the confirm page, never stored. */
+  message: RenderedMessage | null;
+  /** The same message with the link placeholder in place of the link: what storeDelivery writes. */
+  storedMessage: RenderedMessage | null;
+  record: ContextRecord;
+  /** Everything that stops the send; empty when it can go. */
+  problems: string[];
+  /** No active portal link: the page points to the customer page's Generate button. */
+  needsPortalLink: boolean;
+}
+
+/** What a send would do, without doing it: the page shows this before the contractor confirms. */
+export async function previewSend(db: Db, org: OrgRow, leadId: string, query: SendQuery): Promise<SendPreview> {
+  const lead = await findLeadContact(db, leadId);
+  const record = await contextRecord(db, lead.id, query);
+  const problems: string[] = [];
+  const setup = channelSetupProblem(query.channel);
+  if (setup) problems.push(setup);
+  const destination = destinationFor(lead, query.channel);
+  if (destination.problem) problems.push(destination.problem);
+  const link = await activePortalLink(db, lead.id);
+  if (!link) {
+    problems.push(`${lead.first_name} doesn't have an active portal link yet. Use Generate Portal Link on the customer's page, then come back to send it.`);
+  }
+  let message: RenderedMessage | null = null;
+  let storedMessage: RenderedMessage | null = null;
+  if (link) {
+    const template = await loadTemplate(db, query.channel, query.context);
+    // Rendered once with the placeholder; the preview fills in the link exactly as the worker will.
+    storedMessage = renderMessage(
+      query.channel,
+      template,
+      {
+        firstName: lead.first_name,
+        businessName: org.name,
+        link: PORTAL_LINK_PLACEHOLDER,
+        proposalNumber: record.proposalNumber,
+        invoiceNumber: record.invoiceNumber,
+      },
+      { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: org.phone },
+    );
+    const filled = fillPortalLink({ subject: storedMessage.subject, body_text: storedMessage.text, body_html: storedMessage.html }, link.url);
+    message = { subject: filled.subject, text: filled.body_text, html: filled.body_html };
+  }
+  return {
+    lead,
+    query,
+    channel: query.channel,
+    context: query.context,
+    channelLabel: CHANNEL_LABELS[query.channel],
+    contextLabel: CONTEXT_LABELS[query.context],
+    to: destination.to,
+    link,
+    message,
+    storedMessage,
+    record,
+    problems,
+    needsPortalLink: !link,
+  };
+}
+
+export const STATUS_LABELS: Record<StoredDelivery['status'], string> = {
+  pending: 'Queued',
+  queued: 'Queued',
+  sending: 'Sending',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  failed: 'Failed',
+  undeliverable: 'Undeliverable',
+};
+
+export interface DeliveryRow extends StoredDelivery {
+  first_name?: string;
+  last_name?: string;
+}
+
+/** A stored delivery for display: the portal link redacted in every part. */
+export function decorate<T extends DeliveryRow>(row: T) {
+  return {
+    ...redactPortalLink(row),
+    statusLabel: STATUS_LABELS[row.status],
+    channelLabel: CHANNEL_LABELS[row.channel],
+    contextLabel: CONTEXT_LABELS[row.context],
+    isProblem: row.status === 'failed' || row.status === 'undeliverable',
+    isDevOutbox: row.provider_id?.startsWith('dev-') ?? false,
+  };
+}
+
+export async function getDelivery(db: Db, deliveryId: string) {
+  if (!isUuid(deliveryId)) throw notFound('No such message');
+  const row = await db('message_deliveries as d')
+    .join('leads as l', 'l.id', 'd.lead_id')
+    .where('d.id', deliveryId)
+    .first<DeliveryRow | undefined>('d.*', 'l.first_name', 'l.last_name');
+  if (!row) throw notFound('No such message');
+  return decorate(row);
+}
+
+export async function leadDeliveries(db: Db, leadId: string, limit = 10) {
+  const rows = await db('message_deliveries')
+    .where({ lead_id: leadId })
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .select<DeliveryRow[]>('*');
+  return rows.map(decorate);
+}
+
+/** The message log, newest first: one window of rows (see lib/pagination.ts#pageWindow). */
+export async function messageLog(db: Db, filter: { status?: StoredDelivery['status']; limit: number; offset: number }) {
+  const q = db('message_deliveries as d').join('leads as l', 'l.id', 'd.lead_id');
+  if (filter.status) q.where('d.status', filter.status);
+  const rows = await q
+    .orderBy('d.created_at', 'desc')
+    .orderBy('d.id', 'desc')
+    .offset(filter.offset)
+    .limit(filter.limit)
+    .select<DeliveryRow[]>('d.*', 'l.first_name', 'l.last_name');
+  return rows.map(decorate);
+}

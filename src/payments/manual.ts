@@ -1,0 +1,115 @@
+// Payments received outside Porchlight (cash, check, card on site, transfer) and
+// refunds of them: the payments feature is the only writer of `payments`. A
+// refund is a new row, never a deletion; the invoice's balance is recomputed by
+// invoices' refreshInvoiceBalance.
+import { recordAudit, type Actor } from '../db/audit.js';
+import type { InvoiceRow, PaymentRow } from '../db/rows.js';
+import { currentOrgId, type Db } from '../db/tenancy.js';
+import { conflict, fieldError } from '../lib/errors.js';
+import { formatMoney } from '../lib/money.js';
+import { InvoiceClosedError, lockInvoiceForPayment, refreshInvoiceBalance } from '../invoices/commands.js';
+import { getPayment, refundedSoFar } from './queries.js';
+import type { ManualMethod } from './schema.js';
+
+export interface ManualPaymentInput {
+  invoiceId: string;
+  amountCents: number;
+  method: ManualMethod;
+  reference?: string | null;
+  /** When the money arrived; defaults to now. */
+  paidAt?: Date | null;
+}
+
+export interface RefundInput {
+  amountCents: number;
+  reference?: string | null;
+}
+
+function checkAmount(amountCents: number): void {
+  if (!Number.isSafeInteger(amountCents) || amountCents <= 0) throw fieldError('amount', 'The amount must be more than zero');
+}
+
+/** A payment received outside Porchlight. */
+export async function recordPayment(db: Db, input: ManualPaymentInput, actor: Actor): Promise<{ payment: PaymentRow; invoice: InvoiceRow }> {
+  const invoice = await lockInvoiceForPayment(db, input.invoiceId);
+  checkAmount(input.amountCents);
+  if (invoice.balance_cents <= 0) throw conflict(`Invoice #${invoice.number} is already paid in full.`);
+  if (input.amountCents > invoice.balance_cents) {
+    throw fieldError(
+      'amount',
+      `That is more than the ${formatMoney(invoice.balance_cents, invoice.currency)} still owed on invoice #${invoice.number}; overpayments are not recorded.`,
+    );
+  }
+  const [payment] = await db('payments')
+    .insert({
+      org_id: currentOrgId(db),
+      lead_id: invoice.lead_id,
+      invoice_id: invoice.id,
+      kind: 'payment',
+      amount_cents: input.amountCents,
+      currency: invoice.currency,
+      method: input.method,
+      source: 'manual',
+      status: 'succeeded',
+      reference: input.reference ?? null,
+      paid_at: input.paidAt ?? db.fn.now(),
+      recorded_by: actor.type === 'user' ? actor.userId : null,
+    })
+    .returning<PaymentRow[]>('*');
+  const updated = await refreshInvoiceBalance(db, invoice.id);
+  await recordAudit(db, {
+    actor,
+    action: 'payment.recorded',
+    subjectType: 'payment',
+    subjectId: payment.id,
+    data: { invoice_id: invoice.id, invoice_number: invoice.number, amount_cents: payment.amount_cents, method: payment.method, invoice_status: updated.status },
+  });
+  return { payment, invoice: updated };
+}
+
+/** Money given back for a manual payment: a new refund row pointing at it. */
+export async function recordRefund(db: Db, paymentId: string, input: RefundInput, actor: Actor): Promise<{ refund: PaymentRow; invoice: InvoiceRow }> {
+  const original = await getPayment(db, paymentId);
+  // Lock the invoice first (same order as recordPayment) so refunds serialize.
+  const invoice = await lockInvoiceForPayment(db, original.invoice_id).catch((err: unknown) => {
+    if (err instanceof InvoiceClosedError && err.reason === 'void') throw conflict('This invoice is void; nothing can be refunded on it.');
+    throw err;
+  });
+  if (original.kind !== 'payment') throw conflict('A refund cannot itself be refunded.');
+  if (original.status !== 'succeeded') throw conflict(`This payment is ${original.status}; only a succeeded payment can be refunded.`);
+  if (original.source === 'stripe') throw conflict('This payment was made online; refund it through Stripe so the card is credited.');
+  checkAmount(input.amountCents);
+  const refundable = Number(original.amount_cents) - (await refundedSoFar(db, original.id));
+  if (input.amountCents > refundable) {
+    throw fieldError('amount', `At most ${formatMoney(refundable, original.currency)} of this payment can still be refunded.`);
+  }
+  const [refund] = await db('payments')
+    .insert({
+      org_id: currentOrgId(db),
+      lead_id: original.lead_id,
+      invoice_id: original.invoice_id,
+      kind: 'refund',
+      refund_of: original.id,
+      amount_cents: input.amountCents,
+      currency: original.currency,
+      method: original.method,
+      source: 'manual',
+      status: 'succeeded',
+      reference: input.reference ?? null,
+      recorded_by: actor.type === 'user' ? actor.userId : null,
+    })
+    .returning<PaymentRow[]>('*');
+  if (input.amountCents === refundable) {
+    // Fully refunded: the original is marked, and still counts as received (the refund row subtracts).
+    await db('payments').where({ id: original.id }).update({ status: 'refunded', updated_at: db.fn.now() });
+  }
+  const updated = await refreshInvoiceBalance(db, invoice.id);
+  await recordAudit(db, {
+    actor,
+    action: 'payment.refunded',
+    subjectType: 'payment',
+    subjectId: refund.id,
+    data: { refund_of: original.id, invoice_id: invoice.id, amount_cents: refund.amount_cents, invoice_status: updated.status },
+  });
+  return { refund, invoice: updated };
+}

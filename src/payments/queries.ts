@@ -1,0 +1,95 @@
+// Payments and refunds: reading them, and the invoice page that shows them.
+import type { PaymentRow } from '../db/rows.js';
+import { refundedTotal } from '../db/sql/payments.js';
+import type { Db } from '../db/tenancy.js';
+import { balanceOf, isPayable } from '../lib/balance.js';
+import { todayIn } from '../lib/dates.js';
+import { notFound } from '../lib/errors.js';
+import { idOrNotFound } from '../lib/ids.js';
+import { taxRateText } from '../lib/line-items.js';
+import { moneyInputValue } from '../lib/money.js';
+import { humanize } from '../lib/pagination.js';
+import { getInvoice, getInvoiceItems } from '../invoices/queries.js';
+import { getLead, leadName } from '../leads/queries.js';
+import { MANUAL_METHODS } from './schema.js';
+
+export type { PaymentRow };
+
+export interface PaymentListRow extends PaymentRow {
+  invoice_number: number;
+  lead_first_name: string;
+  lead_last_name: string;
+}
+
+export async function getPayment(db: Db, id: string): Promise<PaymentRow> {
+  const payment = await db('payments').where({ id: idOrNotFound(id) }).first<PaymentRow | undefined>();
+  if (!payment) throw notFound('That payment does not exist');
+  return payment;
+}
+
+export async function listPayments(
+  db: Db,
+  filter: { leadId?: string; invoiceId?: string; limit?: number; offset?: number } = {},
+): Promise<PaymentListRow[]> {
+  const query = db('payments as p')
+    .join('invoices as i', 'i.id', 'p.invoice_id')
+    .join('leads as l', 'l.id', 'p.lead_id')
+    .select('p.*', 'i.number as invoice_number', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name')
+    .orderBy([{ column: 'p.paid_at', order: 'desc' }, { column: 'p.id', order: 'asc' }])
+    .limit(filter.limit ?? 50)
+    .offset(filter.offset ?? 0);
+  if (filter.leadId) query.where('p.lead_id', filter.leadId);
+  if (filter.invoiceId) query.where('p.invoice_id', filter.invoiceId);
+  return query;
+}
+
+/** How much of a payment has been refunded so far (pending refunds count: the money is on its way back). */
+export async function refundedSoFar(db: Db, paymentId: string): Promise<number> {
+  return refundedTotal(db, paymentId, ['succeeded', 'pending']);
+}
+
+export const methodOptions = MANUAL_METHODS.map((m) => ({ value: m, label: humanize(m).replace(/^./, (c) => c.toUpperCase()) }));
+
+/** Everything the invoice page shows; the payment form re-renders it with errors. */
+export async function invoicePage(db: Db, org: { time_zone: string }, invoiceId: string) {
+  const invoice = await getInvoice(db, invoiceId);
+  const items = await getInvoiceItems(db, invoice.id);
+  const lead = await getLead(db, invoice.lead_id);
+  const payments = await listPayments(db, { invoiceId: invoice.id, limit: 200 });
+  const balance = balanceOf(invoice);
+  return {
+    title: `Invoice #${invoice.number}`,
+    invoice,
+    items,
+    lead,
+    leadName: leadName(lead),
+    payments,
+    balance,
+    taxRate: taxRateText(invoice.tax_rate_bps),
+    payable: isPayable(invoice),
+    methodOptions,
+    values: { amount: moneyInputValue(balance, invoice.currency), method: 'cash', paid_on: todayIn(org.time_zone) } as Record<string, unknown>,
+  };
+}
+
+/** A payment with its refunds (or a refund with its payment), and how much can still be refunded here. */
+export async function paymentPage(db: Db, id: string) {
+  const payment = await getPayment(db, id);
+  const invoice = await getInvoice(db, payment.invoice_id);
+  const lead = await getLead(db, payment.lead_id);
+  const refunds = await db('payments').where({ refund_of: payment.id }).orderBy('created_at');
+  const refunded = payment.kind === 'payment' ? await refundedSoFar(db, payment.id) : 0;
+  const refundable = payment.kind === 'payment' && payment.status === 'succeeded' && payment.source === 'manual' ? Number(payment.amount_cents) - refunded : 0;
+  const original = payment.refund_of ? await getPayment(db, payment.refund_of) : null;
+  return {
+    title: payment.kind === 'refund' ? 'Refund' : 'Payment',
+    payment,
+    invoice,
+    lead,
+    leadName: leadName(lead),
+    refunds,
+    original,
+    refundable,
+    values: { amount: refundable > 0 ? moneyInputValue(refundable, payment.currency) : '' } as Record<string, unknown>,
+  };
+}

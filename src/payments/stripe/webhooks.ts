@@ -1,0 +1,145 @@
+// Stripe Connect events (connected accounts' payments) at /webhooks/stripe.
+// Mounted before any body parser: the signature covers the exact bytes, so the
+// raw body is verified with the SDK before anything else happens.
+//
+// Each event: find the org by event.account, re-fetch what it is about from
+// Stripe (events repeat and arrive out of order), then in ONE transaction insert
+// the stripe_events row (on conflict do nothing: processed once) and apply the
+// effects. Any failure → 5xx and nothing written, so Stripe retries.
+import { Router } from 'express';
+import type Stripe from 'stripe';
+import { config } from '../../config.js';
+import { recordAudit, type Actor } from '../../db/audit.js';
+import { orgByStripeAccount } from '../../db/lookups.js';
+import { withOrg, type Db } from '../../db/tenancy.js';
+import { logger } from '../../logger.js';
+import { getStripe } from '../../stripe/client.js';
+import { stripeWebhook } from '../../stripe/webhook.js';
+import { applyAccountStatus } from './connect.js';
+import { idOf, invoiceIdFor, recordStripePayment, recordStripeRefund } from './record.js';
+import { fetchPaymentIntentState, fetchRefunds } from './sync.js';
+
+export const webhookRouter = Router();
+
+export type EventOutcome = 'processed' | 'duplicate' | 'ignored';
+
+const STRIPE_ACTOR: Actor = { type: 'stripe', label: 'Stripe' };
+
+type Effect = (db: Db) => Promise<void>;
+
+async function setCheckoutStatus(
+  db: Db,
+  sessionId: string,
+  status: 'processing' | 'failed' | 'expired',
+  paymentIntentId: string | null,
+): Promise<void> {
+  // 'paid' is final: a late "completed (unpaid)" or "failed" never overrides it.
+  const row = await db('checkout_sessions')
+    .where({ stripe_checkout_session_id: sessionId })
+    .whereNot({ status: 'paid' })
+    .update({ status, ...(paymentIntentId ? { stripe_payment_intent_id: paymentIntentId } : {}), updated_at: db.fn.now() })
+    .returning<{ id: string; invoice_id: string }[]>(['id', 'invoice_id']);
+  if (row.length && status === 'failed') {
+    await recordAudit(db, {
+      actor: STRIPE_ACTOR,
+      action: 'checkout.payment_failed',
+      subjectType: 'invoice',
+      subjectId: row[0].invoice_id,
+      data: { checkout_session: sessionId, payment_intent: paymentIntentId },
+    });
+  }
+}
+
+/** Records a PaymentIntent's payment and all of its refunds, as Stripe has them now. */
+async function paymentIntentEffect(stripe: Stripe, account: string, orgId: string, paymentIntentId: string, sessionId: string | null, withRefunds: boolean): Promise<Effect> {
+  const state = await fetchPaymentIntentState(stripe, account, paymentIntentId, sessionId);
+  if (!invoiceIdFor(orgId, state.paymentIntent.metadata)) return async () => undefined;
+  const refunds = withRefunds ? await fetchRefunds(stripe, account, paymentIntentId) : [];
+  return async (db) => {
+    await recordStripePayment(db, orgId, state);
+    for (const refund of refunds) {
+      const outcome = await recordStripeRefund(db, orgId, refund);
+      // Only when the payment itself could not be applied (audited there); nothing more to do here.
+      if (outcome === 'missing_payment') logger.warn({ refund: refund.id }, 'Stripe refund of a payment that is not recorded; skipped');
+    }
+  };
+}
+
+/** What an event means for this org: network reads happen here, writes in the returned effect. */
+async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, account: string): Promise<Effect | null> {
+  switch (event.type) {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded':
+    case 'checkout.session.async_payment_failed':
+    case 'checkout.session.expired': {
+      const session = event.data.object;
+      if (session.mode !== 'payment' || session.metadata?.org_id !== orgId) return async () => undefined;
+      const paymentIntentId = idOf(session.payment_intent);
+      if (event.type === 'checkout.session.expired') return (db) => setCheckoutStatus(db, session.id, 'expired', paymentIntentId);
+      if (event.type === 'checkout.session.async_payment_failed') return (db) => setCheckoutStatus(db, session.id, 'failed', paymentIntentId);
+      // Paid only when Checkout says so; a delayed method completes 'unpaid' and settles later.
+      if (session.payment_status !== 'paid' || !paymentIntentId) {
+        return (db) => setCheckoutStatus(db, session.id, 'processing', paymentIntentId);
+      }
+      return paymentIntentEffect(stripe, account, orgId, paymentIntentId, session.id, false);
+    }
+    case 'payment_intent.succeeded':
+      return paymentIntentEffect(stripe, account, orgId, event.data.object.id, null, false);
+    case 'charge.refunded': {
+      const paymentIntentId = idOf(event.data.object.payment_intent);
+      if (!paymentIntentId) return async () => undefined;
+      return paymentIntentEffect(stripe, account, orgId, paymentIntentId, null, true);
+    }
+    case 'account.updated': {
+      const current = await stripe.accounts.retrieve(account);
+      return async (db) => {
+        await applyAccountStatus(db, orgId, current, STRIPE_ACTOR);
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+export const HANDLED_EVENT_TYPES = [
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'checkout.session.expired',
+  'payment_intent.succeeded',
+  'charge.refunded',
+  'account.updated',
+] as const;
+
+/** Applies a verified Connect event once. Exported for tests and replays. */
+export async function handleConnectEvent(event: Stripe.Event, stripe: Stripe = getStripe()): Promise<EventOutcome> {
+  if (!(HANDLED_EVENT_TYPES as readonly string[]).includes(event.type)) return 'ignored';
+  const account = event.account;
+  if (!account) return 'ignored';
+  const orgId = await orgByStripeAccount(account);
+  if (!orgId) {
+    logger.warn({ event: event.id, type: event.type }, 'Connect event for an account no org has; ignored');
+    return 'ignored';
+  }
+  // Cheap early exit for redeliveries; the insert below is what guarantees "once".
+  const seen = await withOrg(orgId, (db) => db('stripe_events').where({ id: event.id }).first('id'));
+  if (seen) return 'duplicate';
+  const effect = await prepare(stripe, event, orgId, account);
+  if (!effect) return 'ignored';
+  return withOrg(orgId, async (db) => {
+    const inserted = await db('stripe_events')
+      .insert({ id: event.id, org_id: orgId, type: event.type, account, created: event.created })
+      .onConflict('id')
+      .ignore()
+      .returning<{ id: string }[]>('id');
+    if (inserted.length === 0) return 'duplicate';
+    await effect(db);
+    await db('stripe_events').where({ id: event.id }).update({ processed_at: db.fn.now() });
+    return 'processed';
+  });
+}
+
+webhookRouter.post(
+  '/',
+  ...stripeWebhook({ name: 'Connect Stripe webhook', secret: () => config.stripe.connectWebhookSecret, handle: handleConnectEvent }),
+);

@@ -1,0 +1,21 @@
+// The portal-link panel on a customer's page (Generate / Copy / Revoke / Regenerate).
+import type { Db } from '../db/tenancy.js';
+import { activeLinkDetails, portalLimitMessage, portalLinkUsage } from './queries.js';
+
+/** Locals for views/partials/portal-panel.hbs. */
+export async function loadPortalPanel(db: Db, lead: { id: string; first_name: string }): Promise<Record<string, unknown>> {
+  const link = await activeLinkDetails(db, lead.id);
+  const usage = await portalLinkUsage(db);
+  const base = `/customers/${lead.id}/portal-link`;
+  return {
+    leadId: lead.id,
+    firstName: lead.first_name,
+    link,
+    usage,
+    canGenerate: !usage.atLimit,
+    limitMessage: usage.atLimit ? portalLimitMessage(usage) : null,
+    generateAction: base,
+    revokeAction: `${base}/revoke`,
+    regenerateAction: `${base}/regenerate`,
+  };
+}

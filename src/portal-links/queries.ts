@@ -1,0 +1,130 @@
+// Portal links: the customer's active link, the plan's limit on active links, and the lists.
+import { config } from '../config.js';
+import type { Db } from '../db/tenancy.js';
+import { HttpError } from '../lib/errors.js';
+import { planFor, type Plan } from '../plans.js';
+import { decryptPortalToken } from './token.js';
+
+export interface PortalLink {
+  id: string;
+  url: string;
+}
+
+export interface PortalLinkUsage {
+  plan: Plan;
+  active: number;
+  /** null = unlimited */
+  limit: number | null;
+  remaining: number | null;
+  /** More active links than the plan allows (after a downgrade): existing links keep working. */
+  overLimit: boolean;
+  atLimit: boolean;
+}
+
+/** Refusal of a new link because the plan's active-link limit is reached. */
+export class PortalLinkLimitError extends HttpError {
+  constructor(public readonly usage: PortalLinkUsage) {
+    super(409, 'portal_link_limit', portalLimitMessage(usage), false);
+    this.name = 'PortalLinkLimitError';
+  }
+}
+
+export function portalLimitMessage(usage: PortalLinkUsage): string {
+  const limit = usage.limit ?? 0;
+  const over = usage.active - limit;
+  const free = over > 0 ? `revoke at least ${over + 1} links you no longer need` : 'revoke a link you no longer need';
+  return (
+    `The ${usage.plan.name} plan allows ${limit} active portal links and ${usage.active} are in use. ` +
+    `To give this customer a link, ${free} under Settings → Customer Portal (the customer's records stay), ` +
+    'or upgrade to Starter for unlimited links.'
+  );
+}
+
+export function portalUrl(token: string): string {
+  return `${config.publicUrl}/p/${token}`;
+}
+
+/** The customer's active link with its URL (for messages and the customer page), or null. */
+export async function activePortalLink(db: Db, leadId: string): Promise<PortalLink | null> {
+  const row = await db('portal_links')
+    .where({ lead_id: leadId })
+    .whereNull('revoked_at')
+    .first<{ id: string; token_ciphertext: string } | undefined>('id', 'token_ciphertext');
+  return row ? { id: row.id, url: portalUrl(decryptPortalToken(row.token_ciphertext)) } : null;
+}
+
+export async function countActiveLinks(db: Db): Promise<number> {
+  const [{ count }] = await db('portal_links').whereNull('revoked_at').count<{ count: string }[]>('* as count');
+  return Number(count);
+}
+
+export function usageFrom(plan: Plan, active: number): PortalLinkUsage {
+  const limit = plan.maxActivePortalLinks;
+  return {
+    plan,
+    active,
+    limit,
+    remaining: limit === null ? null : Math.max(0, limit - active),
+    overLimit: limit !== null && active > limit,
+    atLimit: limit !== null && active >= limit,
+  };
+}
+
+/** Active links against the org's plan limit (a read, no lock). */
+export async function portalLinkUsage(db: Db): Promise<PortalLinkUsage> {
+  const org = await db('organizations').first<{ plan: string }>('plan');
+  return usageFrom(planFor(org.plan), await countActiveLinks(db));
+}
+
+export interface ActiveLinkListRow {
+  id: string;
+  lead_id: string;
+  first_name: string;
+  last_name: string;
+  company: string | null;
+  created_at: Date;
+  created_by_name: string | null;
+  last_viewed_at: Date | null;
+  view_count: number;
+}
+
+export const STALE_AFTER_DAYS = 90;
+export const LINKS_PER_PAGE = 50;
+
+/** Active links for Settings → Customer Portal, newest first; `stale` = not viewed in 90 days. */
+export async function listActivePortalLinks(db: Db, options: { stale: boolean; page: number }): Promise<{ rows: ActiveLinkListRow[]; total: number }> {
+  const staleBefore = new Date(Date.now() - STALE_AFTER_DAYS * 86_400_000);
+  const base = db('portal_links as l')
+    .join('leads as c', 'c.id', 'l.lead_id')
+    .whereNull('l.revoked_at')
+    .modify((q) => {
+      if (options.stale) {
+        // Not viewed since the cutoff, or never viewed and made before it.
+        q.where((w) => w.where('l.last_viewed_at', '<', staleBefore).orWhere((n) => n.whereNull('l.last_viewed_at').andWhere('l.created_at', '<', staleBefore)));
+      }
+    });
+  const [{ count }] = await base.clone().count<{ count: string }[]>('* as count');
+  const rows = await base
+    .clone()
+    .leftJoin('users as u', 'u.id', 'l.created_by')
+    .orderBy([{ column: 'l.created_at', order: 'desc' }, { column: 'l.id', order: 'desc' }])
+    .limit(LINKS_PER_PAGE)
+    .offset((options.page - 1) * LINKS_PER_PAGE)
+    .select<ActiveLinkListRow[]>('l.id', 'l.lead_id', 'c.first_name', 'c.last_name', 'c.company', 'l.created_at', 'u.name as created_by_name', 'l.last_viewed_at', 'l.view_count');
+  return { rows, total: Number(count) };
+}
+
+/** The active link of a customer for the customer page's panel, with who made it and its views. */
+export async function activeLinkDetails(db: Db, leadId: string) {
+  const row = await db('portal_links as l')
+    .leftJoin('users as u', 'u.id', 'l.created_by')
+    .where('l.lead_id', leadId)
+    .whereNull('l.revoked_at')
+    .first<
+      | { id: string; token_ciphertext: string; created_at: Date; last_viewed_at: Date | null; view_count: number; created_by_name: string | null }
+      | undefined
+    >('l.id', 'l.token_ciphertext', 'l.created_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name');
+  if (!row) return null;
+  const { token_ciphertext, ...rest } = row;
+  return { ...rest, url: portalUrl(decryptPortalToken(token_ciphertext)) };
+}

@@ -1,0 +1,88 @@
+// Settings → Customer Portal (active links, usage, revoke) and the link actions on a customer's page.
+import { Router } from 'express';
+import { orgPage, type PageContext, type PageResult } from '../http/page.js';
+import { routeId } from '../lib/ids.js';
+import { countedPagination } from '../lib/pagination.js';
+import { generatePortalLink, regeneratePortalLink, revokeCustomerLink, revokePortalLink } from './commands.js';
+import { LINKS_PER_PAGE, listActivePortalLinks, portalLimitMessage, portalLinkUsage, PortalLinkLimitError, STALE_AFTER_DAYS } from './queries.js';
+import { settingsQuery } from './schema.js';
+
+export const adminRouter = Router();
+
+async function settingsLocals(ctx: PageContext, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const query = settingsQuery.safeParse(ctx.req.query);
+  const { stale, page } = query.success ? query.data : { stale: false, page: 1 };
+  const usage = await portalLinkUsage(ctx.db);
+  const list = await listActivePortalLinks(ctx.db, { stale, page });
+  return {
+    title: 'Customer Portal',
+    usage,
+    overLimitMessage: usage.overLimit ? portalLimitMessage(usage) : null,
+    links: list.rows,
+    total: list.total,
+    stale,
+    staleDays: STALE_AFTER_DAYS,
+    pagination: countedPagination(list.total, page, '/settings/portal', stale ? { stale: '1' } : {}, LINKS_PER_PAGE),
+    ...extra,
+  };
+}
+
+/** The 11th link on Free: the settings list, where a slot can be freed, with the reason on top. */
+async function limitRefusal(ctx: PageContext, err: PortalLinkLimitError): Promise<PageResult> {
+  return { render: 'admin/settings/portal', status: 409, locals: await settingsLocals(ctx, { refusal: err.message }) };
+}
+
+adminRouter.get(
+  '/settings/portal',
+  orgPage(async (ctx) => ({ render: 'admin/settings/portal', locals: await settingsLocals(ctx) })),
+);
+
+adminRouter.post(
+  '/settings/portal/links/:id/revoke',
+  orgPage(async ({ req, db, actor }) => {
+    await revokePortalLink(db, routeId(req.params), actor);
+    const back = (req.body as Record<string, unknown> | undefined)?.stale === '1' ? '/settings/portal?stale=1' : '/settings/portal';
+    return { redirect: back, flash: 'Link revoked. The customer’s records are unchanged; the slot is free again.' };
+  }),
+);
+
+adminRouter.post(
+  '/customers/:id/portal-link',
+  orgPage(async (ctx) => {
+    const leadId = routeId(ctx.req.params);
+    try {
+      const { created } = await generatePortalLink(ctx.db, leadId, ctx.actor);
+      return {
+        redirect: `/customers/${leadId}`,
+        flash: created ? 'Portal link created. Copy it or send it to the customer.' : 'This customer already has a portal link.',
+        flashType: created ? 'success' : 'info',
+      };
+    } catch (err) {
+      if (err instanceof PortalLinkLimitError) return limitRefusal(ctx, err);
+      throw err;
+    }
+  }),
+);
+
+adminRouter.post(
+  '/customers/:id/portal-link/regenerate',
+  orgPage(async (ctx) => {
+    const leadId = routeId(ctx.req.params);
+    try {
+      await regeneratePortalLink(ctx.db, leadId, ctx.actor);
+    } catch (err) {
+      if (err instanceof PortalLinkLimitError) return limitRefusal(ctx, err);
+      throw err;
+    }
+    return { redirect: `/customers/${leadId}`, flash: 'New portal link created. The old link no longer opens the portal.' };
+  }),
+);
+
+adminRouter.post(
+  '/customers/:id/portal-link/revoke',
+  orgPage(async ({ req, db, actor }) => {
+    const leadId = routeId(req.params);
+    await revokeCustomerLink(db, leadId, actor);
+    return { redirect: `/customers/${leadId}`, flash: 'Portal link revoked. The customer’s records are unchanged.' };
+  }),
+);

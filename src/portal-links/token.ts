@@ -1,0 +1,65 @@
+// Portal tokens: 32 random bytes (base64url) handed to the customer. The database
+// keeps only their SHA-256 (lookup) and an AES-256-GCM ciphertext (so staff can copy
+// the link again); the key is derived from APP_SECRET and never stored.
+import crypto from 'node:crypto';
+import { config } from '../config.js';
+import { isWellFormedToken, newToken, sha256Hex } from '../lib/tokens.js';
+
+export { isWellFormedToken };
+
+const CIPHER_VERSION = 'v1';
+const AAD = Buffer.from('porchlight:portal-link-token');
+
+let cachedKey: { secret: string; key: Buffer } | undefined;
+let cachedCsrfKey: { secret: string; key: Buffer } | undefined;
+
+function derive(info: string): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', config.appSecret, 'porchlight-portal', info, 32));
+}
+
+function encryptionKey(): Buffer {
+  if (cachedKey?.secret !== config.appSecret) cachedKey = { secret: config.appSecret, key: derive('portal-token-encryption') };
+  return cachedKey.key;
+}
+
+function csrfKey(): Buffer {
+  if (cachedCsrfKey?.secret !== config.appSecret) cachedCsrfKey = { secret: config.appSecret, key: derive('portal-form-csrf') };
+  return cachedCsrfKey.key;
+}
+
+export const newPortalToken = newToken;
+
+export const hashPortalToken = sha256Hex;
+
+/** "v1.<iv>.<ciphertext>.<tag>", all base64url. */
+export function encryptPortalToken(token: string): string {
+  const iv = crypto.randomBytes(12);
+  const cipher = crypto.createCipheriv('aes-256-gcm', encryptionKey(), iv);
+  cipher.setAAD(AAD);
+  const body = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
+  return [CIPHER_VERSION, iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+}
+
+export function decryptPortalToken(ciphertext: string): string {
+  const [version, iv, body, tag] = ciphertext.split('.');
+  if (version !== CIPHER_VERSION || !iv || !body || !tag) throw new Error('unreadable portal token ciphertext');
+  const decipher = crypto.createDecipheriv('aes-256-gcm', encryptionKey(), Buffer.from(iv, 'base64url'));
+  decipher.setAAD(AAD);
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+}
+
+/**
+ * The portal has no session, so its forms carry an HMAC of the link id instead:
+ * only a page served for that link can hold it.
+ */
+export function portalFormToken(linkId: string): string {
+  return crypto.createHmac('sha256', csrfKey()).update(`portal-form:${linkId}`).digest('base64url');
+}
+
+export function isValidPortalFormToken(linkId: string, candidate: unknown): boolean {
+  if (typeof candidate !== 'string' || candidate.length === 0) return false;
+  const expected = Buffer.from(portalFormToken(linkId));
+  const given = Buffer.from(candidate);
+  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+}

@@ -1,0 +1,20 @@
+// The invoice page's Pay panel, from facts the page's one query already read.
+import type { PortalPageData } from '../db/portal-page.js';
+import { onlinePaymentState, type OnlinePayment } from '../payments/stripe/checkout.js';
+import { planFor } from '../plans.js';
+import { stripeConfigured } from '../stripe/client.js';
+
+/**
+ * Locals for the invoice page's Pay form (`onlinePay`), or nothing. Costs no
+ * query on any plan: the page's one query read the org's Stripe state and the
+ * invoice's latest Checkout Session (`pay` in the invoice data).
+ */
+export function portalPayLocals(page: PortalPageData): { onlinePay?: OnlinePayment } {
+  if (page.tab !== 'invoice' || !page.data) return {};
+  const plan = planFor(page.org.plan);
+  if (!plan.onlinePayment || !stripeConfigured()) return {};
+  const { pay } = page.data;
+  // The account id itself never reaches the page; only whether there is one.
+  const org = { stripe_account_id: pay.connected ? 'connected' : null, stripe_charges_enabled: pay.charges_enabled };
+  return { onlinePay: onlinePaymentState(plan, org, page.data, pay.latest_checkout_status) };
+}

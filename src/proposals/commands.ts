@@ -1,0 +1,194 @@
+// Proposals: the only writer of `proposals` and `proposal_items`. Numbered quotes
+// with line items; sending moves the customer along the pipeline. Approval, which
+// also makes the job, is the jobs feature's approveProposal command.
+import { recordAudit, type Actor } from '../db/audit.js';
+import type { ProposalRow } from '../db/rows.js';
+import { allocateNumber } from '../db/sql/counters.js';
+import { currentOrgId, type Db } from '../db/tenancy.js';
+import { conflict, fieldError, HttpError } from '../lib/errors.js';
+import { computeFormLineItems, lineItemRows, type ComputedLineItem } from '../lib/line-items.js';
+import { advanceLeadStage } from '../leads/commands.js';
+import { getLead } from '../leads/queries.js';
+import { getProposal, getProposalItems, proposalContentSha256 } from './queries.js';
+import type { ProposalInput } from './schema.js';
+
+export interface ProposalApproval {
+  source: 'portal' | 'staff';
+  approverName: string;
+  ip?: string | null;
+  userAgent?: string | null;
+  /**
+   * proposalContentSha256() of what the approver was shown (the portal form
+   * carries it). When given and the proposal has changed since, the approval is
+   * refused: nobody agrees to a price they never saw. Staff recording a phone
+   * approval leave it out.
+   */
+  expectedContentSha256?: string | null;
+}
+
+/** The id of the 409 an approval gets when the proposal changed after it was shown. */
+export const PROPOSAL_CHANGED = 'proposal_changed';
+
+export const proposalChanged = (number: number) =>
+  new HttpError(409, PROPOSAL_CHANGED, `Proposal #${number} was changed after you opened it. Please review it again before approving.`);
+
+async function leadFor(db: Db, leadId: string) {
+  return getLead(db, leadId).catch(() => {
+    throw fieldError('lead_id', 'Choose a customer');
+  });
+}
+
+async function writeItems(db: Db, proposalId: string, items: ComputedLineItem[]): Promise<void> {
+  await db('proposal_items').where({ proposal_id: proposalId }).delete();
+  await db('proposal_items').insert(lineItemRows(currentOrgId(db), 'proposal_id', proposalId, items));
+}
+
+export async function createProposal(db: Db, input: ProposalInput, actor: Actor): Promise<ProposalRow> {
+  const lead = await leadFor(db, input.lead_id);
+  const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
+  const number = await allocateNumber(db, 'proposal');
+  const [proposal] = await db('proposals')
+    .insert({
+      org_id: currentOrgId(db),
+      lead_id: lead.id,
+      number,
+      title: input.title,
+      tax_rate_bps: input.tax_rate,
+      ...totals,
+      valid_until: input.valid_until ?? null,
+      customer_message: input.customer_message,
+      internal_notes: input.internal_notes,
+      created_by: actor.type === 'user' ? actor.userId : null,
+    })
+    .returning<ProposalRow[]>('*');
+  await writeItems(db, proposal.id, items);
+  await recordAudit(db, {
+    actor,
+    action: 'proposal.created',
+    subjectType: 'proposal',
+    subjectId: proposal.id,
+    data: { number, lead_id: lead.id, total_cents: totals.total_cents },
+  });
+  return proposal;
+}
+
+export async function updateProposal(db: Db, id: string, input: ProposalInput, actor: Actor): Promise<ProposalRow> {
+  const before = await getProposal(db, id, { forUpdate: true });
+  if (before.status !== 'draft' && before.status !== 'pending') {
+    throw conflict(`Proposal #${before.number} is ${before.status} and can no longer be edited.`);
+  }
+  const lead = await leadFor(db, input.lead_id);
+  const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
+  const [proposal] = await db('proposals')
+    .where({ id: before.id })
+    .update({
+      lead_id: lead.id,
+      title: input.title,
+      tax_rate_bps: input.tax_rate,
+      ...totals,
+      valid_until: input.valid_until ?? null,
+      customer_message: input.customer_message,
+      internal_notes: input.internal_notes,
+      updated_at: db.fn.now(),
+    })
+    .returning<ProposalRow[]>('*');
+  await writeItems(db, proposal.id, items);
+  await recordAudit(db, {
+    actor,
+    action: 'proposal.updated',
+    subjectType: 'proposal',
+    subjectId: proposal.id,
+    data: { total_cents: totals.total_cents, previous_total_cents: before.total_cents },
+  });
+  return proposal;
+}
+
+/** Draft → pending: the proposal is out with the customer. */
+export async function markProposalSent(db: Db, id: string, actor: Actor): Promise<{ proposal: ProposalRow; alreadySent: boolean }> {
+  const before = await getProposal(db, id, { forUpdate: true });
+  if (before.status === 'pending') return { proposal: before, alreadySent: true };
+  if (before.status !== 'draft') throw conflict(`Proposal #${before.number} is already ${before.status}.`);
+  const [proposal] = await db('proposals')
+    .where({ id: before.id })
+    .update({ status: 'pending', sent_at: db.fn.now(), updated_at: db.fn.now() })
+    .returning<ProposalRow[]>('*');
+  await advanceLeadStage(db, proposal.lead_id, 'proposal_sent', actor);
+  await recordAudit(db, { actor, action: 'proposal.sent', subjectType: 'proposal', subjectId: proposal.id, data: { number: proposal.number } });
+  return { proposal, alreadySent: false };
+}
+
+/**
+ * Pending → approved, under a row lock, if the content is what the approver saw.
+ * A double submit waits for the first and then finds the proposal approved
+ * (`alreadyDecided`). Part of approveProposal (jobs/), which also makes the job.
+ */
+export async function markProposalApproved(
+  db: Db,
+  proposalId: string,
+  approval: ProposalApproval,
+  actor: Actor,
+): Promise<{ proposal: ProposalRow; alreadyDecided: boolean; approverName: string }> {
+  const before = await getProposal(db, proposalId, { forUpdate: true });
+  if (before.status === 'approved') return { proposal: before, alreadyDecided: true, approverName: before.approved_by_name ?? '' };
+  if (before.status === 'rejected') {
+    throw conflict(`Proposal #${before.number} was rejected, so it cannot be approved. Create a new proposal instead.`);
+  }
+  if (before.status === 'draft') {
+    throw conflict(`Proposal #${before.number} is still a draft. Mark it as sent before recording an approval.`);
+  }
+  const approverName = approval.approverName.trim().slice(0, 200);
+  if (!approverName) throw fieldError('approver_name', 'Enter the name of the person who approved');
+  const items = await getProposalItems(db, before.id);
+  // Compared under the row lock: an edit can't slip in between this check and the approval.
+  const contentSha256 = proposalContentSha256(before, items);
+  if (approval.expectedContentSha256 != null && approval.expectedContentSha256 !== contentSha256) {
+    throw proposalChanged(before.number);
+  }
+  const [proposal] = await db('proposals')
+    .where({ id: before.id })
+    .update({
+      status: 'approved',
+      approved_at: db.fn.now(),
+      approval_source: approval.source,
+      approved_by_name: approverName,
+      approved_by_user_id: actor.type === 'user' ? actor.userId : null,
+      approved_ip: approval.ip ?? null,
+      approved_user_agent: approval.userAgent?.slice(0, 500) ?? null,
+      approved_content_sha256: contentSha256,
+      updated_at: db.fn.now(),
+    })
+    .returning<ProposalRow[]>('*');
+  return { proposal, alreadyDecided: false, approverName };
+}
+
+export async function rejectProposal(
+  db: Db,
+  proposalId: string,
+  input: { reason?: string | null },
+  actor: Actor,
+): Promise<{ proposal: ProposalRow; alreadyDecided: boolean }> {
+  const before = await getProposal(db, proposalId, { forUpdate: true });
+  if (before.status === 'rejected') return { proposal: before, alreadyDecided: true };
+  if (before.status === 'approved') {
+    throw conflict(`Proposal #${before.number} was already approved, so it cannot be rejected.`);
+  }
+  if (before.status === 'draft') {
+    throw conflict(`Proposal #${before.number} is still a draft. Mark it as sent before recording a rejection.`);
+  }
+  const reason = input.reason?.trim().slice(0, 2000) || null;
+  const [proposal] = await db('proposals')
+    .where({ id: before.id })
+    .update({ status: 'rejected', rejected_at: db.fn.now(), rejection_reason: reason, updated_at: db.fn.now() })
+    .returning<ProposalRow[]>('*');
+  // Lost only when nothing else is still open or won for this customer.
+  const other = await db('proposals').where({ lead_id: proposal.lead_id }).whereIn('status', ['pending', 'approved']).first('id');
+  if (!other) await advanceLeadStage(db, proposal.lead_id, 'lost', actor);
+  await recordAudit(db, {
+    actor,
+    action: 'proposal.rejected',
+    subjectType: 'proposal',
+    subjectId: proposal.id,
+    data: { number: proposal.number, reason },
+  });
+  return { proposal, alreadyDecided: false };
+}
