@@ -2,11 +2,13 @@
 // and exits 1 on any error-level violation.
 // Why not `depcruise` on the command line: its exit code is the number of errors and the shell keeps
 // only the low 8 bits of it, so exactly 256 (512, ...) violations would exit 0 and pass the lint.
+import { existsSync } from 'node:fs';
 import { cruise } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
 
-const targets = process.argv.length > 2 ? process.argv.slice(2) : ['src', 'workers', 'scripts', 'migrations', 'test', 'bench'];
+const roots = ['src', 'workers', 'scripts', 'migrations', 'test', 'bench'];
+const targets = process.argv.length > 2 ? process.argv.slice(2) : roots.filter((root) => existsSync(root));
 try {
   const options = await extractDepcruiseOptions('./.dependency-cruiser.js');
   const tsConfig = extractTSConfig(options.tsConfig.fileName);
