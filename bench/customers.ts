@@ -16,7 +16,6 @@ process.env.QUEUE_PREFIX ??= `bench-${process.pid}`;
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -48,7 +47,10 @@ async function main(): Promise<void> {
 
   const email = `bench-${Date.now()}@example.test`;
   const password = 'bench porch light password';
-  const { orgId } = await createOrganization({ name: 'Bench Co', owner: { name: 'Bench Owner', email, passwordHash: await hashPassword(password) } });
+  const { orgId } = await createOrganization({
+    name: 'Bench Co',
+    owner: { name: 'Bench Owner', email, passwordHash: await hashPassword(password) },
+  });
   const other = await createOrganization({ name: 'Other Co', owner: { name: 'Other', email: `other-${email}`, passwordHash: 'x' } });
 
   const seedStart = Date.now();
@@ -128,7 +130,9 @@ async function main(): Promise<void> {
   server.close();
   await built.close();
 
-  process.stdout.write(`customers: ${CUSTOMERS.toLocaleString('en-US')} in one org (+20,000 in another), seeded in ${seedMs} ms; ${ROUNDS} rounds per query, sequential\n`);
+  process.stdout.write(
+    `customers: ${CUSTOMERS.toLocaleString('en-US')} in one org (+20,000 in another), seeded in ${seedMs} ms; ${ROUNDS} rounds per query, sequential\n`,
+  );
   for (const r of results) process.stdout.write(`${r}\n`);
   const worst = results.map((r) => Number(/p99\s+([\d.]+)/.exec(r)?.[1])).reduce((a, b) => Math.max(a, b), 0);
   process.stdout.write(`worst p99: ${worst.toFixed(2)} ms (target < 50 ms) ${worst < 50 ? 'OK' : 'OVER TARGET'}\n`);

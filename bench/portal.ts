@@ -68,7 +68,9 @@ async function serve(mode: 'db' | 'memory', pagesFile: string): Promise<void> {
     const realRaw = knex.raw.bind(knex);
     // bindings: token hash, view, id, page, page size, payable statuses (src/db/portal-page.ts).
     knex.raw = (sql: string, bindings?: unknown[]) =>
-      sql.startsWith('select portal_page(') ? Promise.resolve({ rows: [{ page: pages[`${String(bindings?.[1])}|${String(bindings?.[3])}`] ?? null }] }) : realRaw(sql, bindings);
+      sql.startsWith('select portal_page(')
+        ? Promise.resolve({ rows: [{ page: pages[`${String(bindings?.[1])}|${String(bindings?.[3])}`] ?? null }] })
+        : realRaw(sql, bindings);
   }
   const { createApp } = await import('../src/app.js');
   const { app } = createApp();
@@ -113,7 +115,13 @@ async function seed(): Promise<{ token: string; pagesFile: string }> {
     return row.id;
   });
   await seedCustomerRecords(orgId, leadId, {
-    proposals: 20, pendingProposals: 2, invoices: 50, openInvoices: 5, payments: 60, jobs: 40, upcomingJobs: 5,
+    proposals: 20,
+    pendingProposals: 2,
+    invoices: 50,
+    openInvoices: 5,
+    payments: 60,
+    jobs: 40,
+    upcomingJobs: 5,
   });
   const { link } = await withOrg(orgId, (db) => generatePortalLink(db, leadId, { type: 'user', userId }));
   // Planner statistics, as autovacuum keeps them in a live database: without

@@ -26,7 +26,6 @@ process.env.LOG_LEVEL ??= 'silent';
 process.env.NODE_ENV ??= 'development';
 delete process.env.REDIS_URL;
 
-
 async function main(): Promise<void> {
   await scratch.recreate();
   // Imported after the environment is set: config is read once at import.
@@ -64,7 +63,8 @@ async function main(): Promise<void> {
        from invoices i join organizations o on o.id = i.org_id`,
   );
   const created = Math.floor(Date.now() / 1000) - 3600;
-  for (const account of new Set(rows.rows.map((r) => r.account))) standIn.addAccount({ id: account, charges_enabled: true, details_submitted: true });
+  for (const account of new Set(rows.rows.map((r) => r.account)))
+    standIn.addAccount({ id: account, charges_enabled: true, details_submitted: true });
   for (const r of rows.rows) {
     standIn.addPaidCheckout(r.account, {
       amount: Number(r.total),
@@ -97,7 +97,12 @@ async function main(): Promise<void> {
       `rows added ${afterSecond - afterFirst}, failed ${second.failed}`,
   );
 
-  const ok = first.payments === ORGS * PER_ORG && afterFirst === ORGS * PER_ORG && second.payments === 0 && afterSecond === afterFirst && first.failed === 0;
+  const ok =
+    first.payments === ORGS * PER_ORG &&
+    afterFirst === ORGS * PER_ORG &&
+    second.payments === 0 &&
+    afterSecond === afterFirst &&
+    first.failed === 0;
   console.log(ok ? `OK: target < 60 s ${firstMs < 60_000 ? 'met' : 'MISSED'}` : 'FAILED: counts do not match');
   await standIn.stop();
   await closeDb();

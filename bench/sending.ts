@@ -42,7 +42,9 @@ async function main(): Promise<void> {
   const { PORTAL_LINK_PLACEHOLDER } = await import('../src/messaging/link-placeholder.js');
 
   // The stand-ins run in their own process: the worker process is what is measured.
-  const child: ChildProcess = fork(fileURLToPath(new URL('./support/sending-standins.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
+  const child: ChildProcess = fork(fileURLToPath(new URL('./support/sending-standins.ts', import.meta.url)), {
+    execArgv: ['--import', 'tsx'],
+  });
   const ask = <T>(type: string, reply: string) =>
     new Promise<T>((resolve) => {
       const onMessage = (msg: { type: string } & T) => {
@@ -55,15 +57,31 @@ async function main(): Promise<void> {
       if (type) child.send({ type });
     });
   const ready = await ask<{ twilio: { url: string; accountSid: string; authToken: string }; smtpUrl: string }>('', 'ready');
-  Object.assign(config.twilio, { accountSid: ready.twilio.accountSid, authToken: ready.twilio.authToken, messagingServiceSid: 'MG00000000000000000000000000000000', apiUrl: ready.twilio.url });
+  Object.assign(config.twilio, {
+    accountSid: ready.twilio.accountSid,
+    authToken: ready.twilio.authToken,
+    messagingServiceSid: 'MG00000000000000000000000000000000',
+    apiUrl: ready.twilio.url,
+  });
   config.smtp.url = ready.smtpUrl; // the default pool size (transports.ts), as production runs it
   closeTransports();
 
   // Setup (not timed): one org, 100 customers with links, TOTAL pending deliveries.
-  const { orgId, userId } = await createOrganization({ name: 'Bench Plumbing', plan: 'pro', owner: { name: 'Bench', email: `bench-${process.pid}@example.test`, passwordHash: 'x' } });
+  const { orgId, userId } = await createOrganization({
+    name: 'Bench Plumbing',
+    plan: 'pro',
+    owner: { name: 'Bench', email: `bench-${process.pid}@example.test`, passwordHash: 'x' },
+  });
   const jobs = await withOrg(orgId, async (db) => {
     const leads = await db('leads')
-      .insert(Array.from({ length: 100 }, (_, i) => ({ org_id: orgId, first_name: `Cust${i}`, email: `c${i}@example.test`, phone: `+1555555${String(1000 + i).padStart(4, '0')}` })))
+      .insert(
+        Array.from({ length: 100 }, (_, i) => ({
+          org_id: orgId,
+          first_name: `Cust${i}`,
+          email: `c${i}@example.test`,
+          phone: `+1555555${String(1000 + i).padStart(4, '0')}`,
+        })),
+      )
       .returning<{ id: string; email: string; phone: string }[]>(['id', 'email', 'phone']);
     const links = new Map<string, string>();
     for (const lead of leads) links.set(lead.id, (await generatePortalLink(db, lead.id, { type: 'user', userId })).link.id);
@@ -84,7 +102,12 @@ async function main(): Promise<void> {
       };
     });
     const inserted: { id: string }[] = [];
-    for (let i = 0; i < rows.length; i += 500) inserted.push(...(await db('message_deliveries').insert(rows.slice(i, i + 500)).returning<{ id: string }[]>('id')));
+    for (let i = 0; i < rows.length; i += 500)
+      inserted.push(
+        ...(await db('message_deliveries')
+          .insert(rows.slice(i, i + 500))
+          .returning<{ id: string }[]>('id')),
+      );
     return inserted.map((r) => ({ deliveryId: r.id, orgId }));
   });
   const queue = getSendQueue();
@@ -115,7 +138,12 @@ async function main(): Promise<void> {
     };
     worker.on('completed', (job) => {
       const data = job.data as { deliveryId: string };
-      lifecycle.push({ deliveryId: data.deliveryId, processedOn: job.processedOn ?? 0, finishedOn: job.finishedOn ?? 0, completedEvent: performance.timeOrigin + performance.now() });
+      lifecycle.push({
+        deliveryId: data.deliveryId,
+        processedOn: job.processedOn ?? 0,
+        finishedOn: job.finishedOn ?? 0,
+        completedEvent: performance.timeOrigin + performance.now(),
+      });
       finish();
     });
     worker.on('failed', (job, err) => {
@@ -133,7 +161,9 @@ async function main(): Promise<void> {
     session.disconnect();
   }
 
-  const statuses = await withOrg(orgId, (db) => db('message_deliveries').select('status').count<{ status: string; count: string }[]>('* as count').groupBy('status'));
+  const statuses = await withOrg(orgId, (db) =>
+    db('message_deliveries').select('status').count<{ status: string; count: string }[]>('* as count').groupBy('status'),
+  );
   const sentRows = Number(statuses.find((s) => s.status === 'sent')?.count ?? 0);
   const stats = await ask<{ sms: number; smsRequests: number; email: number }>('stats', 'stats');
   const providerSends = stats.sms + stats.email;
@@ -160,7 +190,10 @@ async function main(): Promise<void> {
 }
 
 /** How long jobs took from BullMQ's fetch to its completed event, and how busy the worker's slots were. */
-function jobReport(lifecycle: Array<{ deliveryId: string; processedOn: number; finishedOn: number; completedEvent: number }>, seconds: number): string {
+function jobReport(
+  lifecycle: Array<{ deliveryId: string; processedOn: number; finishedOn: number; completedEvent: number }>,
+  seconds: number,
+): string {
   const whole = lifecycle.map((l) => l.completedEvent - l.processedOn).sort((a, b) => a - b);
   const pct = (p: number) => whole[Math.min(whole.length - 1, Math.floor(whole.length * p))] ?? 0;
   const mean = whole.reduce((a, b) => a + b, 0) / Math.max(1, whole.length);

@@ -3,13 +3,7 @@
 // (org_id, id) so a row can never point at another org's row.
 import type { Knex } from 'knex';
 import { config } from '../src/config.js';
-import {
-  LOOKUP_ROLE,
-  allowLookupRead,
-  ensureRole,
-  ownDefinerFunction,
-  protectTenantTable,
-} from '../src/db/rls.js';
+import { LOOKUP_ROLE, allowLookupRead, ensureRole, ownDefinerFunction, protectTenantTable } from '../src/db/rls.js';
 
 const APP = config.databaseAppRole;
 
@@ -203,7 +197,6 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('create index proposals_lead_idx on proposals (org_id, lead_id, created_at desc)');
   await knex.raw('create index proposals_status_idx on proposals (org_id, status, created_at desc)');
 
-
   await knex.raw(`
     create table jobs (
       id uuid primary key default gen_random_uuid(),
@@ -228,7 +221,7 @@ export async function up(knex: Knex): Promise<void> {
       foreign key (org_id, proposal_id) references proposals(org_id, id)
     )`);
   await knex.raw('create index jobs_lead_idx on jobs (org_id, lead_id, scheduled_at desc)');
-  await knex.raw('create index jobs_upcoming_idx on jobs (org_id, scheduled_at) where status in (\'scheduled\', \'in_progress\')');
+  await knex.raw("create index jobs_upcoming_idx on jobs (org_id, scheduled_at) where status in ('scheduled', 'in_progress')");
 
   await knex.raw(`
     create table invoices (
@@ -366,8 +359,12 @@ export async function up(knex: Knex): Promise<void> {
     )`);
   await knex.raw('create index message_deliveries_lead_idx on message_deliveries (org_id, lead_id, created_at desc)');
   await knex.raw('create index message_deliveries_org_idx on message_deliveries (org_id, created_at desc)');
-  await knex.raw("create index message_deliveries_unsent_idx on message_deliveries (created_at) where status in ('pending', 'queued', 'sending')");
-  await knex.raw('create unique index message_deliveries_provider_uq on message_deliveries (channel, provider_id) where provider_id is not null');
+  await knex.raw(
+    "create index message_deliveries_unsent_idx on message_deliveries (created_at) where status in ('pending', 'queued', 'sending')",
+  );
+  await knex.raw(
+    'create unique index message_deliveries_provider_uq on message_deliveries (channel, provider_id) where provider_id is not null',
+  );
 
   await knex.raw(`
     create table message_templates (

@@ -8,6 +8,8 @@ document.addEventListener('click', (event) => {
   navigator.clipboard.writeText(text.trim()).then(() => {
     const label = button.textContent;
     button.textContent = 'Copied';
-    setTimeout(() => { button.textContent = label; }, 2000);
+    setTimeout(() => {
+      button.textContent = label;
+    }, 2000);
   });
 });

@@ -80,7 +80,13 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_00
 }
 
 function run(entry: string, watchDirs: string[]): ChildProcess {
-  const args = ['--import', 'tsx', ...watchDirs.map((d) => `--watch-path=${path.join(root, d)}`), '--watch-preserve-output', path.join(root, entry)];
+  const args = [
+    '--import',
+    'tsx',
+    ...watchDirs.map((d) => `--watch-path=${path.join(root, d)}`),
+    '--watch-preserve-output',
+    path.join(root, entry),
+  ];
   return spawn(process.execPath, args, { stdio: 'inherit', env: process.env, cwd: root });
 }
 

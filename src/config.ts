@@ -42,7 +42,10 @@ const envSchema = z
     TWILIO_AUTH_TOKEN: optionalString,
     TWILIO_MESSAGING_SERVICE_SID: optionalString,
     TWILIO_FROM_NUMBER: optionalString.pipe(
-      z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15551234567').optional(),
+      z
+        .string()
+        .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15551234567')
+        .optional(),
     ),
     TWILIO_API_URL: optionalUrl,
     STRIPE_SECRET_KEY: optionalString,
@@ -65,7 +68,7 @@ const envSchema = z
     }
   });
 
-export type Env = z.infer<typeof envSchema>;
+type Env = z.infer<typeof envSchema>;
 
 export type Config = ReturnType<typeof buildConfig>;
 
@@ -119,9 +122,7 @@ export class ConfigError extends Error {
 export function parseConfig(source: NodeJS.ProcessEnv): Config {
   const result = envSchema.safeParse(source);
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`),
-    );
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`));
   }
   return buildConfig(result.data);
 }

@@ -8,7 +8,7 @@ const PORTAL_PATH = /\/p\/[A-Za-z0-9_-]+/g;
 // Invitation and password-reset links carry one-time tokens the same way.
 const ACCOUNT_LINK_PATH = /\/(invite|reset-password)\/[A-Za-z0-9_-]+/g;
 
-export function redactPortalTokens(text: string): string {
+function redactPortalTokens(text: string): string {
   return text.replace(PORTAL_PATH, '/p/[token]').replace(ACCOUNT_LINK_PATH, '/$1/[token]');
 }
 
@@ -16,7 +16,15 @@ export const logger = pino({
   level: config.logLevel,
   base: { service: 'porchlight' },
   redact: {
-    paths: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["stripe-signature"]', 'req.headers["x-twilio-signature"]', 'res.headers["set-cookie"]', '*.password', '*.token'],
+    paths: [
+      'req.headers.cookie',
+      'req.headers.authorization',
+      'req.headers["stripe-signature"]',
+      'req.headers["x-twilio-signature"]',
+      'res.headers["set-cookie"]',
+      '*.password',
+      '*.token',
+    ],
     censor: '[redacted]',
   },
 });

@@ -15,7 +15,7 @@ export function onShutdown(name: string, run: () => Promise<unknown>, order: num
   steps.push({ name, run, order });
 }
 
-export async function shutdown(reason: string, forceAfterMs = 25_000): Promise<void> {
+async function shutdown(reason: string, forceAfterMs = 25_000): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   logger.info({ reason }, 'shutting down');

@@ -53,7 +53,13 @@ describe('configuration', () => {
   it('exits with a message naming the variable when the process starts badly configured', async () => {
     const { spawnSync } = await import('node:child_process');
     const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', "await import('./src/config.ts')"], {
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', PUBLIC_URL: 'https://x.example.com', DATABASE_URL: 'postgres://x@y/z', REDIS_URL: 'redis://r:6379' },
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        PUBLIC_URL: 'https://x.example.com',
+        DATABASE_URL: 'postgres://x@y/z',
+        REDIS_URL: 'redis://r:6379',
+      },
       encoding: 'utf8',
     });
     expect(result.status).to.equal(78);

@@ -26,7 +26,10 @@ export async function closeWithin(worker: Worker, ms: number): Promise<'drained'
   const outcome = await Promise.race([graceful, bound]);
   clearTimeout(timer);
   if (outcome === 'forced') {
-    logger.warn({ worker: worker.name, ms }, 'in-flight jobs did not finish in time; closing anyway (their rows stay "sending" for the sweeper)');
+    logger.warn(
+      { worker: worker.name, ms },
+      'in-flight jobs did not finish in time; closing anyway (their rows stay "sending" for the sweeper)',
+    );
     // close() is memoized, so close(true) would wait on the same promise: don't await it.
     void worker.close(true).catch(() => undefined);
   }

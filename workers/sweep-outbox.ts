@@ -9,7 +9,7 @@ import { QUEUE_NAMES, closeQueues } from '../src/queue/queues.js';
 import { closeWithin } from './send-message.js';
 import type { RunningWorker } from '../src/queue/worker.js';
 
-export const SWEEP_SCHEDULER_ID = 'outbox-sweep';
+const SWEEP_SCHEDULER_ID = 'outbox-sweep';
 
 export interface SweepWorkerOptions {
   everyMs?: number;

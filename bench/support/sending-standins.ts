@@ -5,7 +5,11 @@ import { startTestSmtp } from '../../test/support/smtp.js';
 
 const twilio = await startTwilioStandin();
 const smtp = await startTestSmtp({ parse: false });
-process.send!({ type: 'ready', twilio: { url: twilio.url, accountSid: twilio.accountSid, authToken: twilio.authToken }, smtpUrl: smtp.url });
+process.send!({
+  type: 'ready',
+  twilio: { url: twilio.url, accountSid: twilio.accountSid, authToken: twilio.authToken },
+  smtpUrl: smtp.url,
+});
 process.on('message', (msg: { type: string }) => {
   if (msg.type === 'stats') {
     process.send!({ type: 'stats', sms: twilio.sent.length, smsRequests: twilio.requests, email: smtp.inbox.length });

@@ -25,7 +25,7 @@ const EMAIL_TAKEN = 'An account with this email already exists. Log in instead, 
 const EMAIL_TAKEN_BY_INVITEE =
   'This email already has a Porchlight account, and an account belongs to one business. Ask the owner to invite another email address.';
 
-export const INVITATION_DAYS = 7;
+const INVITATION_DAYS = 7;
 export const PASSWORD_RESET_MINUTES = 60;
 
 function isUniqueViolation(err: unknown): boolean {
@@ -86,7 +86,12 @@ export async function logIn(input: Pick<LogInInput, 'email' | 'password'>, ip?: 
   if (!found || !ok) return null;
   await withOrg(found.org_id, async (db) => {
     await db('users').where({ id: found.user_id }).update({ last_login_at: db.fn.now() });
-    await recordAudit(db, { actor: { type: 'user', userId: found.user_id, ip }, action: 'user.logged_in', subjectType: 'user', subjectId: found.user_id });
+    await recordAudit(db, {
+      actor: { type: 'user', userId: found.user_id, ip },
+      action: 'user.logged_in',
+      subjectType: 'user',
+      subjectId: found.user_id,
+    });
   });
   return { userId: found.user_id, orgId: found.org_id };
 }
@@ -103,11 +108,20 @@ export interface CreatedInvitation {
  * Creates a one-time invitation for a staff member. A pending invitation to the
  * same address is replaced, so only the newest link works.
  */
-export async function inviteMember(db: Db, input: { orgId: string; email: string; invitedBy: string; actor: Actor }): Promise<CreatedInvitation> {
+export async function inviteMember(
+  db: Db,
+  input: { orgId: string; email: string; invitedBy: string; actor: Actor },
+): Promise<CreatedInvitation> {
   if (await emailTaken(input.email, db)) {
-    throw new FormError({ email: 'This email already has a Porchlight account. Each person belongs to one business; ask them to use another email.' });
+    throw new FormError({
+      email: 'This email already has a Porchlight account. Each person belongs to one business; ask them to use another email.',
+    });
   }
-  await db('invitations').where({ email: input.email }).whereNull('accepted_at').whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+  await db('invitations')
+    .where({ email: input.email })
+    .whereNull('accepted_at')
+    .whereNull('revoked_at')
+    .update({ revoked_at: db.fn.now() });
   const { token, sha256 } = newOneTimeToken();
   const [row] = await db('invitations')
     .insert({
@@ -119,7 +133,13 @@ export async function inviteMember(db: Db, input: { orgId: string; email: string
       expires_at: nowPlusSeconds(db, INVITATION_DAYS * 86_400),
     })
     .returning<{ id: string; expires_at: Date }[]>(['id', 'expires_at']);
-  await recordAudit(db, { actor: input.actor, action: 'invitation.created', subjectType: 'invitation', subjectId: row.id, data: { email: input.email, role: 'staff' } });
+  await recordAudit(db, {
+    actor: input.actor,
+    action: 'invitation.created',
+    subjectType: 'invitation',
+    subjectId: row.id,
+    data: { email: input.email, role: 'staff' },
+  });
   return { id: row.id, token, expiresAt: row.expires_at };
 }
 
@@ -186,7 +206,9 @@ export async function requestPasswordReset(email: string, ip?: string): Promise<
   const found = await authUserByEmail(email);
   if (!found) return null;
   return withOrg(found.org_id, async (db) => {
-    const user = await db('users').where({ id: found.user_id }).first<{ id: string; name: string; email: string } | undefined>('id', 'name', 'email');
+    const user = await db('users')
+      .where({ id: found.user_id })
+      .first<{ id: string; name: string; email: string } | undefined>('id', 'name', 'email');
     if (!user) return null;
     const { token, sha256 } = newOneTimeToken();
     const [row] = await db('password_resets')
@@ -216,9 +238,16 @@ export async function resetPassword(token: string, password: string, ip?: string
     const user = await db('users').where({ id: used.user_id }).first<{ id: string; name: string; email: string }>('id', 'name', 'email');
     const weakness = await passwordWeakness(password, [user.email, user.name]);
     if (weakness) throw new FormError({ password: weakness }); // rolls back: the link still works
-    await db('users').where({ id: user.id }).update({ password_hash: await hashPassword(password) });
+    await db('users')
+      .where({ id: user.id })
+      .update({ password_hash: await hashPassword(password) });
     await db('password_resets').where({ user_id: user.id }).whereNull('used_at').update({ used_at: db.fn.now() });
-    await recordAudit(db, { actor: { type: 'user', userId: user.id, label: user.email, ip }, action: 'user.password_reset', subjectType: 'user', subjectId: user.id });
+    await recordAudit(db, {
+      actor: { type: 'user', userId: user.id, label: user.email, ip },
+      action: 'user.password_reset',
+      subjectType: 'user',
+      subjectId: user.id,
+    });
     return user.id;
   });
   await endSessionsOf(userId);
@@ -228,7 +257,7 @@ export async function resetPassword(token: string, password: string, ip?: string
  * Logs a user out everywhere: a new password must lock out whoever held an old
  * session. Sessions belong to no org; the session store's own role reads them.
  */
-export async function endSessionsOf(userId: string): Promise<number> {
+async function endSessionsOf(userId: string): Promise<number> {
   return deleteSessionsOf(userId);
 }
 
@@ -238,26 +267,42 @@ export async function endSessionsOf(userId: string): Promise<number> {
 export async function removeMember(db: Db, userId: string, actor: Actor): Promise<Member> {
   // Lock the owners first: two owners removing each other at once can't both succeed.
   const owners = await db('users').where({ role: 'owner' }).forUpdate().select<{ id: string }[]>('id');
-  const member = await db('users').where({ id: userId }).first<Member | undefined>('id', 'name', 'email', 'role', 'created_at', 'last_login_at');
+  const member = await db('users')
+    .where({ id: userId })
+    .first<Member | undefined>('id', 'name', 'email', 'role', 'created_at', 'last_login_at');
   if (!member) throw notFound('That team member doesn’t exist.');
   if (member.role === 'owner' && owners.length <= 1) {
     throw new FormError({ _form: `${member.name} is the only owner, so they can’t be removed. Make someone else an owner first.` });
   }
   await db('users').where({ id: userId }).delete();
-  await recordAudit(db, { actor, action: 'user.removed', subjectType: 'user', subjectId: userId, data: { email: member.email, role: member.role } });
+  await recordAudit(db, {
+    actor,
+    action: 'user.removed',
+    subjectType: 'user',
+    subjectId: userId,
+    data: { email: member.email, role: member.role },
+  });
   return member;
 }
 
 /** Owners may make a staff member an owner or back; the last owner keeps the role. */
 export async function changeRole(db: Db, userId: string, role: 'owner' | 'staff', actor: Actor): Promise<Member> {
   const owners = await db('users').where({ role: 'owner' }).forUpdate().select<{ id: string }[]>('id');
-  const member = await db('users').where({ id: userId }).first<Member | undefined>('id', 'name', 'email', 'role', 'created_at', 'last_login_at');
+  const member = await db('users')
+    .where({ id: userId })
+    .first<Member | undefined>('id', 'name', 'email', 'role', 'created_at', 'last_login_at');
   if (!member) throw notFound('That team member doesn’t exist.');
   if (member.role === role) return member;
   if (member.role === 'owner' && owners.length <= 1) {
     throw new FormError({ _form: `${member.name} is the only owner. Make someone else an owner first.` });
   }
   await db('users').where({ id: userId }).update({ role });
-  await recordAudit(db, { actor, action: 'user.role_changed', subjectType: 'user', subjectId: userId, data: { from: member.role, to: role } });
+  await recordAudit(db, {
+    actor,
+    action: 'user.role_changed',
+    subjectType: 'user',
+    subjectId: userId,
+    data: { from: member.role, to: role },
+  });
   return { ...member, role };
 }

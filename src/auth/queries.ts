@@ -4,7 +4,6 @@ import type { UserRole } from '../db/rows.js';
 import { invitationByTokenHash, passwordResetByTokenHash } from '../db/lookups.js';
 import { sha256Hex, TOKEN_PATTERN } from '../lib/tokens.js';
 
-
 export interface Member {
   id: string;
   name: string;
@@ -33,7 +32,12 @@ export async function listTeam(db: Db): Promise<{ members: Member[]; invitations
     .orderBy('created_at', 'desc')
     .select<PendingInvitation[]>('id', 'email', 'role', 'expires_at', 'created_at');
   // Owners first, then by name without regard to case.
-  members.sort((a, b) => Number(b.role === 'owner') - Number(a.role === 'owner') || a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.email.localeCompare(b.email));
+  members.sort(
+    (a, b) =>
+      Number(b.role === 'owner') - Number(a.role === 'owner') ||
+      a.name.toLowerCase().localeCompare(b.name.toLowerCase()) ||
+      a.email.localeCompare(b.email),
+  );
   return { members, invitations };
 }
 
@@ -72,11 +76,22 @@ export async function findInvitation(token: string): Promise<InvitationView> {
       .join('organizations as o', 'o.id', 'i.org_id')
       .leftJoin('users as u', 'u.id', 'i.invited_by')
       .where('i.id', found.invitationId)
-      .first<(InvitationRow & { org_name: string; inviter_name: string | null }) | undefined>('i.*', 'o.name as org_name', 'u.name as inviter_name');
+      .first<(InvitationRow & { org_name: string; inviter_name: string | null }) | undefined>(
+        'i.*',
+        'o.name as org_name',
+        'u.name as inviter_name',
+      );
     if (!row) throw new UnusableLinkError('unknown');
     const problem = invitationProblem(row);
     if (problem) throw new UnusableLinkError(problem);
-    return { invitationId: row.id, orgId: found.orgId, orgName: row.org_name, email: row.email, role: row.role, inviterName: row.inviter_name };
+    return {
+      invitationId: row.id,
+      orgId: found.orgId,
+      orgName: row.org_name,
+      email: row.email,
+      role: row.role,
+      inviterName: row.inviter_name,
+    };
   });
 }
 
@@ -85,7 +100,9 @@ export async function checkPasswordReset(token: string): Promise<{ resetId: stri
   const found = await resetOrg(token);
   if (!found) throw new UnusableLinkError('unknown');
   await withOrg(found.orgId, async (db) => {
-    const row = await db('password_resets').where({ id: found.resetId }).first<{ expires_at: Date; used_at: Date | null } | undefined>('expires_at', 'used_at');
+    const row = await db('password_resets')
+      .where({ id: found.resetId })
+      .first<{ expires_at: Date; used_at: Date | null } | undefined>('expires_at', 'used_at');
     if (!row) throw new UnusableLinkError('unknown');
     if (row.used_at) throw new UnusableLinkError('used');
     if (row.expires_at.getTime() <= Date.now()) throw new UnusableLinkError('expired');
@@ -104,14 +121,14 @@ export class UnusableLinkError extends Error {
 }
 
 /** The org an invitation link belongs to, or undefined for a link that never existed. */
-export async function invitationOrg(token: string): Promise<{ invitationId: string; orgId: string } | undefined> {
+async function invitationOrg(token: string): Promise<{ invitationId: string; orgId: string } | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   const found = await invitationByTokenHash(sha256Hex(token));
   return found ? { invitationId: found.invitation_id, orgId: found.org_id } : undefined;
 }
 
 /** The org a reset link belongs to, or undefined for a link that never existed. */
-export async function resetOrg(token: string): Promise<{ resetId: string; orgId: string } | undefined> {
+async function resetOrg(token: string): Promise<{ resetId: string; orgId: string } | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   const found = await passwordResetByTokenHash(sha256Hex(token));
   return found ? { resetId: found.reset_id, orgId: found.org_id } : undefined;

@@ -7,16 +7,17 @@ import { FormError } from '../lib/errors.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { logger } from '../logger.js';
 import { sendAccountEmail } from '../mail/account-email.js';
-import { acceptInvitation, logIn, PASSWORD_RESET_MINUTES, requestPasswordReset, resetPassword, signUp, type SessionIdentity } from './commands.js';
-import { checkPasswordReset, findInvitation, UnusableLinkError, type LinkProblem } from './queries.js';
 import {
-  acceptInvitationSchema,
-  forgotPasswordSchema,
-  logInSchema,
-  resetPasswordSchema,
-  safeNextPath,
-  signUpSchema,
-} from './schema.js';
+  acceptInvitation,
+  logIn,
+  PASSWORD_RESET_MINUTES,
+  requestPasswordReset,
+  resetPassword,
+  signUp,
+  type SessionIdentity,
+} from './commands.js';
+import { checkPasswordReset, findInvitation, UnusableLinkError, type LinkProblem } from './queries.js';
+import { acceptInvitationSchema, forgotPasswordSchema, logInSchema, resetPasswordSchema, safeNextPath, signUpSchema } from './schema.js';
 
 export const authRouter = Router();
 
@@ -177,7 +178,12 @@ authRouter.post('/invite/:token', accountLinkLimiter, async (req: Request, res: 
     if (!(err instanceof FormError)) throw err;
     const invitation = await findInvitation(token).catch(() => null);
     if (!invitation) return linkProblemPage(res, 'invitation', 'unknown');
-    res.status(422).render('auth/accept-invitation', formLocals(req, { title: `Join ${invitation.orgName}`, invitation, errors: err.fields, formError: err.fields._form }));
+    res
+      .status(422)
+      .render(
+        'auth/accept-invitation',
+        formLocals(req, { title: `Join ${invitation.orgName}`, invitation, errors: err.fields, formError: err.fields._form }),
+      );
   }
 });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const emailField = z
+const emailField = z
   .string({ error: 'Enter your email address' })
   .trim()
   .toLowerCase()
@@ -49,6 +49,6 @@ export const inviteSchema = z.object({
     .max(254, 'That email address is too long')
     .pipe(z.email('Enter a valid email address, like name@example.com')),
 });
-export type InviteInput = z.infer<typeof inviteSchema>;
+type InviteInput = z.infer<typeof inviteSchema>;
 
 export const roleFormSchema = z.object({ role: z.enum(['owner', 'staff'], 'Choose owner or staff.') });

@@ -13,7 +13,7 @@ declare module 'express-session' {
   }
 }
 
-export const SESSION_COOKIE = 'porchlight.sid';
+const SESSION_COOKIE = 'porchlight.sid';
 const FOURTEEN_DAYS_MS = 14 * 24 * 60 * 60 * 1000;
 
 export function createSessionMiddleware(): { middleware: RequestHandler; close: () => Promise<void> } {

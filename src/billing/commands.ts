@@ -10,10 +10,12 @@ import { lockOrg, setSubscription } from '../orgs/commands.js';
 import { planForStripePrice, stripePriceFor, type PlanId } from '../plans.js';
 
 /** Statuses in which the paid plan stays on (past_due: Stripe is still retrying the card). */
-export const PAID_STATUSES = new Set<Stripe.Subscription.Status>(['active', 'trialing', 'past_due']);
+const PAID_STATUSES = new Set<Stripe.Subscription.Status>(['active', 'trialing', 'past_due']);
 
 export function hasPaidSubscription(org: Pick<OrgRow, 'stripe_subscription_id' | 'subscription_status'>): boolean {
-  return Boolean(org.stripe_subscription_id && org.subscription_status && PAID_STATUSES.has(org.subscription_status as Stripe.Subscription.Status));
+  return Boolean(
+    org.stripe_subscription_id && org.subscription_status && PAID_STATUSES.has(org.subscription_status as Stripe.Subscription.Status),
+  );
 }
 
 /** The org's customer on the platform account, created once (the idempotency key is the org id). */

@@ -18,7 +18,11 @@ const checkoutSchema = z.object({
 });
 
 const CHECKOUT_NOTES: Record<string, { type: 'success' | 'info'; message: string }> = {
-  success: { type: 'success', message: 'Thanks! Your plan changes as soon as Stripe confirms the subscription, usually within a few seconds. Reload this page to see it.' },
+  success: {
+    type: 'success',
+    message:
+      'Thanks! Your plan changes as soon as Stripe confirms the subscription, usually within a few seconds. Reload this page to see it.',
+  },
   cancelled: { type: 'info', message: 'Checkout was cancelled. Your plan hasn’t changed.' },
 };
 
@@ -63,7 +67,10 @@ async function billingPage(ctx: PageContext, extra: Record<string, unknown> = {}
   };
 }
 
-adminRouter.get('/settings/billing', orgPage((ctx) => billingPage(ctx), { ownerOnly: true }));
+adminRouter.get(
+  '/settings/billing',
+  orgPage((ctx) => billingPage(ctx), { ownerOnly: true }),
+);
 
 adminRouter.post(
   '/settings/billing/checkout',
@@ -83,12 +90,22 @@ adminRouter.post(
         const stripe = getStripe();
         const customerId = await ensureStripeCustomer(stripe, ctx.db, ctx.org, ctx.user.email);
         const url = await createSubscriptionCheckout(stripe, { org: ctx.org, customerId, planId: plan, attempt });
-        await recordAudit(ctx.db, { actor: ctx.actor, action: 'billing.checkout_started', subjectType: 'organization', subjectId: ctx.org.id, data: { plan } });
+        await recordAudit(ctx.db, {
+          actor: ctx.actor,
+          action: 'billing.checkout_started',
+          subjectType: 'organization',
+          subjectId: ctx.org.id,
+          data: { plan },
+        });
         return { redirect: url };
       } catch (err) {
         logger.error({ err: (err as Error).message, orgId: ctx.org.id }, 'subscription checkout failed');
         // A redirect (not an error status) so a customer id created above is kept.
-        return { redirect: '/settings/billing', flash: 'Stripe couldn’t start the checkout just now. Please try again in a minute.', flashType: 'error' };
+        return {
+          redirect: '/settings/billing',
+          flash: 'Stripe couldn’t start the checkout just now. Please try again in a minute.',
+          flashType: 'error',
+        };
       }
     },
     { ownerOnly: true },

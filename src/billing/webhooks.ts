@@ -72,7 +72,7 @@ const HANDLERS: Record<string, PlatformEventHandler> = {
 };
 
 /** Verifies, then applies the event once. Exported for tests of the edge cases. */
-export async function handlePlatformEvent(event: Stripe.Event): Promise<Outcome> {
+async function handlePlatformEvent(event: Stripe.Event): Promise<Outcome> {
   const handler = HANDLERS[event.type];
   if (!handler) return 'ignored';
   const target = await handler.locate(event);
@@ -98,5 +98,9 @@ export async function handlePlatformEvent(event: Stripe.Event): Promise<Outcome>
 
 webhookRouter.post(
   '/',
-  ...stripeWebhook({ name: 'platform Stripe webhook', secret: () => (stripeConfigured() ? config.stripe.webhookSecret : undefined), handle: handlePlatformEvent }),
+  ...stripeWebhook({
+    name: 'platform Stripe webhook',
+    secret: () => (stripeConfigured() ? config.stripe.webhookSecret : undefined),
+    handle: handlePlatformEvent,
+  }),
 );

@@ -7,7 +7,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 // A `date` is a calendar day, not an instant: keep 'YYYY-MM-DD' so no time zone shifts it.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
-export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/porchlight';
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/porchlight';
 
 export function databaseUrl(): string {
   return config.databaseUrl ?? DEFAULT_DATABASE_URL;

@@ -42,12 +42,16 @@ export async function emailTaken(email: string, db?: Db): Promise<boolean> {
 }
 
 export async function invitationByTokenHash(tokenSha256: string, db?: Db): Promise<{ invitation_id: string; org_id: string } | null> {
-  const [row] = await rows<{ invitation_id: string; org_id: string }>(db, 'select invitation_id, org_id from invitation_by_token_hash(?)', [tokenSha256]);
+  const [row] = await rows<{ invitation_id: string; org_id: string }>(db, 'select invitation_id, org_id from invitation_by_token_hash(?)', [
+    tokenSha256,
+  ]);
   return row ?? null;
 }
 
 export async function passwordResetByTokenHash(tokenSha256: string, db?: Db): Promise<{ reset_id: string; org_id: string } | null> {
-  const [row] = await rows<{ reset_id: string; org_id: string }>(db, 'select reset_id, org_id from password_reset_by_token_hash(?)', [tokenSha256]);
+  const [row] = await rows<{ reset_id: string; org_id: string }>(db, 'select reset_id, org_id from password_reset_by_token_hash(?)', [
+    tokenSha256,
+  ]);
   return row ?? null;
 }
 

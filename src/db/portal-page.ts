@@ -11,12 +11,9 @@ export type ListTab = 'proposals' | 'invoices' | 'payments' | 'history';
 export const TABS: readonly ListTab[] = ['proposals', 'invoices', 'payments', 'history'];
 
 export type PortalView =
-  | { kind: 'home' }
-  | { kind: 'list'; tab: ListTab; page: number }
-  | { kind: 'proposal'; id: string }
-  | { kind: 'invoice'; id: string };
+  { kind: 'home' } | { kind: 'list'; tab: ListTab; page: number } | { kind: 'proposal'; id: string } | { kind: 'invoice'; id: string };
 
-export interface PortalOrg {
+interface PortalOrg {
   name: string;
   plan: string;
   brand_color: string;
@@ -29,13 +26,13 @@ export interface PortalOrg {
   time_zone: string;
 }
 
-export interface PortalLead {
+interface PortalLead {
   first_name: string;
   last_name: string;
   company: string | null;
 }
 
-export interface LineItem {
+interface LineItem {
   /** The line's stored position (part of a proposal's content hash). */
   position?: number;
   service: string;
@@ -45,7 +42,7 @@ export interface LineItem {
   amount_cents: number;
 }
 
-export interface ProposalSummary {
+interface ProposalSummary {
   id: string;
   number: number;
   title: string;
@@ -56,7 +53,7 @@ export interface ProposalSummary {
   valid_until: string | null;
 }
 
-export interface ProposalDetail extends ProposalSummary {
+interface ProposalDetail extends ProposalSummary {
   customer_message: string;
   subtotal_cents: number;
   tax_cents: number;
@@ -69,7 +66,7 @@ export interface ProposalDetail extends ProposalSummary {
   job: { scheduled_at: string | null; status: string } | null;
 }
 
-export interface InvoiceSummary {
+interface InvoiceSummary {
   id: string;
   number: number;
   status: 'open' | 'partially_paid' | 'paid' | 'void';
@@ -80,7 +77,7 @@ export interface InvoiceSummary {
   amount_paid_cents: number;
 }
 
-export interface PortalPayment {
+interface PortalPayment {
   id: string;
   paid_at: string;
   amount_cents: number;
@@ -93,7 +90,7 @@ export interface PortalPayment {
 }
 
 /** What the invoice page's Pay panel needs, read in the page's one query. */
-export interface InvoicePayState {
+interface InvoicePayState {
   /** The org has a connected Stripe account. */
   connected: boolean;
   charges_enabled: boolean;
@@ -101,7 +98,7 @@ export interface InvoicePayState {
   latest_checkout_status: string | null;
 }
 
-export interface InvoiceDetail extends InvoiceSummary {
+interface InvoiceDetail extends InvoiceSummary {
   pay: InvoicePayState;
   customer_message: string;
   subtotal_cents: number;
@@ -127,7 +124,7 @@ interface Paged<T> {
   rows: T[];
 }
 
-export type PortalData =
+type PortalData =
   | { tab: 'proposals'; data: Paged<ProposalSummary> }
   | { tab: 'invoices'; data: Paged<InvoiceSummary> }
   | { tab: 'payments'; data: Paged<PortalPayment> & { balance_cents: number } }
@@ -146,13 +143,9 @@ export async function loadPortalPage(tokenSha256: string, view: PortalView): Pro
   const kind = view.kind === 'list' ? view.tab : view.kind;
   const id = view.kind === 'proposal' || view.kind === 'invoice' ? view.id : null;
   const page = view.kind === 'list' ? view.page : 1;
-  const { rows } = await getDb().raw<{ rows: { page: PortalPageData | null }[] }>('select portal_page(?, ?, ?::uuid, ?, ?, ?::text[]) as page', [
-    tokenSha256,
-    kind,
-    id,
-    page,
-    PAGE_SIZE,
-    [...PAYABLE_STATUSES],
-  ]);
+  const { rows } = await getDb().raw<{ rows: { page: PortalPageData | null }[] }>(
+    'select portal_page(?, ?, ?::uuid, ?, ?, ?::text[]) as page',
+    [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES]],
+  );
   return rows[0]?.page ?? null;
 }

@@ -4,7 +4,7 @@ import { config } from '../config.js';
 
 export const LOOKUP_ROLE = 'porchlight_lookup';
 
-export const ORG_MATCH = "org_id = nullif(current_setting('app.org_id', true), '')::uuid";
+const ORG_MATCH = "org_id = nullif(current_setting('app.org_id', true), '')::uuid";
 
 /** Enables and forces RLS on a tenant table, adds the org policy, grants the app role. */
 export async function protectTenantTable(knex: Knex, table: string, match: string = ORG_MATCH): Promise<void> {

@@ -98,7 +98,7 @@ export interface ProposalRow {
 }
 
 /** A stored proposal or invoice line. */
-export interface ItemRow {
+interface ItemRow {
   id: string;
   position: number;
   service: string;

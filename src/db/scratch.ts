@@ -10,7 +10,10 @@ export interface ScratchDatabase {
   recreate(): Promise<void>;
 }
 
-export function scratchDatabase(name: string, serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'): ScratchDatabase {
+export function scratchDatabase(
+  name: string,
+  serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+): ScratchDatabase {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`database name "${name}": lower-case letters, digits and _ only`);
   const admin = new URL(serverUrl);
   admin.pathname = '/postgres';

@@ -89,9 +89,7 @@ export async function assertRlsEnforced(db: Knex = getDb()): Promise<void> {
     );
   });
   if (!role || role.rolsuper || role.rolbypassrls) {
-    throw new RlsBypassError(
-      `tenant queries would run as "${role?.current_user}", which bypasses row-level security; refusing to start`,
-    );
+    throw new RlsBypassError(`tenant queries would run as "${role?.current_user}", which bypasses row-level security; refusing to start`);
   }
   const tables = await tenantTables(db);
   const { rows } = await db.raw<{ rows: { relname: string }[] }>(

@@ -24,12 +24,54 @@ export const DEMO_PASSWORD = 'porchlight-demo-2026';
 const TIME_ZONE = 'America/Chicago';
 
 const CUSTOMERS: Omit<LeadInput, 'internal_notes' | 'company'>[] = [
-  { first_name: 'Sarah', last_name: 'Whitfield', email: 'sarah.whitfield@example.com', phone: '+15125550142', address: '418 Pecan Grove Ln, Austin, TX 78704', stage: 'new' },
-  { first_name: 'Michael', last_name: 'Okafor', email: 'm.okafor@example.com', phone: '+15125550178', address: '77 Bluebonnet Dr, Austin, TX 78745', stage: 'contacted' },
-  { first_name: 'Amanda', last_name: 'Reyes', email: 'amanda.reyes@example.com', phone: '+15125550119', address: '2301 Riverside Dr #4, Austin, TX 78741', stage: 'won' },
-  { first_name: 'Dale', last_name: 'Hutchins', email: null, phone: '+15125550163', address: '9 Live Oak Ct, Round Rock, TX 78664', stage: 'contacted' },
-  { first_name: 'Priya', last_name: 'Natarajan', email: 'priya.n@example.com', phone: null, address: '1550 Barton Springs Rd, Austin, TX 78704', stage: 'new' },
-  { first_name: "O'Brien & Sons", last_name: 'Properties', email: 'maintenance@obrien.example.com', phone: '+15125550100', address: '600 Congress Ave, Austin, TX 78701', stage: 'won' },
+  {
+    first_name: 'Sarah',
+    last_name: 'Whitfield',
+    email: 'sarah.whitfield@example.com',
+    phone: '+15125550142',
+    address: '418 Pecan Grove Ln, Austin, TX 78704',
+    stage: 'new',
+  },
+  {
+    first_name: 'Michael',
+    last_name: 'Okafor',
+    email: 'm.okafor@example.com',
+    phone: '+15125550178',
+    address: '77 Bluebonnet Dr, Austin, TX 78745',
+    stage: 'contacted',
+  },
+  {
+    first_name: 'Amanda',
+    last_name: 'Reyes',
+    email: 'amanda.reyes@example.com',
+    phone: '+15125550119',
+    address: '2301 Riverside Dr #4, Austin, TX 78741',
+    stage: 'won',
+  },
+  {
+    first_name: 'Dale',
+    last_name: 'Hutchins',
+    email: null,
+    phone: '+15125550163',
+    address: '9 Live Oak Ct, Round Rock, TX 78664',
+    stage: 'contacted',
+  },
+  {
+    first_name: 'Priya',
+    last_name: 'Natarajan',
+    email: 'priya.n@example.com',
+    phone: null,
+    address: '1550 Barton Springs Rd, Austin, TX 78704',
+    stage: 'new',
+  },
+  {
+    first_name: "O'Brien & Sons",
+    last_name: 'Properties',
+    email: 'maintenance@obrien.example.com',
+    phone: '+15125550100',
+    address: '600 Congress Ave, Austin, TX 78701',
+    stage: 'won',
+  },
 ];
 
 /** A line: quantity in units, unit price in cents. */
@@ -66,7 +108,11 @@ async function seedRecords(db: Db, actor: Actor): Promise<number> {
   }
   const [sarah, michael, amanda, , , obrien] = leads;
   const proposal = (leadId: string, title: string, items: LineItemInput[], customer_message = '') =>
-    createProposal(db, { lead_id: leadId, title, tax_rate: 825, valid_until: addDays(todayIn(TIME_ZONE), 30), customer_message, internal_notes: '', items }, actor);
+    createProposal(
+      db,
+      { lead_id: leadId, title, tax_rate: 825, valid_until: addDays(todayIn(TIME_ZONE), 30), customer_message, internal_notes: '', items },
+      actor,
+    );
 
   // Sarah: a pending gutter proposal waiting for her answer.
   const gutters = await proposal(
@@ -91,7 +137,15 @@ async function seedRecords(db: Db, actor: Actor): Promise<number> {
   await updateJob(
     db,
     jobId,
-    { lead_id: michael.id, service_type: 'AC tune-up', ...at(-1), address: null, technician: 'Luis M.', customer_notes: 'Replaced the weak run capacitor; system cooling normally.', internal_notes: '' },
+    {
+      lead_id: michael.id,
+      service_type: 'AC tune-up',
+      ...at(-1),
+      address: null,
+      technician: 'Luis M.',
+      customer_notes: 'Replaced the weak run capacitor; system cooling normally.',
+      internal_notes: '',
+    },
     TIME_ZONE,
     actor,
   );
@@ -103,7 +157,15 @@ async function seedRecords(db: Db, actor: Actor): Promise<number> {
   // Amanda: completed cleaning, paid in full; next visit scheduled.
   const cleaning = await createJob(
     db,
-    { lead_id: amanda.id, service_type: 'Gutter cleaning', ...at(-2, '10:30'), address: null, technician: 'Kim T.', customer_notes: '', internal_notes: '' },
+    {
+      lead_id: amanda.id,
+      service_type: 'Gutter cleaning',
+      ...at(-2, '10:30'),
+      address: null,
+      technician: 'Kim T.',
+      customer_notes: '',
+      internal_notes: '',
+    },
     TIME_ZONE,
     actor,
   );
@@ -128,7 +190,15 @@ async function seedRecords(db: Db, actor: Actor): Promise<number> {
   await recordPayment(db, { invoiceId: cleaningInvoice.id, amountCents: 22500, method: 'card_in_person' }, actor);
   await createJob(
     db,
-    { lead_id: amanda.id, service_type: 'Gutter cleaning (fall)', ...at(12), address: null, technician: 'Kim T.', customer_notes: '', internal_notes: '' },
+    {
+      lead_id: amanda.id,
+      service_type: 'Gutter cleaning (fall)',
+      ...at(12),
+      address: null,
+      technician: 'Kim T.',
+      customer_notes: '',
+      internal_notes: '',
+    },
     TIME_ZONE,
     actor,
   );

@@ -42,5 +42,8 @@ healthRouter.get('/readyz', async (_req, res) => {
     }
   }
   const ready = Object.values(checks).every((v) => v === 'ok');
-  res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: ready ? 'ok' : 'unavailable', checks });
+  res
+    .status(ready ? 200 : 503)
+    .set('Cache-Control', 'no-store')
+    .json({ status: ready ? 'ok' : 'unavailable', checks });
 });

@@ -7,7 +7,7 @@ import { withOrg, type Db } from '../db/tenancy.js';
 import { forbidden, FormError } from '../lib/errors.js';
 import { planFor, type Plan } from '../plans.js';
 
-export interface CurrentUser {
+interface CurrentUser {
   id: string;
   name: string;
   email: string;

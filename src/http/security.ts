@@ -78,7 +78,14 @@ export function createRateLimiter(options: LimiterOptions): RequestHandler {
         })
       : undefined,
     handler: (_req, _res, next) => {
-      next(new HttpError(429, 'rate_limited', typeof message === 'string' ? message : 'Too many attempts. Please wait a few minutes and try again.', false));
+      next(
+        new HttpError(
+          429,
+          'rate_limited',
+          typeof message === 'string' ? message : 'Too many attempts. Please wait a few minutes and try again.',
+          false,
+        ),
+      );
     },
   });
 }

@@ -24,7 +24,7 @@ function split(args: unknown[]): { values: unknown[]; options: HelperOptions } {
   return { values: args.slice(0, -1), options: args[args.length - 1] as HelperOptions };
 }
 
-export const helpers = {
+const helpers = {
   money(...args: unknown[]) {
     const { values, options } = split(args);
     const org = rootOrg(options);

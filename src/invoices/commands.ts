@@ -35,7 +35,8 @@ async function checkSources(db: Db, leadId: string, proposalId?: string | null, 
   if (proposalId) {
     const proposal = await getProposal(db, proposalId);
     if (proposal.lead_id !== leadId) throw fieldError('lead_id', 'That proposal belongs to another customer');
-    if (proposal.status !== 'approved') throw conflict(`Proposal #${proposal.number} is ${proposal.status}; only an approved proposal can be invoiced.`);
+    if (proposal.status !== 'approved')
+      throw conflict(`Proposal #${proposal.number} is ${proposal.status}; only an approved proposal can be invoiced.`);
   }
   if (jobId) {
     const job = await getJob(db, jobId);
@@ -108,7 +109,12 @@ function defaultDates(timeZone: string): { issue_date: string; due_date: string 
 }
 
 /** A draft invoice copying an approved proposal's lines and tax rate. */
-export async function createInvoiceFromProposal(db: Db, proposalId: string, org: { currency: string; time_zone: string }, actor: Actor): Promise<InvoiceRow> {
+export async function createInvoiceFromProposal(
+  db: Db,
+  proposalId: string,
+  org: { currency: string; time_zone: string },
+  actor: Actor,
+): Promise<InvoiceRow> {
   const proposal = await getProposal(db, proposalId);
   if (proposal.status !== 'approved') {
     throw conflict(`Proposal #${proposal.number} is ${proposal.status}; only an approved proposal can be invoiced.`);
@@ -134,7 +140,12 @@ export async function createInvoiceFromProposal(db: Db, proposalId: string, org:
 }
 
 /** A draft invoice for a completed job: its proposal's lines, or one line for the service. */
-export async function createInvoiceFromJob(db: Db, jobId: string, org: { currency: string; time_zone: string }, actor: Actor): Promise<InvoiceRow> {
+export async function createInvoiceFromJob(
+  db: Db,
+  jobId: string,
+  org: { currency: string; time_zone: string },
+  actor: Actor,
+): Promise<InvoiceRow> {
   const job = await getJob(db, jobId);
   if (job.status !== 'completed') throw conflict('Only a completed job can be invoiced.');
   let items: LineItemInput[] = [{ service: job.service_type, description: '', quantity_hundredths: 100, unit_price_cents: 0 }];
@@ -166,7 +177,8 @@ export async function createInvoiceFromJob(db: Db, jobId: string, org: { currenc
 
 export async function updateInvoice(db: Db, id: string, input: InvoiceInput, actor: Actor): Promise<InvoiceRow> {
   const before = await getInvoice(db, id, { forUpdate: true });
-  if (before.status !== 'draft') throw conflict(`Invoice #${before.number} has been issued; only drafts can be edited. Void it and create a new one instead.`);
+  if (before.status !== 'draft')
+    throw conflict(`Invoice #${before.number} has been issued; only drafts can be edited. Void it and create a new one instead.`);
   const lead = await leadFor(db, input.lead_id);
   await checkSources(db, lead.id, before.proposal_id, before.job_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
@@ -201,12 +213,19 @@ export async function issueInvoice(db: Db, id: string, actor: Actor): Promise<{ 
     if (before.status === 'void') throw conflict(`Invoice #${before.number} is void and cannot be issued.`);
     return { invoice: before, alreadyIssued: true };
   }
-  if (Number(before.total_cents) <= 0) throw conflict(`Invoice #${before.number} has a total of zero; add a priced line before issuing it.`);
+  if (Number(before.total_cents) <= 0)
+    throw conflict(`Invoice #${before.number} has a total of zero; add a priced line before issuing it.`);
   const [invoice] = await db('invoices')
     .where({ id: before.id })
     .update({ status: 'open', issued_at: db.fn.now(), updated_at: db.fn.now() })
     .returning<InvoiceRow[]>('*');
-  await recordAudit(db, { actor, action: 'invoice.issued', subjectType: 'invoice', subjectId: invoice.id, data: { number: invoice.number, total_cents: invoice.total_cents } });
+  await recordAudit(db, {
+    actor,
+    action: 'invoice.issued',
+    subjectType: 'invoice',
+    subjectId: invoice.id,
+    data: { number: invoice.number, total_cents: invoice.total_cents },
+  });
   return { invoice, alreadyIssued: false };
 }
 
@@ -242,7 +261,8 @@ export async function refreshInvoiceBalances(db: Db, invoiceIds: string[]): Prom
       throw conflict(`Payments on invoice #${invoice.number} would not add up (${invoice.paid} of ${invoice.total_cents}).`);
     }
     const status = statusAfterPayments(invoice, invoice.paid);
-    if (invoice.paid !== Number(invoice.amount_paid_cents) || status !== invoice.status) changes.push({ id: invoice.id, paid: invoice.paid, status });
+    if (invoice.paid !== Number(invoice.amount_paid_cents) || status !== invoice.status)
+      changes.push({ id: invoice.id, paid: invoice.paid, status });
   }
   await writeInvoiceBalances(db, changes);
 }
@@ -262,7 +282,9 @@ export class InvoiceClosedError extends HttpError {
     super(
       409,
       'invoice_closed',
-      reason === 'void' ? `Invoice #${number} is void; it cannot take payments.` : `Invoice #${number} is a draft; issue it before recording a payment.`,
+      reason === 'void'
+        ? `Invoice #${number} is void; it cannot take payments.`
+        : `Invoice #${number} is a draft; issue it before recording a payment.`,
     );
     this.name = 'InvoiceClosedError';
   }

@@ -11,7 +11,14 @@ import { idOrNotFound, routeId } from '../lib/ids.js';
 import { lineFormValuesFrom, lineItemFormRows, taxRateText } from '../lib/line-items.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { getLead, leadChoices } from '../leads/queries.js';
-import { createInvoice, createInvoiceFromJob, createInvoiceFromProposal, DEFAULT_PAYMENT_TERMS_DAYS, issueInvoice, updateInvoice } from './commands.js';
+import {
+  createInvoice,
+  createInvoiceFromJob,
+  createInvoiceFromProposal,
+  DEFAULT_PAYMENT_TERMS_DAYS,
+  issueInvoice,
+  updateInvoice,
+} from './commands.js';
 import { getInvoice, getInvoiceItems, listInvoices, type InvoiceItemRow, type InvoiceRow } from './queries.js';
 import { INVOICE_STATUSES, invoiceFormSchema, invoiceListQuerySchema } from './schema.js';
 
@@ -44,7 +51,13 @@ adminRouter.get(
     const page = pageOf(rows, query.page, '/invoices', query.status ? { status: query.status } : {});
     return {
       render: 'admin/invoices/index',
-      locals: { title: 'Invoices', invoices: page.rows, query, statusOptions: statusFilterOptions(INVOICE_STATUSES), pagination: page.pagination },
+      locals: {
+        title: 'Invoices',
+        invoices: page.rows,
+        query,
+        statusOptions: statusFilterOptions(INVOICE_STATUSES),
+        pagination: page.pagination,
+      },
     };
   }),
 );
@@ -74,7 +87,11 @@ adminRouter.post(
       const invoice = await createInvoice(db, input, org.currency, actor);
       return { redirect: `/invoices/${invoice.id}`, flash: `Draft invoice #${invoice.number} saved.` };
     } catch (err) {
-      return formFailure('admin/invoices/form', err, await formLocals(db, 'New invoice', '/invoices', formValues(req.body), formErrors(err)));
+      return formFailure(
+        'admin/invoices/form',
+        err,
+        await formLocals(db, 'New invoice', '/invoices', formValues(req.body), formErrors(err)),
+      );
     }
   }),
 );
@@ -86,7 +103,10 @@ adminRouter.get(
     const items = await getInvoiceItems(db, invoice.id);
     return {
       render: 'admin/invoices/form',
-      locals: { ...(await formLocals(db, `Edit invoice #${invoice.number}`, `/invoices/${invoice.id}`, valuesFrom(invoice, items))), invoice },
+      locals: {
+        ...(await formLocals(db, `Edit invoice #${invoice.number}`, `/invoices/${invoice.id}`, valuesFrom(invoice, items))),
+        invoice,
+      },
     };
   }),
 );
@@ -100,7 +120,13 @@ adminRouter.post(
       await updateInvoice(db, invoice.id, input, actor);
       return { redirect: `/invoices/${invoice.id}`, flash: `Invoice #${invoice.number} saved.` };
     } catch (err) {
-      const locals = await formLocals(db, `Edit invoice #${invoice.number}`, `/invoices/${invoice.id}`, formValues(req.body), formErrors(err));
+      const locals = await formLocals(
+        db,
+        `Edit invoice #${invoice.number}`,
+        `/invoices/${invoice.id}`,
+        formValues(req.body),
+        formErrors(err),
+      );
       return formFailure('admin/invoices/form', err, { ...locals, invoice });
     }
   }),
@@ -112,7 +138,9 @@ adminRouter.post(
     const { invoice, alreadyIssued } = await issueInvoice(db, routeId(req.params), actor);
     return {
       redirect: `/invoices/${invoice.id}?issued=1`,
-      flash: alreadyIssued ? `Invoice #${invoice.number} was already issued.` : `Invoice #${invoice.number} is issued. Now send the customer their portal link.`,
+      flash: alreadyIssued
+        ? `Invoice #${invoice.number} was already issued.`
+        : `Invoice #${invoice.number} is issued. Now send the customer their portal link.`,
     };
   }),
 );
@@ -121,7 +149,10 @@ adminRouter.post(
   '/proposals/:id/invoice',
   orgPage(async ({ req, db, org, actor }) => {
     const invoice = await createInvoiceFromProposal(db, routeId(req.params), org, actor);
-    return { redirect: `/invoices/${invoice.id}`, flash: `Draft invoice #${invoice.number} created from the proposal. Check it, then issue it.` };
+    return {
+      redirect: `/invoices/${invoice.id}`,
+      flash: `Draft invoice #${invoice.number} created from the proposal. Check it, then issue it.`,
+    };
   }),
 );
 
@@ -129,6 +160,9 @@ adminRouter.post(
   '/jobs/:id/invoice',
   orgPage(async ({ req, db, org, actor }) => {
     const invoice = await createInvoiceFromJob(db, routeId(req.params), org, actor);
-    return { redirect: `/invoices/${invoice.id}`, flash: `Draft invoice #${invoice.number} created from the job. Check the prices, then issue it.` };
+    return {
+      redirect: `/invoices/${invoice.id}`,
+      flash: `Draft invoice #${invoice.number} created from the job. Check the prices, then issue it.`,
+    };
   }),
 );

@@ -5,7 +5,7 @@ import { isoDate } from '../lib/dates.js';
 import { optionalUuidField } from '../lib/ids.js';
 import { lineItemsSchema, taxRateField } from '../lib/line-items.js';
 
-export { INVOICE_STATUSES, type InvoiceStatus };
+export { INVOICE_STATUSES };
 
 export function invoiceFormSchema(currency: string) {
   return z

@@ -77,7 +77,13 @@ export async function setJobStatus(db: Db, id: string, status: JobStatus, actor:
     .where({ id: before.id })
     .update({ status, completed_at: status === 'completed' ? db.fn.now() : null, updated_at: db.fn.now() })
     .returning<JobRow[]>('*');
-  await recordAudit(db, { actor, action: 'job.status_changed', subjectType: 'job', subjectId: job.id, data: { from: before.status, to: status } });
+  await recordAudit(db, {
+    actor,
+    action: 'job.status_changed',
+    subjectType: 'job',
+    subjectId: job.id,
+    data: { from: before.status, to: status },
+  });
   return job;
 }
 
@@ -85,7 +91,11 @@ export async function setJobStatus(db: Db, id: string, status: JobStatus, actor:
  * The job of an approved proposal. Unique per (org, proposal): a second call,
  * however concurrent, returns the existing job instead of a new one.
  */
-export async function createJobForProposal(db: Db, proposal: { id: string; lead_id: string; title: string }, actor: Actor): Promise<JobRow> {
+export async function createJobForProposal(
+  db: Db,
+  proposal: { id: string; lead_id: string; title: string },
+  actor: Actor,
+): Promise<JobRow> {
   const lead = await getLead(db, proposal.lead_id);
   const inserted = await db('jobs')
     .insert({

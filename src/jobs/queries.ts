@@ -28,10 +28,15 @@ export async function getJob(db: Db, id: string, options: { forUpdate?: boolean 
 }
 
 function withCustomer(db: Db) {
-  return db('jobs as j').join('leads as l', 'l.id', 'j.lead_id').select('j.*', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name');
+  return db('jobs as j')
+    .join('leads as l', 'l.id', 'j.lead_id')
+    .select('j.*', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name');
 }
 
-export async function listJobs(db: Db, filter: { leadId?: string; status?: JobStatus; limit?: number; offset?: number } = {}): Promise<JobListRow[]> {
+export async function listJobs(
+  db: Db,
+  filter: { leadId?: string; status?: JobStatus; limit?: number; offset?: number } = {},
+): Promise<JobListRow[]> {
   const query = withCustomer(db)
     .orderBy([{ column: 'j.scheduled_at', order: 'desc', nulls: 'first' }, { column: 'j.created_at', order: 'desc' }, { column: 'j.id' }])
     .limit(filter.limit ?? 50)

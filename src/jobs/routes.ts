@@ -51,7 +51,14 @@ adminRouter.get(
     const page = pageOf(rows, query.page, '/jobs', query.status ? { status: query.status } : {});
     return {
       render: 'admin/jobs/index',
-      locals: { title: 'Jobs', upcoming, jobs: page.rows, query, statusOptions: statusFilterOptions(JOB_STATUSES), pagination: page.pagination },
+      locals: {
+        title: 'Jobs',
+        upcoming,
+        jobs: page.rows,
+        query,
+        statusOptions: statusFilterOptions(JOB_STATUSES),
+        pagination: page.pagination,
+      },
     };
   }),
 );
@@ -104,7 +111,10 @@ adminRouter.get(
   '/jobs/:id/edit',
   orgPage(async ({ req, db, org }) => {
     const job = await getJob(db, routeId(req.params));
-    return { render: 'admin/jobs/form', locals: { ...(await formLocals(db, `Edit job`, `/jobs/${job.id}`, valuesFrom(job, org.time_zone), org.time_zone)), job } };
+    return {
+      render: 'admin/jobs/form',
+      locals: { ...(await formLocals(db, `Edit job`, `/jobs/${job.id}`, valuesFrom(job, org.time_zone), org.time_zone)), job },
+    };
   }),
 );
 
@@ -116,7 +126,10 @@ adminRouter.post(
       await updateJob(db, job.id, parseForm(jobFormSchema, req.body), org.time_zone, actor);
       return { redirect: `/jobs/${job.id}`, flash: 'Job saved.' };
     } catch (err) {
-      return formFailure('admin/jobs/form', err, { ...(await formLocals(db, 'Edit job', `/jobs/${job.id}`, formValues(req.body), org.time_zone)), job });
+      return formFailure('admin/jobs/form', err, {
+        ...(await formLocals(db, 'Edit job', `/jobs/${job.id}`, formValues(req.body), org.time_zone)),
+        job,
+      });
     }
   }),
 );
@@ -137,7 +150,12 @@ adminRouter.post(
   orgPage(async ({ req, db, actor }) => {
     const proposal = await getProposal(db, routeId(req.params));
     const { approver_name } = parseForm(approvalFormSchema, req.body);
-    const result = await approveProposal(db, proposal.id, { source: 'staff', approverName: approver_name, ip: null, userAgent: null }, actor);
+    const result = await approveProposal(
+      db,
+      proposal.id,
+      { source: 'staff', approverName: approver_name, ip: null, userAgent: null },
+      actor,
+    );
     return {
       redirect: `/jobs/${result.jobId}`,
       flash: result.alreadyDecided

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { JOB_STATUSES, type JobStatus } from '../db/rows.js';
 import { isoDate } from '../lib/dates.js';
 
-export { JOB_STATUSES, type JobStatus };
+export { JOB_STATUSES };
 
 const optionalText = (max: number) =>
   z

@@ -28,7 +28,13 @@ export async function setLeadStage(db: Db, id: string, stage: LeadStage, actor: 
   const before = await getLead(db, id);
   if (before.stage === stage) return before;
   const [lead] = await db('leads').where({ id: before.id }).update({ stage, updated_at: db.fn.now() }).returning<LeadRow[]>('*');
-  await recordAudit(db, { actor, action: 'lead.stage_changed', subjectType: 'lead', subjectId: lead.id, data: { from: before.stage, to: stage } });
+  await recordAudit(db, {
+    actor,
+    action: 'lead.stage_changed',
+    subjectType: 'lead',
+    subjectId: lead.id,
+    data: { from: before.stage, to: stage },
+  });
   return lead;
 }
 
@@ -42,4 +48,3 @@ export async function advanceLeadStage(db: Db, id: string, stage: LeadStage, act
   if (order[stage] <= order[lead.stage] && !(lead.stage === 'lost' && stage === 'proposal_sent')) return;
   await setLeadStage(db, id, stage, actor);
 }
-

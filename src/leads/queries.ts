@@ -13,14 +13,16 @@ export function leadName(lead: Pick<LeadRow, 'first_name' | 'last_name'>): strin
 }
 
 export async function getLead(db: Db, id: string): Promise<LeadRow> {
-  const lead = await db('leads').where({ id: idOrNotFound(id) }).first<LeadRow | undefined>();
+  const lead = await db('leads')
+    .where({ id: idOrNotFound(id) })
+    .first<LeadRow | undefined>();
   if (!lead) throw notFound('That customer does not exist');
   return lead;
 }
 
 // ---- list and search -------------------------------------------------------
 
-export const LEADS_PAGE_SIZE = 50;
+const LEADS_PAGE_SIZE = 50;
 
 export interface LeadPage {
   leads: LeadSummary[];
@@ -50,7 +52,8 @@ function decodeCursor(value: string | undefined): Cursor | null {
   // The shape alone would let '2026-02-30 99:99:99+00' through to a ::timestamptz cast.
   const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number);
   const calendar = new Date(Date.UTC(year, month - 1, day));
-  if (year < 1 || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return null;
+  if (year < 1 || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59)
+    return null;
   return { ts, id };
 }
 
@@ -59,7 +62,7 @@ function decodeCursor(value: string | undefined): Cursor | null {
  * (trigram index); shorter words match the start of a first or last name.
  * Phone-like input is reduced to its digits, as phones are stored in E.164.
  */
-export function searchPatterns(q: string): { contains: string[]; prefixes: string[] } {
+function searchPatterns(q: string): { contains: string[]; prefixes: string[] } {
   const contains: string[] = [];
   const prefixes: string[] = [];
   const text = q.trim().toLowerCase();
@@ -99,10 +102,15 @@ export async function listLeads(db: Db, query: LeadListQuery, pageSize = LEADS_P
 export async function leadChoices(db: Db, selectedId?: string | null): Promise<LeadSummary[]> {
   const recent = await db('leads')
     .select('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at')
-    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'asc' }])
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'asc' },
+    ])
     .limit(200);
   if (selectedId && !recent.some((l: LeadSummary) => l.id === selectedId)) {
-    const chosen = await db('leads').where({ id: selectedId }).first('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at');
+    const chosen = await db('leads')
+      .where({ id: selectedId })
+      .first('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at');
     if (chosen) recent.unshift(chosen);
   }
   return recent;

@@ -49,7 +49,12 @@ adminRouter.post(
       const lead = await createLead(db, input, actor);
       return { redirect: `/customers/${lead.id}`, flash: `${leadName(lead)} was added.` };
     } catch (err) {
-      return formFailure('admin/customers/form', err, { title: 'New customer', action: '/customers', values: formValues(req.body), stageOptions });
+      return formFailure('admin/customers/form', err, {
+        title: 'New customer',
+        action: '/customers',
+        values: formValues(req.body),
+        stageOptions,
+      });
     }
   }),
 );

@@ -4,8 +4,6 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
 
 import { LEAD_STAGES, type LeadStage } from '../db/rows.js';
 
-export { LEAD_STAGES, type LeadStage };
-
 const optionalText = (max: number, label: string) =>
   z
     .string()
@@ -15,7 +13,7 @@ const optionalText = (max: number, label: string) =>
     .transform((v) => (v ? v : null));
 
 /** Any reasonable phone number → E.164 (+15551234567), or null when empty. */
-export function normalizePhone(input: string, defaultCountry: CountryCode = 'US'): string | null | undefined {
+function normalizePhone(input: string, defaultCountry: CountryCode = 'US'): string | null | undefined {
   const trimmed = input.trim();
   if (!trimmed) return null;
   const parsed = parsePhoneNumberFromString(trimmed, defaultCountry);

@@ -7,7 +7,7 @@ export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 /** Statuses in which money can still be received. */
 export const PAYABLE_STATUSES: readonly InvoiceStatus[] = ['open', 'partially_paid'];
 
-export function isPayableStatus(status: string): boolean {
+function isPayableStatus(status: string): boolean {
   return (PAYABLE_STATUSES as readonly string[]).includes(status);
 }
 

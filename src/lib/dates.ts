@@ -77,13 +77,16 @@ export function formatDate(value: DateInput, timeZone = 'UTC', locale = 'en-US')
   const date = toDate(value);
   if (!date) return '';
   const zone = typeof value === 'string' && CALENDAR_DAY.test(value) ? 'UTC' : timeZone;
-  return cachedFormatter(`date|${locale}|${zone}`, () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: zone })).format(date);
+  return cachedFormatter(`date|${locale}|${zone}`, () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: zone })).format(
+    date,
+  );
 }
 
 export function formatDateTime(value: DateInput, timeZone = 'UTC', locale = 'en-US'): string {
   const date = toDate(value);
   if (!date) return '';
-  return cachedFormatter(`datetime|${locale}|${timeZone}`, () =>
-    new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }),
+  return cachedFormatter(
+    `datetime|${locale}|${timeZone}`,
+    () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }),
   ).format(date);
 }

@@ -5,12 +5,12 @@ import { z } from 'zod';
 import { fieldError } from './errors.js';
 import { moneyInputValue, parseMoneyInput } from './money.js';
 
-export const MAX_LINE_ITEMS = 100;
+const MAX_LINE_ITEMS = 100;
 /** numeric(12,2) holds more, but no job is priced on a million units. */
-export const MAX_QUANTITY_HUNDREDTHS = 100_000_000; // 1,000,000.00
-export const MAX_UNIT_PRICE_CENTS = 100_000_000_00; // 100,000,000.00 in minor units
+const MAX_QUANTITY_HUNDREDTHS = 100_000_000; // 1,000,000.00
+const MAX_UNIT_PRICE_CENTS = 100_000_000_00; // 100,000,000.00 in minor units
 /** A document total above this is certainly a typo. */
-export const MAX_TOTAL_CENTS = 1_000_000_000_00; // 1,000,000,000.00
+const MAX_TOTAL_CENTS = 1_000_000_000_00; // 1,000,000,000.00
 
 export interface LineItemInput {
   service: string;
@@ -33,19 +33,19 @@ export interface Totals {
 }
 
 /** "2", "1.5", "1,000.25" → hundredths; null when it isn't a quantity. */
-export function parseQuantity(text: string): number | null {
+function parseQuantity(text: string): number | null {
   const cleaned = text.replace(/[\s,]/g, '');
   if (!/^\d{1,10}(\.\d{1,2})?$/.test(cleaned)) return null;
   const [whole, fraction = ''] = cleaned.split('.');
   return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
 }
 
-export function quantityText(hundredths: number): string {
+function quantityText(hundredths: number): string {
   return `${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, '0')}`;
 }
 
 /** Parses the percentage typed in a form ("8.25") into basis points (825). */
-export function parseTaxRate(text: string): number | null {
+function parseTaxRate(text: string): number | null {
   const cleaned = text.trim().replace(/%$/, '').trim();
   if (cleaned === '') return 0;
   if (!/^\d{1,3}(\.\d{1,2})?$/.test(cleaned)) return null;
@@ -71,11 +71,9 @@ function asRows(value: unknown): unknown {
 }
 
 const isBlankRow = (row: unknown): boolean =>
-  !row ||
-  typeof row !== 'object' ||
-  Object.values(row as Record<string, unknown>).every((v) => typeof v !== 'string' || v.trim() === '');
+  !row || typeof row !== 'object' || Object.values(row as Record<string, unknown>).every((v) => typeof v !== 'string' || v.trim() === '');
 
-export function lineItemSchema(currency: string) {
+function lineItemSchema(currency: string) {
   return z.object({
     service: z.string().trim().min(1, 'Name the service').max(200, 'At most 200 characters'),
     description: z.string().trim().max(2000, 'At most 2,000 characters').default(''),
@@ -143,7 +141,7 @@ export function lineItemsSchema(currency: string) {
 }
 
 /** Amount = quantity × unit price, rounded half up to the cent; BigInt so nothing overflows. */
-export function computeLineItems(items: LineItemInput[], taxRateBps: number): { items: ComputedLineItem[]; totals: Totals } {
+function computeLineItems(items: LineItemInput[], taxRateBps: number): { items: ComputedLineItem[]; totals: Totals } {
   let subtotal = 0n;
   const computed = items.map((item, position) => {
     const amount = (BigInt(item.quantity_hundredths) * BigInt(item.unit_price_cents) + 50n) / 100n;
@@ -178,11 +176,7 @@ export interface LineItemFormRow {
   errors: Record<string, string | undefined>;
 }
 
-export function lineItemFormRows(
-  values: unknown,
-  errors: Record<string, string> | undefined,
-  blankRows = 3,
-): LineItemFormRow[] {
+export function lineItemFormRows(values: unknown, errors: Record<string, string> | undefined, blankRows = 3): LineItemFormRow[] {
   const rows = (asRows(values) as Record<string, string>[]).filter((row) => !isBlankRow(row));
   const out: LineItemFormRow[] = rows.map((row, index) => ({
     index,
@@ -202,7 +196,12 @@ export function lineItemFormRows(
 }
 
 /** Computed lines as rows of proposal_items or invoice_items under their parent. */
-export function lineItemRows<K extends 'proposal_id' | 'invoice_id'>(orgId: string | Knex.Raw, parentKey: K, parentId: string, items: ComputedLineItem[]) {
+export function lineItemRows<K extends 'proposal_id' | 'invoice_id'>(
+  orgId: string | Knex.Raw,
+  parentKey: K,
+  parentId: string,
+  items: ComputedLineItem[],
+) {
   return items.map((i) => ({
     org_id: orgId,
     [parentKey]: parentId,
@@ -229,7 +228,9 @@ export const taxRateField = z
   });
 
 /** Stored lines (quantity as '1.50') back into line inputs, e.g. to copy a proposal into an invoice. */
-export function lineInputsFrom(rows: { service: string; description: string; quantity: string | number; unit_price_cents: number | string }[]): LineItemInput[] {
+export function lineInputsFrom(
+  rows: { service: string; description: string; quantity: string | number; unit_price_cents: number | string }[],
+): LineItemInput[] {
   return rows.map((r) => ({
     service: r.service,
     description: r.description,
@@ -239,6 +240,14 @@ export function lineInputsFrom(rows: { service: string; description: string; qua
 }
 
 /** Stored lines as form values (for an edit form). */
-export function lineFormValuesFrom(rows: { service: string; description: string; quantity: string; unit_price_cents: number | string }[], currency: string) {
-  return rows.map((i) => ({ service: i.service, description: i.description, quantity: i.quantity, unit_price: moneyInputValue(Number(i.unit_price_cents), currency) }));
+export function lineFormValuesFrom(
+  rows: { service: string; description: string; quantity: string; unit_price_cents: number | string }[],
+  currency: string,
+) {
+  return rows.map((i) => ({
+    service: i.service,
+    description: i.description,
+    quantity: i.quantity,
+    unit_price: moneyInputValue(Number(i.unit_price_cents), currency),
+  }));
 }

@@ -5,7 +5,7 @@ import { cachedFormatter } from './intl.js';
 const fractionDigitsCache = new Map<string, number>();
 
 /** How many minor units a currency has (USD 2, JPY 0, KWD 3). */
-export function currencyExponent(currency: string): number {
+function currencyExponent(currency: string): number {
   let digits = fractionDigitsCache.get(currency);
   if (digits === undefined) {
     digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;

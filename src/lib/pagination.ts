@@ -2,7 +2,7 @@
 // Lists that count their rows say "Page 2 of 7"; the others fetch one row more than they
 // show to learn whether a next page exists.
 
-export const LIST_PAGE_SIZE = 50;
+const LIST_PAGE_SIZE = 50;
 
 export interface Pagination {
   page: number;

@@ -6,7 +6,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 
 /** SMTP connections in the pool unless SMTP_URL says ?pool=N. */
-export const DEFAULT_SMTP_CONNECTIONS = 10;
+const DEFAULT_SMTP_CONNECTIONS = 10;
 
 export function createSmtpTransport(smtpUrl: string): Transporter {
   const url = new URL(smtpUrl);

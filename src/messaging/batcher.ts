@@ -45,7 +45,10 @@ export class KeyedBatcher<In, Out> {
     if (!list.length) this.pending.delete(key);
     this.inFlight.set(key, running + 1);
     try {
-      const results = await this.run(key, batch.map((b) => b.item));
+      const results = await this.run(
+        key,
+        batch.map((b) => b.item),
+      );
       batch.forEach((b, i) => b.resolve(results[i]));
     } catch (err) {
       for (const b of batch) b.reject(err);

@@ -47,7 +47,6 @@ export async function storeDelivery(db: Db, preview: SendPreview, actor: Actor):
   return row;
 }
 
-
 /** The org's own wording for one channel and context (the default file no longer applies). */
 export async function saveTemplate(
   db: Db,

@@ -53,13 +53,13 @@ interface ClaimedRow extends Omit<ClaimedDelivery, 'token_ciphertext' | 'link_re
 }
 
 export const LINK_REVOKED_REASON = 'The portal link was revoked before this message went out; send it again.';
-export const LINK_UNREADABLE_REASON =
+const LINK_UNREADABLE_REASON =
   "The portal link in this message can't be decrypted on this server (APP_SECRET changed since the link was made). " +
   "Regenerate the customer's portal link, then send again.";
-export const LINK_MISSING_REASON = 'This message has no portal link to put in; send it again.';
+const LINK_MISSING_REASON = 'This message has no portal link to put in; send it again.';
 
 /** A failure retrying cannot fix; `status` is what the row becomes. */
-export class PermanentSendError extends Error {
+class PermanentSendError extends Error {
   constructor(
     message: string,
     public readonly status: 'failed' | 'undeliverable',
@@ -78,7 +78,7 @@ interface ProviderErrorShape {
 }
 
 /** Sorts a provider error into permanent (with a reason a contractor can act on) or transient. */
-export function classifySendError(channel: Channel, err: unknown): PermanentSendError | Error {
+function classifySendError(channel: Channel, err: unknown): PermanentSendError | Error {
   const e = (err ?? {}) as ProviderErrorShape;
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (channel === 'sms') {
@@ -211,7 +211,12 @@ async function send(row: ClaimedRow): Promise<string> {
   return providerId;
 }
 
-async function recordFailure(job: DeliveryJob, row: ClaimedRow, status: 'queued' | 'failed' | 'undeliverable', reason: string): Promise<void> {
+async function recordFailure(
+  job: DeliveryJob,
+  row: ClaimedRow,
+  status: 'queued' | 'failed' | 'undeliverable',
+  reason: string,
+): Promise<void> {
   await withOrg(job.orgId, async (db) => {
     const updated = await db('message_deliveries')
       .update({ status, last_error: reason.slice(0, 2000), updated_at: db.fn.now() })

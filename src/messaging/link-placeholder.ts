@@ -40,7 +40,7 @@ export function fillPortalLink<T extends StoredParts>(parts: T, url: string): T 
   };
 }
 
-export function redactedPortalUrl(): string {
+function redactedPortalUrl(): string {
   return `${config.publicUrl}/p/${REDACTED_TOKEN}`;
 }
 

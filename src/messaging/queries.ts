@@ -5,15 +5,7 @@ import type { Db } from '../db/tenancy.js';
 import { notFound } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import { activePortalLink } from '../portal-links/queries.js';
-import {
-  CHANNEL_LABELS,
-  CONTEXT_LABELS,
-  e164Schema,
-  emailSchema,
-  type Channel,
-  type MessageContext,
-  type SendQuery,
-} from './schema.js';
+import { CHANNEL_LABELS, CONTEXT_LABELS, e164Schema, emailSchema, type Channel, type MessageContext, type SendQuery } from './schema.js';
 import { PORTAL_LINK_PLACEHOLDER, fillPortalLink, redactPortalLink } from './link-placeholder.js';
 import { loadTemplate, renderMessage, type RenderedMessage } from './templates.js';
 import { channelMode, missingSettings } from './transports.js';
@@ -27,7 +19,7 @@ export interface LeadContact {
 }
 
 /** The customer, or 404 (another org's id looks exactly like a missing one). */
-export async function findLeadContact(db: Db, leadId: string): Promise<LeadContact> {
+async function findLeadContact(db: Db, leadId: string): Promise<LeadContact> {
   if (!isUuid(leadId)) throw notFound('No such customer');
   const lead = await db('leads').where({ id: leadId }).first<LeadContact | undefined>('id', 'first_name', 'last_name', 'email', 'phone');
   if (!lead) throw notFound('No such customer');
@@ -45,12 +37,20 @@ export function destinationFor(lead: LeadContact, channel: Channel): Destination
   if (channel === 'sms') {
     if (!lead.phone) return { to: null, problem: `${name} has no mobile number on file. Add one to the customer's details first.` };
     const parsed = e164Schema.safeParse(lead.phone);
-    if (!parsed.success) return { to: null, problem: `${name}'s phone number ${lead.phone} ${parsed.error.issues[0].message}. Fix it in the customer's details first.` };
+    if (!parsed.success)
+      return {
+        to: null,
+        problem: `${name}'s phone number ${lead.phone} ${parsed.error.issues[0].message}. Fix it in the customer's details first.`,
+      };
     return { to: parsed.data, problem: null };
   }
   if (!lead.email) return { to: null, problem: `${name} has no email address on file. Add one to the customer's details first.` };
   const parsed = emailSchema.safeParse(lead.email);
-  if (!parsed.success) return { to: null, problem: `${name}'s email address ${lead.email} ${parsed.error.issues[0].message}. Fix it in the customer's details first.` };
+  if (!parsed.success)
+    return {
+      to: null,
+      problem: `${name}'s email address ${lead.email} ${parsed.error.issues[0].message}. Fix it in the customer's details first.`,
+    };
   return { to: parsed.data, problem: null };
 }
 
@@ -76,7 +76,10 @@ async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<
     const q = db('proposals').where({ lead_id: leadId });
     const row = query.proposalId
       ? await q.andWhere({ id: query.proposalId }).first<{ id: string; number: number } | undefined>('id', 'number')
-      : await q.andWhere({ status: 'pending' }).orderBy('created_at', 'desc').first<{ id: string; number: number } | undefined>('id', 'number');
+      : await q
+          .andWhere({ status: 'pending' })
+          .orderBy('created_at', 'desc')
+          .first<{ id: string; number: number } | undefined>('id', 'number');
     if (query.proposalId && !row) throw notFound('No such proposal for this customer');
     if (row) Object.assign(record, { proposalId: row.id, proposalNumber: row.number });
   }
@@ -84,7 +87,10 @@ async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<
     const q = db('invoices').where({ lead_id: leadId });
     const row = query.invoiceId
       ? await q.andWhere({ id: query.invoiceId }).first<{ id: string; number: number } | undefined>('id', 'number')
-      : await q.whereIn('status', ['open', 'partially_paid']).orderBy('issue_date', 'desc').first<{ id: string; number: number } | undefined>('id', 'number');
+      : await q
+          .whereIn('status', ['open', 'partially_paid'])
+          .orderBy('issue_date', 'desc')
+          .first<{ id: string; number: number } | undefined>('id', 'number');
     if (query.invoiceId && !row) throw notFound('No such invoice for this customer');
     if (row) Object.assign(record, { invoiceId: row.id, invoiceNumber: row.number });
   }
@@ -127,7 +133,9 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
   if (destination.problem) problems.push(destination.problem);
   const link = await activePortalLink(db, lead.id);
   if (!link) {
-    problems.push(`${lead.first_name} doesn't have an active portal link yet. Use Generate Portal Link on the customer's page, then come back to send it.`);
+    problems.push(
+      `${lead.first_name} doesn't have an active portal link yet. Use Generate Portal Link on the customer's page, then come back to send it.`,
+    );
   }
   let message: RenderedMessage | null = null;
   let storedMessage: RenderedMessage | null = null;
@@ -146,7 +154,10 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
       },
       { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: org.phone },
     );
-    const filled = fillPortalLink({ subject: storedMessage.subject, body_text: storedMessage.text, body_html: storedMessage.html }, link.url);
+    const filled = fillPortalLink(
+      { subject: storedMessage.subject, body_text: storedMessage.text, body_html: storedMessage.html },
+      link.url,
+    );
     message = { subject: filled.subject, text: filled.body_text, html: filled.body_html };
   }
   return {
@@ -166,7 +177,7 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
   };
 }
 
-export const STATUS_LABELS: Record<StoredDelivery['status'], string> = {
+const STATUS_LABELS: Record<StoredDelivery['status'], string> = {
   pending: 'Queued',
   queued: 'Queued',
   sending: 'Sending',
@@ -182,7 +193,7 @@ export interface DeliveryRow extends StoredDelivery {
 }
 
 /** A stored delivery for display: the portal link redacted in every part. */
-export function decorate<T extends DeliveryRow>(row: T) {
+function decorate<T extends DeliveryRow>(row: T) {
   return {
     ...redactPortalLink(row),
     statusLabel: STATUS_LABELS[row.status],

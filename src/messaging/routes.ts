@@ -180,12 +180,17 @@ interface EditorState {
 
 function samplePreview(org: OrgRow, state: EditorState): RenderedMessage {
   const template: TemplateSource = { subject: state.channel === 'email' ? state.subject : null, body: state.body };
-  return renderMessage(state.channel, template, { ...SAMPLE_VARS, businessName: org.name }, {
-    businessName: org.name,
-    brandColor: org.brand_color,
-    businessEmail: org.email,
-    businessPhone: org.phone,
-  });
+  return renderMessage(
+    state.channel,
+    template,
+    { ...SAMPLE_VARS, businessName: org.name },
+    {
+      businessName: org.name,
+      brandColor: org.brand_color,
+      businessEmail: org.email,
+      businessPhone: org.phone,
+    },
+  );
 }
 
 async function editorLocals(db: Db, org: OrgRow, state: EditorState, extra: Record<string, unknown> = {}) {

@@ -5,7 +5,7 @@ import { isPossiblePhoneNumber } from 'libphonenumber-js';
 import { CHANNELS, CONTEXTS, DELIVERY_STATUSES, type Channel, type DeliveryStatus, type MessageContext } from '../db/rows.js';
 import { uuidSchema } from '../lib/ids.js';
 
-export { CHANNELS, CONTEXTS, DELIVERY_STATUSES, type Channel, type DeliveryStatus, type MessageContext };
+export { CHANNELS, CONTEXTS, DELIVERY_STATUSES, type Channel, type MessageContext };
 
 export const CONTEXT_LABELS: Record<MessageContext, string> = {
   general: 'General: the customer page',
@@ -67,12 +67,29 @@ export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 /** The fields of a Twilio message status callback we use. */
 export const twilioStatusSchema = z.object({
   MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'not a message sid'),
-  MessageStatus: z.enum(['accepted', 'scheduled', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'read', 'receiving', 'received', 'canceled', 'partially_delivered']),
+  MessageStatus: z.enum([
+    'accepted',
+    'scheduled',
+    'queued',
+    'sending',
+    'sent',
+    'delivered',
+    'undelivered',
+    'failed',
+    'read',
+    'receiving',
+    'received',
+    'canceled',
+    'partially_delivered',
+  ]),
   ErrorCode: z.string().optional(),
   ErrorMessage: z.string().optional(),
 });
 
 export const messageLogQuerySchema = z.object({
-  status: z.enum(DELIVERY_STATUSES).optional().or(z.literal('').transform(() => undefined)),
+  status: z
+    .enum(DELIVERY_STATUSES)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
 });

@@ -24,8 +24,8 @@ export const TEMPLATE_VARIABLES = ['firstName', 'businessName', 'link', 'proposa
 const ALLOWED = new Set<string>(TEMPLATE_VARIABLES);
 const BLOCK_HELPERS = new Set(['if', 'unless']);
 
-export const SMS_MAX_LENGTH = 1000;
-export const SUBJECT_MAX_LENGTH = 200;
+const SMS_MAX_LENGTH = 1000;
+const SUBJECT_MAX_LENGTH = 200;
 
 export interface TemplateSource {
   subject: string | null; // email only
@@ -123,7 +123,10 @@ export interface Branding {
 }
 
 function tidy(text: string): string {
-  return text.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+  return text
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 /**
@@ -146,7 +149,10 @@ export function renderMessage(channel: Channel, template: TemplateSource, vars: 
   const palette = brandPalette(brand.brandColor);
   const html = layoutHtml({
     subject,
-    paragraphs: text.split(/\n{2,}/).map((p) => p.trim()).filter(Boolean),
+    paragraphs: text
+      .split(/\n{2,}/)
+      .map((p) => p.trim())
+      .filter(Boolean),
     link: vars.link,
     businessName: clean(brand.businessName),
     brandColor: palette.brand,
@@ -175,6 +181,6 @@ export const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
 };
 
 /** Every channel + context pair, for the templates page. */
-export function templateKeys(): Array<{ channel: Channel; context: MessageContext }> {
+function templateKeys(): Array<{ channel: Channel; context: MessageContext }> {
   return CHANNELS.flatMap((channel) => CONTEXTS.map((context) => ({ channel, context })));
 }

@@ -9,13 +9,13 @@ import { logger } from '../logger.js';
 import { createSmtpTransport, mailFromAddress } from '../mail/transport.js';
 import type { Channel } from './schema.js';
 
-export interface SmsMessage {
+interface SmsMessage {
   to: string;
   body: string;
   statusCallback?: string;
 }
 
-export interface EmailMessage {
+interface EmailMessage {
   to: string;
   fromName: string;
   replyTo?: string | null;
@@ -78,7 +78,9 @@ class RedirectingRequestClient extends twilio.RequestClient {
 
 function printToConsole(lines: string[]): void {
   // Development only: the point is that a person sees the message.
-  process.stdout.write(`\n──── outgoing message (development outbox, not sent) ────\n${lines.join('\n')}\n────────────────────────────────────────────────────────\n`);
+  process.stdout.write(
+    `\n──── outgoing message (development outbox, not sent) ────\n${lines.join('\n')}\n────────────────────────────────────────────────────────\n`,
+  );
 }
 
 const devSms: SmsSender = {

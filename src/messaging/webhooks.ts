@@ -14,7 +14,7 @@ import { twilioStatusSchema } from './schema.js';
 
 export const webhookRouter = Router();
 
-export const STATUS_CALLBACK_PATH = '/webhooks/twilio/status';
+const STATUS_CALLBACK_PATH = '/webhooks/twilio/status';
 
 type Transition = { status: 'delivered' | 'failed' | 'undeliverable' | 'sent'; from: string[] };
 
@@ -40,55 +40,51 @@ function carrierReason(code: string | undefined, message: string | undefined, st
   return code ? `${base} (Twilio error ${code})` : base;
 }
 
-webhookRouter.post(
-  '/status',
-  express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 200 }),
-  async (req, res) => {
-    const signature = req.header('x-twilio-signature');
-    if (!signature) return res.status(400).json({ error: 'missing_signature' });
-    const token = config.twilio.authToken;
-    if (!token) {
-      logger.error('Twilio status callback received but TWILIO_AUTH_TOKEN is not set');
-      return res.status(403).json({ error: 'not_configured' });
-    }
-    const params = (req.body ?? {}) as Record<string, string>;
-    const url = `${config.publicUrl}${STATUS_CALLBACK_PATH}`;
-    if (!twilio.validateRequest(token, signature, url, params)) {
-      return res.status(403).json({ error: 'invalid_signature' });
-    }
-    const parsed = twilioStatusSchema.safeParse(params);
-    if (!parsed.success) return res.status(400).json({ error: 'invalid_payload', message: parsed.error.issues[0].message });
-    const { MessageSid, MessageStatus, ErrorCode, ErrorMessage } = parsed.data;
-    const transition = TRANSITIONS[MessageStatus];
-    if (!transition) return res.status(200).json({ ok: true, ignored: MessageStatus });
-    try {
-      const found = await deliveryByProviderId('sms', MessageSid);
-      if (!found) return res.status(200).json({ ok: true, unknown: true });
-      await withOrg(found.orgId, async (db) => {
-        const problem = transition.status === 'failed' || transition.status === 'undeliverable';
-        const updated = await db('message_deliveries')
-          .update({
-            status: transition.status,
-            updated_at: db.fn.now(),
-            ...(transition.status === 'delivered' ? { delivered_at: db.fn.now() } : {}),
-            ...(problem ? { last_error: carrierReason(ErrorCode, ErrorMessage, MessageStatus) } : {}),
-          })
-          .where({ id: found.deliveryId })
-          .whereIn('status', transition.from);
-        if (updated && transition.status !== 'sent') {
-          await recordAudit(db, {
-            actor: { type: 'twilio', label: 'status callback' },
-            action: `message.${transition.status}`,
-            subjectType: 'message_delivery',
-            subjectId: found.deliveryId,
-            data: { twilioStatus: MessageStatus, ...(ErrorCode ? { errorCode: ErrorCode } : {}) },
-          });
-        }
-      });
-      return res.status(200).json({ ok: true });
-    } catch (err) {
-      logger.error({ err }, 'Twilio status callback failed');
-      return res.status(500).json({ error: 'internal' });
-    }
-  },
-);
+webhookRouter.post('/status', express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 200 }), async (req, res) => {
+  const signature = req.header('x-twilio-signature');
+  if (!signature) return res.status(400).json({ error: 'missing_signature' });
+  const token = config.twilio.authToken;
+  if (!token) {
+    logger.error('Twilio status callback received but TWILIO_AUTH_TOKEN is not set');
+    return res.status(403).json({ error: 'not_configured' });
+  }
+  const params = (req.body ?? {}) as Record<string, string>;
+  const url = `${config.publicUrl}${STATUS_CALLBACK_PATH}`;
+  if (!twilio.validateRequest(token, signature, url, params)) {
+    return res.status(403).json({ error: 'invalid_signature' });
+  }
+  const parsed = twilioStatusSchema.safeParse(params);
+  if (!parsed.success) return res.status(400).json({ error: 'invalid_payload', message: parsed.error.issues[0].message });
+  const { MessageSid, MessageStatus, ErrorCode, ErrorMessage } = parsed.data;
+  const transition = TRANSITIONS[MessageStatus];
+  if (!transition) return res.status(200).json({ ok: true, ignored: MessageStatus });
+  try {
+    const found = await deliveryByProviderId('sms', MessageSid);
+    if (!found) return res.status(200).json({ ok: true, unknown: true });
+    await withOrg(found.orgId, async (db) => {
+      const problem = transition.status === 'failed' || transition.status === 'undeliverable';
+      const updated = await db('message_deliveries')
+        .update({
+          status: transition.status,
+          updated_at: db.fn.now(),
+          ...(transition.status === 'delivered' ? { delivered_at: db.fn.now() } : {}),
+          ...(problem ? { last_error: carrierReason(ErrorCode, ErrorMessage, MessageStatus) } : {}),
+        })
+        .where({ id: found.deliveryId })
+        .whereIn('status', transition.from);
+      if (updated && transition.status !== 'sent') {
+        await recordAudit(db, {
+          actor: { type: 'twilio', label: 'status callback' },
+          action: `message.${transition.status}`,
+          subjectType: 'message_delivery',
+          subjectId: found.deliveryId,
+          data: { twilioStatus: MessageStatus, ...(ErrorCode ? { errorCode: ErrorCode } : {}) },
+        });
+      }
+    });
+    return res.status(200).json({ ok: true });
+  } catch (err) {
+    logger.error({ err }, 'Twilio status callback failed');
+    return res.status(500).json({ error: 'internal' });
+  }
+});

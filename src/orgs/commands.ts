@@ -30,7 +30,14 @@ export async function updateBranding(db: Db, org: OrgRow, input: BrandingInput, 
 /** Stores the logo (once per org and content) and makes it the org's logo. Returns the logo id. */
 export async function saveOrgLogo(db: Db, orgId: string, logo: NormalizedLogo, actor: Actor, originalBytes: number): Promise<string> {
   const [row] = await db('org_logos')
-    .insert({ org_id: orgId, sha256: logo.sha256, content_type: logo.contentType, width: logo.width, height: logo.height, bytes: logo.bytes })
+    .insert({
+      org_id: orgId,
+      sha256: logo.sha256,
+      content_type: logo.contentType,
+      width: logo.width,
+      height: logo.height,
+      bytes: logo.bytes,
+    })
     .onConflict(['org_id', 'sha256'])
     .merge(['created_at'])
     .returning<{ id: string }[]>('id');
@@ -89,5 +96,7 @@ export async function lockOrg(db: Db, orgId: string): Promise<OrgRow> {
 }
 
 export async function setSubscription(db: Db, orgId: string, fields: Partial<SubscriptionFields>): Promise<void> {
-  await db('organizations').where({ id: orgId }).update({ ...fields, updated_at: db.fn.now() });
+  await db('organizations')
+    .where({ id: orgId })
+    .update({ ...fields, updated_at: db.fn.now() });
 }

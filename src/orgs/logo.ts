@@ -6,7 +6,7 @@ import { fieldError } from '../lib/errors.js';
 
 export const MAX_LOGO_BYTES = 2 * 1024 * 1024;
 /** Longest side of the stored logo, in pixels. */
-export const LOGO_MAX_SIDE = 512;
+const LOGO_MAX_SIDE = 512;
 /** Refuse decompression bombs before decoding: a 2 MB file may claim huge dimensions. */
 const MAX_INPUT_PIXELS = 40_000_000;
 const ACCEPTED_FORMATS = new Set(['png', 'jpeg', 'webp']);

@@ -48,7 +48,10 @@ adminRouter.get(
 async function brandingLocals(ctx: PageContext, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const sha = await currentLogoSha(ctx.db, ctx.org.logo_id);
   const values = (extra.values as Record<string, unknown> | undefined) ?? ctx.org;
-  const color = typeof values.brand_color === 'string' && /^#[0-9a-f]{6}$/i.test(values.brand_color) ? values.brand_color.toLowerCase() : ctx.org.brand_color;
+  const color =
+    typeof values.brand_color === 'string' && /^#[0-9a-f]{6}$/i.test(values.brand_color)
+      ? values.brand_color.toLowerCase()
+      : ctx.org.brand_color;
   return {
     title: 'Branding & business details',
     values,
@@ -143,7 +146,8 @@ adminRouter.post(
   '/settings/branding/logo/remove',
   orgPage(
     async ({ db, org, actor }) => {
-      if (!(await removeOrgLogo(db, org, actor))) return { redirect: '/settings/branding', flash: 'There is no logo to remove.', flashType: 'info' };
+      if (!(await removeOrgLogo(db, org, actor)))
+        return { redirect: '/settings/branding', flash: 'There is no logo to remove.', flashType: 'info' };
       return { redirect: '/settings/branding', flash: 'Logo removed. Your business name shows instead.' };
     },
     { ownerOnly: true },

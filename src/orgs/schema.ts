@@ -31,7 +31,11 @@ function e164Field(what: string) {
 const supportedCurrencies = new Set(Intl.supportedValuesOf('currency'));
 
 export const brandingSchema = z.object({
-  name: z.string({ error: 'Enter your business name' }).trim().min(1, 'Enter your business name').max(200, 'Keep the business name under 200 characters'),
+  name: z
+    .string({ error: 'Enter your business name' })
+    .trim()
+    .min(1, 'Enter your business name')
+    .max(200, 'Keep the business name under 200 characters'),
   brand_color: z
     .string({ error: 'Choose a brand color' })
     .trim()
@@ -41,7 +45,13 @@ export const brandingSchema = z.object({
   whatsapp_number: e164Field('WhatsApp number'),
   email: z.preprocess(
     blankToNull,
-    z.string().trim().toLowerCase().max(254, 'That email address is too long').pipe(z.email('Enter a valid email address, like office@example.com')).nullable(),
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .max(254, 'That email address is too long')
+      .pipe(z.email('Enter a valid email address, like office@example.com'))
+      .nullable(),
   ),
   address: z.preprocess(blankToNull, z.string().trim().max(500, 'Keep the address under 500 characters').nullable()),
   time_zone: z
@@ -72,4 +82,18 @@ export type BrandingInput = z.infer<typeof brandingSchema>;
 
 export const TIME_ZONES: readonly string[] = Intl.supportedValuesOf('timeZone');
 export const CURRENCIES: readonly string[] = [...supportedCurrencies];
-export const LOCALES = ['en-US', 'en-CA', 'en-GB', 'en-AU', 'es-US', 'es-MX', 'es-ES', 'fr-CA', 'fr-FR', 'pt-BR', 'de-DE', 'it-IT', 'nl-NL'];
+export const LOCALES = [
+  'en-US',
+  'en-CA',
+  'en-GB',
+  'en-AU',
+  'es-US',
+  'es-MX',
+  'es-ES',
+  'fr-CA',
+  'fr-FR',
+  'pt-BR',
+  'de-DE',
+  'it-IT',
+  'nl-NL',
+];

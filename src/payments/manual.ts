@@ -30,7 +30,11 @@ function checkAmount(amountCents: number): void {
 }
 
 /** A payment received outside Porchlight. */
-export async function recordPayment(db: Db, input: ManualPaymentInput, actor: Actor): Promise<{ payment: PaymentRow; invoice: InvoiceRow }> {
+export async function recordPayment(
+  db: Db,
+  input: ManualPaymentInput,
+  actor: Actor,
+): Promise<{ payment: PaymentRow; invoice: InvoiceRow }> {
   const invoice = await lockInvoiceForPayment(db, input.invoiceId);
   checkAmount(input.amountCents);
   if (invoice.balance_cents <= 0) throw conflict(`Invoice #${invoice.number} is already paid in full.`);
@@ -62,13 +66,24 @@ export async function recordPayment(db: Db, input: ManualPaymentInput, actor: Ac
     action: 'payment.recorded',
     subjectType: 'payment',
     subjectId: payment.id,
-    data: { invoice_id: invoice.id, invoice_number: invoice.number, amount_cents: payment.amount_cents, method: payment.method, invoice_status: updated.status },
+    data: {
+      invoice_id: invoice.id,
+      invoice_number: invoice.number,
+      amount_cents: payment.amount_cents,
+      method: payment.method,
+      invoice_status: updated.status,
+    },
   });
   return { payment, invoice: updated };
 }
 
 /** Money given back for a manual payment: a new refund row pointing at it. */
-export async function recordRefund(db: Db, paymentId: string, input: RefundInput, actor: Actor): Promise<{ refund: PaymentRow; invoice: InvoiceRow }> {
+export async function recordRefund(
+  db: Db,
+  paymentId: string,
+  input: RefundInput,
+  actor: Actor,
+): Promise<{ refund: PaymentRow; invoice: InvoiceRow }> {
   const original = await getPayment(db, paymentId);
   // Lock the invoice first (same order as recordPayment) so refunds serialize.
   const invoice = await lockInvoiceForPayment(db, original.invoice_id).catch((err: unknown) => {

@@ -22,7 +22,9 @@ export interface PaymentListRow extends PaymentRow {
 }
 
 export async function getPayment(db: Db, id: string): Promise<PaymentRow> {
-  const payment = await db('payments').where({ id: idOrNotFound(id) }).first<PaymentRow | undefined>();
+  const payment = await db('payments')
+    .where({ id: idOrNotFound(id) })
+    .first<PaymentRow | undefined>();
   if (!payment) throw notFound('That payment does not exist');
   return payment;
 }
@@ -35,7 +37,10 @@ export async function listPayments(
     .join('invoices as i', 'i.id', 'p.invoice_id')
     .join('leads as l', 'l.id', 'p.lead_id')
     .select('p.*', 'i.number as invoice_number', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name')
-    .orderBy([{ column: 'p.paid_at', order: 'desc' }, { column: 'p.id', order: 'asc' }])
+    .orderBy([
+      { column: 'p.paid_at', order: 'desc' },
+      { column: 'p.id', order: 'asc' },
+    ])
     .limit(filter.limit ?? 50)
     .offset(filter.offset ?? 0);
   if (filter.leadId) query.where('p.lead_id', filter.leadId);
@@ -48,7 +53,7 @@ export async function refundedSoFar(db: Db, paymentId: string): Promise<number> 
   return refundedTotal(db, paymentId, ['succeeded', 'pending']);
 }
 
-export const methodOptions = MANUAL_METHODS.map((m) => ({ value: m, label: humanize(m).replace(/^./, (c) => c.toUpperCase()) }));
+const methodOptions = MANUAL_METHODS.map((m) => ({ value: m, label: humanize(m).replace(/^./, (c) => c.toUpperCase()) }));
 
 /** Everything the invoice page shows; the payment form re-renders it with errors. */
 export async function invoicePage(db: Db, org: { time_zone: string }, invoiceId: string) {
@@ -68,7 +73,10 @@ export async function invoicePage(db: Db, org: { time_zone: string }, invoiceId:
     taxRate: taxRateText(invoice.tax_rate_bps),
     payable: isPayable(invoice),
     methodOptions,
-    values: { amount: moneyInputValue(balance, invoice.currency), method: 'cash', paid_on: todayIn(org.time_zone) } as Record<string, unknown>,
+    values: { amount: moneyInputValue(balance, invoice.currency), method: 'cash', paid_on: todayIn(org.time_zone) } as Record<
+      string,
+      unknown
+    >,
   };
 }
 
@@ -79,7 +87,10 @@ export async function paymentPage(db: Db, id: string) {
   const lead = await getLead(db, payment.lead_id);
   const refunds = await db('payments').where({ refund_of: payment.id }).orderBy('created_at');
   const refunded = payment.kind === 'payment' ? await refundedSoFar(db, payment.id) : 0;
-  const refundable = payment.kind === 'payment' && payment.status === 'succeeded' && payment.source === 'manual' ? Number(payment.amount_cents) - refunded : 0;
+  const refundable =
+    payment.kind === 'payment' && payment.status === 'succeeded' && payment.source === 'manual'
+      ? Number(payment.amount_cents) - refunded
+      : 0;
   const original = payment.refund_of ? await getPayment(db, payment.refund_of) : null;
   return {
     title: payment.kind === 'refund' ? 'Refund' : 'Payment',

@@ -53,7 +53,10 @@ adminRouter.post(
       );
       return {
         redirect: `/invoices/${invoice.id}`,
-        flash: updated.status === 'paid' ? `Payment recorded. Invoice #${invoice.number} is paid in full.` : `Payment recorded on invoice #${invoice.number}.`,
+        flash:
+          updated.status === 'paid'
+            ? `Payment recorded. Invoice #${invoice.number} is paid in full.`
+            : `Payment recorded on invoice #${invoice.number}.`,
       };
     } catch (err) {
       const locals = await invoicePage(db, org, invoice.id);
@@ -77,7 +80,10 @@ adminRouter.post(
     try {
       const input = parseForm(refundFormSchema(payment.currency), req.body);
       const { refund } = await recordRefund(db, payment.id, { amountCents: input.amount, reference: input.reference }, actor);
-      return { redirect: `/payments/${payment.id}`, flash: `Refund recorded (${moneyInputValue(Number(refund.amount_cents), refund.currency)}).` };
+      return {
+        redirect: `/payments/${payment.id}`,
+        flash: `Refund recorded (${moneyInputValue(Number(refund.amount_cents), refund.currency)}).`,
+      };
     } catch (err) {
       const locals = await paymentPage(db, payment.id);
       return formFailure('admin/payments/show', err, { ...locals, values: formValues(req.body) });

@@ -18,7 +18,11 @@ export async function voidInvoice(db: Db, id: string, actor: Actor): Promise<Inv
     action: 'invoice.voided',
     subjectType: 'invoice',
     subjectId: invoice.id,
-    data: { number: invoice.number, from, ...(expiredCheckoutSessions.length ? { expired_checkout_sessions: expiredCheckoutSessions } : {}) },
+    data: {
+      number: invoice.number,
+      from,
+      ...(expiredCheckoutSessions.length ? { expired_checkout_sessions: expiredCheckoutSessions } : {}),
+    },
   });
   return invoice;
 }

@@ -92,7 +92,10 @@ export const STALE_AFTER_DAYS = 90;
 export const LINKS_PER_PAGE = 50;
 
 /** Active links for Settings → Customer Portal, newest first; `stale` = not viewed in 90 days. */
-export async function listActivePortalLinks(db: Db, options: { stale: boolean; page: number }): Promise<{ rows: ActiveLinkListRow[]; total: number }> {
+export async function listActivePortalLinks(
+  db: Db,
+  options: { stale: boolean; page: number },
+): Promise<{ rows: ActiveLinkListRow[]; total: number }> {
   const staleBefore = new Date(Date.now() - STALE_AFTER_DAYS * 86_400_000);
   const base = db('portal_links as l')
     .join('leads as c', 'c.id', 'l.lead_id')
@@ -100,17 +103,34 @@ export async function listActivePortalLinks(db: Db, options: { stale: boolean; p
     .modify((q) => {
       if (options.stale) {
         // Not viewed since the cutoff, or never viewed and made before it.
-        q.where((w) => w.where('l.last_viewed_at', '<', staleBefore).orWhere((n) => n.whereNull('l.last_viewed_at').andWhere('l.created_at', '<', staleBefore)));
+        q.where((w) =>
+          w
+            .where('l.last_viewed_at', '<', staleBefore)
+            .orWhere((n) => n.whereNull('l.last_viewed_at').andWhere('l.created_at', '<', staleBefore)),
+        );
       }
     });
   const [{ count }] = await base.clone().count<{ count: string }[]>('* as count');
   const rows = await base
     .clone()
     .leftJoin('users as u', 'u.id', 'l.created_by')
-    .orderBy([{ column: 'l.created_at', order: 'desc' }, { column: 'l.id', order: 'desc' }])
+    .orderBy([
+      { column: 'l.created_at', order: 'desc' },
+      { column: 'l.id', order: 'desc' },
+    ])
     .limit(LINKS_PER_PAGE)
     .offset((options.page - 1) * LINKS_PER_PAGE)
-    .select<ActiveLinkListRow[]>('l.id', 'l.lead_id', 'c.first_name', 'c.last_name', 'c.company', 'l.created_at', 'u.name as created_by_name', 'l.last_viewed_at', 'l.view_count');
+    .select<ActiveLinkListRow[]>(
+      'l.id',
+      'l.lead_id',
+      'c.first_name',
+      'c.last_name',
+      'c.company',
+      'l.created_at',
+      'u.name as created_by_name',
+      'l.last_viewed_at',
+      'l.view_count',
+    );
   return { rows, total: Number(count) };
 }
 
@@ -121,7 +141,14 @@ export async function activeLinkDetails(db: Db, leadId: string) {
     .where('l.lead_id', leadId)
     .whereNull('l.revoked_at')
     .first<
-      | { id: string; token_ciphertext: string; created_at: Date; last_viewed_at: Date | null; view_count: number; created_by_name: string | null }
+      | {
+          id: string;
+          token_ciphertext: string;
+          created_at: Date;
+          last_viewed_at: Date | null;
+          view_count: number;
+          created_by_name: string | null;
+        }
       | undefined
     >('l.id', 'l.token_ciphertext', 'l.created_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name');
   if (!row) return null;

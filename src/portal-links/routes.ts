@@ -4,7 +4,14 @@ import { orgPage, type PageContext, type PageResult } from '../http/page.js';
 import { routeId } from '../lib/ids.js';
 import { countedPagination } from '../lib/pagination.js';
 import { generatePortalLink, regeneratePortalLink, revokeCustomerLink, revokePortalLink } from './commands.js';
-import { LINKS_PER_PAGE, listActivePortalLinks, portalLimitMessage, portalLinkUsage, PortalLinkLimitError, STALE_AFTER_DAYS } from './queries.js';
+import {
+  LINKS_PER_PAGE,
+  listActivePortalLinks,
+  portalLimitMessage,
+  portalLinkUsage,
+  PortalLinkLimitError,
+  STALE_AFTER_DAYS,
+} from './queries.js';
 import { settingsQuery } from './schema.js';
 
 export const adminRouter = Router();

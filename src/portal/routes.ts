@@ -24,8 +24,8 @@ import { portalPageLocals, type ViewExtras } from './view-model.js';
 
 /** Failed token lookups allowed per client per window before 429. */
 export const PORTAL_MISS_LIMIT = 20;
-export const PORTAL_MISS_WINDOW_MS = 10 * 60_000;
-export const PORTAL_PAY_LIMIT = 20;
+const PORTAL_MISS_WINDOW_MS = 10 * 60_000;
+const PORTAL_PAY_LIMIT = 20;
 
 export function portalClientKey(req: Request): string {
   return ipKeyGenerator(req.ip ?? 'unknown');
@@ -176,7 +176,14 @@ export function createPortalRouter(missLimiter: RateLimitRequestHandler = portal
       // Approved and rejected at once from two tabs: the loser just sees the outcome.
       if (err instanceof HttpError && err.status === 409) outcome = 'already';
       else if (err instanceof FormError) {
-        return show(req, res, next, { kind: 'proposal', id: proposalId }, { errors: err.fields, formError: err.message, values: body, decision }, 422);
+        return show(
+          req,
+          res,
+          next,
+          { kind: 'proposal', id: proposalId },
+          { errors: err.fields, formError: err.message, values: body, decision },
+          422,
+        );
       } else throw err;
     }
     res.redirect(303, `/p/${token}/proposals/${proposalId}?result=${outcome}`);

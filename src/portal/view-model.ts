@@ -7,7 +7,7 @@ import { planFor } from '../plans.js';
 import { proposalContentSha256 } from '../proposals/queries.js';
 import { portalFormToken } from '../portal-links/token.js';
 
-export const TAB_LABELS: Record<ListTab, string> = {
+const TAB_LABELS: Record<ListTab, string> = {
   proposals: 'Proposals',
   invoices: 'Invoices',
   payments: 'Payments',

@@ -29,7 +29,7 @@ export interface ProposalApproval {
 /** The id of the 409 an approval gets when the proposal changed after it was shown. */
 export const PROPOSAL_CHANGED = 'proposal_changed';
 
-export const proposalChanged = (number: number) =>
+const proposalChanged = (number: number) =>
   new HttpError(409, PROPOSAL_CHANGED, `Proposal #${number} was changed after you opened it. Please review it again before approving.`);
 
 async function leadFor(db: Db, leadId: string) {
@@ -113,7 +113,13 @@ export async function markProposalSent(db: Db, id: string, actor: Actor): Promis
     .update({ status: 'pending', sent_at: db.fn.now(), updated_at: db.fn.now() })
     .returning<ProposalRow[]>('*');
   await advanceLeadStage(db, proposal.lead_id, 'proposal_sent', actor);
-  await recordAudit(db, { actor, action: 'proposal.sent', subjectType: 'proposal', subjectId: proposal.id, data: { number: proposal.number } });
+  await recordAudit(db, {
+    actor,
+    action: 'proposal.sent',
+    subjectType: 'proposal',
+    subjectId: proposal.id,
+    data: { number: proposal.number },
+  });
   return { proposal, alreadySent: false };
 }
 

@@ -31,7 +31,10 @@ export async function listProposals(
   const query = db('proposals as p')
     .join('leads as l', 'l.id', 'p.lead_id')
     .select('p.*', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name')
-    .orderBy([{ column: 'p.created_at', order: 'desc' }, { column: 'p.id', order: 'asc' }])
+    .orderBy([
+      { column: 'p.created_at', order: 'desc' },
+      { column: 'p.id', order: 'asc' },
+    ])
     .limit(filter.limit ?? 50)
     .offset(filter.offset ?? 0);
   if (filter.leadId) query.where('p.lead_id', filter.leadId);
@@ -47,7 +50,8 @@ export function proposalContentSha256(
   proposal: Pick<ProposalRow, 'number' | 'title' | 'tax_rate_bps' | 'customer_message' | 'valid_until'> &
     Record<'subtotal_cents' | 'tax_cents' | 'total_cents', number | string>,
   // Rows from knex (quantity as '1.50') or from the portal's JSON (1.5): both hash the same.
-  items: (Pick<ProposalItemRow, 'position' | 'service' | 'description'> & Record<'quantity' | 'unit_price_cents' | 'amount_cents', number | string>)[],
+  items: (Pick<ProposalItemRow, 'position' | 'service' | 'description'> &
+    Record<'quantity' | 'unit_price_cents' | 'amount_cents', number | string>)[],
 ): string {
   const content = {
     number: proposal.number,
@@ -71,4 +75,3 @@ export function proposalContentSha256(
   };
   return crypto.createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }
-

@@ -42,7 +42,13 @@ adminRouter.get(
     const page = pageOf(rows, query.page, '/proposals', query.status ? { status: query.status } : {});
     return {
       render: 'admin/proposals/index',
-      locals: { title: 'Proposals', proposals: page.rows, query, statusOptions: statusFilterOptions(PROPOSAL_STATUSES), pagination: page.pagination },
+      locals: {
+        title: 'Proposals',
+        proposals: page.rows,
+        query,
+        statusOptions: statusFilterOptions(PROPOSAL_STATUSES),
+        pagination: page.pagination,
+      },
     };
   }),
 );
@@ -51,7 +57,10 @@ adminRouter.get(
   '/proposals/new',
   orgPage(async ({ req, db }) => {
     const leadId = req.query.leadId ? (await getLead(db, idOrNotFound(req.query.leadId))).id : '';
-    return { render: 'admin/proposals/form', locals: await formLocals(db, 'New proposal', '/proposals', { lead_id: leadId, tax_rate: '0' }) };
+    return {
+      render: 'admin/proposals/form',
+      locals: await formLocals(db, 'New proposal', '/proposals', { lead_id: leadId, tax_rate: '0' }),
+    };
   }),
 );
 
@@ -63,7 +72,11 @@ adminRouter.post(
       const proposal = await createProposal(db, input, actor);
       return { redirect: `/proposals/${proposal.id}`, flash: `Proposal #${proposal.number} saved as a draft.` };
     } catch (err) {
-      return formFailure('admin/proposals/form', err, await formLocals(db, 'New proposal', '/proposals', formValues(req.body), formErrors(err)));
+      return formFailure(
+        'admin/proposals/form',
+        err,
+        await formLocals(db, 'New proposal', '/proposals', formValues(req.body), formErrors(err)),
+      );
     }
   }),
 );
@@ -98,7 +111,10 @@ adminRouter.get(
     const proposal = await getProposal(db, routeId(req.params));
     const items = await getProposalItems(db, proposal.id);
     const values = valuesFrom(proposal, items, org.currency);
-    return { render: 'admin/proposals/form', locals: { ...(await formLocals(db, `Edit proposal #${proposal.number}`, `/proposals/${proposal.id}`, values)), proposal } };
+    return {
+      render: 'admin/proposals/form',
+      locals: { ...(await formLocals(db, `Edit proposal #${proposal.number}`, `/proposals/${proposal.id}`, values)), proposal },
+    };
   }),
 );
 
@@ -111,7 +127,13 @@ adminRouter.post(
       await updateProposal(db, proposal.id, input, actor);
       return { redirect: `/proposals/${proposal.id}`, flash: `Proposal #${proposal.number} saved.` };
     } catch (err) {
-      const locals = await formLocals(db, `Edit proposal #${proposal.number}`, `/proposals/${proposal.id}`, formValues(req.body), formErrors(err));
+      const locals = await formLocals(
+        db,
+        `Edit proposal #${proposal.number}`,
+        `/proposals/${proposal.id}`,
+        formValues(req.body),
+        formErrors(err),
+      );
       return formFailure('admin/proposals/form', err, { ...locals, proposal });
     }
   }),
@@ -136,6 +158,9 @@ adminRouter.post(
     const proposal = await getProposal(db, routeId(req.params));
     const { reason } = parseForm(rejectionFormSchema, req.body);
     const result = await rejectProposal(db, proposal.id, { reason }, actor);
-    return { redirect: `/proposals/${proposal.id}`, flash: result.alreadyDecided ? 'It was already rejected.' : `Proposal #${proposal.number} marked as rejected.` };
+    return {
+      redirect: `/proposals/${proposal.id}`,
+      flash: result.alreadyDecided ? 'It was already rejected.' : `Proposal #${proposal.number} marked as rejected.`,
+    };
   }),
 );

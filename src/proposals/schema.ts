@@ -4,7 +4,7 @@ import { PROPOSAL_STATUSES, type ProposalStatus } from '../db/rows.js';
 import { optionalIsoDate } from '../lib/dates.js';
 import { lineItemsSchema, taxRateField } from '../lib/line-items.js';
 
-export { PROPOSAL_STATUSES, type ProposalStatus };
+export { PROPOSAL_STATUSES };
 
 export function proposalFormSchema(currency: string) {
   return z.object({

@@ -4,7 +4,7 @@ import { config } from '../config.js';
 
 let client: Stripe | undefined;
 
-export function createStripe(secretKey = config.stripe.secretKey, apiUrl = config.stripe.apiUrl): Stripe {
+function createStripe(secretKey = config.stripe.secretKey, apiUrl = config.stripe.apiUrl): Stripe {
   if (!secretKey) throw new Error('STRIPE_SECRET_KEY is not set');
   const options: Stripe.StripeConfig = { maxNetworkRetries: 2, appInfo: { name: 'Porchlight' } };
   if (apiUrl) {

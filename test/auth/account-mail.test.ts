@@ -43,7 +43,12 @@ describe('account emails without SMTP_URL', () => {
   });
 
   it('renders text and HTML, escaping HTML in the HTML part only', async () => {
-    const rendered = await renderAccountEmail('invitation', { inviterName: 'Ann <b>', orgName: 'A & B Roofing', link: TOKEN_LINK, expiresOn: 'Dec 2, 2026' });
+    const rendered = await renderAccountEmail('invitation', {
+      inviterName: 'Ann <b>',
+      orgName: 'A & B Roofing',
+      link: TOKEN_LINK,
+      expiresOn: 'Dec 2, 2026',
+    });
     expect(rendered.subject).to.equal('Ann <b> invited you to A & B Roofing on Porchlight');
     expect(rendered.text).to.contain(TOKEN_LINK);
     expect(rendered.html).to.contain('A &amp; B Roofing');

@@ -94,10 +94,7 @@ describe('contractor accounts', () => {
       const org = await createTestOrg();
       const agent = supertest.agent(testApp());
       const _csrf = await csrfToken(agent);
-      const res = await agent
-        .post('/login')
-        .type('form')
-        .send({ email: org.email, password: 'wrong-password-here', _csrf });
+      const res = await agent.post('/login').type('form').send({ email: org.email, password: 'wrong-password-here', _csrf });
       expect(res.status).to.equal(422);
       expect(res.text).to.contain('don’t match');
       expect((await agent.get('/')).status).to.equal(302);
@@ -122,7 +119,10 @@ describe('contractor accounts', () => {
       const token = await csrfToken(agent);
       const statuses: number[] = [];
       for (let i = 0; i < 7; i += 1) {
-        const res = await agent.post('/login').type('form').send({ email: org.email, password: `guess-${i}-wrong`, _csrf: token });
+        const res = await agent
+          .post('/login')
+          .type('form')
+          .send({ email: org.email, password: `guess-${i}-wrong`, _csrf: token });
         statuses.push(res.status);
       }
       expect(statuses.slice(0, 5)).to.deep.equal([422, 422, 422, 422, 422]);

@@ -98,7 +98,9 @@ describe('team invitations (through a real SMTP server)', () => {
   it('refuses an expired invitation link with a message and creates nobody', async () => {
     const email = uniqueEmail('late');
     const path = await invite(email);
-    await getDb()('invitations').where({ email }).update({ expires_at: getDb().raw("now() - interval '1 minute'") });
+    await getDb()('invitations')
+      .where({ email })
+      .update({ expires_at: getDb().raw("now() - interval '1 minute'") });
     const { page, res } = await accept(path);
     expect(page.status).to.equal(410);
     expect(page.text).to.contain('expired');
@@ -141,7 +143,10 @@ describe('team invitations (through a real SMTP server)', () => {
     const path = await invite(email);
     const signup = supertest.agent(testApp());
     const _csrf = await csrfToken(signup, '/signup');
-    await signup.post('/signup').type('form').send({ orgName: 'Other Business', name: 'Raced', email, password: 'copper downspout mornings', _csrf });
+    await signup
+      .post('/signup')
+      .type('form')
+      .send({ orgName: 'Other Business', name: 'Raced', email, password: 'copper downspout mornings', _csrf });
     const { res } = await accept(path);
     expect(res.status).to.equal(422);
     expect(res.text).to.contain('already has a Porchlight account');

@@ -85,7 +85,11 @@ describe('password reset by email (through a real SMTP server)', () => {
     const known = await requestReset(org.email);
     const missing = await requestReset(unknown);
     expect(missing.status).to.equal(known.status);
-    const strip = (html: string, email: string) => html.replace(email, 'EMAIL').replace(/name="_csrf" value="[^"]+"/g, '').replace(/nonce="[^"]+"/g, '');
+    const strip = (html: string, email: string) =>
+      html
+        .replace(email, 'EMAIL')
+        .replace(/name="_csrf" value="[^"]+"/g, '')
+        .replace(/nonce="[^"]+"/g, '');
     expect(strip(missing.text, unknown)).to.equal(strip(known.text, org.email));
     await inbox.waitFor(org.email);
     await new Promise((r) => setTimeout(r, 200));
@@ -115,7 +119,9 @@ describe('password reset by email (through a real SMTP server)', () => {
 
   it('refuses an expired reset link with a message and leaves the password alone', async () => {
     const path = await resetLink(org.email);
-    await getDb()('password_resets').where({ user_id: org.userId }).update({ expires_at: getDb().raw("now() - interval '1 second'") });
+    await getDb()('password_resets')
+      .where({ user_id: org.userId })
+      .update({ expires_at: getDb().raw("now() - interval '1 second'") });
     const hash = await passwordHash(org.userId);
     const { page, res } = await submitNewPassword(path);
     expect(page.status).to.equal(410);

@@ -24,7 +24,11 @@ async function eventRows(id: string) {
 
 function postEvent(event: Record<string, unknown>, secret = WEBHOOK_SECRET) {
   const { payload, signature } = signedStripeEvent(event, secret);
-  return supertest(testApp()).post('/webhooks/stripe/platform').set('Content-Type', 'application/json').set('Stripe-Signature', signature).send(payload);
+  return supertest(testApp())
+    .post('/webhooks/stripe/platform')
+    .set('Content-Type', 'application/json')
+    .set('Stripe-Signature', signature)
+    .send(payload);
 }
 
 describe('settings: plan and billing (Stripe subscriptions)', () => {
@@ -38,7 +42,13 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
   });
 
   beforeEach(async () => {
-    Object.assign(config.stripe, { apiUrl: stripe.url, secretKey: 'sk_test_standin', webhookSecret: WEBHOOK_SECRET, priceStarter: PRICE_STARTER, pricePro: PRICE_PRO });
+    Object.assign(config.stripe, {
+      apiUrl: stripe.url,
+      secretKey: 'sk_test_standin',
+      webhookSecret: WEBHOOK_SECRET,
+      priceStarter: PRICE_STARTER,
+      pricePro: PRICE_PRO,
+    });
     resetStripe();
     stripe.requests.length = 0;
     owner = await createTestOrg();
@@ -79,7 +89,10 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
       expect(page.status).to.equal(200);
       expect(page.text).to.contain('Online upgrades aren’t set up');
       expect(page.text).to.contain('STRIPE_SECRET_KEY');
-      const res = await agent.post('/settings/billing/checkout').type('form').send({ plan: 'starter', attempt: crypto.randomUUID(), _csrf: agent.csrf });
+      const res = await agent
+        .post('/settings/billing/checkout')
+        .type('form')
+        .send({ plan: 'starter', attempt: crypto.randomUUID(), _csrf: agent.csrf });
       expect(res.status).to.equal(409);
       expect(stripe.requests).to.have.length(0);
       expect((await orgRow(owner.orgId)).stripe_customer_id).to.equal(null);
@@ -109,17 +122,29 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
       // A double submit of the same form is the same session; a later attempt reuses the customer.
       const again = await agent.post('/settings/billing/checkout').type('form').send({ plan: 'starter', attempt, _csrf: agent.csrf });
       expect(again.headers.location).to.equal(res.headers.location);
-      const pro = await agent.post('/settings/billing/checkout').type('form').send({ plan: 'pro', attempt: crypto.randomUUID(), _csrf: agent.csrf });
+      const pro = await agent
+        .post('/settings/billing/checkout')
+        .type('form')
+        .send({ plan: 'pro', attempt: crypto.randomUUID(), _csrf: agent.csrf });
       expect(pro.status).to.equal(303);
       expect(stripe.requestsTo('POST', '/v1/customers')).to.have.length(1);
-      expect(stripe.requestsTo('POST', '/v1/checkout/sessions').at(-1)!.body.line_items).to.deep.equal([{ price: PRICE_PRO, quantity: '1' }]);
+      expect(stripe.requestsTo('POST', '/v1/checkout/sessions').at(-1)!.body.line_items).to.deep.equal([
+        { price: PRICE_PRO, quantity: '1' },
+      ]);
       // The plan changes only when Stripe says so, not on the redirect.
       expect((await orgRow(owner.orgId)).plan).to.equal('free');
     });
 
     it('refuses an unknown plan or a missing attempt id without calling Stripe', async () => {
-      for (const body of [{ plan: 'enterprise', attempt: crypto.randomUUID() }, { plan: 'free', attempt: crypto.randomUUID() }, { plan: 'pro' }]) {
-        const res = await agent.post('/settings/billing/checkout').type('form').send({ ...body, _csrf: agent.csrf });
+      for (const body of [
+        { plan: 'enterprise', attempt: crypto.randomUUID() },
+        { plan: 'free', attempt: crypto.randomUUID() },
+        { plan: 'pro' },
+      ]) {
+        const res = await agent
+          .post('/settings/billing/checkout')
+          .type('form')
+          .send({ ...body, _csrf: agent.csrf });
         expect(res.status).to.equal(422);
       }
       expect(stripe.requests).to.have.length(0);
@@ -128,7 +153,10 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
     it('sends a paying org to the billing portal instead of a second subscription', async () => {
       const { subscription } = await subscribedOrg();
       expect((await postEvent(stripeEvent('customer.subscription.created', subscription))).status).to.equal(200);
-      const res = await agent.post('/settings/billing/checkout').type('form').send({ plan: 'pro', attempt: crypto.randomUUID(), _csrf: agent.csrf });
+      const res = await agent
+        .post('/settings/billing/checkout')
+        .type('form')
+        .send({ plan: 'pro', attempt: crypto.randomUUID(), _csrf: agent.csrf });
       expect(res.status).to.equal(409);
       expect(res.text).to.contain('Manage subscription');
       expect(stripe.requestsTo('POST', '/v1/checkout/sessions')).to.have.length(0);
@@ -153,7 +181,10 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
   describe('subscription events at /webhooks/stripe/platform', () => {
     it('sets the plan from created, updated and deleted events', async () => {
       const { customer, subscription } = await subscribedOrg('active', PRICE_STARTER);
-      expect((await postEvent(stripeEvent('customer.subscription.created', subscription))).body).to.deep.equal({ received: true, outcome: 'processed' });
+      expect((await postEvent(stripeEvent('customer.subscription.created', subscription))).body).to.deep.equal({
+        received: true,
+        outcome: 'processed',
+      });
       let org = await orgRow(owner.orgId);
       expect(org).to.include({ plan: 'starter', subscription_status: 'active', stripe_subscription_id: subscription.id });
 
@@ -198,7 +229,15 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
     it('upgrades on checkout.session.completed in subscription mode, finding the org by client_reference_id', async () => {
       const customer = `cus_${crypto.randomBytes(8).toString('hex')}`;
       const subscription = stripe.putSubscription({ customer, status: 'active', price: PRICE_PRO });
-      const session = { id: 'cs_test_done', object: 'checkout.session', mode: 'subscription', customer, subscription: subscription.id, client_reference_id: owner.orgId, metadata: {} };
+      const session = {
+        id: 'cs_test_done',
+        object: 'checkout.session',
+        mode: 'subscription',
+        customer,
+        subscription: subscription.id,
+        client_reference_id: owner.orgId,
+        metadata: {},
+      };
       expect((await postEvent(stripeEvent('checkout.session.completed', session))).status).to.equal(200);
       expect(await orgRow(owner.orgId)).to.include({ plan: 'pro', stripe_customer_id: customer, stripe_subscription_id: subscription.id });
     });
@@ -206,7 +245,12 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
     it('does not let metadata point an event at an org that has another customer', async () => {
       const { customer } = await subscribedOrg();
       const stranger = `cus_${crypto.randomBytes(8).toString('hex')}`;
-      const subscription = stripe.putSubscription({ customer: stranger, status: 'active', price: PRICE_PRO, metadata: { org_id: owner.orgId } });
+      const subscription = stripe.putSubscription({
+        customer: stranger,
+        status: 'active',
+        price: PRICE_PRO,
+        metadata: { org_id: owner.orgId },
+      });
       const res = await postEvent(stripeEvent('customer.subscription.created', subscription));
       expect(res.body.outcome).to.equal('ignored');
       expect(await orgRow(owner.orgId)).to.include({ plan: 'free', stripe_customer_id: customer });
@@ -294,7 +338,10 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
       const staffAgent = await loginAgent(staff.email, staff.password);
       const before = await orgRow(owner.orgId);
       expect((await staffAgent.get('/settings/billing')).status).to.equal(403);
-      const checkout = await staffAgent.post('/settings/billing/checkout').type('form').send({ plan: 'pro', attempt: crypto.randomUUID(), _csrf: staffAgent.csrf });
+      const checkout = await staffAgent
+        .post('/settings/billing/checkout')
+        .type('form')
+        .send({ plan: 'pro', attempt: crypto.randomUUID(), _csrf: staffAgent.csrf });
       expect(checkout.status).to.equal(403);
       const portal = await staffAgent.post('/settings/billing/portal').type('form').send({ _csrf: staffAgent.csrf });
       expect(portal.status).to.equal(403);

@@ -115,7 +115,7 @@ describe('row-level security', () => {
     }
   });
 
-  it("shows an org only its own organization row", async () => {
+  it('shows an org only its own organization row', async () => {
     const seen = await withOrg(a.orgId, (db) => db('organizations').pluck('id'));
     expect(seen).to.deep.equal([a.orgId]);
   });

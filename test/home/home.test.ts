@@ -24,14 +24,24 @@ describe('home', () => {
     await withOrg(org.orgId, async (db) => {
       const proposal = await createProposal(
         db,
-        parseForm(proposalFormSchema('USD'), { lead_id: lead.id, title: 'Roof vents', tax_rate: '', items: [{ service: 'Vent', quantity: '2', unit_price: '120.00' }] }),
+        parseForm(proposalFormSchema('USD'), {
+          lead_id: lead.id,
+          title: 'Roof vents',
+          tax_rate: '',
+          items: [{ service: 'Vent', quantity: '2', unit_price: '120.00' }],
+        }),
         actor,
       );
       await markProposalSent(db, proposal.id, actor);
       const invoice = await createInvoice(db, invoiceForm(lead.id), 'USD', actor); // 2 × $150
       await issueInvoice(db, invoice.id, actor);
       await recordPayment(db, { invoiceId: invoice.id, amountCents: 10_000, method: 'cash' }, actor);
-      await createJob(db, parseForm(jobFormSchema, { lead_id: lead.id, service_type: 'Vent install', scheduled_date: '2099-01-05', scheduled_time: '09:00' }), 'UTC', actor);
+      await createJob(
+        db,
+        parseForm(jobFormSchema, { lead_id: lead.id, service_type: 'Vent install', scheduled_date: '2099-01-05', scheduled_time: '09:00' }),
+        'UTC',
+        actor,
+      );
     });
     // Another org's money must not leak into these figures.
     await withOrg(other.orgId, async (db) => {

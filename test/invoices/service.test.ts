@@ -4,7 +4,13 @@ import { getDb } from '../../src/db/knex.js';
 import type { Actor } from '../../src/db/audit.js';
 import { FormError, type HttpError } from '../../src/lib/errors.js';
 import { parseForm } from '../../src/lib/forms.js';
-import { createInvoice, createInvoiceFromJob, createInvoiceFromProposal, issueInvoice, updateInvoice } from '../../src/invoices/commands.js';
+import {
+  createInvoice,
+  createInvoiceFromJob,
+  createInvoiceFromProposal,
+  issueInvoice,
+  updateInvoice,
+} from '../../src/invoices/commands.js';
 import { getInvoiceItems } from '../../src/invoices/queries.js';
 import { voidInvoice } from '../../src/payments/void-invoice.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
@@ -80,13 +86,23 @@ describe('invoices service', () => {
       await markProposalSent(db, p.id, actor);
       return p;
     });
-    await withOrg(org.orgId, (db) => createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'America/Chicago' }, actor)).then(
+    await withOrg(org.orgId, (db) =>
+      createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'America/Chicago' }, actor),
+    ).then(
       () => expect.fail('invoiced a pending proposal'),
       (err: HttpError) => expect(err.status).to.equal(409),
     );
     const { jobId } = await withOrg(org.orgId, (db) => approveProposal(db, proposal.id, { source: 'staff', approverName: 'S' }, actor));
-    const invoice = await withOrg(org.orgId, (db) => createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'America/Chicago' }, actor));
-    expect(invoice).to.include({ proposal_id: proposal.id, tax_rate_bps: 500, subtotal_cents: 292000, tax_cents: 14600, total_cents: 306600 });
+    const invoice = await withOrg(org.orgId, (db) =>
+      createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'America/Chicago' }, actor),
+    );
+    expect(invoice).to.include({
+      proposal_id: proposal.id,
+      tax_rate_bps: 500,
+      subtotal_cents: 292000,
+      tax_cents: 14600,
+      total_cents: 306600,
+    });
     const items = await withOrg(org.orgId, (db) => getInvoiceItems(db, invoice.id));
     expect(items.map((i) => [i.service, i.description, i.quantity, i.amount_cents])).to.deep.equal([
       ['Furnace', '', '1.00', 240000],

@@ -9,7 +9,13 @@ import { getJob, listUpcomingJobs } from '../../src/jobs/queries.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 
 const jobForm = (leadId: string, extra: Record<string, unknown> = {}) =>
-  parseForm(jobFormSchema, { lead_id: leadId, service_type: 'Furnace tune-up', scheduled_date: '2026-12-03', scheduled_time: '08:15', ...extra });
+  parseForm(jobFormSchema, {
+    lead_id: leadId,
+    service_type: 'Furnace tune-up',
+    scheduled_date: '2026-12-03',
+    scheduled_time: '08:15',
+    ...extra,
+  });
 
 async function setup() {
   const org = await createTestOrg();

@@ -8,7 +8,10 @@ describe('dashboard pages through a logged-in agent', () => {
     const org = await createTestOrg();
     const agent = await loginAgent(org.email, org.password);
     let csrf = csrfFrom((await agent.get('/customers/new')).text);
-    const bad = await agent.post('/customers').type('form').send({ _csrf: csrf, first_name: 'Dana', last_name: 'Brook', email: 'nope', phone: '12' });
+    const bad = await agent
+      .post('/customers')
+      .type('form')
+      .send({ _csrf: csrf, first_name: 'Dana', last_name: 'Brook', email: 'nope', phone: '12' });
     expect(bad.status).to.equal(422);
     expect(bad.text).to.contain('id="e-email"').and.contain('id="e-phone"').and.contain('value="Brook"');
     expect(await getDb()('leads').where({ org_id: org.orgId, first_name: 'Dana' })).to.have.length(0);
@@ -17,7 +20,15 @@ describe('dashboard pages through a logged-in agent', () => {
     const ok = await agent
       .post('/customers')
       .type('form')
-      .send({ _csrf: csrf, first_name: 'Dana', last_name: 'Brook', email: '  Dana.Brook@Example.COM ', phone: '(415) 555-2671', address: '9 Elm Rd', internal_notes: 'Dog in yard' });
+      .send({
+        _csrf: csrf,
+        first_name: 'Dana',
+        last_name: 'Brook',
+        email: '  Dana.Brook@Example.COM ',
+        phone: '(415) 555-2671',
+        address: '9 Elm Rd',
+        internal_notes: 'Dog in yard',
+      });
     expect(ok.status).to.equal(303);
     const lead = await getDb()('leads').where({ org_id: org.orgId, first_name: 'Dana' }).first();
     expect(lead).to.include({ email: 'dana.brook@example.com', phone: '+14155552671', stage: 'new' });
@@ -67,16 +78,27 @@ describe('dashboard pages through a logged-in agent', () => {
     const agent = await loginAgent(org.email, org.password);
     let csrf = csrfFrom((await agent.get(`/proposals/new?leadId=${lead.id}`)).text);
     const bad = await agent.post('/proposals').type('form').send({
-      _csrf: csrf, lead_id: lead.id, title: 'Roof', tax_rate: '0',
-      'items[0][service]': 'Shingles', 'items[0][quantity]': '1e12', 'items[0][unit_price]': '10',
+      _csrf: csrf,
+      lead_id: lead.id,
+      title: 'Roof',
+      tax_rate: '0',
+      'items[0][service]': 'Shingles',
+      'items[0][quantity]': '1e12',
+      'items[0][unit_price]': '10',
     });
     expect(bad.status).to.equal(422);
     expect(bad.text).to.contain('Quantity can be at most 1,000,000').and.contain('value="Shingles"');
     expect(await getDb()('proposals').where({ org_id: org.orgId })).to.have.length(0);
 
     const created = await agent.post('/proposals').type('form').send({
-      _csrf: csrf, lead_id: lead.id, title: 'Roof', tax_rate: '10', total_cents: '1',
-      'items[0][service]': 'Shingles', 'items[0][quantity]': '20', 'items[0][unit_price]': '50',
+      _csrf: csrf,
+      lead_id: lead.id,
+      title: 'Roof',
+      tax_rate: '10',
+      total_cents: '1',
+      'items[0][service]': 'Shingles',
+      'items[0][quantity]': '20',
+      'items[0][unit_price]': '50',
     });
     expect(created.status).to.equal(303);
     const proposal = await getDb()('proposals').where({ org_id: org.orgId }).first();
@@ -84,10 +106,13 @@ describe('dashboard pages through a logged-in agent', () => {
 
     await agent.post(`/proposals/${proposal.id}/send`).type('form').send({ _csrf: csrf });
     const shown = await agent.get(`/proposals/${proposal.id}`);
-    expect(shown.text).to.contain(`/customers/${lead.id}/send?context=proposal&amp;proposalId=${proposal.id}`).and.contain('Send the portal link');
+    expect(shown.text)
+      .to.contain(`/customers/${lead.id}/send?context=proposal&amp;proposalId=${proposal.id}`)
+      .and.contain('Send the portal link');
 
     csrf = csrfFrom(shown.text);
-    const approve = () => agent.post(`/proposals/${proposal.id}/approve`).type('form').send({ _csrf: csrf, approver_name: 'Sarah (phone)' });
+    const approve = () =>
+      agent.post(`/proposals/${proposal.id}/approve`).type('form').send({ _csrf: csrf, approver_name: 'Sarah (phone)' });
     const [first, second] = [await approve(), await approve()];
     expect(first.status).to.equal(303);
     expect(second.status).to.equal(303);
@@ -98,7 +123,12 @@ describe('dashboard pages through a logged-in agent', () => {
 
     // Schedule at 09:30 in the org's zone (America/New_York, EST in December) → 14:30 UTC.
     const edit = await agent.post(`/jobs/${jobs[0].id}`).type('form').send({
-      _csrf: csrf, lead_id: lead.id, service_type: 'Roof', scheduled_date: '2026-12-03', scheduled_time: '09:30', technician: 'Tom',
+      _csrf: csrf,
+      lead_id: lead.id,
+      service_type: 'Roof',
+      scheduled_date: '2026-12-03',
+      scheduled_time: '09:30',
+      technician: 'Tom',
     });
     expect(edit.status).to.equal(303);
     const job = await getDb()('jobs').where({ id: jobs[0].id }).first();
@@ -124,11 +154,19 @@ describe('dashboard pages through a logged-in agent', () => {
     const over = await agent.post(`/invoices/${invoice.id}/payments`).type('form').send({ _csrf: csrf, amount: '1100.01', method: 'cash' });
     expect(over.status).to.equal(422);
     expect(over.text).to.contain('id="e-amount"').and.contain('overpayments are not recorded').and.contain('value="1100.01"');
-    const pay = await agent.post(`/invoices/${invoice.id}/payments`).type('form').send({ _csrf: csrf, amount: '100', method: 'check', reference: '#55' });
+    const pay = await agent
+      .post(`/invoices/${invoice.id}/payments`)
+      .type('form')
+      .send({ _csrf: csrf, amount: '100', method: 'check', reference: '#55' });
     expect(pay.status).to.equal(303);
     expect(await getDb()('invoices').where({ id: invoice.id }).first()).to.include({ status: 'partially_paid', amount_paid_cents: 10000 });
     const customer = await agent.get(`/customers/${lead.id}`);
-    expect(customer.text).to.contain('$1,000.00').and.contain('#55'.slice(0, 0)).and.contain(`/invoices/${invoice.id}`).and.contain(`/jobs/${job.id}`).and.contain(`/proposals/${proposal.id}`);
+    expect(customer.text)
+      .to.contain('$1,000.00')
+      .and.contain('#55'.slice(0, 0))
+      .and.contain(`/invoices/${invoice.id}`)
+      .and.contain(`/jobs/${job.id}`)
+      .and.contain(`/proposals/${proposal.id}`);
 
     const payment = await getDb()('payments').where({ invoice_id: invoice.id }).first();
     const refund = await agent.post(`/payments/${payment.id}/refund`).type('form').send({ _csrf: csrf, amount: '40' });
@@ -149,8 +187,13 @@ describe('dashboard pages through a logged-in agent', () => {
     const agent = await loginAgent(org.email, org.password);
     const csrf = csrfFrom((await agent.get(`/invoices/new?leadId=${lead.id}`)).text);
     const res = await agent.post('/invoices').type('form').send({
-      _csrf: csrf, lead_id: lead.id, issue_date: '2026-11-20', due_date: '2026-11-01',
-      'items[0][service]': 'Fix', 'items[0][quantity]': '1', 'items[0][unit_price]': '10',
+      _csrf: csrf,
+      lead_id: lead.id,
+      issue_date: '2026-11-20',
+      due_date: '2026-11-01',
+      'items[0][service]': 'Fix',
+      'items[0][quantity]': '1',
+      'items[0][unit_price]': '10',
     });
     expect(res.status).to.equal(422);
     expect(res.text).to.contain('id="e-due_date"').and.contain('cannot be before the issue date');

@@ -128,7 +128,10 @@ describe('overlapping claim transactions for one org', () => {
     expect(row.attempts).to.equal(1);
     // Each sent delivery gets exactly one audit event.
     const audits = await withOrg(customer.org.orgId, (db) =>
-      db('audit_events').where({ action: 'message.sent' }).whereIn('subject_id', [id, other]).select<{ subject_id: string; data: { providerId: string; channel: string } }[]>('subject_id', 'data'),
+      db('audit_events')
+        .where({ action: 'message.sent' })
+        .whereIn('subject_id', [id, other])
+        .select<{ subject_id: string; data: { providerId: string; channel: string } }[]>('subject_id', 'data'),
     );
     expect(audits).to.have.length(2);
     const sent = await delivery(customer.org.orgId, other);

@@ -80,7 +80,11 @@ export async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => bo
 }
 
 export async function waitForStatus(orgId: string, id: string, statuses: string[], timeoutMs?: number): Promise<DeliverySnapshot> {
-  return waitFor(() => delivery(orgId, id), (d) => statuses.includes(d.status), timeoutMs);
+  return waitFor(
+    () => delivery(orgId, id),
+    (d) => statuses.includes(d.status),
+    timeoutMs,
+  );
 }
 
 export function signTwilio(params: Record<string, string>, token = config.twilio.authToken!): string {

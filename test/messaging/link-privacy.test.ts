@@ -33,13 +33,18 @@ function tokenOf(customer: Customer): string {
 
 /** The whole stored row as JSON, read as the connecting (superuser) role: what a backup would hold. */
 async function storedRowJson(deliveryId: string): Promise<string> {
-  const { rows } = await getDb().raw<{ rows: { row: unknown }[] }>('select row_to_json(d) as row from message_deliveries d where id = ?', [deliveryId]);
+  const { rows } = await getDb().raw<{ rows: { row: unknown }[] }>('select row_to_json(d) as row from message_deliveries d where id = ?', [
+    deliveryId,
+  ]);
   expect(rows).to.have.length(1);
   return JSON.stringify(rows[0].row);
 }
 
 async function linkIdOf(customer: Customer): Promise<string> {
-  return withOrg(customer.org.orgId, async (db) => (await db('portal_links').where({ lead_id: customer.leadId }).whereNull('revoked_at').first('id')).id as string);
+  return withOrg(
+    customer.org.orgId,
+    async (db) => (await db('portal_links').where({ lead_id: customer.leadId }).whereNull('revoked_at').first('id')).id as string,
+  );
 }
 
 describe('the portal link in stored messages', () => {
@@ -160,14 +165,18 @@ describe('the portal link in stored messages', () => {
     const page = await agent.get(`/messages/${id}`);
     expect(page.text).to.contain('The portal link was revoked before this message went out; send it again.');
     expect(page.text).to.contain(`/customers/${customer.leadId}/send?channel=sms`); // Try again
-    const audit = await withOrg(customer.org.orgId, (db) => db('audit_events').where({ action: 'message.failed', subject_id: id }).first('data'));
+    const audit = await withOrg(customer.org.orgId, (db) =>
+      db('audit_events').where({ action: 'message.failed', subject_id: id }).first('data'),
+    );
     expect(audit?.data).to.deep.include({ reason: LINK_REVOKED_REASON });
   });
 
   it('does not send the old link after the link was regenerated; a new send carries the new one', async () => {
     const customer = await customerWithLink({ email: 'regen@example.test' });
     const id = await storeTestDelivery(customer, { channel: 'email' });
-    const fresh = await withOrg(customer.org.orgId, (db) => regeneratePortalLink(db, customer.leadId, { type: 'user', userId: customer.org.userId }));
+    const fresh = await withOrg(customer.org.orgId, (db) =>
+      regeneratePortalLink(db, customer.leadId, { type: 'user', userId: customer.org.userId }),
+    );
     await dispatchDelivery({ deliveryId: id, orgId: customer.org.orgId });
     const done = await waitForStatus(customer.org.orgId, id, ['sent', 'failed', 'undeliverable']);
     expect(done.status).to.equal('failed');
@@ -207,7 +216,9 @@ describe('the portal link in stored messages', () => {
     expect(scrubbed).to.contain(`your page: ${PORTAL_LINK_PLACEHOLDER}`);
     expect(scrubbed).to.contain(`<a href=\\"${PORTAL_LINK_PLACEHOLDER}\\">${PORTAL_LINK_PLACEHOLDER}</a>`);
     // The table still forces row-level security afterwards.
-    const { rows } = await getDb().raw<{ rows: { forced: boolean }[] }>("select relforcerowsecurity as forced from pg_class where relname = 'message_deliveries'");
+    const { rows } = await getDb().raw<{ rows: { forced: boolean }[] }>(
+      "select relforcerowsecurity as forced from pg_class where relname = 'message_deliveries'",
+    );
     expect(rows[0].forced).to.equal(true);
 
     await dispatchDelivery({ deliveryId: legacy, orgId: customer.org.orgId });
@@ -234,8 +245,16 @@ describe('the link placeholder', () => {
 
   it('cannot be produced by a customer name, business name or template text', () => {
     const sneaky = { firstName: `Sa${PORTAL_LINK_PLACEHOLDER}rah`, businessName: `Maple ${PORTAL_LINK_PLACEHOLDER}` };
-    const template = { subject: `Hi ${PORTAL_LINK_PLACEHOLDER}{{firstName}}`, body: `Text ${PORTAL_LINK_PLACEHOLDER} {{firstName}} {{businessName}} {{link}}` };
-    const stored = renderMessage('email', template, { ...sneaky, link: PORTAL_LINK_PLACEHOLDER }, { ...brand, businessName: sneaky.businessName });
+    const template = {
+      subject: `Hi ${PORTAL_LINK_PLACEHOLDER}{{firstName}}`,
+      body: `Text ${PORTAL_LINK_PLACEHOLDER} {{firstName}} {{businessName}} {{link}}`,
+    };
+    const stored = renderMessage(
+      'email',
+      template,
+      { ...sneaky, link: PORTAL_LINK_PLACEHOLDER },
+      { ...brand, businessName: sneaky.businessName },
+    );
     expect(stored.subject).to.equal('Hi Sarah');
     expect(stored.text.split(PORTAL_LINK_PLACEHOLDER)).to.have.length(2); // only the {{link}} slot
     expect(stored.text).to.equal(`Text  Sarah Maple  ${PORTAL_LINK_PLACEHOLDER}`); // the stray markers are gone, not replaced

@@ -178,7 +178,9 @@ describe('messaging pages', () => {
     const send = await agent.get(`/customers/${customer.leadId}/send?channel=sms&context=general`);
     expect(send.text).to.contain(`Hello Sarah! `);
     expect(send.text).to.contain(`save it: ${customer.link}`);
-    const audit = await withOrg(customer.org.orgId, (db) => db('audit_events').where({ action: 'message_template.saved' }).count<{ count: string }[]>('* as count'));
+    const audit = await withOrg(customer.org.orgId, (db) =>
+      db('audit_events').where({ action: 'message_template.saved' }).count<{ count: string }[]>('* as count'),
+    );
     expect(Number(audit[0].count)).to.equal(1);
   });
 

@@ -11,7 +11,9 @@ async function sentDelivery(phone: string): Promise<{ orgId: string; id: string;
   const customer = await customerWithLink({ phone });
   const id = await storeTestDelivery(customer);
   const sid = `SM${crypto.randomBytes(16).toString('hex')}`;
-  await withOrg(customer.org.orgId, (db) => db('message_deliveries').update({ status: 'sent', provider_id: sid, sent_at: db.fn.now() }).where({ id }));
+  await withOrg(customer.org.orgId, (db) =>
+    db('message_deliveries').update({ status: 'sent', provider_id: sid, sent_at: db.fn.now() }).where({ id }),
+  );
   return { orgId: customer.org.orgId, id, sid };
 }
 
@@ -73,7 +75,10 @@ describe('Twilio status callbacks', () => {
     const res = await post(params, forged);
     expect(res.status).to.equal(403);
     // A signature for other parameters doesn't carry over either.
-    const tampered = await post({ MessageSid: d.sid, MessageStatus: 'failed' }, signTwilio({ MessageSid: d.sid, MessageStatus: 'delivered' }));
+    const tampered = await post(
+      { MessageSid: d.sid, MessageStatus: 'failed' },
+      signTwilio({ MessageSid: d.sid, MessageStatus: 'delivered' }),
+    );
     expect(tampered.status).to.equal(403);
     expect((await delivery(d.orgId, d.id)).status).to.equal('sent');
   });

@@ -93,8 +93,13 @@ describe('settings: branding and logo', () => {
     });
 
     it('refuses an SVG, even named .png, and stores nothing', async () => {
-      const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>');
-      for (const [name, type] of [['logo.svg', 'image/svg+xml'], ['logo.png', 'image/png']]) {
+      const svg = Buffer.from(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>',
+      );
+      for (const [name, type] of [
+        ['logo.svg', 'image/svg+xml'],
+        ['logo.png', 'image/png'],
+      ]) {
         const res = await upload(agent, svg, name, type);
         expect(res.status).to.equal(422);
         expect(res.text).to.contain('SVG logos aren’t accepted');
@@ -112,7 +117,9 @@ describe('settings: branding and logo', () => {
 
     it('refuses a 20 MB image with a clear message and stores nothing', async function () {
       this.timeout(30_000);
-      const big = await sharp({ create: { width: 2600, height: 2600, channels: 3, background: '#888888' } }).png({ compressionLevel: 0 }).toBuffer();
+      const big = await sharp({ create: { width: 2600, height: 2600, channels: 3, background: '#888888' } })
+        .png({ compressionLevel: 0 })
+        .toBuffer();
       expect(big.length).to.be.greaterThan(20 * 1000 * 1000);
       const res = await upload(agent, big, 'huge.png', 'image/png');
       expect(res.status).to.equal(413);
@@ -149,7 +156,10 @@ describe('settings: branding and logo', () => {
 
   describe('business details', () => {
     it('saves normalized details and records what changed', async () => {
-      const res = await agent.post('/settings/branding').type('form').send({ ...validBranding, _csrf: agent.csrf });
+      const res = await agent
+        .post('/settings/branding')
+        .type('form')
+        .send({ ...validBranding, _csrf: agent.csrf });
       expect(res.status, res.text).to.equal(303);
       const org = await orgRow(owner.orgId);
       expect(org).to.include({
@@ -167,7 +177,10 @@ describe('settings: branding and logo', () => {
     });
 
     it('shows a preview of the portal header in the brand color, with the preview script', async () => {
-      await agent.post('/settings/branding').type('form').send({ ...validBranding, _csrf: agent.csrf });
+      await agent
+        .post('/settings/branding')
+        .type('form')
+        .send({ ...validBranding, _csrf: agent.csrf });
       const page = await agent.get('/settings/branding');
       expect(page.status).to.equal(200);
       expect(page.text).to.match(/\.portal-preview-header \{ background: #0f766e; color: #ffffff; \}/);
@@ -189,7 +202,10 @@ describe('settings: branding and logo', () => {
     ] as const) {
       it(`refuses ${label} with a message and changes nothing`, async () => {
         const before = await orgRow(owner.orgId);
-        const res = await agent.post('/settings/branding').type('form').send({ ...validBranding, ...fields, _csrf: agent.csrf });
+        const res = await agent
+          .post('/settings/branding')
+          .type('form')
+          .send({ ...validBranding, ...fields, _csrf: agent.csrf });
         expect(res.status).to.equal(422);
         expect(res.text).to.contain(`id="e-${field}"`);
         expect(res.text).to.contain(message);
@@ -205,12 +221,22 @@ describe('settings: branding and logo', () => {
       const staffAgent = await loginAgent(staff.email, staff.password);
       const index = await staffAgent.get('/settings');
       expect(index.status).to.equal(200);
-      for (const href of ['/settings/branding', '/settings/billing', '/settings/team', '/settings/portal', '/settings/messages', '/settings/payments']) {
+      for (const href of [
+        '/settings/branding',
+        '/settings/billing',
+        '/settings/team',
+        '/settings/portal',
+        '/settings/messages',
+        '/settings/payments',
+      ]) {
         expect(index.text).to.contain(`href="${href}"`);
       }
       const before = await orgRow(owner.orgId);
       expect((await staffAgent.get('/settings/branding')).status).to.equal(403);
-      const post = await staffAgent.post('/settings/branding').type('form').send({ ...validBranding, _csrf: staffAgent.csrf });
+      const post = await staffAgent
+        .post('/settings/branding')
+        .type('form')
+        .send({ ...validBranding, _csrf: staffAgent.csrf });
       expect(post.status).to.equal(403);
       const logo = await upload(staffAgent, await image('png'), 'logo.png', 'image/png');
       expect(logo.status).to.equal(403);

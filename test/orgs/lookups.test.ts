@@ -9,7 +9,11 @@ import { createTestOrg } from '../support/factories.js';
 describe('settings: lookups before the org is known', () => {
   it('finds a logo by hash through the definer function, returning only its type and bytes', async () => {
     const org = await createTestOrg();
-    const logo = await normalizeLogo(await sharp({ create: { width: 40, height: 20, channels: 3, background: '#123456' } }).png().toBuffer());
+    const logo = await normalizeLogo(
+      await sharp({ create: { width: 40, height: 20, channels: 3, background: '#123456' } })
+        .png()
+        .toBuffer(),
+    );
     await withOrg(org.orgId, (db) => saveOrgLogo(db, org.orgId, logo, { type: 'system', label: 'test' }, logo.bytes.length));
     const found = await withoutOrg(async (db) => {
       const { rows } = await db.raw('select * from org_logo_by_sha256(?)', [logo.sha256]);
@@ -35,7 +39,10 @@ describe('settings: lookups before the org is known', () => {
     const org = await createTestOrg();
     await withOrg(org.orgId, (db) => db('organizations').update({ stripe_customer_id: 'cus_lookup_test' }));
     const lookup = (id: string) =>
-      withoutOrg(async (db) => (await db.raw<{ rows: { org_id: string | null }[] }>('select org_by_stripe_customer(?) as org_id', [id])).rows[0].org_id);
+      withoutOrg(
+        async (db) =>
+          (await db.raw<{ rows: { org_id: string | null }[] }>('select org_by_stripe_customer(?) as org_id', [id])).rows[0].org_id,
+      );
     expect(await lookup('cus_lookup_test')).to.equal(org.orgId);
     expect(await lookup('cus_nobody')).to.equal(null);
   });

@@ -55,7 +55,9 @@ describe('settings: team members and roles', () => {
     expect(promote.status).to.equal(303);
     expect(await user(staff.userId)).to.include({ role: 'owner' });
     const second = await loginAgent(staff.email, staff.password);
-    expect((await second.post(`/settings/team/members/${owner.userId}/remove`).type('form').send({ _csrf: second.csrf })).status).to.equal(303);
+    expect((await second.post(`/settings/team/members/${owner.userId}/remove`).type('form').send({ _csrf: second.csrf })).status).to.equal(
+      303,
+    );
     expect(await user(owner.userId)).to.equal(undefined);
     const last = await second.post(`/settings/team/members/${staff.userId}/remove`).type('form').send({ _csrf: second.csrf });
     expect(last.status).to.equal(422);
@@ -67,7 +69,10 @@ describe('settings: team members and roles', () => {
     const otherStaff = await createTestStaff(other.orgId);
     const res = await agent.post(`/settings/team/members/${otherStaff.userId}/remove`).type('form').send({ _csrf: agent.csrf });
     expect(res.status).to.equal(404);
-    const missing = await agent.post('/settings/team/members/00000000-0000-4000-8000-000000000000/remove').type('form').send({ _csrf: agent.csrf });
+    const missing = await agent
+      .post('/settings/team/members/00000000-0000-4000-8000-000000000000/remove')
+      .type('form')
+      .send({ _csrf: agent.csrf });
     expect(missing.status).to.equal(404);
     const malformed = await agent.post('/settings/team/members/nope/remove').type('form').send({ _csrf: agent.csrf });
     expect(malformed.status).to.equal(404);
@@ -81,9 +86,15 @@ describe('settings: team members and roles', () => {
     expect((await staffAgent.get('/settings/team')).status).to.equal(403);
     const remove = await staffAgent.post(`/settings/team/members/${colleague.userId}/remove`).type('form').send({ _csrf: staffAgent.csrf });
     expect(remove.status).to.equal(403);
-    const removeOwner = await staffAgent.post(`/settings/team/members/${owner.userId}/remove`).type('form').send({ _csrf: staffAgent.csrf });
+    const removeOwner = await staffAgent
+      .post(`/settings/team/members/${owner.userId}/remove`)
+      .type('form')
+      .send({ _csrf: staffAgent.csrf });
     expect(removeOwner.status).to.equal(403);
-    const promote = await staffAgent.post(`/settings/team/members/${staff.userId}/role`).type('form').send({ role: 'owner', _csrf: staffAgent.csrf });
+    const promote = await staffAgent
+      .post(`/settings/team/members/${staff.userId}/role`)
+      .type('form')
+      .send({ role: 'owner', _csrf: staffAgent.csrf });
     expect(promote.status).to.equal(403);
     expect(await user(colleague.userId)).to.include({ role: 'staff' });
     expect(await user(owner.userId)).to.include({ role: 'owner' });

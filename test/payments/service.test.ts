@@ -26,10 +26,14 @@ const invoiceRow = (id: string) => getDb()('invoices').where({ id }).first();
 describe('payments service', () => {
   it('records partial payments, then paid; the customer balance follows', async () => {
     const { org, lead, actor, invoice } = await setup();
-    const first = await withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: invoice.id, amountCents: 10000, method: 'check', reference: '#1042' }, actor));
+    const first = await withOrg(org.orgId, (db) =>
+      recordPayment(db, { invoiceId: invoice.id, amountCents: 10000, method: 'check', reference: '#1042' }, actor),
+    );
     expect(first.invoice).to.include({ status: 'partially_paid', amount_paid_cents: 10000 });
     expect(await withOrg(org.orgId, (db) => openBalance(db, lead.id))).to.deep.equal({ balance_cents: 20000, invoice_count: 1 });
-    const second = await withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: invoice.id, amountCents: 20000, method: 'cash' }, actor));
+    const second = await withOrg(org.orgId, (db) =>
+      recordPayment(db, { invoiceId: invoice.id, amountCents: 20000, method: 'cash' }, actor),
+    );
     expect(second.invoice).to.include({ status: 'paid', amount_paid_cents: 30000 });
     expect(await withOrg(org.orgId, (db) => openBalance(db, lead.id))).to.deep.equal({ balance_cents: 0, invoice_count: 0 });
     const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'payment.recorded' });
@@ -50,7 +54,9 @@ describe('payments service', () => {
   it('concurrent payments cannot together overpay', async () => {
     const { org, actor, invoice } = await setup();
     const results = await Promise.allSettled(
-      [1, 2, 3].map(() => withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: invoice.id, amountCents: 20000, method: 'cash' }, actor))),
+      [1, 2, 3].map(() =>
+        withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: invoice.id, amountCents: 20000, method: 'cash' }, actor)),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
     expect(await invoiceRow(invoice.id)).to.include({ amount_paid_cents: 20000 });
@@ -79,7 +85,9 @@ describe('payments service', () => {
 
   it('records a refund as a new row, never deleting the payment, and reopens the balance', async () => {
     const { org, actor, invoice } = await setup();
-    const { payment } = await withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: invoice.id, amountCents: 30000, method: 'card_in_person' }, actor));
+    const { payment } = await withOrg(org.orgId, (db) =>
+      recordPayment(db, { invoiceId: invoice.id, amountCents: 30000, method: 'card_in_person' }, actor),
+    );
     const part = await withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 5000, reference: 'goodwill' }, actor));
     expect(part.refund).to.include({ kind: 'refund', refund_of: payment.id, amount_cents: 5000 });
     expect(part.invoice).to.include({ status: 'partially_paid', amount_paid_cents: 25000 });

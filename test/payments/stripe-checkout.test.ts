@@ -18,7 +18,9 @@ import {
 
 /** A nested value of a recorded request's params, by dotted path. */
 function at(params: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), params);
+  return path
+    .split('.')
+    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), params);
 }
 
 describe('Paying an invoice with Stripe Checkout (direct charge)', () => {
@@ -156,7 +158,10 @@ describe('Paying an invoice with Stripe Checkout (direct charge)', () => {
     });
 
     it('refuses Checkout on the Free plan or when the account cannot take charges, creating nothing', async () => {
-      for (const other of [await connectedOrg(standIn, { plan: 'free' }), await connectedOrg(standIn, { plan: 'pro', chargesEnabled: false })]) {
+      for (const other of [
+        await connectedOrg(standIn, { plan: 'free' }),
+        await connectedOrg(standIn, { plan: 'pro', chargesEnabled: false }),
+      ]) {
         const invoiceId = await openInvoice(other.orgId, other.leadId, 5_000);
         const before = standIn.requestsTo('POST', '/v1/checkout/sessions').length;
         try {

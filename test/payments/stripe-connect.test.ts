@@ -82,8 +82,17 @@ describe('Settings → Payments (Stripe Connect onboarding)', () => {
     expect((await deliver(event)).status).to.equal(200);
     expect((await agent.get('/settings/payments')).text).to.contain('Onboarding incomplete');
 
-    const audit = await withOrg(org.orgId, (db) => db('audit_events').whereIn('action', ['stripe.account_created', 'stripe.onboarding_started', 'stripe.onboarding_resumed', 'stripe.account_updated']).select('action'));
-    expect(audit.map((a: { action: string }) => a.action)).to.include.members(['stripe.account_created', 'stripe.onboarding_started', 'stripe.onboarding_resumed', 'stripe.account_updated']);
+    const audit = await withOrg(org.orgId, (db) =>
+      db('audit_events')
+        .whereIn('action', ['stripe.account_created', 'stripe.onboarding_started', 'stripe.onboarding_resumed', 'stripe.account_updated'])
+        .select('action'),
+    );
+    expect(audit.map((a: { action: string }) => a.action)).to.include.members([
+      'stripe.account_created',
+      'stripe.onboarding_started',
+      'stripe.onboarding_resumed',
+      'stripe.account_updated',
+    ]);
   });
 
   it('two clicks at once still create one account', async () => {

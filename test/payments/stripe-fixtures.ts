@@ -11,7 +11,7 @@ import { testApp } from '../support/http.js';
 import { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
 import type { PlanId } from '../../src/plans.js';
 
-export const WEBHOOK_SECRET = 'whsec_test_connect_secret_0123456789';
+const WEBHOOK_SECRET = 'whsec_test_connect_secret_0123456789';
 
 const saved = { ...config.stripe };
 
@@ -72,7 +72,15 @@ export async function openInvoice(orgId: string, leadId: string, totalCents = 10
         issued_at: db.fn.now(),
       })
       .returning<{ id: string }[]>('id');
-    await db('invoice_items').insert({ org_id: orgId, invoice_id: invoice.id, position: 0, service: 'Roof repair', quantity: 1, unit_price_cents: totalCents, amount_cents: totalCents });
+    await db('invoice_items').insert({
+      org_id: orgId,
+      invoice_id: invoice.id,
+      position: 0,
+      service: 'Roof repair',
+      quantity: 1,
+      unit_price_cents: totalCents,
+      amount_cents: totalCents,
+    });
     return invoice.id;
   });
 }
@@ -108,13 +116,28 @@ export interface PaymentRowView {
   stripe_refund_id: string | null;
 }
 
-export async function invoiceState(orgId: string, invoiceId: string): Promise<{ status: string; amount_paid_cents: number; payments: PaymentRowView[] }> {
+export async function invoiceState(
+  orgId: string,
+  invoiceId: string,
+): Promise<{ status: string; amount_paid_cents: number; payments: PaymentRowView[] }> {
   return withOrg(orgId, async (db) => {
-    const invoice = await db('invoices').where({ id: invoiceId }).first<{ status: string; amount_paid_cents: string }>('status', 'amount_paid_cents');
+    const invoice = await db('invoices')
+      .where({ id: invoiceId })
+      .first<{ status: string; amount_paid_cents: string }>('status', 'amount_paid_cents');
     const payments = await db('payments')
       .where({ invoice_id: invoiceId })
       .orderBy([{ column: 'kind' }, { column: 'paid_at' }, { column: 'amount_cents' }])
-      .select<PaymentRowView[]>('kind', 'amount_cents', 'status', 'source', 'method', 'stripe_payment_intent_id', 'stripe_checkout_session_id', 'stripe_charge_id', 'stripe_refund_id');
+      .select<PaymentRowView[]>(
+        'kind',
+        'amount_cents',
+        'status',
+        'source',
+        'method',
+        'stripe_payment_intent_id',
+        'stripe_checkout_session_id',
+        'stripe_charge_id',
+        'stripe_refund_id',
+      );
     return {
       status: invoice.status,
       amount_paid_cents: Number(invoice.amount_paid_cents),

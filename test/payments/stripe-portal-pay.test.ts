@@ -4,7 +4,16 @@ import { withOrg } from '../../src/db/tenancy.js';
 import { testApp } from '../support/http.js';
 import { linkFor } from '../portal/support.js';
 import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
-import { connectedOrg, countRows, deliver, invoiceState, openInvoice, startStandIn, stopStandIn, type ConnectedOrg } from './stripe-fixtures.js';
+import {
+  connectedOrg,
+  countRows,
+  deliver,
+  invoiceState,
+  openInvoice,
+  startStandIn,
+  stopStandIn,
+  type ConnectedOrg,
+} from './stripe-fixtures.js';
 
 function formToken(html: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(html);
@@ -48,7 +57,9 @@ describe('Pay button in the customer portal', () => {
       expect(res.text).to.contain('Balance due');
     }
     const none = await connectedOrg(standIn, { plan: 'pro' });
-    await withOrg(none.orgId, (db) => db('organizations').where({ id: none.orgId }).update({ stripe_account_id: null, stripe_charges_enabled: false }));
+    await withOrg(none.orgId, (db) =>
+      db('organizations').where({ id: none.orgId }).update({ stripe_account_id: null, stripe_charges_enabled: false }),
+    );
     const { page } = await portalInvoice(none);
     expect((await app().get(page)).text).not.to.contain('Pay with card');
   });
@@ -57,9 +68,16 @@ describe('Pay button in the customer portal', () => {
     const free = await connectedOrg(standIn, { plan: 'free' });
     const { page, token } = await portalInvoice(free);
     const { portalFormToken, hashPortalToken } = await import('../../src/portal-links/token.js');
-    const link = await withOrg(free.orgId, (db) => db('portal_links').where({ token_sha256: hashPortalToken(token) }).first('id'));
+    const link = await withOrg(free.orgId, (db) =>
+      db('portal_links')
+        .where({ token_sha256: hashPortalToken(token) })
+        .first('id'),
+    );
     const before = standIn.requestsTo('POST', '/v1/checkout/sessions').length;
-    const res = await app().post(`${page}/pay`).type('form').send({ _csrf: portalFormToken(link.id), amount: '' });
+    const res = await app()
+      .post(`${page}/pay`)
+      .type('form')
+      .send({ _csrf: portalFormToken(link.id), amount: '' });
     expect(res.status).to.equal(403);
     expect(res.text).to.contain('does not take online payments');
     expect(standIn.requestsTo('POST', '/v1/checkout/sessions').length).to.equal(before);
@@ -70,7 +88,10 @@ describe('Pay button in the customer portal', () => {
     const org = await connectedOrg(standIn, { plan: 'pro' });
     const { invoiceId, page } = await portalInvoice(org, 15_000);
     const html = (await app().get(page)).text;
-    const res = await app().post(`${page}/pay`).type('form').send({ _csrf: formToken(html), amount: '' });
+    const res = await app()
+      .post(`${page}/pay`)
+      .type('form')
+      .send({ _csrf: formToken(html), amount: '' });
     expect(res.status).to.equal(303);
     expect(res.headers.location).to.match(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
     const sessionId = res.headers.location.split('/').at(-1)!;

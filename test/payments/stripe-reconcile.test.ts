@@ -43,7 +43,9 @@ describe('Stripe reconciliation', () => {
       stripe_checkout_session_id: sessionId,
       stripe_charge_id: charge!.id,
     });
-    const orgRow = await withOrg(org.orgId, (db) => db('organizations').first('stripe_reconcile_cursor', 'stripe_reconciled_at', 'stripe_reconcile_error'));
+    const orgRow = await withOrg(org.orgId, (db) =>
+      db('organizations').first('stripe_reconcile_cursor', 'stripe_reconciled_at', 'stripe_reconcile_error'),
+    );
     expect(Number(orgRow.stripe_reconcile_cursor)).to.be.greaterThan(0);
     expect(orgRow.stripe_reconciled_at).to.be.instanceOf(Date);
     expect(orgRow.stripe_reconcile_error).to.equal(null);
@@ -63,9 +65,16 @@ describe('Stripe reconciliation', () => {
     const invoiceId = await openInvoice(org.orgId, org.leadId, 10_000);
     const old = Math.floor(Date.now() / 1000) - 30 * 24 * 3600;
     // Paid a month ago (before the cursor), refunded today.
-    const { paymentIntent } = standIn.addPaidCheckout(org.accountId, { amount: 10_000, currency: 'usd', metadata: metadataFor(org, invoiceId), created: old });
+    const { paymentIntent } = standIn.addPaidCheckout(org.accountId, {
+      amount: 10_000,
+      currency: 'usd',
+      metadata: metadataFor(org, invoiceId),
+      created: old,
+    });
     await withOrg(org.orgId, (db) =>
-      db('organizations').where({ id: org.orgId }).update({ stripe_reconcile_cursor: Math.floor(Date.now() / 1000) - 3600 }),
+      db('organizations')
+        .where({ id: org.orgId })
+        .update({ stripe_reconcile_cursor: Math.floor(Date.now() / 1000) - 3600 }),
     );
     standIn.refund(org.accountId, paymentIntent.id, 4_000);
     standIn.requests.length = 0;
@@ -86,7 +95,9 @@ describe('Stripe reconciliation', () => {
     const org = await connectedOrg(standIn);
     const invoices: string[] = [];
     for (let i = 0; i < 230; i += 1) invoices.push(await openInvoice(org.orgId, org.leadId, 1_000 + i));
-    invoices.forEach((invoiceId, i) => standIn.addPaidCheckout(org.accountId, { amount: 1_000 + i, currency: 'usd', metadata: metadataFor(org, invoiceId) }));
+    invoices.forEach((invoiceId, i) =>
+      standIn.addPaidCheckout(org.accountId, { amount: 1_000 + i, currency: 'usd', metadata: metadataFor(org, invoiceId) }),
+    );
     const run = await reconcileAll({ orgIds: [org.orgId] });
     expect(run.payments).to.equal(230);
     const listCalls = standIn.requests.filter((r) => r.path === '/v1/payment_intents' && r.stripeAccount === org.accountId);

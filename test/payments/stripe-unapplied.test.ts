@@ -47,7 +47,12 @@ describe('unapplied Stripe payments', () => {
     expect(audits[0].data).to.include({ payment_intent: twice.paymentIntent.id, reason: 'overpayment', amount_cents: 10_000 });
     const rows = await unappliedRows(org.orgId);
     expect(rows).to.have.length(1);
-    expect(rows[0]).to.include({ stripe_payment_intent_id: twice.paymentIntent.id, invoice_id: invoiceId, reason: 'overpayment', currency: 'USD' });
+    expect(rows[0]).to.include({
+      stripe_payment_intent_id: twice.paymentIntent.id,
+      invoice_id: invoiceId,
+      reason: 'overpayment',
+      currency: 'USD',
+    });
     expect(Number(rows[0].amount_cents)).to.equal(10_000);
   });
 
@@ -77,7 +82,11 @@ describe('unapplied Stripe payments', () => {
     const other = await connectedOrg(standIn);
     const otherInvoice = await openInvoice(other.orgId, other.leadId, 1_000);
     await withOrg(other.orgId, (db) => voidInvoice(db, otherInvoice, { type: 'user', userId: other.userId, label: other.email }));
-    const foreign = standIn.addPaidCheckout(other.accountId, { amount: 1_000, currency: 'usd', metadata: metadataFor(other, otherInvoice) });
+    const foreign = standIn.addPaidCheckout(other.accountId, {
+      amount: 1_000,
+      currency: 'usd',
+      metadata: metadataFor(other, otherInvoice),
+    });
     await deliver(standIn.event('payment_intent.succeeded', foreign.paymentIntent, other.accountId));
 
     const agent = await loginAgent(org.email, org.password);

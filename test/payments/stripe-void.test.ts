@@ -111,7 +111,10 @@ describe('Stripe payments for void and draft invoices', () => {
     const page = `/p/${token}/invoices/${invoiceId}`;
     expect((await supertest(testApp()).get(page)).text).not.to.contain('Pay with card');
     const before = standIn.requestsTo('POST', '/v1/checkout/sessions').length;
-    const res = await supertest(testApp()).post(`${page}/pay`).type('form').send({ _csrf: portalFormToken(linkId), amount: '' });
+    const res = await supertest(testApp())
+      .post(`${page}/pay`)
+      .type('form')
+      .send({ _csrf: portalFormToken(linkId), amount: '' });
     expect(res.status).to.equal(409);
     expect(standIn.requestsTo('POST', '/v1/checkout/sessions').length).to.equal(before);
   });
@@ -161,7 +164,10 @@ describe('Stripe payments for void and draft invoices', () => {
     expect(standIn.session(org.accountId, first).status).to.equal('expired');
     expect(standIn.session(org.accountId, second).status).to.equal('open');
     expect(standIn.requestsTo('POST', `/v1/checkout/sessions/${second}/expire`)).to.have.length(0);
-    const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'checkout.created', subject_id: invoiceId }).orderBy('created_at', 'desc').first();
+    const audit = await getDb()('audit_events')
+      .where({ org_id: org.orgId, action: 'checkout.created', subject_id: invoiceId })
+      .orderBy('created_at', 'desc')
+      .first();
     expect(audit.data.replaced_checkout_sessions).to.deep.equal([first]);
   });
 });

@@ -87,7 +87,11 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     expect(again.status).to.equal(200);
     expect(again.body.outcome).to.equal('duplicate');
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
-    const audit = await withOrg(org.orgId, (db) => db('audit_events').where({ action: 'payment.recorded', actor_type: 'stripe' }).whereRaw("data->>'payment_intent' = ?", [paymentIntent.id]));
+    const audit = await withOrg(org.orgId, (db) =>
+      db('audit_events')
+        .where({ action: 'payment.recorded', actor_type: 'stripe' })
+        .whereRaw("data->>'payment_intent' = ?", [paymentIntent.id]),
+    );
     expect(audit).to.have.length(1);
   });
 
@@ -189,7 +193,9 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     const completed = await deliver(standIn.event('checkout.session.completed', session, org.accountId));
     expect(completed.status).to.equal(200);
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
-    const attempt = await withOrg(org.orgId, (db) => db('checkout_sessions').where({ stripe_checkout_session_id: sessionId }).first('status'));
+    const attempt = await withOrg(org.orgId, (db) =>
+      db('checkout_sessions').where({ stripe_checkout_session_id: sessionId }).first('status'),
+    );
     expect(attempt.status).to.equal('processing');
     const settled = standIn.settleAsync(org.accountId, sessionId, 'succeeded');
     await deliver(standIn.event('checkout.session.async_payment_succeeded', settled.session, org.accountId));
@@ -204,7 +210,9 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     const res = await deliver(standIn.event('checkout.session.async_payment_failed', failed.session, org.accountId));
     expect(res.status).to.equal(200);
     expect((await invoiceState(org.orgId, otherInvoice)).payments).to.have.length(0);
-    const failedAttempt = await withOrg(org.orgId, (db) => db('checkout_sessions').where({ stripe_checkout_session_id: otherSession }).first('status'));
+    const failedAttempt = await withOrg(org.orgId, (db) =>
+      db('checkout_sessions').where({ stripe_checkout_session_id: otherSession }).first('status'),
+    );
     expect(failedAttempt.status).to.equal('failed');
   });
 
@@ -213,7 +221,9 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     const unknownType = await deliver(standIn.event('customer.created', { id: 'cus_1', object: 'customer' }, org.accountId));
     expect(unknownType.status).to.equal(200);
     expect(unknownType.body.outcome).to.equal('ignored');
-    const unknownAccount = await deliver(standIn.event('payment_intent.succeeded', { id: 'pi_x', object: 'payment_intent' }, 'acct_nobody'));
+    const unknownAccount = await deliver(
+      standIn.event('payment_intent.succeeded', { id: 'pi_x', object: 'payment_intent' }, 'acct_nobody'),
+    );
     expect(unknownAccount.status).to.equal(200);
     expect(unknownAccount.body.outcome).to.equal('ignored');
     expect(await countRows(org.orgId, 'stripe_events')).to.equal(before);

@@ -49,7 +49,10 @@ describe('portal approval', () => {
     expect(view.text).to.contain('Approve proposal').and.to.contain('I agree');
     const fields = approveFieldsFrom(view.text);
     const csrf = fields._csrf;
-    const res = await app().post(`${page}/approve`).set('User-Agent', 'PortalTest/1.0').type('form')
+    const res = await app()
+      .post(`${page}/approve`)
+      .set('User-Agent', 'PortalTest/1.0')
+      .type('form')
       .send({ ...fields, approverName: '  Pat Poolowner ', agree: 'yes' });
     expect(res.status).to.equal(303);
     expect(res.headers.location).to.equal(`${page}?result=approved`);
@@ -70,9 +73,12 @@ describe('portal approval', () => {
 
     const shown = await app().get(`${page}?result=approved`);
     expect(shown.text).to.contain('You approved this proposal').and.to.contain('Approved by Pat Poolowner');
-    expect(shown.text).not.to.contain('action="' );
+    expect(shown.text).not.to.contain('action="');
 
-    const again = await app().post(`${page}/approve`).type('form').send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' });
+    const again = await app()
+      .post(`${page}/approve`)
+      .type('form')
+      .send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' });
     expect(again.status).to.equal(303);
     expect(again.headers.location).to.equal(`${page}?result=already`);
     const reject = await app().post(`${page}/reject`).type('form').send({ _csrf: csrf, reason: 'changed my mind' });
@@ -85,7 +91,9 @@ describe('portal approval', () => {
   it('carries the hash of exactly what is shown: the same hash the service computes from the stored proposal', async () => {
     const { org, page, proposalId } = await setup('starter');
     const { contentSha256 } = approveFieldsFrom((await app().get(page)).text);
-    const stored = await withOrg(org.orgId, async (db) => proposalContentSha256(await getProposal(db, proposalId), await getProposalItems(db, proposalId)));
+    const stored = await withOrg(org.orgId, async (db) =>
+      proposalContentSha256(await getProposal(db, proposalId), await getProposalItems(db, proposalId)),
+    );
     expect(contentSha256).to.equal(stored);
   });
 
@@ -104,7 +112,10 @@ describe('portal approval', () => {
     });
     await withOrg(org.orgId, (db) => updateProposal(db, proposalId, input, { type: 'user', userId: org.userId, label: org.email }));
 
-    const res = await app().post(`${page}/approve`).type('form').send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' });
+    const res = await app()
+      .post(`${page}/approve`)
+      .type('form')
+      .send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' });
     expect(res.status).to.equal(409);
     expect(res.headers['cache-control']).to.equal('no-store');
     expect(res.text).to.contain('This proposal was changed after you opened it');
@@ -118,12 +129,18 @@ describe('portal approval', () => {
 
     // A form without the hash (or with a forged one) is treated the same way.
     for (const contentSha256 of [undefined, 'f'.repeat(64)]) {
-      const bare = await app().post(`${page}/approve`).type('form').send({ _csrf: fields._csrf, contentSha256, approverName: 'Pat Poolowner', agree: 'yes' });
+      const bare = await app()
+        .post(`${page}/approve`)
+        .type('form')
+        .send({ _csrf: fields._csrf, contentSha256, approverName: 'Pat Poolowner', agree: 'yes' });
       expect(bare.status).to.equal(409);
     }
 
     // Approving what is now on screen works, and records that content.
-    const ok = await app().post(`${page}/approve`).type('form').send({ ...fresh, approverName: 'Pat Poolowner', agree: 'yes' });
+    const ok = await app()
+      .post(`${page}/approve`)
+      .type('form')
+      .send({ ...fresh, approverName: 'Pat Poolowner', agree: 'yes' });
     expect(ok.status).to.equal(303);
     expect(ok.headers.location).to.equal(`${page}?result=approved`);
     const row = await proposalRow(proposalId);
@@ -136,7 +153,12 @@ describe('portal approval', () => {
     const { page, proposalId } = await setup('pro');
     const fields = approveFieldsFrom((await app().get(page)).text);
     const results = await Promise.all(
-      [0, 1, 2, 3].map(() => app().post(`${page}/approve`).type('form').send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' })),
+      [0, 1, 2, 3].map(() =>
+        app()
+          .post(`${page}/approve`)
+          .type('form')
+          .send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' }),
+      ),
     );
     const outcomes = results.map((r) => r.headers.location?.split('result=')[1]).sort();
     expect(outcomes).to.deep.equal(['already', 'already', 'already', 'approved']);
@@ -162,10 +184,16 @@ describe('portal approval', () => {
     const other = await setup('starter');
     const otherCsrf = formTokenFrom((await app().get(other.page)).text);
     for (const body of [{}, { _csrf: 'forged' }, { _csrf: otherCsrf }]) {
-      const res = await app().post(`${page}/approve`).type('form').send({ ...body, approverName: 'Mallory', agree: 'yes' });
+      const res = await app()
+        .post(`${page}/approve`)
+        .type('form')
+        .send({ ...body, approverName: 'Mallory', agree: 'yes' });
       expect(res.status).to.equal(403);
       expect(res.headers['cache-control']).to.equal('no-store');
-      const rej = await app().post(`${page}/reject`).type('form').send({ ...body });
+      const rej = await app()
+        .post(`${page}/reject`)
+        .type('form')
+        .send({ ...body });
       expect(rej.status).to.equal(403);
     }
     expect((await proposalRow(proposalId)).status).to.equal('pending');
@@ -180,8 +208,13 @@ describe('portal approval', () => {
     expect(view.text).to.contain('please contact Clear Pools');
     // Even with a valid form token from a Starter era, the Free plan refuses.
     const { portalFormToken } = await import('../../src/portal-links/token.js');
-    const link = await getDb()('portal_links').where({ token_sha256: (await import('../../src/portal-links/token.js')).hashPortalToken(token) }).first();
-    const res = await app().post(`${page}/approve`).type('form').send({ _csrf: portalFormToken(link.id), approverName: 'Pat', agree: 'yes' });
+    const link = await getDb()('portal_links')
+      .where({ token_sha256: (await import('../../src/portal-links/token.js')).hashPortalToken(token) })
+      .first();
+    const res = await app()
+      .post(`${page}/approve`)
+      .type('form')
+      .send({ _csrf: portalFormToken(link.id), approverName: 'Pat', agree: 'yes' });
     expect(res.status).to.equal(403);
     expect(res.text).to.contain('contact them');
     expect((await proposalRow(proposalId)).status).to.equal('pending');
@@ -211,17 +244,23 @@ describe('portal approval', () => {
   it('refuses a rejection reason over 1000 characters (422, nothing changed)', async () => {
     const { page, proposalId } = await setup('starter');
     const csrf = formTokenFrom((await app().get(page)).text);
-    const long = await app().post(`${page}/reject`).type('form').send({ _csrf: csrf, reason: 'x'.repeat(1001) });
+    const long = await app()
+      .post(`${page}/reject`)
+      .type('form')
+      .send({ _csrf: csrf, reason: 'x'.repeat(1001) });
     expect(long.status).to.equal(422);
     expect(long.text).to.contain('at most 1000 characters');
     expect((await proposalRow(proposalId)).status).to.equal('pending');
   });
 
-  it('answers another customer\'s proposal under a valid link with the plain 404', async () => {
+  it("answers another customer's proposal under a valid link with the plain 404", async () => {
     const a = await setup('starter');
     const b = await setup('starter');
     const csrf = formTokenFrom((await app().get(a.page)).text);
-    const res = await app().post(`/p/${a.token}/proposals/${b.proposalId}/approve`).type('form').send({ _csrf: csrf, approverName: 'Pat', agree: 'yes' });
+    const res = await app()
+      .post(`/p/${a.token}/proposals/${b.proposalId}/approve`)
+      .type('form')
+      .send({ _csrf: csrf, approverName: 'Pat', agree: 'yes' });
     expect(res.status).to.equal(404);
     expect(res.text).to.contain('This link isn’t available');
     expect((await proposalRow(b.proposalId)).status).to.equal('pending');

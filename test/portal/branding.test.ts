@@ -6,9 +6,11 @@ import { whatsappHref } from '../../src/portal/view-model.js';
 
 function* colours(): Generator<string> {
   // Every 17th step of each channel (16^3 = 4096 colours), plus awkward mid-tones.
-  for (let r = 0; r <= 255; r += 17) for (let g = 0; g <= 255; g += 17) for (let b = 0; b <= 255; b += 17) {
-    yield `#${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('')}`;
-  }
+  for (let r = 0; r <= 255; r += 17)
+    for (let g = 0; g <= 255; g += 17)
+      for (let b = 0; b <= 255; b += 17) {
+        yield `#${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+      }
   yield* ['#777777', '#767676', '#808080', '#ff0000', '#00ff00', '#ffd400', '#1d4ed8', '#25d366', '#ff7f50', '#7f7f7f'];
   let seed = 42;
   for (let i = 0; i < 5000; i++) {

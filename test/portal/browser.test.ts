@@ -46,7 +46,10 @@ describe('portal in a phone browser', function () {
     server = testApp().listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
   });
 
   after(async () => {
@@ -59,11 +62,20 @@ describe('portal in a phone browser', function () {
   it('opens a link, visits all four tabs, approves a proposal, checks WhatsApp and passes axe on every tab', async () => {
     const org = await createTestOrg({ plan: 'starter', name: 'Sunny Side Gutters & Roofing Company' });
     await getDb()('organizations').where({ id: org.orgId }).update({
-      brand_color: '#f5c400', phone: '+15555550142', email: 'office@sunnyside.example', whatsapp_number: '+15555550143',
+      brand_color: '#f5c400',
+      phone: '+15555550142',
+      email: 'office@sunnyside.example',
+      whatsapp_number: '+15555550143',
     });
     const lead = await createTestLead(org.orgId, { first_name: 'Maria', last_name: 'Delacroix-Whitfield' });
     const records = await seedCustomerRecords(org.orgId, lead.id, {
-      proposals: 4, pendingProposals: 1, invoices: 4, openInvoices: 1, payments: 3, jobs: 4, upcomingJobs: 1,
+      proposals: 4,
+      pendingProposals: 1,
+      invoices: 4,
+      openInvoices: 1,
+      payments: 3,
+      jobs: 4,
+      upcomingJobs: 1,
     });
     const { url } = await linkFor(org.orgId, lead.id);
     const pathOnly = new URL(url).pathname;
@@ -87,7 +99,10 @@ describe('portal in a phone browser', function () {
       expect(await page.locator('[aria-current="page"]').textContent()).to.equal(label);
       expect(await horizontalOverflow(page), `${label} scrolls sideways`).to.be.at.most(0);
       const violations = await axeViolations(page);
-      expect(violations.map((v) => `${v.id}: ${v.help} ${JSON.stringify(v.nodes.map((n) => n.target))}`), label).to.deep.equal([]);
+      expect(
+        violations.map((v) => `${v.id}: ${v.help} ${JSON.stringify(v.nodes.map((n) => n.target))}`),
+        label,
+      ).to.deep.equal([]);
     }
 
     // WhatsApp: a real wa.me link naming the customer.
@@ -125,13 +140,22 @@ describe('portal in a phone browser', function () {
     const org = await createTestOrg({ plan: 'starter' });
     await getDb()('organizations').where({ id: org.orgId }).update({ brand_color: '#0b6e4f' });
     const lead = await createTestLead(org.orgId);
-    const records = await seedCustomerRecords(org.orgId, lead.id, { proposals: 2, pendingProposals: 1, invoices: 2, openInvoices: 1, payments: 1, jobs: 2 });
+    const records = await seedCustomerRecords(org.orgId, lead.id, {
+      proposals: 2,
+      pendingProposals: 1,
+      invoices: 2,
+      openInvoices: 1,
+      payments: 1,
+      jobs: 2,
+    });
     const { url } = await linkFor(org.orgId, lead.id);
     const context = await browser!.newContext({ viewport: { width: 360, height: 740 }, javaScriptEnabled: false });
     const page = await context.newPage();
     const pathOnly = new URL(url).pathname;
     const blocked: string[] = [];
-    page.on('console', (msg) => { if (/Content Security Policy/.test(msg.text())) blocked.push(msg.text()); });
+    page.on('console', (msg) => {
+      if (/Content Security Policy/.test(msg.text())) blocked.push(msg.text());
+    });
     for (const tab of ['proposals', 'invoices', 'payments', 'history']) {
       await page.goto(`${base}${pathOnly}/${tab}`);
       expect(await horizontalOverflow(page), tab).to.be.at.most(0);

@@ -37,7 +37,14 @@ async function nextNumber(db: Db, table: 'proposals' | 'invoices'): Promise<numb
 export async function seedCustomerRecords(orgId: string, leadId: string, counts: SeedCounts): Promise<SeededRecords> {
   return withOrg(orgId, async (db) => {
     await db('leads').where({ id: leadId }).update({ internal_notes: SECRET_NOTE });
-    const out: SeededRecords = { proposalIds: [], pendingProposalIds: [], draftProposalIds: [], invoiceIds: [], draftInvoiceIds: [], jobIds: [] };
+    const out: SeededRecords = {
+      proposalIds: [],
+      pendingProposalIds: [],
+      draftProposalIds: [],
+      invoiceIds: [],
+      draftInvoiceIds: [],
+      jobIds: [],
+    };
     const day = 86_400_000;
     const now = Date.now();
 

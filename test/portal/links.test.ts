@@ -77,7 +77,10 @@ describe('portal links (contractor side)', () => {
     for (const leadId of ids.slice(0, 10)) links.push(await linkFor(org.orgId, leadId));
     const err = await withOrg(org.orgId, (db) => generatePortalLink(db, ids[10], user(org))).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(PortalLinkLimitError);
-    expect((err as Error).message).to.contain('10 active portal links').and.to.contain('revoke').and.to.contain('upgrade');
+    expect((err as Error).message)
+      .to.contain('10 active portal links')
+      .and.to.contain('revoke')
+      .and.to.contain('upgrade');
     expect(await activeLinkCount(org.orgId)).to.equal(10);
     await withOrg(org.orgId, (db) => revokePortalLink(db, links[0].id, user(org)));
     const eleventh = await withOrg(org.orgId, (db) => generatePortalLink(db, ids[10], user(org)));
@@ -192,7 +195,11 @@ describe('portal links (contractor side)', () => {
       res = await agent.post(`/customers/${leadId}/portal-link/revoke`).type('form').send({ _csrf: agent.csrf });
       expect(res.status).to.equal(303);
       expect(await withOrg(org.orgId, (db) => activePortalLink(db, leadId))).to.equal(null);
-      const actions = await getDb()('audit_events').where({ org_id: org.orgId }).whereLike('action', 'portal_link.%').orderBy('id').pluck('action');
+      const actions = await getDb()('audit_events')
+        .where({ org_id: org.orgId })
+        .whereLike('action', 'portal_link.%')
+        .orderBy('id')
+        .pluck('action');
       expect(actions).to.deep.equal(['portal_link.created', 'portal_link.regenerated', 'portal_link.revoked']);
     });
 
@@ -209,7 +216,7 @@ describe('portal links (contractor side)', () => {
       expect(await activeLinkCount(org.orgId)).to.equal(10);
     });
 
-    it('refuses a POST without the CSRF token (403) and another org\'s customer (404)', async () => {
+    it("refuses a POST without the CSRF token (403) and another org's customer (404)", async () => {
       const org = await createTestOrg();
       const other = await createTestOrg();
       const [leadId] = await leads(org.orgId, 1);
@@ -221,7 +228,9 @@ describe('portal links (contractor side)', () => {
       expect(await activeLinkCount(org.orgId)).to.equal(0);
       expect(await activeLinkCount(other.orgId)).to.equal(0);
       const otherLink = await linkFor(other.orgId, otherLead);
-      expect((await agent.post(`/settings/portal/links/${otherLink.id}/revoke`).type('form').send({ _csrf: agent.csrf })).status).to.equal(404);
+      expect((await agent.post(`/settings/portal/links/${otherLink.id}/revoke`).type('form').send({ _csrf: agent.csrf })).status).to.equal(
+        404,
+      );
       expect(await activeLinkCount(other.orgId)).to.equal(1);
     });
 
@@ -231,8 +240,12 @@ describe('portal links (contractor side)', () => {
       const links: Awaited<ReturnType<typeof linkFor>>[] = [];
       for (const leadId of ids) links.push(await linkFor(org.orgId, leadId, org.userId));
       // One viewed recently, one viewed long ago, one created long ago and never viewed.
-      await getDb()('portal_links').where({ id: links[0].id }).update({ last_viewed_at: getDb().raw("now() - interval '120 days'"), view_count: 3 });
-      await getDb()('portal_links').where({ id: links[1].id }).update({ created_at: getDb().raw("now() - interval '100 days'") });
+      await getDb()('portal_links')
+        .where({ id: links[0].id })
+        .update({ last_viewed_at: getDb().raw("now() - interval '120 days'"), view_count: 3 });
+      await getDb()('portal_links')
+        .where({ id: links[1].id })
+        .update({ created_at: getDb().raw("now() - interval '100 days'") });
       const agent = await loginAgent(org.email, org.password);
       const page = await agent.get('/settings/portal');
       expect(page.status).to.equal(200);

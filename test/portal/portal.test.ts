@@ -52,12 +52,25 @@ describe('customer portal pages', () => {
     before(async () => {
       const org = await createTestOrg({ plan: 'starter', name: 'Bright Gutters' });
       orgId = org.orgId;
-      await getDb()('organizations').where({ id: orgId }).update({ phone: '+15555550199', email: 'office@bright.example', whatsapp_number: '+1 555 555 0177'.replace(/\s/g, ''), brand_color: '#ffd400' });
+      await getDb()('organizations')
+        .where({ id: orgId })
+        .update({
+          phone: '+15555550199',
+          email: 'office@bright.example',
+          whatsapp_number: '+1 555 555 0177'.replace(/\s/g, ''),
+          brand_color: '#ffd400',
+        });
       const lead = await createTestLead(orgId, { first_name: 'Sarah', last_name: 'Homeowner' });
       records = await seedCustomerRecords(orgId, lead.id, {
-        proposals: 30, pendingProposals: 2, draftProposals: 1,
-        invoices: 27, openInvoices: 3, draftInvoices: 1,
-        payments: 30, jobs: 12, upcomingJobs: 3,
+        proposals: 30,
+        pendingProposals: 2,
+        draftProposals: 1,
+        invoices: 27,
+        openInvoices: 3,
+        draftInvoices: 1,
+        payments: 30,
+        jobs: 12,
+        upcomingJobs: 3,
       });
       ({ token, id: linkId } = await linkFor(orgId, lead.id));
     });
@@ -133,12 +146,19 @@ describe('customer portal pages', () => {
       expect(decodeURIComponent(href!.split('text=')[1])).to.equal('Hello Bright Gutters, this is Sarah Homeowner.');
       const detail = await app().get(`/p/${token}/invoices/${records.invoiceIds[0]}`);
       const docHref = /class="whatsapp-button" href="([^"]+)"/.exec(detail.text)![1].replace(/&#x3D;/g, '=');
-      expect(decodeURIComponent(docHref.split('text=')[1])).to.match(/^Hello Bright Gutters, this is Sarah Homeowner\. I have a question about invoice #\d+\.$/);
+      expect(decodeURIComponent(docHref.split('text=')[1])).to.match(
+        /^Hello Bright Gutters, this is Sarah Homeowner\. I have a question about invoice #\d+\.$/,
+      );
     });
 
     it('never shows internal notes or other private fields on any page', async () => {
-      const paths = ['', ...TABS.map((t) => `/${t}`), ...TABS.map((t) => `/${t}?page=2`),
-        ...records.proposalIds.slice(0, 4).map((id) => `/proposals/${id}`), ...records.invoiceIds.slice(0, 4).map((id) => `/invoices/${id}`)];
+      const paths = [
+        '',
+        ...TABS.map((t) => `/${t}`),
+        ...TABS.map((t) => `/${t}?page=2`),
+        ...records.proposalIds.slice(0, 4).map((id) => `/proposals/${id}`),
+        ...records.invoiceIds.slice(0, 4).map((id) => `/invoices/${id}`),
+      ];
       for (const path of paths) {
         const res = await app().get(`/p/${token}${path}`);
         expect(res.status, path).to.equal(200);
@@ -183,18 +203,28 @@ describe('customer portal pages', () => {
       }
     });
 
-    it('answers another customer\'s or another org\'s document, and drafts, with the same 404', async () => {
+    it("answers another customer's or another org's document, and drafts, with the same 404", async () => {
       const otherLead = await createTestLead(orgId, { first_name: 'Neighbour' });
       const mine = await seedCustomerRecords(orgId, otherLead.id, { proposals: 1, pendingProposals: 1, invoices: 1, openInvoices: 1 });
       const otherOrg = await createTestOrg({ plan: 'starter' });
       const foreignLead = await createTestLead(otherOrg.orgId);
-      const foreign = await seedCustomerRecords(otherOrg.orgId, foreignLead.id, { proposals: 1, pendingProposals: 1, invoices: 1, openInvoices: 1 });
+      const foreign = await seedCustomerRecords(otherOrg.orgId, foreignLead.id, {
+        proposals: 1,
+        pendingProposals: 1,
+        invoices: 1,
+        openInvoices: 1,
+      });
       const unknown = await app().get(`/p/${'A'.repeat(43)}`);
       for (const path of [
-        `/proposals/${mine.proposalIds[0]}`, `/invoices/${mine.invoiceIds[0]}`,
-        `/proposals/${foreign.proposalIds[0]}`, `/invoices/${foreign.invoiceIds[0]}`,
-        `/proposals/${records.draftProposalIds[0]}`, `/invoices/${records.draftInvoiceIds[0]}`,
-        `/invoices/${records.proposalIds[0]}`, '/proposals/not-a-uuid', '/nonsense',
+        `/proposals/${mine.proposalIds[0]}`,
+        `/invoices/${mine.invoiceIds[0]}`,
+        `/proposals/${foreign.proposalIds[0]}`,
+        `/invoices/${foreign.invoiceIds[0]}`,
+        `/proposals/${records.draftProposalIds[0]}`,
+        `/invoices/${records.draftInvoiceIds[0]}`,
+        `/invoices/${records.proposalIds[0]}`,
+        '/proposals/not-a-uuid',
+        '/nonsense',
       ]) {
         const res = await app().get(`/p/${token}${path}`);
         expect(res.status, path).to.equal(404);
@@ -288,7 +318,12 @@ describe('customer portal pages', () => {
     const recs = await seedCustomerRecords(org.orgId, lead.id, { proposals: 1, pendingProposals: 1 });
     const { token } = await linkFor(org.orgId, lead.id);
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
     const streamSym = pino.symbols.streamSym as unknown as keyof typeof logger;
     const loggerRecord = logger as unknown as Record<symbol, unknown>;
     const originalStream = loggerRecord[streamSym as unknown as symbol];
@@ -301,7 +336,10 @@ describe('customer portal pages', () => {
       const page = await app().get(`/p/${token}/proposals/${recs.proposalIds[0]}`);
       const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1].replace(/&#x3D;/g, '=');
       const contentSha256 = /name="contentSha256" value="([0-9a-f]{64})"/.exec(page.text)![1];
-      const post = await app().post(`/p/${token}/proposals/${recs.proposalIds[0]}/approve`).type('form').send({ _csrf: csrf, contentSha256, approverName: 'Sarah Homeowner', agree: 'yes' });
+      const post = await app()
+        .post(`/p/${token}/proposals/${recs.proposalIds[0]}/approve`)
+        .type('form')
+        .send({ _csrf: csrf, contentSha256, approverName: 'Sarah Homeowner', agree: 'yes' });
       expect(post.status).to.equal(303);
       expect(post.headers.location).to.contain(token);
     } finally {

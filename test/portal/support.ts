@@ -39,6 +39,9 @@ export async function countRoundTrips<T>(fn: () => Promise<T>): Promise<{ result
 }
 
 export async function activeLinkCount(orgId: string): Promise<number> {
-  const [{ count }] = await getDb()('portal_links').where({ org_id: orgId }).whereNull('revoked_at').count<{ count: string }[]>('* as count');
+  const [{ count }] = await getDb()('portal_links')
+    .where({ org_id: orgId })
+    .whereNull('revoked_at')
+    .count<{ count: string }[]>('* as count');
   return Number(count);
 }

@@ -83,9 +83,16 @@ describe('proposals service', () => {
       approveProposal(db, p.id, { source: 'staff', approverName: 'Sarah on the phone' }, actor),
     );
     expect(result.alreadyDecided).to.equal(false);
-    expect(result.proposal).to.include({ status: 'approved', approval_source: 'staff', approved_by_name: 'Sarah on the phone', approved_by_user_id: org.userId });
+    expect(result.proposal).to.include({
+      status: 'approved',
+      approval_source: 'staff',
+      approved_by_name: 'Sarah on the phone',
+      approved_by_user_id: org.userId,
+    });
     const items = await withOrg(org.orgId, (db) => getProposalItems(db, p.id));
-    expect(result.proposal.approved_content_sha256).to.equal(proposalContentSha256(p, items)).and.match(/^[0-9a-f]{64}$/);
+    expect(result.proposal.approved_content_sha256)
+      .to.equal(proposalContentSha256(p, items))
+      .and.match(/^[0-9a-f]{64}$/);
     const jobs = await getDb()('jobs').where({ proposal_id: p.id });
     expect(jobs).to.have.length(1);
     expect(jobs[0]).to.include({ id: result.jobId, status: 'scheduled', lead_id: lead.id, service_type: 'New gutters' });
@@ -136,7 +143,11 @@ describe('proposals service', () => {
       return created;
     });
     const results = await Promise.all(
-      [1, 2, 3].map(() => withOrg(org.orgId, (db) => approveProposal(db, p.id, { source: 'portal', approverName: 'Sarah', ip: '203.0.113.9', userAgent: 'UA' }, { type: 'customer' }))),
+      [1, 2, 3].map(() =>
+        withOrg(org.orgId, (db) =>
+          approveProposal(db, p.id, { source: 'portal', approverName: 'Sarah', ip: '203.0.113.9', userAgent: 'UA' }, { type: 'customer' }),
+        ),
+      ),
     );
     expect(results.filter((r) => !r.alreadyDecided)).to.have.length(1);
     expect(new Set(results.map((r) => r.jobId)).size).to.equal(1);

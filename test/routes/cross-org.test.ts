@@ -89,7 +89,9 @@ function substitute(path: string, fx: Fixture): string {
   return path.replace(/([^/]*)\/:(\w+)/g, (_m, segment: string, name: string) => {
     const key = PARAM_FIXTURES[`${segment}:${name}`] ?? PARAM_FIXTURES[name];
     if (!key) {
-      throw new Error(`cross-org test: no fixture for ":${name}" in ${path}. Add "${segment}:${name}" or "${name}" to PARAM_FIXTURES in test/routes/cross-org.test.ts`);
+      throw new Error(
+        `cross-org test: no fixture for ":${name}" in ${path}. Add "${segment}:${name}" or "${name}" to PARAM_FIXTURES in test/routes/cross-org.test.ts`,
+      );
     }
     return `${segment}/${fx[key]}`;
   });
@@ -116,7 +118,11 @@ async function seedOrgB(): Promise<{ orgId: string; fx: Fixture }> {
   const fx = await withOrg(org.orgId, async (db) => {
     const proposal = await createProposal(
       db,
-      parseForm(proposalFormSchema('USD'), { lead_id: lead.id, title: 'B work', items: [{ service: 'X', quantity: '1', unit_price: '100' }] }),
+      parseForm(proposalFormSchema('USD'), {
+        lead_id: lead.id,
+        title: 'B work',
+        items: [{ service: 'X', quantity: '1', unit_price: '100' }],
+      }),
       actor,
     );
     await markProposalSent(db, proposal.id, actor);
@@ -132,11 +138,24 @@ async function seedOrgB(): Promise<{ orgId: string; fx: Fixture }> {
       .insert({ org_id: org.orgId, lead_id: lead.id, portal_link_id: link.id, channel: 'sms', to_address: '+15555550100', body_text: 'hi' })
       .returning<{ id: string }[]>('id');
     const [invitation] = await db('invitations')
-      .insert({ org_id: org.orgId, email: 'invitee-b@example.test', token_sha256: 'c'.repeat(64), invited_by: org.userId, expires_at: db.raw("now() + interval '7 days'") })
+      .insert({
+        org_id: org.orgId,
+        email: 'invitee-b@example.test',
+        token_sha256: 'c'.repeat(64),
+        invited_by: org.userId,
+        expires_at: db.raw("now() + interval '7 days'"),
+      })
       .returning<{ id: string }[]>('id');
     return {
-      lead: lead.id, proposal: proposal.id, job: jobId, invoice: invoice.id, payment: payment.id,
-      portalLink: link.id, delivery: delivery.id, invitation: invitation.id, member: staff.userId,
+      lead: lead.id,
+      proposal: proposal.id,
+      job: jobId,
+      invoice: invoice.id,
+      payment: payment.id,
+      portalLink: link.id,
+      delivery: delivery.id,
+      invitation: invitation.id,
+      member: staff.userId,
     };
   });
   return { orgId: org.orgId, fx };
@@ -144,13 +163,35 @@ async function seedOrgB(): Promise<{ orgId: string; fx: Fixture }> {
 
 /** A body plausible for most forms, so a route that validated before loading would not hide a leak behind a 422. */
 const PLAUSIBLE_BODY = {
-  amount: '1.00', method: 'cash', status: 'completed', stage: 'won', reason: 'x', approver_name: 'Mallory', role: 'staff',
-  first_name: 'Mallory', title: 'x', service_type: 'x', channel: 'sms', context: 'general', issue_date: '2026-11-01', due_date: '2026-11-02',
+  amount: '1.00',
+  method: 'cash',
+  status: 'completed',
+  stage: 'won',
+  reason: 'x',
+  approver_name: 'Mallory',
+  role: 'staff',
+  first_name: 'Mallory',
+  title: 'x',
+  service_type: 'x',
+  channel: 'sms',
+  context: 'general',
+  issue_date: '2026-11-01',
+  due_date: '2026-11-02',
 };
 
 describe('cross-org access to every admin route', () => {
   it('maps every route parameter to a fixture (fails loudly for new, unmapped params)', () => {
-    const fx: Fixture = { lead: 'L', proposal: 'P', job: 'J', invoice: 'I', payment: 'Y', portalLink: 'K', delivery: 'D', invitation: 'V', member: 'M' };
+    const fx: Fixture = {
+      lead: 'L',
+      proposal: 'P',
+      job: 'J',
+      invoice: 'I',
+      payment: 'Y',
+      portalLink: 'K',
+      delivery: 'D',
+      invitation: 'V',
+      member: 'M',
+    };
     const routes = adminRoutes();
     expect(routes.length).to.be.greaterThan(20);
     for (const route of routes) substitute(route.path, fx);
@@ -169,7 +210,12 @@ describe('cross-org access to every admin route', () => {
       const url = substitute(route.path, fx);
       for (const method of route.methods) {
         const csrf = csrfFrom((await agent.get('/customers/new')).text);
-        const req = method === 'get' ? agent.get(url) : agent[method as 'post' | 'put' | 'patch' | 'delete'](url).type('form').send({ _csrf: csrf, ...PLAUSIBLE_BODY });
+        const req =
+          method === 'get'
+            ? agent.get(url)
+            : agent[method as 'post' | 'put' | 'patch' | 'delete'](url)
+                .type('form')
+                .send({ _csrf: csrf, ...PLAUSIBLE_BODY });
         const res = await req;
         expect(res.status, `${method.toUpperCase()} ${route.path}`).to.equal(404);
         checked.push(`${method.toUpperCase()} ${route.path}`);

@@ -11,23 +11,95 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
     const [proposal] = await db('proposals')
       .insert({ org_id: orgId, lead_id: lead.id, number: 1, title: 'Gutters', subtotal_cents: 1000, tax_cents: 0, total_cents: 1000 })
       .returning('id');
-    await db('proposal_items').insert({ org_id: orgId, proposal_id: proposal.id, position: 0, service: 'Gutter', quantity: 1, unit_price_cents: 1000, amount_cents: 1000 });
-    const [job] = await db('jobs').insert({ org_id: orgId, lead_id: lead.id, proposal_id: proposal.id, service_type: 'Gutter install' }).returning('id');
-    const [invoice] = await db('invoices')
-      .insert({ org_id: orgId, lead_id: lead.id, job_id: job.id, number: 1, currency: 'USD', issue_date: '2026-11-01', due_date: '2026-11-15', subtotal_cents: 1000, total_cents: 1000, status: 'open' })
+    await db('proposal_items').insert({
+      org_id: orgId,
+      proposal_id: proposal.id,
+      position: 0,
+      service: 'Gutter',
+      quantity: 1,
+      unit_price_cents: 1000,
+      amount_cents: 1000,
+    });
+    const [job] = await db('jobs')
+      .insert({ org_id: orgId, lead_id: lead.id, proposal_id: proposal.id, service_type: 'Gutter install' })
       .returning('id');
-    await db('invoice_items').insert({ org_id: orgId, invoice_id: invoice.id, position: 0, service: 'Gutter', quantity: 1, unit_price_cents: 1000, amount_cents: 1000 });
-    await db('payments').insert({ org_id: orgId, lead_id: lead.id, invoice_id: invoice.id, amount_cents: 500, currency: 'USD', method: 'cash' });
-    const [link] = await db('portal_links').insert({ org_id: orgId, lead_id: lead.id, token_sha256: sha(), token_ciphertext: 'x' }).returning('id');
-    await db('message_deliveries').insert({ org_id: orgId, lead_id: lead.id, portal_link_id: link.id, channel: 'sms', to_address: '+15555550100', body_text: 'hi' });
+    const [invoice] = await db('invoices')
+      .insert({
+        org_id: orgId,
+        lead_id: lead.id,
+        job_id: job.id,
+        number: 1,
+        currency: 'USD',
+        issue_date: '2026-11-01',
+        due_date: '2026-11-15',
+        subtotal_cents: 1000,
+        total_cents: 1000,
+        status: 'open',
+      })
+      .returning('id');
+    await db('invoice_items').insert({
+      org_id: orgId,
+      invoice_id: invoice.id,
+      position: 0,
+      service: 'Gutter',
+      quantity: 1,
+      unit_price_cents: 1000,
+      amount_cents: 1000,
+    });
+    await db('payments').insert({
+      org_id: orgId,
+      lead_id: lead.id,
+      invoice_id: invoice.id,
+      amount_cents: 500,
+      currency: 'USD',
+      method: 'cash',
+    });
+    const [link] = await db('portal_links')
+      .insert({ org_id: orgId, lead_id: lead.id, token_sha256: sha(), token_ciphertext: 'x' })
+      .returning('id');
+    await db('message_deliveries').insert({
+      org_id: orgId,
+      lead_id: lead.id,
+      portal_link_id: link.id,
+      channel: 'sms',
+      to_address: '+15555550100',
+      body_text: 'hi',
+    });
     await db('message_templates').insert({ org_id: orgId, channel: 'sms', context: 'general', body: 'Hi {{firstName}}' });
     await db('stripe_events').insert({ id: `evt_${sha().slice(0, 24)}`, org_id: orgId, type: 'payment_intent.succeeded', created: 1 });
     await db('audit_events').insert({ org_id: orgId, actor_type: 'system', action: 'fixture.created' });
     await db('org_counters').insert({ org_id: orgId, name: 'invoice', last_value: 1 });
-    await db('invitations').insert({ org_id: orgId, email: `invitee-${sha().slice(0, 8)}@example.test`, token_sha256: sha(), invited_by: userId, expires_at: db.raw("now() + interval '7 days'") });
-    await db('password_resets').insert({ org_id: orgId, user_id: userId, token_sha256: sha(), expires_at: db.raw("now() + interval '1 hour'") });
+    await db('invitations').insert({
+      org_id: orgId,
+      email: `invitee-${sha().slice(0, 8)}@example.test`,
+      token_sha256: sha(),
+      invited_by: userId,
+      expires_at: db.raw("now() + interval '7 days'"),
+    });
+    await db('password_resets').insert({
+      org_id: orgId,
+      user_id: userId,
+      token_sha256: sha(),
+      expires_at: db.raw("now() + interval '1 hour'"),
+    });
     await db('org_logos').insert({ org_id: orgId, sha256: sha(), content_type: 'image/png', width: 1, height: 1, bytes: Buffer.from([0]) });
-    await db('checkout_sessions').insert({ org_id: orgId, invoice_id: invoice.id, lead_id: lead.id, stripe_checkout_session_id: `cs_${sha().slice(0, 24)}`, amount_cents: 500, currency: 'USD' });
-    await db('stripe_unapplied_payments').insert({ org_id: orgId, stripe_payment_intent_id: `pi_${sha().slice(0, 24)}`, invoice_id: invoice.id, invoice_number: 1, amount_cents: 500, currency: 'USD', reason: 'void', paid_at: db.fn.now() });
+    await db('checkout_sessions').insert({
+      org_id: orgId,
+      invoice_id: invoice.id,
+      lead_id: lead.id,
+      stripe_checkout_session_id: `cs_${sha().slice(0, 24)}`,
+      amount_cents: 500,
+      currency: 'USD',
+    });
+    await db('stripe_unapplied_payments').insert({
+      org_id: orgId,
+      stripe_payment_intent_id: `pi_${sha().slice(0, 24)}`,
+      invoice_id: invoice.id,
+      invoice_number: 1,
+      amount_cents: 500,
+      currency: 'USD',
+      reason: 'void',
+      paid_at: db.fn.now(),
+    });
   });
 }

@@ -6,7 +6,7 @@ import { withOrg } from '../../src/db/tenancy.js';
 import { createOrganization } from '../../src/auth/commands.js';
 import type { PlanId } from '../../src/plans.js';
 
-export const TEST_PASSWORD = 'porch-light-test-password-42';
+const TEST_PASSWORD = 'porch-light-test-password-42';
 let passwordHash: Promise<string> | undefined;
 
 export interface TestOrg {
@@ -36,7 +36,9 @@ export async function createTestStaff(orgId: string): Promise<TestOrg> {
   const email = uniqueEmail('staff');
   const hash = await passwordHash;
   const userId = await withOrg(orgId, async (db) => {
-    const [row] = await db('users').insert({ org_id: orgId, email, name: 'Sam Staff', password_hash: hash, role: 'staff' }).returning<{ id: string }[]>('id');
+    const [row] = await db('users')
+      .insert({ org_id: orgId, email, name: 'Sam Staff', password_hash: hash, role: 'staff' })
+      .returning<{ id: string }[]>('id');
     return row.id;
   });
   return { orgId, userId, email, password: TEST_PASSWORD };

@@ -115,7 +115,7 @@ function newId(prefix: string): string {
 const now = () => Math.floor(Date.now() / 1000);
 
 /** Parses Stripe's form encoding (`a[b][0][c]=v`) into nested objects. */
-export function parseStripeForm(pairs: Iterable<[string, string]>): Json {
+function parseStripeForm(pairs: Iterable<[string, string]>): Json {
   const root: Json = {};
   for (const [rawKey, value] of pairs) {
     const parts = rawKey.replace(/\]/g, '').split('[');
@@ -198,7 +198,11 @@ export class StripeConnectStandIn {
   }
 
   /** Every API call for this connected account answers with an error (e.g. 401: access revoked). */
-  refuseAccount(id: string, status = 401, message = `The provided key does not have access to account '${id}' (or that account does not exist). Application access may have been revoked.`): void {
+  refuseAccount(
+    id: string,
+    status = 401,
+    message = `The provided key does not have access to account '${id}' (or that account does not exist). Application access may have been revoked.`,
+  ): void {
     this.refused.set(id, { status, message });
   }
 
@@ -272,7 +276,11 @@ export class StripeConnectStandIn {
   }
 
   /** A delayed payment settles (succeeds) or fails. */
-  settleAsync(account: string, sessionId: string, outcome: 'succeeded' | 'failed'): { session: StandInSession; paymentIntent: StandInPaymentIntent } {
+  settleAsync(
+    account: string,
+    sessionId: string,
+    outcome: 'succeeded' | 'failed',
+  ): { session: StandInSession; paymentIntent: StandInPaymentIntent } {
     const session = this.session(account, sessionId);
     const paymentIntent = this.paymentIntent(account, session.payment_intent!);
     if (outcome === 'succeeded') {
@@ -332,15 +340,19 @@ export class StripeConnectStandIn {
     account: string,
     input: { amount: number; currency: string; metadata: Record<string, string>; created?: number },
   ): { session: StandInSession; paymentIntent: StandInPaymentIntent; charge: StandInCharge | null } {
-    const session = this.createSession(account, {
-      mode: 'payment',
-      line_items: {},
-      metadata: input.metadata,
-      payment_intent_data: { metadata: input.metadata },
-      success_url: 'https://example.test/return',
-      _amount: String(input.amount),
-      _currency: input.currency,
-    }, input.created);
+    const session = this.createSession(
+      account,
+      {
+        mode: 'payment',
+        line_items: {},
+        metadata: input.metadata,
+        payment_intent_data: { metadata: input.metadata },
+        success_url: 'https://example.test/return',
+        _amount: String(input.amount),
+        _currency: input.currency,
+      },
+      input.created,
+    );
     return this.completeCheckout(account, session.id, { created: input.created });
   }
 
@@ -386,7 +398,10 @@ export class StripeConnectStandIn {
       if (previous) {
         if (previous.body !== body) {
           return send(400, {
-            error: { type: 'idempotency_error', message: `Keys for idempotent requests can only be used with the same parameters they were first used with.` },
+            error: {
+              type: 'idempotency_error',
+              message: `Keys for idempotent requests can only be used with the same parameters they were first used with.`,
+            },
           });
         }
         res.setHeader('idempotent-replayed', 'true');
@@ -472,7 +487,8 @@ export class StripeConnectStandIn {
 
   private find(d: AccountData, id: string, object: string): unknown {
     const found = d.byId.get(id);
-    if (!found || found.object !== object) throw new StandInError(404, 'invalid_request_error', `No such ${object}: '${id}'`, 'resource_missing');
+    if (!found || found.object !== object)
+      throw new StandInError(404, 'invalid_request_error', `No such ${object}: '${id}'`, 'resource_missing');
     return found;
   }
 
@@ -485,7 +501,8 @@ export class StripeConnectStandIn {
     // Newest first; among equal timestamps, the later-created object first.
     const indexed = rows.map((row, i) => ({ row, i }));
     let filtered = indexed.filter(
-      ({ row }) => (gte === undefined || row.created >= gte) && (gt === undefined || row.created > gt) && (lte === undefined || row.created <= lte),
+      ({ row }) =>
+        (gte === undefined || row.created >= gte) && (gt === undefined || row.created > gt) && (lte === undefined || row.created <= lte),
     );
     filtered.sort((x, y) => y.row.created - x.row.created || y.i - x.i);
     const after = str(params.starting_after);
@@ -509,7 +526,11 @@ export class StripeConnectStandIn {
   private expireSession(d: AccountData, id: string): StandInSession {
     const session = this.find(d, id, 'checkout.session') as StandInSession;
     if (session.status !== 'open') {
-      throw new StandInError(400, 'invalid_request_error', `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${session.status}".`);
+      throw new StandInError(
+        400,
+        'invalid_request_error',
+        `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${session.status}".`,
+      );
     }
     session.status = 'expired';
     session.url = null;

@@ -70,7 +70,13 @@ export class StripeStandIn {
   }
 
   /** A Stripe-shaped subscription on a price, stored so subscriptions.retrieve finds it. */
-  putSubscription(input: { id?: string; customer: string; status: Stripe.Subscription.Status; price: string; metadata?: Record<string, string> }): StripeObject {
+  putSubscription(input: {
+    id?: string;
+    customer: string;
+    status: Stripe.Subscription.Status;
+    price: string;
+    metadata?: Record<string, string>;
+  }): StripeObject {
     const id = input.id ?? `sub_${crypto.randomBytes(8).toString('hex')}`;
     const subscription: StripeObject = {
       id,
@@ -78,7 +84,12 @@ export class StripeStandIn {
       customer: input.customer,
       status: input.status,
       metadata: input.metadata ?? {},
-      items: { object: 'list', data: [{ id: `si_${crypto.randomBytes(6).toString('hex')}`, object: 'subscription_item', price: { id: input.price, object: 'price' } }] },
+      items: {
+        object: 'list',
+        data: [
+          { id: `si_${crypto.randomBytes(6).toString('hex')}`, object: 'subscription_item', price: { id: input.price, object: 'price' } },
+        ],
+      },
       created: Math.floor(Date.now() / 1000),
     };
     this.subscriptions.set(id, subscription);
@@ -139,7 +150,10 @@ export class StripeStandIn {
       // Stripe replays the first answer to a repeated idempotency key.
       if (replayKey && (response.status ?? 200) < 500) this.idempotent.set(replayKey, response);
     }
-    res.writeHead(response.status ?? 200, { 'content-type': 'application/json', 'request-id': `req_${crypto.randomBytes(6).toString('hex')}` });
+    res.writeHead(response.status ?? 200, {
+      'content-type': 'application/json',
+      'request-id': `req_${crypto.randomBytes(6).toString('hex')}`,
+    });
     res.end(JSON.stringify(response.body));
   }
 
@@ -147,7 +161,13 @@ export class StripeStandIn {
     const newId = (prefix: string) => `${prefix}_${crypto.randomBytes(10).toString('hex')}`;
 
     this.route('POST', '/v1/customers', (req) => {
-      const customer: StripeObject = { id: newId('cus'), object: 'customer', name: req.body.name, email: req.body.email, metadata: req.body.metadata ?? {} };
+      const customer: StripeObject = {
+        id: newId('cus'),
+        object: 'customer',
+        name: req.body.name,
+        email: req.body.email,
+        metadata: req.body.metadata ?? {},
+      };
       this.customers.set(customer.id, customer);
       return { body: customer };
     });
@@ -173,7 +193,15 @@ export class StripeStandIn {
 
     this.route('POST', '/v1/billing_portal/sessions', (req) => {
       const id = newId('bps');
-      return { body: { id, object: 'billing_portal.session', customer: req.body.customer, return_url: req.body.return_url, url: `https://billing.stripe.com/p/session/${id}` } };
+      return {
+        body: {
+          id,
+          object: 'billing_portal.session',
+          customer: req.body.customer,
+          return_url: req.body.return_url,
+          url: `https://billing.stripe.com/p/session/${id}`,
+        },
+      };
     });
 
     this.route('GET', '/v1/subscriptions/:id', (_req, params) => {
@@ -191,7 +219,11 @@ export function signedStripeEvent(event: Record<string, unknown>, secret: string
 }
 
 /** An event envelope as Stripe sends it. */
-export function stripeEvent(type: string, object: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> & { id: string } {
+export function stripeEvent(
+  type: string,
+  object: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> & { id: string } {
   return {
     id: `evt_${crypto.randomBytes(12).toString('hex')}`,
     object: 'event',

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface StandinMessage {
+interface StandinMessage {
   sid: string;
   accountSid: string;
   to: string;
@@ -71,7 +71,13 @@ export async function startTwilioStandin(): Promise<TwilioStandin> {
       const queue = scripted.get(to);
       const reply: ScriptedReply = queue?.shift() ?? permanent.get(to) ?? { kind: 'ok' };
       if (reply.kind === 'reset') return req.socket.destroy();
-      if (reply.kind === 'error') return json(reply.status, { code: reply.code, message: reply.message, status: reply.status, more_info: `https://www.twilio.com/docs/errors/${reply.code}` });
+      if (reply.kind === 'error')
+        return json(reply.status, {
+          code: reply.code,
+          message: reply.message,
+          status: reply.status,
+          more_info: `https://www.twilio.com/docs/errors/${reply.code}`,
+        });
       const accept = () => {
         const message: StandinMessage = {
           sid: `SM${crypto.randomBytes(16).toString('hex')}`,
@@ -83,7 +89,18 @@ export async function startTwilioStandin(): Promise<TwilioStandin> {
           statusCallback: form.get('StatusCallback') ?? undefined,
         };
         standin.sent.push(message);
-        json(201, { sid: message.sid, account_sid: accountSid, to, from: message.from ?? null, body: message.body, status: 'queued', messaging_service_sid: message.messagingServiceSid ?? null, num_segments: '1', date_created: new Date().toUTCString(), uri: `/2010-04-01/Accounts/${accountSid}/Messages/${message.sid}.json` });
+        json(201, {
+          sid: message.sid,
+          account_sid: accountSid,
+          to,
+          from: message.from ?? null,
+          body: message.body,
+          status: 'queued',
+          messaging_service_sid: message.messagingServiceSid ?? null,
+          num_segments: '1',
+          date_created: new Date().toUTCString(),
+          uri: `/2010-04-01/Accounts/${accountSid}/Messages/${message.sid}.json`,
+        });
       };
       const wait = reply.kind === 'hang' ? reply.ms : standin.delayMs;
       if (wait > 0) setTimeout(accept, wait);

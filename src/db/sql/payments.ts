@@ -75,7 +75,17 @@ export async function insertUnappliedPayment(db: Db, row: UnappliedInsert): Prom
      values (nullif(current_setting('app.org_id', true), '')::uuid, ?, ?, ?, ?, ?, ?, ?, ?, to_timestamp(?))
      on conflict (org_id, stripe_payment_intent_id) do nothing
      returning id`,
-    [row.payment_intent, row.checkout_session, row.charge, row.invoice_id, row.invoice_number, row.amount_cents, row.currency, row.reason, row.created],
+    [
+      row.payment_intent,
+      row.checkout_session,
+      row.charge,
+      row.invoice_id,
+      row.invoice_number,
+      row.amount_cents,
+      row.currency,
+      row.reason,
+      row.created,
+    ],
   );
   return rows.length > 0;
 }
@@ -100,7 +110,18 @@ export async function insertStripeRefund(db: Db, orgId: string, row: StripeRefun
      values (?, ?, ?, 'refund', ?, ?, ?, 'stripe', 'stripe', 'succeeded', to_timestamp(?), ?, ?, ?)
      on conflict (stripe_refund_id) where stripe_refund_id is not null do nothing
      returning id`,
-    [orgId, row.lead_id, row.invoice_id, row.refund_of, row.amount_cents, row.currency, row.created, row.payment_intent, row.charge, row.refund],
+    [
+      orgId,
+      row.lead_id,
+      row.invoice_id,
+      row.refund_of,
+      row.amount_cents,
+      row.currency,
+      row.created,
+      row.payment_intent,
+      row.charge,
+      row.refund,
+    ],
   );
   return rows[0]?.id ?? null;
 }
@@ -138,8 +159,19 @@ export interface UnappliedRow {
 /** Money at Stripe that no invoice holds, newest first; hidden again once it was applied after all. */
 export async function listUnappliedPayments(db: Db, limit: number): Promise<UnappliedRow[]> {
   return db('stripe_unapplied_payments as u')
-    .whereNotExists(db('payments as p').select(db.raw('1')).whereRaw("p.stripe_payment_intent_id = u.stripe_payment_intent_id and p.kind = 'payment'"))
+    .whereNotExists(
+      db('payments as p').select(db.raw('1')).whereRaw("p.stripe_payment_intent_id = u.stripe_payment_intent_id and p.kind = 'payment'"),
+    )
     .orderBy([{ column: 'u.paid_at', order: 'desc' }, { column: 'u.id' }])
     .limit(limit)
-    .select<UnappliedRow[]>('u.id', 'u.stripe_payment_intent_id', 'u.invoice_id', 'u.invoice_number', 'u.amount_cents', 'u.currency', 'u.reason', 'u.paid_at');
+    .select<UnappliedRow[]>(
+      'u.id',
+      'u.stripe_payment_intent_id',
+      'u.invoice_id',
+      'u.invoice_number',
+      'u.amount_cents',
+      'u.currency',
+      'u.reason',
+      'u.paid_at',
+    );
 }

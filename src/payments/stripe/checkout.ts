@@ -33,12 +33,16 @@ interface InvoicePayFields {
 }
 
 /** Whether the Pay button may be shown: plan, account and invoice all allow it. */
-export function canPayOnline(plan: Plan, org: Pick<OrgPayFields, 'stripe_account_id' | 'stripe_charges_enabled'>, invoice: Pick<InvoicePayFields, 'status' | 'total_cents' | 'amount_paid_cents'>): boolean {
+export function canPayOnline(
+  plan: Plan,
+  org: Pick<OrgPayFields, 'stripe_account_id' | 'stripe_charges_enabled'>,
+  invoice: Pick<InvoicePayFields, 'status' | 'total_cents' | 'amount_paid_cents'>,
+): boolean {
   return plan.onlinePayment && !!org.stripe_account_id && org.stripe_charges_enabled && isPayable(invoice);
 }
 
 /** The smallest amount a customer may choose: the plan's minimum, or the whole balance when it is smaller. */
-export const minimumPayment = (plan: Plan, balance: number) => Math.min(plan.minimumOnlinePaymentCents, balance);
+const minimumPayment = (plan: Plan, balance: number) => Math.min(plan.minimumOnlinePaymentCents, balance);
 
 export interface OnlinePayment {
   /** The Pay form can be shown. */
@@ -64,7 +68,15 @@ async function loadInvoice(db: Db, invoiceId: string, leadId: string, options: {
   const query = db('invoices').where({ id: invoiceId, lead_id: leadId }).whereNot({ status: 'draft' });
   // Serializes Pay with a void and with Pay from another tab (payments insert under their own key-share lock).
   if (options.lock) query.forNoKeyUpdate();
-  const invoice = await query.first<InvoicePayFields | undefined>('id', 'lead_id', 'number', 'status', 'currency', 'total_cents', 'amount_paid_cents');
+  const invoice = await query.first<InvoicePayFields | undefined>(
+    'id',
+    'lead_id',
+    'number',
+    'status',
+    'currency',
+    'total_cents',
+    'amount_paid_cents',
+  );
   if (!invoice) throw notFound('That invoice does not exist');
   return invoice;
 }
@@ -125,16 +137,20 @@ export interface CheckoutRequest {
 }
 
 /** Reused instead of a new session when the customer presses Pay again within this window. */
-export const REUSE_OPEN_SESSION_SECONDS = 50 * 60;
+const REUSE_OPEN_SESSION_SECONDS = 50 * 60;
 /** Checkout's own expiry (Stripe allows 30 minutes to 24 hours). */
-export const SESSION_LIFETIME_SECONDS = 60 * 60;
+const SESSION_LIFETIME_SECONDS = 60 * 60;
 
 /**
  * Validates the amount and creates the Checkout Session on the connected
  * account. Refuses (4xx, nothing created at Stripe or here) when the plan, the
  * account or the invoice doesn't allow it, or the amount is out of range.
  */
-export async function createInvoiceCheckout(db: Db, request: CheckoutRequest, stripe: Stripe): Promise<{ url: string; reused: boolean; sessionId: string }> {
+export async function createInvoiceCheckout(
+  db: Db,
+  request: CheckoutRequest,
+  stripe: Stripe,
+): Promise<{ url: string; reused: boolean; sessionId: string }> {
   const org = await loadOrg(db);
   const plan = planFor(org.plan);
   if (!plan.onlinePayment || !org.stripe_account_id || !org.stripe_charges_enabled) {
@@ -221,7 +237,14 @@ export async function createInvoiceCheckout(db: Db, request: CheckoutRequest, st
     action: 'checkout.created',
     subjectType: 'invoice',
     subjectId: invoice.id,
-    data: { checkout_session: session.id, amount_cents: amount, currency, partial, application_fee_cents: fee, ...(replaced.length ? { replaced_checkout_sessions: replaced } : {}) },
+    data: {
+      checkout_session: session.id,
+      amount_cents: amount,
+      currency,
+      partial,
+      application_fee_cents: fee,
+      ...(replaced.length ? { replaced_checkout_sessions: replaced } : {}),
+    },
   });
   return { url: session.url, reused: false, sessionId: session.id };
 }
@@ -238,6 +261,8 @@ export async function markCheckoutReturned(db: Db, invoiceId: string, leadId: st
     .update({ returned_at: db.fn.now(), updated_at: db.fn.now() })
     .returning('id');
   if (updated.length) return true;
-  const exists = await db('checkout_sessions').where({ invoice_id: invoiceId, lead_id: leadId, stripe_checkout_session_id: sessionId }).first('id');
+  const exists = await db('checkout_sessions')
+    .where({ invoice_id: invoiceId, lead_id: leadId, stripe_checkout_session_id: sessionId })
+    .first('id');
   return !!exists;
 }

@@ -28,21 +28,43 @@ const UNAPPLIED_REASONS: Record<string, string> = {
 };
 
 async function pageLocals(ctx: PageContext): Promise<Record<string, unknown>> {
-  const org = await ctx.db('organizations')
+  const org = await ctx
+    .db('organizations')
     .where({ id: ctx.org.id })
-    .first<PaymentsOrg>('stripe_account_id', 'stripe_charges_enabled', 'stripe_details_submitted', 'stripe_reconciled_at', 'stripe_reconcile_error');
+    .first<PaymentsOrg>(
+      'stripe_account_id',
+      'stripe_charges_enabled',
+      'stripe_details_submitted',
+      'stripe_reconciled_at',
+      'stripe_reconcile_error',
+    );
   const status = connectStatus(org);
-  const recent = await ctx.db('payments')
+  const recent = await ctx
+    .db('payments')
     .where({ source: 'stripe' })
     .orderBy('paid_at', 'desc')
     .limit(10)
-    .select('id', 'invoice_id', 'kind', 'amount_cents', 'currency', 'status', 'paid_at', 'stripe_payment_intent_id', 'stripe_checkout_session_id', 'stripe_charge_id', 'stripe_refund_id');
+    .select(
+      'id',
+      'invoice_id',
+      'kind',
+      'amount_cents',
+      'currency',
+      'status',
+      'paid_at',
+      'stripe_payment_intent_id',
+      'stripe_checkout_session_id',
+      'stripe_charge_id',
+      'stripe_refund_id',
+    );
   const unapplied = await listUnappliedPayments(ctx.db, UNAPPLIED_SHOWN);
   return {
     title: 'Payments',
     unapplied: unapplied.map((u) => ({ ...u, reasonLabel: UNAPPLIED_REASONS[u.reason] ?? u.reason })),
     status,
-    statusLabel: { not_connected: 'Not connected', onboarding_incomplete: 'Onboarding incomplete', ready: 'Ready to accept payments' }[status],
+    statusLabel: { not_connected: 'Not connected', onboarding_incomplete: 'Onboarding incomplete', ready: 'Ready to accept payments' }[
+      status
+    ],
     isOwner: ctx.user.role === 'owner',
     accountId: org.stripe_account_id,
     detailsSubmitted: org.stripe_details_submitted,
@@ -68,7 +90,11 @@ function notConfigured(): PageResult {
 /** Stripe failures: back to the page with a plain message (the transaction still commits what was stored). */
 function stripeTrouble(err: unknown, what: string): PageResult {
   logger.warn({ err: (err as Error).message }, `Stripe Connect: ${what} failed`);
-  return { redirect: CONNECT_PATHS.settings, flash: `Stripe could not ${what} right now. Please try again in a moment.`, flashType: 'error' };
+  return {
+    redirect: CONNECT_PATHS.settings,
+    flash: `Stripe could not ${what} right now. Please try again in a moment.`,
+    flashType: 'error',
+  };
 }
 
 // "Connect Stripe": create the account once, then onboarding on Stripe.
@@ -86,7 +112,13 @@ connectAdminRouter.post(
       }
       try {
         const url = await createOnboardingLink(stripe, accountId);
-        await recordAudit(db, { actor, action: 'stripe.onboarding_started', subjectType: 'organization', subjectId: org.id, data: { account: accountId } });
+        await recordAudit(db, {
+          actor,
+          action: 'stripe.onboarding_started',
+          subjectType: 'organization',
+          subjectId: org.id,
+          data: { account: accountId },
+        });
         return { redirect: url };
       } catch (err) {
         return stripeTrouble(err, 'start onboarding');
@@ -106,7 +138,13 @@ connectAdminRouter.get(
       if (!current.stripe_account_id) return { redirect: CONNECT_PATHS.settings, flash: 'Connect Stripe to start.', flashType: 'info' };
       try {
         const url = await createOnboardingLink(getStripe(), current.stripe_account_id);
-        await recordAudit(db, { actor, action: 'stripe.onboarding_resumed', subjectType: 'organization', subjectId: org.id, data: { account: current.stripe_account_id } });
+        await recordAudit(db, {
+          actor,
+          action: 'stripe.onboarding_resumed',
+          subjectType: 'organization',
+          subjectId: org.id,
+          data: { account: current.stripe_account_id },
+        });
         return { redirect: url };
       } catch (err) {
         return stripeTrouble(err, 'continue onboarding');

@@ -28,7 +28,7 @@ export const CONNECT_PATHS = {
 } as const;
 
 /** The idempotency key for an org's one account: a retried or doubled click gets the same account. */
-export const accountIdempotencyKey = (orgId: string) => `acct:${orgId}`;
+const accountIdempotencyKey = (orgId: string) => `acct:${orgId}`;
 
 /**
  * The org's connected account id, creating the account the first time. The org
@@ -60,7 +60,13 @@ export async function ensureConnectedAccount(
     stripe_charges_enabled: account.charges_enabled ?? false,
     stripe_details_submitted: account.details_submitted ?? false,
   });
-  await recordAudit(db, { actor, action: 'stripe.account_created', subjectType: 'organization', subjectId: orgId, data: { account: account.id } });
+  await recordAudit(db, {
+    actor,
+    action: 'stripe.account_created',
+    subjectType: 'organization',
+    subjectId: orgId,
+    data: { account: account.id },
+  });
   return { accountId: account.id, created: true };
 }
 
@@ -85,7 +91,8 @@ export async function applyAccountStatus(
   const org = await lockStripeAccountFields(db, orgId);
   if (!org || org.stripe_account_id !== account.id) return false;
   const next = { stripe_charges_enabled: Boolean(account.charges_enabled), stripe_details_submitted: Boolean(account.details_submitted) };
-  if (next.stripe_charges_enabled === org.stripe_charges_enabled && next.stripe_details_submitted === org.stripe_details_submitted) return false;
+  if (next.stripe_charges_enabled === org.stripe_charges_enabled && next.stripe_details_submitted === org.stripe_details_submitted)
+    return false;
   await setStripeAccount(db, orgId, next);
   await recordAudit(db, {
     actor,

@@ -12,8 +12,6 @@ import { setReconcileOutcome } from '../../orgs/commands.js';
 import { getStripe } from '../../stripe/client.js';
 import { idOf, invoiceIdFor, recordStripePayments, recordStripeRefund, type PaymentIntentFacts, type RefundFacts } from './record.js';
 
-export type { ConnectedOrg };
-
 export interface ReconcileOptions {
   stripe?: Stripe;
   /** Orgs reconciled at once. */
@@ -27,7 +25,7 @@ export interface ReconcileOptions {
   now?: () => number;
 }
 
-export interface OrgReconcileResult {
+interface OrgReconcileResult {
   orgId: string;
   payments: number;
   refunds: number;
@@ -42,16 +40,21 @@ export interface ReconcileSummary {
   results: OrgReconcileResult[];
 }
 
-export const DEFAULT_OVERLAP_SECONDS = 15 * 60;
-export const DEFAULT_MAX_PENDING_AGE_SECONDS = 7 * 24 * 3600;
+const DEFAULT_OVERLAP_SECONDS = 15 * 60;
+const DEFAULT_MAX_PENDING_AGE_SECONDS = 7 * 24 * 3600;
 const PENDING_PI_STATUSES = new Set(['processing', 'requires_action', 'requires_confirmation', 'requires_capture']);
 
 const unixNow = () => Math.floor(Date.now() / 1000);
 
 /** What the contractor reads on Settings → Payments when a run fails for their account. */
-export function describeReconcileError(err: unknown): string {
+function describeReconcileError(err: unknown): string {
   if (err instanceof Stripe.errors.StripeError) {
-    if (err.statusCode === 401 || err.statusCode === 403 || err.type === 'StripeAuthenticationError' || err.type === 'StripePermissionError') {
+    if (
+      err.statusCode === 401 ||
+      err.statusCode === 403 ||
+      err.type === 'StripeAuthenticationError' ||
+      err.type === 'StripePermissionError'
+    ) {
       return `Stripe refused access to your connected account (${err.statusCode ?? 'error'}): ${err.message}. Online payments can't be checked until Stripe is reconnected.`;
     }
     return `Stripe answered with an error (${err.statusCode ?? err.type}): ${err.message}`;
@@ -65,7 +68,7 @@ async function connectedOrgs(orgIds?: string[]): Promise<ConnectedOrg[]> {
 }
 
 /** Reconciles one org's connected account; throws on a Stripe or database failure (nothing partial is kept). */
-export async function reconcileOrg(org: ConnectedOrg, options: ReconcileOptions = {}): Promise<OrgReconcileResult> {
+async function reconcileOrg(org: ConnectedOrg, options: ReconcileOptions = {}): Promise<OrgReconcileResult> {
   const stripe = options.stripe ?? getStripe();
   const stripeAccount = org.stripe_account_id;
   const orgId = org.org_id;
@@ -87,7 +90,8 @@ export async function reconcileOrg(org: ConnectedOrg, options: ReconcileOptions 
     if (session.mode !== 'payment' || session.metadata?.org_id !== orgId) continue;
     const pi = idOf(session.payment_intent);
     if (session.payment_status === 'paid' && pi) sessionOf.set(pi, session.id);
-    else if (session.status === 'open' || (session.status === 'complete' && session.payment_status === 'unpaid')) holdCursor(session.created);
+    else if (session.status === 'open' || (session.status === 'complete' && session.payment_status === 'unpaid'))
+      holdCursor(session.created);
   }
 
   const succeeded = new Map<string, PaymentIntentFacts>();
@@ -127,7 +131,10 @@ export async function reconcileOrg(org: ConnectedOrg, options: ReconcileOptions 
     const refundRows = refundIds.length
       ? await db('payments').whereIn('stripe_refund_id', refundIds).select<{ stripe_refund_id: string }[]>('stripe_refund_id')
       : [];
-    return { payments: new Map(payments.map((p) => [p.stripe_payment_intent_id, p])), refunds: new Set(refundRows.map((r) => r.stripe_refund_id)) };
+    return {
+      payments: new Map(payments.map((p) => [p.stripe_payment_intent_id, p])),
+      refunds: new Set(refundRows.map((r) => r.stripe_refund_id)),
+    };
   });
   const newRefunds = refunds.filter((r) => !known.refunds.has(r.id));
   for (const refund of newRefunds) {
@@ -153,7 +160,12 @@ export async function reconcileOrg(org: ConnectedOrg, options: ReconcileOptions 
   const nextCursor = Math.min(runStart, oldestPending);
   return withOrg(orgId, async (db) => {
     const actor = { type: 'system', label: 'Stripe reconciliation' } as const;
-    const outcomes = await recordStripePayments(db, orgId, toRecord.map((pi) => ({ paymentIntent: pi, checkoutSessionId: sessionOf.get(pi.id) ?? null })), actor);
+    const outcomes = await recordStripePayments(
+      db,
+      orgId,
+      toRecord.map((pi) => ({ paymentIntent: pi, checkoutSessionId: sessionOf.get(pi.id) ?? null })),
+      actor,
+    );
     const payments = [...outcomes.values()].filter((o) => o === 'recorded').length;
     let refundCount = 0;
     newRefunds.sort((a, b) => a.created - b.created);
@@ -177,7 +189,9 @@ export async function reconcileAll(options: ReconcileOptions = {}): Promise<Reco
         } catch (err) {
           const message = describeReconcileError(err);
           logger.warn({ orgId: org.org_id, err: (err as Error).message }, 'Stripe reconciliation failed for one org');
-          await withOrg(org.org_id, (db) => setReconcileOutcome(db, org.org_id, { error: message })).catch((storeErr: unknown) => logger.error({ err: storeErr, orgId: org.org_id }, 'could not store the reconciliation error'));
+          await withOrg(org.org_id, (db) => setReconcileOutcome(db, org.org_id, { error: message })).catch((storeErr: unknown) =>
+            logger.error({ err: storeErr, orgId: org.org_id }, 'could not store the reconciliation error'),
+          );
           return { orgId: org.org_id, payments: 0, refunds: 0, error: message };
         }
       }),

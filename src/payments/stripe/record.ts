@@ -64,7 +64,7 @@ export function invoiceIdFor(orgId: string, metadata: Record<string, string> | n
 const STRIPE_ACTOR: Actor = { type: 'stripe', label: 'Stripe' };
 
 /** Why money that reached Stripe was not applied to its invoice. */
-export type UnappliedReason = 'currency' | 'overpayment' | 'void' | 'draft';
+type UnappliedReason = 'currency' | 'overpayment' | 'void' | 'draft';
 
 interface LockedInvoice {
   id: string;
@@ -93,7 +93,12 @@ interface KnownPayment {
  * and the paid Checkout Session follow. Invoices are locked in id order before
  * any payment row, the order every writer of money uses.
  */
-export async function recordStripePayments(db: Db, orgId: string, items: StripePayment[], actor: Actor = STRIPE_ACTOR): Promise<Map<string, RecordOutcome>> {
+export async function recordStripePayments(
+  db: Db,
+  orgId: string,
+  items: StripePayment[],
+  actor: Actor = STRIPE_ACTOR,
+): Promise<Map<string, RecordOutcome>> {
   const outcomes = new Map<string, RecordOutcome>();
   const candidates = [];
   for (const item of items) {
@@ -116,7 +121,10 @@ export async function recordStripePayments(db: Db, orgId: string, items: StripeP
     (
       await db('payments')
         .where({ kind: 'payment' })
-        .whereIn('stripe_payment_intent_id', candidates.map((c) => c.paymentIntent.id))
+        .whereIn(
+          'stripe_payment_intent_id',
+          candidates.map((c) => c.paymentIntent.id),
+        )
         .select<KnownPayment[]>('id', 'stripe_payment_intent_id', 'stripe_checkout_session_id', 'stripe_charge_id')
     ).map((p) => [p.stripe_payment_intent_id, p]),
   );
@@ -136,7 +144,10 @@ export async function recordStripePayments(db: Db, orgId: string, items: StripeP
       const fill: Record<string, string> = {};
       if (!existing.stripe_checkout_session_id && checkoutSessionId) fill.stripe_checkout_session_id = checkoutSessionId;
       if (!existing.stripe_charge_id && chargeId) fill.stripe_charge_id = chargeId;
-      if (Object.keys(fill).length) await db('payments').where({ id: existing.id }).update({ ...fill, updated_at: db.fn.now() });
+      if (Object.keys(fill).length)
+        await db('payments')
+          .where({ id: existing.id })
+          .update({ ...fill, updated_at: db.fn.now() });
       outcomes.set(pi.id, Object.keys(fill).length ? 'updated' : 'unchanged');
       paidSessions.push({ payment_intent: pi.id, checkout_session: checkoutSessionId });
       continue;
@@ -176,7 +187,10 @@ export async function recordStripePayments(db: Db, orgId: string, items: StripeP
   const inserted = await insertStripePayments(db, orgId, fresh);
   for (const row of fresh) outcomes.set(row.payment_intent, 'unchanged'); // lost a race to a concurrent insert
   for (const row of inserted) outcomes.set(row.stripe_payment_intent_id, 'recorded');
-  await refreshInvoiceBalances(db, inserted.map((r) => r.invoice_id));
+  await refreshInvoiceBalances(
+    db,
+    inserted.map((r) => r.invoice_id),
+  );
   await markCheckoutSessionsPaid(db, [
     ...paidSessions,
     ...inserted.map((r) => ({ payment_intent: r.stripe_payment_intent_id, checkout_session: r.stripe_checkout_session_id })),
@@ -204,7 +218,12 @@ export async function recordStripePayments(db: Db, orgId: string, items: StripeP
 }
 
 /** recordStripePayments() for one PaymentIntent. */
-export async function recordStripePayment(db: Db, orgId: string, payment: StripePayment, actor: Actor = STRIPE_ACTOR): Promise<RecordOutcome> {
+export async function recordStripePayment(
+  db: Db,
+  orgId: string,
+  payment: StripePayment,
+  actor: Actor = STRIPE_ACTOR,
+): Promise<RecordOutcome> {
   const outcomes = await recordStripePayments(db, orgId, [payment], actor);
   return outcomes.get(payment.paymentIntent.id) ?? 'ignored';
 }
@@ -214,7 +233,13 @@ export async function recordStripePayment(db: Db, orgId: string, payment: Stripe
  * contractor is told (Settings → Payments), once per PaymentIntent however
  * often a webhook replay or a reconciliation run sees it again.
  */
-async function recordUnapplied(db: Db, actor: Actor, invoice: Pick<LockedInvoice, 'id' | 'number'>, row: StripePaymentInsert, reason: UnappliedReason): Promise<void> {
+async function recordUnapplied(
+  db: Db,
+  actor: Actor,
+  invoice: Pick<LockedInvoice, 'id' | 'number'>,
+  row: StripePaymentInsert,
+  reason: UnappliedReason,
+): Promise<void> {
   const fresh = await insertUnappliedPayment(db, {
     payment_intent: row.payment_intent,
     checkout_session: row.checkout_session,
@@ -277,7 +302,13 @@ export async function recordStripeRefund(db: Db, orgId: string, refund: RefundFa
     // Told once per refund, however many reconciliation runs see it again.
     if (await refundMismatchAudited(db, payment.id, refund.id)) return 'unapplied';
     logger.error({ refund: refund.id, paymentId: payment.id }, 'Stripe refund does not fit its payment; not applied');
-    await recordAudit(db, { actor, action: 'payment.stripe_unapplied', subjectType: 'payment', subjectId: payment.id, data: { ...audit, reason: 'refund_mismatch' } });
+    await recordAudit(db, {
+      actor,
+      action: 'payment.stripe_unapplied',
+      subjectType: 'payment',
+      subjectId: payment.id,
+      data: { ...audit, reason: 'refund_mismatch' },
+    });
     return 'unapplied';
   }
   const refundRowId = await insertStripeRefund(db, orgId, {
@@ -296,6 +327,12 @@ export async function recordStripeRefund(db: Db, orgId: string, refund: RefundFa
     await db('payments').where({ id: payment.id }).update({ status: 'refunded', updated_at: db.fn.now() });
   }
   await refreshInvoiceBalance(db, invoice.id);
-  await recordAudit(db, { actor, action: 'payment.refunded', subjectType: 'payment', subjectId: payment.id, data: { ...audit, invoice_id: invoice.id, source: 'stripe' } });
+  await recordAudit(db, {
+    actor,
+    action: 'payment.refunded',
+    subjectType: 'payment',
+    subjectId: payment.id,
+    data: { ...audit, invoice_id: invoice.id, source: 'stripe' },
+  });
   return 'recorded';
 }

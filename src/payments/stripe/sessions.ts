@@ -10,7 +10,7 @@ import type { Db } from '../../db/tenancy.js';
 import { logger } from '../../logger.js';
 import { getStripe, stripeConfigured } from '../../stripe/client.js';
 
-export type RetireReason = 'invoice_void' | 'replaced';
+type RetireReason = 'invoice_void' | 'replaced';
 
 export interface RetireOptions {
   reason: RetireReason;

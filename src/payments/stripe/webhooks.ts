@@ -21,7 +21,7 @@ import { fetchPaymentIntentState, fetchRefunds } from './sync.js';
 
 export const webhookRouter = Router();
 
-export type EventOutcome = 'processed' | 'duplicate' | 'ignored';
+type EventOutcome = 'processed' | 'duplicate' | 'ignored';
 
 const STRIPE_ACTOR: Actor = { type: 'stripe', label: 'Stripe' };
 
@@ -51,7 +51,14 @@ async function setCheckoutStatus(
 }
 
 /** Records a PaymentIntent's payment and all of its refunds, as Stripe has them now. */
-async function paymentIntentEffect(stripe: Stripe, account: string, orgId: string, paymentIntentId: string, sessionId: string | null, withRefunds: boolean): Promise<Effect> {
+async function paymentIntentEffect(
+  stripe: Stripe,
+  account: string,
+  orgId: string,
+  paymentIntentId: string,
+  sessionId: string | null,
+  withRefunds: boolean,
+): Promise<Effect> {
   const state = await fetchPaymentIntentState(stripe, account, paymentIntentId, sessionId);
   if (!invoiceIdFor(orgId, state.paymentIntent.metadata)) return async () => undefined;
   const refunds = withRefunds ? await fetchRefunds(stripe, account, paymentIntentId) : [];
@@ -76,7 +83,8 @@ async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, accou
       if (session.mode !== 'payment' || session.metadata?.org_id !== orgId) return async () => undefined;
       const paymentIntentId = idOf(session.payment_intent);
       if (event.type === 'checkout.session.expired') return (db) => setCheckoutStatus(db, session.id, 'expired', paymentIntentId);
-      if (event.type === 'checkout.session.async_payment_failed') return (db) => setCheckoutStatus(db, session.id, 'failed', paymentIntentId);
+      if (event.type === 'checkout.session.async_payment_failed')
+        return (db) => setCheckoutStatus(db, session.id, 'failed', paymentIntentId);
       // Paid only when Checkout says so; a delayed method completes 'unpaid' and settles later.
       if (session.payment_status !== 'paid' || !paymentIntentId) {
         return (db) => setCheckoutStatus(db, session.id, 'processing', paymentIntentId);
@@ -101,7 +109,7 @@ async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, accou
   }
 }
 
-export const HANDLED_EVENT_TYPES = [
+const HANDLED_EVENT_TYPES = [
   'checkout.session.completed',
   'checkout.session.async_payment_succeeded',
   'checkout.session.async_payment_failed',
@@ -112,7 +120,7 @@ export const HANDLED_EVENT_TYPES = [
 ] as const;
 
 /** Applies a verified Connect event once. Exported for tests and replays. */
-export async function handleConnectEvent(event: Stripe.Event, stripe: Stripe = getStripe()): Promise<EventOutcome> {
+async function handleConnectEvent(event: Stripe.Event, stripe: Stripe = getStripe()): Promise<EventOutcome> {
   if (!(HANDLED_EVENT_TYPES as readonly string[]).includes(event.type)) return 'ignored';
   const account = event.account;
   if (!account) return 'ignored';
