@@ -77,7 +77,8 @@ export async function up(knex: Knex): Promise<void> {
     end $$`);
 }
 
-export async function down(): Promise<void> {
+export function down(): Promise<void> {
   // The previous definition lives in 20261125010000_dashboard_search.ts; rolling back both restores it.
   void SIGNATURE;
+  return Promise.resolve();
 }

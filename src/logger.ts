@@ -46,7 +46,7 @@ export const httpLogger = pinoHttp<IncomingMessage, ServerResponse>({
       return req;
     },
     res(res: SerializedRes) {
-      redactHeader(res.headers as Record<string, unknown>, 'location');
+      redactHeader(res.headers, 'location');
       return res;
     },
   },

@@ -64,7 +64,7 @@ export async function createOrganization(input: NewOrganization, knex?: Knex): P
 
 /** Creates an organization and its owner; field errors leave nothing behind. */
 export async function signUp(input: SignUpInput): Promise<SessionIdentity> {
-  const weakness = await passwordWeakness(input.password, [input.email, input.name, input.orgName]);
+  const weakness = passwordWeakness(input.password, [input.email, input.name, input.orgName]);
   if (weakness) throw new FormError({ password: weakness });
   if (await emailTaken(input.email)) throw new FormError({ email: EMAIL_TAKEN });
   try {
@@ -157,7 +157,7 @@ export async function revokeInvitation(db: Db, invitationId: string, actor: Acto
 /** Accepts an invitation: creates the member and uses up the link, in one transaction. */
 export async function acceptInvitation(token: string, input: AcceptInvitationInput, ip?: string): Promise<SessionIdentity> {
   const invitation = await findInvitation(token);
-  const weakness = await passwordWeakness(input.password, [invitation.email, input.name, invitation.orgName]);
+  const weakness = passwordWeakness(input.password, [invitation.email, input.name, invitation.orgName]);
   if (weakness) throw new FormError({ password: weakness });
   if (await emailTaken(invitation.email)) throw new FormError({ _form: EMAIL_TAKEN_BY_INVITEE });
   const passwordHash = await hashPassword(input.password);
@@ -236,7 +236,7 @@ export async function resetPassword(token: string, password: string, ip?: string
       .returning<{ user_id: string }[]>('user_id');
     if (!used) throw new UnusableLinkError('used');
     const user = await db('users').where({ id: used.user_id }).first<{ id: string; name: string; email: string }>('id', 'name', 'email');
-    const weakness = await passwordWeakness(password, [user.email, user.name]);
+    const weakness = passwordWeakness(password, [user.email, user.name]);
     if (weakness) throw new FormError({ password: weakness }); // rolls back: the link still works
     await db('users')
       .where({ id: user.id })
@@ -263,15 +263,23 @@ async function endSessionsOf(userId: string): Promise<number> {
 
 // --- the team (owners only) ---
 
-/** Removes a member; the last owner stays, so the business is never left without one. */
-export async function removeMember(db: Db, userId: string, actor: Actor): Promise<Member> {
-  // Lock the owners first: two owners removing each other at once can't both succeed.
+/**
+ * Locks the owners, then reads the member: two owners removing or demoting each
+ * other at once can't both succeed. Returns the member and how many owners there are.
+ */
+async function lockOwnersAndFind(db: Db, userId: string): Promise<{ member: Member; owners: number }> {
   const owners = await db('users').where({ role: 'owner' }).forUpdate().select<{ id: string }[]>('id');
   const member = await db('users')
     .where({ id: userId })
     .first<Member | undefined>('id', 'name', 'email', 'role', 'created_at', 'last_login_at');
   if (!member) throw notFound('That team member doesn’t exist.');
-  if (member.role === 'owner' && owners.length <= 1) {
+  return { member, owners: owners.length };
+}
+
+/** Removes a member; the last owner stays, so the business is never left without one. */
+export async function removeMember(db: Db, userId: string, actor: Actor): Promise<Member> {
+  const { member, owners } = await lockOwnersAndFind(db, userId);
+  if (member.role === 'owner' && owners <= 1) {
     throw new FormError({ _form: `${member.name} is the only owner, so they can’t be removed. Make someone else an owner first.` });
   }
   await db('users').where({ id: userId }).delete();
@@ -287,13 +295,9 @@ export async function removeMember(db: Db, userId: string, actor: Actor): Promis
 
 /** Owners may make a staff member an owner or back; the last owner keeps the role. */
 export async function changeRole(db: Db, userId: string, role: 'owner' | 'staff', actor: Actor): Promise<Member> {
-  const owners = await db('users').where({ role: 'owner' }).forUpdate().select<{ id: string }[]>('id');
-  const member = await db('users')
-    .where({ id: userId })
-    .first<Member | undefined>('id', 'name', 'email', 'role', 'created_at', 'last_login_at');
-  if (!member) throw notFound('That team member doesn’t exist.');
+  const { member, owners } = await lockOwnersAndFind(db, userId);
   if (member.role === role) return member;
-  if (member.role === 'owner' && owners.length <= 1) {
+  if (member.role === 'owner' && owners <= 1) {
     throw new FormError({ _form: `${member.name} is the only owner. Make someone else an owner first.` });
   }
   await db('users').where({ id: userId }).update({ role });

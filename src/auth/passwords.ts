@@ -13,9 +13,9 @@ const strength = new ZxcvbnFactory({
 });
 
 /** A reason the password is too weak, or null when it is acceptable. */
-export async function passwordWeakness(password: string, userInputs: string[] = []): Promise<string | null> {
+export function passwordWeakness(password: string, userInputs: string[] = []): string | null {
   if (password.length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
-  const result = await strength.check(password, userInputs.filter(Boolean));
+  const result = strength.check(password, userInputs.filter(Boolean));
   if (result.score >= 3) return null;
   return result.feedback.warning ?? 'This password is easy to guess: add more words or characters.';
 }

@@ -29,12 +29,18 @@ function formLocals(req: Request, extra: Record<string, unknown> = {}) {
 function startSession(req: Request, identity: SessionIdentity): Promise<void> {
   return new Promise((resolve, reject) => {
     req.session.regenerate((err) => {
-      if (err) return reject(err);
+      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
       req.session.userId = identity.userId;
       req.session.orgId = identity.orgId;
-      req.session.save((saveErr) => (saveErr ? reject(saveErr) : resolve()));
+      req.session.save((saveErr) => (saveErr ? reject(saveErr instanceof Error ? saveErr : new Error(String(saveErr))) : resolve()));
     });
   });
+}
+
+/** A limiter key for one client address and the account it names (the email typed in the form). */
+function perAddressAndEmail(req: Request): string {
+  const email = (req.body as { email?: unknown } | undefined)?.email;
+  return `${ipKeyGenerator(req.ip ?? 'unknown')}|${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
 }
 
 // Strangers can hammer these: each sign-up runs a password check and argon2 and
@@ -80,10 +86,7 @@ const loginLimiter = createRateLimiter({
   limit: config.isTest ? 5 : 10,
   skipSuccessfulRequests: true,
   requestWasSuccessful: (_req, res) => res.statusCode < 400,
-  keyGenerator: (req) => {
-    const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
-    return `${ipKeyGenerator(req.ip ?? 'unknown')}|${email}`;
-  },
+  keyGenerator: perAddressAndEmail,
   message: 'Too many login attempts. Wait 15 minutes, or reset your password.',
 });
 
@@ -192,10 +195,7 @@ const resetRequestLimiter = createRateLimiter({
   name: 'password-reset',
   windowMs: 15 * 60 * 1000,
   limit: 5,
-  keyGenerator: (req) => {
-    const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
-    return `${ipKeyGenerator(req.ip ?? 'unknown')}|${email}`;
-  },
+  keyGenerator: perAddressAndEmail,
   message: 'Too many password reset requests. Wait 15 minutes and try again.',
 });
 const resetRequestIpLimiter = createRateLimiter({
@@ -210,7 +210,7 @@ authRouter.get('/forgot-password', (req, res) => {
   res.render('auth/forgot-password', { layout: 'public', title: 'Reset your password', values: {} });
 });
 
-authRouter.post('/forgot-password', resetRequestIpLimiter, resetRequestLimiter, async (req: Request, res: Response) => {
+authRouter.post('/forgot-password', resetRequestIpLimiter, resetRequestLimiter, (req: Request, res: Response) => {
   let email: string;
   try {
     ({ email } = parseForm(forgotPasswordSchema, req.body));
@@ -248,7 +248,9 @@ authRouter.post('/reset-password/:token', accountLinkLimiter, async (req: Reques
     const { password } = parseForm(resetPasswordSchema, req.body);
     await resetPassword(tokenParam(req), password, req.ip);
     // Every session of that user was ended; start this browser afresh too.
-    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      req.session.regenerate((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve())),
+    );
     req.session.flash = { type: 'success', message: 'Your password was changed. Log in with the new one.' };
     res.redirect(303, '/login');
   } catch (err) {

@@ -49,6 +49,5 @@ export const inviteSchema = z.object({
     .max(254, 'That email address is too long')
     .pipe(z.email('Enter a valid email address, like name@example.com')),
 });
-type InviteInput = z.infer<typeof inviteSchema>;
 
 export const roleFormSchema = z.object({ role: z.enum(['owner', 'staff'], 'Choose owner or staff.') });

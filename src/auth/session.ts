@@ -39,5 +39,6 @@ export function createSessionMiddleware(): { middleware: RequestHandler; close: 
       maxAge: FOURTEEN_DAYS_MS,
     },
   });
-  return { middleware, close: async () => store.close() };
+  // close() ends the store's own pool; its typings say void, the implementation returns pg's end() promise.
+  return { middleware, close: () => Promise.resolve(store.close() as unknown as Promise<void> | undefined).then(() => undefined) };
 }

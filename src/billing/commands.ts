@@ -13,9 +13,7 @@ import { planForStripePrice, stripePriceFor, type PlanId } from '../plans.js';
 const PAID_STATUSES = new Set<Stripe.Subscription.Status>(['active', 'trialing', 'past_due']);
 
 export function hasPaidSubscription(org: Pick<OrgRow, 'stripe_subscription_id' | 'subscription_status'>): boolean {
-  return Boolean(
-    org.stripe_subscription_id && org.subscription_status && PAID_STATUSES.has(org.subscription_status as Stripe.Subscription.Status),
-  );
+  return Boolean(org.stripe_subscription_id && org.subscription_status && (PAID_STATUSES as Set<string>).has(org.subscription_status));
 }
 
 /** The org's customer on the platform account, created once (the idempotency key is the org id). */

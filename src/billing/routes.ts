@@ -39,7 +39,7 @@ async function billingPage(ctx: PageContext, extra: Record<string, unknown> = {}
   const activeLinks = await countActiveLinks(ctx.db);
   const limit = ctx.plan.maxActivePortalLinks;
   const paid = hasPaidSubscription(ctx.org);
-  const key = String(ctx.req.query.checkout ?? '');
+  const key = typeof ctx.req.query.checkout === 'string' ? ctx.req.query.checkout : '';
   const note = Object.hasOwn(CHECKOUT_NOTES, key) ? CHECKOUT_NOTES[key] : undefined;
   return {
     render: 'admin/settings/billing',

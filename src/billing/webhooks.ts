@@ -9,6 +9,7 @@ import { withOrg } from '../db/tenancy.js';
 import { uuidOrNull } from '../lib/ids.js';
 import { logger } from '../logger.js';
 import { getStripe, stripeConfigured } from '../stripe/client.js';
+import { applyStripeEventOnce } from '../stripe/events.js';
 import { stripeWebhook } from '../stripe/webhook.js';
 import { applySubscription } from './commands.js';
 
@@ -82,18 +83,9 @@ async function handlePlatformEvent(event: Stripe.Event): Promise<Outcome> {
   }
   // Re-fetch: events arrive out of order and several per change; Stripe's current state is the truth.
   const subscription = await getStripe().subscriptions.retrieve(target.subscriptionId);
-  return withOrg(target.orgId, async (db) => {
-    // The event row and the plan change commit together: a failure leaves neither, and Stripe retries.
-    const inserted = await db('stripe_events')
-      .insert({ id: event.id, org_id: target.orgId, type: event.type, account: event.account ?? null, created: event.created })
-      .onConflict('id')
-      .ignore()
-      .returning<{ id: string }[]>('id');
-    if (inserted.length === 0) return 'duplicate';
-    await applySubscription(db, target.orgId, subscription, { type: 'stripe', label: event.id });
-    await db('stripe_events').where({ id: event.id }).update({ processed_at: db.fn.now() });
-    return 'processed';
-  });
+  return applyStripeEventOnce(target.orgId, event, (db) =>
+    applySubscription(db, target.orgId, subscription, { type: 'stripe', label: event.id }),
+  );
 }
 
 webhookRouter.post(

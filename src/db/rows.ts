@@ -24,7 +24,7 @@ export const CONTEXTS = ['general', 'proposal', 'service', 'invoice'] as const;
 export type MessageContext = (typeof CONTEXTS)[number];
 
 export const DELIVERY_STATUSES = ['pending', 'queued', 'sending', 'sent', 'delivered', 'failed', 'undeliverable'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export type UserRole = 'owner' | 'staff';
 

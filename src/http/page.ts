@@ -36,10 +36,13 @@ export type PageResult = (
   afterCommit?: () => Promise<void>;
 };
 
-type PageHandler = (ctx: PageContext) => Promise<PageResult>;
+type PageHandler = (ctx: PageContext) => PageResult | Promise<PageResult>;
 
-class Rollback {
-  constructor(public readonly result: PageResult) {}
+/** Thrown inside the transaction to roll it back while keeping the page's answer. */
+class Rollback extends Error {
+  constructor(public readonly result: PageResult) {
+    super('rolled back: the page answered with an error status');
+  }
 }
 
 export interface PageOptions {

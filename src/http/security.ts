@@ -55,9 +55,11 @@ export const exposeCsrfToken: RequestHandler = (req, res, next) => {
 };
 
 type LimiterOptions = Pick<RateLimitOptions, 'windowMs' | 'limit'> &
-  Partial<Pick<RateLimitOptions, 'keyGenerator' | 'skipSuccessfulRequests' | 'requestWasSuccessful' | 'message'>> & {
+  Partial<Pick<RateLimitOptions, 'keyGenerator' | 'skipSuccessfulRequests' | 'requestWasSuccessful'>> & {
     /** Redis key prefix; distinct per limiter so counters don't mix. */
     name: string;
+    /** What the 429 page says. */
+    message?: string;
   };
 
 /**
@@ -78,14 +80,7 @@ export function createRateLimiter(options: LimiterOptions): RequestHandler {
         })
       : undefined,
     handler: (_req, _res, next) => {
-      next(
-        new HttpError(
-          429,
-          'rate_limited',
-          typeof message === 'string' ? message : 'Too many attempts. Please wait a few minutes and try again.',
-          false,
-        ),
-      );
+      next(new HttpError(429, 'rate_limited', message ?? 'Too many attempts. Please wait a few minutes and try again.', false));
     },
   });
 }

@@ -59,16 +59,15 @@ const helpers = {
 };
 
 export function setupViews(app: Express): void {
-  app.engine(
-    'hbs',
-    engine({
-      extname: '.hbs',
-      defaultLayout: 'admin',
-      layoutsDir: path.join(viewsDir, 'layouts'),
-      partialsDir: path.join(viewsDir, 'partials'),
-      helpers,
-    }),
-  );
+  const render = engine({
+    extname: '.hbs',
+    defaultLayout: 'admin',
+    layoutsDir: path.join(viewsDir, 'layouts'),
+    partialsDir: path.join(viewsDir, 'partials'),
+    helpers,
+  });
+  // express-handlebars reports through the callback as well as the promise it returns.
+  app.engine('hbs', (file, options, callback) => void render(file, options, callback));
   app.set('view engine', 'hbs');
   app.set('views', viewsDir);
 }

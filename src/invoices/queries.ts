@@ -4,6 +4,7 @@ import type { InvoiceItemRow, InvoiceRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
 import { notFound } from '../lib/errors.js';
 import { idOrNotFound } from '../lib/ids.js';
+import { customerRecordList } from '../leads/queries.js';
 
 export type { InvoiceItemRow, InvoiceRow };
 
@@ -28,13 +29,7 @@ export async function listInvoices(
   db: Db,
   filter: { leadId?: string; status?: InvoiceStatus; unpaidOnly?: boolean; limit?: number; offset?: number } = {},
 ): Promise<InvoiceListRow[]> {
-  const query = db('invoices as i')
-    .join('leads as l', 'l.id', 'i.lead_id')
-    .select('i.*', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name')
-    .orderBy([{ column: 'i.number', order: 'desc' }])
-    .limit(filter.limit ?? 50)
-    .offset(filter.offset ?? 0);
-  if (filter.leadId) query.where('i.lead_id', filter.leadId);
+  const query = customerRecordList(db, 'invoices', 'i', [{ column: 'i.number', order: 'desc' }], filter);
   if (filter.status) query.where('i.status', filter.status);
   if (filter.unpaidOnly) query.whereIn('i.status', PAYABLE_STATUSES);
   return query;

@@ -4,13 +4,12 @@
 import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
 import type { Db } from '../db/tenancy.js';
-import { chosenLeadId, customerOptions } from '../lib/customer-picker.js';
 import { addDays, todayIn } from '../lib/dates.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
-import { lineFormValuesFrom, lineItemFormRows, taxRateText } from '../lib/line-items.js';
+import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
-import { getLead, leadChoices } from '../leads/queries.js';
+import { documentFormLocals, getLead } from '../leads/queries.js';
 import {
   createInvoice,
   createInvoiceFromJob,
@@ -24,9 +23,8 @@ import { INVOICE_STATUSES, invoiceFormSchema, invoiceListQuerySchema } from './s
 
 export const adminRouter = Router();
 
-async function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
-  const leads = await leadChoices(db, chosenLeadId(values));
-  return { title, action, values, leadOptions: customerOptions(leads), rows: lineItemFormRows(values.items, errors) };
+function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
+  return documentFormLocals(db, { title, action, values, errors });
 }
 
 function valuesFrom(invoice: InvoiceRow, items: InvoiceItemRow[]) {

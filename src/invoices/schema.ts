@@ -1,8 +1,9 @@
 // Invoice forms.
 import { z } from 'zod';
-import { INVOICE_STATUSES, type InvoiceStatus } from '../lib/balance.js';
+import { INVOICE_STATUSES } from '../lib/balance.js';
 import { isoDate } from '../lib/dates.js';
 import { optionalUuidField } from '../lib/ids.js';
+import { customerMessageField, internalNotesField } from '../lib/forms.js';
 import { lineItemsSchema, taxRateField } from '../lib/line-items.js';
 
 export { INVOICE_STATUSES };
@@ -16,8 +17,8 @@ export function invoiceFormSchema(currency: string) {
       issue_date: isoDate,
       due_date: isoDate,
       tax_rate: taxRateField,
-      customer_message: z.string().trim().max(5000, 'At most 5,000 characters').default(''),
-      internal_notes: z.string().trim().max(10_000, 'At most 10,000 characters').default(''),
+      customer_message: customerMessageField,
+      internal_notes: internalNotesField,
       items: lineItemsSchema(currency),
     })
     .superRefine((v, ctx) => {

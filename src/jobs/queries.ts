@@ -3,6 +3,7 @@ import type { JobRow, JobStatus } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
 import { notFound } from '../lib/errors.js';
 import { idOrNotFound } from '../lib/ids.js';
+import { customerRecordList } from '../leads/queries.js';
 
 export type { JobRow };
 
@@ -27,30 +28,28 @@ export async function getJob(db: Db, id: string, options: { forUpdate?: boolean 
   return job;
 }
 
-function withCustomer(db: Db) {
-  return db('jobs as j')
-    .join('leads as l', 'l.id', 'j.lead_id')
-    .select('j.*', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name');
-}
-
 export async function listJobs(
   db: Db,
   filter: { leadId?: string; status?: JobStatus; limit?: number; offset?: number } = {},
 ): Promise<JobListRow[]> {
-  const query = withCustomer(db)
-    .orderBy([{ column: 'j.scheduled_at', order: 'desc', nulls: 'first' }, { column: 'j.created_at', order: 'desc' }, { column: 'j.id' }])
-    .limit(filter.limit ?? 50)
-    .offset(filter.offset ?? 0);
-  if (filter.leadId) query.where('j.lead_id', filter.leadId);
+  const query = customerRecordList(
+    db,
+    'jobs',
+    'j',
+    [{ column: 'j.scheduled_at', order: 'desc', nulls: 'first' }, { column: 'j.created_at', order: 'desc' }, { column: 'j.id' }],
+    filter,
+  );
   if (filter.status) query.where('j.status', filter.status);
   return query;
 }
 
 /** Scheduled or in-progress jobs from now on, soonest first; unscheduled ones after. */
 export async function listUpcomingJobs(db: Db, limit = 20, now: Date = new Date()): Promise<JobListRow[]> {
-  return withCustomer(db)
+  return customerRecordList(db, 'jobs', 'j', [{ column: 'j.scheduled_at', order: 'asc', nulls: 'last' }, { column: 'j.created_at' }], {
+    limit,
+  })
     .whereIn('j.status', ['scheduled', 'in_progress'])
-    .where((q) => q.where('j.scheduled_at', '>=', new Date(now.getTime() - 12 * 3600_000)).orWhereNull('j.scheduled_at'))
-    .orderBy([{ column: 'j.scheduled_at', order: 'asc', nulls: 'last' }, { column: 'j.created_at' }])
-    .limit(limit);
+    .where((q) => {
+      q.where('j.scheduled_at', '>=', new Date(now.getTime() - 12 * 3600_000)).orWhereNull('j.scheduled_at');
+    });
 }

@@ -2,12 +2,11 @@
 import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
 import type { Db } from '../db/tenancy.js';
-import { chosenLeadId, customerOptions } from '../lib/customer-picker.js';
 import { instantToZoned } from '../lib/dates.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { humanize, pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
-import { getLead, leadChoices, leadName } from '../leads/queries.js';
+import { customerOptionsFor, getLead, leadName } from '../leads/queries.js';
 import { approvalFormSchema } from '../proposals/schema.js';
 import { getProposal } from '../proposals/queries.js';
 import { approveProposal } from './approve-proposal.js';
@@ -18,13 +17,12 @@ import { JOB_STATUSES, jobFormSchema, jobListQuerySchema, jobStatusFormSchema } 
 export const adminRouter = Router();
 
 async function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, timeZone?: string) {
-  const leads = await leadChoices(db, chosenLeadId(values));
   return {
     title,
     action,
     values,
     timeHint: timeZone ? `In your business's time zone (${timeZone}).` : undefined,
-    leadOptions: customerOptions(leads),
+    leadOptions: await customerOptionsFor(db, values),
   };
 }
 

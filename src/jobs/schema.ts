@@ -1,6 +1,6 @@
 // Job forms.
 import { z } from 'zod';
-import { JOB_STATUSES, type JobStatus } from '../db/rows.js';
+import { JOB_STATUSES } from '../db/rows.js';
 import { isoDate } from '../lib/dates.js';
 
 export { JOB_STATUSES };

@@ -1,6 +1,8 @@
 // Customers (leads): finding, listing and naming them.
 import { isUuid, idOrNotFound } from '../lib/ids.js';
+import { chosenLeadId, customerOptions } from '../lib/customer-picker.js';
 import { notFound } from '../lib/errors.js';
+import { lineItemFormRows } from '../lib/line-items.js';
 import { escapeLike, leadSearchPage } from '../db/sql/leads.js';
 import type { LeadRow, LeadSummary } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
@@ -99,19 +101,67 @@ export async function listLeads(db: Db, query: LeadListQuery, pageSize = LEADS_P
 }
 
 /** Customers for a picker (the proposal, job and invoice forms). */
-export async function leadChoices(db: Db, selectedId?: string | null): Promise<LeadSummary[]> {
+async function leadChoices(db: Db, selectedId?: string | null): Promise<LeadSummary[]> {
   const recent = await db('leads')
-    .select('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at')
+    .select<LeadSummary[]>('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at')
     .orderBy([
       { column: 'created_at', order: 'desc' },
       { column: 'id', order: 'asc' },
     ])
     .limit(200);
-  if (selectedId && !recent.some((l: LeadSummary) => l.id === selectedId)) {
+  if (selectedId && !recent.some((l) => l.id === selectedId)) {
     const chosen = await db('leads')
       .where({ id: selectedId })
-      .first('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at');
+      .first<LeadSummary | undefined>('id', 'first_name', 'last_name', 'company', 'email', 'phone', 'stage', 'created_at');
     if (chosen) recent.unshift(chosen);
   }
   return recent;
+}
+
+export interface RecordListOptions {
+  /** Only this customer's rows. */
+  leadId?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/**
+ * One window of a records table (proposals, jobs, invoices, payments) for the
+ * admin lists, each row with its customer's name (lead_first_name, lead_last_name).
+ */
+export function customerRecordList(
+  db: Db,
+  table: 'proposals' | 'jobs' | 'invoices' | 'payments',
+  alias: string,
+  order: { column: string; order?: 'asc' | 'desc'; nulls?: 'first' | 'last' }[],
+  options: RecordListOptions,
+) {
+  const query = db(`${table} as ${alias}`)
+    .join('leads as l', 'l.id', `${alias}.lead_id`)
+    .select(`${alias}.*`, 'l.first_name as lead_first_name', 'l.last_name as lead_last_name')
+    .orderBy(order)
+    .limit(options.limit ?? 50)
+    .offset(options.offset ?? 0);
+  if (options.leadId) query.where(`${alias}.lead_id`, options.leadId);
+  return query;
+}
+
+/** The "Choose a customer" options of a form, keeping the customer its values name. */
+export async function customerOptionsFor(db: Db, values: Record<string, unknown>, withEmail = false) {
+  return customerOptions(await leadChoices(db, chosenLeadId(values)), withEmail);
+}
+
+/** The locals of a proposal or invoice form: its values, the customer select and the line-item rows. */
+export async function documentFormLocals(
+  db: Db,
+  form: { title: string; action: string; values: Record<string, unknown>; errors?: Record<string, string>; withEmail?: boolean },
+) {
+  const { title, action, values, errors, withEmail } = form;
+  return {
+    title,
+    action,
+    values,
+    leadOptions: await customerOptionsFor(db, values, withEmail),
+    rows: lineItemFormRows(values.items, errors),
+  };
 }

@@ -35,7 +35,7 @@ adminRouter.get(
 
 adminRouter.get(
   '/customers/new',
-  orgPage(async () => ({
+  orgPage(() => ({
     render: 'admin/customers/form',
     locals: { title: 'New customer', action: '/customers', values: { stage: 'new' }, stageOptions },
   })),

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 
-import { LEAD_STAGES, type LeadStage } from '../db/rows.js';
+import { LEAD_STAGES } from '../db/rows.js';
 
 const optionalText = (max: number, label: string) =>
   z

@@ -13,11 +13,7 @@ export class HttpError extends Error {
 
 export const notFound = (message = 'Not found') => new HttpError(404, 'not_found', message);
 export const forbidden = (message = 'You do not have access to this page') => new HttpError(403, 'forbidden', message);
-const badRequest = (message: string) => new HttpError(400, 'bad_request', message);
 export const conflict = (message: string) => new HttpError(409, 'conflict', message);
-const unauthorized = (message = 'Please log in') => new HttpError(401, 'unauthorized', message);
-const tooManyRequests = (message = 'Too many requests, please wait a moment') => new HttpError(429, 'rate_limited', message);
-
 /**
  * A rule the user's input broke, with messages per form field. Services throw it
  * before or instead of writing; page handlers re-render the form with it.

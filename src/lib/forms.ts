@@ -1,5 +1,5 @@
 // Form input: zod issues as per-field messages, and the values to put back in a re-rendered form.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { FormError } from './errors.js';
 
 export function fieldErrors(error: z.ZodError): Record<string, string> {
@@ -23,3 +23,9 @@ export function formValues(body: unknown): Record<string, unknown> {
   const { _csrf: _token, password: _password, ...values } = (body ?? {}) as Record<string, unknown>;
   return values;
 }
+
+/** The message the customer sees on a proposal or invoice. */
+export const customerMessageField = z.string().trim().max(5000, 'At most 5,000 characters').default('');
+
+/** Notes only the business sees. */
+export const internalNotesField = z.string().trim().max(10_000, 'At most 10,000 characters').default('');

@@ -62,5 +62,5 @@ export function statusFilterOptions(statuses: readonly string[]): { value: strin
 
 /** "partially_paid" → "partially paid". */
 export function humanize(value: unknown): string {
-  return String(value ?? '').replace(/_/g, ' ');
+  return typeof value === 'string' ? value.replace(/_/g, ' ') : '';
 }

@@ -32,10 +32,11 @@ function getTransport(): Transporter | undefined {
 }
 
 /** Closes the pool (shutdown) or forgets the transport after tests change config.smtp.url. */
-export async function closeMailer(): Promise<void> {
+export function closeMailer(): Promise<void> {
   const current = transport;
   transport = undefined;
   current?.close();
+  return Promise.resolve();
 }
 
 type Compiled = { subject: Handlebars.TemplateDelegate; text: Handlebars.TemplateDelegate; html: Handlebars.TemplateDelegate };

@@ -62,7 +62,7 @@ export interface SweepResult {
   interrupted: number;
 }
 
-export const INTERRUPTED_REASON =
+const INTERRUPTED_REASON =
   'Sending was interrupted (the worker stopped while handing the message to the provider), so it may or may not have reached the customer. ' +
   'Porchlight does not resend it by itself to avoid a duplicate; check with the customer, then send again if needed.';
 

@@ -298,7 +298,7 @@ adminRouter.post(
 /** Live preview for public/messages-preview.js: JSON, nothing saved. */
 adminRouter.post(
   '/settings/messages/preview',
-  orgPage(async ({ req, org }) => {
+  orgPage(({ req, org }) => {
     const form = templateFormSchema.safeParse({ ...(req.body as object), intent: 'preview' });
     if (!form.success) return { json: { ok: false, error: form.error.issues[0].message }, status: 400 };
     try {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { isPossiblePhoneNumber } from 'libphonenumber-js';
 
-import { CHANNELS, CONTEXTS, DELIVERY_STATUSES, type Channel, type DeliveryStatus, type MessageContext } from '../db/rows.js';
+import { CHANNELS, CONTEXTS, DELIVERY_STATUSES, type Channel, type MessageContext } from '../db/rows.js';
 import { uuidSchema } from '../lib/ids.js';
 
 export { CHANNELS, CONTEXTS, DELIVERY_STATUSES, type Channel, type MessageContext };

@@ -9,7 +9,7 @@ import { brandPalette } from '../lib/contrast.js';
 import { FormError } from '../lib/errors.js';
 import { viewsDir } from '../paths.js';
 import { stripPlaceholder } from './link-placeholder.js';
-import { CHANNELS, CONTEXTS, type Channel, type MessageContext } from './schema.js';
+import type { Channel, MessageContext } from './schema.js';
 
 /** The only values a template can see. */
 export interface TemplateVars {
@@ -23,9 +23,6 @@ export interface TemplateVars {
 export const TEMPLATE_VARIABLES = ['firstName', 'businessName', 'link', 'proposalNumber', 'invoiceNumber'] as const;
 const ALLOWED = new Set<string>(TEMPLATE_VARIABLES);
 const BLOCK_HELPERS = new Set(['if', 'unless']);
-
-const SMS_MAX_LENGTH = 1000;
-const SUBJECT_MAX_LENGTH = 200;
 
 export interface TemplateSource {
   subject: string | null; // email only
@@ -73,7 +70,7 @@ function checkNodes(nodes: Node[], problems: string[]): void {
       }
       case 'BlockStatement': {
         const b = node as hbs.AST.BlockStatement;
-        const helper = (b.path as hbs.AST.PathExpression).original;
+        const helper = b.path.original;
         const param = b.params[0] as hbs.AST.PathExpression | undefined;
         if (!BLOCK_HELPERS.has(helper) || b.params.length !== 1 || param?.type !== 'PathExpression' || !ALLOWED.has(param.original)) {
           problems.push(`{{#${helper} …}} is not allowed; use {{#if name}} … {{/if}} with one of the placeholders`);
@@ -179,8 +176,3 @@ export const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
   proposalNumber: 1042,
   invoiceNumber: 2087,
 };
-
-/** Every channel + context pair, for the templates page. */
-function templateKeys(): Array<{ channel: Channel; context: MessageContext }> {
-  return CHANNELS.flatMap((channel) => CONTEXTS.map((context) => ({ channel, context })));
-}

@@ -85,17 +85,17 @@ function printToConsole(lines: string[]): void {
 
 const devSms: SmsSender = {
   kind: 'dev',
-  async send(message) {
+  send(message) {
     printToConsole([`To: ${message.to} (SMS)`, '', message.body]);
-    return { providerId: `dev-${crypto.randomUUID()}` };
+    return Promise.resolve({ providerId: `dev-${crypto.randomUUID()}` });
   },
 };
 
 const devEmail: EmailSender = {
   kind: 'dev',
-  async send(message) {
+  send(message) {
     printToConsole([`To: ${message.to} (email from ${message.fromName})`, `Subject: ${message.subject}`, '', message.text]);
-    return { providerId: `dev-${crypto.randomUUID()}` };
+    return Promise.resolve({ providerId: `dev-${crypto.randomUUID()}` });
   },
   close() {},
 };

@@ -37,7 +37,7 @@ publicRouter.get('/logos/:sha256', async (req: Request, res: Response) => {
 
 adminRouter.get(
   '/settings',
-  orgPage(async ({ user }) => ({
+  orgPage(({ user }) => ({
     render: 'admin/settings/index',
     locals: { title: 'Settings', isOwner: user.role === 'owner' },
   })),

@@ -10,7 +10,7 @@ import { taxRateText } from '../lib/line-items.js';
 import { moneyInputValue } from '../lib/money.js';
 import { humanize } from '../lib/pagination.js';
 import { getInvoice, getInvoiceItems } from '../invoices/queries.js';
-import { getLead, leadName } from '../leads/queries.js';
+import { getLead, leadName, customerRecordList } from '../leads/queries.js';
 import { MANUAL_METHODS } from './schema.js';
 
 export type { PaymentRow };
@@ -33,17 +33,18 @@ export async function listPayments(
   db: Db,
   filter: { leadId?: string; invoiceId?: string; limit?: number; offset?: number } = {},
 ): Promise<PaymentListRow[]> {
-  const query = db('payments as p')
-    .join('invoices as i', 'i.id', 'p.invoice_id')
-    .join('leads as l', 'l.id', 'p.lead_id')
-    .select('p.*', 'i.number as invoice_number', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name')
-    .orderBy([
+  const query = customerRecordList(
+    db,
+    'payments',
+    'p',
+    [
       { column: 'p.paid_at', order: 'desc' },
       { column: 'p.id', order: 'asc' },
-    ])
-    .limit(filter.limit ?? 50)
-    .offset(filter.offset ?? 0);
-  if (filter.leadId) query.where('p.lead_id', filter.leadId);
+    ],
+    filter,
+  )
+    .join('invoices as i', 'i.id', 'p.invoice_id')
+    .select('i.number as invoice_number');
   if (filter.invoiceId) query.where('p.invoice_id', filter.invoiceId);
   return query;
 }

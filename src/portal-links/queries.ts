@@ -103,11 +103,11 @@ export async function listActivePortalLinks(
     .modify((q) => {
       if (options.stale) {
         // Not viewed since the cutoff, or never viewed and made before it.
-        q.where((w) =>
-          w
-            .where('l.last_viewed_at', '<', staleBefore)
-            .orWhere((n) => n.whereNull('l.last_viewed_at').andWhere('l.created_at', '<', staleBefore)),
-        );
+        q.where((w) => {
+          w.where('l.last_viewed_at', '<', staleBefore).orWhere((n) => {
+            n.whereNull('l.last_viewed_at').andWhere('l.created_at', '<', staleBefore);
+          });
+        });
       }
     });
   const [{ count }] = await base.clone().count<{ count: string }[]>('* as count');

@@ -11,7 +11,6 @@ export const approveForm = z.object({
   // What the customer was shown; a missing or altered value counts as "changed".
   contentSha256: z.string().max(64).optional().catch(undefined),
 });
-type ApproveForm = z.infer<typeof approveForm>;
 
 export const rejectForm = z.object({
   reason: z

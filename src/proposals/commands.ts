@@ -187,7 +187,10 @@ export async function rejectProposal(
     .update({ status: 'rejected', rejected_at: db.fn.now(), rejection_reason: reason, updated_at: db.fn.now() })
     .returning<ProposalRow[]>('*');
   // Lost only when nothing else is still open or won for this customer.
-  const other = await db('proposals').where({ lead_id: proposal.lead_id }).whereIn('status', ['pending', 'approved']).first('id');
+  const other = await db('proposals')
+    .where({ lead_id: proposal.lead_id })
+    .whereIn('status', ['pending', 'approved'])
+    .first<{ id: string } | undefined>('id');
   if (!other) await advanceLeadStage(db, proposal.lead_id, 'lost', actor);
   await recordAudit(db, {
     actor,

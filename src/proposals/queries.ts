@@ -4,6 +4,7 @@ import type { ProposalItemRow, ProposalRow, ProposalStatus } from '../db/rows.js
 import type { Db } from '../db/tenancy.js';
 import { notFound } from '../lib/errors.js';
 import { idOrNotFound } from '../lib/ids.js';
+import { customerRecordList } from '../leads/queries.js';
 
 export type { ProposalItemRow, ProposalRow };
 
@@ -28,16 +29,16 @@ export async function listProposals(
   db: Db,
   filter: { leadId?: string; status?: ProposalStatus; limit?: number; offset?: number } = {},
 ): Promise<ProposalListRow[]> {
-  const query = db('proposals as p')
-    .join('leads as l', 'l.id', 'p.lead_id')
-    .select('p.*', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name')
-    .orderBy([
+  const query = customerRecordList(
+    db,
+    'proposals',
+    'p',
+    [
       { column: 'p.created_at', order: 'desc' },
       { column: 'p.id', order: 'asc' },
-    ])
-    .limit(filter.limit ?? 50)
-    .offset(filter.offset ?? 0);
-  if (filter.leadId) query.where('p.lead_id', filter.leadId);
+    ],
+    filter,
+  );
   if (filter.status) query.where('p.status', filter.status);
   return query;
 }

@@ -3,21 +3,19 @@
 import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
 import type { Db } from '../db/tenancy.js';
-import { chosenLeadId, customerOptions } from '../lib/customer-picker.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
-import { lineFormValuesFrom, lineItemFormRows, taxRateText } from '../lib/line-items.js';
+import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
-import { getLead, leadChoices, leadName } from '../leads/queries.js';
+import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
 import { createProposal, markProposalSent, rejectProposal, updateProposal } from './commands.js';
 import { getProposal, getProposalItems, listProposals, type ProposalItemRow, type ProposalRow } from './queries.js';
 import { PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejectionFormSchema } from './schema.js';
 
 export const adminRouter = Router();
 
-async function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
-  const leads = await leadChoices(db, chosenLeadId(values));
-  return { title, action, values, leadOptions: customerOptions(leads, true), rows: lineItemFormRows(values.items, errors) };
+function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
+  return documentFormLocals(db, { title, action, values, errors, withEmail: true });
 }
 
 function valuesFrom(proposal: ProposalRow, items: ProposalItemRow[], currency: string) {

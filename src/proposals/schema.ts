@@ -1,7 +1,8 @@
 // Proposal forms.
 import { z } from 'zod';
-import { PROPOSAL_STATUSES, type ProposalStatus } from '../db/rows.js';
+import { PROPOSAL_STATUSES } from '../db/rows.js';
 import { optionalIsoDate } from '../lib/dates.js';
+import { customerMessageField, internalNotesField } from '../lib/forms.js';
 import { lineItemsSchema, taxRateField } from '../lib/line-items.js';
 
 export { PROPOSAL_STATUSES };
@@ -12,8 +13,8 @@ export function proposalFormSchema(currency: string) {
     title: z.string().trim().min(1, 'Give the proposal a title').max(200, 'At most 200 characters'),
     tax_rate: taxRateField,
     valid_until: optionalIsoDate,
-    customer_message: z.string().trim().max(5000, 'At most 5,000 characters').default(''),
-    internal_notes: z.string().trim().max(10_000, 'At most 10,000 characters').default(''),
+    customer_message: customerMessageField,
+    internal_notes: internalNotesField,
     items: lineItemsSchema(currency),
   });
 }

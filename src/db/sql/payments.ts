@@ -141,7 +141,7 @@ export async function refundMismatchAudited(db: Db, paymentId: string, refundId:
   const told = await db('audit_events')
     .where({ action: 'payment.stripe_unapplied', subject_type: 'payment', subject_id: paymentId })
     .whereRaw("data->>'refund' = ?", [refundId])
-    .first('id');
+    .first<{ id: number } | undefined>('id');
   return !!told;
 }
 

@@ -263,6 +263,6 @@ export async function markCheckoutReturned(db: Db, invoiceId: string, leadId: st
   if (updated.length) return true;
   const exists = await db('checkout_sessions')
     .where({ invoice_id: invoiceId, lead_id: leadId, stripe_checkout_session_id: sessionId })
-    .first('id');
+    .first<{ id: string } | undefined>('id');
   return !!exists;
 }

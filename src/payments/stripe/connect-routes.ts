@@ -134,16 +134,16 @@ connectAdminRouter.get(
   orgPage(
     async ({ db, org, actor }) => {
       if (!stripeConfigured()) return notConfigured();
-      const current = await db('organizations').where({ id: org.id }).first<{ stripe_account_id: string | null }>('stripe_account_id');
-      if (!current.stripe_account_id) return { redirect: CONNECT_PATHS.settings, flash: 'Connect Stripe to start.', flashType: 'info' };
+      const account = org.stripe_account_id;
+      if (!account) return { redirect: CONNECT_PATHS.settings, flash: 'Connect Stripe to start.', flashType: 'info' };
       try {
-        const url = await createOnboardingLink(getStripe(), current.stripe_account_id);
+        const url = await createOnboardingLink(getStripe(), account);
         await recordAudit(db, {
           actor,
           action: 'stripe.onboarding_resumed',
           subjectType: 'organization',
           subjectId: org.id,
-          data: { account: current.stripe_account_id },
+          data: { account },
         });
         return { redirect: url };
       } catch (err) {
@@ -160,10 +160,9 @@ connectAdminRouter.get(
   orgPage(
     async ({ db, org, actor }) => {
       if (!stripeConfigured()) return notConfigured();
-      const current = await db('organizations').where({ id: org.id }).first<{ stripe_account_id: string | null }>('stripe_account_id');
-      if (!current.stripe_account_id) return { redirect: CONNECT_PATHS.settings };
+      if (!org.stripe_account_id) return { redirect: CONNECT_PATHS.settings };
       try {
-        const status = await refreshAccountStatus(db, org.id, current.stripe_account_id, getStripe(), actor);
+        const status = await refreshAccountStatus(db, org.id, org.stripe_account_id, getStripe(), actor);
         return status === 'ready'
           ? { redirect: CONNECT_PATHS.settings, flash: 'Stripe is connected. Customers can now pay invoices online.' }
           : { redirect: CONNECT_PATHS.settings, flash: 'Stripe still needs some details before you can take payments.', flashType: 'info' };

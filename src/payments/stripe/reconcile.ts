@@ -100,12 +100,14 @@ async function reconcileOrg(org: ConnectedOrg, options: ReconcileOptions = {}): 
     if (pi.status === 'succeeded') succeeded.set(pi.id, pi);
     else if (PENDING_PI_STATUSES.has(pi.status)) holdCursor(pi.created);
   }
+  /** Adds a PaymentIntent found outside the listed window, when it succeeded and pays one of our invoices. */
+  const fetchSucceeded = async (pi: string) => {
+    const fetched = await stripe.paymentIntents.retrieve(pi, {}, requestOptions);
+    if (fetched.status === 'succeeded' && invoiceIdFor(orgId, fetched.metadata)) succeeded.set(pi, fetched);
+  };
   // A session paid in this window whose PaymentIntent was created before it (rare): fetch it.
   for (const pi of sessionOf.keys()) {
-    if (!succeeded.has(pi)) {
-      const fetched = await stripe.paymentIntents.retrieve(pi, {}, requestOptions);
-      if (fetched.status === 'succeeded' && invoiceIdFor(orgId, fetched.metadata)) succeeded.set(pi, fetched);
-    }
+    if (!succeeded.has(pi)) await fetchSucceeded(pi);
   }
 
   const refunds: RefundFacts[] = [];
@@ -139,10 +141,7 @@ async function reconcileOrg(org: ConnectedOrg, options: ReconcileOptions = {}): 
   const newRefunds = refunds.filter((r) => !known.refunds.has(r.id));
   for (const refund of newRefunds) {
     const pi = idOf(refund.payment_intent);
-    if (pi && !known.payments.has(pi) && !succeeded.has(pi)) {
-      const fetched = await stripe.paymentIntents.retrieve(pi, {}, requestOptions);
-      if (fetched.status === 'succeeded' && invoiceIdFor(orgId, fetched.metadata)) succeeded.set(pi, fetched);
-    }
+    if (pi && !known.payments.has(pi) && !succeeded.has(pi)) await fetchSucceeded(pi);
   }
   const toRecord = [...succeeded.values()].filter((pi) => {
     const row = known.payments.get(pi.id);

@@ -11,9 +11,10 @@ import type Stripe from 'stripe';
 import { config } from '../../config.js';
 import { recordAudit, type Actor } from '../../db/audit.js';
 import { orgByStripeAccount } from '../../db/lookups.js';
-import { withOrg, type Db } from '../../db/tenancy.js';
+import type { Db } from '../../db/tenancy.js';
 import { logger } from '../../logger.js';
 import { getStripe } from '../../stripe/client.js';
+import { applyStripeEventOnce, stripeEventSeen } from '../../stripe/events.js';
 import { stripeWebhook } from '../../stripe/webhook.js';
 import { applyAccountStatus } from './connect.js';
 import { idOf, invoiceIdFor, recordStripePayment, recordStripeRefund } from './record.js';
@@ -60,7 +61,7 @@ async function paymentIntentEffect(
   withRefunds: boolean,
 ): Promise<Effect> {
   const state = await fetchPaymentIntentState(stripe, account, paymentIntentId, sessionId);
-  if (!invoiceIdFor(orgId, state.paymentIntent.metadata)) return async () => undefined;
+  if (!invoiceIdFor(orgId, state.paymentIntent.metadata)) return () => Promise.resolve();
   const refunds = withRefunds ? await fetchRefunds(stripe, account, paymentIntentId) : [];
   return async (db) => {
     await recordStripePayment(db, orgId, state);
@@ -80,7 +81,7 @@ async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, accou
     case 'checkout.session.async_payment_failed':
     case 'checkout.session.expired': {
       const session = event.data.object;
-      if (session.mode !== 'payment' || session.metadata?.org_id !== orgId) return async () => undefined;
+      if (session.mode !== 'payment' || session.metadata?.org_id !== orgId) return () => Promise.resolve();
       const paymentIntentId = idOf(session.payment_intent);
       if (event.type === 'checkout.session.expired') return (db) => setCheckoutStatus(db, session.id, 'expired', paymentIntentId);
       if (event.type === 'checkout.session.async_payment_failed')
@@ -95,7 +96,7 @@ async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, accou
       return paymentIntentEffect(stripe, account, orgId, event.data.object.id, null, false);
     case 'charge.refunded': {
       const paymentIntentId = idOf(event.data.object.payment_intent);
-      if (!paymentIntentId) return async () => undefined;
+      if (!paymentIntentId) return () => Promise.resolve();
       return paymentIntentEffect(stripe, account, orgId, paymentIntentId, null, true);
     }
     case 'account.updated': {
@@ -130,21 +131,10 @@ async function handleConnectEvent(event: Stripe.Event, stripe: Stripe = getStrip
     return 'ignored';
   }
   // Cheap early exit for redeliveries; the insert below is what guarantees "once".
-  const seen = await withOrg(orgId, (db) => db('stripe_events').where({ id: event.id }).first('id'));
-  if (seen) return 'duplicate';
+  if (await stripeEventSeen(orgId, event.id)) return 'duplicate';
   const effect = await prepare(stripe, event, orgId, account);
   if (!effect) return 'ignored';
-  return withOrg(orgId, async (db) => {
-    const inserted = await db('stripe_events')
-      .insert({ id: event.id, org_id: orgId, type: event.type, account, created: event.created })
-      .onConflict('id')
-      .ignore()
-      .returning<{ id: string }[]>('id');
-    if (inserted.length === 0) return 'duplicate';
-    await effect(db);
-    await db('stripe_events').where({ id: event.id }).update({ processed_at: db.fn.now() });
-    return 'processed';
-  });
+  return applyStripeEventOnce(orgId, event, effect);
 }
 
 webhookRouter.post(
