@@ -14,8 +14,8 @@ describe('account emails without SMTP_URL', () => {
     config.smtp.url = undefined;
     await closeMailer();
     logged.length = 0;
-    logger.info = ((...args: unknown[]) => void logged.push({ level: 'info', args })) as typeof logger.info;
-    logger.warn = ((...args: unknown[]) => void logged.push({ level: 'warn', args })) as typeof logger.warn;
+    logger.info = (...args: unknown[]) => void logged.push({ level: 'info', args });
+    logger.warn = (...args: unknown[]) => void logged.push({ level: 'warn', args });
   });
 
   afterEach(() => {

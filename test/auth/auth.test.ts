@@ -3,6 +3,7 @@ import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
 import { csrfFrom, csrfToken, loginAgent, testApp } from '../support/http.js';
 import { createTestOrg, uniqueEmail } from '../support/factories.js';
+import type { UserRecord } from '../support/rows.js';
 
 async function countUsersWithEmail(email: string): Promise<number> {
   const [{ count }] = await getDb()('users').where({ email }).count<{ count: string }[]>('* as count');
@@ -24,7 +25,7 @@ describe('contractor accounts', () => {
       const home = await agent.get('/');
       expect(home.status).to.equal(200);
       expect(home.text).to.contain('Bright Gutters');
-      const user = await getDb()('users').where({ email }).first();
+      const user = await getDb()('users').where({ email }).first<UserRecord>();
       expect(user).to.include({ role: 'owner', name: 'Gail Gutter' });
       expect(user.password_hash).to.match(/^\$argon2id\$/);
     });

@@ -6,13 +6,14 @@ import { sha256Hex } from '../../src/lib/tokens.js';
 import { closeMailer } from '../../src/mail/account-email.js';
 import { csrfFrom, csrfToken, loginAgent, testApp, type Agent } from '../support/http.js';
 import { createTestOrg, createTestStaff, uniqueEmail, type TestOrg } from '../support/factories.js';
+import type { InvitationRecord, UserRecord } from '../support/rows.js';
 import { linkFrom, SmtpInbox } from '../support/smtp-inbox.js';
 
 type LoggedIn = Agent & { csrf: string };
 const NEW_PASSWORD = 'lantern ladder copper evening';
 
 async function usersWithEmail(email: string) {
-  return getDb()('users').where({ email });
+  return getDb()('users').where({ email }).select<UserRecord[]>();
 }
 
 describe('team invitations (through a real SMTP server)', () => {
@@ -62,7 +63,7 @@ describe('team invitations (through a real SMTP server)', () => {
     expect(mail.html).to.contain(path);
 
     const token = path.split('/').pop()!;
-    const row = await getDb()('invitations').where({ org_id: owner.orgId, email }).first();
+    const row = await getDb()('invitations').where({ org_id: owner.orgId, email }).first<InvitationRecord>();
     expect(row.token_sha256).to.equal(sha256Hex(token));
     expect(JSON.stringify(row)).to.not.contain(token);
     const days = (row.expires_at.getTime() - row.created_at.getTime()) / 86_400_000;
@@ -77,7 +78,7 @@ describe('team invitations (through a real SMTP server)', () => {
     expect(home.text).to.contain('Evergreen Pools');
     const [user] = await usersWithEmail(email);
     expect(user).to.include({ org_id: owner.orgId, role: 'staff', name: 'Ivy Invitee' });
-    expect((await getDb()('invitations').where({ id: row.id }).first()).accepted_at).to.be.an.instanceOf(Date);
+    expect((await getDb()('invitations').where({ id: row.id }).first<InvitationRecord>()).accepted_at).to.be.an.instanceOf(Date);
     // Staff can't manage the team.
     expect((await visitor.get('/settings/team')).status).to.equal(403);
   });
@@ -106,7 +107,7 @@ describe('team invitations (through a real SMTP server)', () => {
     expect(page.text).to.contain('expired');
     expect(res.status).to.equal(410);
     expect(await usersWithEmail(email)).to.have.length(0);
-    expect((await getDb()('invitations').where({ email }).first()).accepted_at).to.equal(null);
+    expect((await getDb()('invitations').where({ email }).first<InvitationRecord>()).accepted_at).to.equal(null);
   });
 
   it('refuses a withdrawn invitation, and a second invitation replaces the first link', async () => {
@@ -114,7 +115,7 @@ describe('team invitations (through a real SMTP server)', () => {
     const first = await invite(email);
     const second = await invite(email);
     expect((await accept(first)).page.status).to.equal(410);
-    const pending = await getDb()('invitations').where({ email }).whereNull('revoked_at').first();
+    const pending = await getDb()('invitations').where({ email }).whereNull('revoked_at').first<InvitationRecord>();
     const res = await agent.post(`/settings/team/invitations/${pending.id}/revoke`).type('form').send({ _csrf: agent.csrf });
     expect(res.status).to.equal(303);
     const { page } = await accept(second);
@@ -153,7 +154,7 @@ describe('team invitations (through a real SMTP server)', () => {
     const users = await usersWithEmail(email);
     expect(users).to.have.length(1);
     expect(users[0].org_id).to.not.equal(owner.orgId);
-    expect((await getDb()('invitations').where({ email }).first()).accepted_at).to.equal(null);
+    expect((await getDb()('invitations').where({ email }).first<InvitationRecord>()).accepted_at).to.equal(null);
   });
 
   it('keeps the link usable after a weak password is refused', async () => {
@@ -189,9 +190,9 @@ describe('team invitations (through a real SMTP server)', () => {
     expect(inbox.to(email)).to.have.length(0);
     const pendingEmail = uniqueEmail('pending');
     await invite(pendingEmail);
-    const pending = await getDb()('invitations').where({ email: pendingEmail }).first();
+    const pending = await getDb()('invitations').where({ email: pendingEmail }).first<InvitationRecord>();
     const revoke = await staffAgent.post(`/settings/team/invitations/${pending.id}/revoke`).type('form').send({ _csrf: staffAgent.csrf });
     expect(revoke.status).to.equal(403);
-    expect((await getDb()('invitations').where({ id: pending.id }).first()).revoked_at).to.equal(null);
+    expect((await getDb()('invitations').where({ id: pending.id }).first<InvitationRecord>()).revoked_at).to.equal(null);
   });
 });

@@ -6,12 +6,13 @@ import { sha256Hex } from '../../src/lib/tokens.js';
 import { closeMailer } from '../../src/mail/account-email.js';
 import { csrfFrom, csrfToken, loginAgent, testApp } from '../support/http.js';
 import { createTestOrg, uniqueEmail, type TestOrg } from '../support/factories.js';
+import type { AuditEventRecord, PasswordResetRecord, UserRecord } from '../support/rows.js';
 import { linkFrom, SmtpInbox } from '../support/smtp-inbox.js';
 
 const NEW_PASSWORD = 'harbor violet stairwell nine';
 
 async function passwordHash(userId: string): Promise<string> {
-  return (await getDb()('users').where({ id: userId }).first()).password_hash;
+  return (await getDb()('users').where({ id: userId }).first<UserRecord>()).password_hash;
 }
 
 async function canLogIn(email: string, password: string): Promise<boolean> {
@@ -66,7 +67,7 @@ describe('password reset by email (through a real SMTP server)', () => {
   it('emails a one-time link that sets a new password', async () => {
     const path = await resetLink(org.email.toUpperCase());
     const token = path.split('/').pop()!;
-    const row = await getDb()('password_resets').where({ user_id: org.userId }).first();
+    const row = await getDb()('password_resets').where({ user_id: org.userId }).first<PasswordResetRecord>();
     expect(row.token_sha256).to.equal(sha256Hex(token));
     expect(JSON.stringify(row)).to.not.contain(token);
 
@@ -76,7 +77,7 @@ describe('password reset by email (through a real SMTP server)', () => {
     expect(res.headers.location).to.equal('/login');
     expect(await canLogIn(org.email, NEW_PASSWORD)).to.equal(true);
     expect(await canLogIn(org.email, org.password)).to.equal(false);
-    const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'user.password_reset' }).first();
+    const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'user.password_reset' }).first<AuditEventRecord>();
     expect(audit.subject_id).to.equal(org.userId);
   });
 

@@ -6,7 +6,8 @@ import { getDb } from '../../src/db/knex.js';
 import { resetStripe } from '../../src/stripe/client.js';
 import { loginAgent, testApp, type Agent } from '../support/http.js';
 import { createTestLead, createTestOrg, createTestStaff, type TestOrg } from '../support/factories.js';
-import { signedStripeEvent, stripeError, stripeEvent, StripeStandIn } from '../support/stripe-standin.js';
+import type { AuditEventRecord, OrgRecord, PortalLinkRecord, StripeEventRecord } from '../support/rows.js';
+import { signedStripeEvent, stripeError, stripeEvent, StripeStandIn, webhookOutcome } from '../support/stripe-standin.js';
 
 type LoggedIn = Agent & { csrf: string };
 
@@ -15,11 +16,11 @@ const PRICE_STARTER = 'price_starter_test';
 const PRICE_PRO = 'price_pro_test';
 
 async function orgRow(orgId: string) {
-  return getDb()('organizations').where({ id: orgId }).first();
+  return getDb()('organizations').where({ id: orgId }).first<OrgRecord>();
 }
 
 async function eventRows(id: string) {
-  return getDb()('stripe_events').where({ id });
+  return getDb()('stripe_events').where({ id }).select<StripeEventRecord[]>();
 }
 
 function postEvent(event: Record<string, unknown>, secret = WEBHOOK_SECRET) {
@@ -197,7 +198,10 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
       org = await orgRow(owner.orgId);
       expect(org).to.include({ plan: 'free', subscription_status: 'canceled' });
 
-      const audits = await getDb()('audit_events').where({ org_id: owner.orgId, action: 'billing.subscription_updated' }).orderBy('id');
+      const audits = await getDb()('audit_events')
+        .where({ org_id: owner.orgId, action: 'billing.subscription_updated' })
+        .orderBy('id')
+        .select<AuditEventRecord[]>();
       expect(audits.map((a) => a.data.to_plan)).to.deep.equal(['starter', 'pro', 'free']);
       expect(audits.every((a) => a.actor_type === 'stripe')).to.equal(true);
     });
@@ -205,12 +209,12 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
     it('processes each event id once', async () => {
       const { subscription } = await subscribedOrg();
       const event = stripeEvent('customer.subscription.created', subscription);
-      expect((await postEvent(event)).body.outcome).to.equal('processed');
+      expect(webhookOutcome(await postEvent(event))).to.equal('processed');
       // Someone changes the plan by hand; a replay of the old event must not undo it.
       await getDb()('organizations').where({ id: owner.orgId }).update({ plan: 'pro' });
       const replay = await postEvent(event);
       expect(replay.status).to.equal(200);
-      expect(replay.body.outcome).to.equal('duplicate');
+      expect(webhookOutcome(replay)).to.equal('duplicate');
       expect((await orgRow(owner.orgId)).plan).to.equal('pro');
       const rows = await eventRows(event.id);
       expect(rows).to.have.length(1);
@@ -252,7 +256,7 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
         metadata: { org_id: owner.orgId },
       });
       const res = await postEvent(stripeEvent('customer.subscription.created', subscription));
-      expect(res.body.outcome).to.equal('ignored');
+      expect(webhookOutcome(res)).to.equal('ignored');
       expect(await orgRow(owner.orgId)).to.include({ plan: 'free', stripe_customer_id: customer });
     });
 
@@ -271,13 +275,13 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
       const res = await postEvent(stripeEvent('customer.subscription.deleted', stripe.subscriptions.get(subscription.id)!));
       expect(res.status).to.equal(200);
       expect((await orgRow(owner.orgId)).plan).to.equal('free');
-      const links = await getDb()('portal_links').where({ org_id: owner.orgId });
+      const links = await getDb()('portal_links').where({ org_id: owner.orgId }).select<PortalLinkRecord[]>();
       expect(links).to.have.length(12);
       expect(links.every((l) => l.revoked_at === null)).to.equal(true);
       expect(links.map((l) => l.token_sha256).sort()).to.deep.equal([...hashes].sort());
       // Each link still resolves through the portal's lookup.
       for (const hash of hashes) {
-        const { rows } = await getDb().raw('select * from portal_link_by_token_hash(?)', [hash]);
+        const { rows } = await getDb().raw<{ rows: unknown[] }>('select * from portal_link_by_token_hash(?)', [hash]);
         expect(rows).to.have.length(1);
       }
       const page = await agent.get('/settings/billing');
@@ -309,7 +313,7 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
       const event = stripeEvent('invoice.paid', { id: 'in_123', object: 'invoice' });
       const res = await postEvent(event);
       expect(res.status).to.equal(200);
-      expect(res.body.outcome).to.equal('ignored');
+      expect(webhookOutcome(res)).to.equal('ignored');
       expect(await eventRows(event.id)).to.have.length(0);
     });
 

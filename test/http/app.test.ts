@@ -4,7 +4,7 @@ import supertest from 'supertest';
 import { config } from '../../src/config.js';
 import { errorHandler, notFoundHandler } from '../../src/http/error-handler.js';
 import { setupViews } from '../../src/http/views.js';
-import { testApp } from '../support/http.js';
+import { jsonBody, testApp } from '../support/http.js';
 
 describe('web basics', () => {
   it('answers /healthz while the process is up', async () => {
@@ -16,7 +16,7 @@ describe('web basics', () => {
   it('answers /readyz when Postgres and Redis are reachable', async () => {
     const res = await supertest(testApp()).get('/readyz');
     expect(res.status).to.equal(200);
-    expect(res.body.checks).to.deep.equal({ postgres: 'ok', redis: 'ok' });
+    expect(jsonBody<{ checks: Record<string, string> }>(res).checks).to.deep.equal({ postgres: 'ok', redis: 'ok' });
   });
 
   it('sends helmet headers with a CSP that allows no inline script', async () => {

@@ -20,6 +20,7 @@ import { setJobStatus } from '../../src/jobs/commands.js';
 import { recordPayment } from '../../src/payments/manual.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { invoiceForm } from '../support/forms.js';
+import type { OrgCounterRecord } from '../support/rows.js';
 
 async function setup() {
   const org = await createTestOrg({ plan: 'starter' });
@@ -36,7 +37,7 @@ describe('invoices service', () => {
     );
     const numbers = invoices.map((i) => i.number).sort((a, b) => a - b);
     expect(numbers).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
-    const counter = await getDb()('org_counters').where({ org_id: org.orgId, name: 'invoice' }).first();
+    const counter = await getDb()('org_counters').where({ org_id: org.orgId, name: 'invoice' }).first<OrgCounterRecord>();
     expect(Number(counter.last_value)).to.equal(20);
   });
 

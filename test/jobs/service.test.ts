@@ -7,6 +7,7 @@ import { jobFormSchema } from '../../src/jobs/schema.js';
 import { createJob, setJobStatus, updateJob } from '../../src/jobs/commands.js';
 import { getJob, listUpcomingJobs } from '../../src/jobs/queries.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
+import type { AuditEventRecord } from '../support/rows.js';
 
 const jobForm = (leadId: string, extra: Record<string, unknown> = {}) =>
   parseForm(jobFormSchema, {
@@ -30,7 +31,9 @@ describe('jobs service', () => {
     const job = await withOrg(org.orgId, (db) => createJob(db, jobForm(lead.id), 'America/Chicago', actor));
     expect(new Date(job.scheduled_at as unknown as string).toISOString()).to.equal('2026-12-03T14:15:00.000Z');
     expect(job).to.include({ address: '5 Elm Row, Springfield', status: 'scheduled' });
-    const audit = await withOrg(org.orgId, (db) => db('audit_events').where({ subject_id: job.id, action: 'job.created' }).first());
+    const audit = await withOrg(org.orgId, (db) =>
+      db('audit_events').where({ subject_id: job.id, action: 'job.created' }).first<AuditEventRecord>(),
+    );
     expect(audit.actor_user_id).to.equal(org.userId);
   });
 

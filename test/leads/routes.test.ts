@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { getDb } from '../../src/db/knex.js';
+import type { InvoiceRow, JobRow, LeadRow, PaymentRow, ProposalRow } from '../../src/db/rows.js';
 import { csrfFrom, loginAgent } from '../support/http.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 
@@ -17,20 +18,17 @@ describe('dashboard pages through a logged-in agent', () => {
     expect(await getDb()('leads').where({ org_id: org.orgId, first_name: 'Dana' })).to.have.length(0);
 
     csrf = csrfFrom((await agent.get('/customers/new')).text);
-    const ok = await agent
-      .post('/customers')
-      .type('form')
-      .send({
-        _csrf: csrf,
-        first_name: 'Dana',
-        last_name: 'Brook',
-        email: '  Dana.Brook@Example.COM ',
-        phone: '(415) 555-2671',
-        address: '9 Elm Rd',
-        internal_notes: 'Dog in yard',
-      });
+    const ok = await agent.post('/customers').type('form').send({
+      _csrf: csrf,
+      first_name: 'Dana',
+      last_name: 'Brook',
+      email: '  Dana.Brook@Example.COM ',
+      phone: '(415) 555-2671',
+      address: '9 Elm Rd',
+      internal_notes: 'Dog in yard',
+    });
     expect(ok.status).to.equal(303);
-    const lead = await getDb()('leads').where({ org_id: org.orgId, first_name: 'Dana' }).first();
+    const lead = await getDb()('leads').where({ org_id: org.orgId, first_name: 'Dana' }).first<LeadRow>();
     expect(lead).to.include({ email: 'dana.brook@example.com', phone: '+14155552671', stage: 'new' });
     const page = await agent.get(ok.headers.location);
     expect(page.status).to.equal(200);
@@ -101,7 +99,7 @@ describe('dashboard pages through a logged-in agent', () => {
       'items[0][unit_price]': '50',
     });
     expect(created.status).to.equal(303);
-    const proposal = await getDb()('proposals').where({ org_id: org.orgId }).first();
+    const proposal = await getDb()('proposals').where({ org_id: org.orgId }).first<ProposalRow>();
     expect(proposal).to.include({ number: 1, status: 'draft', total_cents: 110000 });
 
     await agent.post(`/proposals/${proposal.id}/send`).type('form').send({ _csrf: csrf });
@@ -116,7 +114,7 @@ describe('dashboard pages through a logged-in agent', () => {
     const [first, second] = [await approve(), await approve()];
     expect(first.status).to.equal(303);
     expect(second.status).to.equal(303);
-    const jobs = await getDb()('jobs').where({ proposal_id: proposal.id });
+    const jobs = await getDb()('jobs').where({ proposal_id: proposal.id }).select<JobRow[]>();
     expect(jobs).to.have.length(1);
     expect(first.headers.location).to.equal(`/jobs/${jobs[0].id}`);
     expect(jobs[0].address).to.equal('5 Pine Ct');
@@ -131,8 +129,8 @@ describe('dashboard pages through a logged-in agent', () => {
       technician: 'Tom',
     });
     expect(edit.status).to.equal(303);
-    const job = await getDb()('jobs').where({ id: jobs[0].id }).first();
-    expect(job.scheduled_at.toISOString()).to.equal('2026-12-03T14:30:00.000Z');
+    const job = await getDb()('jobs').where({ id: jobs[0].id }).first<JobRow>();
+    expect(job.scheduled_at!.toISOString()).to.equal('2026-12-03T14:30:00.000Z');
     const jobPage = await agent.get(`/jobs/${job.id}`);
     expect(jobPage.text).to.contain('9:30');
     expect((await agent.get('/jobs')).text).to.contain(`/jobs/${job.id}`);
@@ -145,7 +143,7 @@ describe('dashboard pages through a logged-in agent', () => {
 
     const inv = await agent.post(`/jobs/${job.id}/invoice`).type('form').send({ _csrf: csrf });
     expect(inv.status).to.equal(303);
-    const invoice = await getDb()('invoices').where({ org_id: org.orgId }).first();
+    const invoice = await getDb()('invoices').where({ org_id: org.orgId }).first<InvoiceRow>();
     expect(invoice).to.include({ number: 1, status: 'draft', total_cents: 110000, job_id: job.id });
     await agent.post(`/invoices/${invoice.id}/issue`).type('form').send({ _csrf: csrf });
     const invPage = await agent.get(`/invoices/${invoice.id}`);
@@ -159,7 +157,10 @@ describe('dashboard pages through a logged-in agent', () => {
       .type('form')
       .send({ _csrf: csrf, amount: '100', method: 'check', reference: '#55' });
     expect(pay.status).to.equal(303);
-    expect(await getDb()('invoices').where({ id: invoice.id }).first()).to.include({ status: 'partially_paid', amount_paid_cents: 10000 });
+    expect(await getDb()('invoices').where({ id: invoice.id }).first<InvoiceRow | undefined>()).to.include({
+      status: 'partially_paid',
+      amount_paid_cents: 10000,
+    });
     const customer = await agent.get(`/customers/${lead.id}`);
     expect(customer.text)
       .to.contain('$1,000.00')
@@ -168,10 +169,10 @@ describe('dashboard pages through a logged-in agent', () => {
       .and.contain(`/jobs/${job.id}`)
       .and.contain(`/proposals/${proposal.id}`);
 
-    const payment = await getDb()('payments').where({ invoice_id: invoice.id }).first();
+    const payment = await getDb()('payments').where({ invoice_id: invoice.id }).first<PaymentRow>();
     const refund = await agent.post(`/payments/${payment.id}/refund`).type('form').send({ _csrf: csrf, amount: '40' });
     expect(refund.status).to.equal(303);
-    expect(await getDb()('invoices').where({ id: invoice.id }).first()).to.include({ amount_paid_cents: 6000 });
+    expect(await getDb()('invoices').where({ id: invoice.id }).first<InvoiceRow | undefined>()).to.include({ amount_paid_cents: 6000 });
 
     const home = await agent.get('/');
     expect(home.status).to.equal(200);

@@ -68,7 +68,7 @@ export async function delivery(orgId: string, id: string): Promise<DeliverySnaps
   );
 }
 
-export async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 8_000): Promise<T> {
+async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 8_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   let value = await probe();
   while (!done(value)) {

@@ -8,13 +8,12 @@ import Handlebars from 'handlebars';
 import { config } from '../../src/config.js';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
+import type { AuditEventRow } from '../../src/db/audit.js';
 import { LINK_REVOKED_REASON } from '../../src/messaging/deliver.js';
 import { PORTAL_LINK_PLACEHOLDER, REDACTED_TOKEN, fillPortalLink, redactPortalLink } from '../../src/messaging/link-placeholder.js';
 import { dispatchDelivery } from '../../src/messaging/outbox.js';
 import { loadMessagingPanel } from '../../src/messaging/panel.js';
 import { defaultTemplate, renderMessage } from '../../src/messaging/templates.js';
-import { getOrg } from '../../src/orgs/queries.js';
-import { planFor } from '../../src/plans.js';
 import { regeneratePortalLink, revokePortalLink } from '../../src/portal-links/commands.js';
 import { closeQueues } from '../../src/queue/queues.js';
 import { createSendWorker } from '../../workers/send-message.js';
@@ -43,7 +42,7 @@ async function storedRowJson(deliveryId: string): Promise<string> {
 async function linkIdOf(customer: Customer): Promise<string> {
   return withOrg(
     customer.org.orgId,
-    async (db) => (await db('portal_links').where({ lead_id: customer.leadId }).whereNull('revoked_at').first('id')).id as string,
+    async (db) => (await db('portal_links').where({ lead_id: customer.leadId }).whereNull('revoked_at').first<{ id: string }>('id')).id,
   );
 }
 
@@ -141,10 +140,9 @@ describe('the portal link in stored messages', () => {
     expect(smsPage.text).to.contain(`/p/${REDACTED_TOKEN}`);
     const htmlPage = await agent.get(`/messages/${emailId}/email.html`);
     expect(htmlPage.text).to.match(new RegExp(`href="[^"]*/p/${REDACTED_TOKEN}"`));
-    const panel = await withOrg(customer.org.orgId, async (db) => {
-      const org = await getOrg(db);
-      return loadMessagingPanel(db, { id: customer.leadId, first_name: 'Sarah', email: 'shown@example.test', phone: '+15555550403' });
-    });
+    const panel = await withOrg(customer.org.orgId, (db) =>
+      loadMessagingPanel(db, { id: customer.leadId, first_name: 'Sarah', email: 'shown@example.test', phone: '+15555550403' }),
+    );
     expect((panel.history as unknown[]).length).to.equal(2);
     expect(JSON.stringify(panel.history)).not.to.contain(token);
   });
@@ -166,7 +164,7 @@ describe('the portal link in stored messages', () => {
     expect(page.text).to.contain('The portal link was revoked before this message went out; send it again.');
     expect(page.text).to.contain(`/customers/${customer.leadId}/send?channel=sms`); // Try again
     const audit = await withOrg(customer.org.orgId, (db) =>
-      db('audit_events').where({ action: 'message.failed', subject_id: id }).first('data'),
+      db('audit_events').where({ action: 'message.failed', subject_id: id }).first<Pick<AuditEventRow, 'data'> | undefined>('data'),
     );
     expect(audit?.data).to.deep.include({ reason: LINK_REVOKED_REASON });
   });

@@ -5,9 +5,7 @@ import { config } from '../../src/config.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { loadMessagingPanel } from '../../src/messaging/panel.js';
 import { closeTransports } from '../../src/messaging/transports.js';
-import { getOrg } from '../../src/orgs/queries.js';
-import { planFor } from '../../src/plans.js';
-import { loginAgent } from '../support/http.js';
+import { jsonBody, loginAgent } from '../support/http.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
 import { customerWithLink, delivery, storeTestDelivery, useStandins, waitForStatus } from './helpers.js';
@@ -116,8 +114,8 @@ describe('messaging pages', () => {
     const proposalId = await withOrg(customer.org.orgId, async (db) => {
       const [p] = await db('proposals')
         .insert({ org_id: customer.org.orgId, lead_id: customer.leadId, number: 17, title: 'New gutters', status: 'pending' })
-        .returning('id');
-      return p.id as string;
+        .returning<{ id: string }[]>('id');
+      return p.id;
     });
     const agent = await loginAgent(customer.org.email, customer.org.password);
     const page = await agent.get(`/customers/${customer.leadId}/send?context=proposal&proposalId=${proposalId}`);
@@ -162,7 +160,7 @@ describe('messaging pages', () => {
       .type('form')
       .send({ channel: 'sms', context: 'general', body });
     expect(preview.status).to.equal(200);
-    expect(preview.body.text).to.match(/^Hello Sarah! .* save it: https:\/\/example\.com\/p\/sample-private-link$/);
+    expect(jsonBody<{ text: string }>(preview).text).to.match(/^Hello Sarah! .* save it: https:\/\/example\.com\/p\/sample-private-link$/);
     const serverPreview = await agent
       .post('/settings/messages')
       .type('form')
@@ -188,7 +186,6 @@ describe('messaging pages', () => {
     const customer = await customerWithLink({ phone: '+15555550304', email: null });
     await storeTestDelivery(customer);
     const panel = await withOrg(customer.org.orgId, async (db) => {
-      const org = await getOrg(db);
       const ctx = { id: customer.leadId, first_name: 'Sarah', email: null, phone: '+15555550304' };
       const normal = await loadMessagingPanel(db, ctx);
       const saved = { ...config.twilio, isProduction: config.isProduction };
@@ -223,10 +220,10 @@ describe('messaging pages', () => {
       config.smtp.url = undefined;
       config.redisUrl = undefined;
       closeTransports();
-      process.stdout.write = ((chunk: string | Uint8Array) => {
+      process.stdout.write = (chunk: string | Uint8Array) => {
         printed.push(String(chunk));
         return true;
-      }) as typeof process.stdout.write;
+      };
       const res = await agent
         .post(`/customers/${customer.leadId}/send`)
         .type('form')

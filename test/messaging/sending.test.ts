@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import type { Worker } from 'bullmq';
 import { config } from '../../src/config.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { INTERRUPTED_REASON, dispatchDelivery, sweepOutbox } from '../../src/messaging/outbox.js';
+import { dispatchDelivery, sweepOutbox } from '../../src/messaging/outbox.js';
 import { closeQueues, enqueueDeliveryJob, jitteredBackoff } from '../../src/queue/queues.js';
 import { createSendWorker } from '../../workers/send-message.js';
 import { startOutboxSweeper } from '../../workers/sweep-outbox.js';
@@ -12,7 +12,7 @@ import type { RunningWorker } from '../../src/queue/worker.js';
 import { loginAgent } from '../support/http.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { TWILIO_ERRORS, startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
-import { customerWithLink, delivery, storeTestDelivery, useStandins, waitFor, waitForStatus } from './helpers.js';
+import { customerWithLink, delivery, storeTestDelivery, useStandins, waitForStatus } from './helpers.js';
 
 describe('sending portal links (worker, real Redis, stand-ins)', () => {
   let standin: TwilioStandin;
@@ -61,7 +61,7 @@ describe('sending portal links (worker, real Redis, stand-ins)', () => {
     expect(done.status).to.equal('sent');
     expect(smtp.inbox).to.have.length(1);
     const mail = smtp.inbox[0];
-    const orgName = await withOrg(customer.org.orgId, async (db) => (await db('organizations').first('name')).name as string);
+    const orgName = await withOrg(customer.org.orgId, async (db) => (await db('organizations').first<{ name: string }>('name')).name);
     expect(mail.subject).to.equal(`${orgName}: your customer page`);
     expect(mail.to && !Array.isArray(mail.to) ? mail.to.text : '').to.contain('sarah.home@example.test');
     expect(mail.from?.value[0].name).to.equal(orgName);

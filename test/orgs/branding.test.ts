@@ -5,11 +5,12 @@ import { getDb } from '../../src/db/knex.js';
 import { logoUrl } from '../../src/orgs/logo.js';
 import { loginAgent, testApp, type Agent } from '../support/http.js';
 import { createTestOrg, createTestStaff, type TestOrg } from '../support/factories.js';
+import type { AuditEventRecord, OrgLogoRecord, OrgRecord } from '../support/rows.js';
 
 type LoggedIn = Agent & { csrf: string };
 
 async function orgRow(orgId: string) {
-  return getDb()('organizations').where({ id: orgId }).first();
+  return getDb()('organizations').where({ id: orgId }).first<OrgRecord>();
 }
 
 async function logoCount(orgId: string): Promise<number> {
@@ -61,7 +62,7 @@ describe('settings: branding and logo', () => {
         const res = await upload(agent, file, `logo.${format}`, `image/${format}`);
         expect(res.status, res.text).to.equal(303);
         const org = await orgRow(owner.orgId);
-        const stored = await getDb()('org_logos').where({ id: org.logo_id }).first();
+        const stored = await getDb()('org_logos').where({ id: org.logo_id }).first<OrgLogoRecord>();
         expect(stored.content_type).to.equal('image/png');
         expect(stored.width).to.equal(512);
         expect(stored.height).to.equal(128);
@@ -77,7 +78,7 @@ describe('settings: branding and logo', () => {
 
         const page = await agent.get('/settings/branding');
         expect(page.text).to.contain(logoUrl(stored.sha256));
-        const audit = await getDb()('audit_events').where({ org_id: owner.orgId, action: 'org.logo_uploaded' }).first();
+        const audit = await getDb()('audit_events').where({ org_id: owner.orgId, action: 'org.logo_uploaded' }).first<AuditEventRecord>();
         expect(audit.subject_id).to.equal(stored.id);
       });
     }
@@ -172,7 +173,7 @@ describe('settings: branding and logo', () => {
         currency: 'CAD',
         locale: 'en-CA',
       });
-      const audit = await getDb()('audit_events').where({ org_id: owner.orgId, action: 'org.branding_updated' }).first();
+      const audit = await getDb()('audit_events').where({ org_id: owner.orgId, action: 'org.branding_updated' }).first<AuditEventRecord>();
       expect(audit.data.changed).to.include.members(['brand_color', 'whatsapp_number', 'currency']);
     });
 

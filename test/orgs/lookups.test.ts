@@ -16,8 +16,8 @@ describe('settings: lookups before the org is known', () => {
     );
     await withOrg(org.orgId, (db) => saveOrgLogo(db, org.orgId, logo, { type: 'system', label: 'test' }, logo.bytes.length));
     const found = await withoutOrg(async (db) => {
-      const { rows } = await db.raw('select * from org_logo_by_sha256(?)', [logo.sha256]);
-      return rows as Record<string, unknown>[];
+      const { rows } = await db.raw<{ rows: Record<string, unknown>[] }>('select * from org_logo_by_sha256(?)', [logo.sha256]);
+      return rows;
     });
     expect(found).to.have.length(1);
     expect(Object.keys(found[0]).sort()).to.deep.equal(['bytes', 'content_type']);

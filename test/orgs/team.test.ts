@@ -2,11 +2,12 @@ import { expect } from 'chai';
 import { getDb } from '../../src/db/knex.js';
 import { loginAgent, type Agent } from '../support/http.js';
 import { createTestOrg, createTestStaff, type TestOrg } from '../support/factories.js';
+import type { AuditEventRecord, UserRecord } from '../support/rows.js';
 
 type LoggedIn = Agent & { csrf: string };
 
 async function user(id: string) {
-  return getDb()('users').where({ id }).first();
+  return getDb()('users').where({ id }).first<UserRecord | undefined>();
 }
 
 describe('settings: team members and roles', () => {
@@ -32,7 +33,9 @@ describe('settings: team members and roles', () => {
     const res = await agent.post(`/settings/team/members/${staff.userId}/remove`).type('form').send({ _csrf: agent.csrf });
     expect(res.status).to.equal(303);
     expect(await user(staff.userId)).to.equal(undefined);
-    const audit = await getDb()('audit_events').where({ org_id: owner.orgId, action: 'user.removed', subject_id: staff.userId }).first();
+    const audit = await getDb()('audit_events')
+      .where({ org_id: owner.orgId, action: 'user.removed', subject_id: staff.userId })
+      .first<AuditEventRecord>();
     expect(audit.data.email).to.equal(staff.email);
     const after = await staffAgent.get('/');
     expect(after.status).to.equal(302);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { getDb } from '../../src/db/knex.js';
 import type { Actor } from '../../src/db/audit.js';
+import type { PaymentRow } from '../../src/db/rows.js';
 import type { FormError, HttpError } from '../../src/lib/errors.js';
 import { createInvoice, issueInvoice } from '../../src/invoices/commands.js';
 import { openBalance } from '../../src/invoices/queries.js';
@@ -97,7 +98,7 @@ describe('payments service', () => {
     );
     const rest = await withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 25000 }, actor));
     expect(rest.invoice).to.include({ status: 'open', amount_paid_cents: 0 });
-    const rows = await getDb()('payments').where({ invoice_id: invoice.id }).orderBy('created_at');
+    const rows = await getDb()('payments').where({ invoice_id: invoice.id }).orderBy('created_at').select<PaymentRow[]>();
     expect(rows.map((r) => [r.kind, r.status, Number(r.amount_cents)])).to.deep.equal([
       ['payment', 'refunded', 30000],
       ['refund', 'succeeded', 5000],

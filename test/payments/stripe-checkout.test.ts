@@ -4,6 +4,7 @@ import { FormError, HttpError } from '../../src/lib/errors.js';
 import { PLANS, planFor, platformFeeCents } from '../../src/plans.js';
 import { canPayOnline, markCheckoutReturned, onlinePaymentFor } from '../../src/payments/stripe/checkout.js';
 import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { CheckoutSessionRecord } from '../support/rows.js';
 import {
   connectedOrg,
   countRows,
@@ -49,7 +50,9 @@ describe('Paying an invoice with Stripe Checkout (direct charge)', () => {
     expect(at(params, 'payment_intent_data.application_fee_amount')).to.equal(undefined);
     expect(at(params, 'success_url')).to.contain(`/invoices/${invoiceId}/pay/return?session_id={CHECKOUT_SESSION_ID}`);
     expect(at(params, 'cancel_url')).to.contain(`/invoices/${invoiceId}`);
-    const row = await withOrg(org.orgId, (db) => db('checkout_sessions').where({ stripe_checkout_session_id: sessionId }).first());
+    const row = await withOrg(org.orgId, (db) =>
+      db('checkout_sessions').where({ stripe_checkout_session_id: sessionId }).first<CheckoutSessionRecord>(),
+    );
     expect(row).to.deep.include({ invoice_id: invoiceId, lead_id: org.leadId, status: 'open', currency: 'USD' });
     expect(Number(row.amount_cents)).to.equal(25_050);
     // Pressing Pay again for the same amount reuses the open session.

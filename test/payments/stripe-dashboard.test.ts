@@ -17,7 +17,7 @@ describe('Stripe payments on the dashboard', () => {
     const sessionId = await startCheckout(org, invoiceId);
     const { session, paymentIntent, charge } = standIn.completeCheckout(org.accountId, sessionId);
     expect((await deliver(standIn.event('checkout.session.completed', session, org.accountId))).status).to.equal(200);
-    const payment = await withOrg(org.orgId, (db) => db('payments').where({ invoice_id: invoiceId }).first('id'));
+    const payment = await withOrg(org.orgId, (db) => db('payments').where({ invoice_id: invoiceId }).first<{ id: string }>('id'));
     const agent = await loginAgent(org.email, org.password);
     const show = await agent.get(`/payments/${payment.id}`);
     expect(show.status).to.equal(200);

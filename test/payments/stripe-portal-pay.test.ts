@@ -71,7 +71,7 @@ describe('Pay button in the customer portal', () => {
     const link = await withOrg(free.orgId, (db) =>
       db('portal_links')
         .where({ token_sha256: hashPortalToken(token) })
-        .first('id'),
+        .first<{ id: string }>('id'),
     );
     const before = standIn.requestsTo('POST', '/v1/checkout/sessions').length;
     const res = await app()

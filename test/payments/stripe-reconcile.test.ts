@@ -7,6 +7,7 @@ import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
 import { RECONCILE_QUEUE, RECONCILE_SCHEDULER_ID, scheduleReconciliation } from '../../workers/reconcile-stripe.js';
 import { loginAgent } from '../support/http.js';
 import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { OrgRecord } from '../support/rows.js';
 import {
   connectedOrg,
   deliver,
@@ -44,7 +45,11 @@ describe('Stripe reconciliation', () => {
       stripe_charge_id: charge!.id,
     });
     const orgRow = await withOrg(org.orgId, (db) =>
-      db('organizations').first('stripe_reconcile_cursor', 'stripe_reconciled_at', 'stripe_reconcile_error'),
+      db('organizations').first<Pick<OrgRecord, 'stripe_reconcile_cursor' | 'stripe_reconciled_at' | 'stripe_reconcile_error'>>(
+        'stripe_reconcile_cursor',
+        'stripe_reconciled_at',
+        'stripe_reconcile_error',
+      ),
     );
     expect(Number(orgRow.stripe_reconcile_cursor)).to.be.greaterThan(0);
     expect(orgRow.stripe_reconciled_at).to.be.instanceOf(Date);
@@ -120,7 +125,12 @@ describe('Stripe reconciliation', () => {
     expect(run.failed).to.equal(1);
     expect((await invoiceState(healthy.orgId, healthyInvoice)).status).to.equal('paid');
     expect((await invoiceState(revoked.orgId, revokedInvoice)).payments).to.have.length(0);
-    const row = await withOrg(revoked.orgId, (db) => db('organizations').first('stripe_reconcile_error', 'stripe_reconcile_cursor'));
+    const row = await withOrg(revoked.orgId, (db) =>
+      db('organizations').first<Pick<OrgRecord, 'stripe_reconcile_error' | 'stripe_reconcile_cursor'>>(
+        'stripe_reconcile_error',
+        'stripe_reconcile_cursor',
+      ),
+    );
     expect(row.stripe_reconcile_error).to.match(/refused access/);
     expect(row.stripe_reconcile_cursor).to.equal(null);
 
@@ -136,7 +146,9 @@ describe('Stripe reconciliation', () => {
     standIn.allowAccount(revoked.accountId);
     const next = await reconcileAll({ orgIds: [revoked.orgId] });
     expect(next).to.deep.include({ failed: 0, payments: 1 });
-    const cleared = await withOrg(revoked.orgId, (db) => db('organizations').first('stripe_reconcile_error'));
+    const cleared = await withOrg(revoked.orgId, (db) =>
+      db('organizations').first<Pick<OrgRecord, 'stripe_reconcile_error'>>('stripe_reconcile_error'),
+    );
     expect(cleared.stripe_reconcile_error).to.equal(null);
   });
 

@@ -8,10 +8,12 @@ import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
 import { checkoutExpiriesSettled } from '../../src/payments/stripe/sessions.js';
 import { loginAgent } from '../support/http.js';
 import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { AuditEventRecord, UnappliedPaymentRecord } from '../support/rows.js';
 import { connectedOrg, deliver, invoiceState, metadataFor, openInvoice, startStandIn, stopStandIn } from './stripe-fixtures.js';
 
-const unappliedAudits = (orgId: string) => getDb()('audit_events').where({ org_id: orgId, action: 'payment.stripe_unapplied' });
-const unappliedRows = (orgId: string) => getDb()('stripe_unapplied_payments').where({ org_id: orgId });
+const unappliedAudits = (orgId: string) =>
+  getDb()('audit_events').where({ org_id: orgId, action: 'payment.stripe_unapplied' }).select<AuditEventRecord[]>();
+const unappliedRows = (orgId: string) => getDb()('stripe_unapplied_payments').where({ org_id: orgId }).select<UnappliedPaymentRecord[]>();
 
 describe('unapplied Stripe payments', () => {
   let standIn: StripeConnectStandIn;
@@ -74,7 +76,7 @@ describe('unapplied Stripe payments', () => {
   it('lists them on Settings → Payments: amount, date, PaymentIntent, invoice number, reason, and what to do; never another org’s', async () => {
     const org = await connectedOrg(standIn);
     const invoiceId = await openInvoice(org.orgId, org.leadId, 4_321);
-    const number = (await withOrg(org.orgId, (db) => db('invoices').where({ id: invoiceId }).first('number'))).number;
+    const number = (await withOrg(org.orgId, (db) => db('invoices').where({ id: invoiceId }).first<{ number: number }>('number'))).number;
     await withOrg(org.orgId, (db) => voidInvoice(db, invoiceId, { type: 'user', userId: org.userId, label: org.email }));
     const late = standIn.addPaidCheckout(org.accountId, { amount: 4_321, currency: 'usd', metadata: metadataFor(org, invoiceId) });
     await deliver(standIn.event('payment_intent.succeeded', late.paymentIntent, org.accountId));

@@ -12,6 +12,7 @@ import { portalFormToken } from '../../src/portal-links/token.js';
 import { linkFor } from '../portal/support.js';
 import { testApp } from '../support/http.js';
 import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { AuditEventRecord } from '../support/rows.js';
 import {
   connectedOrg,
   deliver,
@@ -27,7 +28,7 @@ import {
 const staff = (org: ConnectedOrg) => ({ type: 'user' as const, userId: org.userId, label: org.email });
 
 const unappliedAudits = (orgId: string, invoiceId: string) =>
-  getDb()('audit_events').where({ org_id: orgId, action: 'payment.stripe_unapplied', subject_id: invoiceId });
+  getDb()('audit_events').where({ org_id: orgId, action: 'payment.stripe_unapplied', subject_id: invoiceId }).select<AuditEventRecord[]>();
 
 const sessionRow = (orgId: string, sessionId: string) =>
   withOrg(orgId, (db) => db('checkout_sessions').where({ stripe_checkout_session_id: sessionId }).first<{ status: string }>('status'));
@@ -103,7 +104,9 @@ describe('Stripe payments for void and draft invoices', () => {
     expect(calls[0].stripeAccount).to.equal(org.accountId);
     expect(standIn.session(org.accountId, sessionId).status).to.equal('expired');
     expect(() => standIn.completeCheckout(org.accountId, sessionId)).to.throw(/expired/);
-    const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'invoice.voided', subject_id: invoiceId }).first();
+    const audit = await getDb()('audit_events')
+      .where({ org_id: org.orgId, action: 'invoice.voided', subject_id: invoiceId })
+      .first<AuditEventRecord>();
     expect(audit.data.expired_checkout_sessions).to.deep.equal([sessionId]);
 
     // The portal's Pay refuses the void invoice and creates nothing at Stripe.
@@ -167,7 +170,7 @@ describe('Stripe payments for void and draft invoices', () => {
     const audit = await getDb()('audit_events')
       .where({ org_id: org.orgId, action: 'checkout.created', subject_id: invoiceId })
       .orderBy('created_at', 'desc')
-      .first();
+      .first<AuditEventRecord>();
     expect(audit.data.replaced_checkout_sessions).to.deep.equal([first]);
   });
 });

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import { webhookOutcome } from '../support/stripe-standin.js';
+import type { CheckoutSessionRecord, OrgRecord } from '../support/rows.js';
 import {
   connectedOrg,
   countRows,
@@ -62,7 +64,7 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     const event = standIn.event('checkout.session.completed', session, org.accountId);
     const res = await deliver(event);
     expect(res.status).to.equal(200);
-    expect(res.body.outcome).to.equal('processed');
+    expect(webhookOutcome(res)).to.equal('processed');
     const state = await invoiceState(org.orgId, invoiceId);
     expect(state.status).to.equal('paid');
     expect(state.amount_paid_cents).to.equal(12_345);
@@ -85,7 +87,7 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     expect(reads.every((r) => r.stripeAccount === org.accountId)).to.equal(true);
     const again = await deliver(event);
     expect(again.status).to.equal(200);
-    expect(again.body.outcome).to.equal('duplicate');
+    expect(webhookOutcome(again)).to.equal('duplicate');
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
     const audit = await withOrg(org.orgId, (db) =>
       db('audit_events')
@@ -101,7 +103,7 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     const event = standIn.event('checkout.session.completed', session, org.accountId);
     const responses = await Promise.all(Array.from({ length: 100 }, () => deliver(event)));
     expect(responses.map((r) => r.status).every((s) => s === 200)).to.equal(true, JSON.stringify(responses.map((r) => r.status)));
-    const outcomes = responses.map((r) => r.body.outcome as string);
+    const outcomes = responses.map(webhookOutcome);
     expect(outcomes.filter((o) => o === 'processed')).to.have.length(1);
     const state = await invoiceState(org.orgId, invoiceId);
     expect(state.payments).to.have.length(1);
@@ -194,7 +196,7 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     expect(completed.status).to.equal(200);
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
     const attempt = await withOrg(org.orgId, (db) =>
-      db('checkout_sessions').where({ stripe_checkout_session_id: sessionId }).first('status'),
+      db('checkout_sessions').where({ stripe_checkout_session_id: sessionId }).first<Pick<CheckoutSessionRecord, 'status'>>('status'),
     );
     expect(attempt.status).to.equal('processing');
     const settled = standIn.settleAsync(org.accountId, sessionId, 'succeeded');
@@ -211,7 +213,7 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     expect(res.status).to.equal(200);
     expect((await invoiceState(org.orgId, otherInvoice)).payments).to.have.length(0);
     const failedAttempt = await withOrg(org.orgId, (db) =>
-      db('checkout_sessions').where({ stripe_checkout_session_id: otherSession }).first('status'),
+      db('checkout_sessions').where({ stripe_checkout_session_id: otherSession }).first<Pick<CheckoutSessionRecord, 'status'>>('status'),
     );
     expect(failedAttempt.status).to.equal('failed');
   });
@@ -220,12 +222,12 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     const before = await countRows(org.orgId, 'stripe_events');
     const unknownType = await deliver(standIn.event('customer.created', { id: 'cus_1', object: 'customer' }, org.accountId));
     expect(unknownType.status).to.equal(200);
-    expect(unknownType.body.outcome).to.equal('ignored');
+    expect(webhookOutcome(unknownType)).to.equal('ignored');
     const unknownAccount = await deliver(
       standIn.event('payment_intent.succeeded', { id: 'pi_x', object: 'payment_intent' }, 'acct_nobody'),
     );
     expect(unknownAccount.status).to.equal(200);
-    expect(unknownAccount.body.outcome).to.equal('ignored');
+    expect(webhookOutcome(unknownAccount)).to.equal('ignored');
     expect(await countRows(org.orgId, 'stripe_events')).to.equal(before);
   });
 
@@ -245,7 +247,7 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     expect(kept).to.have.length(0);
     const retry = await deliver(event);
     expect(retry.status).to.equal(200);
-    expect(retry.body.outcome).to.equal('processed');
+    expect(webhookOutcome(retry)).to.equal('processed');
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
   });
 
@@ -254,12 +256,19 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     const account = standIn.setAccountStatus(other.accountId, { charges_enabled: true, details_submitted: true });
     const res = await deliver(standIn.event('account.updated', account, other.accountId));
     expect(res.status).to.equal(200);
-    const row = await withOrg(other.orgId, (db) => db('organizations').first('stripe_charges_enabled', 'stripe_details_submitted'));
+    const row = await withOrg(other.orgId, (db) =>
+      db('organizations').first<Pick<OrgRecord, 'stripe_charges_enabled' | 'stripe_details_submitted'> | undefined>(
+        'stripe_charges_enabled',
+        'stripe_details_submitted',
+      ),
+    );
     expect(row).to.deep.equal({ stripe_charges_enabled: true, stripe_details_submitted: true });
     // A stale event arriving late doesn't undo it: the account is re-read.
     const stale = standIn.event('account.updated', { ...account, charges_enabled: false }, other.accountId);
     await deliver(stale);
-    const after = await withOrg(other.orgId, (db) => db('organizations').first('stripe_charges_enabled'));
+    const after = await withOrg(other.orgId, (db) =>
+      db('organizations').first<Pick<OrgRecord, 'stripe_charges_enabled'>>('stripe_charges_enabled'),
+    );
     expect(after.stripe_charges_enabled).to.equal(true);
   });
 

@@ -8,6 +8,8 @@ import { proposalFormSchema } from '../../src/proposals/schema.js';
 import { getProposal, getProposalItems, proposalContentSha256 } from '../../src/proposals/queries.js';
 import { updateProposal } from '../../src/proposals/commands.js';
 import type { PlanId } from '../../src/plans.js';
+import type { ProposalRow } from '../../src/db/rows.js';
+import type { AuditEventRecord, PortalLinkRecord } from '../support/rows.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
 import { seedCustomerRecords } from './fixtures.js';
@@ -36,7 +38,7 @@ async function setup(plan: PlanId) {
   return { org, lead, token, proposalId, page, records };
 }
 
-const proposalRow = (id: string) => getDb()('proposals').where({ id }).first();
+const proposalRow = (id: string) => getDb()('proposals').where({ id }).first<ProposalRow>();
 const jobsFor = (proposalId: string) => getDb()('jobs').where({ proposal_id: proposalId });
 
 describe('portal approval', () => {
@@ -66,7 +68,9 @@ describe('portal approval', () => {
     expect(row.approved_user_agent).to.equal('PortalTest/1.0');
     expect(row.approved_content_sha256).to.equal(fields.contentSha256);
     expect(await jobsFor(proposalId)).to.have.length(1);
-    const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'proposal.approved', subject_id: proposalId });
+    const audit = await getDb()('audit_events')
+      .where({ org_id: org.orgId, action: 'proposal.approved', subject_id: proposalId })
+      .select<AuditEventRecord[]>();
     expect(audit).to.have.length(1);
     expect(audit[0].actor_type).to.equal('customer');
     expect(audit[0].actor_label).to.equal('Pat Poolowner');
@@ -210,7 +214,7 @@ describe('portal approval', () => {
     const { portalFormToken } = await import('../../src/portal-links/token.js');
     const link = await getDb()('portal_links')
       .where({ token_sha256: (await import('../../src/portal-links/token.js')).hashPortalToken(token) })
-      .first();
+      .first<PortalLinkRecord>();
     const res = await app()
       .post(`${page}/approve`)
       .type('form')

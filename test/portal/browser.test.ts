@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { getDb } from '../../src/db/knex.js';
+import type { ProposalRow } from '../../src/db/rows.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
 import { seedCustomerRecords } from './fixtures.js';
@@ -122,7 +123,7 @@ describe('portal in a phone browser', function () {
     await page.getByRole('button', { name: 'Approve proposal' }).click();
     await page.waitForURL(/result=approved/);
     expect(await page.getByRole('status').first().textContent()).to.contain('You approved this proposal');
-    const row = await getDb()('proposals').where({ id: records.pendingProposalIds[0] }).first();
+    const row = await getDb()('proposals').where({ id: records.pendingProposalIds[0] }).first<ProposalRow>();
     expect(row.status).to.equal('approved');
     expect(row.approved_by_name).to.equal('Maria Delacroix-Whitfield');
     expect(row.approved_user_agent).to.contain('Chrome');
@@ -168,7 +169,7 @@ describe('portal in a phone browser', function () {
     await page.getByLabel(/I agree/).check();
     await page.getByRole('button', { name: 'Approve proposal' }).click();
     await page.waitForURL(/result=approved/);
-    expect((await getDb()('proposals').where({ id: records.pendingProposalIds[0] }).first()).status).to.equal('approved');
+    expect((await getDb()('proposals').where({ id: records.pendingProposalIds[0] }).first<ProposalRow>()).status).to.equal('approved');
     await context.close();
   });
 });

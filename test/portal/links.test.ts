@@ -11,8 +11,8 @@ import { generatePortalLink, regeneratePortalLink, revokePortalLink } from '../.
 import { decryptPortalToken } from '../../src/portal-links/token.js';
 import { planFor, PLANS } from '../../src/plans.js';
 import { config } from '../../src/config.js';
-import { getOrg } from '../../src/orgs/queries.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
+import type { AuditEventRecord, PortalLinkRecord } from '../support/rows.js';
 import { csrfFrom, loginAgent, testApp } from '../support/http.js';
 import { seedCustomerRecords } from './fixtures.js';
 import { activeLinkCount, linkFor, resetPortalMisses } from './support.js';
@@ -35,7 +35,7 @@ describe('portal links (contractor side)', () => {
     expect(token).to.match(/^[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(token, 'base64url')).to.have.length(32);
     expect(url).to.equal(portalUrl(token)).and.to.equal(`${config.publicUrl}/p/${token}`);
-    const row = await getDb()('portal_links').where({ id }).first();
+    const row = await getDb()('portal_links').where({ id }).first<PortalLinkRecord>();
     expect(row.token_sha256).to.equal(crypto.createHash('sha256').update(token).digest('hex'));
     expect(JSON.stringify(row)).not.to.contain(token);
     expect(decryptPortalToken(row.token_ciphertext)).to.equal(token);
@@ -44,7 +44,9 @@ describe('portal links (contractor side)', () => {
     parts[2] = Buffer.from('x'.repeat(43)).toString('base64url');
     expect(() => decryptPortalToken(parts.join('.'))).to.throw();
     // Nowhere else in the database either.
-    const { rows } = await getDb().raw(`select count(*)::int as n from audit_events where data::text like ?`, [`%${token}%`]);
+    const { rows } = await getDb().raw<{ rows: { n: number }[] }>(`select count(*)::int as n from audit_events where data::text like ?`, [
+      `%${token}%`,
+    ]);
     expect(rows[0].n).to.equal(0);
   });
 
@@ -120,7 +122,7 @@ describe('portal links (contractor side)', () => {
     const fresh = await withOrg(org.orgId, (db) => regeneratePortalLink(db, ids[0], user(org)));
     expect(fresh.id).not.to.equal(links[0].id);
     expect(await activeLinkCount(org.orgId)).to.equal(10);
-    const old = await getDb()('portal_links').where({ id: links[0].id }).first();
+    const old = await getDb()('portal_links').where({ id: links[0].id }).first<PortalLinkRecord>();
     expect(old.revoked_at).to.be.instanceOf(Date);
     expect(old.revoked_by).to.equal(org.userId);
     const app = testApp();
@@ -147,8 +149,8 @@ describe('portal links (contractor side)', () => {
     const { id } = await linkFor(org.orgId, leadId);
     await withOrg(org.orgId, (db) => revokePortalLink(db, id, user(org)));
     expect(await count()).to.deep.equal(before);
-    expect(await getDb()('portal_links').where({ id }).first()).to.exist;
-    const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'portal_link.revoked' }).first();
+    expect(await getDb()('portal_links').where({ id }).first<PortalLinkRecord | undefined>()).to.be.an('object');
+    const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'portal_link.revoked' }).first<AuditEventRecord>();
     expect(audit.actor_user_id).to.equal(org.userId);
   });
 
@@ -265,11 +267,7 @@ describe('portal links (contractor side)', () => {
     it('loadPortalPanel gives the customer page the link, its URL and the usage', async () => {
       const org = await createTestOrg({ plan: 'free' });
       const [leadId] = await leads(org.orgId, 1);
-      const panel = async () =>
-        withOrg(org.orgId, async (db) => {
-          const o = await getOrg(db);
-          return loadPortalPanel(db, { id: leadId, first_name: 'Customer0' });
-        });
+      const panel = async () => withOrg(org.orgId, (db) => loadPortalPanel(db, { id: leadId, first_name: 'Customer0' }));
       const empty = await panel();
       expect(empty.link).to.equal(null);
       expect(empty.canGenerate).to.equal(true);

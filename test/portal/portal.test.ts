@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { pino } from 'pino';
 import { getDb } from '../../src/db/knex.js';
+import type { PortalLinkRecord } from '../support/rows.js';
 import { logger } from '../../src/logger.js';
 import { PORTAL_MISS_LIMIT } from '../../src/portal/routes.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
@@ -167,16 +168,16 @@ describe('customer portal pages', () => {
     });
 
     it('reads each page in at most two database round trips and counts the view without another', async () => {
-      const before = await getDb()('portal_links').where({ id: linkId }).first();
+      const before = await getDb()('portal_links').where({ id: linkId }).first<PortalLinkRecord>();
       const paths = ['', ...TABS.map((t) => `/${t}`), `/proposals/${records.proposalIds[0]}`, `/invoices/${records.invoiceIds[0]}`];
       for (const path of paths) {
         const { result, roundTrips } = await countRoundTrips(() => app().get(`/p/${token}${path}`));
         expect(result.status).to.equal(200);
         expect(roundTrips, path).to.be.at.most(2);
       }
-      const after = await getDb()('portal_links').where({ id: linkId }).first();
+      const after = await getDb()('portal_links').where({ id: linkId }).first<PortalLinkRecord>();
       expect(after.view_count - before.view_count).to.equal(paths.length);
-      expect(after.last_viewed_at.getTime()).to.be.greaterThan(Date.now() - 60_000);
+      expect(after.last_viewed_at!.getTime()).to.be.greaterThan(Date.now() - 60_000);
     });
 
     it('keeps an invoice page with the Pay panel (Starter, connected account that can take charges) within two round trips', async () => {

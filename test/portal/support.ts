@@ -5,6 +5,7 @@ import { withOrg } from '../../src/db/tenancy.js';
 import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { portalClientKey, portalMissLimiter } from '../../src/portal/routes.js';
 import type { Request } from 'express';
+import type { Store } from 'express-rate-limit';
 
 /** A new link for the lead; returns the token (the last path segment of its URL). */
 export async function linkFor(orgId: string, leadId: string, userId?: string): Promise<{ id: string; token: string; url: string }> {
@@ -16,8 +17,11 @@ export async function linkFor(orgId: string, leadId: string, userId?: string): P
 
 /** Clears the failed-lookup counter of the local test client. */
 export async function resetPortalMisses(): Promise<void> {
+  // express-rate-limit types the limiter's resetKey as returning void, but it is the store's resetKey,
+  // which is async (Redis and memory stores alike): typed as the store's, the reset is awaited.
+  const limiter: { resetKey: Store['resetKey'] } = portalMissLimiter;
   for (const ip of ['127.0.0.1', '::ffff:127.0.0.1', '::1']) {
-    await portalMissLimiter.resetKey(portalClientKey({ ip } as Request));
+    await limiter.resetKey(portalClientKey({ ip } as Request));
   }
 }
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { getDb } from '../../src/db/knex.js';
 import type { Actor } from '../../src/db/audit.js';
+import type { LeadRow, ProposalRow } from '../../src/db/rows.js';
 import { HttpError, FormError } from '../../src/lib/errors.js';
 import { parseForm } from '../../src/lib/forms.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
@@ -96,7 +97,7 @@ describe('proposals service', () => {
     const jobs = await getDb()('jobs').where({ proposal_id: p.id });
     expect(jobs).to.have.length(1);
     expect(jobs[0]).to.include({ id: result.jobId, status: 'scheduled', lead_id: lead.id, service_type: 'New gutters' });
-    const leadRow = await getDb()('leads').where({ id: lead.id }).first();
+    const leadRow = await getDb()('leads').where({ id: lead.id }).first<LeadRow>();
     expect(leadRow.stage).to.equal('won');
     const audit = await getDb()('audit_events').where({ org_id: org.orgId, subject_id: p.id }).pluck('action');
     expect(audit).to.include.members(['proposal.created', 'proposal.sent', 'proposal.approved']);
@@ -121,11 +122,11 @@ describe('proposals service', () => {
     expect(err).to.be.instanceOf(HttpError);
     expect((err as HttpError).status).to.equal(409);
     expect((err as HttpError).id).to.equal(PROPOSAL_CHANGED);
-    expect((await getDb()('proposals').where({ id: p.id }).first()).status).to.equal('pending');
+    expect((await getDb()('proposals').where({ id: p.id }).first<ProposalRow>()).status).to.equal('pending');
     expect(await getDb()('jobs').where({ proposal_id: p.id })).to.have.length(0);
 
     const current = await withOrg(org.orgId, async (db) => {
-      const row = await getDb()('proposals').where({ id: p.id }).first();
+      const row = await getDb()('proposals').where({ id: p.id }).first<ProposalRow>();
       return proposalContentSha256(row, await getProposalItems(db, p.id));
     });
     const ok = await withOrg(org.orgId, (db) =>
@@ -179,7 +180,7 @@ describe('proposals service', () => {
         expect(err.message).to.match(/was rejected/);
       },
     );
-    const row = await getDb()('proposals').where({ id: draft.id }).first();
+    const row = await getDb()('proposals').where({ id: draft.id }).first<ProposalRow>();
     expect(row.status).to.equal('rejected');
     expect(await getDb()('jobs').where({ proposal_id: draft.id })).to.have.length(0);
 

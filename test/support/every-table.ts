@@ -3,14 +3,16 @@
 import crypto from 'node:crypto';
 import { withOrg } from '../../src/db/tenancy.js';
 
+type IdRow = { id: string };
+
 const sha = () => crypto.randomBytes(32).toString('hex');
 
 export async function seedEveryTenantTable(orgId: string, userId: string): Promise<void> {
   await withOrg(orgId, async (db) => {
-    const [lead] = await db('leads').insert({ org_id: orgId, first_name: 'Rowan', last_name: 'Fixture' }).returning('id');
+    const [lead] = await db('leads').insert({ org_id: orgId, first_name: 'Rowan', last_name: 'Fixture' }).returning<IdRow[]>('id');
     const [proposal] = await db('proposals')
       .insert({ org_id: orgId, lead_id: lead.id, number: 1, title: 'Gutters', subtotal_cents: 1000, tax_cents: 0, total_cents: 1000 })
-      .returning('id');
+      .returning<IdRow[]>('id');
     await db('proposal_items').insert({
       org_id: orgId,
       proposal_id: proposal.id,
@@ -22,7 +24,7 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
     });
     const [job] = await db('jobs')
       .insert({ org_id: orgId, lead_id: lead.id, proposal_id: proposal.id, service_type: 'Gutter install' })
-      .returning('id');
+      .returning<IdRow[]>('id');
     const [invoice] = await db('invoices')
       .insert({
         org_id: orgId,
@@ -36,7 +38,7 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
         total_cents: 1000,
         status: 'open',
       })
-      .returning('id');
+      .returning<IdRow[]>('id');
     await db('invoice_items').insert({
       org_id: orgId,
       invoice_id: invoice.id,
@@ -56,7 +58,7 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
     });
     const [link] = await db('portal_links')
       .insert({ org_id: orgId, lead_id: lead.id, token_sha256: sha(), token_ciphertext: 'x' })
-      .returning('id');
+      .returning<IdRow[]>('id');
     await db('message_deliveries').insert({
       org_id: orgId,
       lead_id: lead.id,

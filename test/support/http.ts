@@ -13,6 +13,11 @@ export function testApp(): Express {
 
 export type Agent = ReturnType<typeof supertest.agent>;
 
+/** A JSON response's body as the shape the test expects (supertest types every body `any`). */
+export function jsonBody<T>(res: { body: unknown }): T {
+  return res.body as T;
+}
+
 /** The _csrf value from a rendered page. */
 export function csrfFrom(html: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(html);

@@ -23,7 +23,7 @@ export async function startTestSmtp(options: { parse?: boolean } = {}): Promise<
     inbox: [],
     rejectRecipients: new Set(),
     tempFailures: 0,
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
   const server = new SMTPServer({
     authOptional: true,

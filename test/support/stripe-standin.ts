@@ -127,8 +127,8 @@ export class StripeStandIn {
     const recorded: RecordedRequest = {
       method: (req.method ?? 'GET').toUpperCase(),
       path: url.pathname,
-      query: qs.parse(url.search.slice(1)) as Record<string, unknown>,
-      body: qs.parse(raw) as Record<string, unknown>,
+      query: qs.parse(url.search.slice(1)),
+      body: qs.parse(raw),
       headers: req.headers,
       idempotencyKey: header('idempotency-key'),
       stripeAccount: header('stripe-account'),
@@ -209,6 +209,17 @@ export class StripeStandIn {
       return subscription ? { body: subscription } : stripeError(404, `No such subscription: '${params.id}'`);
     });
   }
+}
+
+/** What a Stripe webhook endpoint answers when it took the event (src/stripe/webhook.ts). */
+interface WebhookReply {
+  received: true;
+  outcome: string;
+}
+
+/** The `outcome` a webhook endpoint echoed: 'processed', 'duplicate', 'ignored', ... */
+export function webhookOutcome(res: { body: unknown }): string {
+  return (res.body as WebhookReply).outcome;
 }
 
 /** A signed webhook delivery: the exact body and its Stripe-Signature header (made by the SDK). */
