@@ -64,10 +64,11 @@ async function serve(mode: 'db' | 'memory', pagesFile: string): Promise<void> {
   if (mode === 'memory') {
     const pages = JSON.parse(await readFile(pagesFile, 'utf8')) as Record<string, unknown>;
     const { getDb } = await import('../src/db/knex.js');
-    const knex = getDb() as unknown as { raw: (sql: string, bindings?: unknown[]) => unknown };
-    const realRaw = knex.raw.bind(knex);
+    // knex.raw() delegates to its client's raw(); the client is an ordinary object.
+    const client = getDb().client as { raw: (sql: string, bindings?: unknown[]) => unknown };
+    const realRaw = client.raw.bind(client);
     // bindings: token hash, view, id, page, page size, payable statuses (src/db/portal-page.ts).
-    knex.raw = (sql: string, bindings?: unknown[]) =>
+    client.raw = (sql: string, bindings?: unknown[]) =>
       sql.startsWith('select portal_page(')
         ? Promise.resolve({ rows: [{ page: pages[`${String(bindings?.[1])}|${String(bindings?.[3])}`] ?? null }] })
         : realRaw(sql, bindings);
