@@ -2,8 +2,7 @@
 // auditRow() is the one builder of an audit_events row; recordAudit writes one,
 // recordAudits many in one statement, and the SQL functions that batch work
 // (messaging) receive rows built by it.
-import type { Db } from './tenancy.js';
-import { currentOrgId } from './tenancy.js';
+import { CURRENT_ORG, type Db } from './tenancy.js';
 
 export type Actor =
   | { type: 'user'; userId: string; label?: string; ip?: string | null }
@@ -48,13 +47,14 @@ export async function recordAudit(db: Db, input: AuditInput): Promise<void> {
   await recordAudits(db, [input]);
 }
 
-/** Many events in one statement (reconciliation records thousands of payments at once). */
+/** Many events in one statement, whatever their number (reconciliation records thousands of payments at once). */
 export async function recordAudits(db: Db, inputs: AuditInput[]): Promise<void> {
   if (inputs.length === 0) return;
-  await db('audit_events').insert(
-    inputs.map((input) => {
-      const row = auditRow(input);
-      return { ...row, org_id: currentOrgId(db), data: JSON.stringify(row.data) };
-    }),
+  await db.raw(
+    `insert into audit_events (org_id, actor_type, actor_user_id, actor_label, action, subject_type, subject_id, data, ip)
+     select ${CURRENT_ORG}, a.actor_type, a.actor_user_id, a.actor_label, a.action, a.subject_type, a.subject_id, coalesce(a.data, '{}'::jsonb), a.ip
+       from jsonb_to_recordset(?::jsonb) as a(actor_type text, actor_user_id uuid, actor_label text, action text,
+                                              subject_type text, subject_id uuid, data jsonb, ip inet)`,
+    [JSON.stringify(inputs.map(auditRow))],
   );
 }

@@ -8,7 +8,7 @@ import { getDb } from './knex.js';
 export type Db = Knex.Transaction;
 
 /** The org whose rows this transaction sees; empty outside withOrg. */
-const CURRENT_ORG = "nullif(current_setting('app.org_id', true), '')::uuid";
+export const CURRENT_ORG = "nullif(current_setting('app.org_id', true), '')::uuid";
 
 /**
  * The one tenancy preamble: become the app role (RLS applies) and pin the org
