@@ -1,10 +1,28 @@
 // One shape for every Stripe webhook endpoint (after Ghost's webhook controller):
 // raw body, signature checked before anything else, missing signature → 400,
-// bad signature → 401, handler failure → 500 so Stripe retries.
+// bad signature or a timestamp more than 5 minutes off either way → 401,
+// handler failure → 500 so Stripe retries.
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type Stripe from 'stripe';
 import { logger } from '../logger.js';
 import { getStripe } from './client.js';
+
+/** Stripe's own default: a signature older than this is refused, and so is one this far in the future. */
+const TOLERANCE_SECONDS = 5 * 60;
+
+/**
+ * The signed timestamp (`t=`) of a Stripe-Signature header, or null when there
+ * is not exactly one. The SDK checks only that it isn't too old.
+ */
+function signedTimestamp(header: string): number | null {
+  const values = header
+    .split(',')
+    .map((part) => part.trim().split('='))
+    .filter(([key]) => key === 't')
+    .map(([, value]) => value);
+  if (values.length !== 1 || !/^\d{1,12}$/.test(values[0] ?? '')) return null;
+  return Number(values[0]);
+}
 
 export interface StripeWebhookOptions {
   /** For logs: which endpoint this is. */
@@ -29,9 +47,14 @@ export function stripeWebhook(options: StripeWebhookOptions): RequestHandler[] {
     let event: Stripe.Event;
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      event = getStripe().webhooks.constructEvent(body, signature, secret);
+      event = getStripe().webhooks.constructEvent(body, signature, secret, TOLERANCE_SECONDS);
     } catch {
       return res.status(401).json({ error: 'bad_signature', message: 'Signature verification failed' });
+    }
+    // A signature dated in the future would stay replayable until long after it was sent.
+    const signedAt = signedTimestamp(signature);
+    if (signedAt === null || signedAt > Date.now() / 1000 + TOLERANCE_SECONDS) {
+      return res.status(401).json({ error: 'bad_timestamp', message: 'Signature timestamp is more than 5 minutes in the future' });
     }
     try {
       const outcome = await options.handle(event);

@@ -309,6 +309,20 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
       expect(stripe.requests).to.have.length(0);
     });
 
+    it('answers 401 to a signature dated more than 5 minutes in the future, changing nothing', async () => {
+      const { subscription } = await subscribedOrg();
+      const event = stripeEvent('customer.subscription.created', subscription);
+      const { payload, signature } = signedStripeEvent(event, WEBHOOK_SECRET, Math.floor(Date.now() / 1000) + 6 * 60);
+      const res = await supertest(testApp())
+        .post('/webhooks/stripe/platform')
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', signature)
+        .send(payload);
+      expect(res.status).to.equal(401);
+      expect(await eventRows(event.id)).to.have.length(0);
+      expect((await orgRow(owner.orgId)).plan).to.equal('free');
+    });
+
     it('acknowledges an event type it does not handle (200) and records nothing', async () => {
       const event = stripeEvent('invoice.paid', { id: 'in_123', object: 'invoice' });
       const res = await postEvent(event);

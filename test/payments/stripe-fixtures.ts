@@ -91,8 +91,9 @@ export function metadataFor(org: ConnectedOrg, invoiceId: string): Record<string
 
 const signer = new Stripe('sk_test_signer');
 
-export function sign(payload: string, secret = WEBHOOK_SECRET): string {
-  return signer.webhooks.generateTestHeaderString({ payload, secret });
+/** A Stripe-Signature header; `timestamp` (Unix seconds) defaults to now. */
+export function sign(payload: string, secret = WEBHOOK_SECRET, timestamp?: number): string {
+  return signer.webhooks.generateTestHeaderString({ payload, secret, timestamp });
 }
 
 /** POSTs an event to /webhooks/stripe, signed like Stripe signs it. */

@@ -56,6 +56,22 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
       const events = await withOrg(org.orgId, (db) => db('stripe_events').where({ id: event.id as string }));
       expect(events).to.have.length(0);
     });
+
+    it('refuses a signature dated more than 5 minutes in the future or past, and accepts one within', async () => {
+      const invoiceId = await openInvoice(org.orgId, org.leadId);
+      const { session } = await paidCheckout(invoiceId);
+      const event = standIn.event('checkout.session.completed', session, org.accountId);
+      const payload = JSON.stringify(event);
+      const now = Math.floor(Date.now() / 1000);
+      for (const offset of [6 * 60, 60 * 60 * 24 * 365, -6 * 60]) {
+        const res = await deliver(event, { signature: sign(payload, undefined, now + offset) });
+        expect(res.status, `signed ${offset} s from now`).to.equal(401);
+      }
+      expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
+      const accepted = await deliver(event, { signature: sign(payload, undefined, now + 4 * 60) });
+      expect(accepted.status).to.equal(200);
+      expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
+    });
   });
 
   it('records a paid Checkout Session once, with its Stripe ids, and marks the invoice paid', async () => {

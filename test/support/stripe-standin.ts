@@ -223,9 +223,13 @@ export function webhookOutcome(res: { body: unknown }): string {
 }
 
 /** A signed webhook delivery: the exact body and its Stripe-Signature header (made by the SDK). */
-export function signedStripeEvent(event: Record<string, unknown>, secret: string): { payload: string; signature: string } {
+export function signedStripeEvent(
+  event: Record<string, unknown>,
+  secret: string,
+  timestamp?: number,
+): { payload: string; signature: string } {
   const payload = JSON.stringify(event);
-  const signature = new Stripe('sk_test_signing_only').webhooks.generateTestHeaderString({ payload, secret });
+  const signature = new Stripe('sk_test_signing_only').webhooks.generateTestHeaderString({ payload, secret, timestamp });
   return { payload, signature };
 }
 
