@@ -46,6 +46,12 @@ export const ADMIN_ROUTERS = [
 /** Multipart routes that run csrfProtection themselves, after multer. */
 const SELF_CHECKED_UPLOADS = new Set(['POST /settings/branding/logo']);
 
+/** Dashboard and account pages show customers' data and portal links (credentials): never kept by a browser or proxy. */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
 const moveFlashToLocals: RequestHandler = (req, res, next) => {
   if (req.session.flash) {
     res.locals.flash = req.session.flash;
@@ -92,7 +98,7 @@ export function createApp(): BuiltApp {
   app.use(orgsPublic);
 
   const sessions = createSessionMiddleware();
-  app.use(sessions.middleware, moveFlashToLocals, exposeCsrfToken, (req, res, next) => {
+  app.use(noStore, sessions.middleware, moveFlashToLocals, exposeCsrfToken, (req, res, next) => {
     // An upload route parses its multipart body first and then checks the token
     // inside it itself; every other request, multipart or not, is checked here.
     if (req.is('multipart/form-data') && SELF_CHECKED_UPLOADS.has(`${req.method} ${req.path}`)) return next();

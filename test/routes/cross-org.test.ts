@@ -1,101 +1,13 @@
 // Every admin route, read from the routers themselves: org B's ids through org
 // A's session answer 404, exactly like a missing id, and change nothing in B.
-// A route added later is covered automatically; a parameter this file cannot
-// map fails loudly — add it to PARAM_FIXTURES.
+// A route added later is covered automatically; a parameter that
+// test/support/admin-routes.ts cannot map fails loudly — add it to PARAM_FIXTURES there.
 import { expect } from 'chai';
-import type { Router } from 'express';
-import { ADMIN_ROUTERS } from '../../src/app.js';
 import { getDb } from '../../src/db/knex.js';
-import { tenantTables, withOrg } from '../../src/db/tenancy.js';
-import type { Actor } from '../../src/db/audit.js';
-import { parseForm } from '../../src/lib/forms.js';
-import { proposalFormSchema } from '../../src/proposals/schema.js';
-import { approveProposal } from '../../src/jobs/approve-proposal.js';
-import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
-import { setJobStatus } from '../../src/jobs/commands.js';
-import { createInvoiceFromJob, issueInvoice } from '../../src/invoices/commands.js';
-import { recordPayment } from '../../src/payments/manual.js';
+import { tenantTables } from '../../src/db/tenancy.js';
+import { adminRoutes, routeUrl, seedRouteFixtures, type Fixture } from '../support/admin-routes.js';
 import { csrfFrom, loginAgent } from '../support/http.js';
-import { createTestLead, createTestOrg, createTestStaff } from '../support/factories.js';
-
-interface Fixture {
-  lead: string;
-  proposal: string;
-  job: string;
-  invoice: string;
-  payment: string;
-  portalLink: string;
-  delivery: string;
-  invitation: string;
-  member: string;
-}
-
-/**
- * Which fixture id replaces a route parameter: by "<segment before it>:<param>"
- * first (/customers/:id → "customers:id"), then by parameter name alone.
- */
-const PARAM_FIXTURES: Record<string, keyof Fixture> = {
-  'customers:id': 'lead',
-  'proposals:id': 'proposal',
-  'jobs:id': 'job',
-  'invoices:id': 'invoice',
-  'payments:id': 'payment',
-  'messages:id': 'delivery',
-  'portal-links:id': 'portalLink',
-  'links:id': 'portalLink',
-  'deliveries:id': 'delivery',
-  'invitations:id': 'invitation',
-  'members:id': 'member',
-  leadId: 'lead',
-  customerId: 'lead',
-  proposalId: 'proposal',
-  jobId: 'job',
-  invoiceId: 'invoice',
-  paymentId: 'payment',
-  linkId: 'portalLink',
-  portalLinkId: 'portalLink',
-  deliveryId: 'delivery',
-};
-
-interface RouteInfo {
-  path: string;
-  methods: string[];
-}
-
-interface LayerLike {
-  route?: { path: string | string[]; methods: Record<string, boolean> };
-  handle?: { stack?: LayerLike[] };
-}
-
-/** Every (path, methods) an admin router serves, including nested routers mounted at '/'. */
-export function adminRoutes(routers: Router[] = ADMIN_ROUTERS): RouteInfo[] {
-  const out: RouteInfo[] = [];
-  const walk = (stack: LayerLike[]) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
-        const methods = Object.keys(layer.route.methods).filter((m) => m !== '_all' && m !== 'head');
-        for (const path of paths) out.push({ path, methods });
-      } else if (layer.handle?.stack) {
-        walk(layer.handle.stack);
-      }
-    }
-  };
-  for (const router of routers) walk((router as unknown as { stack: LayerLike[] }).stack);
-  return out;
-}
-
-function substitute(path: string, fx: Fixture): string {
-  return path.replace(/([^/]*)\/:(\w+)/g, (_m, segment: string, name: string) => {
-    const key = PARAM_FIXTURES[`${segment}:${name}`] ?? PARAM_FIXTURES[name];
-    if (!key) {
-      throw new Error(
-        `cross-org test: no fixture for ":${name}" in ${path}. Add "${segment}:${name}" or "${name}" to PARAM_FIXTURES in test/routes/cross-org.test.ts`,
-      );
-    }
-    return `${segment}/${fx[key]}`;
-  });
-}
+import { createTestLead, createTestOrg } from '../support/factories.js';
 
 async function snapshot(orgId: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -112,53 +24,7 @@ async function snapshot(orgId: string): Promise<Record<string, string>> {
 
 async function seedOrgB(): Promise<{ orgId: string; fx: Fixture }> {
   const org = await createTestOrg({ plan: 'pro' });
-  const actor: Actor = { type: 'user', userId: org.userId };
-  const lead = await createTestLead(org.orgId);
-  const staff = await createTestStaff(org.orgId);
-  const fx = await withOrg(org.orgId, async (db) => {
-    const proposal = await createProposal(
-      db,
-      parseForm(proposalFormSchema('USD'), {
-        lead_id: lead.id,
-        title: 'B work',
-        items: [{ service: 'X', quantity: '1', unit_price: '100' }],
-      }),
-      actor,
-    );
-    await markProposalSent(db, proposal.id, actor);
-    const { jobId } = await approveProposal(db, proposal.id, { source: 'staff', approverName: 'B' }, actor);
-    await setJobStatus(db, jobId, 'completed', actor);
-    const invoice = await createInvoiceFromJob(db, jobId, { currency: 'USD', time_zone: 'UTC' }, actor);
-    await issueInvoice(db, invoice.id, actor);
-    const { payment } = await recordPayment(db, { invoiceId: invoice.id, amountCents: 1000, method: 'cash' }, actor);
-    const [link] = await db('portal_links')
-      .insert({ org_id: org.orgId, lead_id: lead.id, token_sha256: 'b'.repeat(64), token_ciphertext: 'x' })
-      .returning<{ id: string }[]>('id');
-    const [delivery] = await db('message_deliveries')
-      .insert({ org_id: org.orgId, lead_id: lead.id, portal_link_id: link.id, channel: 'sms', to_address: '+15555550100', body_text: 'hi' })
-      .returning<{ id: string }[]>('id');
-    const [invitation] = await db('invitations')
-      .insert({
-        org_id: org.orgId,
-        email: 'invitee-b@example.test',
-        token_sha256: 'c'.repeat(64),
-        invited_by: org.userId,
-        expires_at: db.raw("now() + interval '7 days'"),
-      })
-      .returning<{ id: string }[]>('id');
-    return {
-      lead: lead.id,
-      proposal: proposal.id,
-      job: jobId,
-      invoice: invoice.id,
-      payment: payment.id,
-      portalLink: link.id,
-      delivery: delivery.id,
-      invitation: invitation.id,
-      member: staff.userId,
-    };
-  });
-  return { orgId: org.orgId, fx };
+  return { orgId: org.orgId, fx: await seedRouteFixtures(org) };
 }
 
 /** A body plausible for most forms, so a route that validated before loading would not hide a leak behind a 422. */
@@ -194,7 +60,7 @@ describe('cross-org access to every admin route', () => {
     };
     const routes = adminRoutes();
     expect(routes.length).to.be.greaterThan(20);
-    for (const route of routes) substitute(route.path, fx);
+    for (const route of routes) routeUrl(route.path, fx);
   });
 
   it('answers 404 for org B’s ids through org A’s session and changes nothing in org B', async function () {
@@ -207,7 +73,7 @@ describe('cross-org access to every admin route', () => {
     const checked: string[] = [];
     for (const route of adminRoutes()) {
       if (!route.path.includes(':')) continue;
-      const url = substitute(route.path, fx);
+      const url = routeUrl(route.path, fx);
       for (const method of route.methods) {
         const csrf = csrfFrom((await agent.get('/customers/new')).text);
         const req =
