@@ -48,9 +48,19 @@ export const csrfProtection: RequestHandler = (req, res, next) => {
   });
 };
 
-/** Puts the session's CSRF token where every form can reach it. */
+/** How long a session started only to carry a form's CSRF token lasts; logging in starts a new one. */
+const FORM_SESSION_MS = 2 * 60 * 60 * 1000;
+
+/**
+ * Lets a page ask for the session's CSRF token (the `csrfToken` view helper).
+ * Only a page that renders a form asks, so only such a page stores a session:
+ * a 404, a redirect or a health check from a stranger writes nothing.
+ */
 export const exposeCsrfToken: RequestHandler = (req, res, next) => {
-  res.locals.csrfToken = csrf.generateToken(req);
+  res.locals.issueCsrfToken = (): string => {
+    if (!req.session.userId) req.session.cookie.maxAge = FORM_SESSION_MS;
+    return csrf.generateToken(req);
+  };
   next();
 };
 

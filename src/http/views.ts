@@ -54,6 +54,11 @@ const helpers = {
   not: (a: unknown) => !a,
   /** "proposal_sent" → "proposal sent" for status badges. */
   humanize,
+  /** The session's CSRF token for a form; asking for it is what gives an anonymous visitor a session. */
+  csrfToken(options: HelperOptions): string {
+    const root = (options.data as { root?: { issueCsrfToken?: () => string } } | undefined)?.root;
+    return root?.issueCsrfToken?.() ?? '';
+  },
   /** The message for a form field, from an `errors` object. */
   fieldError: (errors: Record<string, string> | undefined, field: string) => errors?.[field],
 };
