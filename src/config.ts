@@ -28,6 +28,8 @@ const envSchema = z
       .string()
       .regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case role name')
       .default('porchlight_app'),
+    // Production refuses to connect as a superuser or BYPASSRLS role unless this says it is meant.
+    DATABASE_ALLOW_BYPASS_ROLE: boolFlag,
     REDIS_URL: optionalUrl,
     QUEUE_PREFIX: z
       .string()
@@ -85,6 +87,7 @@ function buildConfig(env: Env) {
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
     databaseAppRole: env.DATABASE_APP_ROLE,
+    databaseAllowBypassRole: env.DATABASE_ALLOW_BYPASS_ROLE,
     redisUrl: env.REDIS_URL,
     queuePrefix: env.QUEUE_PREFIX,
     appSecret: env.APP_SECRET ?? DEV_SECRET,

@@ -3,7 +3,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
+import { config } from '../config.js';
 import { createKnex, databaseUrl } from './knex.js';
+import { LOOKUP_ROLE, ensureRole } from './rls.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const extension = import.meta.url.endsWith('.js') ? '.js' : '.ts';
@@ -32,10 +34,30 @@ const migrationSource: Knex.MigrationSource<string> = {
 
 export const migrationConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
 
+/**
+ * Migrations hand SECURITY DEFINER functions to the app and lookup roles
+ * (ALTER FUNCTION … OWNER TO), which Postgres allows a non-superuser only when
+ * the new owner may create objects in the schema. An owner that isn't a
+ * superuser (README → Database roles) lends the roles that right for the run
+ * and takes it back, so tenant transactions can never create objects.
+ */
+async function withSchemaCreateLent<T>(db: Knex, run: () => Promise<T>): Promise<T> {
+  const { rows } = await db.raw<{ rows: { rolsuper: boolean }[] }>('select rolsuper from pg_roles where rolname = current_user');
+  if (rows[0]?.rolsuper) return run();
+  const roles = [config.databaseAppRole, LOOKUP_ROLE];
+  for (const role of roles) await ensureRole(db, role);
+  await db.raw('grant create on schema public to ??, ??', roles);
+  try {
+    return await run();
+  } finally {
+    await db.raw('revoke create on schema public from ??, ??', roles);
+  }
+}
+
 export async function migrateLatest(connectionString = databaseUrl()): Promise<string[]> {
   const db = createKnex(connectionString, 2);
   try {
-    const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];
+    const [, applied] = await withSchemaCreateLent(db, () => db.migrate.latest(migrationConfig) as Promise<[number, string[]]>);
     return applied;
   } finally {
     await db.destroy();

@@ -4,6 +4,9 @@ import { config } from '../config.js';
 
 export const LOOKUP_ROLE = 'porchlight_lookup';
 
+/** Holds the web process's grant on `sessions`, which belong to no org; the app role never gets it. */
+export const SESSIONS_ROLE = 'porchlight_sessions';
+
 const ORG_MATCH = "org_id = nullif(current_setting('app.org_id', true), '')::uuid";
 
 /** Enables and forces RLS on a tenant table, adds the org policy, grants the app role. */

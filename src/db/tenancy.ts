@@ -2,6 +2,7 @@
 // switches to the non-bypassing app role and pins app.org_id for one transaction.
 import type { Knex } from 'knex';
 import { config } from '../config.js';
+import { logger } from '../logger.js';
 import { uuidSchema } from '../lib/ids.js';
 import { getDb } from './knex.js';
 
@@ -69,17 +70,46 @@ export async function tenantTables(db: Knex = getDb()): Promise<string[]> {
   return rows.map((r) => r.table_name);
 }
 
+interface RoleFlags {
+  current_user: string;
+  rolsuper: boolean;
+  rolbypassrls: boolean;
+}
+
+const ROLE_FLAGS = 'select current_user, r.rolsuper, r.rolbypassrls from pg_roles r where r.rolname = current_user';
+
+/**
+ * In production the process itself must not connect as a role that bypasses
+ * RLS: code that forgot withOrg() (or SQL that resets the role) would see every
+ * org's rows. DATABASE_ALLOW_BYPASS_ROLE=true accepts it, with a warning.
+ */
+async function assertLoginRoleObeysRls(db: Knex): Promise<void> {
+  if (!config.isProduction) return;
+  const { rows } = await db.raw<{ rows: RoleFlags[] }>(ROLE_FLAGS);
+  const login = rows[0];
+  if (!login || (!login.rolsuper && !login.rolbypassrls)) return;
+  const what = login.rolsuper ? 'a superuser' : 'a BYPASSRLS role';
+  if (config.databaseAllowBypassRole) {
+    logger.warn(`connected as "${login.current_user}", ${what}: allowed by DATABASE_ALLOW_BYPASS_ROLE; use a plain login role instead`);
+    return;
+  }
+  throw new RlsBypassError(
+    `connected as "${login.current_user}", ${what} that bypasses row-level security; refusing to start in production. ` +
+      'Connect as a plain login role that is a member of the app role (see the README), or set DATABASE_ALLOW_BYPASS_ROLE=true',
+  );
+}
+
 /**
  * Refuses to run when tenant work would bypass RLS: the role withOrg() uses must
- * be neither superuser nor BYPASSRLS, and every tenant table must force RLS.
+ * be neither superuser nor BYPASSRLS, every tenant table must force RLS, and in
+ * production the connecting role must not bypass RLS either.
  */
 export async function assertRlsEnforced(db: Knex = getDb()): Promise<void> {
+  await assertLoginRoleObeysRls(db);
   const role = await withOrg(
     '00000000-0000-0000-0000-000000000000',
     async (trx) => {
-      const { rows } = await trx.raw<{ rows: { current_user: string; rolsuper: boolean; rolbypassrls: boolean }[] }>(
-        'select current_user, r.rolsuper, r.rolbypassrls from pg_roles r where r.rolname = current_user',
-      );
+      const { rows } = await trx.raw<{ rows: RoleFlags[] }>(ROLE_FLAGS);
       return rows[0];
     },
     db,
