@@ -9,7 +9,7 @@ import { teamRouter } from './auth/team-routes.js';
 import { csrfProtection, cspNonce, exposeCsrfToken, securityHeaders } from './http/security.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { healthRouter } from './http/health.js';
-import { rejectNulCharacters } from './http/validate.js';
+import { rejectNulCharacters, rejectPrototypeMemberKeys } from './http/validate.js';
 import { setupViews } from './http/views.js';
 import { adminRouter as dashboardAdmin } from './dashboard/routes.js';
 import { adminRouter as leadsAdmin } from './leads/routes.js';
@@ -91,7 +91,7 @@ export function createApp(): BuiltApp {
 
   app.use(express.urlencoded({ extended: true, limit: '200kb', parameterLimit: 2000 }));
   app.use(express.json({ limit: '200kb' }));
-  app.use(rejectNulCharacters);
+  app.use(rejectNulCharacters, rejectPrototypeMemberKeys);
 
   // The customer portal has no session: its token is its credential.
   app.use('/p', portalRouter);

@@ -18,3 +18,40 @@ export const rejectNulCharacters: RequestHandler = (req, _res, next) => {
   }
   next();
 };
+
+/** Names of Object.prototype members: no form field of ours uses one, and as a key it shadows a method (`email[toString]=x`). */
+const PROTOTYPE_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** The first field path (`email[toString]`) whose key names an Object.prototype member, or null. */
+function prototypeMemberKey(value: unknown, path = '', depth = 0): string | null {
+  if (depth > 32 || value === null || typeof value !== 'object') return null;
+  for (const [key, v] of Object.entries(value)) {
+    const here = path ? `${path}[${key}]` : key;
+    if (PROTOTYPE_MEMBERS.has(key)) return here;
+    const found = prototypeMemberKey(v, here, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * The extended form parser turns `email[toString]=x` into an object whose
+ * toString is a string, which throws wherever the value meets a string (a
+ * re-rendered form, a rate limiter's key). Refuse such input up front for every
+ * route; other object-shaped fields are refused by each form's zod schema.
+ */
+export const rejectPrototypeMemberKeys: RequestHandler = (req, _res, next) => {
+  const field = prototypeMemberKey(req.body) ?? prototypeMemberKey(req.query);
+  if (field) {
+    const shown = field.length > 80 ? `${field.slice(0, 80)}…` : field;
+    return next(
+      new HttpError(
+        400,
+        'invalid',
+        `The form sent a field named “${shown}”, which isn’t one of its fields. Reload the page and try again.`,
+        false,
+      ),
+    );
+  }
+  next();
+};

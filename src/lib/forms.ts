@@ -2,6 +2,22 @@
 import { z } from 'zod';
 import { FormError } from './errors.js';
 
+/**
+ * A form field sent as an object or a list (`name[key]=x`, `name[]=a`) where one
+ * value belongs: one plain message for every schema, instead of zod's
+ * "expected string, received object". Schemas' own messages still come first.
+ */
+z.config({
+  customError: (issue) => {
+    const input: unknown = issue.input;
+    const shaped = typeof input === 'object' && input !== null;
+    if (shaped && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
+      return Array.isArray(input) ? 'Send one value here, not a list' : 'Send one value here, not a group of fields';
+    }
+    return undefined;
+  },
+});
+
 export function fieldErrors(error: z.ZodError): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const issue of error.issues) {
