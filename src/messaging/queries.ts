@@ -7,7 +7,7 @@ import { isUuid } from '../lib/ids.js';
 import { activePortalLink } from '../portal-links/queries.js';
 import { CHANNEL_LABELS, CONTEXT_LABELS, e164Schema, emailSchema, type Channel, type MessageContext, type SendQuery } from './schema.js';
 import { PORTAL_LINK_PLACEHOLDER, fillPortalLink, redactPortalLink } from './link-placeholder.js';
-import { loadTemplate, renderMessage, type RenderedMessage } from './templates.js';
+import { loadTemplate, renderMessage, usableTemplate, type RenderedMessage } from './templates.js';
 import { channelMode, missingSettings } from './transports.js';
 
 export interface LeadContact {
@@ -118,6 +118,8 @@ export interface SendPreview {
   record: ContextRecord;
   /** Everything that stops the send; empty when it can go. */
   problems: string[];
+  /** The org's own wording couldn't be used and the default was: why, in words for the contractor. */
+  templateFallback: string | null;
   /** No active portal link: the page points to the customer page's Generate button. */
   needsPortalLink: boolean;
 }
@@ -139,8 +141,13 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
   }
   let message: RenderedMessage | null = null;
   let storedMessage: RenderedMessage | null = null;
+  let templateFallback: string | null = null;
   if (link) {
-    const template = await loadTemplate(db, query.channel, query.context);
+    const usable = usableTemplate(query.channel, query.context, await loadTemplate(db, query.channel, query.context));
+    const template = usable.template;
+    if (usable.fellBack) {
+      templateFallback = `Your saved ${CHANNEL_LABELS[query.channel].toLowerCase()} wording for “${CONTEXT_LABELS[query.context]}” can’t be used, so this message uses the default wording. Settings → Message templates shows what to fix (the account owner can change it).`;
+    }
     // Rendered once with the placeholder; the preview fills in the link exactly as the worker will.
     storedMessage = renderMessage(
       query.channel,
@@ -173,6 +180,7 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
     storedMessage,
     record,
     problems,
+    templateFallback,
     needsPortalLink: !link,
   };
 }

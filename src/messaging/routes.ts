@@ -32,10 +32,11 @@ import { getDelivery, messageLog, previewSend, type SendPreview } from './querie
 import {
   SAMPLE_VARS,
   TEMPLATE_VARIABLES,
-  compileMessageTemplate,
+  checkMessageTemplate,
   defaultTemplate,
   loadTemplate,
   renderMessage,
+  storedTemplateProblem,
   type RenderedMessage,
   type TemplateSource,
 } from './templates.js';
@@ -223,93 +224,93 @@ async function editorLocals(db: Db, org: OrgRow, state: EditorState, extra: Reco
   };
 }
 
+// Org-wide wording, like branding: only owners change it.
 adminRouter.get(
   '/settings/messages',
-  orgPage(async ({ req, db, org }) => {
-    const parsed = templateQuerySchema.safeParse(req.query);
-    const { channel, context } = parsed.success ? parsed.data : templateQuerySchema.parse({});
-    const template = await loadTemplate(db, channel, context);
-    const state: EditorState = { channel, context, subject: template.subject ?? '', body: template.body, custom: template.custom };
-    return { render: 'admin/settings/messages', locals: await editorLocals(db, org, state) };
-  }),
+  orgPage(
+    async ({ req, db, org }) => {
+      const parsed = templateQuerySchema.safeParse(req.query);
+      const { channel, context } = parsed.success ? parsed.data : templateQuerySchema.parse({});
+      const template = await loadTemplate(db, channel, context);
+      const state: EditorState = { channel, context, subject: template.subject ?? '', body: template.body, custom: template.custom };
+      // Saved before today's checks: shown for fixing, while messages go out with the default wording.
+      const problem = template.custom ? storedTemplateProblem(channel, template) : null;
+      const extra = problem
+        ? {
+            errors: problem,
+            formError: 'This saved wording can’t be used, so messages go out with the default wording until you fix it or reset it.',
+          }
+        : {};
+      return { render: 'admin/settings/messages', locals: await editorLocals(db, org, state, extra) };
+    },
+    { ownerOnly: true },
+  ),
 );
-
-/** Checks both parts compile with only the allowed placeholders; FormError otherwise. */
-function checkTemplate(channel: EditorState['channel'], subject: string | undefined, body: string): void {
-  const fields: Record<string, string> = {};
-  try {
-    compileMessageTemplate(body, 'body');
-  } catch (err) {
-    if (!(err instanceof FormError)) throw err;
-    Object.assign(fields, err.fields);
-  }
-  if (channel === 'email') {
-    if (!subject) fields.subject = 'write a subject';
-    else {
-      try {
-        compileMessageTemplate(subject, 'subject');
-      } catch (err) {
-        if (!(err instanceof FormError)) throw err;
-        Object.assign(fields, err.fields);
-      }
-    }
-  }
-  if (!body.includes('{{link}}')) fields.body ??= 'The message must contain {{link}}, or the customer gets nothing to open.';
-  if (Object.keys(fields).length) throw new FormError(fields);
-}
 
 adminRouter.post(
   '/settings/messages',
-  orgPage(async ({ req, db, org, actor }) => {
-    const raw = (req.body ?? {}) as Record<string, unknown>;
-    const keys = templateQuerySchema.safeParse(raw);
-    const { channel, context } = keys.success ? keys.data : templateQuerySchema.parse({});
-    const fallback: EditorState = {
-      channel,
-      context,
-      subject: typeof raw.subject === 'string' ? raw.subject : '',
-      body: typeof raw.body === 'string' ? raw.body : '',
-      custom: false,
-    };
-    let form: ReturnType<typeof templateFormSchema.parse>;
-    try {
-      form = parseForm(templateFormSchema, raw);
-      if (form.intent === 'reset') {
-        await resetTemplate(db, channel, context, actor);
-        return { redirect: `/settings/messages?channel=${channel}&context=${context}`, flash: 'Back to the default wording.' };
+  orgPage(
+    async ({ req, db, org, actor }) => {
+      const raw = (req.body ?? {}) as Record<string, unknown>;
+      const keys = templateQuerySchema.safeParse(raw);
+      const { channel, context } = keys.success ? keys.data : templateQuerySchema.parse({});
+      const fallback: EditorState = {
+        channel,
+        context,
+        subject: typeof raw.subject === 'string' ? raw.subject : '',
+        body: typeof raw.body === 'string' ? raw.body : '',
+        custom: false,
+      };
+      let form: ReturnType<typeof templateFormSchema.parse>;
+      try {
+        form = parseForm(templateFormSchema, raw);
+        if (form.intent === 'reset') {
+          await resetTemplate(db, channel, context, actor);
+          return { redirect: `/settings/messages?channel=${channel}&context=${context}`, flash: 'Back to the default wording.' };
+        }
+        checkMessageTemplate(form.channel, form.subject, form.body);
+      } catch (err) {
+        if (!(err instanceof FormError)) throw err;
+        const locals = await editorLocals(db, org, fallback, { errors: err.fields, formError: err.message });
+        return { render: 'admin/settings/messages', status: 422, locals };
       }
-      checkTemplate(form.channel, form.subject, form.body);
-    } catch (err) {
-      if (!(err instanceof FormError)) throw err;
-      const locals = await editorLocals(db, org, fallback, { errors: err.fields, formError: err.message });
-      return { render: 'admin/settings/messages', status: 422, locals };
-    }
-    const state: EditorState = { channel: form.channel, context: form.context, subject: form.subject ?? '', body: form.body, custom: true };
-    if (form.intent === 'preview') {
-      return { render: 'admin/settings/messages', locals: await editorLocals(db, org, state, { previewed: true }) };
-    }
-    const defaults = defaultTemplate(form.channel, form.context);
-    const subject = form.channel === 'email' ? (form.subject ?? defaults.subject) : null;
-    await saveTemplate(db, { orgId: org.id, channel: form.channel, context: form.context, subject, body: form.body }, actor);
-    return { redirect: `/settings/messages?channel=${form.channel}&context=${form.context}`, flash: 'Template saved.' };
-  }),
+      const state: EditorState = {
+        channel: form.channel,
+        context: form.context,
+        subject: form.subject ?? '',
+        body: form.body,
+        custom: true,
+      };
+      if (form.intent === 'preview') {
+        return { render: 'admin/settings/messages', locals: await editorLocals(db, org, state, { previewed: true }) };
+      }
+      const defaults = defaultTemplate(form.channel, form.context);
+      const subject = form.channel === 'email' ? (form.subject ?? defaults.subject) : null;
+      await saveTemplate(db, { orgId: org.id, channel: form.channel, context: form.context, subject, body: form.body }, actor);
+      return { redirect: `/settings/messages?channel=${form.channel}&context=${form.context}`, flash: 'Template saved.' };
+    },
+    { ownerOnly: true },
+  ),
 );
 
 /** Live preview for public/messages-preview.js: JSON, nothing saved. */
 adminRouter.post(
   '/settings/messages/preview',
-  orgPage(({ req, org }) => {
-    const form = templateFormSchema.safeParse({ ...(req.body as object), intent: 'preview' });
-    if (!form.success) return { json: { ok: false, error: form.error.issues[0].message }, status: 400 };
-    try {
-      checkTemplate(form.data.channel, form.data.subject, form.data.body);
-      const preview = samplePreview(org, { ...form.data, subject: form.data.subject ?? '', custom: true });
-      return { json: { ok: true, subject: preview.subject, text: preview.text, length: preview.text.length } };
-    } catch (err) {
-      if (!(err instanceof FormError)) throw err;
-      return { json: { ok: false, error: err.message, fields: err.fields } };
-    }
-  }),
+  orgPage(
+    ({ req, org }) => {
+      const form = templateFormSchema.safeParse({ ...(req.body as object), intent: 'preview' });
+      if (!form.success) return { json: { ok: false, error: form.error.issues[0].message }, status: 400 };
+      try {
+        checkMessageTemplate(form.data.channel, form.data.subject, form.data.body);
+        const preview = samplePreview(org, { ...form.data, subject: form.data.subject ?? '', custom: true });
+        return { json: { ok: true, subject: preview.subject, text: preview.text, length: preview.text.length } };
+      } catch (err) {
+        if (!(err instanceof FormError)) throw err;
+        return { json: { ok: false, error: err.message, fields: err.fields } };
+      }
+    },
+    { ownerOnly: true },
+  ),
 );
 
 // --- development outbox -----------------------------------------------------

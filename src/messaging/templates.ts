@@ -55,7 +55,9 @@ export function defaultTemplate(channel: Channel, context: MessageContext): Temp
 
 type Node = hbs.AST.Node;
 
-/** Every placeholder must be one of the allowed variables; only #if/#unless blocks. */
+const hasOptions = (node: { hash?: hbs.AST.Hash }) => (node.hash?.pairs.length ?? 0) > 0;
+
+/** Every placeholder must be one of the allowed variables, with no arguments or options; only #if/#unless blocks. */
 function checkNodes(nodes: Node[], problems: string[]): void {
   for (const node of nodes) {
     switch (node.type) {
@@ -65,14 +67,21 @@ function checkNodes(nodes: Node[], problems: string[]): void {
       case 'MustacheStatement': {
         const m = node as hbs.AST.MustacheStatement;
         const name = m.path.type === 'PathExpression' ? (m.path as hbs.AST.PathExpression).original : '';
-        if (m.params.length > 0 || !ALLOWED.has(name)) problems.push(`{{${name || '…'}}} is not a placeholder you can use`);
+        if (!ALLOWED.has(name)) problems.push(`{{${name || '…'}}} is not a placeholder you can use`);
+        else if (m.params.length > 0 || hasOptions(m)) problems.push(`{{${name}}} takes nothing after its name; write just {{${name}}}`);
         break;
       }
       case 'BlockStatement': {
         const b = node as hbs.AST.BlockStatement;
         const helper = b.path.original;
         const param = b.params[0] as hbs.AST.PathExpression | undefined;
-        if (!BLOCK_HELPERS.has(helper) || b.params.length !== 1 || param?.type !== 'PathExpression' || !ALLOWED.has(param.original)) {
+        if (
+          !BLOCK_HELPERS.has(helper) ||
+          b.params.length !== 1 ||
+          hasOptions(b) ||
+          param?.type !== 'PathExpression' ||
+          !ALLOWED.has(param.original)
+        ) {
           problems.push(`{{#${helper} …}} is not allowed; use {{#if name}} … {{/if}} with one of the placeholders`);
         } else {
           checkNodes(b.program.body, problems);
@@ -85,6 +94,13 @@ function checkNodes(nodes: Node[], problems: string[]): void {
     }
   }
 }
+
+export const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
+  firstName: 'Sarah',
+  link: 'https://example.com/p/sample-private-link',
+  proposalNumber: 1042,
+  invoiceNumber: 2087,
+};
 
 /** Compiles a template after checking it; throws FormError on `field` when it is not usable. */
 export function compileMessageTemplate(source: string, field = 'body'): HandlebarsTemplateDelegate<TemplateVars> {
@@ -103,7 +119,45 @@ export function compileMessageTemplate(source: string, field = 'body'): Handleba
     });
   }
   // Messages are plain text: no HTML escaping; the HTML email escapes on its own.
-  return Handlebars.compile<TemplateVars>(source, { noEscape: true, strict: false, knownHelpersOnly: true });
+  const template = Handlebars.compile<TemplateVars>(source, { noEscape: true, strict: false, knownHelpersOnly: true });
+  // Handlebars compiles lazily, on the first call: render once now, so nothing the checker let through fails later.
+  try {
+    template({ ...SAMPLE_VARS, businessName: 'Sample Business' });
+  } catch (err) {
+    throw new FormError({ [field]: `The template can’t be used: ${String((err as Error).message).split('\n')[0]}` });
+  }
+  return template;
+}
+
+/** Checks a template as the editor saves it: both parts usable, {{link}} in the body. Throws FormError. */
+export function checkMessageTemplate(channel: Channel, subject: string | null | undefined, body: string): void {
+  const fields: Record<string, string> = {};
+  const check = (source: string, field: string) => {
+    try {
+      compileMessageTemplate(source, field);
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      Object.assign(fields, err.fields);
+    }
+  };
+  check(body, 'body');
+  if (channel === 'email') {
+    if (!subject) fields.subject = 'write a subject';
+    else check(subject, 'subject');
+  }
+  if (!body.includes('{{link}}')) fields.body ??= 'The message must contain {{link}}, or the customer gets nothing to open.';
+  if (Object.keys(fields).length) throw new FormError(fields);
+}
+
+/** Why a stored template can't be used (it was saved before a check that now refuses it), per field, or null. */
+export function storedTemplateProblem(channel: Channel, template: TemplateSource): Record<string, string> | null {
+  try {
+    checkMessageTemplate(channel, template.subject, template.body);
+    return null;
+  } catch (err) {
+    if (!(err instanceof FormError)) throw err;
+    return err.fields;
+  }
 }
 
 export interface RenderedMessage {
@@ -161,8 +215,13 @@ export function renderMessage(channel: Channel, template: TemplateSource, vars: 
   return { subject, text, html };
 }
 
+export interface LoadedTemplate extends TemplateSource {
+  /** The org saved its own wording (it may still be unusable: see `problem`). */
+  custom: boolean;
+}
+
 /** The org's template for a channel + context, or the default file. */
-export async function loadTemplate(db: Db, channel: Channel, context: MessageContext): Promise<TemplateSource & { custom: boolean }> {
+export async function loadTemplate(db: Db, channel: Channel, context: MessageContext): Promise<LoadedTemplate> {
   const row = await db('message_templates')
     .where({ channel, context })
     .first<{ subject: string | null; body: string } | undefined>('subject', 'body');
@@ -170,9 +229,14 @@ export async function loadTemplate(db: Db, channel: Channel, context: MessageCon
   return { ...defaultTemplate(channel, context), custom: false };
 }
 
-export const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
-  firstName: 'Sarah',
-  link: 'https://example.com/p/sample-private-link',
-  proposalNumber: 1042,
-  invoiceNumber: 2087,
-};
+export interface UsableTemplate {
+  template: TemplateSource;
+  /** The org's own wording couldn't be used and the default stands in for it. */
+  fellBack: boolean;
+}
+
+/** The template to send with: the org's own when it is usable, else the default. */
+export function usableTemplate(channel: Channel, context: MessageContext, loaded: LoadedTemplate): UsableTemplate {
+  if (!loaded.custom || !storedTemplateProblem(channel, loaded)) return { template: loaded, fellBack: false };
+  return { template: defaultTemplate(channel, context), fellBack: true };
+}
