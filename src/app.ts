@@ -21,6 +21,7 @@ import { connectAdminRouter } from './payments/stripe/connect-routes.js';
 import { webhookRouter as stripeConnectWebhooks } from './payments/stripe/webhooks.js';
 import { adminRouter as portalLinksAdmin } from './portal-links/routes.js';
 import { portalRouter } from './portal/routes.js';
+import { checkoutReturnRouter } from './portal/return-routes.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
 import { webhookRouter as twilioWebhooks } from './messaging/webhooks.js';
 import { adminRouter as billingAdmin } from './billing/routes.js';
@@ -93,8 +94,10 @@ export function createApp(): BuiltApp {
   app.use(express.json({ limit: '200kb' }));
   app.use(rejectNulCharacters, rejectPrototypeMemberKeys);
 
-  // The customer portal has no session: its token is its credential.
+  // The customer portal has no session: its token is its credential (and a
+  // one-time code on the way back from Stripe Checkout).
   app.use('/p', portalRouter);
+  app.use('/return', checkoutReturnRouter);
   app.use(orgsPublic);
 
   const sessions = createSessionMiddleware();

@@ -55,6 +55,14 @@ export async function passwordResetByTokenHash(tokenSha256: string, db?: Db): Pr
   return row ?? null;
 }
 
+/** A Stripe Checkout return code's row and org, used or not (the org's transaction decides). */
+export async function checkoutReturnByCodeHash(codeSha256: string, db?: Db): Promise<{ return_id: string; org_id: string } | null> {
+  const [row] = await rows<{ return_id: string; org_id: string }>(db, 'select return_id, org_id from checkout_return_by_code_hash(?)', [
+    codeSha256,
+  ]);
+  return row ?? null;
+}
+
 export async function orgLogoBySha256(sha256: string, db?: Db): Promise<{ content_type: string; bytes: Buffer } | null> {
   const [row] = await rows<{ content_type: string; bytes: Buffer }>(db, 'select content_type, bytes from org_logo_by_sha256(?)', [sha256]);
   return row ?? null;

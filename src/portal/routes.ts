@@ -1,9 +1,8 @@
 // The customer portal: every /p/<token>/... route. No session: the token is the
 // credential, so every request looks it up, and failed lookups are rate limited.
 // Approving, rejecting and paying call the proposals, jobs and payments commands.
-import { Router, type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import { ipKeyGenerator, type RateLimitRequestHandler } from 'express-rate-limit';
-import { config } from '../config.js';
 import type { Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
 import { loadPortalPage, TABS, type ListTab, type PortalView } from '../db/portal-page.js';
@@ -13,12 +12,13 @@ import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
 import { uuidOrNull } from '../lib/ids.js';
 import { approveProposal } from '../jobs/approve-proposal.js';
-import { createInvoiceCheckout, markCheckoutReturned, payForm } from '../payments/stripe/checkout.js';
+import { createInvoiceCheckout, payForm } from '../payments/stripe/checkout.js';
 import { planFor } from '../plans.js';
 import { hashPortalToken, isValidPortalFormToken, isWellFormedToken } from '../portal-links/token.js';
 import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
 import { getStripe } from '../stripe/client.js';
 import { portalPayLocals } from './pay.js';
+import { checkoutReturnUrl, portalHeaders, renderNotFound } from './responses.js';
 import { approveForm, pageQuery, rejectForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
 
@@ -29,20 +29,6 @@ const PORTAL_PAY_LIMIT = 20;
 
 export function portalClientKey(req: Request): string {
   return ipKeyGenerator(req.ip ?? 'unknown');
-}
-
-/** Headers every portal response carries, 404 and 429 included. */
-const portalHeaders: RequestHandler = (_req, res, next) => {
-  res.set({
-    'Cache-Control': 'no-store',
-    'Referrer-Policy': 'no-referrer',
-    'X-Robots-Tag': 'noindex, nofollow',
-  });
-  next();
-};
-
-function renderNotFound(res: Response): void {
-  res.status(404).render('portal/not-found', { layout: 'portal-plain', title: 'Link not available' });
 }
 
 const formExpired = () => new HttpError(403, 'csrf', 'This form has expired. Go back, reload the page and try again.', false);
@@ -59,8 +45,6 @@ export function createPortalMissLimiter(): RateLimitRequestHandler {
 
 /** Counts failed lookups per client (in Redis when configured, so it holds across processes). */
 export const portalMissLimiter = createPortalMissLimiter();
-
-const sessionIdPattern = /^cs_[A-Za-z0-9_]{1,200}$/;
 
 export function createPortalRouter(missLimiter: RateLimitRequestHandler = portalMissLimiter): Router {
   const payLimiter = createRateLimiter({
@@ -196,10 +180,9 @@ export function createPortalRouter(missLimiter: RateLimitRequestHandler = portal
   router.post('/:token/invoices/:id/pay', payLimiter, async (req, res, next) => {
     const found = await resolve(req);
     if (!found) return miss(req, res, next);
-    const { token, id: invoiceId, link } = found;
+    const { id: invoiceId, link } = found;
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
-    const invoiceUrl = `${config.publicUrl}/p/${token}/invoices/${invoiceId}`;
     let url: string;
     try {
       const form = parseForm(payForm, body);
@@ -210,9 +193,9 @@ export function createPortalRouter(missLimiter: RateLimitRequestHandler = portal
           {
             invoiceId,
             leadId: link.lead_id,
+            portalLinkId: link.link_id,
             amountInput: form.amount,
-            invoiceUrl,
-            returnUrl: `${invoiceUrl}/pay/return?session_id={CHECKOUT_SESSION_ID}`,
+            returnUrl: checkoutReturnUrl,
             customerEmail: lead?.email ?? null,
             actor: { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null },
           },
@@ -227,16 +210,6 @@ export function createPortalRouter(missLimiter: RateLimitRequestHandler = portal
       throw err;
     }
     res.redirect(303, url);
-  });
-
-  // Back from Checkout: the page says "processing" until the payment is recorded.
-  router.get('/:token/invoices/:id/pay/return', async (req, res, next) => {
-    const found = await resolve(req);
-    if (!found) return miss(req, res, next);
-    const { token, id: invoiceId, link } = found;
-    const sessionId = typeof req.query.session_id === 'string' && sessionIdPattern.test(req.query.session_id) ? req.query.session_id : null;
-    if (sessionId) await withOrg(link.org_id, (db) => markCheckoutReturned(db, invoiceId, link.lead_id, sessionId));
-    res.redirect(303, `/p/${token}/invoices/${invoiceId}`);
   });
 
   // Anything else under /p, token or not: the same plain 404.

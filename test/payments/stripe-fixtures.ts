@@ -6,6 +6,7 @@ import { config } from '../../src/config.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { getStripe, resetStripe } from '../../src/stripe/client.js';
 import { createInvoiceCheckout } from '../../src/payments/stripe/checkout.js';
+import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
 import { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
@@ -156,15 +157,15 @@ export async function countRows(orgId: string, table: 'payments' | 'stripe_event
 
 /** The customer presses Pay: a real Checkout Session at the stand-in, through the service. */
 export async function startCheckout(org: ConnectedOrg, invoiceId: string, amountInput?: string): Promise<string> {
-  const result = await withOrg(org.orgId, (db) =>
+  const result = await withOrg(org.orgId, async (db) =>
     createInvoiceCheckout(
       db,
       {
         invoiceId,
         leadId: org.leadId,
+        portalLinkId: (await generatePortalLink(db, org.leadId, { type: 'user', userId: org.userId })).link.id,
         amountInput,
-        invoiceUrl: `${config.publicUrl}/p/token/invoices/${invoiceId}`,
-        returnUrl: `${config.publicUrl}/p/token/invoices/${invoiceId}/pay/return?session_id={CHECKOUT_SESSION_ID}`,
+        returnUrl: (code) => `${config.publicUrl}/return/${code}`,
         actor: { type: 'customer', label: 'Customer (portal)' },
       },
       getStripe(),

@@ -1,15 +1,13 @@
 // The customer side of the portal: tabs, detail pages, 404 sameness, headers,
 // the failed-lookup rate limit, round trips, view counts and what never leaks.
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { pino } from 'pino';
 import { getDb } from '../../src/db/knex.js';
 import type { PortalLinkRecord } from '../support/rows.js';
-import { logger } from '../../src/logger.js';
 import { PORTAL_MISS_LIMIT } from '../../src/portal/routes.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
+import { captureLogs } from '../support/logs.js';
 import { SECRET_NOTE, seedCustomerRecords } from './fixtures.js';
 import { countRoundTrips, linkFor, resetPortalMisses } from './support.js';
 import { withOrg } from '../../src/db/tenancy.js';
@@ -318,20 +316,7 @@ describe('customer portal pages', () => {
     const lead = await createTestLead(org.orgId);
     const recs = await seedCustomerRecords(org.orgId, lead.id, { proposals: 1, pendingProposals: 1 });
     const { token } = await linkFor(org.orgId, lead.id);
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const streamSym = pino.symbols.streamSym as unknown as keyof typeof logger;
-    const loggerRecord = logger as unknown as Record<symbol, unknown>;
-    const originalStream = loggerRecord[streamSym as unknown as symbol];
-    const originalLevel = logger.level;
-    loggerRecord[streamSym as unknown as symbol] = sink;
-    logger.level = 'info';
-    try {
+    const { text, lines } = await captureLogs(async () => {
       await app().get(`/p/${token}`).set('Referer', `http://127.0.0.1/p/${token}/invoices`);
       await app().get(`/p/${token}/proposals/${recs.proposalIds[0]}`);
       const page = await app().get(`/p/${token}/proposals/${recs.proposalIds[0]}`);
@@ -343,12 +328,8 @@ describe('customer portal pages', () => {
         .send({ _csrf: csrf, contentSha256, approverName: 'Sarah Homeowner', agree: 'yes' });
       expect(post.status).to.equal(303);
       expect(post.headers.location).to.contain(token);
-    } finally {
-      loggerRecord[streamSym as unknown as symbol] = originalStream;
-      logger.level = originalLevel;
-    }
-    const text = lines.join('');
-    expect(lines.length).to.be.at.least(4);
+    });
+    expect(lines).to.be.at.least(4);
     expect(text).to.contain('/p/[token]');
     expect(text).not.to.contain(token);
     expect(text).not.to.contain(token.slice(0, 20));

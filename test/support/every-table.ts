@@ -85,13 +85,24 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
       expires_at: db.raw("now() + interval '1 hour'"),
     });
     await db('org_logos').insert({ org_id: orgId, sha256: sha(), content_type: 'image/png', width: 1, height: 1, bytes: Buffer.from([0]) });
-    await db('checkout_sessions').insert({
+    const [attempt] = await db('checkout_sessions')
+      .insert({
+        org_id: orgId,
+        invoice_id: invoice.id,
+        lead_id: lead.id,
+        stripe_checkout_session_id: `cs_${sha().slice(0, 24)}`,
+        amount_cents: 500,
+        currency: 'USD',
+      })
+      .returning<IdRow[]>('id');
+    await db('checkout_returns').insert({
       org_id: orgId,
+      checkout_session_id: attempt.id,
+      portal_link_id: link.id,
       invoice_id: invoice.id,
-      lead_id: lead.id,
-      stripe_checkout_session_id: `cs_${sha().slice(0, 24)}`,
-      amount_cents: 500,
-      currency: 'USD',
+      outcome: 'completed',
+      code_sha256: sha(),
+      expires_at: db.raw("now() + interval '1 day'"),
     });
     await db('stripe_unapplied_payments').insert({
       org_id: orgId,

@@ -12,6 +12,7 @@ import { balanceOf, isPayable } from '../../lib/balance.js';
 import { conflict, fieldError, forbidden, notFound } from '../../lib/errors.js';
 import { formatMoney, moneyInputStep, moneyInputValue, parseMoneyInput } from '../../lib/money.js';
 import { planFor, platformFeeCents, type Plan } from '../../plans.js';
+import { createCheckoutReturnCodes } from './checkout-returns.js';
 import { retireOpenCheckoutSessions } from './sessions.js';
 
 interface OrgPayFields {
@@ -126,12 +127,12 @@ export const payForm = z.object({
 export interface CheckoutRequest {
   invoiceId: string;
   leadId: string;
+  /** The portal link the customer pays from: the way back leads to it, and dies with it. */
+  portalLinkId: string;
   /** What the customer typed; empty means the balance due. */
   amountInput?: string;
-  /** Absolute URL of the portal invoice page (the cancel URL). */
-  invoiceUrl: string;
-  /** Absolute URL Checkout returns to; may contain {CHECKOUT_SESSION_ID}. */
-  returnUrl: string;
+  /** The absolute URL that brings the customer back with a one-time return code (never the portal token). */
+  returnUrl: (code: string) => string;
   customerEmail?: string | null;
   actor: Actor;
 }
@@ -174,10 +175,17 @@ export async function createInvoiceCheckout(
   if (amount > balance) throw fieldError('amount', `That is more than the ${money(balance)} due. Enter ${money(balance)} or less.`);
   if (amount < minimum) throw fieldError('amount', `The smallest online payment is ${money(minimum)}.`);
 
-  // Pressing Pay twice (or back, then Pay) reuses the open session for the same amount.
+  // Pressing Pay twice (or back, then Pay) reuses the open session for the same amount,
+  // unless the customer already came back from it: its way back is used up.
   const open = await db('checkout_sessions')
     .where({ invoice_id: invoice.id, amount_cents: amount, status: 'open' })
     .whereNull('returned_at')
+    .whereNotExists(
+      db('checkout_returns')
+        .select(1)
+        .where('checkout_returns.checkout_session_id', db.ref('checkout_sessions.id'))
+        .whereNotNull('used_at'),
+    )
     .where('created_at', '>', nowMinusSeconds(db, REUSE_OPEN_SESSION_SECONDS))
     .whereNotNull('url')
     .orderBy('created_at', 'desc')
@@ -196,6 +204,12 @@ export async function createInvoiceCheckout(
       expires_at: nowPlusSeconds(db, SESSION_LIFETIME_SECONDS),
     })
     .returning<{ id: string; expires_at: Date }[]>(['id', 'expires_at']);
+  const returnCodes = await createCheckoutReturnCodes(db, {
+    orgId: org.id,
+    checkoutRowId: attempt.id,
+    invoiceId: invoice.id,
+    portalLinkId: request.portalLinkId,
+  });
   const metadata = { org_id: org.id, invoice_id: invoice.id, lead_id: invoice.lead_id };
   const partial = amount < balance;
   const session = await stripe.checkout.sessions.create(
@@ -219,8 +233,8 @@ export async function createInvoiceCheckout(
       metadata,
       client_reference_id: invoice.id,
       ...(request.customerEmail ? { customer_email: request.customerEmail } : {}),
-      success_url: request.returnUrl,
-      cancel_url: request.invoiceUrl,
+      success_url: request.returnUrl(returnCodes.completed),
+      cancel_url: request.returnUrl(returnCodes.cancelled),
       expires_at: Math.floor(attempt.expires_at.getTime() / 1000),
     },
     // Built from ids: a retried request (network error) gets the same session, never a second one.

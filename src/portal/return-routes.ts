@@ -1,0 +1,54 @@
+// Back from Stripe Checkout: /return/<one-time code> → the customer's invoice page.
+// Stripe keeps a session's return URLs, so they hold a code that works once, for
+// a day, while the portal link is active — never the portal token itself.
+import { Router, type Request, type Response } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
+import { withOrg } from '../db/tenancy.js';
+import { createRateLimiter } from '../http/security.js';
+import { markCheckoutReturned } from '../payments/stripe/checkout.js';
+import { checkoutReturnOrg, useCheckoutReturn } from '../payments/stripe/checkout-returns.js';
+import { activePortalLink } from '../portal-links/queries.js';
+import { portalHeaders, renderNotFound } from './responses.js';
+
+export const checkoutReturnRouter = Router();
+
+const PROBLEMS = {
+  used: 'This way back from the payment page was already used.',
+  expired: 'This way back from the payment page has expired.',
+  revoked: 'The link to your customer page was turned off or replaced by the business.',
+} as const;
+
+// A customer comes back once per payment attempt; a stranger trying codes is slowed down.
+const returnLimiter = createRateLimiter({
+  name: 'checkout-return',
+  windowMs: 10 * 60_000,
+  limit: 30,
+  keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+  message: 'Too many attempts. Please wait a few minutes, then open the link the business sent you.',
+});
+
+checkoutReturnRouter.use(portalHeaders);
+
+checkoutReturnRouter.get('/:code', returnLimiter, async (req: Request, res: Response) => {
+  const found = await checkoutReturnOrg(String(req.params.code));
+  if (!found) return renderNotFound(res);
+  const back = await withOrg(found.orgId, async (db) => {
+    const used = await useCheckoutReturn(db, found.returnId);
+    if (!used.ok) return used;
+    // Paid (or paying): the invoice page says "processing" until the payment is recorded.
+    if (used.outcome === 'completed' && used.stripeCheckoutSessionId) {
+      await markCheckoutReturned(db, used.invoiceId, used.leadId, used.stripeCheckoutSessionId);
+    }
+    const link = await activePortalLink(db, used.leadId);
+    return { ...used, url: link?.id === used.portalLinkId ? link.url : null };
+  });
+  if (!back.ok || !back.url) {
+    const problem = back.ok ? PROBLEMS.revoked : PROBLEMS[back.problem];
+    return res.status(410).render('portal/error', {
+      layout: 'portal-plain',
+      title: 'Back from the payment page',
+      message: `${problem} A payment you made is recorded all the same. To see your invoice, open the private link the business sent you by text or email, or ask them for a new one.`,
+    });
+  }
+  res.redirect(303, `${back.url}/invoices/${back.invoiceId}`);
+});
