@@ -5,8 +5,8 @@ import { config } from './config.js';
 
 // Portal tokens are bearer credentials: no log line may hold one.
 const PORTAL_PATH = /\/p\/[A-Za-z0-9_-]+/g;
-// Invitation, password-reset and Checkout return links carry one-time tokens the same way.
-const ACCOUNT_LINK_PATH = /\/(invite|reset-password|return)\/[A-Za-z0-9_-]+/g;
+// Invitation, password-reset, sign-up and Checkout return links carry one-time tokens the same way.
+const ACCOUNT_LINK_PATH = /\/(invite|reset-password|signup|return)\/[A-Za-z0-9_-]+/g;
 
 function redactPortalTokens(text: string): string {
   return text.replace(PORTAL_PATH, '/p/[token]').replace(ACCOUNT_LINK_PATH, '/$1/[token]');

@@ -1,15 +1,16 @@
-// Contractor accounts: the only writer of users, invitations and password_resets.
-// Sign up (a new organization and its owner), log in, invitations, password resets,
-// and the owner's team changes.
+// Contractor accounts: the only writer of users, invitations, password_resets and
+// signup_requests. Sign up (a confirmed address, then a new organization and its
+// owner), log in, invitations, password resets, and the owner's team changes.
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../db/audit.js';
 import { authUserByEmail, emailTaken } from '../db/lookups.js';
 import { deleteSessionsOf } from '../db/sql/sessions.js';
+import { insertSignupRequest, signupRequestByTokenHash, useSignupRequest } from '../db/sql/signups.js';
 import { nowPlusSeconds } from '../db/sql/time.js';
 import { withOrg, type Db } from '../db/tenancy.js';
 import { FormError, notFound } from '../lib/errors.js';
-import { newOneTimeToken } from '../lib/tokens.js';
+import { newOneTimeToken, sha256Hex, TOKEN_PATTERN } from '../lib/tokens.js';
 import { insertOrganization } from '../orgs/commands.js';
 import type { PlanId } from '../plans.js';
 import { hashPassword, passwordWeakness, verifyPassword } from './passwords.js';
@@ -21,7 +22,7 @@ export interface SessionIdentity {
   orgId: string;
 }
 
-const EMAIL_TAKEN = 'An account with this email already exists. Log in instead, or use another email.';
+const EMAIL_TAKEN = 'This email already has a Porchlight account. Log in with it, or reset its password if you forgot it.';
 const EMAIL_TAKEN_BY_INVITEE =
   'This email already has a Porchlight account, and an account belongs to one business. Ask the owner to invite another email address.';
 
@@ -39,42 +40,111 @@ export interface NewOrganization {
   timeZone?: string;
 }
 
-/** Creates an organization and its owner in one transaction. */
-export async function createOrganization(input: NewOrganization, knex?: Knex): Promise<{ orgId: string; userId: string }> {
-  const orgId = crypto.randomUUID();
-  return withOrg(
-    orgId,
-    async (db) => {
-      await insertOrganization(db, { id: orgId, name: input.name, plan: input.plan ?? 'free', timeZone: input.timeZone });
-      const [user] = await db('users')
-        .insert({ org_id: orgId, email: input.owner.email, name: input.owner.name, password_hash: input.owner.passwordHash, role: 'owner' })
-        .returning<{ id: string }[]>('id');
-      await recordAudit(db, {
-        actor: { type: 'user', userId: user.id, label: input.owner.email },
-        action: 'org.created',
-        subjectType: 'organization',
-        subjectId: orgId,
-        data: { name: input.name },
-      });
-      return { orgId, userId: user.id };
-    },
-    knex,
-  );
+/** The organization row, its owner and the audit event, inside the new org's transaction. */
+async function insertOrganizationWithOwner(
+  db: Db,
+  orgId: string,
+  input: NewOrganization,
+  ip?: string,
+): Promise<{ orgId: string; userId: string }> {
+  await insertOrganization(db, { id: orgId, name: input.name, plan: input.plan ?? 'free', timeZone: input.timeZone });
+  const [user] = await db('users')
+    .insert({ org_id: orgId, email: input.owner.email, name: input.owner.name, password_hash: input.owner.passwordHash, role: 'owner' })
+    .returning<{ id: string }[]>('id');
+  await recordAudit(db, {
+    actor: { type: 'user', userId: user.id, label: input.owner.email, ip },
+    action: 'org.created',
+    subjectType: 'organization',
+    subjectId: orgId,
+    data: { name: input.name },
+  });
+  return { orgId, userId: user.id };
 }
 
-/** Creates an organization and its owner; field errors leave nothing behind. */
-export async function signUp(input: SignUpInput): Promise<SessionIdentity> {
-  const weakness = passwordWeakness(input.password, [input.email, input.name, input.orgName]);
-  if (weakness) throw new FormError({ password: weakness });
-  if (await emailTaken(input.email)) throw new FormError({ email: EMAIL_TAKEN });
+/** Creates an organization and its owner in one transaction (seeding, tests). */
+export async function createOrganization(input: NewOrganization, knex?: Knex): Promise<{ orgId: string; userId: string }> {
+  const orgId = crypto.randomUUID();
+  return withOrg(orgId, (db) => insertOrganizationWithOwner(db, orgId, input), knex);
+}
+
+// --- sign-up: the address is confirmed before an account exists ---
+
+export const SIGNUP_LINK_HOURS = 24;
+
+export type SignUpRequest =
+  /** A new address: the link that finishes sign-up. */
+  | { kind: 'confirm'; to: string; name: string; orgName: string; token: string }
+  /** The address has an account: its owner is told, with ways to log in. */
+  | { kind: 'existing'; to: string; name: string };
+
+/**
+ * Step one of sign-up. Callers answer the same way whichever it returns, so the
+ * form never tells a stranger which addresses have accounts.
+ */
+export async function requestSignUp(input: SignUpInput, ip?: string): Promise<SignUpRequest> {
+  const found = await authUserByEmail(input.email);
+  if (found) {
+    return withOrg(found.org_id, async (db) => {
+      const user = await db('users').where({ id: found.user_id }).first<{ name: string; email: string }>('name', 'email');
+      await recordAudit(db, {
+        actor: { type: 'system', label: 'sign-up form' },
+        action: 'user.signup_attempted',
+        subjectType: 'user',
+        subjectId: found.user_id,
+        data: { ip: ip ?? null },
+      });
+      return { kind: 'existing', to: user.email, name: user.name };
+    });
+  }
+  const { token, sha256 } = newOneTimeToken();
+  await insertSignupRequest({
+    email: input.email,
+    orgName: input.orgName,
+    name: input.name,
+    tokenSha256: sha256,
+    validSeconds: SIGNUP_LINK_HOURS * 3600,
+  });
+  return { kind: 'confirm', to: input.email, name: input.name, orgName: input.orgName, token };
+}
+
+export interface PendingSignUp {
+  requestId: string;
+  email: string;
+  orgName: string;
+  name: string;
+}
+
+/** The sign-up behind a link while it can still be used; UnusableLinkError otherwise. */
+export async function findSignUp(token: string): Promise<PendingSignUp> {
+  const row = TOKEN_PATTERN.test(token) ? await signupRequestByTokenHash(sha256Hex(token)) : null;
+  if (!row) throw new UnusableLinkError('unknown');
+  if (row.used) throw new UnusableLinkError('used');
+  if (row.expired) throw new UnusableLinkError('expired');
+  return { requestId: row.request_id, email: row.email, orgName: row.org_name, name: row.name };
+}
+
+/** Step two: the password chosen from the link creates the organization and its owner; the link is used up. */
+export async function completeSignUp(token: string, password: string, ip?: string): Promise<SessionIdentity> {
+  const pending = await findSignUp(token);
+  const weakness = passwordWeakness(password, [pending.email, pending.name, pending.orgName]);
+  if (weakness) throw new FormError({ password: weakness }); // the link still works
+  if (await emailTaken(pending.email)) throw new FormError({ _form: EMAIL_TAKEN });
+  const passwordHash = await hashPassword(password);
+  const orgId = crypto.randomUUID();
   try {
-    return await createOrganization({
-      name: input.orgName,
-      owner: { name: input.name, email: input.email, passwordHash: await hashPassword(input.password) },
+    return await withOrg(orgId, async (db) => {
+      const used = await useSignupRequest(db, pending.requestId);
+      if (!used) throw new UnusableLinkError('used');
+      return insertOrganizationWithOwner(
+        db,
+        orgId,
+        { name: used.org_name, owner: { name: used.name, email: used.email, passwordHash } },
+        ip,
+      );
     });
   } catch (err) {
-    // Two sign-ups with one email at the same moment: the unique index decides.
-    if (isUniqueViolation(err)) throw new FormError({ email: EMAIL_TAKEN });
+    // The address got an account (an invitation, another sign-up) since the link was sent.
+    if (isUniqueViolation(err)) throw new FormError({ _form: EMAIL_TAKEN });
     throw err;
   }
 }

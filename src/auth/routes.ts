@@ -1,4 +1,4 @@
-// Sign up, log in, log out; invitation links; password reset by email.
+// Sign up (confirmed by email), log in, log out; invitation links; password reset by email.
 import { Router, type Request, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { config } from '../config.js';
@@ -9,15 +9,27 @@ import { logger } from '../logger.js';
 import { sendAccountEmail } from '../mail/account-email.js';
 import {
   acceptInvitation,
+  completeSignUp,
+  findSignUp,
   logIn,
   PASSWORD_RESET_MINUTES,
   requestPasswordReset,
+  requestSignUp,
   resetPassword,
-  signUp,
+  SIGNUP_LINK_HOURS,
   type SessionIdentity,
 } from './commands.js';
 import { checkPasswordReset, findInvitation, UnusableLinkError, type LinkProblem } from './queries.js';
-import { acceptInvitationSchema, forgotPasswordSchema, logInSchema, resetPasswordSchema, safeNextPath, signUpSchema } from './schema.js';
+import {
+  acceptInvitationSchema,
+  finishSignUpSchema,
+  forgotPasswordSchema,
+  logInSchema,
+  resetPasswordSchema,
+  safeNextPath,
+  signUpSchema,
+  type SignUpInput,
+} from './schema.js';
 
 export const authRouter = Router();
 
@@ -43,8 +55,8 @@ function perAddressAndEmail(req: Request): string {
   return `${ipKeyGenerator(req.ip ?? 'unknown')}|${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
 }
 
-// Strangers can hammer these: each sign-up runs a password check and argon2 and
-// creates an organization; each link visit looks up a token.
+// Strangers can hammer these: each sign-up sends an email; each link visit looks
+// up a token, and finishing a sign-up runs a password check and argon2.
 const signupLimiter = createRateLimiter({
   name: 'signup',
   windowMs: 60 * 60 * 1000,
@@ -61,22 +73,54 @@ const accountLinkLimiter = createRateLimiter({
   message: 'Too many attempts. Please wait a few minutes and open the link again.',
 });
 
+// Each address gets at most a few sign-up emails an hour, whoever asks.
+const signupEmailLimiter = createRateLimiter({
+  name: 'signup-email',
+  windowMs: 60 * 60 * 1000,
+  limit: config.isTest ? 50 : 5,
+  keyGenerator: (req) => {
+    const email = (req.body as { email?: unknown } | undefined)?.email;
+    return typeof email === 'string' ? email.trim().toLowerCase() : '';
+  },
+  message: 'Too many sign-up attempts for this email address. Please try again in an hour.',
+});
+
 authRouter.get('/signup', (req, res) => {
   if (req.session.userId) return res.redirect('/');
   res.render('auth/signup', { layout: 'public', title: 'Create your account', values: {} });
 });
 
-authRouter.post('/signup', signupLimiter, async (req: Request, res: Response) => {
+authRouter.post('/signup', signupLimiter, signupEmailLimiter, (req: Request, res: Response) => {
+  let input: SignUpInput;
   try {
-    const input = parseForm(signUpSchema, req.body);
-    const identity = await signUp(input);
-    await startSession(req, identity);
-    req.session.flash = { type: 'success', message: 'Welcome to Porchlight. Add your first customer to get started.' };
-    res.redirect(303, '/');
+    input = parseForm(signUpSchema, req.body);
   } catch (err) {
     if (!(err instanceof FormError)) throw err;
-    res.status(422).render('auth/signup', formLocals(req, { title: 'Create your account', errors: err.fields }));
+    return res.status(422).render('auth/signup', formLocals(req, { title: 'Create your account', errors: err.fields }));
   }
+  // Not awaited, new address or not: the same page at the same moment either
+  // way, so the form tells no one which emails have accounts.
+  void requestSignUp(input, req.ip)
+    .then((request) =>
+      request.kind === 'confirm'
+        ? sendAccountEmail({
+            to: request.to,
+            template: 'signup-confirm',
+            locals: {
+              name: request.name,
+              orgName: request.orgName,
+              link: `${config.publicUrl}/signup/${request.token}`,
+              validHours: SIGNUP_LINK_HOURS,
+            },
+          })
+        : sendAccountEmail({
+            to: request.to,
+            template: 'signup-existing',
+            locals: { name: request.name, loginLink: `${config.publicUrl}/login`, resetLink: `${config.publicUrl}/forgot-password` },
+          }),
+    )
+    .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'sign-up request failed'));
+  res.render('auth/signup-sent', { layout: 'public', title: 'Check your email', email: input.email, validHours: SIGNUP_LINK_HOURS });
 });
 
 // Per address and per account: slows guessing without locking out a whole office behind one IP.
@@ -143,14 +187,27 @@ const RESET_PROBLEMS: Record<LinkProblem, string> = {
   revoked: 'This password reset link is no longer valid. Ask for a new one below.',
 };
 
+const SIGNUP_PROBLEMS: Record<LinkProblem, string> = {
+  unknown: 'This sign-up link isn’t valid. Check that you copied the whole link from the email.',
+  expired: 'This sign-up link has expired. Sign up again to get a new one.',
+  used: 'This sign-up link was already used. If it was you, log in with your email and password.',
+  revoked: 'This sign-up link was replaced by a newer one. Use the link in the latest email.',
+};
+
+const LINK_PAGES = {
+  invitation: { problems: INVITATION_PROBLEMS, title: 'Invitation can’t be used' },
+  reset: { problems: RESET_PROBLEMS, title: 'Reset link can’t be used' },
+  signup: { problems: SIGNUP_PROBLEMS, title: 'Sign-up link can’t be used' },
+};
+
 /** Unknown links are 404; links that existed but can't be used any more are 410 Gone. */
-function linkProblemPage(res: Response, kind: 'invitation' | 'reset', problem: LinkProblem): void {
-  const message = (kind === 'invitation' ? INVITATION_PROBLEMS : RESET_PROBLEMS)[problem];
+function linkProblemPage(res: Response, kind: keyof typeof LINK_PAGES, problem: LinkProblem): void {
   res.status(problem === 'unknown' ? 404 : 410).render('auth/link-problem', {
     layout: 'public',
-    title: kind === 'invitation' ? 'Invitation can’t be used' : 'Reset link can’t be used',
-    message,
+    title: LINK_PAGES[kind].title,
+    message: LINK_PAGES[kind].problems[problem],
     offerReset: kind === 'reset',
+    offerSignup: kind === 'signup' && problem !== 'used',
   });
 }
 
@@ -186,6 +243,38 @@ authRouter.post('/invite/:token', accountLinkLimiter, async (req: Request, res: 
       .render(
         'auth/accept-invitation',
         formLocals(req, { title: `Join ${invitation.orgName}`, invitation, errors: err.fields, formError: err.fields._form }),
+      );
+  }
+});
+
+authRouter.get('/signup/:token', accountLinkLimiter, async (req: Request, res: Response) => {
+  try {
+    const signup = await findSignUp(tokenParam(req));
+    res.render('auth/finish-signup', { layout: 'public', title: 'Finish creating your account', signup, values: {} });
+  } catch (err) {
+    if (err instanceof UnusableLinkError) return linkProblemPage(res, 'signup', err.problem);
+    throw err;
+  }
+});
+
+authRouter.post('/signup/:token', accountLinkLimiter, async (req: Request, res: Response) => {
+  const token = tokenParam(req);
+  try {
+    const { password } = parseForm(finishSignUpSchema, req.body);
+    const identity = await completeSignUp(token, password, req.ip);
+    await startSession(req, identity);
+    req.session.flash = { type: 'success', message: 'Welcome to Porchlight. Add your first customer to get started.' };
+    res.redirect(303, '/');
+  } catch (err) {
+    if (err instanceof UnusableLinkError) return linkProblemPage(res, 'signup', err.problem);
+    if (!(err instanceof FormError)) throw err;
+    const signup = await findSignUp(token).catch(() => null);
+    if (!signup) return linkProblemPage(res, 'signup', 'used');
+    res
+      .status(422)
+      .render(
+        'auth/finish-signup',
+        formLocals(req, { title: 'Finish creating your account', signup, errors: err.fields, formError: err.fields._form }),
       );
   }
 });

@@ -8,13 +8,21 @@ const emailField = z
   .max(254, 'That email address is too long')
   .pipe(z.email('Enter a valid email address, like name@example.com'));
 
+/** Step one of sign-up: who and what; the password is chosen from the emailed link (finishSignUpSchema). */
 export const signUpSchema = z.object({
-  orgName: z.string().trim().min(1, 'Enter your business name').max(200, 'Keep the business name under 200 characters'),
-  name: z.string().trim().min(1, 'Enter your name').max(200, 'Keep your name under 200 characters'),
+  orgName: z
+    .string({ error: 'Enter your business name' })
+    .trim()
+    .min(1, 'Enter your business name')
+    .max(200, 'Keep the business name under 200 characters'),
+  name: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(200, 'Keep your name under 200 characters'),
   email: emailField,
-  password: z.string({ error: 'Choose a password' }).min(1, 'Choose a password').max(200, 'Keep the password under 200 characters'),
 });
 export type SignUpInput = z.infer<typeof signUpSchema>;
+
+const choosePassword = (message: string) => z.string({ error: message }).min(1, message).max(200, 'Keep the password under 200 characters');
+
+export const finishSignUpSchema = z.object({ password: choosePassword('Choose a password') });
 
 export const logInSchema = z.object({
   email: emailField,
@@ -30,15 +38,13 @@ export function safeNextPath(next: string | undefined): string {
 
 export const acceptInvitationSchema = z.object({
   name: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(200, 'Keep your name under 200 characters'),
-  password: z.string({ error: 'Choose a password' }).min(1, 'Choose a password').max(200, 'Keep the password under 200 characters'),
+  password: choosePassword('Choose a password'),
 });
 export type AcceptInvitationInput = z.infer<typeof acceptInvitationSchema>;
 
 export const forgotPasswordSchema = z.object({ email: emailField });
 
-export const resetPasswordSchema = z.object({
-  password: z.string({ error: 'Choose a new password' }).min(1, 'Choose a new password').max(200, 'Keep the password under 200 characters'),
-});
+export const resetPasswordSchema = z.object({ password: choosePassword('Choose a new password') });
 
 export const inviteSchema = z.object({
   email: z

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
+import { createOrganization } from '../../src/auth/commands.js';
+import { hashPassword } from '../../src/auth/passwords.js';
 import { config } from '../../src/config.js';
 import { getDb } from '../../src/db/knex.js';
 import { sha256Hex } from '../../src/lib/tokens.js';
@@ -142,12 +144,7 @@ describe('team invitations (through a real SMTP server)', () => {
   it('refuses to accept when the email got an account elsewhere in the meantime', async () => {
     const email = uniqueEmail('raced');
     const path = await invite(email);
-    const signup = supertest.agent(testApp());
-    const _csrf = await csrfToken(signup, '/signup');
-    await signup
-      .post('/signup')
-      .type('form')
-      .send({ orgName: 'Other Business', name: 'Raced', email, password: 'copper downspout mornings', _csrf });
+    await createOrganization({ name: 'Other Business', owner: { name: 'Raced', email, passwordHash: await hashPassword(NEW_PASSWORD) } });
     const { res } = await accept(path);
     expect(res.status).to.equal(422);
     expect(res.text).to.contain('already has a Porchlight account');

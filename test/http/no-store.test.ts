@@ -2,7 +2,7 @@
 // browser or proxy may keep a copy.
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { adminRoutes, routeUrl, seedRouteFixtures } from '../support/admin-routes.js';
+import { adminRoutes, routeUrl, seedRouteFixtures } from '../support/route-walk.js';
 import { createTestOrg } from '../support/factories.js';
 import { loginAgent, testApp } from '../support/http.js';
 

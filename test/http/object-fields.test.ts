@@ -12,7 +12,7 @@ import { activePortalLink } from '../../src/portal-links/queries.js';
 import { portalFormToken } from '../../src/portal-links/token.js';
 import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
-import { adminRoutes, routeUrl, seedRouteFixtures, type Fixture } from '../support/admin-routes.js';
+import { adminRoutes, routeUrl, seedRouteFixtures, type Fixture } from '../support/route-walk.js';
 import { createTestOrg, uniqueEmail, type TestOrg } from '../support/factories.js';
 import { csrfFrom, loginAgent, testApp, type Agent } from '../support/http.js';
 import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';

@@ -1,11 +1,11 @@
 // Every admin route, read from the routers themselves: org B's ids through org
 // A's session answer 404, exactly like a missing id, and change nothing in B.
 // A route added later is covered automatically; a parameter that
-// test/support/admin-routes.ts cannot map fails loudly — add it to PARAM_FIXTURES there.
+// test/support/route-walk.ts cannot map fails loudly — add it to PARAM_FIXTURES there.
 import { expect } from 'chai';
 import { getDb } from '../../src/db/knex.js';
 import { tenantTables } from '../../src/db/tenancy.js';
-import { adminRoutes, routeUrl, seedRouteFixtures, type Fixture } from '../support/admin-routes.js';
+import { adminRoutes, routeUrl, seedRouteFixtures, type Fixture } from '../support/route-walk.js';
 import { csrfFrom, loginAgent } from '../support/http.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 

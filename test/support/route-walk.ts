@@ -87,7 +87,7 @@ export function routeUrl(path: string, fx: Fixture): string {
     const key = PARAM_FIXTURES[`${segment}:${name}`] ?? PARAM_FIXTURES[name];
     if (!key) {
       throw new Error(
-        `admin routes: no fixture for ":${name}" in ${path}. Add "${segment}:${name}" or "${name}" to PARAM_FIXTURES in test/support/admin-routes.ts`,
+        `admin routes: no fixture for ":${name}" in ${path}. Add "${segment}:${name}" or "${name}" to PARAM_FIXTURES in test/support/route-walk.ts`,
       );
     }
     return `${segment}/${fx[key]}`;
