@@ -62,16 +62,14 @@ export function createPortalRouter(missLimiter: RateLimitRequestHandler = portal
     missLimiter(req, res, (err?: unknown) => (err ? next(err) : renderNotFound(res)));
   }
 
-  /** A client over the limit gets 429 even for a real token, so guessing learns nothing. */
-  async function blocked(req: Request): Promise<boolean> {
-    const info = await missLimiter.getKey(portalClientKey(req));
-    return !!info && info.totalHits > PORTAL_MISS_LIMIT && info.resetTime !== undefined && info.resetTime.getTime() > Date.now();
-  }
+  // Only misses are counted and refused. A real link is always served, even to a
+  // client over the limit: customers share IPs (an office, a carrier's NAT) and
+  // one guesser must not lock them out. A hit tells a guesser nothing useful,
+  // since a token is 256 random bits; the limit caps how fast anyone can miss.
 
   async function show(req: Request, res: Response, next: NextFunction, view: PortalView, extras: ViewExtras = {}, status = 200) {
     const token = String(req.params.token);
     if (!isWellFormedToken(token)) return miss(req, res, next);
-    if (await blocked(req)) return miss(req, res, next);
     const page = await loadPortalPage(hashPortalToken(token), view);
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
@@ -84,7 +82,6 @@ export function createPortalRouter(missLimiter: RateLimitRequestHandler = portal
     const token = String(req.params.token);
     const id = uuidOrNull(req.params.id);
     if (!isWellFormedToken(token) || !id) return null;
-    if (await blocked(req)) return null;
     const link = await portalLinkByTokenHash(hashPortalToken(token));
     return link ? { token, id, link } : null;
   }

@@ -268,10 +268,7 @@ describe('customer portal pages', () => {
     for (const tab of TABS) expect((await app().get(`/p/${token}/${tab}`)).status).to.equal(404);
   });
 
-  it('rate-limits failed lookups per client: 429 after a burst, with the portal headers, even for a real link', async () => {
-    const org = await createTestOrg();
-    const lead = await createTestLead(org.orgId);
-    const { token } = await linkFor(org.orgId, lead.id);
+  it('rate-limits failed lookups per client: 429 after a burst, with the portal headers', async () => {
     for (let i = 0; i < PORTAL_MISS_LIMIT; i++) {
       expect((await app().get(`/p/${'B'.repeat(42)}${i % 10}`)).status).to.equal(404);
     }
@@ -279,12 +276,38 @@ describe('customer portal pages', () => {
     expect(limited.status).to.equal(429);
     expectPortalHeaders(limited);
     expect(limited.text).to.contain('Too many attempts');
-    // A guesser over the limit learns nothing from a hit either.
-    expect((await app().get(`/p/${token}`)).status).to.equal(429);
+    // Every kind of miss stays refused: unknown tab, malformed token, unknown document.
+    expect((await app().get(`/p/${'C'.repeat(43)}/history`)).status).to.equal(429);
+    expect((await app().get('/p/short')).status).to.equal(429);
     await resetPortalMisses();
+    expect((await app().get(`/p/${'C'.repeat(43)}`)).status).to.equal(404);
+  });
+
+  it('never locks a valid link out because of someone else’s misses from the same IP', async () => {
+    const org = await createTestOrg({ plan: 'starter' });
+    const lead = await createTestLead(org.orgId);
+    const recs = await seedCustomerRecords(org.orgId, lead.id, { proposals: 1, pendingProposals: 1 });
+    const { token } = await linkFor(org.orgId, lead.id);
+    // A guesser behind the same office NAT uses up the miss limit.
+    for (let i = 0; i < PORTAL_MISS_LIMIT + 3; i++) await app().get(`/p/${'G'.repeat(42)}${i % 10}`);
+    expect((await app().get(`/p/${'G'.repeat(43)}`)).status).to.equal(429);
+
+    // The customer's own link still opens, on every page, and its form still posts.
     expect((await app().get(`/p/${token}`)).status).to.equal(200);
-    // Successful views never count against the client.
+    for (const tab of TABS) expect((await app().get(`/p/${token}/${tab}`)).status).to.equal(200);
+    const page = `/p/${token}/proposals/${recs.pendingProposalIds[0]}`;
+    const view = await app().get(page);
+    expect(view.status).to.equal(200);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(view.text)![1].replace(/&#x3D;/g, '=');
+    const rejected = await app().post(`${page}/reject`).type('form').send({ _csrf: csrf, reason: 'Not now' });
+    expect(rejected.status).to.equal(303);
+    expect(rejected.headers.location).to.equal(`${page}?result=rejected`);
+
+    // Misses are still refused, and the customer's visits never count as misses.
+    expect((await app().get(`/p/${'H'.repeat(43)}`)).status).to.equal(429);
+    await resetPortalMisses();
     for (let i = 0; i < PORTAL_MISS_LIMIT + 5; i++) expect((await app().get(`/p/${token}/history`)).status).to.equal(200);
+    expect((await app().get(`/p/${'H'.repeat(43)}`)).status).to.equal(404);
   });
 
   it('shares the failed-lookup count through Redis, so two web processes enforce one limit', async () => {
