@@ -1,7 +1,9 @@
 // The web process: checks RLS can't be bypassed, listens, shuts down in order.
+import http from 'node:http';
 import { config } from './config.js';
 import { logger } from './logger.js';
 import { createApp } from './app.js';
+import { listen } from './http/listen.js';
 import { closeDb } from './db/knex.js';
 import { assertRlsEnforced } from './db/tenancy.js';
 import { closeStoreRedis } from './queue/redis.js';
@@ -11,8 +13,13 @@ import { onShutdown, installShutdownHandlers } from './shutdown.js';
 async function main(): Promise<void> {
   await assertRlsEnforced();
   const { app, close } = createApp();
-  const server = app.listen(config.port, () => {
-    logger.info({ port: config.port, url: config.publicUrl }, `Porchlight web listening on ${config.publicUrl}`);
+  const server = http.createServer(app);
+  await listen(server, config.port);
+  logger.info({ port: config.port, url: config.publicUrl }, `Porchlight web listening on ${config.publicUrl}`);
+  // A socket error after start-up (rare) leaves no way to serve: stop so the supervisor restarts us.
+  server.on('error', (err) => {
+    logger.fatal({ err }, `web server socket failed: ${err.message}`);
+    process.exit(1);
   });
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   onShutdown('http server', () => new Promise<void>((resolve) => server.close(() => resolve())), 10);
