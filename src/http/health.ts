@@ -23,7 +23,16 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-// Ready to take traffic: Postgres answers, and Redis when it is configured.
+/** What still works, and how, while Redis is away (the web process keeps serving). */
+const REDIS_DOWN_DEGRADED = [
+  'rate limits are counted in each web process, not shared, until Redis is back',
+  'new messages wait in the outbox and go out once Redis is back',
+  'scheduled jobs (outbox sweep, Stripe reconciliation) wait for Redis',
+];
+
+// Ready to take traffic. Postgres down: 503, nothing can be served. Redis down:
+// 200 "degraded" with what is reduced, because pages and log-ins still work and
+// a load balancer taking every web process out would make the outage total.
 healthRouter.get('/readyz', async (_req, res) => {
   const checks: Record<string, string> = {};
   try {
@@ -41,9 +50,11 @@ healthRouter.get('/readyz', async (_req, res) => {
       checks.redis = `down: ${(err as Error).message}`;
     }
   }
-  const ready = Object.values(checks).every((v) => v === 'ok');
+  const postgresUp = checks.postgres === 'ok';
+  const redisUp = !checks.redis || checks.redis === 'ok';
+  const status = !postgresUp ? 'unavailable' : redisUp ? 'ok' : 'degraded';
   res
-    .status(ready ? 200 : 503)
+    .status(postgresUp ? 200 : 503)
     .set('Cache-Control', 'no-store')
-    .json({ status: ready ? 'ok' : 'unavailable', checks });
+    .json({ status, checks, ...(redisUp ? {} : { degraded: REDIS_DOWN_DEGRADED }) });
 });

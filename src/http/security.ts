@@ -4,10 +4,10 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { csrfSync } from 'csrf-sync';
 import { rateLimit, type Options as RateLimitOptions } from 'express-rate-limit';
-import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { config } from '../config.js';
 import { getStoreRedis } from '../queue/redis.js';
 import { HttpError } from '../lib/errors.js';
+import { FailoverRateLimitStore } from './rate-limit-store.js';
 
 /** A fresh nonce per response; style elements that need one use {{cspNonce}}. */
 export function cspNonce(_req: Request, res: Response, next: NextFunction): void {
@@ -74,21 +74,16 @@ type LimiterOptions = Pick<RateLimitOptions, 'windowMs' | 'limit'> &
 
 /**
  * A rate limiter whose counters live in Redis when it is configured, so the
- * limit holds across web processes; in memory otherwise (one process, dev).
+ * limit holds across web processes, falling back to this process's memory
+ * while Redis is away; in memory only otherwise (one process, dev).
  */
 export function createRateLimiter(options: LimiterOptions): RequestHandler {
-  const redis = getStoreRedis();
   const { name, message, ...rest } = options;
   return rateLimit({
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     ...rest,
-    store: redis
-      ? new RedisStore({
-          prefix: `${config.queuePrefix}:rl:${name}:`,
-          sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
-        })
-      : undefined,
+    store: getStoreRedis() ? new FailoverRateLimitStore(`${config.queuePrefix}:rl:${name}:`) : undefined,
     handler: (_req, _res, next) => {
       next(new HttpError(429, 'rate_limited', message ?? 'Too many attempts. Please wait a few minutes and try again.', false));
     },
