@@ -8,6 +8,7 @@ import { closeDb } from './db/knex.js';
 import { assertRlsEnforced } from './db/tenancy.js';
 import { closeStoreRedis } from './queue/redis.js';
 import { checkoutExpiriesSettled } from './payments/stripe/sessions.js';
+import { scheduleInProcessReconciliation } from './payments/stripe/reconcile.js';
 import { onShutdown, installShutdownHandlers } from './shutdown.js';
 
 async function main(): Promise<void> {
@@ -22,6 +23,12 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
+  if (!config.redisUrl && config.stripe.secretKey) {
+    // Jobs run in this process without Redis: reconciliation too, or payments whose webhooks were lost stay lost.
+    const reconciliation = scheduleInProcessReconciliation(config.reconcileEveryMinutes * 60_000);
+    logger.info({ everyMinutes: config.reconcileEveryMinutes }, 'Stripe reconciliation runs in this process (no REDIS_URL)');
+    onShutdown('in-process reconciliation', reconciliation.stop, 12);
+  }
   onShutdown('http server', () => new Promise<void>((resolve) => server.close(() => resolve())), 10);
   // Checkout Sessions being expired at Stripe after a void or a newer Pay.
   onShutdown('stripe session expiries', checkoutExpiriesSettled, 15);

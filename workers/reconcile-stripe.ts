@@ -6,7 +6,7 @@ import { config } from '../src/config.js';
 import { logger } from '../src/logger.js';
 import { QUEUE_NAMES } from '../src/queue/queues.js';
 import { createRedis } from '../src/queue/redis.js';
-import { reconcileAll } from '../src/payments/stripe/reconcile.js';
+import { runReconciliation } from '../src/payments/stripe/reconcile.js';
 import type { RunningWorker } from '../src/queue/worker.js';
 
 export const RECONCILE_QUEUE = QUEUE_NAMES.reconcile;
@@ -28,11 +28,7 @@ export async function startReconcileWorker(): Promise<RunningWorker> {
   const worker = new Worker(
     RECONCILE_QUEUE,
     async () => {
-      const summary = await reconcileAll();
-      logger.info(
-        { orgs: summary.orgs, failed: summary.failed, payments: summary.payments, refunds: summary.refunds },
-        'Stripe reconciliation finished',
-      );
+      const summary = await runReconciliation();
       return { orgs: summary.orgs, failed: summary.failed, payments: summary.payments, refunds: summary.refunds };
     },
     // One run at a time per worker; a run over many orgs keeps its lock renewed.

@@ -6,6 +6,7 @@ import { listUnappliedPayments } from '../../db/sql/payments.js';
 import { orgPage, type PageContext, type PageResult } from '../../http/page.js';
 import { logger } from '../../logger.js';
 import { getStripe, stripeConfigured } from '../../stripe/client.js';
+import { reconcileAll } from './reconcile.js';
 import { CONNECT_PATHS, connectStatus, createOnboardingLink, ensureConnectedAccount, refreshAccountStatus } from './connect.js';
 
 export const connectAdminRouter = Router();
@@ -169,6 +170,38 @@ connectAdminRouter.get(
       } catch (err) {
         return stripeTrouble(err, 'check your account');
       }
+    },
+    { ownerOnly: true },
+  ),
+);
+
+// "Check Stripe now": one reconciliation pass for this org, the same one the
+// schedule runs (a payment already recorded is not recorded again).
+connectAdminRouter.post(
+  CONNECT_PATHS.reconcile,
+  orgPage(
+    async ({ db, org, actor }) => {
+      if (!stripeConfigured()) return notConfigured();
+      if (!org.stripe_account_id) return { redirect: CONNECT_PATHS.settings, flash: 'Connect Stripe to start.', flashType: 'info' };
+      const summary = await reconcileAll({ orgIds: [org.id] });
+      const result = summary.results[0];
+      await recordAudit(db, {
+        actor,
+        action: 'stripe.reconciled',
+        subjectType: 'organization',
+        subjectId: org.id,
+        data: { payments: result?.payments ?? 0, refunds: result?.refunds ?? 0, failed: Boolean(result?.error) },
+      });
+      if (!result) return { redirect: CONNECT_PATHS.settings, flash: 'There is no connected Stripe account to check.', flashType: 'info' };
+      if (result.error) return { redirect: CONNECT_PATHS.settings, flash: `The check failed. ${result.error}`, flashType: 'error' };
+      const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+      return {
+        redirect: CONNECT_PATHS.settings,
+        flash:
+          result.payments || result.refunds
+            ? `Checked Stripe: ${plural(result.payments, 'missed payment')} and ${plural(result.refunds, 'missed refund')} recorded.`
+            : 'Checked Stripe: every payment and refund was already recorded.',
+      };
     },
     { ownerOnly: true },
   ),

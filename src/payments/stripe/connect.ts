@@ -25,6 +25,7 @@ export const CONNECT_PATHS = {
   connect: '/settings/payments/connect',
   refresh: '/settings/payments/connect/refresh',
   return: '/settings/payments/connect/return',
+  reconcile: '/settings/payments/reconcile',
 } as const;
 
 /** The idempotency key for an org's one account: a retried or doubled click gets the same account. */

@@ -204,3 +204,50 @@ export async function reconcileAll(options: ReconcileOptions = {}): Promise<Reco
     results,
   };
 }
+
+/** One scheduled pass (worker job, in-process timer or `npm run reconcile`), logged with its counts. */
+export async function runReconciliation(options: ReconcileOptions = {}): Promise<ReconcileSummary> {
+  const summary = await reconcileAll(options);
+  logger.info(
+    { orgs: summary.orgs, failed: summary.failed, payments: summary.payments, refunds: summary.refunds },
+    'Stripe reconciliation finished',
+  );
+  return summary;
+}
+
+export interface InProcessSchedule {
+  /** Stops the timer and waits for a run in progress. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Reconciliation on a timer inside this process, for when jobs run in the web
+ * process (no REDIS_URL): a first pass soon after start, then one every
+ * `everyMs`. A pass still running when the next is due is not overlapped.
+ */
+export function scheduleInProcessReconciliation(
+  everyMs: number,
+  { firstAfterMs = 5_000, run = () => runReconciliation() }: { firstAfterMs?: number; run?: () => Promise<unknown> } = {},
+): InProcessSchedule {
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const tick = () => {
+    if (stopped || running) return;
+    running = run()
+      .then(() => undefined)
+      .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'Stripe reconciliation run failed'))
+      .finally(() => (running = undefined));
+  };
+  const first = setTimeout(tick, firstAfterMs);
+  const every = setInterval(tick, everyMs);
+  first.unref();
+  every.unref();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(first);
+      clearInterval(every);
+      await running;
+    },
+  };
+}
