@@ -151,4 +151,31 @@ describe('Redis outage under the web process', function () {
     expect(output).to.contain('Redis is reachable again');
     expect(warnings()).to.have.length(1);
   });
+
+  it('answers fast while Redis hangs (connected but silent), then shares limits again', async () => {
+    const before = warnings().length;
+    const hanger = new Redis(redis.url, { maxRetriesPerRequest: 0 });
+    try {
+      const sleeping = hanger.call('DEBUG', 'SLEEP', '4').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+      const during: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const unknown = await timed(`${base}/p/${'D'.repeat(42)}${i}`);
+        expect(unknown.status).to.equal(404);
+        during.push(unknown.ms);
+      }
+      // The first waits out the 1 s command timeout; the rest don't ask Redis at all.
+      expect(Math.max(...during), during.map(Math.round).join(', ')).to.be.below(NORMAL_MS);
+      expect(during.slice(1).every((ms) => ms < 1_000)).to.equal(true);
+      expect(warnings()).to.have.length(before + 1);
+      await sleeping;
+    } finally {
+      hanger.disconnect();
+    }
+    // Awake again: after the back-off, counters go to Redis again.
+    await new Promise((r) => setTimeout(r, 5_500));
+    const counted = await missCountsInRedis();
+    for (let i = 0; i < 2; i++) expect((await timed(`${base}/p/${'E'.repeat(42)}${i}`)).status).to.equal(404);
+    expect(await missCountsInRedis()).to.equal(counted + 2);
+  });
 });
