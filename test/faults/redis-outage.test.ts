@@ -150,6 +150,8 @@ describe('Redis outage under the web process', function () {
     expect((await timed(`${base}/p/${token}`)).status).to.equal(200);
     expect(output).to.contain('Redis is reachable again');
     expect(warnings()).to.have.length(1);
+    // Nothing was logged as an error (no 500, no unhandled Redis error) through the outage.
+    expect(output.split('\n').filter((line) => /"level":(50|60)/.test(line))).to.deep.equal([]);
   });
 
   it('answers fast while Redis hangs (connected but silent), then shares limits again', async () => {
