@@ -72,6 +72,9 @@ const HANDLERS: Record<string, PlatformEventHandler> = {
   },
 };
 
+/** Every platform event this endpoint acts on (the README lists them to register). */
+export const PLATFORM_EVENT_TYPES = Object.keys(HANDLERS);
+
 /** Verifies, then applies the event once. Exported for tests of the edge cases. */
 async function handlePlatformEvent(event: Stripe.Event): Promise<Outcome> {
   const handler = HANDLERS[event.type];

@@ -110,7 +110,8 @@ async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, accou
   }
 }
 
-const HANDLED_EVENT_TYPES = [
+/** Every Connect event this endpoint acts on (the README lists them to register). */
+export const HANDLED_EVENT_TYPES = [
   'checkout.session.completed',
   'checkout.session.async_payment_succeeded',
   'checkout.session.async_payment_failed',
