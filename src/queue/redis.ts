@@ -34,7 +34,7 @@ const STORE_RETRY_AFTER_MS = 5_000;
 let store: Redis | undefined;
 
 /** The store connection's outage, if it is in one: warned about once, cleared when it is ready again. */
-let outage: { since: Date; reason: string; retryAt: number } | undefined;
+let outage: { since: Date; retryAt: number } | undefined;
 
 /** Records that the store connection failed: one warning per outage, not one per request. */
 export function reportStoreRedisFailure(err: Error): void {
@@ -42,7 +42,7 @@ export function reportStoreRedisFailure(err: Error): void {
     outage.retryAt = Date.now() + STORE_RETRY_AFTER_MS;
     return;
   }
-  outage = { since: new Date(), reason: err.message, retryAt: Date.now() + STORE_RETRY_AFTER_MS };
+  outage = { since: new Date(), retryAt: Date.now() + STORE_RETRY_AFTER_MS };
   logger.warn(
     { err: err.message },
     'Redis is unreachable: rate limits fall back to this process’s memory (per process, not shared) until it is back',
