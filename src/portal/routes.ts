@@ -23,7 +23,7 @@ import { approveForm, pageQuery, rejectForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
 
 /** Failed token lookups allowed per client per window before 429. */
-export const PORTAL_MISS_LIMIT = 20;
+const PORTAL_MISS_LIMIT = 20;
 const PORTAL_MISS_WINDOW_MS = 10 * 60_000;
 const PORTAL_PAY_LIMIT = 20;
 
