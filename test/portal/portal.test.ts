@@ -288,24 +288,6 @@ describe('customer portal pages', () => {
     for (let i = 0; i < PORTAL_MISS_LIMIT + 5; i++) expect((await app().get(`/p/${token}/history`)).status).to.equal(200);
   });
 
-  it('shares the failed-lookup count through Redis, so two web processes enforce one limit', async () => {
-    const { default: express } = await import('express');
-    const { setupViews } = await import('../../src/http/views.js');
-    const { createPortalMissLimiter, createPortalRouter } = await import('../../src/portal/routes.js');
-    // Two independent app instances, each with its own limiter object, as two processes would have.
-    const instances = [0, 1].map(() => {
-      const app = express();
-      setupViews(app);
-      app.use('/p', createPortalRouter(createPortalMissLimiter()));
-      return supertest(app);
-    });
-    for (let i = 0; i < PORTAL_MISS_LIMIT; i++) {
-      expect((await instances[i % 2].get(`/p/${'D'.repeat(42)}${i % 10}`)).status).to.equal(404);
-    }
-    expect((await instances[0].get(`/p/${'E'.repeat(43)}`)).status).to.equal(429);
-    expect((await instances[1].get(`/p/${'E'.repeat(43)}`)).status).to.equal(429);
-  });
-
   it('robots.txt keeps crawlers out of /p/', async () => {
     const res = await app().get('/robots.txt');
     expect(res.status).to.equal(200);
