@@ -19,6 +19,18 @@ export const mochaHooks = {
     const { migrateLatest } = await import('../src/db/migrate.js');
     await migrateLatest(testDb.url);
   },
+  /**
+   * Every test starts with fresh rate-limit counters, so the app keeps its real
+   * limits (no test-only numbers in src/) and one test's requests from
+   * 127.0.0.1 never count against the next.
+   */
+  async beforeEach() {
+    const { getStoreRedis } = await import('../src/queue/redis.js');
+    const redis = getStoreRedis();
+    if (!redis) return;
+    const keys = await redis.keys(`${process.env.QUEUE_PREFIX}:rl:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  },
   async afterAll() {
     const { closeDb } = await import('../src/db/knex.js');
     const { closeStoreRedis } = await import('../src/queue/redis.js');

@@ -60,7 +60,7 @@ function perAddressAndEmail(req: Request): string {
 const signupLimiter = createRateLimiter({
   name: 'signup',
   windowMs: 60 * 60 * 1000,
-  limit: config.isTest ? 1000 : 20,
+  limit: 20,
   keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
   message: 'Too many sign-up attempts from your network. Please try again in an hour.',
 });
@@ -68,7 +68,7 @@ const signupLimiter = createRateLimiter({
 const accountLinkLimiter = createRateLimiter({
   name: 'account-link',
   windowMs: 15 * 60 * 1000,
-  limit: config.isTest ? 1000 : 60,
+  limit: 60,
   keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
   message: 'Too many attempts. Please wait a few minutes and open the link again.',
 });
@@ -77,7 +77,7 @@ const accountLinkLimiter = createRateLimiter({
 const signupEmailLimiter = createRateLimiter({
   name: 'signup-email',
   windowMs: 60 * 60 * 1000,
-  limit: config.isTest ? 50 : 5,
+  limit: 5,
   keyGenerator: (req) => {
     const email = (req.body as { email?: unknown } | undefined)?.email;
     return typeof email === 'string' ? email.trim().toLowerCase() : '';
@@ -127,7 +127,7 @@ authRouter.post('/signup', signupLimiter, signupEmailLimiter, (req: Request, res
 const loginLimiter = createRateLimiter({
   name: 'login',
   windowMs: 15 * 60 * 1000,
-  limit: config.isTest ? 5 : 10,
+  limit: 10,
   skipSuccessfulRequests: true,
   requestWasSuccessful: (_req, res) => res.statusCode < 400,
   keyGenerator: perAddressAndEmail,
@@ -143,7 +143,7 @@ authRouter.get('/login', (req, res) => {
 const loginIpLimiter = createRateLimiter({
   name: 'login-ip',
   windowMs: 15 * 60 * 1000,
-  limit: config.isTest ? 1000 : 100,
+  limit: 100,
   skipSuccessfulRequests: true,
   requestWasSuccessful: (_req, res) => res.statusCode < 400,
   keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
@@ -290,7 +290,7 @@ const resetRequestLimiter = createRateLimiter({
 const resetRequestIpLimiter = createRateLimiter({
   name: 'password-reset-ip',
   windowMs: 60 * 60 * 1000,
-  limit: config.isTest ? 1000 : 30,
+  limit: 30,
   keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
   message: 'Too many password reset requests. Wait an hour and try again.',
 });

@@ -23,7 +23,7 @@ import { approveForm, pageQuery, rejectForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
 
 /** Failed token lookups allowed per client per window before 429. */
-export const PORTAL_MISS_LIMIT = 20;
+const PORTAL_MISS_LIMIT = 20;
 const PORTAL_MISS_WINDOW_MS = 10 * 60_000;
 const PORTAL_PAY_LIMIT = 20;
 
@@ -33,20 +33,17 @@ export function portalClientKey(req: Request): string {
 
 const formExpired = () => new HttpError(403, 'csrf', 'This form has expired. Go back, reload the page and try again.', false);
 
-export function createPortalMissLimiter(): RateLimitRequestHandler {
-  return createRateLimiter({
-    name: 'portal-miss',
-    windowMs: PORTAL_MISS_WINDOW_MS,
-    limit: PORTAL_MISS_LIMIT,
-    keyGenerator: portalClientKey,
-    message: 'Too many attempts to open portal links. Please wait a few minutes and try again.',
-  }) as RateLimitRequestHandler;
-}
-
 /** Counts failed lookups per client (in Redis when configured, so it holds across processes). */
-export const portalMissLimiter = createPortalMissLimiter();
+export const portalMissLimiter = createRateLimiter({
+  name: 'portal-miss',
+  windowMs: PORTAL_MISS_WINDOW_MS,
+  limit: PORTAL_MISS_LIMIT,
+  keyGenerator: portalClientKey,
+  message: 'Too many attempts to open portal links. Please wait a few minutes and try again.',
+}) as RateLimitRequestHandler;
 
-export function createPortalRouter(missLimiter: RateLimitRequestHandler = portalMissLimiter): Router {
+function createPortalRouter(): Router {
+  const missLimiter = portalMissLimiter;
   const payLimiter = createRateLimiter({
     name: 'portal-pay',
     windowMs: 10 * 60_000,

@@ -9,6 +9,7 @@ import { previewSend } from '../../src/messaging/queries.js';
 import { storeDelivery } from '../../src/messaging/commands.js';
 import type { SendQuery } from '../../src/messaging/schema.js';
 import { getOrg } from '../../src/orgs/queries.js';
+import { deliveryJobId, getSendQueue } from '../../src/queue/queues.js';
 import { createTestLead, createTestOrg, type LeadAttrs, type TestOrg } from '../support/factories.js';
 import type { TwilioStandin } from '../support/twilio-standin.js';
 import type { TestSmtp } from '../support/smtp.js';
@@ -85,6 +86,31 @@ export async function waitForStatus(orgId: string, id: string, statuses: string[
     (d) => statuses.includes(d.status),
     timeoutMs,
   );
+}
+
+/**
+ * The positive signal that nothing more will be sent for a delivery: its BullMQ
+ * job has finished for good (completed, or failed with no retry left) and no
+ * other job for the same delivery is waiting, delayed or running.
+ */
+export async function sendQueueSettled(deliveryId: string, timeoutMs?: number): Promise<void> {
+  const queue = getSendQueue();
+  await waitFor(
+    async () => {
+      const state = (await queue.getJob(deliveryJobId(deliveryId)))?.getState() ?? 'missing';
+      const unfinished = (await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).filter(
+        (job) => (job.data as { deliveryId?: string } | undefined)?.deliveryId === deliveryId,
+      ).length;
+      return { state: await state, unfinished };
+    },
+    ({ state, unfinished }) => (state === 'completed' || state === 'failed') && unfinished === 0,
+    timeoutMs,
+  );
+}
+
+/** Whether a job that could send the delivery exists in Redis at all. */
+export async function hasSendJob(deliveryId: string): Promise<boolean> {
+  return !!(await getSendQueue().getJob(deliveryJobId(deliveryId)));
 }
 
 export function signTwilio(params: Record<string, string>, token = config.twilio.authToken!): string {

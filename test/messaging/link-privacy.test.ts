@@ -22,7 +22,7 @@ import { up as scrubStoredLinks } from '../../migrations/20261126010000_messagin
 import { loginAgent } from '../support/http.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
-import { customerWithLink, storeTestDelivery, useStandins, waitForStatus, type Customer } from './helpers.js';
+import { customerWithLink, sendQueueSettled, storeTestDelivery, useStandins, waitForStatus, type Customer } from './helpers.js';
 
 function tokenOf(customer: Customer): string {
   const token = customer.link.split('/p/')[1];
@@ -157,7 +157,7 @@ describe('the portal link in stored messages', () => {
     expect(done.status).to.equal('failed');
     expect(done.last_error).to.equal(LINK_REVOKED_REASON);
     expect(done.attempts).to.equal(1);
-    await new Promise((r) => setTimeout(r, 200));
+    await sendQueueSettled(id);
     expect(standin.requests).to.equal(0);
     const agent = await loginAgent(customer.org.email, customer.org.password);
     const page = await agent.get(`/messages/${id}`);

@@ -12,7 +12,7 @@ import type { RunningWorker } from '../../src/queue/worker.js';
 import { loginAgent } from '../support/http.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { TWILIO_ERRORS, startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
-import { customerWithLink, delivery, storeTestDelivery, useStandins, waitForStatus } from './helpers.js';
+import { customerWithLink, delivery, hasSendJob, sendQueueSettled, storeTestDelivery, useStandins, waitForStatus } from './helpers.js';
 
 describe('sending portal links (worker, real Redis, stand-ins)', () => {
   let standin: TwilioStandin;
@@ -111,7 +111,7 @@ describe('sending portal links (worker, real Redis, stand-ins)', () => {
       expect(done.status).to.equal('undeliverable');
       expect(done.last_error).to.match(reason);
       expect(done.attempts).to.equal(1);
-      await new Promise((r) => setTimeout(r, 200));
+      await sendQueueSettled(id);
       expect(standin.requests).to.equal(1);
       const agent = await loginAgent(customer.org.email, customer.org.password);
       const page = await agent.get(`/messages/${id}`);
@@ -171,7 +171,7 @@ describe('sending portal links (worker, real Redis, stand-ins)', () => {
     await dispatchDelivery(job);
     await waitForStatus(customer.org.orgId, id, ['sent']);
     await Promise.all([enqueueDeliveryJob(job), dispatchDelivery(job), sweepOutbox({ staleAfterSeconds: 0 })]);
-    await new Promise((r) => setTimeout(r, 300));
+    await sendQueueSettled(id);
     expect(standin.sent.filter((m) => m.to === '+15555550166')).to.have.length(1);
   });
 
@@ -198,8 +198,10 @@ describe('sending portal links (worker, real Redis, stand-ins)', () => {
     expect(stored.status).to.equal('pending');
     const page = await agent.get(location);
     expect(page.text).to.contain('Queued');
-    await new Promise((r) => setTimeout(r, 200));
+    // Nothing can send it: no job for it exists in Redis, and the row is still pending.
+    expect(await hasSendJob(id)).to.equal(false);
     expect(standin.sent.filter((m) => m.to === '+15555550177')).to.have.length(0);
+    expect((await delivery(customer.org.orgId, id)).status).to.equal('pending');
 
     const sweep = await sweepOutbox({ staleAfterSeconds: 0 });
     expect(sweep.redispatched).to.be.greaterThan(0);

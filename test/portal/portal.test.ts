@@ -4,7 +4,6 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
 import type { PortalLinkRecord } from '../support/rows.js';
-import { PORTAL_MISS_LIMIT } from '../../src/portal/routes.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
 import { captureLogs } from '../support/logs.js';
@@ -16,6 +15,8 @@ import { checkoutExpiriesSettled } from '../../src/payments/stripe/sessions.js';
 import { connectedOrg, openInvoice, startCheckout, startStandIn, stopStandIn } from '../payments/stripe-fixtures.js';
 
 const TABS = ['proposals', 'invoices', 'payments', 'history'] as const;
+/** Failed token lookups a client may make in 10 minutes before 429 (the product's number, not imported). */
+const PORTAL_MISS_LIMIT = 20;
 
 function expectPortalHeaders(res: supertest.Response): void {
   expect(res.headers['cache-control']).to.equal('no-store');
@@ -308,24 +309,6 @@ describe('customer portal pages', () => {
     await resetPortalMisses();
     for (let i = 0; i < PORTAL_MISS_LIMIT + 5; i++) expect((await app().get(`/p/${token}/history`)).status).to.equal(200);
     expect((await app().get(`/p/${'H'.repeat(43)}`)).status).to.equal(404);
-  });
-
-  it('shares the failed-lookup count through Redis, so two web processes enforce one limit', async () => {
-    const { default: express } = await import('express');
-    const { setupViews } = await import('../../src/http/views.js');
-    const { createPortalMissLimiter, createPortalRouter } = await import('../../src/portal/routes.js');
-    // Two independent app instances, each with its own limiter object, as two processes would have.
-    const instances = [0, 1].map(() => {
-      const app = express();
-      setupViews(app);
-      app.use('/p', createPortalRouter(createPortalMissLimiter()));
-      return supertest(app);
-    });
-    for (let i = 0; i < PORTAL_MISS_LIMIT; i++) {
-      expect((await instances[i % 2].get(`/p/${'D'.repeat(42)}${i % 10}`)).status).to.equal(404);
-    }
-    expect((await instances[0].get(`/p/${'E'.repeat(43)}`)).status).to.equal(429);
-    expect((await instances[1].get(`/p/${'E'.repeat(43)}`)).status).to.equal(429);
   });
 
   it('robots.txt keeps crawlers out of /p/', async () => {

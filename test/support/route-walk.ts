@@ -3,6 +3,14 @@
 import crypto from 'node:crypto';
 import type { Router } from 'express';
 import { ADMIN_ROUTERS } from '../../src/app.js';
+import { authRouter } from '../../src/auth/routes.js';
+import { portalRouter } from '../../src/portal/routes.js';
+import { checkoutReturnRouter } from '../../src/portal/return-routes.js';
+import { publicRouter as orgsPublic } from '../../src/orgs/routes.js';
+import { healthRouter } from '../../src/http/health.js';
+import { webhookRouter as stripeConnectWebhooks } from '../../src/payments/stripe/webhooks.js';
+import { webhookRouter as twilioWebhooks } from '../../src/messaging/webhooks.js';
+import { webhookRouter as stripePlatformWebhooks } from '../../src/billing/webhooks.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import type { Actor } from '../../src/db/audit.js';
 import { parseForm } from '../../src/lib/forms.js';
@@ -53,6 +61,19 @@ const PARAM_FIXTURES: Record<string, keyof Fixture> = {
   portalLinkId: 'portalLink',
   deliveryId: 'delivery',
 };
+
+/** Every router src/app.ts mounts, with its mount path ('' for the root). */
+export const MOUNTED_ROUTERS: { router: Router; mount: string }[] = [
+  { router: healthRouter, mount: '' },
+  { router: stripePlatformWebhooks, mount: '/webhooks/stripe/platform' },
+  { router: stripeConnectWebhooks, mount: '/webhooks/stripe' },
+  { router: twilioWebhooks, mount: '/webhooks/twilio' },
+  { router: portalRouter, mount: '/p' },
+  { router: checkoutReturnRouter, mount: '/return' },
+  { router: orgsPublic, mount: '' },
+  { router: authRouter, mount: '' },
+  ...ADMIN_ROUTERS.map((router) => ({ router, mount: '' })),
+];
 
 export interface RouteInfo {
   path: string;
