@@ -1,5 +1,6 @@
 // Root hooks: a fresh, migrated test database and a private Redis key prefix
 // for this run. Runs before any spec file imports src/config.ts.
+import { Redis } from 'ioredis';
 import { scratchDatabase } from '../src/db/scratch.js';
 
 const testDb = scratchDatabase(process.env.TEST_DATABASE_NAME ?? 'porchlight_test');
@@ -11,6 +12,8 @@ process.env.QUEUE_PREFIX = `test-${testDb.name}-${process.pid}`;
 process.env.APP_SECRET ??= 'test-secret-test-secret-test-secret-0123456789';
 process.env.PUBLIC_URL ??= 'http://127.0.0.1:3999';
 process.env.LOG_LEVEL ??= 'silent';
+
+let counterCleaner: Redis | undefined;
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
@@ -25,9 +28,10 @@ export const mochaHooks = {
    * 127.0.0.1 never count against the next.
    */
   async beforeEach() {
-    const { getStoreRedis } = await import('../src/queue/redis.js');
-    const redis = getStoreRedis();
-    if (!redis) return;
+    // A client of the test's own: the app's store connection fails fast and
+    // queues nothing while it is still connecting.
+    counterCleaner ??= new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const redis = counterCleaner;
     const keys = await redis.keys(`${process.env.QUEUE_PREFIX}:rl:*`);
     if (keys.length > 0) await redis.del(...keys);
   },
@@ -35,6 +39,7 @@ export const mochaHooks = {
     const { closeDb } = await import('../src/db/knex.js');
     const { closeStoreRedis } = await import('../src/queue/redis.js');
     await closeStoreRedis();
+    await counterCleaner?.quit();
     await closeDb();
   },
 };
