@@ -63,7 +63,7 @@ describe('a Redis restarted empty (fault: real worker process, own Redis)', func
         .type('form')
         .send({ channel, context: 'general', confirmTo, _csrf: agent.csrf });
       expect(res.status, `send ${channel}`).to.equal(303);
-      ids.push(/\/messages\/([0-9a-f-]{36})$/.exec(res.headers.location as string)![1]);
+      ids.push(/\/messages\/([0-9a-f-]{36})$/.exec(res.headers.location)![1]);
     }
     // Recorded in the Postgres outbox, not in any queue.
     const statuses = await withOrg(customer.org.orgId, (db) => db('message_deliveries').whereIn('id', ids).pluck<string[]>('status'));
