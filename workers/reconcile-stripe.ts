@@ -2,6 +2,7 @@
 // RECONCILE_EVERY_MINUTES minutes; the worker runs reconcileAll() (every
 // connected org, bounded parallel, failures stored per org).
 import { Queue, Worker } from 'bullmq';
+import { hostname } from 'node:os';
 import { config } from '../src/config.js';
 import { logger } from '../src/logger.js';
 import { QUEUE_NAMES } from '../src/queue/queues.js';
@@ -38,7 +39,8 @@ export async function startReconcileWorker(): Promise<RunningWorker> {
       return { orgs: summary.orgs, failed: summary.failed, payments: summary.payments, refunds: summary.refunds };
     },
     // One run at a time per worker; a run over many orgs keeps its lock renewed.
-    { connection: createRedis('worker'), prefix: config.queuePrefix, concurrency: 1 },
+    // The name is stored on each job it runs (processedBy): which process reconciled.
+    { name: `${hostname()}:${process.pid}`, connection: createRedis('worker'), prefix: config.queuePrefix, concurrency: 1 },
   );
   worker.on('failed', (job, err) => logger.error({ err: err.message, job: job?.id }, 'Stripe reconciliation run failed'));
   worker.on('error', (err) => logger.error({ err: err.message }, 'stripe-reconcile worker error'));
