@@ -57,6 +57,8 @@ const envSchema = z
     STRIPE_PRICE_PRO: optionalString,
     STRIPE_API_URL: optionalUrl,
     RECONCILE_EVERY_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+    // How often the outbox sweeper runs, and how long an unsent row waits before it re-dispatches it.
+    OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     SECURE_COOKIES: boolFlag,
   })
   .superRefine((env, ctx) => {
@@ -111,6 +113,7 @@ function buildConfig(env: Env) {
       apiUrl: env.STRIPE_API_URL,
     },
     reconcileEveryMinutes: env.RECONCILE_EVERY_MINUTES,
+    outboxSweepSeconds: env.OUTBOX_SWEEP_SECONDS,
   };
 }
 

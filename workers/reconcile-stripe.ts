@@ -1,13 +1,14 @@
 // Stripe reconciliation worker: a BullMQ job scheduler adds one job every
-// RECONCILE_EVERY_MINUTES minutes; the worker runs reconcileAll() (every
+// RECONCILE_EVERY_MINUTES minutes; the worker runs runReconciliation() (every
 // connected org, bounded parallel, failures stored per org).
 import { Queue, Worker } from 'bullmq';
+import { hostname } from 'node:os';
 import { config } from '../src/config.js';
 import { logger } from '../src/logger.js';
 import { QUEUE_NAMES } from '../src/queue/queues.js';
 import { createRedis } from '../src/queue/redis.js';
 import { runReconciliation } from '../src/payments/stripe/reconcile.js';
-import type { RunningWorker } from '../src/queue/worker.js';
+import { keepScheduled, type RunningWorker } from '../src/queue/worker.js';
 
 export const RECONCILE_QUEUE = QUEUE_NAMES.reconcile;
 export const RECONCILE_SCHEDULER_ID = 'stripe-reconcile-every';
@@ -24,7 +25,9 @@ export async function scheduleReconciliation(queue: Queue, everyMinutes = config
 export async function startReconcileWorker(): Promise<RunningWorker> {
   const queueConnection = createRedis('worker');
   const queue = new Queue(RECONCILE_QUEUE, { connection: queueConnection, prefix: config.queuePrefix });
-  await scheduleReconciliation(queue);
+  queue.on('error', (err) => logger.warn({ err: err.message }, 'stripe-reconcile queue connection problem'));
+  // Again whenever Redis comes back: one restarted without its data has lost the schedule.
+  const stopWatching = await keepScheduled(queueConnection, RECONCILE_SCHEDULER_ID, () => scheduleReconciliation(queue));
   const worker = new Worker(
     RECONCILE_QUEUE,
     async () => {
@@ -32,12 +35,15 @@ export async function startReconcileWorker(): Promise<RunningWorker> {
       return { orgs: summary.orgs, failed: summary.failed, payments: summary.payments, refunds: summary.refunds };
     },
     // One run at a time per worker; a run over many orgs keeps its lock renewed.
-    { connection: createRedis('worker'), prefix: config.queuePrefix, concurrency: 1 },
+    // The name is stored on each job it runs (processedBy): which process reconciled.
+    { name: `${hostname()}:${process.pid}`, connection: createRedis('worker'), prefix: config.queuePrefix, concurrency: 1 },
   );
   worker.on('failed', (job, err) => logger.error({ err: err.message, job: job?.id }, 'Stripe reconciliation run failed'));
+  worker.on('error', (err) => logger.error({ err: err.message }, 'stripe-reconcile worker error'));
   return {
     name: 'stripe-reconcile',
     close: async () => {
+      stopWatching();
       await worker.close();
       await queue.close();
       queueConnection.disconnect();

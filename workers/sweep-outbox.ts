@@ -1,5 +1,6 @@
-// The outbox sweeper: a BullMQ job scheduler (upserted at start, idempotent)
-// runs sweepOutbox() every minute in whichever worker process picks it up.
+// The outbox sweeper: a BullMQ job scheduler (upserted at start and again
+// whenever Redis comes back, idempotent) runs sweepOutbox() every
+// OUTBOX_SWEEP_SECONDS (default a minute) in whichever worker process picks it up.
 import { Queue, Worker } from 'bullmq';
 import { config } from '../src/config.js';
 import { logger } from '../src/logger.js';
@@ -7,7 +8,7 @@ import { sweepOutbox, type SweepOptions } from '../src/messaging/outbox.js';
 import { createRedis } from '../src/queue/redis.js';
 import { QUEUE_NAMES, closeQueues } from '../src/queue/queues.js';
 import { closeWithin } from './send-message.js';
-import type { RunningWorker } from '../src/queue/worker.js';
+import { keepScheduled, type RunningWorker } from '../src/queue/worker.js';
 
 const SWEEP_SCHEDULER_ID = 'outbox-sweep';
 
@@ -20,12 +21,15 @@ export async function startOutboxSweeper(options: SweepWorkerOptions = {}): Prom
   const connection = createRedis('worker');
   const queue = new Queue(QUEUE_NAMES.outboxSweep, { connection, prefix: config.queuePrefix });
   queue.on('error', (err) => logger.warn({ err: err.message }, 'outbox-sweep queue error'));
-  await queue.upsertJobScheduler(
-    SWEEP_SCHEDULER_ID,
-    { every: options.everyMs ?? 60_000 },
-    { name: 'sweep', opts: { removeOnComplete: 50, removeOnFail: 50 } },
+  const stopWatching = await keepScheduled(connection, SWEEP_SCHEDULER_ID, () =>
+    queue.upsertJobScheduler(
+      SWEEP_SCHEDULER_ID,
+      { every: options.everyMs ?? config.outboxSweepSeconds * 1000 },
+      { name: 'sweep', opts: { removeOnComplete: 50, removeOnFail: 50 } },
+    ),
   );
-  const worker = new Worker(QUEUE_NAMES.outboxSweep, async () => sweepOutbox(options.sweep), {
+  const sweep = { staleAfterSeconds: config.outboxSweepSeconds, ...options.sweep };
+  const worker = new Worker(QUEUE_NAMES.outboxSweep, async () => sweepOutbox(sweep), {
     connection,
     prefix: config.queuePrefix,
     concurrency: 1,
@@ -37,6 +41,7 @@ export async function startOutboxSweeper(options: SweepWorkerOptions = {}): Prom
     queue,
     worker,
     close: async () => {
+      stopWatching();
       await closeWithin(worker, 10_000);
       await queue.close().catch(() => undefined);
       await closeQueues(); // the producer connection sweeps enqueue through

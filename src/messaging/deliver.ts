@@ -257,6 +257,32 @@ export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo): Pr
     await recordFailure(job, claimed, last ? 'failed' : 'queued', reason);
     throw last ? new UnrecoverableError(reason) : classified;
   }
-  await acceptances.add(job.orgId, { row: claimed, providerId });
+  await recordAcceptance(job.orgId, claimed, providerId);
   return { result: 'sent', providerId };
+}
+
+/** How long a worker keeps trying to record a send the provider accepted (Postgres restarting, failing over). */
+const RECORD_RETRY_MS = 2 * 60_000;
+
+/**
+ * The provider has the message: recording that must not be given up on a
+ * database blip. Retrying the job can't help (the row is 'sending', so it is
+ * never sent again) and would leave the row to be reported as interrupted, so
+ * this retries the record itself, with backoff, for RECORD_RETRY_MS.
+ */
+async function recordAcceptance(orgId: string, row: ClaimedRow, providerId: string, retryMs = RECORD_RETRY_MS): Promise<void> {
+  const until = Date.now() + retryMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await acceptances.add(orgId, { row, providerId });
+      if (attempt > 1) logger.info({ deliveryId: row.id, attempt }, 'recorded a sent message after the database came back');
+      return;
+    } catch (err) {
+      if (Date.now() >= until) {
+        throw new UnrecoverableError(`Sent (provider id ${providerId}) but could not record it: ${(err as Error).message}`);
+      }
+      logger.warn({ deliveryId: row.id, attempt, err: (err as Error).message }, 'sent, but recording it failed; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+    }
+  }
 }

@@ -1,5 +1,6 @@
 // Shared setup for the Stripe Connect tests: the stand-in wired into config,
 // connected orgs with an open invoice, and signed webhook deliveries.
+import type { Knex } from 'knex';
 import Stripe from 'stripe';
 import supertest from 'supertest';
 import { config } from '../../src/config.js';
@@ -55,35 +56,39 @@ export async function connectedOrg(
 let invoiceNumber = 1000;
 
 /** An issued (open) invoice with one line. */
-export async function openInvoice(orgId: string, leadId: string, totalCents = 10_000, currency = 'USD'): Promise<string> {
+export async function openInvoice(orgId: string, leadId: string, totalCents = 10_000, currency = 'USD', knex?: Knex): Promise<string> {
   invoiceNumber += 1;
   const number = invoiceNumber;
-  return withOrg(orgId, async (db) => {
-    const [invoice] = await db('invoices')
-      .insert({
+  return withOrg(
+    orgId,
+    async (db) => {
+      const [invoice] = await db('invoices')
+        .insert({
+          org_id: orgId,
+          lead_id: leadId,
+          number,
+          status: 'open',
+          currency,
+          issue_date: '2026-11-20',
+          due_date: '2026-12-04',
+          subtotal_cents: totalCents,
+          total_cents: totalCents,
+          issued_at: db.fn.now(),
+        })
+        .returning<{ id: string }[]>('id');
+      await db('invoice_items').insert({
         org_id: orgId,
-        lead_id: leadId,
-        number,
-        status: 'open',
-        currency,
-        issue_date: '2026-11-20',
-        due_date: '2026-12-04',
-        subtotal_cents: totalCents,
-        total_cents: totalCents,
-        issued_at: db.fn.now(),
-      })
-      .returning<{ id: string }[]>('id');
-    await db('invoice_items').insert({
-      org_id: orgId,
-      invoice_id: invoice.id,
-      position: 0,
-      service: 'Roof repair',
-      quantity: 1,
-      unit_price_cents: totalCents,
-      amount_cents: totalCents,
-    });
-    return invoice.id;
-  });
+        invoice_id: invoice.id,
+        position: 0,
+        service: 'Roof repair',
+        quantity: 1,
+        unit_price_cents: totalCents,
+        amount_cents: totalCents,
+      });
+      return invoice.id;
+    },
+    knex,
+  );
 }
 
 export function metadataFor(org: ConnectedOrg, invoiceId: string): Record<string, string> {

@@ -1,6 +1,7 @@
 // A Redis server of the test's own, on a free port, that the test can stop and start again
 // (empty each time: no RDB, no AOF), as a Redis restarted without its data would be.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { freePort, stopChild, waitForLine } from './processes.js';
 
 export class OwnRedis {
@@ -45,5 +46,15 @@ export class OwnRedis {
   async stop(): Promise<void> {
     await stopChild(this.child);
     this.child = undefined;
+  }
+
+  /** Number of keys in the running server. */
+  async keyCount(): Promise<number> {
+    const client = new Redis(this.url, { maxRetriesPerRequest: 1 });
+    try {
+      return await client.dbsize();
+    } finally {
+      client.disconnect();
+    }
   }
 }

@@ -8,6 +8,8 @@ export interface TestSmtp {
   /** SMTP_URL for config.smtp.url (plain SMTP, no TLS). */
   url: string;
   inbox: ParsedMail[];
+  /** Envelope recipients of every accepted message, one entry per message and recipient. */
+  recipients: string[];
   /** Addresses the server refuses at RCPT TO with a 550. */
   rejectRecipients: Set<string>;
   /** Number of the next RCPT TO commands to answer with a temporary 451. */
@@ -21,6 +23,7 @@ export async function startTestSmtp(options: { parse?: boolean } = {}): Promise<
     port: 0,
     url: '',
     inbox: [],
+    recipients: [],
     rejectRecipients: new Set(),
     tempFailures: 0,
     close: () => Promise.resolve(),
@@ -41,10 +44,12 @@ export async function startTestSmtp(options: { parse?: boolean } = {}): Promise<
       }
       callback();
     },
-    onData(stream, _session, callback) {
+    onData(stream, session, callback) {
+      const accepted = () => smtp.recipients.push(...session.envelope.rcptTo.map((r) => r.address.toLowerCase()));
       if (!parse) {
         stream.on('data', () => undefined);
         stream.on('end', () => {
+          accepted();
           smtp.inbox.push({} as ParsedMail);
           callback();
         });
@@ -52,6 +57,7 @@ export async function startTestSmtp(options: { parse?: boolean } = {}): Promise<
       }
       simpleParser(stream)
         .then((mail) => {
+          accepted();
           smtp.inbox.push(mail);
           callback();
         })
