@@ -45,6 +45,11 @@ export function todayIn(timeZone: string, now = new Date()): string {
   return instantToZoned(now, timeZone).date;
 }
 
+/** Whether a calendar day ('YYYY-MM-DD') is already over in the zone (before today there). */
+export function isPastDay(day: string | null | undefined, timeZone: string, now = new Date()): boolean {
+  return !!day && day < todayIn(timeZone, now);
+}
+
 /** A calendar day plus some days ('2026-11-25' + 14 → '2026-12-09'). */
 export function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);

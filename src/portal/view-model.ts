@@ -1,6 +1,7 @@
 // Turns one portal page's data into the locals its Handlebars view needs.
 import { PAGE_SIZE, type ListTab, type PortalJob, type PortalPageData } from '../db/portal-page.js';
 import { balanceOf } from '../lib/balance.js';
+import { isPastDay } from '../lib/dates.js';
 import { brandPalette } from '../lib/contrast.js';
 import { countedPagination } from '../lib/pagination.js';
 import { planFor } from '../plans.js';
@@ -59,7 +60,9 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
         title = `Proposal #${page.data.number}`;
       }
       data.proposal = page.data;
-      data.canDecide = plan.onlineApproval && page.data?.status === 'pending';
+      // Past its valid-until date (in the business's zone): no Approve form; the route refuses one too.
+      data.expired = page.data?.status === 'pending' && isPastDay(page.data.valid_until, page.org.time_zone);
+      data.canDecide = plan.onlineApproval && page.data?.status === 'pending' && !data.expired;
       // The approval form names exactly what is on screen; an edit made meanwhile makes the approval refuse.
       if (data.canDecide && page.data) {
         data.contentSha256 = proposalContentSha256(
@@ -67,7 +70,7 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
           page.data.items.map((item, index) => ({ ...item, position: item.position ?? index })),
         );
       }
-      data.readOnlyPending = !plan.onlineApproval && page.data?.status === 'pending';
+      data.readOnlyPending = !plan.onlineApproval && page.data?.status === 'pending' && !data.expired;
       break;
     case 'invoice':
       if (page.data) {

@@ -225,6 +225,38 @@ describe('portal approval', () => {
     expect(await jobsFor(proposalId)).to.have.length(0);
   });
 
+  it('shows a proposal past its valid-until date as expired, with no Approve form, and refuses a POST approve (410)', async () => {
+    const { page, proposalId, org } = await setup('starter');
+    const fields = approveFieldsFrom((await app().get(page)).text);
+    // Yesterday in the business's zone (the fixture org's zone), so the offer is over.
+    const tz = (await getDb()('organizations').where({ id: org.orgId }).first<{ time_zone: string }>('time_zone')).time_zone;
+    const { addDays, todayIn } = await import('../../src/lib/dates.js');
+    await getDb()('proposals')
+      .where({ id: proposalId })
+      .update({ valid_until: addDays(todayIn(tz), -1) });
+
+    const view = await app().get(page);
+    expect(view.status).to.equal(200);
+    expect(view.text).to.contain('Expired').and.to.contain('ask for an updated proposal');
+    expect(view.text).not.to.contain('/approve"');
+    expect(view.text).not.to.contain('I agree');
+
+    const res = await app()
+      .post(`${page}/approve`)
+      .type('form')
+      .send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' });
+    expect(res.status).to.equal(410);
+    expect(res.text).to.contain('This proposal has expired');
+    expect((await proposalRow(proposalId)).status).to.equal('pending');
+    expect(await jobsFor(proposalId)).to.have.length(0);
+
+    // Valid through today: still open.
+    await getDb()('proposals')
+      .where({ id: proposalId })
+      .update({ valid_until: todayIn(tz) });
+    expect((await app().get(page)).text).to.contain('/approve"');
+  });
+
   it('rejects with an optional reason, once', async () => {
     const { page, proposalId, records, org } = await setup('starter');
     const csrf = formTokenFrom((await app().get(page)).text);
