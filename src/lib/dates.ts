@@ -95,3 +95,27 @@ export function formatDateTime(value: DateInput, timeZone = 'UTC', locale = 'en-
     () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }),
   ).format(date);
 }
+
+/**
+ * A visit as the customer should read it: the day, and the window the visit
+ * starts in ("Tuesday, December 2" and "9:00 – 11:00 AM"), never an exact minute.
+ */
+export function formatArrivalWindow(
+  start: DateInput,
+  windowMinutes: number,
+  timeZone = 'UTC',
+  locale = 'en-US',
+): { day: string; window: string } | null {
+  const from = toDate(start);
+  if (!from) return null;
+  const to = new Date(from.getTime() + windowMinutes * 60_000);
+  const day = cachedFormatter(
+    `visit-day|${locale}|${timeZone}`,
+    () => new Intl.DateTimeFormat(locale, { weekday: 'long', month: 'long', day: 'numeric', timeZone }),
+  );
+  const time = cachedFormatter(
+    `visit-time|${locale}|${timeZone}`,
+    () => new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone }),
+  );
+  return { day: day.format(from), window: time.formatRange(from, to) };
+}

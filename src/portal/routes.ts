@@ -93,7 +93,7 @@ export function createPortalRouter(missLimiter: RateLimitRequestHandler = portal
     return link ? { token, id, link } : null;
   }
 
-  router.get('/:token', (req, res, next) => show(req, res, next, { kind: 'home' }));
+  router.get('/:token', (req, res, next) => show(req, res, next, { kind: 'home' }, { home: true }));
 
   for (const kind of ['proposal', 'invoice'] as const) {
     router.get(`/:token/${kind}s/:id`, (req, res, next) => {
