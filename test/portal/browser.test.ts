@@ -152,7 +152,7 @@ describe('portal in a phone browser', function () {
     for (const width of [390, 1280]) {
       const context = await browser!.newContext({ viewport: { width, height: width === 390 ? 844 : 800 } });
       const page = await context.newPage();
-      for (const target of [`/proposals/${records.pendingProposalIds[0]}`, `/invoices/${records.invoiceIds[0]}`, '/history']) {
+      for (const target of [`/proposals/${records.pendingProposalIds[0]}`, `/invoices/${records.invoiceIds[0]}`, '/invoices', '/history']) {
         await page.goto(`${base}${pathOnly}${target}`);
         const button = page.getByRole('link', { name: 'Message Clear Water Plumbing on WhatsApp' });
         expect(await button.locator('svg').count(), 'the WhatsApp mark').to.equal(1);
