@@ -20,6 +20,7 @@ import { adminRouter as paymentsAdmin } from './payments/routes.js';
 import { connectAdminRouter } from './payments/stripe/connect-routes.js';
 import { webhookRouter as stripeConnectWebhooks } from './payments/stripe/webhooks.js';
 import { adminRouter as portalLinksAdmin } from './portal-links/routes.js';
+import { portalAssets } from './portal/assets.js';
 import { portalRouter } from './portal/routes.js';
 import { checkoutReturnRouter } from './portal/return-routes.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
@@ -79,6 +80,7 @@ export function createApp(): BuiltApp {
   app.use(httpLogger);
   app.use(cspNonce, securityHeaders);
   app.use('/static', express.static(publicDir, { maxAge: config.isProduction ? '1d' : 0, index: false }));
+  app.use(portalAssets);
   app.get('/robots.txt', (_req, res) => {
     res.type('text/plain').send('User-agent: *\nDisallow: /p/\n');
   });

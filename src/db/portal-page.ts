@@ -24,6 +24,17 @@ interface PortalOrg {
   currency: string;
   locale: string;
   time_zone: string;
+  address: string | null;
+  /** The org has a connected Stripe account (never its id) and it can take charges. */
+  stripe_connected: boolean;
+  stripe_charges_enabled: boolean;
+}
+
+/** What waits for the customer (the tabs' count badges), and how many records they have at all. */
+interface PortalWaiting {
+  proposals: number;
+  invoices: number;
+  records: number;
 }
 
 interface PortalLead {
@@ -63,7 +74,7 @@ interface ProposalDetail extends ProposalSummary {
   rejected_at: string | null;
   rejection_reason: string | null;
   items: LineItem[];
-  job: { scheduled_at: string | null; status: string } | null;
+  job: { scheduled_at: string | null; status: string; technician: string | null; arrival_window_minutes: number } | null;
 }
 
 interface InvoiceSummary {
@@ -117,6 +128,8 @@ export interface PortalJob {
   technician: string | null;
   address: string | null;
   customer_notes: string;
+  /** The visit starts between scheduled_at and this many minutes later. */
+  arrival_window_minutes: number;
 }
 
 interface Paged<T> {
@@ -136,6 +149,7 @@ export type PortalPageData = {
   link_id: string;
   org: PortalOrg;
   lead: PortalLead;
+  waiting: PortalWaiting;
 } & PortalData;
 
 /** Reads one portal page in a single round trip; null when the token is unknown or revoked. */

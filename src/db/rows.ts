@@ -125,6 +125,8 @@ export interface JobRow {
   scheduled_at: Date | null;
   address: string | null;
   technician: string | null;
+  /** The visit starts between scheduled_at and this many minutes later (shown to the customer as a window). */
+  arrival_window_minutes: number;
   status: JobStatus;
   customer_notes: string;
   internal_notes: string;

@@ -22,18 +22,26 @@ async function leadFor(db: Db, leadId: string) {
   });
 }
 
+/** The columns a job form sets, on create and on edit alike. */
+function formColumns(input: JobInput, lead: { id: string; address: string | null }, timeZone: string) {
+  return {
+    lead_id: lead.id,
+    service_type: input.service_type,
+    scheduled_at: scheduledInstant(input, timeZone),
+    address: input.address ?? lead.address,
+    technician: input.technician,
+    arrival_window_minutes: input.arrival_window_minutes,
+    customer_notes: input.customer_notes,
+    internal_notes: input.internal_notes,
+  };
+}
+
 export async function createJob(db: Db, input: JobInput, timeZone: string, actor: Actor): Promise<JobRow> {
   const lead = await leadFor(db, input.lead_id);
   const [job] = await db('jobs')
     .insert({
       org_id: currentOrgId(db),
-      lead_id: lead.id,
-      service_type: input.service_type,
-      scheduled_at: scheduledInstant(input, timeZone),
-      address: input.address ?? lead.address,
-      technician: input.technician,
-      customer_notes: input.customer_notes,
-      internal_notes: input.internal_notes,
+      ...formColumns(input, lead, timeZone),
       created_by: actor.type === 'user' ? actor.userId : null,
     })
     .returning<JobRow[]>('*');
@@ -53,13 +61,7 @@ export async function updateJob(db: Db, id: string, input: JobInput, timeZone: s
   const [job] = await db('jobs')
     .where({ id: before.id })
     .update({
-      lead_id: lead.id,
-      service_type: input.service_type,
-      scheduled_at: scheduledInstant(input, timeZone),
-      address: input.address ?? lead.address,
-      technician: input.technician,
-      customer_notes: input.customer_notes,
-      internal_notes: input.internal_notes,
+      ...formColumns(input, lead, timeZone),
       updated_at: db.fn.now(),
     })
     .returning<JobRow[]>('*');

@@ -12,7 +12,7 @@ import { getProposal } from '../proposals/queries.js';
 import { approveProposal } from './approve-proposal.js';
 import { createJob, setJobStatus, updateJob } from './commands.js';
 import { getJob, JOB_TRANSITIONS, listJobs, listUpcomingJobs, type JobRow } from './queries.js';
-import { JOB_STATUSES, jobFormSchema, jobListQuerySchema, jobStatusFormSchema } from './schema.js';
+import { ARRIVAL_WINDOWS, DEFAULT_ARRIVAL_WINDOW, JOB_STATUSES, jobFormSchema, jobListQuerySchema, jobStatusFormSchema } from './schema.js';
 
 export const adminRouter = Router();
 
@@ -23,6 +23,7 @@ async function formLocals(db: Db, title: string, action: string, values: Record<
     values,
     timeHint: timeZone ? `In your business's time zone (${timeZone}).` : undefined,
     leadOptions: await customerOptionsFor(db, values),
+    arrivalOptions: ARRIVAL_WINDOWS.map((w) => ({ value: String(w.minutes), label: w.label })),
   };
 }
 
@@ -35,6 +36,7 @@ function valuesFrom(job: JobRow, timeZone: string) {
     scheduled_time: when.time,
     address: job.address ?? '',
     technician: job.technician ?? '',
+    arrival_window_minutes: String(job.arrival_window_minutes),
     customer_notes: job.customer_notes,
     internal_notes: job.internal_notes,
   };
@@ -67,7 +69,13 @@ adminRouter.get(
     const lead = req.query.leadId ? await getLead(db, idOrNotFound(req.query.leadId)) : null;
     return {
       render: 'admin/jobs/form',
-      locals: await formLocals(db, 'New job', '/jobs', { lead_id: lead?.id ?? '', address: lead?.address ?? '' }, org.time_zone),
+      locals: await formLocals(
+        db,
+        'New job',
+        '/jobs',
+        { lead_id: lead?.id ?? '', address: lead?.address ?? '', arrival_window_minutes: String(DEFAULT_ARRIVAL_WINDOW) },
+        org.time_zone,
+      ),
     };
   }),
 );

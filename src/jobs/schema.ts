@@ -5,6 +5,16 @@ import { isoDate } from '../lib/dates.js';
 
 export { JOB_STATUSES };
 
+/** The arrival windows a job can promise (the column allows 30–720 minutes). */
+export const ARRIVAL_WINDOWS = [
+  { minutes: 60, label: '1 hour' },
+  { minutes: 120, label: '2 hours' },
+  { minutes: 180, label: '3 hours' },
+  { minutes: 240, label: '4 hours' },
+  { minutes: 480, label: '8 hours (all day)' },
+] as const;
+export const DEFAULT_ARRIVAL_WINDOW = 120;
+
 const optionalText = (max: number) =>
   z
     .string()
@@ -28,6 +38,12 @@ export const jobFormSchema = z
     ),
     address: optionalText(500),
     technician: optionalText(200),
+    // The customer sees "arriving between 9:00 and 11:00", not an exact minute.
+    arrival_window_minutes: z.coerce
+      .number({ error: 'Choose an arrival window' })
+      .int('Choose an arrival window')
+      .refine((v) => ARRIVAL_WINDOWS.some((w) => w.minutes === v), 'Choose an arrival window')
+      .default(DEFAULT_ARRIVAL_WINDOW),
     customer_notes: z.string().trim().max(5000, 'At most 5,000 characters').default(''),
     internal_notes: z.string().trim().max(10_000, 'At most 10,000 characters').default(''),
   })

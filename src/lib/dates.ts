@@ -45,6 +45,11 @@ export function todayIn(timeZone: string, now = new Date()): string {
   return instantToZoned(now, timeZone).date;
 }
 
+/** Whether a calendar day ('YYYY-MM-DD') is already over in the zone (before today there). */
+export function isPastDay(day: string | null | undefined, timeZone: string, now = new Date()): boolean {
+  return !!day && day < todayIn(timeZone, now);
+}
+
 /** A calendar day plus some days ('2026-11-25' + 14 → '2026-12-09'). */
 export function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);
@@ -89,4 +94,28 @@ export function formatDateTime(value: DateInput, timeZone = 'UTC', locale = 'en-
     `datetime|${locale}|${timeZone}`,
     () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }),
   ).format(date);
+}
+
+/**
+ * A visit as the customer should read it: the day, and the window the visit
+ * starts in ("Tuesday, December 2" and "9:00 – 11:00 AM"), never an exact minute.
+ */
+export function formatArrivalWindow(
+  start: DateInput,
+  windowMinutes: number,
+  timeZone = 'UTC',
+  locale = 'en-US',
+): { day: string; window: string } | null {
+  const from = toDate(start);
+  if (!from) return null;
+  const to = new Date(from.getTime() + windowMinutes * 60_000);
+  const day = cachedFormatter(
+    `visit-day|${locale}|${timeZone}`,
+    () => new Intl.DateTimeFormat(locale, { weekday: 'long', month: 'long', day: 'numeric', timeZone }),
+  );
+  const time = cachedFormatter(
+    `visit-time|${locale}|${timeZone}`,
+    () => new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone }),
+  );
+  return { day: day.format(from), window: time.formatRange(from, to) };
 }

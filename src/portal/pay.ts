@@ -1,8 +1,19 @@
-// The invoice page's Pay panel, from facts the page's one query already read.
+// The portal's Pay buttons (invoice page and invoice list), from facts the page's one query already read.
 import type { PortalPageData } from '../db/portal-page.js';
+import { isPayable } from '../lib/balance.js';
 import { onlinePaymentState, type OnlinePayment } from '../payments/stripe/checkout.js';
 import { planFor } from '../plans.js';
 import { stripeConfigured } from '../stripe/client.js';
+
+/** The business takes card payments in the portal: its plan allows it and its Stripe account can charge. */
+function takesCardPayments(page: Pick<PortalPageData, 'org'>): boolean {
+  return planFor(page.org.plan).onlinePayment && stripeConfigured() && page.org.stripe_connected && page.org.stripe_charges_enabled;
+}
+
+/** Whether an invoice in the list gets a Pay button (the same rule as the invoice page's Pay form). */
+export function payableFromList(page: Pick<PortalPageData, 'org'>, invoice: Parameters<typeof isPayable>[0]): boolean {
+  return takesCardPayments(page) && isPayable(invoice);
+}
 
 /**
  * Locals for the invoice page's Pay form (`onlinePay`), or nothing. Costs no

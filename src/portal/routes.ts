@@ -9,6 +9,7 @@ import { loadPortalPage, TABS, type ListTab, type PortalView } from '../db/porta
 import { withOrg } from '../db/tenancy.js';
 import { createRateLimiter } from '../http/security.js';
 import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
+import { isPastDay } from '../lib/dates.js';
 import { parseForm } from '../lib/forms.js';
 import { uuidOrNull } from '../lib/ids.js';
 import { approveProposal } from '../jobs/approve-proposal.js';
@@ -30,6 +31,9 @@ const PORTAL_PAY_LIMIT = 20;
 export function portalClientKey(req: Request): string {
   return ipKeyGenerator(req.ip ?? 'unknown');
 }
+
+const PROPOSAL_EXPIRED = 'proposal_expired';
+const EXPIRED_MESSAGE = 'This proposal has expired, so it can no longer be approved. Please ask for an updated proposal.';
 
 const formExpired = () => new HttpError(403, 'csrf', 'This form has expired. Go back, reload the page and try again.', false);
 
@@ -83,7 +87,7 @@ function createPortalRouter(): Router {
     return link ? { token, id, link } : null;
   }
 
-  router.get('/:token', (req, res, next) => show(req, res, next, { kind: 'home' }));
+  router.get('/:token', (req, res, next) => show(req, res, next, { kind: 'home' }, { home: true }));
 
   for (const kind of ['proposal', 'invoice'] as const) {
     router.get(`/:token/${kind}s/:id`, (req, res, next) => {
@@ -114,13 +118,16 @@ function createPortalRouter(): Router {
         const proposal = await db('proposals')
           .where({ id: proposalId, lead_id: link.lead_id })
           .whereNot({ status: 'draft' })
-          .first<{ id: string; status: string } | undefined>('id', 'status');
+          .first<{ id: string; status: string; valid_until: string | null } | undefined>('id', 'status', 'valid_until');
         if (!proposal) throw notFound();
-        const org = await db('organizations').first<{ plan: string }>('plan');
+        const org = await db('organizations').first<{ plan: string; time_zone: string }>('plan', 'time_zone');
         if (!planFor(org.plan).onlineApproval) {
           throw forbidden('This business does not take approvals online. Please contact them to approve or reject this proposal.');
         }
         if (proposal.status !== 'pending') return 'already';
+        // An offer past its valid-until date can't be accepted at the old price (declining it is still fine).
+        if (decision === 'approve' && isPastDay(proposal.valid_until, org.time_zone))
+          throw new HttpError(410, PROPOSAL_EXPIRED, EXPIRED_MESSAGE, false);
         if (decision === 'approve') {
           const form = parseForm(approveForm, body);
           const actor: Actor = { type: 'customer', label: form.approverName, ip: req.ip ?? null };
@@ -146,6 +153,9 @@ function createPortalRouter(): Router {
       });
     } catch (err) {
       if (err instanceof HttpError && err.status === 404) return miss(req, res, next);
+      if (err instanceof HttpError && err.id === PROPOSAL_EXPIRED) {
+        return show(req, res, next, { kind: 'proposal', id: proposalId }, { formError: err.message, decision: 'approve' }, 410);
+      }
       if (err instanceof HttpError && err.id === PROPOSAL_CHANGED) {
         // Nothing was written; show the current version and ask again (the name is kept, the box is not).
         const values = { approverName: typeof body.approverName === 'string' ? body.approverName : '' };

@@ -2,10 +2,15 @@
 import { PAGE_SIZE, type ListTab, type PortalJob, type PortalPageData } from '../db/portal-page.js';
 import { balanceOf } from '../lib/balance.js';
 import { brandPalette } from '../lib/contrast.js';
+import { formatArrivalWindow, isPastDay } from '../lib/dates.js';
+import { formatMoney } from '../lib/money.js';
 import { countedPagination } from '../lib/pagination.js';
 import { planFor } from '../plans.js';
 import { proposalContentSha256 } from '../proposals/queries.js';
 import { portalFormToken } from '../portal-links/token.js';
+import { portalContact, waMe } from './contact.js';
+import { portalIcons } from './icons.js';
+import { payableFromList } from './pay.js';
 
 const TAB_LABELS: Record<ListTab, string> = {
   proposals: 'Proposals',
@@ -14,16 +19,15 @@ const TAB_LABELS: Record<ListTab, string> = {
   history: 'Service History',
 };
 
-const TAB_ORDER: ListTab[] = ['proposals', 'invoices', 'payments', 'history'];
+/** Status words as the customer reads them (the dashboard's words are the business's). */
+const STATUS_WORDS = {
+  proposal: { pending: 'Awaiting your approval', approved: 'Approved', rejected: 'Declined' },
+  invoice: { open: 'Unpaid', partially_paid: 'Partly paid', paid: 'Paid', void: 'Cancelled' },
+  payment: { pending: 'Processing', succeeded: 'Paid', failed: 'Failed', refunded: 'Refunded' },
+  job: { scheduled: 'Scheduled', in_progress: 'In progress', completed: 'Completed' },
+};
 
-/** wa.me link with a message naming the customer and, on a document page, the document. */
-export function whatsappHref(number: string | null, orgName: string, customerName: string, about?: string): string | null {
-  if (!number) return null;
-  const digits = number.replace(/\D/g, '');
-  if (!digits) return null;
-  const text = `Hello ${orgName}, this is ${customerName}.${about ? ` I have a question about ${about}.` : ''}`;
-  return `https://wa.me/${digits}?text=${encodeURIComponent(text)}`;
-}
+const TAB_ORDER: ListTab[] = ['proposals', 'invoices', 'payments', 'history'];
 
 export interface RenderedPortalPage {
   view: string;
@@ -40,6 +44,17 @@ export interface ViewExtras {
   decision?: 'approve' | 'reject';
   /** The approval was refused because the proposal changed after the customer opened it. */
   proposalChanged?: boolean;
+  /** The customer opened the link itself (the landing page), not a tab. */
+  home?: boolean;
+}
+
+/** A visit as the customer reads it: the day, the arrival window, the technician. */
+function visit(job: PortalJob, org: PortalPageData['org']) {
+  return {
+    ...job,
+    arrival:
+      job.status === 'completed' ? null : formatArrivalWindow(job.scheduled_at, job.arrival_window_minutes, org.time_zone, org.locale),
+  };
 }
 
 export function portalPageLocals(token: string, page: PortalPageData, extras: ViewExtras = {}): RenderedPortalPage {
@@ -47,7 +62,16 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
   const plan = planFor(page.org.plan);
   const customerName = [page.lead.first_name, page.lead.last_name].filter(Boolean).join(' ');
   const activeTab: ListTab = page.tab === 'proposal' ? 'proposals' : page.tab === 'invoice' ? 'invoices' : page.tab;
-  const tabs = TAB_ORDER.map((key) => ({ key, label: TAB_LABELS[key], href: `${base}/${key}`, current: key === activeTab }));
+  // A customer with nothing yet lands on a welcome rather than an empty tab.
+  const welcome = !!extras.home && page.waiting.records === 0;
+  const counts: Partial<Record<ListTab, number>> = { proposals: page.waiting.proposals, invoices: page.waiting.invoices };
+  const tabs = TAB_ORDER.map((key) => ({
+    key,
+    label: TAB_LABELS[key],
+    href: `${base}/${key}`,
+    current: !welcome && key === activeTab,
+    waiting: counts[key] || 0,
+  }));
   let about: string | undefined;
   let title = TAB_LABELS[activeTab];
   const data: Record<string, unknown> = {};
@@ -57,9 +81,22 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
       if (page.data) {
         about = `proposal #${page.data.number}`;
         title = `Proposal #${page.data.number}`;
+        data.job = page.data.job
+          ? {
+              ...page.data.job,
+              arrival: formatArrivalWindow(
+                page.data.job.scheduled_at,
+                page.data.job.arrival_window_minutes,
+                page.org.time_zone,
+                page.org.locale,
+              ),
+            }
+          : null;
       }
       data.proposal = page.data;
-      data.canDecide = plan.onlineApproval && page.data?.status === 'pending';
+      // Past its valid-until date (in the business's zone): no Approve form; the route refuses one too.
+      data.expired = page.data?.status === 'pending' && isPastDay(page.data.valid_until, page.org.time_zone);
+      data.canDecide = plan.onlineApproval && page.data?.status === 'pending' && !data.expired;
       // The approval form names exactly what is on screen; an edit made meanwhile makes the approval refuse.
       if (data.canDecide && page.data) {
         data.contentSha256 = proposalContentSha256(
@@ -67,7 +104,18 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
           page.data.items.map((item, index) => ({ ...item, position: item.position ?? index })),
         );
       }
-      data.readOnlyPending = !plan.onlineApproval && page.data?.status === 'pending';
+      data.readOnlyPending = !plan.onlineApproval && page.data?.status === 'pending' && !data.expired;
+      // On a plan without online approval, the customer accepts by message: links that say so.
+      if (data.readOnlyPending && page.data) {
+        const amount = formatMoney(page.data.total_cents, page.org.currency, page.org.locale);
+        const accept = `I accept proposal #${page.data.number} (${page.data.title}, ${amount}).`;
+        data.accept = {
+          email: page.org.email
+            ? `mailto:${page.org.email}?subject=${encodeURIComponent(`Accepting proposal #${page.data.number}`)}&body=${encodeURIComponent(`Hello ${page.org.name},\n\n${accept}\n\n${customerName}`)}`
+            : null,
+          whatsapp: waMe(page.org.whatsapp_number, `Hello ${page.org.name}, this is ${customerName}. ${accept}`),
+        };
+      }
       break;
     case 'invoice':
       if (page.data) {
@@ -77,12 +125,12 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
       }
       break;
     case 'invoices':
-      data.rows = page.data.rows.map((r) => ({ ...r, balance_cents: balanceOf(r) }));
+      data.rows = page.data.rows.map((r) => ({ ...r, balance_cents: balanceOf(r), payable: payableFromList(page, r) }));
       break;
     case 'history': {
-      const upcoming: PortalJob[] = [];
-      const completed: PortalJob[] = [];
-      for (const job of page.data.rows) (job.status === 'completed' ? completed : upcoming).push(job);
+      const upcoming: ReturnType<typeof visit>[] = [];
+      const completed: ReturnType<typeof visit>[] = [];
+      for (const job of page.data.rows) (job.status === 'completed' ? completed : upcoming).push(visit(job, page.org));
       data.upcoming = upcoming;
       data.completed = completed;
       break;
@@ -100,21 +148,29 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
     data.pagination = countedPagination(page.data.total, extras.page ?? 1, `${base}/${page.tab}`, {}, PAGE_SIZE);
     data.total = page.data.total;
   }
+  if (welcome) title = `Welcome, ${page.lead.first_name}`;
 
+  const contact = portalContact(page.org, customerName, about);
   return {
-    view: `portal/${page.tab}`,
+    view: welcome ? 'portal/welcome' : `portal/${page.tab}`,
     locals: {
       layout: 'portal',
       title: `${title} · ${page.org.name}`,
+      description: `${title}: ${page.org.name}'s private page for ${customerName}, with proposals, invoices, payments and service history.`,
       heading: title,
       org: page.org,
       brand: brandPalette(page.org.brand_color),
       logoUrl: page.org.logo_sha256 ? `/logos/${page.org.logo_sha256}` : null,
       customerName,
+      firstName: page.lead.first_name,
       tabs,
       base,
-      whatsapp: whatsappHref(page.org.whatsapp_number, page.org.name, customerName, about),
+      contact,
+      whatsapp: contact.whatsapp,
+      icons: portalIcons,
+      statusWords: STATUS_WORDS,
       formToken: portalFormToken(page.link_id),
+      welcome,
       onlineApproval: plan.onlineApproval,
       ...data,
       ...extras,

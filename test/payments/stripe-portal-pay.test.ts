@@ -116,6 +116,37 @@ describe('Pay button in the customer portal', () => {
     expect((await invoiceState(org.orgId, invoiceId)).status).to.equal('paid');
   });
 
+  it('leads the invoice page with the balance and Pay, and offers Pay from the invoice list for the whole balance', async () => {
+    const org = await connectedOrg(standIn, { plan: 'starter' });
+    const { invoiceId, token, page } = await portalInvoice(org, 24_000);
+    const paidId = await openInvoice(org.orgId, org.leadId, 5_000);
+    await withOrg(org.orgId, (db) => db('invoices').where({ id: paidId }).update({ status: 'paid', amount_paid_cents: 5_000 }));
+
+    // The invoice page: the balance and its Pay button come before the line items.
+    const html = (await app().get(page)).text;
+    const top = html.indexOf('>Pay $240.00<');
+    expect(top, 'Pay with the amount').to.be.greaterThan(-1);
+    expect(html.indexOf('Balance due')).to.be.lessThan(top);
+    expect(top).to.be.lessThan(html.indexOf('items-heading'));
+
+    // The list: a Pay button on the payable invoice only, naming its balance.
+    const list = (await app().get(`/p/${token}/invoices`)).text;
+    const forms = [...list.matchAll(/<form method="post" action="([^"]+)"/g)].map((m) => m[1]);
+    expect(forms).to.deep.equal([`/p/${token}/invoices/${invoiceId}/pay`]);
+    expect(list).to.contain('Pay $240.00<span class="visually-hidden"> on invoice #');
+    const res = await app()
+      .post(forms[0])
+      .type('form')
+      .send({ _csrf: formToken(list) });
+    expect(res.status).to.equal(303);
+    const session = standIn.session(org.accountId, res.headers.location.split('/').at(-1)!);
+    expect(session.amount_total).to.equal(24_000);
+
+    // No Pay in the list when the business can't take card payments.
+    await withOrg(org.orgId, (db) => db('organizations').where({ id: org.orgId }).update({ stripe_charges_enabled: false }));
+    expect((await app().get(`/p/${token}/invoices`)).text).not.to.contain('/pay"');
+  });
+
   it('a partial amount; above the balance or below the minimum → 422 with a message, nothing created', async () => {
     const org = await connectedOrg(standIn, { plan: 'starter' });
     const { invoiceId, page } = await portalInvoice(org, 10_000);

@@ -48,7 +48,9 @@ describe('portal approval', () => {
   it('approves once on Starter: name, time, IP, user agent, content hash, one job, audit; a second submit shows the outcome', async () => {
     const { org, page, proposalId } = await setup('starter');
     const view = await app().get(page);
-    expect(view.text).to.contain('Approve proposal').and.to.contain('I agree');
+    // The amount and its Approve action lead the page, above the line items; the form repeats it at the end.
+    expect(view.text).to.contain('Approve $346.50').and.to.contain('I agree');
+    expect(view.text.indexOf('href="#approve"')).to.be.lessThan(view.text.indexOf('items-heading'));
     const fields = approveFieldsFrom(view.text);
     const csrf = fields._csrf;
     const res = await app()
@@ -204,12 +206,33 @@ describe('portal approval', () => {
     expect(await getDb()('audit_events').where({ org_id: org.orgId }).whereLike('action', 'proposal.%')).to.have.length(0);
   });
 
-  it('is read-only on Free: no form, a prompt to contact the business, and a POST is refused', async () => {
-    const { page, proposalId, token } = await setup('free');
+  it('is read-only on Free: no form, call / text / email / WhatsApp links to accept, and a POST is refused', async () => {
+    const { page, proposalId, token, org } = await setup('free');
+    // No contact details yet: no dead end naming the business without a way to reach it.
+    const bare = await app().get(page);
+    expect(bare.text).to.contain('How to accept this proposal').and.to.contain('Reply to the message that brought you this link');
+    expect(bare.text).not.to.contain('please contact');
+
+    await getDb()('organizations')
+      .where({ id: org.orgId })
+      .update({ phone: '+15555550142', email: 'office@clearpools.example', whatsapp_number: '+15555550143' });
     const view = await app().get(page);
     expect(view.status).to.equal(200);
     expect(view.text).not.to.contain('/approve"');
-    expect(view.text).to.contain('please contact Clear Pools');
+    const accept = view.text.slice(view.text.indexOf('How to accept this proposal'), view.text.indexOf('items-heading'));
+    expect(accept).to.contain('href="tel:+15555550142"').and.to.contain('href="sms:+15555550142"');
+    expect(accept).to.contain('Call (555) 555-0142');
+    const mailto = /href="(mailto:[^"]+)"/
+      .exec(accept)![1]
+      .replace(/&amp;/g, '&')
+      .replace(/&#x3D;/g, '=');
+    expect(mailto).to.match(/^mailto:office@clearpools\.example\?subject=Accepting%20proposal%20%23\d+&body=/);
+    expect(decodeURIComponent(mailto.split('body=')[1])).to.match(/I accept proposal #\d+ \(.+, \$346\.50\)/);
+    const wa = /href="(https:\/\/wa\.me\/[^"]+)"/.exec(accept)![1].replace(/&#x3D;/g, '=');
+    expect(wa).to.match(/^https:\/\/wa\.me\/15555550143\?text=/);
+    expect(decodeURIComponent(wa.split('text=')[1]))
+      .to.contain('Pat Poolowner')
+      .and.to.match(/I accept proposal #\d+/);
     // Even with a valid form token from a Starter era, the Free plan refuses.
     const { portalFormToken } = await import('../../src/portal-links/token.js');
     const link = await getDb()('portal_links')
@@ -223,6 +246,38 @@ describe('portal approval', () => {
     expect(res.text).to.contain('contact them');
     expect((await proposalRow(proposalId)).status).to.equal('pending');
     expect(await jobsFor(proposalId)).to.have.length(0);
+  });
+
+  it('shows a proposal past its valid-until date as expired, with no Approve form, and refuses a POST approve (410)', async () => {
+    const { page, proposalId, org } = await setup('starter');
+    const fields = approveFieldsFrom((await app().get(page)).text);
+    // Yesterday in the business's zone (the fixture org's zone), so the offer is over.
+    const tz = (await getDb()('organizations').where({ id: org.orgId }).first<{ time_zone: string }>('time_zone')).time_zone;
+    const { addDays, todayIn } = await import('../../src/lib/dates.js');
+    await getDb()('proposals')
+      .where({ id: proposalId })
+      .update({ valid_until: addDays(todayIn(tz), -1) });
+
+    const view = await app().get(page);
+    expect(view.status).to.equal(200);
+    expect(view.text).to.contain('Expired').and.to.contain('This proposal has expired').and.to.contain('for an updated proposal');
+    expect(view.text).not.to.contain('/approve"');
+    expect(view.text).not.to.contain('I agree');
+
+    const res = await app()
+      .post(`${page}/approve`)
+      .type('form')
+      .send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' });
+    expect(res.status).to.equal(410);
+    expect(res.text).to.contain('This proposal has expired');
+    expect((await proposalRow(proposalId)).status).to.equal('pending');
+    expect(await jobsFor(proposalId)).to.have.length(0);
+
+    // Valid through today: still open.
+    await getDb()('proposals')
+      .where({ id: proposalId })
+      .update({ valid_until: todayIn(tz) });
+    expect((await app().get(page)).text).to.contain('/approve"');
   });
 
   it('rejects with an optional reason, once', async () => {

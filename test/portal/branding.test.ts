@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { wcagContrast } from 'culori';
 import { brandPalette, PAGE_BACKGROUND, readableOn, textOn } from '../../src/lib/contrast.js';
-import { whatsappHref } from '../../src/portal/view-model.js';
+import { whatsappHref } from '../../src/portal/contact.js';
 
 function* colours(): Generator<string> {
   // Every 17th step of each channel (16^3 = 4096 colours), plus awkward mid-tones.

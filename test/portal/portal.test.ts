@@ -81,7 +81,12 @@ describe('customer portal pages', () => {
       expect(res.text).to.contain('<h1>Proposals</h1>');
       const labels = [...res.text.matchAll(/<li><a href="\/p\/[^"]+\/(\w+)"/g)].map((m) => m[1]);
       expect(labels).to.deep.equal(['proposals', 'invoices', 'payments', 'history']);
-      expect(res.text).to.contain('Proposals</a>').and.to.contain('Service History</a>');
+      // Tabs with something waiting carry a count: pending proposals, unpaid invoices.
+      expect(res.text).to.match(/>Proposals <span class="count">\d+<span class="visually-hidden"> waiting<\/span><\/span><\/a>/);
+      expect(res.text)
+        .to.match(/>Invoices <span class="count">3</)
+        .and.to.contain('>Payments</a>')
+        .and.to.contain('>Service History</a>');
       expectPortalHeaders(res);
     });
 
@@ -105,7 +110,10 @@ describe('customer portal pages', () => {
       expect(proposals.text).to.contain('badge pending');
       const invoices = await app().get(`/p/${token}/invoices`);
       expect(invoices.text).to.match(/Invoice #\d+/);
-      expect(invoices.text).to.contain('badge open').and.to.contain('badge paid').and.to.contain('balance $200.');
+      expect(invoices.text)
+        .to.contain('badge open')
+        .and.to.contain('badge paid')
+        .and.to.match(/Balance due<\/span>\s*<span class="doc-amount">\$200\.00/);
       const payments = await app().get(`/p/${token}/payments`);
       // 3 open invoices of $200.00, $201.00, $202.00.
       expect(payments.text).to.match(/Open balance<\/p>\s*<p class="balance-amount">\$603\.00/);
@@ -244,7 +252,9 @@ describe('customer portal pages', () => {
     expect((await app().get(`/p/${(await linkFor(org.orgId, a.id)).token}`)).text).to.contain('<h1>Invoices</h1>');
     expect((await app().get(`/p/${(await linkFor(org.orgId, b.id)).token}`)).text).to.contain('<h1>Service History</h1>');
     const empty = await app().get(`/p/${(await linkFor(org.orgId, c.id)).token}`);
-    expect(empty.text).to.contain('<h1>Service History</h1>').and.to.contain('No service visits yet');
+    // Nothing yet: a welcome naming the business, not an empty tab.
+    expect(empty.text).to.contain('Welcome, ').and.to.contain('This is your private page with').and.not.to.contain('aria-current');
+    expect((await app().get(`/p/${(await linkFor(org.orgId, c.id)).token}/history`)).text).to.contain('No service visits yet');
     expect(empty.text).not.to.contain('whatsapp-button');
   });
 

@@ -1,0 +1,65 @@
+// How a customer reaches the business from the portal: call, text, email and
+// WhatsApp links from the org's contact details, with phone numbers shown the
+// way people in the business's country write them.
+import { getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { phoneCountryFor } from '../leads/schema.js';
+
+interface PortalPhone {
+  /** As shown: national format at home ("(555) 555-0142"), international otherwise. */
+  display: string;
+  /** tel:+15555550142 */
+  tel: string;
+  /** sms:+15555550142 */
+  sms: string;
+}
+
+export interface PortalContact {
+  name: string;
+  phone: PortalPhone | null;
+  email: { address: string; mailto: string } | null;
+  whatsapp: string | null;
+  address: string | null;
+  /** At least one way to reach the business. */
+  any: boolean;
+}
+
+/** An E.164 number for display and links, in the national format of the locale's country. */
+function portalPhone(e164: string | null, locale: string): PortalPhone | null {
+  if (!e164) return null;
+  const parsed = parsePhoneNumberFromString(e164);
+  if (!parsed) return { display: e164, tel: `tel:${e164}`, sms: `sms:${e164}` };
+  // Same calling code as the business's country (US and CA share +1): written the local way.
+  const home = parsed.countryCallingCode === getCountryCallingCode(phoneCountryFor(locale));
+  return {
+    display: home ? parsed.formatNational() : parsed.formatInternational(),
+    tel: parsed.getURI(),
+    sms: `sms:${parsed.number}`,
+  };
+}
+
+/** A wa.me link that opens a chat with the number, the message typed in. */
+export function waMe(number: string | null, text: string): string | null {
+  const digits = number?.replace(/\D/g, '');
+  return digits ? `https://wa.me/${digits}?text=${encodeURIComponent(text)}` : null;
+}
+
+/** wa.me link with a message naming the customer and, on a document page, the document. */
+export function whatsappHref(number: string | null, orgName: string, customerName: string, about?: string): string | null {
+  return waMe(number, `Hello ${orgName}, this is ${customerName}.${about ? ` I have a question about ${about}.` : ''}`);
+}
+
+interface ContactOrg {
+  name: string;
+  phone: string | null;
+  email: string | null;
+  whatsapp_number: string | null;
+  address: string | null;
+  locale: string;
+}
+
+export function portalContact(org: ContactOrg, customerName: string, about?: string): PortalContact {
+  const phone = portalPhone(org.phone, org.locale);
+  const email = org.email ? { address: org.email, mailto: `mailto:${org.email}` } : null;
+  const whatsapp = whatsappHref(org.whatsapp_number, org.name, customerName, about);
+  return { name: org.name, phone, email, whatsapp, address: org.address, any: !!(phone || email || whatsapp) };
+}

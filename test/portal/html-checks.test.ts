@@ -1,0 +1,143 @@
+// Every kind of portal page passes axe-core (0 violations) and the Nu HTML
+// checker (0 errors): the welcome, the four tabs, a proposal to approve, one to
+// accept by message (Free), an expired one, an invoice with Pay, and the 404.
+// `npm run audit:portal` adds Lighthouse and screenshots on top of these.
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { chromium } from 'playwright-core';
+import { getDb } from '../../src/db/knex.js';
+import { addDays, todayIn } from '../../src/lib/dates.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
+import { testApp } from '../support/http.js';
+import { seedCustomerRecords } from './fixtures.js';
+import { linkFor, resetPortalMisses } from './support.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const require = createRequire(import.meta.url);
+const AXE = path.join(path.dirname(require.resolve('axe-core')), 'axe.min.js');
+const VNU = path.join(path.dirname(require.resolve('vnu-jar')), 'build', 'dist', 'vnu.jar');
+
+function javaWorks(): boolean {
+  try {
+    execFileSync('java', ['-version'], { stdio: 'pipe' });
+    return fs.existsSync(VNU);
+  } catch {
+    return false;
+  }
+}
+
+describe('portal pages: axe and the Nu HTML checker', function () {
+  this.timeout(120_000);
+  let server: Server;
+  let base: string;
+  const pages: { name: string; path: string; plan?: 'free' | 'starter' }[] = [];
+  let orgId: string;
+
+  before(async function () {
+    server = testApp().listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const org = await createTestOrg({ plan: 'starter', name: 'Maple & Pine Landscaping' });
+    orgId = org.orgId;
+    await getDb()('organizations').where({ id: orgId }).update({
+      phone: '+15555550142',
+      email: 'hello@maplepine.example',
+      whatsapp_number: '+15555550143',
+      address: '12 Elm Street, Springfield',
+    });
+    const lead = await createTestLead(orgId, { first_name: 'Jo', last_name: 'Marsh' });
+    const records = await seedCustomerRecords(orgId, lead.id, {
+      proposals: 3,
+      pendingProposals: 2,
+      invoices: 2,
+      openInvoices: 1,
+      payments: 2,
+      jobs: 3,
+      upcomingJobs: 1,
+    });
+    await getDb()('proposals')
+      .where({ id: records.pendingProposalIds[1] })
+      .update({ valid_until: addDays(todayIn('America/New_York'), -10) });
+    const newcomer = await createTestLead(orgId, { first_name: 'Sam', last_name: 'New' });
+    const p = new URL((await linkFor(orgId, lead.id)).url).pathname;
+    pages.push(
+      { name: 'welcome', path: new URL((await linkFor(orgId, newcomer.id)).url).pathname },
+      { name: 'proposals', path: `${p}/proposals` },
+      { name: 'invoices', path: `${p}/invoices` },
+      { name: 'payments', path: `${p}/payments` },
+      { name: 'history', path: `${p}/history` },
+      { name: 'proposal', path: `${p}/proposals/${records.pendingProposalIds[0]}` },
+      { name: 'proposal on Free', path: `${p}/proposals/${records.pendingProposalIds[0]}`, plan: 'free' },
+      { name: 'expired proposal', path: `${p}/proposals/${records.pendingProposalIds[1]}` },
+      { name: 'invoice', path: `${p}/invoices/${records.invoiceIds[0]}` },
+      { name: 'not found', path: '/p/no-such-link' },
+    );
+  });
+
+  after(async () => {
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  });
+
+  beforeEach(resetPortalMisses);
+
+  const setPlan = (plan: string) => getDb()('organizations').where({ id: orgId }).update({ plan });
+
+  it('has 0 axe violations on every page at 390 and 1280 px', async function () {
+    if (!fs.existsSync(CHROMIUM)) this.skip();
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const found: string[] = [];
+      for (const width of [390, 1280]) {
+        const context = await browser.newContext({ viewport: { width, height: 844 }, bypassCSP: true });
+        const page = await context.newPage();
+        for (const p of pages) {
+          await setPlan(p.plan ?? 'starter');
+          await page.goto(base + p.path);
+          await page.addScriptTag({ path: AXE });
+          const { violations } = await page.evaluate<{ violations: { id: string; nodes: { target: string[] }[] }[] }>('axe.run(document)');
+          for (const v of violations) found.push(`${width}px ${p.name}: ${v.id} ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+        }
+        await context.close();
+      }
+      expect(found).to.deep.equal([]);
+    } finally {
+      await browser.close();
+      await setPlan('starter');
+    }
+  });
+
+  it('has 0 Nu HTML checker errors on every page', async function () {
+    if (!javaWorks()) this.skip();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-nu-'));
+    try {
+      const files: string[] = [];
+      for (const [i, p] of pages.entries()) {
+        await setPlan(p.plan ?? 'starter');
+        const file = path.join(dir, `${i}.html`);
+        fs.writeFileSync(file, await (await fetch(base + p.path)).text());
+        files.push(file);
+      }
+      const { stdout } = await promisify(execFile)('java', ['-jar', VNU, '--format', 'json', '--stdout', '--exit-zero-always', ...files], {
+        maxBuffer: 10 * 1024 * 1024,
+      });
+      const { messages } = JSON.parse(stdout) as { messages: { type: string; url: string; message: string; lastLine?: number }[] };
+      const errors = messages
+        .filter((m) => m.type === 'error')
+        .map((m) => `${pages[Number(path.basename(m.url, '.html'))]?.name}:${m.lastLine ?? ''} ${m.message}`);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await setPlan('starter');
+    }
+  });
+});
