@@ -5,6 +5,7 @@ import type { Router } from 'express';
 import { ADMIN_ROUTERS } from '../../src/app.js';
 import { authRouter } from '../../src/auth/routes.js';
 import { portalRouter } from '../../src/portal/routes.js';
+import { portalAssets } from '../../src/portal/assets.js';
 import { checkoutReturnRouter } from '../../src/portal/return-routes.js';
 import { publicRouter as orgsPublic } from '../../src/orgs/routes.js';
 import { healthRouter } from '../../src/http/health.js';
@@ -65,6 +66,7 @@ const PARAM_FIXTURES: Record<string, keyof Fixture> = {
 /** Every router src/app.ts mounts, with its mount path ('' for the root). */
 export const MOUNTED_ROUTERS: { router: Router; mount: string }[] = [
   { router: healthRouter, mount: '' },
+  { router: portalAssets, mount: '' },
   { router: stripePlatformWebhooks, mount: '/webhooks/stripe/platform' },
   { router: stripeConnectWebhooks, mount: '/webhooks/stripe' },
   { router: twilioWebhooks, mount: '/webhooks/twilio' },
