@@ -20,7 +20,8 @@ import { adminRouter as paymentsAdmin } from './payments/routes.js';
 import { connectAdminRouter } from './payments/stripe/connect-routes.js';
 import { webhookRouter as stripeConnectWebhooks } from './payments/stripe/webhooks.js';
 import { adminRouter as portalLinksAdmin } from './portal-links/routes.js';
-import { portalRouter } from './portal/routes.js';
+import { portalMissLimiter, portalRouter } from './portal/routes.js';
+import { adminRouter as documentsAdmin, createDocumentsPortalRouter } from './documents/routes.js';
 import { checkoutReturnRouter } from './portal/return-routes.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
 import { webhookRouter as twilioWebhooks } from './messaging/webhooks.js';
@@ -36,6 +37,7 @@ export const ADMIN_ROUTERS = [
   jobsAdmin,
   invoicesAdmin,
   paymentsAdmin,
+  documentsAdmin,
   connectAdminRouter,
   portalLinksAdmin,
   messagingAdmin,
@@ -96,7 +98,8 @@ export function createApp(): BuiltApp {
 
   // The customer portal has no session: its token is its credential (and a
   // one-time code on the way back from Stripe Checkout).
-  app.use('/p', portalRouter);
+  // Document downloads first: the portal router ends with its catch-all 404.
+  app.use('/p', createDocumentsPortalRouter(portalMissLimiter), portalRouter);
   app.use('/return', checkoutReturnRouter);
   app.use(orgsPublic);
 
