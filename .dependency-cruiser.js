@@ -22,6 +22,7 @@ const FEATURES = [
   'payments',
   'messaging',
   'portal',
+  'documents',
   'billing',
   'dashboard',
 ];

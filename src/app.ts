@@ -21,7 +21,8 @@ import { connectAdminRouter } from './payments/stripe/connect-routes.js';
 import { webhookRouter as stripeConnectWebhooks } from './payments/stripe/webhooks.js';
 import { adminRouter as portalLinksAdmin } from './portal-links/routes.js';
 import { portalAssets } from './portal/assets.js';
-import { portalRouter } from './portal/routes.js';
+import { portalMissLimiter, portalRouter } from './portal/routes.js';
+import { adminRouter as documentsAdmin, createDocumentsPortalRouter } from './documents/routes.js';
 import { checkoutReturnRouter } from './portal/return-routes.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
 import { webhookRouter as twilioWebhooks } from './messaging/webhooks.js';
@@ -30,6 +31,9 @@ import { webhookRouter as stripePlatformWebhooks } from './billing/webhooks.js';
 import { adminRouter as orgsAdmin, publicRouter as orgsPublic } from './orgs/routes.js';
 
 /** Every router that serves logged-in contractors, in mount order. */
+/** PDFs and calendar files under /p: misses share the portal's own failed-lookup count. */
+export const documentsPortalRouter = createDocumentsPortalRouter(portalMissLimiter);
+
 export const ADMIN_ROUTERS = [
   leadsAdmin,
   dashboardAdmin,
@@ -37,6 +41,7 @@ export const ADMIN_ROUTERS = [
   jobsAdmin,
   invoicesAdmin,
   paymentsAdmin,
+  documentsAdmin,
   connectAdminRouter,
   portalLinksAdmin,
   messagingAdmin,
@@ -98,7 +103,8 @@ export function createApp(): BuiltApp {
 
   // The customer portal has no session: its token is its credential (and a
   // one-time code on the way back from Stripe Checkout).
-  app.use('/p', portalRouter);
+  // Document downloads first: the portal router ends with its catch-all 404.
+  app.use('/p', documentsPortalRouter, portalRouter);
   app.use('/return', checkoutReturnRouter);
   app.use(orgsPublic);
 

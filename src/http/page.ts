@@ -28,6 +28,7 @@ export type PageResult = (
   | { render: string; locals?: Record<string, unknown>; status?: number }
   | { redirect: string; flash?: string; flashType?: 'success' | 'error' | 'info' }
   | { json: unknown; status?: number }
+  | { file: { body: Buffer | string; contentType: string; filename: string } }
 ) & {
   /**
    * Runs after the transaction commits and before the response is sent, e.g.
@@ -114,6 +115,8 @@ function send(req: Request, res: Response, result: PageResult): void {
   if ('redirect' in result) {
     if (result.flash) req.session.flash = { type: result.flashType ?? 'success', message: result.flash };
     res.redirect(303, result.redirect);
+  } else if ('file' in result) {
+    res.attachment(result.file.filename).type(result.file.contentType).send(result.file.body);
   } else if ('json' in result) {
     res.status(result.status ?? 200).json(result.json);
   } else {

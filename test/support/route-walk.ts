@@ -2,7 +2,7 @@
 // records to fill in their parameters: route-walking tests share these.
 import crypto from 'node:crypto';
 import type { Router } from 'express';
-import { ADMIN_ROUTERS } from '../../src/app.js';
+import { ADMIN_ROUTERS, documentsPortalRouter } from '../../src/app.js';
 import { authRouter } from '../../src/auth/routes.js';
 import { portalRouter } from '../../src/portal/routes.js';
 import { portalAssets } from '../../src/portal/assets.js';
@@ -70,6 +70,7 @@ export const MOUNTED_ROUTERS: { router: Router; mount: string }[] = [
   { router: stripePlatformWebhooks, mount: '/webhooks/stripe/platform' },
   { router: stripeConnectWebhooks, mount: '/webhooks/stripe' },
   { router: twilioWebhooks, mount: '/webhooks/twilio' },
+  { router: documentsPortalRouter, mount: '/p' },
   { router: portalRouter, mount: '/p' },
   { router: checkoutReturnRouter, mount: '/return' },
   { router: orgsPublic, mount: '' },

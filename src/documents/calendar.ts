@@ -1,0 +1,38 @@
+// An upcoming visit as an iCalendar file (ical-generator), in the org's time zone
+// with its VTIMEZONE. Times go in as luxon DateTimes already in that zone: a native
+// Date would be written in the server process's wall clock (TECH-NOTES-2 §3).
+import { getVtimezoneComponent } from '@touch4it/ical-timezones';
+import ical from 'ical-generator';
+import { DateTime } from 'luxon';
+import type { DocumentOrg, UpcomingVisit } from './queries.js';
+
+export function visitFilename(visit: UpcomingVisit): string {
+  return `visit-${DateTime.fromJSDate(visit.scheduled_at).toISODate() ?? 'upcoming'}.ics`;
+}
+
+export function visitCalendar(org: Pick<DocumentOrg, 'name' | 'phone' | 'email' | 'time_zone'>, visit: UpcomingVisit): string {
+  const zone = org.time_zone;
+  const start = DateTime.fromJSDate(visit.scheduled_at, { zone });
+  const contact = [org.phone, org.email].filter(Boolean).join(' · ');
+  const description = [
+    visit.technician ? `Technician: ${visit.technician}` : null,
+    visit.customer_notes ? `Notes: ${visit.customer_notes}` : null,
+    `Questions? Contact ${org.name}${contact ? `: ${contact}` : ''}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+  const cal = ical({ name: org.name, prodId: { company: 'Porchlight', product: 'portal', language: 'EN' } });
+  cal.timezone({ name: zone, generator: getVtimezoneComponent });
+  cal.createEvent({
+    id: `visit-${visit.id}@porchlight`,
+    start,
+    // The entry spans the arrival window the customer sees on the portal.
+    end: start.plus({ minutes: visit.arrival_window_minutes }),
+    timezone: zone,
+    summary: `${visit.service_type} — ${org.name} (arrival window)`,
+    description,
+    location: visit.address ?? undefined,
+    organizer: org.email ? { name: org.name, email: org.email } : undefined,
+  });
+  return cal.toString();
+}

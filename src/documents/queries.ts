@@ -1,0 +1,254 @@
+// What a document PDF or a visit's calendar file shows, read inside the caller's
+// withOrg transaction (RLS scopes every read to that org). With `leadId` (the
+// portal), only that customer's documents are found; drafts never are.
+import type { Db } from '../db/tenancy.js';
+
+export type DocumentKind = 'proposal' | 'invoice' | 'receipt';
+
+export interface DocumentOrg {
+  name: string;
+  brand_color: string;
+  phone: string | null;
+  email: string | null;
+  address: string | null;
+  locale: string;
+  currency: string;
+  time_zone: string;
+  logo: Buffer | null;
+}
+
+interface DocumentLine {
+  service: string;
+  description: string;
+  quantity: number;
+  unit_price_cents: number;
+  amount_cents: number;
+}
+
+export interface DocumentData {
+  kind: DocumentKind;
+  number: number;
+  title: string;
+  /** The document's date: a calendar day (invoice) or an instant (proposal sent, payment made). */
+  date: string | Date;
+  dueDate: string | null;
+  currency: string;
+  customer: { name: string; company: string | null; address: string | null; email: string | null };
+  message: string;
+  lines: DocumentLine[];
+  subtotalCents: number;
+  taxCents: number;
+  taxRateBps: number;
+  totalCents: number;
+  paidCents: number | null;
+  /** Receipts: how it was paid and the invoice it paid. */
+  receipt: { method: string; invoiceNumber: number; refund: boolean } | null;
+}
+
+interface LeadPick {
+  first_name: string;
+  last_name: string;
+  company: string | null;
+  address: string | null;
+  email: string | null;
+}
+
+export async function documentOrg(db: Db): Promise<DocumentOrg> {
+  const org = await db('organizations as o')
+    .leftJoin('org_logos as g', function () {
+      this.on('g.id', '=', 'o.logo_id').andOn('g.org_id', '=', 'o.id');
+    })
+    .first<DocumentOrg>(
+      'o.name',
+      'o.brand_color',
+      'o.phone',
+      'o.email',
+      'o.address',
+      'o.locale',
+      'o.currency',
+      'o.time_zone',
+      'g.bytes as logo',
+    );
+  return org;
+}
+
+async function customerOf(db: Db, leadId: string): Promise<DocumentData['customer']> {
+  const lead = await db('leads').where({ id: leadId }).first<LeadPick>('first_name', 'last_name', 'company', 'address', 'email');
+  return {
+    name: [lead.first_name, lead.last_name].filter(Boolean).join(' '),
+    company: lead.company,
+    address: lead.address,
+    email: lead.email,
+  };
+}
+
+const LINE_COLUMNS = ['service', 'description', 'quantity', 'unit_price_cents', 'amount_cents'];
+
+async function linesOf(db: Db, table: 'proposal_items' | 'invoice_items', key: string, id: string): Promise<DocumentLine[]> {
+  const rows = await db(table)
+    .where({ [key]: id })
+    .orderBy([{ column: 'position' }, { column: 'id' }])
+    .select<(Omit<DocumentLine, 'quantity'> & { quantity: string })[]>(LINE_COLUMNS);
+  return rows.map((r) => ({ ...r, quantity: Number(r.quantity) }));
+}
+
+/** One document, or null when it doesn't exist, is a draft, or (with leadId) belongs to another customer. */
+export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadId?: string): Promise<DocumentData | null> {
+  const scope = leadId ? { lead_id: leadId } : {};
+  if (kind === 'proposal') {
+    const p = await db('proposals')
+      .where({ id, ...scope })
+      .whereNot({ status: 'draft' })
+      .first<
+        | {
+            lead_id: string;
+            number: number;
+            title: string;
+            sent_at: Date | null;
+            created_at: Date;
+            valid_until: string | null;
+            customer_message: string;
+            subtotal_cents: number;
+            tax_cents: number;
+            tax_rate_bps: number;
+            total_cents: number;
+          }
+        | undefined
+      >();
+    if (!p) return null;
+    const org = await db('organizations').first<{ currency: string }>('currency');
+    return {
+      kind,
+      number: p.number,
+      title: p.title,
+      date: p.sent_at ?? p.created_at,
+      dueDate: p.valid_until,
+      currency: org.currency,
+      customer: await customerOf(db, p.lead_id),
+      message: p.customer_message,
+      lines: await linesOf(db, 'proposal_items', 'proposal_id', id),
+      subtotalCents: p.subtotal_cents,
+      taxCents: p.tax_cents,
+      taxRateBps: p.tax_rate_bps,
+      totalCents: p.total_cents,
+      paidCents: null,
+      receipt: null,
+    };
+  }
+  if (kind === 'invoice') {
+    const v = await db('invoices')
+      .where({ id, ...scope })
+      .whereNot({ status: 'draft' })
+      .first<
+        | {
+            lead_id: string;
+            number: number;
+            issue_date: string;
+            due_date: string;
+            currency: string;
+            customer_message: string;
+            subtotal_cents: number;
+            tax_cents: number;
+            tax_rate_bps: number;
+            total_cents: number;
+            amount_paid_cents: number;
+          }
+        | undefined
+      >();
+    if (!v) return null;
+    return {
+      kind,
+      number: v.number,
+      title: `Invoice #${v.number}`,
+      date: v.issue_date,
+      dueDate: v.due_date,
+      currency: v.currency,
+      customer: await customerOf(db, v.lead_id),
+      message: v.customer_message,
+      lines: await linesOf(db, 'invoice_items', 'invoice_id', id),
+      subtotalCents: v.subtotal_cents,
+      taxCents: v.tax_cents,
+      taxRateBps: v.tax_rate_bps,
+      totalCents: v.total_cents,
+      paidCents: v.amount_paid_cents,
+      receipt: null,
+    };
+  }
+  const y = await db('payments as y')
+    .join('invoices as v', 'v.id', 'y.invoice_id')
+    .where({ 'y.id': id, ...(leadId ? { 'y.lead_id': leadId } : {}) })
+    .whereNot({ 'v.status': 'draft' })
+    .first<
+      | {
+          lead_id: string;
+          kind: 'payment' | 'refund';
+          amount_cents: number;
+          currency: string;
+          method: string;
+          paid_at: Date;
+          invoice_number: number;
+        }
+      | undefined
+    >('y.lead_id', 'y.kind', 'y.amount_cents', 'y.currency', 'y.method', 'y.paid_at', 'v.number as invoice_number');
+  if (!y) return null;
+  const refund = y.kind === 'refund';
+  const label = refund ? 'Refund' : 'Payment';
+  return {
+    kind,
+    number: y.invoice_number,
+    title: `${label} receipt — invoice #${y.invoice_number}`,
+    date: y.paid_at,
+    dueDate: null,
+    currency: y.currency,
+    customer: await customerOf(db, y.lead_id),
+    message: '',
+    lines: [
+      {
+        service: `${label} on invoice #${y.invoice_number}`,
+        description: y.method.replace(/_/g, ' '),
+        quantity: 1,
+        unit_price_cents: y.amount_cents,
+        amount_cents: y.amount_cents,
+      },
+    ],
+    subtotalCents: y.amount_cents,
+    taxCents: 0,
+    taxRateBps: 0,
+    totalCents: y.amount_cents,
+    paidCents: null,
+    receipt: { method: y.method, invoiceNumber: y.invoice_number, refund },
+  };
+}
+
+export interface UpcomingVisit {
+  id: string;
+  service_type: string;
+  scheduled_at: Date;
+  /** The technician arrives within this many minutes of scheduled_at. */
+  arrival_window_minutes: number;
+  technician: string | null;
+  address: string | null;
+  customer_notes: string;
+}
+
+/** An upcoming (scheduled or in progress) visit with a time, with the customer's address when the job has none. */
+export async function loadUpcomingVisit(db: Db, jobId: string, leadId?: string): Promise<UpcomingVisit | null> {
+  const job = await db('jobs as j')
+    .join('leads as c', 'c.id', 'j.lead_id')
+    .where({ 'j.id': jobId, ...(leadId ? { 'j.lead_id': leadId } : {}) })
+    .whereIn('j.status', ['scheduled', 'in_progress'])
+    .whereNotNull('j.scheduled_at')
+    .first<(UpcomingVisit & { lead_address: string | null }) | undefined>(
+      'j.id',
+      'j.service_type',
+      'j.scheduled_at',
+      'j.arrival_window_minutes',
+      'j.technician',
+      'j.address',
+      'c.address as lead_address',
+      'j.customer_notes',
+    );
+  if (!job) return null;
+  const { lead_address, ...visit } = job;
+  return { ...visit, address: visit.address ?? lead_address };
+}
