@@ -3,7 +3,12 @@
 import { Redis } from 'ioredis';
 import { scratchDatabase } from '../src/db/scratch.js';
 
-const testDb = scratchDatabase(process.env.TEST_DATABASE_NAME ?? 'porchlight_test');
+// Stryker (npm run test:mutation) keeps one test-runner process per worker and runs mocha in it once per
+// mutant: each worker gets its own database, copied before every run from the template that
+// scripts/mutation-template.ts migrated with the unmutated code.
+const strykerWorker = process.env.STRYKER_MUTATOR_WORKER;
+const baseName = process.env.TEST_DATABASE_NAME ?? 'porchlight_test';
+const testDb = scratchDatabase(strykerWorker === undefined ? baseName : `${baseName}_stryker${strykerWorker}`);
 
 process.env.NODE_ENV = 'test';
 process.env.DATABASE_URL = testDb.url;
@@ -13,11 +18,28 @@ process.env.APP_SECRET ??= 'test-secret-test-secret-test-secret-0123456789';
 process.env.PUBLIC_URL ??= 'http://127.0.0.1:3999';
 process.env.LOG_LEVEL ??= 'silent';
 
+/** Under Stryker: each run starts from the migrated template and with none of the previous run's Redis keys. */
+async function freshStrykerRun(): Promise<void> {
+  await testDb.recreate(`${baseName}_mutation_tpl`);
+  const redis = new Redis(process.env.REDIS_URL ?? '');
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${process.env.QUEUE_PREFIX}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 let counterCleaner: Redis | undefined;
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(60_000);
+    if (strykerWorker !== undefined) return freshStrykerRun();
     await testDb.recreate();
     const { migrateLatest } = await import('../src/db/migrate.js');
     await migrateLatest(testDb.url);
@@ -40,6 +62,7 @@ export const mochaHooks = {
     const { closeStoreRedis } = await import('../src/queue/redis.js');
     await closeStoreRedis();
     await counterCleaner?.quit();
+    counterCleaner = undefined; // Stryker runs mocha again in this process
     await closeDb();
   },
 };

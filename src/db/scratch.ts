@@ -6,8 +6,8 @@ export interface ScratchDatabase {
   name: string;
   /** DATABASE_URL for the scratch database itself. */
   url: string;
-  /** Drops (closing its connections) and creates it again, empty. */
-  recreate(): Promise<void>;
+  /** Drops (closing its connections) and creates it again: empty, or as a copy of the `template` database. */
+  recreate(template?: string): Promise<void>;
 }
 
 export function scratchDatabase(
@@ -22,12 +22,13 @@ export function scratchDatabase(
   return {
     name,
     url: target.href,
-    async recreate() {
+    async recreate(template?: string) {
+      if (template !== undefined && !/^[a-z0-9_]+$/.test(template)) throw new Error(`template "${template}": bad name`);
       const client = new pg.Client({ connectionString: admin.href });
       await client.connect();
       try {
         await client.query(`drop database if exists ${name} with (force)`);
-        await client.query(`create database ${name}`);
+        await client.query(template === undefined ? `create database ${name}` : `create database ${name} template ${template}`);
       } finally {
         await client.end();
       }

@@ -1,0 +1,94 @@
+// Stryker (npm run test:mutation): mutation testing of the modules that hold the core rules.
+// The modules come in groups, each run on its own with only the specs that exercise it, so a
+// run reports (and can be repeated) one group at a time: MUTATION_GROUP=<name> npx stryker run.
+// scripts/mutation.sh runs every group in turn; the README's "Mutation testing" has the scores.
+
+/** @type {Record<string, { mutate: string[]; spec: string[] }>} */
+export const groups = {
+  // Tenancy, portal links and lookup, invoice balance, approval.
+  core: {
+    mutate: [
+      'src/db/tenancy.ts',
+      'src/db/rls.ts',
+      'src/lib/tokens.ts',
+      'src/portal-links/commands.ts',
+      'src/portal-links/queries.ts',
+      'src/portal-links/token.ts',
+      'src/db/portal-page.ts',
+      'src/lib/balance.ts',
+      'src/jobs/approve-proposal.ts',
+    ],
+    spec: [
+      'test/db/rls.test.ts',
+      'test/db/rls-helpers.test.ts',
+      'test/orgs/lookups.test.ts',
+      'test/lib/*.test.ts',
+      'test/auth/invitations.test.ts',
+      'test/auth/password-reset.test.ts',
+      'test/portal/approval.test.ts',
+      'test/portal/link-rules.test.ts',
+      'test/portal/links.test.ts',
+      'test/portal/portal.test.ts',
+      'test/portal/token.test.ts',
+      'test/proposals/service.test.ts',
+      'test/invoices/service.test.ts',
+      'test/payments/service.test.ts',
+    ],
+  },
+  // Payment recording, webhooks, reconciliation.
+  money: {
+    mutate: [
+      'src/payments/manual.ts',
+      'src/payments/stripe/record.ts',
+      'src/stripe/webhook.ts',
+      'src/payments/stripe/webhooks.ts',
+      'src/payments/stripe/reconcile.ts',
+    ],
+    spec: ['test/payments/*.test.ts', 'test/invoices/service.test.ts', 'test/billing/billing.test.ts'],
+  },
+  // The message claim and record.
+  messaging: {
+    mutate: ['src/messaging/outbox.ts', 'src/messaging/deliver.ts', 'src/db/sql/messaging.ts'],
+    spec: ['test/messaging/*.test.ts'],
+  },
+  // The pure rules with fast, in-process specs only: the quickest score (a subset of core and money).
+  unit: {
+    mutate: ['src/lib/balance.ts', 'src/lib/tokens.ts', 'src/portal-links/token.ts', 'src/stripe/webhook.ts'],
+    spec: ['test/lib/*.test.ts', 'test/portal/token.test.ts', 'test/payments/stripe-webhook-endpoint.test.ts'],
+  },
+  // Headers, CSP nonces, CSRF and rate limits.
+  security: {
+    mutate: ['src/http/security.ts'],
+    spec: ['test/http/*.test.ts', 'test/auth/*.test.ts', 'test/portal/portal.test.ts', 'test/portal/links.test.ts'],
+  },
+};
+
+const name = process.env.MUTATION_GROUP ?? 'core';
+const group = groups[name];
+if (!group) throw new Error(`MUTATION_GROUP=${name}: one of ${Object.keys(groups).join(', ')}`);
+
+export default {
+  packageManager: 'npm',
+  testRunner: 'mocha',
+  // Stryker ignores .mocharc's node-option (stryker-js#4438): tsx is loaded here.
+  testRunnerNodeArgs: ['--import', 'tsx'],
+  mochaOptions: { config: '.mocharc.json', spec: group.spec },
+  coverageAnalysis: 'perTest',
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: group.mutate,
+  // Mutants in code that runs only when a module loads would each need a fresh process and every test.
+  ignoreStatic: true,
+  ignorePatterns: ['dist', 'reports', 'coverage', '.data', 'bench/results', '.stryker-tmp'],
+  concurrency: 4,
+  timeoutMS: 20_000,
+  dryRunTimeoutMinutes: 30,
+  incremental: true,
+  incrementalFile: `reports/mutation/${name}.incremental.json`,
+  reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
+  htmlReporter: { fileName: `reports/mutation/${name}.html` },
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true },
+  tempDirName: `.stryker-tmp/${name}`,
+};

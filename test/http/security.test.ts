@@ -1,0 +1,147 @@
+// The security middleware (src/http/security.ts) through the real app and on a
+// bare one: the CSP and its per-response nonce, where a CSRF token may come
+// from, how long a form-only session lives, and the Redis-backed rate limiter.
+import { expect } from 'chai';
+import express from 'express';
+import supertest from 'supertest';
+import { config } from '../../src/config.js';
+import { createRateLimiter } from '../../src/http/security.js';
+import { HttpError } from '../../src/lib/errors.js';
+import { getStoreRedis } from '../../src/queue/redis.js';
+import { createTestOrg } from '../support/factories.js';
+import { csrfFrom, loginAgent, testApp } from '../support/http.js';
+
+function cspOf(header: unknown): Map<string, string> {
+  return new Map(
+    String(header)
+      .split(';')
+      .map((d) => d.trim())
+      .filter(Boolean)
+      .map((d) => {
+        const [name, ...values] = d.split(/\s+/);
+        return [name, values.join(' ')] as const;
+      }),
+  );
+}
+
+function cookieExpiry(res: supertest.Response): number {
+  const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+  const session = cookies.find((c) => /expires=/i.test(c));
+  if (!session) throw new Error(`no expiring cookie in ${JSON.stringify(cookies)}`);
+  return Date.parse(/expires=([^;]+)/i.exec(session)![1]);
+}
+
+describe('security middleware (src/http/security.ts)', () => {
+  it('sends the CSP the product needs: self only, Stripe form targets, and a fresh 128-bit style nonce each time', async () => {
+    const first = await supertest(testApp()).get('/login');
+    const second = await supertest(testApp()).get('/login');
+    const csp = cspOf(first.headers['content-security-policy']);
+    expect(csp.get('default-src')).to.equal("'self'");
+    expect(csp.get('script-src')).to.equal("'self'");
+    expect(csp.get('img-src')).to.equal("'self' data:");
+    expect(csp.get('form-action')).to.equal("'self' https://checkout.stripe.com https://connect.stripe.com https://billing.stripe.com");
+    expect(csp.get('frame-ancestors')).to.equal("'none'");
+    expect(csp.has('upgrade-insecure-requests')).to.equal(false);
+    const nonce = /^'self' 'nonce-([A-Za-z0-9+/=]+)'$/.exec(csp.get('style-src') ?? '')?.[1];
+    expect(nonce, csp.get('style-src')).to.be.a('string');
+    expect(Buffer.from(nonce!, 'base64')).to.have.length(16);
+    const again = /'nonce-([^']+)'/.exec(cspOf(second.headers['content-security-policy']).get('style-src') ?? '')?.[1];
+    expect(again).not.to.equal(nonce);
+    expect(first.headers['strict-transport-security']).to.equal(undefined);
+  });
+
+  it('a session started only to carry a form token lasts 2 hours; a logged-in one keeps its 14 days', async () => {
+    const before = Date.now();
+    const anonymous = await supertest(testApp()).get('/login');
+    const expires = cookieExpiry(anonymous);
+    expect(expires - before).to.be.within(2 * 3600_000 - 60_000, 2 * 3600_000 + 60_000);
+
+    const org = await createTestOrg();
+    const agent = await loginAgent(org.email, org.password);
+    const page = await agent.get('/');
+    expect(page.status).to.equal(200);
+    expect(cookieExpiry(page) - Date.now()).to.be.greaterThan(13 * 86_400_000);
+  });
+
+  it('takes the CSRF token from the form field, else from the X-CSRF-Token header, and refuses with 403 otherwise', async () => {
+    const org = await createTestOrg();
+    const agent = await loginAgent(org.email, org.password);
+    const none = await agent.post('/logout').type('form').send({});
+    expect(none.status).to.equal(403);
+    expect(none.text).to.contain('This form has expired. Go back, reload the page and try again.');
+    const wrongField = await agent.post('/logout').set('x-csrf-token', agent.csrf).type('form').send({ _csrf: 'not-the-token' });
+    expect(wrongField.status, 'a wrong form field wins over a right header').to.equal(403);
+    const notAString = await agent
+      .post('/logout')
+      .set('x-csrf-token', agent.csrf)
+      .type('json')
+      .send({ _csrf: { token: 'x' } });
+    expect(notAString.status, 'a field that is not a string is no token: the header is used').to.not.equal(403);
+
+    const agent2 = await loginAgent(org.email, org.password);
+    const byHeader = await agent2.post('/logout').set('x-csrf-token', agent2.csrf).type('form').send({});
+    expect(byHeader.status).to.equal(303);
+    const agent3 = await loginAgent(org.email, org.password);
+    const byField = await agent3.post('/logout').type('form').send({ _csrf: agent3.csrf });
+    expect(byField.status).to.equal(303);
+    expect(csrfFrom((await supertest(testApp()).get('/login')).text)).to.be.a('string');
+  });
+
+  describe('createRateLimiter', () => {
+    function limitedApp(options: Parameters<typeof createRateLimiter>[0]) {
+      const app = express();
+      app.get('/hit', createRateLimiter(options), (_req, res) => {
+        res.json({ ok: true });
+      });
+      app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        const e = err as HttpError;
+        res.status(e.status).json({ id: e.id, message: e.message, report: e.report });
+      });
+      return app;
+    }
+
+    it('counts in Redis under the limiter’s own prefix, sends draft-8 headers only, and refuses with 429', async () => {
+      const name = `probe${Date.now()}`;
+      const app = limitedApp({ name, windowMs: 60_000, limit: 2 });
+      const first = await supertest(app).get('/hit');
+      expect(first.status).to.equal(200);
+      expect(first.headers).to.have.property('ratelimit-policy');
+      expect(first.headers).to.have.property('ratelimit');
+      expect(first.headers).not.to.have.property('x-ratelimit-limit');
+      expect(first.headers).not.to.have.property('ratelimit-limit');
+      expect((await supertest(app).get('/hit')).status).to.equal(200);
+      const third = await supertest(app).get('/hit');
+      expect(third.status).to.equal(429);
+      expect(third.body).to.deep.equal({
+        id: 'rate_limited',
+        message: 'Too many attempts. Please wait a few minutes and try again.',
+        report: false,
+      });
+      const keys = await getStoreRedis()!.keys(`${config.queuePrefix}:rl:${name}:*`);
+      expect(keys).to.have.length(1);
+      // A second process builds the same limiter: the count is shared, not per process.
+      expect((await supertest(limitedApp({ name, windowMs: 60_000, limit: 2 })).get('/hit')).status).to.equal(429);
+      // Another limiter name counts apart.
+      expect((await supertest(limitedApp({ name: `${name}x`, windowMs: 60_000, limit: 2 })).get('/hit')).status).to.equal(200);
+    });
+
+    it('says what the limiter was given to say, and honours its key and what counts as a failure', async () => {
+      const name = `probe${Date.now()}m`;
+      const app = limitedApp({
+        name,
+        windowMs: 60_000,
+        limit: 1,
+        message: 'Slow down, please.',
+        keyGenerator: (req) => (typeof req.query.who === 'string' ? req.query.who : 'nobody'),
+      });
+      expect((await supertest(app).get('/hit?who=a')).status).to.equal(200);
+      expect((await supertest(app).get('/hit?who=b')).status).to.equal(200);
+      const refused = await supertest(app).get('/hit?who=a');
+      expect(refused.status).to.equal(429);
+      expect(refused.body).to.include({ message: 'Slow down, please.' });
+
+      const lenient = limitedApp({ name: `${name}s`, windowMs: 60_000, limit: 1, skipSuccessfulRequests: true });
+      for (let i = 0; i < 3; i++) expect((await supertest(lenient).get('/hit')).status).to.equal(200);
+    });
+  });
+});

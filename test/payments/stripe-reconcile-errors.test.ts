@@ -1,0 +1,48 @@
+// What the contractor reads when reconciliation fails for their account, per kind
+// of Stripe answer, and the run's summary: one org's failure never stops the others.
+import { expect } from 'chai';
+import { withOrg } from '../../src/db/tenancy.js';
+import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
+import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { OrgRecord } from '../support/rows.js';
+import { connectedOrg, metadataFor, openInvoice, startStandIn, stopStandIn } from './stripe-fixtures.js';
+
+describe('Stripe reconciliation errors (src/payments/stripe/reconcile.ts)', () => {
+  let standIn: StripeConnectStandIn;
+  before(async () => {
+    standIn = await startStandIn();
+  });
+  after(async () => stopStandIn(standIn));
+
+  const storedError = async (orgId: string) =>
+    (await withOrg(orgId, (db) => db('organizations').first<Pick<OrgRecord, 'stripe_reconcile_error'>>('stripe_reconcile_error')))
+      .stripe_reconcile_error;
+
+  it('words a refusal (401 or 403) as lost access and any other Stripe error with its status', async () => {
+    const [unauthorized, forbidden, broken, healthy] = [
+      await connectedOrg(standIn),
+      await connectedOrg(standIn),
+      await connectedOrg(standIn),
+      await connectedOrg(standIn),
+    ];
+    standIn.refuseAccount(unauthorized.accountId, 401, 'Key revoked');
+    standIn.refuseAccount(forbidden.accountId, 403, 'Not allowed');
+    standIn.refuseAccount(broken.accountId, 400, 'Bad thing');
+    const invoiceId = await openInvoice(healthy.orgId, healthy.leadId, 2_500);
+    standIn.addPaidCheckout(healthy.accountId, { amount: 2_500, currency: 'usd', metadata: metadataFor(healthy, invoiceId) });
+
+    const run = await reconcileAll({ orgIds: [unauthorized.orgId, forbidden.orgId, broken.orgId, healthy.orgId], concurrency: 1 });
+    expect(run).to.deep.include({ orgs: 4, failed: 3, payments: 1, refunds: 0 });
+    const byOrg = new Map(run.results.map((r) => [r.orgId, r]));
+    expect(byOrg.get(healthy.orgId)).to.deep.equal({ orgId: healthy.orgId, payments: 1, refunds: 0 });
+    expect(byOrg.get(unauthorized.orgId)).to.deep.include({ payments: 0, refunds: 0 });
+
+    const lostAccess = (status: number, message: string) =>
+      `Stripe refused access to your connected account (${status}): ${message}. Online payments can't be checked until Stripe is reconnected.`;
+    expect(await storedError(unauthorized.orgId)).to.equal(lostAccess(401, 'Key revoked'));
+    expect(byOrg.get(unauthorized.orgId)?.error).to.equal(lostAccess(401, 'Key revoked'));
+    expect(await storedError(forbidden.orgId)).to.equal(lostAccess(403, 'Not allowed'));
+    expect(await storedError(broken.orgId)).to.equal('Stripe answered with an error (400): Bad thing');
+    expect(await storedError(healthy.orgId)).to.equal(null);
+  });
+});
