@@ -3,7 +3,7 @@
 // keeps contrast ≥ 4.5:1, whatever the colour.
 import { formatHex, oklch, wcagContrast } from 'culori';
 
-export const MIN_CONTRAST = 4.5;
+const MIN_CONTRAST = 4.5;
 const WHITE = '#ffffff';
 /** The portal's page background (public/app.css --bg): the darkest surface text sits on. */
 export const PAGE_BACKGROUND = '#f5f7fa';
