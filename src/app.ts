@@ -1,7 +1,7 @@
 // Builds the Express app from its parts; src/server.ts listens.
 import express, { type Express, type RequestHandler } from 'express';
 import { config } from './config.js';
-import { publicDir } from './paths.js';
+import { interDir, publicDir } from './paths.js';
 import { httpLogger } from './logger.js';
 import { createSessionMiddleware } from './auth/session.js';
 import { authRouter } from './auth/routes.js';
@@ -53,6 +53,12 @@ const noStore: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/** The path being shown, so the navigation can mark its section as current. */
+const exposeRequestPath: RequestHandler = (req, res, next) => {
+  res.locals.requestPath = req.path;
+  next();
+};
+
 const moveFlashToLocals: RequestHandler = (req, res, next) => {
   if (req.session.flash) {
     res.locals.flash = req.session.flash;
@@ -79,6 +85,11 @@ export function createApp(): BuiltApp {
   app.use(httpLogger);
   app.use(cspNonce, securityHeaders);
   app.use('/static', express.static(publicDir, { maxAge: config.isProduction ? '1d' : 0, index: false }));
+  // Inter, self-hosted from its npm package (its CSS points at ./files/*.woff2, so the folder is served as is).
+  app.use(
+    '/vendor/inter',
+    express.static(interDir, { maxAge: config.isProduction ? '1y' : 0, immutable: config.isProduction, index: false }),
+  );
   app.get('/robots.txt', (_req, res) => {
     res.type('text/plain').send('User-agent: *\nDisallow: /p/\n');
   });
@@ -101,7 +112,7 @@ export function createApp(): BuiltApp {
   app.use(orgsPublic);
 
   const sessions = createSessionMiddleware();
-  app.use(noStore, sessions.middleware, moveFlashToLocals, exposeCsrfToken, (req, res, next) => {
+  app.use(noStore, exposeRequestPath, sessions.middleware, moveFlashToLocals, exposeCsrfToken, (req, res, next) => {
     // An upload route parses its multipart body first and then checks the token
     // inside it itself; every other request, multipart or not, is checked here.
     if (req.is('multipart/form-data') && SELF_CHECKED_UPLOADS.has(`${req.method} ${req.path}`)) return next();

@@ -16,3 +16,5 @@ function findRoot(start: string): string {
 const projectRoot = findRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const viewsDir = path.join(projectRoot, 'views');
 export const publicDir = path.join(projectRoot, 'public');
+/** The self-hosted Inter font (package @fontsource-variable/inter). */
+export const interDir = path.dirname(fileURLToPath(import.meta.resolve('@fontsource-variable/inter/index.css')));

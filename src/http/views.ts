@@ -59,6 +59,11 @@ const helpers = {
     const root = (options.data as { root?: { issueCsrfToken?: () => string } } | undefined)?.root;
     return root?.issueCsrfToken?.() ?? '';
   },
+  /** Whether the page being rendered is in the navigation section `href` (for aria-current). */
+  navIs(href: string, options: HelperOptions): boolean {
+    const current = (options.data as { root?: { requestPath?: string } } | undefined)?.root?.requestPath ?? '';
+    return href === '/' ? current === '/' : current === href || current.startsWith(`${href}/`);
+  },
   /** The message for a form field, from an `errors` object. */
   fieldError: (errors: Record<string, string> | undefined, field: string) => errors?.[field],
 };
