@@ -5,6 +5,7 @@ import { interDir, publicDir } from './paths.js';
 import { httpLogger } from './logger.js';
 import { createSessionMiddleware } from './auth/session.js';
 import { authRouter } from './auth/routes.js';
+import { localCheckoutRouter } from './dev/local-stripe.js';
 import { teamRouter } from './auth/team-routes.js';
 import { csrfProtection, cspNonce, exposeCsrfToken, securityHeaders } from './http/security.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
@@ -118,6 +119,8 @@ export function createApp(): BuiltApp {
     if (req.is('multipart/form-data') && SELF_CHECKED_UPLOADS.has(`${req.method} ${req.path}`)) return next();
     csrfProtection(req, res, next);
   });
+  // Development's local test checkout (Pay without Stripe keys); not even mounted in production.
+  if (!config.isProduction) app.use(localCheckoutRouter);
   app.use(authRouter);
   for (const router of ADMIN_ROUTERS) app.use(router);
 

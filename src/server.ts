@@ -2,6 +2,7 @@
 import { config } from './config.js';
 import { logger } from './logger.js';
 import { createApp } from './app.js';
+import { startLocalStripe, stopLocalStripe } from './dev/local-stripe.js';
 import { closeDb } from './db/knex.js';
 import { assertRlsEnforced } from './db/tenancy.js';
 import { closeStoreRedis } from './queue/redis.js';
@@ -10,6 +11,7 @@ import { onShutdown, installShutdownHandlers } from './shutdown.js';
 
 async function main(): Promise<void> {
   await assertRlsEnforced();
+  if (config.stripe.localTestCheckout) onShutdown('local test checkout', await startLocalStripe().then(() => stopLocalStripe), 12);
   const { app, close } = createApp();
   const server = app.listen(config.port, () => {
     logger.info({ port: config.port, url: config.publicUrl }, `Porchlight web listening on ${config.publicUrl}`);
