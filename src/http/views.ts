@@ -55,6 +55,8 @@ const helpers = {
   /** "proposal_sent" → "proposal sent" for status badges. */
   humanize,
   statusWords: statusLabel,
+  /** Whether a checklist still has a step to do. */
+  checklistOpen: (steps: { done: boolean }[] | undefined) => Array.isArray(steps) && steps.some((s) => !s.done),
   jobStatus: (job: { status: string; scheduled_at?: Date | string | null }) => jobStatusShown(job),
   /** "1 open invoice", "3 open invoices": never "invoice(s)". */
   plural(...args: unknown[]) {
