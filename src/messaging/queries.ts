@@ -136,7 +136,7 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
   const link = await activePortalLink(db, lead.id);
   if (!link) {
     problems.push(
-      `${lead.first_name} doesn't have an active portal link yet. Use Generate Portal Link on the customer's page, then come back to send it.`,
+      `${lead.first_name} doesn't have an active portal link yet. Create it here; then you'll see the exact message before sending.`,
     );
   }
   let message: RenderedMessage | null = null;

@@ -1,18 +1,23 @@
 // Sending portal links by SMS and email: contractor pages (mounted after session + CSRF).
 //   GET  /customers/:id/send          destination + rendered message, confirm button
 //   POST /customers/:id/send          store the delivery, then enqueue (after commit)
+//   POST /customers/:id/send/link     make the customer's portal link (Free limit applies), back to the page
 //   GET  /customers/:id/send/email.html  the branded HTML email as the customer will see it
 //   GET  /messages, /messages/:deliveryId, /messages/:deliveryId/email.html
 //   GET|POST /settings/messages, POST /settings/messages/preview   template editor
 //   GET  /dev/outbox                  development only
 import { Router, type Response } from 'express';
 import { config } from '../config.js';
+import type { Actor } from '../db/audit.js';
 import type { OrgRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
 import { orgPage, type PageResult } from '../http/page.js';
 import { FormError, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
 import { pageOf, pageWindow } from '../lib/pagination.js';
+import { generatePortalLink } from '../portal-links/commands.js';
+import { PortalLinkLimitError } from '../portal-links/queries.js';
+import { markProposalSent } from '../proposals/commands.js';
 import { resetTemplate, saveTemplate, storeDelivery } from './commands.js';
 import { dispatchDelivery } from './outbox.js';
 import {
@@ -61,6 +66,23 @@ function sendLocals(preview: SendPreview, extra: Record<string, unknown> = {}) {
   };
 }
 
+/** A draft proposal goes out with the message (status pending); any other status stays as it is. */
+async function sendDraftProposal(db: Db, proposalId: string, actor: Actor): Promise<boolean> {
+  const row = await db('proposals').where({ id: proposalId }).first<{ status: string } | undefined>('status');
+  if (row?.status !== 'draft') return false;
+  await markProposalSent(db, proposalId, actor);
+  return true;
+}
+
+/** The send page's address for this query (after making the link, or on a refusal). */
+function sendPageUrl(leadId: string, q: SendQuery): string {
+  const params = new URLSearchParams({ channel: q.channel, context: q.context });
+  if (q.proposalId) params.set('proposalId', q.proposalId);
+  if (q.invoiceId) params.set('invoiceId', q.invoiceId);
+  if (q.jobId) params.set('jobId', q.jobId);
+  return `/customers/${leadId}/send?${params.toString()}`;
+}
+
 function parseSendQuery(input: unknown): SendQuery {
   return parseForm(sendQuerySchema, input);
 }
@@ -105,15 +127,35 @@ adminRouter.post(
       return { render: 'admin/messages/send', status: 422, locals: sendLocals(preview, { formError }) };
     }
     const stored = await storeDelivery(db, preview, actor);
+    // Sending a draft proposal is what sends it: it becomes pending (the customer can see it) in the same transaction.
+    const proposalId = preview.context === 'proposal' ? preview.record.proposalId : undefined;
+    const proposalNowSent = proposalId ? await sendDraftProposal(db, proposalId, actor) : false;
     const where = preview.channel === 'sms' ? `text to ${preview.to}` : `email to ${preview.to}`;
     return {
       redirect: `/messages/${stored.id}`,
-      flash: `Queued: the ${where} goes out in a moment.`,
+      flash: `Queued: the ${where} goes out in a moment${proposalNowSent ? `, and proposal #${preview.record.proposalNumber} is now open for the customer` : ''}. This page shows when it is sent.`,
       // The job is added only once the row is committed: a worker must never pick up a job whose row isn't visible.
       afterCommit: async () => {
         await dispatchDelivery({ deliveryId: stored.id, orgId: org.id });
       },
     };
+  }),
+);
+
+// "Send to customer" for someone without a link: make it here (the Free limit applies), then back to the message.
+adminRouter.post(
+  '/customers/:id/send/link',
+  orgPage(async ({ req, db, actor }) => {
+    const leadId = String(req.params.id);
+    const query = sendQuerySchema.safeParse(req.body);
+    const back = sendPageUrl(leadId, query.success ? query.data : parseSendQuery({}));
+    try {
+      const { created } = await generatePortalLink(db, leadId, actor);
+      return { redirect: back, flash: created ? 'Portal link created. Check the message below, then send it.' : undefined };
+    } catch (err) {
+      if (err instanceof PortalLinkLimitError) return { redirect: back, flash: err.message, flashType: 'error' };
+      throw err;
+    }
   }),
 );
 

@@ -56,13 +56,13 @@ describe('messaging pages', () => {
     expect(await countDeliveries(theirs.org.orgId)).to.equal(1);
   });
 
-  it('without an active portal link, says so, points to Generate Portal Link and queues nothing', async () => {
+  it('without an active portal link, says so, offers to create it on the spot and queues nothing', async () => {
     const customer = await customerWithLink({}, { link: false });
     const agent = await loginAgent(customer.org.email, customer.org.password);
     const page = await agent.get(`/customers/${customer.leadId}/send?channel=sms`);
     expect(page.status).to.equal(200);
-    expect(page.text).to.contain('Generate Portal Link');
-    expect(page.text).to.contain(`href="/customers/${customer.leadId}#portal-link"`);
+    expect(page.text).to.contain('doesn&#x27;t have an active portal link yet');
+    expect(page.text).to.contain(`action="/customers/${customer.leadId}/send/link"`);
     expect(page.text).not.to.contain('name="confirmTo"');
     const res = await agent
       .post(`/customers/${customer.leadId}/send`)

@@ -139,7 +139,7 @@ describe('the whole story in a browser (contractor and customer)', function () {
       const portalUrl = await contractor.getByRole('textbox', { name: 'Portal link' }).inputValue();
       expect(portalUrl.startsWith(`${base}/p/`)).to.equal(true);
       await contractor.goto(`${proposalUrl}`);
-      await contractor.getByRole('link', { name: 'Send the portal link' }).click();
+      await contractor.getByRole('link', { name: 'Send to customer' }).click();
       expect(await contractor.locator('pre.message-text').textContent()).to.contain(portalUrl);
       await shot(contractor, 'send-preview');
       await contractor.getByRole('button', { name: /^Send to \+1/ }).click();
