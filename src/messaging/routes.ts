@@ -15,6 +15,7 @@ import { orgPage, type PageResult } from '../http/page.js';
 import { FormError, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
 import { pageOf, pageWindow } from '../lib/pagination.js';
+import { smsSize } from '../lib/sms.js';
 import { generatePortalLink } from '../portal-links/commands.js';
 import { PortalLinkLimitError } from '../portal-links/queries.js';
 import { markProposalSent } from '../proposals/commands.js';
@@ -61,7 +62,7 @@ function sendLocals(preview: SendPreview, extra: Record<string, unknown> = {}) {
     otherChannel: q.channel === 'sms' ? 'email' : 'sms',
     otherChannelLabel: CHANNEL_LABELS[q.channel === 'sms' ? 'email' : 'sms'],
     emailPreviewUrl: `/customers/${preview.lead.id}/send/email.html?${params.toString()}`,
-    smsLength: preview.channel === 'sms' ? preview.message?.text.length : undefined,
+    smsSize: preview.channel === 'sms' && preview.message ? smsSize(preview.message.text) : undefined,
     ...extra,
   };
 }
@@ -262,6 +263,7 @@ async function editorLocals(db: Db, org: OrgRow, state: EditorState, extra: Reco
       })),
     ),
     preview,
+    previewSize: preview && state.channel === 'sms' ? smsSize(preview.text) : undefined,
     ...extra,
   };
 }
@@ -345,7 +347,17 @@ adminRouter.post(
       try {
         checkMessageTemplate(form.data.channel, form.data.subject, form.data.body);
         const preview = samplePreview(org, { ...form.data, subject: form.data.subject ?? '', custom: true });
-        return { json: { ok: true, subject: preview.subject, text: preview.text, length: preview.text.length } };
+        const size = smsSize(preview.text);
+        return {
+          json: {
+            ok: true,
+            subject: preview.subject,
+            text: preview.text,
+            length: preview.text.length,
+            sizeNote: form.data.channel === 'sms' ? size.note : `${preview.text.length} characters`,
+            overOneText: form.data.channel === 'sms' && size.segments > 1,
+          },
+        };
       } catch (err) {
         if (!(err instanceof FormError)) throw err;
         return { json: { ok: false, error: err.message, fields: err.fields } };

@@ -97,7 +97,8 @@ function checkNodes(nodes: Node[], problems: string[]): void {
 
 export const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
   firstName: 'Sarah',
-  link: 'https://example.com/p/sample-private-link',
+  // As long as a real link (43 characters of token), so the preview's length and SMS count are true.
+  link: 'https://example.com/p/Sample-private-link-for-the-preview-0000000',
   proposalNumber: 1042,
   invoiceNumber: 2087,
 };

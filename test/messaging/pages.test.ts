@@ -160,7 +160,9 @@ describe('messaging pages', () => {
       .type('form')
       .send({ channel: 'sms', context: 'general', body });
     expect(preview.status).to.equal(200);
-    expect(jsonBody<{ text: string }>(preview).text).to.match(/^Hello Sarah! .* save it: https:\/\/example\.com\/p\/sample-private-link$/);
+    expect(jsonBody<{ text: string }>(preview).text).to.match(
+      /^Hello Sarah! .* save it: https:\/\/example\.com\/p\/Sample-private-link-for-the-preview-0000000$/,
+    );
     const serverPreview = await agent
       .post('/settings/messages')
       .type('form')
