@@ -16,8 +16,9 @@ import { FormError, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
 import { pageOf, pageWindow } from '../lib/pagination.js';
 import { smsSize } from '../lib/sms.js';
+import { devAccountEmails } from '../mail/account-email.js';
 import { generatePortalLink } from '../portal-links/commands.js';
-import { PortalLinkLimitError } from '../portal-links/queries.js';
+import { activePortalLink, PortalLinkLimitError } from '../portal-links/queries.js';
 import { markProposalSent } from '../proposals/commands.js';
 import { resetTemplate, saveTemplate, storeDelivery } from './commands.js';
 import { dispatchDelivery } from './outbox.js';
@@ -375,6 +376,16 @@ adminRouter.get(
   (_req, _res, next) => (config.isProduction ? next('route') : next()),
   orgPage(async ({ db }) => {
     const rows = await messageLog(db, { limit: 50, offset: 0 });
-    return { render: 'admin/messages/outbox', locals: { title: 'Development outbox', rows } };
+    // The stored copy hides the link; here it can be opened (development only), if it still works.
+    const withLinks = await Promise.all(
+      rows.map(async (row) => {
+        const link = await activePortalLink(db, row.lead_id);
+        return { ...row, portalUrl: link && link.id === row.portal_link_id ? link.url : null };
+      }),
+    );
+    return {
+      render: 'admin/messages/outbox',
+      locals: { title: 'Development outbox', rows: withLinks, accountEmails: devAccountEmails() },
+    };
   }),
 );
