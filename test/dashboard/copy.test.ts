@@ -79,6 +79,15 @@ describe('dashboard copy', () => {
     expect(text((await agent.get(`/payments/${fx.payment}`)).text)).not.to.match(/succeeded/i);
   });
 
+  it('the time-zone field is searchable (a text field with the list of zones)', async () => {
+    const org = await createTestOrg({ plan: 'free' });
+    const agent = await loginAgent(org.email, org.password);
+    const html = (await agent.get('/settings/branding')).text;
+    expect(html).to.match(/<input id="f-time_zone" name="time_zone" list="time-zones" value="America\/New_York"/);
+    expect(html).to.match(/<datalist id="time-zones">[\s\S]*<option value="Europe\/Lisbon">/);
+    expect(html).not.to.contain('<select id="f-time_zone"');
+  });
+
   it('revoking a link asks first, on a page that works without script', async () => {
     const org = await createTestOrg({ plan: 'starter' });
     await seedRouteFixtures(org);

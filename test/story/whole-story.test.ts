@@ -72,7 +72,8 @@ describe('the whole story in a browser (contractor and customer)', function () {
       const email = uniqueEmail('story');
 
       // 1. Sign up and confirm the address.
-      const contractor = await (await browser!.newContext({ viewport })).newPage();
+      // The contractor's browser is in Lisbon: the new business starts in that time zone, not America/New_York.
+      const contractor = await (await browser!.newContext({ viewport, timezoneId: 'Europe/Lisbon' })).newPage();
       await contractor.goto(`${base}/signup`);
       await contractor.getByLabel('Business name').fill('Harbor Light Gutters');
       await contractor.getByLabel('Your name').fill('Hana Harbor');
@@ -100,6 +101,8 @@ describe('the whole story in a browser (contractor and customer)', function () {
 
       // Online approval and payment are Starter features; the subscription checkout is not part of this story.
       const user = await getDb()('users').where({ email }).first<{ org_id: string }>('org_id');
+      const created = await getDb()('organizations').where({ id: user.org_id }).first<{ time_zone: string }>('time_zone');
+      expect(created.time_zone).to.equal('Europe/Lisbon');
       await getDb()('organizations').where({ id: user.org_id }).update({ plan: 'starter' });
 
       // 3. Connect "Stripe" (the local test checkout: onboarding completes at once).
