@@ -65,8 +65,9 @@ export const httpLogger = pinoHttp<IncomingMessage, ServerResponse>({
     return 'info';
   },
   // "GET /customers 200 12ms": the line development shows (production keeps the full objects beside it).
+  // originalUrl: inside a mounted router (/p, /return) req.url has lost the prefix the redaction looks for.
   customSuccessMessage: (req, res, responseTime) =>
-    `${req.method} ${redactPortalTokens(req.url ?? '')} ${res.statusCode} ${Math.round(responseTime)}ms`,
+    `${req.method} ${redactPortalTokens((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')} ${res.statusCode} ${Math.round(responseTime)}ms`,
   autoLogging: {
     ignore: (req) =>
       req.url === '/healthz' ||

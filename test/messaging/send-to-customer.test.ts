@@ -71,6 +71,8 @@ describe('Send to customer', () => {
     }));
     expect(after.proposal.status).to.equal('pending');
     expect(after.deliveries).to.have.length(1);
+    // The queued job would be picked up by a later test's worker: settle the row so nothing is sent.
+    await withOrg(org.orgId, (db) => db('message_deliveries').update({ status: 'failed', last_error: 'test cleanup' }));
     const message = await agent.get(sent.headers.location);
     expect(message.text).to.contain(`proposal #${proposal.number} is now open for the customer`);
     expect(message.text).to.contain('Queued: the text to +14155552671 goes out in a moment');
