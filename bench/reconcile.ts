@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const { getDb, closeDb } = await import('../src/db/knex.js');
   const { resetStripe } = await import('../src/stripe/client.js');
   const { reconcileAll } = await import('../src/payments/stripe/reconcile.js');
-  const { StripeConnectStandIn } = await import('../test/support/stripe-connect-standin.js');
+  const { StripeConnectStandIn } = await import('../src/dev/stripe-standin.js');
 
   const standIn = new StripeConnectStandIn();
   standIn.recordRequests = false;

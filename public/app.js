@@ -1,4 +1,13 @@
 // Progressive enhancement only: every page works without this file.
+
+// Sign-up: the business starts in this browser's time zone, not a silent default.
+for (const input of document.querySelectorAll('input[data-browser-time-zone]')) {
+  try {
+    input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+  } catch {
+    // Leave it empty: the server keeps its default.
+  }
+}
 document.addEventListener('click', (event) => {
   const button = event.target instanceof Element ? event.target.closest('[data-copy]') : null;
   if (!button || !navigator.clipboard) return;
@@ -13,3 +22,105 @@ document.addEventListener('click', (event) => {
     }, 2000);
   });
 });
+
+// Line-item editor: add and remove rows and show totals as you type. The server
+// still computes the totals it stores; without script the form works as served.
+function setUpLineItems(fieldset) {
+  const form = fieldset.closest('form');
+  const money = new Intl.NumberFormat(fieldset.dataset.locale || undefined, {
+    style: 'currency',
+    currency: fieldset.dataset.currency || 'USD',
+  });
+  const number = (input) => {
+    const value = Number(String(input ? input.value : '').replace(/[^0-9.-]/g, ''));
+    return Number.isFinite(value) ? value : 0;
+  };
+  const rows = () => Array.from(fieldset.querySelectorAll('.line-item'));
+  const blank = rows()[rows().length - 1].cloneNode(true);
+  blank.querySelectorAll('input').forEach((input) => (input.value = ''));
+  blank.querySelectorAll('.error').forEach((el) => el.remove());
+  blank.querySelectorAll('.has-error').forEach((el) => el.classList.remove('has-error'));
+
+  const totals = document.createElement('p');
+  totals.className = 'live-totals';
+  totals.setAttribute('aria-live', 'polite');
+  const addButton = document.createElement('button');
+  addButton.type = 'button';
+  addButton.className = 'small';
+  addButton.textContent = 'Add a line';
+  const hint = fieldset.querySelector('[data-no-script-hint]');
+  if (hint) hint.textContent = 'Totals update as you type; they are checked again when you save. Empty lines are skipped.';
+  const anchor = hint || fieldset.lastElementChild;
+  fieldset.insertBefore(addButton, anchor);
+  fieldset.insertBefore(totals, anchor);
+
+  function renumber() {
+    rows().forEach((row, index) => {
+      row.querySelectorAll('input').forEach((input) => {
+        const field = input.name.replace(/^items\[\d+\]/, '');
+        input.name = `items[${index}]${field}`;
+        const id = `f-items-${index}-${field.replace(/[[\]]/g, '')}`;
+        const label = row.querySelector(`label[for="${input.id}"]`);
+        input.id = id;
+        if (label) label.htmlFor = id;
+      });
+    });
+  }
+
+  // "Remove line 2 (Gutter guard)": each button says which line it removes.
+  function labelRemoveButtons() {
+    rows().forEach((row, index) => {
+      const remove = row.querySelector('.remove-row');
+      const service = row.querySelector('input[name$="[service]"]');
+      if (remove) remove.setAttribute('aria-label', `Remove line ${index + 1}${service && service.value ? ` (${service.value})` : ''}`);
+    });
+  }
+
+  function enhance(row) {
+    row.classList.add('enhanced');
+    const total = document.createElement('output');
+    total.className = 'line-total';
+    row.appendChild(total);
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'remove-row quiet small';
+    remove.textContent = 'Remove';
+    remove.addEventListener('click', () => {
+      if (rows().length > 1) row.remove();
+      else row.querySelectorAll('input').forEach((input) => (input.value = ''));
+      renumber();
+      update();
+      addButton.focus();
+    });
+    row.appendChild(remove);
+  }
+
+  function update() {
+    let subtotal = 0;
+    rows().forEach((row) => {
+      const amount = number(row.querySelector('input[name$="[quantity]"]')) * number(row.querySelector('input[name$="[unit_price]"]'));
+      subtotal += amount;
+      const out = row.querySelector('.line-total');
+      if (out) out.textContent = amount ? money.format(amount) : '';
+    });
+    const rate = form ? number(form.querySelector('input[name="tax_rate"]')) : 0;
+    const tax = Math.round(subtotal * rate) / 100;
+    labelRemoveButtons();
+    totals.textContent = `Subtotal ${money.format(subtotal)} · Tax ${money.format(tax)} · Total ${money.format(subtotal + tax)}`;
+  }
+
+  rows().forEach(enhance);
+  addButton.addEventListener('click', () => {
+    const row = blank.cloneNode(true);
+    fieldset.insertBefore(row, addButton);
+    enhance(row);
+    renumber();
+    update();
+    row.querySelector('input').focus();
+  });
+  (form || fieldset).addEventListener('input', update);
+  renumber();
+  update();
+}
+
+document.querySelectorAll('fieldset.line-items[data-editor]').forEach(setUpLineItems);

@@ -31,7 +31,8 @@
         }
         error.hidden = true;
         text.textContent = data.text;
-        length.textContent = String(data.length);
+        length.textContent = data.sizeNote || String(data.length);
+        length.className = data.overOneText ? 'warning-text' : 'hint';
         if (subjectRow) {
           subjectRow.hidden = !data.subject;
           const span = subjectRow.querySelector('span');

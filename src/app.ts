@@ -5,6 +5,7 @@ import { publicDir } from './paths.js';
 import { httpLogger } from './logger.js';
 import { createSessionMiddleware } from './auth/session.js';
 import { authRouter } from './auth/routes.js';
+import { localCheckoutRouter } from './dev/local-stripe.js';
 import { teamRouter } from './auth/team-routes.js';
 import { csrfProtection, cspNonce, exposeCsrfToken, securityHeaders } from './http/security.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
@@ -59,6 +60,12 @@ const noStore: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/** The path being shown, so the navigation can mark its section as current. */
+const exposeRequestPath: RequestHandler = (req, res, next) => {
+  res.locals.requestPath = req.path;
+  next();
+};
+
 const moveFlashToLocals: RequestHandler = (req, res, next) => {
   if (req.session.flash) {
     res.locals.flash = req.session.flash;
@@ -85,6 +92,7 @@ export function createApp(): BuiltApp {
   app.use(httpLogger);
   app.use(cspNonce, securityHeaders);
   app.use('/static', express.static(publicDir, { maxAge: config.isProduction ? '1d' : 0, index: false }));
+  // Inter, self-hosted from its npm package, for the dashboard and the portal.
   app.use(portalAssets);
   app.get('/robots.txt', (_req, res) => {
     res.type('text/plain').send('User-agent: *\nDisallow: /p/\n');
@@ -109,12 +117,14 @@ export function createApp(): BuiltApp {
   app.use(orgsPublic);
 
   const sessions = createSessionMiddleware();
-  app.use(noStore, sessions.middleware, moveFlashToLocals, exposeCsrfToken, (req, res, next) => {
+  app.use(noStore, exposeRequestPath, sessions.middleware, moveFlashToLocals, exposeCsrfToken, (req, res, next) => {
     // An upload route parses its multipart body first and then checks the token
     // inside it itself; every other request, multipart or not, is checked here.
     if (req.is('multipart/form-data') && SELF_CHECKED_UPLOADS.has(`${req.method} ${req.path}`)) return next();
     csrfProtection(req, res, next);
   });
+  // Development's local test checkout (Pay without Stripe keys); not even mounted in production.
+  if (!config.isProduction) app.use(localCheckoutRouter);
   app.use(authRouter);
   for (const router of ADMIN_ROUTERS) app.use(router);
 

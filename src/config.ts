@@ -111,6 +111,8 @@ function buildConfig(env: Env) {
       priceStarter: env.STRIPE_PRICE_STARTER,
       pricePro: env.STRIPE_PRICE_PRO,
       apiUrl: env.STRIPE_API_URL,
+      // Development without a key: Pay opens a local test checkout (src/dev/local-stripe.ts). Never in production.
+      localTestCheckout: env.NODE_ENV === 'development' && !env.STRIPE_SECRET_KEY,
     },
     reconcileEveryMinutes: env.RECONCILE_EVERY_MINUTES,
     outboxSweepSeconds: env.OUTBOX_SWEEP_SECONDS,

@@ -27,6 +27,15 @@ export const logger = pino({
     ],
     censor: '[redacted]',
   },
+  // Development: one short readable line per entry (the request line below), not kilobytes of JSON.
+  ...(config.isDevelopment
+    ? {
+        transport: {
+          target: 'pino-pretty',
+          options: { singleLine: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service,req,res,responseTime', hideObject: false },
+        },
+      }
+    : {}),
 });
 
 type SerializedReq = ReturnType<typeof stdSerializers.req>;
@@ -55,5 +64,15 @@ export const httpLogger = pinoHttp<IncomingMessage, ServerResponse>({
     if (res.statusCode >= 400) return 'warn';
     return 'info';
   },
-  autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+  // "GET /customers 200 12ms": the line development shows (production keeps the full objects beside it).
+  // originalUrl: inside a mounted router (/p, /return) req.url has lost the prefix the redaction looks for.
+  customSuccessMessage: (req, res, responseTime) =>
+    `${req.method} ${redactPortalTokens((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')} ${res.statusCode} ${Math.round(responseTime)}ms`,
+  autoLogging: {
+    ignore: (req) =>
+      req.url === '/healthz' ||
+      req.url === '/readyz' ||
+      // Static files are noise while developing.
+      (config.isDevelopment && /^\/(static|vendor)\//.test(req.url ?? '')),
+  },
 });

@@ -19,6 +19,10 @@ export interface Plan {
   platformFeeBps: number;
   /** Minimum amount for a partial online payment, in minor units. */
   minimumOnlinePaymentCents: number;
+  /** Customers may save a card and pay by autopay (issue 15: Pro; not built yet). */
+  savedCardsAndAutopay: boolean;
+  /** Automatic payment follow-ups (issue 15: Pro; not built yet). */
+  automaticFollowUps: boolean;
 }
 
 export const PLANS: Record<PlanId, Plan> = {
@@ -31,6 +35,8 @@ export const PLANS: Record<PlanId, Plan> = {
     onlinePayment: false,
     platformFeeBps: 0,
     minimumOnlinePaymentCents: 100,
+    savedCardsAndAutopay: false,
+    automaticFollowUps: false,
   },
   starter: {
     id: 'starter',
@@ -41,6 +47,8 @@ export const PLANS: Record<PlanId, Plan> = {
     onlinePayment: true,
     platformFeeBps: 0,
     minimumOnlinePaymentCents: 100,
+    savedCardsAndAutopay: false,
+    automaticFollowUps: false,
   },
   pro: {
     id: 'pro',
@@ -51,6 +59,8 @@ export const PLANS: Record<PlanId, Plan> = {
     onlinePayment: true,
     platformFeeBps: 0,
     minimumOnlinePaymentCents: 100,
+    savedCardsAndAutopay: true,
+    automaticFollowUps: true,
   },
 };
 
@@ -58,6 +68,30 @@ export function planFor(id: string): Plan {
   const plan = PLANS[id as PlanId];
   if (!plan) throw new Error(`unknown plan "${id}"`);
   return plan;
+}
+
+export interface PlanAddition {
+  label: string;
+  /** Promised for the plan but not built yet: shown as "coming soon", never as if it worked. */
+  comingSoon: boolean;
+}
+
+/** What a plan adds over the one below it, read from the plan fields above (the plans page lists these). */
+export function planAdditions(id: PlanId): PlanAddition[] {
+  const plan = PLANS[id];
+  const index = PLAN_IDS.indexOf(id);
+  const below = index > 0 ? PLANS[PLAN_IDS[index - 1]] : undefined;
+  const added: PlanAddition[] = [];
+  const now = (label: string) => added.push({ label, comingSoon: false });
+  if (!below || below.maxActivePortalLinks !== plan.maxActivePortalLinks) {
+    now(plan.maxActivePortalLinks === null ? 'Unlimited active customer links' : `${plan.maxActivePortalLinks} active customer links`);
+  }
+  if (!below) now('Proposals, invoices, payments and service history in your brand, sent by text or email');
+  if (plan.onlineApproval && !below?.onlineApproval) now('Customers approve proposals online');
+  if (plan.onlinePayment && !below?.onlinePayment) now('Customers pay invoices online by card, into your own Stripe account');
+  if (plan.savedCardsAndAutopay && !below?.savedCardsAndAutopay) added.push({ label: 'Saved cards and autopay', comingSoon: true });
+  if (plan.automaticFollowUps && !below?.automaticFollowUps) added.push({ label: 'Automatic payment reminders', comingSoon: true });
+  return added;
 }
 
 /** Platform fee for an online payment of `amountCents` on this plan. */

@@ -4,6 +4,7 @@ import { config } from './config.js';
 import { logger } from './logger.js';
 import { createApp } from './app.js';
 import { listen } from './http/listen.js';
+import { startLocalStripe, stopLocalStripe } from './dev/local-stripe.js';
 import { closeDb } from './db/knex.js';
 import { assertRlsEnforced } from './db/tenancy.js';
 import { closeStoreRedis } from './queue/redis.js';
@@ -13,6 +14,7 @@ import { onShutdown, installShutdownHandlers } from './shutdown.js';
 
 async function main(): Promise<void> {
   await assertRlsEnforced();
+  if (config.stripe.localTestCheckout) onShutdown('local test checkout', await startLocalStripe().then(() => stopLocalStripe), 12);
   const { app, close } = createApp();
   const server = http.createServer(app);
   await listen(server, config.port);

@@ -124,7 +124,7 @@ export async function findSignUp(token: string): Promise<PendingSignUp> {
 }
 
 /** Step two: the password chosen from the link creates the organization and its owner; the link is used up. */
-export async function completeSignUp(token: string, password: string, ip?: string): Promise<SessionIdentity> {
+export async function completeSignUp(token: string, password: string, ip?: string, timeZone?: string): Promise<SessionIdentity> {
   const pending = await findSignUp(token);
   const weakness = passwordWeakness(password, [pending.email, pending.name, pending.orgName]);
   if (weakness) throw new FormError({ password: weakness }); // the link still works
@@ -138,7 +138,7 @@ export async function completeSignUp(token: string, password: string, ip?: strin
       return insertOrganizationWithOwner(
         db,
         orgId,
-        { name: used.org_name, owner: { name: used.name, email: used.email, passwordHash } },
+        { name: used.org_name, owner: { name: used.name, email: used.email, passwordHash }, timeZone },
         ip,
       );
     });

@@ -260,8 +260,8 @@ authRouter.get('/signup/:token', accountLinkLimiter, async (req: Request, res: R
 authRouter.post('/signup/:token', accountLinkLimiter, async (req: Request, res: Response) => {
   const token = tokenParam(req);
   try {
-    const { password } = parseForm(finishSignUpSchema, req.body);
-    const identity = await completeSignUp(token, password, req.ip);
+    const { password, timeZone } = parseForm(finishSignUpSchema, req.body);
+    const identity = await completeSignUp(token, password, req.ip, timeZone);
     await startSession(req, identity);
     req.session.flash = { type: 'success', message: 'Welcome to Porchlight. Add your first customer to get started.' };
     res.redirect(303, '/');

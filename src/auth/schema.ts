@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidTimeZone } from '../lib/dates.js';
 
 const emailField = z
   .string({ error: 'Enter your email address' })
@@ -22,7 +23,16 @@ export type SignUpInput = z.infer<typeof signUpSchema>;
 
 const choosePassword = (message: string) => z.string({ error: message }).min(1, message).max(200, 'Keep the password under 200 characters');
 
-export const finishSignUpSchema = z.object({ password: choosePassword('Choose a password') });
+export const finishSignUpSchema = z.object({
+  password: choosePassword('Choose a password'),
+  // Filled in by the browser (public/app.js); a missing or unknown zone leaves the default.
+  timeZone: z
+    .string()
+    .trim()
+    .max(100)
+    .optional()
+    .transform((v) => (v && isValidTimeZone(v) ? v : undefined)),
+});
 
 export const logInSchema = z.object({
   email: emailField,

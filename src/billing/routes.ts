@@ -5,7 +5,8 @@ import { config } from '../config.js';
 import { recordAudit } from '../db/audit.js';
 import { orgPage, type PageContext, type PageResult } from '../http/page.js';
 import { logger } from '../logger.js';
-import { PLANS, PLAN_IDS, stripePriceFor } from '../plans.js';
+import { connectStatus } from '../payments/stripe/connect.js';
+import { PLANS, PLAN_IDS, planAdditions, stripePriceFor } from '../plans.js';
 import { countActiveLinks } from '../portal-links/queries.js';
 import { getStripe, stripeConfigured } from '../stripe/client.js';
 import { createBillingPortalSession, createSubscriptionCheckout, ensureStripeCustomer, hasPaidSubscription } from './commands.js';
@@ -55,7 +56,11 @@ async function billingPage(ctx: PageContext, extra: Record<string, unknown> = {}
         ...PLANS[id],
         current: id === ctx.plan.id,
         purchasable: id !== 'free' && Boolean(stripePriceFor(id)),
+        adds: planAdditions(id),
+        includesBelow: PLAN_IDS.indexOf(id) > 0 ? PLANS[PLAN_IDS[PLAN_IDS.indexOf(id) - 1]].name : null,
       })),
+      // The Payments page's words for the same fact, so the two pages never disagree.
+      paymentsStatus: connectStatus(ctx.org),
       stripeReady: stripeConfigured(),
       missingSettings: missingStripeSettings(),
       hasPaidSubscription: paid,

@@ -30,7 +30,45 @@ export async function loadHome(db: Db) {
     unpaidInvoices,
     upcomingJobs,
     recentPayments,
+    checklist: await firstRunChecklist(db),
   };
+}
+
+interface ChecklistStep {
+  key: 'phone' | 'brand' | 'customer' | 'link' | 'stripe';
+  label: string;
+  href: string;
+  done: boolean;
+}
+
+/** The default brand colour a new organization starts with (the foundation migration's default). */
+const DEFAULT_BRAND_COLOR = '#1d4ed8';
+
+/**
+ * The first-run checklist on Home: what a new business sets up before its first
+ * customer link. Each step is read from the data, so it ticks itself.
+ */
+async function firstRunChecklist(db: Db): Promise<ChecklistStep[]> {
+  const org = await db('organizations').first<{
+    phone: string | null;
+    logo_id: string | null;
+    brand_color: string;
+    stripe_charges_enabled: boolean;
+  }>('phone', 'logo_id', 'brand_color', 'stripe_charges_enabled');
+  const hasLead = await db('leads').first<{ id: string } | undefined>('id');
+  const hasLink = await db('portal_links').first<{ id: string } | undefined>('id');
+  return [
+    { key: 'phone', label: 'Add your business phone, so customers can call or text you', href: '/settings/branding', done: !!org.phone },
+    {
+      key: 'brand',
+      label: 'Add your logo and colours',
+      href: '/settings/branding',
+      done: !!org.logo_id || org.brand_color !== DEFAULT_BRAND_COLOR,
+    },
+    { key: 'customer', label: 'Add your first customer', href: '/customers/new', done: !!hasLead },
+    { key: 'link', label: 'Send your first customer link', href: '/customers', done: !!hasLink },
+    { key: 'stripe', label: 'Connect Stripe to get paid online', href: '/settings/payments', done: org.stripe_charges_enabled },
+  ];
 }
 
 /** Everything about one customer: their records, balance, portal link and messages. */

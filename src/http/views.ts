@@ -5,7 +5,7 @@ import { engine } from 'express-handlebars';
 import type { HelperOptions } from 'handlebars';
 import { formatDate, formatDateTime } from '../lib/dates.js';
 import { formatMoney, moneyInputValue } from '../lib/money.js';
-import { humanize } from '../lib/pagination.js';
+import { humanize, jobStatusShown, statusLabel } from '../lib/pagination.js';
 import { viewsDir } from '../paths.js';
 
 interface OrgLike {
@@ -54,10 +54,24 @@ const helpers = {
   not: (a: unknown) => !a,
   /** "proposal_sent" → "proposal sent" for status badges. */
   humanize,
+  statusWords: statusLabel,
+  /** Whether a checklist still has a step to do. */
+  checklistOpen: (steps: { done: boolean }[] | undefined) => Array.isArray(steps) && steps.some((s) => !s.done),
+  jobStatus: (job: { status: string; scheduled_at?: Date | string | null }) => jobStatusShown(job),
+  /** "1 open invoice", "3 open invoices": never "invoice(s)". */
+  plural(...args: unknown[]) {
+    const [count, one, many] = split(args).values as [number | string, string, string];
+    return `${Number(count)} ${Number(count) === 1 ? one : many}`;
+  },
   /** The session's CSRF token for a form; asking for it is what gives an anonymous visitor a session. */
   csrfToken(options: HelperOptions): string {
     const root = (options.data as { root?: { issueCsrfToken?: () => string } } | undefined)?.root;
     return root?.issueCsrfToken?.() ?? '';
+  },
+  /** Whether the page being rendered is in the navigation section `href` (for aria-current). */
+  navIs(href: string, options: HelperOptions): boolean {
+    const current = (options.data as { root?: { requestPath?: string } } | undefined)?.root?.requestPath ?? '';
+    return href === '/' ? current === '/' : current === href || current.startsWith(`${href}/`);
   },
   /** The message for a form field, from an `errors` object. */
   fieldError: (errors: Record<string, string> | undefined, field: string) => errors?.[field],

@@ -163,5 +163,24 @@ export async function documentFormLocals(
     values,
     leadOptions: await customerOptionsFor(db, values, withEmail),
     rows: lineItemFormRows(values.items, errors),
+    pastServices: await pastServices(db),
   };
+}
+
+/** Services this business has put on proposals and invoices before, most used first (the line-item editor suggests them). */
+async function pastServices(db: Db, limit = 200): Promise<string[]> {
+  const uses = new Map<string, number>();
+  for (const table of ['proposal_items', 'invoice_items']) {
+    const rows = await db(table)
+      .select('service')
+      .count<{ service: string; uses: string }[]>('* as uses')
+      .groupBy('service')
+      .orderBy('uses', 'desc')
+      .limit(limit);
+    for (const row of rows) uses.set(row.service, (uses.get(row.service) ?? 0) + Number(row.uses));
+  }
+  return [...uses.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, limit)
+    .map(([service]) => service);
 }

@@ -60,6 +60,26 @@ export function statusFilterOptions(statuses: readonly string[]): { value: strin
   return [{ value: '', label: 'All' }, ...statuses.map((s) => ({ value: s, label: humanize(s) }))];
 }
 
+/** Stored values whose words in the product differ from the value itself. */
+const STATUS_WORDS: Record<string, string> = {
+  // Stripe's word for a payment that went through; the product says Paid.
+  succeeded: 'paid',
+  to_schedule: 'to schedule',
+  marked_sent: 'marked as sent',
+};
+
+/** A status in the product's words, for badges: "succeeded" → "Paid", "partially_paid" → "Partially paid". */
+export function statusLabel(value: unknown): string {
+  if (typeof value !== 'string' || value === '') return '';
+  const words = STATUS_WORDS[value] ?? humanize(value);
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A job's status as shown: a scheduled job with no date yet (e.g. made by an approval) is "to schedule". */
+export function jobStatusShown(job: { status: string; scheduled_at?: Date | string | null }): string {
+  return job.status === 'scheduled' && !job.scheduled_at ? 'to_schedule' : job.status;
+}
+
 /** "partially_paid" → "partially paid". */
 export function humanize(value: unknown): string {
   return typeof value === 'string' ? value.replace(/_/g, ' ') : '';

@@ -64,10 +64,26 @@ export async function renderAccountEmail(template: string, locals: Record<string
   return { subject: t.subject(locals).replace(/\s+/g, ' '), text: t.text(locals), html: t.html(locals) };
 }
 
+export interface DevAccountEmail {
+  to: string;
+  subject: string;
+  text: string;
+  sentAt: Date;
+}
+
+/** Outside production without SMTP_URL: the last account emails, for the development outbox page. */
+const devMailbox: DevAccountEmail[] = [];
+const DEV_MAILBOX_SIZE = 25;
+
+/** Newest first. Empty in production (nothing is ever kept there). */
+export function devAccountEmails(): readonly DevAccountEmail[] {
+  return devMailbox;
+}
+
 /**
- * Sends an account email. Without SMTP_URL the message goes to the log instead:
- * in full outside production (so a developer can follow the link), headers only
- * in production, where the body holds a one-time token.
+ * Sends an account email. Without SMTP_URL: outside production it is kept for
+ * the development outbox (/dev/outbox, so a developer can follow the link); in
+ * production only its headers are logged, since the body holds a one-time token.
  */
 export async function sendAccountEmail(email: AccountEmail): Promise<void> {
   const rendered = await renderAccountEmail(email.template, email.locals);
@@ -76,7 +92,10 @@ export async function sendAccountEmail(email: AccountEmail): Promise<void> {
     if (config.isProduction) {
       logger.warn({ to: email.to, subject: rendered.subject }, 'email not sent: SMTP_URL is not set');
     } else {
-      logger.info({ mail: { to: email.to, subject: rendered.subject, text: rendered.text } }, 'email (SMTP_URL unset, not sent)');
+      // Like customer messages: kept for /dev/outbox (links included) instead of filling the console.
+      devMailbox.unshift({ to: email.to, subject: rendered.subject, text: rendered.text, sentAt: new Date() });
+      devMailbox.length = Math.min(devMailbox.length, DEV_MAILBOX_SIZE);
+      logger.info(`email "${rendered.subject}" to ${email.to} (SMTP_URL unset): open /dev/outbox to read it`);
     }
     return;
   }

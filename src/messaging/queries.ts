@@ -3,6 +3,9 @@
 import type { DeliveryRow as StoredDelivery, OrgRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
 import { notFound } from '../lib/errors.js';
+import { balanceOf } from '../lib/balance.js';
+import { formatDate } from '../lib/dates.js';
+import { formatMoney } from '../lib/money.js';
 import { isUuid } from '../lib/ids.js';
 import { activePortalLink } from '../portal-links/queries.js';
 import { CHANNEL_LABELS, CONTEXT_LABELS, e164Schema, emailSchema, type Channel, type MessageContext, type SendQuery } from './schema.js';
@@ -66,12 +69,34 @@ interface ContextRecord {
   proposalNumber: number | null;
   invoiceId: string | null;
   invoiceNumber: number | null;
+  invoiceBalanceCents: number | null;
+  invoiceCurrency: string | null;
+  invoiceDueDate: string | Date | null;
   jobId: string | null;
+}
+
+interface InvoiceContext {
+  id: string;
+  number: number;
+  status: string;
+  currency: string;
+  total_cents: string | number;
+  amount_paid_cents: string | number;
+  due_date: string | Date | null;
 }
 
 /** The proposal, invoice or job the message is about: the one named, or the customer's latest fitting one. */
 async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<ContextRecord> {
-  const record: ContextRecord = { proposalId: null, proposalNumber: null, invoiceId: null, invoiceNumber: null, jobId: null };
+  const record: ContextRecord = {
+    proposalId: null,
+    proposalNumber: null,
+    invoiceId: null,
+    invoiceNumber: null,
+    invoiceBalanceCents: null,
+    invoiceCurrency: null,
+    invoiceDueDate: null,
+    jobId: null,
+  };
   if (query.context === 'proposal' || query.proposalId) {
     const q = db('proposals').where({ lead_id: leadId });
     const row = query.proposalId
@@ -85,14 +110,21 @@ async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<
   }
   if (query.context === 'invoice' || query.invoiceId) {
     const q = db('invoices').where({ lead_id: leadId });
+    type InvoiceFacts = InvoiceContext | undefined;
+    const columns = ['id', 'number', 'status', 'currency', 'total_cents', 'amount_paid_cents', 'due_date'];
     const row = query.invoiceId
-      ? await q.andWhere({ id: query.invoiceId }).first<{ id: string; number: number } | undefined>('id', 'number')
-      : await q
-          .whereIn('status', ['open', 'partially_paid'])
-          .orderBy('issue_date', 'desc')
-          .first<{ id: string; number: number } | undefined>('id', 'number');
+      ? await q.andWhere({ id: query.invoiceId }).first<InvoiceFacts>(columns)
+      : await q.whereIn('status', ['open', 'partially_paid']).orderBy('issue_date', 'desc').first<InvoiceFacts>(columns);
     if (query.invoiceId && !row) throw notFound('No such invoice for this customer');
-    if (row) Object.assign(record, { invoiceId: row.id, invoiceNumber: row.number });
+    if (row) {
+      Object.assign(record, {
+        invoiceId: row.id,
+        invoiceNumber: row.number,
+        invoiceBalanceCents: balanceOf(row),
+        invoiceCurrency: row.currency,
+        invoiceDueDate: row.due_date,
+      });
+    }
   }
   if (query.jobId) {
     const row = await db('jobs').where({ lead_id: leadId, id: query.jobId }).first<{ id: string } | undefined>('id');
@@ -136,7 +168,7 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
   const link = await activePortalLink(db, lead.id);
   if (!link) {
     problems.push(
-      `${lead.first_name} doesn't have an active portal link yet. Use Generate Portal Link on the customer's page, then come back to send it.`,
+      `${lead.first_name} doesn't have an active portal link yet. Create it here; then you'll see the exact message before sending.`,
     );
   }
   let message: RenderedMessage | null = null;
@@ -158,6 +190,11 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
         link: PORTAL_LINK_PLACEHOLDER,
         proposalNumber: record.proposalNumber,
         invoiceNumber: record.invoiceNumber,
+        amountDue:
+          record.invoiceBalanceCents !== null && record.invoiceCurrency
+            ? formatMoney(record.invoiceBalanceCents, record.invoiceCurrency, org.locale)
+            : null,
+        dueDate: record.invoiceDueDate ? formatDate(record.invoiceDueDate, org.time_zone, org.locale) : null,
       },
       { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: org.phone },
     );

@@ -1,18 +1,25 @@
 // Sending portal links by SMS and email: contractor pages (mounted after session + CSRF).
 //   GET  /customers/:id/send          destination + rendered message, confirm button
 //   POST /customers/:id/send          store the delivery, then enqueue (after commit)
+//   POST /customers/:id/send/link     make the customer's portal link (Free limit applies), back to the page
 //   GET  /customers/:id/send/email.html  the branded HTML email as the customer will see it
 //   GET  /messages, /messages/:deliveryId, /messages/:deliveryId/email.html
 //   GET|POST /settings/messages, POST /settings/messages/preview   template editor
 //   GET  /dev/outbox                  development only
 import { Router, type Response } from 'express';
 import { config } from '../config.js';
+import type { Actor } from '../db/audit.js';
 import type { OrgRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
 import { orgPage, type PageResult } from '../http/page.js';
 import { FormError, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
 import { pageOf, pageWindow } from '../lib/pagination.js';
+import { smsSize } from '../lib/sms.js';
+import { devAccountEmails } from '../mail/account-email.js';
+import { generatePortalLink } from '../portal-links/commands.js';
+import { activePortalLink, PortalLinkLimitError } from '../portal-links/queries.js';
+import { markProposalSent } from '../proposals/commands.js';
 import { resetTemplate, saveTemplate, storeDelivery } from './commands.js';
 import { dispatchDelivery } from './outbox.js';
 import {
@@ -56,9 +63,26 @@ function sendLocals(preview: SendPreview, extra: Record<string, unknown> = {}) {
     otherChannel: q.channel === 'sms' ? 'email' : 'sms',
     otherChannelLabel: CHANNEL_LABELS[q.channel === 'sms' ? 'email' : 'sms'],
     emailPreviewUrl: `/customers/${preview.lead.id}/send/email.html?${params.toString()}`,
-    smsLength: preview.channel === 'sms' ? preview.message?.text.length : undefined,
+    smsSize: preview.channel === 'sms' && preview.message ? smsSize(preview.message.text) : undefined,
     ...extra,
   };
+}
+
+/** A draft proposal goes out with the message (status pending); any other status stays as it is. */
+async function sendDraftProposal(db: Db, proposalId: string, actor: Actor): Promise<boolean> {
+  const row = await db('proposals').where({ id: proposalId }).first<{ status: string } | undefined>('status');
+  if (row?.status !== 'draft') return false;
+  await markProposalSent(db, proposalId, actor);
+  return true;
+}
+
+/** The send page's address for this query (after making the link, or on a refusal). */
+function sendPageUrl(leadId: string, q: SendQuery): string {
+  const params = new URLSearchParams({ channel: q.channel, context: q.context });
+  if (q.proposalId) params.set('proposalId', q.proposalId);
+  if (q.invoiceId) params.set('invoiceId', q.invoiceId);
+  if (q.jobId) params.set('jobId', q.jobId);
+  return `/customers/${leadId}/send?${params.toString()}`;
 }
 
 function parseSendQuery(input: unknown): SendQuery {
@@ -105,15 +129,35 @@ adminRouter.post(
       return { render: 'admin/messages/send', status: 422, locals: sendLocals(preview, { formError }) };
     }
     const stored = await storeDelivery(db, preview, actor);
+    // Sending a draft proposal is what sends it: it becomes pending (the customer can see it) in the same transaction.
+    const proposalId = preview.context === 'proposal' ? preview.record.proposalId : undefined;
+    const proposalNowSent = proposalId ? await sendDraftProposal(db, proposalId, actor) : false;
     const where = preview.channel === 'sms' ? `text to ${preview.to}` : `email to ${preview.to}`;
     return {
       redirect: `/messages/${stored.id}`,
-      flash: `Queued: the ${where} goes out in a moment.`,
+      flash: `Queued: the ${where} goes out in a moment${proposalNowSent ? `, and proposal #${preview.record.proposalNumber} is now open for the customer` : ''}. This page shows when it is sent.`,
       // The job is added only once the row is committed: a worker must never pick up a job whose row isn't visible.
       afterCommit: async () => {
         await dispatchDelivery({ deliveryId: stored.id, orgId: org.id });
       },
     };
+  }),
+);
+
+// "Send to customer" for someone without a link: make it here (the Free limit applies), then back to the message.
+adminRouter.post(
+  '/customers/:id/send/link',
+  orgPage(async ({ req, db, actor }) => {
+    const leadId = String(req.params.id);
+    const query = sendQuerySchema.safeParse(req.body);
+    const back = sendPageUrl(leadId, query.success ? query.data : parseSendQuery({}));
+    try {
+      const { created } = await generatePortalLink(db, leadId, actor);
+      return { redirect: back, flash: created ? 'Portal link created. Check the message below, then send it.' : undefined };
+    } catch (err) {
+      if (err instanceof PortalLinkLimitError) return { redirect: back, flash: err.message, flashType: 'error' };
+      throw err;
+    }
   }),
 );
 
@@ -220,6 +264,7 @@ async function editorLocals(db: Db, org: OrgRow, state: EditorState, extra: Reco
       })),
     ),
     preview,
+    previewSize: preview && state.channel === 'sms' ? smsSize(preview.text) : undefined,
     ...extra,
   };
 }
@@ -303,7 +348,17 @@ adminRouter.post(
       try {
         checkMessageTemplate(form.data.channel, form.data.subject, form.data.body);
         const preview = samplePreview(org, { ...form.data, subject: form.data.subject ?? '', custom: true });
-        return { json: { ok: true, subject: preview.subject, text: preview.text, length: preview.text.length } };
+        const size = smsSize(preview.text);
+        return {
+          json: {
+            ok: true,
+            subject: preview.subject,
+            text: preview.text,
+            length: preview.text.length,
+            sizeNote: form.data.channel === 'sms' ? size.note : `${preview.text.length} characters`,
+            overOneText: form.data.channel === 'sms' && size.segments > 1,
+          },
+        };
       } catch (err) {
         if (!(err instanceof FormError)) throw err;
         return { json: { ok: false, error: err.message, fields: err.fields } };
@@ -321,6 +376,16 @@ adminRouter.get(
   (_req, _res, next) => (config.isProduction ? next('route') : next()),
   orgPage(async ({ db }) => {
     const rows = await messageLog(db, { limit: 50, offset: 0 });
-    return { render: 'admin/messages/outbox', locals: { title: 'Development outbox', rows } };
+    // The stored copy hides the link; here it can be opened (development only), if it still works.
+    const withLinks = await Promise.all(
+      rows.map(async (row) => {
+        const link = await activePortalLink(db, row.lead_id);
+        return { ...row, portalUrl: link && link.id === row.portal_link_id ? link.url : null };
+      }),
+    );
+    return {
+      render: 'admin/messages/outbox',
+      locals: { title: 'Development outbox', rows: withLinks, accountEmails: devAccountEmails() },
+    };
   }),
 );

@@ -18,9 +18,13 @@ export interface TemplateVars {
   link: string;
   proposalNumber?: number | null;
   invoiceNumber?: number | null;
+  /** The invoice's balance due, formatted in its currency ("$1,250.00"). */
+  amountDue?: string | null;
+  /** The invoice's due date, formatted for the business ("Dec 15, 2026"). */
+  dueDate?: string | null;
 }
 
-export const TEMPLATE_VARIABLES = ['firstName', 'businessName', 'link', 'proposalNumber', 'invoiceNumber'] as const;
+export const TEMPLATE_VARIABLES = ['firstName', 'businessName', 'link', 'proposalNumber', 'invoiceNumber', 'amountDue', 'dueDate'] as const;
 const ALLOWED = new Set<string>(TEMPLATE_VARIABLES);
 const BLOCK_HELPERS = new Set(['if', 'unless']);
 
@@ -97,9 +101,12 @@ function checkNodes(nodes: Node[], problems: string[]): void {
 
 export const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
   firstName: 'Sarah',
-  link: 'https://example.com/p/sample-private-link',
+  // As long as a real link (43 characters of token), so the preview's length and SMS count are true.
+  link: 'https://example.com/p/Sample-private-link-for-the-preview-0000000',
   proposalNumber: 1042,
   invoiceNumber: 2087,
+  amountDue: '$1,250.00',
+  dueDate: 'Dec 15, 2026',
 };
 
 /** Compiles a template after checking it; throws FormError on `field` when it is not usable. */
@@ -193,6 +200,8 @@ export function renderMessage(channel: Channel, template: TemplateSource, vars: 
     link: vars.link,
     proposalNumber: vars.proposalNumber ?? null,
     invoiceNumber: vars.invoiceNumber ?? null,
+    amountDue: clean(vars.amountDue),
+    dueDate: clean(vars.dueDate),
   };
   const text = tidy(compileMessageTemplate(stripPlaceholder(template.body))(only));
   if (channel === 'sms') return { subject: null, text, html: null };
@@ -203,7 +212,8 @@ export function renderMessage(channel: Channel, template: TemplateSource, vars: 
     paragraphs: text
       .split(/\n{2,}/)
       .map((p) => p.trim())
-      .filter(Boolean),
+      // The button and the address under it carry the link: a paragraph holding it would show it a second time.
+      .filter((p) => p && !p.includes(vars.link)),
     link: vars.link,
     businessName: clean(brand.businessName),
     brandColor: palette.brand,

@@ -1,7 +1,8 @@
 // Admin pages for proposals. Approving (which makes the job) is in jobs/routes.ts,
 // invoicing an approved proposal in invoices/routes.ts.
 import { Router } from 'express';
-import { formFailure, orgPage } from '../http/page.js';
+import { formFailure, orgPage, type PageResult } from '../http/page.js';
+import { todayIn } from '../lib/dates.js';
 import type { Db } from '../db/tenancy.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
@@ -62,13 +63,38 @@ adminRouter.get(
   }),
 );
 
+/** A valid-until date before today, in the org's time zone (the portal shows such a proposal as expired). */
+function isPastDate(validUntil: string | Date | null | undefined, timeZone: string): boolean {
+  if (!validUntil) return false;
+  const day = typeof validUntil === 'string' ? validUntil.slice(0, 10) : validUntil.toISOString().slice(0, 10);
+  return day < todayIn(timeZone);
+}
+
+/** After a save: back to the proposal, warning when its valid-until date has already passed. */
+function savedResult(
+  proposal: { id: string; number: number },
+  validUntil: string | null | undefined,
+  timeZone: string,
+  what: string,
+): PageResult {
+  const redirect = `/proposals/${proposal.id}`;
+  if (isPastDate(validUntil, timeZone)) {
+    return {
+      redirect,
+      flash: `Proposal #${proposal.number} ${what}, but its valid-until date has passed: the customer sees it as expired and can't approve it. Set a later date to let them.`,
+      flashType: 'info',
+    };
+  }
+  return { redirect, flash: `Proposal #${proposal.number} ${what}.` };
+}
+
 adminRouter.post(
   '/proposals',
   orgPage(async ({ req, db, org, actor }) => {
     try {
       const input = parseForm(proposalFormSchema(org.currency), req.body);
       const proposal = await createProposal(db, input, actor);
-      return { redirect: `/proposals/${proposal.id}`, flash: `Proposal #${proposal.number} saved as a draft.` };
+      return savedResult(proposal, input.valid_until, org.time_zone, 'saved as a draft');
     } catch (err) {
       return formFailure(
         'admin/proposals/form',
@@ -81,7 +107,7 @@ adminRouter.post(
 
 adminRouter.get(
   '/proposals/:id',
-  orgPage(async ({ req, db }) => {
+  orgPage(async ({ req, db, org, plan }) => {
     const proposal = await getProposal(db, routeId(req.params));
     const items = await getProposalItems(db, proposal.id);
     const lead = await getLead(db, proposal.lead_id);
@@ -97,6 +123,10 @@ adminRouter.get(
         job,
         taxRate: taxRateText(proposal.tax_rate_bps),
         editable: proposal.status === 'draft' || proposal.status === 'pending',
+        onlineApproval: plan.onlineApproval,
+        planName: plan.name,
+        hasContact: Boolean(org.phone || org.email || org.whatsapp_number),
+        pastValidUntil: proposal.status === 'pending' && isPastDate(proposal.valid_until, org.time_zone),
         justSent: req.query.sent === '1',
       },
     };
@@ -123,7 +153,7 @@ adminRouter.post(
     try {
       const input = parseForm(proposalFormSchema(org.currency), req.body);
       await updateProposal(db, proposal.id, input, actor);
-      return { redirect: `/proposals/${proposal.id}`, flash: `Proposal #${proposal.number} saved.` };
+      return savedResult(proposal, input.valid_until, org.time_zone, 'saved');
     } catch (err) {
       const locals = await formLocals(
         db,

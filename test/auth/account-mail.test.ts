@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { config } from '../../src/config.js';
 import { logger } from '../../src/logger.js';
-import { closeMailer, renderAccountEmail, sendAccountEmail } from '../../src/mail/account-email.js';
+import { closeMailer, devAccountEmails, renderAccountEmail, sendAccountEmail } from '../../src/mail/account-email.js';
 
 const TOKEN_LINK = 'http://127.0.0.1:3999/reset-password/SECRET_TOKEN_VALUE_0123456789abcdefghijklmno';
 
@@ -27,16 +27,21 @@ describe('account emails without SMTP_URL', () => {
 
   const email = { to: 'dev@example.test', template: 'password-reset', locals: { name: 'Dev', link: TOKEN_LINK, validMinutes: 60 } };
 
-  it('logs the whole message in development, so the link can be followed', async () => {
+  it('keeps the whole message for /dev/outbox in development, so the link can be followed, and logs one line without it', async () => {
     Object.assign(config, { isProduction: false, isDevelopment: true });
     await sendAccountEmail(email);
+    expect(devAccountEmails()[0]).to.include({ to: 'dev@example.test' });
+    expect(devAccountEmails()[0].text).to.contain(TOKEN_LINK);
     expect(logged).to.have.length(1);
-    expect(JSON.stringify(logged[0].args)).to.contain(TOKEN_LINK);
+    expect(JSON.stringify(logged[0].args)).to.contain('/dev/outbox');
+    expect(JSON.stringify(logged[0].args)).to.not.contain('SECRET_TOKEN');
   });
 
   it('never logs the body (and its token) in production', async () => {
     Object.assign(config, { isProduction: true, isDevelopment: false });
+    const kept = devAccountEmails().length;
     await sendAccountEmail(email);
+    expect(devAccountEmails().length, 'nothing kept in production').to.equal(kept);
     expect(logged).to.have.length(1);
     expect(logged[0].level).to.equal('warn');
     expect(JSON.stringify(logged[0].args)).to.not.contain('SECRET_TOKEN');

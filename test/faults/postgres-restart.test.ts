@@ -20,7 +20,7 @@ import { startCluster, webSession, type Cluster } from '../support/cluster.js';
 import { startOwnPostgres, type OwnPostgres } from '../support/own-postgres.js';
 import { processEnv } from '../support/process-env.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
 
 const CUSTOMERS = 20; // one email and one text each

@@ -6,7 +6,7 @@ import { startStandIn, stopStandIn } from '../payments/stripe-fixtures.js';
 import { reconcileInBothWorkers, sendThroughCluster, startCluster, webhookReplayStorm, type Cluster } from '../support/cluster.js';
 import { processEnv } from '../support/process-env.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
 
 describe('two web and two worker processes on one Postgres and Redis (fault: real processes)', function () {

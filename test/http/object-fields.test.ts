@@ -15,7 +15,7 @@ import { proposalFormSchema } from '../../src/proposals/schema.js';
 import { adminRoutes, routeUrl, seedRouteFixtures, type Fixture } from '../support/route-walk.js';
 import { createTestOrg, uniqueEmail, type TestOrg } from '../support/factories.js';
 import { csrfFrom, loginAgent, testApp, type Agent } from '../support/http.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { startStandIn, stopStandIn } from '../payments/stripe-fixtures.js';
 
 /** How one field is sent as an object (or an array) instead of a string. */

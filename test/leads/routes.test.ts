@@ -106,7 +106,7 @@ describe('dashboard pages through a logged-in agent', () => {
     const shown = await agent.get(`/proposals/${proposal.id}`);
     expect(shown.text)
       .to.contain(`/customers/${lead.id}/send?context=proposal&amp;proposalId=${proposal.id}`)
-      .and.contain('Send the portal link');
+      .and.contain('Send to customer');
 
     csrf = csrfFrom(shown.text);
     const approve = () =>

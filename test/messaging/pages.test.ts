@@ -56,13 +56,13 @@ describe('messaging pages', () => {
     expect(await countDeliveries(theirs.org.orgId)).to.equal(1);
   });
 
-  it('without an active portal link, says so, points to Generate Portal Link and queues nothing', async () => {
+  it('without an active portal link, says so, offers to create it on the spot and queues nothing', async () => {
     const customer = await customerWithLink({}, { link: false });
     const agent = await loginAgent(customer.org.email, customer.org.password);
     const page = await agent.get(`/customers/${customer.leadId}/send?channel=sms`);
     expect(page.status).to.equal(200);
-    expect(page.text).to.contain('Generate Portal Link');
-    expect(page.text).to.contain(`href="/customers/${customer.leadId}#portal-link"`);
+    expect(page.text).to.contain('doesn&#x27;t have an active portal link yet');
+    expect(page.text).to.contain(`action="/customers/${customer.leadId}/send/link"`);
     expect(page.text).not.to.contain('name="confirmTo"');
     const res = await agent
       .post(`/customers/${customer.leadId}/send`)
@@ -160,7 +160,9 @@ describe('messaging pages', () => {
       .type('form')
       .send({ channel: 'sms', context: 'general', body });
     expect(preview.status).to.equal(200);
-    expect(jsonBody<{ text: string }>(preview).text).to.match(/^Hello Sarah! .* save it: https:\/\/example\.com\/p\/sample-private-link$/);
+    expect(jsonBody<{ text: string }>(preview).text).to.match(
+      /^Hello Sarah! .* save it: https:\/\/example\.com\/p\/Sample-private-link-for-the-preview-0000000$/,
+    );
     const serverPreview = await agent
       .post('/settings/messages')
       .type('form')
@@ -239,12 +241,14 @@ describe('messaging pages', () => {
       config.redisUrl = saved.redisUrl;
       closeTransports();
     }
-    // The console shows the message as it would go out; the stored copy on /dev/outbox hides the token.
+    // The console shows the message as it would go out; the stored copy on /dev/outbox hides the token,
+    // and the outbox offers the working link only as the way to open the portal (development only).
     expect(printed.join('')).to.contain(customer.link);
     expect(standin.sent).to.have.length(0);
     const outbox = await agent.get('/dev/outbox');
     expect(outbox.status).to.equal(200);
-    expect(outbox.text).not.to.contain(customer.link.split('/p/')[1]);
+    expect(outbox.text.split(customer.link.split('/p/')[1])).to.have.length(2);
+    expect(outbox.text).to.contain(`href="${customer.link}"`);
     expect(outbox.text).to.contain(`${config.publicUrl}/p/••••••`);
     expect(outbox.text).to.contain('development outbox');
     config.isProduction = true;

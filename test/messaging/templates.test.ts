@@ -124,7 +124,7 @@ describe('message templates: checks and fallback', () => {
       const done = await waitForStatus(customer.org.orgId, deliveryId, ['sent', 'failed', 'undeliverable']);
       expect(done.status, channel).to.equal('sent');
     }
-    expect(standin.sent.map((m) => m.body).join('\n')).to.contain(`Your private customer page is ready`);
+    expect(standin.sent.map((m) => m.body).join('\n')).to.contain(`your private customer page: `);
     expect(standin.sent.at(-1)!.body).to.contain(customer.link);
     expect(smtp.inbox.at(-1)!.subject).to.match(/: your customer page$/);
   });

@@ -10,7 +10,7 @@ import { runReconciliation, scheduleInProcessReconciliation } from '../../src/pa
 import { createTestStaff } from '../support/factories.js';
 import { csrfFrom, loginAgent } from '../support/http.js';
 import { freePort, stopChild, waitForLine } from '../support/processes.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { connectedOrg, invoiceState, metadataFor, openInvoice, startStandIn, stopStandIn, type ConnectedOrg } from './stripe-fixtures.js';
 
 /** An org whose customer paid an invoice at Stripe, and whose webhook never arrived. */

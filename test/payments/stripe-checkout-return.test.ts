@@ -8,7 +8,7 @@ import { withOrg } from '../../src/db/tenancy.js';
 import { regeneratePortalLink, revokePortalLink } from '../../src/portal-links/commands.js';
 import { testApp } from '../support/http.js';
 import { captureLogs } from '../support/logs.js';
-import type { StandInSession, StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StandInSession, StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { linkFor } from '../portal/support.js';
 import { connectedOrg, countRows, openInvoice, startStandIn, stopStandIn, type ConnectedOrg } from './stripe-fixtures.js';
 

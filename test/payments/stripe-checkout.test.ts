@@ -3,7 +3,7 @@ import { withOrg } from '../../src/db/tenancy.js';
 import { FormError, HttpError } from '../../src/lib/errors.js';
 import { PLANS, planFor } from '../../src/plans.js';
 import { canPayOnline, markCheckoutReturned, onlinePaymentFor } from '../../src/payments/stripe/checkout.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import type { CheckoutSessionRecord } from '../support/rows.js';
 import {
   connectedOrg,

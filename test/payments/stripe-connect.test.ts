@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { createTestOrg, createTestStaff } from '../support/factories.js';
 import { loginAgent } from '../support/http.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { deliver, startStandIn, stopStandIn } from './stripe-fixtures.js';
 
 async function orgStripe(orgId: string) {

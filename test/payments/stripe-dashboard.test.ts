@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { loginAgent } from '../support/http.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { connectedOrg, deliver, openInvoice, startCheckout, startStandIn, stopStandIn } from './stripe-fixtures.js';
 
 describe('Stripe payments on the dashboard', () => {

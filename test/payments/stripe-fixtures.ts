@@ -10,7 +10,7 @@ import { createInvoiceCheckout } from '../../src/payments/stripe/checkout.js';
 import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
-import { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import type { PlanId } from '../../src/plans.js';
 
 const WEBHOOK_SECRET = 'whsec_test_connect_secret_0123456789';

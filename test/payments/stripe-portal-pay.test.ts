@@ -4,7 +4,7 @@ import { config } from '../../src/config.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { testApp } from '../support/http.js';
 import { linkFor } from '../portal/support.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import {
   connectedOrg,
   countRows,

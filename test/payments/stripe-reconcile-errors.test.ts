@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import type { OrgRecord } from '../support/rows.js';
 import { connectedOrg, metadataFor, openInvoice, startStandIn, stopStandIn } from './stripe-fixtures.js';
 

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { connectedOrg, invoiceState, openInvoice, startCheckout, startStandIn, stopStandIn } from './stripe-fixtures.js';
 
 const MINUTE = 60;

@@ -6,7 +6,7 @@ import { createRedis } from '../../src/queue/redis.js';
 import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
 import { RECONCILE_QUEUE, RECONCILE_SCHEDULER_ID, scheduleReconciliation } from '../../workers/reconcile-stripe.js';
 import { loginAgent } from '../support/http.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import type { OrgRecord } from '../support/rows.js';
 import {
   connectedOrg,

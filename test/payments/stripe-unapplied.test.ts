@@ -7,7 +7,7 @@ import { voidInvoice } from '../../src/payments/void-invoice.js';
 import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
 import { checkoutExpiriesSettled } from '../../src/payments/stripe/sessions.js';
 import { loginAgent } from '../support/http.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import type { AuditEventRecord, UnappliedPaymentRecord } from '../support/rows.js';
 import { connectedOrg, deliver, invoiceState, metadataFor, openInvoice, startStandIn, stopStandIn } from './stripe-fixtures.js';
 

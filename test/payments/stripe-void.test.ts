@@ -11,7 +11,7 @@ import { checkoutExpiriesSettled } from '../../src/payments/stripe/sessions.js';
 import { portalFormToken } from '../../src/portal-links/token.js';
 import { linkFor } from '../portal/support.js';
 import { testApp } from '../support/http.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import type { AuditEventRecord } from '../support/rows.js';
 import {
   connectedOrg,

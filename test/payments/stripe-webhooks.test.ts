@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { webhookOutcome } from '../support/stripe-standin.js';
 import type { CheckoutSessionRecord, OrgRecord } from '../support/rows.js';
 import {

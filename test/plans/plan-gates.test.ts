@@ -8,7 +8,7 @@ import { portalFormToken } from '../../src/portal-links/token.js';
 import type { PlanId } from '../../src/plans.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
 import { loginAgent, testApp } from '../support/http.js';
-import type { StripeConnectStandIn } from '../support/stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { seedCustomerRecords } from '../portal/fixtures.js';
 import { linkFor, resetPortalMisses } from '../portal/support.js';
 import { connectedOrg, openInvoice, startStandIn, stopStandIn } from '../payments/stripe-fixtures.js';

@@ -14,7 +14,7 @@ import { RECONCILE_QUEUE } from '../../workers/reconcile-stripe.js';
 import { connectedOrg, invoiceState, openInvoice, sign, startCheckout } from '../payments/stripe-fixtures.js';
 import { createTestOrg } from './factories.js';
 import { freePort, stopChild, waitForLine } from './processes.js';
-import type { StripeConnectStandIn } from './stripe-connect-standin.js';
+import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 
 export interface Cluster {
   /** Base URLs of the web processes. */

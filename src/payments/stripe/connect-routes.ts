@@ -4,6 +4,7 @@ import { Router } from 'express';
 import { recordAudit } from '../../db/audit.js';
 import { listUnappliedPayments } from '../../db/sql/payments.js';
 import { orgPage, type PageContext, type PageResult } from '../../http/page.js';
+import { config } from '../../config.js';
 import { logger } from '../../logger.js';
 import { getStripe, stripeConfigured } from '../../stripe/client.js';
 import { reconcileAll } from './reconcile.js';
@@ -75,6 +76,7 @@ async function pageLocals(ctx: PageContext): Promise<Record<string, unknown>> {
     planName: ctx.plan.name,
     feePercent: ctx.plan.platformFeeBps / 100,
     stripeConfigured: stripeConfigured(),
+    localTestCheckout: config.stripe.localTestCheckout === true,
     recent,
   };
 }
@@ -85,7 +87,11 @@ connectAdminRouter.get(
 );
 
 function notConfigured(): PageResult {
-  return { redirect: CONNECT_PATHS.settings, flash: 'Stripe is not configured on this server yet.', flashType: 'error' };
+  return {
+    redirect: CONNECT_PATHS.settings,
+    flash: 'Online payments need Stripe keys on the server first: see "What to configure" below.',
+    flashType: 'info',
+  };
 }
 
 /** Stripe failures: back to the page with a plain message (the transaction still commits what was stored). */

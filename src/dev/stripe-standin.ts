@@ -1,4 +1,5 @@
-// A local Stripe stand-in for Connect: accounts, account links, Checkout
+// A local Stripe stand-in for Connect (used by the tests, the reconcile
+// benchmark, and `npm run dev` without Stripe keys: src/dev/local-stripe.ts): accounts, account links, Checkout
 // Sessions, PaymentIntents, charges and refunds, scoped per connected account
 // by the Stripe-Account header. It records every request (with its
 // Stripe-Account and Idempotency-Key headers), replays idempotent requests,
@@ -135,7 +136,16 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+export interface StandInOptions {
+  /** Where a Checkout Session's `url` points (default: a stripe.test address nothing serves). */
+  checkoutUrl?: (sessionId: string) => string;
+  /** New accounts are onboarded at once and an account link leads straight back (the local test checkout). */
+  instantOnboarding?: boolean;
+}
+
 export class StripeConnectStandIn {
+  constructor(private readonly options: StandInOptions = {}) {}
+
   readonly requests: RecordedRequest[] = [];
   readonly accounts = new Map<string, StandInAccount>();
   private readonly data = new Map<string, AccountData>();
@@ -217,6 +227,15 @@ export class StripeConnectStandIn {
       this.data.set(account, d);
     }
     return d;
+  }
+
+  /** The session with this id, on whichever connected account holds it. */
+  findSession(id: string): { account: string; session: StandInSession } | undefined {
+    for (const [account, d] of this.data) {
+      const found = d.byId.get(id);
+      if (found?.object === 'checkout.session') return { account, session: found };
+    }
+    return undefined;
   }
 
   session(account: string, id: string): StandInSession {
@@ -450,7 +469,8 @@ export class StripeConnectStandIn {
         if (!str(params[field])) throw new StandInError(400, 'invalid_request_error', `Missing required param: ${field}.`);
       }
       const created = now();
-      return { object: 'account_link', created, expires_at: created + 300, url: `https://connect.stripe.test/setup/s/${newId('link')}` };
+      const url = this.options.instantOnboarding ? str(params.return_url)! : `https://connect.stripe.test/setup/s/${newId('link')}`;
+      return { object: 'account_link', created, expires_at: created + 300, url };
     }
 
     const account = stripeAccount;
@@ -516,7 +536,8 @@ export class StripeConnectStandIn {
   }
 
   private createAccount(params: Json): StandInAccount {
-    const account = this.addAccount();
+    const onboarded = this.options.instantOnboarding ?? false;
+    const account = this.addAccount({ charges_enabled: onboarded, details_submitted: onboarded });
     account.controller = (params.controller as Json | undefined) ?? {};
     account.metadata = (params.metadata as Record<string, string> | undefined) ?? {};
     return account;
@@ -572,7 +593,7 @@ export class StripeConnectStandIn {
       payment_intent: null,
       success_url: successUrl,
       cancel_url: str(params.cancel_url) ?? null,
-      url: `https://checkout.stripe.test/c/pay/${id}`,
+      url: this.options.checkoutUrl?.(id) ?? `https://checkout.stripe.test/c/pay/${id}`,
       created,
       expires_at: params.expires_at ? Number(params.expires_at) : created + 86_400,
       _payment_intent_data: piData,

@@ -1,0 +1,125 @@
+// Every dashboard page in a real browser at a phone width (390 px) and a laptop
+// width (1280 px): nothing scrolls sideways, the page uses the design system
+// (Inter, the one stylesheet), and on a phone the navigation is a menu that
+// opens without script.
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { withOrg } from '../../src/db/tenancy.js';
+import { createTestOrg, type TestOrg } from '../support/factories.js';
+import { testApp } from '../support/http.js';
+import { adminRoutes, routeUrl, seedRouteFixtures, type Fixture } from '../support/route-walk.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+// A stored message whose link is one long word: it used to widen the page to ~2,000 px.
+// Set DASHBOARD_SCREENSHOTS=<folder> to keep a full-page screenshot of every page at both widths.
+const SHOTS = process.env.DASHBOARD_SCREENSHOTS;
+const LONG_LINK = `https://app.example.test/p/${'x'.repeat(400)}`;
+
+/** GET pages to visit: every admin route without a side effect on GET, plus the dev outbox. */
+function dashboardPages(fx: Fixture): string[] {
+  const skip = /\/(return|refresh|logo|download|pdf|export)(\/|$)|\.(csv|html)$/;
+  const paths = adminRoutes()
+    .filter((r) => r.methods.includes('get'))
+    .map((r) => routeUrl(r.path, fx))
+    .filter((p) => !skip.test(p));
+  return [...new Set(paths)];
+}
+
+async function overflow(page: Page): Promise<number> {
+  return page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+}
+
+async function logIn(context: BrowserContext, base: string, org: TestOrg): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email').fill(org.email);
+  await page.getByLabel('Password').fill(org.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${base}/`);
+  return page;
+}
+
+describe('dashboard layout in a browser', function () {
+  this.timeout(240_000);
+  let browser: Browser | undefined;
+  let server: Server;
+  let base: string;
+  let org: TestOrg;
+  let pages: string[];
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`    skipped: ${CHROMIUM} is not installed`);
+      this.skip();
+    }
+    server = testApp().listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    org = await createTestOrg({ plan: 'starter', name: 'Northwind Gutter, Roofing & Exterior Restoration Specialists' });
+    const fx = await seedRouteFixtures(org);
+    await withOrg(org.orgId, (db) =>
+      db('message_deliveries')
+        .where({ id: fx.delivery })
+        .update({ body_text: `Hi! Your records: ${LONG_LINK} Thanks.` }),
+    );
+    pages = dashboardPages(fx);
+    // Development's outbox shows the same long message; the route exists only outside production.
+    pages.push('/dev/outbox');
+    if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  });
+
+  for (const width of [390, 1280]) {
+    it(`no dashboard page scrolls sideways at ${width} px, and each uses the design system`, async () => {
+      const context = await browser!.newContext({ viewport: { width, height: 800 } });
+      const page = await logIn(context, base, org);
+      const wide: string[] = [];
+      const offStyle: string[] = [];
+      for (const path of pages) {
+        const res = await page.goto(`${base}${path}`);
+        expect(res?.status(), path).to.be.below(400);
+        const extra = await overflow(page);
+        if (extra > 0) wide.push(`${path} (+${extra} px)`);
+        if (SHOTS) {
+          const name = `${width}-${path.replace(/[0-9a-f-]{36}/g, 'id').replace(/\W+/g, '_') || 'home'}.png`;
+          await page.screenshot({ path: `${SHOTS}/${name}`, fullPage: true });
+        }
+        const font = await page.evaluate<string>('getComputedStyle(document.body).fontFamily');
+        if (!/^"?Inter Variable"?/.test(font)) offStyle.push(path);
+      }
+      expect(wide, 'pages wider than the window').to.deep.equal([]);
+      expect(offStyle, 'pages without the design system font').to.deep.equal([]);
+      expect(pages.length).to.be.above(25);
+      await context.close();
+    });
+  }
+
+  it('collapses the navigation into a menu on a phone that opens without script', async () => {
+    const context = await browser!.newContext({ viewport: { width: 390, height: 800 }, javaScriptEnabled: false });
+    const page = await logIn(context, base, org);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.getByRole('link', { name: 'Invoices' }).isVisible()).to.equal(false);
+    await page.getByText('Menu', { exact: true }).click();
+    expect(await nav.getByRole('link', { name: 'Invoices' }).isVisible()).to.equal(true);
+    await nav.getByRole('link', { name: 'Invoices' }).click();
+    await page.waitForURL(`${base}/invoices`);
+    await context.close();
+
+    const wide = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    const desk = await logIn(wide, base, org);
+    expect(await desk.getByText('Menu', { exact: true }).isVisible()).to.equal(false);
+    expect(await desk.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Invoices' }).isVisible()).to.equal(true);
+    await wide.close();
+  });
+});

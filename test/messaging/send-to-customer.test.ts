@@ -1,0 +1,100 @@
+// One way to send: from a draft proposal, "Send to customer" makes the portal
+// link if needed (within the Free limit), shows the exact message and number,
+// and sending is what opens the proposal to the customer.
+import { expect } from 'chai';
+import type { Actor } from '../../src/db/audit.js';
+import { withOrg } from '../../src/db/tenancy.js';
+import { parseForm } from '../../src/lib/forms.js';
+import { generatePortalLink } from '../../src/portal-links/commands.js';
+import { createProposal } from '../../src/proposals/commands.js';
+import { proposalFormSchema } from '../../src/proposals/schema.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
+import { csrfFrom, loginAgent } from '../support/http.js';
+
+async function draftProposal(orgId: string, leadId: string, actor: Actor): Promise<{ id: string; number: number }> {
+  return withOrg(orgId, (db) =>
+    createProposal(
+      db,
+      parseForm(proposalFormSchema('USD'), {
+        lead_id: leadId,
+        title: 'Gutter guards',
+        items: [{ service: 'Guard', quantity: '10', unit_price: '9.50' }],
+      }),
+      actor,
+    ),
+  );
+}
+
+describe('Send to customer', () => {
+  it('makes the link, shows the exact message and number, and sending opens the draft proposal', async () => {
+    const org = await createTestOrg({ plan: 'free' });
+    const actor: Actor = { type: 'user', userId: org.userId };
+    const lead = await createTestLead(org.orgId, { first_name: 'Maria', phone: '+14155552671' });
+    const proposal = await draftProposal(org.orgId, lead.id, actor);
+    const agent = await loginAgent(org.email, org.password);
+
+    const shown = await agent.get(`/proposals/${proposal.id}`);
+    expect(shown.text).to.contain(`/customers/${lead.id}/send?context=proposal&amp;proposalId=${proposal.id}">Send to customer</a>`);
+    const sendPage = `/customers/${lead.id}/send?channel=sms&context=proposal&proposalId=${proposal.id}`;
+    const first = await agent.get(sendPage);
+    expect(first.text).to.contain('Create Maria’s portal link');
+    expect(first.text).not.to.contain('Send to +14155552671');
+
+    const made = await agent
+      .post(`/customers/${lead.id}/send/link`)
+      .type('form')
+      .send({ _csrf: csrfFrom(first.text), channel: 'sms', context: 'proposal', proposalId: proposal.id });
+    expect(made.status).to.equal(303);
+    expect(made.headers.location).to.equal(sendPage);
+    const ready = await agent.get(sendPage);
+    const link = await withOrg(org.orgId, (db) => db('portal_links').where({ lead_id: lead.id }).select('id'));
+    expect(link).to.have.length(1);
+    expect(ready.text).to.match(/<pre class="message-text">[^<]*http:\/\/127\.0\.0\.1:3999\/p\/[A-Za-z0-9_-]{43}/);
+    expect(ready.text).to.contain('Send to +14155552671');
+    expect(ready.text).to.contain(`proposal #${proposal.number}`);
+
+    const sent = await agent
+      .post(`/customers/${lead.id}/send`)
+      .type('form')
+      .send({
+        _csrf: csrfFrom(ready.text),
+        channel: 'sms',
+        context: 'proposal',
+        proposalId: proposal.id,
+        confirmTo: '+14155552671',
+      });
+    expect(sent.status).to.equal(303);
+    expect(sent.headers.location).to.match(/^\/messages\/[0-9a-f-]{36}$/);
+    const after = await withOrg(org.orgId, async (db) => ({
+      proposal: await db('proposals').where({ id: proposal.id }).first<{ status: string }>('status'),
+      deliveries: await db('message_deliveries').where({ lead_id: lead.id }).select('id'),
+    }));
+    expect(after.proposal.status).to.equal('pending');
+    expect(after.deliveries).to.have.length(1);
+    // The queued job would be picked up by a later test's worker: settle the row so nothing is sent.
+    await withOrg(org.orgId, (db) => db('message_deliveries').update({ status: 'failed', last_error: 'test cleanup' }));
+    const message = await agent.get(sent.headers.location);
+    expect(message.text).to.contain(`proposal #${proposal.number} is now open for the customer`);
+    expect(message.text).to.contain('Queued: the text to +14155552671 goes out in a moment');
+    expect(message.text).not.to.match(/(was|has been) sent/);
+  });
+
+  it('respects the Free plan’s link limit: no link is made, and the page says why', async () => {
+    const org = await createTestOrg({ plan: 'free' });
+    const actor: Actor = { type: 'user', userId: org.userId };
+    for (let i = 0; i < 10; i += 1) {
+      const other = await createTestLead(org.orgId);
+      await withOrg(org.orgId, (db) => generatePortalLink(db, other.id, actor));
+    }
+    const lead = await createTestLead(org.orgId, { first_name: 'Eleventh', phone: '+14155552671' });
+    const agent = await loginAgent(org.email, org.password);
+    const res = await agent
+      .post(`/customers/${lead.id}/send/link`)
+      .type('form')
+      .send({ _csrf: agent.csrf, channel: 'sms', context: 'general' });
+    expect(res.status).to.equal(303);
+    const page = await agent.get(res.headers.location);
+    expect(page.text).to.match(/flash-error[^>]*>[^<]*10 active/);
+    expect(await withOrg(org.orgId, (db) => db('portal_links').where({ lead_id: lead.id }).select('id'))).to.have.length(0);
+  });
+});
