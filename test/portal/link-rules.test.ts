@@ -2,6 +2,7 @@
 // the refusal's wording, the Settings list (newest first, 50 a page, stale after
 // 90 days without a view), and the audit trail of regenerate and revoke.
 import { expect } from 'chai';
+import { HOSTILE_NAME, OWNER_NAME } from '../support/hostile.js';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { HttpError } from '../../src/lib/errors.js';
@@ -143,7 +144,7 @@ describe('portal-link rules (src/portal-links/queries.ts, commands.ts)', () => {
     expect(page1.rows).to.have.length(50);
     expect(page1.rows[0].first_name).to.equal('L51');
     expect(page1.rows[49].first_name).to.equal('L2');
-    expect(page1.rows[0]).to.include({ lead_id: page1.rows[0].lead_id, last_name: 'Homeowner', view_count: 0, last_viewed_at: null });
+    expect(page1.rows[0]).to.include({ lead_id: page1.rows[0].lead_id, last_name: HOSTILE_NAME, view_count: 0, last_viewed_at: null });
     const page2 = await withOrg(org.orgId, (db) => listActivePortalLinks(db, { stale: false, page: 2 }));
     expect(page2.rows.map((r) => r.first_name)).to.deep.equal(['L1', 'L0']);
     expect(page2.total).to.equal(52);
@@ -176,7 +177,7 @@ describe('portal-link rules (src/portal-links/queries.ts, commands.ts)', () => {
     const { link } = await withOrg(org.orgId, (db) => generatePortalLink(db, lead.id, user(org)));
     await getDb()('portal_links').where({ id: link.id }).update({ view_count: 4 });
     const details = await withOrg(org.orgId, (db) => activeLinkDetails(db, lead.id));
-    expect(details).to.include({ id: link.id, url: link.url, view_count: 4, last_viewed_at: null, created_by_name: 'Olive Owner' });
+    expect(details).to.include({ id: link.id, url: link.url, view_count: 4, last_viewed_at: null, created_by_name: OWNER_NAME });
     expect(details).not.to.have.property('token_ciphertext');
     await withOrg(org.orgId, (db) => revokePortalLink(db, link.id, user(org)));
     expect(await withOrg(org.orgId, (db) => activeLinkDetails(db, lead.id))).to.equal(null);

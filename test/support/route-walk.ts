@@ -6,6 +6,7 @@ import { ADMIN_ROUTERS, documentsPortalRouter } from '../../src/app.js';
 import { authRouter } from '../../src/auth/routes.js';
 import { portalRouter } from '../../src/portal/routes.js';
 import { portalAssets } from '../../src/portal/assets.js';
+import { localCheckoutRouter } from '../../src/dev/local-stripe.js';
 import { checkoutReturnRouter } from '../../src/portal/return-routes.js';
 import { publicRouter as orgsPublic } from '../../src/orgs/routes.js';
 import { healthRouter } from '../../src/http/health.js';
@@ -52,6 +53,8 @@ const PARAM_FIXTURES: Record<string, keyof Fixture> = {
   'deliveries:id': 'delivery',
   'invitations:id': 'invitation',
   'members:id': 'member',
+  // The dev checkout's session id: any value will do, the CSRF check runs before the session lookup.
+  'checkout:id': 'invoice',
   leadId: 'lead',
   customerId: 'lead',
   proposalId: 'proposal',
@@ -76,6 +79,8 @@ export const MOUNTED_ROUTERS: { router: Router; mount: string }[] = [
   { router: orgsPublic, mount: '' },
   { router: authRouter, mount: '' },
   ...ADMIN_ROUTERS.map((router) => ({ router, mount: '' })),
+  // Development only (never mounted in production); its form carries the CSRF token like any other.
+  { router: localCheckoutRouter, mount: '' },
 ];
 
 export interface RouteInfo {
