@@ -7,7 +7,8 @@ import { routeId } from '../lib/ids.js';
 import { humanize } from '../lib/pagination.js';
 import { createLead, setLeadStage, updateLead } from './commands.js';
 import { getLead, leadName, listLeads } from './queries.js';
-import { leadFormSchema, leadListQuerySchema, leadStageSchema, phoneCountryFor, stageOptions } from './schema.js';
+import { phoneCountryFor } from '../lib/phone.js';
+import { leadFormSchema, leadListQuerySchema, leadStageSchema, stageOptions } from './schema.js';
 
 export const adminRouter = Router();
 

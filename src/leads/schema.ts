@@ -1,8 +1,9 @@
 // Customer (lead) forms and list queries.
 import { z } from 'zod';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
 
 import { LEAD_STAGES } from '../db/rows.js';
+import { normalizePhone } from '../lib/phone.js';
 
 const optionalText = (max: number, label: string) =>
   z
@@ -11,25 +12,6 @@ const optionalText = (max: number, label: string) =>
     .max(max, `${label} can be at most ${max} characters`)
     .optional()
     .transform((v) => (v ? v : null));
-
-/** Any reasonable phone number → E.164 (+15551234567), or null when empty. */
-function normalizePhone(input: string, defaultCountry: CountryCode = 'US'): string | null | undefined {
-  const trimmed = input.trim();
-  if (!trimmed) return null;
-  const parsed = parsePhoneNumberFromString(trimmed, defaultCountry);
-  if (!parsed || !parsed.isValid()) return undefined;
-  return parsed.number;
-}
-
-/** The default country for phone numbers typed without +country, from the org's locale. */
-export function phoneCountryFor(locale: string | undefined): CountryCode {
-  try {
-    const region = locale ? new Intl.Locale(locale).maximize().region : undefined;
-    return (region && /^[A-Z]{2}$/.test(region) ? region : 'US') as CountryCode;
-  } catch {
-    return 'US';
-  }
-}
 
 export function leadFormSchema(defaultCountry: CountryCode = 'US') {
   return z.object({
@@ -51,7 +33,7 @@ export function leadFormSchema(defaultCountry: CountryCode = 'US') {
       .transform((v, ctx) => {
         const phone = normalizePhone(v ?? '', defaultCountry);
         if (phone === undefined) {
-          ctx.addIssue({ code: 'custom', message: 'Enter a valid phone number, e.g. (555) 123-4567 or +44 20 7946 0958' });
+          ctx.addIssue({ code: 'custom', message: 'Enter a valid phone number, e.g. (415) 555-2671 or +44 20 7946 0958' });
           return z.NEVER;
         }
         return phone;

@@ -72,6 +72,10 @@ interface ContextRecord {
   invoiceBalanceCents: number | null;
   invoiceCurrency: string | null;
   invoiceDueDate: string | Date | null;
+  /** The invoice is a draft: sending issues it first ("Issue and send"), in the same transaction. */
+  invoiceDraft: boolean;
+  /** Why this invoice can't go out (a draft that may not be issued, a void invoice), or null. */
+  invoiceProblem: string | null;
   jobId: string | null;
 }
 
@@ -85,6 +89,14 @@ interface InvoiceContext {
   due_date: string | Date | null;
 }
 
+/** The same rules issueInvoice applies, said before the contractor presses the button. */
+function invoiceProblem(row: InvoiceContext): string | null {
+  if (row.status === 'void') return `Invoice #${row.number} is void, so it can't be sent.`;
+  if (row.status === 'draft' && Number(row.total_cents) <= 0)
+    return `Invoice #${row.number} is a draft with a total of zero; add a priced line before issuing and sending it.`;
+  return null;
+}
+
 /** The proposal, invoice or job the message is about: the one named, or the customer's latest fitting one. */
 async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<ContextRecord> {
   const record: ContextRecord = {
@@ -95,6 +107,8 @@ async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<
     invoiceBalanceCents: null,
     invoiceCurrency: null,
     invoiceDueDate: null,
+    invoiceDraft: false,
+    invoiceProblem: null,
     jobId: null,
   };
   if (query.context === 'proposal' || query.proposalId) {
@@ -123,6 +137,8 @@ async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<
         invoiceBalanceCents: balanceOf(row),
         invoiceCurrency: row.currency,
         invoiceDueDate: row.due_date,
+        invoiceDraft: row.status === 'draft',
+        invoiceProblem: invoiceProblem(row),
       });
     }
   }
@@ -161,6 +177,7 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
   const lead = await findLeadContact(db, leadId);
   const record = await contextRecord(db, lead.id, query);
   const problems: string[] = [];
+  if (record.invoiceProblem) problems.push(record.invoiceProblem);
   const setup = channelSetupProblem(query.channel);
   if (setup) problems.push(setup);
   const destination = destinationFor(lead, query.channel);

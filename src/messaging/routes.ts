@@ -12,13 +12,14 @@ import type { Actor } from '../db/audit.js';
 import type { OrgRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
 import { orgPage, type PageResult } from '../http/page.js';
-import { FormError, notFound } from '../lib/errors.js';
+import { FormError, HttpError, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
 import { pageOf, pageWindow } from '../lib/pagination.js';
 import { smsSize } from '../lib/sms.js';
 import { devAccountEmails } from '../mail/account-email.js';
 import { generatePortalLink } from '../portal-links/commands.js';
 import { activePortalLink, PortalLinkLimitError } from '../portal-links/queries.js';
+import { issueInvoice } from '../invoices/commands.js';
 import { markProposalSent } from '../proposals/commands.js';
 import { resetTemplate, saveTemplate, storeDelivery } from './commands.js';
 import { dispatchDelivery } from './outbox.js';
@@ -76,6 +77,13 @@ async function sendDraftProposal(db: Db, proposalId: string, actor: Actor): Prom
   return true;
 }
 
+/** What sending also opened to the customer: a draft proposal or a draft invoice. */
+function nowOpen(preview: SendPreview, proposalNowSent: boolean, invoiceIssued: boolean): string {
+  if (proposalNowSent) return `, and proposal #${preview.record.proposalNumber} is now open for the customer`;
+  if (invoiceIssued) return `, and invoice #${preview.record.invoiceNumber} is issued and open for the customer to pay`;
+  return '';
+}
+
 /** The send page's address for this query (after making the link, or on a refusal). */
 function sendPageUrl(leadId: string, q: SendQuery): string {
   const params = new URLSearchParams({ channel: q.channel, context: q.context });
@@ -128,6 +136,17 @@ adminRouter.post(
       // Nothing was written; answer 422 with the page as it is now.
       return { render: 'admin/messages/send', status: 422, locals: sendLocals(preview, { formError }) };
     }
+    // "Issue and send": a draft invoice is issued (with issueInvoice's own rules) in the same transaction as the
+    // delivery row, so either both happen or, if issuing is refused, neither does.
+    const issuing = preview.record.invoiceDraft && preview.record.invoiceId ? preview.record.invoiceId : null;
+    if (issuing) {
+      try {
+        await issueInvoice(db, issuing, actor);
+      } catch (err) {
+        if (!(err instanceof HttpError) || err.status !== 409) throw err;
+        return { render: 'admin/messages/send', status: 409, locals: sendLocals(preview, { formError: err.message }) };
+      }
+    }
     const stored = await storeDelivery(db, preview, actor);
     // Sending a draft proposal is what sends it: it becomes pending (the customer can see it) in the same transaction.
     const proposalId = preview.context === 'proposal' ? preview.record.proposalId : undefined;
@@ -135,7 +154,7 @@ adminRouter.post(
     const where = preview.channel === 'sms' ? `text to ${preview.to}` : `email to ${preview.to}`;
     return {
       redirect: `/messages/${stored.id}`,
-      flash: `Queued: the ${where} goes out in a moment${proposalNowSent ? `, and proposal #${preview.record.proposalNumber} is now open for the customer` : ''}. This page shows when it is sent.`,
+      flash: `Queued: the ${where} goes out in a moment${nowOpen(preview, proposalNowSent, issuing !== null)}. This page shows when it is sent.`,
       // The job is added only once the row is committed: a worker must never pick up a job whose row isn't visible.
       afterCommit: async () => {
         await dispatchDelivery({ deliveryId: stored.id, orgId: org.id });

@@ -10,6 +10,7 @@ import { parseForm } from '../lib/forms.js';
 import { removeOrgLogo, saveOrgLogo, updateBranding } from './commands.js';
 import { logoUrl, MAX_LOGO_BYTES, normalizeLogo, SHA256_HEX } from './logo.js';
 import { currentLogoSha } from './queries.js';
+import { phoneCountryFor } from '../lib/phone.js';
 import { brandingSchema, CURRENCIES, LOCALES, TIME_ZONES } from './schema.js';
 
 export const adminRouter = Router();
@@ -77,7 +78,9 @@ adminRouter.post(
     async (ctx) => {
       const body = (ctx.req.body ?? {}) as Record<string, unknown>;
       try {
-        const input = parseForm(brandingSchema, body);
+        // A number typed without + belongs to the country of the locale being saved (else the org's current one).
+        const locale = typeof body.locale === 'string' && body.locale.trim() ? body.locale.trim() : ctx.org.locale;
+        const input = parseForm(brandingSchema(phoneCountryFor(locale)), body);
         const changed = await updateBranding(ctx.db, ctx.org, input, ctx.actor);
         return { redirect: '/settings/branding', flash: changed.length ? 'Business details saved.' : 'Nothing changed.' };
       } catch (err) {

@@ -3,8 +3,10 @@ import { Router } from 'express';
 import { orgPage, type PageContext, type PageResult } from '../http/page.js';
 import { routeId } from '../lib/ids.js';
 import { countedPagination } from '../lib/pagination.js';
+import { getLead, leadName } from '../leads/queries.js';
 import { generatePortalLink, regeneratePortalLink, revokeCustomerLink, revokePortalLink } from './commands.js';
 import {
+  activeLinkDetails,
   LINKS_PER_PAGE,
   listActivePortalLinks,
   portalLimitMessage,
@@ -85,9 +87,24 @@ adminRouter.post(
   }),
 );
 
+/** The question asked before a customer's link is revoked; nothing changes until it is answered. */
+async function revokeConfirmation(ctx: PageContext): Promise<PageResult> {
+  const lead = await getLead(ctx.db, routeId(ctx.req.params));
+  const link = await activeLinkDetails(ctx.db, lead.id);
+  return {
+    render: 'admin/customers/revoke-link',
+    locals: { title: 'Revoke portal link', leadId: lead.id, name: leadName(lead), firstName: lead.first_name, hasLink: link !== null },
+  };
+}
+
+adminRouter.get('/customers/:id/portal-link/revoke', orgPage(revokeConfirmation));
+
 adminRouter.post(
   '/customers/:id/portal-link/revoke',
-  orgPage(async ({ req, db, actor }) => {
+  orgPage(async (ctx) => {
+    const { req, db, actor } = ctx;
+    // Revoking asks first: only the confirmation's own form carries confirm=1.
+    if ((req.body as Record<string, unknown> | undefined)?.confirm !== '1') return revokeConfirmation(ctx);
     const leadId = routeId(req.params);
     await revokeCustomerLink(db, leadId, actor);
     return { redirect: `/customers/${leadId}`, flash: 'Portal link revoked. The customer’s records are unchanged.' };

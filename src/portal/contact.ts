@@ -2,7 +2,7 @@
 // WhatsApp links from the org's contact details, with phone numbers shown the
 // way people in the business's country write them.
 import { getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js';
-import { phoneCountryFor } from '../leads/schema.js';
+import { phoneCountryFor } from '../lib/phone.js';
 
 interface PortalPhone {
   /** As shown: national format at home ("(555) 555-0142"), international otherwise. */

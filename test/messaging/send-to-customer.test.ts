@@ -6,9 +6,12 @@ import type { Actor } from '../../src/db/audit.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { parseForm } from '../../src/lib/forms.js';
 import { generatePortalLink } from '../../src/portal-links/commands.js';
+import { createInvoice } from '../../src/invoices/commands.js';
+import { getDb } from '../../src/db/knex.js';
 import { createProposal } from '../../src/proposals/commands.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
+import { invoiceForm } from '../support/forms.js';
 import { csrfFrom, loginAgent } from '../support/http.js';
 
 async function draftProposal(orgId: string, leadId: string, actor: Actor): Promise<{ id: string; number: number }> {
@@ -77,6 +80,99 @@ describe('Send to customer', () => {
     expect(message.text).to.contain(`proposal #${proposal.number} is now open for the customer`);
     expect(message.text).to.contain('Queued: the text to +14155552671 goes out in a moment');
     expect(message.text).not.to.match(/(was|has been) sent/);
+  });
+
+  describe('Issue and send (a draft invoice)', () => {
+    async function draftInvoiceFor(firstName: string) {
+      const org = await createTestOrg();
+      const actor: Actor = { type: 'user', userId: org.userId };
+      const lead = await createTestLead(org.orgId, { first_name: firstName, phone: '+14155552671' });
+      await withOrg(org.orgId, (db) => generatePortalLink(db, lead.id, actor));
+      const invoice = await withOrg(org.orgId, (db) => createInvoice(db, invoiceForm(lead.id), 'USD', actor));
+      const agent = await loginAgent(org.email, org.password);
+      const form = { channel: 'sms', context: 'invoice', invoiceId: invoice.id, confirmTo: '+14155552671' };
+      const state = () =>
+        withOrg(org.orgId, async (db) => ({
+          invoice: await db('invoices').where({ id: invoice.id }).first<{ status: string; issued_at: Date | null }>('status', 'issued_at'),
+          deliveries: await db('message_deliveries').where({ lead_id: lead.id }).pluck('id'),
+          issuedAudits: await db('audit_events').where({ action: 'invoice.issued', subject_id: invoice.id }).pluck('id'),
+        }));
+      return { org, lead, invoice, agent, form, state };
+    }
+
+    it('offers "Issue and send" on a draft invoice; sending issues it and queues the message together', async () => {
+      const { org, lead, invoice, agent, form, state } = await draftInvoiceFor('Iris');
+      const shown = await agent.get(`/invoices/${invoice.id}`);
+      expect(shown.text).to.contain(`/customers/${lead.id}/send?context=invoice&amp;invoiceId=${invoice.id}">Issue and send</a>`);
+      const ready = await agent.get(`/customers/${lead.id}/send?channel=sms&context=invoice&invoiceId=${invoice.id}`);
+      expect(ready.status).to.equal(200);
+      expect(ready.text).to.contain(`Issue invoice #${invoice.number} and send to +14155552671`);
+      expect(ready.text).to.contain(`invoice #${invoice.number}`);
+      // Looking at the page changes nothing.
+      expect((await state()).invoice.status).to.equal('draft');
+
+      const sent = await agent
+        .post(`/customers/${lead.id}/send`)
+        .type('form')
+        .send({ _csrf: csrfFrom(ready.text), ...form });
+      expect(sent.status).to.equal(303);
+      const after = await state();
+      expect(after.invoice.status).to.equal('open');
+      expect(after.invoice.issued_at).to.be.instanceOf(Date);
+      expect(after.deliveries).to.have.length(1);
+      expect(after.issuedAudits).to.have.length(1);
+      expect(sent.headers.location).to.equal(`/messages/${after.deliveries[0]}`);
+      await withOrg(org.orgId, (db) => db('message_deliveries').update({ status: 'failed', last_error: 'test cleanup' }));
+      const message = await agent.get(sent.headers.location);
+      expect(message.text).to.contain(`invoice #${invoice.number} is issued and open for the customer to pay`);
+      // Issued now: the send page offers a plain send again.
+      const again = await agent.get(`/customers/${lead.id}/send?channel=sms&context=invoice&invoiceId=${invoice.id}`);
+      expect(again.text).to.contain('Send to +14155552671');
+      expect(again.text).not.to.contain('and send to');
+    });
+
+    it('refuses a draft that may not be issued (total zero): nothing issued, nothing queued', async () => {
+      const { org, lead, invoice, agent, form, state } = await draftInvoiceFor('Zed');
+      await withOrg(org.orgId, (db) =>
+        db('invoices').where({ id: invoice.id }).update({ total_cents: 0, subtotal_cents: 0, tax_cents: 0 }),
+      );
+      const page = await agent.get(`/customers/${lead.id}/send?channel=sms&context=invoice&invoiceId=${invoice.id}`);
+      expect(page.text).to.contain('total of zero');
+      expect(page.text).not.to.contain('and send to');
+      const res = await agent
+        .post(`/customers/${lead.id}/send`)
+        .type('form')
+        .send({ _csrf: agent.csrf, ...form });
+      expect(res.status).to.equal(422);
+      expect(res.text).to.contain('total of zero');
+      const after = await state();
+      expect(after.invoice.status).to.equal('draft');
+      expect(after.deliveries).to.deep.equal([]);
+      expect(after.issuedAudits).to.deep.equal([]);
+    });
+
+    it('is all or nothing: if the message cannot be stored, the invoice stays a draft', async () => {
+      const { lead, agent, form, state } = await draftInvoiceFor('Atom');
+      // Make storing this customer's delivery fail after the invoice was issued in the same request.
+      const constraint = `test_block_${lead.id.replaceAll('-', '')}`;
+      // DDL takes no bind parameters; the id is a uuid made by the factory.
+      expect(lead.id).to.match(/^[0-9a-f-]{36}$/);
+      await getDb().raw(`alter table message_deliveries add constraint ${constraint} check (lead_id <> '${lead.id}'::uuid) not valid`);
+      try {
+        const res = await agent
+          .post(`/customers/${lead.id}/send`)
+          .type('form')
+          .send({ _csrf: agent.csrf, ...form });
+        expect(res.status).to.equal(500);
+      } finally {
+        await getDb().raw('alter table message_deliveries drop constraint ??', [constraint]);
+      }
+      const after = await state();
+      expect(after.invoice.status).to.equal('draft');
+      expect(after.invoice.issued_at).to.equal(null);
+      expect(after.deliveries).to.deep.equal([]);
+      expect(after.issuedAudits).to.deep.equal([]);
+    });
   });
 
   it('respects the Free plan’s link limit: no link is made, and the page says why', async () => {

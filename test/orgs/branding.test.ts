@@ -177,6 +177,24 @@ describe('settings: branding and logo', () => {
       expect(audit.data.changed).to.include.members(['brand_color', 'whatsapp_number', 'currency']);
     });
 
+    for (const [typed, locale, stored] of [
+      ['+1 555 555 0142', 'en-US', '+15555550142'],
+      ['+1 (415) 555-2671', 'en-US', '+14155552671'],
+      ['(415) 555-2671', 'en-CA', '+14155552671'],
+      ['415.555.2671', 'en-US', '+14155552671'],
+      ['020 7946 0958', 'en-GB', '+442079460958'],
+      ['+44 20 7946 0958', 'en-US', '+442079460958'],
+    ] as const) {
+      it(`accepts the business phone written "${typed}" (${locale}) and stores ${stored}`, async () => {
+        const res = await agent
+          .post('/settings/branding')
+          .type('form')
+          .send({ ...validBranding, phone: typed, whatsapp_number: typed, locale, _csrf: agent.csrf });
+        expect(res.status, res.text).to.equal(303);
+        expect(await orgRow(owner.orgId)).to.include({ phone: stored, whatsapp_number: stored, locale });
+      });
+    }
+
     it('shows a preview of the portal header in the brand color, with the preview script', async () => {
       await agent
         .post('/settings/branding')
@@ -192,9 +210,12 @@ describe('settings: branding and logo', () => {
     for (const [label, fields, field, message] of [
       ['an invalid color', { brand_color: 'blue' }, 'brand_color', '# and six hex digits'],
       ['a 3-digit color', { brand_color: '#fff' }, 'brand_color', '# and six hex digits'],
-      ['a WhatsApp number that is not E.164', { whatsapp_number: '(415) 555-2671' }, 'whatsapp_number', 'international format'],
-      ['an impossible WhatsApp number', { whatsapp_number: '+1 123' }, 'whatsapp_number', 'international format'],
-      ['a phone that is not E.164', { phone: '555 1234' }, 'phone', 'international format'],
+      ['an impossible WhatsApp number', { whatsapp_number: '+1 123' }, 'whatsapp_number', 'isn’t a complete phone number'],
+      ['a phone without its area code', { phone: '555 1234' }, 'phone', 'isn’t a complete phone number'],
+      ['a phone with too many digits', { phone: '+1 415 555 26710' }, 'phone', 'with its area code, like (415) 555-2671'],
+      ['a phone that is no number', { phone: 'call the office' }, 'phone', 'isn’t a complete phone number'],
+      // Without +, the number is read in the locale's country: a US number is no UK number.
+      ['a US number in national form for a UK business', { phone: '(415) 555-2671', locale: 'en-GB' }, 'phone', '+44 20 7946 0958'],
       ['an unknown time zone', { time_zone: 'Mars/Olympus_Mons' }, 'time_zone', 'time zone'],
       ['an unknown currency', { currency: 'XYZ' }, 'currency', 'currency code'],
       ['a malformed locale', { locale: 'not a locale!' }, 'locale', 'language and region'],

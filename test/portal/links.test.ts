@@ -192,7 +192,7 @@ describe('portal links (contractor side)', () => {
       expect(res.status).to.equal(303);
       const second = await withOrg(org.orgId, (db) => activePortalLink(db, leadId));
       expect(second!.id).not.to.equal(first!.id);
-      res = await agent.post(`/customers/${leadId}/portal-link/revoke`).type('form').send({ _csrf: agent.csrf });
+      res = await agent.post(`/customers/${leadId}/portal-link/revoke`).type('form').send({ _csrf: agent.csrf, confirm: '1' });
       expect(res.status).to.equal(303);
       expect(await withOrg(org.orgId, (db) => activePortalLink(db, leadId))).to.equal(null);
       const actions = await getDb()('audit_events')
@@ -201,6 +201,34 @@ describe('portal links (contractor side)', () => {
         .orderBy('id')
         .pluck('action');
       expect(actions).to.deep.equal(['portal_link.created', 'portal_link.regenerated', 'portal_link.revoked']);
+    });
+
+    it('revoke on the customer page asks first: the panel, a GET and an unconfirmed POST only show the question', async () => {
+      const org = await createTestOrg();
+      const [leadId] = await leads(org.orgId, 1);
+      const link = await linkFor(org.orgId, leadId);
+      const agent = await loginAgent(org.email, org.password);
+      const page = await agent.get(`/customers/${leadId}`);
+      expect(page.status).to.equal(200);
+      // The panel's Revoke only opens the question; the form inside it is the one that says yes.
+      expect(page.text).to.match(
+        /<details class="confirm">\s*<summary[^>]*>Revoke…<\/summary>\s*<form method="post" action="\/customers\/[^"]+\/portal-link\/revoke">/,
+      );
+      expect(page.text).to.contain('name="confirm" value="1"');
+      const asked = await agent.get(`/customers/${leadId}/portal-link/revoke`);
+      expect(asked.status).to.equal(200);
+      expect(asked.text).to.contain('portal link?');
+      expect(asked.text).to.contain('name="confirm" value="1"');
+      const unconfirmed = await agent.post(`/customers/${leadId}/portal-link/revoke`).type('form').send({ _csrf: agent.csrf });
+      expect(unconfirmed.status).to.equal(200);
+      expect(unconfirmed.text).to.contain('stops working at once');
+      expect((await withOrg(org.orgId, (db) => activePortalLink(db, leadId)))!.id).to.equal(link.id);
+      expect(await getDb()('audit_events').where({ org_id: org.orgId, action: 'portal_link.revoked' }).pluck('id')).to.deep.equal([]);
+      const confirmed = await agent.post(`/customers/${leadId}/portal-link/revoke`).type('form').send({ _csrf: agent.csrf, confirm: '1' });
+      expect(confirmed.status).to.equal(303);
+      expect(await withOrg(org.orgId, (db) => activePortalLink(db, leadId))).to.equal(null);
+      const after = await agent.get(`/customers/${leadId}/portal-link/revoke`);
+      expect(after.text).to.contain('nothing to revoke');
     });
 
     it('refuses the 11th link on Free with 409 and the Settings list to free a slot; nothing written', async () => {
