@@ -3,16 +3,14 @@
 // (Inter, the one stylesheet), and on a phone the navigation is a menu that
 // opens without script.
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { withOrg } from '../../src/db/tenancy.js';
 import { createTestOrg, type TestOrg } from '../support/factories.js';
-import { testApp } from '../support/http.js';
+import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { adminRoutes, routeUrl, seedRouteFixtures, type Fixture } from '../support/route-walk.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 // A stored message whose link is one long word: it used to widen the page to ~2,000 px.
 // Set DASHBOARD_SCREENSHOTS=<folder> to keep a full-page screenshot of every page at both widths.
 const SHOTS = process.env.DASHBOARD_SCREENSHOTS;
@@ -51,17 +49,9 @@ describe('dashboard layout in a browser', function () {
   let pages: string[];
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.log(`    skipped: ${CHROMIUM} is not installed`);
-      this.skip();
-    }
-    server = testApp().listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    skipWithoutChromium(this);
+    ({ server, base } = await serveTestApp());
+    browser = await launchChromium();
     org = await createTestOrg({ plan: 'starter', name: 'Northwind Gutter, Roofing & Exterior Restoration Specialists' });
     const fx = await seedRouteFixtures(org);
     await withOrg(org.orgId, (db) =>
@@ -78,7 +68,7 @@ describe('dashboard layout in a browser', function () {
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await closeServer(server);
   });
 
   for (const width of [390, 1280]) {

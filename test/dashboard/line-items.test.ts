@@ -1,17 +1,13 @@
 // The line-item editor in a browser: rows are added and removed, totals update
 // as you type, services used before are suggested, and the saved proposal has
 // exactly the lines on screen (the server computes the stored totals).
-import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { withOrg } from '../../src/db/tenancy.js';
 import { createTestOrg } from '../support/factories.js';
-import { testApp } from '../support/http.js';
+import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { seedRouteFixtures } from '../support/route-walk.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('line-item editor in a browser', function () {
   this.timeout(120_000);
@@ -20,22 +16,14 @@ describe('line-item editor in a browser', function () {
   let base: string;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.log(`    skipped: ${CHROMIUM} is not installed`);
-      this.skip();
-    }
-    server = testApp().listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    skipWithoutChromium(this);
+    ({ server, base } = await serveTestApp());
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await closeServer(server);
   });
 
   it('adds and removes lines with live totals, suggests past services, and saves what is on screen', async () => {

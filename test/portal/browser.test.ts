@@ -1,20 +1,17 @@
 // A real phone-sized browser through a real portal link: four tabs, an approval,
 // the WhatsApp link, no sideways scrolling, and axe-core with zero violations.
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { getDb } from '../../src/db/knex.js';
 import type { ProposalRow } from '../../src/db/rows.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
-import { testApp } from '../support/http.js';
+import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { seedCustomerRecords } from './fixtures.js';
 import { linkFor, resetPortalMisses } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const require = createRequire(import.meta.url);
 const AXE = path.join(path.dirname(require.resolve('axe-core')), 'axe.min.js');
 
@@ -43,22 +40,14 @@ describe('portal in a phone browser', function () {
   let base: string;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.log(`    skipped: ${CHROMIUM} is not installed`);
-      this.skip();
-    }
-    server = testApp().listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    skipWithoutChromium(this);
+    ({ server, base } = await serveTestApp());
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await closeServer(server);
   });
 
   beforeEach(resetPortalMisses);

@@ -6,20 +6,17 @@ import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { chromium } from 'playwright-core';
 import { getDb } from '../../src/db/knex.js';
 import { addDays, todayIn } from '../../src/lib/dates.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
-import { testApp } from '../support/http.js';
+import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { seedCustomerRecords } from './fixtures.js';
 import { linkFor, resetPortalMisses } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const require = createRequire(import.meta.url);
 const AXE = path.join(path.dirname(require.resolve('axe-core')), 'axe.min.js');
 const VNU = path.join(path.dirname(require.resolve('vnu-jar')), 'build', 'dist', 'vnu.jar');
@@ -41,9 +38,7 @@ describe('portal pages: axe and the Nu HTML checker', function () {
   let orgId: string;
 
   before(async function () {
-    server = testApp().listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await serveTestApp());
     const org = await createTestOrg({ plan: 'starter', name: 'Maple & Pine Landscaping' });
     orgId = org.orgId;
     await getDb()('organizations').where({ id: orgId }).update({
@@ -82,7 +77,7 @@ describe('portal pages: axe and the Nu HTML checker', function () {
   });
 
   after(async () => {
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await closeServer(server);
   });
 
   beforeEach(resetPortalMisses);
@@ -90,11 +85,8 @@ describe('portal pages: axe and the Nu HTML checker', function () {
   const setPlan = (plan: string) => getDb()('organizations').where({ id: orgId }).update({ plan });
 
   it('has 0 axe violations on every page at 390 and 1280 px', async function () {
-    if (!fs.existsSync(CHROMIUM)) this.skip();
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    skipWithoutChromium(this);
+    const browser = await launchChromium();
     try {
       const found: string[] = [];
       for (const width of [390, 1280]) {

@@ -5,20 +5,18 @@
 // real handler); the payment shows on both sides. Screenshots of every step go
 // to test-artifacts/story/<width>/ (git-ignored; see the README).
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { config } from '../../src/config.js';
 import { getDb } from '../../src/db/knex.js';
 import { startLocalStripe, stopLocalStripe } from '../../src/dev/local-stripe.js';
 import { closeMailer } from '../../src/mail/account-email.js';
 import { getStoreRedis } from '../../src/queue/redis.js';
 import { uniqueEmail } from '../support/factories.js';
-import { testApp } from '../support/http.js';
+import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { linkFrom, SmtpInbox } from '../support/smtp-inbox.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = 'test-artifacts/story';
 
 describe('the whole story in a browser (contractor and customer)', function () {
@@ -30,22 +28,14 @@ describe('the whole story in a browser (contractor and customer)', function () {
   const saved = { publicUrl: config.publicUrl, smtp: config.smtp.url };
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.log(`    skipped: ${CHROMIUM} is not installed`);
-      this.skip();
-    }
-    server = testApp().listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    skipWithoutChromium(this);
+    ({ server, base } = await serveTestApp());
     // Links in emails, portal links and the way back from Checkout all point at this server.
     config.publicUrl = base;
     config.smtp.url = await inbox.start();
     await closeMailer();
     await startLocalStripe(base);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -55,7 +45,7 @@ describe('the whole story in a browser (contractor and customer)', function () {
     config.smtp.url = saved.smtp;
     await closeMailer();
     await inbox.stop();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await closeServer(server);
   });
 
   for (const width of [390, 1280]) {
