@@ -4,20 +4,12 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { listen } from '../../src/http/listen.js';
+import { processEnv } from '../support/process-env.js';
 import { freePort, stopChild, waitForLine } from '../support/processes.js';
 
 function startWeb(port: number) {
   return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: process.env.DATABASE_URL,
-      REDIS_URL: process.env.REDIS_URL,
-      QUEUE_PREFIX: `${process.env.QUEUE_PREFIX}-listen`,
-      APP_SECRET: process.env.APP_SECRET,
-      PORT: String(port),
-    },
+    env: processEnv({}, { QUEUE_PREFIX: `${process.env.QUEUE_PREFIX}-listen`, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -3,6 +3,7 @@
 // what a guesser may try (20 per 10 minutes, the product's number).
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { processEnv } from '../support/process-env.js';
 import { freePort, stopChild, waitForLine } from '../support/processes.js';
 
 const MISS_LIMIT = 20;
@@ -18,17 +19,7 @@ describe('two web processes on one Redis', function () {
     for (let i = 0; i < 2; i += 1) {
       const port = await freePort();
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'test',
-          LOG_LEVEL: 'info',
-          DATABASE_URL: process.env.DATABASE_URL,
-          REDIS_URL: process.env.REDIS_URL,
-          QUEUE_PREFIX: prefix,
-          APP_SECRET: process.env.APP_SECRET,
-          PUBLIC_URL: process.env.PUBLIC_URL,
-          PORT: String(port),
-        },
+        env: processEnv({}, { QUEUE_PREFIX: prefix, PORT: String(port) }),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);

@@ -14,6 +14,7 @@ import { dispatchDelivery, sweepOutbox } from '../../src/messaging/outbox.js';
 import { closeQueues, getSendQueue } from '../../src/queue/queues.js';
 import { getOrg } from '../../src/orgs/queries.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
+import { processEnv } from '../support/process-env.js';
 import { stopChild, waitForLine } from '../support/processes.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
@@ -40,20 +41,7 @@ describe('a worker process killed with SIGKILL mid-send', function () {
 
   function startWorker(): ChildProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', 'workers/index.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'info',
-        DATABASE_URL: process.env.DATABASE_URL,
-        REDIS_URL: process.env.REDIS_URL,
-        QUEUE_PREFIX: process.env.QUEUE_PREFIX,
-        APP_SECRET: process.env.APP_SECRET,
-        PUBLIC_URL: process.env.PUBLIC_URL,
-        TWILIO_ACCOUNT_SID: standin.accountSid,
-        TWILIO_AUTH_TOKEN: standin.authToken,
-        TWILIO_MESSAGING_SERVICE_SID: 'MG00000000000000000000000000000000',
-        TWILIO_API_URL: standin.url,
-      },
+      env: processEnv({ twilio: standin }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);

@@ -5,13 +5,14 @@ import type { TestSmtp } from './smtp.js';
 import type { TwilioStandin } from './twilio-standin.js';
 
 export interface ProcessTargets {
-  redisUrl: string;
+  /** Default: this run's Redis. */
+  redisUrl?: string;
   databaseUrl?: string;
   twilio?: Pick<TwilioStandin, 'accountSid' | 'authToken' | 'url'>;
   smtp?: Pick<TestSmtp, 'url'>;
 }
 
-export function processEnv(targets: ProcessTargets, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function processEnv(targets: ProcessTargets = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const { twilio, smtp } = targets;
   return {
     PATH: process.env.PATH,
@@ -19,7 +20,7 @@ export function processEnv(targets: ProcessTargets, extra: NodeJS.ProcessEnv = {
     LOG_LEVEL: 'info',
     PORT: '0',
     DATABASE_URL: targets.databaseUrl ?? process.env.DATABASE_URL,
-    REDIS_URL: targets.redisUrl,
+    REDIS_URL: targets.redisUrl ?? config.redisUrl,
     QUEUE_PREFIX: config.queuePrefix,
     APP_SECRET: config.appSecret, // the child decrypts portal links this process made
     PUBLIC_URL: config.publicUrl,
