@@ -57,7 +57,7 @@ interface ProposalSummary {
   id: string;
   number: number;
   title: string;
-  status: 'pending' | 'approved' | 'rejected';
+  status: 'pending' | 'changes_requested' | 'approved' | 'rejected';
   total_cents: number;
   sent_at: string | null;
   created_at: string;
@@ -75,6 +75,19 @@ interface ProposalDetail extends ProposalSummary {
   rejection_reason: string | null;
   items: LineItem[];
   job: { scheduled_at: string | null; status: string; technician: string | null; arrival_window_minutes: number } | null;
+  /** The version on show (1, then one more per revision sent after a change request). */
+  version: number;
+  /** Versions the customer asked to change, latest first, each frozen as the exact JSON that was hashed. */
+  versions: PortalProposalVersion[];
+  signature: { signer_name: string; method: 'drawn' | 'typed'; signed_at: string } | null;
+}
+
+export interface PortalProposalVersion {
+  version: number;
+  content_json: string;
+  change_message: string;
+  requested_at: string;
+  superseded_at: string | null;
 }
 
 interface InvoiceSummary {

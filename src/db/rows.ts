@@ -8,7 +8,7 @@ export type { InvoiceStatus };
 export const LEAD_STAGES = ['new', 'contacted', 'proposal_sent', 'won', 'lost'] as const;
 export type LeadStage = (typeof LEAD_STAGES)[number];
 
-export const PROPOSAL_STATUSES = ['draft', 'pending', 'approved', 'rejected'] as const;
+export const PROPOSAL_STATUSES = ['draft', 'pending', 'changes_requested', 'approved', 'rejected'] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
 
 export const JOB_STATUSES = ['scheduled', 'in_progress', 'completed', 'cancelled'] as const;
@@ -95,6 +95,40 @@ export interface ProposalRow {
   created_by: string | null;
   created_at: Date;
   updated_at: Date;
+  /** 1, then one more each time a revision is sent after the customer asked for changes. */
+  version: number;
+}
+
+/** What a customer signed in the portal: frozen at approval, never updated. */
+export interface ProposalSignatureRow {
+  id: string;
+  org_id: string;
+  proposal_id: string;
+  version: number;
+  signer_name: string;
+  method: 'drawn' | 'typed';
+  image_png: Buffer | null;
+  signed_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+  /** The exact JSON hashed (proposalContentJson), so the hash can be checked against it. */
+  content_json: string;
+  content_sha256: string;
+}
+
+/** A version the customer asked to change, frozen with their message; superseded once the revision is sent. */
+export interface ProposalVersionRow {
+  id: string;
+  org_id: string;
+  proposal_id: string;
+  version: number;
+  content_json: string;
+  content_sha256: string;
+  change_message: string;
+  requested_at: Date;
+  requested_ip: string | null;
+  requested_user_agent: string | null;
+  superseded_at: Date | null;
 }
 
 /** A stored proposal or invoice line. */

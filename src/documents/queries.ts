@@ -2,6 +2,7 @@
 // withOrg transaction (RLS scopes every read to that org). With `leadId` (the
 // portal), only that customer's documents are found; drafts never are.
 import type { Db } from '../db/tenancy.js';
+import { signedProposalContent, type SignaturePage } from './signed.js';
 
 export type DocumentKind = 'proposal' | 'invoice' | 'receipt';
 
@@ -43,6 +44,8 @@ export interface DocumentData {
   paidCents: number | null;
   /** Receipts: how it was paid and the invoice it paid. */
   receipt: { method: string; invoiceNumber: number; refund: boolean } | null;
+  /** A signed proposal: the last page (signed.ts). */
+  signature?: SignaturePage;
 }
 
 interface LeadPick {
@@ -117,7 +120,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       >();
     if (!p) return null;
     const org = await db('organizations').first<{ currency: string }>('currency');
-    return {
+    const live: DocumentData = {
       kind,
       number: p.number,
       title: p.title,
@@ -134,6 +137,9 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       paidCents: null,
       receipt: null,
     };
+    // Once signed, the PDF is what was signed, whatever happened to the proposal since.
+    const signed = await signedProposalContent(db, id);
+    return signed ? { ...live, ...signed } : live;
   }
   if (kind === 'invoice') {
     const v = await db('invoices')

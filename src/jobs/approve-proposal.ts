@@ -6,6 +6,7 @@ import type { ProposalRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
 import { advanceLeadStage } from '../leads/commands.js';
 import { markProposalApproved, type ProposalApproval } from '../proposals/commands.js';
+import { recordProposalSignature } from '../proposals/revisions.js';
 import { createJobForProposal } from './commands.js';
 
 /**
@@ -22,6 +23,7 @@ export async function approveProposal(
   const { proposal, alreadyDecided, approverName } = await markProposalApproved(db, proposalId, approval, actor);
   const job = await createJobForProposal(db, proposal, actor);
   if (alreadyDecided) return { proposal, jobId: job.id, alreadyDecided };
+  if (approval.signature) await recordProposalSignature(db, proposal, approval.signature);
   await advanceLeadStage(db, proposal.lead_id, 'won', actor);
   await recordAudit(db, {
     actor,

@@ -74,3 +74,36 @@ export async function resetTemplate(db: Db, channel: Channel, context: MessageCo
   if (removed) await recordAudit(db, { actor, action: 'message_template.reset', data: { channel, context } });
   return removed > 0;
 }
+
+/**
+ * An email to the business itself about one of its customers (a change request
+ * from the portal), through the same outbox: stored here, sent by the worker
+ * after commit. No portal link: it points at the dashboard.
+ */
+export async function storeBusinessNotice(
+  db: Db,
+  notice: { leadId: string; to: string; subject: string; text: string; html: string; proposalId: string },
+  actor: Actor,
+): Promise<{ id: string }> {
+  const [row] = await db('message_deliveries')
+    .insert({
+      org_id: currentOrgId(db),
+      lead_id: notice.leadId,
+      channel: 'email',
+      context: 'proposal',
+      to_address: notice.to,
+      subject: notice.subject,
+      body_text: notice.text,
+      body_html: notice.html,
+      status: 'pending',
+    })
+    .returning<{ id: string }[]>('id');
+  await recordAudit(db, {
+    actor,
+    action: 'message.queued',
+    subjectType: 'lead',
+    subjectId: notice.leadId,
+    data: { deliveryId: row.id, channel: 'email', context: 'proposal', to: notice.to, proposalId: notice.proposalId, audience: 'business' },
+  });
+  return row;
+}

@@ -20,3 +20,19 @@ export const rejectForm = z.object({
     .optional()
     .transform((v) => (v ? v : null)),
 });
+
+/** The drawn signature (a PNG data URL signature_pad puts in the Approve form); empty when the typed name signs. */
+export const signatureForm = z.object({
+  signature: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : null)),
+});
+
+export const changesForm = z.object({
+  changes: z
+    .string({ error: 'Tell them what you would like changed' })
+    .trim()
+    .min(1, 'Tell them what you would like changed')
+    .max(2000, 'Use at most 2000 characters'),
+});

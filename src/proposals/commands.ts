@@ -10,6 +10,7 @@ import { computeFormLineItems, lineItemRows, type ComputedLineItem } from '../li
 import { advanceLeadStage } from '../leads/commands.js';
 import { getLead } from '../leads/queries.js';
 import { getProposal, getProposalItems, proposalContentSha256 } from './queries.js';
+import type { ProposalSignatureInput } from './revisions.js';
 import type { ProposalInput } from './schema.js';
 
 export interface ProposalApproval {
@@ -24,6 +25,8 @@ export interface ProposalApproval {
    * approval leave it out.
    */
   expectedContentSha256?: string | null;
+  /** The portal's signature (drawn image or typed name): frozen with what was approved (revisions.ts). */
+  signature?: ProposalSignatureInput;
 }
 
 /** The id of the 409 an approval gets when the proposal changed after it was shown. */
@@ -74,7 +77,8 @@ export async function createProposal(db: Db, input: ProposalInput, actor: Actor)
 
 export async function updateProposal(db: Db, id: string, input: ProposalInput, actor: Actor): Promise<ProposalRow> {
   const before = await getProposal(db, id, { forUpdate: true });
-  if (before.status !== 'draft' && before.status !== 'pending') {
+  // A revision after the customer asked for changes is an edit too (sending it makes the next version).
+  if (before.status !== 'draft' && before.status !== 'pending' && before.status !== 'changes_requested') {
     throw conflict(`Proposal #${before.number} is ${before.status} and can no longer be edited.`);
   }
   const lead = await leadFor(db, input.lead_id);
