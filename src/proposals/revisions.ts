@@ -125,3 +125,26 @@ export async function listProposalVersions(db: Db, proposalId: string): Promise<
 export function parseProposalContent(json: string): ProposalContent {
   return JSON.parse(json) as ProposalContent;
 }
+
+export interface ChangeRequestListRow {
+  id: string;
+  number: number;
+  title: string;
+  lead_first_name: string;
+  lead_last_name: string;
+  change_message: string;
+  requested_at: Date;
+}
+
+/** Proposals waiting for a revision, oldest request first (the dashboard home). */
+export async function listChangeRequests(db: Db, limit = 10): Promise<ChangeRequestListRow[]> {
+  return db('proposals as p')
+    .join('proposal_versions as v', function () {
+      this.on('v.proposal_id', '=', 'p.id').andOn('v.version', '=', 'p.version');
+    })
+    .join('leads as l', 'l.id', 'p.lead_id')
+    .where('p.status', 'changes_requested')
+    .orderBy('v.requested_at', 'asc')
+    .limit(limit)
+    .select('p.id', 'p.number', 'p.title', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name', 'v.change_message', 'v.requested_at');
+}

@@ -11,6 +11,7 @@ import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
 import { createProposal, markProposalSent, rejectProposal, updateProposal } from './commands.js';
 import { getProposal, getProposalItems, listProposals, type ProposalItemRow, type ProposalRow } from './queries.js';
+import { getProposalSignature, listProposalVersions } from './revisions.js';
 import { PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejectionFormSchema } from './schema.js';
 
 export const adminRouter = Router();
@@ -112,9 +113,16 @@ adminRouter.get(
     const items = await getProposalItems(db, proposal.id);
     const lead = await getLead(db, proposal.lead_id);
     const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string } | undefined>('id');
+    const versions = await listProposalVersions(db, proposal.id);
+    const signature = await getProposalSignature(db, proposal.id);
     return {
       render: 'admin/proposals/show',
       locals: {
+        // What the customer asked to change (the current version), and the versions it replaced.
+        changeRequest: proposal.status === 'changes_requested' ? versions.find((v) => v.version === proposal.version) : null,
+        earlierVersions: versions.filter((v) => v.superseded_at),
+        nextVersion: proposal.version + 1,
+        signature: signature && { ...signature, image_png: null },
         title: `Proposal #${proposal.number}`,
         proposal,
         items,
@@ -122,7 +130,7 @@ adminRouter.get(
         leadName: leadName(lead),
         job,
         taxRate: taxRateText(proposal.tax_rate_bps),
-        editable: proposal.status === 'draft' || proposal.status === 'pending',
+        editable: proposal.status === 'draft' || proposal.status === 'pending' || proposal.status === 'changes_requested',
         onlineApproval: plan.onlineApproval,
         planName: plan.name,
         hasContact: Boolean(org.phone || org.email || org.whatsapp_number),

@@ -5,8 +5,8 @@ import sharp from 'sharp';
 import { fieldError } from '../lib/errors.js';
 
 const PREFIX = 'data:image/png;base64,';
-/** A signature canvas at 3× pixel density stays far below this. */
-export const MAX_SIGNATURE_DATA_URL_CHARS = 700_000;
+/** A signature canvas at 2× density is a few tens of KB; this stays under the 200 kB form body limit. */
+export const MAX_SIGNATURE_DATA_URL_CHARS = 150_000;
 /** The stored, re-encoded image (the table's check says the same). */
 const MAX_STORED_BYTES = 256 * 1024;
 const MAX_INPUT_PIXELS = 4_000_000;
