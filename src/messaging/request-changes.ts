@@ -27,7 +27,9 @@ export async function requestProposalChanges(
   if (alreadyDecided) return { alreadyDecided, deliveryId: null };
   const to = await businessEmail(db);
   if (!to) return { alreadyDecided, deliveryId: null };
-  const lead = await db('leads').where({ id: proposal.lead_id }).first<{ first_name: string; last_name: string }>('first_name', 'last_name');
+  const lead = await db('leads')
+    .where({ id: proposal.lead_id })
+    .first<{ first_name: string; last_name: string }>('first_name', 'last_name');
   const customer = [lead.first_name, lead.last_name].filter(Boolean).join(' ');
   const url = `${config.publicUrl}/proposals/${proposal.id}`;
   const subject = `${customer} asked for changes to proposal #${proposal.number}`;

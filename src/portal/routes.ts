@@ -38,6 +38,8 @@ export function portalClientKey(req: Request): string {
 }
 
 const PROPOSAL_EXPIRED = 'proposal_expired';
+/** The outcomes a proposal page may announce after a redirect (?result=…). */
+const SHOWN_RESULTS = /^(approved|rejected|already|changes)$/;
 const EXPIRED_MESSAGE = 'This proposal has expired, so it can no longer be approved. Please ask for an updated proposal.';
 
 const formExpired = () => new HttpError(403, 'csrf', 'This form has expired. Go back, reload the page and try again.', false);
@@ -107,7 +109,7 @@ function createPortalRouter(): Router {
       const id = uuidOrNull(req.params.id);
       if (!id) return miss(req, res, next);
       const result = typeof req.query.result === 'string' ? req.query.result : undefined;
-      return show(req, res, next, { kind, id }, { result: result && /^(approved|rejected|already|changes)$/.test(result) ? result : undefined });
+      return show(req, res, next, { kind, id }, { result: result && SHOWN_RESULTS.test(result) ? result : undefined });
     });
   }
 

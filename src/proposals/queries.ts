@@ -75,10 +75,7 @@ export function sha256Hex(text: string): string {
 }
 
 /** The exact text that is hashed: stored with a signature or a superseded version, so the hash can be checked. */
-export function proposalContentJson(
-  proposal: ContentProposal,
-  items: ContentItem[],
-): string {
+export function proposalContentJson(proposal: ContentProposal, items: ContentItem[]): string {
   const content: ProposalContent = {
     number: proposal.number,
     title: proposal.title,

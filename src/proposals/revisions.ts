@@ -95,9 +95,7 @@ export async function markRevisionSent(db: Db, proposalId: string, actor: Actor)
   if (before.status !== 'changes_requested') {
     throw conflict(`Proposal #${before.number} is ${before.status}, so there is no revision to send.`);
   }
-  await db('proposal_versions')
-    .where({ proposal_id: before.id, version: before.version })
-    .update({ superseded_at: db.fn.now() });
+  await db('proposal_versions').where({ proposal_id: before.id, version: before.version }).update({ superseded_at: db.fn.now() });
   const [proposal] = await db('proposals')
     .where({ id: before.id })
     .update({ status: 'pending', version: before.version + 1, sent_at: db.fn.now(), updated_at: db.fn.now() })
@@ -146,5 +144,13 @@ export async function listChangeRequests(db: Db, limit = 10): Promise<ChangeRequ
     .where('p.status', 'changes_requested')
     .orderBy('v.requested_at', 'asc')
     .limit(limit)
-    .select('p.id', 'p.number', 'p.title', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name', 'v.change_message', 'v.requested_at');
+    .select(
+      'p.id',
+      'p.number',
+      'p.title',
+      'l.first_name as lead_first_name',
+      'l.last_name as lead_last_name',
+      'v.change_message',
+      'v.requested_at',
+    );
 }

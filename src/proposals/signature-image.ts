@@ -6,7 +6,7 @@ import { fieldError } from '../lib/errors.js';
 
 const PREFIX = 'data:image/png;base64,';
 /** A signature canvas at 2× density is a few tens of KB; this stays under the 200 kB form body limit. */
-export const MAX_SIGNATURE_DATA_URL_CHARS = 150_000;
+const MAX_SIGNATURE_DATA_URL_CHARS = 150_000;
 /** The stored, re-encoded image (the table's check says the same). */
 const MAX_STORED_BYTES = 256 * 1024;
 const MAX_INPUT_PIXELS = 4_000_000;
@@ -18,7 +18,8 @@ const UNREADABLE = 'Your drawn signature could not be read. Clear it and draw it
 /** The drawn signature as a stored PNG, or null when none was drawn (the typed name signs). */
 export async function normalizeSignature(dataUrl: string | null | undefined): Promise<Buffer | null> {
   if (!dataUrl) return null;
-  if (dataUrl.length > MAX_SIGNATURE_DATA_URL_CHARS) throw fieldError(FIELD, 'Your drawn signature is too large. Clear it and draw it again.');
+  if (dataUrl.length > MAX_SIGNATURE_DATA_URL_CHARS)
+    throw fieldError(FIELD, 'Your drawn signature is too large. Clear it and draw it again.');
   if (!dataUrl.startsWith(PREFIX)) throw fieldError(FIELD, UNREADABLE);
   const base64 = dataUrl.slice(PREFIX.length);
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) throw fieldError(FIELD, UNREADABLE);
@@ -30,7 +31,9 @@ export async function normalizeSignature(dataUrl: string | null | undefined): Pr
     if (meta.format !== 'png') throw new Error('not a png');
     // Blank canvas: every pixel fully transparent (or the image has no alpha and is one flat colour).
     const stats = await image.stats();
-    const blank = meta.hasAlpha ? stats.channels[stats.channels.length - 1].max === 0 : stats.isOpaque && stats.channels.every((c) => c.min === c.max);
+    const blank = meta.hasAlpha
+      ? stats.channels[stats.channels.length - 1].max === 0
+      : stats.isOpaque && stats.channels.every((c) => c.min === c.max);
     if (blank) throw fieldError(FIELD, 'Your signature box is empty. Draw your signature, or clear it to sign with your typed name.');
     const output = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
       .resize({ width: MAX_WIDTH, withoutEnlargement: true })

@@ -39,13 +39,19 @@ const proposalRow = (id: string) => getDb()('proposals').where({ id }).first<Pro
 const versionsOf = (proposalId: string) =>
   getDb()('proposal_versions').where({ proposal_id: proposalId }).orderBy('version').select<ProposalVersionRow[]>();
 const noticesFor = (orgId: string) =>
-  getDb()('message_deliveries').where({ org_id: orgId }).whereNull('portal_link_id').select<{ id: string; to_address: string; subject: string; body_text: string; body_html: string; status: string }[]>();
+  getDb()('message_deliveries')
+    .where({ org_id: orgId })
+    .whereNull('portal_link_id')
+    .select<{ id: string; to_address: string; subject: string; body_text: string; body_html: string; status: string }[]>();
 
 const MESSAGE = 'Could you swap the leaf guard for mesh? <script>alert(1)</script>\nAnd drop the back gutter.';
 
 async function requestChanges(page: string, changes = MESSAGE) {
   const view = await app().get(page);
-  return app().post(`${page}/request-changes`).type('form').send({ _csrf: formTokenFrom(view.text), changes });
+  return app()
+    .post(`${page}/request-changes`)
+    .type('form')
+    .send({ _csrf: formTokenFrom(view.text), changes });
 }
 
 describe('portal: request changes', () => {
@@ -108,11 +114,17 @@ describe('portal: request changes', () => {
     expect(shown.text).not.to.contain('/approve"').and.not.to.contain('/request-changes"');
 
     // Asked again (a double submit, another tab): nothing more is written.
-    const again = await app().post(`${page}/request-changes`).type('form').send({ _csrf: formTokenFrom(view.text), changes: 'again' });
+    const again = await app()
+      .post(`${page}/request-changes`)
+      .type('form')
+      .send({ _csrf: formTokenFrom(view.text), changes: 'again' });
     expect(again.headers.location).to.equal(`${page}?result=already`);
     expect(await versionsOf(proposalId)).to.have.length(1);
     expect(await noticesFor(org.orgId)).to.have.length(1);
-    const approve = await app().post(`${page}/approve`).type('form').send({ _csrf: formTokenFrom(view.text), approverName: 'Pat Poolowner', agree: 'yes' });
+    const approve = await app()
+      .post(`${page}/approve`)
+      .type('form')
+      .send({ _csrf: formTokenFrom(view.text), approverName: 'Pat Poolowner', agree: 'yes' });
     expect(approve.headers.location).to.equal(`${page}?result=already`);
     expect((await proposalRow(proposalId)).status).to.equal('changes_requested');
   });
@@ -152,7 +164,10 @@ describe('portal: request changes', () => {
     const view = await app().get(page);
     expect(view.text).not.to.contain('request-changes');
     const link = await getDb()('portal_links').where({ lead_id: lead.id }).first<{ id: string }>('id');
-    const res = await app().post(`${page}/request-changes`).type('form').send({ _csrf: portalFormToken(link.id), changes: 'Cheaper please' });
+    const res = await app()
+      .post(`${page}/request-changes`)
+      .type('form')
+      .send({ _csrf: portalFormToken(link.id), changes: 'Cheaper please' });
     expect(res.status).to.equal(403);
     expect((await proposalRow(proposalId)).status).to.equal('pending');
     expect(await versionsOf(proposalId)).to.have.length(0);
@@ -197,7 +212,10 @@ describe('portal: request changes', () => {
     const [v1] = await versionsOf(proposalId);
     expect(v1.superseded_at).to.be.instanceOf(Date);
     // Settle the queued customer message so no later test's worker sends it.
-    await getDb()('message_deliveries').where({ org_id: org.orgId, status: 'queued' }).orWhere({ org_id: org.orgId, status: 'pending' }).update({ status: 'failed', last_error: 'test cleanup' });
+    await getDb()('message_deliveries')
+      .where({ org_id: org.orgId, status: 'queued' })
+      .orWhere({ org_id: org.orgId, status: 'pending' })
+      .update({ status: 'failed', last_error: 'test cleanup' });
 
     // The portal shows the new version, with the old one listed as superseded.
     const current = await app().get(page);

@@ -131,7 +131,11 @@ describe('portal approval: the signature', () => {
     [
       'a JPEG labelled as PNG',
       async () =>
-        `data:image/png;base64,${(await sharp({ create: { width: 40, height: 20, channels: 3, background: '#000' } }).jpeg().toBuffer()).toString('base64')}`,
+        `data:image/png;base64,${(
+          await sharp({ create: { width: 40, height: 20, channels: 3, background: '#000' } })
+            .jpeg()
+            .toBuffer()
+        ).toString('base64')}`,
       /could not be read/,
     ],
     [
@@ -145,7 +149,11 @@ describe('portal approval: the signature', () => {
     [
       'a blank canvas',
       async () =>
-        `data:image/png;base64,${(await sharp({ create: { width: 300, height: 100, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer()).toString('base64')}`,
+        `data:image/png;base64,${(
+          await sharp({ create: { width: 300, height: 100, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+            .png()
+            .toBuffer()
+        ).toString('base64')}`,
       /signature box is empty/,
     ],
     ['over the size cap', () => Promise.resolve(`data:image/png;base64,${'A'.repeat(180_000)}`), /too large/],
@@ -177,8 +185,12 @@ describe('portal approval: the signature', () => {
     const sig = await signatureOf(proposalId);
     if (!sig) throw new Error('no signature stored');
     // A later change to the live proposal (any writer, any future feature) must not reach the signed PDF.
-    await getDb()('proposals').where({ id: proposalId }).update({ title: 'Changed afterwards', subtotal_cents: 99000, tax_cents: 0, total_cents: 99000 });
-    await getDb()('proposal_items').where({ proposal_id: proposalId }).update({ service: 'Swapped line', unit_price_cents: 49500, amount_cents: 49500, quantity: 1 });
+    await getDb()('proposals')
+      .where({ id: proposalId })
+      .update({ title: 'Changed afterwards', subtotal_cents: 99000, tax_cents: 0, total_cents: 99000 });
+    await getDb()('proposal_items')
+      .where({ proposal_id: proposalId })
+      .update({ service: 'Swapped line', unit_price_cents: 49500, amount_cents: 49500, quantity: 1 });
 
     const agent = await loginAgent(org.email, org.password);
     for (const [who, request] of [
@@ -207,7 +219,10 @@ describe('portal approval: the signature', () => {
   it('puts the typed name on the signature page when nothing was drawn', async () => {
     const { page } = await setup();
     const fields = fieldsFrom((await app().get(page)).text);
-    await app().post(`${page}/approve`).type('form').send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' });
+    await app()
+      .post(`${page}/approve`)
+      .type('form')
+      .send({ ...fields, approverName: 'Pat Poolowner', agree: 'yes' });
     const res = await app().get(`${page}/pdf`).buffer(true).parse(binary);
     const pages = await pdfPages(res.body as Buffer);
     const last = pages[pages.length - 1];

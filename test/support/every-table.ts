@@ -22,6 +22,23 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
       unit_price_cents: 1000,
       amount_cents: 1000,
     });
+    await db('proposal_versions').insert({
+      org_id: orgId,
+      proposal_id: proposal.id,
+      version: 1,
+      content_json: '{}',
+      content_sha256: sha(),
+      change_message: 'Cheaper please',
+    });
+    await db('proposal_signatures').insert({
+      org_id: orgId,
+      proposal_id: proposal.id,
+      version: 2,
+      signer_name: 'Rowan Fixture',
+      method: 'typed',
+      content_json: '{}',
+      content_sha256: sha(),
+    });
     const [job] = await db('jobs')
       .insert({ org_id: orgId, lead_id: lead.id, proposal_id: proposal.id, service_type: 'Gutter install' })
       .returning<IdRow[]>('id');
