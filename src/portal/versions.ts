@@ -11,21 +11,23 @@ export function findVersion(page: PortalPageData, version: number): PortalPropos
 }
 
 export function proposalRevisionLocals(proposal: ProposalDetail, onlineApproval: boolean, version?: number): Record<string, unknown> {
+  const changeRequest = proposal.status === 'changes_requested' ? proposal.versions.find((v) => v.version === proposal.version) : undefined;
   const locals: Record<string, unknown> = {
     // Asking for changes is part of answering online: the same plan rule as Approve and Decline.
     canRequestChanges: onlineApproval && proposal.status === 'pending',
-    changeRequest: proposal.status === 'changes_requested' ? proposal.versions.find((v) => v.version === proposal.version) : null,
-    earlierVersions: proposal.versions.filter((v) => v.version !== proposal.version || proposal.status !== 'changes_requested'),
+    changeRequest: changeRequest ?? null,
+    earlierVersions: proposal.versions.filter((v) => v !== changeRequest),
     signature: proposal.signature,
   };
+  // While the business revises, the customer keeps seeing the version they asked about, not half-made edits.
+  if (changeRequest) locals.proposal = { ...proposal, ...frozen(changeRequest) };
   const shown = version ? proposal.versions.find((v) => v.version === version) : undefined;
-  if (shown) {
-    const content = JSON.parse(shown.content_json) as ProposalContent;
-    locals.snapshot = {
-      ...shown,
-      ...content,
-      items: content.items.map((i) => ({ ...i, quantity: Number(i.quantity) })),
-    };
-  }
+  if (shown) locals.snapshot = { ...shown, ...frozen(shown) };
   return locals;
+}
+
+/** A frozen version's content, shaped like the live proposal's fields the views read. */
+function frozen(version: PortalProposalVersion) {
+  const content = JSON.parse(version.content_json) as ProposalContent;
+  return { ...content, items: content.items.map((i) => ({ ...i, quantity: Number(i.quantity) })) };
 }

@@ -196,6 +196,10 @@ describe('portal: request changes', () => {
       });
     expect(saved.status, saved.text.match(/class="error"[^<]*<[^>]*>[^<]*/g)?.join(' | ')).to.equal(303);
     expect((await proposalRow(proposalId)).status).to.equal('changes_requested');
+    // Until it is sent, the customer still sees the version they asked about, not the edit in progress.
+    const meanwhile = await app().get(page);
+    expect(meanwhile.text).to.contain('Gutter work option').and.to.contain('$346.50');
+    expect(meanwhile.text).not.to.contain('mesh guards').and.not.to.contain('$210.00');
 
     // Resend with the one "Send to customer" path.
     const sendPage = `/customers/${lead.id}/send?channel=email&context=proposal&proposalId=${proposalId}`;
