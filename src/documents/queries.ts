@@ -2,7 +2,7 @@
 // withOrg transaction (RLS scopes every read to that org). With `leadId` (the
 // portal), only that customer's documents are found; drafts never are.
 import type { Db } from '../db/tenancy.js';
-import { signedProposalContent, type SignaturePage } from './signed.js';
+import { frozenProposalContent, type SignaturePage } from './signed.js';
 
 export type DocumentKind = 'proposal' | 'invoice' | 'receipt';
 
@@ -138,8 +138,8 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       receipt: null,
     };
     // Once signed, the PDF is what was signed, whatever happened to the proposal since.
-    const signed = await signedProposalContent(db, id);
-    return signed ? { ...live, ...signed } : live;
+    const frozen = await frozenProposalContent(db, id, leadId !== undefined);
+    return frozen ? { ...live, ...frozen } : live;
   }
   if (kind === 'invoice') {
     const v = await db('invoices')

@@ -1,8 +1,10 @@
 // A signed proposal's PDF is drawn from what was signed, not from the proposal as
 // it is now: the frozen JSON stored with the signature (proposals/revisions.ts),
-// followed by a signature page holding the signature and its evidence.
+// followed by a signature page holding the signature and its evidence. While a
+// revision is being made, the customer's PDF is the version they asked about.
 import type { Db } from '../db/tenancy.js';
-import { getProposalSignature, parseProposalContent } from '../proposals/revisions.js';
+import type { ProposalContent } from '../proposals/queries.js';
+import { getOpenChangeRequest, getProposalSignature, parseProposalContent } from '../proposals/revisions.js';
 
 export interface SignaturePage {
   signerName: string;
@@ -15,27 +17,40 @@ export interface SignaturePage {
   version: number;
 }
 
-/** What a signed proposal's PDF shows instead of the live proposal, with its signature page; null if never signed. */
-export async function signedProposalContent(db: Db, proposalId: string) {
-  const signature = await getProposalSignature(db, proposalId);
-  if (!signature) return null;
-  const signed = parseProposalContent(signature.content_json);
+/** A frozen version's content in the PDF's fields. */
+function documentFields(content: ProposalContent) {
   return {
-    number: signed.number,
-    title: signed.title,
-    dueDate: signed.valid_until,
-    message: signed.customer_message,
-    lines: signed.items.map((i) => ({
+    number: content.number,
+    title: content.title,
+    dueDate: content.valid_until,
+    message: content.customer_message,
+    lines: content.items.map((i) => ({
       service: i.service,
       description: i.description,
       quantity: Number(i.quantity),
       unit_price_cents: i.unit_price_cents,
       amount_cents: i.amount_cents,
     })),
-    subtotalCents: signed.subtotal_cents,
-    taxCents: signed.tax_cents,
-    taxRateBps: signed.tax_rate_bps,
-    totalCents: signed.total_cents,
+    subtotalCents: content.subtotal_cents,
+    taxCents: content.tax_cents,
+    taxRateBps: content.tax_rate_bps,
+    totalCents: content.total_cents,
+  };
+}
+
+/**
+ * What a proposal's PDF shows instead of the live proposal, or null: once signed,
+ * what was signed with its signature page; for the customer while the business
+ * revises, the version they asked to change (the business sees its edit).
+ */
+export async function frozenProposalContent(db: Db, proposalId: string, forCustomer: boolean) {
+  const signature = await getProposalSignature(db, proposalId);
+  if (!signature) {
+    const asked = forCustomer ? await getOpenChangeRequest(db, proposalId) : null;
+    return asked ? documentFields(parseProposalContent(asked.content_json)) : null;
+  }
+  return {
+    ...documentFields(parseProposalContent(signature.content_json)),
     signature: {
       signerName: signature.signer_name,
       method: signature.method,

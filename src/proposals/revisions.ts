@@ -114,6 +114,17 @@ export async function getProposalSignature(db: Db, proposalId: string): Promise<
   return (await db('proposal_signatures').where({ proposal_id: proposalId }).first<ProposalSignatureRow | undefined>()) ?? null;
 }
 
+/** The version the customer asked to change, while the revision is not yet sent. */
+export async function getOpenChangeRequest(db: Db, proposalId: string): Promise<ProposalVersionRow | null> {
+  const row = await db('proposal_versions as v')
+    .join('proposals as p', function () {
+      this.on('p.id', '=', 'v.proposal_id').andOn('p.version', '=', 'v.version');
+    })
+    .where({ 'v.proposal_id': proposalId, 'p.status': 'changes_requested' })
+    .first<ProposalVersionRow | undefined>('v.*');
+  return row ?? null;
+}
+
 /** Earlier versions, latest first. */
 export async function listProposalVersions(db: Db, proposalId: string): Promise<ProposalVersionRow[]> {
   return db('proposal_versions').where({ proposal_id: proposalId }).orderBy('version', 'desc');

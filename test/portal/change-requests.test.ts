@@ -5,6 +5,7 @@
 // readable in the portal, marked superseded.
 import crypto from 'node:crypto';
 import { expect } from 'chai';
+import { PDFParse } from 'pdf-parse';
 import supertest from 'supertest';
 import { config } from '../../src/config.js';
 import { getDb } from '../../src/db/knex.js';
@@ -43,6 +44,22 @@ const noticesFor = (orgId: string) =>
     .where({ org_id: orgId })
     .whereNull('portal_link_id')
     .select<{ id: string; to_address: string; subject: string; body_text: string; body_html: string; status: string }[]>();
+
+function binary(res: supertest.Response, cb: (err: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => cb(null, Buffer.concat(chunks)));
+}
+
+async function pdfText(request: supertest.Test): Promise<string> {
+  const res = await request.buffer(true).parse(binary);
+  const parser = new PDFParse({ data: new Uint8Array(res.body as Buffer) });
+  try {
+    return (await parser.getText()).text.replace(/\s+/g, ' ');
+  } finally {
+    await parser.destroy();
+  }
+}
 
 const MESSAGE = 'Could you swap the leaf guard for mesh? <script>alert(1)</script>\nAnd drop the back gutter.';
 
@@ -200,6 +217,9 @@ describe('portal: request changes', () => {
     const meanwhile = await app().get(page);
     expect(meanwhile.text).to.contain('Gutter work option').and.to.contain('$346.50');
     expect(meanwhile.text).not.to.contain('mesh guards').and.not.to.contain('$210.00');
+    const customerPdf = await pdfText(app().get(`${page}/pdf`));
+    expect(customerPdf).to.contain('Gutter work option').and.not.to.contain('Mesh leaf guard');
+    expect(await pdfText(agent.get(`/proposals/${proposalId}/pdf`))).to.contain('Mesh leaf guard');
 
     // Resend with the one "Send to customer" path.
     const sendPage = `/customers/${lead.id}/send?channel=email&context=proposal&proposalId=${proposalId}`;
