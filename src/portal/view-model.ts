@@ -10,8 +10,8 @@ import { proposalContentSha256 } from '../proposals/queries.js';
 import { portalFormToken } from '../portal-links/token.js';
 import { portalContact, waMe } from './contact.js';
 import { portalIcons } from './icons.js';
-import { proposalRevisionLocals } from './versions.js';
 import { payableFromList } from './pay.js';
+import { proposalRevisionLocals } from './versions.js';
 
 const TAB_LABELS: Record<ListTab, string> = {
   proposals: 'Proposals',
