@@ -52,6 +52,7 @@ export function proposalContentSha256(
     Record<'subtotal_cents' | 'tax_cents' | 'total_cents', number | string>,
   // Rows from knex (quantity as '1.50') or from the portal's JSON (1.5): both hash the same.
   items: (Pick<ProposalItemRow, 'position' | 'service' | 'description'> &
+    Partial<Pick<ProposalItemRow, 'optional' | 'group_label' | 'selected'>> &
     Record<'quantity' | 'unit_price_cents' | 'amount_cents', number | string>)[],
 ): string {
   const content = {
@@ -72,6 +73,8 @@ export function proposalContentSha256(
         quantity: Number(i.quantity).toFixed(2),
         unit_price_cents: Number(i.unit_price_cents),
         amount_cents: Number(i.amount_cents),
+        // How an optional line or alternative counts is part of the offer; ordinary lines hash as before.
+        ...(i.optional || i.group_label ? { optional: !!i.optional, group_label: i.group_label ?? null, selected: !!i.selected } : {}),
       })),
   };
   return crypto.createHash('sha256').update(JSON.stringify(content)).digest('hex');
