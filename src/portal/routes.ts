@@ -12,6 +12,7 @@ import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
 import { isPastDay } from '../lib/dates.js';
 import { parseForm } from '../lib/forms.js';
 import { uuidOrNull } from '../lib/ids.js';
+import { choiceForm } from '../lib/line-options.js';
 import { approveProposal } from '../jobs/approve-proposal.js';
 import { createInvoiceCheckout, payForm } from '../payments/stripe/checkout.js';
 import { planFor } from '../plans.js';
@@ -20,7 +21,7 @@ import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
 import { getStripe } from '../stripe/client.js';
 import { portalPayLocals } from './pay.js';
 import { checkoutReturnUrl, portalHeaders, renderNotFound } from './responses.js';
-import { approveForm, pageQuery, rejectForm } from './schema.js';
+import { approveChoiceForm, approveForm, pageQuery, rejectForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
 
 /** Failed token lookups allowed per client per window before 429. */
@@ -75,7 +76,8 @@ function createPortalRouter(): Router {
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
     Object.assign(rendered.locals, portalPayLocals(page));
-    res.status(status).render(rendered.view, rendered.locals);
+    // A choice of lines that breaks the rules (a tampered form) is shown with its message, as a 422.
+    res.status(status === 200 && rendered.locals.choiceError ? 422 : status).render(rendered.view, rendered.locals);
   }
 
   /** The link behind a form post and the document id, or null (a miss). */
@@ -106,6 +108,21 @@ function createPortalRouter(): Router {
     return show(req, res, next, { kind: 'list', tab, page: query.data.page });
   });
 
+  /** "Update total" without script: the page again with the customer's picks and their totals. Writes nothing. */
+  async function chooseLines(req: Request, res: Response, next: NextFunction) {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!isValidPortalFormToken(found.link.link_id, body._csrf)) return next(formExpired());
+    const choice = choiceForm.safeParse(body);
+    const values = { approverName: typeof body.approverName === 'string' ? body.approverName : '' };
+    if (!choice.success) {
+      const message = 'Those choices could not be read. Reload the page and choose again.';
+      return show(req, res, next, { kind: 'proposal', id: found.id }, { errors: { choices: message }, formError: message, values }, 422);
+    }
+    return show(req, res, next, { kind: 'proposal', id: found.id }, { choice: choice.data, values });
+  }
+
   async function decide(req: Request, res: Response, next: NextFunction, decision: 'approve' | 'reject') {
     const found = await resolve(req);
     if (!found) return miss(req, res, next);
@@ -130,6 +147,7 @@ function createPortalRouter(): Router {
           throw new HttpError(410, PROPOSAL_EXPIRED, EXPIRED_MESSAGE, false);
         if (decision === 'approve') {
           const form = parseForm(approveForm, body);
+          const picks = parseForm(approveChoiceForm, body);
           const actor: Actor = { type: 'customer', label: form.approverName, ip: req.ip ?? null };
           const result = await approveProposal(
             db,
@@ -141,6 +159,8 @@ function createPortalRouter(): Router {
               userAgent: req.get('user-agent') ?? null,
               // Always checked from the portal: a form without it (or altered) counts as "changed".
               expectedContentSha256: form.contentSha256 ?? '',
+              choice: picks,
+              expectedTotalCents: picks.expectedTotalCents ?? null,
             },
             actor,
           );
@@ -169,7 +189,7 @@ function createPortalRouter(): Router {
           res,
           next,
           { kind: 'proposal', id: proposalId },
-          { errors: err.fields, formError: err.message, values: body, decision },
+          { errors: err.fields, formError: err.message, values: body, decision, choice: choiceForm.safeParse(body).data },
           422,
         );
       } else throw err;
@@ -178,6 +198,7 @@ function createPortalRouter(): Router {
   }
 
   router.post('/:token/proposals/:id/approve', (req, res, next) => decide(req, res, next, 'approve'));
+  router.post('/:token/proposals/:id/choose', chooseLines);
   router.post('/:token/proposals/:id/reject', (req, res, next) => decide(req, res, next, 'reject'));
 
   // Pay: a Stripe Checkout Session on the contractor's connected account.

@@ -1,5 +1,6 @@
 // zod schemas for the portal's forms and query strings.
 import { z } from 'zod';
+import { choiceForm } from '../lib/line-options.js';
 
 export const pageQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).default(1),
@@ -19,4 +20,9 @@ export const rejectForm = z.object({
     .max(1000, 'Use at most 1000 characters')
     .optional()
     .transform((v) => (v ? v : null)),
+});
+
+/** The customer's picks on the approval form, with the total the page showed for them (checked, never used as the amount). */
+export const approveChoiceForm = choiceForm.extend({
+  expectedTotalCents: z.coerce.number().int().min(0).optional().catch(undefined),
 });
