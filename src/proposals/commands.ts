@@ -27,7 +27,11 @@ export interface ProposalApproval {
   expectedContentSha256?: string | null;
   /** The customer's picks among optional lines and alternatives (portal); without them the preselected lines stand. */
   choice?: ChoiceInput | null;
-  /** The total the approver saw for that choice: any other total refuses the approval. */
+  /**
+   * The total the approver saw for their choice (portal): for a proposal with
+   * choices, any other total, or null (the form had none), refuses the approval.
+   * Staff leave it out.
+   */
   expectedTotalCents?: number | null;
 }
 
@@ -187,18 +191,15 @@ async function recordChoice(
   approval: ProposalApproval,
 ): Promise<{ totals: Totals; itemIds: string[] | null }> {
   const stored = { subtotal_cents: proposal.subtotal_cents, tax_cents: proposal.tax_cents, total_cents: proposal.total_cents };
-  let totals: Totals = stored;
-  let itemIds: string[] | null = null;
-  if (hasChoices(items)) {
-    const chosen = approval.choice ? resolveChoice(items, approval.choice) : selectedIds(items);
-    totals = choiceTotals(items, chosen, proposal.tax_rate_bps);
-    itemIds = items.filter((i) => chosen.has(i.id)).map((i) => i.id);
-    await db('proposal_items').where({ proposal_id: proposal.id }).whereIn('id', itemIds).update({ selected: true });
-    await db('proposal_items').where({ proposal_id: proposal.id }).whereNotIn('id', itemIds).update({ selected: false });
-  }
-  if (approval.expectedTotalCents != null && approval.expectedTotalCents !== Number(totals.total_cents)) {
+  if (!hasChoices(items)) return { totals: stored, itemIds: null };
+  const chosen = approval.choice ? resolveChoice(items, approval.choice) : selectedIds(items);
+  const totals = choiceTotals(items, chosen, proposal.tax_rate_bps);
+  if (approval.expectedTotalCents !== undefined && approval.expectedTotalCents !== totals.total_cents) {
     throw fieldError('choices', 'The total for your choices is not the one the page showed. Check the total below and approve again.');
   }
+  const itemIds = items.filter((i) => chosen.has(i.id)).map((i) => i.id);
+  await db('proposal_items').where({ proposal_id: proposal.id }).whereIn('id', itemIds).update({ selected: true });
+  await db('proposal_items').where({ proposal_id: proposal.id }).whereNotIn('id', itemIds).update({ selected: false });
   return { totals, itemIds };
 }
 
