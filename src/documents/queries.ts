@@ -101,7 +101,12 @@ async function proposalLinesOf(db: Db, id: string, approved: boolean): Promise<D
   const rows = await db('proposal_items')
     .where({ proposal_id: id })
     .orderBy([{ column: 'position' }, { column: 'id' }])
-    .select<(Omit<DocumentLine, 'quantity'> & LineChoice & { quantity: string })[]>([...LINE_COLUMNS, 'optional', 'group_label', 'selected']);
+    .select<(Omit<DocumentLine, 'quantity'> & LineChoice & { quantity: string })[]>([
+      ...LINE_COLUMNS,
+      'optional',
+      'group_label',
+      'selected',
+    ]);
   return rows
     .filter((r) => !approved || r.selected)
     .map((r) => {

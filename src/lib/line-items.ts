@@ -11,8 +11,6 @@ const MAX_LINE_ITEMS = 100;
 const MAX_QUANTITY_HUNDREDTHS = 100_000_000; // 1,000,000.00
 const MAX_UNIT_PRICE_CENTS = 100_000_000_00; // 100,000,000.00 in minor units
 
-export type { Totals };
-
 export interface LineItemInput {
   service: string;
   description: string;
@@ -170,7 +168,13 @@ function computeLineItems(items: LineItemInput[], taxRateBps: number): { items: 
     amount_cents: Number(amounts[position]),
   }));
   totalsOf(amounts, taxRateBps);
-  return { items: computed, totals: totalsOf(amounts.filter((_, i) => items[i].choice?.selected ?? true), taxRateBps) };
+  return {
+    items: computed,
+    totals: totalsOf(
+      amounts.filter((_, i) => items[i].choice?.selected ?? true),
+      taxRateBps,
+    ),
+  };
 }
 
 /** computeLineItems() for a form: a total past the limit is a message on the items field. */
@@ -274,6 +278,9 @@ export function lineFormValuesFrom(
     unit_price: moneyInputValue(Number(i.unit_price_cents), currency),
     ...(i.selected === undefined
       ? {}
-      : { choice: choiceKindOf({ optional: !!i.optional, group_label: i.group_label ?? null, selected: i.selected }), group: i.group_label ?? '' }),
+      : {
+          choice: choiceKindOf({ optional: !!i.optional, group_label: i.group_label ?? null, selected: i.selected }),
+          group: i.group_label ?? '',
+        }),
   }));
 }

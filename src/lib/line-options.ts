@@ -23,7 +23,7 @@ export function totalsOf(amounts: (number | bigint)[], taxRateBps: number): Tota
   return { subtotal_cents: Number(subtotal), tax_cents: Number(tax), total_cents: Number(total) };
 }
 
-export interface ChoiceLine {
+interface ChoiceLine {
   id: string;
   optional: boolean;
   group_label: string | null;
@@ -34,7 +34,7 @@ export interface ChoiceLine {
 export const hasChoices = (items: Pick<ChoiceLine, 'optional' | 'group_label'>[]): boolean =>
   items.some((i) => i.optional || i.group_label !== null);
 
-export interface ChoiceGroup<T> {
+interface ChoiceGroup<T> {
   /** 0, 1, … in the order the groups' first lines appear: the radio buttons' name. */
   index: number;
   label: string;
@@ -54,11 +54,14 @@ export function choiceGroups<T extends Pick<ChoiceLine, 'group_label'>>(items: T
 }
 
 /** Form values arrive as one string, a list, or (qs, past its array limit) an object by index. */
-const idList = z.preprocess(
-  (value) =>
-    value === undefined ? [] : Array.isArray(value) ? value : typeof value === 'object' && value ? Object.values(value) : [value],
-  z.array(z.string().max(64)).max(200),
-);
+function asList(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value as unknown[];
+  if (typeof value === 'object' && value) return Object.values(value);
+  return [value];
+}
+
+const idList = z.preprocess(asList, z.array(z.string().max(64)).max(200));
 
 /** The customer's picks as the portal form posts them: ticked optional lines (`option`) and one alternative per group (`alt[n]`). */
 export const choiceForm = z.object({ option: idList, alt: idList });
@@ -76,7 +79,8 @@ export function resolveChoice(items: ChoiceLine[], input: ChoiceInput): Set<stri
   const chosen = new Set(items.filter((i) => !i.optional && i.group_label === null).map((i) => i.id));
   for (const id of input.option) {
     const item = byId.get(id);
-    if (!item?.optional) throw choiceError('One of your choices is not an optional part of this proposal. Reload the page and choose again.');
+    if (!item?.optional)
+      throw choiceError('One of your choices is not an optional part of this proposal. Reload the page and choose again.');
     chosen.add(id);
   }
   const picked = new Map<string, string>();
@@ -122,7 +126,7 @@ export function choiceNote(item: Pick<ChoiceLine, 'optional' | 'group_label' | '
 
 /** The editor's "Customer choice" select: '' is an ordinary line, always included. */
 export const CHOICE_KINDS = ['', 'optional', 'optional_selected', 'alternative', 'alternative_default'] as const;
-export type ChoiceKind = (typeof CHOICE_KINDS)[number];
+type ChoiceKind = (typeof CHOICE_KINDS)[number];
 
 export const CHOICE_KIND_LABELS: Record<ChoiceKind, string> = {
   '': 'Always included',

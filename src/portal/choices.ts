@@ -26,7 +26,7 @@ function shownChoice(items: ProposalLineItem[], input: ChoiceInput | undefined):
   return chosen;
 }
 
-export interface ProposalChoiceLocals {
+interface ProposalChoiceLocals {
   /** The proposal with the totals of the choice on screen (and, when not choosing, the lines to list). */
   proposal: ProposalDetail;
   choices?: {

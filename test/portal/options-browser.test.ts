@@ -87,7 +87,12 @@ describe('proposal options in a phone browser', function () {
     const row = await proposalRow(proposal.id);
     expect(row.status).to.equal('approved');
     expect(row.total_cents).to.equal(395113);
-    expect(await selectedServices(proposal.id)).to.deep.equal(['Gutter cleaning', 'Copper gutters', 'Gutter guards', 'Downspout extensions']);
+    expect(await selectedServices(proposal.id)).to.deep.equal([
+      'Gutter cleaning',
+      'Copper gutters',
+      'Gutter guards',
+      'Downspout extensions',
+    ]);
     await context.close();
   });
 

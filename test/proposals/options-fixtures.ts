@@ -11,7 +11,14 @@ import { proposalFormSchema } from '../../src/proposals/schema.js';
 /** The editor's rows: 8.25 % tax; preselected Good + the ticked downspouts = 1,250.00 + 103.13 tax = 1,353.13. */
 export const OPTION_ROWS: Record<string, string>[] = [
   { service: 'Gutter cleaning', quantity: '1', unit_price: '200', choice: '', group: '' },
-  { service: 'Aluminium gutters', description: 'Good', quantity: '1', unit_price: '1000', choice: 'alternative_default', group: 'Gutter material' },
+  {
+    service: 'Aluminium gutters',
+    description: 'Good',
+    quantity: '1',
+    unit_price: '1000',
+    choice: 'alternative_default',
+    group: 'Gutter material',
+  },
   { service: 'Steel gutters', description: 'Better', quantity: '1', unit_price: '1500', choice: 'alternative', group: 'Gutter material' },
   { service: 'Copper gutters', description: 'Best', quantity: '1', unit_price: '3000', choice: 'alternative', group: 'Gutter material' },
   { service: 'Gutter guards', quantity: '1', unit_price: '400', choice: 'optional', group: '' },

@@ -87,7 +87,10 @@ describe('proposal options: the editor', () => {
     const lead = await createTestLead(org.orgId);
     const agent = await loginAgent(org.email, org.password);
     const rows = OPTION_ROWS.map((r) => (r.choice === 'alternative_default' ? { ...r, choice: 'alternative' } : r));
-    const res = await agent.post('/proposals').type('form').send(editorBody(rows, { lead_id: lead.id, _csrf: agent.csrf }));
+    const res = await agent
+      .post('/proposals')
+      .type('form')
+      .send(editorBody(rows, { lead_id: lead.id, _csrf: agent.csrf }));
     expect(res.status).to.equal(303);
     const id = /\/proposals\/([0-9a-f-]{36})/.exec(res.headers.location)![1];
     expect(await selectedServices(id)).to.deep.equal(['Gutter cleaning', 'Aluminium gutters', 'Downspout extensions']);
@@ -152,9 +155,15 @@ describe('proposal options: the customer chooses in the portal', () => {
     const { view, items } = await setup();
     expect(view.text).to.contain('Approve $1,353.13');
     expect(view.text).to.match(/<legend>Gutter material <span class="choice-hint">Choose one<\/span><\/legend>/);
-    expect(view.text).to.contain(`type="radio" name="alt[0]" value="${items['Aluminium gutters'].id}" form="approve-form" data-amount-cents="100000" checked`);
-    expect(view.text).to.contain(`type="radio" name="alt[0]" value="${items['Copper gutters'].id}" form="approve-form" data-amount-cents="300000">`);
-    expect(view.text).to.contain(`type="checkbox" name="option" value="${items['Gutter guards'].id}" form="approve-form" data-amount-cents="40000">`);
+    expect(view.text).to.contain(
+      `type="radio" name="alt[0]" value="${items['Aluminium gutters'].id}" form="approve-form" data-amount-cents="100000" checked`,
+    );
+    expect(view.text).to.contain(
+      `type="radio" name="alt[0]" value="${items['Copper gutters'].id}" form="approve-form" data-amount-cents="300000">`,
+    );
+    expect(view.text).to.contain(
+      `type="checkbox" name="option" value="${items['Gutter guards'].id}" form="approve-form" data-amount-cents="40000">`,
+    );
     expect(view.text).to.contain(`value="${items['Downspout extensions'].id}" form="approve-form" data-amount-cents="5000" checked`);
     expect(view.text).to.contain('name="expectedTotalCents" value="135313"');
     expect(view.text).to.contain('<script src="/static/portal-choices.js" defer></script>');
@@ -181,10 +190,7 @@ describe('proposal options: the customer chooses in the portal', () => {
 
   it('"Update total" refuses a pick that is not in the proposal (422) and needs the form token (403)', async () => {
     const { page, items, csrf } = await setup();
-    const bad = await app()
-      .post(`${page}/choose`)
-      .type('form')
-      .send({ _csrf: csrf, 'alt[0]': items['Gutter cleaning'].id });
+    const bad = await app().post(`${page}/choose`).type('form').send({ _csrf: csrf, 'alt[0]': items['Gutter cleaning'].id });
     expect(bad.status).to.equal(422);
     expect(bad.text).to.contain('not an option of this proposal');
     const forged = await app().post(`${page}/choose`).type('form').send(bestWithGuards(items));
@@ -196,7 +202,14 @@ describe('proposal options: the customer chooses in the portal', () => {
     const res = await app()
       .post(`${page}/approve`)
       .type('form')
-      .send({ _csrf: csrf, contentSha256: sha, approverName: 'Pat Gutterowner', agree: 'yes', expectedTotalCents: '389700', ...bestWithGuards(items) });
+      .send({
+        _csrf: csrf,
+        contentSha256: sha,
+        approverName: 'Pat Gutterowner',
+        agree: 'yes',
+        expectedTotalCents: '389700',
+        ...bestWithGuards(items),
+      });
     expect(res.status, res.text.slice(0, 300)).to.equal(303);
     expect(res.headers.location).to.equal(`${page}?result=approved`);
     const row = await proposalRow(proposal.id);
@@ -227,7 +240,11 @@ describe('proposal options: the customer chooses in the portal', () => {
   });
 
   const refusals: [string, (items: ItemsByService) => Record<string, string | string[]>, RegExp][] = [
-    ['a line of another proposal', () => ({ 'alt[0]': '00000000-0000-4000-8000-000000000000', expectedTotalCents: '135313' }), /not an option of this proposal/],
+    [
+      'a line of another proposal',
+      () => ({ 'alt[0]': '00000000-0000-4000-8000-000000000000', expectedTotalCents: '135313' }),
+      /not an option of this proposal/,
+    ],
     [
       'a required line sent as optional (it cannot be dropped or re-added)',
       (i) => ({ 'alt[0]': i['Aluminium gutters'].id, option: i['Gutter cleaning'].id, expectedTotalCents: '125000' }),
@@ -280,7 +297,14 @@ describe('proposal options: the customer chooses in the portal', () => {
     await app()
       .post(`${page}/approve`)
       .type('form')
-      .send({ _csrf: csrf, contentSha256: sha, approverName: 'Pat Gutterowner', agree: 'yes', expectedTotalCents: '389700', ...bestWithGuards(items) })
+      .send({
+        _csrf: csrf,
+        contentSha256: sha,
+        approverName: 'Pat Gutterowner',
+        agree: 'yes',
+        expectedTotalCents: '389700',
+        ...bestWithGuards(items),
+      })
       .expect(303);
     const approved = await pdfText((await app().get(`${page}/pdf`).buffer(true).parse(binary)).body as Buffer);
     expect(approved).to.contain('Copper gutters').and.to.contain('Gutter guards').and.to.contain('3,897.00');
