@@ -115,7 +115,7 @@ export function choiceTotals(items: ChoiceLine[], chosen: Set<string>, taxRateBp
 export function choiceNote(item: Pick<ChoiceLine, 'optional' | 'group_label' | 'selected'>, approved: boolean): string | null {
   if (item.group_label !== null) {
     if (approved) return item.selected ? `${item.group_label}: chosen` : `${item.group_label}: not chosen`;
-    return item.selected ? `${item.group_label}: one of the options, included` : `${item.group_label}: one of the options, not included`;
+    return item.selected ? `${item.group_label}: preselected option` : `${item.group_label}: other option`;
   }
   if (!item.optional) return null;
   if (approved) return item.selected ? 'Optional: chosen' : 'Optional: not chosen';

@@ -75,7 +75,7 @@ describe('proposal options: the editor', () => {
     expect([p.subtotal_cents, p.tax_cents, p.total_cents]).to.deep.equal([125000, 10313, DEFAULT_TOTAL_CENTS]);
 
     const show = await agent.get(`/proposals/${id}`);
-    expect(show.text).to.contain('Optional, not included').and.to.contain('Gutter material: one of the options, included');
+    expect(show.text).to.contain('Optional, not included').and.to.contain('Gutter material: preselected option');
     const edit = await agent.get(`/proposals/${id}/edit`);
     expect(edit.text).to.match(/name="items\[1\]\[choice\]"[\s\S]*?<option value="alternative_default" selected>/);
     expect(edit.text).to.match(/name="items\[4\]\[choice\]"[\s\S]*?<option value="optional" selected>/);
@@ -279,6 +279,18 @@ describe('proposal options: the customer chooses in the portal', () => {
       expect(await getDb()('jobs').where({ proposal_id: proposal.id })).to.have.length(0);
     });
   }
+
+  it('on a plan without online approval lists every line with how it counts, at the preselected total', async () => {
+    const org = await createTestOrg({ plan: 'free' });
+    const lead = await createTestLead(org.orgId);
+    const { proposal } = await createOptionsProposal(org.orgId, org.userId, lead.id);
+    const { token } = await linkFor(org.orgId, lead.id);
+    const res = await app().get(`/p/${token}/proposals/${proposal.id}`);
+    expect(res.status).to.equal(200);
+    expect(res.text).not.to.contain('type="radio"').and.not.to.contain('portal-choices.js');
+    expect(res.text).to.contain('Optional, not included').and.to.contain('Gutter material: other option');
+    expect(res.text).to.contain('$1,353.13');
+  });
 
   it('a staff approval (by phone) takes the preselected lines', async () => {
     const { org, proposal } = await setup();
