@@ -7,7 +7,7 @@ import type { Db } from '../db/tenancy.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
-import { CHOICE_KIND_LABELS, CHOICE_KINDS, choiceNote } from '../lib/line-options.js';
+import { CHOICE_KIND_LABELS, CHOICE_KINDS, choiceNote, hasChoices } from '../lib/line-options.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
 import { createProposal, markProposalSent, rejectProposal, updateProposal } from './commands.js';
@@ -121,6 +121,7 @@ adminRouter.get(
         title: `Proposal #${proposal.number}`,
         proposal,
         items: items.map((item) => ({ ...item, choiceNote: choiceNote(item, proposal.status === 'approved') })),
+        hasChoices: hasChoices(items),
         lead,
         leadName: leadName(lead),
         job,

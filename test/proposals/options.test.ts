@@ -292,8 +292,10 @@ describe('proposal options: the customer chooses in the portal', () => {
     expect(res.text).to.contain('$1,353.13');
   });
 
-  it('a staff approval (by phone) takes the preselected lines', async () => {
+  it('a staff approval (by phone) takes the preselected lines, as the dashboard says', async () => {
     const { org, proposal } = await setup();
+    const agent = await loginAgent(org.email, org.password);
+    expect((await agent.get(`/proposals/${proposal.id}`)).text).to.contain('This records the preselected options.');
     await withOrg(org.orgId, (db) =>
       approveProposal(db, proposal.id, { source: 'staff', approverName: 'Pat' }, { type: 'user', userId: org.userId, label: 'o' }),
     );
