@@ -9,6 +9,7 @@ import type { ProposalItemRow, ProposalRow } from '../../src/db/rows.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { createInvoiceFromProposal } from '../../src/invoices/commands.js';
 import { approveProposal } from '../../src/jobs/approve-proposal.js';
+import { proposalContentSha256 } from '../../src/proposals/queries.js';
 import type { AuditEventRecord } from '../support/rows.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { loginAgent, testApp } from '../support/http.js';
@@ -324,5 +325,37 @@ describe('proposal options: the customer chooses in the portal', () => {
     expect(approved).to.contain('Copper gutters').and.to.contain('Gutter guards').and.to.contain('3,897.00');
     expect(approved).not.to.contain('Aluminium gutters');
     expect(approved).not.to.contain('Downspout extensions');
+  });
+});
+
+describe('proposal options: the content hash an approval checks', () => {
+  const proposal = {
+    number: 7,
+    title: 'T',
+    tax_rate_bps: 0,
+    customer_message: '',
+    valid_until: null,
+    subtotal_cents: 100,
+    tax_cents: 0,
+    total_cents: 100,
+  };
+  const line = { position: 0, service: 'S', description: '', quantity: '1.00', unit_price_cents: 100, amount_cents: 100 };
+
+  it('hashes a proposal without options exactly as before options existed', () => {
+    expect(proposalContentSha256(proposal, [{ ...line, optional: false, group_label: null, selected: true }])).to.equal(
+      proposalContentSha256(proposal, [line]),
+    );
+  });
+
+  it('changes when a line becomes optional, changes group, or changes what is preselected', () => {
+    const optional = { ...line, optional: true, group_label: null, selected: true };
+    const hashes = new Set([
+      proposalContentSha256(proposal, [line]),
+      proposalContentSha256(proposal, [optional]),
+      proposalContentSha256(proposal, [{ ...optional, selected: false }]),
+      proposalContentSha256(proposal, [{ ...line, optional: false, group_label: 'A', selected: true }]),
+      proposalContentSha256(proposal, [{ ...line, optional: false, group_label: 'B', selected: true }]),
+    ]);
+    expect(hashes.size).to.equal(5);
   });
 });
