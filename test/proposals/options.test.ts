@@ -7,7 +7,8 @@ import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
 import type { ProposalItemRow, ProposalRow } from '../../src/db/rows.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { createInvoiceFromProposal } from '../../src/invoices/commands.js';
+import { createInvoiceFromJob, createInvoiceFromProposal } from '../../src/invoices/commands.js';
+import { setJobStatus } from '../../src/jobs/commands.js';
 import { approveProposal } from '../../src/jobs/approve-proposal.js';
 import { proposalContentSha256 } from '../../src/proposals/queries.js';
 import type { AuditEventRecord } from '../support/rows.js';
@@ -303,6 +304,17 @@ describe('proposal options: the customer chooses in the portal', () => {
     const row = await proposalRow(proposal.id);
     expect(row.total_cents).to.equal(DEFAULT_TOTAL_CENTS);
     expect(await selectedServices(proposal.id)).to.deep.equal(['Gutter cleaning', 'Aluminium gutters', 'Downspout extensions']);
+
+    // The finished job's invoice bills the same lines.
+    const actor = { type: 'user' as const, userId: org.userId, label: 'o' };
+    const invoice = await withOrg(org.orgId, async (db) => {
+      const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string }>('id');
+      await setJobStatus(db, job.id, 'completed', actor);
+      return createInvoiceFromJob(db, job.id, { currency: 'USD', time_zone: 'UTC' }, actor);
+    });
+    expect(invoice.total_cents).to.equal(DEFAULT_TOTAL_CENTS);
+    const lines = await getDb()('invoice_items').where({ invoice_id: invoice.id }).orderBy('position').pluck('service');
+    expect(lines).to.deep.equal(['Gutter cleaning', 'Aluminium gutters', 'Downspout extensions']);
   });
 
   it('the PDF marks options while pending, and lists only the chosen lines once approved', async () => {
