@@ -53,6 +53,14 @@ interface LineItem {
   amount_cents: number;
 }
 
+/** A proposal's line also says how the customer may choose it (lib/line-options.ts). */
+export interface ProposalLineItem extends LineItem {
+  id: string;
+  optional: boolean;
+  group_label: string | null;
+  selected: boolean;
+}
+
 interface ProposalSummary {
   id: string;
   number: number;
@@ -64,7 +72,7 @@ interface ProposalSummary {
   valid_until: string | null;
 }
 
-interface ProposalDetail extends ProposalSummary {
+export interface ProposalDetail extends ProposalSummary {
   customer_message: string;
   subtotal_cents: number;
   tax_cents: number;
@@ -73,7 +81,7 @@ interface ProposalDetail extends ProposalSummary {
   approved_by_name: string | null;
   rejected_at: string | null;
   rejection_reason: string | null;
-  items: LineItem[];
+  items: ProposalLineItem[];
   job: { scheduled_at: string | null; status: string; technician: string | null; arrival_window_minutes: number } | null;
   /** The version on show (1, then one more per revision sent after a change request). */
   version: number;

@@ -144,6 +144,12 @@ interface ItemRow {
 
 export interface ProposalItemRow extends ItemRow {
   proposal_id: string;
+  /** The customer may leave it out (never also in a group). */
+  optional: boolean;
+  /** Alternatives share a label; the customer picks exactly one of them. */
+  group_label: string | null;
+  /** In the total: the contractor's default until approval, then the customer's choice. */
+  selected: boolean;
 }
 
 export interface InvoiceItemRow extends ItemRow {

@@ -3,6 +3,7 @@
 // portal), only that customer's documents are found; drafts never are.
 import type { Db } from '../db/tenancy.js';
 import { frozenProposalContent, type SignaturePage } from './signed.js';
+import { choiceNote, type LineChoice } from '../lib/line-options.js';
 
 export type DocumentKind = 'proposal' | 'invoice' | 'receipt';
 
@@ -95,6 +96,34 @@ async function linesOf(db: Db, table: 'proposal_items' | 'invoice_items', key: s
   return rows.map((r) => ({ ...r, quantity: Number(r.quantity) }));
 }
 
+/**
+ * A proposal's lines: each optional line or alternative says how it counts; once
+ * approved, only the chosen lines are listed (the totals are theirs).
+ */
+async function proposalLinesOf(db: Db, id: string, approved: boolean): Promise<DocumentLine[]> {
+  const rows = await db('proposal_items')
+    .where({ proposal_id: id })
+    .orderBy([{ column: 'position' }, { column: 'id' }])
+    .select<(Omit<DocumentLine, 'quantity'> & LineChoice & { quantity: string })[]>([
+      ...LINE_COLUMNS,
+      'optional',
+      'group_label',
+      'selected',
+    ]);
+  return rows
+    .filter((r) => !approved || r.selected)
+    .map((r) => {
+      const note = choiceNote(r, approved);
+      return {
+        service: r.service,
+        description: note ? [r.description, note].filter(Boolean).join(' · ') : r.description,
+        quantity: Number(r.quantity),
+        unit_price_cents: r.unit_price_cents,
+        amount_cents: r.amount_cents,
+      };
+    });
+}
+
 /** One document, or null when it doesn't exist, is a draft, or (with leadId) belongs to another customer. */
 export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadId?: string): Promise<DocumentData | null> {
   const scope = leadId ? { lead_id: leadId } : {};
@@ -107,6 +136,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
             lead_id: string;
             number: number;
             title: string;
+            status: string;
             sent_at: Date | null;
             created_at: Date;
             valid_until: string | null;
@@ -129,7 +159,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       currency: org.currency,
       customer: await customerOf(db, p.lead_id),
       message: p.customer_message,
-      lines: await linesOf(db, 'proposal_items', 'proposal_id', id),
+      lines: await proposalLinesOf(db, id, p.status === 'approved'),
       subtotalCents: p.subtotal_cents,
       taxCents: p.tax_cents,
       taxRateBps: p.tax_rate_bps,

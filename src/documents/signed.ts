@@ -24,13 +24,16 @@ function documentFields(content: ProposalContent) {
     title: content.title,
     dueDate: content.valid_until,
     message: content.customer_message,
-    lines: content.items.map((i) => ({
-      service: i.service,
-      description: i.description,
-      quantity: Number(i.quantity),
-      unit_price_cents: i.unit_price_cents,
-      amount_cents: i.amount_cents,
-    })),
+    // An optional line or alternative the customer didn't choose is not part of what they signed for.
+    lines: content.items
+      .filter((i) => i.selected !== false)
+      .map((i) => ({
+        service: i.service,
+        description: i.description,
+        quantity: Number(i.quantity),
+        unit_price_cents: i.unit_price_cents,
+        amount_cents: i.amount_cents,
+      })),
     subtotalCents: content.subtotal_cents,
     taxCents: content.tax_cents,
     taxRateBps: content.tax_rate_bps,

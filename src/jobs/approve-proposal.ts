@@ -20,7 +20,7 @@ export async function approveProposal(
   approval: ProposalApproval,
   actor: Actor,
 ): Promise<{ proposal: ProposalRow; jobId: string; alreadyDecided: boolean }> {
-  const { proposal, alreadyDecided, approverName } = await markProposalApproved(db, proposalId, approval, actor);
+  const { proposal, alreadyDecided, approverName, chosenItemIds } = await markProposalApproved(db, proposalId, approval, actor);
   const job = await createJobForProposal(db, proposal, actor);
   if (alreadyDecided) return { proposal, jobId: job.id, alreadyDecided };
   if (approval.signature) await recordProposalSignature(db, proposal, approval.signature);
@@ -30,7 +30,14 @@ export async function approveProposal(
     action: 'proposal.approved',
     subjectType: 'proposal',
     subjectId: proposal.id,
-    data: { number: proposal.number, source: approval.source, approver_name: approverName, job_id: job.id },
+    data: {
+      number: proposal.number,
+      source: approval.source,
+      approver_name: approverName,
+      job_id: job.id,
+      // Optional lines and alternatives: exactly which lines were chosen, and their total.
+      ...(chosenItemIds ? { chosen_item_ids: chosenItemIds, total_cents: proposal.total_cents } : {}),
+    },
   });
   return { proposal, jobId: job.id, alreadyDecided: false };
 }

@@ -12,6 +12,7 @@ import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
 import { isPastDay } from '../lib/dates.js';
 import { parseForm } from '../lib/forms.js';
 import { uuidOrNull } from '../lib/ids.js';
+import { choiceForm } from '../lib/line-options.js';
 import { approveProposal } from '../jobs/approve-proposal.js';
 import { dispatchDelivery } from '../messaging/outbox.js';
 import { requestProposalChanges } from '../messaging/request-changes.js';
@@ -23,7 +24,7 @@ import { normalizeSignature } from '../proposals/signature-image.js';
 import { getStripe } from '../stripe/client.js';
 import { portalPayLocals } from './pay.js';
 import { checkoutReturnUrl, portalHeaders, renderNotFound } from './responses.js';
-import { approveForm, changesForm, pageQuery, rejectForm, signatureForm } from './schema.js';
+import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, signatureForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
 import { findVersion } from './versions.js';
 
@@ -90,7 +91,8 @@ function createPortalRouter(): Router {
     if (extras.version && !findVersion(page, extras.version)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
     Object.assign(rendered.locals, portalPayLocals(page));
-    res.status(status).render(rendered.view, rendered.locals);
+    // A choice of lines that breaks the rules (a tampered form) is shown with its message, as a 422.
+    res.status(status === 200 && rendered.locals.choiceError ? 422 : status).render(rendered.view, rendered.locals);
   }
 
   /** The link behind a form post and the document id, or null (a miss). */
@@ -129,6 +131,21 @@ function createPortalRouter(): Router {
     return show(req, res, next, { kind: 'list', tab, page: query.data.page });
   });
 
+  /** "Update total" without script: the page again with the customer's picks and their totals. Writes nothing. */
+  async function chooseLines(req: Request, res: Response, next: NextFunction) {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!isValidPortalFormToken(found.link.link_id, body._csrf)) return next(formExpired());
+    const choice = choiceForm.safeParse(body);
+    const values = { approverName: typeof body.approverName === 'string' ? body.approverName : '' };
+    if (!choice.success) {
+      const message = 'Those choices could not be read. Reload the page and choose again.';
+      return show(req, res, next, { kind: 'proposal', id: found.id }, { errors: { choices: message }, formError: message, values }, 422);
+    }
+    return show(req, res, next, { kind: 'proposal', id: found.id }, { choice: choice.data, values });
+  }
+
   async function decide(req: Request, res: Response, next: NextFunction, decision: 'approve' | 'reject') {
     const found = await resolve(req);
     if (!found) return miss(req, res, next);
@@ -153,6 +170,7 @@ function createPortalRouter(): Router {
           throw new HttpError(410, PROPOSAL_EXPIRED, EXPIRED_MESSAGE, false);
         if (decision === 'approve') {
           const form = parseForm(approveForm, body);
+          const picks = parseForm(approveChoiceForm, body);
           // Drawn with signature_pad, or null: then the typed name is the signature (no script needed).
           const imagePng = await normalizeSignature(parseForm(signatureForm, body).signature);
           const actor: Actor = { type: 'customer', label: form.approverName, ip: req.ip ?? null };
@@ -167,6 +185,8 @@ function createPortalRouter(): Router {
               // Always checked from the portal: a form without it (or altered) counts as "changed".
               expectedContentSha256: form.contentSha256 ?? '',
               signature: { signerName: form.approverName, imagePng, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null },
+              choice: picks,
+              expectedTotalCents: picks.expectedTotalCents ?? null,
             },
             actor,
           );
@@ -195,7 +215,7 @@ function createPortalRouter(): Router {
           res,
           next,
           { kind: 'proposal', id: proposalId },
-          { errors: err.fields, formError: err.message, values: body, decision },
+          { errors: err.fields, formError: err.message, values: body, decision, choice: choiceForm.safeParse(body).data },
           422,
         );
       } else throw err;
@@ -204,6 +224,7 @@ function createPortalRouter(): Router {
   }
 
   router.post('/:token/proposals/:id/approve', (req, res, next) => decide(req, res, next, 'approve'));
+  router.post('/:token/proposals/:id/choose', chooseLines);
   router.post('/:token/proposals/:id/reject', (req, res, next) => decide(req, res, next, 'reject'));
 
   // Request changes: the version shown is frozen with the message, and the business gets an email (outbox).

@@ -1,5 +1,6 @@
 // zod schemas for the portal's forms and query strings.
 import { z } from 'zod';
+import { choiceForm } from '../lib/line-options.js';
 
 export const pageQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).default(1),
@@ -35,4 +36,9 @@ export const changesForm = z.object({
     .trim()
     .min(1, 'Tell them what you would like changed')
     .max(2000, 'Use at most 2000 characters'),
+});
+
+/** The customer's picks on the approval form, with the total the page showed for them (checked, never used as the amount). */
+export const approveChoiceForm = choiceForm.extend({
+  expectedTotalCents: z.coerce.number().int().min(0).optional().catch(undefined),
 });

@@ -8,6 +8,8 @@ import { countedPagination } from '../lib/pagination.js';
 import { planFor } from '../plans.js';
 import { proposalContentSha256 } from '../proposals/queries.js';
 import { portalFormToken } from '../portal-links/token.js';
+import type { ChoiceInput } from '../lib/line-options.js';
+import { proposalChoiceLocals } from './choices.js';
 import { portalContact, waMe } from './contact.js';
 import { portalIcons } from './icons.js';
 import { payableFromList } from './pay.js';
@@ -49,6 +51,8 @@ export interface ViewExtras {
   home?: boolean;
   /** An earlier version of the proposal (portal/proposal-version), not the current one. */
   version?: number;
+  /** The customer's picks among optional lines and alternatives, as last submitted. */
+  choice?: ChoiceInput;
 }
 
 /** A visit as the customer reads it: the day, the arrival window, the technician. */
@@ -107,6 +111,8 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
           page.data.items.map((item, index) => ({ ...item, position: item.position ?? index })),
         );
       }
+      // Optional lines and alternatives: the choice form, and the totals of the picks on screen.
+      if (page.data) Object.assign(data, proposalChoiceLocals(page.data, extras.choice, Boolean(data.canDecide)));
       data.readOnlyPending = !plan.onlineApproval && page.data?.status === 'pending' && !data.expired;
       if (page.data) Object.assign(data, proposalRevisionLocals(page.data, plan.onlineApproval, extras.version));
       // On a plan without online approval, the customer accepts by message: links that say so.

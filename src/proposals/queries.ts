@@ -47,6 +47,7 @@ type ContentProposal = Pick<ProposalRow, 'number' | 'title' | 'tax_rate_bps' | '
   Record<'subtotal_cents' | 'tax_cents' | 'total_cents', number | string>;
 // Rows from knex (quantity as '1.50') or from the portal's JSON (1.5): both hash the same.
 type ContentItem = Pick<ProposalItemRow, 'position' | 'service' | 'description'> &
+  Partial<Pick<ProposalItemRow, 'optional' | 'group_label' | 'selected'>> &
   Record<'quantity' | 'unit_price_cents' | 'amount_cents', number | string>;
 
 /** What the customer agrees to, as parsed back from a stored snapshot's JSON. */
@@ -59,7 +60,18 @@ export interface ProposalContent {
   total_cents: number;
   customer_message: string;
   valid_until: string | null;
-  items: { position: number; service: string; description: string; quantity: string; unit_price_cents: number; amount_cents: number }[];
+  items: {
+    position: number;
+    service: string;
+    description: string;
+    quantity: string;
+    unit_price_cents: number;
+    amount_cents: number;
+    /** Present only on an optional line or an alternative. */
+    optional?: boolean;
+    group_label?: string | null;
+    selected?: boolean;
+  }[];
 }
 
 /**
@@ -94,6 +106,8 @@ export function proposalContentJson(proposal: ContentProposal, items: ContentIte
         quantity: Number(i.quantity).toFixed(2),
         unit_price_cents: Number(i.unit_price_cents),
         amount_cents: Number(i.amount_cents),
+        // How an optional line or alternative counts is part of the offer; ordinary lines hash as before.
+        ...(i.optional || i.group_label ? { optional: !!i.optional, group_label: i.group_label ?? null, selected: !!i.selected } : {}),
       })),
   };
   return JSON.stringify(content);

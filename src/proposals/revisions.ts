@@ -25,13 +25,14 @@ async function currentContent(db: Db, proposal: ProposalRow): Promise<{ json: st
 
 /**
  * Freezes what was just approved with the customer's signature. Called by
- * approveProposal in the approval's transaction, with the proposal still locked.
+ * approveProposal in the approval's transaction, with the proposal still locked,
+ * after the approval checked the content the customer was shown
+ * (approved_content_sha256) and applied their choice of optional lines and
+ * alternatives: the snapshot is what they agreed to, choice and totals included,
+ * so its hash differs from the shown content's whenever they chose.
  */
 export async function recordProposalSignature(db: Db, proposal: ProposalRow, input: ProposalSignatureInput): Promise<ProposalSignatureRow> {
   const content = await currentContent(db, proposal);
-  if (proposal.approved_content_sha256 && proposal.approved_content_sha256 !== content.sha256) {
-    throw new Error('recordProposalSignature: content differs from the approved hash');
-  }
   const [row] = await db('proposal_signatures')
     .insert({
       org_id: currentOrgId(db),

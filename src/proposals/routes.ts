@@ -7,6 +7,7 @@ import type { Db } from '../db/tenancy.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
+import { CHOICE_KIND_LABELS, CHOICE_KINDS, choiceNote, hasChoices } from '../lib/line-options.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
 import { createProposal, markProposalSent, rejectProposal, updateProposal } from './commands.js';
@@ -16,8 +17,10 @@ import { PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejecti
 
 export const adminRouter = Router();
 
-function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
-  return documentFormLocals(db, { title, action, values, errors, withEmail: true });
+const choiceKinds = CHOICE_KINDS.map((value) => ({ value, label: CHOICE_KIND_LABELS[value] }));
+
+async function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
+  return { ...(await documentFormLocals(db, { title, action, values, errors, withEmail: true })), choiceKinds };
 }
 
 function valuesFrom(proposal: ProposalRow, items: ProposalItemRow[], currency: string) {
@@ -125,7 +128,8 @@ adminRouter.get(
         signature: signature && { ...signature, image_png: null },
         title: `Proposal #${proposal.number}`,
         proposal,
-        items,
+        items: items.map((item) => ({ ...item, choiceNote: choiceNote(item, proposal.status === 'approved') })),
+        hasChoices: hasChoices(items),
         lead,
         leadName: leadName(lead),
         job,
