@@ -49,6 +49,8 @@ export interface OrgRow {
   subscription_status: string | null;
   stripe_reconciled_at: Date | null;
   stripe_reconcile_error: string | null;
+  /** Lifetime of new portal links in days; null = they never expire. */
+  portal_link_lifetime_days: 30 | 90 | 365 | null;
 }
 
 export interface LeadRow {

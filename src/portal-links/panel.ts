@@ -17,5 +17,12 @@ export async function loadPortalPanel(db: Db, lead: { id: string; first_name: st
     generateAction: base,
     revokeAction: `${base}/revoke`,
     regenerateAction: `${base}/regenerate`,
+    expiryAction: `${base}/expiry`,
+    // "Never" preselected only for a link that never expires; otherwise the default choice of 90 days.
+    lifetimeOptions: ['never', '30', '90', '365'].map((value) => ({
+      value,
+      label: `${value} days`,
+      selected: link?.expires_at ? value === '90' : value === 'never',
+    })),
   };
 }

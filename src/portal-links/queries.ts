@@ -1,4 +1,5 @@
 // Portal links: the customer's active link, the plan's limit on active links, and the lists.
+import type { Knex } from 'knex';
 import { config } from '../config.js';
 import type { Db } from '../db/tenancy.js';
 import { HttpError } from '../lib/errors.js';
@@ -8,6 +9,27 @@ import { decryptPortalToken } from './token.js';
 export interface PortalLink {
   id: string;
   url: string;
+}
+
+/** Lifetimes an org (default) or a link can have, in days; null = never expires. */
+export const LINK_LIFETIMES = [null, 30, 90, 365] as const;
+export type LinkLifetime = (typeof LINK_LIFETIMES)[number];
+
+/**
+ * A link opens the portal while it is neither revoked nor past its expires_at.
+ * An expired link is inactive: it opens nothing and takes no slot of the plan's limit.
+ */
+export function live(alias = 'portal_links') {
+  return (q: Knex.QueryBuilder): void => {
+    q.whereNull(`${alias}.revoked_at`).andWhere((w) => {
+      w.whereNull(`${alias}.expires_at`).orWhere(`${alias}.expires_at`, '>', new Date());
+    });
+  };
+}
+
+/** When a link made now with this lifetime expires (null = never). */
+export function expiryFor(lifetime: LinkLifetime): Date | null {
+  return lifetime === null ? null : new Date(Date.now() + lifetime * 86_400_000);
 }
 
 export interface PortalLinkUsage {
@@ -48,13 +70,13 @@ export function portalUrl(token: string): string {
 export async function activePortalLink(db: Db, leadId: string): Promise<PortalLink | null> {
   const row = await db('portal_links')
     .where({ lead_id: leadId })
-    .whereNull('revoked_at')
+    .modify(live())
     .first<{ id: string; token_ciphertext: string } | undefined>('id', 'token_ciphertext');
   return row ? { id: row.id, url: portalUrl(decryptPortalToken(row.token_ciphertext)) } : null;
 }
 
 export async function countActiveLinks(db: Db): Promise<number> {
-  const [{ count }] = await db('portal_links').whereNull('revoked_at').count<{ count: string }[]>('* as count');
+  const [{ count }] = await db('portal_links').modify(live()).count<{ count: string }[]>('* as count');
   return Number(count);
 }
 
@@ -84,6 +106,7 @@ export interface ActiveLinkListRow {
   company: string | null;
   created_at: Date;
   created_by_name: string | null;
+  expires_at: Date | null;
   last_viewed_at: Date | null;
   view_count: number;
 }
@@ -99,7 +122,7 @@ export async function listActivePortalLinks(
   const staleBefore = new Date(Date.now() - STALE_AFTER_DAYS * 86_400_000);
   const base = db('portal_links as l')
     .join('leads as c', 'c.id', 'l.lead_id')
-    .whereNull('l.revoked_at')
+    .modify(live('l'))
     .modify((q) => {
       if (options.stale) {
         // Not viewed since the cutoff, or never viewed and made before it.
@@ -127,6 +150,7 @@ export async function listActivePortalLinks(
       'c.last_name',
       'c.company',
       'l.created_at',
+      'l.expires_at',
       'u.name as created_by_name',
       'l.last_viewed_at',
       'l.view_count',
@@ -139,18 +163,19 @@ export async function activeLinkDetails(db: Db, leadId: string) {
   const row = await db('portal_links as l')
     .leftJoin('users as u', 'u.id', 'l.created_by')
     .where('l.lead_id', leadId)
-    .whereNull('l.revoked_at')
+    .modify(live('l'))
     .first<
       | {
           id: string;
           token_ciphertext: string;
           created_at: Date;
+          expires_at: Date | null;
           last_viewed_at: Date | null;
           view_count: number;
           created_by_name: string | null;
         }
       | undefined
-    >('l.id', 'l.token_ciphertext', 'l.created_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name');
+    >('l.id', 'l.token_ciphertext', 'l.created_at', 'l.expires_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name');
   if (!row) return null;
   const { token_ciphertext, ...rest } = row;
   return { ...rest, url: portalUrl(decryptPortalToken(token_ciphertext)) };
