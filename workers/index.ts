@@ -7,10 +7,16 @@ import { installShutdownHandlers, onShutdown } from '../src/shutdown.js';
 import { startSendMessageWorker } from './send-message.js';
 import { startOutboxSweeper } from './sweep-outbox.js';
 import { startReconcileWorker } from './reconcile-stripe.js';
+import { startPortalRecoveryWorker } from './portal-recovery.js';
 import type { RunningWorker } from '../src/queue/worker.js';
 
 /** Each job kind adds its starter here. */
-const starters: Array<() => Promise<RunningWorker>> = [startSendMessageWorker, () => startOutboxSweeper(), startReconcileWorker];
+const starters: Array<() => Promise<RunningWorker>> = [
+  startSendMessageWorker,
+  () => startOutboxSweeper(),
+  startReconcileWorker,
+  startPortalRecoveryWorker,
+];
 
 async function main(): Promise<void> {
   await assertRlsEnforced();

@@ -24,6 +24,25 @@ export async function portalLinkByTokenHash(tokenSha256: string, db?: Db): Promi
   return row ?? null;
 }
 
+export interface RecoveryMatch {
+  org_id: string;
+  lead_id: string;
+  link_id: string;
+  /** The link ran out: recovery mints a fresh one instead of resending it. */
+  expired: boolean;
+}
+
+/**
+ * Customers of every org with this exact email (lowercase) or E.164 phone number
+ * and a link that is not revoked (live or expired): who "Send me my link again" reaches.
+ */
+export async function portalRecoveryMatches(address: { email: string | null; phone: string | null }, db?: Db): Promise<RecoveryMatch[]> {
+  return rows<RecoveryMatch>(db, 'select org_id, lead_id, link_id, expired from portal_recovery_matches(?, ?)', [
+    address.email,
+    address.phone,
+  ]);
+}
+
 export interface LoginRow {
   user_id: string;
   org_id: string;

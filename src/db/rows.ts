@@ -203,4 +203,6 @@ export interface DeliveryRow {
   updated_at: Date;
   sent_at: Date | null;
   delivered_at: Date | null;
+  /** Sent because the customer asked for their link again (not by a person of the org). */
+  customer_request: boolean;
 }

@@ -2,7 +2,7 @@
 // credential, so every request looks it up, and failed lookups are rate limited.
 // Approving, rejecting and paying call the proposals, jobs and payments commands.
 import { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
-import { ipKeyGenerator, type RateLimitRequestHandler } from 'express-rate-limit';
+import type { RateLimitRequestHandler } from 'express-rate-limit';
 import type { Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
 import { loadPortalPage, TABS, type ListTab, type PortalView } from '../db/portal-page.js';
@@ -19,7 +19,8 @@ import { hashPortalToken, isValidPortalFormToken, isWellFormedToken } from '../p
 import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
 import { getStripe } from '../stripe/client.js';
 import { portalPayLocals } from './pay.js';
-import { checkoutReturnUrl, portalHeaders, renderNotFound } from './responses.js';
+import { checkoutReturnUrl, portalClientKey, portalHeaders, renderNotFound } from './responses.js';
+import { recoveryAddressKey, recoveryPost } from './recover-handler.js';
 import { approveForm, pageQuery, rejectForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
 
@@ -27,10 +28,13 @@ import { portalPageLocals, type ViewExtras } from './view-model.js';
 const PORTAL_MISS_LIMIT = 20;
 const PORTAL_MISS_WINDOW_MS = 10 * 60_000;
 const PORTAL_PAY_LIMIT = 20;
+/** "Send me my link again": requests per client per hour, and per address per hour. */
+const RECOVER_CLIENT_LIMIT = 10;
+const RECOVER_CLIENT_WINDOW_MS = 60 * 60_000;
+const RECOVER_ADDRESS_LIMIT = 3;
+const RECOVER_ADDRESS_WINDOW_MS = 60 * 60_000;
 
-export function portalClientKey(req: Request): string {
-  return ipKeyGenerator(req.ip ?? 'unknown');
-}
+export { portalClientKey };
 
 const PROPOSAL_EXPIRED = 'proposal_expired';
 const EXPIRED_MESSAGE = 'This proposal has expired, so it can no longer be approved. Please ask for an updated proposal.';
@@ -55,8 +59,25 @@ function createPortalRouter(): Router {
     keyGenerator: portalClientKey,
     message: 'Too many payment attempts. Please wait a few minutes and try again.',
   });
+  const recoverClientLimiter = createRateLimiter({
+    name: 'portal-recover-client',
+    windowMs: RECOVER_CLIENT_WINDOW_MS,
+    limit: RECOVER_CLIENT_LIMIT,
+    keyGenerator: portalClientKey,
+    message: 'Too many requests for a link from this connection. Please wait an hour and try again.',
+  });
+  const recoverAddressLimiter = createRateLimiter({
+    name: 'portal-recover-address',
+    windowMs: RECOVER_ADDRESS_WINDOW_MS,
+    limit: RECOVER_ADDRESS_LIMIT,
+    keyGenerator: recoveryAddressKey,
+    message: 'A link was already requested for this address several times. Please wait an hour and try again.',
+  });
   const router = Router();
   router.use(portalHeaders);
+
+  // "Send me my link again" from the not-found page: per client, then per address.
+  router.post('/recover', recoverClientLimiter, recoveryPost(recoverAddressLimiter));
 
   /** A failed lookup: counted against the client, then the one plain 404 (or 429 once over). */
   function miss(req: Request, res: Response, next: NextFunction): void {
