@@ -8,6 +8,7 @@ import { startSendMessageWorker } from './send-message.js';
 import { startOutboxSweeper } from './sweep-outbox.js';
 import { startReconcileWorker } from './reconcile-stripe.js';
 import { startPortalRecoveryWorker } from './portal-recovery.js';
+import { startVisitsRetention } from './portal-visits-retention.js';
 import type { RunningWorker } from '../src/queue/worker.js';
 
 /** Each job kind adds its starter here. */
@@ -16,6 +17,7 @@ const starters: Array<() => Promise<RunningWorker>> = [
   () => startOutboxSweeper(),
   startReconcileWorker,
   startPortalRecoveryWorker,
+  () => startVisitsRetention(),
 ];
 
 async function main(): Promise<void> {

@@ -131,3 +131,9 @@ export async function deliveryByProviderId(channel: string, providerId: string, 
   );
   return row ? { deliveryId: row.delivery_id, orgId: row.org_id } : null;
 }
+
+/** Deletes up to `limit` portal visits older than 90 days (the function can delete nothing younger). */
+export async function prunePortalVisits(limit: number, db?: Db): Promise<number> {
+  const [row] = await rows<{ deleted: number }>(db, 'select portal_visits_prune(?) as deleted', [limit]);
+  return row.deleted;
+}

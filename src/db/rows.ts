@@ -85,6 +85,8 @@ export interface ProposalRow {
   internal_notes: string;
   valid_until: string | null;
   sent_at: Date | null;
+  /** When the customer first opened it in the portal (the visit log keeps the rest for 90 days). */
+  first_viewed_at: Date | null;
   approved_at: Date | null;
   approval_source: 'portal' | 'staff' | null;
   approved_by_name: string | null;
@@ -158,6 +160,8 @@ export interface InvoiceRow {
   internal_notes: string;
   issued_at: Date | null;
   voided_at: Date | null;
+  /** When the customer first opened it in the portal. */
+  first_viewed_at: Date | null;
   created_by: string | null;
   created_at: Date;
   updated_at: Date;

@@ -1,6 +1,6 @@
 // The portal-link panel on a customer's page (Generate / Copy / Revoke / Regenerate).
 import type { Db } from '../db/tenancy.js';
-import { activeLinkDetails, portalLimitMessage, portalLinkUsage } from './queries.js';
+import { activeLinkDetails, portalLimitMessage, portalLinkUsage, recentVisits } from './queries.js';
 
 /** Locals for views/partials/portal-panel.hbs. */
 export async function loadPortalPanel(db: Db, lead: { id: string; first_name: string }): Promise<Record<string, unknown>> {
@@ -10,6 +10,7 @@ export async function loadPortalPanel(db: Db, lead: { id: string; first_name: st
   return {
     leadId: lead.id,
     firstName: lead.first_name,
+    visits: await recentVisits(db, lead.id),
     link,
     usage,
     canGenerate: !usage.atLimit,

@@ -180,3 +180,57 @@ export async function activeLinkDetails(db: Db, leadId: string) {
   const { token_ciphertext, ...rest } = row;
   return { ...rest, url: portalUrl(decryptPortalToken(token_ciphertext)) };
 }
+
+export interface PortalVisitRow {
+  viewed_at: Date;
+  view: 'proposals' | 'invoices' | 'payments' | 'history' | 'proposal' | 'invoice';
+  device: string | null;
+  document_number: number | null;
+}
+
+const TAB_WORDS: Record<string, string> = {
+  proposals: 'the Proposals tab',
+  invoices: 'the Invoices tab',
+  payments: 'the Payments tab',
+  history: 'the Service history tab',
+};
+
+/** "Viewed invoice #4 on an iPhone": what the customer page says about one visit. */
+export function visitSentence(row: PortalVisitRow): string {
+  const what =
+    row.view === 'proposal' || row.view === 'invoice'
+      ? `Viewed ${row.view}${row.document_number === null ? '' : ` #${row.document_number}`}`
+      : `Opened ${TAB_WORDS[row.view]}`;
+  if (!row.device) return what;
+  return `${what} on ${/^[aeiou]/i.test(row.device) ? 'an' : 'a'} ${row.device}`;
+}
+
+export const VISITS_SHOWN = 10;
+
+/** The customer's latest portal visits (any of their links), newest first, with the document numbers. */
+export async function recentVisits(db: Db, leadId: string, limit = VISITS_SHOWN) {
+  const rows = await db('portal_visits as v')
+    .leftJoin('proposals as p', function () {
+      this.on('p.id', '=', 'v.document_id').andOnVal('v.view', '=', 'proposal');
+    })
+    .leftJoin('invoices as i', function () {
+      this.on('i.id', '=', 'v.document_id').andOnVal('v.view', '=', 'invoice');
+    })
+    .where('v.lead_id', leadId)
+    .orderBy([
+      { column: 'v.viewed_at', order: 'desc' },
+      { column: 'v.id', order: 'desc' },
+    ])
+    .limit(limit)
+    .select<(PortalVisitRow & { proposal_number: number | null; invoice_number: number | null })[]>(
+      'v.viewed_at',
+      'v.view',
+      'v.device',
+      'p.number as proposal_number',
+      'i.number as invoice_number',
+    );
+  return rows.map(({ proposal_number, invoice_number, ...row }) => {
+    const visit = { ...row, document_number: proposal_number ?? invoice_number };
+    return { ...visit, sentence: visitSentence(visit) };
+  });
+}

@@ -23,6 +23,7 @@ import { checkoutReturnUrl, portalClientKey, portalHeaders, renderNotFound } fro
 import { recoveryAddressKey, recoveryPost } from './recover-handler.js';
 import { approveForm, pageQuery, rejectForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
+import { deviceFamily, visitNetworkHash } from './visit.js';
 
 /** Failed token lookups allowed per client per window before 429. */
 const PORTAL_MISS_LIMIT = 20;
@@ -92,7 +93,10 @@ function createPortalRouter(): Router {
   async function show(req: Request, res: Response, next: NextFunction, view: PortalView, extras: ViewExtras = {}, status = 200) {
     const token = String(req.params.token);
     if (!isWellFormedToken(token)) return miss(req, res, next);
-    const page = await loadPortalPage(hashPortalToken(token), view);
+    const page = await loadPortalPage(hashPortalToken(token), view, {
+      device: deviceFamily(req.get('user-agent')),
+      ipHash: visitNetworkHash(req.ip),
+    });
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
     Object.assign(rendered.locals, portalPayLocals(page));
