@@ -9,7 +9,7 @@ import { createRedis } from '../src/queue/redis.js';
 import { keepScheduled, type RunningWorker } from '../src/queue/worker.js';
 import { closeWithin } from './send-message.js';
 
-export const VISITS_RETENTION_SCHEDULER_ID = 'portal-visits-retention';
+const VISITS_RETENTION_SCHEDULER_ID = 'portal-visits-retention';
 const EVERY_MS = 6 * 3600_000;
 
 export async function startVisitsRetention(options: { everyMs?: number } = {}): Promise<RunningWorker & { queue: Queue }> {

@@ -12,8 +12,7 @@ export interface PortalLink {
 }
 
 /** Lifetimes an org (default) or a link can have, in days; null = never expires. */
-export const LINK_LIFETIMES = [null, 30, 90, 365] as const;
-export type LinkLifetime = (typeof LINK_LIFETIMES)[number];
+export type LinkLifetime = null | 30 | 90 | 365;
 
 /**
  * A link opens the portal while it is neither revoked nor past its expires_at.
@@ -196,7 +195,7 @@ const TAB_WORDS: Record<string, string> = {
 };
 
 /** "Viewed invoice #4 on an iPhone": what the customer page says about one visit. */
-export function visitSentence(row: PortalVisitRow): string {
+function visitSentence(row: PortalVisitRow): string {
   const what =
     row.view === 'proposal' || row.view === 'invoice'
       ? `Viewed ${row.view}${row.document_number === null ? '' : ` #${row.document_number}`}`
@@ -205,7 +204,7 @@ export function visitSentence(row: PortalVisitRow): string {
   return `${what} on ${/^[aeiou]/i.test(row.device) ? 'an' : 'a'} ${row.device}`;
 }
 
-export const VISITS_SHOWN = 10;
+const VISITS_SHOWN = 10;
 
 /** The customer's latest portal visits (any of their links), newest first, with the document numbers. */
 export async function recentVisits(db: Db, leadId: string, limit = VISITS_SHOWN) {

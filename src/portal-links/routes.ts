@@ -41,7 +41,7 @@ async function settingsLocals(ctx: PageContext, extra: Record<string, unknown> =
 }
 
 /** The choices of a lifetime select, the current one selected. */
-export function lifetimeOptions(current: number | null): { value: string; label: string; selected: boolean }[] {
+function lifetimeOptions(current: number | null): { value: string; label: string; selected: boolean }[] {
   return [
     { value: 'never', label: 'Never expire', selected: current === null },
     ...[30, 90, 365].map((d) => ({ value: String(d), label: `${d} days`, selected: current === d })),
