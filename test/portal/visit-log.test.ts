@@ -68,6 +68,11 @@ describe('portal visit log', () => {
       // The same bound as every portal page before the log existed (portal.test.ts).
       expect(roundTrips, path).to.be.at.most(2);
     }
+    // Warm (a pooled connection): exactly one round trip, the visit included.
+    const warm = await countRoundTrips(() => supertest(app).get(`/p/${link.token}/payments`).set('User-Agent', MAC));
+    expect(warm.result.status).to.equal(200);
+    expect(warm.roundTrips).to.equal(1);
+    await getDb()('portal_visits').where({ lead_id: lead.id, view: 'payments' }).del();
     const visits = await visitsOf(lead.id);
     expect(visits.map((v) => [v.view, v.document_id, v.device])).to.deep.equal([
       ['proposals', null, 'iPhone'], // home opens the tab with something waiting
