@@ -21,7 +21,7 @@ import { loginAgent, testApp } from '../support/http.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
 import { useStandins } from '../messaging/helpers.js';
-import { linkFor, resetPortalMisses } from './support.js';
+import { countRoundTrips, linkFor, resetPortalMisses } from './support.js';
 
 const TOKEN_IN_TEXT = /\/p\/([A-Za-z0-9_-]{43})/;
 
@@ -226,5 +226,25 @@ describe('portal link recovery ("Send me my link again")', () => {
   it('sends nothing for a customer whose stored address differs from the one asked for (recoverLinks directly)', async () => {
     const counts = await recoverLinks({ email: uniqueEmail('none'), phone: null });
     expect(counts).to.deep.equal({ sent: 0, fresh: 0, refused: 0, skipped: 0 });
+  });
+});
+
+// No worker runs here: the request alone is measured (the jobs wait in this run's Redis prefix).
+describe('portal link recovery: the request itself', () => {
+  beforeEach(resetPortalMisses);
+
+  it('answers a hit and a miss without touching the database: the matching happens only in the job', async () => {
+    const email = uniqueEmail('timing');
+    const org = await createTestOrg();
+    const lead = await createTestLead(org.orgId, { email });
+    await linkFor(org.orgId, lead.id);
+    const token = await formToken();
+    for (const address of [email, uniqueEmail('nobody')]) {
+      const { result, roundTrips } = await countRoundTrips(() =>
+        supertest(testApp()).post('/p/recover').type('form').send({ _csrf: token, address }),
+      );
+      expect(result.status, address).to.equal(200);
+      expect(roundTrips, address).to.equal(0);
+    }
   });
 });
