@@ -1,6 +1,6 @@
 // The portal-link panel on a customer's page (Generate / Copy / Revoke / Regenerate).
 import type { Db } from '../db/tenancy.js';
-import { activeLinkDetails, portalLimitMessage, portalLinkUsage, recentVisits } from './queries.js';
+import { activeLinkDetails, expiredLinkDate, portalLimitMessage, portalLinkUsage, recentVisits } from './queries.js';
 
 /** Locals for views/partials/portal-panel.hbs. */
 export async function loadPortalPanel(db: Db, lead: { id: string; first_name: string }): Promise<Record<string, unknown>> {
@@ -11,6 +11,7 @@ export async function loadPortalPanel(db: Db, lead: { id: string; first_name: st
     leadId: lead.id,
     firstName: lead.first_name,
     visits: await recentVisits(db, lead.id),
+    expiredOn: link ? null : await expiredLinkDate(db, lead.id),
     link,
     usage,
     canGenerate: !usage.atLimit,

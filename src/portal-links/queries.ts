@@ -233,3 +233,13 @@ export async function recentVisits(db: Db, leadId: string, limit = VISITS_SHOWN)
     return { ...visit, sentence: visitSentence(visit) };
   });
 }
+
+/** When the customer's link ran out, if their only unrevoked link has expired (the panel says so). */
+export async function expiredLinkDate(db: Db, leadId: string): Promise<Date | null> {
+  const row = await db('portal_links')
+    .where({ lead_id: leadId })
+    .whereNull('revoked_at')
+    .where('expires_at', '<=', new Date())
+    .first<{ expires_at: Date } | undefined>('expires_at');
+  return row?.expires_at ?? null;
+}

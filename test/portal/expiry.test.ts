@@ -88,6 +88,12 @@ describe('portal link expiry', () => {
     expect((await linkRow(id)).expires_at).not.to.equal(null);
     await agent.post(`/customers/${lead.id}/portal-link/expiry`).type('form').send({ _csrf: agent.csrf, lifetime: 'never' });
     expect((await linkRow(id)).expires_at).to.equal(null);
+    // Once it ran out, the panel says so and offers a new link.
+    await expire(id);
+    const after = await agent.get(`/customers/${lead.id}`);
+    expect(after.text)
+      .to.match(/link expired on /)
+      .and.to.contain('Generate Portal Link');
     const audit = await getDb()('audit_events')
       .where({ org_id: org.orgId, action: 'portal_link.expiry_set' })
       .count<{ count: string }[]>('* as count');
