@@ -132,7 +132,8 @@ async function seed(): Promise<{ token: string; pagesFile: string }> {
   const { loadPortalPage } = await import('../src/db/portal-page.js');
   const { hashPortalToken } = await import('../src/portal-links/token.js');
   const pages: Record<string, unknown> = {};
-  for (const tab of TABS) pages[`${tab}|1`] = await loadPortalPage(hashPortalToken(token), { kind: 'list', tab, page: 1 });
+  for (const tab of TABS)
+    pages[`${tab}|1`] = await loadPortalPage(hashPortalToken(token), { kind: 'list', tab, page: 1 }, { device: null, ipHash: null });
   const pagesFile = path.join(os.tmpdir(), `porchlight-bench-portal-${process.pid}.json`);
   await writeFile(pagesFile, JSON.stringify(pages));
   await closeDb();

@@ -7,10 +7,18 @@ import { installShutdownHandlers, onShutdown } from '../src/shutdown.js';
 import { startSendMessageWorker } from './send-message.js';
 import { startOutboxSweeper } from './sweep-outbox.js';
 import { startReconcileWorker } from './reconcile-stripe.js';
+import { startPortalRecoveryWorker } from './portal-recovery.js';
+import { startVisitsRetention } from './portal-visits-retention.js';
 import type { RunningWorker } from '../src/queue/worker.js';
 
 /** Each job kind adds its starter here. */
-const starters: Array<() => Promise<RunningWorker>> = [startSendMessageWorker, () => startOutboxSweeper(), startReconcileWorker];
+const starters: Array<() => Promise<RunningWorker>> = [
+  startSendMessageWorker,
+  () => startOutboxSweeper(),
+  startReconcileWorker,
+  startPortalRecoveryWorker,
+  () => startVisitsRetention(),
+];
 
 async function main(): Promise<void> {
   await assertRlsEnforced();

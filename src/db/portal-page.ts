@@ -173,14 +173,20 @@ export type PortalPageData = {
   waiting: PortalWaiting;
 } & PortalData;
 
-/** Reads one portal page in a single round trip; null when the token is unknown or revoked. */
-export async function loadPortalPage(tokenSha256: string, view: PortalView): Promise<PortalPageData | null> {
+/** What the visit log records about who asked (see src/portal/visit.ts). */
+export interface PortalVisitor {
+  device: string | null;
+  ipHash: string | null;
+}
+
+/** Reads one portal page in a single round trip (and logs the visit); null when the token is unknown, revoked or expired. */
+export async function loadPortalPage(tokenSha256: string, view: PortalView, visitor: PortalVisitor): Promise<PortalPageData | null> {
   const kind = view.kind === 'list' ? view.tab : view.kind;
   const id = view.kind === 'proposal' || view.kind === 'invoice' ? view.id : null;
   const page = view.kind === 'list' ? view.page : 1;
   const { rows } = await getDb().raw<{ rows: { page: PortalPageData | null }[] }>(
-    'select portal_page(?, ?, ?::uuid, ?, ?, ?::text[]) as page',
-    [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES]],
+    'select portal_page(?, ?, ?::uuid, ?, ?, ?::text[], ?, ?) as page',
+    [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES], visitor.device, visitor.ipHash],
   );
   return rows[0]?.page ?? null;
 }

@@ -49,6 +49,8 @@ export interface OrgRow {
   subscription_status: string | null;
   stripe_reconciled_at: Date | null;
   stripe_reconcile_error: string | null;
+  /** Lifetime of new portal links in days; null = they never expire. */
+  portal_link_lifetime_days: 30 | 90 | 365 | null;
 }
 
 export interface LeadRow {
@@ -83,6 +85,8 @@ export interface ProposalRow {
   internal_notes: string;
   valid_until: string | null;
   sent_at: Date | null;
+  /** When the customer first opened it in the portal (the visit log keeps the rest for 90 days). */
+  first_viewed_at: Date | null;
   approved_at: Date | null;
   approval_source: 'portal' | 'staff' | null;
   approved_by_name: string | null;
@@ -196,6 +200,8 @@ export interface InvoiceRow {
   internal_notes: string;
   issued_at: Date | null;
   voided_at: Date | null;
+  /** When the customer first opened it in the portal. */
+  first_viewed_at: Date | null;
   created_by: string | null;
   created_at: Date;
   updated_at: Date;
@@ -241,4 +247,6 @@ export interface DeliveryRow {
   updated_at: Date;
   sent_at: Date | null;
   delivered_at: Date | null;
+  /** Sent because the customer asked for their link again (not by a person of the org). */
+  customer_request: boolean;
 }

@@ -10,7 +10,12 @@ import type { Channel, MessageContext } from './schema.js';
  * rendered content is stored with the link placeholder, never the link: the
  * worker fills it in from portal_link_id at send time.
  */
-export async function storeDelivery(db: Db, preview: SendPreview, actor: Actor): Promise<{ id: string }> {
+export async function storeDelivery(
+  db: Db,
+  preview: SendPreview,
+  actor: Actor,
+  options: { customerRequest?: boolean } = {},
+): Promise<{ id: string }> {
   if (preview.problems.length || !preview.to || !preview.storedMessage || !preview.link) {
     throw new Error('storeDelivery called with a preview that has problems');
   }
@@ -27,6 +32,8 @@ export async function storeDelivery(db: Db, preview: SendPreview, actor: Actor):
       body_html: preview.storedMessage.html,
       status: 'pending',
       created_by: actor.type === 'user' ? actor.userId : null,
+      // The customer asked for their link again from the portal's not-found page.
+      customer_request: options.customerRequest ?? false,
     })
     .returning<{ id: string }[]>('id');
   await recordAudit(db, {

@@ -2,7 +2,7 @@
 // credential, so every request looks it up, and failed lookups are rate limited.
 // Approving, rejecting and paying call the proposals, jobs and payments commands.
 import { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
-import { ipKeyGenerator, type RateLimitRequestHandler } from 'express-rate-limit';
+import type { RateLimitRequestHandler } from 'express-rate-limit';
 import type { Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
 import { loadPortalPage, TABS, type ListTab, type PortalView } from '../db/portal-page.js';
@@ -23,20 +23,25 @@ import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
 import { normalizeSignature } from '../proposals/signature-image.js';
 import { getStripe } from '../stripe/client.js';
 import { portalPayLocals } from './pay.js';
-import { checkoutReturnUrl, portalHeaders, renderNotFound } from './responses.js';
+import { checkoutReturnUrl, portalClientKey, portalHeaders, renderNotFound } from './responses.js';
+import { recoveryAddressKey, recoveryPost } from './recover-handler.js';
 import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, signatureForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
 import { findVersion } from './versions.js';
+import { deviceFamily, visitNetworkHash } from './visit.js';
 
 /** Failed token lookups allowed per client per window before 429. */
 const PORTAL_MISS_LIMIT = 20;
 const PORTAL_MISS_WINDOW_MS = 10 * 60_000;
 const PORTAL_PAY_LIMIT = 20;
 const PORTAL_CHANGES_LIMIT = 10;
+/** "Send me my link again": requests per client per hour, and per address per hour. */
+const RECOVER_CLIENT_LIMIT = 10;
+const RECOVER_CLIENT_WINDOW_MS = 60 * 60_000;
+const RECOVER_ADDRESS_LIMIT = 3;
+const RECOVER_ADDRESS_WINDOW_MS = 60 * 60_000;
 
-export function portalClientKey(req: Request): string {
-  return ipKeyGenerator(req.ip ?? 'unknown');
-}
+export { portalClientKey };
 
 const PROPOSAL_EXPIRED = 'proposal_expired';
 /** The outcomes a proposal page may announce after a redirect (?result=…). */
@@ -70,8 +75,25 @@ function createPortalRouter(): Router {
     keyGenerator: portalClientKey,
     message: 'Too many change requests. Please wait a few minutes and try again.',
   });
+  const recoverClientLimiter = createRateLimiter({
+    name: 'portal-recover-client',
+    windowMs: RECOVER_CLIENT_WINDOW_MS,
+    limit: RECOVER_CLIENT_LIMIT,
+    keyGenerator: portalClientKey,
+    message: 'Too many requests for a link from this connection. Please wait an hour and try again.',
+  });
+  const recoverAddressLimiter = createRateLimiter({
+    name: 'portal-recover-address',
+    windowMs: RECOVER_ADDRESS_WINDOW_MS,
+    limit: RECOVER_ADDRESS_LIMIT,
+    keyGenerator: recoveryAddressKey,
+    message: 'A link was already requested for this address several times. Please wait an hour and try again.',
+  });
   const router = Router();
   router.use(portalHeaders);
+
+  // "Send me my link again" from the not-found page: per client, then per address.
+  router.post('/recover', recoverClientLimiter, recoveryPost(recoverAddressLimiter));
 
   /** A failed lookup: counted against the client, then the one plain 404 (or 429 once over). */
   function miss(req: Request, res: Response, next: NextFunction): void {
@@ -86,7 +108,10 @@ function createPortalRouter(): Router {
   async function show(req: Request, res: Response, next: NextFunction, view: PortalView, extras: ViewExtras = {}, status = 200) {
     const token = String(req.params.token);
     if (!isWellFormedToken(token)) return miss(req, res, next);
-    const page = await loadPortalPage(hashPortalToken(token), view);
+    const page = await loadPortalPage(hashPortalToken(token), view, {
+      device: deviceFamily(req.get('user-agent')),
+      ipHash: visitNetworkHash(req.ip),
+    });
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
     if (extras.version && !findVersion(page, extras.version)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });

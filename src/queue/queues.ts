@@ -9,6 +9,8 @@ export const QUEUE_NAMES = {
   sendMessage: 'send-message',
   outboxSweep: 'outbox-sweep',
   reconcile: 'stripe-reconcile',
+  portalRecovery: 'portal-recovery',
+  portalVisitsRetention: 'portal-visits-retention',
 } as const;
 
 /** Custom backoff type: exponential with jitter (BullMQ calls the worker's backoffStrategy). */
@@ -81,10 +83,48 @@ export async function enqueueDeliveryJob(data: DeliveryJobData, timeoutMs = 2_00
   }
 }
 
+export interface RecoveryJobData {
+  /** Normalised: a lowercase email or an E.164 number. */
+  email: string | null;
+  phone: string | null;
+}
+
+let recoveryQueue: Queue | undefined;
+
+/**
+ * Adds a "send me my link again" job (the matching runs in the worker, never in the
+ * request). Returns false when Redis can't take it within the timeout.
+ */
+export async function enqueueRecoveryJob(data: RecoveryJobData, timeoutMs = 2_000): Promise<boolean> {
+  try {
+    const connection = (getSendQueue(), sendQueue!.connection);
+    recoveryQueue ??= new Queue(QUEUE_NAMES.portalRecovery, { connection, prefix: config.queuePrefix });
+    await within(recoveryQueue.waitUntilReady(), timeoutMs, 'connecting to Redis');
+    // The address lives in Redis only until the job ran.
+    await within(
+      recoveryQueue.add('recover', data, {
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 2_000 },
+        removeOnComplete: true,
+        removeOnFail: { age: 24 * 3600 },
+      }),
+      timeoutMs,
+      'adding the job',
+    );
+    return true;
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'could not enqueue a portal link recovery');
+    return false;
+  }
+}
+
 /** Closes the producer connection (shutdown, or tests that point it elsewhere). */
 export async function closeQueues(): Promise<void> {
   const current = sendQueue;
   sendQueue = undefined;
+  const recovery = recoveryQueue;
+  recoveryQueue = undefined;
+  if (recovery) await within(recovery.close(), 2_000, 'closing the recovery queue').catch(() => undefined);
   if (!current) return;
   await within(current.queue.close(), 2_000, 'closing the send queue').catch(() => undefined);
   current.connection.disconnect();

@@ -76,6 +76,7 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
     const [link] = await db('portal_links')
       .insert({ org_id: orgId, lead_id: lead.id, token_sha256: sha(), token_ciphertext: 'x' })
       .returning<IdRow[]>('id');
+    await db('portal_visits').insert({ org_id: orgId, link_id: link.id, lead_id: lead.id, view: 'history', device: 'iPhone' });
     await db('message_deliveries').insert({
       org_id: orgId,
       lead_id: lead.id,
