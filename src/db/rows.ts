@@ -201,4 +201,7 @@ export interface DeliveryRow {
   updated_at: Date;
   sent_at: Date | null;
   delivered_at: Date | null;
+  /** Why the row exists: sent by a person, a payment receipt, an automatic follow-up. */
+  purpose: 'manual' | 'receipt' | 'followup';
+  payment_id: string | null;
 }

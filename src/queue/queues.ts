@@ -9,6 +9,7 @@ export const QUEUE_NAMES = {
   sendMessage: 'send-message',
   outboxSweep: 'outbox-sweep',
   reconcile: 'stripe-reconcile',
+  followups: 'followups',
 } as const;
 
 /** Custom backoff type: exponential with jitter (BullMQ calls the worker's backoffStrategy). */
@@ -79,6 +80,33 @@ export async function enqueueDeliveryJob(data: DeliveryJobData, timeoutMs = 2_00
     logger.warn({ err: (err as Error).message, deliveryId: data.deliveryId }, 'could not enqueue delivery; the outbox sweeper will retry');
     return false;
   }
+}
+
+/**
+ * Adds many send jobs in bulk (the follow-up scheduler). Returns how many Redis
+ * took; on failure the rows stay pending for the outbox sweeper.
+ */
+export async function enqueueDeliveryJobs(jobs: DeliveryJobData[], chunk = 1_000, timeoutMs = 10_000): Promise<number> {
+  let added = 0;
+  try {
+    const queue = getSendQueue();
+    await within(queue.waitUntilReady(), timeoutMs, 'connecting to Redis');
+    for (let i = 0; i < jobs.length; i += chunk) {
+      const part = jobs.slice(i, i + chunk);
+      await within(
+        queue.addBulk(part.map((data) => ({ name: 'send', data, opts: { ...SEND_JOB_OPTIONS, jobId: deliveryJobId(data.deliveryId) } }))),
+        timeoutMs,
+        'adding jobs',
+      );
+      added += part.length;
+    }
+  } catch (err) {
+    logger.warn(
+      { err: (err as Error).message, added, total: jobs.length },
+      'could not enqueue every delivery; the outbox sweeper will retry',
+    );
+  }
+  return added;
 }
 
 /** Closes the producer connection (shutdown, or tests that point it elsewhere). */
