@@ -26,6 +26,7 @@ import { portalMissLimiter, portalRouter } from './portal/routes.js';
 import { adminRouter as documentsAdmin, createDocumentsPortalRouter } from './documents/routes.js';
 import { checkoutReturnRouter } from './portal/return-routes.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
+import { adminRouter as followupsAdmin } from './messaging/followup-routes.js';
 import { webhookRouter as twilioWebhooks } from './messaging/webhooks.js';
 import { setAttachmentSource } from './messaging/deliver.js';
 import { receiptAttachments } from './documents/receipt-attachment.js';
@@ -48,6 +49,7 @@ export const ADMIN_ROUTERS = [
   connectAdminRouter,
   portalLinksAdmin,
   messagingAdmin,
+  followupsAdmin,
   billingAdmin,
   orgsAdmin,
   teamRouter,

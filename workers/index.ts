@@ -7,12 +7,18 @@ import { installShutdownHandlers, onShutdown } from '../src/shutdown.js';
 import { startSendMessageWorker } from './send-message.js';
 import { startOutboxSweeper } from './sweep-outbox.js';
 import { startReconcileWorker } from './reconcile-stripe.js';
+import { startFollowupsWorker } from './followups.js';
 import type { RunningWorker } from '../src/queue/worker.js';
 import { setAttachmentSource } from '../src/messaging/deliver.js';
 import { receiptAttachments } from '../src/documents/receipt-attachment.js';
 
 /** Each job kind adds its starter here. */
-const starters: Array<() => Promise<RunningWorker>> = [startSendMessageWorker, () => startOutboxSweeper(), startReconcileWorker];
+const starters: Array<() => Promise<RunningWorker>> = [
+  startSendMessageWorker,
+  () => startOutboxSweeper(),
+  startReconcileWorker,
+  () => startFollowupsWorker(),
+];
 
 async function main(): Promise<void> {
   await assertRlsEnforced();

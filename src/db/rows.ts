@@ -64,6 +64,8 @@ export interface LeadRow {
   internal_notes: string;
   created_at: Date;
   updated_at: Date;
+  /** Set while automatic follow-ups to this customer are paused. */
+  followups_paused_at?: Date | null;
 }
 
 export type LeadSummary = Pick<LeadRow, 'id' | 'first_name' | 'last_name' | 'company' | 'email' | 'phone' | 'stage' | 'created_at'>;

@@ -3,7 +3,7 @@
 // (migrations/20261206000000_receipts_followups.ts), the one place that says
 // which rule is due when.
 import { PLAN_IDS, PLANS } from '../../plans.js';
-import { QUIET_FROM_HOUR, QUIET_UNTIL_HOUR, type FollowupRule } from '../../lib/followup-rules.js';
+import { FOLLOWUP_RULE_INFO, QUIET_FROM_HOUR, QUIET_UNTIL_HOUR, type FollowupRule } from '../../lib/followup-rules.js';
 import { withoutOrg, type Db } from '../tenancy.js';
 
 /** The plans whose orgs get automatic follow-ups (src/plans.ts decides). */
@@ -67,4 +67,16 @@ export async function nextFollowups(db: Db, documentIds: string[], now: Date = n
     ],
   );
   return new Map(rows.map((r) => [r.document_id, r]));
+}
+
+export type FollowupStatus =
+  { state: 'next'; rule: FollowupRule; label: string; at: Date } | { state: 'paused' } | { state: 'none' } | { state: 'unavailable' };
+
+/** What a document page says about follow-ups: the next one, paused, none coming, or not on this plan. */
+export async function followupStatus(db: Db, documentId: string, lead: { followups_paused_at?: Date | null }): Promise<FollowupStatus> {
+  const org = await db('organizations').first<{ plan: string }>('plan');
+  if (!followupPlans().includes(org.plan)) return { state: 'unavailable' };
+  if (lead.followups_paused_at) return { state: 'paused' };
+  const next = (await nextFollowups(db, [documentId])).get(documentId);
+  return next ? { state: 'next', rule: next.rule, label: FOLLOWUP_RULE_INFO[next.rule].short, at: next.at } : { state: 'none' };
 }
