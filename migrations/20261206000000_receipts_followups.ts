@@ -148,8 +148,8 @@ export async function up(knex: Knex): Promise<void> {
   // ---- follow-ups: what is due when (the one place) ----
   // "Opened" today: the customer's portal link was viewed after the proposal was
   // sent (portal_links.last_viewed_at; the portal counts views per link, not per
-  // document). Switch the opened_at expression to a per-document first-view time
-  // when one is recorded.
+  // document). Switch the `seen` join to a per-document first-view time when one
+  // is recorded.
   // A follow-up is sendable from due_at until until_at (three days, and never
   // after the due date for "due soon"): turning rules on doesn't flood customers
   // with reminders about long-gone dates.
@@ -158,48 +158,36 @@ export async function up(knex: Knex): Promise<void> {
     returns table (org_id uuid, rule text, document_kind text, document_id uuid, lead_id uuid,
                    due_at timestamptz, until_at timestamptz, priority integer)
     language sql stable set search_path = pg_catalog, public, pg_temp as $$
-      with orgs as (
-        select o.id, o.time_zone from organizations o where o.plan = any(p_plans)
-      ),
-      rules as (
-        select r.org_id, r.rule, r.days from followup_rules r join orgs on orgs.id = r.org_id where r.enabled
-      ),
-      proposals_waiting as (
-        select p.org_id, p.id, p.lead_id, p.sent_at,
-               (select max(pl.last_viewed_at) from portal_links pl
-                 where pl.org_id = p.org_id and pl.lead_id = p.lead_id and pl.last_viewed_at >= p.sent_at) as opened_at
-          from proposals p join orgs on orgs.id = p.org_id
-         where p.status = 'pending' and p.sent_at is not null
-      ),
-      invoices_unpaid as (
-        select v.org_id, v.id, v.lead_id, v.due_date, orgs.time_zone
-          from invoices v join orgs on orgs.id = v.org_id
-         where v.status in ('open', 'partially_paid') and v.total_cents > v.amount_paid_cents
-      ),
-      candidates as (
-        select r.org_id, r.rule, 'proposal'::text as document_kind, p.id as document_id, p.lead_id,
-               p.sent_at + make_interval(days => r.days) as due_at,
-               p.sent_at + make_interval(days => r.days + 3) as until_at,
-               1 as priority
-          from proposals_waiting p
-          join rules r on r.org_id = p.org_id
-                      and r.rule = case when p.opened_at is null then 'proposal_not_opened' else 'proposal_not_decided' end
-        union all
-        select r.org_id, r.rule, 'invoice', v.id, v.lead_id,
-               (v.due_date + case when r.rule = 'invoice_due_soon' then -r.days else r.days end)::timestamp at time zone v.time_zone,
-               case when r.rule = 'invoice_due_soon'
-                    then least((v.due_date - r.days + 3)::timestamp, (v.due_date + 1)::timestamp) at time zone v.time_zone
-                    else (v.due_date + r.days + 3)::timestamp at time zone v.time_zone end,
-               case when r.rule = 'invoice_due_soon' then 2 else 0 end
-          from invoices_unpaid v
-          join rules r on r.org_id = v.org_id and r.rule like 'invoice\\_%'
-      )
       select c.org_id, c.rule, c.document_kind, c.document_id, c.lead_id, c.due_at, c.until_at, c.priority
-        from candidates c
-        join leads l on l.org_id = c.org_id and l.id = c.lead_id
-       where l.followups_paused_at is null
-         and not exists (select 1 from followup_sends s
-                          where s.org_id = c.org_id and s.document_id = c.document_id and s.rule = c.rule) $$`);
+        from (
+          select r.org_id, r.rule, 'proposal'::text as document_kind, p.id as document_id, p.lead_id,
+                 p.sent_at + make_interval(days => r.days) as due_at,
+                 p.sent_at + make_interval(days => r.days + 3) as until_at,
+                 1 as priority
+            from proposals p
+            join organizations o on o.id = p.org_id and o.plan = any(p_plans)
+            -- opened: a view of the customer's portal link at or after the proposal was sent
+            left join (select pl.org_id, pl.lead_id, max(pl.last_viewed_at) as viewed_at
+                         from portal_links pl where pl.last_viewed_at is not null group by pl.org_id, pl.lead_id) seen
+                   on seen.org_id = p.org_id and seen.lead_id = p.lead_id and seen.viewed_at >= p.sent_at
+            join followup_rules r on r.org_id = p.org_id and r.enabled
+                 and r.rule = case when seen.viewed_at is null then 'proposal_not_opened' else 'proposal_not_decided' end
+           where p.status = 'pending' and p.sent_at is not null
+          union all
+          select r.org_id, r.rule, 'invoice', v.id, v.lead_id,
+                 (v.due_date + case when r.rule = 'invoice_due_soon' then -r.days else r.days end)::timestamp at time zone o.time_zone,
+                 case when r.rule = 'invoice_due_soon'
+                      then least((v.due_date - r.days + 3)::timestamp, (v.due_date + 1)::timestamp) at time zone o.time_zone
+                      else (v.due_date + r.days + 3)::timestamp at time zone o.time_zone end,
+                 case when r.rule = 'invoice_due_soon' then 2 else 0 end
+            from invoices v
+            join organizations o on o.id = v.org_id and o.plan = any(p_plans)
+            join followup_rules r on r.org_id = v.org_id and r.enabled and r.rule like 'invoice\\_%'
+           where v.status in ('open', 'partially_paid') and v.total_cents > v.amount_paid_cents
+        ) c
+        join leads l on l.org_id = c.org_id and l.id = c.lead_id and l.followups_paused_at is null
+        left join followup_sends s on s.org_id = c.org_id and s.document_id = c.document_id and s.rule = c.rule
+       where s.id is null $$`);
 
   // The customer-facing sentence of each rule (the portal link goes where the placeholder is).
   await knex.raw(`

@@ -1,6 +1,7 @@
 // The follow-up pages: the rules settings (Pro; locked on lower plans with the plan
 // named), the per-customer pause switch, and "next follow-up" on a document page.
 import { expect } from 'chai';
+import { getSendQueue } from '../../src/queue/queues.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { runFollowupScheduler } from '../../src/messaging/followups.js';
@@ -26,6 +27,9 @@ async function savedRules(orgId: string) {
 }
 
 describe('follow-up pages', () => {
+  // Jobs this file enqueues are nobody's here: leave none for a later file's send worker.
+  afterEach(() => getSendQueue().drain(true));
+
   it('a Pro owner saves the rules; a bad number of days is refused with its field named and nothing saved', async () => {
     const org = await createTestOrg({ plan: 'pro' });
     const agent = await loginAgent(org.email, org.password);
