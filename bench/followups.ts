@@ -9,6 +9,7 @@
 // DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432). With
 // REDIS_URL set, the jobs go to BullMQ under a private prefix that is removed
 // afterwards; without it only the SQL side is measured (and said so).
+import { cpus, loadavg } from 'node:os';
 import { scratchDatabase } from '../src/db/scratch.js';
 
 function arg(name: string, fallback: number): number {
@@ -120,9 +121,15 @@ async function main(): Promise<void> {
   console.log(`run 2 (same moment): ${(second.totalMs / 1000).toFixed(2)} s — ${second.stored} stored, ${second.enqueued} enqueued`);
 
   const deliveries = await count("select count(*) as n from message_deliveries where purpose = 'followup'");
-  const ok =
-    first.stored === documents && deliveries === documents && (!withRedis || first.enqueued === documents) && second.stored === 0;
-  console.log(ok ? `OK: target < 30 s ${first.totalMs < 30_000 ? 'met' : 'MISSED'}` : `FAILED: ${deliveries} deliveries for ${documents} documents`);
+  const ok = first.stored === documents && deliveries === documents && (!withRedis || first.enqueued === documents) && second.stored === 0;
+  console.log(
+    `load average (1/5/15 min) on ${cpus().length} cores: ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' / ')}`,
+  );
+  console.log(
+    ok ? `OK: target < 30 s ${first.totalMs < 30_000 ? 'met' : 'MISSED'}` : `FAILED: ${deliveries} deliveries for ${documents} documents`,
+  );
 
   if (withRedis) {
     await getSendQueue().obliterate({ force: true });

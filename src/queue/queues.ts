@@ -91,14 +91,22 @@ export async function enqueueDeliveryJobs(jobs: DeliveryJobData[], chunk = 1_000
   try {
     const queue = getSendQueue();
     await within(queue.waitUntilReady(), timeoutMs, 'connecting to Redis');
-    for (let i = 0; i < jobs.length; i += chunk) {
-      const part = jobs.slice(i, i + chunk);
-      await within(
-        queue.addBulk(part.map((data) => ({ name: 'send', data, opts: { ...SEND_JOB_OPTIONS, jobId: deliveryJobId(data.deliveryId) } }))),
-        timeoutMs,
-        'adding jobs',
+    const parts: DeliveryJobData[][] = [];
+    for (let i = 0; i < jobs.length; i += chunk) parts.push(jobs.slice(i, i + chunk));
+    // A few bulks in flight at once keep Redis's pipeline full.
+    for (let i = 0; i < parts.length; i += 4) {
+      await Promise.all(
+        parts.slice(i, i + 4).map(async (part) => {
+          await within(
+            queue.addBulk(
+              part.map((data) => ({ name: 'send', data, opts: { ...SEND_JOB_OPTIONS, jobId: deliveryJobId(data.deliveryId) } })),
+            ),
+            timeoutMs,
+            'adding jobs',
+          );
+          added += part.length;
+        }),
       );
-      added += part.length;
     }
   } catch (err) {
     logger.warn(
