@@ -13,7 +13,7 @@ import { closeWithin } from './send-message.js';
 
 const FOLLOWUPS_SCHEDULER_ID = 'followups-every';
 /** Often enough that a follow-up goes out soon after quiet hours end, rare enough to cost nothing. */
-export const FOLLOWUPS_EVERY_MS = 5 * 60_000;
+const FOLLOWUPS_EVERY_MS = 5 * 60_000;
 
 export async function startFollowupsWorker(everyMs = FOLLOWUPS_EVERY_MS): Promise<RunningWorker> {
   const connection = createRedis('worker');

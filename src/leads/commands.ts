@@ -52,10 +52,10 @@ export async function advanceLeadStage(db: Db, id: string, stage: LeadStage, act
 /** Pauses or resumes automatic follow-ups to this customer (receipts and manual messages still go out). */
 export async function setFollowupsPaused(db: Db, id: string, paused: boolean, actor: Actor): Promise<boolean> {
   const lead = await getLead(db, id);
-  const changed = await db('leads')
-    .where({ id: lead.id })
-    .modify((q) => (paused ? q.whereNull('followups_paused_at') : q.whereNotNull('followups_paused_at')))
-    .update({ followups_paused_at: paused ? db.fn.now() : null, updated_at: db.fn.now() });
+  const query = db('leads').where({ id: lead.id });
+  if (paused) void query.whereNull('followups_paused_at');
+  else void query.whereNotNull('followups_paused_at');
+  const changed = await query.update({ followups_paused_at: paused ? db.fn.now() : null, updated_at: db.fn.now() });
   if (changed) {
     await recordAudit(db, {
       actor,
