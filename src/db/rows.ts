@@ -66,6 +66,8 @@ export interface LeadRow {
   internal_notes: string;
   created_at: Date;
   updated_at: Date;
+  /** Set while automatic follow-ups to this customer are paused. */
+  followups_paused_at?: Date | null;
 }
 
 export type LeadSummary = Pick<LeadRow, 'id' | 'first_name' | 'last_name' | 'company' | 'email' | 'phone' | 'stage' | 'created_at'>;
@@ -249,4 +251,7 @@ export interface DeliveryRow {
   delivered_at: Date | null;
   /** Sent because the customer asked for their link again (not by a person of the org). */
   customer_request: boolean;
+  /** Why the row exists: sent by a person, a payment receipt, an automatic follow-up. */
+  purpose: 'manual' | 'receipt' | 'followup';
+  payment_id: string | null;
 }

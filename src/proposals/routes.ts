@@ -4,6 +4,7 @@ import { Router } from 'express';
 import { formFailure, orgPage, type PageResult } from '../http/page.js';
 import { todayIn } from '../lib/dates.js';
 import type { Db } from '../db/tenancy.js';
+import { followupStatus } from '../db/sql/followups.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
@@ -140,6 +141,7 @@ adminRouter.get(
         hasContact: Boolean(org.phone || org.email || org.whatsapp_number),
         pastValidUntil: proposal.status === 'pending' && isPastDate(proposal.valid_until, org.time_zone),
         justSent: req.query.sent === '1',
+        followups: await followupStatus(db, proposal.id, lead),
       },
     };
   }),

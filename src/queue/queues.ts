@@ -11,6 +11,7 @@ export const QUEUE_NAMES = {
   reconcile: 'stripe-reconcile',
   portalRecovery: 'portal-recovery',
   portalVisitsRetention: 'portal-visits-retention',
+  followups: 'followups',
 } as const;
 
 /** Custom backoff type: exponential with jitter (BullMQ calls the worker's backoffStrategy). */
@@ -116,6 +117,41 @@ export async function enqueueRecoveryJob(data: RecoveryJobData, timeoutMs = 2_00
     logger.warn({ err: (err as Error).message }, 'could not enqueue a portal link recovery');
     return false;
   }
+}
+
+/**
+ * Adds many send jobs in bulk (the follow-up scheduler). Returns how many Redis
+ * took; on failure the rows stay pending for the outbox sweeper.
+ */
+export async function enqueueDeliveryJobs(jobs: DeliveryJobData[], chunk = 1_000, timeoutMs = 10_000): Promise<number> {
+  let added = 0;
+  try {
+    const queue = getSendQueue();
+    await within(queue.waitUntilReady(), timeoutMs, 'connecting to Redis');
+    const parts: DeliveryJobData[][] = [];
+    for (let i = 0; i < jobs.length; i += chunk) parts.push(jobs.slice(i, i + chunk));
+    // A few bulks in flight at once keep Redis's pipeline full.
+    for (let i = 0; i < parts.length; i += 4) {
+      await Promise.all(
+        parts.slice(i, i + 4).map(async (part) => {
+          await within(
+            queue.addBulk(
+              part.map((data) => ({ name: 'send', data, opts: { ...SEND_JOB_OPTIONS, jobId: deliveryJobId(data.deliveryId) } })),
+            ),
+            timeoutMs,
+            'adding jobs',
+          );
+          added += part.length;
+        }),
+      );
+    }
+  } catch (err) {
+    logger.warn(
+      { err: (err as Error).message, added, total: jobs.length },
+      'could not enqueue every delivery; the outbox sweeper will retry',
+    );
+  }
+  return added;
 }
 
 /** Closes the producer connection (shutdown, or tests that point it elsewhere). */

@@ -132,5 +132,14 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
       reason: 'void',
       paid_at: db.fn.now(),
     });
+    await db('followup_rules').insert({ org_id: orgId, rule: 'invoice_overdue_1', enabled: true, days: 1 });
+    await db('followup_sends').insert({
+      org_id: orgId,
+      rule: 'invoice_overdue_1',
+      document_id: invoice.id,
+      lead_id: lead.id,
+      local_day: '2026-11-16',
+      delivery_id: link.id,
+    });
   });
 }
