@@ -75,6 +75,13 @@ interface ProposalDetail extends ProposalSummary {
   rejection_reason: string | null;
   items: LineItem[];
   job: { scheduled_at: string | null; status: string; technician: string | null; arrival_window_minutes: number } | null;
+  /** The deposit asked (percent in basis points, or an amount), owed once approved, and paid so far. */
+  deposit_kind: 'percent' | 'amount' | null;
+  deposit_value: number | null;
+  deposit_cents: number | null;
+  deposit_paid_cents: number;
+  /** The latest deposit Checkout the customer came back from, if any. */
+  deposit_checkout_status: string | null;
 }
 
 interface InvoiceSummary {

@@ -6,6 +6,7 @@ import type { ProposalRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
 import { advanceLeadStage } from '../leads/commands.js';
 import { markProposalApproved, type ProposalApproval } from '../proposals/commands.js';
+import { fixDepositOnApproval } from '../proposals/deposit.js';
 import { createJobForProposal } from './commands.js';
 
 /**
@@ -19,7 +20,10 @@ export async function approveProposal(
   approval: ProposalApproval,
   actor: Actor,
 ): Promise<{ proposal: ProposalRow; jobId: string; alreadyDecided: boolean }> {
-  const { proposal, alreadyDecided, approverName } = await markProposalApproved(db, proposalId, approval, actor);
+  const marked = await markProposalApproved(db, proposalId, approval, actor);
+  const { alreadyDecided, approverName } = marked;
+  // The deposit owed comes from the row just approved (its total as approved), never from the client.
+  const proposal = alreadyDecided ? marked.proposal : await fixDepositOnApproval(db, marked.proposal);
   const job = await createJobForProposal(db, proposal, actor);
   if (alreadyDecided) return { proposal, jobId: job.id, alreadyDecided };
   await advanceLeadStage(db, proposal.lead_id, 'won', actor);

@@ -18,6 +18,7 @@ import { planFor } from '../plans.js';
 import { hashPortalToken, isValidPortalFormToken, isWellFormedToken } from '../portal-links/token.js';
 import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
 import { getStripe } from '../stripe/client.js';
+import { depositCheckoutAfterApproval, portalDepositLocals, startDepositCheckout } from './deposit.js';
 import { portalPayLocals } from './pay.js';
 import { checkoutReturnUrl, portalHeaders, renderNotFound } from './responses.js';
 import { approveForm, pageQuery, rejectForm } from './schema.js';
@@ -74,7 +75,7 @@ function createPortalRouter(): Router {
     const page = await loadPortalPage(hashPortalToken(token), view);
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
-    Object.assign(rendered.locals, portalPayLocals(page));
+    Object.assign(rendered.locals, portalPayLocals(page), portalDepositLocals(page));
     res.status(status).render(rendered.view, rendered.locals);
   }
 
@@ -174,11 +175,26 @@ function createPortalRouter(): Router {
         );
       } else throw err;
     }
-    res.redirect(303, `/p/${token}/proposals/${proposalId}?result=${outcome}`);
+    // Approved with a deposit due: straight on to paying it (the page offers it again if this fails).
+    const depositUrl = outcome === 'approved' ? await depositCheckoutAfterApproval(link, proposalId, req) : null;
+    res.redirect(303, depositUrl ?? `/p/${token}/proposals/${proposalId}?result=${outcome}`);
   }
 
   router.post('/:token/proposals/:id/approve', (req, res, next) => decide(req, res, next, 'approve'));
   router.post('/:token/proposals/:id/reject', (req, res, next) => decide(req, res, next, 'reject'));
+
+  // Pay the deposit of an approved proposal (after approving, or later from the proposal page).
+  router.post('/:token/proposals/:id/deposit', payLimiter, async (req, res, next) => {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    if (!isValidPortalFormToken(found.link.link_id, (req.body as Record<string, unknown> | undefined)?._csrf)) return next(formExpired());
+    try {
+      res.redirect(303, await startDepositCheckout(found.link, found.id, req));
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 404) return miss(req, res, next);
+      throw err;
+    }
+  });
 
   // Pay: a Stripe Checkout Session on the contractor's connected account.
   router.post('/:token/invoices/:id/pay', payLimiter, async (req, res, next) => {

@@ -9,6 +9,7 @@ import { conflict, fieldError, HttpError } from '../lib/errors.js';
 import { computeFormLineItems, lineItemRows, type ComputedLineItem } from '../lib/line-items.js';
 import { advanceLeadStage } from '../leads/commands.js';
 import { getLead } from '../leads/queries.js';
+import { depositColumns } from './deposit.js';
 import { getProposal, getProposalItems, proposalContentSha256 } from './queries.js';
 import type { ProposalInput } from './schema.js';
 
@@ -43,9 +44,10 @@ async function writeItems(db: Db, proposalId: string, items: ComputedLineItem[])
   await db('proposal_items').insert(lineItemRows(currentOrgId(db), 'proposal_id', proposalId, items));
 }
 
-export async function createProposal(db: Db, input: ProposalInput, actor: Actor): Promise<ProposalRow> {
+export async function createProposal(db: Db, input: ProposalInput, actor: Actor, currency = 'USD'): Promise<ProposalRow> {
   const lead = await leadFor(db, input.lead_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
+  const deposit = depositColumns(input, totals.total_cents, currency);
   const number = await allocateNumber(db, 'proposal');
   const [proposal] = await db('proposals')
     .insert({
@@ -58,6 +60,7 @@ export async function createProposal(db: Db, input: ProposalInput, actor: Actor)
       valid_until: input.valid_until ?? null,
       customer_message: input.customer_message,
       internal_notes: input.internal_notes,
+      ...deposit,
       created_by: actor.type === 'user' ? actor.userId : null,
     })
     .returning<ProposalRow[]>('*');
@@ -72,13 +75,14 @@ export async function createProposal(db: Db, input: ProposalInput, actor: Actor)
   return proposal;
 }
 
-export async function updateProposal(db: Db, id: string, input: ProposalInput, actor: Actor): Promise<ProposalRow> {
+export async function updateProposal(db: Db, id: string, input: ProposalInput, actor: Actor, currency = 'USD'): Promise<ProposalRow> {
   const before = await getProposal(db, id, { forUpdate: true });
   if (before.status !== 'draft' && before.status !== 'pending') {
     throw conflict(`Proposal #${before.number} is ${before.status} and can no longer be edited.`);
   }
   const lead = await leadFor(db, input.lead_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
+  const deposit = depositColumns(input, totals.total_cents, currency);
   const [proposal] = await db('proposals')
     .where({ id: before.id })
     .update({
@@ -89,6 +93,7 @@ export async function updateProposal(db: Db, id: string, input: ProposalInput, a
       valid_until: input.valid_until ?? null,
       customer_message: input.customer_message,
       internal_notes: input.internal_notes,
+      ...deposit,
       updated_at: db.fn.now(),
     })
     .returning<ProposalRow[]>('*');

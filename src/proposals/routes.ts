@@ -10,13 +10,20 @@ import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
 import { createProposal, markProposalSent, rejectProposal, updateProposal } from './commands.js';
+import { depositFormValues, depositState } from './deposit.js';
 import { getProposal, getProposalItems, listProposals, type ProposalItemRow, type ProposalRow } from './queries.js';
 import { PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejectionFormSchema } from './schema.js';
 
 export const adminRouter = Router();
 
-function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
-  return documentFormLocals(db, { title, action, values, errors, withEmail: true });
+const depositOptions = [
+  { value: 'none', label: 'No deposit' },
+  { value: 'percent', label: 'A percentage of the total' },
+  { value: 'amount', label: 'A fixed amount' },
+];
+
+async function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
+  return { ...(await documentFormLocals(db, { title, action, values, errors, withEmail: true })), depositOptions };
 }
 
 function valuesFrom(proposal: ProposalRow, items: ProposalItemRow[], currency: string) {
@@ -28,6 +35,7 @@ function valuesFrom(proposal: ProposalRow, items: ProposalItemRow[], currency: s
     customer_message: proposal.customer_message,
     internal_notes: proposal.internal_notes,
     items: lineFormValuesFrom(items, currency),
+    ...depositFormValues(proposal, currency),
   };
 }
 
@@ -93,7 +101,7 @@ adminRouter.post(
   orgPage(async ({ req, db, org, actor }) => {
     try {
       const input = parseForm(proposalFormSchema(org.currency), req.body);
-      const proposal = await createProposal(db, input, actor);
+      const proposal = await createProposal(db, input, actor, org.currency);
       return savedResult(proposal, input.valid_until, org.time_zone, 'saved as a draft');
     } catch (err) {
       return formFailure(
@@ -128,6 +136,7 @@ adminRouter.get(
         hasContact: Boolean(org.phone || org.email || org.whatsapp_number),
         pastValidUntil: proposal.status === 'pending' && isPastDate(proposal.valid_until, org.time_zone),
         justSent: req.query.sent === '1',
+        deposit: await depositState(db, proposal),
       },
     };
   }),
@@ -152,7 +161,7 @@ adminRouter.post(
     const proposal = await getProposal(db, routeId(req.params));
     try {
       const input = parseForm(proposalFormSchema(org.currency), req.body);
-      await updateProposal(db, proposal.id, input, actor);
+      await updateProposal(db, proposal.id, input, actor, org.currency);
       return savedResult(proposal, input.valid_until, org.time_zone, 'saved');
     } catch (err) {
       const locals = await formLocals(

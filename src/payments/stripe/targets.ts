@@ -1,0 +1,24 @@
+// What a PaymentIntent pays, from the metadata we set at Checkout: an invoice
+// (invoice_id) or a proposal's deposit (proposal_id with purpose "deposit").
+// Anything without our org id is not ours and is ignored by webhooks and
+// reconciliation alike.
+import { isUuid } from '../../lib/ids.js';
+
+type Metadata = Record<string, string> | null | undefined;
+
+/** The invoice a PaymentIntent pays; null when it isn't ours or pays no invoice. */
+export function invoiceIdFor(orgId: string, metadata: Metadata): string | null {
+  if (!metadata || metadata.org_id !== orgId) return null;
+  return isUuid(metadata.invoice_id) ? metadata.invoice_id.toLowerCase() : null;
+}
+
+/** The proposal whose deposit a PaymentIntent pays; null when it isn't ours or isn't a deposit. */
+export function depositProposalIdFor(orgId: string, metadata: Metadata): string | null {
+  if (!metadata || metadata.org_id !== orgId || metadata.purpose !== 'deposit' || metadata.invoice_id) return null;
+  return isUuid(metadata.proposal_id) ? metadata.proposal_id.toLowerCase() : null;
+}
+
+/** The PaymentIntent pays something of ours (an invoice or a deposit). */
+export function paysOurs(orgId: string, metadata: Metadata): boolean {
+  return invoiceIdFor(orgId, metadata) !== null || depositProposalIdFor(orgId, metadata) !== null;
+}
