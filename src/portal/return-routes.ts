@@ -9,6 +9,7 @@ import { createRateLimiter } from '../http/security.js';
 import { markCheckoutReturned } from '../payments/stripe/checkout.js';
 import { checkoutReturnOrg, useCheckoutReturn } from '../payments/stripe/checkout-returns.js';
 import { markDepositCheckoutReturned } from '../payments/stripe/deposit-checkout.js';
+import { markSplitCheckoutReturned } from '../payments/stripe/split-checkout.js';
 import { activePortalLink } from '../portal-links/queries.js';
 import { portalHeaders, renderNotFound } from './responses.js';
 
@@ -41,6 +42,7 @@ checkoutReturnRouter.get('/:code', returnLimiter, async (req: Request, res: Resp
     if (used.outcome === 'completed' && used.stripeCheckoutSessionId) {
       if (used.invoiceId) await markCheckoutReturned(db, used.invoiceId, used.leadId, used.stripeCheckoutSessionId);
       else if (used.proposalId) await markDepositCheckoutReturned(db, used.proposalId, used.stripeCheckoutSessionId);
+      else await markSplitCheckoutReturned(db, used.leadId, used.stripeCheckoutSessionId);
     }
     const link = await activePortalLink(db, used.leadId);
     return { ...used, url: link?.id === used.portalLinkId ? link.url : null };
@@ -53,6 +55,13 @@ checkoutReturnRouter.get('/:code', returnLimiter, async (req: Request, res: Resp
       message: `${problem} A payment you made is recorded all the same. To see your invoice, open the private link the business sent you by text or email, or ask them for a new one.`,
     });
   }
-  // A deposit leads back to its proposal, an invoice payment to the invoice.
-  res.redirect(303, back.invoiceId ? `${back.url}/invoices/${back.invoiceId}` : `${back.url}/proposals/${back.proposalId}`);
+  // A deposit leads back to its proposal, an invoice payment to the invoice, several invoices to the list.
+  res.redirect(
+    303,
+    back.invoiceId
+      ? `${back.url}/invoices/${back.invoiceId}`
+      : back.proposalId
+        ? `${back.url}/proposals/${back.proposalId}`
+        : `${back.url}/invoices?paid=several`,
+  );
 });

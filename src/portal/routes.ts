@@ -14,12 +14,14 @@ import { parseForm } from '../lib/forms.js';
 import { uuidOrNull } from '../lib/ids.js';
 import { approveProposal } from '../jobs/approve-proposal.js';
 import { createInvoiceCheckout, payForm } from '../payments/stripe/checkout.js';
+import { paySeveralForm } from '../payments/stripe/split-checkout.js';
 import { planFor } from '../plans.js';
 import { hashPortalToken, isValidPortalFormToken, isWellFormedToken } from '../portal-links/token.js';
 import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
 import { getStripe } from '../stripe/client.js';
 import { depositCheckoutAfterApproval, portalDepositLocals, startDepositCheckout } from './deposit.js';
 import { portalPayLocals } from './pay.js';
+import { portalPaySeveralLocals, startSplitCheckout } from './pay-several.js';
 import { checkoutReturnUrl, portalHeaders, renderNotFound } from './responses.js';
 import { approveForm, pageQuery, rejectForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
@@ -75,7 +77,12 @@ function createPortalRouter(): Router {
     const page = await loadPortalPage(hashPortalToken(token), view);
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
-    Object.assign(rendered.locals, portalPayLocals(page), portalDepositLocals(page));
+    Object.assign(
+      rendered.locals,
+      portalPayLocals(page),
+      portalDepositLocals(page),
+      portalPaySeveralLocals(page, req.query.paid === 'several'),
+    );
     res.status(status).render(rendered.view, rendered.locals);
   }
 
@@ -193,6 +200,21 @@ function createPortalRouter(): Router {
     } catch (err) {
       if (err instanceof HttpError && err.status === 404) return miss(req, res, next);
       throw err;
+    }
+  });
+
+  // Pay several invoices (ticked on the Invoices tab) in one Checkout Session.
+  router.post('/:token/invoices/pay', payLimiter, async (req, res, next) => {
+    const token = String(req.params.token);
+    const link = isWellFormedToken(token) ? await portalLinkByTokenHash(hashPortalToken(token)) : null;
+    if (!link) return miss(req, res, next);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
+    try {
+      res.redirect(303, await startSplitCheckout(link, parseForm(paySeveralForm, body).invoice_ids, req));
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      return show(req, res, next, { kind: 'list', tab: 'invoices', page: 1 }, { errors: err.fields, formError: err.message }, 422);
     }
   });
 

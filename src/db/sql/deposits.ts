@@ -22,7 +22,7 @@ export async function insertStripeDeposit(db: Db, orgId: string, row: StripeDepo
     `insert into payments (org_id, lead_id, proposal_id, invoice_id, kind, amount_cents, currency, method, source, status, paid_at,
                            stripe_payment_intent_id, stripe_checkout_session_id, stripe_charge_id)
      values (?, ?, ?, ?, 'payment', ?, ?, 'stripe', 'stripe', 'succeeded', to_timestamp(?), ?, ?, ?)
-     on conflict (stripe_payment_intent_id) where kind = 'payment' and stripe_payment_intent_id is not null do nothing
+     on conflict (stripe_payment_intent_id, split_index) where kind = 'payment' and stripe_payment_intent_id is not null do nothing
      returning id`,
     [
       orgId,

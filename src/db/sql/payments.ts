@@ -14,6 +14,8 @@ export interface StripePaymentInsert {
   payment_intent: string;
   checkout_session: string | null;
   charge: string | null;
+  /** The part of a PaymentIntent split across several invoices (0 for a whole payment). */
+  split_index?: number;
 }
 
 export interface InsertedStripePayment {
@@ -30,12 +32,12 @@ export async function insertStripePayments(db: Db, orgId: string, rows: StripePa
   if (rows.length === 0) return [];
   const { rows: inserted } = await db.raw<{ rows: InsertedStripePayment[] }>(
     `insert into payments (org_id, lead_id, invoice_id, kind, amount_cents, currency, method, source, status, paid_at,
-                           stripe_payment_intent_id, stripe_checkout_session_id, stripe_charge_id)
+                           stripe_payment_intent_id, stripe_checkout_session_id, stripe_charge_id, split_index)
      select ?::uuid, x.lead_id, x.invoice_id, 'payment', x.amount_cents, x.currency, 'stripe', 'stripe', 'succeeded', to_timestamp(x.created),
-            x.payment_intent, x.checkout_session, x.charge
+            x.payment_intent, x.checkout_session, x.charge, coalesce(x.split_index, 0)
        from jsonb_to_recordset(?::jsonb) as x(lead_id uuid, invoice_id uuid, amount_cents bigint, currency text, created bigint,
-                                              payment_intent text, checkout_session text, charge text)
-     on conflict (stripe_payment_intent_id) where kind = 'payment' and stripe_payment_intent_id is not null do nothing
+                                              payment_intent text, checkout_session text, charge text, split_index smallint)
+     on conflict (stripe_payment_intent_id, split_index) where kind = 'payment' and stripe_payment_intent_id is not null do nothing
      returning id, invoice_id, stripe_payment_intent_id, amount_cents, stripe_checkout_session_id, stripe_charge_id`,
     [orgId, JSON.stringify(rows)],
   );

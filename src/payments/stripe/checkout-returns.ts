@@ -15,7 +15,10 @@ export type CheckoutOutcome = 'completed' | 'cancelled';
 /** A code for each way back from one Checkout attempt (paid, or cancelled). */
 export async function createCheckoutReturnCodes(
   db: Db,
-  attempt: { orgId: string; checkoutRowId: string; portalLinkId: string } & ({ invoiceId: string } | { proposalId: string }),
+  // An invoice's payment, a proposal's deposit, or several invoices at once (the way back leads to the list).
+  attempt: { orgId: string; checkoutRowId: string; portalLinkId: string } & (
+    { invoiceId: string } | { proposalId: string } | { several: true }
+  ),
 ): Promise<Record<CheckoutOutcome, string>> {
   const codes = { completed: newOneTimeToken(), cancelled: newOneTimeToken() };
   await db('checkout_returns').insert(
@@ -23,7 +26,7 @@ export async function createCheckoutReturnCodes(
       org_id: attempt.orgId,
       checkout_session_id: attempt.checkoutRowId,
       portal_link_id: attempt.portalLinkId,
-      ...('invoiceId' in attempt ? { invoice_id: attempt.invoiceId } : { proposal_id: attempt.proposalId }),
+      ...('invoiceId' in attempt ? { invoice_id: attempt.invoiceId } : 'proposalId' in attempt ? { proposal_id: attempt.proposalId } : {}),
       outcome,
       code_sha256: codes[outcome].sha256,
       expires_at: nowPlusSeconds(db, RETURN_CODE_SECONDS),

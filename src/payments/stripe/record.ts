@@ -17,7 +17,8 @@ import type { Db } from '../../db/tenancy.js';
 import { logger } from '../../logger.js';
 import { refreshInvoiceBalance, refreshInvoiceBalances } from '../../invoices/commands.js';
 import { recordStripeDeposits } from './record-deposits.js';
-import { depositProposalIdFor, invoiceIdFor } from './targets.js';
+import { recordStripeSplitPayments } from './record-split.js';
+import { depositProposalIdFor, invoiceIdFor, splitCheckoutIdFor } from './targets.js';
 
 /** The PaymentIntent fields we rely on (a retrieved or listed object). */
 export interface PaymentIntentFacts {
@@ -97,6 +98,9 @@ export async function recordStripePayments(
   // Deposits (a proposal's, before or after its invoice exists) have their own path; the rest pay invoices.
   const deposits = items.filter((item) => depositProposalIdFor(orgId, item.paymentIntent.metadata));
   const outcomes: Map<string, RecordOutcome> = await recordStripeDeposits(db, orgId, deposits, actor);
+  // A payment for several invoices: all of its split, or none (record-split.ts).
+  const splits = items.filter((item) => splitCheckoutIdFor(orgId, item.paymentIntent.metadata));
+  for (const [id, outcome] of await recordStripeSplitPayments(db, orgId, splits, actor)) outcomes.set(id, outcome);
   const candidates = [];
   for (const item of items) {
     if (outcomes.has(item.paymentIntent.id)) continue;

@@ -1,5 +1,6 @@
 // What a PaymentIntent pays, from the metadata we set at Checkout: an invoice
-// (invoice_id) or a proposal's deposit (proposal_id with purpose "deposit").
+// (invoice_id), a proposal's deposit (proposal_id with purpose "deposit"), or
+// several invoices (checkout_id with purpose "invoices": the split we stored).
 // Anything without our org id is not ours and is ignored by webhooks and
 // reconciliation alike.
 import { isUuid } from '../../lib/ids.js';
@@ -18,7 +19,15 @@ export function depositProposalIdFor(orgId: string, metadata: Metadata): string 
   return isUuid(metadata.proposal_id) ? metadata.proposal_id.toLowerCase() : null;
 }
 
-/** The PaymentIntent pays something of ours (an invoice or a deposit). */
+/** The Checkout attempt (our checkout_sessions id) whose split a several-invoices PaymentIntent pays; else null. */
+export function splitCheckoutIdFor(orgId: string, metadata: Metadata): string | null {
+  if (!metadata || metadata.org_id !== orgId || metadata.purpose !== 'invoices' || metadata.invoice_id) return null;
+  return isUuid(metadata.checkout_id) ? metadata.checkout_id.toLowerCase() : null;
+}
+
+/** The PaymentIntent pays something of ours (an invoice, several invoices or a deposit). */
 export function paysOurs(orgId: string, metadata: Metadata): boolean {
-  return invoiceIdFor(orgId, metadata) !== null || depositProposalIdFor(orgId, metadata) !== null;
+  return (
+    invoiceIdFor(orgId, metadata) !== null || depositProposalIdFor(orgId, metadata) !== null || splitCheckoutIdFor(orgId, metadata) !== null
+  );
 }
