@@ -21,7 +21,7 @@ const SESSION_LIFETIME_SECONDS = 60 * 60;
 export const paySeveralForm = z.object({
   // One checkbox per invoice: a single tick arrives as a string, several as an array.
   invoice_ids: z.preprocess(
-    (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]),
+    (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? (v as unknown[]) : [v]),
     z
       .array(z.uuid('Choose invoices from the list'), 'Choose invoices from the list')
       .min(1, 'Tick at least one invoice to pay')
