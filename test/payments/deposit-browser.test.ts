@@ -1,7 +1,8 @@
 // A phone-sized browser (390 px) through a real portal link: the customer
 // approves a proposal that asks a deposit, lands on the local test checkout
 // (the Stripe stand-in), pays, and comes back to the proposal with the deposit
-// recorded through the signed webhook. SCREENSHOT_DIR=… also saves the pages.
+// recorded through the signed webhook; then pays two invoices at once from the
+// Invoices tab. SCREENSHOT_DIR=… also saves the pages.
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
@@ -15,7 +16,7 @@ import { createProposal, markProposalSent } from '../../src/proposals/commands.j
 import { proposalFormSchema } from '../../src/proposals/schema.js';
 import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { linkFor, resetPortalMisses } from '../portal/support.js';
-import { connectedOrg } from './stripe-fixtures.js';
+import { connectedOrg, openInvoice } from './stripe-fixtures.js';
 
 async function shot(page: Page, name: string): Promise<void> {
   const dir = process.env.SCREENSHOT_DIR;
@@ -24,7 +25,7 @@ async function shot(page: Page, name: string): Promise<void> {
 
 const overflow = (page: Page) => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
 
-describe('deposit on approval in a phone browser', function () {
+describe('deposit on approval and paying several invoices in a phone browser', function () {
   this.timeout(90_000);
   let browser: Browser | undefined;
   let server: Server;
@@ -99,6 +100,41 @@ describe('deposit on approval in a phone browser', function () {
         .select<{ amount_cents: number; invoice_id: string | null }[]>('amount_cents', 'invoice_id'),
     );
     expect(payments).to.deep.equal([{ amount_cents: 25_000, invoice_id: null }]);
+    await context.close();
+  });
+
+  it('pays two invoices at once from the Invoices tab on the local test checkout', async () => {
+    const org = await connectedOrg(standIn, { plan: 'starter' });
+    const first = await openInvoice(org.orgId, org.leadId, 12_000);
+    const second = await openInvoice(org.orgId, org.leadId, 8_050);
+    const { url } = await linkFor(org.orgId, org.leadId);
+    const listPath = `${new URL(url).pathname}/invoices`;
+
+    const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${base}${listPath}`);
+    const ticks = page.getByRole('checkbox', { name: 'Include in one payment' });
+    expect(await ticks.count()).to.equal(2);
+    for (const tick of await ticks.all()) expect(await tick.isChecked()).to.equal(true);
+    expect(await overflow(page)).to.be.at.most(0);
+    await shot(page, 'portal-invoices-pay-several-390');
+    await page.getByRole('button', { name: 'Pay ticked invoices' }).click();
+
+    await page.waitForURL(/\/dev\/checkout\/cs_/);
+    await page.getByRole('button', { name: 'Pay $200.50' }).click();
+    await page.waitForURL((u) => u.pathname === listPath);
+    expect(await page.textContent('body')).to.contain('Your payment is being confirmed');
+    const states = await withOrg(org.orgId, (db) =>
+      db('invoices')
+        .whereIn('id', [first, second])
+        .orderBy('number')
+        .select<{ status: string; amount_paid_cents: number }[]>('status', 'amount_paid_cents'),
+    );
+    expect(states).to.deep.equal([
+      { status: 'paid', amount_paid_cents: 12_000 },
+      { status: 'paid', amount_paid_cents: 8_050 },
+    ]);
+    await shot(page, 'portal-invoices-paid-several-390');
     await context.close();
   });
 });
