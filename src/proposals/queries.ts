@@ -49,7 +49,8 @@ export async function listProposals(
  */
 export function proposalContentSha256(
   proposal: Pick<ProposalRow, 'number' | 'title' | 'tax_rate_bps' | 'customer_message' | 'valid_until'> &
-    Record<'subtotal_cents' | 'tax_cents' | 'total_cents', number | string>,
+    Record<'subtotal_cents' | 'tax_cents' | 'total_cents', number | string> &
+    Partial<Pick<ProposalRow, 'deposit_kind' | 'deposit_value'>>,
   // Rows from knex (quantity as '1.50') or from the portal's JSON (1.5): both hash the same.
   items: (Pick<ProposalItemRow, 'position' | 'service' | 'description'> &
     Record<'quantity' | 'unit_price_cents' | 'amount_cents', number | string>)[],
@@ -63,6 +64,8 @@ export function proposalContentSha256(
     total_cents: Number(proposal.total_cents),
     customer_message: proposal.customer_message,
     valid_until: proposal.valid_until ?? null,
+    // The deposit asked is part of what is agreed (absent when none, so older hashes stay the same).
+    ...(proposal.deposit_kind ? { deposit: [proposal.deposit_kind, Number(proposal.deposit_value)] } : {}),
     items: [...items]
       .sort((a, b) => a.position - b.position)
       .map((i) => ({

@@ -127,6 +127,25 @@ describe('Deposits on approval (Stripe Connect)', () => {
     expect(Number((await proposalRow(org, proposal.id)).deposit_cents)).to.equal(20_000);
   });
 
+  it('a deposit changed after the customer opened the proposal refuses the approval (409): nobody agrees to a deposit they never saw', async () => {
+    const org = await connectedOrg(standIn);
+    const proposal = await pendingProposal(org, { deposit_kind: 'percent', deposit_percent: '10' });
+    const link = await linkFor(org.orgId, org.leadId);
+    const page = `/p/${link.token}/proposals/${proposal.id}`;
+    const view = await app().get(page);
+    const sha = /name="contentSha256" value="([0-9a-f]{64})"/.exec(view.text)![1];
+    await withOrg(org.orgId, (db) => db('proposals').where({ id: proposal.id }).update({ deposit_value: 5_000 }));
+    const before = standIn.requestsTo('POST', '/v1/checkout/sessions').length;
+    const res = await app()
+      .post(`${page}/approve`)
+      .type('form')
+      .send({ _csrf: formToken(view.text), contentSha256: sha, approverName: 'Pat Owner', agree: 'yes' });
+    expect(res.status).to.equal(409);
+    expect(res.text).to.contain('A deposit of <strong>$500.00</strong> (50%)');
+    expect((await proposalRow(org, proposal.id)).status).to.equal('pending');
+    expect(standIn.requestsTo('POST', '/v1/checkout/sessions').length).to.equal(before);
+  });
+
   for (const order of [
     ['completed', 'succeeded'],
     ['succeeded', 'completed'],
