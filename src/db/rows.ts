@@ -170,7 +170,9 @@ export interface PaymentRow {
   id: string;
   org_id: string;
   lead_id: string;
-  invoice_id: string;
+  /** Null only for a deposit not yet credited to an invoice (it names its proposal). */
+  invoice_id: string | null;
+  proposal_id: string | null;
   kind: 'payment' | 'refund';
   refund_of: string | null;
   amount_cents: number;

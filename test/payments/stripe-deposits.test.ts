@@ -225,6 +225,25 @@ describe('Deposits on approval (Stripe Connect)', () => {
     expect(status.status).to.equal('paid');
   });
 
+  it('a deposit not yet on an invoice is listed in the dashboard Payments with its proposal, and its page opens', async () => {
+    const org = await connectedOrg(standIn);
+    const { proposal, session } = await approvedAndPaid(org);
+    await deliver(standIn.event('checkout.session.completed', session, org.accountId));
+    const [payment] = await withOrg(org.orgId, (db) => db('payments').where({ proposal_id: proposal.id }).select<{ id: string }[]>('id'));
+    const { loginAgent } = await import('../support/http.js');
+    const agent = await loginAgent(org.email, org.password);
+    const list = await agent.get('/payments');
+    expect(list.status).to.equal(200);
+    expect(list.text).to.contain(`<a href="/proposals/${proposal.id}">Deposit, proposal #${proposal.number}</a>`);
+    const page = await agent.get(`/payments/${payment.id}`);
+    expect(page.status).to.equal(200);
+    expect(page.text).to.contain(`Deposit, proposal #${proposal.number}`);
+    const customer = await agent.get(`/customers/${org.leadId}`);
+    expect(customer.text).to.contain(`Deposit, proposal #${proposal.number}`);
+    const dash = await agent.get(`/proposals/${proposal.id}`);
+    expect(dash.text).to.contain('Deposit of $250.00 paid. It is credited to the invoice you create');
+  });
+
   it('approved but not paid: the portal offers Pay deposit, the dashboard says "approved — deposit due" with a way to resend', async () => {
     const org = await connectedOrg(standIn);
     const proposal = await pendingProposal(org, { deposit_kind: 'amount', deposit_amount: '150.50' });
