@@ -1,8 +1,10 @@
 // Deposits on approval (issue 13): the portal proposal page shows the deposit the
 // proposal asks, what is paid of it, and whether a payment is processing, in the
-// page's one round trip. portal_page() below is the definition of
-// 20261202010000_portal_arrival_window.ts copied verbatim; the only change is the
-// proposal view's DEPOSIT_FIELDS (marked). `create or replace` keeps the owner
+// page's one round trip, and the org's suggested tips (issue 15). portal_page()
+// below is the definition of 20261202010000_portal_arrival_window.ts copied
+// verbatim; the only changes are the proposal view's DEPOSIT_FIELDS (marked),
+// 'tip_percentages' at the end of the 'org' object and 'tip_cents' at the end
+// of PAYMENT_FIELDS. `create or replace` keeps the owner
 // and grants. Runs in one transaction.
 import type { Knex } from 'knex';
 import { up as previousPortalPage } from './20261202010000_portal_arrival_window.js';
@@ -17,7 +19,8 @@ const PROPOSAL_FIELDS = `'id', p.id, 'number', p.number, 'title', p.title, 'stat
 const INVOICE_FIELDS = `'id', v.id, 'number', v.number, 'status', v.status, 'currency', v.currency, 'issue_date', v.issue_date,
         'due_date', v.due_date, 'total_cents', v.total_cents, 'amount_paid_cents', v.amount_paid_cents`;
 const PAYMENT_FIELDS = `'id', y.id, 'paid_at', y.paid_at, 'amount_cents', y.amount_cents, 'currency', y.currency,
-        'method', y.method, 'status', y.status, 'kind', y.kind, 'invoice_id', y.invoice_id, 'invoice_number', v.number`;
+        'method', y.method, 'status', y.status, 'kind', y.kind, 'invoice_id', y.invoice_id, 'invoice_number', v.number,
+        'tip_cents', y.tip_cents`;
 const ITEM_FIELDS = `'position', i.position, 'service', i.service, 'description', i.description, 'quantity', i.quantity,
         'unit_price_cents', i.unit_price_cents, 'amount_cents', i.amount_cents`;
 
@@ -137,7 +140,8 @@ export async function up(knex: Knex): Promise<void> {
         'org', (select json_build_object('name', o.name, 'plan', o.plan, 'brand_color', o.brand_color, 'logo_sha256', g.sha256,
                   'phone', o.phone, 'email', o.email, 'whatsapp_number', o.whatsapp_number, 'currency', o.currency,
                   'locale', o.locale, 'time_zone', o.time_zone, 'address', o.address,
-                  'stripe_connected', o.stripe_account_id is not null, 'stripe_charges_enabled', o.stripe_charges_enabled)
+                  'stripe_connected', o.stripe_account_id is not null, 'stripe_charges_enabled', o.stripe_charges_enabled,
+                  'tip_percentages', o.tip_percentages)
                 from organizations o left join org_logos g on g.org_id = o.id and g.id = o.logo_id where o.id = v_link.org_id),
         'lead', (select json_build_object('first_name', c.first_name, 'last_name', c.last_name, 'company', c.company)
                  from leads c where c.id = v_link.lead_id),

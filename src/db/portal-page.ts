@@ -28,6 +28,8 @@ interface PortalOrg {
   /** The org has a connected Stripe account (never its id) and it can take charges. */
   stripe_connected: boolean;
   stripe_charges_enabled: boolean;
+  /** Suggested tip percentages on online payments; null = tips off. */
+  tip_percentages: number[] | null;
 }
 
 /** What waits for the customer (the tabs' count badges), and how many records they have at all. */
@@ -105,6 +107,8 @@ interface PortalPayment {
   kind: 'payment' | 'refund';
   invoice_id: string;
   invoice_number: number;
+  /** A tip paid with this payment (never part of an invoice balance). */
+  tip_cents: number;
 }
 
 /** What the invoice page's Pay panel needs, read in the page's one query. */

@@ -100,3 +100,15 @@ export async function setSubscription(db: Db, orgId: string, fields: Partial<Sub
     .where({ id: orgId })
     .update({ ...fields, updated_at: db.fn.now() });
 }
+
+/** Tips on online payments: the suggested percentages, or null (tips off). */
+export async function setTipPercentages(db: Db, orgId: string, percentages: number[] | null, actor: Actor): Promise<void> {
+  await db('organizations').where({ id: orgId }).update({ tip_percentages: percentages, updated_at: db.fn.now() });
+  await recordAudit(db, {
+    actor,
+    action: 'org.tips_updated',
+    subjectType: 'organization',
+    subjectId: orgId,
+    data: { tip_percentages: percentages },
+  });
+}

@@ -7,6 +7,7 @@ import type { PortalPageData } from '../db/portal-page.js';
 import { withOrg } from '../db/tenancy.js';
 import { balanceOf, isPayable } from '../lib/balance.js';
 import { createSplitCheckout } from '../payments/stripe/split-checkout.js';
+import { tipOptions, type TipOption } from '../payments/tips.js';
 import { getStripe } from '../stripe/client.js';
 import { takesCardPayments } from './pay.js';
 import { checkoutReturnUrl } from './responses.js';
@@ -16,6 +17,8 @@ export interface PaySeveral {
   total_cents: number;
   currency: string;
   count: number;
+  /** The suggested tips on that total (none when tips are off). */
+  tips: TipOption[];
 }
 
 /**
@@ -33,20 +36,31 @@ export function portalPaySeveralLocals(
   const payable = page.data.rows.filter((r) => isPayable(r));
   const currencies = new Set(payable.map((r) => r.currency));
   if (payable.length < 2 || currencies.size !== 1) return extras;
+  const total = payable.reduce((n, r) => n + balanceOf(r), 0);
   return {
     ...extras,
-    paySeveral: { total_cents: payable.reduce((n, r) => n + balanceOf(r), 0), currency: payable[0].currency, count: payable.length },
+    paySeveral: {
+      total_cents: total,
+      currency: payable[0].currency,
+      count: payable.length,
+      tips: tipOptions(page.org.tip_percentages, total),
+    },
   };
 }
 
 /** Starts the one Checkout for the ticked invoices and returns its URL. */
-export async function startSplitCheckout(link: PortalLinkRef, invoiceIds: string[], req: Request): Promise<string> {
+export async function startSplitCheckout(
+  link: PortalLinkRef,
+  form: { invoice_ids: string[]; tip_choice?: string; tip_amount?: string },
+  req: Request,
+): Promise<string> {
   const { url } = await withOrg(link.org_id, async (db) => {
     const lead = await db('leads').where({ id: link.lead_id }).first<{ email: string | null }>('email');
     return createSplitCheckout(
       db,
       {
-        invoiceIds,
+        invoiceIds: form.invoice_ids,
+        tip: form,
         leadId: link.lead_id,
         portalLinkId: link.link_id,
         returnUrl: checkoutReturnUrl,

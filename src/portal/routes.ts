@@ -211,10 +211,17 @@ function createPortalRouter(): Router {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
     try {
-      res.redirect(303, await startSplitCheckout(link, parseForm(paySeveralForm, body).invoice_ids, req));
+      res.redirect(303, await startSplitCheckout(link, parseForm(paySeveralForm, body), req));
     } catch (err) {
       if (!(err instanceof FormError)) throw err;
-      return show(req, res, next, { kind: 'list', tab: 'invoices', page: 1 }, { errors: err.fields, formError: err.message }, 422);
+      return show(
+        req,
+        res,
+        next,
+        { kind: 'list', tab: 'invoices', page: 1 },
+        { errors: err.fields, formError: err.message, values: body },
+        422,
+      );
     }
   });
 

@@ -214,4 +214,106 @@ describe('Pay several invoices at once (Stripe Connect)', () => {
     expect(refused.status).to.equal(403);
     expect(await countRows(free.orgId, 'checkout_sessions')).to.equal(0);
   });
+
+  describe('tips (organisation setting: off, or suggested percentages plus an amount)', () => {
+    it('the owner sets suggested tips in Settings → Payments; bad values are refused (422, nothing written)', async () => {
+      const org = await connectedOrg(standIn);
+      const { loginAgent } = await import('../support/http.js');
+      const agent = await loginAgent(org.email, org.password);
+      const tipsOf = async () =>
+        (await withOrg(org.orgId, (db) => db('organizations').first<{ tip_percentages: number[] | null }>('tip_percentages')))
+          .tip_percentages;
+      for (const bad of ['0, 10', '150', '5, 10, 15, 20, 25', '-5', '12.5', 'ten']) {
+        const res = await agent.post('/settings/payments/tips').type('form').send({ _csrf: agent.csrf, tip_percentages: bad });
+        expect(res.status, bad).to.equal(422);
+        expect(res.text, bad).to.contain('Enter up to four whole percentages from 1 to 100');
+      }
+      expect(await tipsOf()).to.equal(null);
+      const ok = await agent.post('/settings/payments/tips').type('form').send({ _csrf: agent.csrf, tip_percentages: '20, 10 15%' });
+      expect(ok.status).to.equal(303);
+      expect(await tipsOf()).to.deep.equal([10, 15, 20]);
+      expect((await agent.get('/settings/payments')).text).to.contain('value="10, 15, 20"');
+      await agent.post('/settings/payments/tips').type('form').send({ _csrf: agent.csrf, tip_percentages: '' });
+      expect(await tipsOf()).to.equal(null);
+    });
+
+    async function withTips(org: ConnectedOrg) {
+      await withOrg(org.orgId, (db) =>
+        db('organizations')
+          .where({ id: org.orgId })
+          .update({ tip_percentages: [10, 15, 20] }),
+      );
+    }
+
+    for (const how of ['webhook', 'reconciliation'] as const) {
+      it(`a suggested tip is its own Checkout line, recorded on the payment (${how}) and never on an invoice balance`, async () => {
+        const org = await connectedOrg(standIn);
+        await withTips(org);
+        const { a, c, link, list } = await setup(org);
+        const page = await app().get(list);
+        expect(page.text).to.contain('Add a tip?');
+        expect(page.text).to.contain('15% ($27.75)'); // of 185.00
+        const res = await app()
+          .post(`${list}/pay`)
+          .type('form')
+          .send({ _csrf: portalFormToken(link.id), invoice_ids: [a, c], tip_choice: 'p15' });
+        expect(res.status).to.equal(303);
+        const sessionId = res.headers.location.split('/').at(-1)!;
+        expect(standIn.session(org.accountId, sessionId).amount_total).to.equal(16_000 + 2_400);
+        const { session, paymentIntent } = standIn.completeCheckout(org.accountId, sessionId);
+        if (how === 'webhook') await deliver(standIn.event('checkout.session.completed', session, org.accountId));
+        else await reconcileAll({ orgIds: [org.orgId] });
+        const rows = await withOrg(org.orgId, (db) =>
+          db('payments')
+            .where({ stripe_payment_intent_id: paymentIntent.id })
+            .orderBy('split_index')
+            .select<{ invoice_id: string; amount_cents: number; tip_cents: number }[]>('invoice_id', 'amount_cents', 'tip_cents'),
+        );
+        expect(rows).to.deep.equal([
+          { invoice_id: a, amount_cents: 10_000, tip_cents: 2_400 },
+          { invoice_id: c, amount_cents: 6_000, tip_cents: 0 },
+        ]);
+        expect(await invoiceState(org.orgId, a)).to.deep.include({ status: 'paid', amount_paid_cents: 10_000 });
+        expect(await invoiceState(org.orgId, c)).to.deep.include({ status: 'paid', amount_paid_cents: 6_000 });
+        const portalPayments = await app().get(`/p/${link.token}/payments`);
+        expect(portalPayments.text).to.contain('+ tip $24.00');
+        const { loginAgent } = await import('../support/http.js');
+        const agent = await loginAgent(org.email, org.password);
+        expect((await agent.get('/payments')).text).to.contain('+ tip $24.00');
+        expect((await agent.get('/settings/payments')).text).to.contain('+ tip $24.00');
+      });
+    }
+
+    it('a typed tip; a negative one, an unsuggested percentage, or any tip when tips are off → 422, nothing created', async () => {
+      const org = await connectedOrg(standIn);
+      await withTips(org);
+      const { a, b, link, list } = await setup(org);
+      const post = (fields: Record<string, string>, l = list, linkId = link.id, ids = [a, b]) =>
+        app()
+          .post(`${l}/pay`)
+          .type('form')
+          .send({ _csrf: portalFormToken(linkId), invoice_ids: ids, ...fields });
+      const before = standIn.requestsTo('POST', '/v1/checkout/sessions').length;
+      const sessionsBefore = await countRows(org.orgId, 'checkout_sessions');
+      const negative = await post({ tip_choice: 'custom', tip_amount: '-5' });
+      expect(negative.status).to.equal(422);
+      expect(negative.text).to.contain('Enter a tip of zero or more');
+      expect((await post({ tip_choice: 'p50' })).status).to.equal(422);
+      expect((await post({ tip_choice: 'lots' })).status).to.equal(422);
+      expect(standIn.requestsTo('POST', '/v1/checkout/sessions').length).to.equal(before);
+      expect(await countRows(org.orgId, 'checkout_sessions')).to.equal(sessionsBefore);
+
+      const typed = await post({ tip_choice: 'custom', tip_amount: '7.25' });
+      expect(typed.status).to.equal(303);
+      expect(standIn.session(org.accountId, typed.headers.location.split('/').at(-1)!).amount_total).to.equal(12_500 + 725);
+
+      const off = await connectedOrg(standIn);
+      const offSetup = await setup(off);
+      expect((await app().get(offSetup.list)).text).not.to.contain('Add a tip?');
+      const refused = await post({ tip_choice: 'p10' }, offSetup.list, offSetup.link.id, [offSetup.a, offSetup.b]);
+      expect(refused.status).to.equal(422);
+      expect(refused.text).to.contain('does not take tips online');
+      expect(await countRows(off.orgId, 'checkout_sessions')).to.equal(0);
+    });
+  });
 });

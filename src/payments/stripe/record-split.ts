@@ -44,12 +44,13 @@ interface SplitPart {
 
 const chargeIdOf = (value: string | { id: string } | null): string | null => (!value ? null : typeof value === 'string' ? value : value.id);
 
-/** The split's parts with their invoices, locked in id order (the order every writer of money locks invoices). */
-async function lockedSplit(db: Db, checkoutId: string): Promise<SplitPart[]> {
+/** The split's parts with their invoices, locked in id order (the order every writer of money locks invoices), and the tip asked. */
+async function lockedSplit(db: Db, checkoutId: string): Promise<{ parts: SplitPart[]; tip: number }> {
+  const attempt = await db('checkout_sessions').where({ id: checkoutId }).first<{ tip_cents: string | number } | undefined>('tip_cents');
   const parts = await db('checkout_session_invoices')
     .where({ checkout_session_id: checkoutId })
     .select<{ invoice_id: string; position: number; amount_cents: string }[]>('invoice_id', 'position', 'amount_cents');
-  if (parts.length === 0) return [];
+  if (parts.length === 0 || !attempt) return { parts: [], tip: 0 };
   const invoices = await db('invoices')
     .whereIn('id', parts.map((p) => p.invoice_id).sort())
     .orderBy('id')
@@ -64,7 +65,7 @@ async function lockedSplit(db: Db, checkoutId: string): Promise<SplitPart[]> {
       'amount_paid_cents',
     );
   const byId = new Map(invoices.map((i) => [i.id, i]));
-  return parts
+  const split = parts
     .map((p): SplitPart => ({
       ...byId.get(p.invoice_id)!,
       invoice_id: p.invoice_id,
@@ -72,12 +73,14 @@ async function lockedSplit(db: Db, checkoutId: string): Promise<SplitPart[]> {
       amount_cents: Number(p.amount_cents),
     }))
     .sort((a, b) => a.position - b.position);
+  return { parts: split, tip: Number(attempt.tip_cents) };
 }
 
 /** Why the split can't be applied as a whole, or null when every part fits its invoice now. */
 function splitProblem(
   parts: SplitPart[],
   amount: number,
+  tip: number,
   currency: string,
 ): { reason: 'overpayment' | 'currency' | 'void' | 'draft'; part: SplitPart } | null {
   const sum = parts.reduce((n, p) => n + p.amount_cents, 0);
@@ -87,8 +90,8 @@ function splitProblem(
     if (part.currency !== currency) return { reason: 'currency', part };
     if (!isPayable(part) || part.amount_cents > balanceOf(part)) return { reason: 'overpayment', part };
   }
-  // The money received must be exactly the split (anything else was not made by us).
-  if (sum !== amount) return { reason: 'overpayment', part: parts[0] };
+  // The money received must be exactly the split plus the tip (anything else was not made by us).
+  if (sum + tip !== amount) return { reason: 'overpayment', part: parts[0] };
   return null;
 }
 
@@ -106,7 +109,7 @@ export async function recordStripeSplitPayments(
       outcomes.set(pi.id, 'ignored');
       continue;
     }
-    const parts = await lockedSplit(db, checkoutId);
+    const { parts, tip } = await lockedSplit(db, checkoutId);
     if (parts.length === 0) {
       logger.warn({ paymentIntent: pi.id }, 'Stripe payment for a several-invoices Checkout we have no split for; ignored');
       outcomes.set(pi.id, 'ignored');
@@ -135,7 +138,7 @@ export async function recordStripeSplitPayments(
       continue;
     }
     const currency = pi.currency.toUpperCase();
-    const problem = splitProblem(parts, pi.amount_received, currency);
+    const problem = splitProblem(parts, pi.amount_received, tip, currency);
     if (problem) {
       const fresh = await insertUnappliedPayment(db, {
         payment_intent: pi.id,
@@ -181,6 +184,8 @@ export async function recordStripeSplitPayments(
         checkout_session: checkoutSessionId,
         charge: chargeId,
         split_index: part.position,
+        // The tip rides on the first part; it never reaches an invoice balance.
+        tip_cents: part.position === 0 ? tip : 0,
       })),
     );
     await refreshInvoiceBalances(
@@ -203,6 +208,7 @@ export async function recordStripeSplitPayments(
           currency,
           invoice_id: r.invoice_id,
           split_of: pi.amount_received,
+          ...(r.tip_cents ? { tip_cents: r.tip_cents } : {}),
           source: 'stripe',
         },
       })),

@@ -12,6 +12,7 @@ import type { Db } from '../../db/tenancy.js';
 import { balanceOf, isPayable } from '../../lib/balance.js';
 import { conflict, fieldError, forbidden } from '../../lib/errors.js';
 import { planFor, platformFeeCents } from '../../plans.js';
+import { chosenTipCents, tipFormFields } from '../tips.js';
 import { createCheckoutReturnCodes } from './checkout-returns.js';
 
 /** At most this many invoices in one payment (one Checkout line each). */
@@ -19,6 +20,7 @@ const MAX_INVOICES = 25;
 const SESSION_LIFETIME_SECONDS = 60 * 60;
 
 export const paySeveralForm = z.object({
+  ...tipFormFields,
   // One checkbox per invoice: a single tick arrives as a string, several as an array.
   invoice_ids: z.preprocess(
     (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? (v as unknown[]) : [v]),
@@ -31,6 +33,8 @@ export const paySeveralForm = z.object({
 
 export interface SplitCheckoutRequest {
   invoiceIds: string[];
+  /** The tip the customer chose (tips.ts); 0 when none. */
+  tip?: { tip_choice?: string; tip_amount?: string };
   leadId: string;
   portalLinkId: string;
   returnUrl: (code: string) => string;
@@ -63,7 +67,8 @@ export async function createSplitCheckout(
     plan: string;
     stripe_account_id: string | null;
     stripe_charges_enabled: boolean;
-  }>('id', 'plan', 'stripe_account_id', 'stripe_charges_enabled');
+    tip_percentages: number[] | null;
+  }>('id', 'plan', 'stripe_account_id', 'stripe_charges_enabled', 'tip_percentages');
   const plan = planFor(org.plan);
   if (!plan.onlinePayment || !org.stripe_account_id || !org.stripe_charges_enabled) {
     throw forbidden('This business does not take online payments. Please contact them to pay these invoices.');
@@ -86,12 +91,15 @@ export async function createSplitCheckout(
   // The split: each invoice's whole balance, in invoice-number order.
   const parts = [...invoices].sort((a, b) => a.number - b.number).map((i, position) => ({ invoice: i, position, amount: balanceOf(i) }));
   const total = parts.reduce((n, p) => n + p.amount, 0);
-  const fee = platformFeeCents(plan, total);
+  // A tip is its own line, recorded on the payment and never on an invoice.
+  const tip = chosenTipCents(request.tip ?? {}, org.tip_percentages, total, currency);
+  const fee = platformFeeCents(plan, total + tip);
   const [attempt] = await db('checkout_sessions')
     .insert({
       org_id: org.id,
       lead_id: request.leadId,
       amount_cents: total,
+      tip_cents: tip,
       currency,
       application_fee_cents: fee,
       expires_at: nowPlusSeconds(db, SESSION_LIFETIME_SECONDS),
@@ -112,14 +120,17 @@ export async function createSplitCheckout(
     portalLinkId: request.portalLinkId,
     several: true,
   });
-  const metadata = { org_id: org.id, lead_id: request.leadId, purpose: 'invoices', checkout_id: attempt.id };
+  const metadata = { org_id: org.id, lead_id: request.leadId, purpose: 'invoices', checkout_id: attempt.id, tip_cents: String(tip) };
   const numbers = parts.map((p) => `#${p.invoice.number}`).join(', ');
   const session = await stripe.checkout.sessions.create(
     {
       mode: 'payment',
-      line_items: parts.map((p) => ({
+      line_items: [
+        ...parts.map((p) => ({ name: `Invoice #${p.invoice.number}`, amount: p.amount })),
+        ...(tip > 0 ? [{ name: 'Tip', amount: tip }] : []),
+      ].map((line) => ({
         quantity: 1,
-        price_data: { currency: currency.toLowerCase(), unit_amount: p.amount, product_data: { name: `Invoice #${p.invoice.number}` } },
+        price_data: { currency: currency.toLowerCase(), unit_amount: line.amount, product_data: { name: line.name } },
       })),
       payment_intent_data: {
         ...(fee > 0 ? { application_fee_amount: fee } : {}),
@@ -147,6 +158,7 @@ export async function createSplitCheckout(
     data: {
       checkout_session: session.id,
       amount_cents: total,
+      tip_cents: tip,
       currency,
       application_fee_cents: fee,
       split: parts.map((p) => ({ invoice_id: p.invoice.id, amount_cents: p.amount })),
