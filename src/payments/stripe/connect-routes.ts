@@ -108,10 +108,8 @@ connectAdminRouter.post(
         };
       } catch (err) {
         const locals = await pageLocals(ctx);
-        return formFailure('admin/settings/payments', err, {
-          ...locals,
-          tipPercentages: String((ctx.req.body as Record<string, unknown>)?.tip_percentages ?? ''),
-        });
+        const typed = (ctx.req.body as Record<string, unknown> | undefined)?.tip_percentages;
+        return formFailure('admin/settings/payments', err, { ...locals, tipPercentages: typeof typed === 'string' ? typed : '' });
       }
     },
     { ownerOnly: true },
