@@ -1,8 +1,8 @@
 // A phone-sized browser (390 px) through a real portal link: the customer
 // approves a proposal that asks a deposit, lands on the local test checkout
 // (the Stripe stand-in), pays, and comes back to the proposal with the deposit
-// recorded through the signed webhook; then pays two invoices at once from the
-// Invoices tab. SCREENSHOT_DIR=… also saves the pages.
+// recorded through the signed webhook; then pays two invoices at once, with a
+// tip, from the Invoices tab. SCREENSHOT_DIR=… also saves the pages.
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
@@ -103,8 +103,13 @@ describe('deposit on approval and paying several invoices in a phone browser', f
     await context.close();
   });
 
-  it('pays two invoices at once from the Invoices tab on the local test checkout', async () => {
+  it('pays two invoices at once with a tip from the Invoices tab on the local test checkout', async () => {
     const org = await connectedOrg(standIn, { plan: 'starter' });
+    await withOrg(org.orgId, (db) =>
+      db('organizations')
+        .where({ id: org.orgId })
+        .update({ tip_percentages: [10, 15, 20] }),
+    );
     const first = await openInvoice(org.orgId, org.leadId, 12_000);
     const second = await openInvoice(org.orgId, org.leadId, 8_050);
     const { url } = await linkFor(org.orgId, org.leadId);
@@ -117,11 +122,12 @@ describe('deposit on approval and paying several invoices in a phone browser', f
     expect(await ticks.count()).to.equal(2);
     for (const tick of await ticks.all()) expect(await tick.isChecked()).to.equal(true);
     expect(await overflow(page)).to.be.at.most(0);
+    await page.getByRole('radio', { name: '10% ($20.05)' }).check();
     await shot(page, 'portal-invoices-pay-several-390');
     await page.getByRole('button', { name: 'Pay ticked invoices' }).click();
 
     await page.waitForURL(/\/dev\/checkout\/cs_/);
-    await page.getByRole('button', { name: 'Pay $200.50' }).click();
+    await page.getByRole('button', { name: 'Pay $220.55' }).click();
     await page.waitForURL((u) => u.pathname === listPath);
     expect(await page.textContent('body')).to.contain('Your payment is being confirmed');
     const states = await withOrg(org.orgId, (db) =>
@@ -134,6 +140,8 @@ describe('deposit on approval and paying several invoices in a phone browser', f
       { status: 'paid', amount_paid_cents: 12_000 },
       { status: 'paid', amount_paid_cents: 8_050 },
     ]);
+    const tips = await withOrg(org.orgId, (db) => db('payments').sum<{ sum: string }[]>('tip_cents as sum'));
+    expect(Number(tips[0].sum)).to.equal(2_005);
     await shot(page, 'portal-invoices-paid-several-390');
     await context.close();
   });
