@@ -9,7 +9,7 @@ import type { Db } from '../db/tenancy.js';
 import { fieldError } from '../lib/errors.js';
 import { formatMoney, moneyInputValue, parseMoneyInput } from '../lib/money.js';
 
-export const DEPOSIT_KINDS = ['none', 'percent', 'amount'] as const;
+const DEPOSIT_KINDS = ['none', 'percent', 'amount'] as const;
 
 /** The deposit fields of the proposal form (raw text; checked against the total by depositColumns). */
 export const depositFormFields = {

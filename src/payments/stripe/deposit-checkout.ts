@@ -34,7 +34,7 @@ interface DepositOrg {
 }
 
 /** Whether this org's customers can pay a deposit by card now (plan and Stripe account). */
-export function takesDepositsOnline(org: Pick<DepositOrg, 'plan' | 'stripe_account_id' | 'stripe_charges_enabled'>): boolean {
+function takesDepositsOnline(org: Pick<DepositOrg, 'plan' | 'stripe_account_id' | 'stripe_charges_enabled'>): boolean {
   return planFor(org.plan).onlinePayment && !!org.stripe_account_id && org.stripe_charges_enabled;
 }
 
@@ -153,14 +153,4 @@ export async function markDepositCheckoutReturned(db: Db, proposalId: string, se
     .where({ proposal_id: proposalId, stripe_checkout_session_id: sessionId })
     .whereNull('returned_at')
     .update({ returned_at: db.fn.now(), updated_at: db.fn.now() });
-}
-
-/** Whether the customer came back from a deposit payment that isn't recorded yet. */
-export async function depositProcessing(db: Db, proposalId: string): Promise<boolean> {
-  const latest = await db('checkout_sessions')
-    .where({ proposal_id: proposalId })
-    .whereNotNull('returned_at')
-    .orderBy('returned_at', 'desc')
-    .first<{ status: string } | undefined>('status');
-  return latest?.status === 'open' || latest?.status === 'processing';
 }

@@ -12,24 +12,9 @@ import type { Db } from '../../db/tenancy.js';
 import { refreshInvoiceBalances } from '../../invoices/commands.js';
 import { balanceOf } from '../../lib/balance.js';
 import { logger } from '../../logger.js';
-import { depositProposalIdFor } from './targets.js';
+import { chargeIdOf, depositProposalIdFor, type TargetedPayment } from './targets.js';
 
 type DepositOutcome = 'recorded' | 'updated' | 'unchanged' | 'ignored';
-
-interface DepositPayment {
-  paymentIntent: {
-    id: string;
-    status: string;
-    amount_received: number;
-    currency: string;
-    created: number;
-    metadata: Record<string, string> | null;
-    latest_charge: string | { id: string } | null;
-  };
-  checkoutSessionId: string | null;
-}
-
-const chargeIdOf = (value: string | { id: string } | null): string | null => (!value ? null : typeof value === 'string' ? value : value.id);
 
 /** The proposal's invoice that can take `amount` more now (oldest first), locked; null when none can. */
 async function invoiceTakingDeposit(db: Db, proposalId: string, amount: number, currency: string): Promise<string | null> {
@@ -55,7 +40,7 @@ async function invoiceTakingDeposit(db: Db, proposalId: string, amount: number, 
 export async function recordStripeDeposits(
   db: Db,
   orgId: string,
-  items: DepositPayment[],
+  items: TargetedPayment[],
   actor: Actor,
 ): Promise<Map<string, DepositOutcome>> {
   const outcomes = new Map<string, DepositOutcome>();

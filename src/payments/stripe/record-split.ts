@@ -13,22 +13,9 @@ import type { Db } from '../../db/tenancy.js';
 import { refreshInvoiceBalances } from '../../invoices/commands.js';
 import { balanceOf, isPayable } from '../../lib/balance.js';
 import { logger } from '../../logger.js';
-import { splitCheckoutIdFor } from './targets.js';
+import { chargeIdOf, splitCheckoutIdFor, type TargetedPayment } from './targets.js';
 
 type SplitOutcome = 'recorded' | 'updated' | 'unchanged' | 'ignored' | 'unapplied';
-
-interface SplitPayment {
-  paymentIntent: {
-    id: string;
-    status: string;
-    amount_received: number;
-    currency: string;
-    created: number;
-    metadata: Record<string, string> | null;
-    latest_charge: string | { id: string } | null;
-  };
-  checkoutSessionId: string | null;
-}
 
 interface SplitPart {
   invoice_id: string;
@@ -41,8 +28,6 @@ interface SplitPart {
   total_cents: string | number;
   amount_paid_cents: string | number;
 }
-
-const chargeIdOf = (value: string | { id: string } | null): string | null => (!value ? null : typeof value === 'string' ? value : value.id);
 
 /** The split's parts with their invoices, locked in id order (the order every writer of money locks invoices), and the tip asked. */
 async function lockedSplit(db: Db, checkoutId: string): Promise<{ parts: SplitPart[]; tip: number }> {
@@ -98,7 +83,7 @@ function splitProblem(
 export async function recordStripeSplitPayments(
   db: Db,
   orgId: string,
-  items: SplitPayment[],
+  items: TargetedPayment[],
   actor: Actor,
 ): Promise<Map<string, SplitOutcome>> {
   const outcomes = new Map<string, SplitOutcome>();

@@ -31,3 +31,20 @@ export function paysOurs(orgId: string, metadata: Metadata): boolean {
     invoiceIdFor(orgId, metadata) !== null || depositProposalIdFor(orgId, metadata) !== null || splitCheckoutIdFor(orgId, metadata) !== null
   );
 }
+
+/** A succeeded (or not) PaymentIntent as the deposit and several-invoices recorders read it. */
+export interface TargetedPayment {
+  paymentIntent: {
+    id: string;
+    status: string;
+    amount_received: number;
+    currency: string;
+    created: number;
+    metadata: Record<string, string> | null;
+    latest_charge: string | { id: string } | null;
+  };
+  checkoutSessionId: string | null;
+}
+
+export const chargeIdOf = (value: string | { id: string } | null): string | null =>
+  !value ? null : typeof value === 'string' ? value : value.id;
