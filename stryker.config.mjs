@@ -64,7 +64,12 @@ export const groups = {
   // sweeper rules that worker-crash.test.ts checks end to end.
   messaging: {
     mutate: ['src/messaging/outbox.ts', 'src/messaging/deliver.ts', 'src/db/sql/messaging.ts'],
-    spec: ['test/messaging/deliver.test.ts', 'test/messaging/batcher.test.ts', 'test/messaging/sweeper.test.ts'],
+    spec: [
+      'test/messaging/deliver.test.ts',
+      'test/messaging/batcher.test.ts',
+      'test/messaging/sweeper.test.ts',
+      'test/messaging/in-process.test.ts',
+    ],
   },
   // The pure rules with fast, in-process specs only: the quickest score (a subset of core and money).
   unit: {
