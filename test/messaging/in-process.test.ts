@@ -3,7 +3,8 @@
 // waits for the sweeper of a process that has a queue).
 import { expect } from 'chai';
 import { config } from '../../src/config.js';
-import { dispatchDelivery } from '../../src/messaging/outbox.js';
+import { withOrg } from '../../src/db/tenancy.js';
+import { dispatchDelivery, sweepOutbox } from '../../src/messaging/outbox.js';
 import { closeTransports } from '../../src/messaging/transports.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
@@ -55,6 +56,13 @@ describe('sending without Redis (development)', () => {
     config.isProduction = true;
 
     expect(await dispatchDelivery({ deliveryId: id, orgId: customer.org.orgId })).to.equal(false);
+    // The sweeper cannot hand it over either, and says so.
+    await withOrg(customer.org.orgId, (db) =>
+      db('message_deliveries')
+        .where({ id })
+        .update({ updated_at: db.raw(`now() - interval '2 minutes'`) }),
+    );
+    expect((await sweepOutbox()).notDispatched).to.be.at.least(1);
     await new Promise((r) => setTimeout(r, 300));
     expect((await delivery(customer.org.orgId, id)).status).to.equal('pending');
     expect(standin.sent.filter((m) => m.to === phone)).to.have.length(0);

@@ -14,11 +14,12 @@ async function setRow(orgId: string, id: string, status: string, minutesAgo: num
   );
 }
 
-async function interruptedEvents(orgId: string, id: string): Promise<number> {
-  const rows = await withOrg(orgId, (db) =>
-    db('audit_events').where({ subject_id: id, action: 'message.interrupted' }).select('actor_type'),
+async function interruptedEvents(orgId: string, id: string) {
+  return withOrg(orgId, (db) =>
+    db('audit_events')
+      .where({ subject_id: id, action: 'message.interrupted' })
+      .select<{ actor_type: string; actor_label: string; subject_type: string }[]>('actor_type', 'actor_label', 'subject_type'),
   );
-  return rows.length;
 }
 
 describe('outbox sweeper', () => {
@@ -43,20 +44,27 @@ describe('outbox sweeper', () => {
 
     // The next sweep finds nothing more to do for it: one entry in the history, not one per sweeper.
     await sweepOutbox();
-    expect(await interruptedEvents(customer.org.orgId, stuck)).to.equal(1);
-    expect(await interruptedEvents(customer.org.orgId, recent)).to.equal(0);
+    // The message's history says who failed it: the sweeper, not a person.
+    expect(await interruptedEvents(customer.org.orgId, stuck)).to.deep.equal([
+      { actor_type: 'system', actor_label: 'outbox sweeper', subject_type: 'message_delivery' },
+    ]);
+    expect(await interruptedEvents(customer.org.orgId, recent)).to.deep.equal([]);
   });
 
   it('hands a message Redis never got (pending for over a minute) to the queue again; a just-stored one waits for its own dispatch', async () => {
     const customer = await customerWithLink({ phone: '+15555550802' });
     const lost = await storeTestDelivery(customer);
     const fresh = await storeTestDelivery(customer);
+    // Queued once, but Redis lost the job (restarted empty): it still goes out.
+    const lostQueued = await storeTestDelivery(customer);
     await setRow(customer.org.orgId, lost, 'pending', 2);
+    await setRow(customer.org.orgId, lostQueued, 'queued', 2);
 
     const sweep = await sweepOutbox();
     expect(sweep.redispatched).to.be.at.least(1);
     expect(sweep.notDispatched).to.equal(0);
     expect(await hasSendJob(lost)).to.equal(true);
+    expect(await hasSendJob(lostQueued)).to.equal(true);
     expect((await delivery(customer.org.orgId, lost)).status).to.equal('queued');
     expect(await hasSendJob(fresh)).to.equal(false);
     expect((await delivery(customer.org.orgId, fresh)).status).to.equal('pending');
