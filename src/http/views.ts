@@ -1,7 +1,7 @@
 // Handlebars setup: layouts, partials and the helpers every page may use.
 import path from 'node:path';
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Express } from 'express';
+import { create, type ExpressHandlebars } from 'express-handlebars';
 import Handlebars, { type HelperOptions } from 'handlebars';
 
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
@@ -93,18 +93,20 @@ const COMPILE_OPTIONS: CompileOptions = {
 };
 
 /**
- * Express's view engine for `views/**.hbs`: Handlebars with the helpers above,
- * every file in `views/partials` as a partial, and a layout from
- * `views/layouts` (`layout` in the locals; `false` for none, default `admin`).
+ * Express's view engine for `views/**.hbs`: the helpers above, every file in
+ * `views/partials` as a partial, and a layout from `views/layouts` (`layout`
+ * in the locals; `false` for none, default `admin`).
  *
- * Each template is compiled once and reused when Express caches views
- * (production; `view cache`); otherwise every render reads the files again, so
- * an edited template shows on reload. Rendering is then one synchronous call
- * per template: the portal's pages spent more time in express-handlebars'
- * per-render bookkeeping (a promise and a path lookup per partial, twice per
- * page) than in Handlebars itself (issue 16).
+ * express-handlebars finds, reads and compiles the files. When Express caches
+ * views (production) each compiled template is kept here and a page renders in
+ * two synchronous calls (view, layout): going through express-handlebars'
+ * render() on every request cost a promise and a path lookup per partial, twice
+ * per page — more than Handlebars itself spent on a portal page (issue 16).
+ * Without the cache (development) every render reads the files again, so an
+ * edited template shows on reload.
  */
 export class ViewEngine {
+  private readonly files: ExpressHandlebars;
   private readonly handlebars = Handlebars.create();
   private readonly compiled = new Map<string, Template>();
   private partialsLoaded = false;
@@ -114,37 +116,54 @@ export class ViewEngine {
     private readonly defaultLayout = 'admin',
   ) {
     this.handlebars.registerHelper(helpers);
+    this.files = create({
+      handlebars: this.handlebars,
+      extname: '.hbs',
+      partialsDir: path.join(dir, 'partials'),
+      helpers,
+      compilerOptions: COMPILE_OPTIONS,
+    });
   }
 
   /** Renders `file` (an absolute path Express resolved) with its layout. */
-  render(file: string, locals: Record<string, unknown>, cache: boolean): string {
-    if (!cache || !this.partialsLoaded) this.loadPartials();
-    const body = this.template(file, cache)(locals).trim();
+  async render(file: string, locals: Record<string, unknown>, cache: boolean): Promise<string> {
+    const layoutFile = this.layoutFile(locals);
+    const [view, frame] = await Promise.all([this.template(file, cache), layoutFile ? this.template(layoutFile, cache) : null]);
+    return this.renderWith(view, frame, locals);
+  }
+
+  /** The same, synchronously, when both templates are already compiled and cached; undefined otherwise. */
+  renderCached(file: string, locals: Record<string, unknown>): string | undefined {
+    const layoutFile = this.layoutFile(locals);
+    const view = this.compiled.get(file);
+    const frame = layoutFile ? this.compiled.get(layoutFile) : null;
+    if (!view || frame === undefined) return undefined;
+    return this.renderWith(view, frame, locals);
+  }
+
+  /** The layout's file: `layout` in the locals (false: none), else the default. */
+  private layoutFile(locals: Record<string, unknown>): string | null {
     const layout = 'layout' in locals ? locals.layout : this.defaultLayout;
-    if (!layout) return body;
-    if (typeof layout !== 'string') throw new TypeError('a view\'s layout is the name of a file in views/layouts, or false');
-    return this.template(path.join(this.dir, 'layouts', `${layout}.hbs`), cache)({ ...locals, body }).trim();
+    if (!layout) return null;
+    if (typeof layout !== 'string') throw new TypeError("a view's layout is the name of a file in views/layouts, or false");
+    return path.join(this.dir, 'layouts', `${layout}.hbs`);
   }
 
-  private template(file: string, cache: boolean): Template {
-    let template = cache ? this.compiled.get(file) : undefined;
-    if (!template) {
-      template = this.handlebars.compile(readFileSync(file, 'utf8').trim(), COMPILE_OPTIONS);
-      if (cache) this.compiled.set(file, template);
+  private renderWith(view: Template, layout: Template | null, locals: Record<string, unknown>): string {
+    const body = view(locals).trim();
+    return layout ? layout({ ...locals, body }).trim() : body;
+  }
+
+  private async template(file: string, cache: boolean): Promise<Template> {
+    const kept = cache ? this.compiled.get(file) : undefined;
+    if (kept) return kept;
+    if (!cache || !this.partialsLoaded) {
+      this.handlebars.registerPartial((await this.files.getPartials({ cache })) as Record<string, Template>);
+      this.partialsLoaded = cache;
     }
+    const template = (await this.files.getTemplate(file, { cache })) as Template;
+    if (cache) this.compiled.set(file, template);
     return template;
-  }
-
-  private loadPartials(): void {
-    const partialsDir = path.join(this.dir, 'partials');
-    for (const name of readdirSync(partialsDir)) {
-      if (!name.endsWith('.hbs')) continue;
-      this.handlebars.registerPartial(
-        name.slice(0, -4),
-        this.handlebars.compile(readFileSync(path.join(partialsDir, name), 'utf8').trim(), COMPILE_OPTIONS),
-      );
-    }
-    this.partialsLoaded = true;
   }
 }
 
@@ -152,14 +171,15 @@ export function setupViews(app: Express): void {
   const views = new ViewEngine(viewsDir);
   app.engine('hbs', (file, options, callback) => {
     const { cache, ...locals } = options as Record<string, unknown> & { cache?: boolean };
-    let html: string;
+    let html: string | undefined;
     try {
-      html = views.render(file, locals, !!cache);
+      html = cache ? views.renderCached(file, locals) : undefined;
     } catch (err) {
       callback(err);
       return;
     }
-    callback(null, html);
+    if (html !== undefined) callback(null, html);
+    else views.render(file, locals, !!cache).then((rendered) => callback(null, rendered), callback);
   });
   app.set('view engine', 'hbs');
   app.set('views', viewsDir);
