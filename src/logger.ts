@@ -58,9 +58,20 @@ export const httpLogger = pinoHttp<IncomingMessage, ServerResponse>({
   logger,
   quietReqLogger: true,
   quietResLogger: true,
+  // pino-http still makes a child logger bound to each request: this keeps that binding two fields long.
   wrapSerializers: false,
-  customSuccessObject: (req, res, fields: object) => ({ ...fields, req: requestFields(req), res: { statusCode: res.statusCode } }),
-  customErrorObject: (req, res, err, fields: object) => ({ ...fields, req: requestFields(req), res: { statusCode: res.statusCode }, err }),
+  serializers: { req: requestFields },
+  customSuccessObject: (req, res, fields: { responseTime?: number }) => ({
+    req,
+    res: { statusCode: res.statusCode },
+    responseTime: fields.responseTime,
+  }),
+  customErrorObject: (req, res, err, fields: { responseTime?: number }) => ({
+    req,
+    res: { statusCode: res.statusCode },
+    err,
+    responseTime: fields.responseTime,
+  }),
   customLogLevel(_req, res, err) {
     if (err || res.statusCode >= 500) return 'error';
     if (res.statusCode >= 400) return 'warn';
