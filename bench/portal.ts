@@ -143,7 +143,7 @@ async function seed(): Promise<Seeded> {
   const pages: Record<string, unknown> = {};
   for (const { view, id } of Object.values(views)) {
     const portalView = id ? { kind: view as 'proposal' | 'invoice', id } : { kind: 'list' as const, tab: view as 'proposals', page: 1 };
-    pages[pageKey([null, view, id ?? null, 1])] = await loadPortalPage(hashPortalToken(token), portalView);
+    pages[pageKey([null, view, id ?? null, 1])] = await loadPortalPage(hashPortalToken(token), portalView, { device: null, ipHash: null });
   }
   const pagesFile = path.join(os.tmpdir(), `porchlight-bench-portal-${process.pid}.json`);
   await writeFile(pagesFile, JSON.stringify(pages));

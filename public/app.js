@@ -38,6 +38,7 @@ function setUpLineItems(fieldset) {
   const rows = () => Array.from(fieldset.querySelectorAll('.line-item'));
   const blank = rows()[rows().length - 1].cloneNode(true);
   blank.querySelectorAll('input').forEach((input) => (input.value = ''));
+  blank.querySelectorAll('select').forEach((select) => (select.selectedIndex = 0));
   blank.querySelectorAll('.error').forEach((el) => el.remove());
   blank.querySelectorAll('.has-error').forEach((el) => el.classList.remove('has-error'));
 
@@ -56,7 +57,7 @@ function setUpLineItems(fieldset) {
 
   function renumber() {
     rows().forEach((row, index) => {
-      row.querySelectorAll('input').forEach((input) => {
+      row.querySelectorAll('input, select').forEach((input) => {
         const field = input.name.replace(/^items\[\d+\]/, '');
         input.name = `items[${index}]${field}`;
         const id = `f-items-${index}-${field.replace(/[[\]]/g, '')}`;
@@ -87,7 +88,10 @@ function setUpLineItems(fieldset) {
     remove.textContent = 'Remove';
     remove.addEventListener('click', () => {
       if (rows().length > 1) row.remove();
-      else row.querySelectorAll('input').forEach((input) => (input.value = ''));
+      else {
+        row.querySelectorAll('input').forEach((input) => (input.value = ''));
+        row.querySelectorAll('select').forEach((select) => (select.selectedIndex = 0));
+      }
       renumber();
       update();
       addButton.focus();
@@ -99,7 +103,9 @@ function setUpLineItems(fieldset) {
     let subtotal = 0;
     rows().forEach((row) => {
       const amount = number(row.querySelector('input[name$="[quantity]"]')) * number(row.querySelector('input[name$="[unit_price]"]'));
-      subtotal += amount;
+      // A proposal's optional line or alternative that isn't ticked or preselected doesn't count.
+      const choice = row.querySelector('select[name$="[choice]"]');
+      if (!choice || !/^(optional|alternative)$/.test(choice.value)) subtotal += amount;
       const out = row.querySelector('.line-total');
       if (out) out.textContent = amount ? money.format(amount) : '';
     });

@@ -26,7 +26,10 @@ import { portalMissLimiter, portalRouter } from './portal/routes.js';
 import { adminRouter as documentsAdmin, createDocumentsPortalRouter } from './documents/routes.js';
 import { checkoutReturnRouter } from './portal/return-routes.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
+import { adminRouter as followupsAdmin } from './messaging/followup-routes.js';
 import { webhookRouter as twilioWebhooks } from './messaging/webhooks.js';
+import { setAttachmentSource } from './messaging/deliver.js';
+import { receiptAttachments } from './documents/receipt-attachment.js';
 import { adminRouter as billingAdmin } from './billing/routes.js';
 import { webhookRouter as stripePlatformWebhooks } from './billing/webhooks.js';
 import { adminRouter as orgsAdmin, publicRouter as orgsPublic } from './orgs/routes.js';
@@ -46,6 +49,7 @@ export const ADMIN_ROUTERS = [
   connectAdminRouter,
   portalLinksAdmin,
   messagingAdmin,
+  followupsAdmin,
   billingAdmin,
   orgsAdmin,
   teamRouter,
@@ -81,6 +85,8 @@ export interface BuiltApp {
 }
 
 export function createApp(): BuiltApp {
+  // Receipt emails carry their PDF (this process sends in development without Redis).
+  setAttachmentSource(receiptAttachments);
   const app = express();
   app.disable('x-powered-by');
   // Every page is no-store (the portal, the dashboard): an ETag would only cost a

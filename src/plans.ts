@@ -21,7 +21,7 @@ export interface Plan {
   minimumOnlinePaymentCents: number;
   /** Customers may save a card and pay by autopay (issue 15: Pro; not built yet). */
   savedCardsAndAutopay: boolean;
-  /** Automatic payment follow-ups (issue 15: Pro; not built yet). */
+  /** Automatic follow-ups of proposals and invoices (issue 15 point 5; src/messaging/followups.ts). */
   automaticFollowUps: boolean;
 }
 
@@ -90,7 +90,7 @@ export function planAdditions(id: PlanId): PlanAddition[] {
   if (plan.onlineApproval && !below?.onlineApproval) now('Customers approve proposals online');
   if (plan.onlinePayment && !below?.onlinePayment) now('Customers pay invoices online by card, into your own Stripe account');
   if (plan.savedCardsAndAutopay && !below?.savedCardsAndAutopay) added.push({ label: 'Saved cards and autopay', comingSoon: true });
-  if (plan.automaticFollowUps && !below?.automaticFollowUps) added.push({ label: 'Automatic payment reminders', comingSoon: true });
+  if (plan.automaticFollowUps && !below?.automaticFollowUps) now('Automatic follow-ups of proposals and invoices');
   return added;
 }
 

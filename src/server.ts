@@ -11,6 +11,8 @@ import { closeStoreRedis } from './queue/redis.js';
 import { checkoutExpiriesSettled } from './payments/stripe/sessions.js';
 import { scheduleInProcessReconciliation } from './payments/stripe/reconcile.js';
 import { onShutdown, installShutdownHandlers } from './shutdown.js';
+import { runFollowupScheduler } from './messaging/followups.js';
+import { sweepOutbox } from './messaging/outbox.js';
 
 async function main(): Promise<void> {
   await assertRlsEnforced();
@@ -30,6 +32,12 @@ async function main(): Promise<void> {
     const reconciliation = scheduleInProcessReconciliation(config.reconcileEveryMinutes * 60_000);
     logger.info({ everyMinutes: config.reconcileEveryMinutes }, 'Stripe reconciliation runs in this process (no REDIS_URL)');
     onShutdown('in-process reconciliation', reconciliation.stop, 12);
+  }
+  if (!config.redisUrl) {
+    // Without Redis there is no worker: follow-ups, and receipts queued by payment webhooks, go out from here
+    // (the same timer helper as reconciliation; every minute).
+    const followups = scheduleInProcessReconciliation(60_000, { run: () => runFollowupScheduler().then(() => sweepOutbox()) });
+    onShutdown('in-process follow-ups', followups.stop, 12);
   }
   onShutdown('http server', () => new Promise<void>((resolve) => server.close(() => resolve())), 10);
   // Checkout Sessions being expired at Stripe after a void or a newer Pay.

@@ -7,10 +7,22 @@ import { installShutdownHandlers, onShutdown } from '../src/shutdown.js';
 import { startSendMessageWorker } from './send-message.js';
 import { startOutboxSweeper } from './sweep-outbox.js';
 import { startReconcileWorker } from './reconcile-stripe.js';
+import { startPortalRecoveryWorker } from './portal-recovery.js';
+import { startVisitsRetention } from './portal-visits-retention.js';
+import { startFollowupsWorker } from './followups.js';
 import type { RunningWorker } from '../src/queue/worker.js';
+import { setAttachmentSource } from '../src/messaging/deliver.js';
+import { receiptAttachments } from '../src/documents/receipt-attachment.js';
 
 /** Each job kind adds its starter here. */
-const starters: Array<() => Promise<RunningWorker>> = [startSendMessageWorker, () => startOutboxSweeper(), startReconcileWorker];
+const starters: Array<() => Promise<RunningWorker>> = [
+  startSendMessageWorker,
+  () => startOutboxSweeper(),
+  startReconcileWorker,
+  startPortalRecoveryWorker,
+  () => startVisitsRetention(),
+  () => startFollowupsWorker(),
+];
 
 async function main(): Promise<void> {
   await assertRlsEnforced();
@@ -19,6 +31,7 @@ async function main(): Promise<void> {
     await closeDb();
     return;
   }
+  setAttachmentSource(receiptAttachments); // receipt emails carry their PDF
   const running: RunningWorker[] = [];
   for (const start of starters) running.push(await start());
   logger.info({ workers: running.map((w) => w.name) }, 'workers started');

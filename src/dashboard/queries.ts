@@ -7,6 +7,7 @@ import { loadMessagingPanel } from '../messaging/panel.js';
 import { listPayments } from '../payments/queries.js';
 import { loadPortalPanel } from '../portal-links/panel.js';
 import { listProposals } from '../proposals/queries.js';
+import { listChangeRequests } from '../proposals/revisions.js';
 
 /** What needs attention today. */
 export async function loadHome(db: Db) {
@@ -21,7 +22,9 @@ export async function loadHome(db: Db) {
   const unpaidInvoices = await listInvoices(db, { unpaidOnly: true, limit: 10 });
   const upcomingJobs = await listUpcomingJobs(db, 10);
   const recentPayments = await listPayments(db, { limit: 10 });
+  const changeRequests = await listChangeRequests(db);
   return {
+    changeRequests,
     pendingProposals,
     pendingCount: Number(pendingTotal.count),
     pendingTotalCents: Number(pendingTotal.total_cents ?? 0),

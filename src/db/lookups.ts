@@ -24,6 +24,25 @@ export async function portalLinkByTokenHash(tokenSha256: string, db?: Db): Promi
   return row ?? null;
 }
 
+export interface RecoveryMatch {
+  org_id: string;
+  lead_id: string;
+  link_id: string;
+  /** The link ran out: recovery mints a fresh one instead of resending it. */
+  expired: boolean;
+}
+
+/**
+ * Customers of every org with this exact email (lowercase) or E.164 phone number
+ * and a link that is not revoked (live or expired): who "Send me my link again" reaches.
+ */
+export async function portalRecoveryMatches(address: { email: string | null; phone: string | null }, db?: Db): Promise<RecoveryMatch[]> {
+  return rows<RecoveryMatch>(db, 'select org_id, lead_id, link_id, expired from portal_recovery_matches(?, ?)', [
+    address.email,
+    address.phone,
+  ]);
+}
+
 export interface LoginRow {
   user_id: string;
   org_id: string;
@@ -111,4 +130,10 @@ export async function deliveryByProviderId(channel: string, providerId: string, 
     [channel, providerId],
   );
   return row ? { deliveryId: row.delivery_id, orgId: row.org_id } : null;
+}
+
+/** Deletes up to `limit` portal visits older than 90 days (the function can delete nothing younger). */
+export async function prunePortalVisits(limit: number, db?: Db): Promise<number> {
+  const [row] = await rows<{ deleted: number }>(db, 'select portal_visits_prune(?) as deleted', [limit]);
+  return row.deleted;
 }

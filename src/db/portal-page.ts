@@ -53,18 +53,26 @@ interface LineItem {
   amount_cents: number;
 }
 
+/** A proposal's line also says how the customer may choose it (lib/line-options.ts). */
+export interface ProposalLineItem extends LineItem {
+  id: string;
+  optional: boolean;
+  group_label: string | null;
+  selected: boolean;
+}
+
 interface ProposalSummary {
   id: string;
   number: number;
   title: string;
-  status: 'pending' | 'approved' | 'rejected';
+  status: 'pending' | 'changes_requested' | 'approved' | 'rejected';
   total_cents: number;
   sent_at: string | null;
   created_at: string;
   valid_until: string | null;
 }
 
-interface ProposalDetail extends ProposalSummary {
+export interface ProposalDetail extends ProposalSummary {
   customer_message: string;
   subtotal_cents: number;
   tax_cents: number;
@@ -73,8 +81,21 @@ interface ProposalDetail extends ProposalSummary {
   approved_by_name: string | null;
   rejected_at: string | null;
   rejection_reason: string | null;
-  items: LineItem[];
+  items: ProposalLineItem[];
   job: { scheduled_at: string | null; status: string; technician: string | null; arrival_window_minutes: number } | null;
+  /** The version on show (1, then one more per revision sent after a change request). */
+  version: number;
+  /** Versions the customer asked to change, latest first, each frozen as the exact JSON that was hashed. */
+  versions: PortalProposalVersion[];
+  signature: { signer_name: string; method: 'drawn' | 'typed'; signed_at: string } | null;
+}
+
+export interface PortalProposalVersion {
+  version: number;
+  content_json: string;
+  change_message: string;
+  requested_at: string;
+  superseded_at: string | null;
 }
 
 interface InvoiceSummary {
@@ -152,14 +173,20 @@ export type PortalPageData = {
   waiting: PortalWaiting;
 } & PortalData;
 
-/** Reads one portal page in a single round trip; null when the token is unknown or revoked. */
-export async function loadPortalPage(tokenSha256: string, view: PortalView): Promise<PortalPageData | null> {
+/** What the visit log records about who asked (see src/portal/visit.ts). */
+export interface PortalVisitor {
+  device: string | null;
+  ipHash: string | null;
+}
+
+/** Reads one portal page in a single round trip (and logs the visit); null when the token is unknown, revoked or expired. */
+export async function loadPortalPage(tokenSha256: string, view: PortalView, visitor: PortalVisitor): Promise<PortalPageData | null> {
   const kind = view.kind === 'list' ? view.tab : view.kind;
   const id = view.kind === 'proposal' || view.kind === 'invoice' ? view.id : null;
   const page = view.kind === 'list' ? view.page : 1;
   const { rows } = await getDb().raw<{ rows: { page: PortalPageData | null }[] }>(
-    'select portal_page(?, ?, ?::uuid, ?, ?, ?::text[]) as page',
-    [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES]],
+    'select portal_page(?, ?, ?::uuid, ?, ?, ?::text[], ?, ?) as page',
+    [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES], visitor.device, visitor.ipHash],
   );
   return rows[0]?.page ?? null;
 }

@@ -8,7 +8,7 @@ export type { InvoiceStatus };
 export const LEAD_STAGES = ['new', 'contacted', 'proposal_sent', 'won', 'lost'] as const;
 export type LeadStage = (typeof LEAD_STAGES)[number];
 
-export const PROPOSAL_STATUSES = ['draft', 'pending', 'approved', 'rejected'] as const;
+export const PROPOSAL_STATUSES = ['draft', 'pending', 'changes_requested', 'approved', 'rejected'] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
 
 export const JOB_STATUSES = ['scheduled', 'in_progress', 'completed', 'cancelled'] as const;
@@ -49,6 +49,8 @@ export interface OrgRow {
   subscription_status: string | null;
   stripe_reconciled_at: Date | null;
   stripe_reconcile_error: string | null;
+  /** Lifetime of new portal links in days; null = they never expire. */
+  portal_link_lifetime_days: 30 | 90 | 365 | null;
 }
 
 export interface LeadRow {
@@ -64,6 +66,8 @@ export interface LeadRow {
   internal_notes: string;
   created_at: Date;
   updated_at: Date;
+  /** Set while automatic follow-ups to this customer are paused. */
+  followups_paused_at?: Date | null;
 }
 
 export type LeadSummary = Pick<LeadRow, 'id' | 'first_name' | 'last_name' | 'company' | 'email' | 'phone' | 'stage' | 'created_at'>;
@@ -83,6 +87,8 @@ export interface ProposalRow {
   internal_notes: string;
   valid_until: string | null;
   sent_at: Date | null;
+  /** When the customer first opened it in the portal (the visit log keeps the rest for 90 days). */
+  first_viewed_at: Date | null;
   approved_at: Date | null;
   approval_source: 'portal' | 'staff' | null;
   approved_by_name: string | null;
@@ -95,6 +101,40 @@ export interface ProposalRow {
   created_by: string | null;
   created_at: Date;
   updated_at: Date;
+  /** 1, then one more each time a revision is sent after the customer asked for changes. */
+  version: number;
+}
+
+/** What a customer signed in the portal: frozen at approval, never updated. */
+export interface ProposalSignatureRow {
+  id: string;
+  org_id: string;
+  proposal_id: string;
+  version: number;
+  signer_name: string;
+  method: 'drawn' | 'typed';
+  image_png: Buffer | null;
+  signed_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+  /** The exact JSON hashed (proposalContentJson), so the hash can be checked against it. */
+  content_json: string;
+  content_sha256: string;
+}
+
+/** A version the customer asked to change, frozen with their message; superseded once the revision is sent. */
+export interface ProposalVersionRow {
+  id: string;
+  org_id: string;
+  proposal_id: string;
+  version: number;
+  content_json: string;
+  content_sha256: string;
+  change_message: string;
+  requested_at: Date;
+  requested_ip: string | null;
+  requested_user_agent: string | null;
+  superseded_at: Date | null;
 }
 
 /** A stored proposal or invoice line. */
@@ -110,6 +150,12 @@ interface ItemRow {
 
 export interface ProposalItemRow extends ItemRow {
   proposal_id: string;
+  /** The customer may leave it out (never also in a group). */
+  optional: boolean;
+  /** Alternatives share a label; the customer picks exactly one of them. */
+  group_label: string | null;
+  /** In the total: the contractor's default until approval, then the customer's choice. */
+  selected: boolean;
 }
 
 export interface InvoiceItemRow extends ItemRow {
@@ -156,6 +202,8 @@ export interface InvoiceRow {
   internal_notes: string;
   issued_at: Date | null;
   voided_at: Date | null;
+  /** When the customer first opened it in the portal. */
+  first_viewed_at: Date | null;
   created_by: string | null;
   created_at: Date;
   updated_at: Date;
@@ -201,4 +249,9 @@ export interface DeliveryRow {
   updated_at: Date;
   sent_at: Date | null;
   delivered_at: Date | null;
+  /** Sent because the customer asked for their link again (not by a person of the org). */
+  customer_request: boolean;
+  /** Why the row exists: sent by a person, a payment receipt, an automatic follow-up. */
+  purpose: 'manual' | 'receipt' | 'followup';
+  payment_id: string | null;
 }

@@ -7,6 +7,7 @@ import { formatDate, formatDateTime } from '../lib/dates.js';
 import { readableOn } from '../lib/contrast.js';
 import { formatMoney } from '../lib/money.js';
 import type { DocumentData, DocumentOrg } from './queries.js';
+import { drawSignaturePage } from './signature-page.js';
 
 const require = createRequire(import.meta.url);
 const FONT_REGULAR = require.resolve('@expo-google-fonts/noto-sans/400Regular/NotoSans_400Regular.ttf');
@@ -154,6 +155,7 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<
     y = pdf.y + 4;
   }
 
+  if (doc.signature) drawSignaturePage(pdf, doc.signature, org, { number: doc.number, totalText: money(doc.totalCents) });
   pdf.end();
   return done;
 }

@@ -2,6 +2,8 @@
 // withOrg transaction (RLS scopes every read to that org). With `leadId` (the
 // portal), only that customer's documents are found; drafts never are.
 import type { Db } from '../db/tenancy.js';
+import { frozenProposalContent, type SignaturePage } from './signed.js';
+import { choiceNote, type LineChoice } from '../lib/line-options.js';
 
 export type DocumentKind = 'proposal' | 'invoice' | 'receipt';
 
@@ -43,6 +45,8 @@ export interface DocumentData {
   paidCents: number | null;
   /** Receipts: how it was paid and the invoice it paid. */
   receipt: { method: string; invoiceNumber: number; refund: boolean } | null;
+  /** A signed proposal: the last page (signed.ts). */
+  signature?: SignaturePage;
 }
 
 interface LeadPick {
@@ -92,6 +96,34 @@ async function linesOf(db: Db, table: 'proposal_items' | 'invoice_items', key: s
   return rows.map((r) => ({ ...r, quantity: Number(r.quantity) }));
 }
 
+/**
+ * A proposal's lines: each optional line or alternative says how it counts; once
+ * approved, only the chosen lines are listed (the totals are theirs).
+ */
+async function proposalLinesOf(db: Db, id: string, approved: boolean): Promise<DocumentLine[]> {
+  const rows = await db('proposal_items')
+    .where({ proposal_id: id })
+    .orderBy([{ column: 'position' }, { column: 'id' }])
+    .select<(Omit<DocumentLine, 'quantity'> & LineChoice & { quantity: string })[]>([
+      ...LINE_COLUMNS,
+      'optional',
+      'group_label',
+      'selected',
+    ]);
+  return rows
+    .filter((r) => !approved || r.selected)
+    .map((r) => {
+      const note = choiceNote(r, approved);
+      return {
+        service: r.service,
+        description: note ? [r.description, note].filter(Boolean).join(' · ') : r.description,
+        quantity: Number(r.quantity),
+        unit_price_cents: r.unit_price_cents,
+        amount_cents: r.amount_cents,
+      };
+    });
+}
+
 /** One document, or null when it doesn't exist, is a draft, or (with leadId) belongs to another customer. */
 export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadId?: string): Promise<DocumentData | null> {
   const scope = leadId ? { lead_id: leadId } : {};
@@ -104,6 +136,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
             lead_id: string;
             number: number;
             title: string;
+            status: string;
             sent_at: Date | null;
             created_at: Date;
             valid_until: string | null;
@@ -117,7 +150,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       >();
     if (!p) return null;
     const org = await db('organizations').first<{ currency: string }>('currency');
-    return {
+    const live: DocumentData = {
       kind,
       number: p.number,
       title: p.title,
@@ -126,7 +159,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       currency: org.currency,
       customer: await customerOf(db, p.lead_id),
       message: p.customer_message,
-      lines: await linesOf(db, 'proposal_items', 'proposal_id', id),
+      lines: await proposalLinesOf(db, id, p.status === 'approved'),
       subtotalCents: p.subtotal_cents,
       taxCents: p.tax_cents,
       taxRateBps: p.tax_rate_bps,
@@ -134,6 +167,9 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       paidCents: null,
       receipt: null,
     };
+    // Once signed, the PDF is what was signed, whatever happened to the proposal since.
+    const frozen = await frozenProposalContent(db, id, leadId !== undefined);
+    return frozen ? { ...live, ...frozen } : live;
   }
   if (kind === 'invoice') {
     const v = await db('invoices')

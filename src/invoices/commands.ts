@@ -131,7 +131,8 @@ export async function createInvoiceFromProposal(
       tax_rate_bps: proposal.tax_rate_bps,
       customer_message: '',
       internal_notes: '',
-      items: lineInputsFrom(items),
+      // Only the lines the customer chose (or the preselected ones): an unticked option isn't billed.
+      items: lineInputsFrom(items.filter((i) => i.selected)),
     },
     org.currency,
     actor,
@@ -153,7 +154,7 @@ export async function createInvoiceFromJob(
   let proposalId: string | null = null;
   if (job.proposal_id) {
     const proposal = await getProposal(db, job.proposal_id);
-    items = lineInputsFrom(await getProposalItems(db, proposal.id));
+    items = lineInputsFrom((await getProposalItems(db, proposal.id)).filter((i) => i.selected));
     taxRate = proposal.tax_rate_bps;
     proposalId = proposal.status === 'approved' ? proposal.id : null;
   }

@@ -6,6 +6,7 @@ import type { ProposalRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
 import { advanceLeadStage } from '../leads/commands.js';
 import { markProposalApproved, type ProposalApproval } from '../proposals/commands.js';
+import { recordProposalSignature } from '../proposals/revisions.js';
 import { createJobForProposal } from './commands.js';
 
 /**
@@ -19,16 +20,24 @@ export async function approveProposal(
   approval: ProposalApproval,
   actor: Actor,
 ): Promise<{ proposal: ProposalRow; jobId: string; alreadyDecided: boolean }> {
-  const { proposal, alreadyDecided, approverName } = await markProposalApproved(db, proposalId, approval, actor);
+  const { proposal, alreadyDecided, approverName, chosenItemIds } = await markProposalApproved(db, proposalId, approval, actor);
   const job = await createJobForProposal(db, proposal, actor);
   if (alreadyDecided) return { proposal, jobId: job.id, alreadyDecided };
+  if (approval.signature) await recordProposalSignature(db, proposal, approval.signature);
   await advanceLeadStage(db, proposal.lead_id, 'won', actor);
   await recordAudit(db, {
     actor,
     action: 'proposal.approved',
     subjectType: 'proposal',
     subjectId: proposal.id,
-    data: { number: proposal.number, source: approval.source, approver_name: approverName, job_id: job.id },
+    data: {
+      number: proposal.number,
+      source: approval.source,
+      approver_name: approverName,
+      job_id: job.id,
+      // Optional lines and alternatives: exactly which lines were chosen, and their total.
+      ...(chosenItemIds ? { chosen_item_ids: chosenItemIds, total_cents: proposal.total_cents } : {}),
+    },
   });
   return { proposal, jobId: job.id, alreadyDecided: false };
 }

@@ -48,3 +48,21 @@ export async function advanceLeadStage(db: Db, id: string, stage: LeadStage, act
   if (order[stage] <= order[lead.stage] && !(lead.stage === 'lost' && stage === 'proposal_sent')) return;
   await setLeadStage(db, id, stage, actor);
 }
+
+/** Pauses or resumes automatic follow-ups to this customer (receipts and manual messages still go out). */
+export async function setFollowupsPaused(db: Db, id: string, paused: boolean, actor: Actor): Promise<boolean> {
+  const lead = await getLead(db, id);
+  const query = db('leads').where({ id: lead.id });
+  if (paused) void query.whereNull('followups_paused_at');
+  else void query.whereNotNull('followups_paused_at');
+  const changed = await query.update({ followups_paused_at: paused ? db.fn.now() : null, updated_at: db.fn.now() });
+  if (changed) {
+    await recordAudit(db, {
+      actor,
+      action: paused ? 'lead.followups_paused' : 'lead.followups_resumed',
+      subjectType: 'lead',
+      subjectId: lead.id,
+    });
+  }
+  return changed > 0;
+}

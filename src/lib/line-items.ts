@@ -3,14 +3,13 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { fieldError } from './errors.js';
+import { CHOICE_KINDS, choiceKindOf, lineChoicesFrom, totalsOf, type LineChoice, type Totals } from './line-options.js';
 import { moneyInputValue, parseMoneyInput } from './money.js';
 
 const MAX_LINE_ITEMS = 100;
 /** numeric(12,2) holds more, but no job is priced on a million units. */
 const MAX_QUANTITY_HUNDREDTHS = 100_000_000; // 1,000,000.00
 const MAX_UNIT_PRICE_CENTS = 100_000_000_00; // 100,000,000.00 in minor units
-/** A document total above this is certainly a typo. */
-const MAX_TOTAL_CENTS = 1_000_000_000_00; // 1,000,000,000.00
 
 export interface LineItemInput {
   service: string;
@@ -18,18 +17,14 @@ export interface LineItemInput {
   /** Quantity in hundredths (1.5 → 150), to avoid floats. */
   quantity_hundredths: number;
   unit_price_cents: number;
+  /** Proposals only (line-options.ts): how the line counts; absent = always included. */
+  choice?: LineChoice;
 }
 
 export interface ComputedLineItem extends LineItemInput {
   position: number;
   quantity: string;
   amount_cents: number;
-}
-
-export interface Totals {
-  subtotal_cents: number;
-  tax_cents: number;
-  total_cents: number;
 }
 
 /** "2", "1.5", "1,000.25" → hundredths; null when it isn't a quantity. */
@@ -72,6 +67,12 @@ function asRows(value: unknown): unknown {
 
 const isBlankRow = (row: unknown): boolean =>
   !row || typeof row !== 'object' || Object.values(row as Record<string, unknown>).every((v) => typeof v !== 'string' || v.trim() === '');
+
+/** The proposal editor's "Customer choice" and "Group" fields of a line. */
+const choiceFields = {
+  choice: z.enum(CHOICE_KINDS, { error: 'Choose how the customer gets this line' }).default(''),
+  group: z.string().trim().max(100, 'At most 100 characters').default(''),
+};
 
 function lineItemSchema(currency: string) {
   return z.object({
@@ -129,31 +130,50 @@ export function lineItemsSchema(currency: string) {
       .array(lineItemSchema(currency))
       .min(1, 'Add at least one line')
       .max(MAX_LINE_ITEMS, `At most ${MAX_LINE_ITEMS} lines`)
-      .transform((rows) =>
-        rows.map((r): LineItemInput => ({
-          service: r.service,
-          description: r.description,
-          quantity_hundredths: r.quantity,
-          unit_price_cents: r.unit_price,
-        })),
-      ),
+      .transform((rows) => rows.map(lineInputOf)),
   );
 }
 
-/** Amount = quantity × unit price, rounded half up to the cent; BigInt so nothing overflows. */
+function lineInputOf(r: { service: string; description: string; quantity: number; unit_price: number }): LineItemInput {
+  return { service: r.service, description: r.description, quantity_hundredths: r.quantity, unit_price_cents: r.unit_price };
+}
+
+/** A proposal's `items`: lines that may also be optional or alternatives (line-options.ts). */
+export function proposalLineItemsSchema(currency: string) {
+  return z.preprocess(
+    // A row with only a choice picked is still blank.
+    (value) => (asRows(value) as Record<string, unknown>[]).filter((row) => !isBlankRow({ ...row, choice: '' })),
+    z
+      .array(lineItemSchema(currency).extend(choiceFields))
+      .min(1, 'Add at least one line')
+      .max(MAX_LINE_ITEMS, `At most ${MAX_LINE_ITEMS} lines`)
+      .transform((rows, ctx) => {
+        const choices = lineChoicesFrom(rows, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
+        return rows.map((r, index): LineItemInput => ({ ...lineInputOf(r), choice: choices[index] }));
+      }),
+  );
+}
+
+/**
+ * Amount = quantity × unit price, rounded half up to the cent; BigInt so nothing
+ * overflows. The totals count the selected lines; every line together must stay
+ * under the limit too, since the customer may choose them all.
+ */
 function computeLineItems(items: LineItemInput[], taxRateBps: number): { items: ComputedLineItem[]; totals: Totals } {
-  let subtotal = 0n;
-  const computed = items.map((item, position) => {
-    const amount = (BigInt(item.quantity_hundredths) * BigInt(item.unit_price_cents) + 50n) / 100n;
-    subtotal += amount;
-    return { ...item, position, quantity: quantityText(item.quantity_hundredths), amount_cents: Number(amount) };
-  });
-  const tax = (subtotal * BigInt(taxRateBps) + 5_000n) / 10_000n;
-  const total = subtotal + tax;
-  if (total > BigInt(MAX_TOTAL_CENTS)) throw new RangeError('total too large');
+  const amounts = items.map((item) => (BigInt(item.quantity_hundredths) * BigInt(item.unit_price_cents) + 50n) / 100n);
+  const computed = items.map((item, position) => ({
+    ...item,
+    position,
+    quantity: quantityText(item.quantity_hundredths),
+    amount_cents: Number(amounts[position]),
+  }));
+  totalsOf(amounts, taxRateBps);
   return {
     items: computed,
-    totals: { subtotal_cents: Number(subtotal), tax_cents: Number(tax), total_cents: Number(total) },
+    totals: totalsOf(
+      amounts.filter((_, i) => items[i].choice?.selected ?? true),
+      taxRateBps,
+    ),
   };
 }
 
@@ -173,22 +193,28 @@ export interface LineItemFormRow {
   description?: string;
   quantity?: string;
   unit_price?: string;
+  choice?: string;
+  group?: string;
   errors: Record<string, string | undefined>;
 }
 
 export function lineItemFormRows(values: unknown, errors: Record<string, string> | undefined, blankRows = 3): LineItemFormRow[] {
-  const rows = (asRows(values) as Record<string, string>[]).filter((row) => !isBlankRow(row));
+  const rows = (asRows(values) as Record<string, string>[]).filter((row) => !isBlankRow({ ...row, choice: '' }));
   const out: LineItemFormRow[] = rows.map((row, index) => ({
     index,
     service: row.service,
     description: row.description,
     quantity: row.quantity,
     unit_price: row.unit_price,
+    choice: row.choice,
+    group: row.group,
     errors: {
       service: errors?.[`items.${index}.service`],
       description: errors?.[`items.${index}.description`],
       quantity: errors?.[`items.${index}.quantity`],
       unit_price: errors?.[`items.${index}.unit_price`],
+      choice: errors?.[`items.${index}.choice`],
+      group: errors?.[`items.${index}.group`],
     },
   }));
   for (let i = 0; i < blankRows; i++) out.push({ index: out.length, errors: {} });
@@ -211,6 +237,7 @@ export function lineItemRows<K extends 'proposal_id' | 'invoice_id'>(
     quantity: i.quantity,
     unit_price_cents: i.unit_price_cents,
     amount_cents: i.amount_cents,
+    ...(i.choice && parentKey === 'proposal_id' ? i.choice : {}),
   }));
 }
 
@@ -239,9 +266,9 @@ export function lineInputsFrom(
   }));
 }
 
-/** Stored lines as form values (for an edit form). */
+/** Stored lines as form values (for an edit form); a proposal's lines also say how they count. */
 export function lineFormValuesFrom(
-  rows: { service: string; description: string; quantity: string; unit_price_cents: number | string }[],
+  rows: ({ service: string; description: string; quantity: string; unit_price_cents: number | string } & Partial<LineChoice>)[],
   currency: string,
 ) {
   return rows.map((i) => ({
@@ -249,5 +276,11 @@ export function lineFormValuesFrom(
     description: i.description,
     quantity: i.quantity,
     unit_price: moneyInputValue(Number(i.unit_price_cents), currency),
+    ...(i.selected === undefined
+      ? {}
+      : {
+          choice: choiceKindOf({ optional: !!i.optional, group_label: i.group_label ?? null, selected: i.selected }),
+          group: i.group_label ?? '',
+        }),
   }));
 }

@@ -10,7 +10,12 @@ import type { Channel, MessageContext } from './schema.js';
  * rendered content is stored with the link placeholder, never the link: the
  * worker fills it in from portal_link_id at send time.
  */
-export async function storeDelivery(db: Db, preview: SendPreview, actor: Actor): Promise<{ id: string }> {
+export async function storeDelivery(
+  db: Db,
+  preview: SendPreview,
+  actor: Actor,
+  options: { customerRequest?: boolean } = {},
+): Promise<{ id: string }> {
   if (preview.problems.length || !preview.to || !preview.storedMessage || !preview.link) {
     throw new Error('storeDelivery called with a preview that has problems');
   }
@@ -27,6 +32,8 @@ export async function storeDelivery(db: Db, preview: SendPreview, actor: Actor):
       body_html: preview.storedMessage.html,
       status: 'pending',
       created_by: actor.type === 'user' ? actor.userId : null,
+      // The customer asked for their link again from the portal's not-found page.
+      customer_request: options.customerRequest ?? false,
     })
     .returning<{ id: string }[]>('id');
   await recordAudit(db, {
@@ -73,4 +80,37 @@ export async function resetTemplate(db: Db, channel: Channel, context: MessageCo
   const removed = await db('message_templates').where({ channel, context }).del();
   if (removed) await recordAudit(db, { actor, action: 'message_template.reset', data: { channel, context } });
   return removed > 0;
+}
+
+/**
+ * An email to the business itself about one of its customers (a change request
+ * from the portal), through the same outbox: stored here, sent by the worker
+ * after commit. No portal link: it points at the dashboard.
+ */
+export async function storeBusinessNotice(
+  db: Db,
+  notice: { leadId: string; to: string; subject: string; text: string; html: string; proposalId: string },
+  actor: Actor,
+): Promise<{ id: string }> {
+  const [row] = await db('message_deliveries')
+    .insert({
+      org_id: currentOrgId(db),
+      lead_id: notice.leadId,
+      channel: 'email',
+      context: 'proposal',
+      to_address: notice.to,
+      subject: notice.subject,
+      body_text: notice.text,
+      body_html: notice.html,
+      status: 'pending',
+    })
+    .returning<{ id: string }[]>('id');
+  await recordAudit(db, {
+    actor,
+    action: 'message.queued',
+    subjectType: 'lead',
+    subjectId: notice.leadId,
+    data: { deliveryId: row.id, channel: 'email', context: 'proposal', to: notice.to, proposalId: notice.proposalId, audience: 'business' },
+  });
+  return row;
 }

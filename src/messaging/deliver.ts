@@ -34,7 +34,19 @@ import { decryptPortalToken } from '../portal-links/token.js';
 import { KeyedBatcher } from './batcher.js';
 import { PORTAL_LINK_PLACEHOLDER, fillPortalLink } from './link-placeholder.js';
 import type { Channel, DeliveryJob } from './schema.js';
-import { getEmailSender, getSmsSender, missingSettings, channelMode, statusCallbackUrl } from './transports.js';
+import { getEmailSender, getSmsSender, missingSettings, channelMode, statusCallbackUrl, type EmailAttachment } from './transports.js';
+
+/**
+ * Files an email delivery carries (a receipt's PDF). Documents sit above
+ * messaging, so the processes that send (workers/, the web process) plug the
+ * source in with setAttachmentSource(); without one, emails go out without.
+ */
+type AttachmentSource = (orgId: string, deliveryId: string) => Promise<EmailAttachment[]>;
+let attachmentSource: AttachmentSource | undefined;
+
+export function setAttachmentSource(source: AttachmentSource | undefined): void {
+  attachmentSource = source;
+}
 
 export interface AttemptInfo {
   /** 1-based number of this attempt. */
@@ -186,7 +198,7 @@ const acceptances = new KeyedBatcher<{ row: ClaimedRow; providerId: string }, vo
   { maxInFlight: BATCHES_IN_FLIGHT },
 );
 
-async function send(row: ClaimedRow): Promise<string> {
+async function send(orgId: string, row: ClaimedRow): Promise<string> {
   if (channelMode(row.channel) === 'unavailable') {
     throw new PermanentSendError(
       `${row.channel === 'sms' ? 'Text messages are' : 'Email is'} not set up on this server: set ${missingSettings(row.channel).join(', ')}.`,
@@ -207,6 +219,7 @@ async function send(row: ClaimedRow): Promise<string> {
     subject: message.subject ?? row.org_name,
     text: message.body_text,
     html: message.body_html ?? message.body_text,
+    attachments: attachmentSource ? await attachmentSource(orgId, row.id) : [],
   });
   return providerId;
 }
@@ -245,7 +258,7 @@ export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo): Pr
   }
   let providerId: string;
   try {
-    providerId = await send(claimed);
+    providerId = await send(job.orgId, claimed);
   } catch (err) {
     const classified = err instanceof PermanentSendError ? err : classifySendError(claimed.channel, err);
     if (classified instanceof PermanentSendError) {

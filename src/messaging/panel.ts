@@ -1,5 +1,6 @@
 // The "send the portal link" panel and delivery history on a customer's page.
 import type { Db } from '../db/tenancy.js';
+import { planFor } from '../plans.js';
 import { activePortalLink } from '../portal-links/queries.js';
 import { channelSetupProblem, destinationFor, leadDeliveries } from './queries.js';
 import { CHANNELS, CONTEXT_LABELS, CONTEXTS, type Channel } from './schema.js';
@@ -19,8 +20,11 @@ export async function loadMessagingPanel(
       return [channel, { enabled: !reason, to: destination.to, reason }];
     }),
   );
+  const org = await db('organizations').first<{ plan: string }>('plan');
+  const pause = await db('leads').where({ id: lead.id }).first<{ followups_paused_at: Date | null }>('followups_paused_at');
   return {
     leadId: lead.id,
+    followups: { available: planFor(org.plan).automaticFollowUps, pausedAt: pause?.followups_paused_at ?? null },
     hasLink: !!link,
     sms: channels.sms,
     email: channels.email,

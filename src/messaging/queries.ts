@@ -260,7 +260,12 @@ function decorate<T extends DeliveryRow>(row: T) {
     ...redactPortalLink(row),
     statusLabel: STATUS_LABELS[row.status],
     channelLabel: CHANNEL_LABELS[row.channel],
-    contextLabel: CONTEXT_LABELS[row.context],
+    contextLabel:
+      row.purpose === 'receipt'
+        ? 'Payment receipt'
+        : row.purpose === 'followup'
+          ? `Automatic follow-up: ${CONTEXT_LABELS[row.context].toLowerCase()}`
+          : CONTEXT_LABELS[row.context],
     isProblem: row.status === 'failed' || row.status === 'undeliverable',
     isDevOutbox: row.provider_id?.startsWith('dev-') ?? false,
   };

@@ -21,6 +21,7 @@ import { generatePortalLink } from '../portal-links/commands.js';
 import { activePortalLink, PortalLinkLimitError } from '../portal-links/queries.js';
 import { issueInvoice } from '../invoices/commands.js';
 import { markProposalSent } from '../proposals/commands.js';
+import { markRevisionSent } from '../proposals/revisions.js';
 import { resetTemplate, saveTemplate, storeDelivery } from './commands.js';
 import { dispatchDelivery } from './outbox.js';
 import {
@@ -69,9 +70,17 @@ function sendLocals(preview: SendPreview, extra: Record<string, unknown> = {}) {
   };
 }
 
-/** A draft proposal goes out with the message (status pending); any other status stays as it is. */
+/**
+ * A draft proposal goes out with the message (status pending), and so does a
+ * revision after the customer asked for changes (the next version, the old one
+ * superseded); any other status stays as it is.
+ */
 async function sendDraftProposal(db: Db, proposalId: string, actor: Actor): Promise<boolean> {
   const row = await db('proposals').where({ id: proposalId }).first<{ status: string } | undefined>('status');
+  if (row?.status === 'changes_requested') {
+    await markRevisionSent(db, proposalId, actor);
+    return true;
+  }
   if (row?.status !== 'draft') return false;
   await markProposalSent(db, proposalId, actor);
   return true;

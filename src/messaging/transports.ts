@@ -15,6 +15,12 @@ interface SmsMessage {
   statusCallback?: string;
 }
 
+export interface EmailAttachment {
+  filename: string;
+  content: Buffer;
+  contentType: string;
+}
+
 interface EmailMessage {
   to: string;
   fromName: string;
@@ -22,6 +28,7 @@ interface EmailMessage {
   subject: string;
   text: string;
   html: string;
+  attachments?: EmailAttachment[];
 }
 
 export interface SmsSender {
@@ -94,7 +101,8 @@ const devSms: SmsSender = {
 const devEmail: EmailSender = {
   kind: 'dev',
   send(message) {
-    printToConsole([`To: ${message.to} (email from ${message.fromName})`, `Subject: ${message.subject}`, '', message.text]);
+    const attached = (message.attachments ?? []).map((a) => `Attached: ${a.filename} (${a.content.length} bytes)`);
+    printToConsole([`To: ${message.to} (email from ${message.fromName})`, `Subject: ${message.subject}`, ...attached, '', message.text]);
     return Promise.resolve({ providerId: `dev-${crypto.randomUUID()}` });
   },
   close() {},
@@ -149,6 +157,7 @@ export function getEmailSender(): EmailSender {
         subject: message.subject,
         text: message.text,
         html: message.html,
+        ...(message.attachments?.length ? { attachments: message.attachments } : {}),
       });
       return { providerId: String(info.messageId) };
     },

@@ -100,3 +100,9 @@ export async function setSubscription(db: Db, orgId: string, fields: Partial<Sub
     .where({ id: orgId })
     .update({ ...fields, updated_at: db.fn.now() });
 }
+
+/** How long new portal links live, in days (30, 90 or 365), or null for links that never expire. */
+export async function setPortalLinkLifetime(db: Db, orgId: string, days: number | null, actor: Actor): Promise<void> {
+  await db('organizations').where({ id: orgId }).update({ portal_link_lifetime_days: days, updated_at: db.fn.now() });
+  await recordAudit(db, { actor, action: 'org.portal_link_lifetime_set', subjectType: 'organization', subjectId: orgId, data: { days } });
+}

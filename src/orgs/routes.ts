@@ -7,6 +7,7 @@ import { formFailure, orgPage, type PageContext, type PageResult } from '../http
 import { brandPalette } from '../lib/contrast.js';
 import { FormError, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
+import { PLAN_IDS, PLANS } from '../plans.js';
 import { removeOrgLogo, saveOrgLogo, updateBranding } from './commands.js';
 import { logoUrl, MAX_LOGO_BYTES, normalizeLogo, SHA256_HEX } from './logo.js';
 import { currentLogoSha } from './queries.js';
@@ -38,9 +39,14 @@ publicRouter.get('/logos/:sha256', async (req: Request, res: Response) => {
 
 adminRouter.get(
   '/settings',
-  orgPage(({ user }) => ({
+  orgPage(({ user, plan }) => ({
     render: 'admin/settings/index',
-    locals: { title: 'Settings', isOwner: user.role === 'owner' },
+    locals: {
+      title: 'Settings',
+      isOwner: user.role === 'owner',
+      followupsAvailable: plan.automaticFollowUps,
+      followupsPlan: PLANS[PLAN_IDS.find((id) => PLANS[id].automaticFollowUps) ?? 'pro'].name,
+    },
   })),
 );
 

@@ -3,6 +3,7 @@
 // refund is a new row, never a deletion; the invoice's balance is recomputed by
 // invoices' refreshInvoiceBalance.
 import { recordAudit, type Actor } from '../db/audit.js';
+import { queueReceipts } from '../db/sql/receipts.js';
 import type { InvoiceRow, PaymentRow } from '../db/rows.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
 import { conflict, fieldError } from '../lib/errors.js';
@@ -34,7 +35,7 @@ export async function recordPayment(
   db: Db,
   input: ManualPaymentInput,
   actor: Actor,
-): Promise<{ payment: PaymentRow; invoice: InvoiceRow }> {
+): Promise<{ payment: PaymentRow; invoice: InvoiceRow; receiptIds: string[] }> {
   const invoice = await lockInvoiceForPayment(db, input.invoiceId);
   checkAmount(input.amountCents);
   if (invoice.balance_cents <= 0) throw conflict(`Invoice #${invoice.number} is already paid in full.`);
@@ -74,7 +75,9 @@ export async function recordPayment(
       invoice_status: updated.status,
     },
   });
-  return { payment, invoice: updated };
+  // The customer's receipt, in this transaction: recorded payment = receipt queued, once.
+  const receiptIds = await queueReceipts(db, [payment.id]);
+  return { payment, invoice: updated, receiptIds };
 }
 
 /** Money given back for a manual payment: a new refund row pointing at it. */

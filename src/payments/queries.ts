@@ -1,6 +1,7 @@
 // Payments and refunds: reading them, and the invoice page that shows them.
 import type { PaymentRow } from '../db/rows.js';
 import { refundedTotal } from '../db/sql/payments.js';
+import { followupStatus } from '../db/sql/followups.js';
 import type { Db } from '../db/tenancy.js';
 import { balanceOf, isPayable } from '../lib/balance.js';
 import { todayIn } from '../lib/dates.js';
@@ -73,6 +74,7 @@ export async function invoicePage(db: Db, org: { time_zone: string }, invoiceId:
     balance,
     taxRate: taxRateText(invoice.tax_rate_bps),
     payable: isPayable(invoice),
+    followups: await followupStatus(db, invoice.id, lead),
     methodOptions,
     values: { amount: moneyInputValue(balance, invoice.currency), method: 'cash', paid_on: todayIn(org.time_zone) } as Record<
       string,

@@ -2,6 +2,7 @@
 // invoice's own page (balance, payments received, Record payment, Void) with the
 // forms that change what is owed.
 import { Router } from 'express';
+import { config } from '../config.js';
 import { formFailure, orgPage } from '../http/page.js';
 import { todayIn, zonedToInstant } from '../lib/dates.js';
 import { FormError } from '../lib/errors.js';
@@ -10,6 +11,7 @@ import { routeId } from '../lib/ids.js';
 import { moneyInputValue } from '../lib/money.js';
 import { pageOf, pageWindow } from '../lib/pagination.js';
 import { getInvoice } from '../invoices/queries.js';
+import { enqueueDeliveryJob } from '../queue/queues.js';
 import { recordPayment, recordRefund } from './manual.js';
 import { getPayment, invoicePage, listPayments, paymentPage } from './queries.js';
 import { paymentFormSchema, paymentListQuerySchema, refundFormSchema } from './schema.js';
@@ -46,13 +48,18 @@ adminRouter.post(
       const today = todayIn(org.time_zone);
       if (input.paid_on && input.paid_on > today) throw new FormError({ paid_on: 'The date cannot be in the future' });
       const paidAt = input.paid_on && input.paid_on !== today ? zonedToInstant(input.paid_on, '12:00', org.time_zone) : null;
-      const { invoice: updated } = await recordPayment(
+      const { invoice: updated, receiptIds } = await recordPayment(
         db,
         { invoiceId: invoice.id, amountCents: input.amount, method: input.method, reference: input.reference, paidAt },
         actor,
       );
       return {
         redirect: `/invoices/${invoice.id}`,
+        // The receipt's outbox row committed with the payment; the sweeper sends it if this add fails.
+        afterCommit: async () => {
+          if (!config.redisUrl) return;
+          for (const deliveryId of receiptIds) await enqueueDeliveryJob({ deliveryId, orgId: org.id });
+        },
         flash:
           updated.status === 'paid'
             ? `Payment recorded. Invoice #${invoice.number} is paid in full.`

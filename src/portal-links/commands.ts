@@ -5,17 +5,43 @@ import { recordAudit, type Actor } from '../db/audit.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
 import { notFound } from '../lib/errors.js';
 import { planFor, type Plan } from '../plans.js';
-import { activePortalLink, countActiveLinks, PortalLinkLimitError, portalUrl, usageFrom, type PortalLink } from './queries.js';
+import {
+  activePortalLink,
+  countActiveLinks,
+  expiryFor,
+  live,
+  PortalLinkLimitError,
+  portalUrl,
+  usageFrom,
+  type LinkLifetime,
+  type PortalLink,
+} from './queries.js';
 import { encryptPortalToken, hashPortalToken, newPortalToken } from './token.js';
 
 /**
  * Locks the org row so link creation in this org is serialized: the count that
  * follows cannot be raced by another transaction (50 at once still give one slot).
  */
-async function lockOrgForLinks(db: Db): Promise<Plan> {
-  const org = await db('organizations').forUpdate().first<{ plan: string } | undefined>('plan');
+async function lockOrgForLinks(db: Db): Promise<{ plan: Plan; lifetime: LinkLifetime }> {
+  const org = await db('organizations')
+    .forUpdate()
+    .first<{ plan: string; portal_link_lifetime_days: LinkLifetime } | undefined>('plan', 'portal_link_lifetime_days');
   if (!org) throw notFound();
-  return planFor(org.plan);
+  return { plan: planFor(org.plan), lifetime: org.portal_link_lifetime_days };
+}
+
+/**
+ * Retires the customer's expired link (it still holds the one-link-per-customer
+ * index): marked revoked by nobody, so the history shows it ran out, not who ended it.
+ */
+async function retireExpiredLink(db: Db, leadId: string): Promise<string | null> {
+  const [row] = await db('portal_links')
+    .where({ lead_id: leadId })
+    .whereNull('revoked_at')
+    .where('expires_at', '<=', new Date())
+    .update({ revoked_at: db.fn.now(), revoked_by: null })
+    .returning<{ id: string }[]>('id');
+  return row?.id ?? null;
 }
 
 async function findLead(db: Db, leadId: string): Promise<void> {
@@ -27,7 +53,7 @@ function actorUserId(actor: Actor): string | null {
   return actor.type === 'user' ? actor.userId : null;
 }
 
-async function insertLink(db: Db, leadId: string, actor: Actor): Promise<PortalLink> {
+async function insertLink(db: Db, leadId: string, actor: Actor, lifetime: LinkLifetime): Promise<PortalLink> {
   const token = newPortalToken();
   const [row] = await db('portal_links')
     .insert({
@@ -36,6 +62,7 @@ async function insertLink(db: Db, leadId: string, actor: Actor): Promise<PortalL
       token_sha256: hashPortalToken(token),
       token_ciphertext: encryptPortalToken(token),
       created_by: actorUserId(actor),
+      expires_at: expiryFor(lifetime),
     })
     .returning<{ id: string }[]>('id');
   return { id: row.id, url: portalUrl(token) };
@@ -45,15 +72,27 @@ async function insertLink(db: Db, leadId: string, actor: Actor): Promise<PortalL
  * Gives the customer a portal link, or returns the one they already have.
  * Refused with PortalLinkLimitError when the plan's active-link limit is reached.
  */
-export async function generatePortalLink(db: Db, leadId: string, actor: Actor): Promise<{ link: PortalLink; created: boolean }> {
-  const plan = await lockOrgForLinks(db);
+export async function generatePortalLink(
+  db: Db,
+  leadId: string,
+  actor: Actor,
+  options: { lifetime?: LinkLifetime } = {},
+): Promise<{ link: PortalLink; created: boolean }> {
+  const { plan, lifetime } = await lockOrgForLinks(db);
   await findLead(db, leadId);
   const existing = await activePortalLink(db, leadId);
   if (existing) return { link: existing, created: false };
   const usage = usageFrom(plan, await countActiveLinks(db));
   if (usage.atLimit) throw new PortalLinkLimitError(usage);
-  const link = await insertLink(db, leadId, actor);
-  await recordAudit(db, { actor, action: 'portal_link.created', subjectType: 'lead', subjectId: leadId, data: { linkId: link.id } });
+  const expired = await retireExpiredLink(db, leadId);
+  const link = await insertLink(db, leadId, actor, options.lifetime === undefined ? lifetime : options.lifetime);
+  await recordAudit(db, {
+    actor,
+    action: 'portal_link.created',
+    subjectType: 'lead',
+    subjectId: leadId,
+    data: { linkId: link.id, ...(expired ? { expiredLinkId: expired } : {}) },
+  });
   return { link, created: true };
 }
 
@@ -69,26 +108,46 @@ export async function revokePortalLink(db: Db, linkId: string, actor: Actor): Pr
   return { id: row.id, leadId: row.lead_id };
 }
 
+/** Sets when the customer's active link expires: `lifetime` days from now, or never. */
+export async function setPortalLinkExpiry(db: Db, leadId: string, lifetime: LinkLifetime, actor: Actor): Promise<Date | null> {
+  const expiresAt = expiryFor(lifetime);
+  const [row] = await db('portal_links')
+    .where({ lead_id: leadId })
+    .modify(live())
+    .update({ expires_at: expiresAt })
+    .returning<{ id: string }[]>('id');
+  if (!row) throw notFound('This customer has no active portal link.');
+  await recordAudit(db, {
+    actor,
+    action: 'portal_link.expiry_set',
+    subjectType: 'lead',
+    subjectId: leadId,
+    data: { linkId: row.id, expiresAt: expiresAt?.toISOString() ?? null },
+  });
+  return expiresAt;
+}
+
 /** Revokes the customer's active link; 404 when they have none. */
 export async function revokeCustomerLink(db: Db, leadId: string, actor: Actor): Promise<void> {
-  const link = await db('portal_links').where({ lead_id: leadId }).whereNull('revoked_at').first<{ id: string } | undefined>('id');
+  const link = await db('portal_links').where({ lead_id: leadId }).modify(live()).first<{ id: string } | undefined>('id');
   if (!link) throw notFound('This customer has no active portal link.');
   await revokePortalLink(db, link.id, actor);
 }
 
 /** Revokes the customer's active link (if any) and issues a new one, under the same lock. */
 export async function regeneratePortalLink(db: Db, leadId: string, actor: Actor): Promise<PortalLink> {
-  const plan = await lockOrgForLinks(db);
+  const { plan, lifetime } = await lockOrgForLinks(db);
   await findLead(db, leadId);
   const [old] = await db('portal_links')
     .where({ lead_id: leadId })
-    .whereNull('revoked_at')
+    .modify(live())
     .update({ revoked_at: db.fn.now(), revoked_by: actorUserId(actor) })
     .returning<{ id: string }[]>('id');
   const usage = usageFrom(plan, await countActiveLinks(db));
-  // Replacing a link keeps the count; a new one must fit the limit.
+  // Replacing a live link keeps the count; a new one (or one replacing an expired link) must fit the limit.
   if (!old && usage.atLimit) throw new PortalLinkLimitError(usage);
-  const link = await insertLink(db, leadId, actor);
+  await retireExpiredLink(db, leadId);
+  const link = await insertLink(db, leadId, actor, lifetime);
   await recordAudit(db, {
     actor,
     action: old ? 'portal_link.regenerated' : 'portal_link.created',

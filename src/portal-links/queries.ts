@@ -1,4 +1,5 @@
 // Portal links: the customer's active link, the plan's limit on active links, and the lists.
+import type { Knex } from 'knex';
 import { config } from '../config.js';
 import type { Db } from '../db/tenancy.js';
 import { HttpError } from '../lib/errors.js';
@@ -8,6 +9,26 @@ import { decryptPortalToken } from './token.js';
 export interface PortalLink {
   id: string;
   url: string;
+}
+
+/** Lifetimes an org (default) or a link can have, in days; null = never expires. */
+export type LinkLifetime = null | 30 | 90 | 365;
+
+/**
+ * A link opens the portal while it is neither revoked nor past its expires_at.
+ * An expired link is inactive: it opens nothing and takes no slot of the plan's limit.
+ */
+export function live(alias = 'portal_links') {
+  return (q: Knex.QueryBuilder): void => {
+    q.whereNull(`${alias}.revoked_at`).andWhere((w) => {
+      w.whereNull(`${alias}.expires_at`).orWhere(`${alias}.expires_at`, '>', new Date());
+    });
+  };
+}
+
+/** When a link made now with this lifetime expires (null = never). */
+export function expiryFor(lifetime: LinkLifetime): Date | null {
+  return lifetime === null ? null : new Date(Date.now() + lifetime * 86_400_000);
 }
 
 export interface PortalLinkUsage {
@@ -48,13 +69,13 @@ export function portalUrl(token: string): string {
 export async function activePortalLink(db: Db, leadId: string): Promise<PortalLink | null> {
   const row = await db('portal_links')
     .where({ lead_id: leadId })
-    .whereNull('revoked_at')
+    .modify(live())
     .first<{ id: string; token_ciphertext: string } | undefined>('id', 'token_ciphertext');
   return row ? { id: row.id, url: portalUrl(decryptPortalToken(row.token_ciphertext)) } : null;
 }
 
 export async function countActiveLinks(db: Db): Promise<number> {
-  const [{ count }] = await db('portal_links').whereNull('revoked_at').count<{ count: string }[]>('* as count');
+  const [{ count }] = await db('portal_links').modify(live()).count<{ count: string }[]>('* as count');
   return Number(count);
 }
 
@@ -84,6 +105,7 @@ export interface ActiveLinkListRow {
   company: string | null;
   created_at: Date;
   created_by_name: string | null;
+  expires_at: Date | null;
   last_viewed_at: Date | null;
   view_count: number;
 }
@@ -99,7 +121,7 @@ export async function listActivePortalLinks(
   const staleBefore = new Date(Date.now() - STALE_AFTER_DAYS * 86_400_000);
   const base = db('portal_links as l')
     .join('leads as c', 'c.id', 'l.lead_id')
-    .whereNull('l.revoked_at')
+    .modify(live('l'))
     .modify((q) => {
       if (options.stale) {
         // Not viewed since the cutoff, or never viewed and made before it.
@@ -127,6 +149,7 @@ export async function listActivePortalLinks(
       'c.last_name',
       'c.company',
       'l.created_at',
+      'l.expires_at',
       'u.name as created_by_name',
       'l.last_viewed_at',
       'l.view_count',
@@ -139,19 +162,84 @@ export async function activeLinkDetails(db: Db, leadId: string) {
   const row = await db('portal_links as l')
     .leftJoin('users as u', 'u.id', 'l.created_by')
     .where('l.lead_id', leadId)
-    .whereNull('l.revoked_at')
+    .modify(live('l'))
     .first<
       | {
           id: string;
           token_ciphertext: string;
           created_at: Date;
+          expires_at: Date | null;
           last_viewed_at: Date | null;
           view_count: number;
           created_by_name: string | null;
         }
       | undefined
-    >('l.id', 'l.token_ciphertext', 'l.created_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name');
+    >('l.id', 'l.token_ciphertext', 'l.created_at', 'l.expires_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name');
   if (!row) return null;
   const { token_ciphertext, ...rest } = row;
   return { ...rest, url: portalUrl(decryptPortalToken(token_ciphertext)) };
+}
+
+export interface PortalVisitRow {
+  viewed_at: Date;
+  view: 'proposals' | 'invoices' | 'payments' | 'history' | 'proposal' | 'invoice';
+  device: string | null;
+  document_number: number | null;
+}
+
+const TAB_WORDS: Record<string, string> = {
+  proposals: 'the Proposals tab',
+  invoices: 'the Invoices tab',
+  payments: 'the Payments tab',
+  history: 'the Service history tab',
+};
+
+/** "Viewed invoice #4 on an iPhone": what the customer page says about one visit. */
+function visitSentence(row: PortalVisitRow): string {
+  const what =
+    row.view === 'proposal' || row.view === 'invoice'
+      ? `Viewed ${row.view}${row.document_number === null ? '' : ` #${row.document_number}`}`
+      : `Opened ${TAB_WORDS[row.view]}`;
+  if (!row.device) return what;
+  return `${what} on ${/^[aeiou]/i.test(row.device) ? 'an' : 'a'} ${row.device}`;
+}
+
+const VISITS_SHOWN = 10;
+
+/** The customer's latest portal visits (any of their links), newest first, with the document numbers. */
+export async function recentVisits(db: Db, leadId: string, limit = VISITS_SHOWN) {
+  const rows = await db('portal_visits as v')
+    .leftJoin('proposals as p', function () {
+      this.on('p.id', '=', 'v.document_id').andOnVal('v.view', '=', 'proposal');
+    })
+    .leftJoin('invoices as i', function () {
+      this.on('i.id', '=', 'v.document_id').andOnVal('v.view', '=', 'invoice');
+    })
+    .where('v.lead_id', leadId)
+    .orderBy([
+      { column: 'v.viewed_at', order: 'desc' },
+      { column: 'v.id', order: 'desc' },
+    ])
+    .limit(limit)
+    .select<(PortalVisitRow & { proposal_number: number | null; invoice_number: number | null })[]>(
+      'v.viewed_at',
+      'v.view',
+      'v.device',
+      'p.number as proposal_number',
+      'i.number as invoice_number',
+    );
+  return rows.map(({ proposal_number, invoice_number, ...row }) => {
+    const visit = { ...row, document_number: proposal_number ?? invoice_number };
+    return { ...visit, sentence: visitSentence(visit) };
+  });
+}
+
+/** When the customer's link ran out, if their only unrevoked link has expired (the panel says so). */
+export async function expiredLinkDate(db: Db, leadId: string): Promise<Date | null> {
+  const row = await db('portal_links')
+    .where({ lead_id: leadId })
+    .whereNull('revoked_at')
+    .where('expires_at', '<=', new Date())
+    .first<{ expires_at: Date } | undefined>('expires_at');
+  return row?.expires_at ?? null;
 }

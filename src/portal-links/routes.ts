@@ -4,7 +4,10 @@ import { orgPage, type PageContext, type PageResult } from '../http/page.js';
 import { routeId } from '../lib/ids.js';
 import { countedPagination } from '../lib/pagination.js';
 import { getLead, leadName } from '../leads/queries.js';
-import { generatePortalLink, regeneratePortalLink, revokeCustomerLink, revokePortalLink } from './commands.js';
+import { setPortalLinkLifetime } from '../orgs/commands.js';
+import { parseForm } from '../lib/forms.js';
+import { FormError } from '../lib/errors.js';
+import { generatePortalLink, regeneratePortalLink, revokeCustomerLink, revokePortalLink, setPortalLinkExpiry } from './commands.js';
 import {
   activeLinkDetails,
   LINKS_PER_PAGE,
@@ -14,7 +17,7 @@ import {
   PortalLinkLimitError,
   STALE_AFTER_DAYS,
 } from './queries.js';
-import { settingsQuery } from './schema.js';
+import { lifetimeForm, settingsQuery } from './schema.js';
 
 export const adminRouter = Router();
 
@@ -32,8 +35,17 @@ async function settingsLocals(ctx: PageContext, extra: Record<string, unknown> =
     stale,
     staleDays: STALE_AFTER_DAYS,
     pagination: countedPagination(list.total, page, '/settings/portal', stale ? { stale: '1' } : {}, LINKS_PER_PAGE),
+    lifetimeOptions: lifetimeOptions(ctx.org.portal_link_lifetime_days),
     ...extra,
   };
+}
+
+/** The choices of a lifetime select, the current one selected. */
+function lifetimeOptions(current: number | null): { value: string; label: string; selected: boolean }[] {
+  return [
+    { value: 'never', label: 'Never expire', selected: current === null },
+    ...[30, 90, 365].map((d) => ({ value: String(d), label: `${d} days`, selected: current === d })),
+  ];
 }
 
 /** The 11th link on Free: the settings list, where a slot can be freed, with the reason on top. */
@@ -44,6 +56,42 @@ async function limitRefusal(ctx: PageContext, err: PortalLinkLimitError): Promis
 adminRouter.get(
   '/settings/portal',
   orgPage(async (ctx) => ({ render: 'admin/settings/portal', locals: await settingsLocals(ctx) })),
+);
+
+adminRouter.post(
+  '/settings/portal/lifetime',
+  orgPage(
+    async (ctx) => {
+      let days: number | null;
+      try {
+        ({ lifetime: days } = parseForm(lifetimeForm, ctx.req.body));
+      } catch (err) {
+        if (err instanceof FormError) {
+          return { render: 'admin/settings/portal', status: 422, locals: await settingsLocals(ctx, { lifetimeError: err.message }) };
+        }
+        throw err;
+      }
+      await setPortalLinkLifetime(ctx.db, ctx.org.id, days, ctx.actor);
+      return {
+        redirect: '/settings/portal',
+        flash: days === null ? 'New portal links never expire.' : `New portal links expire after ${days} days.`,
+      };
+    },
+    { ownerOnly: true },
+  ),
+);
+
+adminRouter.post(
+  '/customers/:id/portal-link/expiry',
+  orgPage(async ({ req, db, actor }) => {
+    const leadId = routeId(req.params);
+    const { lifetime } = parseForm(lifetimeForm, req.body);
+    const expires = await setPortalLinkExpiry(db, leadId, lifetime, actor);
+    return {
+      redirect: `/customers/${leadId}`,
+      flash: expires ? `The link now expires in ${lifetime} days.` : 'The link now never expires.',
+    };
+  }),
 );
 
 adminRouter.post(

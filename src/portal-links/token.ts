@@ -12,6 +12,7 @@ const AAD = Buffer.from('porchlight:portal-link-token');
 
 let cachedKey: { secret: string; key: Buffer } | undefined;
 let cachedCsrfKey: { secret: string; key: Buffer } | undefined;
+let cachedRecoveryKey: { secret: string; key: Buffer } | undefined;
 
 function derive(info: string): Buffer {
   return Buffer.from(crypto.hkdfSync('sha256', config.appSecret, 'porchlight-portal', info, 32));
@@ -61,5 +62,42 @@ export function isValidPortalFormToken(linkId: string, candidate: unknown): bool
   if (typeof candidate !== 'string' || candidate.length === 0) return false;
   const expected = Buffer.from(portalFormToken(linkId));
   const given = Buffer.from(candidate);
+  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+}
+
+/**
+ * The "Send me my link again" form's token is made per hour: the same client gets the
+ * same not-found page within the hour (so the page tells nothing by changing), and a
+ * form stays usable for one to two hours after it was served.
+ */
+const RECOVERY_BUCKET_MS = 3600_000;
+
+function recoveryKey(): Buffer {
+  if (cachedRecoveryKey?.secret !== config.appSecret) cachedRecoveryKey = { secret: config.appSecret, key: derive('portal-recovery-csrf') };
+  return cachedRecoveryKey.key;
+}
+
+function recoveryMac(bucket: number, clientKey: string): string {
+  return crypto.createHmac('sha256', recoveryKey()).update(`portal-recovery:${bucket}:${clientKey}`).digest('base64url');
+}
+
+/**
+ * The not-found page has no link and no session: its recovery form carries the hour
+ * it was served and an HMAC binding that hour to the client (its address key), so a
+ * form posted from another site's visitor, another client or hours later is refused.
+ */
+export function recoveryFormToken(clientKey: string, now = Date.now()): string {
+  const bucket = Math.floor(now / RECOVERY_BUCKET_MS);
+  return `${bucket}.${recoveryMac(bucket, clientKey)}`;
+}
+
+export function isValidRecoveryFormToken(clientKey: string, candidate: unknown, now = Date.now()): boolean {
+  if (typeof candidate !== 'string') return false;
+  const [issued, mac] = candidate.split('.');
+  const bucket = Number(issued);
+  const current = Math.floor(now / RECOVERY_BUCKET_MS);
+  if (!/^\d{1,10}$/.test(issued ?? '') || !mac || bucket > current || current - bucket > 1) return false;
+  const expected = Buffer.from(recoveryMac(bucket, clientKey));
+  const given = Buffer.from(mac);
   return given.length === expected.length && crypto.timingSafeEqual(given, expected);
 }

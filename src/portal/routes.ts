@@ -2,7 +2,7 @@
 // credential, so every request looks it up, and failed lookups are rate limited.
 // Approving, rejecting and paying call the proposals, jobs and payments commands.
 import { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
-import { ipKeyGenerator, type RateLimitRequestHandler } from 'express-rate-limit';
+import type { RateLimitRequestHandler } from 'express-rate-limit';
 import type { Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
 import { loadPortalPage, TABS, type ListTab, type PortalView } from '../db/portal-page.js';
@@ -12,27 +12,40 @@ import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
 import { isPastDay } from '../lib/dates.js';
 import { parseForm } from '../lib/forms.js';
 import { uuidOrNull } from '../lib/ids.js';
+import { choiceForm } from '../lib/line-options.js';
 import { approveProposal } from '../jobs/approve-proposal.js';
+import { dispatchDelivery } from '../messaging/outbox.js';
+import { requestProposalChanges } from '../messaging/request-changes.js';
 import { createInvoiceCheckout, payForm } from '../payments/stripe/checkout.js';
 import { planFor } from '../plans.js';
 import { hashPortalToken, isValidPortalFormToken, isWellFormedToken } from '../portal-links/token.js';
 import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
+import { normalizeSignature } from '../proposals/signature-image.js';
 import { getStripe } from '../stripe/client.js';
 import { portalPayLocals } from './pay.js';
-import { checkoutReturnUrl, portalHeaders, renderNotFound } from './responses.js';
-import { approveForm, pageQuery, rejectForm } from './schema.js';
+import { checkoutReturnUrl, portalClientKey, portalHeaders, renderNotFound } from './responses.js';
+import { recoveryAddressKey, recoveryPost } from './recover-handler.js';
+import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, signatureForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
+import { findVersion } from './versions.js';
+import { deviceFamily, visitNetworkHash } from './visit.js';
 
 /** Failed token lookups allowed per client per window before 429. */
 const PORTAL_MISS_LIMIT = 20;
 const PORTAL_MISS_WINDOW_MS = 10 * 60_000;
 const PORTAL_PAY_LIMIT = 20;
+const PORTAL_CHANGES_LIMIT = 10;
+/** "Send me my link again": requests per client per hour, and per address per hour. */
+const RECOVER_CLIENT_LIMIT = 10;
+const RECOVER_CLIENT_WINDOW_MS = 60 * 60_000;
+const RECOVER_ADDRESS_LIMIT = 3;
+const RECOVER_ADDRESS_WINDOW_MS = 60 * 60_000;
 
-export function portalClientKey(req: Request): string {
-  return ipKeyGenerator(req.ip ?? 'unknown');
-}
+export { portalClientKey };
 
 const PROPOSAL_EXPIRED = 'proposal_expired';
+/** The outcomes a proposal page may announce after a redirect (?result=…). */
+const SHOWN_RESULTS = /^(approved|rejected|already|changes)$/;
 const EXPIRED_MESSAGE = 'This proposal has expired, so it can no longer be approved. Please ask for an updated proposal.';
 
 const formExpired = () => new HttpError(403, 'csrf', 'This form has expired. Go back, reload the page and try again.', false);
@@ -55,8 +68,32 @@ function createPortalRouter(): Router {
     keyGenerator: portalClientKey,
     message: 'Too many payment attempts. Please wait a few minutes and try again.',
   });
+  const changesLimiter = createRateLimiter({
+    name: 'portal-changes',
+    windowMs: 10 * 60_000,
+    limit: PORTAL_CHANGES_LIMIT,
+    keyGenerator: portalClientKey,
+    message: 'Too many change requests. Please wait a few minutes and try again.',
+  });
+  const recoverClientLimiter = createRateLimiter({
+    name: 'portal-recover-client',
+    windowMs: RECOVER_CLIENT_WINDOW_MS,
+    limit: RECOVER_CLIENT_LIMIT,
+    keyGenerator: portalClientKey,
+    message: 'Too many requests for a link from this connection. Please wait an hour and try again.',
+  });
+  const recoverAddressLimiter = createRateLimiter({
+    name: 'portal-recover-address',
+    windowMs: RECOVER_ADDRESS_WINDOW_MS,
+    limit: RECOVER_ADDRESS_LIMIT,
+    keyGenerator: recoveryAddressKey,
+    message: 'A link was already requested for this address several times. Please wait an hour and try again.',
+  });
   const router = Router();
   router.use(portalHeaders);
+
+  // "Send me my link again" from the not-found page: per client, then per address.
+  router.post('/recover', recoverClientLimiter, recoveryPost(recoverAddressLimiter));
 
   /** A failed lookup: counted against the client, then the one plain 404 (or 429 once over). */
   function miss(req: Request, res: Response, next: NextFunction): void {
@@ -71,11 +108,16 @@ function createPortalRouter(): Router {
   async function show(req: Request, res: Response, next: NextFunction, view: PortalView, extras: ViewExtras = {}, status = 200) {
     const token = String(req.params.token);
     if (!isWellFormedToken(token)) return miss(req, res, next);
-    const page = await loadPortalPage(hashPortalToken(token), view);
+    const page = await loadPortalPage(hashPortalToken(token), view, {
+      device: deviceFamily(req.get('user-agent')),
+      ipHash: visitNetworkHash(req.ip),
+    });
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
+    if (extras.version && !findVersion(page, extras.version)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
     Object.assign(rendered.locals, portalPayLocals(page));
-    res.status(status).render(rendered.view, rendered.locals);
+    // A choice of lines that breaks the rules (a tampered form) is shown with its message, as a 422.
+    res.status(status === 200 && rendered.locals.choiceError ? 422 : status).render(rendered.view, rendered.locals);
   }
 
   /** The link behind a form post and the document id, or null (a miss). */
@@ -94,9 +136,17 @@ function createPortalRouter(): Router {
       const id = uuidOrNull(req.params.id);
       if (!id) return miss(req, res, next);
       const result = typeof req.query.result === 'string' ? req.query.result : undefined;
-      return show(req, res, next, { kind, id }, { result: result && /^(approved|rejected|already)$/.test(result) ? result : undefined });
+      return show(req, res, next, { kind, id }, { result: result && SHOWN_RESULTS.test(result) ? result : undefined });
     });
   }
+
+  // An earlier version of a proposal, frozen when the customer asked for changes (superseded once revised).
+  router.get('/:token/proposals/:id/versions/:version', (req, res, next) => {
+    const id = uuidOrNull(req.params.id);
+    const version = /^[1-9][0-9]{0,4}$/.test(String(req.params.version)) ? Number(req.params.version) : null;
+    if (!id || !version) return miss(req, res, next);
+    return show(req, res, next, { kind: 'proposal', id }, { version });
+  });
 
   router.get('/:token/:tab', (req, res, next) => {
     const tab = req.params.tab as ListTab;
@@ -105,6 +155,21 @@ function createPortalRouter(): Router {
     if (!query.success) return miss(req, res, next);
     return show(req, res, next, { kind: 'list', tab, page: query.data.page });
   });
+
+  /** "Update total" without script: the page again with the customer's picks and their totals. Writes nothing. */
+  async function chooseLines(req: Request, res: Response, next: NextFunction) {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!isValidPortalFormToken(found.link.link_id, body._csrf)) return next(formExpired());
+    const choice = choiceForm.safeParse(body);
+    const values = { approverName: typeof body.approverName === 'string' ? body.approverName : '' };
+    if (!choice.success) {
+      const message = 'Those choices could not be read. Reload the page and choose again.';
+      return show(req, res, next, { kind: 'proposal', id: found.id }, { errors: { choices: message }, formError: message, values }, 422);
+    }
+    return show(req, res, next, { kind: 'proposal', id: found.id }, { choice: choice.data, values });
+  }
 
   async function decide(req: Request, res: Response, next: NextFunction, decision: 'approve' | 'reject') {
     const found = await resolve(req);
@@ -130,6 +195,9 @@ function createPortalRouter(): Router {
           throw new HttpError(410, PROPOSAL_EXPIRED, EXPIRED_MESSAGE, false);
         if (decision === 'approve') {
           const form = parseForm(approveForm, body);
+          const picks = parseForm(approveChoiceForm, body);
+          // Drawn with signature_pad, or null: then the typed name is the signature (no script needed).
+          const imagePng = await normalizeSignature(parseForm(signatureForm, body).signature);
           const actor: Actor = { type: 'customer', label: form.approverName, ip: req.ip ?? null };
           const result = await approveProposal(
             db,
@@ -141,6 +209,9 @@ function createPortalRouter(): Router {
               userAgent: req.get('user-agent') ?? null,
               // Always checked from the portal: a form without it (or altered) counts as "changed".
               expectedContentSha256: form.contentSha256 ?? '',
+              signature: { signerName: form.approverName, imagePng, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null },
+              choice: picks,
+              expectedTotalCents: picks.expectedTotalCents ?? null,
             },
             actor,
           );
@@ -169,7 +240,7 @@ function createPortalRouter(): Router {
           res,
           next,
           { kind: 'proposal', id: proposalId },
-          { errors: err.fields, formError: err.message, values: body, decision },
+          { errors: err.fields, formError: err.message, values: body, decision, choice: choiceForm.safeParse(body).data },
           422,
         );
       } else throw err;
@@ -178,7 +249,56 @@ function createPortalRouter(): Router {
   }
 
   router.post('/:token/proposals/:id/approve', (req, res, next) => decide(req, res, next, 'approve'));
+  router.post('/:token/proposals/:id/choose', chooseLines);
   router.post('/:token/proposals/:id/reject', (req, res, next) => decide(req, res, next, 'reject'));
+
+  // Request changes: the version shown is frozen with the message, and the business gets an email (outbox).
+  router.post('/:token/proposals/:id/request-changes', changesLimiter, async (req, res, next) => {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    const { token, id: proposalId, link } = found;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
+    let outcome: { already: boolean; deliveryId: string | null };
+    try {
+      const form = parseForm(changesForm, body);
+      outcome = await withOrg(link.org_id, async (db) => {
+        const proposal = await db('proposals')
+          .where({ id: proposalId, lead_id: link.lead_id })
+          .whereNot({ status: 'draft' })
+          .first<{ id: string } | undefined>('id');
+        if (!proposal) throw notFound();
+        const org = await db('organizations').first<{ plan: string }>('plan');
+        if (!planFor(org.plan).onlineApproval) {
+          throw forbidden('This business does not take answers online. Please contact them to ask for changes.');
+        }
+        const actor: Actor = { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null };
+        const result = await requestProposalChanges(
+          db,
+          proposal.id,
+          { message: form.changes, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null },
+          actor,
+        );
+        return { already: result.alreadyDecided, deliveryId: result.deliveryId };
+      });
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 404) return miss(req, res, next);
+      if (err instanceof FormError) {
+        return show(
+          req,
+          res,
+          next,
+          { kind: 'proposal', id: proposalId },
+          { errors: err.fields, formError: err.message, values: body, decision: 'changes' },
+          422,
+        );
+      }
+      throw err;
+    }
+    // After commit: the worker must never pick up a delivery whose row isn't visible yet.
+    if (outcome.deliveryId) await dispatchDelivery({ deliveryId: outcome.deliveryId, orgId: link.org_id });
+    res.redirect(303, `/p/${token}/proposals/${proposalId}?result=${outcome.already ? 'already' : 'changes'}`);
+  });
 
   // Pay: a Stripe Checkout Session on the contractor's connected account.
   router.post('/:token/invoices/:id/pay', payLimiter, async (req, res, next) => {

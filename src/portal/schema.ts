@@ -1,5 +1,6 @@
 // zod schemas for the portal's forms and query strings.
 import { z } from 'zod';
+import { choiceForm } from '../lib/line-options.js';
 
 export const pageQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).default(1),
@@ -19,4 +20,25 @@ export const rejectForm = z.object({
     .max(1000, 'Use at most 1000 characters')
     .optional()
     .transform((v) => (v ? v : null)),
+});
+
+/** The drawn signature (a PNG data URL signature_pad puts in the Approve form); empty when the typed name signs. */
+export const signatureForm = z.object({
+  signature: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : null)),
+});
+
+export const changesForm = z.object({
+  changes: z
+    .string({ error: 'Tell them what you would like changed' })
+    .trim()
+    .min(1, 'Tell them what you would like changed')
+    .max(2000, 'Use at most 2000 characters'),
+});
+
+/** The customer's picks on the approval form, with the total the page showed for them (checked, never used as the amount). */
+export const approveChoiceForm = choiceForm.extend({
+  expectedTotalCents: z.coerce.number().int().min(0).optional().catch(undefined),
 });

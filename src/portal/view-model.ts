@@ -8,9 +8,12 @@ import { countedPagination } from '../lib/pagination.js';
 import { planFor } from '../plans.js';
 import { proposalContentSha256 } from '../proposals/queries.js';
 import { portalFormToken } from '../portal-links/token.js';
+import type { ChoiceInput } from '../lib/line-options.js';
+import { proposalChoiceLocals } from './choices.js';
 import { portalContact, waMe } from './contact.js';
 import { portalIcons } from './icons.js';
 import { payableFromList } from './pay.js';
+import { proposalRevisionLocals } from './versions.js';
 
 const TAB_LABELS: Record<ListTab, string> = {
   proposals: 'Proposals',
@@ -21,7 +24,7 @@ const TAB_LABELS: Record<ListTab, string> = {
 
 /** Status words as the customer reads them (the dashboard's words are the business's). */
 const STATUS_WORDS = {
-  proposal: { pending: 'Awaiting your approval', approved: 'Approved', rejected: 'Declined' },
+  proposal: { pending: 'Awaiting your approval', changes_requested: 'Changes requested', approved: 'Approved', rejected: 'Declined' },
   invoice: { open: 'Unpaid', partially_paid: 'Partly paid', paid: 'Paid', void: 'Cancelled' },
   payment: { pending: 'Processing', succeeded: 'Paid', failed: 'Failed', refunded: 'Refunded' },
   job: { scheduled: 'Scheduled', in_progress: 'In progress', completed: 'Completed' },
@@ -41,11 +44,15 @@ export interface ViewExtras {
   result?: string;
   page?: number;
   /** Which form a 422 re-render belongs to. */
-  decision?: 'approve' | 'reject';
+  decision?: 'approve' | 'reject' | 'changes';
   /** The approval was refused because the proposal changed after the customer opened it. */
   proposalChanged?: boolean;
   /** The customer opened the link itself (the landing page), not a tab. */
   home?: boolean;
+  /** An earlier version of the proposal (portal/proposal-version), not the current one. */
+  version?: number;
+  /** The customer's picks among optional lines and alternatives, as last submitted. */
+  choice?: ChoiceInput;
 }
 
 /** A visit as the customer reads it: the day, the arrival window, the technician. */
@@ -104,7 +111,10 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
           page.data.items.map((item, index) => ({ ...item, position: item.position ?? index })),
         );
       }
+      // Optional lines and alternatives: the choice form, and the totals of the picks on screen.
+      if (page.data) Object.assign(data, proposalChoiceLocals(page.data, extras.choice, Boolean(data.canDecide)));
       data.readOnlyPending = !plan.onlineApproval && page.data?.status === 'pending' && !data.expired;
+      if (page.data) Object.assign(data, proposalRevisionLocals(page.data, plan.onlineApproval, extras.version));
       // On a plan without online approval, the customer accepts by message: links that say so.
       if (data.readOnlyPending && page.data) {
         const amount = formatMoney(page.data.total_cents, page.org.currency, page.org.locale);
@@ -152,7 +162,7 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
 
   const contact = portalContact(page.org, customerName, about);
   return {
-    view: welcome ? 'portal/welcome' : `portal/${page.tab}`,
+    view: welcome ? 'portal/welcome' : extras.version ? 'portal/proposal-version' : `portal/${page.tab}`,
     locals: {
       layout: 'portal',
       title: `${title} · ${page.org.name}`,

@@ -2,14 +2,16 @@
 // with line items; sending moves the customer along the pipeline. Approval, which
 // also makes the job, is the jobs feature's approveProposal command.
 import { recordAudit, type Actor } from '../db/audit.js';
-import type { ProposalRow } from '../db/rows.js';
+import type { ProposalItemRow, ProposalRow } from '../db/rows.js';
 import { allocateNumber } from '../db/sql/counters.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
 import { conflict, fieldError, HttpError } from '../lib/errors.js';
 import { computeFormLineItems, lineItemRows, type ComputedLineItem } from '../lib/line-items.js';
+import { choiceTotals, hasChoices, resolveChoice, selectedIds, type ChoiceInput, type Totals } from '../lib/line-options.js';
 import { advanceLeadStage } from '../leads/commands.js';
 import { getLead } from '../leads/queries.js';
 import { getProposal, getProposalItems, proposalContentSha256 } from './queries.js';
+import type { ProposalSignatureInput } from './revisions.js';
 import type { ProposalInput } from './schema.js';
 
 export interface ProposalApproval {
@@ -24,6 +26,16 @@ export interface ProposalApproval {
    * approval leave it out.
    */
   expectedContentSha256?: string | null;
+  /** The portal's signature (drawn image or typed name): frozen with what was approved (revisions.ts). */
+  signature?: ProposalSignatureInput;
+  /** The customer's picks among optional lines and alternatives (portal); without them the preselected lines stand. */
+  choice?: ChoiceInput | null;
+  /**
+   * The total the approver saw for their choice (portal): for a proposal with
+   * choices, any other total, or null (the form had none), refuses the approval.
+   * Staff leave it out.
+   */
+  expectedTotalCents?: number | null;
 }
 
 /** The id of the 409 an approval gets when the proposal changed after it was shown. */
@@ -74,7 +86,8 @@ export async function createProposal(db: Db, input: ProposalInput, actor: Actor)
 
 export async function updateProposal(db: Db, id: string, input: ProposalInput, actor: Actor): Promise<ProposalRow> {
   const before = await getProposal(db, id, { forUpdate: true });
-  if (before.status !== 'draft' && before.status !== 'pending') {
+  // A revision after the customer asked for changes is an edit too (sending it makes the next version).
+  if (before.status !== 'draft' && before.status !== 'pending' && before.status !== 'changes_requested') {
     throw conflict(`Proposal #${before.number} is ${before.status} and can no longer be edited.`);
   }
   const lead = await leadFor(db, input.lead_id);
@@ -133,7 +146,7 @@ export async function markProposalApproved(
   proposalId: string,
   approval: ProposalApproval,
   actor: Actor,
-): Promise<{ proposal: ProposalRow; alreadyDecided: boolean; approverName: string }> {
+): Promise<{ proposal: ProposalRow; alreadyDecided: boolean; approverName: string; chosenItemIds?: string[] | null }> {
   const before = await getProposal(db, proposalId, { forUpdate: true });
   if (before.status === 'approved') return { proposal: before, alreadyDecided: true, approverName: before.approved_by_name ?? '' };
   if (before.status === 'rejected') {
@@ -150,6 +163,7 @@ export async function markProposalApproved(
   if (approval.expectedContentSha256 != null && approval.expectedContentSha256 !== contentSha256) {
     throw proposalChanged(before.number);
   }
+  const chosen = await recordChoice(db, before, items, approval);
   const [proposal] = await db('proposals')
     .where({ id: before.id })
     .update({
@@ -161,10 +175,36 @@ export async function markProposalApproved(
       approved_ip: approval.ip ?? null,
       approved_user_agent: approval.userAgent?.slice(0, 500) ?? null,
       approved_content_sha256: contentSha256,
+      ...chosen.totals,
       updated_at: db.fn.now(),
     })
     .returning<ProposalRow[]>('*');
-  return { proposal, alreadyDecided: false, approverName };
+  return { proposal, alreadyDecided: false, approverName, chosenItemIds: chosen.itemIds };
+}
+
+/**
+ * What an approval takes of a proposal with optional lines or alternatives: the
+ * choice is checked (line-options.ts), stored as the lines' `selected`, and its
+ * totals, computed here and never taken from the form, become the proposal's.
+ * A proposal without choices keeps its totals and lines as they are.
+ */
+async function recordChoice(
+  db: Db,
+  proposal: ProposalRow,
+  items: ProposalItemRow[],
+  approval: ProposalApproval,
+): Promise<{ totals: Totals; itemIds: string[] | null }> {
+  const stored = { subtotal_cents: proposal.subtotal_cents, tax_cents: proposal.tax_cents, total_cents: proposal.total_cents };
+  if (!hasChoices(items)) return { totals: stored, itemIds: null };
+  const chosen = approval.choice ? resolveChoice(items, approval.choice) : selectedIds(items);
+  const totals = choiceTotals(items, chosen, proposal.tax_rate_bps);
+  if (approval.expectedTotalCents !== undefined && approval.expectedTotalCents !== totals.total_cents) {
+    throw fieldError('choices', 'The total for your choices is not the one the page showed. Check the total below and approve again.');
+  }
+  const itemIds = items.filter((i) => chosen.has(i.id)).map((i) => i.id);
+  await db('proposal_items').where({ proposal_id: proposal.id }).whereIn('id', itemIds).update({ selected: true });
+  await db('proposal_items').where({ proposal_id: proposal.id }).whereNotIn('id', itemIds).update({ selected: false });
+  return { totals, itemIds };
 }
 
 export async function rejectProposal(

@@ -43,18 +43,52 @@ export async function listProposals(
   return query;
 }
 
+type ContentProposal = Pick<ProposalRow, 'number' | 'title' | 'tax_rate_bps' | 'customer_message' | 'valid_until'> &
+  Record<'subtotal_cents' | 'tax_cents' | 'total_cents', number | string>;
+// Rows from knex (quantity as '1.50') or from the portal's JSON (1.5): both hash the same.
+type ContentItem = Pick<ProposalItemRow, 'position' | 'service' | 'description'> &
+  Partial<Pick<ProposalItemRow, 'optional' | 'group_label' | 'selected'>> &
+  Record<'quantity' | 'unit_price_cents' | 'amount_cents', number | string>;
+
+/** What the customer agrees to, as parsed back from a stored snapshot's JSON. */
+export interface ProposalContent {
+  number: number;
+  title: string;
+  tax_rate_bps: number;
+  subtotal_cents: number;
+  tax_cents: number;
+  total_cents: number;
+  customer_message: string;
+  valid_until: string | null;
+  items: {
+    position: number;
+    service: string;
+    description: string;
+    quantity: string;
+    unit_price_cents: number;
+    amount_cents: number;
+    /** Present only on an optional line or an alternative. */
+    optional?: boolean;
+    group_label?: string | null;
+    selected?: boolean;
+  }[];
+}
+
 /**
  * SHA-256 of what the customer agreed to: the numbers, the wording and every
  * line, in a fixed order. Stored at approval so a later edit is detectable.
  */
-export function proposalContentSha256(
-  proposal: Pick<ProposalRow, 'number' | 'title' | 'tax_rate_bps' | 'customer_message' | 'valid_until'> &
-    Record<'subtotal_cents' | 'tax_cents' | 'total_cents', number | string>,
-  // Rows from knex (quantity as '1.50') or from the portal's JSON (1.5): both hash the same.
-  items: (Pick<ProposalItemRow, 'position' | 'service' | 'description'> &
-    Record<'quantity' | 'unit_price_cents' | 'amount_cents', number | string>)[],
-): string {
-  const content = {
+export function proposalContentSha256(proposal: ContentProposal, items: ContentItem[]): string {
+  return sha256Hex(proposalContentJson(proposal, items));
+}
+
+export function sha256Hex(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex');
+}
+
+/** The exact text that is hashed: stored with a signature or a superseded version, so the hash can be checked. */
+export function proposalContentJson(proposal: ContentProposal, items: ContentItem[]): string {
+  const content: ProposalContent = {
     number: proposal.number,
     title: proposal.title,
     tax_rate_bps: proposal.tax_rate_bps,
@@ -72,7 +106,9 @@ export function proposalContentSha256(
         quantity: Number(i.quantity).toFixed(2),
         unit_price_cents: Number(i.unit_price_cents),
         amount_cents: Number(i.amount_cents),
+        // How an optional line or alternative counts is part of the offer; ordinary lines hash as before.
+        ...(i.optional || i.group_label ? { optional: !!i.optional, group_label: i.group_label ?? null, selected: !!i.selected } : {}),
       })),
   };
-  return crypto.createHash('sha256').update(JSON.stringify(content)).digest('hex');
+  return JSON.stringify(content);
 }

@@ -4,19 +4,24 @@ import { Router } from 'express';
 import { formFailure, orgPage, type PageResult } from '../http/page.js';
 import { todayIn } from '../lib/dates.js';
 import type { Db } from '../db/tenancy.js';
+import { followupStatus } from '../db/sql/followups.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
+import { CHOICE_KIND_LABELS, CHOICE_KINDS, choiceNote, hasChoices } from '../lib/line-options.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
 import { createProposal, markProposalSent, rejectProposal, updateProposal } from './commands.js';
 import { getProposal, getProposalItems, listProposals, type ProposalItemRow, type ProposalRow } from './queries.js';
+import { getProposalSignature, listProposalVersions } from './revisions.js';
 import { PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejectionFormSchema } from './schema.js';
 
 export const adminRouter = Router();
 
-function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
-  return documentFormLocals(db, { title, action, values, errors, withEmail: true });
+const choiceKinds = CHOICE_KINDS.map((value) => ({ value, label: CHOICE_KIND_LABELS[value] }));
+
+async function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
+  return { ...(await documentFormLocals(db, { title, action, values, errors, withEmail: true })), choiceKinds };
 }
 
 function valuesFrom(proposal: ProposalRow, items: ProposalItemRow[], currency: string) {
@@ -112,22 +117,31 @@ adminRouter.get(
     const items = await getProposalItems(db, proposal.id);
     const lead = await getLead(db, proposal.lead_id);
     const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string } | undefined>('id');
+    const versions = await listProposalVersions(db, proposal.id);
+    const signature = await getProposalSignature(db, proposal.id);
     return {
       render: 'admin/proposals/show',
       locals: {
+        // What the customer asked to change (the current version), and the versions it replaced.
+        changeRequest: proposal.status === 'changes_requested' ? versions.find((v) => v.version === proposal.version) : null,
+        earlierVersions: versions.filter((v) => v.superseded_at),
+        nextVersion: proposal.version + 1,
+        signature: signature && { ...signature, image_png: null },
         title: `Proposal #${proposal.number}`,
         proposal,
-        items,
+        items: items.map((item) => ({ ...item, choiceNote: choiceNote(item, proposal.status === 'approved') })),
+        hasChoices: hasChoices(items),
         lead,
         leadName: leadName(lead),
         job,
         taxRate: taxRateText(proposal.tax_rate_bps),
-        editable: proposal.status === 'draft' || proposal.status === 'pending',
+        editable: proposal.status === 'draft' || proposal.status === 'pending' || proposal.status === 'changes_requested',
         onlineApproval: plan.onlineApproval,
         planName: plan.name,
         hasContact: Boolean(org.phone || org.email || org.whatsapp_number),
         pastValidUntil: proposal.status === 'pending' && isPastDate(proposal.valid_until, org.time_zone),
         justSent: req.query.sent === '1',
+        followups: await followupStatus(db, proposal.id, lead),
       },
     };
   }),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PROPOSAL_STATUSES } from '../db/rows.js';
 import { optionalIsoDate } from '../lib/dates.js';
 import { customerMessageField, internalNotesField } from '../lib/forms.js';
-import { lineItemsSchema, taxRateField } from '../lib/line-items.js';
+import { proposalLineItemsSchema, taxRateField } from '../lib/line-items.js';
 
 export { PROPOSAL_STATUSES };
 
@@ -15,7 +15,7 @@ export function proposalFormSchema(currency: string) {
     valid_until: optionalIsoDate,
     customer_message: customerMessageField,
     internal_notes: internalNotesField,
-    items: lineItemsSchema(currency),
+    items: proposalLineItemsSchema(currency),
   });
 }
 export type ProposalInput = z.infer<ReturnType<typeof proposalFormSchema>>;

@@ -9,6 +9,9 @@ export const QUEUE_NAMES = {
   sendMessage: 'send-message',
   outboxSweep: 'outbox-sweep',
   reconcile: 'stripe-reconcile',
+  portalRecovery: 'portal-recovery',
+  portalVisitsRetention: 'portal-visits-retention',
+  followups: 'followups',
 } as const;
 
 /** Custom backoff type: exponential with jitter (BullMQ calls the worker's backoffStrategy). */
@@ -81,10 +84,83 @@ export async function enqueueDeliveryJob(data: DeliveryJobData, timeoutMs = 2_00
   }
 }
 
+export interface RecoveryJobData {
+  /** Normalised: a lowercase email or an E.164 number. */
+  email: string | null;
+  phone: string | null;
+}
+
+let recoveryQueue: Queue | undefined;
+
+/**
+ * Adds a "send me my link again" job (the matching runs in the worker, never in the
+ * request). Returns false when Redis can't take it within the timeout.
+ */
+export async function enqueueRecoveryJob(data: RecoveryJobData, timeoutMs = 2_000): Promise<boolean> {
+  try {
+    const connection = (getSendQueue(), sendQueue!.connection);
+    recoveryQueue ??= new Queue(QUEUE_NAMES.portalRecovery, { connection, prefix: config.queuePrefix });
+    await within(recoveryQueue.waitUntilReady(), timeoutMs, 'connecting to Redis');
+    // The address lives in Redis only until the job ran.
+    await within(
+      recoveryQueue.add('recover', data, {
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 2_000 },
+        removeOnComplete: true,
+        removeOnFail: { age: 24 * 3600 },
+      }),
+      timeoutMs,
+      'adding the job',
+    );
+    return true;
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'could not enqueue a portal link recovery');
+    return false;
+  }
+}
+
+/**
+ * Adds many send jobs in bulk (the follow-up scheduler). Returns how many Redis
+ * took; on failure the rows stay pending for the outbox sweeper.
+ */
+export async function enqueueDeliveryJobs(jobs: DeliveryJobData[], chunk = 1_000, timeoutMs = 10_000): Promise<number> {
+  let added = 0;
+  try {
+    const queue = getSendQueue();
+    await within(queue.waitUntilReady(), timeoutMs, 'connecting to Redis');
+    const parts: DeliveryJobData[][] = [];
+    for (let i = 0; i < jobs.length; i += chunk) parts.push(jobs.slice(i, i + chunk));
+    // A few bulks in flight at once keep Redis's pipeline full.
+    for (let i = 0; i < parts.length; i += 4) {
+      await Promise.all(
+        parts.slice(i, i + 4).map(async (part) => {
+          await within(
+            queue.addBulk(
+              part.map((data) => ({ name: 'send', data, opts: { ...SEND_JOB_OPTIONS, jobId: deliveryJobId(data.deliveryId) } })),
+            ),
+            timeoutMs,
+            'adding jobs',
+          );
+          added += part.length;
+        }),
+      );
+    }
+  } catch (err) {
+    logger.warn(
+      { err: (err as Error).message, added, total: jobs.length },
+      'could not enqueue every delivery; the outbox sweeper will retry',
+    );
+  }
+  return added;
+}
+
 /** Closes the producer connection (shutdown, or tests that point it elsewhere). */
 export async function closeQueues(): Promise<void> {
   const current = sendQueue;
   sendQueue = undefined;
+  const recovery = recoveryQueue;
+  recoveryQueue = undefined;
+  if (recovery) await within(recovery.close(), 2_000, 'closing the recovery queue').catch(() => undefined);
   if (!current) return;
   await within(current.queue.close(), 2_000, 'closing the send queue').catch(() => undefined);
   current.connection.disconnect();

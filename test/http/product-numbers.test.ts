@@ -84,6 +84,17 @@ describe('the product’s numbers, stated literally', () => {
     expect(policies(res.headers['ratelimit-policy'])[0]).to.deep.equal([20, 10 * MINUTE]);
   });
 
+  it('portal "Send me my link again": 10 per hour per client, then 3 per hour per address', async () => {
+    const page = await supertest(testApp()).get(`/p/${'A'.repeat(43)}`);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
+    const res = await supertest(testApp()).post('/p/recover').type('form').send({ _csrf: token, address: 'numbers@example.test' });
+    expect(res.status).to.equal(200);
+    expect(policies(res.headers['ratelimit-policy'])).to.deep.equal([
+      [10, HOUR],
+      [3, HOUR],
+    ]);
+  });
+
   it('log-in: the 11th wrong password for one account in 15 minutes is refused (429), even if right', async function () {
     this.timeout(30_000);
     const org = await createTestOrg();

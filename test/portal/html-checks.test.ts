@@ -11,7 +11,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { getDb } from '../../src/db/knex.js';
+import { withOrg } from '../../src/db/tenancy.js';
+import { approveProposal } from '../../src/jobs/approve-proposal.js';
 import { addDays, todayIn } from '../../src/lib/dates.js';
+import { markChangesRequested, markRevisionSent } from '../../src/proposals/revisions.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { seedCustomerRecords } from './fixtures.js';
@@ -74,6 +77,25 @@ describe('portal pages: axe and the Nu HTML checker', function () {
       { name: 'invoice', path: `${p}/invoices/${records.invoiceIds[0]}` },
       { name: 'not found', path: '/p/no-such-link' },
     );
+    // Signed, changes requested, revised with an earlier version, and that superseded version (issue #13).
+    const signer = await createTestLead(orgId, { first_name: 'Lee', last_name: 'Signer' });
+    const theirs = await seedCustomerRecords(orgId, signer.id, { proposals: 3, pendingProposals: 3 });
+    const [signed, asked, revised] = theirs.pendingProposalIds;
+    const actor = { type: 'system' as const, label: 'test' };
+    await withOrg(orgId, async (db) => {
+      const signature = { signerName: 'Lee Signer', imagePng: null };
+      await approveProposal(db, signed, { source: 'portal', approverName: 'Lee Signer', signature }, actor);
+      for (const id of [asked, revised]) await markChangesRequested(db, id, { message: 'Mesh guards, please.\nAnd a later date.' }, actor);
+      await markRevisionSent(db, revised, actor);
+    });
+    const s = new URL((await linkFor(orgId, signer.id)).url).pathname;
+    pages.push(
+      { name: 'signed proposal', path: `${s}/proposals/${signed}` },
+      { name: 'changes requested', path: `${s}/proposals/${asked}` },
+      { name: 'revised proposal', path: `${s}/proposals/${revised}` },
+      { name: 'superseded version', path: `${s}/proposals/${revised}/versions/1` },
+    );
+    for (const p of pages.slice(-4)) expect((await fetch(base + p.path)).status, p.name).to.equal(200);
   });
 
   after(async () => {

@@ -43,6 +43,8 @@ const PLAUSIBLE_BODY = {
   context: 'general',
   issue_date: '2026-11-01',
   due_date: '2026-11-02',
+  lifetime: '30',
+  paused: '1',
 };
 
 describe('cross-org access to every admin route', () => {

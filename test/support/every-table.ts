@@ -22,6 +22,23 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
       unit_price_cents: 1000,
       amount_cents: 1000,
     });
+    await db('proposal_versions').insert({
+      org_id: orgId,
+      proposal_id: proposal.id,
+      version: 1,
+      content_json: '{}',
+      content_sha256: sha(),
+      change_message: 'Cheaper please',
+    });
+    await db('proposal_signatures').insert({
+      org_id: orgId,
+      proposal_id: proposal.id,
+      version: 2,
+      signer_name: 'Rowan Fixture',
+      method: 'typed',
+      content_json: '{}',
+      content_sha256: sha(),
+    });
     const [job] = await db('jobs')
       .insert({ org_id: orgId, lead_id: lead.id, proposal_id: proposal.id, service_type: 'Gutter install' })
       .returning<IdRow[]>('id');
@@ -59,6 +76,7 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
     const [link] = await db('portal_links')
       .insert({ org_id: orgId, lead_id: lead.id, token_sha256: sha(), token_ciphertext: 'x' })
       .returning<IdRow[]>('id');
+    await db('portal_visits').insert({ org_id: orgId, link_id: link.id, lead_id: lead.id, view: 'history', device: 'iPhone' });
     await db('message_deliveries').insert({
       org_id: orgId,
       lead_id: lead.id,
@@ -113,6 +131,15 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
       currency: 'USD',
       reason: 'void',
       paid_at: db.fn.now(),
+    });
+    await db('followup_rules').insert({ org_id: orgId, rule: 'invoice_overdue_1', enabled: true, days: 1 });
+    await db('followup_sends').insert({
+      org_id: orgId,
+      rule: 'invoice_overdue_1',
+      document_id: invoice.id,
+      lead_id: lead.id,
+      local_day: '2026-11-16',
+      delivery_id: link.id,
     });
   });
 }

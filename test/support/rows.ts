@@ -73,6 +73,7 @@ export interface PortalLinkRecord {
   created_at: Date;
   revoked_at: Date | null;
   revoked_by: string | null;
+  expires_at: Date | null;
   last_viewed_at: Date | null;
   view_count: number;
 }

@@ -13,6 +13,7 @@ import {
   refundMismatchAudited,
   type StripePaymentInsert,
 } from '../../db/sql/payments.js';
+import { queueReceipts } from '../../db/sql/receipts.js';
 import type { Db } from '../../db/tenancy.js';
 import { isUuid } from '../../lib/ids.js';
 import { logger } from '../../logger.js';
@@ -213,6 +214,10 @@ export async function recordStripePayments(
         source: 'stripe',
       },
     })),
+  );
+  await queueReceipts(
+    db,
+    inserted.map((r) => r.id),
   );
   return outcomes;
 }

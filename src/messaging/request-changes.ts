@@ -1,0 +1,45 @@
+// requestProposalChanges: crosses features in one transaction — the customer's
+// message freezes the version they saw and moves the proposal to
+// changes_requested (proposals/revisions.ts), and an email telling the business
+// is stored in the outbox (messaging), sent by the worker once this commits.
+import Handlebars from 'handlebars';
+import { config } from '../config.js';
+import type { Actor } from '../db/audit.js';
+import type { Db } from '../db/tenancy.js';
+import { markChangesRequested } from '../proposals/revisions.js';
+import { storeBusinessNotice } from './commands.js';
+
+/** Where the business hears about it: its public email, else the owner's login email. */
+async function businessEmail(db: Db): Promise<string | null> {
+  const org = await db('organizations').first<{ email: string | null }>('email');
+  if (org.email) return org.email;
+  const owner = await db('users').where({ role: 'owner' }).orderBy('created_at').first<{ email: string } | undefined>('email');
+  return owner?.email ?? null;
+}
+
+export async function requestProposalChanges(
+  db: Db,
+  proposalId: string,
+  input: { message: string; ip?: string | null; userAgent?: string | null },
+  actor: Actor,
+): Promise<{ alreadyDecided: boolean; deliveryId: string | null }> {
+  const { proposal, alreadyDecided } = await markChangesRequested(db, proposalId, input, actor);
+  if (alreadyDecided) return { alreadyDecided, deliveryId: null };
+  const to = await businessEmail(db);
+  if (!to) return { alreadyDecided, deliveryId: null };
+  const lead = await db('leads')
+    .where({ id: proposal.lead_id })
+    .first<{ first_name: string; last_name: string }>('first_name', 'last_name');
+  const customer = [lead.first_name, lead.last_name].filter(Boolean).join(' ');
+  const url = `${config.publicUrl}/proposals/${proposal.id}`;
+  const subject = `${customer} asked for changes to proposal #${proposal.number}`;
+  const message = input.message.trim();
+  const text = `${customer} asked for changes to proposal #${proposal.number} (${proposal.title}):\n\n${message}\n\nRevise it and send it again from ${url}`;
+  const e = Handlebars.escapeExpression;
+  const html =
+    `<p>${e(customer)} asked for changes to proposal #${proposal.number} (${e(proposal.title)}):</p>` +
+    `<blockquote style="white-space:pre-wrap">${e(message)}</blockquote>` +
+    `<p><a href="${e(url)}">Revise it and send it again</a></p>`;
+  const delivery = await storeBusinessNotice(db, { leadId: proposal.lead_id, to, subject, text, html, proposalId: proposal.id }, actor);
+  return { alreadyDecided, deliveryId: delivery.id };
+}

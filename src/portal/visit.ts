@@ -1,0 +1,71 @@
+// What a portal visit records besides the time and the page: the device family
+// ("iPhone", "Android phone", "Windows PC"), parsed here from the User-Agent with
+// ua-parser-js 1.x (MIT), and a keyed hash of the visitor's network (IPv4 /24,
+// IPv6 /48), never the address itself. Both go to portal_page() as parameters.
+import crypto from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import { UAParser } from 'ua-parser-js';
+import { config } from '../config.js';
+
+const APPLE_MODELS = new Set(['iPhone', 'iPad', 'iPod']);
+
+const COMPUTERS: Record<string, string> = {
+  'Mac OS': 'Mac',
+  macOS: 'Mac',
+  Windows: 'Windows PC',
+  'Chromium OS': 'Chromebook',
+  'Chrome OS': 'Chromebook',
+  Linux: 'Linux computer',
+  Ubuntu: 'Linux computer',
+  Fedora: 'Linux computer',
+  Debian: 'Linux computer',
+};
+
+/** A short, human name for the kind of device, or null when the User-Agent says nothing useful. */
+export function deviceFamily(userAgent: string | undefined): string | null {
+  if (!userAgent) return null;
+  const { device, os } = new UAParser(userAgent.slice(0, 512)).getResult();
+  if (device.model && APPLE_MODELS.has(device.model)) return device.model;
+  const system = os.name === 'Android' ? 'Android' : os.name;
+  if (device.type === 'mobile') return system ? `${system} phone` : 'Phone';
+  if (device.type === 'tablet') return system ? `${system} tablet` : 'Tablet';
+  if (device.type === 'smarttv') return 'TV';
+  if (system && COMPUTERS[system]) return COMPUTERS[system];
+  return system ? system.slice(0, 60) : null;
+}
+
+let cachedKey: { secret: string; key: Buffer } | undefined;
+
+function networkKey(): Buffer {
+  if (cachedKey?.secret !== config.appSecret) {
+    cachedKey = {
+      secret: config.appSecret,
+      key: Buffer.from(crypto.hkdfSync('sha256', config.appSecret, 'porchlight-portal', 'visit-network', 32)),
+    };
+  }
+  return cachedKey.key;
+}
+
+/** "203.0.113.77" → "203.0.113.0/24"; an IPv6 address → its /48; null for anything else. */
+export function truncatedNetwork(ip: string | undefined): string | null {
+  if (!ip) return null;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  const v4 = mapped ? mapped[1] : ip;
+  if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
+  if (!isIPv6(ip)) return null;
+  // Expand "::" to get the first three 16-bit groups.
+  const [head, tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups
+    .slice(0, 3)
+    .map((g) => parseInt(g || '0', 16).toString(16))
+    .join(':')}::/48`;
+}
+
+/** A keyed hash of the visitor's network: lets visits from one place be told apart, reveals no address. */
+export function visitNetworkHash(ip: string | undefined): string | null {
+  const network = truncatedNetwork(ip);
+  return network ? crypto.createHmac('sha256', networkKey()).update(network).digest('hex').slice(0, 32) : null;
+}

@@ -1,0 +1,263 @@
+// Issue #15 point 5: the follow-up scheduler. Each rule's due and not-due cases,
+// stop when decided or paid, paused customers, plan gating, quiet hours in the
+// org's time zone across a DST change, one message per customer per day, and a
+// second run at the same time storing nothing.
+import { expect } from 'chai';
+import { getSendQueue } from '../../src/queue/queues.js';
+import { withOrg } from '../../src/db/tenancy.js';
+import { nextFollowups } from '../../src/db/sql/followups.js';
+import { FOLLOWUP_RULES, type FollowupRule } from '../../src/lib/followup-rules.js';
+import { runFollowupScheduler, saveFollowupRules } from '../../src/messaging/followups.js';
+import { leadDeliveries } from '../../src/messaging/queries.js';
+import { generatePortalLink } from '../../src/portal-links/commands.js';
+import type { PlanId } from '../../src/plans.js';
+import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
+
+const DAY = 86_400_000;
+
+interface Org extends TestOrg {
+  numbers: number;
+}
+
+async function followupOrg(
+  plan: PlanId = 'pro',
+  timeZone = 'America/New_York',
+  enabled: FollowupRule[] = [...FOLLOWUP_RULES],
+): Promise<Org> {
+  const org = await createTestOrg({ plan });
+  await withOrg(org.orgId, async (db) => {
+    await db('organizations').where({ id: org.orgId }).update({ time_zone: timeZone });
+    await saveFollowupRules(
+      db,
+      FOLLOWUP_RULES.map((rule) => ({
+        rule,
+        enabled: enabled.includes(rule),
+        days: {
+          proposal_not_opened: 3,
+          proposal_not_decided: 5,
+          invoice_due_soon: 3,
+          invoice_overdue_1: 1,
+          invoice_overdue_2: 7,
+          invoice_overdue_3: 14,
+        }[rule],
+      })),
+      { type: 'user', userId: org.userId },
+    );
+  });
+  return { ...org, numbers: 0 };
+}
+
+async function customer(org: Org, attrs: { email?: string | null; phone?: string | null; viewedAt?: Date } = {}): Promise<string> {
+  const lead = await createTestLead(org.orgId, {
+    first_name: 'Ana',
+    email: attrs.email === undefined ? `ana${Math.random().toString(36).slice(2, 8)}@example.test` : attrs.email,
+    phone: attrs.phone ?? null,
+  });
+  await withOrg(org.orgId, async (db) => {
+    await generatePortalLink(db, lead.id, { type: 'user', userId: org.userId });
+    if (attrs.viewedAt) await db('portal_links').where({ lead_id: lead.id }).update({ last_viewed_at: attrs.viewedAt, view_count: 1 });
+  });
+  return lead.id;
+}
+
+async function proposal(org: Org, leadId: string, sentAt: Date, status = 'pending'): Promise<string> {
+  org.numbers += 1;
+  return withOrg(org.orgId, async (db) => {
+    const [row] = await db('proposals')
+      .insert({
+        org_id: org.orgId,
+        lead_id: leadId,
+        number: org.numbers,
+        title: 'Gutter guards',
+        status,
+        sent_at: sentAt,
+        approved_at: status === 'approved' ? sentAt : null,
+        approval_source: status === 'approved' ? 'staff' : null,
+        subtotal_cents: 50_000,
+        total_cents: 50_000,
+      })
+      .returning<{ id: string }[]>('id');
+    return row.id;
+  });
+}
+
+async function invoice(org: Org, leadId: string, dueDate: string, paid = false): Promise<string> {
+  org.numbers += 1;
+  return withOrg(org.orgId, async (db) => {
+    const [row] = await db('invoices')
+      .insert({
+        org_id: org.orgId,
+        lead_id: leadId,
+        number: org.numbers,
+        status: paid ? 'paid' : 'open',
+        currency: 'USD',
+        issue_date: '2026-01-01',
+        due_date: dueDate,
+        subtotal_cents: 30_000,
+        total_cents: 30_000,
+        amount_paid_cents: paid ? 30_000 : 0,
+        issued_at: new Date('2026-01-01T12:00:00Z'),
+      })
+      .returning<{ id: string }[]>('id');
+    return row.id;
+  });
+}
+
+/** Follow-ups stored for this org: document id → rule. */
+async function sent(org: Org): Promise<Map<string, string>> {
+  const rows = await withOrg(org.orgId, (db) =>
+    db('followup_sends').select<{ document_id: string; rule: string }[]>('document_id', 'rule'),
+  );
+  return new Map(rows.map((r) => [r.document_id, r.rule]));
+}
+
+const day = (base: string, offset: number) => new Date(Date.parse(`${base}T00:00:00Z`) + offset * DAY).toISOString().slice(0, 10);
+
+describe('automatic follow-ups: the scheduler', () => {
+  // Jobs this file enqueues are nobody's here: leave none for a later file's send worker.
+  afterEach(() => getSendQueue().drain(true));
+
+  // Wednesday 9 December 2026, 12:00 in New York (EST, UTC-5).
+  const NOW = new Date('2026-12-09T17:00:00Z');
+  const TODAY = '2026-12-09';
+
+  it('each rule: due documents get exactly their follow-up, not-due ones nothing; a second run stores nothing', async () => {
+    const org = await followupOrg();
+    const ago = (days: number, hours = 0) => new Date(NOW.getTime() - days * DAY - hours * 3_600_000);
+    const due: Record<string, FollowupRule> = {};
+    const notDue: string[] = [];
+
+    // Proposal not opened after 3 days.
+    due[await proposal(org, await customer(org), ago(3, 1))] = 'proposal_not_opened';
+    notDue.push(await proposal(org, await customer(org), ago(2, 23)));
+    // Opened but not decided 5 days after sending (opened = the link was viewed after it was sent).
+    due[await proposal(org, await customer(org, { viewedAt: ago(4) }), ago(5, 1))] = 'proposal_not_decided';
+    notDue.push(await proposal(org, await customer(org, { viewedAt: ago(1) }), ago(4, 23)));
+    // Viewed only before it was sent: still "not opened" (due at 3 days, so the 5-day check-in isn't sent).
+    due[await proposal(org, await customer(org, { viewedAt: ago(9) }), ago(5, 1))] = 'proposal_not_opened';
+    // Invoice due in 3 days.
+    due[await invoice(org, await customer(org), day(TODAY, 3))] = 'invoice_due_soon';
+    notDue.push(await invoice(org, await customer(org), day(TODAY, 4)));
+    // Overdue by 1, 7 and 14 days (each the one that is current).
+    due[await invoice(org, await customer(org), day(TODAY, -1))] = 'invoice_overdue_1';
+    notDue.push(await invoice(org, await customer(org), day(TODAY, 0)));
+    due[await invoice(org, await customer(org), day(TODAY, -7))] = 'invoice_overdue_2';
+    notDue.push(await invoice(org, await customer(org), day(TODAY, -6)));
+    due[await invoice(org, await customer(org), day(TODAY, -14))] = 'invoice_overdue_3';
+    notDue.push(await invoice(org, await customer(org), day(TODAY, -13)));
+    // Stopped: decided proposals and paid invoices get nothing.
+    notDue.push(await proposal(org, await customer(org), ago(3, 1), 'approved'));
+    notDue.push(await invoice(org, await customer(org), day(TODAY, -1), true));
+    // Paused customer.
+    const paused = await customer(org);
+    await withOrg(org.orgId, (db) => db('leads').where({ id: paused }).update({ followups_paused_at: NOW }));
+    notDue.push(await invoice(org, paused, day(TODAY, -1)));
+
+    const first = await runFollowupScheduler(NOW);
+    const stored = await sent(org);
+    expect(Object.fromEntries(stored)).to.deep.equal(due);
+    for (const id of notDue) expect(stored.has(id), id).to.equal(false);
+    expect(first.queued).to.be.at.least(Object.keys(due).length);
+
+    // The same moment again: nothing new (idempotency key + already-sent rules).
+    const second = await runFollowupScheduler(NOW);
+    expect(second.queued).to.equal(0);
+    expect((await sent(org)).size).to.equal(Object.keys(due).length);
+  });
+
+  it('the follow-up is an outbox row in the customer’s message history, with the link placeholder and the rule’s wording', async () => {
+    const org = await followupOrg();
+    const leadId = await customer(org, { email: null, phone: '+15555550188' });
+    await invoice(org, leadId, day(TODAY, -7));
+    await runFollowupScheduler(NOW);
+    const history = await withOrg(org.orgId, (db) => leadDeliveries(db, leadId));
+    expect(history).to.have.length(1);
+    expect(history[0]).to.include({
+      channel: 'sms',
+      to_address: '+15555550188',
+      status: 'pending',
+      contextLabel: 'Automatic follow-up: invoice',
+    });
+    expect(history[0].body_text).to.match(
+      /^Hi Ana, invoice #\d+ from .+ for \$300\.00 was due on December 2 and is now overdue\. You can view and pay it here: /,
+    );
+  });
+
+  it('plan gating comes from src/plans.ts: a Starter org with the same rules gets nothing', async () => {
+    const org = await followupOrg('starter');
+    await invoice(org, await customer(org), day(TODAY, -1));
+    await runFollowupScheduler(NOW);
+    expect((await sent(org)).size).to.equal(0);
+  });
+
+  it('at most one message per customer per day: the second document waits for the next day; a message sent by hand today counts', async () => {
+    const org = await followupOrg();
+    const leadId = await customer(org);
+    const overdue = await invoice(org, leadId, day(TODAY, -1));
+    const soon = await invoice(org, leadId, day(TODAY, 3));
+    await runFollowupScheduler(NOW);
+    expect(Object.fromEntries(await sent(org))).to.deep.equal({ [overdue]: 'invoice_overdue_1' });
+    // Later the same local day: still one.
+    await runFollowupScheduler(new Date(NOW.getTime() + 6 * 3_600_000));
+    expect((await sent(org)).size).to.equal(1);
+    // Next day: the other one.
+    await runFollowupScheduler(new Date(NOW.getTime() + DAY));
+    expect(Object.fromEntries(await sent(org))).to.deep.equal({ [overdue]: 'invoice_overdue_1', [soon]: 'invoice_due_soon' });
+
+    const other = await customer(org);
+    await invoice(org, other, day(TODAY, -1));
+    await withOrg(org.orgId, (db) =>
+      db('message_deliveries').insert({
+        org_id: org.orgId,
+        lead_id: other,
+        channel: 'email',
+        to_address: 'x@example.test',
+        body_text: 'sent by hand',
+        status: 'sent',
+        created_at: new Date(NOW.getTime() - 3_600_000),
+      }),
+    );
+    await runFollowupScheduler(NOW);
+    const rows = await withOrg(org.orgId, (db) => db('followup_sends').where({ lead_id: other }).count<{ count: string }[]>('* as count'));
+    expect(Number(rows[0].count)).to.equal(0);
+  });
+
+  it('quiet hours follow the org’s time zone across the DST change (America/New_York, 8 March 2026)', async () => {
+    const org = await followupOrg();
+    const leadId = await customer(org);
+    await invoice(org, leadId, '2026-03-06'); // 1 day overdue from 7 March
+    // 12:30 UTC on Saturday 7 March is 07:30 EST: quiet.
+    expect((await runFollowupScheduler(new Date('2026-03-07T12:30:00Z'))).queued).to.equal(0);
+    expect((await sent(org)).size).to.equal(0);
+    // The same UTC time on Sunday 8 March is 08:30 EDT (clocks went forward at 2:00): it goes out.
+    await runFollowupScheduler(new Date('2026-03-08T12:30:00Z'));
+    expect((await sent(org)).size).to.equal(1);
+
+    const late = await followupOrg();
+    await invoice(late, await customer(late), '2026-03-06');
+    // 00:30 UTC on 9 March is 20:30 EDT on the 8th: quiet (it would be 19:30 without DST).
+    await runFollowupScheduler(new Date('2026-03-09T00:30:00Z'));
+    expect((await sent(late)).size).to.equal(0);
+    // 23:30 UTC on 8 March is 19:30 EDT: it goes out, keyed to the local day 8 March.
+    await runFollowupScheduler(new Date('2026-03-08T23:30:00Z'));
+    const [row] = await withOrg(late.orgId, (db) =>
+      db('followup_sends').select<{ local_day: string }[]>(db.raw("to_char(local_day, 'YYYY-MM-DD') as local_day")),
+    );
+    expect(row.local_day).to.equal('2026-03-08');
+  });
+
+  it('the dashboard’s next follow-up: the rule and its first moment outside quiet hours', async () => {
+    const org = await followupOrg();
+    const leadId = await customer(org);
+    const id = await invoice(org, leadId, day(TODAY, 3)); // due soon: due from local midnight today
+    const early = new Date('2026-12-09T10:00:00Z'); // 05:00 EST, quiet until 08:00
+    const next = await withOrg(org.orgId, (db) => nextFollowups(db, [id], early));
+    expect(next.get(id)?.rule).to.equal('invoice_due_soon');
+    expect(next.get(id)?.at.toISOString()).to.equal('2026-12-09T13:00:00.000Z');
+    await runFollowupScheduler(NOW);
+    // Sent: the next one is the first overdue reminder, the day after the due date.
+    const after = await withOrg(org.orgId, (db) => nextFollowups(db, [id], NOW));
+    expect(after.get(id)?.rule).to.equal('invoice_overdue_1');
+    expect(after.get(id)?.at.toISOString()).to.equal('2026-12-13T13:00:00.000Z'); // 13 Dec, 08:00 EST
+  });
+});

@@ -1,0 +1,179 @@
+// The visit log (issue #14, point 3): each portal page served records when, which
+// tab or document and the device family, with the network hashed, inside the page's
+// one SQL call; the first view of each proposal and invoice is stamped; the contractor
+// sees both; visits older than 90 days are deleted by a scheduled job.
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { getDb } from '../../src/db/knex.js';
+import { withOrg } from '../../src/db/tenancy.js';
+import { deviceFamily, truncatedNetwork, visitNetworkHash } from '../../src/portal/visit.js';
+import { pruneOldVisits } from '../../src/portal/visit-retention.js';
+import { closeQueues } from '../../src/queue/queues.js';
+import { startVisitsRetention } from '../../workers/portal-visits-retention.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
+import { loginAgent, testApp } from '../support/http.js';
+import { seedCustomerRecords } from './fixtures.js';
+import { countRoundTrips, linkFor, resetPortalMisses } from './support.js';
+
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+const ANDROID = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36';
+const WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
+
+interface VisitRecord {
+  link_id: string;
+  lead_id: string;
+  org_id: string;
+  viewed_at: Date;
+  view: string;
+  document_id: string | null;
+  device: string | null;
+  ip_hash: string | null;
+}
+
+async function visitsOf(leadId: string): Promise<VisitRecord[]> {
+  return getDb()('portal_visits').where({ lead_id: leadId }).orderBy('id').select<VisitRecord[]>('*');
+}
+
+async function customer() {
+  const org = await createTestOrg({ plan: 'starter' });
+  const lead = await createTestLead(org.orgId);
+  const records = await seedCustomerRecords(org.orgId, lead.id, {
+    proposals: 2,
+    pendingProposals: 1,
+    invoices: 2,
+    openInvoices: 1,
+    jobs: 1,
+  });
+  const link = await linkFor(org.orgId, lead.id);
+  return { org, lead, records, link };
+}
+
+describe('portal visit log', () => {
+  beforeEach(resetPortalMisses);
+
+  it('records each page with its tab or document and the device family, in the page’s one round trip', async () => {
+    const { lead, records, link } = await customer();
+    const app = testApp();
+    const paths: [string, string][] = [
+      ['', IPHONE],
+      ['/history', ANDROID],
+      [`/invoices/${records.invoiceIds[0]}`, IPHONE],
+      [`/proposals/${records.proposalIds[0]}`, WINDOWS],
+    ];
+    for (const [path, ua] of paths) {
+      const { result, roundTrips } = await countRoundTrips(() => supertest(app).get(`/p/${link.token}${path}`).set('User-Agent', ua));
+      expect(result.status, path).to.equal(200);
+      // The same bound as every portal page before the log existed (portal.test.ts).
+      expect(roundTrips, path).to.be.at.most(2);
+    }
+    // Warm (a pooled connection): exactly one round trip, the visit included.
+    const warm = await countRoundTrips(() => supertest(app).get(`/p/${link.token}/payments`).set('User-Agent', MAC));
+    expect(warm.result.status).to.equal(200);
+    expect(warm.roundTrips).to.equal(1);
+    await getDb()('portal_visits').where({ lead_id: lead.id, view: 'payments' }).del();
+    const visits = await visitsOf(lead.id);
+    expect(visits.map((v) => [v.view, v.document_id, v.device])).to.deep.equal([
+      ['proposals', null, 'iPhone'], // home opens the tab with something waiting
+      ['history', null, 'Android phone'],
+      ['invoice', records.invoiceIds[0], 'iPhone'],
+      ['proposal', records.proposalIds[0], 'Windows PC'],
+    ]);
+    for (const v of visits) {
+      expect(v.link_id).to.equal(link.id);
+      // A keyed hash of the /24, never the address.
+      expect(v.ip_hash).to.match(/^[0-9a-f]{32}$/);
+      expect(v.ip_hash).to.equal(visitNetworkHash('127.0.0.1'));
+    }
+  });
+
+  it('records nothing for a miss: an unknown document, another customer’s document, an expired link', async () => {
+    const { org, lead, link } = await customer();
+    const other = await createTestLead(org.orgId);
+    const otherRecords = await seedCustomerRecords(org.orgId, other.id, { invoices: 1, openInvoices: 1 });
+    const app = testApp();
+    expect((await supertest(app).get(`/p/${link.token}/invoices/${otherRecords.invoiceIds[0]}`)).status).to.equal(404);
+    expect((await supertest(app).get(`/p/${link.token}/invoices/00000000-0000-4000-8000-000000000000`)).status).to.equal(404);
+    await getDb()('portal_links')
+      .where({ id: link.id })
+      .update({ expires_at: new Date(Date.now() - 1000) });
+    expect((await supertest(app).get(`/p/${link.token}/history`)).status).to.equal(404);
+    expect(await visitsOf(lead.id)).to.deep.equal([]);
+    const invoice = await getDb()('invoices').where({ id: otherRecords.invoiceIds[0] }).first<{ first_viewed_at: Date | null }>();
+    expect(invoice.first_viewed_at).to.equal(null);
+  });
+
+  it('stamps the first view of each proposal and invoice once, and shows it with the visit log to the contractor', async () => {
+    const { org, lead, records, link } = await customer();
+    const app = testApp();
+    const invoiceId = records.invoiceIds[0];
+    const proposalId = records.proposalIds[0];
+    await supertest(app).get(`/p/${link.token}/invoices/${invoiceId}`).set('User-Agent', IPHONE);
+    const first = await getDb()('invoices').where({ id: invoiceId }).first<{ first_viewed_at: Date; number: number }>();
+    expect(first.first_viewed_at).to.be.an.instanceOf(Date);
+    await new Promise((r) => setTimeout(r, 20));
+    await supertest(app).get(`/p/${link.token}/invoices/${invoiceId}`).set('User-Agent', MAC);
+    const again = await getDb()('invoices').where({ id: invoiceId }).first<{ first_viewed_at: Date }>();
+    expect(again.first_viewed_at.getTime()).to.equal(first.first_viewed_at.getTime());
+    const untouched = await getDb()('proposals').where({ id: proposalId }).first<{ first_viewed_at: Date | null; number: number }>();
+    expect(untouched.first_viewed_at).to.equal(null);
+
+    const agent = await loginAgent(org.email, org.password);
+    const page = await agent.get(`/customers/${lead.id}`);
+    expect(page.text).to.contain(`Viewed invoice #${first.number} on an iPhone`);
+    expect(page.text).to.contain(`Viewed invoice #${first.number} on a Mac`);
+    const invoicePage = await agent.get(`/invoices/${invoiceId}`);
+    expect(invoicePage.text).to.match(/class="badge viewed"[^>]*>Viewed /);
+    const proposalPage = await agent.get(`/proposals/${proposalId}`);
+    expect(proposalPage.text).not.to.contain('class="badge viewed"');
+    await supertest(app).get(`/p/${link.token}/proposals/${proposalId}`);
+    expect((await agent.get(`/proposals/${proposalId}`)).text).to.contain('class="badge viewed"');
+    // Another org sees none of it.
+    const stranger = await createTestOrg();
+    const seen = await withOrg(stranger.orgId, (db) => db('portal_visits').where({ lead_id: lead.id }).select('id'));
+    expect(seen).to.deep.equal([]);
+  });
+
+  it('deletes visits older than 90 days from a scheduled job, and nothing younger', async () => {
+    const { lead, link } = await customer();
+    await supertest(testApp()).get(`/p/${link.token}/history`);
+    const [recent] = await visitsOf(lead.id);
+    const base = { org_id: recent.org_id, link_id: link.id, lead_id: lead.id, view: 'history' };
+    const day = 86_400_000;
+    await getDb()('portal_visits').insert([
+      { ...base, viewed_at: new Date(Date.now() - 91 * day) },
+      { ...base, viewed_at: new Date(Date.now() - 400 * day) },
+      { ...base, viewed_at: new Date(Date.now() - 89 * day) },
+    ]);
+    const retention = await startVisitsRetention({ everyMs: 200 });
+    try {
+      const deadline = Date.now() + 8000;
+      while ((await visitsOf(lead.id)).length > 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await retention.close();
+      await closeQueues();
+    }
+    const left = await visitsOf(lead.id);
+    expect(left).to.have.length(2);
+    for (const v of left) expect(v.viewed_at.getTime()).to.be.greaterThan(Date.now() - 90 * day);
+    // The SQL function itself refuses to touch younger rows, whatever the batch.
+    expect(await pruneOldVisits(1)).to.equal(0);
+    expect(await visitsOf(lead.id)).to.have.length(2);
+  });
+
+  it('names device families and truncates addresses before hashing', () => {
+    expect(deviceFamily(IPHONE)).to.equal('iPhone');
+    expect(deviceFamily(ANDROID)).to.equal('Android phone');
+    expect(deviceFamily(WINDOWS)).to.equal('Windows PC');
+    expect(deviceFamily(MAC)).to.equal('Mac');
+    expect(deviceFamily(undefined)).to.equal(null);
+    expect(truncatedNetwork('203.0.113.77')).to.equal('203.0.113.0/24');
+    expect(truncatedNetwork('::ffff:203.0.113.77')).to.equal('203.0.113.0/24');
+    expect(truncatedNetwork('2001:db8:abcd:12::1')).to.equal('2001:db8:abcd::/48');
+    expect(truncatedNetwork('2001:db8::1')).to.equal('2001:db8:0::/48');
+    expect(truncatedNetwork('nonsense')).to.equal(null);
+    expect(visitNetworkHash('203.0.113.77')).to.equal(visitNetworkHash('203.0.113.5'));
+    expect(visitNetworkHash('203.0.113.77')).not.to.equal(visitNetworkHash('203.0.114.77'));
+  });
+});
