@@ -1,7 +1,7 @@
 // "Request work" and "Ask to reschedule" in the portal: the multipart upload
 // (memory, capped before anything is buffered past the limits), the photos'
 // byte check and re-encoding, and the form page's locals.
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import multer from 'multer';
 import type { PortalPageData } from '../db/portal-page.js';
 import { formatArrivalWindow } from '../lib/dates.js';
@@ -21,27 +21,32 @@ const upload = multer({
 
 const MB = MAX_REQUEST_PHOTO_BYTES / (1024 * 1024);
 
-/**
- * Parses the form. An upload over the limits leaves `res.locals.uploadError`
- * (and its status) for the route to show with the form; nothing is stored.
- */
-export const acceptRequestUpload: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
-  if (!req.is('multipart/form-data')) return next();
-  upload(req, res, (err?: unknown) => {
-    if (err instanceof multer.MulterError) {
-      const tooMany = err.code === 'LIMIT_FILE_COUNT' || err.code === 'LIMIT_UNEXPECTED_FILE';
-      res.locals.uploadError =
-        err.code === 'LIMIT_FILE_SIZE'
-          ? `Each photo must be ${MB} MB or smaller. Choose a smaller photo.`
-          : tooMany
-            ? `Add at most ${MAX_REQUEST_PHOTOS} photos.`
-            : 'That form couldn’t be read. Please try again.';
-      res.locals.uploadErrorStatus = err.code === 'LIMIT_FILE_SIZE' ? 413 : 400;
-      return next();
-    }
-    next(err);
+/** An upload over the limits: the message shown with the form, and its status. Nothing is stored. */
+export interface UploadRefusal {
+  message: string;
+  status: 400 | 413;
+}
+
+/** Parses the multipart form into req.body and req.files; null when it was read, else why not. */
+export function parseRequestUpload(req: Request, res: Response): Promise<UploadRefusal | null> {
+  if (!req.is('multipart/form-data')) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    upload(req, res, (err?: unknown) => {
+      if (err instanceof multer.MulterError) {
+        const tooMany = err.code === 'LIMIT_FILE_COUNT' || err.code === 'LIMIT_UNEXPECTED_FILE';
+        const message =
+          err.code === 'LIMIT_FILE_SIZE'
+            ? `Each photo must be ${MB} MB or smaller. Choose a smaller photo.`
+            : tooMany
+              ? `Add at most ${MAX_REQUEST_PHOTOS} photos.`
+              : 'That form couldn’t be read. Please try again.';
+        return resolve({ message, status: err.code === 'LIMIT_FILE_SIZE' ? 413 : 400 });
+      }
+      if (err) return reject(err instanceof Error ? err : new Error('upload failed'));
+      resolve(null);
+    });
   });
-};
+}
 
 /** Each photo checked by its bytes and re-encoded to a JPEG without metadata (as logos are, src/lib/images.ts). */
 export async function normalizeRequestPhotos(files: Express.Multer.File[] | undefined): Promise<NormalizedImage<'image/jpeg'>[]> {

@@ -29,7 +29,7 @@ import { checkoutReturnUrl, portalClientKey, portalHeaders, renderNotFound } fro
 import { recoveryAddressKey, recoveryPost } from './recover-handler.js';
 import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, signatureForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
-import { acceptRequestUpload, normalizeRequestPhotos, requestFormLocals, type RequestFormPage } from './request-form.js';
+import { normalizeRequestPhotos, parseRequestUpload, requestFormLocals, type RequestFormPage } from './request-form.js';
 import { findVersion } from './versions.js';
 import { deviceFamily, visitNetworkHash } from './visit.js';
 
@@ -225,14 +225,14 @@ function createPortalRouter(): Router {
     // An unknown link never gets its upload buffered.
     if (!found) return miss(req, res, next);
     const { token, link } = found;
-    await new Promise<void>((resolve, reject) => acceptRequestUpload(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+    const refused = await parseRequestUpload(req, res);
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const uploadError = res.locals.uploadError as string | undefined;
-    if (uploadError) {
-      const status = (res.locals.uploadErrorStatus as number | undefined) ?? 400;
-      return showRequestForm(req, res, next, {}, { errors: { photos: uploadError }, formError: uploadError, values: body }, status);
-    }
+    // The form puts its token first, so multer has read it even when a file broke a limit.
     if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
+    if (refused) {
+      const errors = { photos: refused.message };
+      return showRequestForm(req, res, next, {}, { errors, formError: refused.message, values: body }, refused.status);
+    }
     let deliveryId: string | null;
     try {
       const form = parseForm(workRequestForm, body);

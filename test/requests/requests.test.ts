@@ -129,7 +129,7 @@ describe('requests for work from the portal', () => {
       .first<{ data: Record<string, unknown> }>();
     expect(audit.data).to.include({ kind: 'work', photos: 2 });
 
-    const sent = await app().get(res.headers.location as string);
+    const sent = await app().get(res.headers.location);
     expect(sent.text).to.contain('Your request was sent to Gate &amp; Fence Co');
   });
 
