@@ -24,6 +24,7 @@ import { createInvoiceFromJob, issueInvoice } from '../../src/invoices/commands.
 import { recordPayment } from '../../src/payments/manual.js';
 import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { createTestLead, createTestStaff, type TestOrg } from './factories.js';
+import { HOSTILE_NOTE } from './hostile.js';
 
 export interface Fixture {
   lead: string;
@@ -162,7 +163,7 @@ export async function seedRouteFixtures(org: TestOrg): Promise<Fixture> {
       })
       .returning<{ id: string }[]>('id');
     const [workRequest] = await db('work_requests')
-      .insert({ org_id: org.orgId, lead_id: lead.id, portal_link_id: link.id, kind: 'work', description: 'Fix the gate' })
+      .insert({ org_id: org.orgId, lead_id: lead.id, portal_link_id: link.id, kind: 'work', description: `Fix the gate ${HOSTILE_NOTE}` })
       .returning<{ id: string }[]>('id');
     const [requestPhoto] = await db('work_request_photos')
       .insert({
