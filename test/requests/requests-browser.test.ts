@@ -97,7 +97,7 @@ describe('requests for work in a phone browser', function () {
       await page.getByLabel('Email').fill(org.email);
       await page.getByLabel('Password').fill(org.password);
       await Promise.all([page.waitForURL(`${base}/`), page.getByRole('button', { name: 'Log in' }).click()]);
-      if (width < 900) await page.getByText('Menu').click();
+      if (width < 1100) await page.getByText('Menu').click();
       const nav = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Requests/ });
       expect((await nav.innerText()).replace(/\s+/g, ' ')).to.equal('Requests 1 new');
       await Promise.all([page.waitForURL(/\/requests$/), nav.click()]);
