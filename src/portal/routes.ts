@@ -16,7 +16,7 @@ import { choiceForm } from '../lib/line-options.js';
 import { approveProposal } from '../jobs/approve-proposal.js';
 import { dispatchDelivery } from '../messaging/outbox.js';
 import { requestProposalChanges } from '../messaging/request-changes.js';
-import { createWorkRequest } from '../requests/commands.js';
+import { createWorkRequest, type NewWorkRequest } from '../requests/commands.js';
 import { rescheduleForm, workRequestForm } from '../requests/schema.js';
 import { createInvoiceCheckout, payForm } from '../payments/stripe/checkout.js';
 import { planFor } from '../plans.js';
@@ -212,6 +212,40 @@ function createPortalRouter(): Router {
     res.status(status).render(rendered.view, rendered.locals);
   }
 
+  /**
+   * Stores the request with its email to the business (outbox, sent after commit) and
+   * shows "sent"; a form error shows the form again (422) with nothing written.
+   */
+  async function storeRequest(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    { token, link }: { token: string; link: PortalLinkRef },
+    form: RequestFormPage,
+    body: Record<string, unknown>,
+    read: () => Promise<Omit<NewWorkRequest, 'leadId' | 'portalLinkId'>>,
+  ) {
+    let deliveryId: string | null;
+    try {
+      const input = await read();
+      ({ deliveryId } = await withOrg(link.org_id, async (db) => {
+        const lead = await db('leads').where({ id: link.lead_id }).first<{ address: string | null }>('address');
+        const actor: Actor = { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null };
+        // Where: what the customer typed (or the visit's address), else the address on file.
+        const request = { ...input, leadId: link.lead_id, portalLinkId: link.link_id, address: input.address || lead.address };
+        return createWorkRequest(db, request, actor);
+      }));
+    } catch (err) {
+      if (err instanceof FormError) {
+        return showRequestForm(req, res, next, form, { errors: err.fields, formError: err.message, values: body }, 422);
+      }
+      throw err;
+    }
+    // After commit: the worker must never pick up a delivery whose row isn't visible yet.
+    if (deliveryId) await dispatchDelivery({ deliveryId, orgId: link.org_id });
+    res.redirect(303, `/p/${token}/request?sent=${form.job ? 'reschedule' : 'work'}`);
+  }
+
   router.get('/:token/request', async (req, res, next) => {
     const found = await resolveLink(req);
     if (!found) return miss(req, res, next);
@@ -233,36 +267,12 @@ function createPortalRouter(): Router {
       const errors = { photos: refused.message };
       return showRequestForm(req, res, next, {}, { errors, formError: refused.message, values: body }, refused.status);
     }
-    let deliveryId: string | null;
-    try {
+    return storeRequest(req, res, next, { token, link }, {}, body, async () => {
       const form = parseForm(workRequestForm, body);
       // Decoded and re-encoded before the transaction: sharp's work holds no database connection.
       const photos = await normalizeRequestPhotos(req.files as Express.Multer.File[] | undefined);
-      ({ deliveryId } = await withOrg(link.org_id, async (db) => {
-        const lead = await db('leads').where({ id: link.lead_id }).first<{ address: string | null }>('address');
-        const actor: Actor = { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null };
-        return createWorkRequest(
-          db,
-          {
-            leadId: link.lead_id,
-            portalLinkId: link.link_id,
-            description: form.description,
-            address: form.address || lead.address,
-            preferredTimes: form.preferred_times,
-            photos,
-          },
-          actor,
-        );
-      }));
-    } catch (err) {
-      if (err instanceof FormError) {
-        return showRequestForm(req, res, next, {}, { errors: err.fields, formError: err.message, values: body }, 422);
-      }
-      throw err;
-    }
-    // After commit: the worker must never pick up a delivery whose row isn't visible yet.
-    if (deliveryId) await dispatchDelivery({ deliveryId, orgId: link.org_id });
-    res.redirect(303, `/p/${token}/request?sent=work`);
+      return { description: form.description, address: form.address || null, preferredTimes: form.preferred_times, photos };
+    });
   });
 
   router.get('/:token/visits/:id/reschedule', async (req, res, next) => {
@@ -281,33 +291,17 @@ function createPortalRouter(): Router {
     if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
     const context = await requestContext(link, jobId);
     if (!context.job) return miss(req, res, next);
-    let deliveryId: string | null;
-    try {
+    const job = context.job;
+    return storeRequest(req, res, next, { token, link }, { job }, body, () => {
       const form = parseForm(rescheduleForm, body);
-      ({ deliveryId } = await withOrg(link.org_id, async (db) => {
-        const actor: Actor = { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null };
-        return createWorkRequest(
-          db,
-          {
-            leadId: link.lead_id,
-            portalLinkId: link.link_id,
-            jobId,
-            description: form.description,
-            address: context.job?.address ?? context.address,
-            preferredTimes: form.preferred_times,
-            photos: [],
-          },
-          actor,
-        );
-      }));
-    } catch (err) {
-      if (err instanceof FormError) {
-        return showRequestForm(req, res, next, { job: context.job }, { errors: err.fields, formError: err.message, values: body }, 422);
-      }
-      throw err;
-    }
-    if (deliveryId) await dispatchDelivery({ deliveryId, orgId: link.org_id });
-    res.redirect(303, `/p/${token}/request?sent=reschedule`);
+      return Promise.resolve({
+        jobId,
+        description: form.description,
+        address: job.address,
+        preferredTimes: form.preferred_times,
+        photos: [],
+      });
+    });
   });
 
   router.get('/:token/:tab', (req, res, next) => {

@@ -27,7 +27,6 @@ export const workRequestForm = z.object({
   address: optionalLine(500),
   preferred_times: optionalLine(500),
 });
-export type WorkRequestInput = z.infer<typeof workRequestForm>;
 
 /** "Ask to reschedule" an upcoming visit: when suits them instead, and why. */
 export const rescheduleForm = z.object({

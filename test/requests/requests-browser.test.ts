@@ -109,7 +109,11 @@ describe('requests for work in a phone browser', function () {
       ]);
       const img = page.getByRole('img', { name: 'Photo 1 from Jo Marsh' });
       await img.scrollIntoViewIfNeeded();
-      expect(await img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth)).to.equal(1200);
+      const loaded = await img.evaluate((el) => {
+        const image = el as unknown as { complete: boolean; naturalWidth: number };
+        return image.complete ? image.naturalWidth : 0;
+      });
+      expect(loaded).to.equal(1200);
       expect(await page.getByText('Weekday mornings').isVisible()).to.equal(true);
       await noSidewaysScroll(page);
       await shoot(page, 'dashboard-request');
