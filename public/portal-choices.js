@@ -28,7 +28,8 @@
     document.querySelectorAll('[data-choice-deposit]').forEach((el) => {
       const bps = Number(el.dataset.percentBps) || 0;
       const due = bps ? Math.round((total * bps) / 10000) : Number(el.dataset.depositCents) || 0;
-      if (due > 0) el.textContent = money(Math.min(due, total));
+      const amount = el.querySelector('strong');
+      if (due > 0 && amount) amount.textContent = money(Math.min(due, total));
     });
     const expected = form.querySelector('[data-choice-total-cents]');
     if (expected) expected.value = String(total);
