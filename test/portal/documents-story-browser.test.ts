@@ -169,6 +169,11 @@ describe('documents and approval, the whole story in a phone browser (issue 13)'
     const receiptPdf = await download(page, () => page.getByRole('link', { name: /Deposit receipt/ }).click());
     expect(receiptPdf.name).to.match(/^receipt-.*\.pdf$/);
 
+    // The same page on a desktop screen.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(await overflow(page)).to.be.at.most(0);
+    await shot(page, '6-deposit-paid-1280');
+
     const pages = await pdfPages(proposalPdf.body);
     expect(pages.length).to.be.at.least(2);
     const content = pages.slice(0, -1).join(' ');
