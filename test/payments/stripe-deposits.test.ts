@@ -62,6 +62,7 @@ async function approveInPortal(org: ConnectedOrg, proposalId: string) {
 const proposalRow = (org: ConnectedOrg, id: string) => withOrg(org.orgId, (db) => db('proposals').where({ id }).first<ProposalRow>());
 
 interface DepositPaymentView {
+  id: string;
   amount_cents: number;
   invoice_id: string | null;
   proposal_id: string | null;
@@ -73,7 +74,14 @@ const depositPayments = (org: ConnectedOrg, proposalId: string) =>
   withOrg(org.orgId, (db) =>
     db('payments')
       .where({ proposal_id: proposalId })
-      .select<DepositPaymentView[]>('amount_cents', 'invoice_id', 'proposal_id', 'stripe_payment_intent_id', 'stripe_checkout_session_id'),
+      .select<DepositPaymentView[]>(
+        'id',
+        'amount_cents',
+        'invoice_id',
+        'proposal_id',
+        'stripe_payment_intent_id',
+        'stripe_checkout_session_id',
+      ),
   );
 
 describe('Deposits on approval (Stripe Connect)', () => {
@@ -167,6 +175,13 @@ describe('Deposits on approval (Stripe Connect)', () => {
         stripe_payment_intent_id: paymentIntent.id,
         stripe_checkout_session_id: session.id,
       });
+      // One receipt for the deposit, saying what it paid for (there is no invoice yet).
+      const receipts = await withOrg(org.orgId, (db) =>
+        db('message_deliveries').where({ purpose: 'receipt', payment_id: rows[0].id }).select<{ body_text: string }[]>('body_text'),
+      );
+      expect(receipts).to.have.length(1);
+      expect(receipts[0].body_text).to.contain(`$250.00 for the deposit on proposal #${proposal.number}`);
+      expect(receipts[0].body_text).to.contain('It will be credited to your invoice.');
       const portal = await app().get(page);
       expect(portal.text).to.contain('Deposit of $250.00 paid');
       expect(portal.text).not.to.contain('Pay deposit');

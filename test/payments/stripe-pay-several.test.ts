@@ -25,6 +25,7 @@ import {
 const app = () => supertest(testApp());
 
 interface SplitPaymentRow {
+  id: string;
   invoice_id: string;
   amount_cents: number;
   split_index: number;
@@ -37,7 +38,14 @@ const paymentsOf = (org: ConnectedOrg, paymentIntentId: string) =>
     db('payments')
       .where({ stripe_payment_intent_id: paymentIntentId })
       .orderBy('split_index')
-      .select<SplitPaymentRow[]>('invoice_id', 'amount_cents', 'split_index', 'stripe_payment_intent_id', 'stripe_checkout_session_id'),
+      .select<SplitPaymentRow[]>(
+        'id',
+        'invoice_id',
+        'amount_cents',
+        'split_index',
+        'stripe_payment_intent_id',
+        'stripe_checkout_session_id',
+      ),
   );
 
 describe('Pay several invoices at once (Stripe Connect)', () => {
@@ -135,6 +143,17 @@ describe('Pay several invoices at once (Stripe Connect)', () => {
         [c, 6_000, 2],
       ]);
       expect(rows.every((r) => r.stripe_checkout_session_id === session.id)).to.equal(true);
+      // Each invoice paid has its receipt, once, however the events arrived.
+      const receipts = await withOrg(org.orgId, (db) =>
+        db('message_deliveries')
+          .where({ purpose: 'receipt' })
+          .whereIn(
+            'payment_id',
+            rows.map((r) => r.id),
+          )
+          .pluck<string[]>('payment_id'),
+      );
+      expect(receipts.sort()).to.deep.equal(rows.map((r) => r.id).sort());
       for (const id of [a, b, c]) expect((await invoiceState(org.orgId, id)).status).to.equal('paid');
       const after = await app().get(list);
       expect(after.text).not.to.contain('Pay several invoices at once');
