@@ -4,6 +4,7 @@ import { PROPOSAL_STATUSES } from '../db/rows.js';
 import { optionalIsoDate } from '../lib/dates.js';
 import { customerMessageField, internalNotesField } from '../lib/forms.js';
 import { proposalLineItemsSchema, taxRateField } from '../lib/line-items.js';
+import { depositFormFields } from './deposit.js';
 
 export { PROPOSAL_STATUSES };
 
@@ -16,6 +17,7 @@ export function proposalFormSchema(currency: string) {
     customer_message: customerMessageField,
     internal_notes: internalNotesField,
     items: proposalLineItemsSchema(currency),
+    ...depositFormFields,
   });
 }
 export type ProposalInput = z.infer<ReturnType<typeof proposalFormSchema>>;
