@@ -3,6 +3,7 @@
 // followed by a signature page holding the signature and its evidence. While a
 // revision is being made, the customer's PDF is the version they asked about.
 import type { Db } from '../db/tenancy.js';
+import { choiceNote } from '../lib/line-options.js';
 import type { ProposalContent } from '../proposals/queries.js';
 import { getOpenChangeRequest, getProposalSignature, parseProposalContent } from '../proposals/revisions.js';
 
@@ -17,23 +18,37 @@ export interface SignaturePage {
   version: number;
 }
 
-/** A frozen version's content in the PDF's fields. */
-function documentFields(content: ProposalContent) {
+/** How a frozen line counts, as choiceNote() reads it (only optional lines and alternatives carry these). */
+const choiceOf = (i: ProposalContent['items'][number]) => ({
+  optional: i.optional ?? false,
+  group_label: i.group_label ?? null,
+  selected: i.selected ?? true,
+});
+
+/**
+ * A frozen version's content in the PDF's fields. What was signed lists only the
+ * chosen lines: an optional line or alternative the customer didn't choose is not
+ * part of what they signed for. A version asked about is shown as it was offered:
+ * every line, each option saying how it counts, as on the pending proposal's PDF.
+ */
+function documentFields(content: ProposalContent, signed: boolean) {
   return {
     number: content.number,
     title: content.title,
     dueDate: content.valid_until,
     message: content.customer_message,
-    // An optional line or alternative the customer didn't choose is not part of what they signed for.
     lines: content.items
-      .filter((i) => i.selected !== false)
-      .map((i) => ({
-        service: i.service,
-        description: i.description,
-        quantity: Number(i.quantity),
-        unit_price_cents: i.unit_price_cents,
-        amount_cents: i.amount_cents,
-      })),
+      .filter((i) => !signed || i.selected !== false)
+      .map((i) => {
+        const note = signed ? null : choiceNote(choiceOf(i), false);
+        return {
+          service: i.service,
+          description: note ? [i.description, note].filter(Boolean).join(' · ') : i.description,
+          quantity: Number(i.quantity),
+          unit_price_cents: i.unit_price_cents,
+          amount_cents: i.amount_cents,
+        };
+      }),
     subtotalCents: content.subtotal_cents,
     taxCents: content.tax_cents,
     taxRateBps: content.tax_rate_bps,
@@ -50,10 +65,10 @@ export async function frozenProposalContent(db: Db, proposalId: string, forCusto
   const signature = await getProposalSignature(db, proposalId);
   if (!signature) {
     const asked = forCustomer ? await getOpenChangeRequest(db, proposalId) : null;
-    return asked ? documentFields(parseProposalContent(asked.content_json)) : null;
+    return asked ? documentFields(parseProposalContent(asked.content_json), false) : null;
   }
   return {
-    ...documentFields(parseProposalContent(signature.content_json)),
+    ...documentFields(parseProposalContent(signature.content_json), true),
     signature: {
       signerName: signature.signer_name,
       method: signature.method,

@@ -22,8 +22,8 @@
 // link-placeholder.ts). The claim loads the row's portal link in the same
 // transaction and decrypts it; the link goes into the message only in memory,
 // right before the provider call, and is never logged. A link revoked (or
-// regenerated) since the message was queued fails the delivery instead of
-// sending a dead link.
+// regenerated) or expired since the message was queued fails the delivery
+// instead of sending a dead link.
 import { UnrecoverableError } from 'bullmq';
 import { recordAudit, type AuditInput } from '../db/audit.js';
 import { claimDeliveries, recordSends, type ClaimedDelivery } from '../db/sql/messaging.js';
@@ -57,7 +57,7 @@ export interface AttemptInfo {
 export type DeliveryOutcome = { result: 'sent'; providerId: string } | { result: 'skipped'; status: string };
 
 /** A claimed delivery, ready to send: the link decrypted in memory, or why it must not go out. */
-interface ClaimedRow extends Omit<ClaimedDelivery, 'token_ciphertext' | 'link_revoked_at'> {
+interface ClaimedRow extends Omit<ClaimedDelivery, 'token_ciphertext' | 'link_revoked_at' | 'link_expired'> {
   /** The real portal link, decrypted for this send; null when the row has none. */
   link_url: string | null;
   /** Why the message must not go out (link revoked, unreadable); null when it can. */
@@ -65,6 +65,8 @@ interface ClaimedRow extends Omit<ClaimedDelivery, 'token_ciphertext' | 'link_re
 }
 
 export const LINK_REVOKED_REASON = 'The portal link was revoked before this message went out; send it again.';
+export const LINK_EXPIRED_REASON =
+  "The customer's portal link expired before this message went out. Make a new link on the customer's page, then send again.";
 const LINK_UNREADABLE_REASON =
   "The portal link in this message can't be decrypted on this server (APP_SECRET changed since the link was made). " +
   "Regenerate the customer's portal link, then send again.";
@@ -132,6 +134,7 @@ function resolveLink(row: ClaimedDelivery): { link_url: string | null; link_prob
   if (!row.portal_link_id) return { link_url: null, link_problem: needsLink ? LINK_MISSING_REASON : null };
   if (row.token_ciphertext === null) return { link_url: null, link_problem: LINK_MISSING_REASON };
   if (row.link_revoked_at) return { link_url: null, link_problem: LINK_REVOKED_REASON };
+  if (row.link_expired) return { link_url: null, link_problem: LINK_EXPIRED_REASON };
   try {
     return { link_url: portalUrl(decryptPortalToken(row.token_ciphertext)), link_problem: null };
   } catch {
@@ -169,7 +172,7 @@ const claims = new KeyedBatcher<string, ClaimedRow | { skipped: string }>(
       const found = claimed.get(id);
       if (found && !handedOut.has(id)) {
         handedOut.add(id);
-        const { token_ciphertext: _ciphertext, link_revoked_at: _revoked, ...row } = found;
+        const { token_ciphertext: _ciphertext, link_revoked_at: _revoked, link_expired: _expired, ...row } = found;
         return { ...row, ...resolveLink(found) };
       }
       return { skipped: found ? 'sending' : (others.get(id) ?? 'missing') };

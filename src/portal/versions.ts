@@ -2,6 +2,7 @@
 // customer asked to change (readable, marked superseded once the revision went
 // out) and, on the version page, one of them rebuilt from its frozen JSON.
 import type { PortalPageData, PortalProposalVersion } from '../db/portal-page.js';
+import { choiceNote } from '../lib/line-options.js';
 import type { ProposalContent } from '../proposals/queries.js';
 
 type ProposalDetail = Extract<PortalPageData, { tab: 'proposal' }>['data'] & object;
@@ -26,8 +27,19 @@ export function proposalRevisionLocals(proposal: ProposalDetail, onlineApproval:
   return locals;
 }
 
-/** A frozen version's content, shaped like the live proposal's fields the views read. */
+/**
+ * A frozen version's content, shaped like the live proposal's fields the views read.
+ * It was asked about while pending, so every line is listed and each optional line or
+ * alternative says how it counted then ("Optional, not included"), as on the pending page.
+ */
 function frozen(version: PortalProposalVersion) {
   const content = JSON.parse(version.content_json) as ProposalContent;
-  return { ...content, items: content.items.map((i) => ({ ...i, quantity: Number(i.quantity) })) };
+  return {
+    ...content,
+    items: content.items.map((i) => ({
+      ...i,
+      quantity: Number(i.quantity),
+      note: choiceNote({ optional: i.optional ?? false, group_label: i.group_label ?? null, selected: i.selected ?? true }, false),
+    })),
+  };
 }

@@ -99,7 +99,8 @@ export async function markRevisionSent(db: Db, proposalId: string, actor: Actor)
   await db('proposal_versions').where({ proposal_id: before.id, version: before.version }).update({ superseded_at: db.fn.now() });
   const [proposal] = await db('proposals')
     .where({ id: before.id })
-    .update({ status: 'pending', version: before.version + 1, sent_at: db.fn.now(), updated_at: db.fn.now() })
+    // The revision is unseen until the customer opens it (follow-ups and the Viewed mark read first_viewed_at).
+    .update({ status: 'pending', version: before.version + 1, sent_at: db.fn.now(), first_viewed_at: null, updated_at: db.fn.now() })
     .returning<ProposalRow[]>('*');
   await recordAudit(db, {
     actor,

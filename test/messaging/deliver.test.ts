@@ -5,7 +5,7 @@ import { UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
 import { config } from '../../src/config.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { deliverMessage, LINK_REVOKED_REASON } from '../../src/messaging/deliver.js';
+import { deliverMessage, LINK_EXPIRED_REASON, LINK_REVOKED_REASON } from '../../src/messaging/deliver.js';
 import { closeTransports } from '../../src/messaging/transports.js';
 import { revokeCustomerLink } from '../../src/portal-links/commands.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
@@ -172,6 +172,19 @@ describe('deliverMessage: one attempt, sorted by the provider’s answer', () =>
     const { err } = await attempt(job);
     expect(err).to.be.instanceOf(UnrecoverableError);
     expect(await delivery(customer.org.orgId, id)).to.include({ status: 'failed', last_error: LINK_REVOKED_REASON });
+    expect(standin.requests).to.equal(0);
+  });
+
+  it('fails, without calling the provider, a message whose link expired since it was queued (a follow-up or a manual send alike)', async () => {
+    const { customer, id, job } = await smsTo('+15555550733');
+    await withOrg(customer.org.orgId, (db) =>
+      db('portal_links')
+        .where({ lead_id: customer.leadId })
+        .update({ expires_at: new Date(Date.now() - 1000) }),
+    );
+    const { err } = await attempt(job);
+    expect(err).to.be.instanceOf(UnrecoverableError);
+    expect(await delivery(customer.org.orgId, id)).to.include({ status: 'failed', last_error: LINK_EXPIRED_REASON });
     expect(standin.requests).to.equal(0);
   });
 

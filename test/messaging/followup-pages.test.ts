@@ -93,6 +93,48 @@ describe('follow-up pages', () => {
     expect(await savedRules(pro.orgId)).to.deep.equal([]);
   });
 
+  it('a customer whose link expired: the invoice page says the follow-up is on hold until a new link, then shows it again', async () => {
+    const org = await createTestOrg({ plan: 'pro' });
+    const lead = await createTestLead(org.orgId, { first_name: 'Ana', email: 'ana.expired@example.test' });
+    const agent = await loginAgent(org.email, org.password);
+    const settings = await agent.get('/settings/followups');
+    await agent
+      .post('/settings/followups')
+      .type('form')
+      .send({ ...FULL_FORM, _csrf: csrfFrom(settings.text) });
+    const actor = { type: 'user' as const, userId: org.userId };
+    const invoiceId = await withOrg(org.orgId, async (db) => {
+      await generatePortalLink(db, lead.id, actor);
+      await db('portal_links')
+        .where({ lead_id: lead.id })
+        .update({ expires_at: new Date(Date.now() - 60_000) });
+      const today = new Date().toISOString().slice(0, 10);
+      const [row] = await db('invoices')
+        .insert({
+          org_id: org.orgId,
+          lead_id: lead.id,
+          number: 1,
+          status: 'open',
+          currency: 'USD',
+          issue_date: today,
+          due_date: new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10),
+          subtotal_cents: 10_000,
+          total_cents: 10_000,
+          issued_at: new Date(),
+        })
+        .returning<{ id: string }[]>('id');
+      return row.id;
+    });
+    const held = await agent.get(`/invoices/${invoiceId}`);
+    expect(held.text).to.contain('Automatic follow-up on hold</strong> (reminder that the invoice is due soon)');
+    expect(held.text).to.contain(`href="/customers/${lead.id}#portal-panel-heading">Make a new link</a>`);
+    expect(held.text).not.to.contain('Next automatic follow-up:');
+
+    await withOrg(org.orgId, (db) => generatePortalLink(db, lead.id, actor));
+    const again = await agent.get(`/invoices/${invoiceId}`);
+    expect(again.text).to.contain('Next automatic follow-up:</strong> reminder that the invoice is due soon');
+  });
+
   it('Pause follow-ups on the customer page stops them; the invoice page shows the next follow-up, then “paused”', async () => {
     const org = await createTestOrg({ plan: 'pro' });
     const lead = await createTestLead(org.orgId, { first_name: 'Ana', email: 'ana@example.test' });

@@ -3,6 +3,7 @@
 // org's time zone across a DST change, one message per customer per day, and a
 // second run at the same time storing nothing.
 import { expect } from 'chai';
+import supertest from 'supertest';
 import { getSendQueue } from '../../src/queue/queues.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { nextFollowups } from '../../src/db/sql/followups.js';
@@ -10,8 +11,11 @@ import { FOLLOWUP_RULES, type FollowupRule } from '../../src/lib/followup-rules.
 import { runFollowupScheduler, saveFollowupRules } from '../../src/messaging/followups.js';
 import { leadDeliveries } from '../../src/messaging/queries.js';
 import { generatePortalLink } from '../../src/portal-links/commands.js';
+import { markRevisionSent } from '../../src/proposals/revisions.js';
 import type { PlanId } from '../../src/plans.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
+import { testApp } from '../support/http.js';
+import { linkFor, resetPortalMisses } from '../portal/support.js';
 
 const DAY = 86_400_000;
 
@@ -60,7 +64,7 @@ async function customer(org: Org, attrs: { email?: string | null; phone?: string
   return lead.id;
 }
 
-async function proposal(org: Org, leadId: string, sentAt: Date, status = 'pending'): Promise<string> {
+async function proposal(org: Org, leadId: string, sentAt: Date, status = 'pending', viewedAt: Date | null = null): Promise<string> {
   org.numbers += 1;
   return withOrg(org.orgId, async (db) => {
     const [row] = await db('proposals')
@@ -71,6 +75,8 @@ async function proposal(org: Org, leadId: string, sentAt: Date, status = 'pendin
         title: 'Gutter guards',
         status,
         sent_at: sentAt,
+        // when portal_page() first served this proposal to the customer
+        first_viewed_at: viewedAt,
         approved_at: status === 'approved' ? sentAt : null,
         approval_source: status === 'approved' ? 'staff' : null,
         subtotal_cents: 50_000,
@@ -130,11 +136,13 @@ describe('automatic follow-ups: the scheduler', () => {
     // Proposal not opened after 3 days.
     due[await proposal(org, await customer(org), ago(3, 1))] = 'proposal_not_opened';
     notDue.push(await proposal(org, await customer(org), ago(2, 23)));
-    // Opened but not decided 5 days after sending (opened = the link was viewed after it was sent).
-    due[await proposal(org, await customer(org, { viewedAt: ago(4) }), ago(5, 1))] = 'proposal_not_decided';
-    notDue.push(await proposal(org, await customer(org, { viewedAt: ago(1) }), ago(4, 23)));
+    // Opened but not decided 5 days after sending (opened = the customer opened this proposal after it was sent).
+    due[await proposal(org, await customer(org), ago(5, 1), 'pending', ago(4))] = 'proposal_not_decided';
+    notDue.push(await proposal(org, await customer(org), ago(4, 23), 'pending', ago(1)));
     // Viewed only before it was sent: still "not opened" (due at 3 days, so the 5-day check-in isn't sent).
-    due[await proposal(org, await customer(org, { viewedAt: ago(9) }), ago(5, 1))] = 'proposal_not_opened';
+    due[await proposal(org, await customer(org), ago(5, 1), 'pending', ago(9))] = 'proposal_not_opened';
+    // The customer's link was viewed after sending, for something else: this proposal is still not opened.
+    due[await proposal(org, await customer(org, { viewedAt: ago(4) }), ago(5, 1))] = 'proposal_not_opened';
     // Invoice due in 3 days.
     due[await invoice(org, await customer(org), day(TODAY, 3))] = 'invoice_due_soon';
     notDue.push(await invoice(org, await customer(org), day(TODAY, 4)));
@@ -259,5 +267,92 @@ describe('automatic follow-ups: the scheduler', () => {
     const after = await withOrg(org.orgId, (db) => nextFollowups(db, [id], NOW));
     expect(after.get(id)?.rule).to.equal('invoice_overdue_1');
     expect(after.get(id)?.at.toISOString()).to.equal('2026-12-13T13:00:00.000Z'); // 13 Dec, 08:00 EST
+  });
+
+  it('opened means this proposal was opened in the portal after it was sent, not that the customer’s link was viewed', async () => {
+    await resetPortalMisses();
+    const org = await followupOrg();
+    const app = testApp();
+    const before = (days: number) => new Date(Date.now() - days * DAY - 3_600_000);
+    // One customer opens the proposal itself; the other opens only an invoice page with the same kind of link.
+    const opener = await createTestLead(org.orgId, { first_name: 'Ana', email: 'opener@example.test' });
+    const opened = await proposal(org, opener.id, before(1));
+    const other = await createTestLead(org.orgId, { first_name: 'Ben', email: 'other@example.test' });
+    const unopened = await proposal(org, other.id, before(1));
+    const notYetDue = await invoice(org, other.id, day(TODAY, 30));
+    const openerLink = await linkFor(org.orgId, opener.id);
+    const otherLink = await linkFor(org.orgId, other.id);
+    expect((await supertest(app).get(`/p/${openerLink.token}/proposals/${opened}`)).status).to.equal(200);
+    expect((await supertest(app).get(`/p/${otherLink.token}/invoices/${notYetDue}`)).status).to.equal(200);
+    const views = await withOrg(org.orgId, (db) =>
+      db('portal_links').whereIn('id', [openerLink.id, otherLink.id]).select<{ last_viewed_at: Date | null }[]>('last_viewed_at'),
+    );
+    expect(views.every((v) => v.last_viewed_at !== null)).to.equal(true);
+
+    // Move everything the portal stamped so that the proposals were sent 5 days before NOW and viewed 4 days before.
+    const shift = `${NOW.getTime() - 4 * DAY - Date.now()} milliseconds`;
+    await withOrg(org.orgId, async (db) => {
+      await db('proposals').update({
+        sent_at: db.raw('sent_at + ?::interval', [shift]),
+        first_viewed_at: db.raw('first_viewed_at + ?::interval', [shift]),
+      });
+      await db('portal_links').update({ last_viewed_at: db.raw('last_viewed_at + ?::interval', [shift]) });
+    });
+    await runFollowupScheduler(NOW);
+    expect(Object.fromEntries(await sent(org))).to.deep.equal({ [opened]: 'proposal_not_decided', [unopened]: 'proposal_not_opened' });
+  });
+
+  it('a revision sent again is unopened until the customer opens it', async () => {
+    const org = await followupOrg();
+    const leadId = await customer(org);
+    const ago = (days: number, hours = 0) => new Date(NOW.getTime() - days * DAY - hours * 3_600_000);
+    const id = await proposal(org, leadId, ago(9), 'changes_requested', ago(8));
+    await withOrg(org.orgId, async (db) => {
+      await markRevisionSent(db, id, { type: 'user', userId: org.userId });
+      const row = await db('proposals').where({ id }).first<{ first_viewed_at: Date | null }>('first_viewed_at');
+      expect(row.first_viewed_at).to.equal(null);
+      await db('proposals')
+        .where({ id })
+        .update({ sent_at: ago(3, 1) });
+    });
+    await runFollowupScheduler(NOW);
+    expect(Object.fromEntries(await sent(org))).to.deep.equal({ [id]: 'proposal_not_opened' });
+  });
+
+  it('a customer whose link has expired (by the run’s moment) gets no follow-up with a dead link; a fresh link is used once made', async () => {
+    const org = await followupOrg();
+    const expired = await customer(org);
+    const expiresBeforeRun = await customer(org);
+    const live = await customer(org);
+    const expiredInvoice = await invoice(org, expired, day(TODAY, -1));
+    await invoice(org, expiresBeforeRun, day(TODAY, -1));
+    const liveInvoice = await invoice(org, live, day(TODAY, -1));
+    await withOrg(org.orgId, async (db) => {
+      await db('portal_links')
+        .where({ lead_id: expired })
+        .update({ expires_at: new Date(Date.now() - 60_000) });
+      await db('portal_links')
+        .where({ lead_id: expiresBeforeRun })
+        .update({ expires_at: new Date(NOW.getTime() - 60_000) });
+      await db('portal_links')
+        .where({ lead_id: live })
+        .update({ expires_at: new Date(NOW.getTime() + DAY) });
+    });
+    await runFollowupScheduler(NOW);
+    expect(Object.fromEntries(await sent(org))).to.deep.equal({ [liveInvoice]: 'invoice_overdue_1' });
+    const queued = await withOrg(org.orgId, (db) =>
+      db('message_deliveries').where({ purpose: 'followup' }).select<{ lead_id: string }[]>('lead_id'),
+    );
+    expect(queued.map((q) => q.lead_id)).to.deep.equal([live]);
+
+    // The contractor makes a fresh link (the expired one is retired): the next run sends with it.
+    const fresh = await withOrg(org.orgId, (db) => generatePortalLink(db, expired, { type: 'user', userId: org.userId }));
+    expect(fresh.created).to.equal(true);
+    await runFollowupScheduler(new Date(NOW.getTime() + 3_600_000));
+    expect((await sent(org)).get(expiredInvoice)).to.equal('invoice_overdue_1');
+    const [row] = await withOrg(org.orgId, (db) =>
+      db('message_deliveries').where({ purpose: 'followup', lead_id: expired }).select<{ portal_link_id: string }[]>('portal_link_id'),
+    );
+    expect(row.portal_link_id).to.equal(fresh.link.id);
   });
 });

@@ -6,6 +6,8 @@ import { getSendQueue } from '../../src/queue/queues.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { deliverMessage, setAttachmentSource } from '../../src/messaging/deliver.js';
 import { closeTransports } from '../../src/messaging/transports.js';
+import { PORTAL_LINK_PLACEHOLDER } from '../../src/messaging/link-placeholder.js';
+import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { receiptAttachments } from '../../src/documents/receipt-attachment.js';
 import { recordStripePayments } from '../../src/payments/stripe/record.js';
 import { queueReceipts } from '../../src/db/sql/receipts.js';
@@ -107,6 +109,33 @@ describe('payment receipts', () => {
     expect(rows[0].body_text).to.match(/^Birch Roofing: payment of \$50\.00 received for invoice #\d+\. Thank you!$/);
     expect(rows[0].body_text.length).to.be.below(160);
     expect((await deliverMessage({ deliveryId: rows[0].id, orgId: org.orgId }, ATTEMPT)).result).to.equal('sent');
+  });
+
+  it('a receipt carries no portal link: it goes out whole to a customer whose link has expired', async () => {
+    const org = await createTestOrg({ plan: 'starter', name: 'Cedar Paving' });
+    const lead = await createTestLead(org.orgId, { first_name: 'Dee', email: 'dee@example.test' });
+    const invoiceId = await openInvoice(org.orgId, lead.id, 8_000);
+    const actor = { type: 'user' as const, userId: org.userId };
+    await withOrg(org.orgId, async (db) => {
+      await generatePortalLink(db, lead.id, actor);
+      await db('portal_links')
+        .where({ lead_id: lead.id })
+        .update({ expires_at: new Date(Date.now() - 1000) });
+    });
+    const { recordPayment } = await import('../../src/payments/manual.js');
+    await withOrg(org.orgId, (db) => recordPayment(db, { invoiceId, amountCents: 8_000, method: 'cash' }, actor));
+    const [receipt] = await receipts(org.orgId);
+    const stored = await withOrg(org.orgId, (db) =>
+      db('message_deliveries').where({ id: receipt.id }).first<{ portal_link_id: string | null; body_html: string }>(),
+    );
+    expect(stored.portal_link_id).to.equal(null);
+    for (const part of [receipt.body_text, stored.body_html]) {
+      expect(part).not.to.contain(PORTAL_LINK_PLACEHOLDER);
+      expect(part).not.to.contain('/p/');
+    }
+    const before = smtp.inbox.length;
+    expect((await deliverMessage({ deliveryId: receipt.id, orgId: org.orgId }, ATTEMPT)).result).to.equal('sent');
+    expect(smtp.inbox[before].text).not.to.contain('/p/');
   });
 
   it('a Stripe payment seen again (webhook twice, then reconciliation) queues its receipt once', async () => {

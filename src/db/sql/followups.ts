@@ -70,13 +70,31 @@ export async function nextFollowups(db: Db, documentIds: string[], now: Date = n
 }
 
 export type FollowupStatus =
-  { state: 'next'; rule: FollowupRule; label: string; at: Date } | { state: 'paused' } | { state: 'none' } | { state: 'unavailable' };
+  | { state: 'next'; rule: FollowupRule; label: string; at: Date }
+  | { state: 'paused' }
+  | { state: 'none' }
+  | { state: 'unavailable' }
+  | { state: 'no_link'; rule: FollowupRule; label: string };
 
 /** What a document page says about follow-ups: the next one, paused, none coming, or not on this plan. */
-export async function followupStatus(db: Db, documentId: string, lead: { followups_paused_at?: Date | null }): Promise<FollowupStatus> {
+export async function followupStatus(
+  db: Db,
+  documentId: string,
+  lead: { id: string; followups_paused_at?: Date | null },
+): Promise<FollowupStatus> {
   const org = await db('organizations').first<{ plan: string }>('plan');
   if (!followupPlans().includes(org.plan)) return { state: 'unavailable' };
   if (lead.followups_paused_at) return { state: 'paused' };
   const next = (await nextFollowups(db, [documentId])).get(documentId);
-  return next ? { state: 'next', rule: next.rule, label: FOLLOWUP_RULE_INFO[next.rule].short, at: next.at } : { state: 'none' };
+  if (!next) return { state: 'none' };
+  const label = FOLLOWUP_RULE_INFO[next.rule].short;
+  // The scheduler sends only with a link that opens (schedule_followups(): not revoked, not expired).
+  const link = await db('portal_links')
+    .where({ lead_id: lead.id })
+    .whereNull('revoked_at')
+    .where((w) => {
+      void w.whereNull('expires_at').orWhere('expires_at', '>', next.at);
+    })
+    .first<{ id: string } | undefined>('id');
+  return link ? { state: 'next', rule: next.rule, label, at: next.at } : { state: 'no_link', rule: next.rule, label };
 }

@@ -13,9 +13,11 @@ export interface ClaimedDelivery {
   subject: string | null;
   body_text: string;
   body_html: string | null;
-  /** The row's portal link: its ciphertext and whether it was revoked (null when it has none). */
+  /** The row's portal link: its ciphertext and whether it was revoked or expired (null when it has none). */
   token_ciphertext: string | null;
   link_revoked_at: Date | null;
+  /** Whether the row's portal link has expired (portal_links.expires_at passed): it opens nothing any more. */
+  link_expired: boolean | null;
   org_name: string;
   org_email: string | null;
 }
