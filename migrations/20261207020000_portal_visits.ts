@@ -34,56 +34,20 @@ const ITEM_FIELDS = `'position', i.position, 'service', i.service, 'description'
 // The proposal page's items also carry the customer's choice (20261204000000_proposal_options.ts).
 const PROPOSAL_ITEM_FIELDS = `${ITEM_FIELDS}, 'id', i.id, 'optional', i.optional, 'group_label', i.group_label, 'selected', i.selected`;
 
-async function ownByApp(knex: Knex, signature: string): Promise<void> {
-  await knex.raw(`alter function ${signature} owner to ??`, [config.databaseAppRole]);
-  await knex.raw(`revoke execute on function ${signature} from public`);
-  await knex.raw(`grant execute on function ${signature} to ??`, [config.databaseAppRole]);
+/** What a later migration adds to the page's JSON: fields of the proposal view, of the org and of each payment. */
+export interface PortalPageExtra {
+  proposal?: string;
+  org?: string;
+  payment?: string;
 }
 
-export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`
-    create table portal_visits (
-      id bigint generated always as identity primary key,
-      org_id uuid not null references organizations(id) on delete cascade,
-      link_id uuid not null,
-      lead_id uuid not null,
-      viewed_at timestamptz not null default now(),
-      view text not null check (view in ('proposals', 'invoices', 'payments', 'history', 'proposal', 'invoice')),
-      document_id uuid,
-      device text check (length(device) <= 60),
-      -- HMAC of the truncated address (IPv4 /24, IPv6 /48): never the address itself.
-      ip_hash text check (length(ip_hash) <= 64),
-      foreign key (org_id, link_id) references portal_links(org_id, id) on delete cascade,
-      foreign key (org_id, lead_id) references leads(org_id, id) on delete cascade
-    )`);
-  await knex.raw('create index portal_visits_lead_idx on portal_visits (org_id, lead_id, viewed_at desc)');
-  await knex.raw('create index portal_visits_document_idx on portal_visits (org_id, document_id) where document_id is not null');
-  await knex.raw('create index portal_visits_age_idx on portal_visits (viewed_at)');
-  await protectTenantTable(knex, 'portal_visits');
-
-  await knex.raw('alter table proposals add column first_viewed_at timestamptz');
-  await knex.raw('alter table invoices add column first_viewed_at timestamptz');
-  await knex.raw('create index proposals_first_viewed_idx on proposals (org_id, first_viewed_at) where first_viewed_at is not null');
-  await knex.raw('create index invoices_first_viewed_idx on invoices (org_id, first_viewed_at) where first_viewed_at is not null');
-
-  // Retention: the lookup role may delete visits, but only those older than 90 days.
-  await allowLookupRead(knex, 'portal_visits');
-  await knex.raw(`grant delete on portal_visits to ${LOOKUP_ROLE}`);
-  await knex.raw(`create policy retention_delete on portal_visits for delete to ${LOOKUP_ROLE}
-    using (viewed_at < now() - interval '90 days')`);
-  await knex.raw(`
-    create function portal_visits_prune(p_limit integer) returns integer
-    language sql volatile security definer set search_path = pg_catalog, public, pg_temp
-    as $$ with gone as (
-            delete from portal_visits where id in (
-              select id from portal_visits where viewed_at < now() - interval '90 days' order by viewed_at limit p_limit)
-            returning 1)
-          select count(*)::integer from gone $$`);
-  await ownDefinerFunction(knex, 'portal_visits_prune(integer)');
-
-  await knex.raw(`drop function ${OLD_SIGNATURE}`);
-  await knex.raw(`
-    create function portal_page(p_token_sha256 text, p_view text, p_id uuid, p_page integer, p_page_size integer, p_payable text[],
+/**
+ * This migration's portal_page() (create or replace, same signature), with a later
+ * migration's extra fields spliced in: the body is written once, here.
+ */
+export function portalPageDefinition(extra: PortalPageExtra = {}): string {
+  return `
+    create or replace function portal_page(p_token_sha256 text, p_view text, p_id uuid, p_page integer, p_page_size integer, p_payable text[],
                                 p_device text, p_ip_hash text)
     returns json
     ${HEADER}
@@ -136,7 +100,7 @@ export async function up(knex: Knex): Promise<void> {
                              where v.lead_id = v_link.lead_id and v.status = any(p_payable)),
           'total', (select count(*) from payments y join invoices v on v.id = y.invoice_id
                      where y.lead_id = v_link.lead_id and v.status <> 'draft'),
-          'rows', coalesce((select json_agg(json_build_object(${PAYMENT_FIELDS}) order by y.paid_at desc, y.id)
+          'rows', coalesce((select json_agg(json_build_object(${PAYMENT_FIELDS}${extra.payment ? `, ${extra.payment}` : ''}) order by y.paid_at desc, y.id)
             from (select y.* from payments y join invoices v on v.id = y.invoice_id
                    where y.lead_id = v_link.lead_id and v.status <> 'draft'
                    order by y.paid_at desc, y.id limit p_page_size offset v_offset) y
@@ -172,7 +136,12 @@ export async function up(knex: Knex): Promise<void> {
             'items', coalesce((select json_agg(json_build_object(${PROPOSAL_ITEM_FIELDS}) order by i.position, i.id)
                                  from proposal_items i where i.proposal_id = p.id), '[]'::json),
             'job', (select json_build_object('scheduled_at', j.scheduled_at, 'status', j.status, 'technician', j.technician,
-                     'arrival_window_minutes', j.arrival_window_minutes) from jobs j where j.proposal_id = p.id))
+                     'arrival_window_minutes', j.arrival_window_minutes) from jobs j where j.proposal_id = p.id)${
+                       extra.proposal
+                         ? `,
+            ${extra.proposal}`
+                         : ''
+                     })
           into v_data
           from proposals p where p.id = p_id and p.lead_id = v_link.lead_id and p.status <> 'draft';
       else
@@ -180,7 +149,7 @@ export async function up(knex: Knex): Promise<void> {
             'subtotal_cents', v.subtotal_cents, 'tax_cents', v.tax_cents, 'tax_rate_bps', v.tax_rate_bps,
             'items', coalesce((select json_agg(json_build_object(${ITEM_FIELDS}) order by i.position, i.id)
                                  from invoice_items i where i.invoice_id = v.id), '[]'::json),
-            'payments', coalesce((select json_agg(json_build_object(${PAYMENT_FIELDS}) order by y.paid_at desc, y.id)
+            'payments', coalesce((select json_agg(json_build_object(${PAYMENT_FIELDS}${extra.payment ? `, ${extra.payment}` : ''}) order by y.paid_at desc, y.id)
                                     from payments y where y.invoice_id = v.id), '[]'::json),
             'pay', (select json_build_object('connected', o.stripe_account_id is not null, 'charges_enabled', o.stripe_charges_enabled,
                       'latest_checkout_status', (select c.status from checkout_sessions c
@@ -210,7 +179,7 @@ export async function up(knex: Knex): Promise<void> {
         'org', (select json_build_object('name', o.name, 'plan', o.plan, 'brand_color', o.brand_color, 'logo_sha256', g.sha256,
                   'phone', o.phone, 'email', o.email, 'whatsapp_number', o.whatsapp_number, 'currency', o.currency,
                   'locale', o.locale, 'time_zone', o.time_zone, 'address', o.address,
-                  'stripe_connected', o.stripe_account_id is not null, 'stripe_charges_enabled', o.stripe_charges_enabled)
+                  'stripe_connected', o.stripe_account_id is not null, 'stripe_charges_enabled', o.stripe_charges_enabled${extra.org ? `, ${extra.org}` : ''})
                 from organizations o left join org_logos g on g.org_id = o.id and g.id = o.logo_id where o.id = v_link.org_id),
         'lead', (select json_build_object('first_name', c.first_name, 'last_name', c.last_name, 'company', c.company)
                  from leads c where c.id = v_link.lead_id),
@@ -223,7 +192,58 @@ export async function up(knex: Knex): Promise<void> {
                    + (select count(*) from jobs j where j.lead_id = v_link.lead_id and j.status <> 'cancelled')),
         'data', v_data);
     end
-    $$`);
+    $$`;
+}
+
+async function ownByApp(knex: Knex, signature: string): Promise<void> {
+  await knex.raw(`alter function ${signature} owner to ??`, [config.databaseAppRole]);
+  await knex.raw(`revoke execute on function ${signature} from public`);
+  await knex.raw(`grant execute on function ${signature} to ??`, [config.databaseAppRole]);
+}
+
+export async function up(knex: Knex): Promise<void> {
+  await knex.raw(`
+    create table portal_visits (
+      id bigint generated always as identity primary key,
+      org_id uuid not null references organizations(id) on delete cascade,
+      link_id uuid not null,
+      lead_id uuid not null,
+      viewed_at timestamptz not null default now(),
+      view text not null check (view in ('proposals', 'invoices', 'payments', 'history', 'proposal', 'invoice')),
+      document_id uuid,
+      device text check (length(device) <= 60),
+      -- HMAC of the truncated address (IPv4 /24, IPv6 /48): never the address itself.
+      ip_hash text check (length(ip_hash) <= 64),
+      foreign key (org_id, link_id) references portal_links(org_id, id) on delete cascade,
+      foreign key (org_id, lead_id) references leads(org_id, id) on delete cascade
+    )`);
+  await knex.raw('create index portal_visits_lead_idx on portal_visits (org_id, lead_id, viewed_at desc)');
+  await knex.raw('create index portal_visits_document_idx on portal_visits (org_id, document_id) where document_id is not null');
+  await knex.raw('create index portal_visits_age_idx on portal_visits (viewed_at)');
+  await protectTenantTable(knex, 'portal_visits');
+
+  await knex.raw('alter table proposals add column first_viewed_at timestamptz');
+  await knex.raw('alter table invoices add column first_viewed_at timestamptz');
+  await knex.raw('create index proposals_first_viewed_idx on proposals (org_id, first_viewed_at) where first_viewed_at is not null');
+  await knex.raw('create index invoices_first_viewed_idx on invoices (org_id, first_viewed_at) where first_viewed_at is not null');
+
+  // Retention: the lookup role may delete visits, but only those older than 90 days.
+  await allowLookupRead(knex, 'portal_visits');
+  await knex.raw(`grant delete on portal_visits to ${LOOKUP_ROLE}`);
+  await knex.raw(`create policy retention_delete on portal_visits for delete to ${LOOKUP_ROLE}
+    using (viewed_at < now() - interval '90 days')`);
+  await knex.raw(`
+    create function portal_visits_prune(p_limit integer) returns integer
+    language sql volatile security definer set search_path = pg_catalog, public, pg_temp
+    as $$ with gone as (
+            delete from portal_visits where id in (
+              select id from portal_visits where viewed_at < now() - interval '90 days' order by viewed_at limit p_limit)
+            returning 1)
+          select count(*)::integer from gone $$`);
+  await ownDefinerFunction(knex, 'portal_visits_prune(integer)');
+
+  await knex.raw(`drop function ${OLD_SIGNATURE}`);
+  await knex.raw(portalPageDefinition());
   await ownByApp(knex, SIGNATURE);
 }
 

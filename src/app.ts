@@ -89,6 +89,9 @@ export function createApp(): BuiltApp {
   setAttachmentSource(receiptAttachments);
   const app = express();
   app.disable('x-powered-by');
+  // Every page is no-store (the portal, the dashboard): an ETag would only cost a
+  // hash of each page and never be used. Static files keep theirs (express.static).
+  app.set('etag', false);
   if (config.trustProxy) {
     const hops = Number(config.trustProxy);
     app.set('trust proxy', Number.isInteger(hops) ? hops : config.trustProxy === 'true' ? true : config.trustProxy);

@@ -82,7 +82,6 @@ function buildConfig(env: Env) {
   return {
     env: env.NODE_ENV,
     isProduction,
-    isTest: env.NODE_ENV === 'test',
     isDevelopment: env.NODE_ENV === 'development',
     port: env.PORT,
     publicUrl,

@@ -1,4 +1,4 @@
-import { pino, stdSerializers } from 'pino';
+import { pino } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { config } from './config.js';
@@ -38,36 +38,49 @@ export const logger = pino({
     : {}),
 });
 
-type SerializedReq = ReturnType<typeof stdSerializers.req>;
-type SerializedRes = ReturnType<typeof stdSerializers.res>;
-
-function redactHeader(headers: Record<string, unknown> | undefined, name: string): void {
-  const value = headers?.[name];
-  if (typeof value === 'string') headers![name] = redactPortalTokens(value);
+interface LoggedRequest extends IncomingMessage {
+  originalUrl?: string;
 }
 
+/** What a request's log line says about it: method and path (tokens redacted), never headers or cookies. */
+function requestFields(req: LoggedRequest) {
+  return { method: req.method, url: redactPortalTokens(req.originalUrl ?? req.url ?? '') };
+}
+
+/**
+ * One line per request, built cheaply: a portal page view is a few hundred
+ * microseconds of work, and pino-http's default serializers (every header,
+ * each copied and redacted, and a child logger per request holding them) were
+ * a visible share of it (issue 16). The line holds the request id, method,
+ * path, status and time; `req.log` (the request id only) is for errors.
+ */
 export const httpLogger = pinoHttp<IncomingMessage, ServerResponse>({
   logger,
-  serializers: {
-    req(req: SerializedReq) {
-      req.url = redactPortalTokens(req.url);
-      redactHeader(req.headers, 'referer');
-      return req;
-    },
-    res(res: SerializedRes) {
-      redactHeader(res.headers, 'location');
-      return res;
-    },
-  },
+  quietReqLogger: true,
+  quietResLogger: true,
+  // pino-http still makes a child logger bound to each request: this keeps that binding two fields long.
+  wrapSerializers: false,
+  serializers: { req: requestFields },
+  customSuccessObject: (req, res, fields: { responseTime?: number }) => ({
+    req,
+    res: { statusCode: res.statusCode },
+    responseTime: fields.responseTime,
+  }),
+  customErrorObject: (req, res, err, fields: { responseTime?: number }) => ({
+    req,
+    res: { statusCode: res.statusCode },
+    err,
+    responseTime: fields.responseTime,
+  }),
   customLogLevel(_req, res, err) {
     if (err || res.statusCode >= 500) return 'error';
     if (res.statusCode >= 400) return 'warn';
     return 'info';
   },
-  // "GET /customers 200 12ms": the line development shows (production keeps the full objects beside it).
+  // "GET /customers 200 12ms": the line development shows (production keeps the fields beside it).
   // originalUrl: inside a mounted router (/p, /return) req.url has lost the prefix the redaction looks for.
   customSuccessMessage: (req, res, responseTime) =>
-    `${req.method} ${redactPortalTokens((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')} ${res.statusCode} ${Math.round(responseTime)}ms`,
+    `${req.method} ${requestFields(req).url} ${res.statusCode} ${Math.round(responseTime)}ms`,
   autoLogging: {
     ignore: (req) =>
       req.url === '/healthz' ||

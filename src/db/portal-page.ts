@@ -38,6 +38,8 @@ interface PortalOrg {
   /** The org has a connected Stripe account (never its id) and it can take charges. */
   stripe_connected: boolean;
   stripe_charges_enabled: boolean;
+  /** Suggested tip percentages on online payments; null = tips off. */
+  tip_percentages: number[] | null;
 }
 
 /** What waits for the customer (the tabs' count badges), and how many records they have at all. */
@@ -100,6 +102,13 @@ export interface ProposalDetail extends ProposalSummary {
   /** Versions the customer asked to change, latest first, each frozen as the exact JSON that was hashed. */
   versions: PortalProposalVersion[];
   signature: { signer_name: string; method: 'drawn' | 'typed'; signed_at: string } | null;
+  /** The deposit asked (percent in basis points, or an amount), owed once approved, and paid so far. */
+  deposit_kind: 'percent' | 'amount' | null;
+  deposit_value: number | null;
+  deposit_cents: number | null;
+  deposit_paid_cents: number;
+  /** The latest deposit Checkout the customer came back from, if any. */
+  deposit_checkout_status: string | null;
 }
 
 export interface PortalProposalVersion {
@@ -133,6 +142,8 @@ interface PortalPayment {
   kind: 'payment' | 'refund';
   invoice_id: string;
   invoice_number: number;
+  /** A tip paid with this payment (never part of an invoice balance). */
+  tip_cents: number;
 }
 
 /** What the invoice page's Pay panel needs, read in the page's one query. */

@@ -109,6 +109,11 @@ export interface ProposalRow {
   approved_ip: string | null;
   approved_user_agent: string | null;
   approved_content_sha256: string | null;
+  /** Deposit asked on approval: a percentage (value in basis points) or an amount (minor units). */
+  deposit_kind: 'percent' | 'amount' | null;
+  deposit_value: number | string | null;
+  /** The deposit owed, fixed at approval from the approved total. */
+  deposit_cents: number | string | null;
   rejected_at: Date | null;
   rejection_reason: string | null;
   created_by: string | null;
@@ -230,7 +235,9 @@ export interface PaymentRow {
   id: string;
   org_id: string;
   lead_id: string;
-  invoice_id: string;
+  /** Null only for a deposit not yet credited to an invoice (it names its proposal). */
+  invoice_id: string | null;
+  proposal_id: string | null;
   kind: 'payment' | 'refund';
   refund_of: string | null;
   amount_cents: number;

@@ -1,8 +1,10 @@
 // Handlebars setup: layouts, partials and the helpers every page may use.
 import path from 'node:path';
 import type { Express } from 'express';
-import { engine } from 'express-handlebars';
-import type { HelperOptions } from 'handlebars';
+import { create, type ExpressHandlebars } from 'express-handlebars';
+import Handlebars, { type HelperOptions } from 'handlebars';
+
+type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 import { formatDate, formatDateTime } from '../lib/dates.js';
 import { formatMoney, moneyInputValue } from '../lib/money.js';
 import { humanize, jobStatusShown, statusLabel } from '../lib/pagination.js';
@@ -77,16 +79,108 @@ const helpers = {
   fieldError: (errors: Record<string, string> | undefined, field: string) => errors?.[field],
 };
 
+type Template = Handlebars.TemplateDelegate;
+
+/**
+ * How templates are compiled. Our helpers are declared known, so a template
+ * calls them directly rather than looking each name up first; partials are
+ * not re-indented line by line at every render (which also keeps a
+ * textarea's text as written).
+ */
+const COMPILE_OPTIONS: CompileOptions = {
+  knownHelpers: Object.fromEntries(Object.keys(helpers).map((name) => [name, true])),
+  preventIndent: true,
+};
+
+/**
+ * Express's view engine for `views/**.hbs`: the helpers above, every file in
+ * `views/partials` as a partial, and a layout from `views/layouts` (`layout`
+ * in the locals; `false` for none, default `admin`).
+ *
+ * express-handlebars finds, reads and compiles the files. When Express caches
+ * views (production) each compiled template is kept here and a page renders in
+ * two synchronous calls (view, layout): going through express-handlebars'
+ * render() on every request cost a promise and a path lookup per partial, twice
+ * per page — more than Handlebars itself spent on a portal page (issue 16).
+ * Without the cache (development) every render reads the files again, so an
+ * edited template shows on reload.
+ */
+export class ViewEngine {
+  private readonly files: ExpressHandlebars;
+  private readonly handlebars = Handlebars.create();
+  private readonly compiled = new Map<string, Template>();
+  private partialsLoaded = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly defaultLayout = 'admin',
+  ) {
+    this.handlebars.registerHelper(helpers);
+    this.files = create({
+      handlebars: this.handlebars,
+      extname: '.hbs',
+      partialsDir: path.join(dir, 'partials'),
+      helpers,
+      compilerOptions: COMPILE_OPTIONS,
+    });
+  }
+
+  /** Renders `file` (an absolute path Express resolved) with its layout. */
+  async render(file: string, locals: Record<string, unknown>, cache: boolean): Promise<string> {
+    const layoutFile = this.layoutFile(locals);
+    const [view, frame] = await Promise.all([this.template(file, cache), layoutFile ? this.template(layoutFile, cache) : null]);
+    return this.renderWith(view, frame, locals);
+  }
+
+  /** The same, synchronously, when both templates are already compiled and cached; undefined otherwise. */
+  renderCached(file: string, locals: Record<string, unknown>): string | undefined {
+    const layoutFile = this.layoutFile(locals);
+    const view = this.compiled.get(file);
+    const frame = layoutFile ? this.compiled.get(layoutFile) : null;
+    if (!view || frame === undefined) return undefined;
+    return this.renderWith(view, frame, locals);
+  }
+
+  /** The layout's file: `layout` in the locals (false: none), else the default. */
+  private layoutFile(locals: Record<string, unknown>): string | null {
+    const layout = 'layout' in locals ? locals.layout : this.defaultLayout;
+    if (!layout) return null;
+    if (typeof layout !== 'string') throw new TypeError("a view's layout is the name of a file in views/layouts, or false");
+    return path.join(this.dir, 'layouts', `${layout}.hbs`);
+  }
+
+  private renderWith(view: Template, layout: Template | null, locals: Record<string, unknown>): string {
+    const body = view(locals).trim();
+    return layout ? layout({ ...locals, body }).trim() : body;
+  }
+
+  private async template(file: string, cache: boolean): Promise<Template> {
+    const kept = cache ? this.compiled.get(file) : undefined;
+    if (kept) return kept;
+    if (!cache || !this.partialsLoaded) {
+      this.handlebars.registerPartial((await this.files.getPartials({ cache })) as Record<string, Template>);
+      this.partialsLoaded = cache;
+    }
+    const template = (await this.files.getTemplate(file, { cache })) as Template;
+    if (cache) this.compiled.set(file, template);
+    return template;
+  }
+}
+
 export function setupViews(app: Express): void {
-  const render = engine({
-    extname: '.hbs',
-    defaultLayout: 'admin',
-    layoutsDir: path.join(viewsDir, 'layouts'),
-    partialsDir: path.join(viewsDir, 'partials'),
-    helpers,
+  const views = new ViewEngine(viewsDir);
+  app.engine('hbs', (file, options, callback) => {
+    const { cache, ...locals } = options as Record<string, unknown> & { cache?: boolean };
+    let html: string | undefined;
+    try {
+      html = cache ? views.renderCached(file, locals) : undefined;
+    } catch (err) {
+      callback(err);
+      return;
+    }
+    if (html !== undefined) callback(null, html);
+    else views.render(file, locals, !!cache).then((rendered) => callback(null, rendered), callback);
   });
-  // express-handlebars reports through the callback as well as the promise it returns.
-  app.engine('hbs', (file, options, callback) => void render(file, options, callback));
   app.set('view engine', 'hbs');
   app.set('views', viewsDir);
 }

@@ -8,11 +8,13 @@ import { lockInvoicesWithPaidSums, writeInvoiceBalances } from '../db/sql/invoic
 import { currentOrgId, type Db } from '../db/tenancy.js';
 import { balanceOf, statusAfterPayments, type InvoiceStatus } from '../lib/balance.js';
 import { addDays, todayIn } from '../lib/dates.js';
+import { formatMoney } from '../lib/money.js';
 import { conflict, fieldError, HttpError } from '../lib/errors.js';
 import { computeFormLineItems, lineInputsFrom, lineItemRows, type ComputedLineItem, type LineItemInput } from '../lib/line-items.js';
 import { getJob } from '../jobs/queries.js';
 import { chosenProperty, getLead } from '../leads/queries.js';
 import { getProposal, getProposalItems } from '../proposals/queries.js';
+import { creditDeposits } from './deposits.js';
 import { getInvoice } from './queries.js';
 import type { InvoiceInput } from './schema.js';
 
@@ -91,6 +93,8 @@ async function insertInvoice(db: Db, input: NewInvoice, currency: string, actor:
     subjectId: invoice.id,
     data: { number, via, lead_id: lead.id, total_cents: totals.total_cents },
   });
+  // A deposit paid on the proposal is credited to the invoice made from it.
+  if (await creditDeposits(db, invoice, actor)) return refreshInvoiceBalance(db, invoice.id);
   return invoice;
 }
 
@@ -189,6 +193,12 @@ export async function updateInvoice(db: Db, id: string, input: InvoiceInput, act
   await checkSources(db, lead.id, before.proposal_id, before.job_id);
   const property = await chosenProperty(db, lead.id, input.property_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
+  // A credited deposit (or other payment) on a draft can't be more than its new total.
+  if (totals.total_cents < Number(before.amount_paid_cents)) {
+    throw conflict(
+      `Invoice #${before.number} already has ${formatMoney(Number(before.amount_paid_cents), before.currency)} paid (a deposit); its total can't be lower than that.`,
+    );
+  }
   const [invoice] = await db('invoices')
     .where({ id: before.id })
     .update({
@@ -227,6 +237,8 @@ export async function issueInvoice(db: Db, id: string, actor: Actor): Promise<{ 
     .where({ id: before.id })
     .update({ status: 'open', issued_at: db.fn.now(), updated_at: db.fn.now() })
     .returning<InvoiceRow[]>('*');
+  // A draft that holds a deposit is partially (or fully) paid once issued.
+  if (Number(invoice.amount_paid_cents) > 0) Object.assign(invoice, await refreshInvoiceBalance(db, invoice.id));
   await recordAudit(db, {
     actor,
     action: 'invoice.issued',

@@ -7,6 +7,7 @@ import type { Db } from '../db/tenancy.js';
 import { advanceLeadStage } from '../leads/commands.js';
 import { markProposalApproved, type ProposalApproval } from '../proposals/commands.js';
 import { recordProposalSignature } from '../proposals/revisions.js';
+import { fixDepositOnApproval } from '../proposals/deposit.js';
 import { createJobForProposal } from './commands.js';
 
 /**
@@ -20,7 +21,10 @@ export async function approveProposal(
   approval: ProposalApproval,
   actor: Actor,
 ): Promise<{ proposal: ProposalRow; jobId: string; alreadyDecided: boolean }> {
-  const { proposal, alreadyDecided, approverName, chosenItemIds } = await markProposalApproved(db, proposalId, approval, actor);
+  const marked = await markProposalApproved(db, proposalId, approval, actor);
+  const { alreadyDecided, approverName, chosenItemIds } = marked;
+  // The deposit owed comes from the row just approved (its total as approved, after the customer's choice), never from the client.
+  const proposal = alreadyDecided ? marked.proposal : await fixDepositOnApproval(db, marked.proposal);
   const job = await createJobForProposal(db, proposal, actor);
   if (alreadyDecided) return { proposal, jobId: job.id, alreadyDecided };
   if (approval.signature) await recordProposalSignature(db, proposal, approval.signature);

@@ -2,6 +2,7 @@
 // chosen so every pairing the portal, the settings preview and the emails use
 // keeps contrast ≥ 4.5:1, whatever the colour.
 import { formatHex, oklch, wcagContrast } from 'culori';
+import { memoize } from './memo.js';
 
 const MIN_CONTRAST = 4.5;
 const WHITE = '#ffffff';
@@ -40,7 +41,8 @@ export function readableOn(color: string, background: string = PAGE_BACKGROUND):
   return BLACK;
 }
 
-export function brandPalette(color: string): BrandPalette {
+/** The brand colour and the text colours readable on and beside it (remembered per colour). */
+export const brandPalette: (color: string) => BrandPalette = memoize((color) => {
   const brand = normalise(color);
-  return { brand, onBrand: textOn(brand), brandText: readableOn(brand) };
-}
+  return Object.freeze({ brand, onBrand: textOn(brand), brandText: readableOn(brand) });
+});

@@ -3,6 +3,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { cachedFormatter } from './intl.js';
+import { memoize } from './memo.js';
 
 /** A calendar day typed in a form: 'YYYY-MM-DD', a real date between 2000 and 2100. */
 export const isoDate = z
@@ -78,22 +79,39 @@ function toDate(value: DateInput): Date | null {
   return new Date(value);
 }
 
-export function formatDate(value: DateInput, timeZone = 'UTC', locale = 'en-US'): string {
-  const date = toDate(value);
-  if (!date) return '';
-  const zone = typeof value === 'string' && CALENDAR_DAY.test(value) ? 'UTC' : timeZone;
+/** A value as a key for remembered results: dates by their instant, strings as they are. */
+function keyOf(value: Date | string): string {
+  return value instanceof Date ? String(value.getTime()) : value;
+}
+
+// Each formatted result is remembered (src/lib/memo.ts): a customer's page shows
+// the same days, times and visits on every view.
+const shownDate = memoize((key: string) => {
+  const [locale, timeZone, value] = key.split('|');
+  const date = toDate(/^\d+$/.test(value) ? new Date(Number(value)) : value)!;
+  const zone = CALENDAR_DAY.test(value) ? 'UTC' : timeZone;
   return cachedFormatter(`date|${locale}|${zone}`, () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: zone })).format(
     date,
   );
+}, 10_000);
+
+export function formatDate(value: DateInput, timeZone = 'UTC', locale = 'en-US'): string {
+  if (!toDate(value)) return '';
+  return shownDate(`${locale}|${timeZone}|${keyOf(value!)}`);
 }
 
-export function formatDateTime(value: DateInput, timeZone = 'UTC', locale = 'en-US'): string {
-  const date = toDate(value);
-  if (!date) return '';
+const shownDateTime = memoize((key: string) => {
+  const [locale, timeZone, value] = key.split('|');
+  const date = toDate(/^\d+$/.test(value) ? new Date(Number(value)) : value)!;
   return cachedFormatter(
     `datetime|${locale}|${timeZone}`,
     () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }),
   ).format(date);
+}, 10_000);
+
+export function formatDateTime(value: DateInput, timeZone = 'UTC', locale = 'en-US'): string {
+  if (!toDate(value)) return '';
+  return shownDateTime(`${locale}|${timeZone}|${keyOf(value!)}`);
 }
 
 /**
@@ -108,7 +126,13 @@ export function formatArrivalWindow(
 ): { day: string; window: string } | null {
   const from = toDate(start);
   if (!from) return null;
-  const to = new Date(from.getTime() + windowMinutes * 60_000);
+  return shownVisit(`${locale}|${timeZone}|${from.getTime()}|${windowMinutes}`);
+}
+
+const shownVisit = memoize((key: string) => {
+  const [locale, timeZone, startMs, windowMinutes] = key.split('|');
+  const from = new Date(Number(startMs));
+  const to = new Date(from.getTime() + Number(windowMinutes) * 60_000);
   const day = cachedFormatter(
     `visit-day|${locale}|${timeZone}`,
     () => new Intl.DateTimeFormat(locale, { weekday: 'long', month: 'long', day: 'numeric', timeZone }),
@@ -117,5 +141,5 @@ export function formatArrivalWindow(
     `visit-time|${locale}|${timeZone}`,
     () => new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone }),
   );
-  return { day: day.format(from), window: time.formatRange(from, to) };
-}
+  return Object.freeze({ day: day.format(from), window: time.formatRange(from, to) });
+}, 10_000);

@@ -1,6 +1,7 @@
 // Money in minor units (cents): display through Intl, parsing what people type in forms.
 import { z } from 'zod';
 import { cachedFormatter } from './intl.js';
+import { memoize } from './memo.js';
 
 const fractionDigitsCache = new Map<string, number>();
 
@@ -15,9 +16,15 @@ function currencyExponent(currency: string): number {
 }
 
 export function formatMoney(minorUnits: number, currency = 'USD', locale = 'en-US'): string {
-  const value = minorUnits / 10 ** currencyExponent(currency);
-  return cachedFormatter(`money|${locale}|${currency}`, () => new Intl.NumberFormat(locale, { style: 'currency', currency })).format(value);
+  return shownMoney(`${locale}|${currency}|${minorUnits}`);
 }
+
+// Remembered (src/lib/memo.ts): a page repeats the same amounts, and so do its reloads.
+const shownMoney = memoize((key: string) => {
+  const [locale, currency, minorUnits] = key.split('|');
+  const value = Number(minorUnits) / 10 ** currencyExponent(currency);
+  return cachedFormatter(`money|${locale}|${currency}`, () => new Intl.NumberFormat(locale, { style: 'currency', currency })).format(value);
+}, 10_000);
 
 /** Parses "1,234.56" typed in a form into minor units, or null when it isn't an amount. */
 export function parseMoneyInput(text: string, currency = 'USD'): number | null {

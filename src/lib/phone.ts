@@ -1,15 +1,20 @@
 // Phone numbers as typed by people → E.164, with the org's country as the default region.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { memoize } from './memo.js';
 
 /** The default country for phone numbers typed without +country, from the org's locale. */
 export function phoneCountryFor(locale: string | undefined): CountryCode {
+  return locale ? countryOfLocale(locale) : 'US';
+}
+
+const countryOfLocale = memoize((locale: string): CountryCode => {
   try {
-    const region = locale ? new Intl.Locale(locale).maximize().region : undefined;
+    const region = new Intl.Locale(locale).maximize().region;
     return (region && /^[A-Z]{2}$/.test(region) ? region : 'US') as CountryCode;
   } catch {
     return 'US';
   }
-}
+}, 100);
 
 /**
  * "+1 415 555 2671", "(415) 555-2671" or "020 7946 0958" → E.164; null when empty;

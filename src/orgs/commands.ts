@@ -106,3 +106,15 @@ export async function setPortalLinkLifetime(db: Db, orgId: string, days: number 
   await db('organizations').where({ id: orgId }).update({ portal_link_lifetime_days: days, updated_at: db.fn.now() });
   await recordAudit(db, { actor, action: 'org.portal_link_lifetime_set', subjectType: 'organization', subjectId: orgId, data: { days } });
 }
+
+/** Tips on online payments: the suggested percentages, or null (tips off). */
+export async function setTipPercentages(db: Db, orgId: string, percentages: number[] | null, actor: Actor): Promise<void> {
+  await db('organizations').where({ id: orgId }).update({ tip_percentages: percentages, updated_at: db.fn.now() });
+  await recordAudit(db, {
+    actor,
+    action: 'org.tips_updated',
+    subjectType: 'organization',
+    subjectId: orgId,
+    data: { tip_percentages: percentages },
+  });
+}

@@ -88,6 +88,8 @@ export async function recordRefund(
   actor: Actor,
 ): Promise<{ refund: PaymentRow; invoice: InvoiceRow }> {
   const original = await getPayment(db, paymentId);
+  // A deposit with no invoice yet is a Stripe payment: refunded at Stripe, never here.
+  if (!original.invoice_id) throw conflict('This payment was made online; refund it through Stripe so the card is credited.');
   // Lock the invoice first (same order as recordPayment) so refunds serialize.
   const invoice = await lockInvoiceForPayment(db, original.invoice_id).catch((err: unknown) => {
     if (err instanceof InvoiceClosedError && err.reason === 'void') throw conflict('This invoice is void; nothing can be refunded on it.');

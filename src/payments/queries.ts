@@ -44,8 +44,10 @@ export async function listPayments(
     ],
     filter,
   )
-    .join('invoices as i', 'i.id', 'p.invoice_id')
-    .select('i.number as invoice_number');
+    // A deposit may have no invoice yet: it is listed with its proposal.
+    .leftJoin('invoices as i', 'i.id', 'p.invoice_id')
+    .leftJoin('proposals as pr', 'pr.id', 'p.proposal_id')
+    .select('i.number as invoice_number', 'pr.number as proposal_number');
   if (filter.invoiceId) query.where('p.invoice_id', filter.invoiceId);
   return query;
 }
@@ -86,7 +88,11 @@ export async function invoicePage(db: Db, org: { time_zone: string }, invoiceId:
 /** A payment with its refunds (or a refund with its payment), and how much can still be refunded here. */
 export async function paymentPage(db: Db, id: string) {
   const payment = await getPayment(db, id);
-  const invoice = await getInvoice(db, payment.invoice_id);
+  // A deposit not yet credited to an invoice has none (it names its proposal).
+  const invoice = payment.invoice_id ? await getInvoice(db, payment.invoice_id) : null;
+  const proposal = payment.proposal_id
+    ? await db('proposals').where({ id: payment.proposal_id }).first<{ id: string; number: number }>('id', 'number')
+    : null;
   const lead = await getLead(db, payment.lead_id);
   const refunds = await db('payments').where({ refund_of: payment.id }).orderBy('created_at');
   const refunded = payment.kind === 'payment' ? await refundedSoFar(db, payment.id) : 0;
@@ -99,6 +105,7 @@ export async function paymentPage(db: Db, id: string) {
     title: payment.kind === 'refund' ? 'Refund' : 'Payment',
     payment,
     invoice,
+    proposal,
     lead,
     leadName: leadName(lead),
     refunds,

@@ -2,6 +2,7 @@
 // WhatsApp links from the org's contact details, with phone numbers shown the
 // way people in the business's country write them.
 import { getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { memoize } from '../lib/memo.js';
 import { phoneCountryFor } from '../lib/phone.js';
 
 interface PortalPhone {
@@ -25,7 +26,14 @@ export interface PortalContact {
 
 /** An E.164 number for display and links, in the national format of the locale's country. */
 function portalPhone(e164: string | null, locale: string): PortalPhone | null {
-  if (!e164) return null;
+  return e164 ? formattedPhone(`${locale} ${e164}`) : null;
+}
+
+/** "<locale> <E.164>" → the number as shown and linked (remembered: the same business's number on every view). */
+const formattedPhone = memoize((key: string): PortalPhone => {
+  const space = key.indexOf(' ');
+  const locale = key.slice(0, space);
+  const e164 = key.slice(space + 1);
   const parsed = parsePhoneNumberFromString(e164);
   if (!parsed) return { display: e164, tel: `tel:${e164}`, sms: `sms:${e164}` };
   // Same calling code as the business's country (US and CA share +1): written the local way.
@@ -35,7 +43,7 @@ function portalPhone(e164: string | null, locale: string): PortalPhone | null {
     tel: parsed.getURI(),
     sms: `sms:${parsed.number}`,
   };
-}
+});
 
 /** A wa.me link that opens a chat with the number, the message typed in. */
 export function waMe(number: string | null, text: string): string | null {

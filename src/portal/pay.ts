@@ -6,7 +6,9 @@ import { planFor } from '../plans.js';
 import { stripeConfigured } from '../stripe/client.js';
 
 /** The business takes card payments in the portal: its plan allows it and its Stripe account can charge. */
-function takesCardPayments(page: Pick<PortalPageData, 'org'>): boolean {
+export function takesCardPayments(page: {
+  org: Pick<PortalPageData['org'], 'plan' | 'stripe_connected' | 'stripe_charges_enabled'>;
+}): boolean {
   return planFor(page.org.plan).onlinePayment && stripeConfigured() && page.org.stripe_connected && page.org.stripe_charges_enabled;
 }
 

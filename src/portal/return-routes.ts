@@ -1,4 +1,5 @@
-// Back from Stripe Checkout: /return/<one-time code> → the customer's invoice page.
+// Back from Stripe Checkout: /return/<one-time code> → the customer's invoice page
+// (or, for a deposit, the proposal page).
 // Stripe keeps a session's return URLs, so they hold a code that works once, for
 // a day, while the portal link is active — never the portal token itself.
 import { Router, type Request, type Response } from 'express';
@@ -7,6 +8,8 @@ import { withOrg } from '../db/tenancy.js';
 import { createRateLimiter } from '../http/security.js';
 import { markCheckoutReturned } from '../payments/stripe/checkout.js';
 import { checkoutReturnOrg, useCheckoutReturn } from '../payments/stripe/checkout-returns.js';
+import { markDepositCheckoutReturned } from '../payments/stripe/deposit-checkout.js';
+import { markSplitCheckoutReturned } from '../payments/stripe/split-checkout.js';
 import { activePortalLink } from '../portal-links/queries.js';
 import { portalHeaders, renderNotFound } from './responses.js';
 
@@ -37,7 +40,9 @@ checkoutReturnRouter.get('/:code', returnLimiter, async (req: Request, res: Resp
     if (!used.ok) return used;
     // Paid (or paying): the invoice page says "processing" until the payment is recorded.
     if (used.outcome === 'completed' && used.stripeCheckoutSessionId) {
-      await markCheckoutReturned(db, used.invoiceId, used.leadId, used.stripeCheckoutSessionId);
+      if (used.invoiceId) await markCheckoutReturned(db, used.invoiceId, used.leadId, used.stripeCheckoutSessionId);
+      else if (used.proposalId) await markDepositCheckoutReturned(db, used.proposalId, used.stripeCheckoutSessionId);
+      else await markSplitCheckoutReturned(db, used.leadId, used.stripeCheckoutSessionId);
     }
     const link = await activePortalLink(db, used.leadId);
     return { ...used, url: link?.id === used.portalLinkId ? link.url : null };
@@ -50,5 +55,13 @@ checkoutReturnRouter.get('/:code', returnLimiter, async (req: Request, res: Resp
       message: `${problem} A payment you made is recorded all the same. To see your invoice, open the private link the business sent you by text or email, or ask them for a new one.`,
     });
   }
-  res.redirect(303, `${back.url}/invoices/${back.invoiceId}`);
+  // A deposit leads back to its proposal, an invoice payment to the invoice, several invoices to the list.
+  res.redirect(
+    303,
+    back.invoiceId
+      ? `${back.url}/invoices/${back.invoiceId}`
+      : back.proposalId
+        ? `${back.url}/proposals/${back.proposalId}`
+        : `${back.url}/invoices?paid=several`,
+  );
 });

@@ -17,12 +17,15 @@ import { approveProposal } from '../jobs/approve-proposal.js';
 import { dispatchDelivery } from '../messaging/outbox.js';
 import { requestProposalChanges } from '../messaging/request-changes.js';
 import { createInvoiceCheckout, payForm } from '../payments/stripe/checkout.js';
+import { paySeveralForm } from '../payments/stripe/split-checkout.js';
 import { planFor } from '../plans.js';
 import { hashPortalToken, isValidPortalFormToken, isWellFormedToken } from '../portal-links/token.js';
 import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
 import { normalizeSignature } from '../proposals/signature-image.js';
 import { getStripe } from '../stripe/client.js';
+import { depositCheckoutAfterApproval, portalDepositLocals, startDepositCheckout } from './deposit.js';
 import { portalPayLocals } from './pay.js';
+import { portalPaySeveralLocals, startSplitCheckout } from './pay-several.js';
 import { checkoutReturnUrl, portalClientKey, portalHeaders, renderNotFound } from './responses.js';
 import { recoveryAddressKey, recoveryPost } from './recover-handler.js';
 import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, signatureForm } from './schema.js';
@@ -115,7 +118,12 @@ function createPortalRouter(): Router {
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
     if (extras.version && !findVersion(page, extras.version)) return miss(req, res, next);
     const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
-    Object.assign(rendered.locals, portalPayLocals(page));
+    Object.assign(
+      rendered.locals,
+      portalPayLocals(page),
+      portalDepositLocals(page),
+      portalPaySeveralLocals(page, req.query.paid === 'several'),
+    );
     // A choice of lines that breaks the rules (a tampered form) is shown with its message, as a 422.
     res.status(status === 200 && rendered.locals.choiceError ? 422 : status).render(rendered.view, rendered.locals);
   }
@@ -248,7 +256,9 @@ function createPortalRouter(): Router {
         );
       } else throw err;
     }
-    res.redirect(303, `/p/${token}/proposals/${proposalId}?result=${outcome}`);
+    // Approved with a deposit due: straight on to paying it (the page offers it again if this fails).
+    const depositUrl = outcome === 'approved' ? await depositCheckoutAfterApproval(link, proposalId, req) : null;
+    res.redirect(303, depositUrl ?? `/p/${token}/proposals/${proposalId}?result=${outcome}`);
   }
 
   router.post('/:token/proposals/:id/approve', (req, res, next) => decide(req, res, next, 'approve'));
@@ -301,6 +311,41 @@ function createPortalRouter(): Router {
     // After commit: the worker must never pick up a delivery whose row isn't visible yet.
     if (outcome.deliveryId) await dispatchDelivery({ deliveryId: outcome.deliveryId, orgId: link.org_id });
     res.redirect(303, `/p/${token}/proposals/${proposalId}?result=${outcome.already ? 'already' : 'changes'}`);
+  });
+
+  // Pay the deposit of an approved proposal (after approving, or later from the proposal page).
+  router.post('/:token/proposals/:id/deposit', payLimiter, async (req, res, next) => {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    if (!isValidPortalFormToken(found.link.link_id, (req.body as Record<string, unknown> | undefined)?._csrf)) return next(formExpired());
+    try {
+      res.redirect(303, await startDepositCheckout(found.link, found.id, req));
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 404) return miss(req, res, next);
+      throw err;
+    }
+  });
+
+  // Pay several invoices (ticked on the Invoices tab) in one Checkout Session.
+  router.post('/:token/invoices/pay', payLimiter, async (req, res, next) => {
+    const token = String(req.params.token);
+    const link = isWellFormedToken(token) ? await portalLinkByTokenHash(hashPortalToken(token)) : null;
+    if (!link) return miss(req, res, next);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
+    try {
+      res.redirect(303, await startSplitCheckout(link, parseForm(paySeveralForm, body), req));
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      return show(
+        req,
+        res,
+        next,
+        { kind: 'list', tab: 'invoices', page: 1 },
+        { errors: err.fields, formError: err.message, values: body },
+        422,
+      );
+    }
   });
 
   // Pay: a Stripe Checkout Session on the contractor's connected account.

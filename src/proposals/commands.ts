@@ -10,6 +10,7 @@ import { computeFormLineItems, lineItemRows, type ComputedLineItem } from '../li
 import { choiceTotals, hasChoices, resolveChoice, selectedIds, type ChoiceInput, type Totals } from '../lib/line-options.js';
 import { advanceLeadStage } from '../leads/commands.js';
 import { chosenProperty, getLead } from '../leads/queries.js';
+import { depositColumns } from './deposit.js';
 import { getProposal, getProposalItems, proposalContentSha256 } from './queries.js';
 import type { ProposalSignatureInput } from './revisions.js';
 import type { ProposalInput } from './schema.js';
@@ -55,10 +56,11 @@ async function writeItems(db: Db, proposalId: string, items: ComputedLineItem[])
   await db('proposal_items').insert(lineItemRows(currentOrgId(db), 'proposal_id', proposalId, items));
 }
 
-export async function createProposal(db: Db, input: ProposalInput, actor: Actor): Promise<ProposalRow> {
+export async function createProposal(db: Db, input: ProposalInput, actor: Actor, currency = 'USD'): Promise<ProposalRow> {
   const lead = await leadFor(db, input.lead_id);
   const property = await chosenProperty(db, lead.id, input.property_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
+  const deposit = depositColumns(input, totals.total_cents, currency);
   const number = await allocateNumber(db, 'proposal');
   const [proposal] = await db('proposals')
     .insert({
@@ -72,6 +74,7 @@ export async function createProposal(db: Db, input: ProposalInput, actor: Actor)
       valid_until: input.valid_until ?? null,
       customer_message: input.customer_message,
       internal_notes: input.internal_notes,
+      ...deposit,
       created_by: actor.type === 'user' ? actor.userId : null,
     })
     .returning<ProposalRow[]>('*');
@@ -86,7 +89,7 @@ export async function createProposal(db: Db, input: ProposalInput, actor: Actor)
   return proposal;
 }
 
-export async function updateProposal(db: Db, id: string, input: ProposalInput, actor: Actor): Promise<ProposalRow> {
+export async function updateProposal(db: Db, id: string, input: ProposalInput, actor: Actor, currency = 'USD'): Promise<ProposalRow> {
   const before = await getProposal(db, id, { forUpdate: true });
   // A revision after the customer asked for changes is an edit too (sending it makes the next version).
   if (before.status !== 'draft' && before.status !== 'pending' && before.status !== 'changes_requested') {
@@ -95,6 +98,7 @@ export async function updateProposal(db: Db, id: string, input: ProposalInput, a
   const lead = await leadFor(db, input.lead_id);
   const property = await chosenProperty(db, lead.id, input.property_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
+  const deposit = depositColumns(input, totals.total_cents, currency);
   const [proposal] = await db('proposals')
     .where({ id: before.id })
     .update({
@@ -106,6 +110,7 @@ export async function updateProposal(db: Db, id: string, input: ProposalInput, a
       valid_until: input.valid_until ?? null,
       customer_message: input.customer_message,
       internal_notes: input.internal_notes,
+      ...deposit,
       updated_at: db.fn.now(),
     })
     .returning<ProposalRow[]>('*');

@@ -44,7 +44,8 @@ export async function listProposals(
 }
 
 type ContentProposal = Pick<ProposalRow, 'number' | 'title' | 'tax_rate_bps' | 'customer_message' | 'valid_until'> &
-  Record<'subtotal_cents' | 'tax_cents' | 'total_cents', number | string>;
+  Record<'subtotal_cents' | 'tax_cents' | 'total_cents', number | string> &
+  Partial<Pick<ProposalRow, 'deposit_kind' | 'deposit_value'>>;
 // Rows from knex (quantity as '1.50') or from the portal's JSON (1.5): both hash the same.
 type ContentItem = Pick<ProposalItemRow, 'position' | 'service' | 'description'> &
   Partial<Pick<ProposalItemRow, 'optional' | 'group_label' | 'selected'>> &
@@ -60,6 +61,8 @@ export interface ProposalContent {
   total_cents: number;
   customer_message: string;
   valid_until: string | null;
+  /** The deposit asked ([kind, value]); absent when none. */
+  deposit?: [string, number];
   items: {
     position: number;
     service: string;
@@ -97,6 +100,8 @@ export function proposalContentJson(proposal: ContentProposal, items: ContentIte
     total_cents: Number(proposal.total_cents),
     customer_message: proposal.customer_message,
     valid_until: proposal.valid_until ?? null,
+    // The deposit asked is part of what is agreed (absent when none, so older hashes stay the same).
+    ...(proposal.deposit_kind ? { deposit: [proposal.deposit_kind, Number(proposal.deposit_value)] as [string, number] } : {}),
     items: [...items]
       .sort((a, b) => a.position - b.position)
       .map((i) => ({

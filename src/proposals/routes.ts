@@ -12,6 +12,7 @@ import { CHOICE_KIND_LABELS, CHOICE_KINDS, choiceNote, hasChoices } from '../lib
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
 import { createProposal, markProposalSent, rejectProposal, updateProposal } from './commands.js';
+import { depositFormValues, depositState } from './deposit.js';
 import { getProposal, getProposalItems, listProposals, type ProposalItemRow, type ProposalRow } from './queries.js';
 import { getProposalSignature, listProposalVersions } from './revisions.js';
 import { PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejectionFormSchema } from './schema.js';
@@ -19,9 +20,14 @@ import { PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejecti
 export const adminRouter = Router();
 
 const choiceKinds = CHOICE_KINDS.map((value) => ({ value, label: CHOICE_KIND_LABELS[value] }));
+const depositOptions = [
+  { value: 'none', label: 'No deposit' },
+  { value: 'percent', label: 'A percentage of the total' },
+  { value: 'amount', label: 'A fixed amount' },
+];
 
 async function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
-  return { ...(await documentFormLocals(db, { title, action, values, errors, withEmail: true })), choiceKinds };
+  return { ...(await documentFormLocals(db, { title, action, values, errors, withEmail: true })), choiceKinds, depositOptions };
 }
 
 function valuesFrom(proposal: ProposalRow, items: ProposalItemRow[], currency: string) {
@@ -34,6 +40,7 @@ function valuesFrom(proposal: ProposalRow, items: ProposalItemRow[], currency: s
     customer_message: proposal.customer_message,
     internal_notes: proposal.internal_notes,
     items: lineFormValuesFrom(items, currency),
+    ...depositFormValues(proposal, currency),
   };
 }
 
@@ -99,7 +106,7 @@ adminRouter.post(
   orgPage(async ({ req, db, org, actor }) => {
     try {
       const input = parseForm(proposalFormSchema(org.currency), req.body);
-      const proposal = await createProposal(db, input, actor);
+      const proposal = await createProposal(db, input, actor, org.currency);
       return savedResult(proposal, input.valid_until, org.time_zone, 'saved as a draft');
     } catch (err) {
       return formFailure(
@@ -143,6 +150,7 @@ adminRouter.get(
         pastValidUntil: proposal.status === 'pending' && isPastDate(proposal.valid_until, org.time_zone),
         justSent: req.query.sent === '1',
         followups: await followupStatus(db, proposal.id, lead),
+        deposit: await depositState(db, proposal),
       },
     };
   }),
@@ -167,7 +175,7 @@ adminRouter.post(
     const proposal = await getProposal(db, routeId(req.params));
     try {
       const input = parseForm(proposalFormSchema(org.currency), req.body);
-      await updateProposal(db, proposal.id, input, actor);
+      await updateProposal(db, proposal.id, input, actor, org.currency);
       return savedResult(proposal, input.valid_until, org.time_zone, 'saved');
     } catch (err) {
       const locals = await formLocals(

@@ -5,6 +5,7 @@ import { optionalIsoDate } from '../lib/dates.js';
 import { customerMessageField, internalNotesField } from '../lib/forms.js';
 import { proposalLineItemsSchema, taxRateField } from '../lib/line-items.js';
 import { documentPropertyField } from '../leads/schema.js';
+import { depositFormFields } from './deposit.js';
 
 export { PROPOSAL_STATUSES };
 
@@ -18,6 +19,7 @@ export function proposalFormSchema(currency: string) {
     customer_message: customerMessageField,
     internal_notes: internalNotesField,
     items: proposalLineItemsSchema(currency),
+    ...depositFormFields,
   });
 }
 export type ProposalInput = z.infer<ReturnType<typeof proposalFormSchema>>;

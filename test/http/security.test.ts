@@ -69,6 +69,12 @@ describe('security middleware (src/http/security.ts)', () => {
     const none = await agent.post('/logout').type('form').send({});
     expect(none.status).to.equal(403);
     expect(none.text).to.contain('This form has expired. Go back, reload the page and try again.');
+    const asJson = await agent.post('/logout').set('accept', 'application/json').type('form').send({});
+    expect(asJson.status).to.equal(403);
+    expect(asJson.body, 'a script posting without the token gets the stable error id').to.deep.equal({
+      error: 'csrf',
+      message: 'This form has expired. Go back, reload the page and try again.',
+    });
     const wrongField = await agent.post('/logout').set('x-csrf-token', agent.csrf).type('form').send({ _csrf: 'not-the-token' });
     expect(wrongField.status, 'a wrong form field wins over a right header').to.equal(403);
     const notAString = await agent

@@ -125,6 +125,13 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
         currency: 'USD',
       })
       .returning<IdRow[]>('id');
+    await db('checkout_session_invoices').insert({
+      org_id: orgId,
+      checkout_session_id: attempt.id,
+      invoice_id: invoice.id,
+      position: 0,
+      amount_cents: 500,
+    });
     await db('checkout_returns').insert({
       org_id: orgId,
       checkout_session_id: attempt.id,

@@ -14,6 +14,10 @@ export interface StripePaymentInsert {
   payment_intent: string;
   checkout_session: string | null;
   charge: string | null;
+  /** The part of a PaymentIntent split across several invoices (0 for a whole payment). */
+  split_index?: number;
+  /** A tip paid with it (recorded here, never applied to the invoice). */
+  tip_cents?: number;
 }
 
 export interface InsertedStripePayment {
@@ -23,6 +27,7 @@ export interface InsertedStripePayment {
   amount_cents: number;
   stripe_checkout_session_id: string | null;
   stripe_charge_id: string | null;
+  tip_cents: number;
 }
 
 /** Inserts the payments whose PaymentIntent has none yet; returns the rows actually inserted. */
@@ -30,16 +35,17 @@ export async function insertStripePayments(db: Db, orgId: string, rows: StripePa
   if (rows.length === 0) return [];
   const { rows: inserted } = await db.raw<{ rows: InsertedStripePayment[] }>(
     `insert into payments (org_id, lead_id, invoice_id, kind, amount_cents, currency, method, source, status, paid_at,
-                           stripe_payment_intent_id, stripe_checkout_session_id, stripe_charge_id)
+                           stripe_payment_intent_id, stripe_checkout_session_id, stripe_charge_id, split_index, tip_cents)
      select ?::uuid, x.lead_id, x.invoice_id, 'payment', x.amount_cents, x.currency, 'stripe', 'stripe', 'succeeded', to_timestamp(x.created),
-            x.payment_intent, x.checkout_session, x.charge
+            x.payment_intent, x.checkout_session, x.charge, coalesce(x.split_index, 0), coalesce(x.tip_cents, 0)
        from jsonb_to_recordset(?::jsonb) as x(lead_id uuid, invoice_id uuid, amount_cents bigint, currency text, created bigint,
-                                              payment_intent text, checkout_session text, charge text)
-     on conflict (stripe_payment_intent_id) where kind = 'payment' and stripe_payment_intent_id is not null do nothing
-     returning id, invoice_id, stripe_payment_intent_id, amount_cents, stripe_checkout_session_id, stripe_charge_id`,
+                                              payment_intent text, checkout_session text, charge text, split_index smallint,
+                                              tip_cents bigint)
+     on conflict (stripe_payment_intent_id, split_index) where kind = 'payment' and stripe_payment_intent_id is not null do nothing
+     returning id, invoice_id, stripe_payment_intent_id, amount_cents, stripe_checkout_session_id, stripe_charge_id, tip_cents`,
     [orgId, JSON.stringify(rows)],
   );
-  return inserted.map((r) => ({ ...r, amount_cents: Number(r.amount_cents) }));
+  return inserted.map((r) => ({ ...r, amount_cents: Number(r.amount_cents), tip_cents: Number(r.tip_cents) }));
 }
 
 /** Marks the Checkout Sessions that these PaymentIntents paid ('paid' is final). */

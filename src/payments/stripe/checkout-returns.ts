@@ -15,7 +15,10 @@ export type CheckoutOutcome = 'completed' | 'cancelled';
 /** A code for each way back from one Checkout attempt (paid, or cancelled). */
 export async function createCheckoutReturnCodes(
   db: Db,
-  attempt: { orgId: string; checkoutRowId: string; invoiceId: string; portalLinkId: string },
+  // An invoice's payment, a proposal's deposit, or several invoices at once (the way back leads to the list).
+  attempt: { orgId: string; checkoutRowId: string; portalLinkId: string } & (
+    { invoiceId: string } | { proposalId: string } | { several: true }
+  ),
 ): Promise<Record<CheckoutOutcome, string>> {
   const codes = { completed: newOneTimeToken(), cancelled: newOneTimeToken() };
   await db('checkout_returns').insert(
@@ -23,7 +26,7 @@ export async function createCheckoutReturnCodes(
       org_id: attempt.orgId,
       checkout_session_id: attempt.checkoutRowId,
       portal_link_id: attempt.portalLinkId,
-      invoice_id: attempt.invoiceId,
+      ...('invoiceId' in attempt ? { invoice_id: attempt.invoiceId } : 'proposalId' in attempt ? { proposal_id: attempt.proposalId } : {}),
       outcome,
       code_sha256: codes[outcome].sha256,
       expires_at: nowPlusSeconds(db, RETURN_CODE_SECONDS),
@@ -43,7 +46,9 @@ export type UsedCheckoutReturn =
   | {
       ok: true;
       outcome: CheckoutOutcome;
-      invoiceId: string;
+      /** Where the customer goes back to: the invoice paid, or the proposal whose deposit was paid. */
+      invoiceId: string | null;
+      proposalId: string | null;
       portalLinkId: string;
       leadId: string;
       stripeCheckoutSessionId: string | null;
@@ -58,12 +63,15 @@ export async function useCheckoutReturn(db: Db, returnId: string): Promise<UsedC
     .where('expires_at', '>', db.fn.now())
     .whereExists(db('portal_links').select(1).where('portal_links.id', db.ref('checkout_returns.portal_link_id')).whereNull('revoked_at'))
     .update({ used_at: db.fn.now() })
-    .returning<{ outcome: CheckoutOutcome; invoice_id: string; portal_link_id: string; checkout_session_id: string }[]>([
-      'outcome',
-      'invoice_id',
-      'portal_link_id',
-      'checkout_session_id',
-    ]);
+    .returning<
+      {
+        outcome: CheckoutOutcome;
+        invoice_id: string | null;
+        proposal_id: string | null;
+        portal_link_id: string;
+        checkout_session_id: string;
+      }[]
+    >(['outcome', 'invoice_id', 'proposal_id', 'portal_link_id', 'checkout_session_id']);
   if (used) {
     const attempt = await db('checkout_sessions')
       .where({ id: used.checkout_session_id })
@@ -72,6 +80,7 @@ export async function useCheckoutReturn(db: Db, returnId: string): Promise<UsedC
       ok: true,
       outcome: used.outcome,
       invoiceId: used.invoice_id,
+      proposalId: used.proposal_id,
       portalLinkId: used.portal_link_id,
       leadId: attempt.lead_id,
       stripeCheckoutSessionId: attempt.stripe_checkout_session_id,

@@ -3,7 +3,10 @@
 import { Router } from 'express';
 import { recordAudit } from '../../db/audit.js';
 import { listUnappliedPayments } from '../../db/sql/payments.js';
-import { orgPage, type PageContext, type PageResult } from '../../http/page.js';
+import { formFailure, orgPage, type PageContext, type PageResult } from '../../http/page.js';
+import { parseForm } from '../../lib/forms.js';
+import { setTipPercentages } from '../../orgs/commands.js';
+import { tipSettingsForm } from '../tips.js';
 import { config } from '../../config.js';
 import { logger } from '../../logger.js';
 import { getStripe, stripeConfigured } from '../../stripe/client.js';
@@ -18,6 +21,7 @@ interface PaymentsOrg {
   stripe_details_submitted: boolean;
   stripe_reconciled_at: Date | null;
   stripe_reconcile_error: string | null;
+  tip_percentages: number[] | null;
 }
 
 const UNAPPLIED_SHOWN = 100;
@@ -39,6 +43,7 @@ async function pageLocals(ctx: PageContext): Promise<Record<string, unknown>> {
       'stripe_details_submitted',
       'stripe_reconciled_at',
       'stripe_reconcile_error',
+      'tip_percentages',
     );
   const status = connectStatus(org);
   const recent = await ctx
@@ -58,6 +63,8 @@ async function pageLocals(ctx: PageContext): Promise<Record<string, unknown>> {
       'stripe_checkout_session_id',
       'stripe_charge_id',
       'stripe_refund_id',
+      'tip_cents',
+      'proposal_id',
     );
   const unapplied = await listUnappliedPayments(ctx.db, UNAPPLIED_SHOWN);
   return {
@@ -78,12 +85,35 @@ async function pageLocals(ctx: PageContext): Promise<Record<string, unknown>> {
     stripeConfigured: stripeConfigured(),
     localTestCheckout: config.stripe.localTestCheckout === true,
     recent,
+    tipPercentages: org.tip_percentages?.join(', ') ?? '',
   };
 }
 
 connectAdminRouter.get(
   CONNECT_PATHS.settings,
   orgPage(async (ctx) => ({ render: 'admin/settings/payments', locals: await pageLocals(ctx) })),
+);
+
+// Tips: the suggested percentages customers see when paying online, or none (tips off).
+connectAdminRouter.post(
+  '/settings/payments/tips',
+  orgPage(
+    async (ctx) => {
+      try {
+        const { tip_percentages: percentages } = parseForm(tipSettingsForm, ctx.req.body);
+        await setTipPercentages(ctx.db, ctx.org.id, percentages, ctx.actor);
+        return {
+          redirect: CONNECT_PATHS.settings,
+          flash: percentages ? `Customers can add a tip of ${percentages.join('%, ')}% or an amount they choose.` : 'Tips are off.',
+        };
+      } catch (err) {
+        const locals = await pageLocals(ctx);
+        const typed = (ctx.req.body as Record<string, unknown> | undefined)?.tip_percentages;
+        return formFailure('admin/settings/payments', err, { ...locals, tipPercentages: typeof typed === 'string' ? typed : '' });
+      }
+    },
+    { ownerOnly: true },
+  ),
 );
 
 function notConfigured(): PageResult {

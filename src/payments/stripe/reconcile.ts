@@ -10,7 +10,8 @@ import { withOrg } from '../../db/tenancy.js';
 import { logger } from '../../logger.js';
 import { setReconcileOutcome } from '../../orgs/commands.js';
 import { getStripe } from '../../stripe/client.js';
-import { idOf, invoiceIdFor, recordStripePayments, recordStripeRefund, type PaymentIntentFacts, type RefundFacts } from './record.js';
+import { idOf, recordStripePayments, recordStripeRefund, type PaymentIntentFacts, type RefundFacts } from './record.js';
+import { paysOurs } from './targets.js';
 
 export interface ReconcileOptions {
   stripe?: Stripe;
@@ -96,14 +97,14 @@ async function reconcileOrg(org: ConnectedOrg, options: ReconcileOptions = {}): 
 
   const succeeded = new Map<string, PaymentIntentFacts>();
   for await (const pi of stripe.paymentIntents.list(listParams, requestOptions)) {
-    if (!invoiceIdFor(orgId, pi.metadata)) continue;
+    if (!paysOurs(orgId, pi.metadata)) continue;
     if (pi.status === 'succeeded') succeeded.set(pi.id, pi);
     else if (PENDING_PI_STATUSES.has(pi.status)) holdCursor(pi.created);
   }
   /** Adds a PaymentIntent found outside the listed window, when it succeeded and pays one of our invoices. */
   const fetchSucceeded = async (pi: string) => {
     const fetched = await stripe.paymentIntents.retrieve(pi, {}, requestOptions);
-    if (fetched.status === 'succeeded' && invoiceIdFor(orgId, fetched.metadata)) succeeded.set(pi, fetched);
+    if (fetched.status === 'succeeded' && paysOurs(orgId, fetched.metadata)) succeeded.set(pi, fetched);
   };
   // A session paid in this window whose PaymentIntent was created before it (rare): fetch it.
   for (const pi of sessionOf.keys()) {

@@ -15,9 +15,11 @@ import {
 } from '../../db/sql/payments.js';
 import { queueReceipts } from '../../db/sql/receipts.js';
 import type { Db } from '../../db/tenancy.js';
-import { isUuid } from '../../lib/ids.js';
 import { logger } from '../../logger.js';
 import { refreshInvoiceBalance, refreshInvoiceBalances } from '../../invoices/commands.js';
+import { recordStripeDeposits } from './record-deposits.js';
+import { recordStripeSplitPayments } from './record-split.js';
+import { depositProposalIdFor, invoiceIdFor, splitCheckoutIdFor } from './targets.js';
 
 /** The PaymentIntent fields we rely on (a retrieved or listed object). */
 export interface PaymentIntentFacts {
@@ -55,12 +57,6 @@ export interface StripePayment {
 
 export const idOf = (value: string | { id: string } | null | undefined): string | null =>
   !value ? null : typeof value === 'string' ? value : value.id;
-
-/** The invoice a PaymentIntent pays, from the metadata we set at Checkout; null when it isn't ours. */
-export function invoiceIdFor(orgId: string, metadata: Record<string, string> | null | undefined): string | null {
-  if (!metadata || metadata.org_id !== orgId) return null;
-  return isUuid(metadata.invoice_id) ? metadata.invoice_id.toLowerCase() : null;
-}
 
 const STRIPE_ACTOR: Actor = { type: 'stripe', label: 'Stripe' };
 
@@ -100,9 +96,15 @@ export async function recordStripePayments(
   items: StripePayment[],
   actor: Actor = STRIPE_ACTOR,
 ): Promise<Map<string, RecordOutcome>> {
-  const outcomes = new Map<string, RecordOutcome>();
+  // Deposits (a proposal's, before or after its invoice exists) have their own path; the rest pay invoices.
+  const deposits = items.filter((item) => depositProposalIdFor(orgId, item.paymentIntent.metadata));
+  const outcomes: Map<string, RecordOutcome> = await recordStripeDeposits(db, orgId, deposits, actor);
+  // A payment for several invoices: all of its split, or none (record-split.ts).
+  const splits = items.filter((item) => splitCheckoutIdFor(orgId, item.paymentIntent.metadata));
+  for (const [id, outcome] of await recordStripeSplitPayments(db, orgId, splits, actor)) outcomes.set(id, outcome);
   const candidates = [];
   for (const item of items) {
+    if (outcomes.has(item.paymentIntent.id)) continue;
     const pi = item.paymentIntent;
     const invoiceId = pi.status === 'succeeded' && pi.amount_received > 0 ? invoiceIdFor(orgId, pi.metadata) : null;
     if (invoiceId) candidates.push({ ...item, invoiceId });

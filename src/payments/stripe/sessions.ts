@@ -55,8 +55,14 @@ function expireAfterCommit(db: Db, stripeAccount: string, sessionIds: string[], 
  * customer already came back from are left alone: their payment may be settling.
  * Returns the Stripe ids of the sessions retired.
  */
-export async function retireOpenCheckoutSessions(db: Db, invoiceId: string, options: RetireOptions): Promise<string[]> {
-  const query = db('checkout_sessions').where({ invoice_id: invoiceId, status: 'open' });
+export async function retireOpenCheckoutSessions(
+  db: Db,
+  target: string | { proposalId: string },
+  options: RetireOptions,
+): Promise<string[]> {
+  // An invoice id, or the proposal whose deposit the sessions take.
+  const where = typeof target === 'string' ? { invoice_id: target } : { proposal_id: target.proposalId };
+  const query = db('checkout_sessions').where({ ...where, status: 'open' });
   if (options.reason === 'replaced') query.whereNull('returned_at');
   if (options.exceptRowId) query.whereNot({ id: options.exceptRowId });
   const rows = await query

@@ -17,7 +17,8 @@ import { getStripe } from '../../stripe/client.js';
 import { applyStripeEventOnce, stripeEventSeen } from '../../stripe/events.js';
 import { stripeWebhook } from '../../stripe/webhook.js';
 import { applyAccountStatus } from './connect.js';
-import { idOf, invoiceIdFor, recordStripePayment, recordStripeRefund } from './record.js';
+import { idOf, recordStripePayment, recordStripeRefund } from './record.js';
+import { paysOurs } from './targets.js';
 import { fetchPaymentIntentState, fetchRefunds } from './sync.js';
 
 export const webhookRouter = Router();
@@ -39,13 +40,15 @@ async function setCheckoutStatus(
     .where({ stripe_checkout_session_id: sessionId })
     .whereNot({ status: 'paid' })
     .update({ status, ...(paymentIntentId ? { stripe_payment_intent_id: paymentIntentId } : {}), updated_at: db.fn.now() })
-    .returning<{ id: string; invoice_id: string }[]>(['id', 'invoice_id']);
+    .returning<{ id: string; invoice_id: string | null; proposal_id: string | null }[]>(['id', 'invoice_id', 'proposal_id']);
   if (row.length && status === 'failed') {
+    const { invoice_id: invoiceId, proposal_id: proposalId } = row[0];
     await recordAudit(db, {
       actor: STRIPE_ACTOR,
       action: 'checkout.payment_failed',
-      subjectType: 'invoice',
-      subjectId: row[0].invoice_id,
+      // A deposit attempt names its proposal instead of an invoice.
+      subjectType: invoiceId ? 'invoice' : 'proposal',
+      subjectId: invoiceId ?? proposalId ?? row[0].id,
       data: { checkout_session: sessionId, payment_intent: paymentIntentId },
     });
   }
@@ -61,7 +64,7 @@ async function paymentIntentEffect(
   withRefunds: boolean,
 ): Promise<Effect> {
   const state = await fetchPaymentIntentState(stripe, account, paymentIntentId, sessionId);
-  if (!invoiceIdFor(orgId, state.paymentIntent.metadata)) return () => Promise.resolve();
+  if (!paysOurs(orgId, state.paymentIntent.metadata)) return () => Promise.resolve();
   const refunds = withRefunds ? await fetchRefunds(stripe, account, paymentIntentId) : [];
   return async (db) => {
     await recordStripePayment(db, orgId, state);

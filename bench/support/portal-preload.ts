@@ -1,0 +1,37 @@
+// Loaded with `node --import` into the web process that bench/portal.ts starts
+// as deployed (`node dist/src/server.js`). It counts database round trips
+// (every pg.Client#query) for the bench to read over IPC, and with
+// BENCH_PAGES_FILE set answers the portal's one database call, portal_page(),
+// from pages read beforehand: that process is "the same app fed from memory".
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { getDb } from '../../src/db/knex.js';
+import { pageKey } from './portal-page-key.js';
+
+let queries = 0;
+const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+const query = proto.query;
+proto.query = function (this: unknown, ...args: unknown[]) {
+  queries += 1;
+  return query.apply(this, args);
+};
+
+const pagesFile = process.env.BENCH_PAGES_FILE;
+if (pagesFile) {
+  const pages = JSON.parse(readFileSync(pagesFile, 'utf8')) as Record<string, unknown>;
+  // knex.raw() delegates to its client's raw(); the client is an ordinary object.
+  const client = getDb().client as { raw: (sql: string, bindings?: unknown[]) => unknown };
+  const raw = client.raw.bind(client);
+  client.raw = (sql: string, bindings?: unknown[]) =>
+    sql.startsWith('select portal_page(') ? Promise.resolve({ rows: [{ page: pages[pageKey(bindings)] ?? null }] }) : raw(sql, bindings);
+}
+
+/** CPU time this process has used (user + system), in microseconds. */
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+process.on('message', (msg: { type: string }) => {
+  if (msg.type === 'count') process.send?.({ type: 'count', queries, cpuMicros: cpuMicros() });
+});
