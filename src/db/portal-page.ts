@@ -17,7 +17,7 @@ export type PortalView =
   | { kind: 'invoice'; id: string };
 
 /** One of the customer's service addresses (the portal's property filter). */
-export interface PortalProperty {
+interface PortalProperty {
   id: string;
   label: string;
   address: string;

@@ -9,7 +9,7 @@ import { FormError } from '../lib/errors.js';
 import type { Db } from '../db/tenancy.js';
 import type { LeadListQuery } from './schema.js';
 
-export type { LeadRow, LeadSummary, PropertyRow };
+export type { LeadRow, LeadSummary };
 
 export function leadName(lead: Pick<LeadRow, 'first_name' | 'last_name'>): string {
   return `${lead.first_name} ${lead.last_name}`.trim();

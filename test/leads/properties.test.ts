@@ -106,7 +106,6 @@ describe('several properties per customer (dashboard)', () => {
 
   describe('proposals, jobs and invoices belong to one property', () => {
     let leadId: string;
-    let main: PropertyRow;
     let second: PropertyRow;
     let foreign: PropertyRow;
 
@@ -114,7 +113,7 @@ describe('several properties per customer (dashboard)', () => {
       leadId = (await createTestLead(org.orgId, { first_name: 'Ivy' })).id;
       await addProperty(agent, leadId, { label: 'Home', address: '1 Home Row' });
       await addProperty(agent, leadId, { label: 'Rental', address: '2 Rental Row' });
-      [main, second] = await propertiesOf(leadId);
+      [, second] = await propertiesOf(leadId);
       const otherLead = await createTestLead(org.orgId, { first_name: 'Ned' });
       await addProperty(agent, otherLead.id, { label: '', address: '9 Ned Street' });
       [foreign] = await propertiesOf(otherLead.id);
@@ -227,9 +226,12 @@ describe('several properties per customer (dashboard)', () => {
     });
 
     it('keeps the database from pointing a document at another customer’s property', async () => {
-      const err = await getDb()
-        .raw(`insert into jobs (org_id, lead_id, property_id, service_type) values (?, ?, ?, 'x')`, [org.orgId, leadId, foreign.id])
-        .catch((e: Error) => e);
+      const err: unknown = await getDb()('jobs')
+        .insert({ org_id: org.orgId, lead_id: leadId, property_id: foreign.id, service_type: 'x' })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(String(err)).to.contain('jobs_property_fk');
     });
   });
