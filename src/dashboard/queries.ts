@@ -85,14 +85,19 @@ export async function loadCustomerPage(db: Db, leadId: string) {
   const portalPanel = await loadPortalPanel(db, lead);
   const messagingPanel = await loadMessagingPanel(db, lead);
   const properties = await listProperties(db, lead.id);
+  // With several properties each record says which one it is for (none: the main, first one).
+  const names = new Map(properties.map((p) => [p.id, p.label || p.address]));
+  const withProperty = <T extends { property_id: string | null }>(rows: T[]) =>
+    properties.length > 1 ? rows.map((r) => ({ ...r, property_name: names.get(r.property_id ?? properties[0].id) })) : rows;
   return {
     title: leadName(lead),
     lead,
     name: leadName(lead),
     properties,
-    proposals,
-    jobs,
-    invoices,
+    severalProperties: properties.length > 1,
+    proposals: withProperty(proposals),
+    jobs: withProperty(jobs),
+    invoices: withProperty(invoices),
     payments,
     balance,
     portalPanel,

@@ -223,6 +223,12 @@ describe('several properties per customer (dashboard)', () => {
         ).status,
       ).to.equal(303);
       expect((await getDb()('invoices').where({ org_id: org.orgId }).first<InvoiceRow>()).property_id).to.equal(second.id);
+
+      // The customer page says which property each record is for (no property: the main one).
+      const page = await agent.get(`/customers/${leadId}`);
+      expect(page.text).to.contain('<th>Property</th>');
+      expect(page.text).to.match(/Roof<\/td><td data-label="Property">Rental<\/td>/);
+      expect(page.text).to.match(/Roof<\/td><td data-label="Property">Home<\/td>/);
     });
 
     it('keeps the database from pointing a document at another customer’s property', async () => {
