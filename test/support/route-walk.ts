@@ -147,8 +147,12 @@ export async function seedRouteFixtures(org: TestOrg): Promise<Fixture> {
     await issueInvoice(db, invoice.id, actor);
     const { payment } = await recordPayment(db, { invoiceId: invoice.id, amountCents: 1000, method: 'cash' }, actor);
     const { link } = await generatePortalLink(db, lead.id, actor);
+    // Two properties: the pages show the property filter, headings and columns.
     const [property] = await db('properties')
-      .insert({ org_id: org.orgId, lead_id: lead.id, address: '2 Walk Way' })
+      .insert([
+        { org_id: org.orgId, lead_id: lead.id, address: '2 Walk Way', created_at: db.raw("now() - interval '1 minute'") },
+        { org_id: org.orgId, lead_id: lead.id, label: 'Annex', address: '4 Walk Way' },
+      ])
       .returning<{ id: string }[]>('id');
     const [delivery] = await db('message_deliveries')
       .insert({ org_id: org.orgId, lead_id: lead.id, portal_link_id: link.id, channel: 'sms', to_address: '+15555550100', body_text: 'hi' })
