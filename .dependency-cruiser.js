@@ -21,6 +21,7 @@ const FEATURES = [
   'invoices',
   'payments',
   'messaging',
+  'requests',
   'portal',
   'documents',
   'billing',

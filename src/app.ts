@@ -12,6 +12,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { healthRouter } from './http/health.js';
 import { rejectNulCharacters, rejectPrototypeMemberKeys } from './http/validate.js';
 import { setupViews } from './http/views.js';
+import { setNavCounter } from './http/page.js';
 import { adminRouter as dashboardAdmin } from './dashboard/routes.js';
 import { adminRouter as leadsAdmin } from './leads/routes.js';
 import { adminRouter as proposalsAdmin } from './proposals/routes.js';
@@ -33,6 +34,8 @@ import { receiptAttachments } from './documents/receipt-attachment.js';
 import { adminRouter as billingAdmin } from './billing/routes.js';
 import { webhookRouter as stripePlatformWebhooks } from './billing/webhooks.js';
 import { adminRouter as orgsAdmin, publicRouter as orgsPublic } from './orgs/routes.js';
+import { adminRouter as requestsAdmin } from './requests/routes.js';
+import { countNewWorkRequests } from './requests/queries.js';
 
 /** Every router that serves logged-in contractors, in mount order. */
 /** PDFs and calendar files under /p: misses share the portal's own failed-lookup count. */
@@ -50,6 +53,7 @@ export const ADMIN_ROUTERS = [
   portalLinksAdmin,
   messagingAdmin,
   followupsAdmin,
+  requestsAdmin,
   billingAdmin,
   orgsAdmin,
   teamRouter,
@@ -87,6 +91,8 @@ export interface BuiltApp {
 export function createApp(): BuiltApp {
   // Receipt emails carry their PDF (this process sends in development without Redis).
   setAttachmentSource(receiptAttachments);
+  // The navigation's count of new requests from the portal.
+  setNavCounter(async (db) => ({ requests: await countNewWorkRequests(db) }));
   const app = express();
   app.disable('x-powered-by');
   // Every page is no-store (the portal, the dashboard): an ETag would only cost a

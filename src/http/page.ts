@@ -28,7 +28,14 @@ export type PageResult = (
   | { render: string; locals?: Record<string, unknown>; status?: number }
   | { redirect: string; flash?: string; flashType?: 'success' | 'error' | 'info' }
   | { json: unknown; status?: number }
-  | { file: { body: Buffer | string; contentType: string; filename: string } }
+  | {
+      file: {
+        body: Buffer | string;
+        contentType: string;
+        filename: string;
+        /** Shown in the page (an image), not downloaded. */ inline?: boolean;
+      };
+    }
 ) & {
   /**
    * Runs after the transaction commits and before the response is sent, e.g.
@@ -49,6 +56,15 @@ class Rollback extends Error {
 export interface PageOptions {
   /** Only owners may use this route (billing, branding, team). */
   ownerOnly?: boolean;
+}
+
+/** Counts shown in the navigation (e.g. new requests), read in the page's transaction; set by app.ts. */
+type NavCounter = (db: Db) => Promise<Record<string, number>>;
+let navCounter: NavCounter | null = null;
+
+/** Plugs in what the navigation counts (features sit above this layer, so they are handed in). */
+export function setNavCounter(counter: NavCounter | null): void {
+  navCounter = counter;
 }
 
 /** Wraps an admin handler: requires a login, scopes every query to the user's org. */
@@ -88,6 +104,8 @@ export function orgPage(handler: PageHandler, options: PageOptions = {}): Reques
           actor: { type: 'user', userId, label: user_email, ip: req.ip },
         });
         if ('status' in outcome && outcome.status && outcome.status >= 400) throw new Rollback(outcome);
+        // Only a rendered page shows the navigation.
+        if ('render' in outcome && navCounter) res.locals.navCounts = await navCounter(db);
         return outcome;
       });
     } catch (err) {
@@ -116,7 +134,9 @@ function send(req: Request, res: Response, result: PageResult): void {
     if (result.flash) req.session.flash = { type: result.flashType ?? 'success', message: result.flash };
     res.redirect(303, result.redirect);
   } else if ('file' in result) {
-    res.attachment(result.file.filename).type(result.file.contentType).send(result.file.body);
+    if (result.file.inline) res.set('Content-Disposition', `inline; filename="${result.file.filename}"`);
+    else res.attachment(result.file.filename);
+    res.type(result.file.contentType).send(result.file.body);
   } else if ('json' in result) {
     res.status(result.status ?? 200).json(result.json);
   } else {

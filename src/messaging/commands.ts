@@ -84,12 +84,12 @@ export async function resetTemplate(db: Db, channel: Channel, context: MessageCo
 
 /**
  * An email to the business itself about one of its customers (a change request
- * from the portal), through the same outbox: stored here, sent by the worker
+ * or a request for work from the portal), through the same outbox: stored here, sent by the worker
  * after commit. No portal link: it points at the dashboard.
  */
 export async function storeBusinessNotice(
   db: Db,
-  notice: { leadId: string; to: string; subject: string; text: string; html: string; proposalId: string },
+  notice: { leadId: string; to: string; subject: string; text: string; html: string; proposalId?: string; workRequestId?: string },
   actor: Actor,
 ): Promise<{ id: string }> {
   const [row] = await db('message_deliveries')
@@ -97,7 +97,7 @@ export async function storeBusinessNotice(
       org_id: currentOrgId(db),
       lead_id: notice.leadId,
       channel: 'email',
-      context: 'proposal',
+      context: notice.proposalId ? 'proposal' : 'service',
       to_address: notice.to,
       subject: notice.subject,
       body_text: notice.text,
@@ -110,7 +110,15 @@ export async function storeBusinessNotice(
     action: 'message.queued',
     subjectType: 'lead',
     subjectId: notice.leadId,
-    data: { deliveryId: row.id, channel: 'email', context: 'proposal', to: notice.to, proposalId: notice.proposalId, audience: 'business' },
+    data: {
+      deliveryId: row.id,
+      channel: 'email',
+      context: notice.proposalId ? 'proposal' : 'service',
+      to: notice.to,
+      ...(notice.proposalId ? { proposalId: notice.proposalId } : {}),
+      ...(notice.workRequestId ? { workRequestId: notice.workRequestId } : {}),
+      audience: 'business',
+    },
   });
   return row;
 }

@@ -302,3 +302,11 @@ export async function messageLog(db: Db, filter: { status?: StoredDelivery['stat
     .select<DeliveryRow[]>('d.*', 'l.first_name', 'l.last_name');
   return rows.map(decorate);
 }
+
+/** Where the business hears about its customers: its public email, else the owner's login email. */
+export async function businessNoticeAddress(db: Db): Promise<string | null> {
+  const org = await db('organizations').first<{ email: string | null }>('email');
+  if (org.email) return org.email;
+  const owner = await db('users').where({ role: 'owner' }).orderBy('created_at').first<{ email: string } | undefined>('email');
+  return owner?.email ?? null;
+}

@@ -8,14 +8,7 @@ import type { Actor } from '../db/audit.js';
 import type { Db } from '../db/tenancy.js';
 import { markChangesRequested } from '../proposals/revisions.js';
 import { storeBusinessNotice } from './commands.js';
-
-/** Where the business hears about it: its public email, else the owner's login email. */
-async function businessEmail(db: Db): Promise<string | null> {
-  const org = await db('organizations').first<{ email: string | null }>('email');
-  if (org.email) return org.email;
-  const owner = await db('users').where({ role: 'owner' }).orderBy('created_at').first<{ email: string } | undefined>('email');
-  return owner?.email ?? null;
-}
+import { businessNoticeAddress } from './queries.js';
 
 export async function requestProposalChanges(
   db: Db,
@@ -25,7 +18,7 @@ export async function requestProposalChanges(
 ): Promise<{ alreadyDecided: boolean; deliveryId: string | null }> {
   const { proposal, alreadyDecided } = await markChangesRequested(db, proposalId, input, actor);
   if (alreadyDecided) return { alreadyDecided, deliveryId: null };
-  const to = await businessEmail(db);
+  const to = await businessNoticeAddress(db);
   if (!to) return { alreadyDecided, deliveryId: null };
   const lead = await db('leads')
     .where({ id: proposal.lead_id })

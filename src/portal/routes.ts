@@ -16,6 +16,8 @@ import { choiceForm } from '../lib/line-options.js';
 import { approveProposal } from '../jobs/approve-proposal.js';
 import { dispatchDelivery } from '../messaging/outbox.js';
 import { requestProposalChanges } from '../messaging/request-changes.js';
+import { createWorkRequest, type NewWorkRequest } from '../requests/commands.js';
+import { rescheduleForm, workRequestForm } from '../requests/schema.js';
 import { createInvoiceCheckout, payForm } from '../payments/stripe/checkout.js';
 import { paySeveralForm } from '../payments/stripe/split-checkout.js';
 import { planFor } from '../plans.js';
@@ -30,6 +32,7 @@ import { checkoutReturnUrl, portalClientKey, portalHeaders, renderNotFound } fro
 import { recoveryAddressKey, recoveryPost } from './recover-handler.js';
 import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, signatureForm } from './schema.js';
 import { portalPageLocals, type ViewExtras } from './view-model.js';
+import { normalizeRequestPhotos, parseRequestUpload, requestFormLocals, type RequestFormPage } from './request-form.js';
 import { findVersion } from './versions.js';
 import { deviceFamily, visitNetworkHash } from './visit.js';
 
@@ -38,6 +41,9 @@ const PORTAL_MISS_LIMIT = 20;
 const PORTAL_MISS_WINDOW_MS = 10 * 60_000;
 const PORTAL_PAY_LIMIT = 20;
 const PORTAL_CHANGES_LIMIT = 10;
+/** Requests for work and to reschedule, per client per hour (each may carry 5 photos to re-encode). */
+const PORTAL_REQUEST_LIMIT = 10;
+const PORTAL_REQUEST_WINDOW_MS = 60 * 60_000;
 /** "Send me my link again": requests per client per hour, and per address per hour. */
 const RECOVER_CLIENT_LIMIT = 10;
 const RECOVER_CLIENT_WINDOW_MS = 60 * 60_000;
@@ -77,6 +83,13 @@ function createPortalRouter(): Router {
     limit: PORTAL_CHANGES_LIMIT,
     keyGenerator: portalClientKey,
     message: 'Too many change requests. Please wait a few minutes and try again.',
+  });
+  const requestLimiter = createRateLimiter({
+    name: 'portal-request',
+    windowMs: PORTAL_REQUEST_WINDOW_MS,
+    limit: PORTAL_REQUEST_LIMIT,
+    keyGenerator: portalClientKey,
+    message: 'Too many requests sent from this connection. Please wait an hour and try again.',
   });
   const recoverClientLimiter = createRateLimiter({
     name: 'portal-recover-client',
@@ -157,6 +170,149 @@ function createPortalRouter(): Router {
     const version = /^[1-9][0-9]{0,4}$/.test(String(req.params.version)) ? Number(req.params.version) : null;
     if (!id || !version) return miss(req, res, next);
     return show(req, res, next, { kind: 'proposal', id }, { version });
+  });
+
+  // --- Request work, ask to reschedule (before /:token/:tab, which would take "request") ---
+
+  /** The link behind a request form, or null (a miss). */
+  async function resolveLink(req: Request): Promise<{ token: string; link: PortalLinkRef } | null> {
+    const token = String(req.params.token);
+    if (!isWellFormedToken(token)) return null;
+    const link = await portalLinkByTokenHash(hashPortalToken(token));
+    return link ? { token, link } : null;
+  }
+
+  /** The customer's address (the form's default) and, for a reschedule, their visit still to come (else null). */
+  async function requestContext(link: PortalLinkRef, jobId: string | null) {
+    return withOrg(link.org_id, async (db) => {
+      const lead = await db('leads').where({ id: link.lead_id }).first<{ address: string | null }>('address');
+      const job = jobId
+        ? ((await db('jobs')
+            .where({ id: jobId, lead_id: link.lead_id, status: 'scheduled' })
+            .first<NonNullable<RequestFormPage['job']> & { address: string | null }>(
+              'id',
+              'service_type',
+              'scheduled_at',
+              'arrival_window_minutes',
+              'address',
+            )) ?? null)
+        : null;
+      return { address: lead.address, job };
+    });
+  }
+
+  async function showRequestForm(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    form: RequestFormPage,
+    extras: ViewExtras = {},
+    status = 200,
+  ) {
+    const token = String(req.params.token);
+    const page = await loadPortalPage(
+      hashPortalToken(token),
+      { kind: 'list', tab: 'history', page: 1 },
+      {
+        device: deviceFamily(req.get('user-agent')),
+        ipHash: visitNetworkHash(req.ip),
+      },
+    );
+    if (!page) return miss(req, res, next);
+    const rendered = requestFormLocals(token, page, form, extras);
+    res.status(status).render(rendered.view, rendered.locals);
+  }
+
+  /**
+   * Stores the request with its email to the business (outbox, sent after commit) and
+   * shows "sent"; a form error shows the form again (422) with nothing written.
+   */
+  async function storeRequest(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    { token, link }: { token: string; link: PortalLinkRef },
+    form: RequestFormPage,
+    body: Record<string, unknown>,
+    read: () => Promise<Omit<NewWorkRequest, 'leadId' | 'portalLinkId'>>,
+  ) {
+    let deliveryId: string | null;
+    try {
+      const input = await read();
+      ({ deliveryId } = await withOrg(link.org_id, async (db) => {
+        const lead = await db('leads').where({ id: link.lead_id }).first<{ address: string | null }>('address');
+        const actor: Actor = { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null };
+        // Where: what the customer typed (or the visit's address), else the address on file.
+        const request = { ...input, leadId: link.lead_id, portalLinkId: link.link_id, address: input.address || lead.address };
+        return createWorkRequest(db, request, actor);
+      }));
+    } catch (err) {
+      if (err instanceof FormError) {
+        return showRequestForm(req, res, next, form, { errors: err.fields, formError: err.message, values: body }, 422);
+      }
+      throw err;
+    }
+    // After commit: the worker must never pick up a delivery whose row isn't visible yet.
+    if (deliveryId) await dispatchDelivery({ deliveryId, orgId: link.org_id });
+    res.redirect(303, `/p/${token}/request?sent=${form.job ? 'reschedule' : 'work'}`);
+  }
+
+  router.get('/:token/request', async (req, res, next) => {
+    const found = await resolveLink(req);
+    if (!found) return miss(req, res, next);
+    const sent = req.query.sent === 'work' || req.query.sent === 'reschedule' ? req.query.sent : undefined;
+    const context = await requestContext(found.link, null);
+    return showRequestForm(req, res, next, { defaultAddress: context.address, sent });
+  });
+
+  router.post('/:token/request', requestLimiter, async (req, res, next) => {
+    const found = await resolveLink(req);
+    // An unknown link never gets its upload buffered.
+    if (!found) return miss(req, res, next);
+    const { token, link } = found;
+    const refused = await parseRequestUpload(req, res);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    // The form puts its token first, so multer has read it even when a file broke a limit.
+    if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
+    if (refused) {
+      const errors = { photos: refused.message };
+      return showRequestForm(req, res, next, {}, { errors, formError: refused.message, values: body }, refused.status);
+    }
+    return storeRequest(req, res, next, { token, link }, {}, body, async () => {
+      const form = parseForm(workRequestForm, body);
+      // Decoded and re-encoded before the transaction: sharp's work holds no database connection.
+      const photos = await normalizeRequestPhotos(req.files as Express.Multer.File[] | undefined);
+      return { description: form.description, address: form.address || null, preferredTimes: form.preferred_times, photos };
+    });
+  });
+
+  router.get('/:token/visits/:id/reschedule', async (req, res, next) => {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    const context = await requestContext(found.link, found.id);
+    if (!context.job) return miss(req, res, next);
+    return showRequestForm(req, res, next, { job: context.job });
+  });
+
+  router.post('/:token/visits/:id/reschedule', requestLimiter, async (req, res, next) => {
+    const found = await resolve(req);
+    if (!found) return miss(req, res, next);
+    const { token, id: jobId, link } = found;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
+    const context = await requestContext(link, jobId);
+    if (!context.job) return miss(req, res, next);
+    const job = context.job;
+    return storeRequest(req, res, next, { token, link }, { job }, body, () => {
+      const form = parseForm(rescheduleForm, body);
+      return Promise.resolve({
+        jobId,
+        description: form.description,
+        address: job.address,
+        preferredTimes: form.preferred_times,
+        photos: [],
+      });
+    });
   });
 
   router.get('/:token/:tab', (req, res, next) => {

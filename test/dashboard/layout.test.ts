@@ -18,7 +18,8 @@ const LONG_LINK = `https://app.example.test/p/${'x'.repeat(400)}`;
 
 /** GET pages to visit: every admin route without a side effect on GET, plus the dev outbox. */
 function dashboardPages(fx: Fixture): string[] {
-  const skip = /\/(return|refresh|logo|download|pdf|export)(\/|$)|\.(csv|html)$/;
+  // Not pages: files, images (a request's photo), redirects.
+  const skip = /\/(return|refresh|logo|download|pdf|export|photos\/[^/]+)(\/|$)|\.(csv|html)$/;
   const paths = adminRoutes()
     .filter((r) => r.methods.includes('get'))
     .map((r) => routeUrl(r.path, fx))

@@ -216,7 +216,13 @@ describe('Postgres restarted under load (fault: own Postgres, real web and worke
     const settled = async () =>
       withOrg(
         seeded.orgId,
-        (db) => db('message_deliveries').select('status').count<{ status: string; count: string }[]>('* as count').groupBy('status'),
+        // The customer's sends; each recorded payment's receipt is its own row (checked below).
+        (db) =>
+          db('message_deliveries')
+            .where({ purpose: 'manual' })
+            .select('status')
+            .count<{ status: string; count: string }[]>('* as count')
+            .groupBy('status'),
         knex,
       );
     let statuses = await settled();
@@ -240,6 +246,14 @@ describe('Postgres restarted under load (fault: own Postgres, real web and worke
       knex,
     );
     expect(payments.map((p) => p.invoice_id).sort()).to.deep.equal([...seeded.invoices].sort());
+    // One receipt queued per payment, however often its events arrived across the restart.
+    const receipts = await withOrg(
+      seeded.orgId,
+      (db) => db('message_deliveries').where({ purpose: 'receipt' }).pluck<string[]>('payment_id'),
+      knex,
+    );
+    expect(receipts).to.have.length(PAID_INVOICES);
+    expect(new Set(receipts).size).to.equal(PAID_INVOICES);
     const paid = await withOrg(seeded.orgId, (db) => db('invoices').whereIn('id', seeded.invoices).pluck<string[]>('status'), knex);
     expect(paid).to.deep.equal(Array(PAID_INVOICES).fill('paid'));
 

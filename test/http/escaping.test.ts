@@ -147,6 +147,9 @@ describe('hostile text is escaped on every page and in every message', () => {
       ...['proposals', 'invoices', 'payments', 'history'].map((tab) => `/p/${token}/${tab}`),
       ...records.proposalIds.map((id) => `/p/${token}/proposals/${id}`),
       ...records.invoiceIds.map((id) => `/p/${token}/invoices/${id}`),
+      `/p/${token}/request`,
+      `/p/${token}/request?sent=work`,
+      `/p/${token}/visits/${records.jobIds[0]}/reschedule`,
     ];
     for (const url of urls) {
       const res = await app.get(url);
@@ -164,6 +167,16 @@ describe('hostile text is escaped on every page and in every message', () => {
       .send({ _csrf: csrf, approverName: HOSTILE_NOTE });
     expect(refused.status).to.equal(422);
     expectNoRawMarkup(refused.text, 'portal approval (422)');
+    // A request for work sent back (an address too long) keeps the hostile text, escaped.
+    const form = await app.get(`/p/${token}/request`);
+    const requestRefused = await app
+      .post(`/p/${token}/request`)
+      .field('_csrf', /name="_csrf" value="([^"]+)"/.exec(form.text)![1].replace(/&#x3D;/g, '='))
+      .field('description', HOSTILE_NOTE)
+      .field('address', 'x'.repeat(501));
+    expect(requestRefused.status).to.equal(422);
+    expectNoRawMarkup(requestRefused.text, 'portal request (422)');
+    expect(requestRefused.text).to.contain('&lt;img src');
   });
 
   it('every text message and customer email', async () => {

@@ -96,12 +96,18 @@ function forms(w: World): Form[] {
 /** Every table's rows, as one digest per table (sessions aside: a rendered form may start one). */
 async function snapshot(): Promise<Record<string, string>> {
   const { rows: tables } = await getDb().raw<{ rows: { name: string }[] }>(
-    "select tablename as name from pg_tables where schemaname = 'public' and tablename not in ('sessions', 'knex_migrations', 'knex_migrations_lock')",
+    // The visit log records every page served, the error page included: a view, not a write of the form.
+    "select tablename as name from pg_tables where schemaname = 'public' and tablename not in ('sessions', 'knex_migrations', 'knex_migrations_lock', 'portal_visits')",
   );
   const out: Record<string, string> = {};
   for (const { name } of tables) {
     // A portal page counts its views; showing the page again with the error is not a write of the form.
-    const row = name === 'portal_links' ? "to_jsonb(t) - 'view_count' - 'last_viewed_at'" : 't::text';
+    const row =
+      name === 'portal_links'
+        ? "to_jsonb(t) - 'view_count' - 'last_viewed_at'"
+        : name === 'proposals' || name === 'invoices'
+          ? "to_jsonb(t) - 'first_viewed_at'"
+          : 't::text';
     const { rows } = await getDb().raw<{ rows: { digest: string }[] }>(
       `select count(*) || ':' || md5(coalesce(string_agg((${row})::text, '|' order by (${row})::text), '')) as digest from ?? t`,
       [name],

@@ -6,7 +6,10 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { csrfToken, testApp } from '../support/http.js';
-import { createTestOrg } from '../support/factories.js';
+import sharp from 'sharp';
+import { getDb } from '../../src/db/knex.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
+import { linkFor } from '../portal/support.js';
 import { passwordWeakness } from '../../src/auth/passwords.js';
 
 const MINUTE = 60;
@@ -82,6 +85,34 @@ describe('the product’s numbers, stated literally', () => {
       .type('form')
       .send({});
     expect(policies(res.headers['ratelimit-policy'])[0]).to.deep.equal([20, 10 * MINUTE]);
+  });
+
+  it('portal requests for work and to reschedule: 10 per hour per client', async () => {
+    for (const url of [`/p/${'A'.repeat(43)}/request`, `/p/${'A'.repeat(43)}/visits/00000000-0000-4000-8000-000000000000/reschedule`]) {
+      const res = await supertest(testApp()).post(url).type('form').send({});
+      expect(policies(res.headers['ratelimit-policy'])[0], url).to.deep.equal([10, HOUR]);
+    }
+  });
+
+  it('portal request photos: at most 5 per request, 10 MB each (re-encoded to at most 1600 px a side)', async () => {
+    const org = await createTestOrg({ plan: 'starter' });
+    const lead = await createTestLead(org.orgId);
+    const { token } = await linkFor(org.orgId, lead.id);
+    const page = await supertest(testApp()).get(`/p/${token}/request`);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1].replace(/&#x3D;/g, '=');
+    const send = (files: Buffer[]) => {
+      let req = supertest(testApp()).post(`/p/${token}/request`).field('_csrf', csrf).field('description', 'Numbers');
+      for (const file of files) req = req.attach('photos', file, 'photo.png');
+      return req;
+    };
+    const png = await sharp({ create: { width: 2000, height: 100, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
+    expect((await send(Array<Buffer>(6).fill(png))).status).to.equal(400);
+    expect((await send([Buffer.alloc(10 * 1024 * 1024 + 1)])).status).to.equal(413);
+    expect((await send(Array<Buffer>(5).fill(png))).status).to.equal(303);
+    const widths = await getDb()('work_request_photos').where({ org_id: org.orgId }).pluck('width');
+    expect(widths).to.deep.equal([1600, 1600, 1600, 1600, 1600]);
   });
 
   it('portal "Send me my link again": 10 per hour per client, then 3 per hour per address', async () => {

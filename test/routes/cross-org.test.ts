@@ -46,6 +46,7 @@ const PLAUSIBLE_BODY = {
   lifetime: '30',
   paused: '1',
   address: '3 Mallory Row',
+  to: 'proposal',
 };
 
 describe('cross-org access to every admin route', () => {
@@ -61,6 +62,8 @@ describe('cross-org access to every admin route', () => {
       invitation: 'V',
       member: 'M',
       property: 'R',
+      workRequest: 'W',
+      requestPhoto: 'F',
     };
     const routes = adminRoutes();
     expect(routes.length).to.be.greaterThan(20);

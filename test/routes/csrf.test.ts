@@ -158,6 +158,8 @@ describe('CSRF on every state-changing route', () => {
       'POST /forgot-password',
       'POST /p/:token/proposals/:id/approve',
       'POST /p/:token/proposals/:id/reject',
+      'POST /p/:token/request',
+      'POST /p/:token/visits/:id/reschedule',
       'POST /p/:token/invoices/:id/pay',
       'POST /settings/branding/logo',
     ]);

@@ -89,6 +89,19 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
       .insert({ org_id: orgId, lead_id: lead.id, token_sha256: sha(), token_ciphertext: 'x' })
       .returning<IdRow[]>('id');
     await db('portal_visits').insert({ org_id: orgId, link_id: link.id, lead_id: lead.id, view: 'history', device: 'iPhone' });
+    const [request] = await db('work_requests')
+      .insert({ org_id: orgId, lead_id: lead.id, portal_link_id: link.id, job_id: job.id, kind: 'reschedule', description: 'Another day?' })
+      .returning<IdRow[]>('id');
+    await db('work_request_photos').insert({
+      org_id: orgId,
+      request_id: request.id,
+      position: 0,
+      content_type: 'image/jpeg',
+      width: 1,
+      height: 1,
+      sha256: sha(),
+      bytes: Buffer.from([0]),
+    });
     await db('message_deliveries').insert({
       org_id: orgId,
       lead_id: lead.id,

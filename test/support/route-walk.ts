@@ -24,6 +24,7 @@ import { createInvoiceFromJob, issueInvoice } from '../../src/invoices/commands.
 import { recordPayment } from '../../src/payments/manual.js';
 import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { createTestLead, createTestStaff, type TestOrg } from './factories.js';
+import { HOSTILE_NOTE } from './hostile.js';
 
 export interface Fixture {
   lead: string;
@@ -36,6 +37,8 @@ export interface Fixture {
   invitation: string;
   member: string;
   property: string;
+  workRequest: string;
+  requestPhoto: string;
 }
 
 /**
@@ -54,6 +57,8 @@ const PARAM_FIXTURES: Record<string, keyof Fixture> = {
   'deliveries:id': 'delivery',
   'invitations:id': 'invitation',
   'members:id': 'member',
+  'requests:id': 'workRequest',
+  photoId: 'requestPhoto',
   // The dev checkout's session id: any value will do, the CSRF check runs before the session lookup.
   'checkout:id': 'invoice',
   leadId: 'lead',
@@ -166,6 +171,21 @@ export async function seedRouteFixtures(org: TestOrg): Promise<Fixture> {
         expires_at: db.raw("now() + interval '7 days'"),
       })
       .returning<{ id: string }[]>('id');
+    const [workRequest] = await db('work_requests')
+      .insert({ org_id: org.orgId, lead_id: lead.id, portal_link_id: link.id, kind: 'work', description: `Fix the gate ${HOSTILE_NOTE}` })
+      .returning<{ id: string }[]>('id');
+    const [requestPhoto] = await db('work_request_photos')
+      .insert({
+        org_id: org.orgId,
+        request_id: workRequest.id,
+        position: 0,
+        content_type: 'image/jpeg',
+        width: 1,
+        height: 1,
+        sha256: crypto.randomBytes(32).toString('hex'),
+        bytes: Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
+      })
+      .returning<{ id: string }[]>('id');
     return {
       lead: lead.id,
       proposal: proposal.id,
@@ -177,6 +197,8 @@ export async function seedRouteFixtures(org: TestOrg): Promise<Fixture> {
       invitation: invitation.id,
       member: staff.userId,
       property: property.id,
+      workRequest: workRequest.id,
+      requestPhoto: requestPhoto.id,
     };
   });
 }
