@@ -23,6 +23,14 @@
     document.querySelectorAll('[data-choice-tax]').forEach((el) => (el.textContent = money(tax)));
     document.querySelectorAll('[data-choice-total]').forEach((el) => (el.textContent = money(total)));
     document.querySelectorAll('[data-choice-approve]').forEach((el) => (el.textContent = `Approve ${money(total)}`));
+    // The deposit approving will ask, by the rule of src/proposals/deposit.ts: a
+    // percentage rounded half up, a fixed amount; never more than the total.
+    document.querySelectorAll('[data-choice-deposit]').forEach((el) => {
+      const bps = Number(el.dataset.percentBps) || 0;
+      const due = bps ? Math.round((total * bps) / 10000) : Number(el.dataset.depositCents) || 0;
+      const amount = el.querySelector('strong');
+      if (due > 0 && amount) amount.textContent = money(Math.min(due, total));
+    });
     const expected = form.querySelector('[data-choice-total-cents]');
     if (expected) expected.value = String(total);
   }

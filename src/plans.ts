@@ -86,9 +86,18 @@ export function planAdditions(id: PlanId): PlanAddition[] {
   if (!below || below.maxActivePortalLinks !== plan.maxActivePortalLinks) {
     now(plan.maxActivePortalLinks === null ? 'Unlimited active customer links' : `${plan.maxActivePortalLinks} active customer links`);
   }
-  if (!below) now('Proposals, invoices, payments and service history in your brand, sent by text or email');
-  if (plan.onlineApproval && !below?.onlineApproval) now('Customers approve proposals online');
-  if (plan.onlinePayment && !below?.onlinePayment) now('Customers pay invoices online by card, into your own Stripe account');
+  if (!below) {
+    now('Proposals, invoices, payments and service history in your brand, sent by text or email');
+    now('PDFs of proposals, invoices and receipts, and calendar files for visits');
+  }
+  if (plan.onlineApproval && !below?.onlineApproval) {
+    now('Customers approve proposals online');
+    now('Signatures drawn by hand or typed, optional lines and alternatives the customer picks, and requests for changes');
+  }
+  if (plan.onlinePayment && !below?.onlinePayment) {
+    now('Customers pay invoices online by card, into your own Stripe account');
+    now('Deposits paid by card on approval');
+  }
   if (plan.savedCardsAndAutopay && !below?.savedCardsAndAutopay) added.push({ label: 'Saved cards and autopay', comingSoon: true });
   if (plan.automaticFollowUps && !below?.automaticFollowUps) now('Automatic follow-ups of proposals and invoices');
   return added;

@@ -43,8 +43,8 @@ export interface DocumentData {
   taxRateBps: number;
   totalCents: number;
   paidCents: number | null;
-  /** Receipts: how it was paid and the invoice it paid. */
-  receipt: { method: string; invoiceNumber: number; refund: boolean } | null;
+  /** Receipts: how it was paid, and the invoice it paid or (a deposit before any invoice) the proposal. */
+  receipt: { method: string; invoiceNumber: number | null; proposalNumber: number | null; refund: boolean } | null;
   /** A signed proposal: the last page (signed.ts). */
   signature?: SignaturePage;
 }
@@ -210,10 +210,18 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       receipt: null,
     };
   }
+  // A payment on an invoice, or a deposit paid on a proposal before any invoice held it.
   const y = await db('payments as y')
-    .join('invoices as v', 'v.id', 'y.invoice_id')
+    .leftJoin('invoices as v', 'v.id', 'y.invoice_id')
+    .leftJoin('proposals as q', 'q.id', 'y.proposal_id')
     .where({ 'y.id': id, ...(leadId ? { 'y.lead_id': leadId } : {}) })
-    .whereNot({ 'v.status': 'draft' })
+    .where((q) => {
+      q.where((inv) => {
+        inv.whereNotNull('v.id').whereNot('v.status', 'draft');
+      }).orWhere((dep) => {
+        dep.whereNull('y.invoice_id').whereNotNull('q.id');
+      });
+    })
     .first<
       | {
           lead_id: string;
@@ -222,17 +230,30 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
           currency: string;
           method: string;
           paid_at: Date;
-          invoice_number: number;
+          invoice_number: number | null;
+          proposal_number: number | null;
         }
       | undefined
-    >('y.lead_id', 'y.kind', 'y.amount_cents', 'y.currency', 'y.method', 'y.paid_at', 'v.number as invoice_number');
+    >(
+      'y.lead_id',
+      'y.kind',
+      'y.amount_cents',
+      'y.currency',
+      'y.method',
+      'y.paid_at',
+      'v.number as invoice_number',
+      'q.number as proposal_number',
+    );
   if (!y) return null;
   const refund = y.kind === 'refund';
   const label = refund ? 'Refund' : 'Payment';
+  const onInvoice = y.invoice_number !== null;
+  const number = y.invoice_number ?? Number(y.proposal_number);
+  const what = onInvoice ? `invoice #${number}` : `proposal #${number}`;
   return {
     kind,
-    number: y.invoice_number,
-    title: `${label} receipt — invoice #${y.invoice_number}`,
+    number,
+    title: onInvoice ? `${label} receipt — ${what}` : `Deposit ${refund ? 'refund' : 'receipt'} — ${what}`,
     date: y.paid_at,
     dueDate: null,
     currency: y.currency,
@@ -240,7 +261,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
     message: '',
     lines: [
       {
-        service: `${label} on invoice #${y.invoice_number}`,
+        service: onInvoice ? `${label} on ${what}` : `Deposit ${refund ? 'refund' : 'payment'} on ${what}`,
         description: y.method.replace(/_/g, ' '),
         quantity: 1,
         unit_price_cents: y.amount_cents,
@@ -252,8 +273,20 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
     taxRateBps: 0,
     totalCents: y.amount_cents,
     paidCents: null,
-    receipt: { method: y.method, invoiceNumber: y.invoice_number, refund },
+    receipt: { method: y.method, invoiceNumber: y.invoice_number, proposalNumber: onInvoice ? null : number, refund },
   };
+}
+
+/** The latest deposit payment on a proposal (with leadId, that customer's only), for its receipt; null when none was paid. */
+export async function latestDepositPaymentId(db: Db, proposalId: string, leadId?: string): Promise<string | null> {
+  const row = await db('payments')
+    .where({ proposal_id: proposalId, kind: 'payment', status: 'succeeded', ...(leadId ? { lead_id: leadId } : {}) })
+    .orderBy([
+      { column: 'paid_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .first<{ id: string } | undefined>('id');
+  return row?.id ?? null;
 }
 
 export interface UpcomingVisit {

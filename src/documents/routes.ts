@@ -13,7 +13,7 @@ import { hashPortalToken, isWellFormedToken } from '../portal-links/token.js';
 import { portalHeaders, renderNotFound } from '../portal/responses.js';
 import { visitCalendar, visitFilename } from './calendar.js';
 import { documentFilename, renderDocumentPdf } from './pdf.js';
-import { documentOrg, loadDocument, loadUpcomingVisit, type DocumentKind } from './queries.js';
+import { documentOrg, latestDepositPaymentId, loadDocument, loadUpcomingVisit, type DocumentKind } from './queries.js';
 
 interface Download {
   body: Buffer | string;
@@ -32,6 +32,12 @@ async function documentPdf(db: Db, kind: DocumentKind, id: string, leadId?: stri
   if (!doc) return null;
   const body = await renderDocumentPdf(await documentOrg(db), doc);
   return { body, contentType: 'application/pdf', filename: documentFilename(doc) };
+}
+
+/** The receipt of a proposal's deposit (its latest deposit payment), or null when none was paid. */
+async function depositReceiptPdf(db: Db, proposalId: string, leadId?: string): Promise<Download | null> {
+  const paymentId = await latestDepositPaymentId(db, proposalId, leadId);
+  return paymentId ? documentPdf(db, 'receipt', paymentId, leadId) : null;
 }
 
 async function visitIcs(db: Db, jobId: string, leadId?: string): Promise<Download | null> {
@@ -65,6 +71,7 @@ export function createDocumentsPortalRouter(missLimiter: RateLimitRequestHandler
       serve((db, id, leadId) => documentPdf(db, kind, id, leadId)),
     );
   }
+  router.get('/:token/proposals/:id/deposit-receipt/pdf', serve(depositReceiptPdf));
   router.get('/:token/visits/:id/ics', serve(visitIcs));
   return router;
 }

@@ -20,18 +20,30 @@ export interface PortalDeposit {
   outstanding_cents: number;
   /** "25%" for a percentage deposit; null for a fixed amount. */
   percent: string | null;
+  /** Before approval, the rule portal-choices.js applies to the total as the customer picks. */
+  rule: { percent_bps: number | null; amount_cents: number | null };
   /** The customer can pay it here by card. */
   payable: boolean;
   processing: boolean;
   failed: boolean;
 }
 
-/** Locals for the proposal page's deposit (`deposit`), from facts the page's one query read. */
-export function portalDepositLocals(page: PortalPageData): { deposit?: PortalDeposit } {
+/**
+ * Locals for the proposal page's deposit (`deposit`), from facts the page's one
+ * query read. `shownTotalCents`: the total of the lines the customer has picked on
+ * screen (optional lines, alternatives), which is what approving will fix the
+ * deposit from; the stored total is that of the preselected lines.
+ */
+export function portalDepositLocals(page: PortalPageData, shownTotalCents?: number): { deposit?: PortalDeposit } {
   if (page.tab !== 'proposal' || !page.data) return {};
   const p = page.data;
-  // Pending: what approving will ask (from today's total); approved: what was fixed at approval.
-  const due = p.status === 'approved' ? p.deposit_cents : p.status === 'pending' ? depositDueCents(p) : null;
+  // Pending: what approving will ask (from the total on screen); approved: what was fixed at approval.
+  const due =
+    p.status === 'approved'
+      ? p.deposit_cents
+      : p.status === 'pending'
+        ? depositDueCents({ ...p, total_cents: shownTotalCents ?? p.total_cents })
+        : null;
   if (due === null || due === undefined) return {};
   const paid = Number(p.deposit_paid_cents);
   const outstanding = Math.max(Number(due) - paid, 0);
@@ -42,6 +54,10 @@ export function portalDepositLocals(page: PortalPageData): { deposit?: PortalDep
       paid_cents: paid,
       outstanding_cents: outstanding,
       percent: p.deposit_kind === 'percent' && p.deposit_value !== null ? `${Number(p.deposit_value) / 100}%` : null,
+      rule: {
+        percent_bps: p.deposit_kind === 'percent' ? Number(p.deposit_value) : null,
+        amount_cents: p.deposit_kind === 'amount' ? Number(p.deposit_value) : null,
+      },
       payable: takesCardPayments(page) && outstanding > 0,
       processing: outstanding > 0 && (status === 'open' || status === 'processing'),
       failed: outstanding > 0 && status === 'failed',

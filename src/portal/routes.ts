@@ -134,7 +134,7 @@ function createPortalRouter(): Router {
     Object.assign(
       rendered.locals,
       portalPayLocals(page),
-      portalDepositLocals(page),
+      portalDepositLocals(page, (rendered.locals.proposal as { total_cents?: number } | undefined)?.total_cents),
       portalPaySeveralLocals(page, req.query.paid === 'several'),
     );
     // A choice of lines that breaks the rules (a tampered form) is shown with its message, as a 422.

@@ -7,6 +7,7 @@
 // invoice made later credits it.
 import { recordAudit, type Actor } from '../../db/audit.js';
 import { insertStripeDeposit } from '../../db/sql/deposits.js';
+import { queueReceipts } from '../../db/sql/receipts.js';
 import { markCheckoutSessionsPaid } from '../../db/sql/payments.js';
 import type { Db } from '../../db/tenancy.js';
 import { refreshInvoiceBalances } from '../../invoices/commands.js';
@@ -106,6 +107,8 @@ export async function recordStripeDeposits(
       continue;
     }
     if (invoiceId) await refreshInvoiceBalances(db, [invoiceId]);
+    // The deposit's receipt, queued with the payment (once: one per payment row).
+    await queueReceipts(db, [paymentId]);
     outcomes.set(pi.id, 'recorded');
     await recordAudit(db, {
       actor,

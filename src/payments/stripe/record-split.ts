@@ -9,6 +9,7 @@
 // and split_index).
 import { recordAudit, recordAudits, type Actor } from '../../db/audit.js';
 import { insertStripePayments, insertUnappliedPayment, markCheckoutSessionsPaid } from '../../db/sql/payments.js';
+import { queueReceipts } from '../../db/sql/receipts.js';
 import type { Db } from '../../db/tenancy.js';
 import { refreshInvoiceBalances } from '../../invoices/commands.js';
 import { balanceOf, isPayable } from '../../lib/balance.js';
@@ -197,6 +198,11 @@ export async function recordStripeSplitPayments(
           source: 'stripe',
         },
       })),
+    );
+    // Each invoice paid gets its receipt, queued with the payment (exactly once: one per payment row).
+    await queueReceipts(
+      db,
+      inserted.map((r) => r.id),
     );
     outcomes.set(pi.id, inserted.length ? 'recorded' : 'unchanged');
   }
