@@ -5,6 +5,11 @@
 import { expect } from 'chai';
 import { getDb } from '../../src/db/knex.js';
 import type { InvoiceRow, JobRow, LeadRow, PropertyRow, ProposalRow } from '../../src/db/rows.js';
+import { withOrg } from '../../src/db/tenancy.js';
+import { createInvoiceFromJob } from '../../src/invoices/commands.js';
+import { approveProposal } from '../../src/jobs/approve-proposal.js';
+import { setJobStatus } from '../../src/jobs/commands.js';
+import { markProposalSent } from '../../src/proposals/commands.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
 import { csrfFrom, loginAgent, type Agent } from '../support/http.js';
 
@@ -229,6 +234,31 @@ describe('several properties per customer (dashboard)', () => {
       expect(page.text).to.contain('<th>Property</th>');
       expect(page.text).to.match(/Roof<\/td><td data-label="Property">Rental<\/td>/);
       expect(page.text).to.match(/Roof<\/td><td data-label="Property">Home<\/td>/);
+    });
+
+    it('carries a proposal’s property to the job its approval makes and to that job’s invoice', async () => {
+      const csrf = csrfFrom((await agent.get('/proposals/new').query({ leadId })).text);
+      await agent.post('/proposals').type('form').send({
+        _csrf: csrf,
+        lead_id: leadId,
+        property_id: second.id,
+        title: 'Rental roof',
+        tax_rate: '0',
+        'items[0][service]': 'Shingles',
+        'items[0][quantity]': '1',
+        'items[0][unit_price]': '50',
+      });
+      const proposal = await getDb()('proposals').where({ org_id: org.orgId }).first<ProposalRow>();
+      const actor = { type: 'user' as const, userId: org.userId };
+      const invoice = await withOrg(org.orgId, async (db) => {
+        await markProposalSent(db, proposal.id, actor);
+        const { jobId } = await approveProposal(db, proposal.id, { source: 'staff', approverName: 'Ivy' }, actor);
+        await setJobStatus(db, jobId, 'completed', actor);
+        return createInvoiceFromJob(db, jobId, { currency: 'USD', time_zone: 'UTC' }, actor);
+      });
+      const job = await getDb()('jobs').where({ proposal_id: proposal.id }).first<JobRow>();
+      expect(job).to.include({ property_id: second.id, address: '2 Rental Row' });
+      expect(invoice.property_id).to.equal(second.id);
     });
 
     it('keeps the database from pointing a document at another customer’s property', async () => {
