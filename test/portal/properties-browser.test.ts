@@ -90,6 +90,8 @@ describe('several properties in a browser', function () {
       await page.getByRole('heading', { name: 'Elm St rental' }).waitFor();
       expect(await page.getByText('Kitchen tap').count()).to.equal(1);
       expect(await page.getByText('Rental roof repair').count()).to.equal(1);
+      // Styled by portal.css (a tap target), not the browser's default select.
+      expect(await page.evaluate<string>("getComputedStyle(document.getElementById('property-filter')).minHeight")).to.equal('44px');
       await shot(page, 'portal-grouped-390');
 
       await page.getByLabel('Property').selectOption({ label: 'Elm St rental' });
