@@ -2,7 +2,7 @@
 import type { Db } from '../db/tenancy.js';
 import { listInvoices, openBalance } from '../invoices/queries.js';
 import { listUpcomingJobs, listJobs } from '../jobs/queries.js';
-import { getLead, leadName } from '../leads/queries.js';
+import { getLead, leadName, listProperties } from '../leads/queries.js';
 import { loadMessagingPanel } from '../messaging/panel.js';
 import { listPayments } from '../payments/queries.js';
 import { loadPortalPanel } from '../portal-links/panel.js';
@@ -84,5 +84,23 @@ export async function loadCustomerPage(db: Db, leadId: string) {
   const balance = await openBalance(db, lead.id);
   const portalPanel = await loadPortalPanel(db, lead);
   const messagingPanel = await loadMessagingPanel(db, lead);
-  return { title: leadName(lead), lead, name: leadName(lead), proposals, jobs, invoices, payments, balance, portalPanel, messagingPanel };
+  const properties = await listProperties(db, lead.id);
+  // With several properties each record says which one it is for (none: the main, first one).
+  const names = new Map(properties.map((p) => [p.id, p.label || p.address]));
+  const withProperty = <T extends { property_id: string | null }>(rows: T[]) =>
+    properties.length > 1 ? rows.map((r) => ({ ...r, property_name: names.get(r.property_id ?? properties[0].id) })) : rows;
+  return {
+    title: leadName(lead),
+    lead,
+    name: leadName(lead),
+    properties,
+    severalProperties: properties.length > 1,
+    proposals: withProperty(proposals),
+    jobs: withProperty(jobs),
+    invoices: withProperty(invoices),
+    payments,
+    balance,
+    portalPanel,
+    messagingPanel,
+  };
 }

@@ -11,7 +11,17 @@ export type ListTab = 'proposals' | 'invoices' | 'payments' | 'history';
 export const TABS: readonly ListTab[] = ['proposals', 'invoices', 'payments', 'history'];
 
 export type PortalView =
-  { kind: 'home' } | { kind: 'list'; tab: ListTab; page: number } | { kind: 'proposal'; id: string } | { kind: 'invoice'; id: string };
+  | { kind: 'home'; property?: string | null }
+  | { kind: 'list'; tab: ListTab; page: number; property?: string | null }
+  | { kind: 'proposal'; id: string }
+  | { kind: 'invoice'; id: string };
+
+/** One of the customer's service addresses (the portal's property filter). */
+interface PortalProperty {
+  id: string;
+  label: string;
+  address: string;
+}
 
 interface PortalOrg {
   name: string;
@@ -72,6 +82,8 @@ interface ProposalSummary {
   sent_at: string | null;
   created_at: string;
   valid_until: string | null;
+  /** In lists: the row's property (its own, else the customer's main one). */
+  property_id?: string | null;
 }
 
 export interface ProposalDetail extends ProposalSummary {
@@ -116,6 +128,8 @@ interface InvoiceSummary {
   due_date: string;
   total_cents: number;
   amount_paid_cents: number;
+  /** In lists: the row's property (its own, else the customer's main one). */
+  property_id?: string | null;
 }
 
 interface PortalPayment {
@@ -182,6 +196,9 @@ export type PortalPageData = {
   org: PortalOrg;
   lead: PortalLead;
   waiting: PortalWaiting;
+  properties: PortalProperty[];
+  /** The property the lists are filtered to (one of `properties`), or null for all. */
+  property_id: string | null;
 } & PortalData;
 
 /** What the visit log records about who asked (see src/portal/visit.ts). */
@@ -195,9 +212,10 @@ export async function loadPortalPage(tokenSha256: string, view: PortalView, visi
   const kind = view.kind === 'list' ? view.tab : view.kind;
   const id = view.kind === 'proposal' || view.kind === 'invoice' ? view.id : null;
   const page = view.kind === 'list' ? view.page : 1;
+  const property = view.kind === 'list' || view.kind === 'home' ? (view.property ?? null) : null;
   const { rows } = await getDb().raw<{ rows: { page: PortalPageData | null }[] }>(
-    'select portal_page(?, ?, ?::uuid, ?, ?, ?::text[], ?, ?) as page',
-    [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES], visitor.device, visitor.ipHash],
+    'select portal_page(?, ?, ?::uuid, ?, ?, ?::text[], ?, ?, ?::uuid) as page',
+    [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES], visitor.device, visitor.ipHash, property],
   );
   return rows[0]?.page ?? null;
 }

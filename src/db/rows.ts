@@ -53,6 +53,17 @@ export interface OrgRow {
   portal_link_lifetime_days: 30 | 90 | 365 | null;
 }
 
+/** One of a customer's service addresses (a landlord or property manager has several). */
+export interface PropertyRow {
+  id: string;
+  org_id: string;
+  lead_id: string;
+  label: string;
+  address: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
 export interface LeadRow {
   id: string;
   org_id: string;
@@ -76,6 +87,8 @@ export interface ProposalRow {
   id: string;
   org_id: string;
   lead_id: string;
+  /** The customer's property it is for; null: their main property. */
+  property_id: string | null;
   number: number;
   title: string;
   status: ProposalStatus;
@@ -171,6 +184,8 @@ export interface JobRow {
   id: string;
   org_id: string;
   lead_id: string;
+  /** The customer's property it is for; null: their main property. */
+  property_id: string | null;
   proposal_id: string | null;
   service_type: string;
   scheduled_at: Date | null;
@@ -191,6 +206,8 @@ export interface InvoiceRow {
   id: string;
   org_id: string;
   lead_id: string;
+  /** The customer's property it is for; null: their main property. */
+  property_id: string | null;
   number: number;
   proposal_id: string | null;
   job_id: string | null;

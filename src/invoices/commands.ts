@@ -12,7 +12,7 @@ import { formatMoney } from '../lib/money.js';
 import { conflict, fieldError, HttpError } from '../lib/errors.js';
 import { computeFormLineItems, lineInputsFrom, lineItemRows, type ComputedLineItem, type LineItemInput } from '../lib/line-items.js';
 import { getJob } from '../jobs/queries.js';
-import { getLead } from '../leads/queries.js';
+import { chosenProperty, getLead } from '../leads/queries.js';
 import { getProposal, getProposalItems } from '../proposals/queries.js';
 import { creditDeposits } from './deposits.js';
 import { getInvoice } from './queries.js';
@@ -49,6 +49,7 @@ async function checkSources(db: Db, leadId: string, proposalId?: string | null, 
 
 interface NewInvoice {
   lead_id: string;
+  property_id?: string | null;
   proposal_id?: string | null;
   job_id?: string | null;
   issue_date: string;
@@ -63,12 +64,14 @@ async function insertInvoice(db: Db, input: NewInvoice, currency: string, actor:
   if (input.due_date < input.issue_date) throw fieldError('due_date', 'The due date cannot be before the issue date');
   const lead = await leadFor(db, input.lead_id);
   await checkSources(db, lead.id, input.proposal_id, input.job_id);
+  const property = await chosenProperty(db, lead.id, input.property_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate_bps);
   const number = await allocateNumber(db, 'invoice');
   const [invoice] = await db('invoices')
     .insert({
       org_id: currentOrgId(db),
       lead_id: lead.id,
+      property_id: property?.id ?? null,
       number,
       proposal_id: input.proposal_id ?? null,
       job_id: input.job_id ?? null,
@@ -129,6 +132,7 @@ export async function createInvoiceFromProposal(
     db,
     {
       lead_id: proposal.lead_id,
+      property_id: proposal.property_id,
       proposal_id: proposal.id,
       job_id: job?.status === 'completed' ? job.id : null,
       ...defaultDates(org.time_zone),
@@ -166,6 +170,7 @@ export async function createInvoiceFromJob(
     db,
     {
       lead_id: job.lead_id,
+      property_id: job.property_id,
       proposal_id: proposalId,
       job_id: job.id,
       ...defaultDates(org.time_zone),
@@ -186,6 +191,7 @@ export async function updateInvoice(db: Db, id: string, input: InvoiceInput, act
     throw conflict(`Invoice #${before.number} has been issued; only drafts can be edited. Void it and create a new one instead.`);
   const lead = await leadFor(db, input.lead_id);
   await checkSources(db, lead.id, before.proposal_id, before.job_id);
+  const property = await chosenProperty(db, lead.id, input.property_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
   // A credited deposit (or other payment) on a draft can't be more than its new total.
   if (totals.total_cents < Number(before.amount_paid_cents)) {
@@ -197,6 +203,7 @@ export async function updateInvoice(db: Db, id: string, input: InvoiceInput, act
     .where({ id: before.id })
     .update({
       lead_id: lead.id,
+      property_id: property?.id ?? null,
       issue_date: input.issue_date,
       due_date: input.due_date,
       tax_rate_bps: input.tax_rate,

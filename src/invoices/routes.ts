@@ -30,6 +30,7 @@ function formLocals(db: Db, title: string, action: string, values: Record<string
 function valuesFrom(invoice: InvoiceRow, items: InvoiceItemRow[]) {
   return {
     lead_id: invoice.lead_id,
+    property_id: invoice.property_id ?? '',
     issue_date: invoice.issue_date,
     due_date: invoice.due_date,
     tax_rate: taxRateText(invoice.tax_rate_bps),

@@ -5,6 +5,7 @@ import { isoDate } from '../lib/dates.js';
 import { optionalUuidField } from '../lib/ids.js';
 import { customerMessageField, internalNotesField } from '../lib/forms.js';
 import { lineItemsSchema, taxRateField } from '../lib/line-items.js';
+import { documentPropertyField } from '../leads/schema.js';
 
 export { INVOICE_STATUSES };
 
@@ -12,6 +13,7 @@ export function invoiceFormSchema(currency: string) {
   return z
     .object({
       lead_id: z.uuid('Choose a customer'),
+      property_id: documentPropertyField,
       proposal_id: optionalUuidField,
       job_id: optionalUuidField,
       issue_date: isoDate,

@@ -5,7 +5,8 @@ import { currentOrgId, type Db } from '../db/tenancy.js';
 import { zonedToInstant } from '../lib/dates.js';
 import { conflict, fieldError } from '../lib/errors.js';
 import { humanize } from '../lib/pagination.js';
-import { getLead } from '../leads/queries.js';
+import { chosenProperty, getLead } from '../leads/queries.js';
+import type { PropertyRow } from '../db/rows.js';
 import { getJob, JOB_TRANSITIONS } from './queries.js';
 import type { JobInput } from './schema.js';
 
@@ -23,12 +24,13 @@ async function leadFor(db: Db, leadId: string) {
 }
 
 /** The columns a job form sets, on create and on edit alike. */
-function formColumns(input: JobInput, lead: { id: string; address: string | null }, timeZone: string) {
+function formColumns(input: JobInput, lead: { id: string; address: string | null }, property: PropertyRow | null, timeZone: string) {
   return {
     lead_id: lead.id,
+    property_id: property?.id ?? null,
     service_type: input.service_type,
     scheduled_at: scheduledInstant(input, timeZone),
-    address: input.address ?? lead.address,
+    address: input.address ?? property?.address ?? lead.address,
     technician: input.technician,
     arrival_window_minutes: input.arrival_window_minutes,
     customer_notes: input.customer_notes,
@@ -38,10 +40,11 @@ function formColumns(input: JobInput, lead: { id: string; address: string | null
 
 export async function createJob(db: Db, input: JobInput, timeZone: string, actor: Actor): Promise<JobRow> {
   const lead = await leadFor(db, input.lead_id);
+  const property = await chosenProperty(db, lead.id, input.property_id);
   const [job] = await db('jobs')
     .insert({
       org_id: currentOrgId(db),
-      ...formColumns(input, lead, timeZone),
+      ...formColumns(input, lead, property, timeZone),
       created_by: actor.type === 'user' ? actor.userId : null,
     })
     .returning<JobRow[]>('*');
@@ -58,10 +61,11 @@ export async function updateJob(db: Db, id: string, input: JobInput, timeZone: s
   if (before.proposal_id && lead.id !== before.lead_id) {
     throw fieldError('lead_id', 'This job comes from a proposal, so its customer cannot change');
   }
+  const property = await chosenProperty(db, lead.id, input.property_id);
   const [job] = await db('jobs')
     .where({ id: before.id })
     .update({
-      ...formColumns(input, lead, timeZone),
+      ...formColumns(input, lead, property, timeZone),
       updated_at: db.fn.now(),
     })
     .returning<JobRow[]>('*');
@@ -95,17 +99,19 @@ export async function setJobStatus(db: Db, id: string, status: JobStatus, actor:
  */
 export async function createJobForProposal(
   db: Db,
-  proposal: { id: string; lead_id: string; title: string },
+  proposal: { id: string; lead_id: string; title: string; property_id: string | null },
   actor: Actor,
 ): Promise<JobRow> {
   const lead = await getLead(db, proposal.lead_id);
+  const property = await chosenProperty(db, lead.id, proposal.property_id);
   const inserted = await db('jobs')
     .insert({
       org_id: currentOrgId(db),
       lead_id: proposal.lead_id,
       proposal_id: proposal.id,
+      property_id: proposal.property_id,
       service_type: proposal.title,
-      address: lead.address,
+      address: property?.address ?? lead.address,
       created_by: actor.type === 'user' ? actor.userId : null,
     })
     .onConflict(['org_id', 'proposal_id'])

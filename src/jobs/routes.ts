@@ -6,7 +6,7 @@ import { instantToZoned } from '../lib/dates.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { humanize, pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
-import { customerOptionsFor, getLead, leadName } from '../leads/queries.js';
+import { customerOptionsFor, getLead, leadName, listProperties, propertyOptionsFor } from '../leads/queries.js';
 import { approvalFormSchema } from '../proposals/schema.js';
 import { getProposal } from '../proposals/queries.js';
 import { approveProposal } from './approve-proposal.js';
@@ -23,6 +23,7 @@ async function formLocals(db: Db, title: string, action: string, values: Record<
     values,
     timeHint: timeZone ? `In your business's time zone (${timeZone}).` : undefined,
     leadOptions: await customerOptionsFor(db, values),
+    propertyOptions: await propertyOptionsFor(db, values.lead_id),
     arrivalOptions: ARRIVAL_WINDOWS.map((w) => ({ value: String(w.minutes), label: w.label })),
   };
 }
@@ -31,6 +32,7 @@ function valuesFrom(job: JobRow, timeZone: string) {
   const when = job.scheduled_at ? instantToZoned(job.scheduled_at, timeZone) : { date: '', time: '' };
   return {
     lead_id: job.lead_id,
+    property_id: job.property_id ?? '',
     service_type: job.service_type,
     scheduled_date: when.date,
     scheduled_time: when.time,
@@ -67,13 +69,19 @@ adminRouter.get(
   '/jobs/new',
   orgPage(async ({ req, db, org }) => {
     const lead = req.query.leadId ? await getLead(db, idOrNotFound(req.query.leadId)) : null;
+    // With several properties the address comes from the chosen one, so it isn't filled in here.
+    const severalProperties = lead ? (await listProperties(db, lead.id)).length > 1 : false;
     return {
       render: 'admin/jobs/form',
       locals: await formLocals(
         db,
         'New job',
         '/jobs',
-        { lead_id: lead?.id ?? '', address: lead?.address ?? '', arrival_window_minutes: String(DEFAULT_ARRIVAL_WINDOW) },
+        {
+          lead_id: lead?.id ?? '',
+          address: severalProperties ? '' : (lead?.address ?? ''),
+          arrival_window_minutes: String(DEFAULT_ARRIVAL_WINDOW),
+        },
         org.time_zone,
       ),
     };

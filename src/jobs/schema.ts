@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from '../db/rows.js';
 import { isoDate } from '../lib/dates.js';
+import { documentPropertyField } from '../leads/schema.js';
 
 export { JOB_STATUSES };
 
@@ -26,6 +27,7 @@ const optionalText = (max: number) =>
 export const jobFormSchema = z
   .object({
     lead_id: z.uuid('Choose a customer'),
+    property_id: documentPropertyField,
     service_type: z.string().trim().min(1, 'Enter the service').max(200, 'At most 200 characters'),
     scheduled_date: z.preprocess((v) => (v === '' ? undefined : v), isoDate.optional()),
     scheduled_time: z.preprocess(

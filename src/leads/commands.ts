@@ -1,14 +1,16 @@
 // Customers (leads): the only writer of `leads`.
 import { recordAudit, type Actor } from '../db/audit.js';
-import type { LeadRow, LeadStage } from '../db/rows.js';
+import type { LeadRow, LeadStage, PropertyRow } from '../db/rows.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
-import { getLead, leadName } from './queries.js';
-import type { LeadInput } from './schema.js';
+import { getLead, getProperty, leadName } from './queries.js';
+import type { LeadInput, PropertyInput } from './schema.js';
 
 export async function createLead(db: Db, input: LeadInput, actor: Actor): Promise<LeadRow> {
   const [lead] = await db('leads')
     .insert({ ...input, org_id: currentOrgId(db), created_by: actor.type === 'user' ? actor.userId : null })
     .returning<LeadRow[]>('*');
+  // A new customer's address is their first (main) property.
+  if (lead.address) await db('properties').insert({ org_id: lead.org_id, lead_id: lead.id, address: lead.address });
   await recordAudit(db, { actor, action: 'lead.created', subjectType: 'lead', subjectId: lead.id, data: { name: leadName(lead) } });
   return lead;
 }
@@ -65,4 +67,24 @@ export async function setFollowupsPaused(db: Db, id: string, paused: boolean, ac
     });
   }
   return changed > 0;
+}
+
+/** Adds a service address to a customer (the first one is their main property). */
+export async function addProperty(db: Db, leadId: string, input: PropertyInput, actor: Actor): Promise<PropertyRow> {
+  const lead = await getLead(db, leadId);
+  const [property] = await db('properties')
+    .insert({ ...input, org_id: currentOrgId(db), lead_id: lead.id })
+    .returning<PropertyRow[]>('*');
+  await recordAudit(db, { actor, action: 'property.added', subjectType: 'lead', subjectId: lead.id, data: { property_id: property.id } });
+  return property;
+}
+
+export async function updateProperty(db: Db, leadId: string, id: string, input: PropertyInput, actor: Actor): Promise<PropertyRow> {
+  const before = await getProperty(db, leadId, id);
+  const [property] = await db('properties')
+    .where({ id: before.id })
+    .update({ ...input, updated_at: db.fn.now() })
+    .returning<PropertyRow[]>('*');
+  await recordAudit(db, { actor, action: 'property.updated', subjectType: 'lead', subjectId: leadId, data: { property_id: id } });
+  return property;
 }

@@ -4,7 +4,8 @@ import { chosenLeadId, customerOptions } from '../lib/customer-picker.js';
 import { notFound } from '../lib/errors.js';
 import { lineItemFormRows } from '../lib/line-items.js';
 import { escapeLike, leadSearchPage } from '../db/sql/leads.js';
-import type { LeadRow, LeadSummary } from '../db/rows.js';
+import type { LeadRow, LeadSummary, PropertyRow } from '../db/rows.js';
+import { FormError } from '../lib/errors.js';
 import type { Db } from '../db/tenancy.js';
 import type { LeadListQuery } from './schema.js';
 
@@ -162,6 +163,7 @@ export async function documentFormLocals(
     action,
     values,
     leadOptions: await customerOptionsFor(db, values, withEmail),
+    propertyOptions: await propertyOptionsFor(db, values.lead_id),
     rows: lineItemFormRows(values.items, errors),
     pastServices: await pastServices(db),
   };
@@ -183,4 +185,44 @@ async function pastServices(db: Db, limit = 200): Promise<string[]> {
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, limit)
     .map(([service]) => service);
+}
+
+// ---- properties ------------------------------------------------------------
+
+/** A customer's service addresses, the main (first) one first. */
+export async function listProperties(db: Db, leadId: string): Promise<PropertyRow[]> {
+  return db('properties')
+    .where({ lead_id: leadId })
+    .orderBy([{ column: 'created_at' }, { column: 'id' }])
+    .select<PropertyRow[]>('*');
+}
+
+export async function getProperty(db: Db, leadId: string, id: string): Promise<PropertyRow> {
+  const property = await db('properties')
+    .where({ id: idOrNotFound(id), lead_id: leadId })
+    .first<PropertyRow | undefined>();
+  if (!property) throw notFound('That property does not exist');
+  return property;
+}
+
+/**
+ * The property a document form chose, checked to be one of that customer's (a 422
+ * on property_id otherwise, so nothing is written); null stays null (the main property).
+ */
+export async function chosenProperty(db: Db, leadId: string, propertyId: string | null | undefined): Promise<PropertyRow | null> {
+  if (!propertyId) return null;
+  const property = await db('properties').where({ id: propertyId, lead_id: leadId }).first<PropertyRow | undefined>();
+  if (!property) throw new FormError({ property_id: 'Choose one of this customer’s properties' });
+  return property;
+}
+
+/** The "Property" select of a proposal, job or invoice form: every property of every customer offered, tagged by customer. */
+export async function propertyOptionsFor(db: Db, leadId: unknown) {
+  if (typeof leadId !== 'string' || !isUuid(leadId)) return [];
+  const properties = await listProperties(db, leadId);
+  if (properties.length < 2) return [];
+  return [
+    { value: '', label: `Main property (${properties[0].label || properties[0].address})` },
+    ...properties.slice(1).map((p) => ({ value: p.id, label: p.label ? `${p.label} · ${p.address}` : p.address })),
+  ];
 }

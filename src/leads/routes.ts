@@ -5,10 +5,10 @@ import { formFailure, orgPage } from '../http/page.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { routeId } from '../lib/ids.js';
 import { humanize } from '../lib/pagination.js';
-import { createLead, setLeadStage, updateLead } from './commands.js';
-import { getLead, leadName, listLeads } from './queries.js';
+import { addProperty, createLead, setLeadStage, updateLead, updateProperty } from './commands.js';
+import { getLead, getProperty, leadName, listLeads } from './queries.js';
 import { phoneCountryFor } from '../lib/phone.js';
-import { leadFormSchema, leadListQuerySchema, leadStageSchema, stageOptions } from './schema.js';
+import { leadFormSchema, leadListQuerySchema, leadStageSchema, propertyFormSchema, stageOptions } from './schema.js';
 
 export const adminRouter = Router();
 
@@ -98,5 +98,58 @@ adminRouter.post(
     const { stage } = parseForm(leadStageSchema, req.body);
     await setLeadStage(db, lead.id, stage, actor);
     return { redirect: `/customers/${lead.id}`, flash: `Stage set to ${humanize(stage)}.` };
+  }),
+);
+
+// ---- properties: the customer page lists them and adds one; each has its own edit page ----
+
+adminRouter.post(
+  '/customers/:id/properties',
+  orgPage(async ({ req, db, actor }) => {
+    const lead = await getLead(db, routeId(req.params));
+    try {
+      const input = parseForm(propertyFormSchema, req.body);
+      await addProperty(db, lead.id, input, actor);
+      return { redirect: `/customers/${lead.id}#properties`, flash: 'Property added.' };
+    } catch (err) {
+      return formFailure('admin/customers/property-form', err, {
+        title: `Add a property for ${leadName(lead)}`,
+        action: `/customers/${lead.id}/properties`,
+        lead,
+        values: formValues(req.body),
+      });
+    }
+  }),
+);
+
+adminRouter.get(
+  '/customers/:id/properties/:propertyId/edit',
+  orgPage(async ({ req, db }) => {
+    const lead = await getLead(db, routeId(req.params));
+    const property = await getProperty(db, lead.id, routeId(req.params, 'propertyId'));
+    return {
+      render: 'admin/customers/property-form',
+      locals: { title: 'Edit property', action: `/customers/${lead.id}/properties/${property.id}`, lead, values: property },
+    };
+  }),
+);
+
+adminRouter.post(
+  '/customers/:id/properties/:propertyId',
+  orgPage(async ({ req, db, actor }) => {
+    const lead = await getLead(db, routeId(req.params));
+    const property = await getProperty(db, lead.id, routeId(req.params, 'propertyId'));
+    try {
+      const input = parseForm(propertyFormSchema, req.body);
+      await updateProperty(db, lead.id, property.id, input, actor);
+      return { redirect: `/customers/${lead.id}#properties`, flash: 'Property saved.' };
+    } catch (err) {
+      return formFailure('admin/customers/property-form', err, {
+        title: 'Edit property',
+        action: `/customers/${lead.id}/properties/${property.id}`,
+        lead,
+        values: formValues(req.body),
+      });
+    }
   }),
 );

@@ -57,3 +57,17 @@ export type LeadListQuery = z.infer<typeof leadListQuerySchema>;
 
 /** The pipeline stages for a select, in words ("Proposal sent"). */
 export const stageOptions = LEAD_STAGES.map((value) => ({ value, label: value.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) }));
+
+/** A service address of a customer (several for a landlord or property manager). */
+export const propertyFormSchema = z.object({
+  label: z.string().trim().max(100, 'Name can be at most 100 characters').default(''),
+  address: z.string().trim().min(1, 'Enter the address').max(500, 'Address can be at most 500 characters'),
+});
+export type PropertyInput = z.infer<typeof propertyFormSchema>;
+
+/** The property a proposal, job or invoice is for: empty or absent means the customer's main property. */
+export const documentPropertyField = z
+  .union([z.literal(''), z.uuid('Choose one of this customer’s properties')], 'Choose one of this customer’s properties')
+  .optional()
+  .transform((v) => (v ? v : null))
+  .optional();

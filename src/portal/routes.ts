@@ -150,7 +150,10 @@ function createPortalRouter(): Router {
     return link ? { token, id, link } : null;
   }
 
-  router.get('/:token', (req, res, next) => show(req, res, next, { kind: 'home' }, { home: true }));
+  router.get('/:token', (req, res, next) => {
+    const property = pageQuery.safeParse(req.query).data?.property ?? null;
+    return show(req, res, next, { kind: 'home', property }, { home: true });
+  });
 
   for (const kind of ['proposal', 'invoice'] as const) {
     router.get(`/:token/${kind}s/:id`, (req, res, next) => {
@@ -317,7 +320,7 @@ function createPortalRouter(): Router {
     if (!TABS.includes(tab)) return miss(req, res, next);
     const query = pageQuery.safeParse(req.query);
     if (!query.success) return miss(req, res, next);
-    return show(req, res, next, { kind: 'list', tab, page: query.data.page });
+    return show(req, res, next, { kind: 'list', tab, page: query.data.page, property: query.data.property ?? null });
   });
 
   /** "Update total" without script: the page again with the customer's picks and their totals. Writes nothing. */

@@ -4,6 +4,8 @@ import { choiceForm } from '../lib/line-options.js';
 
 export const pageQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).default(1),
+  // The property filter: anything that isn't an id is no filter (the SQL ignores ids not the customer's).
+  property: z.uuid().optional().catch(undefined),
 });
 
 export const approveForm = z.object({

@@ -30,6 +30,33 @@ const STATUS_WORDS = {
   job: { scheduled: 'Scheduled', in_progress: 'In progress', completed: 'Completed' },
 };
 
+/**
+ * The property filter (a customer with one property or none sees none) and the list's
+ * rows grouped by property: under headings when showing all of several properties.
+ */
+function propertyLocals(page: PortalPageData, base: string, tab: ListTab) {
+  const many = page.properties.length > 1;
+  const chosen = page.properties.find((p) => p.id === page.property_id) ?? null;
+  const name = (p: { label: string; address: string }) => p.label || p.address;
+  const filter = many
+    ? {
+        action: `${base}/${tab}`,
+        options: [
+          { value: '', label: 'All properties', selected: !chosen },
+          ...page.properties.map((p) => ({ value: p.id, label: name(p), selected: p.id === chosen?.id })),
+        ],
+        chosen: chosen ? { ...chosen, name: name(chosen) } : null,
+      }
+    : null;
+  function group<T extends { property_id?: string | null }>(rows: T[]) {
+    if (!many || chosen) return [{ heading: null, rows }];
+    return page.properties
+      .map((p) => ({ heading: { name: name(p), address: p.label ? p.address : null }, rows: rows.filter((r) => r.property_id === p.id) }))
+      .filter((g) => g.rows.length > 0);
+  }
+  return { filter, group, query: chosen ? { property: chosen.id } : ({} as Record<string, string>) };
+}
+
 const TAB_ORDER: ListTab[] = ['proposals', 'invoices', 'payments', 'history'];
 
 export interface RenderedPortalPage {
@@ -71,11 +98,13 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
   const activeTab: ListTab = page.tab === 'proposal' ? 'proposals' : page.tab === 'invoice' ? 'invoices' : page.tab;
   // A customer with nothing yet lands on a welcome rather than an empty tab.
   const welcome = !!extras.home && page.waiting.records === 0;
+  const properties = propertyLocals(page, base, activeTab);
+  const keep = properties.query.property ? `?property=${properties.query.property}` : '';
   const counts: Partial<Record<ListTab, number>> = { proposals: page.waiting.proposals, invoices: page.waiting.invoices };
   const tabs = TAB_ORDER.map((key) => ({
     key,
     label: TAB_LABELS[key],
-    href: `${base}/${key}`,
+    href: `${base}/${key}${keep}`,
     current: !welcome && key === activeTab,
     waiting: counts[key] || 0,
   }));
@@ -136,6 +165,7 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
       break;
     case 'invoices':
       data.rows = page.data.rows.map((r) => ({ ...r, balance_cents: balanceOf(r), payable: payableFromList(page, r) }));
+      data.groups = properties.group(data.rows as typeof page.data.rows);
       break;
     case 'history': {
       const upcoming: ReturnType<typeof visit>[] = [];
@@ -151,11 +181,13 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
       break;
     case 'proposals':
       data.rows = page.data.rows;
+      data.groups = properties.group(page.data.rows);
       break;
   }
 
   if (page.tab === 'proposals' || page.tab === 'invoices' || page.tab === 'payments' || page.tab === 'history') {
-    data.pagination = countedPagination(page.data.total, extras.page ?? 1, `${base}/${page.tab}`, {}, PAGE_SIZE);
+    data.pagination = countedPagination(page.data.total, extras.page ?? 1, `${base}/${page.tab}`, properties.query, PAGE_SIZE);
+    data.propertyFilter = properties.filter;
     data.total = page.data.total;
   }
   if (welcome) title = `Welcome, ${page.lead.first_name}`;

@@ -9,7 +9,7 @@ import { conflict, fieldError, HttpError } from '../lib/errors.js';
 import { computeFormLineItems, lineItemRows, type ComputedLineItem } from '../lib/line-items.js';
 import { choiceTotals, hasChoices, resolveChoice, selectedIds, type ChoiceInput, type Totals } from '../lib/line-options.js';
 import { advanceLeadStage } from '../leads/commands.js';
-import { getLead } from '../leads/queries.js';
+import { chosenProperty, getLead } from '../leads/queries.js';
 import { depositColumns } from './deposit.js';
 import { getProposal, getProposalItems, proposalContentSha256 } from './queries.js';
 import type { ProposalSignatureInput } from './revisions.js';
@@ -58,6 +58,7 @@ async function writeItems(db: Db, proposalId: string, items: ComputedLineItem[])
 
 export async function createProposal(db: Db, input: ProposalInput, actor: Actor, currency = 'USD'): Promise<ProposalRow> {
   const lead = await leadFor(db, input.lead_id);
+  const property = await chosenProperty(db, lead.id, input.property_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
   const deposit = depositColumns(input, totals.total_cents, currency);
   const number = await allocateNumber(db, 'proposal');
@@ -65,6 +66,7 @@ export async function createProposal(db: Db, input: ProposalInput, actor: Actor,
     .insert({
       org_id: currentOrgId(db),
       lead_id: lead.id,
+      property_id: property?.id ?? null,
       number,
       title: input.title,
       tax_rate_bps: input.tax_rate,
@@ -94,12 +96,14 @@ export async function updateProposal(db: Db, id: string, input: ProposalInput, a
     throw conflict(`Proposal #${before.number} is ${before.status} and can no longer be edited.`);
   }
   const lead = await leadFor(db, input.lead_id);
+  const property = await chosenProperty(db, lead.id, input.property_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);
   const deposit = depositColumns(input, totals.total_cents, currency);
   const [proposal] = await db('proposals')
     .where({ id: before.id })
     .update({
       lead_id: lead.id,
+      property_id: property?.id ?? null,
       title: input.title,
       tax_rate_bps: input.tax_rate,
       ...totals,

@@ -33,6 +33,7 @@ async function formLocals(db: Db, title: string, action: string, values: Record<
 function valuesFrom(proposal: ProposalRow, items: ProposalItemRow[], currency: string) {
   return {
     lead_id: proposal.lead_id,
+    property_id: proposal.property_id ?? '',
     title: proposal.title,
     tax_rate: taxRateText(proposal.tax_rate_bps),
     valid_until: proposal.valid_until ?? '',

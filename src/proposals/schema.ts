@@ -4,6 +4,7 @@ import { PROPOSAL_STATUSES } from '../db/rows.js';
 import { optionalIsoDate } from '../lib/dates.js';
 import { customerMessageField, internalNotesField } from '../lib/forms.js';
 import { proposalLineItemsSchema, taxRateField } from '../lib/line-items.js';
+import { documentPropertyField } from '../leads/schema.js';
 import { depositFormFields } from './deposit.js';
 
 export { PROPOSAL_STATUSES };
@@ -11,6 +12,7 @@ export { PROPOSAL_STATUSES };
 export function proposalFormSchema(currency: string) {
   return z.object({
     lead_id: z.uuid('Choose a customer'),
+    property_id: documentPropertyField,
     title: z.string().trim().min(1, 'Give the proposal a title').max(200, 'At most 200 characters'),
     tax_rate: taxRateField,
     valid_until: optionalIsoDate,

@@ -49,6 +49,7 @@ async function makeEverythingHostile(orgId: string): Promise<void> {
   await db('invoice_items').where({ org_id: orgId }).update({ service: text, description: text });
   await db('payments').where({ org_id: orgId }).update({ reference: text });
   await db('leads').where({ org_id: orgId }).update({ company: text });
+  await db('properties').where({ org_id: orgId }).update({ label: text, address: text });
 }
 
 describe('hostile text is escaped on every page and in every message', () => {

@@ -45,6 +45,7 @@ const PLAUSIBLE_BODY = {
   due_date: '2026-11-02',
   lifetime: '30',
   paused: '1',
+  address: '3 Mallory Row',
   to: 'proposal',
 };
 
@@ -60,6 +61,7 @@ describe('cross-org access to every admin route', () => {
       delivery: 'D',
       invitation: 'V',
       member: 'M',
+      property: 'R',
       workRequest: 'W',
       requestPhoto: 'F',
     };

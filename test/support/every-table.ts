@@ -10,8 +10,20 @@ const sha = () => crypto.randomBytes(32).toString('hex');
 export async function seedEveryTenantTable(orgId: string, userId: string): Promise<void> {
   await withOrg(orgId, async (db) => {
     const [lead] = await db('leads').insert({ org_id: orgId, first_name: 'Rowan', last_name: 'Fixture' }).returning<IdRow[]>('id');
+    const [property] = await db('properties')
+      .insert({ org_id: orgId, lead_id: lead.id, label: 'Elm St', address: '1 Elm St' })
+      .returning<IdRow[]>('id');
     const [proposal] = await db('proposals')
-      .insert({ org_id: orgId, lead_id: lead.id, number: 1, title: 'Gutters', subtotal_cents: 1000, tax_cents: 0, total_cents: 1000 })
+      .insert({
+        org_id: orgId,
+        lead_id: lead.id,
+        property_id: property.id,
+        number: 1,
+        title: 'Gutters',
+        subtotal_cents: 1000,
+        tax_cents: 0,
+        total_cents: 1000,
+      })
       .returning<IdRow[]>('id');
     await db('proposal_items').insert({
       org_id: orgId,

@@ -36,6 +36,7 @@ export interface Fixture {
   delivery: string;
   invitation: string;
   member: string;
+  property: string;
   workRequest: string;
   requestPhoto: string;
 }
@@ -69,6 +70,7 @@ const PARAM_FIXTURES: Record<string, keyof Fixture> = {
   linkId: 'portalLink',
   portalLinkId: 'portalLink',
   deliveryId: 'delivery',
+  propertyId: 'property',
 };
 
 /** Every router src/app.ts mounts, with its mount path ('' for the root). */
@@ -150,6 +152,13 @@ export async function seedRouteFixtures(org: TestOrg): Promise<Fixture> {
     await issueInvoice(db, invoice.id, actor);
     const { payment } = await recordPayment(db, { invoiceId: invoice.id, amountCents: 1000, method: 'cash' }, actor);
     const { link } = await generatePortalLink(db, lead.id, actor);
+    // Two properties: the pages show the property filter, headings and columns.
+    const [property] = await db('properties')
+      .insert([
+        { org_id: org.orgId, lead_id: lead.id, address: '2 Walk Way', created_at: db.raw("now() - interval '1 minute'") },
+        { org_id: org.orgId, lead_id: lead.id, label: 'Annex', address: '4 Walk Way' },
+      ])
+      .returning<{ id: string }[]>('id');
     const [delivery] = await db('message_deliveries')
       .insert({ org_id: org.orgId, lead_id: lead.id, portal_link_id: link.id, channel: 'sms', to_address: '+15555550100', body_text: 'hi' })
       .returning<{ id: string }[]>('id');
@@ -187,6 +196,7 @@ export async function seedRouteFixtures(org: TestOrg): Promise<Fixture> {
       delivery: delivery.id,
       invitation: invitation.id,
       member: staff.userId,
+      property: property.id,
       workRequest: workRequest.id,
       requestPhoto: requestPhoto.id,
     };
