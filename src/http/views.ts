@@ -105,7 +105,7 @@ const COMPILE_OPTIONS: CompileOptions = {
  * Without the cache (development) every render reads the files again, so an
  * edited template shows on reload.
  */
-export class ViewEngine {
+class ViewEngine {
   private readonly files: ExpressHandlebars;
   private readonly handlebars = Handlebars.create();
   private readonly compiled = new Map<string, Template>();
