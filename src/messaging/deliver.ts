@@ -48,6 +48,22 @@ export function setAttachmentSource(source: AttachmentSource | undefined): void 
   attachmentSource = source;
 }
 
+/**
+ * The row's attachments, or none when they can't be read right now (the
+ * database went away between the claim and the send): the claimed message
+ * still goes out — its text says what was paid — rather than staying claimed
+ * and skipped by every retry.
+ */
+async function attachmentsOf(orgId: string, deliveryId: string): Promise<EmailAttachment[]> {
+  if (!attachmentSource) return [];
+  try {
+    return await attachmentSource(orgId, deliveryId);
+  } catch (err) {
+    logger.warn({ deliveryId, err: (err as Error).message }, 'could not read the message attachments; sending without them');
+    return [];
+  }
+}
+
 export interface AttemptInfo {
   /** 1-based number of this attempt. */
   attempt: number;
@@ -222,7 +238,7 @@ async function send(orgId: string, row: ClaimedRow): Promise<string> {
     subject: message.subject ?? row.org_name,
     text: message.body_text,
     html: message.body_html ?? message.body_text,
-    attachments: attachmentSource ? await attachmentSource(orgId, row.id) : [],
+    attachments: await attachmentsOf(orgId, row.id),
   });
   return providerId;
 }
