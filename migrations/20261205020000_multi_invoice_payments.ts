@@ -38,7 +38,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw("delete from payments where split_index > 0");
+  await knex.raw('delete from payments where split_index > 0');
   await knex.raw('drop index payments_payment_intent_uq');
   await knex.raw(
     "create unique index payments_payment_intent_uq on payments (stripe_payment_intent_id) where kind = 'payment' and stripe_payment_intent_id is not null",
