@@ -143,6 +143,31 @@ const REUSE_OPEN_SESSION_SECONDS = 50 * 60;
 const SESSION_LIFETIME_SECONDS = 60 * 60;
 
 /**
+ * An open Checkout Session for the same document and amount, started recently,
+ * whose way back is unused: pressing Pay twice (or back, then Pay) reuses it.
+ */
+export async function reusableOpenSession(
+  db: Db,
+  document: { invoice_id: string } | { proposal_id: string },
+  amount: number,
+): Promise<{ url: string; reused: true; sessionId: string } | null> {
+  const open = await db('checkout_sessions')
+    .where({ ...document, amount_cents: amount, status: 'open' })
+    .whereNull('returned_at')
+    .whereNotExists(
+      db('checkout_returns')
+        .select(1)
+        .where('checkout_returns.checkout_session_id', db.ref('checkout_sessions.id'))
+        .whereNotNull('used_at'),
+    )
+    .where('created_at', '>', nowMinusSeconds(db, REUSE_OPEN_SESSION_SECONDS))
+    .whereNotNull('url')
+    .orderBy('created_at', 'desc')
+    .first<{ url: string; stripe_checkout_session_id: string } | undefined>('url', 'stripe_checkout_session_id');
+  return open ? { url: open.url, reused: true, sessionId: open.stripe_checkout_session_id } : null;
+}
+
+/**
  * Validates the amount and creates the Checkout Session on the connected
  * account. Refuses (4xx, nothing created at Stripe or here) when the plan, the
  * account or the invoice doesn't allow it, or the amount is out of range.
@@ -177,20 +202,8 @@ export async function createInvoiceCheckout(
 
   // Pressing Pay twice (or back, then Pay) reuses the open session for the same amount,
   // unless the customer already came back from it: its way back is used up.
-  const open = await db('checkout_sessions')
-    .where({ invoice_id: invoice.id, amount_cents: amount, status: 'open' })
-    .whereNull('returned_at')
-    .whereNotExists(
-      db('checkout_returns')
-        .select(1)
-        .where('checkout_returns.checkout_session_id', db.ref('checkout_sessions.id'))
-        .whereNotNull('used_at'),
-    )
-    .where('created_at', '>', nowMinusSeconds(db, REUSE_OPEN_SESSION_SECONDS))
-    .whereNotNull('url')
-    .orderBy('created_at', 'desc')
-    .first<{ url: string; stripe_checkout_session_id: string } | undefined>('url', 'stripe_checkout_session_id');
-  if (open) return { url: open.url, reused: true, sessionId: open.stripe_checkout_session_id };
+  const open = await reusableOpenSession(db, { invoice_id: invoice.id }, amount);
+  if (open) return open;
 
   const fee = platformFeeCents(plan, amount);
   const [attempt] = await db('checkout_sessions')

@@ -5,11 +5,12 @@
 // (purpose "deposit"); record-deposits.ts records it, by webhook or reconciliation.
 import type Stripe from 'stripe';
 import { recordAudit, type Actor } from '../../db/audit.js';
-import { nowMinusSeconds, nowPlusSeconds } from '../../db/sql/time.js';
+import { nowPlusSeconds } from '../../db/sql/time.js';
 import type { Db } from '../../db/tenancy.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { planFor, platformFeeCents } from '../../plans.js';
 import { depositState } from '../../proposals/deposit.js';
+import { reusableOpenSession } from './checkout.js';
 import { createCheckoutReturnCodes } from './checkout-returns.js';
 import { retireOpenCheckoutSessions } from './sessions.js';
 
@@ -22,7 +23,6 @@ export interface DepositCheckoutRequest {
   actor: Actor;
 }
 
-const REUSE_OPEN_SESSION_SECONDS = 50 * 60;
 const SESSION_LIFETIME_SECONDS = 60 * 60;
 
 interface DepositOrg {
@@ -72,20 +72,8 @@ export async function createDepositCheckout(
   if (amount <= 0) throw conflict(`The deposit for proposal #${proposal.number} is already paid.`);
   const currency = org.currency;
 
-  const open = await db('checkout_sessions')
-    .where({ proposal_id: proposal.id, amount_cents: amount, status: 'open' })
-    .whereNull('returned_at')
-    .whereNotExists(
-      db('checkout_returns')
-        .select(1)
-        .where('checkout_returns.checkout_session_id', db.ref('checkout_sessions.id'))
-        .whereNotNull('used_at'),
-    )
-    .where('created_at', '>', nowMinusSeconds(db, REUSE_OPEN_SESSION_SECONDS))
-    .whereNotNull('url')
-    .orderBy('created_at', 'desc')
-    .first<{ url: string; stripe_checkout_session_id: string } | undefined>('url', 'stripe_checkout_session_id');
-  if (open) return { url: open.url, reused: true, sessionId: open.stripe_checkout_session_id };
+  const open = await reusableOpenSession(db, { proposal_id: proposal.id }, amount);
+  if (open) return open;
 
   const fee = platformFeeCents(planFor(org.plan), amount);
   const [attempt] = await db('checkout_sessions')
