@@ -79,16 +79,21 @@ function toDate(value: DateInput): Date | null {
   return new Date(value);
 }
 
-/** A value as a key for remembered results: dates by their instant, strings as they are. */
+/** A value as a key for remembered results: instants as ISO strings (which read back as the same instant), strings as they are. */
 function keyOf(value: Date | string): string {
-  return value instanceof Date ? String(value.getTime()) : value;
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+/** "<locale>|<zone>|<value>" (formatDate, formatDateTime) back into its parts, with the date the value shows. */
+function fromKey(key: string): { locale: string; timeZone: string; value: string; date: Date } {
+  const [locale, timeZone, value] = key.split('|');
+  return { locale, timeZone, value, date: toDate(value)! };
 }
 
 // Each formatted result is remembered (src/lib/memo.ts): a customer's page shows
 // the same days, times and visits on every view.
 const shownDate = memoize((key: string) => {
-  const [locale, timeZone, value] = key.split('|');
-  const date = toDate(/^\d+$/.test(value) ? new Date(Number(value)) : value)!;
+  const { locale, timeZone, value, date } = fromKey(key);
   const zone = CALENDAR_DAY.test(value) ? 'UTC' : timeZone;
   return cachedFormatter(`date|${locale}|${zone}`, () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: zone })).format(
     date,
@@ -101,8 +106,7 @@ export function formatDate(value: DateInput, timeZone = 'UTC', locale = 'en-US')
 }
 
 const shownDateTime = memoize((key: string) => {
-  const [locale, timeZone, value] = key.split('|');
-  const date = toDate(/^\d+$/.test(value) ? new Date(Number(value)) : value)!;
+  const { locale, timeZone, date } = fromKey(key);
   return cachedFormatter(
     `datetime|${locale}|${timeZone}`,
     () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }),
