@@ -12,6 +12,8 @@
   const format = new Intl.NumberFormat(box.dataset.locale || 'en-US', { style: 'currency', currency });
   const money = (cents) => format.format(cents / 10 ** digits);
   const taxBps = Number(box.dataset.taxBps) || 0;
+  // The Approve button's words in the page's language, "%s" standing for the amount.
+  const approveLabel = box.dataset.approveLabel || '%s';
   const picks = () => Array.from(document.querySelectorAll('input[form="approve-form"][data-amount-cents]'));
 
   function update() {
@@ -22,7 +24,7 @@
     document.querySelectorAll('[data-choice-subtotal]').forEach((el) => (el.textContent = money(subtotal)));
     document.querySelectorAll('[data-choice-tax]').forEach((el) => (el.textContent = money(tax)));
     document.querySelectorAll('[data-choice-total]').forEach((el) => (el.textContent = money(total)));
-    document.querySelectorAll('[data-choice-approve]').forEach((el) => (el.textContent = `Approve ${money(total)}`));
+    document.querySelectorAll('[data-choice-approve]').forEach((el) => (el.textContent = approveLabel.replace('%s', money(total))));
     // The deposit approving will ask, by the rule of src/proposals/deposit.ts: a
     // percentage rounded half up, a fixed amount; never more than the total.
     document.querySelectorAll('[data-choice-deposit]').forEach((el) => {

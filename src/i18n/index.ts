@@ -150,3 +150,22 @@ export function formatLocale(lang: Language, orgLocale: string | null | undefine
     return lang;
   }
 }
+
+/** The first of our languages the browser's Accept-Language asks for; null when it names none of them (or is absent). */
+export function acceptedLanguage(req: {
+  get(name: string): string | undefined;
+  acceptsLanguages(...languages: string[]): string | false;
+}): Language | null {
+  if (!req.get('accept-language')) return null;
+  const chosen = req.acceptsLanguages(...LANGUAGES);
+  return isLanguage(chosen) ? chosen : null;
+}
+
+/**
+ * The language a customer reads in: the one stored on them (the contractor set it,
+ * or they chose it on the portal), else their browser's, else the business's.
+ */
+export function customerLanguage(stored: unknown, browser: Language | null, orgLocale: string | null | undefined): Language {
+  if (isLanguage(stored)) return stored;
+  return browser ?? languageOf(orgLocale);
+}

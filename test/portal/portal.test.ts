@@ -117,7 +117,7 @@ describe('customer portal pages', () => {
       const payments = await app().get(`/p/${token}/payments`);
       // 3 open invoices of $200.00, $201.00, $202.00.
       expect(payments.text).to.match(/Open balance<\/p>\s*<p class="balance-amount">\$603\.00/);
-      expect(payments.text).to.contain('card in person').and.to.contain('Invoice #');
+      expect(payments.text).to.contain('Card in person').and.to.contain('Invoice #');
       const history = await app().get(`/p/${token}/history`);
       expect(history.text.indexOf('Upcoming')).to.be.lessThan(history.text.indexOf('Completed'));
       expect(history.text).to.contain('Upcoming visit 0').and.to.contain('Completed visit 11').and.to.contain('Technician: Terry Tech');
