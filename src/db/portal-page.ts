@@ -53,6 +53,8 @@ interface PortalLead {
   first_name: string;
   last_name: string;
   company: string | null;
+  /** The language the customer reads in, when stored ('en' | 'es'); null: their browser's, else the business's. */
+  language: string | null;
 }
 
 interface LineItem {

@@ -4,24 +4,29 @@
 import { getVtimezoneComponent } from '@touch4it/ical-timezones';
 import ical from 'ical-generator';
 import { DateTime } from 'luxon';
+import { customerLanguage, t } from '../i18n/index.js';
 import type { DocumentOrg, UpcomingVisit } from './queries.js';
 
 export function visitFilename(visit: UpcomingVisit): string {
   return `visit-${DateTime.fromJSDate(visit.scheduled_at).toISODate() ?? 'upcoming'}.ics`;
 }
 
-export function visitCalendar(org: Pick<DocumentOrg, 'name' | 'phone' | 'email' | 'time_zone'>, visit: UpcomingVisit): string {
+/** The visit in the customer's language (stored on them, else the business's), whoever downloads it. */
+export function visitCalendar(org: Pick<DocumentOrg, 'name' | 'phone' | 'email' | 'time_zone' | 'locale'>, visit: UpcomingVisit): string {
+  const lang = customerLanguage(visit.language, null, org.locale);
   const zone = org.time_zone;
   const start = DateTime.fromJSDate(visit.scheduled_at, { zone });
   const contact = [org.phone, org.email].filter(Boolean).join(' · ');
   const description = [
-    visit.technician ? `Technician: ${visit.technician}` : null,
-    visit.customer_notes ? `Notes: ${visit.customer_notes}` : null,
-    `Questions? Contact ${org.name}${contact ? `: ${contact}` : ''}`,
+    visit.technician ? t(lang, 'documents:calendar.technician', { name: visit.technician }) : null,
+    visit.customer_notes ? t(lang, 'documents:calendar.notes', { notes: visit.customer_notes }) : null,
+    contact
+      ? t(lang, 'documents:calendar.questionsWith', { org: org.name, contact })
+      : t(lang, 'documents:calendar.questions', { org: org.name }),
   ]
     .filter(Boolean)
     .join('\n');
-  const cal = ical({ name: org.name, prodId: { company: 'Porchlight', product: 'portal', language: 'EN' } });
+  const cal = ical({ name: org.name, prodId: { company: 'Porchlight', product: 'portal', language: lang.toUpperCase() } });
   cal.timezone({ name: zone, generator: getVtimezoneComponent });
   cal.createEvent({
     id: `visit-${visit.id}@porchlight`,
@@ -29,7 +34,7 @@ export function visitCalendar(org: Pick<DocumentOrg, 'name' | 'phone' | 'email' 
     // The entry spans the arrival window the customer sees on the portal.
     end: start.plus({ minutes: visit.arrival_window_minutes }),
     timezone: zone,
-    summary: `${visit.service_type} — ${org.name} (arrival window)`,
+    summary: t(lang, 'documents:calendar.summary', { service: visit.service_type, org: org.name }),
     description,
     location: visit.address ?? undefined,
     organizer: org.email ? { name: org.name, email: org.email } : undefined,

@@ -3,6 +3,7 @@
 // (so accents, Greek and Cyrillic names render), Letter or A4 by the org's country.
 import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
+import { customerLanguage, formatLocale, t, translate, type Language } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
 import { readableOn } from '../lib/contrast.js';
 import { formatMoney } from '../lib/money.js';
@@ -10,7 +11,9 @@ import type { DocumentData, DocumentOrg } from './queries.js';
 import { drawSignaturePage } from './signature-page.js';
 
 const require = createRequire(import.meta.url);
+// i18n-exempt: a package file path
 const FONT_REGULAR = require.resolve('@expo-google-fonts/noto-sans/400Regular/NotoSans_400Regular.ttf');
+// i18n-exempt: a package file path
 const FONT_BOLD = require.resolve('@expo-google-fonts/noto-sans/700Bold/NotoSans_700Bold.ttf');
 
 /** Countries that use US Letter paper; everyone else gets A4. */
@@ -27,19 +30,39 @@ function paperSizeFor(locale: string): 'LETTER' | 'A4' {
   return region && LETTER_REGIONS.has(region) ? 'LETTER' : 'A4';
 }
 
+/**
+ * A line's description: the words the business wrote, then how an optional line or
+ * alternative counts (lib/line-options.ts's note, a message) after " · ".
+ */
+function describe(lang: Language, description: string): string {
+  return description
+    .split(' · ')
+    .map((part) => translate(lang, part))
+    .join(' · ');
+}
+
 const INK = '#1f2933';
 const MUTED = '#52606d';
-const KIND_LABEL = { proposal: 'Proposal', invoice: 'Invoice', receipt: 'Receipt' } as const;
 
 export function documentFilename(doc: DocumentData): string {
   return `${doc.kind}-${doc.number}.pdf`;
 }
 
+/** The language a document is written in: the customer's stored one, else the business's (whoever downloads it). */
+export function documentLanguage(org: Pick<DocumentOrg, 'locale'>, customer: { language: string | null }): Language {
+  return customerLanguage(customer.language, null, org.locale);
+}
+
 export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<Buffer> {
+  const lang = documentLanguage(org, doc.customer);
+  // The customer's language in the business's country: Spanish words, the country's currency and paper.
+  const locale = formatLocale(lang, org.locale);
+  const kind = t(lang, `documents:kind.${doc.kind}`);
   const pdf = new PDFDocument({
     size: paperSizeFor(org.locale),
     margin: 50,
-    info: { Title: `${KIND_LABEL[doc.kind]} #${doc.number} · ${org.name}`, Author: org.name },
+    lang,
+    info: { Title: t(lang, 'documents:info', { kind, number: doc.number, org: org.name }), Author: org.name },
   });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -49,7 +72,7 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<
   });
   pdf.registerFont('body', FONT_REGULAR);
   pdf.registerFont('bold', FONT_BOLD);
-  const money = (cents: number) => formatMoney(cents, doc.currency, org.locale);
+  const money = (cents: number) => formatMoney(cents, doc.currency, locale);
   const brand = readableOn(/^#[0-9a-f]{6}$/i.test(org.brand_color) ? org.brand_color : INK, '#ffffff');
   const left = pdf.page.margins.left;
   const width = pdf.page.width - left - pdf.page.margins.right;
@@ -71,19 +94,25 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<
   top = Math.max(pdf.y, org.logo ? top + 64 : top) + 20;
 
   // Title block.
-  pdf.font('bold').fontSize(20).fillColor(INK).text(`${KIND_LABEL[doc.kind]} #${doc.number}`, left, top);
-  if (doc.kind !== 'invoice') pdf.font('body').fontSize(11).fillColor(MUTED).text(doc.title);
-  const dateText =
-    doc.date instanceof Date ? formatDateTime(doc.date, org.time_zone, org.locale) : formatDate(doc.date, org.time_zone, org.locale);
+  pdf
+    .font('bold')
+    .fontSize(20)
+    .fillColor(INK)
+    .text(t(lang, 'documents:heading', { kind, number: doc.number }), left, top);
+  if (doc.kind !== 'invoice') pdf.font('body').fontSize(11).fillColor(MUTED).text(translate(lang, doc.title));
+  const dateText = doc.date instanceof Date ? formatDateTime(doc.date, org.time_zone, locale) : formatDate(doc.date, org.time_zone, locale);
   pdf.moveDown(0.5).font('body').fontSize(10).fillColor(INK);
-  pdf.text(`${doc.kind === 'receipt' ? 'Paid' : 'Date'}: ${dateText}`);
-  if (doc.dueDate) pdf.text(`${doc.kind === 'invoice' ? 'Due' : 'Valid until'}: ${formatDate(doc.dueDate, org.time_zone, org.locale)}`);
+  pdf.text(t(lang, doc.kind === 'receipt' ? 'documents:paid' : 'documents:date', { date: dateText }));
+  if (doc.dueDate) {
+    const due = formatDate(doc.dueDate, org.time_zone, locale);
+    pdf.text(t(lang, doc.kind === 'invoice' ? 'documents:due' : 'documents:validUntil', { date: due }));
+  }
 
   pdf.moveDown();
   pdf
     .font('bold')
     .fontSize(10)
-    .text(doc.kind === 'receipt' ? 'Received from' : 'Prepared for');
+    .text(t(lang, doc.kind === 'receipt' ? 'documents:receivedFrom' : 'documents:preparedFor'));
   pdf.font('body');
   for (const line of [doc.customer.name, doc.customer.company, doc.customer.address, doc.customer.email]) {
     if (line) pdf.text(line);
@@ -100,10 +129,10 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<
     .font('bold')
     .fontSize(9)
     .fillColor(readableOn('#ffffff', brand) === '#ffffff' ? '#ffffff' : '#000000');
-  pdf.text('Item', cols.service + 4, y, { width: colWidth.service });
-  pdf.text('Qty', cols.qty, y, { width: colWidth.qty, align: 'right' });
-  pdf.text('Unit price', cols.unit, y, { width: colWidth.unit, align: 'right' });
-  pdf.text('Amount', cols.amount, y, { width: colWidth.amount - 4, align: 'right' });
+  pdf.text(t(lang, 'documents:item'), cols.service + 4, y, { width: colWidth.service });
+  pdf.text(t(lang, 'documents:qty'), cols.qty, y, { width: colWidth.qty, align: 'right' });
+  pdf.text(t(lang, 'documents:unitPrice'), cols.unit, y, { width: colWidth.unit, align: 'right' });
+  pdf.text(t(lang, 'documents:amount'), cols.amount, y, { width: colWidth.amount - 4, align: 'right' });
   y += 24;
   for (const line of doc.lines) {
     if (y > pdf.page.height - pdf.page.margins.bottom - 60) {
@@ -111,17 +140,17 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<
       y = pdf.page.margins.top;
     }
     pdf.font('body').fontSize(10).fillColor(INK);
-    pdf.text(line.service, cols.service + 4, y, { width: colWidth.service });
+    pdf.text(translate(lang, line.service), cols.service + 4, y, { width: colWidth.service });
     let rowEnd = pdf.y;
     if (line.description) {
       pdf
         .fontSize(8)
         .fillColor(MUTED)
-        .text(line.description, cols.service + 4, rowEnd, { width: colWidth.service });
+        .text(describe(lang, line.description), cols.service + 4, rowEnd, { width: colWidth.service });
       rowEnd = pdf.y;
     }
     pdf.fontSize(10).fillColor(INK);
-    pdf.text(String(line.quantity), cols.qty, y, { width: colWidth.qty, align: 'right' });
+    pdf.text(new Intl.NumberFormat(locale).format(line.quantity), cols.qty, y, { width: colWidth.qty, align: 'right' });
     pdf.text(money(line.unit_price_cents), cols.unit, y, { width: colWidth.unit, align: 'right' });
     pdf.text(money(line.amount_cents), cols.amount, y, { width: colWidth.amount - 4, align: 'right' });
     y = Math.max(rowEnd, pdf.y) + 6;
@@ -136,13 +165,18 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<
   // Totals.
   const totals: [string, string, boolean][] = [];
   if (doc.kind !== 'receipt') {
-    totals.push(['Subtotal', money(doc.subtotalCents), false]);
-    totals.push([`Tax (${(doc.taxRateBps / 100).toString()}%)`, money(doc.taxCents), false]);
+    totals.push([t(lang, 'documents:subtotal'), money(doc.subtotalCents), false]);
+    totals.push([
+      t(lang, 'documents:tax', { rate: new Intl.NumberFormat(locale).format(doc.taxRateBps / 100) }),
+      money(doc.taxCents),
+      false,
+    ]);
   }
-  totals.push([doc.receipt?.refund ? 'Refunded' : doc.kind === 'receipt' ? 'Amount paid' : 'Total', money(doc.totalCents), true]);
+  const totalKey = doc.receipt?.refund ? 'documents:refunded' : doc.kind === 'receipt' ? 'documents:amountPaid' : 'documents:total';
+  totals.push([t(lang, totalKey), money(doc.totalCents), true]);
   if (doc.paidCents !== null) {
-    totals.push(['Paid', money(doc.paidCents), false]);
-    totals.push(['Balance due', money(doc.totalCents - doc.paidCents), true]);
+    totals.push([t(lang, 'documents:paidLabel'), money(doc.paidCents), false]);
+    totals.push([t(lang, 'documents:balanceDue'), money(doc.totalCents - doc.paidCents), true]);
   }
   y += 6;
   for (const [label, value, strong] of totals) {
@@ -155,7 +189,8 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<
     y = pdf.y + 4;
   }
 
-  if (doc.signature) drawSignaturePage(pdf, doc.signature, org, { number: doc.number, totalText: money(doc.totalCents) });
+  if (doc.signature)
+    drawSignaturePage(pdf, doc.signature, { ...org, locale, lang }, { number: doc.number, totalText: money(doc.totalCents) });
   pdf.end();
   return done;
 }

@@ -2,6 +2,7 @@
 // withOrg transaction (RLS scopes every read to that org). With `leadId` (the
 // portal), only that customer's documents are found; drafts never are.
 import type { Db } from '../db/tenancy.js';
+import { msg } from '../i18n/index.js';
 import { frozenProposalContent, type SignaturePage } from './signed.js';
 import { choiceNote, type LineChoice } from '../lib/line-options.js';
 
@@ -35,7 +36,8 @@ export interface DocumentData {
   date: string | Date;
   dueDate: string | null;
   currency: string;
-  customer: { name: string; company: string | null; address: string | null; email: string | null };
+  /** The customer; `language`: the one stored on them (null: the business's). */
+  customer: { name: string; company: string | null; address: string | null; email: string | null; language: string | null };
   message: string;
   lines: DocumentLine[];
   subtotalCents: number;
@@ -55,10 +57,13 @@ interface LeadPick {
   company: string | null;
   address: string | null;
   email: string | null;
+  language: string | null;
 }
 
 export async function documentOrg(db: Db): Promise<DocumentOrg> {
+  // i18n-exempt: SQL table and column names
   const org = await db('organizations as o')
+    // i18n-exempt: SQL table and column names
     .leftJoin('org_logos as g', function () {
       this.on('g.id', '=', 'o.logo_id').andOn('g.org_id', '=', 'o.id');
     })
@@ -71,18 +76,22 @@ export async function documentOrg(db: Db): Promise<DocumentOrg> {
       'o.locale',
       'o.currency',
       'o.time_zone',
+      // i18n-exempt: SQL table and column names
       'g.bytes as logo',
     );
   return org;
 }
 
 async function customerOf(db: Db, leadId: string): Promise<DocumentData['customer']> {
-  const lead = await db('leads').where({ id: leadId }).first<LeadPick>('first_name', 'last_name', 'company', 'address', 'email');
+  const lead = await db('leads')
+    .where({ id: leadId })
+    .first<LeadPick>('first_name', 'last_name', 'company', 'address', 'email', 'language');
   return {
     name: [lead.first_name, lead.last_name].filter(Boolean).join(' '),
     company: lead.company,
     address: lead.address,
     email: lead.email,
+    language: lead.language,
   };
 }
 
@@ -195,7 +204,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
     return {
       kind,
       number: v.number,
-      title: `Invoice #${v.number}`,
+      title: msg('documents:invoiceTitle', { number: v.number }),
       date: v.issue_date,
       dueDate: v.due_date,
       currency: v.currency,
@@ -211,8 +220,11 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
     };
   }
   // A payment on an invoice, or a deposit paid on a proposal before any invoice held it.
+  // i18n-exempt: SQL table and column names
   const y = await db('payments as y')
+    // i18n-exempt: SQL table and column names
     .leftJoin('invoices as v', 'v.id', 'y.invoice_id')
+    // i18n-exempt: SQL table and column names
     .leftJoin('proposals as q', 'q.id', 'y.proposal_id')
     .where({ 'y.id': id, ...(leadId ? { 'y.lead_id': leadId } : {}) })
     .where((q) => {
@@ -241,19 +253,22 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       'y.currency',
       'y.method',
       'y.paid_at',
+      // i18n-exempt: SQL table and column names
       'v.number as invoice_number',
+      // i18n-exempt: SQL table and column names
       'q.number as proposal_number',
     );
   if (!y) return null;
   const refund = y.kind === 'refund';
-  const label = refund ? 'Refund' : 'Payment';
   const onInvoice = y.invoice_number !== null;
   const number = y.invoice_number ?? Number(y.proposal_number);
-  const what = onInvoice ? `invoice #${number}` : `proposal #${number}`;
+  // Messages (src/i18n): the PDF writes them in the customer's language.
+  const titleKey = onInvoice ? (refund ? 'refundTitle' : 'paymentTitle') : refund ? 'depositRefundTitle' : 'depositTitle';
+  const lineKey = onInvoice ? (refund ? 'refundLine' : 'paymentLine') : refund ? 'depositRefundLine' : 'depositLine';
   return {
     kind,
     number,
-    title: onInvoice ? `${label} receipt — ${what}` : `Deposit ${refund ? 'refund' : 'receipt'} — ${what}`,
+    title: msg(`documents:receipt.${titleKey}`, { number }),
     date: y.paid_at,
     dueDate: null,
     currency: y.currency,
@@ -261,8 +276,8 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
     message: '',
     lines: [
       {
-        service: onInvoice ? `${label} on ${what}` : `Deposit ${refund ? 'refund' : 'payment'} on ${what}`,
-        description: y.method.replace(/_/g, ' '),
+        service: msg(`documents:receipt.${lineKey}`, { number }),
+        description: `common:method.${y.method}`,
         quantity: 1,
         unit_price_cents: y.amount_cents,
         amount_cents: y.amount_cents,
@@ -290,6 +305,8 @@ export async function latestDepositPaymentId(db: Db, proposalId: string, leadId?
 }
 
 export interface UpcomingVisit {
+  /** The customer's stored language (null: the business's). */
+  language: string | null;
   id: string;
   service_type: string;
   scheduled_at: Date;
@@ -302,7 +319,9 @@ export interface UpcomingVisit {
 
 /** An upcoming (scheduled or in progress) visit with a time, with the customer's address when the job has none. */
 export async function loadUpcomingVisit(db: Db, jobId: string, leadId?: string): Promise<UpcomingVisit | null> {
+  // i18n-exempt: SQL table and column names
   const job = await db('jobs as j')
+    // i18n-exempt: SQL table and column names
     .join('leads as c', 'c.id', 'j.lead_id')
     .where({ 'j.id': jobId, ...(leadId ? { 'j.lead_id': leadId } : {}) })
     .whereIn('j.status', ['scheduled', 'in_progress'])
@@ -314,7 +333,9 @@ export async function loadUpcomingVisit(db: Db, jobId: string, leadId?: string):
       'j.arrival_window_minutes',
       'j.technician',
       'j.address',
+      // i18n-exempt: SQL table and column names
       'c.address as lead_address',
+      'c.language',
       'j.customer_notes',
     );
   if (!job) return null;

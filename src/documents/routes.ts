@@ -43,6 +43,7 @@ async function depositReceiptPdf(db: Db, proposalId: string, leadId?: string): P
 async function visitIcs(db: Db, jobId: string, leadId?: string): Promise<Download | null> {
   const visit = await loadUpcomingVisit(db, jobId, leadId);
   if (!visit) return null;
+  // i18n-exempt: HTTP header names and values
   return { body: visitCalendar(await documentOrg(db), visit), contentType: 'text/calendar; charset=utf-8', filename: visitFilename(visit) };
 }
 
@@ -71,6 +72,7 @@ export function createDocumentsPortalRouter(missLimiter: RateLimitRequestHandler
       serve((db, id, leadId) => documentPdf(db, kind, id, leadId)),
     );
   }
+  // i18n-exempt: a route path
   router.get('/:token/proposals/:id/deposit-receipt/pdf', serve(depositReceiptPdf));
   router.get('/:token/visits/:id/ics', serve(visitIcs));
   return router;

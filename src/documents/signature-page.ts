@@ -1,6 +1,7 @@
 // The last page of a signed proposal's PDF: the signature (drawn image or typed
 // name) and the evidence kept with it — when, from which IP and browser, and the
 // SHA-256 of the exact content approved, which anyone can recompute.
+import { t, type Language } from '../i18n/index.js';
 import { formatDateTime } from '../lib/dates.js';
 import type { SignaturePage } from './signed.js';
 
@@ -10,21 +11,20 @@ const MUTED = '#52606d';
 export function drawSignaturePage(
   pdf: PDFKit.PDFDocument,
   signature: SignaturePage,
-  org: { time_zone: string; locale: string },
+  org: { time_zone: string; locale: string; lang: Language },
   doc: { number: number; totalText: string },
 ): void {
   pdf.addPage();
   const left = pdf.page.margins.left;
   const width = pdf.page.width - left - pdf.page.margins.right;
-  pdf.font('bold').fontSize(18).fillColor(INK).text('Signature', left, pdf.page.margins.top);
+  const { lang } = org;
+  pdf.font('bold').fontSize(18).fillColor(INK).text(t(lang, 'documents:signature.heading'), left, pdf.page.margins.top);
   pdf
     .moveDown(0.5)
     .font('body')
     .fontSize(10)
     .fillColor(MUTED)
-    .text(`Proposal #${doc.number}, version ${signature.version}, was approved and signed in the customer portal for ${doc.totalText}.`, {
-      width,
-    });
+    .text(t(lang, 'documents:signature.intro', { number: doc.number, version: signature.version, total: doc.totalText }), { width });
   pdf.moveDown();
   const boxTop = pdf.y;
   pdf.rect(left, boxTop, width, 110).lineWidth(0.5).strokeColor('#9aa5b1').stroke();
@@ -38,13 +38,20 @@ export function drawSignaturePage(
       .text(signature.signerName, left + 10, boxTop + 40, { width: width - 20, align: 'center' });
   }
   pdf.y = boxTop + 120;
+  const notRecorded = t(lang, 'documents:signature.notRecorded');
   const rows: [string, string][] = [
-    ['Signed by', signature.signerName],
-    ['Signature', signature.method === 'drawn' ? 'Drawn by hand, with the name typed' : 'Typed name'],
-    ['Signed at', formatDateTime(signature.signedAt, org.time_zone, org.locale) + ` (${signature.signedAt.toISOString()})`],
-    ['IP address', signature.ip ?? 'Not recorded'],
-    ['Browser', signature.userAgent ?? 'Not recorded'],
-    ['Content SHA-256', signature.contentSha256],
+    [t(lang, 'documents:signature.signedBy'), signature.signerName],
+    [
+      t(lang, 'documents:signature.signature'),
+      t(lang, signature.method === 'drawn' ? 'documents:signature.drawn' : 'documents:signature.typed'),
+    ],
+    [
+      t(lang, 'documents:signature.signedAt'),
+      `${formatDateTime(signature.signedAt, org.time_zone, org.locale)} (${signature.signedAt.toISOString()})`,
+    ],
+    [t(lang, 'documents:signature.ip'), signature.ip ?? notRecorded],
+    [t(lang, 'documents:signature.browser'), signature.userAgent ?? notRecorded],
+    [t(lang, 'documents:signature.sha'), signature.contentSha256],
   ];
   for (const [label, value] of rows) {
     const y = pdf.y + 6;
@@ -55,15 +62,5 @@ export function drawSignaturePage(
       .fillColor(INK)
       .text(value, left + 120, y, { width: width - 120 });
   }
-  pdf
-    .moveDown(1.5)
-    .font('body')
-    .fontSize(8)
-    .fillColor(MUTED)
-    .text(
-      'The SHA-256 is taken over the proposal exactly as it was approved (its number, wording, prices and every line). The pages before this one show that content; later changes to the proposal do not alter it.',
-      left,
-      pdf.y,
-      { width },
-    );
+  pdf.moveDown(1.5).font('body').fontSize(8).fillColor(MUTED).text(t(lang, 'documents:signature.explanation'), left, pdf.y, { width });
 }

@@ -6,6 +6,7 @@ import Handlebars, { type HelperOptions } from 'handlebars';
 
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 import { statusWords, t, translate, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
+import { translateNested } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
 import { formatMoney, moneyInputValue } from '../lib/money.js';
 import { humanize, jobStatusShown } from '../lib/pagination.js';
@@ -113,6 +114,8 @@ const helpers = {
   /** The message for a form field, from an `errors` object. */
   fieldError: (errors: Record<string, string> | undefined, field: string, options: HelperOptions) =>
     errors?.[field] === undefined ? undefined : translate(langOf(options), errors[field]),
+  /** A message whose values are messages too ("Photo 2: <why>"), every part in the page's language. */
+  translateNested: (message: string | undefined, options: HelperOptions) => translateNested(langOf(options), message),
 };
 
 type Template = Handlebars.TemplateDelegate;

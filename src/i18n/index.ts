@@ -156,6 +156,7 @@ export function acceptedLanguage(req: {
   get(name: string): string | undefined;
   acceptsLanguages(...languages: string[]): string | false;
 }): Language | null {
+  // i18n-exempt: HTTP header names and values
   if (!req.get('accept-language')) return null;
   const chosen = req.acceptsLanguages(...LANGUAGES);
   return isLanguage(chosen) ? chosen : null;
@@ -168,4 +169,19 @@ export function acceptedLanguage(req: {
 export function customerLanguage(stored: unknown, browser: Language | null, orgLocale: string | null | undefined): Language {
   if (isLanguage(stored)) return stored;
   return browser ?? languageOf(orgLocale);
+}
+
+/** A message whose values may be messages too ("Photo 2: <why the photo was refused>"), every part in `lang`. */
+export function translateNested(lang: Language, message: string | undefined | null): string {
+  if (!message) return '';
+  const mark = message.indexOf(VALUES_MARK);
+  if (mark === -1) return translate(lang, message);
+  let values: Record<string, unknown>;
+  try {
+    values = JSON.parse(message.slice(mark + 1)) as Record<string, unknown>;
+  } catch {
+    return translate(lang, message);
+  }
+  const inner = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? translate(lang, v) : v]));
+  return translate(lang, msg(message.slice(0, mark), inner as Record<string, string | number>));
 }

@@ -9,11 +9,11 @@ import { memoize } from './memo.js';
 export const isoDate = z
   .string()
   .trim()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'Enter a date as YYYY-MM-DD')
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'errors:date.format')
   .refine((v) => {
     const d = new Date(`${v}T00:00:00Z`);
     return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v) && v >= '2000-01-01' && v <= '2100-12-31';
-  }, 'Enter a real date');
+  }, 'errors:date.real');
 
 /** isoDate, or nothing when the field was left blank. */
 export const optionalIsoDate = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), isoDate.optional());
@@ -27,6 +27,7 @@ export function zonedToInstant(date: string, time: string, timeZone: string): Da
   const local = DateTime.fromISO(`${date}T${time}`, { zone: timeZone });
   if (!local.isValid) return null;
   // luxon moves a skipped time forward; a time that doesn't read back as typed never existed.
+  // i18n-exempt: a date format pattern
   if (local.toFormat('yyyy-MM-dd HH:mm') !== `${date} ${time}`) return null;
   const [earliest] = local
     .getPossibleOffsets()
@@ -38,6 +39,7 @@ export function zonedToInstant(date: string, time: string, timeZone: string): Da
 /** An instant as the zone's 'YYYY-MM-DD' and 'HH:MM', for form inputs. */
 export function instantToZoned(instant: Date, timeZone: string): { date: string; time: string } {
   const local = DateTime.fromJSDate(instant, { zone: timeZone });
+  // i18n-exempt: a date format pattern
   return { date: local.toFormat('yyyy-MM-dd'), time: local.toFormat('HH:mm') };
 }
 
@@ -100,6 +102,7 @@ const shownDate = memoize((key: string) => {
   );
 }, 10_000);
 
+// i18n-exempt: a locale code
 export function formatDate(value: DateInput, timeZone = 'UTC', locale = 'en-US'): string {
   if (!toDate(value)) return '';
   return shownDate(`${locale}|${timeZone}|${keyOf(value!)}`);
@@ -113,6 +116,7 @@ const shownDateTime = memoize((key: string) => {
   ).format(date);
 }, 10_000);
 
+// i18n-exempt: a locale code
 export function formatDateTime(value: DateInput, timeZone = 'UTC', locale = 'en-US'): string {
   if (!toDate(value)) return '';
   return shownDateTime(`${locale}|${timeZone}|${keyOf(value!)}`);
@@ -126,6 +130,7 @@ export function formatArrivalWindow(
   start: DateInput,
   windowMinutes: number,
   timeZone = 'UTC',
+  // i18n-exempt: a locale code
   locale = 'en-US',
 ): { day: string; window: string } | null {
   const from = toDate(start);
@@ -138,10 +143,12 @@ const shownVisit = memoize((key: string) => {
   const from = new Date(Number(startMs));
   const to = new Date(from.getTime() + Number(windowMinutes) * 60_000);
   const day = cachedFormatter(
+    // i18n-exempt: a cache key
     `visit-day|${locale}|${timeZone}`,
     () => new Intl.DateTimeFormat(locale, { weekday: 'long', month: 'long', day: 'numeric', timeZone }),
   );
   const time = cachedFormatter(
+    // i18n-exempt: a cache key
     `visit-time|${locale}|${timeZone}`,
     () => new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone }),
   );

@@ -15,6 +15,7 @@ function currencyExponent(currency: string): number {
   return digits;
 }
 
+// i18n-exempt: a locale code
 export function formatMoney(minorUnits: number, currency = 'USD', locale = 'en-US'): string {
   return shownMoney(`${locale}|${currency}|${minorUnits}`);
 }
@@ -51,21 +52,21 @@ export function moneyInputStep(currency: string): string {
 /** A money field in a form: a positive amount in the currency's minor units. */
 export function amountField(currency: string) {
   return z
-    .string({ error: 'Enter an amount' })
+    .string({ error: 'errors:amount.required' })
     .trim()
-    .min(1, 'Enter an amount')
+    .min(1, 'errors:amount.required')
     .transform((text, ctx) => {
       if (/^-/.test(text)) {
-        ctx.addIssue({ code: 'custom', message: 'The amount cannot be negative' });
+        ctx.addIssue({ code: 'custom', message: 'errors:amount.negative' });
         return z.NEVER;
       }
       const cents = parseMoneyInput(text, currency);
       if (cents === null) {
-        ctx.addIssue({ code: 'custom', message: 'Enter an amount like 250 or 250.75' });
+        ctx.addIssue({ code: 'custom', message: 'errors:amount.format' });
         return z.NEVER;
       }
       if (cents <= 0) {
-        ctx.addIssue({ code: 'custom', message: 'The amount must be more than zero' });
+        ctx.addIssue({ code: 'custom', message: 'errors:amount.positive' });
         return z.NEVER;
       }
       return cents;

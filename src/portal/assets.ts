@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 
 const require = createRequire(import.meta.url);
+// i18n-exempt: a package file path
 const interDir = path.dirname(require.resolve('@fontsource-variable/inter/package.json'));
 // Its `exports` hide package.json and dist/*: resolve the bare name (its main file lives in dist/).
 const signaturePadDir = path.dirname(fileURLToPath(import.meta.resolve('signature_pad')));

@@ -2,6 +2,7 @@
 // WhatsApp links from the org's contact details, with phone numbers shown the
 // way people in the business's country write them.
 import { getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { DEFAULT_LANGUAGE, t, type Language } from '../i18n/index.js';
 import { memoize } from '../lib/memo.js';
 import { phoneCountryFor } from '../lib/phone.js';
 
@@ -48,12 +49,20 @@ const formattedPhone = memoize((key: string): PortalPhone => {
 /** A wa.me link that opens a chat with the number, the message typed in. */
 export function waMe(number: string | null, text: string): string | null {
   const digits = number?.replace(/\D/g, '');
+  // i18n-exempt: a URL
   return digits ? `https://wa.me/${digits}?text=${encodeURIComponent(text)}` : null;
 }
 
-/** wa.me link with a message naming the customer and, on a document page, the document. */
-export function whatsappHref(number: string | null, orgName: string, customerName: string, about?: string): string | null {
-  return waMe(number, `Hello ${orgName}, this is ${customerName}.${about ? ` I have a question about ${about}.` : ''}`);
+/** wa.me link with a message naming the customer and, on a document page, the document, in the customer's language. */
+export function whatsappHref(
+  number: string | null,
+  orgName: string,
+  customerName: string,
+  about?: string,
+  lang: Language = DEFAULT_LANGUAGE,
+): string | null {
+  const values = { org: orgName, customer: customerName, about };
+  return waMe(number, t(lang, about ? 'portal:contact.question' : 'portal:contact.hello', values));
 }
 
 interface ContactOrg {
@@ -65,9 +74,10 @@ interface ContactOrg {
   locale: string;
 }
 
-export function portalContact(org: ContactOrg, customerName: string, about?: string): PortalContact {
+/** The business's ways to be reached; numbers in the format of the business's country, whatever the customer's language. */
+export function portalContact(org: ContactOrg, customerName: string, about?: string, lang: Language = DEFAULT_LANGUAGE): PortalContact {
   const phone = portalPhone(org.phone, org.locale);
   const email = org.email ? { address: org.email, mailto: `mailto:${org.email}` } : null;
-  const whatsapp = whatsappHref(org.whatsapp_number, org.name, customerName, about);
+  const whatsapp = whatsappHref(org.whatsapp_number, org.name, customerName, about, lang);
   return { name: org.name, phone, email, whatsapp, address: org.address, any: !!(phone || email || whatsapp) };
 }

@@ -77,6 +77,7 @@ export async function startDepositCheckout(link: PortalLinkRef, proposalId: stri
         portalLinkId: link.link_id,
         returnUrl: checkoutReturnUrl,
         customerEmail: lead?.email ?? null,
+        // i18n-exempt: an audit label stored in the business's records, not a page's words
         actor: { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null },
       },
       getStripe(),

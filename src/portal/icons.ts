@@ -21,14 +21,17 @@ import { siWhatsapp } from 'simple-icons';
 
 /** An SVG string on one line, hidden from assistive technology, at the given size. */
 function inline(svg: string, size: number): string {
-  return svg
-    .replace(/\s+/g, ' ')
-    .replace(/>\s+</g, '><')
-    .replace(/\s*\/>/g, '/>')
-    .replace('<svg ', `<svg aria-hidden="true" focusable="false" `)
-    .replace(/ width="\d+"/, ` width="${size}"`)
-    .replace(/ height="\d+"/, ` height="${size}"`)
-    .trim();
+  return (
+    svg
+      .replace(/\s+/g, ' ')
+      .replace(/>\s+</g, '><')
+      .replace(/\s*\/>/g, '/>')
+      // i18n-exempt: SVG markup
+      .replace('<svg ', `<svg aria-hidden="true" focusable="false" `)
+      .replace(/ width="\d+"/, ` width="${size}"`)
+      .replace(/ height="\d+"/, ` height="${size}"`)
+      .trim()
+  );
 }
 
 const LUCIDE = { Calendar, Check, Clock, Download, FileText, Mail, MapPin, MessageSquare, Phone, Receipt, User, Wallet, Wrench };
@@ -39,4 +42,5 @@ export const portalIcons: Record<string, string> = Object.fromEntries(
 );
 
 // The WhatsApp mark in its brand colour's shape (simple-icons' path, filled with currentColor).
+// i18n-exempt: SVG markup
 portalIcons.whatsapp = `<svg aria-hidden="true" focusable="false" width="28" height="28" viewBox="0 0 24 24" fill="currentColor" xmlns="http://www.w3.org/2000/svg"><path d="${siWhatsapp.path}"/></svg>`;

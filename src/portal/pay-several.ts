@@ -65,6 +65,7 @@ export async function startSplitCheckout(
         portalLinkId: link.link_id,
         returnUrl: checkoutReturnUrl,
         customerEmail: lead?.email ?? null,
+        // i18n-exempt: an audit label stored in the business's records, not a page's words
         actor: { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null },
       },
       getStripe(),

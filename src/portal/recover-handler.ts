@@ -10,7 +10,7 @@ import type { RecoveryJobData } from '../queue/queues.js';
 import { requestRecovery } from './recovery.js';
 import { portalClientKey, renderNotFound } from './responses.js';
 
-const ADDRESS_HELP = 'Enter the email address or mobile number your contractor has for you, like name@example.com or (555) 123-4567.';
+const ADDRESS_HELP = 'portal:notFound.addressHelp';
 
 /** The typed address as what leads store: a lowercase email or an E.164 number; null when it is neither. */
 export function parseRecoveryAddress(input: unknown, locale: string | undefined): RecoveryJobData | null {
@@ -34,7 +34,7 @@ export function recoveryPost(addressLimiter: RequestHandler): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!isValidRecoveryFormToken(portalClientKey(req), body._csrf)) {
-      return next(new HttpError(403, 'csrf', 'This form has expired. Go back, reload the page and try again.', false));
+      return next(new HttpError(403, 'csrf', 'portal:errors.formExpired', false));
     }
     const address = parseRecoveryAddress(body.address, req.acceptsLanguages()[0]);
     if (!address) {
@@ -44,9 +44,11 @@ export function recoveryPost(addressLimiter: RequestHandler): RequestHandler {
     res.locals.recoveryAddress = address.email ?? address.phone;
     addressLimiter(req, res, (err?: unknown) => {
       if (err) return next(err);
+      // i18n-exempt: a view or layout name
+      const sent = { layout: 'portal-plain', title: 'portal:recoverSent.title', email: !!address.email };
       requestRecovery(address).then(
-        () =>
-          res.status(200).render('portal/recover-sent', { layout: 'portal-plain', title: 'Check your messages', email: !!address.email }),
+        // i18n-exempt: a view or layout name
+        () => res.status(200).render('portal/recover-sent', sent),
         next,
       );
     });

@@ -18,6 +18,7 @@ import { generatePortalLink } from '../portal-links/commands.js';
 import { PortalLinkLimitError } from '../portal-links/queries.js';
 import { enqueueRecoveryJob, type RecoveryJobData } from '../queue/queues.js';
 
+// i18n-exempt: an audit label stored in the business's records, not a page's words
 const ACTOR: Actor = { type: 'customer', label: 'Customer (asked for their link again)' };
 
 type Outcome = 'sent' | 'fresh' | 'refused' | 'skipped';
@@ -34,6 +35,7 @@ async function recoverOne(match: RecoveryMatch, address: RecoveryJobData): Promi
         // No slot for a fresh link on this plan: the contractor sees why nothing went out.
         await recordAudit(db, {
           actor: ACTOR,
+          // i18n-exempt: an audit action name
           action: 'portal_link.recovery_refused',
           subjectType: 'lead',
           subjectId: match.lead_id,
@@ -49,6 +51,7 @@ async function recoverOne(match: RecoveryMatch, address: RecoveryJobData): Promi
     const stored = await storeDelivery(db, preview, ACTOR, { customerRequest: true });
     await recordAudit(db, {
       actor: ACTOR,
+      // i18n-exempt: an audit action name
       action: 'portal_link.recovery_sent',
       subjectType: 'lead',
       subjectId: match.lead_id,

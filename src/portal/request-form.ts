@@ -5,10 +5,11 @@ import type { Request, Response } from 'express';
 import multer from 'multer';
 import type { PortalPageData } from '../db/portal-page.js';
 import { formatArrivalWindow } from '../lib/dates.js';
+import { msg, t } from '../i18n/index.js';
 import { FormError } from '../lib/errors.js';
 import { normalizeImage, type NormalizedImage } from '../lib/images.js';
 import { MAX_REQUEST_PHOTO_BYTES, MAX_REQUEST_PHOTOS } from '../requests/schema.js';
-import { portalPageLocals, type ViewExtras } from './view-model.js';
+import { portalPageLocals, portalReader, type PortalReader, type ViewExtras } from './view-model.js';
 
 /** Longest side of a stored photo: enough to see a leak or a crack, small enough to keep in Postgres. */
 const PHOTO_MAX_SIDE = 1600;
@@ -29,6 +30,7 @@ export interface UploadRefusal {
 
 /** Parses the multipart form into req.body and req.files; null when it was read, else why not. */
 export function parseRequestUpload(req: Request, res: Response): Promise<UploadRefusal | null> {
+  // i18n-exempt: HTTP header names and values
   if (!req.is('multipart/form-data')) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     upload(req, res, (err?: unknown) => {
@@ -36,10 +38,10 @@ export function parseRequestUpload(req: Request, res: Response): Promise<UploadR
         const tooMany = err.code === 'LIMIT_FILE_COUNT' || err.code === 'LIMIT_UNEXPECTED_FILE';
         const message =
           err.code === 'LIMIT_FILE_SIZE'
-            ? `Each photo must be ${MB} MB or smaller. Choose a smaller photo.`
+            ? msg('portal:request.photoTooBig', { mb: MB })
             : tooMany
-              ? `Add at most ${MAX_REQUEST_PHOTOS} photos.`
-              : 'That form couldn’t be read. Please try again.';
+              ? msg('portal:request.tooManyPhotos', { count: MAX_REQUEST_PHOTOS })
+              : 'portal:request.unreadable';
         return resolve({ message, status: err.code === 'LIMIT_FILE_SIZE' ? 413 : 400 });
       }
       if (err) return reject(err instanceof Error ? err : new Error('upload failed'));
@@ -64,7 +66,7 @@ export async function normalizeRequestPhotos(files: Express.Multer.File[] | unde
       );
     } catch (err) {
       if (err instanceof FormError && (files ?? []).length > 1) {
-        const message = `Photo ${index + 1}: ${err.fields.photos ?? err.message}`;
+        const message = msg('portal:request.photoNumbered', { index: index + 1, message: err.fields.photos ?? err.message });
         throw new FormError({ photos: message });
       }
       throw err;
@@ -81,9 +83,18 @@ export interface RequestFormPage {
 }
 
 /** The form page in the portal's layout (the page data comes from the customer's own link). */
-export function requestFormLocals(token: string, page: PortalPageData, form: RequestFormPage, extras: ViewExtras = {}) {
-  const rendered = portalPageLocals(token, page, extras);
-  const heading = form.sent ? 'Request sent' : form.job ? 'Ask to reschedule' : 'Request work';
+export function requestFormLocals(
+  token: string,
+  page: PortalPageData,
+  form: RequestFormPage,
+  extras: ViewExtras = {},
+  reader: PortalReader = portalReader(page, null),
+) {
+  const rendered = portalPageLocals(token, page, extras, reader);
+  const heading = t(
+    reader.lang,
+    form.sent ? 'portal:request.headingSent' : form.job ? 'portal:request.headingReschedule' : 'portal:request.headingWork',
+  );
   const tabs = (rendered.locals.tabs as { key: string; current: boolean }[]).map((tab) => ({
     ...tab,
     current: form.job ? tab.key === 'history' : false,
@@ -93,14 +104,14 @@ export function requestFormLocals(token: string, page: PortalPageData, form: Req
     view: 'portal/request',
     locals: {
       ...rendered.locals,
-      title: `${heading} · ${page.org.name}`,
+      title: t(reader.lang, 'portal:page.title', { title: heading, org: page.org.name }),
       heading,
       tabs,
       welcome: false,
       job: form.job
         ? {
             ...form.job,
-            arrival: formatArrivalWindow(form.job.scheduled_at, form.job.arrival_window_minutes, page.org.time_zone, page.org.locale),
+            arrival: formatArrivalWindow(form.job.scheduled_at, form.job.arrival_window_minutes, page.org.time_zone, reader.formatLocale),
           }
         : null,
       sent: form.sent ?? null,

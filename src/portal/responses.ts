@@ -3,13 +3,21 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { config } from '../config.js';
+import { browserLanguage } from '../i18n/index.js';
 import { recoveryFormToken } from '../portal-links/token.js';
 
-/** Headers every portal response carries, 404 and 429 included. */
-export const portalHeaders: RequestHandler = (_req, res, next) => {
+/**
+ * Headers every portal response carries, 404 and 429 included, and the language of
+ * pages that know no customer yet (the not-found page, a refused form): the browser's.
+ */
+export const portalHeaders: RequestHandler = (req, res, next) => {
+  res.locals.lang = browserLanguage(req);
   res.set({
+    // i18n-exempt: HTTP header names and values
     'Cache-Control': 'no-store',
+    // i18n-exempt: HTTP header names and values
     'Referrer-Policy': 'no-referrer',
+    // i18n-exempt: HTTP header names and values
     'X-Robots-Tag': 'noindex, nofollow',
   });
   next();
@@ -25,9 +33,11 @@ export function portalClientKey(req: Request): string {
  * "Send me my link again" form. `recover` re-renders the form with an error.
  */
 export function renderNotFound(res: Response, recover: { status: number; error: string; value: string } | null = null): void {
+  // i18n-exempt: a view or layout name
   res.status(recover?.status ?? 404).render('portal/not-found', {
+    // i18n-exempt: a view or layout name
     layout: 'portal-plain',
-    title: 'Link not available',
+    title: 'portal:notFound.title',
     recoverToken: recoveryFormToken(portalClientKey(res.req)),
     recoverError: recover?.error,
     recoverValue: recover?.value,

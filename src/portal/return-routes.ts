@@ -16,18 +16,19 @@ import { portalHeaders, renderNotFound } from './responses.js';
 export const checkoutReturnRouter = Router();
 
 const PROBLEMS = {
-  used: 'This way back from the payment page was already used.',
-  expired: 'This way back from the payment page has expired.',
-  revoked: 'The link to your customer page was turned off or replaced by the business.',
+  used: 'portal:return.used',
+  expired: 'portal:return.expired',
+  revoked: 'portal:return.revoked',
 } as const;
 
 // A customer comes back once per payment attempt; a stranger trying codes is slowed down.
 const returnLimiter = createRateLimiter({
+  // i18n-exempt: a rate limiter name
   name: 'checkout-return',
   windowMs: 10 * 60_000,
   limit: 30,
   keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
-  message: 'Too many attempts. Please wait a few minutes, then open the link the business sent you.',
+  message: 'portal:limits.return',
 });
 
 checkoutReturnRouter.use(portalHeaders);
@@ -50,9 +51,11 @@ checkoutReturnRouter.get('/:code', returnLimiter, async (req: Request, res: Resp
   if (!back.ok || !back.url) {
     const problem = back.ok ? PROBLEMS.revoked : PROBLEMS[back.problem];
     return res.status(410).render('portal/error', {
+      // i18n-exempt: a view or layout name
       layout: 'portal-plain',
-      title: 'Back from the payment page',
-      message: `${problem} A payment you made is recorded all the same. To see your invoice, open the private link the business sent you by text or email, or ask them for a new one.`,
+      title: 'portal:return.title',
+      message: problem,
+      detail: 'portal:return.recorded',
     });
   }
   // A deposit leads back to its proposal, an invoice payment to the invoice, several invoices to the list.
@@ -62,6 +65,7 @@ checkoutReturnRouter.get('/:code', returnLimiter, async (req: Request, res: Resp
       ? `${back.url}/invoices/${back.invoiceId}`
       : back.proposalId
         ? `${back.url}/proposals/${back.proposalId}`
-        : `${back.url}/invoices?paid=several`,
+        : // i18n-exempt: a route path
+          `${back.url}/invoices?paid=several`,
   );
 });

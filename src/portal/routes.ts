@@ -3,11 +3,12 @@
 // Approving, rejecting and paying call the proposals, jobs and payments commands.
 import { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import type { RateLimitRequestHandler } from 'express-rate-limit';
-import type { Actor } from '../db/audit.js';
+import { recordAudit, type Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
 import { loadPortalPage, TABS, type ListTab, type PortalView } from '../db/portal-page.js';
 import { withOrg } from '../db/tenancy.js';
 import { createRateLimiter } from '../http/security.js';
+import { acceptedLanguage, isLanguage } from '../i18n/index.js';
 import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
 import { isPastDay } from '../lib/dates.js';
 import { parseForm } from '../lib/forms.js';
@@ -31,7 +32,7 @@ import { portalPaySeveralLocals, startSplitCheckout } from './pay-several.js';
 import { checkoutReturnUrl, portalClientKey, portalHeaders, renderNotFound } from './responses.js';
 import { recoveryAddressKey, recoveryPost } from './recover-handler.js';
 import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, signatureForm } from './schema.js';
-import { portalPageLocals, type ViewExtras } from './view-model.js';
+import { portalPageLocals, portalReader, type PortalReader, type ViewExtras } from './view-model.js';
 import { normalizeRequestPhotos, parseRequestUpload, requestFormLocals, type RequestFormPage } from './request-form.js';
 import { findVersion } from './versions.js';
 import { deviceFamily, visitNetworkHash } from './visit.js';
@@ -49,61 +50,99 @@ const RECOVER_CLIENT_LIMIT = 10;
 const RECOVER_CLIENT_WINDOW_MS = 60 * 60_000;
 const RECOVER_ADDRESS_LIMIT = 3;
 const RECOVER_ADDRESS_WINDOW_MS = 60 * 60_000;
+/** Language switches per client per window (each is a write). */
+const PORTAL_LANGUAGE_LIMIT = 30;
+const PORTAL_LANGUAGE_WINDOW_MS = 10 * 60_000;
 
 export { portalClientKey };
 
 const PROPOSAL_EXPIRED = 'proposal_expired';
 /** The outcomes a proposal page may announce after a redirect (?result=…). */
 const SHOWN_RESULTS = /^(approved|rejected|already|changes)$/;
-const EXPIRED_MESSAGE = 'This proposal has expired, so it can no longer be approved. Please ask for an updated proposal.';
+const EXPIRED_MESSAGE = 'portal:proposal.expired';
+/** Who asked, in the business's records (stored as written; the audit trail keeps its labels). */
+// i18n-exempt: an audit label stored in the business's records, not a page's words
+const CUSTOMER_LABEL = 'Customer (portal)';
 
-const formExpired = () => new HttpError(403, 'csrf', 'This form has expired. Go back, reload the page and try again.', false);
+const formExpired = () => new HttpError(403, 'csrf', 'portal:errors.formExpired', false);
+
+/** Where the language switch leads back to: the path and query under the link, only when they are plainly that. */
+const BACK = /^(\/[A-Za-z0-9._~%-]+)*\/?(\?[A-Za-z0-9._~%&=-]*)?$/;
+
+/** The path of a GET page under its link ("/invoices?property=…"), for the language switch to come back to. */
+function backPath(req: Request, token: string): string {
+  if (req.method !== 'GET') return '';
+  const rest = req.originalUrl.slice(`/p/${token}`.length);
+  return BACK.test(rest) ? rest : '';
+}
+
+/** Who reads this page, also set on res.locals for the layout and the money and date helpers. */
+function readerFor(req: Request, res: Response, page: Parameters<typeof portalReader>[0]): PortalReader {
+  const reader = portalReader(page, acceptedLanguage(req));
+  res.locals.lang = reader.lang;
+  res.locals.formatLocale = reader.formatLocale;
+  return reader;
+}
 
 /** Counts failed lookups per client (in Redis when configured, so it holds across processes). */
 export const portalMissLimiter = createRateLimiter({
+  // i18n-exempt: a rate limiter name
   name: 'portal-miss',
   windowMs: PORTAL_MISS_WINDOW_MS,
   limit: PORTAL_MISS_LIMIT,
   keyGenerator: portalClientKey,
-  message: 'Too many attempts to open portal links. Please wait a few minutes and try again.',
+  message: 'portal:limits.miss',
 }) as RateLimitRequestHandler;
 
 function createPortalRouter(): Router {
   const missLimiter = portalMissLimiter;
   const payLimiter = createRateLimiter({
+    // i18n-exempt: a rate limiter name
     name: 'portal-pay',
     windowMs: 10 * 60_000,
     limit: PORTAL_PAY_LIMIT,
     keyGenerator: portalClientKey,
-    message: 'Too many payment attempts. Please wait a few minutes and try again.',
+    message: 'portal:limits.pay',
   });
   const changesLimiter = createRateLimiter({
+    // i18n-exempt: a rate limiter name
     name: 'portal-changes',
     windowMs: 10 * 60_000,
     limit: PORTAL_CHANGES_LIMIT,
     keyGenerator: portalClientKey,
-    message: 'Too many change requests. Please wait a few minutes and try again.',
+    message: 'portal:limits.changes',
   });
   const requestLimiter = createRateLimiter({
+    // i18n-exempt: a rate limiter name
     name: 'portal-request',
     windowMs: PORTAL_REQUEST_WINDOW_MS,
     limit: PORTAL_REQUEST_LIMIT,
     keyGenerator: portalClientKey,
-    message: 'Too many requests sent from this connection. Please wait an hour and try again.',
+    message: 'portal:limits.request',
   });
   const recoverClientLimiter = createRateLimiter({
+    // i18n-exempt: a rate limiter name
     name: 'portal-recover-client',
     windowMs: RECOVER_CLIENT_WINDOW_MS,
     limit: RECOVER_CLIENT_LIMIT,
     keyGenerator: portalClientKey,
-    message: 'Too many requests for a link from this connection. Please wait an hour and try again.',
+    message: 'portal:limits.recoverClient',
   });
   const recoverAddressLimiter = createRateLimiter({
+    // i18n-exempt: a rate limiter name
     name: 'portal-recover-address',
     windowMs: RECOVER_ADDRESS_WINDOW_MS,
     limit: RECOVER_ADDRESS_LIMIT,
     keyGenerator: recoveryAddressKey,
-    message: 'A link was already requested for this address several times. Please wait an hour and try again.',
+    message: 'portal:limits.recoverAddress',
+  });
+  const languageLimiter = createRateLimiter({
+    // i18n-exempt: a rate limiter name
+    name: 'portal-language',
+    windowMs: PORTAL_LANGUAGE_WINDOW_MS,
+    limit: PORTAL_LANGUAGE_LIMIT,
+    keyGenerator: portalClientKey,
+    message: 'portal:limits.language',
   });
   const router = Router();
   router.use(portalHeaders);
@@ -125,12 +164,19 @@ function createPortalRouter(): Router {
     const token = String(req.params.token);
     if (!isWellFormedToken(token)) return miss(req, res, next);
     const page = await loadPortalPage(hashPortalToken(token), view, {
+      // i18n-exempt: HTTP header names and values
       device: deviceFamily(req.get('user-agent')),
       ipHash: visitNetworkHash(req.ip),
     });
     if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
     if (extras.version && !findVersion(page, extras.version)) return miss(req, res, next);
-    const rendered = portalPageLocals(token, page, { ...extras, page: view.kind === 'list' ? view.page : 1 });
+    const reader = readerFor(req, res, page);
+    const rendered = portalPageLocals(
+      token,
+      page,
+      { ...extras, page: view.kind === 'list' ? view.page : 1, back: backPath(req, token) },
+      reader,
+    );
     Object.assign(
       rendered.locals,
       portalPayLocals(page),
@@ -214,12 +260,14 @@ function createPortalRouter(): Router {
       hashPortalToken(token),
       { kind: 'list', tab: 'history', page: 1 },
       {
+        // i18n-exempt: HTTP header names and values
         device: deviceFamily(req.get('user-agent')),
         ipHash: visitNetworkHash(req.ip),
       },
     );
     if (!page) return miss(req, res, next);
-    const rendered = requestFormLocals(token, page, form, extras);
+    const reader = readerFor(req, res, page);
+    const rendered = requestFormLocals(token, page, form, { ...extras, back: backPath(req, token) }, reader);
     res.status(status).render(rendered.view, rendered.locals);
   }
 
@@ -241,7 +289,7 @@ function createPortalRouter(): Router {
       const input = await read();
       ({ deliveryId } = await withOrg(link.org_id, async (db) => {
         const lead = await db('leads').where({ id: link.lead_id }).first<{ address: string | null }>('address');
-        const actor: Actor = { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null };
+        const actor: Actor = { type: 'customer', label: CUSTOMER_LABEL, ip: req.ip ?? null };
         // Where: what the customer typed (or the visit's address), else the address on file.
         const request = { ...input, leadId: link.lead_id, portalLinkId: link.link_id, address: input.address || lead.address };
         return createWorkRequest(db, request, actor);
@@ -254,6 +302,7 @@ function createPortalRouter(): Router {
     }
     // After commit: the worker must never pick up a delivery whose row isn't visible yet.
     if (deliveryId) await dispatchDelivery({ deliveryId, orgId: link.org_id });
+    // i18n-exempt: a route path
     res.redirect(303, `/p/${token}/request?sent=${form.job ? 'reschedule' : 'work'}`);
   }
 
@@ -315,6 +364,33 @@ function createPortalRouter(): Router {
     });
   });
 
+  // The language switch in every page's header: stored on the customer (their emails, texts and PDFs
+  // follow it too), recorded in their history, then back to the page it was pressed on. No script needed.
+  router.post('/:token/language', languageLimiter, async (req, res, next) => {
+    const found = await resolveLink(req);
+    if (!found) return miss(req, res, next);
+    const { token, link } = found;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
+    const language = body.language;
+    if (!isLanguage(language)) return next(new HttpError(400, 'invalid', 'portal:errors.languageUnknown', false));
+    await withOrg(link.org_id, async (db) => {
+      const lead = await db('leads').where({ id: link.lead_id }).forUpdate().first<{ language: string | null }>('language');
+      if (lead.language === language) return;
+      await db('leads').where({ id: link.lead_id }).update({ language, updated_at: db.fn.now() });
+      await recordAudit(db, {
+        actor: { type: 'customer', label: CUSTOMER_LABEL, ip: req.ip ?? null },
+        // i18n-exempt: an audit action name
+        action: 'lead.language_changed',
+        subjectType: 'lead',
+        subjectId: link.lead_id,
+        data: { from: lead.language, to: language, source: 'portal' },
+      });
+    });
+    const back = typeof body.back === 'string' && BACK.test(body.back) ? body.back : '';
+    res.redirect(303, `/p/${token}${back}`);
+  });
+
   router.get('/:token/:tab', (req, res, next) => {
     const tab = req.params.tab as ListTab;
     if (!TABS.includes(tab)) return miss(req, res, next);
@@ -332,7 +408,7 @@ function createPortalRouter(): Router {
     const choice = choiceForm.safeParse(body);
     const values = { approverName: typeof body.approverName === 'string' ? body.approverName : '' };
     if (!choice.success) {
-      const message = 'Those choices could not be read. Reload the page and choose again.';
+      const message = 'portal:proposal.choicesUnreadable';
       return show(req, res, next, { kind: 'proposal', id: found.id }, { errors: { choices: message }, formError: message, values }, 422);
     }
     return show(req, res, next, { kind: 'proposal', id: found.id }, { choice: choice.data, values });
@@ -354,7 +430,7 @@ function createPortalRouter(): Router {
         if (!proposal) throw notFound();
         const org = await db('organizations').first<{ plan: string; time_zone: string }>('plan', 'time_zone');
         if (!planFor(org.plan).onlineApproval) {
-          throw forbidden('This business does not take approvals online. Please contact them to approve or reject this proposal.');
+          throw forbidden('portal:proposal.noOnlineApproval');
         }
         if (proposal.status !== 'pending') return 'already';
         // An offer past its valid-until date can't be accepted at the old price (declining it is still fine).
@@ -373,9 +449,11 @@ function createPortalRouter(): Router {
               source: 'portal',
               approverName: form.approverName,
               ip: req.ip ?? null,
+              // i18n-exempt: HTTP header names and values
               userAgent: req.get('user-agent') ?? null,
               // Always checked from the portal: a form without it (or altered) counts as "changed".
               expectedContentSha256: form.contentSha256 ?? '',
+              // i18n-exempt: HTTP header names and values
               signature: { signerName: form.approverName, imagePng, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null },
               choice: picks,
               expectedTotalCents: picks.expectedTotalCents ?? null,
@@ -385,7 +463,7 @@ function createPortalRouter(): Router {
           return result.alreadyDecided ? 'already' : 'approved';
         }
         const form = parseForm(rejectForm, body);
-        const actor: Actor = { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null };
+        const actor: Actor = { type: 'customer', label: CUSTOMER_LABEL, ip: req.ip ?? null };
         const result = await rejectProposal(db, proposal.id, { reason: form.reason }, actor);
         return result.alreadyDecided ? 'already' : 'rejected';
       });
@@ -422,6 +500,7 @@ function createPortalRouter(): Router {
   router.post('/:token/proposals/:id/reject', (req, res, next) => decide(req, res, next, 'reject'));
 
   // Request changes: the version shown is frozen with the message, and the business gets an email (outbox).
+  // i18n-exempt: a route path
   router.post('/:token/proposals/:id/request-changes', changesLimiter, async (req, res, next) => {
     const found = await resolve(req);
     if (!found) return miss(req, res, next);
@@ -439,12 +518,13 @@ function createPortalRouter(): Router {
         if (!proposal) throw notFound();
         const org = await db('organizations').first<{ plan: string }>('plan');
         if (!planFor(org.plan).onlineApproval) {
-          throw forbidden('This business does not take answers online. Please contact them to ask for changes.');
+          throw forbidden('portal:proposal.noOnlineAnswers');
         }
-        const actor: Actor = { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null };
+        const actor: Actor = { type: 'customer', label: CUSTOMER_LABEL, ip: req.ip ?? null };
         const result = await requestProposalChanges(
           db,
           proposal.id,
+          // i18n-exempt: HTTP header names and values
           { message: form.changes, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null },
           actor,
         );
@@ -525,7 +605,7 @@ function createPortalRouter(): Router {
             amountInput: form.amount,
             returnUrl: checkoutReturnUrl,
             customerEmail: lead?.email ?? null,
-            actor: { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null },
+            actor: { type: 'customer', label: CUSTOMER_LABEL, ip: req.ip ?? null },
           },
           getStripe(),
         );
@@ -548,10 +628,12 @@ function createPortalRouter(): Router {
     if (status >= 500) req.log?.error({ err }, 'portal request failed');
     if (res.headersSent) return;
     if (status === 404) return renderNotFound(res);
+    // The visitor's language: a refused form or a limit knows no customer (res.locals.lang is the browser's).
     res.status(status).render('portal/error', {
+      // i18n-exempt: a view or layout name
       layout: 'portal-plain',
-      title: status === 429 ? 'Too many attempts' : status >= 500 ? 'Something went wrong' : 'Request refused',
-      message: err instanceof HttpError && status < 500 ? err.message : 'Something went wrong on our side. Please try again in a moment.',
+      title: status === 429 ? 'portal:errors.tooMany' : status >= 500 ? 'portal:errors.wentWrong' : 'portal:errors.refused',
+      message: err instanceof HttpError && status < 500 ? err.message : 'portal:errors.wentWrongText',
     });
   };
   router.use(portalErrors);

@@ -9,8 +9,12 @@ export const pageQuery = z.object({
 });
 
 export const approveForm = z.object({
-  approverName: z.string({ error: 'Type your full name' }).trim().min(2, 'Type your full name').max(200, 'Use at most 200 characters'),
-  agree: z.literal('yes', { error: 'Tick the box to confirm you agree' }),
+  approverName: z
+    .string({ error: 'portal:proposal.nameRequired' })
+    .trim()
+    .min(2, 'portal:proposal.nameRequired')
+    .max(200, 'portal:proposal.nameTooLong'),
+  agree: z.literal('yes', { error: 'portal:proposal.agreeRequired' }),
   // What the customer was shown; a missing or altered value counts as "changed".
   contentSha256: z.string().max(64).optional().catch(undefined),
 });
@@ -19,7 +23,7 @@ export const rejectForm = z.object({
   reason: z
     .string()
     .trim()
-    .max(1000, 'Use at most 1000 characters')
+    .max(1000, 'portal:proposal.reasonTooLong')
     .optional()
     .transform((v) => (v ? v : null)),
 });
@@ -34,10 +38,10 @@ export const signatureForm = z.object({
 
 export const changesForm = z.object({
   changes: z
-    .string({ error: 'Tell them what you would like changed' })
+    .string({ error: 'portal:proposal.changesRequired' })
     .trim()
-    .min(1, 'Tell them what you would like changed')
-    .max(2000, 'Use at most 2000 characters'),
+    .min(1, 'portal:proposal.changesRequired')
+    .max(2000, 'portal:proposal.changesTooLong'),
 });
 
 /** The customer's picks on the approval form, with the total the page showed for them (checked, never used as the amount). */

@@ -1,5 +1,6 @@
 // Turns one portal page's data into the locals its Handlebars view needs.
 import { PAGE_SIZE, type ListTab, type PortalJob, type PortalPageData } from '../db/portal-page.js';
+import { customerLanguage, formatLocale, LANGUAGES, t, type Language } from '../i18n/index.js';
 import { balanceOf } from '../lib/balance.js';
 import { brandPalette } from '../lib/contrast.js';
 import { formatArrivalWindow, isPastDay } from '../lib/dates.js';
@@ -15,26 +16,62 @@ import { portalIcons } from './icons.js';
 import { payableFromList } from './pay.js';
 import { proposalRevisionLocals } from './versions.js';
 
-const TAB_LABELS: Record<ListTab, string> = {
-  proposals: 'Proposals',
-  invoices: 'Invoices',
-  payments: 'Payments',
-  history: 'Service History',
-};
+const tabLabel = (lang: Language, tab: ListTab) => t(lang, `portal:tabs.${tab}`);
 
-/** Status words as the customer reads them (the dashboard's words are the business's). */
-const STATUS_WORDS = {
-  proposal: { pending: 'Awaiting your approval', changes_requested: 'Changes requested', approved: 'Approved', rejected: 'Declined' },
-  invoice: { open: 'Unpaid', partially_paid: 'Partly paid', paid: 'Paid', void: 'Cancelled' },
-  payment: { pending: 'Processing', succeeded: 'Paid', failed: 'Failed', refunded: 'Refunded' },
-  job: { scheduled: 'Scheduled', in_progress: 'In progress', completed: 'Completed' },
-};
+/** The statuses each kind of record shows the customer (their words: portal:status.<kind>.<status>). */
+const STATUSES = {
+  proposal: ['pending', 'changes_requested', 'approved', 'rejected'],
+  invoice: ['open', 'partially_paid', 'paid', 'void'],
+  payment: ['pending', 'succeeded', 'failed', 'refunded'],
+  job: ['scheduled', 'in_progress', 'completed'],
+} as const;
+
+type StatusWords = Record<keyof typeof STATUSES, Record<string, string>>;
+const statusWordsByLanguage = new Map<Language, StatusWords>();
+
+/** Status words as the customer reads them (the dashboard's words are the business's), built once per language. */
+function statusWordsIn(lang: Language): StatusWords {
+  let words = statusWordsByLanguage.get(lang);
+  if (!words) {
+    words = Object.fromEntries(
+      Object.entries(STATUSES).map(([kind, statuses]) => [
+        kind,
+        Object.fromEntries(statuses.map((status) => [status, t(lang, `portal:status.${kind}.${status}`)])),
+      ]),
+    ) as StatusWords;
+    statusWordsByLanguage.set(lang, words);
+  }
+  return words;
+}
+
+/** Who reads a portal page: their language, and the locale numbers and dates are written in. */
+export interface PortalReader {
+  lang: Language;
+  formatLocale: string;
+}
+
+/**
+ * The customer's language (stored on them, else their browser's, else the
+ * business's) in the business's country: es + en-US → es-US.
+ */
+export function portalReader(
+  page: { lead: { language?: string | null }; org: { locale: string } },
+  browser: Language | null,
+): PortalReader {
+  const lang = customerLanguage(page.lead.language, browser, page.org.locale);
+  return { lang, formatLocale: formatLocale(lang, page.org.locale) };
+}
+
+/** The switch in the portal's header: each language, in its own words, the current one marked. */
+function languageSwitch(lang: Language, back: string) {
+  return { back, options: LANGUAGES.map((code) => ({ code, name: t(code, `portal:language.${code}`), current: code === lang })) };
+}
 
 /**
  * The property filter (a customer with one property or none sees none) and the list's
  * rows grouped by property: under headings when showing all of several properties.
  */
-function propertyLocals(page: PortalPageData, base: string, tab: ListTab) {
+function propertyLocals(page: PortalPageData, base: string, tab: ListTab, lang: Language) {
   const many = page.properties.length > 1;
   const chosen = page.properties.find((p) => p.id === page.property_id) ?? null;
   const name = (p: { label: string; address: string }) => p.label || p.address;
@@ -42,7 +79,7 @@ function propertyLocals(page: PortalPageData, base: string, tab: ListTab) {
     ? {
         action: `${base}/${tab}`,
         options: [
-          { value: '', label: 'All properties', selected: !chosen },
+          { value: '', label: t(lang, 'portal:page.allProperties'), selected: !chosen },
           ...page.properties.map((p) => ({ value: p.id, label: name(p), selected: p.id === chosen?.id })),
         ],
         chosen: chosen ? { ...chosen, name: name(chosen) } : null,
@@ -80,43 +117,50 @@ export interface ViewExtras {
   version?: number;
   /** The customer's picks among optional lines and alternatives, as last submitted. */
   choice?: ChoiceInput;
+  /** Where the language switch leads back to, under the link (a GET page's path and query). */
+  back?: string;
 }
 
 /** A visit as the customer reads it: the day, the arrival window, the technician. */
-function visit(job: PortalJob, org: PortalPageData['org']) {
+function visit(job: PortalJob, org: PortalPageData['org'], locale: string) {
   return {
     ...job,
-    arrival:
-      job.status === 'completed' ? null : formatArrivalWindow(job.scheduled_at, job.arrival_window_minutes, org.time_zone, org.locale),
+    arrival: job.status === 'completed' ? null : formatArrivalWindow(job.scheduled_at, job.arrival_window_minutes, org.time_zone, locale),
   };
 }
 
-export function portalPageLocals(token: string, page: PortalPageData, extras: ViewExtras = {}): RenderedPortalPage {
+export function portalPageLocals(
+  token: string,
+  page: PortalPageData,
+  extras: ViewExtras = {},
+  reader: PortalReader = portalReader(page, null),
+): RenderedPortalPage {
+  const { lang } = reader;
   const base = `/p/${token}`;
   const plan = planFor(page.org.plan);
   const customerName = [page.lead.first_name, page.lead.last_name].filter(Boolean).join(' ');
   const activeTab: ListTab = page.tab === 'proposal' ? 'proposals' : page.tab === 'invoice' ? 'invoices' : page.tab;
   // A customer with nothing yet lands on a welcome rather than an empty tab.
   const welcome = !!extras.home && page.waiting.records === 0;
-  const properties = propertyLocals(page, base, activeTab);
+  const properties = propertyLocals(page, base, activeTab, lang);
   const keep = properties.query.property ? `?property=${properties.query.property}` : '';
   const counts: Partial<Record<ListTab, number>> = { proposals: page.waiting.proposals, invoices: page.waiting.invoices };
   const tabs = TAB_ORDER.map((key) => ({
     key,
-    label: TAB_LABELS[key],
+    label: tabLabel(lang, key),
     href: `${base}/${key}${keep}`,
     current: !welcome && key === activeTab,
     waiting: counts[key] || 0,
   }));
   let about: string | undefined;
-  let title = TAB_LABELS[activeTab];
+  let title = tabLabel(lang, activeTab);
   const data: Record<string, unknown> = {};
 
   switch (page.tab) {
     case 'proposal':
       if (page.data) {
-        about = `proposal #${page.data.number}`;
-        title = `Proposal #${page.data.number}`;
+        about = t(lang, 'portal:page.aboutProposal', { number: page.data.number });
+        title = t(lang, 'portal:page.proposalTitle', { number: page.data.number });
         data.job = page.data.job
           ? {
               ...page.data.job,
@@ -124,7 +168,7 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
                 page.data.job.scheduled_at,
                 page.data.job.arrival_window_minutes,
                 page.org.time_zone,
-                page.org.locale,
+                reader.formatLocale,
               ),
             }
           : null;
@@ -144,22 +188,26 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
       if (page.data) Object.assign(data, proposalChoiceLocals(page.data, extras.choice, Boolean(data.canDecide)));
       data.readOnlyPending = !plan.onlineApproval && page.data?.status === 'pending' && !data.expired;
       if (page.data) Object.assign(data, proposalRevisionLocals(page.data, plan.onlineApproval, extras.version));
+      if (page.data) data.currentVersionHref = `${base}/proposals/${page.data.id}`;
       // On a plan without online approval, the customer accepts by message: links that say so.
       if (data.readOnlyPending && page.data) {
-        const amount = formatMoney(page.data.total_cents, page.org.currency, page.org.locale);
-        const accept = `I accept proposal #${page.data.number} (${page.data.title}, ${amount}).`;
+        const amount = formatMoney(page.data.total_cents, page.org.currency, reader.formatLocale);
+        const accept = t(lang, 'portal:accept.message', { number: page.data.number, title: page.data.title, amount });
+        const subject = t(lang, 'portal:accept.subject', { number: page.data.number });
+        const body = t(lang, 'portal:accept.email', { org: page.org.name, accept, customer: customerName });
         data.accept = {
-          email: page.org.email
-            ? `mailto:${page.org.email}?subject=${encodeURIComponent(`Accepting proposal #${page.data.number}`)}&body=${encodeURIComponent(`Hello ${page.org.name},\n\n${accept}\n\n${customerName}`)}`
-            : null,
-          whatsapp: waMe(page.org.whatsapp_number, `Hello ${page.org.name}, this is ${customerName}. ${accept}`),
+          email: page.org.email ? `mailto:${page.org.email}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(body)}` : null,
+          whatsapp: waMe(
+            page.org.whatsapp_number,
+            t(lang, 'portal:accept.whatsapp', { org: page.org.name, customer: customerName, accept }),
+          ),
         };
       }
       break;
     case 'invoice':
       if (page.data) {
-        about = `invoice #${page.data.number}`;
-        title = `Invoice #${page.data.number}`;
+        about = t(lang, 'portal:page.aboutInvoice', { number: page.data.number });
+        title = t(lang, 'portal:page.invoiceTitle', { number: page.data.number });
         data.invoice = { ...page.data, balance_cents: balanceOf(page.data) };
       }
       break;
@@ -170,7 +218,7 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
     case 'history': {
       const upcoming: ReturnType<typeof visit>[] = [];
       const completed: ReturnType<typeof visit>[] = [];
-      for (const job of page.data.rows) (job.status === 'completed' ? completed : upcoming).push(visit(job, page.org));
+      for (const job of page.data.rows) (job.status === 'completed' ? completed : upcoming).push(visit(job, page.org, reader.formatLocale));
       data.upcoming = upcoming;
       data.completed = completed;
       break;
@@ -190,15 +238,16 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
     data.propertyFilter = properties.filter;
     data.total = page.data.total;
   }
-  if (welcome) title = `Welcome, ${page.lead.first_name}`;
+  if (welcome) title = t(lang, 'portal:page.welcomeTitle', { name: page.lead.first_name });
 
-  const contact = portalContact(page.org, customerName, about);
+  const contact = portalContact(page.org, customerName, about, lang);
   return {
+    // i18n-exempt: a view or layout name
     view: welcome ? 'portal/welcome' : extras.version ? 'portal/proposal-version' : `portal/${page.tab}`,
     locals: {
       layout: 'portal',
-      title: `${title} · ${page.org.name}`,
-      description: `${title}: ${page.org.name}'s private page for ${customerName}, with proposals, invoices, payments and service history.`,
+      title: t(lang, 'portal:page.title', { title, org: page.org.name }),
+      description: t(lang, 'portal:page.description', { title, org: page.org.name, customer: customerName }),
       heading: title,
       org: page.org,
       brand: brandPalette(page.org.brand_color),
@@ -210,7 +259,10 @@ export function portalPageLocals(token: string, page: PortalPageData, extras: Vi
       contact,
       whatsapp: contact.whatsapp,
       icons: portalIcons,
-      statusWords: STATUS_WORDS,
+      statusWords: statusWordsIn(lang),
+      lang,
+      formatLocale: reader.formatLocale,
+      languageSwitch: languageSwitch(lang, extras.back ?? ''),
       formToken: portalFormToken(page.link_id),
       welcome,
       onlineApproval: plan.onlineApproval,

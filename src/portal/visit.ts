@@ -10,15 +10,24 @@ import { memoize } from '../lib/memo.js';
 
 const APPLE_MODELS = new Set(['iPhone', 'iPad', 'iPod']);
 
+// i18n-exempt: device names stored in the visit log as recorded (portal_visits.device), shown to the business as they are
 const COMPUTERS: Record<string, string> = {
+  // i18n-exempt: operating system names as ua-parser-js reports them
   'Mac OS': 'Mac',
   macOS: 'Mac',
+  // i18n-exempt: a device name stored in the visit log as recorded
   Windows: 'Windows PC',
+  // i18n-exempt: operating system names as ua-parser-js reports them
   'Chromium OS': 'Chromebook',
+  // i18n-exempt: operating system names as ua-parser-js reports them
   'Chrome OS': 'Chromebook',
+  // i18n-exempt: a device name stored in the visit log as recorded
   Linux: 'Linux computer',
+  // i18n-exempt: a device name stored in the visit log as recorded
   Ubuntu: 'Linux computer',
+  // i18n-exempt: a device name stored in the visit log as recorded
   Fedora: 'Linux computer',
+  // i18n-exempt: a device name stored in the visit log as recorded
   Debian: 'Linux computer',
 };
 
@@ -32,7 +41,9 @@ const familyOf = memoize((userAgent: string): string => {
   const { device, os } = new UAParser(userAgent).getResult();
   if (device.model && APPLE_MODELS.has(device.model)) return device.model;
   const system = os.name === 'Android' ? 'Android' : os.name;
+  // i18n-exempt: a stored device name (see COMPUTERS)
   if (device.type === 'mobile') return system ? `${system} phone` : 'Phone';
+  // i18n-exempt: a stored device name (see COMPUTERS)
   if (device.type === 'tablet') return system ? `${system} tablet` : 'Tablet';
   if (device.type === 'smarttv') return 'TV';
   if (system && COMPUTERS[system]) return COMPUTERS[system];
@@ -45,6 +56,7 @@ function networkKey(): Buffer {
   if (cachedKey?.secret !== config.appSecret) {
     cachedKey = {
       secret: config.appSecret,
+      // i18n-exempt: key derivation labels
       key: Buffer.from(crypto.hkdfSync('sha256', config.appSecret, 'porchlight-portal', 'visit-network', 32)),
     };
   }
