@@ -94,6 +94,16 @@ export const portalMissLimiter = createRateLimiter({
   message: 'portal:limits.miss',
 }) as RateLimitRequestHandler;
 
+/** Language switches per client (exported so tests can clear their count). */
+export const portalLanguageLimiter = createRateLimiter({
+  // i18n-exempt: a rate limiter name
+  name: 'portal-language',
+  windowMs: PORTAL_LANGUAGE_WINDOW_MS,
+  limit: PORTAL_LANGUAGE_LIMIT,
+  keyGenerator: portalClientKey,
+  message: 'portal:limits.language',
+}) as RateLimitRequestHandler;
+
 function createPortalRouter(): Router {
   const missLimiter = portalMissLimiter;
   const payLimiter = createRateLimiter({
@@ -136,14 +146,7 @@ function createPortalRouter(): Router {
     keyGenerator: recoveryAddressKey,
     message: 'portal:limits.recoverAddress',
   });
-  const languageLimiter = createRateLimiter({
-    // i18n-exempt: a rate limiter name
-    name: 'portal-language',
-    windowMs: PORTAL_LANGUAGE_WINDOW_MS,
-    limit: PORTAL_LANGUAGE_LIMIT,
-    keyGenerator: portalClientKey,
-    message: 'portal:limits.language',
-  });
+  const languageLimiter = portalLanguageLimiter;
   const router = Router();
   router.use(portalHeaders);
 
