@@ -5,7 +5,7 @@ import { create, type ExpressHandlebars } from 'express-handlebars';
 import Handlebars, { type HelperOptions } from 'handlebars';
 
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
-import { statusWords, t, translate, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
+import { hasKey, statusWords, t, translate, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
 import { formatMoney, moneyInputValue } from '../lib/money.js';
 import { humanize, jobStatusShown } from '../lib/pagination.js';
@@ -113,6 +113,11 @@ const helpers = {
   /** The message for a form field, from an `errors` object. */
   fieldError: (errors: Record<string, string> | undefined, field: string, options: HelperOptions) =>
     errors?.[field] === undefined ? undefined : translate(langOf(options), errors[field]),
+  /** `{{tJoin "dashboard:method." method}}`: the entry whose key ends in a stored value; the value itself when there is none. */
+  tJoin(prefix: string, value: unknown, options: HelperOptions): string {
+    if (typeof value !== 'string' || value === '') return '';
+    return hasKey(langOf(options), `${prefix}${value}`) ? t(langOf(options), `${prefix}${value}`) : value;
+  },
 };
 
 type Template = Handlebars.TemplateDelegate;
