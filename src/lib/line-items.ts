@@ -72,12 +72,20 @@ const isBlankRow = (row: unknown): boolean =>
 /** The proposal editor's "Customer choice" and "Group" fields of a line. */
 const choiceFields = {
   choice: z.enum(CHOICE_KINDS, { error: 'dashboard:lines.errors.choice' }).default(''),
-  group: z.string().trim().max(100, msg('dashboard:form.atMost', { max: 100 })).default(''),
+  group: z
+    .string()
+    .trim()
+    .max(100, msg('dashboard:form.atMost', { max: 100 }))
+    .default(''),
 };
 
 function lineItemSchema(currency: string) {
   return z.object({
-    service: z.string().trim().min(1, 'dashboard:lines.errors.serviceRequired').max(200, msg('dashboard:form.atMost', { max: 200 })),
+    service: z
+      .string()
+      .trim()
+      .min(1, 'dashboard:lines.errors.serviceRequired')
+      .max(200, msg('dashboard:form.atMost', { max: 200 })),
     description: z.string().trim().max(2000, 'dashboard:form.atMost2000').default(''),
     quantity: z
       .string({ error: 'dashboard:lines.errors.quantityRequired' })

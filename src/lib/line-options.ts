@@ -80,8 +80,7 @@ export function resolveChoice(items: ChoiceLine[], input: ChoiceInput): Set<stri
   const chosen = new Set(items.filter((i) => !i.optional && i.group_label === null).map((i) => i.id));
   for (const id of input.option) {
     const item = byId.get(id);
-    if (!item?.optional)
-      throw choiceError('dashboard:lines.errors.notOptional');
+    if (!item?.optional) throw choiceError('dashboard:lines.errors.notOptional');
     chosen.add(id);
   }
   const picked = new Map<string, string>();
@@ -184,9 +183,12 @@ export function lineChoicesFrom(
     };
   });
   for (const group of choiceGroups(out.map((line, index) => ({ ...line, index })))) {
-    if (group.items.length < 2) addIssue([group.items[0].index, 'group'], msg('dashboard:lines.errors.twoAlternatives', { group: group.label }));
+    if (group.items.length < 2)
+      addIssue([group.items[0].index, 'group'], msg('dashboard:lines.errors.twoAlternatives', { group: group.label }));
     const preselected = group.items.filter((i) => i.selected);
-    preselected.slice(1).forEach((i) => addIssue([i.index, 'choice'], msg('dashboard:lines.errors.onePreselected', { group: group.label })));
+    preselected
+      .slice(1)
+      .forEach((i) => addIssue([i.index, 'choice'], msg('dashboard:lines.errors.onePreselected', { group: group.label })));
     if (preselected.length === 0) out[group.items[0].index].selected = true;
   }
   return out;

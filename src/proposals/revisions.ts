@@ -121,9 +121,10 @@ export async function getProposalSignature(db: Db, proposalId: string): Promise<
 
 /** The version the customer asked to change, while the revision is not yet sent. */
 export async function getOpenChangeRequest(db: Db, proposalId: string): Promise<ProposalVersionRow | null> {
-  // i18n-exempt: SQL names 
+  // i18n-exempt: SQL names
   const row = await db('proposal_versions as v')
-    .join('proposals as p', function () { // i18n-exempt: SQL names
+    // i18n-exempt: SQL names
+    .join('proposals as p', function () {
       this.on('p.id', '=', 'v.proposal_id').andOn('p.version', '=', 'v.version');
     })
     .where({ 'v.proposal_id': proposalId, 'p.status': 'changes_requested' })
@@ -153,9 +154,11 @@ export interface ChangeRequestListRow {
 
 /** Proposals waiting for a revision, oldest request first (the dashboard home). */
 export async function listChangeRequests(db: Db, limit = 10): Promise<ChangeRequestListRow[]> {
-  // i18n-exempt: SQL names 
-  return db('proposals as p')
-    .join('proposal_versions as v', function () { // i18n-exempt: SQL names
+  // i18n-exempt: SQL names
+  const proposals = db('proposals as p');
+  const versions = 'proposal_versions as v'; // i18n-exempt: SQL names
+  return proposals
+    .join(versions, function () {
       this.on('v.proposal_id', '=', 'p.id').andOn('v.version', '=', 'p.version');
     })
     .join('leads as l', 'l.id', 'p.lead_id') // i18n-exempt: SQL names
@@ -166,7 +169,7 @@ export async function listChangeRequests(db: Db, limit = 10): Promise<ChangeRequ
       'p.id',
       'p.number',
       'p.title',
-      // i18n-exempt: SQL names 
+      // i18n-exempt: SQL names
       'l.first_name as lead_first_name',
       'l.last_name as lead_last_name', // i18n-exempt: SQL names
       'v.change_message',
