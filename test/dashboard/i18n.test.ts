@@ -288,17 +288,14 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
     expect(after[0].count).to.equal(before[0].count);
 
     csrf = csrfFrom(await page(es.agent, '/proposals/new'));
-    const noTitle = await es.agent
-      .post('/proposals')
-      .type('form')
-      .send({
-        _csrf: csrf,
-        lead_id: es.leadId,
-        title: '',
-        'items[0][service]': 'X',
-        'items[0][quantity]': '0',
-        'items[0][unit_price]': '10',
-      });
+    const noTitle = await es.agent.post('/proposals').type('form').send({
+      _csrf: csrf,
+      lead_id: es.leadId,
+      title: '',
+      'items[0][service]': 'X',
+      'items[0][quantity]': '0',
+      'items[0][unit_price]': '10',
+    });
     expect(noTitle.status).to.equal(422);
     expectWords(
       noTitle.text,
