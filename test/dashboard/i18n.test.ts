@@ -183,7 +183,7 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
         'Registrar aprobación',
         'Marcar como rechazada',
         'Servicio',
-        'Precio unitario',
+        'Precio',
         'Subtotal',
         'Enviada el',
       ],
