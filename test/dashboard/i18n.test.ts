@@ -392,6 +392,19 @@ describe('the dashboard in English stays as it was', () => {
     expectWords(job, '/jobs/:id', ['Edit / schedule', 'Change status to', 'in progress'], ['Técnico']);
   });
 
+  it('messages written by the code read the same in English as before, and in Spanish with their values', async () => {
+    const { msg, translate } = await import('../../src/i18n/index.js');
+    const transition = msg('dashboard:job.errors.transition', { from: 'completed', to: 'in_progress' });
+    expect(translate('en', transition)).to.equal('A completed job cannot become in progress.');
+    expect(translate('es', transition)).to.equal('Un trabajo «completado» no puede pasar a «en curso».');
+    const already = msg('dashboard:proposal.errors.already', { number: 7, status: 'approved' });
+    expect(translate('en', already)).to.equal('Proposal #7 is already approved.');
+    expect(translate('es', already)).to.equal('La propuesta n.º 7 ya está en estado «Aprobada».');
+    expect(translate('en', msg('dashboard:customer.stageSet', { stage: 'proposal_sent' }))).to.equal('Stage set to proposal sent.');
+    expect(translate('en', msg('dashboard:image.tooLarge', { noun: 'photo', mb: 10 }))).to.equal('The photo must be 10 MB or smaller.');
+    expect(translate('es', msg('dashboard:image.tooLarge', { noun: 'photo', mb: 10 }))).to.equal('La foto debe pesar 10 MB o menos.');
+  });
+
   it('counts in both languages with their plural rules (0, 1, many)', async () => {
     const { t } = await import('../../src/i18n/index.js');
     expect([0, 1, 2].map((count) => t('en', 'dashboard:home.openInvoices', { count }))).to.deep.equal([
