@@ -15,6 +15,8 @@ import { recordPayment } from '../../src/payments/manual.js';
 import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
 import { invoiceFormSchema } from '../../src/invoices/schema.js';
+import { createWorkRequest, convertWorkRequest } from '../../src/requests/commands.js';
+import { linkFor } from '../portal/support.js';
 import { csrfFrom, loginAgent, type Agent } from '../support/http.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 
@@ -327,6 +329,44 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
     expect(res.status).to.equal(303);
     const shown = await page(es.agent, `/jobs/${es.jobId}`);
     expect(visibleText(shown)).to.contain('Trabajo marcado como «en curso».');
+  });
+});
+
+describe('what the business reads about a request, in its language', () => {
+  it('emails a Spanish business in Spanish and writes Spanish notes on the proposal made from it', async () => {
+    const org = await createTestOrg({ plan: 'starter' });
+    await getDb()('organizations').where({ id: org.orgId }).update({ locale: 'es-MX', currency: 'MXN', time_zone: TIME_ZONE });
+    const lead = await createTestLead(org.orgId, { first_name: 'Lupe', last_name: 'Ortiz' });
+    const link = await linkFor(org.orgId, lead.id);
+    const actor: Actor = { type: 'system', label: 'test' };
+    const { request } = await withOrg(org.orgId, (db) =>
+      createWorkRequest(
+        db,
+        {
+          leadId: lead.id,
+          portalLinkId: link.id,
+          description: 'Revisar la fuga',
+          address: 'Calle 5',
+          preferredTimes: 'Mañanas',
+          photos: [],
+        },
+        actor,
+      ),
+    );
+    const notice = await getDb()('message_deliveries')
+      .where({ org_id: org.orgId })
+      .whereNull('portal_link_id')
+      .first<{ subject: string; body_text: string; body_html: string }>();
+    expect(notice.subject).to.equal('Lupe Ortiz pidió un trabajo');
+    expect(notice.body_text).to.contain('Lupe Ortiz pidió un trabajo desde su portal:').and.contain('Cuándo le conviene: Mañanas');
+    expect(notice.body_html).to.contain('Abrir la solicitud').and.not.contain('Open the request');
+    const made = await withOrg(org.orgId, (db) =>
+      convertWorkRequest(db, request.id, 'proposal', { currency: 'MXN', time_zone: TIME_ZONE, locale: 'es-MX' }, actor),
+    );
+    const proposal = await getDb()('proposals').where({ id: made.proposalId }).first<{ internal_notes: string }>();
+    expect(proposal.internal_notes)
+      .to.match(/^De la solicitud del cliente del \d{4}-\d{2}-\d{2}:/)
+      .and.contain('Cuándo le conviene: Mañanas');
   });
 });
 
