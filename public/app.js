@@ -48,9 +48,11 @@ function setUpLineItems(fieldset) {
   const addButton = document.createElement('button');
   addButton.type = 'button';
   addButton.className = 'small';
-  addButton.textContent = 'Add a line';
+  // The page's words (data-t-* on the fieldset, from the catalogue); English when a page has none.
+  const words = fieldset.dataset;
+  addButton.textContent = words.tAdd || 'Add a line';
   const hint = fieldset.querySelector('[data-no-script-hint]');
-  if (hint) hint.textContent = 'Totals update as you type; they are checked again when you save. Empty lines are skipped.';
+  if (hint) hint.textContent = words.tHint || 'Totals update as you type; they are checked again when you save. Empty lines are skipped.';
   const anchor = hint || fieldset.lastElementChild;
   fieldset.insertBefore(addButton, anchor);
   fieldset.insertBefore(totals, anchor);
@@ -73,7 +75,8 @@ function setUpLineItems(fieldset) {
     rows().forEach((row, index) => {
       const remove = row.querySelector('.remove-row');
       const service = row.querySelector('input[name$="[service]"]');
-      if (remove) remove.setAttribute('aria-label', `Remove line ${index + 1}${service && service.value ? ` (${service.value})` : ''}`);
+      const label = (words.tRemoveLine || 'Remove line {n}').replace('{n}', String(index + 1));
+      if (remove) remove.setAttribute('aria-label', `${label}${service && service.value ? ` (${service.value})` : ''}`);
     });
   }
 
@@ -85,7 +88,7 @@ function setUpLineItems(fieldset) {
     const remove = document.createElement('button');
     remove.type = 'button';
     remove.className = 'remove-row quiet small';
-    remove.textContent = 'Remove';
+    remove.textContent = words.tRemove || 'Remove';
     remove.addEventListener('click', () => {
       if (rows().length > 1) row.remove();
       else {
@@ -112,7 +115,10 @@ function setUpLineItems(fieldset) {
     const rate = form ? number(form.querySelector('input[name="tax_rate"]')) : 0;
     const tax = Math.round(subtotal * rate) / 100;
     labelRemoveButtons();
-    totals.textContent = `Subtotal ${money.format(subtotal)} · Tax ${money.format(tax)} · Total ${money.format(subtotal + tax)}`;
+    totals.textContent = (words.tTotals || 'Subtotal {subtotal} · Tax {tax} · Total {total}')
+      .replace('{subtotal}', money.format(subtotal))
+      .replace('{tax}', money.format(tax))
+      .replace('{total}', money.format(subtotal + tax));
   }
 
   rows().forEach(enhance);

@@ -61,16 +61,16 @@ async function firstRunChecklist(db: Db): Promise<ChecklistStep[]> {
   const hasLead = await db('leads').first<{ id: string } | undefined>('id');
   const hasLink = await db('portal_links').first<{ id: string } | undefined>('id');
   return [
-    { key: 'phone', label: 'Add your business phone, so customers can call or text you', href: '/settings/branding', done: !!org.phone },
+    { key: 'phone', label: 'dashboard:home.checklist.phone', href: '/settings/branding', done: !!org.phone },
     {
       key: 'brand',
-      label: 'Add your logo and colours',
+      label: 'dashboard:home.checklist.brand',
       href: '/settings/branding',
       done: !!org.logo_id || org.brand_color !== DEFAULT_BRAND_COLOR,
     },
-    { key: 'customer', label: 'Add your first customer', href: '/customers/new', done: !!hasLead },
-    { key: 'link', label: 'Send your first customer link', href: '/customers', done: !!hasLink },
-    { key: 'stripe', label: 'Connect Stripe to get paid online', href: '/settings/payments', done: org.stripe_charges_enabled },
+    { key: 'customer', label: 'dashboard:home.checklist.customer', href: '/customers/new', done: !!hasLead },
+    { key: 'link', label: 'dashboard:home.checklist.link', href: '/customers', done: !!hasLink },
+    { key: 'stripe', label: 'dashboard:home.checklist.stripe', href: '/settings/payments', done: org.stripe_charges_enabled },
   ];
 }
 

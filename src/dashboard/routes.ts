@@ -9,7 +9,7 @@ export const adminRouter = Router();
 
 adminRouter.get(
   '/',
-  orgPage(async ({ db }) => ({ render: 'admin/home', locals: { title: 'Home', ...(await loadHome(db)) } })),
+  orgPage(async ({ db }) => ({ render: 'admin/home', locals: { title: 'dashboard:nav.home', ...(await loadHome(db)) } })),
 );
 
 adminRouter.get(

@@ -5,8 +5,7 @@ import { create, type ExpressHandlebars } from 'express-handlebars';
 import Handlebars, { type HelperOptions } from 'handlebars';
 
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
-import { statusWords, t, translate, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
-import { translateNested } from '../i18n/index.js';
+import { hasKey, statusWords, t, translate, translateNested, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
 import { formatMoney, moneyInputValue } from '../lib/money.js';
 import { humanize, jobStatusShown } from '../lib/pagination.js';
@@ -116,6 +115,11 @@ const helpers = {
     errors?.[field] === undefined ? undefined : translate(langOf(options), errors[field]),
   /** A message whose values are messages too ("Photo 2: <why>"), every part in the page's language. */
   translateNested: (message: string | undefined, options: HelperOptions) => translateNested(langOf(options), message),
+  /** `{{tJoin "dashboard:method." method}}`: the entry whose key ends in a stored value; the value itself when there is none. */
+  tJoin(prefix: string, value: unknown, options: HelperOptions): string {
+    if (typeof value !== 'string' || value === '') return '';
+    return hasKey(langOf(options), `${prefix}${value}`) ? t(langOf(options), `${prefix}${value}`) : value;
+  },
 };
 
 type Template = Handlebars.TemplateDelegate;

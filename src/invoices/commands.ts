@@ -1,6 +1,7 @@
 // Invoices: the only writer of `invoices` and `invoice_items`. Drafts from a form,
 // a proposal or a job; issuing; and the balance, which only refreshInvoiceBalances
 // writes. Voiding (which also stops open Checkout Sessions) is payments' voidInvoice.
+import { msg } from '../i18n/index.js';
 import { recordAudit, type Actor } from '../db/audit.js';
 import type { InvoiceRow } from '../db/rows.js';
 import { allocateNumber } from '../db/sql/counters.js';
@@ -28,7 +29,7 @@ async function writeItems(db: Db, invoiceId: string, items: ComputedLineItem[]):
 
 async function leadFor(db: Db, leadId: string) {
   return getLead(db, leadId).catch(() => {
-    throw fieldError('lead_id', 'Choose a customer');
+    throw fieldError('lead_id', 'dashboard:doc.errors.chooseCustomer');
   });
 }
 
@@ -36,14 +37,14 @@ async function leadFor(db: Db, leadId: string) {
 async function checkSources(db: Db, leadId: string, proposalId?: string | null, jobId?: string | null) {
   if (proposalId) {
     const proposal = await getProposal(db, proposalId);
-    if (proposal.lead_id !== leadId) throw fieldError('lead_id', 'That proposal belongs to another customer');
+    if (proposal.lead_id !== leadId) throw fieldError('lead_id', 'dashboard:invoice.errors.proposalOtherCustomer');
     if (proposal.status !== 'approved')
-      throw conflict(`Proposal #${proposal.number} is ${proposal.status}; only an approved proposal can be invoiced.`);
+      throw conflict(msg('dashboard:invoice.errors.proposalNotApproved', { number: proposal.number, status: proposal.status }));
   }
   if (jobId) {
     const job = await getJob(db, jobId);
-    if (job.lead_id !== leadId) throw fieldError('lead_id', 'That job belongs to another customer');
-    if (job.status !== 'completed') throw conflict('Only a completed job can be invoiced.');
+    if (job.lead_id !== leadId) throw fieldError('lead_id', 'dashboard:invoice.errors.jobOtherCustomer');
+    if (job.status !== 'completed') throw conflict('dashboard:invoice.errors.jobNotCompleted');
   }
 }
 
@@ -61,7 +62,7 @@ interface NewInvoice {
 }
 
 async function insertInvoice(db: Db, input: NewInvoice, currency: string, actor: Actor, via: string): Promise<InvoiceRow> {
-  if (input.due_date < input.issue_date) throw fieldError('due_date', 'The due date cannot be before the issue date');
+  if (input.due_date < input.issue_date) throw fieldError('due_date', 'dashboard:invoice.errors.dueBeforeIssue');
   const lead = await leadFor(db, input.lead_id);
   await checkSources(db, lead.id, input.proposal_id, input.job_id);
   const property = await chosenProperty(db, lead.id, input.property_id);
@@ -88,6 +89,7 @@ async function insertInvoice(db: Db, input: NewInvoice, currency: string, actor:
   await writeItems(db, invoice.id, items);
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'invoice.created',
     subjectType: 'invoice',
     subjectId: invoice.id,
@@ -124,7 +126,7 @@ export async function createInvoiceFromProposal(
 ): Promise<InvoiceRow> {
   const proposal = await getProposal(db, proposalId);
   if (proposal.status !== 'approved') {
-    throw conflict(`Proposal #${proposal.number} is ${proposal.status}; only an approved proposal can be invoiced.`);
+    throw conflict(msg('dashboard:invoice.errors.proposalNotApproved', { number: proposal.number, status: proposal.status }));
   }
   const items = await getProposalItems(db, proposal.id);
   const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string; status: string } | undefined>('id', 'status');
@@ -156,7 +158,7 @@ export async function createInvoiceFromJob(
   actor: Actor,
 ): Promise<InvoiceRow> {
   const job = await getJob(db, jobId);
-  if (job.status !== 'completed') throw conflict('Only a completed job can be invoiced.');
+  if (job.status !== 'completed') throw conflict('dashboard:invoice.errors.jobNotCompleted');
   let items: LineItemInput[] = [{ service: job.service_type, description: '', quantity_hundredths: 100, unit_price_cents: 0 }];
   let taxRate = 0;
   let proposalId: string | null = null;
@@ -187,8 +189,7 @@ export async function createInvoiceFromJob(
 
 export async function updateInvoice(db: Db, id: string, input: InvoiceInput, actor: Actor): Promise<InvoiceRow> {
   const before = await getInvoice(db, id, { forUpdate: true });
-  if (before.status !== 'draft')
-    throw conflict(`Invoice #${before.number} has been issued; only drafts can be edited. Void it and create a new one instead.`);
+  if (before.status !== 'draft') throw conflict(msg('dashboard:invoice.errors.notDraft', { number: before.number }));
   const lead = await leadFor(db, input.lead_id);
   await checkSources(db, lead.id, before.proposal_id, before.job_id);
   const property = await chosenProperty(db, lead.id, input.property_id);
@@ -196,7 +197,10 @@ export async function updateInvoice(db: Db, id: string, input: InvoiceInput, act
   // A credited deposit (or other payment) on a draft can't be more than its new total.
   if (totals.total_cents < Number(before.amount_paid_cents)) {
     throw conflict(
-      `Invoice #${before.number} already has ${formatMoney(Number(before.amount_paid_cents), before.currency)} paid (a deposit); its total can't be lower than that.`,
+      msg('dashboard:invoice.errors.belowDeposit', {
+        number: before.number,
+        paid: formatMoney(Number(before.amount_paid_cents), before.currency),
+      }),
     );
   }
   const [invoice] = await db('invoices')
@@ -216,6 +220,7 @@ export async function updateInvoice(db: Db, id: string, input: InvoiceInput, act
   await writeItems(db, invoice.id, items);
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'invoice.updated',
     subjectType: 'invoice',
     subjectId: invoice.id,
@@ -228,11 +233,10 @@ export async function updateInvoice(db: Db, id: string, input: InvoiceInput, act
 export async function issueInvoice(db: Db, id: string, actor: Actor): Promise<{ invoice: InvoiceRow; alreadyIssued: boolean }> {
   const before = await getInvoice(db, id, { forUpdate: true });
   if (before.status !== 'draft') {
-    if (before.status === 'void') throw conflict(`Invoice #${before.number} is void and cannot be issued.`);
+    if (before.status === 'void') throw conflict(msg('dashboard:invoice.errors.voidNoIssue', { number: before.number }));
     return { invoice: before, alreadyIssued: true };
   }
-  if (Number(before.total_cents) <= 0)
-    throw conflict(`Invoice #${before.number} has a total of zero; add a priced line before issuing it.`);
+  if (Number(before.total_cents) <= 0) throw conflict(msg('dashboard:invoice.errors.zeroTotal', { number: before.number }));
   const [invoice] = await db('invoices')
     .where({ id: before.id })
     .update({ status: 'open', issued_at: db.fn.now(), updated_at: db.fn.now() })
@@ -241,6 +245,7 @@ export async function issueInvoice(db: Db, id: string, actor: Actor): Promise<{ 
   if (Number(invoice.amount_paid_cents) > 0) Object.assign(invoice, await refreshInvoiceBalance(db, invoice.id));
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'invoice.issued',
     subjectType: 'invoice',
     subjectId: invoice.id,
@@ -257,7 +262,7 @@ export async function markInvoiceVoid(db: Db, id: string): Promise<{ invoice: In
   const before = await getInvoice(db, id, { forUpdate: true });
   if (before.status === 'void') return null;
   if (Number(before.amount_paid_cents) > 0) {
-    throw conflict(`Invoice #${before.number} has payments recorded; refund them before voiding it.`);
+    throw conflict(msg('dashboard:invoice.errors.hasPayments', { number: before.number }));
   }
   const [invoice] = await db('invoices')
     .where({ id: before.id })
@@ -278,7 +283,9 @@ export async function refreshInvoiceBalances(db: Db, invoiceIds: string[]): Prom
   const changes: { id: string; paid: number; status: InvoiceStatus }[] = [];
   for (const invoice of await lockInvoicesWithPaidSums(db, ids)) {
     if (invoice.paid < 0 || invoice.paid > Number(invoice.total_cents)) {
-      throw conflict(`Payments on invoice #${invoice.number} would not add up (${invoice.paid} of ${invoice.total_cents}).`);
+      throw conflict(
+        msg('dashboard:invoice.errors.wouldNotAddUp', { number: invoice.number, paid: invoice.paid, total: invoice.total_cents }),
+      );
     }
     const status = statusAfterPayments(invoice, invoice.paid);
     if (invoice.paid !== Number(invoice.amount_paid_cents) || status !== invoice.status)
@@ -303,8 +310,8 @@ export class InvoiceClosedError extends HttpError {
       409,
       'invoice_closed',
       reason === 'void'
-        ? `Invoice #${number} is void; it cannot take payments.`
-        : `Invoice #${number} is a draft; issue it before recording a payment.`,
+        ? msg('dashboard:invoice.errors.voidNoPayments', { number })
+        : msg('dashboard:invoice.errors.draftNoPayments', { number }),
     );
     this.name = 'InvoiceClosedError';
   }

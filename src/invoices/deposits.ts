@@ -32,6 +32,7 @@ export async function creditDeposits(db: Db, invoice: InvoiceRow, actor: Actor):
   await db('payments').whereIn('id', credited).update({ invoice_id: invoice.id, updated_at: db.fn.now() });
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'invoice.deposit_credited',
     subjectType: 'invoice',
     subjectId: invoice.id,

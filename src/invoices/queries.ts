@@ -17,7 +17,7 @@ export async function getInvoice(db: Db, id: string, options: { forUpdate?: bool
   const query = db('invoices').where({ id: idOrNotFound(id) });
   if (options.forUpdate) query.forUpdate();
   const invoice = await query.first<InvoiceRow | undefined>();
-  if (!invoice) throw notFound('That invoice does not exist');
+  if (!invoice) throw notFound('dashboard:invoice.errors.notFound');
   return invoice;
 }
 

@@ -1,6 +1,7 @@
 // Admin pages for invoices: the list, drafts (new, edit, from a proposal or a job)
 // and issuing. The invoice's own page, with its payments, the payment form and
 // Void, is in payments/routes.ts: it shows and changes money.
+import { msg } from '../i18n/index.js';
 import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
 import type { Db } from '../db/tenancy.js';
@@ -51,7 +52,7 @@ adminRouter.get(
     return {
       render: 'admin/invoices/index',
       locals: {
-        title: 'Invoices',
+        title: 'dashboard:nav.invoices',
         invoices: page.rows,
         query,
         statusOptions: statusFilterOptions(INVOICE_STATUSES),
@@ -68,7 +69,7 @@ adminRouter.get(
     const today = todayIn(org.time_zone);
     return {
       render: 'admin/invoices/form',
-      locals: await formLocals(db, 'New invoice', '/invoices', {
+      locals: await formLocals(db, 'dashboard:invoice.newTitle', '/invoices', {
         lead_id: lead?.id ?? '',
         issue_date: today,
         due_date: addDays(today, DEFAULT_PAYMENT_TERMS_DAYS),
@@ -84,12 +85,12 @@ adminRouter.post(
     try {
       const input = parseForm(invoiceFormSchema(org.currency), req.body);
       const invoice = await createInvoice(db, input, org.currency, actor);
-      return { redirect: `/invoices/${invoice.id}`, flash: `Draft invoice #${invoice.number} saved.` };
+      return { redirect: `/invoices/${invoice.id}`, flash: msg('dashboard:invoice.draftSaved', { number: invoice.number }) };
     } catch (err) {
       return formFailure(
         'admin/invoices/form',
         err,
-        await formLocals(db, 'New invoice', '/invoices', formValues(req.body), formErrors(err)),
+        await formLocals(db, 'dashboard:invoice.newTitle', '/invoices', formValues(req.body), formErrors(err)),
       );
     }
   }),
@@ -103,7 +104,12 @@ adminRouter.get(
     return {
       render: 'admin/invoices/form',
       locals: {
-        ...(await formLocals(db, `Edit invoice #${invoice.number}`, `/invoices/${invoice.id}`, valuesFrom(invoice, items))),
+        ...(await formLocals(
+          db,
+          msg('dashboard:invoice.editTitle', { number: invoice.number }),
+          `/invoices/${invoice.id}`,
+          valuesFrom(invoice, items),
+        )),
         invoice,
       },
     };
@@ -117,11 +123,11 @@ adminRouter.post(
     try {
       const input = parseForm(invoiceFormSchema(org.currency), req.body);
       await updateInvoice(db, invoice.id, input, actor);
-      return { redirect: `/invoices/${invoice.id}`, flash: `Invoice #${invoice.number} saved.` };
+      return { redirect: `/invoices/${invoice.id}`, flash: msg('dashboard:invoice.saved', { number: invoice.number }) };
     } catch (err) {
       const locals = await formLocals(
         db,
-        `Edit invoice #${invoice.number}`,
+        msg('dashboard:invoice.editTitle', { number: invoice.number }),
         `/invoices/${invoice.id}`,
         formValues(req.body),
         formErrors(err),
@@ -138,8 +144,8 @@ adminRouter.post(
     return {
       redirect: `/invoices/${invoice.id}?issued=1`,
       flash: alreadyIssued
-        ? `Invoice #${invoice.number} was already issued.`
-        : `Invoice #${invoice.number} is issued. Now send the customer their portal link.`,
+        ? msg('dashboard:invoice.alreadyIssued', { number: invoice.number })
+        : msg('dashboard:invoice.issuedNow', { number: invoice.number }),
     };
   }),
 );
@@ -150,7 +156,7 @@ adminRouter.post(
     const invoice = await createInvoiceFromProposal(db, routeId(req.params), org, actor);
     return {
       redirect: `/invoices/${invoice.id}`,
-      flash: `Draft invoice #${invoice.number} created from the proposal. Check it, then issue it.`,
+      flash: msg('dashboard:invoice.fromProposalCreated', { number: invoice.number }),
     };
   }),
 );
@@ -161,7 +167,7 @@ adminRouter.post(
     const invoice = await createInvoiceFromJob(db, routeId(req.params), org, actor);
     return {
       redirect: `/invoices/${invoice.id}`,
-      flash: `Draft invoice #${invoice.number} created from the job. Check the prices, then issue it.`,
+      flash: msg('dashboard:invoice.fromJobCreated', { number: invoice.number }),
     };
   }),
 );

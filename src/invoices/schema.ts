@@ -25,7 +25,7 @@ export function invoiceFormSchema(currency: string) {
     })
     .superRefine((v, ctx) => {
       if (v.due_date < v.issue_date) {
-        ctx.addIssue({ code: 'custom', path: ['due_date'], message: 'The due date cannot be before the issue date' });
+        ctx.addIssue({ code: 'custom', path: ['due_date'], message: 'dashboard:invoice.errors.dueBeforeIssue' });
       }
     });
 }

@@ -31,6 +31,7 @@ export async function approveProposal(
   await advanceLeadStage(db, proposal.lead_id, 'won', actor);
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'proposal.approved',
     subjectType: 'proposal',
     subjectId: proposal.id,

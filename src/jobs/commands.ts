@@ -4,7 +4,7 @@ import type { JobRow, JobStatus } from '../db/rows.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
 import { zonedToInstant } from '../lib/dates.js';
 import { conflict, fieldError } from '../lib/errors.js';
-import { humanize } from '../lib/pagination.js';
+import { msg } from '../i18n/index.js';
 import { chosenProperty, getLead } from '../leads/queries.js';
 import type { PropertyRow } from '../db/rows.js';
 import { getJob, JOB_TRANSITIONS } from './queries.js';
@@ -13,13 +13,13 @@ import type { JobInput } from './schema.js';
 function scheduledInstant(input: JobInput, timeZone: string): Date | null {
   if (!input.scheduled_date || !input.scheduled_time) return null;
   const instant = zonedToInstant(input.scheduled_date, input.scheduled_time, timeZone);
-  if (!instant) throw fieldError('scheduled_time', `That time does not exist in ${timeZone} (the clocks change that night)`);
+  if (!instant) throw fieldError('scheduled_time', msg('dashboard:job.errors.skippedTime', { timeZone }));
   return instant;
 }
 
 async function leadFor(db: Db, leadId: string) {
   return getLead(db, leadId).catch(() => {
-    throw fieldError('lead_id', 'Choose a customer');
+    throw fieldError('lead_id', 'dashboard:doc.errors.chooseCustomer');
   });
 }
 
@@ -48,6 +48,7 @@ export async function createJob(db: Db, input: JobInput, timeZone: string, actor
       created_by: actor.type === 'user' ? actor.userId : null,
     })
     .returning<JobRow[]>('*');
+  // i18n-exempt: an audit action id
   await recordAudit(db, { actor, action: 'job.created', subjectType: 'job', subjectId: job.id, data: { service_type: job.service_type } });
   return job;
 }
@@ -55,11 +56,11 @@ export async function createJob(db: Db, input: JobInput, timeZone: string, actor
 export async function updateJob(db: Db, id: string, input: JobInput, timeZone: string, actor: Actor): Promise<JobRow> {
   const before = await getJob(db, id);
   if (before.status === 'completed' || before.status === 'cancelled') {
-    throw conflict(`This job is ${before.status}; reopen it before editing.`);
+    throw conflict(msg('dashboard:job.errors.reopenFirst', { status: before.status }));
   }
   const lead = await leadFor(db, input.lead_id);
   if (before.proposal_id && lead.id !== before.lead_id) {
-    throw fieldError('lead_id', 'This job comes from a proposal, so its customer cannot change');
+    throw fieldError('lead_id', 'dashboard:job.errors.customerFixed');
   }
   const property = await chosenProperty(db, lead.id, input.property_id);
   const [job] = await db('jobs')
@@ -69,6 +70,7 @@ export async function updateJob(db: Db, id: string, input: JobInput, timeZone: s
       updated_at: db.fn.now(),
     })
     .returning<JobRow[]>('*');
+  // i18n-exempt: an audit action id
   await recordAudit(db, { actor, action: 'job.updated', subjectType: 'job', subjectId: job.id, data: { scheduled_at: job.scheduled_at } });
   return job;
 }
@@ -77,7 +79,7 @@ export async function setJobStatus(db: Db, id: string, status: JobStatus, actor:
   const before = await getJob(db, id, { forUpdate: true });
   if (before.status === status) return before;
   if (!JOB_TRANSITIONS[before.status].includes(status)) {
-    throw conflict(`A ${humanize(before.status)} job cannot become ${humanize(status)}.`);
+    throw conflict(msg('dashboard:job.errors.transition', { from: before.status, to: status }));
   }
   const [job] = await db('jobs')
     .where({ id: before.id })
@@ -85,6 +87,7 @@ export async function setJobStatus(db: Db, id: string, status: JobStatus, actor:
     .returning<JobRow[]>('*');
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'job.status_changed',
     subjectType: 'job',
     subjectId: job.id,
@@ -120,6 +123,7 @@ export async function createJobForProposal(
   if (inserted.length) {
     await recordAudit(db, {
       actor,
+      // i18n-exempt: an audit action id
       action: 'job.created',
       subjectType: 'job',
       subjectId: inserted[0].id,

@@ -24,7 +24,7 @@ export async function getJob(db: Db, id: string, options: { forUpdate?: boolean 
   const query = db('jobs').where({ id: idOrNotFound(id) });
   if (options.forUpdate) query.forUpdate();
   const job = await query.first<JobRow | undefined>();
-  if (!job) throw notFound('That job does not exist');
+  if (!job) throw notFound('dashboard:job.errors.notFound');
   return job;
 }
 

@@ -5,7 +5,8 @@ import type { Db } from '../db/tenancy.js';
 import { instantToZoned } from '../lib/dates.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
-import { humanize, pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
+import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
+import { msg } from '../i18n/index.js';
 import { customerOptionsFor, getLead, leadName, listProperties, propertyOptionsFor } from '../leads/queries.js';
 import { approvalFormSchema } from '../proposals/schema.js';
 import { getProposal } from '../proposals/queries.js';
@@ -21,7 +22,7 @@ async function formLocals(db: Db, title: string, action: string, values: Record<
     title,
     action,
     values,
-    timeHint: timeZone ? `In your business's time zone (${timeZone}).` : undefined,
+    timeHint: timeZone ? msg('dashboard:job.timeHint', { timeZone }) : undefined,
     leadOptions: await customerOptionsFor(db, values),
     propertyOptions: await propertyOptionsFor(db, values.lead_id),
     arrivalOptions: ARRIVAL_WINDOWS.map((w) => ({ value: String(w.minutes), label: w.label })),
@@ -54,7 +55,7 @@ adminRouter.get(
     return {
       render: 'admin/jobs/index',
       locals: {
-        title: 'Jobs',
+        title: 'dashboard:nav.jobs',
         upcoming,
         jobs: page.rows,
         query,
@@ -75,7 +76,7 @@ adminRouter.get(
       render: 'admin/jobs/form',
       locals: await formLocals(
         db,
-        'New job',
+        'dashboard:job.newTitle',
         '/jobs',
         {
           lead_id: lead?.id ?? '',
@@ -93,9 +94,13 @@ adminRouter.post(
   orgPage(async ({ req, db, org, actor }) => {
     try {
       const job = await createJob(db, parseForm(jobFormSchema, req.body), org.time_zone, actor);
-      return { redirect: `/jobs/${job.id}`, flash: 'Job saved.' };
+      return { redirect: `/jobs/${job.id}`, flash: 'dashboard:job.saved' };
     } catch (err) {
-      return formFailure('admin/jobs/form', err, await formLocals(db, 'New job', '/jobs', formValues(req.body), org.time_zone));
+      return formFailure(
+        'admin/jobs/form',
+        err,
+        await formLocals(db, 'dashboard:job.newTitle', '/jobs', formValues(req.body), org.time_zone),
+      );
     }
   }),
 );
@@ -115,7 +120,7 @@ adminRouter.get(
         leadName: leadName(lead),
         invoices,
         editable: job.status === 'scheduled' || job.status === 'in_progress',
-        nextStatuses: JOB_TRANSITIONS[job.status].map((s) => ({ value: s, label: humanize(s) })),
+        nextStatuses: JOB_TRANSITIONS[job.status].map((s) => ({ value: s, label: `dashboard:words.${s}` })),
       },
     };
   }),
@@ -127,7 +132,10 @@ adminRouter.get(
     const job = await getJob(db, routeId(req.params));
     return {
       render: 'admin/jobs/form',
-      locals: { ...(await formLocals(db, `Edit job`, `/jobs/${job.id}`, valuesFrom(job, org.time_zone), org.time_zone)), job },
+      locals: {
+        ...(await formLocals(db, 'dashboard:job.editTitle', `/jobs/${job.id}`, valuesFrom(job, org.time_zone), org.time_zone)),
+        job,
+      },
     };
   }),
 );
@@ -138,10 +146,10 @@ adminRouter.post(
     const job = await getJob(db, routeId(req.params));
     try {
       await updateJob(db, job.id, parseForm(jobFormSchema, req.body), org.time_zone, actor);
-      return { redirect: `/jobs/${job.id}`, flash: 'Job saved.' };
+      return { redirect: `/jobs/${job.id}`, flash: 'dashboard:job.saved' };
     } catch (err) {
       return formFailure('admin/jobs/form', err, {
-        ...(await formLocals(db, 'Edit job', `/jobs/${job.id}`, formValues(req.body), org.time_zone)),
+        ...(await formLocals(db, 'dashboard:job.editTitle', `/jobs/${job.id}`, formValues(req.body), org.time_zone)),
         job,
       });
     }
@@ -154,7 +162,7 @@ adminRouter.post(
     const job = await getJob(db, routeId(req.params));
     const { status } = parseForm(jobStatusFormSchema, req.body);
     const updated = await setJobStatus(db, job.id, status, actor);
-    return { redirect: `/jobs/${updated.id}`, flash: `Job marked ${humanize(status)}.` };
+    return { redirect: `/jobs/${updated.id}`, flash: msg('dashboard:job.marked', { status }) };
   }),
 );
 
@@ -173,8 +181,8 @@ adminRouter.post(
     return {
       redirect: `/jobs/${result.jobId}`,
       flash: result.alreadyDecided
-        ? `Proposal #${proposal.number} was already approved; this is its job.`
-        : `Approval recorded for proposal #${proposal.number}. A job was created — schedule it below.`,
+        ? msg('dashboard:job.alreadyApproved', { number: proposal.number })
+        : msg('dashboard:job.approvalRecorded', { number: proposal.number }),
     };
   }),
 );

@@ -11,6 +11,7 @@ export async function createLead(db: Db, input: LeadInput, actor: Actor): Promis
     .returning<LeadRow[]>('*');
   // A new customer's address is their first (main) property.
   if (lead.address) await db('properties').insert({ org_id: lead.org_id, lead_id: lead.id, address: lead.address });
+  // i18n-exempt: an audit action id
   await recordAudit(db, { actor, action: 'lead.created', subjectType: 'lead', subjectId: lead.id, data: { name: leadName(lead) } });
   return lead;
 }
@@ -21,7 +22,11 @@ export async function updateLead(db: Db, id: string, input: LeadInput, actor: Ac
     .where({ id: before.id })
     .update({ ...input, updated_at: db.fn.now() })
     .returning<LeadRow[]>('*');
-  const changed = (Object.keys(input) as (keyof LeadInput)[]).filter((k) => before[k] !== lead[k]);
+  // The customer's language is a column LeadRow doesn't name yet (migration 20261214000000).
+  const was = before as LeadRow & { language?: string | null };
+  const now = lead as LeadRow & { language?: string | null };
+  const changed = (Object.keys(input) as (keyof LeadInput)[]).filter((k) => was[k] !== now[k]);
+  // i18n-exempt: an audit action id
   await recordAudit(db, { actor, action: 'lead.updated', subjectType: 'lead', subjectId: lead.id, data: { changed } });
   return lead;
 }
@@ -32,6 +37,7 @@ export async function setLeadStage(db: Db, id: string, stage: LeadStage, actor: 
   const [lead] = await db('leads').where({ id: before.id }).update({ stage, updated_at: db.fn.now() }).returning<LeadRow[]>('*');
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'lead.stage_changed',
     subjectType: 'lead',
     subjectId: lead.id,
@@ -61,6 +67,7 @@ export async function setFollowupsPaused(db: Db, id: string, paused: boolean, ac
   if (changed) {
     await recordAudit(db, {
       actor,
+      // i18n-exempt: an audit action id
       action: paused ? 'lead.followups_paused' : 'lead.followups_resumed',
       subjectType: 'lead',
       subjectId: lead.id,
@@ -75,6 +82,7 @@ export async function addProperty(db: Db, leadId: string, input: PropertyInput, 
   const [property] = await db('properties')
     .insert({ ...input, org_id: currentOrgId(db), lead_id: lead.id })
     .returning<PropertyRow[]>('*');
+  // i18n-exempt: an audit action id
   await recordAudit(db, { actor, action: 'property.added', subjectType: 'lead', subjectId: lead.id, data: { property_id: property.id } });
   return property;
 }
@@ -85,6 +93,7 @@ export async function updateProperty(db: Db, leadId: string, id: string, input: 
     .where({ id: before.id })
     .update({ ...input, updated_at: db.fn.now() })
     .returning<PropertyRow[]>('*');
+  // i18n-exempt: an audit action id
   await recordAudit(db, { actor, action: 'property.updated', subjectType: 'lead', subjectId: leadId, data: { property_id: id } });
   return property;
 }

@@ -6,6 +6,7 @@ import { lineItemFormRows } from '../lib/line-items.js';
 import { escapeLike, leadSearchPage } from '../db/sql/leads.js';
 import type { LeadRow, LeadSummary, PropertyRow } from '../db/rows.js';
 import { FormError } from '../lib/errors.js';
+import { msg } from '../i18n/index.js';
 import type { Db } from '../db/tenancy.js';
 import type { LeadListQuery } from './schema.js';
 
@@ -19,7 +20,7 @@ export async function getLead(db: Db, id: string): Promise<LeadRow> {
   const lead = await db('leads')
     .where({ id: idOrNotFound(id) })
     .first<LeadRow | undefined>();
-  if (!lead) throw notFound('That customer does not exist');
+  if (!lead) throw notFound('dashboard:customer.errors.notFound');
   return lead;
 }
 
@@ -138,7 +139,7 @@ export function customerRecordList(
   options: RecordListOptions,
 ) {
   const query = db(`${table} as ${alias}`)
-    .join('leads as l', 'l.id', `${alias}.lead_id`)
+    .join('leads as l', 'l.id', `${alias}.lead_id`) // i18n-exempt: SQL names, on this line and the next
     .select(`${alias}.*`, 'l.first_name as lead_first_name', 'l.last_name as lead_last_name')
     .orderBy(order)
     .limit(options.limit ?? 50)
@@ -175,6 +176,7 @@ async function pastServices(db: Db, limit = 200): Promise<string[]> {
   for (const table of ['proposal_items', 'invoice_items']) {
     const rows = await db(table)
       .select('service')
+      // i18n-exempt: an SQL alias
       .count<{ service: string; uses: string }[]>('* as uses')
       .groupBy('service')
       .orderBy('uses', 'desc')
@@ -201,7 +203,7 @@ export async function getProperty(db: Db, leadId: string, id: string): Promise<P
   const property = await db('properties')
     .where({ id: idOrNotFound(id), lead_id: leadId })
     .first<PropertyRow | undefined>();
-  if (!property) throw notFound('That property does not exist');
+  if (!property) throw notFound('dashboard:property.errors.notFound');
   return property;
 }
 
@@ -212,7 +214,7 @@ export async function getProperty(db: Db, leadId: string, id: string): Promise<P
 export async function chosenProperty(db: Db, leadId: string, propertyId: string | null | undefined): Promise<PropertyRow | null> {
   if (!propertyId) return null;
   const property = await db('properties').where({ id: propertyId, lead_id: leadId }).first<PropertyRow | undefined>();
-  if (!property) throw new FormError({ property_id: 'Choose one of this customer’s properties' });
+  if (!property) throw new FormError({ property_id: 'dashboard:property.errors.choose' });
   return property;
 }
 
@@ -222,7 +224,7 @@ export async function propertyOptionsFor(db: Db, leadId: unknown) {
   const properties = await listProperties(db, leadId);
   if (properties.length < 2) return [];
   return [
-    { value: '', label: `Main property (${properties[0].label || properties[0].address})` },
+    { value: '', label: msg('dashboard:property.mainOption', { name: properties[0].label || properties[0].address }) },
     ...properties.slice(1).map((p) => ({ value: p.id, label: p.label ? `${p.label} · ${p.address}` : p.address })),
   ];
 }

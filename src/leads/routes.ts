@@ -4,11 +4,14 @@ import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { routeId } from '../lib/ids.js';
-import { humanize } from '../lib/pagination.js';
 import { addProperty, createLead, setLeadStage, updateLead, updateProperty } from './commands.js';
 import { getLead, getProperty, leadName, listLeads } from './queries.js';
 import { phoneCountryFor } from '../lib/phone.js';
-import { leadFormSchema, leadListQuerySchema, leadStageSchema, propertyFormSchema, stageOptions } from './schema.js';
+import { languageOptions, leadFormSchema, leadListQuerySchema, leadStageSchema, propertyFormSchema, stageOptions } from './schema.js';
+import { msg } from '../i18n/index.js';
+
+// i18n-exempt: a view's path
+const PROPERTY_FORM = 'admin/customers/property-form';
 
 export const adminRouter = Router();
 
@@ -24,10 +27,10 @@ adminRouter.get(
     return {
       render: 'admin/customers/index',
       locals: {
-        title: 'Customers',
+        title: 'dashboard:nav.customers',
         query,
         leads: page.leads,
-        stageOptions: [{ value: '', label: 'All stages' }, ...stageOptions],
+        stageOptions: [{ value: '', label: 'dashboard:customer.allStages' }, ...stageOptions],
         pagination: prev || next ? { prev, next, page: null, pages: null } : null,
       },
     };
@@ -38,7 +41,7 @@ adminRouter.get(
   '/customers/new',
   orgPage(() => ({
     render: 'admin/customers/form',
-    locals: { title: 'New customer', action: '/customers', values: { stage: 'new' }, stageOptions },
+    locals: { title: 'dashboard:customer.newTitle', action: '/customers', values: { stage: 'new' }, stageOptions, languageOptions },
   })),
 );
 
@@ -48,13 +51,14 @@ adminRouter.post(
     try {
       const input = parseForm(leadFormSchema(phoneCountryFor(org.locale)), req.body);
       const lead = await createLead(db, input, actor);
-      return { redirect: `/customers/${lead.id}`, flash: `${leadName(lead)} was added.` };
+      return { redirect: `/customers/${lead.id}`, flash: msg('dashboard:customer.added', { name: leadName(lead) }) };
     } catch (err) {
       return formFailure('admin/customers/form', err, {
-        title: 'New customer',
+        title: 'dashboard:customer.newTitle',
         action: '/customers',
         values: formValues(req.body),
         stageOptions,
+        languageOptions,
       });
     }
   }),
@@ -66,7 +70,14 @@ adminRouter.get(
     const lead = await getLead(db, routeId(req.params));
     return {
       render: 'admin/customers/form',
-      locals: { title: `Edit ${leadName(lead)}`, action: `/customers/${lead.id}`, lead, values: lead, stageOptions },
+      locals: {
+        title: msg('dashboard:customer.editTitle', { name: leadName(lead) }),
+        action: `/customers/${lead.id}`,
+        lead,
+        values: lead,
+        stageOptions,
+        languageOptions,
+      },
     };
   }),
 );
@@ -78,14 +89,15 @@ adminRouter.post(
     try {
       const input = parseForm(leadFormSchema(phoneCountryFor(org.locale)), req.body);
       const updated = await updateLead(db, lead.id, input, actor);
-      return { redirect: `/customers/${updated.id}`, flash: 'Customer saved.' };
+      return { redirect: `/customers/${updated.id}`, flash: 'dashboard:customer.saved' };
     } catch (err) {
       return formFailure('admin/customers/form', err, {
-        title: `Edit ${leadName(lead)}`,
+        title: msg('dashboard:customer.editTitle', { name: leadName(lead) }),
         action: `/customers/${lead.id}`,
         lead,
         values: formValues(req.body),
         stageOptions,
+        languageOptions,
       });
     }
   }),
@@ -97,7 +109,7 @@ adminRouter.post(
     const lead = await getLead(db, routeId(req.params));
     const { stage } = parseForm(leadStageSchema, req.body);
     await setLeadStage(db, lead.id, stage, actor);
-    return { redirect: `/customers/${lead.id}`, flash: `Stage set to ${humanize(stage)}.` };
+    return { redirect: `/customers/${lead.id}`, flash: msg('dashboard:customer.stageSet', { stage }) };
   }),
 );
 
@@ -110,10 +122,10 @@ adminRouter.post(
     try {
       const input = parseForm(propertyFormSchema, req.body);
       await addProperty(db, lead.id, input, actor);
-      return { redirect: `/customers/${lead.id}#properties`, flash: 'Property added.' };
+      return { redirect: `/customers/${lead.id}#properties`, flash: 'dashboard:property.added' };
     } catch (err) {
-      return formFailure('admin/customers/property-form', err, {
-        title: `Add a property for ${leadName(lead)}`,
+      return formFailure(PROPERTY_FORM, err, {
+        title: msg('dashboard:property.addTitle', { name: leadName(lead) }),
         action: `/customers/${lead.id}/properties`,
         lead,
         values: formValues(req.body),
@@ -128,8 +140,8 @@ adminRouter.get(
     const lead = await getLead(db, routeId(req.params));
     const property = await getProperty(db, lead.id, routeId(req.params, 'propertyId'));
     return {
-      render: 'admin/customers/property-form',
-      locals: { title: 'Edit property', action: `/customers/${lead.id}/properties/${property.id}`, lead, values: property },
+      render: PROPERTY_FORM,
+      locals: { title: 'dashboard:property.editTitle', action: `/customers/${lead.id}/properties/${property.id}`, lead, values: property },
     };
   }),
 );
@@ -142,10 +154,10 @@ adminRouter.post(
     try {
       const input = parseForm(propertyFormSchema, req.body);
       await updateProperty(db, lead.id, property.id, input, actor);
-      return { redirect: `/customers/${lead.id}#properties`, flash: 'Property saved.' };
+      return { redirect: `/customers/${lead.id}#properties`, flash: 'dashboard:property.saved' };
     } catch (err) {
-      return formFailure('admin/customers/property-form', err, {
-        title: 'Edit property',
+      return formFailure(PROPERTY_FORM, err, {
+        title: 'dashboard:property.editTitle',
         action: `/customers/${lead.id}/properties/${property.id}`,
         lead,
         values: formValues(req.body),

@@ -7,7 +7,7 @@ export function chosenLeadId(values: Record<string, unknown>): string | null {
 
 export function customerOptions(leads: { id: string; first_name: string; last_name: string; email?: string | null }[], withEmail = false) {
   return [
-    { value: '', label: 'Choose a customer…' },
+    { value: '', label: 'dashboard:customer.choose' },
     ...leads.map((l) => {
       const name = `${l.first_name} ${l.last_name}`.trim();
       return { value: l.id, label: withEmail && l.email ? `${name} · ${l.email}` : name };

@@ -11,8 +11,8 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (message = 'Not found') => new HttpError(404, 'not_found', message);
-export const forbidden = (message = 'You do not have access to this page') => new HttpError(403, 'forbidden', message);
+export const notFound = (message = 'common:errors.notFound') => new HttpError(404, 'not_found', message);
+export const forbidden = (message = 'common:errors.forbidden') => new HttpError(403, 'forbidden', message);
 export const conflict = (message: string) => new HttpError(409, 'conflict', message);
 /**
  * A rule the user's input broke, with messages per form field. Services throw it
@@ -21,7 +21,7 @@ export const conflict = (message: string) => new HttpError(409, 'conflict', mess
 export class FormError extends Error {
   constructor(
     public readonly fields: Record<string, string>,
-    message = Object.values(fields)[0] ?? 'Please check the form',
+    message = Object.values(fields)[0] ?? 'common:errors.checkForm',
   ) {
     super(message);
     this.name = 'FormError';

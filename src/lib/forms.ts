@@ -12,7 +12,7 @@ z.config({
     const input: unknown = issue.input;
     const shaped = typeof input === 'object' && input !== null;
     if (shaped && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
-      return Array.isArray(input) ? 'Send one value here, not a list' : 'Send one value here, not a group of fields';
+      return Array.isArray(input) ? 'common:errors.oneValueNotList' : 'common:errors.oneValueNotGroup';
     }
     return undefined;
   },
@@ -41,7 +41,7 @@ export function formValues(body: unknown): Record<string, unknown> {
 }
 
 /** The message the customer sees on a proposal or invoice. */
-export const customerMessageField = z.string().trim().max(5000, 'At most 5,000 characters').default('');
+export const customerMessageField = z.string().trim().max(5000, 'common:errors.atMost5000').default('');
 
 /** Notes only the business sees. */
-export const internalNotesField = z.string().trim().max(10_000, 'At most 10,000 characters').default('');
+export const internalNotesField = z.string().trim().max(10_000, 'common:errors.atMost10000').default('');

@@ -1,6 +1,7 @@
 // Uploaded images (logos, customers' photos): recognised by their bytes (the file
 // name and the browser's type are ignored), re-encoded with sharp so that no
 // metadata, script or trailing payload survives, and hashed.
+import { msg } from '../i18n/index.js';
 import crypto from 'node:crypto';
 import sharp, { type OutputInfo } from 'sharp';
 import { fieldError } from './errors.js';
@@ -30,28 +31,28 @@ interface ImageRules<F extends 'png' | 'jpeg'> {
   output: F;
 }
 
-const NOT_AN_IMAGE = 'isn’t a PNG, JPEG or WebP image. Choose a PNG, JPEG or WebP file.';
+const NOT_AN_IMAGE = 'dashboard:image.notAnImage';
 
 export async function normalizeImage<F extends 'png' | 'jpeg'>(
   input: Buffer,
   rules: ImageRules<F>,
 ): Promise<NormalizedImage<F extends 'png' ? 'image/png' : 'image/jpeg'>> {
   const { field, noun } = rules;
-  if (input.length === 0) throw fieldError(field, 'That file is empty. Choose a PNG, JPEG or WebP image.');
+  if (input.length === 0) throw fieldError(field, 'dashboard:image.empty');
   if (input.length > rules.maxBytes) {
-    throw fieldError(field, `The ${noun} must be ${rules.maxBytes / (1024 * 1024)} MB or smaller.`);
+    throw fieldError(field, msg('dashboard:image.tooLarge', { noun, mb: rules.maxBytes / (1024 * 1024) }));
   }
   let format: string | undefined;
   try {
     ({ format } = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata());
   } catch {
-    throw fieldError(field, `That file ${NOT_AN_IMAGE}`);
+    throw fieldError(field, NOT_AN_IMAGE);
   }
   if (format === 'svg') {
     // SVG can carry script and external references; we never store or serve it.
-    throw fieldError(field, `SVG ${noun}s aren’t accepted. Export your ${noun} as PNG (or JPEG or WebP) and upload that.`);
+    throw fieldError(field, msg('dashboard:image.svg', { noun }));
   }
-  if (!format || !ACCEPTED_FORMATS.has(format)) throw fieldError(field, `That file ${NOT_AN_IMAGE}`);
+  if (!format || !ACCEPTED_FORMATS.has(format)) throw fieldError(field, NOT_AN_IMAGE);
   let output: { data: Buffer; info: OutputInfo };
   try {
     const pipeline = sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
@@ -63,7 +64,7 @@ export async function normalizeImage<F extends 'png' | 'jpeg'>(
         : pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 82, mozjpeg: true })
     ).toBuffer({ resolveWithObject: true });
   } catch {
-    throw fieldError(field, 'That image is damaged or too large to read. Try exporting it again.');
+    throw fieldError(field, 'dashboard:image.damaged');
   }
   const sha256 = crypto.createHash('sha256').update(output.data).digest('hex');
   const contentType = (rules.output === 'png' ? 'image/png' : 'image/jpeg') as F extends 'png' ? 'image/png' : 'image/jpeg';

@@ -1,5 +1,6 @@
 // Line items shared by proposals and invoices: parsing, limits and the totals
 // the server computes (a total from the form is never trusted).
+import { msg } from '../i18n/index.js';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { fieldError } from './errors.js';
@@ -70,51 +71,59 @@ const isBlankRow = (row: unknown): boolean =>
 
 /** The proposal editor's "Customer choice" and "Group" fields of a line. */
 const choiceFields = {
-  choice: z.enum(CHOICE_KINDS, { error: 'Choose how the customer gets this line' }).default(''),
-  group: z.string().trim().max(100, 'At most 100 characters').default(''),
+  choice: z.enum(CHOICE_KINDS, { error: 'dashboard:lines.errors.choice' }).default(''),
+  group: z
+    .string()
+    .trim()
+    .max(100, msg('dashboard:form.atMost', { max: 100 }))
+    .default(''),
 };
 
 function lineItemSchema(currency: string) {
   return z.object({
-    service: z.string().trim().min(1, 'Name the service').max(200, 'At most 200 characters'),
-    description: z.string().trim().max(2000, 'At most 2,000 characters').default(''),
-    quantity: z
-      .string({ error: 'Enter a quantity' })
+    service: z
+      .string()
       .trim()
-      .min(1, 'Enter a quantity')
+      .min(1, 'dashboard:lines.errors.serviceRequired')
+      .max(200, msg('dashboard:form.atMost', { max: 200 })),
+    description: z.string().trim().max(2000, 'dashboard:form.atMost2000').default(''),
+    quantity: z
+      .string({ error: 'dashboard:lines.errors.quantityRequired' })
+      .trim()
+      .min(1, 'dashboard:lines.errors.quantityRequired')
       .transform((text, ctx) => {
         const asNumber = Number(text.replace(/,/g, ''));
         if (Number.isFinite(asNumber) && asNumber > MAX_QUANTITY_HUNDREDTHS / 100) {
-          ctx.addIssue({ code: 'custom', message: 'Quantity can be at most 1,000,000' });
+          ctx.addIssue({ code: 'custom', message: 'dashboard:lines.errors.quantityTooLarge' });
           return z.NEVER;
         }
         const hundredths = parseQuantity(text);
         if (hundredths === null) {
-          ctx.addIssue({ code: 'custom', message: 'Enter a quantity like 2 or 1.5 (up to 2 decimals)' });
+          ctx.addIssue({ code: 'custom', message: 'dashboard:lines.errors.quantityFormat' });
           return z.NEVER;
         }
         if (hundredths <= 0) {
-          ctx.addIssue({ code: 'custom', message: 'Quantity must be more than 0' });
+          ctx.addIssue({ code: 'custom', message: 'dashboard:lines.errors.quantityPositive' });
           return z.NEVER;
         }
         return hundredths;
       }),
     unit_price: z
-      .string({ error: 'Enter a price' })
+      .string({ error: 'dashboard:lines.errors.priceRequired' })
       .trim()
-      .min(1, 'Enter a price')
+      .min(1, 'dashboard:lines.errors.priceRequired')
       .transform((text, ctx) => {
         if (/^-/.test(text)) {
-          ctx.addIssue({ code: 'custom', message: 'The price cannot be negative' });
+          ctx.addIssue({ code: 'custom', message: 'dashboard:lines.errors.priceNegative' });
           return z.NEVER;
         }
         const cents = parseMoneyInput(text, currency);
         if (cents === null) {
-          ctx.addIssue({ code: 'custom', message: 'Enter a price like 125 or 125.50' });
+          ctx.addIssue({ code: 'custom', message: 'dashboard:lines.errors.priceFormat' });
           return z.NEVER;
         }
         if (cents > MAX_UNIT_PRICE_CENTS) {
-          ctx.addIssue({ code: 'custom', message: 'The unit price can be at most 100,000,000' });
+          ctx.addIssue({ code: 'custom', message: 'dashboard:lines.errors.priceTooLarge' });
           return z.NEVER;
         }
         return cents;
@@ -128,8 +137,8 @@ export function lineItemsSchema(currency: string) {
     (value) => (asRows(value) as unknown[]).filter((row) => !isBlankRow(row)),
     z
       .array(lineItemSchema(currency))
-      .min(1, 'Add at least one line')
-      .max(MAX_LINE_ITEMS, `At most ${MAX_LINE_ITEMS} lines`)
+      .min(1, 'dashboard:lines.errors.atLeastOne')
+      .max(MAX_LINE_ITEMS, msg('dashboard:lines.errors.atMostLines', { max: MAX_LINE_ITEMS }))
       .transform((rows) => rows.map(lineInputOf)),
   );
 }
@@ -145,8 +154,8 @@ export function proposalLineItemsSchema(currency: string) {
     (value) => (asRows(value) as Record<string, unknown>[]).filter((row) => !isBlankRow({ ...row, choice: '' })),
     z
       .array(lineItemSchema(currency).extend(choiceFields))
-      .min(1, 'Add at least one line')
-      .max(MAX_LINE_ITEMS, `At most ${MAX_LINE_ITEMS} lines`)
+      .min(1, 'dashboard:lines.errors.atLeastOne')
+      .max(MAX_LINE_ITEMS, msg('dashboard:lines.errors.atMostLines', { max: MAX_LINE_ITEMS }))
       .transform((rows, ctx) => {
         const choices = lineChoicesFrom(rows, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
         return rows.map((r, index): LineItemInput => ({ ...lineInputOf(r), choice: choices[index] }));
@@ -182,7 +191,7 @@ export function computeFormLineItems(items: LineItemInput[], taxRateBps: number)
   try {
     return computeLineItems(items, taxRateBps);
   } catch {
-    throw fieldError('items', 'The total is too large; check the quantities and prices');
+    throw fieldError('items', 'dashboard:lines.errors.totalTooLarge');
   }
 }
 
@@ -248,7 +257,7 @@ export const taxRateField = z
   .transform((text, ctx) => {
     const bps = parseTaxRate(text ?? '');
     if (bps === null) {
-      ctx.addIssue({ code: 'custom', message: 'Enter a tax rate between 0 and 100 (e.g. 8.25)' });
+      ctx.addIssue({ code: 'custom', message: 'dashboard:lines.errors.taxRate' });
       return z.NEVER;
     }
     return bps;

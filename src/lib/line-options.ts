@@ -2,6 +2,7 @@
 // proposal: which lines count, what the customer may choose, and the totals of a
 // choice. One rule for the editor, the portal page (with or without script), the
 // approval, the invoice copied from it and the PDF.
+import { DEFAULT_LANGUAGE, msg, translate, type Language } from '../i18n/index.js';
 import { z } from 'zod';
 import { FormError } from './errors.js';
 
@@ -79,23 +80,22 @@ export function resolveChoice(items: ChoiceLine[], input: ChoiceInput): Set<stri
   const chosen = new Set(items.filter((i) => !i.optional && i.group_label === null).map((i) => i.id));
   for (const id of input.option) {
     const item = byId.get(id);
-    if (!item?.optional)
-      throw choiceError('One of your choices is not an optional part of this proposal. Reload the page and choose again.');
+    if (!item?.optional) throw choiceError('dashboard:lines.errors.notOptional');
     chosen.add(id);
   }
   const picked = new Map<string, string>();
   for (const id of input.alt) {
     const item = byId.get(id);
     if (!item || item.group_label === null) {
-      throw choiceError('One of your choices is not an option of this proposal. Reload the page and choose again.');
+      throw choiceError('dashboard:lines.errors.notAnOption');
     }
     const earlier = picked.get(item.group_label);
-    if (earlier !== undefined && earlier !== id) throw choiceError(`Choose only one option for “${item.group_label}”.`);
+    if (earlier !== undefined && earlier !== id) throw choiceError(msg('dashboard:lines.errors.onlyOne', { group: item.group_label }));
     picked.set(item.group_label, id);
     chosen.add(id);
   }
   for (const group of choiceGroups(items)) {
-    if (!picked.has(group.label)) throw choiceError(`Choose one option for “${group.label}”.`);
+    if (!picked.has(group.label)) throw choiceError(msg('dashboard:lines.errors.chooseOne', { group: group.label }));
   }
   return chosen;
 }
@@ -111,15 +111,29 @@ export function choiceTotals(items: ChoiceLine[], chosen: Set<string>, taxRateBp
   );
 }
 
-/** A few words beside a line saying how it counts ("Optional, not included"), or null for a required line. */
-export function choiceNote(item: Pick<ChoiceLine, 'optional' | 'group_label' | 'selected'>, approved: boolean): string | null {
+/**
+ * A few words beside a line saying how it counts ("Optional, not included"), or null
+ * for a required line: a message (src/i18n) for the page, PDF or email that shows it.
+ */
+export function choiceNoteMessage(item: Pick<ChoiceLine, 'optional' | 'group_label' | 'selected'>, approved: boolean): string | null {
   if (item.group_label !== null) {
-    if (approved) return item.selected ? `${item.group_label}: chosen` : `${item.group_label}: not chosen`;
-    return item.selected ? `${item.group_label}: preselected option` : `${item.group_label}: other option`;
+    const group = { group: item.group_label };
+    if (approved) return msg(item.selected ? 'dashboard:lines.note.groupChosen' : 'dashboard:lines.note.groupNotChosen', group);
+    return msg(item.selected ? 'dashboard:lines.note.groupPreselected' : 'dashboard:lines.note.groupOther', group);
   }
   if (!item.optional) return null;
-  if (approved) return item.selected ? 'Optional: chosen' : 'Optional: not chosen';
-  return item.selected ? 'Optional, included' : 'Optional, not included';
+  if (approved) return item.selected ? 'dashboard:lines.note.optionalChosen' : 'dashboard:lines.note.optionalNotChosen';
+  return item.selected ? 'dashboard:lines.note.optionalIncluded' : 'dashboard:lines.note.optionalNotIncluded';
+}
+
+/** choiceNoteMessage in words of `lang` (English unless told). */
+export function choiceNote(
+  item: Pick<ChoiceLine, 'optional' | 'group_label' | 'selected'>,
+  approved: boolean,
+  lang: Language = DEFAULT_LANGUAGE,
+): string | null {
+  const message = choiceNoteMessage(item, approved);
+  return message === null ? null : translate(lang, message);
 }
 
 // ——— The editor: how the contractor marks a line ———
@@ -129,11 +143,11 @@ export const CHOICE_KINDS = ['', 'optional', 'optional_selected', 'alternative',
 type ChoiceKind = (typeof CHOICE_KINDS)[number];
 
 export const CHOICE_KIND_LABELS: Record<ChoiceKind, string> = {
-  '': 'Always included',
-  optional: 'Optional, not ticked',
-  optional_selected: 'Optional, ticked',
-  alternative: 'Alternative',
-  alternative_default: 'Alternative, preselected',
+  '': 'dashboard:lines.kind.always',
+  optional: 'dashboard:lines.kind.optional',
+  optional_selected: 'dashboard:lines.kind.optionalSelected',
+  alternative: 'dashboard:lines.kind.alternative',
+  alternative_default: 'dashboard:lines.kind.alternativeDefault',
 };
 
 export interface LineChoice {
@@ -160,8 +174,8 @@ export function lineChoicesFrom(
 ): LineChoice[] {
   const out = rows.map((row, index): LineChoice => {
     const alternative = row.choice === 'alternative' || row.choice === 'alternative_default';
-    if (alternative && !row.group) addIssue([index, 'group'], 'Name the group this alternative belongs to (e.g. “Gutter material”)');
-    if (!alternative && row.group) addIssue([index, 'group'], 'Only alternatives have a group: choose “Alternative” or clear the group');
+    if (alternative && !row.group) addIssue([index, 'group'], 'dashboard:lines.errors.groupRequired');
+    if (!alternative && row.group) addIssue([index, 'group'], 'dashboard:lines.errors.groupOnlyAlternatives');
     return {
       optional: row.choice === 'optional' || row.choice === 'optional_selected',
       group_label: alternative && row.group ? row.group : null,
@@ -169,9 +183,12 @@ export function lineChoicesFrom(
     };
   });
   for (const group of choiceGroups(out.map((line, index) => ({ ...line, index })))) {
-    if (group.items.length < 2) addIssue([group.items[0].index, 'group'], `“${group.label}” needs at least two alternatives`);
+    if (group.items.length < 2)
+      addIssue([group.items[0].index, 'group'], msg('dashboard:lines.errors.twoAlternatives', { group: group.label }));
     const preselected = group.items.filter((i) => i.selected);
-    preselected.slice(1).forEach((i) => addIssue([i.index, 'choice'], `Only one alternative of “${group.label}” can be preselected`));
+    preselected
+      .slice(1)
+      .forEach((i) => addIssue([i.index, 'choice'], msg('dashboard:lines.errors.onePreselected', { group: group.label })));
     if (preselected.length === 0) out[group.items[0].index].selected = true;
   }
   return out;

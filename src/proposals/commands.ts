@@ -1,6 +1,7 @@
 // Proposals: the only writer of `proposals` and `proposal_items`. Numbered quotes
 // with line items; sending moves the customer along the pipeline. Approval, which
 // also makes the job, is the jobs feature's approveProposal command.
+import { msg } from '../i18n/index.js';
 import { recordAudit, type Actor } from '../db/audit.js';
 import type { ProposalItemRow, ProposalRow } from '../db/rows.js';
 import { allocateNumber } from '../db/sql/counters.js';
@@ -42,12 +43,11 @@ export interface ProposalApproval {
 /** The id of the 409 an approval gets when the proposal changed after it was shown. */
 export const PROPOSAL_CHANGED = 'proposal_changed';
 
-const proposalChanged = (number: number) =>
-  new HttpError(409, PROPOSAL_CHANGED, `Proposal #${number} was changed after you opened it. Please review it again before approving.`);
+const proposalChanged = (number: number) => new HttpError(409, PROPOSAL_CHANGED, msg('dashboard:proposal.errors.changed', { number }));
 
 async function leadFor(db: Db, leadId: string) {
   return getLead(db, leadId).catch(() => {
-    throw fieldError('lead_id', 'Choose a customer');
+    throw fieldError('lead_id', 'dashboard:doc.errors.chooseCustomer');
   });
 }
 
@@ -81,6 +81,7 @@ export async function createProposal(db: Db, input: ProposalInput, actor: Actor,
   await writeItems(db, proposal.id, items);
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'proposal.created',
     subjectType: 'proposal',
     subjectId: proposal.id,
@@ -93,7 +94,7 @@ export async function updateProposal(db: Db, id: string, input: ProposalInput, a
   const before = await getProposal(db, id, { forUpdate: true });
   // A revision after the customer asked for changes is an edit too (sending it makes the next version).
   if (before.status !== 'draft' && before.status !== 'pending' && before.status !== 'changes_requested') {
-    throw conflict(`Proposal #${before.number} is ${before.status} and can no longer be edited.`);
+    throw conflict(msg('dashboard:proposal.errors.notEditable', { number: before.number, status: before.status }));
   }
   const lead = await leadFor(db, input.lead_id);
   const property = await chosenProperty(db, lead.id, input.property_id);
@@ -117,6 +118,7 @@ export async function updateProposal(db: Db, id: string, input: ProposalInput, a
   await writeItems(db, proposal.id, items);
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'proposal.updated',
     subjectType: 'proposal',
     subjectId: proposal.id,
@@ -129,7 +131,7 @@ export async function updateProposal(db: Db, id: string, input: ProposalInput, a
 export async function markProposalSent(db: Db, id: string, actor: Actor): Promise<{ proposal: ProposalRow; alreadySent: boolean }> {
   const before = await getProposal(db, id, { forUpdate: true });
   if (before.status === 'pending') return { proposal: before, alreadySent: true };
-  if (before.status !== 'draft') throw conflict(`Proposal #${before.number} is already ${before.status}.`);
+  if (before.status !== 'draft') throw conflict(msg('dashboard:proposal.errors.already', { number: before.number, status: before.status }));
   const [proposal] = await db('proposals')
     .where({ id: before.id })
     .update({ status: 'pending', sent_at: db.fn.now(), updated_at: db.fn.now() })
@@ -137,6 +139,7 @@ export async function markProposalSent(db: Db, id: string, actor: Actor): Promis
   await advanceLeadStage(db, proposal.lead_id, 'proposal_sent', actor);
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'proposal.sent',
     subjectType: 'proposal',
     subjectId: proposal.id,
@@ -159,13 +162,13 @@ export async function markProposalApproved(
   const before = await getProposal(db, proposalId, { forUpdate: true });
   if (before.status === 'approved') return { proposal: before, alreadyDecided: true, approverName: before.approved_by_name ?? '' };
   if (before.status === 'rejected') {
-    throw conflict(`Proposal #${before.number} was rejected, so it cannot be approved. Create a new proposal instead.`);
+    throw conflict(msg('dashboard:proposal.errors.rejectedNoApprove', { number: before.number }));
   }
   if (before.status === 'draft') {
-    throw conflict(`Proposal #${before.number} is still a draft. Mark it as sent before recording an approval.`);
+    throw conflict(msg('dashboard:proposal.errors.draftNoApprove', { number: before.number }));
   }
   const approverName = approval.approverName.trim().slice(0, 200);
-  if (!approverName) throw fieldError('approver_name', 'Enter the name of the person who approved');
+  if (!approverName) throw fieldError('approver_name', 'dashboard:proposal.errors.approverRequired');
   const items = await getProposalItems(db, before.id);
   // Compared under the row lock: an edit can't slip in between this check and the approval.
   const contentSha256 = proposalContentSha256(before, items);
@@ -208,7 +211,7 @@ async function recordChoice(
   const chosen = approval.choice ? resolveChoice(items, approval.choice) : selectedIds(items);
   const totals = choiceTotals(items, chosen, proposal.tax_rate_bps);
   if (approval.expectedTotalCents !== undefined && approval.expectedTotalCents !== totals.total_cents) {
-    throw fieldError('choices', 'The total for your choices is not the one the page showed. Check the total below and approve again.');
+    throw fieldError('choices', 'dashboard:proposal.errors.choiceTotal');
   }
   const itemIds = items.filter((i) => chosen.has(i.id)).map((i) => i.id);
   await db('proposal_items').where({ proposal_id: proposal.id }).whereIn('id', itemIds).update({ selected: true });
@@ -225,10 +228,10 @@ export async function rejectProposal(
   const before = await getProposal(db, proposalId, { forUpdate: true });
   if (before.status === 'rejected') return { proposal: before, alreadyDecided: true };
   if (before.status === 'approved') {
-    throw conflict(`Proposal #${before.number} was already approved, so it cannot be rejected.`);
+    throw conflict(msg('dashboard:proposal.errors.approvedNoReject', { number: before.number }));
   }
   if (before.status === 'draft') {
-    throw conflict(`Proposal #${before.number} is still a draft. Mark it as sent before recording a rejection.`);
+    throw conflict(msg('dashboard:proposal.errors.draftNoReject', { number: before.number }));
   }
   const reason = input.reason?.trim().slice(0, 2000) || null;
   const [proposal] = await db('proposals')
@@ -243,6 +246,7 @@ export async function rejectProposal(
   if (!other) await advanceLeadStage(db, proposal.lead_id, 'lost', actor);
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'proposal.rejected',
     subjectType: 'proposal',
     subjectId: proposal.id,

@@ -7,15 +7,16 @@ import type { ProposalRow } from '../db/rows.js';
 import { depositSums } from '../db/sql/deposits.js';
 import type { Db } from '../db/tenancy.js';
 import { fieldError } from '../lib/errors.js';
+import { msg } from '../i18n/index.js';
 import { formatMoney, moneyInputValue, parseMoneyInput } from '../lib/money.js';
 
 const DEPOSIT_KINDS = ['none', 'percent', 'amount'] as const;
 
 /** The deposit fields of the proposal form (raw text; checked against the total by depositColumns). */
 export const depositFormFields = {
-  deposit_kind: z.enum(DEPOSIT_KINDS, 'Choose whether to ask for a deposit').optional(),
-  deposit_percent: z.string().trim().max(16, 'Enter a percentage like 25').optional(),
-  deposit_amount: z.string().trim().max(32, 'Enter an amount like 250.00').optional(),
+  deposit_kind: z.enum(DEPOSIT_KINDS, 'dashboard:proposal.errors.depositKind').optional(),
+  deposit_percent: z.string().trim().max(16, 'dashboard:proposal.errors.depositPercentFormat').optional(),
+  deposit_amount: z.string().trim().max(32, 'dashboard:proposal.errors.depositAmountFormat').optional(),
 };
 
 interface DepositInput {
@@ -44,16 +45,16 @@ export function depositColumns(input: DepositInput, totalCents: number, currency
   if (!input.deposit_kind || input.deposit_kind === 'none') return { deposit_kind: null, deposit_value: null };
   if (input.deposit_kind === 'percent') {
     const bps = percentToBps((input.deposit_percent ?? '').replace(/%$/, '').trim());
-    if (bps === null || bps <= 0 || bps > 10_000) throw fieldError('deposit_percent', 'Enter a percentage above 0 and up to 100');
+    if (bps === null || bps <= 0 || bps > 10_000) throw fieldError('deposit_percent', 'dashboard:proposal.errors.depositPercent');
     return { deposit_kind: 'percent', deposit_value: bps };
   }
   const text = input.deposit_amount ?? '';
   const cents = /^-/.test(text) ? null : parseMoneyInput(text, currency);
-  if (cents === null || cents <= 0) throw fieldError('deposit_amount', 'Enter a deposit amount above zero, like 250.00');
+  if (cents === null || cents <= 0) throw fieldError('deposit_amount', 'dashboard:proposal.errors.depositAmount');
   if (cents > totalCents) {
     throw fieldError(
       'deposit_amount',
-      `The deposit can't be more than the proposal's total of ${formatMoney(totalCents, currency, locale)}`,
+      msg('dashboard:proposal.errors.depositTooMuch', { total: formatMoney(totalCents, currency, locale) }),
     );
   }
   return { deposit_kind: 'amount', deposit_value: cents };

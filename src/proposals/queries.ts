@@ -12,7 +12,7 @@ export async function getProposal(db: Db, id: string, options: { forUpdate?: boo
   const query = db('proposals').where({ id: idOrNotFound(id) });
   if (options.forUpdate) query.forUpdate();
   const proposal = await query.first<ProposalRow | undefined>();
-  if (!proposal) throw notFound('That proposal does not exist');
+  if (!proposal) throw notFound('dashboard:proposal.errors.notFound');
   return proposal;
 }
 

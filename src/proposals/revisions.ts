@@ -3,6 +3,7 @@
 // (pending → changes_requested → pending, one version later). Both tables hold
 // the exact JSON that was hashed (proposalContentJson), so what a customer signed
 // or asked to change reads the same whatever happens to the proposal afterwards.
+import { msg } from '../i18n/index.js';
 import { recordAudit, type Actor } from '../db/audit.js';
 import type { ProposalRow, ProposalSignatureRow, ProposalVersionRow } from '../db/rows.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
@@ -79,6 +80,7 @@ export async function markChangesRequested(
     .returning<ProposalRow[]>('*');
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'proposal.changes_requested',
     subjectType: 'proposal',
     subjectId: proposal.id,
@@ -94,7 +96,7 @@ export async function markChangesRequested(
 export async function markRevisionSent(db: Db, proposalId: string, actor: Actor): Promise<ProposalRow> {
   const before = await getProposal(db, proposalId, { forUpdate: true });
   if (before.status !== 'changes_requested') {
-    throw conflict(`Proposal #${before.number} is ${before.status}, so there is no revision to send.`);
+    throw conflict(msg('dashboard:proposal.errors.noRevision', { number: before.number, status: before.status }));
   }
   await db('proposal_versions').where({ proposal_id: before.id, version: before.version }).update({ superseded_at: db.fn.now() });
   const [proposal] = await db('proposals')
@@ -104,6 +106,7 @@ export async function markRevisionSent(db: Db, proposalId: string, actor: Actor)
     .returning<ProposalRow[]>('*');
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'proposal.revision_sent',
     subjectType: 'proposal',
     subjectId: proposal.id,
@@ -118,7 +121,9 @@ export async function getProposalSignature(db: Db, proposalId: string): Promise<
 
 /** The version the customer asked to change, while the revision is not yet sent. */
 export async function getOpenChangeRequest(db: Db, proposalId: string): Promise<ProposalVersionRow | null> {
+  // i18n-exempt: SQL names
   const row = await db('proposal_versions as v')
+    // i18n-exempt: SQL names
     .join('proposals as p', function () {
       this.on('p.id', '=', 'v.proposal_id').andOn('p.version', '=', 'v.version');
     })
@@ -149,11 +154,14 @@ export interface ChangeRequestListRow {
 
 /** Proposals waiting for a revision, oldest request first (the dashboard home). */
 export async function listChangeRequests(db: Db, limit = 10): Promise<ChangeRequestListRow[]> {
-  return db('proposals as p')
-    .join('proposal_versions as v', function () {
+  // i18n-exempt: SQL names
+  const proposals = db('proposals as p');
+  const versions = 'proposal_versions as v'; // i18n-exempt: SQL names
+  return proposals
+    .join(versions, function () {
       this.on('v.proposal_id', '=', 'p.id').andOn('v.version', '=', 'p.version');
     })
-    .join('leads as l', 'l.id', 'p.lead_id')
+    .join('leads as l', 'l.id', 'p.lead_id') // i18n-exempt: SQL names
     .where('p.status', 'changes_requested')
     .orderBy('v.requested_at', 'asc')
     .limit(limit)
@@ -161,8 +169,9 @@ export async function listChangeRequests(db: Db, limit = 10): Promise<ChangeRequ
       'p.id',
       'p.number',
       'p.title',
+      // i18n-exempt: SQL names
       'l.first_name as lead_first_name',
-      'l.last_name as lead_last_name',
+      'l.last_name as lead_last_name', // i18n-exempt: SQL names
       'v.change_message',
       'v.requested_at',
     );

@@ -1,5 +1,6 @@
 // Admin pages for proposals. Approving (which makes the job) is in jobs/routes.ts,
 // invoicing an approved proposal in invoices/routes.ts.
+import { msg } from '../i18n/index.js';
 import { Router } from 'express';
 import { formFailure, orgPage, type PageResult } from '../http/page.js';
 import { todayIn } from '../lib/dates.js';
@@ -8,7 +9,7 @@ import { followupStatus } from '../db/sql/followups.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
-import { CHOICE_KIND_LABELS, CHOICE_KINDS, choiceNote, hasChoices } from '../lib/line-options.js';
+import { CHOICE_KIND_LABELS, CHOICE_KINDS, choiceNoteMessage, hasChoices } from '../lib/line-options.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
 import { createProposal, markProposalSent, rejectProposal, updateProposal } from './commands.js';
@@ -21,9 +22,9 @@ export const adminRouter = Router();
 
 const choiceKinds = CHOICE_KINDS.map((value) => ({ value, label: CHOICE_KIND_LABELS[value] }));
 const depositOptions = [
-  { value: 'none', label: 'No deposit' },
-  { value: 'percent', label: 'A percentage of the total' },
-  { value: 'amount', label: 'A fixed amount' },
+  { value: 'none', label: 'dashboard:proposal.deposit.none' },
+  { value: 'percent', label: 'dashboard:proposal.deposit.percent' },
+  { value: 'amount', label: 'dashboard:proposal.deposit.amount' },
 ];
 
 async function formLocals(db: Db, title: string, action: string, values: Record<string, unknown>, errors?: Record<string, string>) {
@@ -55,7 +56,7 @@ adminRouter.get(
     return {
       render: 'admin/proposals/index',
       locals: {
-        title: 'Proposals',
+        title: 'dashboard:nav.proposals',
         proposals: page.rows,
         query,
         statusOptions: statusFilterOptions(PROPOSAL_STATUSES),
@@ -71,7 +72,7 @@ adminRouter.get(
     const leadId = req.query.leadId ? (await getLead(db, idOrNotFound(req.query.leadId))).id : '';
     return {
       render: 'admin/proposals/form',
-      locals: await formLocals(db, 'New proposal', '/proposals', { lead_id: leadId, tax_rate: '0' }),
+      locals: await formLocals(db, 'dashboard:proposal.newTitle', '/proposals', { lead_id: leadId, tax_rate: '0' }),
     };
   }),
 );
@@ -88,17 +89,22 @@ function savedResult(
   proposal: { id: string; number: number },
   validUntil: string | null | undefined,
   timeZone: string,
-  what: string,
+  what: 'draft' | 'saved',
 ): PageResult {
   const redirect = `/proposals/${proposal.id}`;
   if (isPastDate(validUntil, timeZone)) {
     return {
       redirect,
-      flash: `Proposal #${proposal.number} ${what}, but its valid-until date has passed: the customer sees it as expired and can't approve it. Set a later date to let them.`,
+      flash: msg(what === 'draft' ? 'dashboard:proposal.savedDraftExpired' : 'dashboard:proposal.savedExpired', {
+        number: proposal.number,
+      }),
       flashType: 'info',
     };
   }
-  return { redirect, flash: `Proposal #${proposal.number} ${what}.` };
+  return {
+    redirect,
+    flash: msg(what === 'draft' ? 'dashboard:proposal.savedDraft' : 'dashboard:proposal.saved', { number: proposal.number }),
+  };
 }
 
 adminRouter.post(
@@ -107,12 +113,12 @@ adminRouter.post(
     try {
       const input = parseForm(proposalFormSchema(org.currency), req.body);
       const proposal = await createProposal(db, input, actor, org.currency);
-      return savedResult(proposal, input.valid_until, org.time_zone, 'saved as a draft');
+      return savedResult(proposal, input.valid_until, org.time_zone, 'draft');
     } catch (err) {
       return formFailure(
         'admin/proposals/form',
         err,
-        await formLocals(db, 'New proposal', '/proposals', formValues(req.body), formErrors(err)),
+        await formLocals(db, 'dashboard:proposal.newTitle', '/proposals', formValues(req.body), formErrors(err)),
       );
     }
   }),
@@ -137,7 +143,7 @@ adminRouter.get(
         signature: signature && { ...signature, image_png: null },
         title: `Proposal #${proposal.number}`,
         proposal,
-        items: items.map((item) => ({ ...item, choiceNote: choiceNote(item, proposal.status === 'approved') })),
+        items: items.map((item) => ({ ...item, choiceNote: choiceNoteMessage(item, proposal.status === 'approved') })),
         hasChoices: hasChoices(items),
         lead,
         leadName: leadName(lead),
@@ -164,7 +170,10 @@ adminRouter.get(
     const values = valuesFrom(proposal, items, org.currency);
     return {
       render: 'admin/proposals/form',
-      locals: { ...(await formLocals(db, `Edit proposal #${proposal.number}`, `/proposals/${proposal.id}`, values)), proposal },
+      locals: {
+        ...(await formLocals(db, msg('dashboard:proposal.editTitle', { number: proposal.number }), `/proposals/${proposal.id}`, values)),
+        proposal,
+      },
     };
   }),
 );
@@ -180,7 +189,7 @@ adminRouter.post(
     } catch (err) {
       const locals = await formLocals(
         db,
-        `Edit proposal #${proposal.number}`,
+        msg('dashboard:proposal.editTitle', { number: proposal.number }),
         `/proposals/${proposal.id}`,
         formValues(req.body),
         formErrors(err),
@@ -197,8 +206,8 @@ adminRouter.post(
     return {
       redirect: `/proposals/${proposal.id}?sent=1`,
       flash: alreadySent
-        ? `Proposal #${proposal.number} was already marked as sent.`
-        : `Proposal #${proposal.number} is marked as sent. Now send the customer their portal link.`,
+        ? msg('dashboard:proposal.alreadySent', { number: proposal.number })
+        : msg('dashboard:proposal.markedSent', { number: proposal.number }),
     };
   }),
 );
@@ -211,7 +220,9 @@ adminRouter.post(
     const result = await rejectProposal(db, proposal.id, { reason }, actor);
     return {
       redirect: `/proposals/${proposal.id}`,
-      flash: result.alreadyDecided ? 'It was already rejected.' : `Proposal #${proposal.number} marked as rejected.`,
+      flash: result.alreadyDecided
+        ? 'dashboard:proposal.alreadyRejected'
+        : msg('dashboard:proposal.markedRejected', { number: proposal.number }),
     };
   }),
 );

@@ -1,4 +1,5 @@
 // Proposal forms.
+import { msg } from '../i18n/index.js';
 import { z } from 'zod';
 import { PROPOSAL_STATUSES } from '../db/rows.js';
 import { optionalIsoDate } from '../lib/dates.js';
@@ -11,9 +12,13 @@ export { PROPOSAL_STATUSES };
 
 export function proposalFormSchema(currency: string) {
   return z.object({
-    lead_id: z.uuid('Choose a customer'),
+    lead_id: z.uuid('dashboard:doc.errors.chooseCustomer'),
     property_id: documentPropertyField,
-    title: z.string().trim().min(1, 'Give the proposal a title').max(200, 'At most 200 characters'),
+    title: z
+      .string()
+      .trim()
+      .min(1, 'dashboard:proposal.errors.titleRequired')
+      .max(200, msg('dashboard:form.atMost', { max: 200 })),
     tax_rate: taxRateField,
     valid_until: optionalIsoDate,
     customer_message: customerMessageField,
@@ -25,14 +30,18 @@ export function proposalFormSchema(currency: string) {
 export type ProposalInput = z.infer<ReturnType<typeof proposalFormSchema>>;
 
 export const approvalFormSchema = z.object({
-  approver_name: z.string().trim().min(1, 'Enter the name of the person who approved').max(200, 'At most 200 characters'),
+  approver_name: z
+    .string()
+    .trim()
+    .min(1, 'dashboard:proposal.errors.approverRequired')
+    .max(200, msg('dashboard:form.atMost', { max: 200 })),
 });
 
 export const rejectionFormSchema = z.object({
   reason: z
     .string()
     .trim()
-    .max(2000, 'At most 2,000 characters')
+    .max(2000, 'dashboard:form.atMost2000')
     .optional()
     .transform((v) => (v ? v : null)),
 });

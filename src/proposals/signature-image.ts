@@ -4,6 +4,7 @@
 import sharp from 'sharp';
 import { fieldError } from '../lib/errors.js';
 
+// i18n-exempt: a data URL's prefix
 const PREFIX = 'data:image/png;base64,';
 /** A signature canvas at 2× density is a few tens of KB; this stays under the 200 kB form body limit. */
 const MAX_SIGNATURE_DATA_URL_CHARS = 150_000;
@@ -13,13 +14,13 @@ const MAX_INPUT_PIXELS = 4_000_000;
 const MAX_WIDTH = 1200;
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const FIELD = 'signature';
-const UNREADABLE = 'Your drawn signature could not be read. Clear it and draw it again, or leave it blank to sign with your typed name.';
+const UNREADABLE = 'dashboard:signature.unreadable';
+const TOO_LARGE = 'dashboard:signature.tooLarge';
 
 /** The drawn signature as a stored PNG, or null when none was drawn (the typed name signs). */
 export async function normalizeSignature(dataUrl: string | null | undefined): Promise<Buffer | null> {
   if (!dataUrl) return null;
-  if (dataUrl.length > MAX_SIGNATURE_DATA_URL_CHARS)
-    throw fieldError(FIELD, 'Your drawn signature is too large. Clear it and draw it again.');
+  if (dataUrl.length > MAX_SIGNATURE_DATA_URL_CHARS) throw fieldError(FIELD, TOO_LARGE);
   if (!dataUrl.startsWith(PREFIX)) throw fieldError(FIELD, UNREADABLE);
   const base64 = dataUrl.slice(PREFIX.length);
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) throw fieldError(FIELD, UNREADABLE);
@@ -34,12 +35,12 @@ export async function normalizeSignature(dataUrl: string | null | undefined): Pr
     const blank = meta.hasAlpha
       ? stats.channels[stats.channels.length - 1].max === 0
       : stats.isOpaque && stats.channels.every((c) => c.min === c.max);
-    if (blank) throw fieldError(FIELD, 'Your signature box is empty. Draw your signature, or clear it to sign with your typed name.');
+    if (blank) throw fieldError(FIELD, 'dashboard:signature.empty');
     const output = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
       .resize({ width: MAX_WIDTH, withoutEnlargement: true })
       .png({ compressionLevel: 9, adaptiveFiltering: true })
       .toBuffer();
-    if (output.length > MAX_STORED_BYTES) throw fieldError(FIELD, 'Your drawn signature is too large. Clear it and draw it again.');
+    if (output.length > MAX_STORED_BYTES) throw fieldError(FIELD, TOO_LARGE);
     return output;
   } catch (err) {
     if (err instanceof Error && err.name === 'FormError') throw err;

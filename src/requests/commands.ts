@@ -16,6 +16,7 @@ import { businessNoticeAddress } from '../messaging/queries.js';
 import { createProposal } from '../proposals/commands.js';
 import { proposalFormSchema } from '../proposals/schema.js';
 import { getWorkRequest, type WorkRequestRow } from './queries.js';
+import { languageOf, msg, t } from '../i18n/index.js';
 
 export interface NewWorkRequest {
   leadId: string;
@@ -28,9 +29,12 @@ export interface NewWorkRequest {
   photos: NormalizedImage<'image/jpeg'>[];
 }
 
-/** A short title for what the customer asked: the first line, at most 80 characters. */
+/**
+ * A short title for what the customer asked: the first line, at most 80 characters
+ * (a reschedule: a message, see src/i18n).
+ */
 export function workRequestTitle(request: Pick<WorkRequestRow, 'description' | 'kind'>): string {
-  if (request.kind === 'reschedule') return 'Reschedule request';
+  if (request.kind === 'reschedule') return 'dashboard:request.rescheduleTitle';
   const line = request.description.split('\n')[0].trim();
   return line.length > 80 ? `${line.slice(0, 79).trimEnd()}…` : line;
 }
@@ -69,6 +73,7 @@ export async function createWorkRequest(
   }
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'work_request.created',
     subjectType: 'work_request',
     subjectId: request.id,
@@ -89,29 +94,41 @@ async function noticeToBusiness(db: Db, request: WorkRequestRow, photos: number,
   if (!to) return null;
   const lead = await db('leads').where({ id: request.lead_id }).first<{ first_name: string; last_name: string }>('first_name', 'last_name');
   const customer = leadName(lead);
+  // The business reads it in its dashboard's language.
+  const org = await db('organizations')
+    .where({ id: currentOrgId(db) })
+    .first<{ locale: string }>('locale');
+  const lang = languageOf(org?.locale);
   const job = request.job_id ? await db('jobs').where({ id: request.job_id }).first<{ service_type: string }>('service_type') : null;
   const url = `${config.publicUrl}/requests/${request.id}`;
-  const what = job ? `asked to reschedule “${job.service_type}”` : 'asked for work';
-  const subject = `${customer} ${what}`;
+  const subject = job
+    ? t(lang, 'dashboard:request.notice.rescheduleSubject', { customer, service: job.service_type })
+    : t(lang, 'dashboard:request.notice.workSubject', { customer });
+  const intro = job
+    ? t(lang, 'dashboard:request.notice.rescheduleIntro', { customer, service: job.service_type })
+    : t(lang, 'dashboard:request.notice.workIntro', { customer });
   const details = [
-    request.address ? `Where: ${request.address}` : null,
-    request.preferred_times ? `When suits them: ${request.preferred_times}` : null,
-    photos ? `Photos: ${photos}` : null,
+    request.address ? t(lang, 'dashboard:request.notice.where', { address: request.address }) : null,
+    request.preferred_times ? t(lang, 'dashboard:request.notice.whenSuits', { times: request.preferred_times }) : null,
+    photos ? t(lang, 'dashboard:request.notice.photos', { count: photos }) : null,
   ].filter((line): line is string => line !== null);
-  const text = `${customer} ${what} from their portal:\n\n${request.description}\n\n${details.join('\n')}${details.length ? '\n\n' : ''}Open it: ${url}`;
+  const openIt = t(lang, 'dashboard:request.notice.openIt', { url });
+  const text = `${intro}\n\n${request.description}\n\n${details.join('\n')}${details.length ? '\n\n' : ''}${openIt}`;
   const e = Handlebars.escapeExpression;
+  // i18n-exempt: markup around catalogue words
+  const quote = `<blockquote style="white-space:pre-wrap">${e(request.description)}</blockquote>`;
   const html =
-    `<p>${e(customer)} ${e(what)} from their portal:</p>` +
-    `<blockquote style="white-space:pre-wrap">${e(request.description)}</blockquote>` +
+    `<p>${e(intro)}</p>` +
+    quote +
     details.map((line) => `<p>${e(line)}</p>`).join('') +
-    `<p><a href="${e(url)}">Open the request</a></p>`;
+    `<p><a href="${e(url)}">${e(t(lang, 'dashboard:request.notice.openButton'))}</a></p>`;
   const delivery = await storeBusinessNotice(db, { leadId: request.lead_id, to, subject, text, html, workRequestId: request.id }, actor);
   return delivery.id;
 }
 
 async function openRequest(db: Db, id: string): Promise<WorkRequestRow> {
   const request = await getWorkRequest(db, id, { forUpdate: true });
-  if (request.status !== 'new') throw conflict(`This request is already ${request.status}.`);
+  if (request.status !== 'new') throw conflict(msg('dashboard:request.errors.already', { status: request.status }));
   return request;
 }
 
@@ -124,16 +141,18 @@ export async function convertWorkRequest(
   db: Db,
   id: string,
   to: 'proposal' | 'job',
-  org: { currency: string; time_zone: string },
+  org: { currency: string; time_zone: string; locale?: string },
   actor: Actor,
 ): Promise<{ proposalId?: string; jobId?: string }> {
+  // What is written into the new record reads in the business's language.
+  const lang = languageOf(org.locale);
   const request = await openRequest(db, id);
-  if (request.kind === 'reschedule') throw conflict('A reschedule request belongs to its visit: change the job’s date instead.');
+  if (request.kind === 'reschedule') throw conflict('dashboard:request.errors.reschedule');
   const title = workRequestTitle(request);
   const notes = [
-    `From the customer’s request of ${request.created_at.toISOString().slice(0, 10)}:`,
+    t(lang, 'dashboard:request.notes.from', { date: request.created_at.toISOString().slice(0, 10) }),
     request.description,
-    request.preferred_times ? `When suits them: ${request.preferred_times}` : '',
+    request.preferred_times ? t(lang, 'dashboard:request.notice.whenSuits', { times: request.preferred_times }) : '',
   ]
     .filter(Boolean)
     .join('\n');
@@ -163,6 +182,7 @@ export async function convertWorkRequest(
     .update({ ...link, status: 'converted', converted_at: db.fn.now(), updated_at: db.fn.now() });
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action id
     action: 'work_request.converted',
     subjectType: 'work_request',
     subjectId: request.id,
@@ -175,5 +195,6 @@ export async function convertWorkRequest(
 export async function closeWorkRequest(db: Db, id: string, actor: Actor): Promise<void> {
   const request = await openRequest(db, id);
   await db('work_requests').where({ id: request.id }).update({ status: 'closed', closed_at: db.fn.now(), updated_at: db.fn.now() });
+  // i18n-exempt: an audit action id
   await recordAudit(db, { actor, action: 'work_request.closed', subjectType: 'work_request', subjectId: request.id });
 }

@@ -39,7 +39,7 @@ export async function getWorkRequest(db: Db, id: string, options: { forUpdate?: 
   const query = db('work_requests').where({ id });
   if (options.forUpdate) void query.forUpdate();
   const row = await query.first<WorkRequestRow | undefined>();
-  if (!row) throw notFound('No such request');
+  if (!row) throw notFound('dashboard:request.errors.notFound');
   return row;
 }
 
@@ -47,10 +47,11 @@ export async function listWorkRequests(
   db: Db,
   filter: { status?: WorkRequestStatus; limit: number; offset: number },
 ): Promise<WorkRequestListRow[]> {
+  // i18n-exempt: SQL names
   const photoCount = db('work_request_photos as p').where('p.request_id', db.ref('r.id')).count('*').as('photo_count');
-  const query = db('work_requests as r')
-    .join('leads as l', 'l.id', 'r.lead_id')
-    .select('r.*', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name')
+  const query = db('work_requests as r') // i18n-exempt: SQL names
+    .join('leads as l', 'l.id', 'r.lead_id') // i18n-exempt: SQL names
+    .select('r.*', 'l.first_name as lead_first_name', 'l.last_name as lead_last_name') // i18n-exempt: SQL names
     .select(photoCount)
     .orderBy([
       { column: 'r.created_at', order: 'desc' },
@@ -65,6 +66,7 @@ export async function listWorkRequests(
 
 /** How many requests wait for the business (the navigation's count). */
 export async function countNewWorkRequests(db: Db): Promise<number> {
+  // i18n-exempt: an SQL alias
   const row = await db('work_requests').where({ status: 'new' }).count<{ count: string }[]>('* as count').first();
   return Number(row?.count ?? 0);
 }
@@ -84,6 +86,6 @@ export async function workRequestPhotoBytes(
   const photo = await db('work_request_photos')
     .where({ request_id: requestId, id: photoId })
     .first<{ content_type: string; bytes: Buffer; position: number } | undefined>('content_type', 'bytes', 'position');
-  if (!photo) throw notFound('No such photo');
+  if (!photo) throw notFound('dashboard:request.errors.photoNotFound');
   return photo;
 }

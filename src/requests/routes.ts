@@ -23,7 +23,7 @@ adminRouter.get(
     return {
       render: 'admin/requests/index',
       locals: {
-        title: 'Requests',
+        title: 'dashboard:nav.requests',
         requests: page.rows.map((row) => ({ ...row, title: workRequestTitle(row) })),
         query,
         statusOptions: statusFilterOptions(WORK_REQUEST_STATUSES),
@@ -70,7 +70,12 @@ adminRouter.get(
   orgPage(async ({ req, db }) => {
     const photo = await workRequestPhotoBytes(db, routeId(req.params), routeId(req.params, 'photoId'));
     return {
-      file: { body: photo.bytes, contentType: photo.content_type, filename: `request-photo-${photo.position + 1}.jpg`, inline: true },
+      file: {
+        body: photo.bytes,
+        contentType: photo.content_type,
+        filename: `request-photo-${photo.position + 1}.jpg` /* i18n-exempt: a file name */,
+        inline: true,
+      },
     };
   }),
 );
@@ -81,9 +86,8 @@ adminRouter.post(
     const request = await getWorkRequest(db, routeId(req.params));
     const { to } = parseForm(convertForm, req.body);
     const made = await convertWorkRequest(db, request.id, to, org, actor);
-    if (made.proposalId)
-      return { redirect: `/proposals/${made.proposalId}/edit`, flash: 'Draft proposal made from the request. Price it and send it.' };
-    return { redirect: `/jobs/${made.jobId}/edit`, flash: 'Job made from the request. Give it a date.' };
+    if (made.proposalId) return { redirect: `/proposals/${made.proposalId}/edit`, flash: 'dashboard:request.madeProposalFlash' };
+    return { redirect: `/jobs/${made.jobId}/edit`, flash: 'dashboard:request.madeJobFlash' };
   }),
 );
 
@@ -92,6 +96,6 @@ adminRouter.post(
   orgPage(async ({ req, db, actor }) => {
     const request = await getWorkRequest(db, routeId(req.params));
     await closeWorkRequest(db, request.id, actor);
-    return { redirect: `/requests/${request.id}`, flash: 'Request closed.' };
+    return { redirect: `/requests/${request.id}`, flash: 'dashboard:request.closedFlash' };
   }),
 );

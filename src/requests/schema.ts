@@ -1,4 +1,5 @@
 // Requests for work: the portal's forms and the dashboard's list query.
+import { msg } from '../i18n/index.js';
 import { z } from 'zod';
 
 export const WORK_REQUEST_STATUSES = ['new', 'converted', 'closed'] as const;
@@ -13,17 +14,17 @@ const optionalLine = (max: number) =>
   z
     .string()
     .trim()
-    .max(max, `At most ${max} characters`)
+    .max(max, msg('dashboard:form.atMost', { max }))
     .optional()
     .transform((v) => v ?? '');
 
 /** "Request work": what, where, when suits the customer (photos come as files beside it). */
 export const workRequestForm = z.object({
   description: z
-    .string({ error: 'Tell us what you need done' })
+    .string({ error: 'dashboard:request.errors.descriptionRequired' })
     .trim()
-    .min(1, 'Tell us what you need done')
-    .max(2000, 'At most 2,000 characters'),
+    .min(1, 'dashboard:request.errors.descriptionRequired')
+    .max(2000, 'dashboard:form.atMost2000'),
   address: optionalLine(500),
   preferred_times: optionalLine(500),
 });
@@ -31,15 +32,19 @@ export const workRequestForm = z.object({
 /** "Ask to reschedule" an upcoming visit: when suits them instead, and why. */
 export const rescheduleForm = z.object({
   preferred_times: z
-    .string({ error: 'Tell us which days or times suit you' })
+    .string({ error: 'dashboard:request.errors.timesRequired' })
     .trim()
-    .min(1, 'Tell us which days or times suit you')
-    .max(500, 'At most 500 characters'),
-  description: z.string({ error: 'Add a short message' }).trim().min(1, 'Add a short message').max(2000, 'At most 2,000 characters'),
+    .min(1, 'dashboard:request.errors.timesRequired')
+    .max(500, msg('dashboard:form.atMost', { max: 500 })),
+  description: z
+    .string({ error: 'dashboard:request.errors.messageRequired' })
+    .trim()
+    .min(1, 'dashboard:request.errors.messageRequired')
+    .max(2000, 'dashboard:form.atMost2000'),
 });
 
 export const convertForm = z.object({
-  to: z.enum(['proposal', 'job'], 'Choose a proposal or a job'),
+  to: z.enum(['proposal', 'job'], 'dashboard:request.errors.convertTo'),
 });
 
 export const requestListQuery = z.object({
