@@ -18,7 +18,13 @@ proto.query = function (this: unknown, ...args: unknown[]) {
 
 const pagesFile = process.env.BENCH_PAGES_FILE;
 if (pagesFile) {
-  const pages = JSON.parse(readFileSync(pagesFile, 'utf8')) as Record<string, unknown>;
+  // As Postgres answers the app's `portal_page(...)::text`: each page's JSON text.
+  const pages = Object.fromEntries(
+    Object.entries(JSON.parse(readFileSync(pagesFile, 'utf8')) as Record<string, unknown>).map(([key, page]) => [
+      key,
+      page === null ? null : JSON.stringify(page),
+    ]),
+  );
   // knex.raw() delegates to its client's raw(); the client is an ordinary object.
   const client = getDb().client as { raw: (sql: string, bindings?: unknown[]) => unknown };
   const raw = client.raw.bind(client);

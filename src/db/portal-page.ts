@@ -207,15 +207,25 @@ export interface PortalVisitor {
   ipHash: string | null;
 }
 
-/** Reads one portal page in a single round trip (and logs the visit); null when the token is unknown, revoked or expired. */
-export async function loadPortalPage(tokenSha256: string, view: PortalView, visitor: PortalVisitor): Promise<PortalPageData | null> {
+/**
+ * Reads one portal page in a single round trip (and logs the visit), as the JSON
+ * text Postgres wrote; null when the token is unknown, revoked or expired. The
+ * text is what the portal's page cache compares (src/portal/page-cache.ts).
+ */
+export async function loadPortalPageText(tokenSha256: string, view: PortalView, visitor: PortalVisitor): Promise<string | null> {
   const kind = view.kind === 'list' ? view.tab : view.kind;
   const id = view.kind === 'proposal' || view.kind === 'invoice' ? view.id : null;
   const page = view.kind === 'list' ? view.page : 1;
   const property = view.kind === 'list' || view.kind === 'home' ? (view.property ?? null) : null;
-  const { rows } = await getDb().raw<{ rows: { page: PortalPageData | null }[] }>(
-    'select portal_page(?, ?, ?::uuid, ?, ?, ?::text[], ?, ?, ?::uuid) as page',
+  const { rows } = await getDb().raw<{ rows: { page: string | null }[] }>(
+    'select portal_page(?, ?, ?::uuid, ?, ?, ?::text[], ?, ?, ?::uuid)::text as page',
     [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES], visitor.device, visitor.ipHash, property],
   );
   return rows[0]?.page ?? null;
+}
+
+/** The same page, read. */
+export async function loadPortalPage(tokenSha256: string, view: PortalView, visitor: PortalVisitor): Promise<PortalPageData | null> {
+  const text = await loadPortalPageText(tokenSha256, view, visitor);
+  return text === null ? null : (JSON.parse(text) as PortalPageData);
 }
