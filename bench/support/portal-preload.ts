@@ -1,30 +1,35 @@
 // Loaded with `node --import` into the web process that bench/portal.ts starts
 // as deployed (`node dist/src/server.js`). It counts database round trips
 // (every pg.Client#query) for the bench to read over IPC, and with
-// BENCH_PAGES_FILE set answers the portal's one database call, portal_page(),
-// from pages read beforehand: that process is "the same app fed from memory".
+// BENCH_PAGES_FILE set answers the portal's one database call, the prepared
+// statement calling portal_page(), from pages read beforehand: that process is "the same app fed from memory".
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { getDb } from '../../src/db/knex.js';
+import { PORTAL_PAGE_STATEMENT } from '../../src/db/portal-page.js';
 import { pageKey } from './portal-page-key.js';
+
+const pagesFile = process.env.BENCH_PAGES_FILE;
+// As Postgres answers the app's `portal_page(...)::text`: each page's JSON text.
+const pages: Record<string, string | null> | null = pagesFile
+  ? Object.fromEntries(
+      Object.entries(JSON.parse(readFileSync(pagesFile, 'utf8')) as Record<string, unknown>).map(([key, page]) => [
+        key,
+        page === null ? null : JSON.stringify(page),
+      ]),
+    )
+  : null;
 
 let queries = 0;
 const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
 const query = proto.query;
 proto.query = function (this: unknown, ...args: unknown[]) {
+  const statement = args[0] as { name?: string; values?: unknown[] } | string;
+  if (pages && typeof statement === 'object' && statement.name === PORTAL_PAGE_STATEMENT) {
+    return Promise.resolve({ rows: [{ page: pages[pageKey(statement.values)] ?? null }] });
+  }
   queries += 1;
   return query.apply(this, args);
 };
-
-const pagesFile = process.env.BENCH_PAGES_FILE;
-if (pagesFile) {
-  const pages = JSON.parse(readFileSync(pagesFile, 'utf8')) as Record<string, unknown>;
-  // knex.raw() delegates to its client's raw(); the client is an ordinary object.
-  const client = getDb().client as { raw: (sql: string, bindings?: unknown[]) => unknown };
-  const raw = client.raw.bind(client);
-  client.raw = (sql: string, bindings?: unknown[]) =>
-    sql.startsWith('select portal_page(') ? Promise.resolve({ rows: [{ page: pages[pageKey(bindings)] ?? null }] }) : raw(sql, bindings);
-}
 
 /** CPU time this process has used (user + system), in microseconds. */
 function cpuMicros(): number {

@@ -5,7 +5,7 @@ import { Router, type ErrorRequestHandler, type NextFunction, type Request, type
 import type { RateLimitRequestHandler } from 'express-rate-limit';
 import { recordAudit, type Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
-import { loadPortalPage, TABS, type ListTab, type PortalView } from '../db/portal-page.js';
+import { loadPortalPage, loadPortalPageText, TABS, type ListTab, type PortalPageData, type PortalView } from '../db/portal-page.js';
 import { withOrg } from '../db/tenancy.js';
 import { createRateLimiter } from '../http/security.js';
 import { acceptedLanguage, isLanguage } from '../i18n/index.js';
@@ -35,6 +35,7 @@ import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, sig
 import { portalPageLocals, portalReader, type PortalReader, type ViewExtras } from './view-model.js';
 import { normalizeRequestPhotos, parseRequestUpload, requestFormLocals, type RequestFormPage } from './request-form.js';
 import { findVersion } from './versions.js';
+import { keepPage, keptPage, NONCE_MARK } from './page-cache.js';
 import { deviceFamily, visitNetworkHash } from './visit.js';
 
 /** Failed token lookups allowed per client per window before 429. */
@@ -104,6 +105,29 @@ export const portalLanguageLimiter = createRateLimiter({
   message: 'portal:limits.language',
 }) as RateLimitRequestHandler;
 
+/** Query parameters a portal page is read by (the list's page and property): any other may change what it shows. */
+const VIEW_QUERY = new Set(['page', 'property']);
+
+/** Whether a page shows only its data: no outcome of this request (a result, a refused form, a choice). */
+function isPlainView(extras: ViewExtras, req: Request): boolean {
+  return (
+    Object.values(extras).every((value) => value === undefined || value === true) &&
+    Object.keys(req.query).every((name) => VIEW_QUERY.has(name))
+  );
+}
+
+/** What a kept page is filed under (after its language): the link, then the view. */
+function pageCacheKey(tokenHash: string, view: PortalView): string {
+  switch (view.kind) {
+    case 'home':
+      return `${tokenHash}|home|${view.property ?? ''}`;
+    case 'list':
+      return `${tokenHash}|${view.tab}|${view.page}|${view.property ?? ''}`;
+    default:
+      return `${tokenHash}|${view.kind}|${view.id}`;
+  }
+}
+
 function createPortalRouter(): Router {
   const missLimiter = portalMissLimiter;
   const payLimiter = createRateLimiter({
@@ -166,12 +190,28 @@ function createPortalRouter(): Router {
   async function show(req: Request, res: Response, next: NextFunction, view: PortalView, extras: ViewExtras = {}, status = 200) {
     const token = String(req.params.token);
     if (!isWellFormedToken(token)) return miss(req, res, next);
-    const page = await loadPortalPage(hashPortalToken(token), view, {
+    const tokenHash = hashPortalToken(token);
+    const text = await loadPortalPageText(tokenHash, view, {
       // i18n-exempt: HTTP header names and values
       device: deviceFamily(req.get('user-agent')),
       ipHash: visitNetworkHash(req.ip),
     });
-    if (!page || ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data)) return miss(req, res, next);
+    if (text === null) return miss(req, res, next);
+    // A page that is only the data (no outcome of this request on it) may be sent as last rendered.
+    // What else it is rendered from is in the key: the browser's language (it decides the page's
+    // language until the customer picks one) and the path the language switch comes back to.
+    const cacheKey =
+      status === 200 && isPlainView(extras, req)
+        ? `${acceptedLanguage(req) ?? ''}|${pageCacheKey(tokenHash, view)}|${backPath(req, token)}`
+        : null;
+    const nonce = res.locals.cspNonce as string;
+    const again = cacheKey ? keptPage(cacheKey, text, nonce) : undefined;
+    if (again !== undefined) {
+      res.type('html').send(again);
+      return;
+    }
+    const page = JSON.parse(text) as PortalPageData;
+    if ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data) return miss(req, res, next);
     if (extras.version && !findVersion(page, extras.version)) return miss(req, res, next);
     const reader = readerFor(req, res, page);
     const rendered = portalPageLocals(
@@ -187,7 +227,12 @@ function createPortalRouter(): Router {
       portalPaySeveralLocals(page, req.query.paid === 'several'),
     );
     // A choice of lines that breaks the rules (a tampered form) is shown with its message, as a 422.
-    res.status(status === 200 && rendered.locals.choiceError ? 422 : status).render(rendered.view, rendered.locals);
+    const shownStatus = status === 200 && rendered.locals.choiceError ? 422 : status;
+    if (!cacheKey || shownStatus !== 200) return res.status(shownStatus).render(rendered.view, rendered.locals);
+    res.render(rendered.view, { ...rendered.locals, cspNonce: NONCE_MARK }, (err: unknown, html: string) => {
+      if (err) return next(err);
+      res.type('html').send(keepPage(cacheKey, text, html, nonce));
+    });
   }
 
   /** The link behind a form post and the document id, or null (a miss). */
