@@ -211,11 +211,26 @@ export async function getProperty(db: Db, leadId: string, id: string): Promise<P
  * The property a document form chose, checked to be one of that customer's (a 422
  * on property_id otherwise, so nothing is written); null stays null (the main property).
  */
-export async function chosenProperty(db: Db, leadId: string, propertyId: string | null | undefined): Promise<PropertyRow | null> {
+export async function chosenProperty(
+  db: Db,
+  leadId: string,
+  propertyId: string | null | undefined,
+  refusal = 'dashboard:property.errors.choose',
+): Promise<PropertyRow | null> {
   if (!propertyId) return null;
   const property = await db('properties').where({ id: propertyId, lead_id: leadId }).first<PropertyRow | undefined>();
-  if (!property) throw new FormError({ property_id: 'dashboard:property.errors.choose' });
+  if (!property) throw new FormError({ property_id: refusal });
   return property;
+}
+
+/** The customer's main property: their first. */
+export async function mainProperty(db: Db, leadId: string): Promise<PropertyRow | null> {
+  return (
+    (await db('properties')
+      .where({ lead_id: leadId })
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .first<PropertyRow | undefined>()) ?? null
+  );
 }
 
 /** The "Property" select of a proposal, job or invoice form: every property of every customer offered, tagged by customer. */

@@ -100,6 +100,16 @@ export function requestFormLocals(
     current: form.job ? tab.key === 'history' : false,
   }));
   const values = extras.values ?? { address: form.defaultAddress ?? '' };
+  // A customer with several properties says which one the work is for (or somewhere else).
+  const chosenProperty = typeof values.property_id === 'string' ? values.property_id : (page.property_id ?? page.properties[0]?.id ?? '');
+  const propertyChoices =
+    !form.job && page.properties.length > 1
+      ? page.properties.map((p) => ({
+          value: p.id,
+          label: p.label ? `${p.label} · ${p.address}` : p.address,
+          selected: p.id === chosenProperty,
+        }))
+      : null;
   return {
     view: 'portal/request',
     locals: {
@@ -115,7 +125,9 @@ export function requestFormLocals(
           }
         : null,
       sent: form.sent ?? null,
-      values,
+      values: propertyChoices && !extras.values ? { ...values, address: '' } : values,
+      propertyChoices,
+      elsewhereChosen: chosenProperty === '',
       maxPhotos: MAX_REQUEST_PHOTOS,
       maxPhotoMb: MB,
       action: form.job ? `${rendered.locals.base as string}/visits/${form.job.id}/reschedule` : `${rendered.locals.base as string}/request`,

@@ -6,7 +6,8 @@ import type { RateLimitRequestHandler } from 'express-rate-limit';
 import { recordAudit, type Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
 import { loadPortalPage, loadPortalPageText, TABS, type ListTab, type PortalPageData, type PortalView } from '../db/portal-page.js';
-import { withOrg } from '../db/tenancy.js';
+import { withOrg, type Db } from '../db/tenancy.js';
+import { chosenProperty, mainProperty } from '../leads/queries.js';
 import { createRateLimiter } from '../http/security.js';
 import { acceptedLanguage, isLanguage } from '../i18n/index.js';
 import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
@@ -126,6 +127,25 @@ function pageCacheKey(tokenHash: string, view: PortalView): string {
     default:
       return `${tokenHash}|${view.kind}|${view.id}`;
   }
+}
+
+/**
+ * Where a request is for: a visit's own address and property; else one of the
+ * customer's properties (checked to be theirs), else what they typed, else their
+ * main property, else the address on file.
+ */
+async function whereFor(
+  db: Db,
+  leadId: string,
+  input: { jobId?: string | null; propertyId?: string | null; address: string | null },
+  onFile: string | null,
+): Promise<{ propertyId: string | null; address: string | null }> {
+  if (input.jobId) return { propertyId: input.propertyId ?? null, address: input.address || onFile };
+  const chosen = await chosenProperty(db, leadId, input.propertyId, 'portal:request.errors.property');
+  if (chosen) return { propertyId: chosen.id, address: chosen.address };
+  if (input.address) return { propertyId: null, address: input.address };
+  const main = await mainProperty(db, leadId);
+  return { propertyId: main?.id ?? null, address: main?.address ?? onFile };
 }
 
 function createPortalRouter(): Router {
@@ -283,12 +303,13 @@ function createPortalRouter(): Router {
       const job = jobId
         ? ((await db('jobs')
             .where({ id: jobId, lead_id: link.lead_id, status: 'scheduled' })
-            .first<NonNullable<RequestFormPage['job']> & { address: string | null }>(
+            .first<NonNullable<RequestFormPage['job']> & { address: string | null; property_id: string | null }>(
               'id',
               'service_type',
               'scheduled_at',
               'arrival_window_minutes',
               'address',
+              'property_id',
             )) ?? null)
         : null;
       return { address: lead.address, job };
@@ -338,8 +359,12 @@ function createPortalRouter(): Router {
       ({ deliveryId } = await withOrg(link.org_id, async (db) => {
         const lead = await db('leads').where({ id: link.lead_id }).first<{ address: string | null }>('address');
         const actor: Actor = { type: 'customer', label: CUSTOMER_LABEL, ip: req.ip ?? null };
-        // Where: what the customer typed (or the visit's address), else the address on file.
-        const request = { ...input, leadId: link.lead_id, portalLinkId: link.link_id, address: input.address || lead.address };
+        const request = {
+          ...input,
+          leadId: link.lead_id,
+          portalLinkId: link.link_id,
+          ...(await whereFor(db, link.lead_id, input, lead.address)),
+        };
         return createWorkRequest(db, request, actor);
       }));
     } catch (err) {
@@ -379,7 +404,13 @@ function createPortalRouter(): Router {
       const form = parseForm(workRequestForm, body);
       // Decoded and re-encoded before the transaction: sharp's work holds no database connection.
       const photos = await normalizeRequestPhotos(req.files as Express.Multer.File[] | undefined);
-      return { description: form.description, address: form.address || null, preferredTimes: form.preferred_times, photos };
+      return {
+        description: form.description,
+        propertyId: form.property_id,
+        address: form.property_id ? null : form.address || null,
+        preferredTimes: form.preferred_times,
+        photos,
+      };
     });
   });
 
@@ -405,6 +436,7 @@ function createPortalRouter(): Router {
       return Promise.resolve({
         jobId,
         description: form.description,
+        propertyId: job.property_id,
         address: job.address,
         preferredTimes: form.preferred_times,
         photos: [],

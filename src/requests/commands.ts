@@ -24,6 +24,8 @@ export interface NewWorkRequest {
   /** The upcoming visit the customer asks to move ("ask to reschedule"). */
   jobId?: string | null;
   description: string;
+  /** The customer's property it is for (checked to be theirs by the caller), or null. */
+  propertyId?: string | null;
   address: string | null;
   preferredTimes: string;
   photos: NormalizedImage<'image/jpeg'>[];
@@ -53,6 +55,7 @@ export async function createWorkRequest(
       job_id: input.jobId ?? null,
       kind: input.jobId ? 'reschedule' : 'work',
       description: input.description,
+      property_id: input.propertyId ?? null,
       address: input.address,
       preferred_times: input.preferredTimes,
     })
@@ -163,6 +166,7 @@ export async function convertWorkRequest(
       title,
       tax_rate: '0',
       internal_notes: notes,
+      property_id: request.property_id ?? '',
       items: [{ service: title, description: '', quantity: '1', unit_price: '0' }],
     });
     const proposal = await createProposal(db, input, actor);
@@ -172,6 +176,7 @@ export async function convertWorkRequest(
       lead_id: request.lead_id,
       service_type: title,
       address: request.address ?? '',
+      property_id: request.property_id ?? '',
       internal_notes: notes,
     });
     const job = await createJob(db, input, org.time_zone, actor);

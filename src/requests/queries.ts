@@ -11,6 +11,7 @@ export interface WorkRequestRow {
   job_id: string | null;
   kind: 'work' | 'reschedule';
   description: string;
+  property_id: string | null;
   address: string | null;
   preferred_times: string;
   status: WorkRequestStatus;

@@ -25,6 +25,11 @@ export const workRequestForm = z.object({
     .trim()
     .min(1, 'dashboard:request.errors.descriptionRequired')
     .max(2000, 'dashboard:form.atMost2000'),
+  /** One of the customer's properties; empty: the address typed (or the one on file). */
+  property_id: z
+    .union([z.literal(''), z.uuid('portal:request.errors.property')], 'portal:request.errors.property')
+    .optional()
+    .transform((v) => v || null),
   address: optionalLine(500),
   preferred_times: optionalLine(500),
 });
