@@ -141,7 +141,7 @@ adminRouter.get(
         earlierVersions: versions.filter((v) => v.superseded_at),
         nextVersion: proposal.version + 1,
         signature: signature && { ...signature, image_png: null },
-        title: `Proposal #${proposal.number}`,
+        title: msg('dashboard:proposal.heading', { number: proposal.number }),
         proposal,
         items: items.map((item) => ({ ...item, choiceNote: choiceNoteMessage(item, proposal.status === 'approved') })),
         hasChoices: hasChoices(items),

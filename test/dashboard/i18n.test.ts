@@ -2,7 +2,10 @@
 // language. An org in es-MX gets Spanish labels, Spanish dates ("30 nov 2026")
 // and Mexican money; refused forms say why in Spanish and write nothing; the
 // same pages for an English org keep their English words.
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
+import { localesDir } from '../../src/i18n/index.js';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import type { Actor } from '../../src/db/audit.js';
@@ -192,6 +195,7 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
       ['Next step', 'Details', 'Record approval', 'Unit price', 'Mark as rejected', 'Sent '],
     );
     expect(visibleText(show)).to.contain('$12,500.00');
+    expect(show).to.contain('<title>Propuesta n.º 1 · Porchlight</title>');
     const form = await page(es.agent, '/proposals/new');
     expectWords(
       form,
@@ -270,6 +274,54 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
       ['Source:', 'Download receipt', 'Record a refund'],
     );
     expect(visibleText(show)).to.contain('$500.00');
+  });
+
+  it('leaves no English entry of the dashboard catalogue on any record page', async () => {
+    const catalogue = (lang: string) =>
+      JSON.parse(fs.readFileSync(path.join(localesDir, lang, 'dashboard.json'), 'utf8')) as Record<string, unknown>;
+    const flat = (node: unknown, prefix = ''): [string, string][] =>
+      typeof node === 'string'
+        ? [[prefix, node]]
+        : Object.entries(node as Record<string, unknown>).flatMap(([k, v]) => flat(v, prefix ? `${prefix}.${k}` : k));
+    const spanish = new Map(flat(catalogue('es')));
+    // Whole English phrases (no placeholders or markup) that Spanish words differently; short single words could match by chance.
+    const english = flat(catalogue('en'))
+      .filter(([key, text]) => spanish.get(key) !== text && !/[{<$]/.test(text) && (/\s/.test(text) || text.length >= 7))
+      .map(([, text]) => text);
+    const paths = [
+      '/',
+      '/customers',
+      `/customers/${es.leadId}`,
+      '/customers/new',
+      `/customers/${es.leadId}/edit`,
+      '/proposals',
+      `/proposals/${es.proposalId}`,
+      '/proposals/new',
+      `/proposals/${es.proposalId}/edit`,
+      '/jobs',
+      `/jobs/${es.jobId}`,
+      '/jobs/new',
+      `/jobs/${es.jobId}/edit`,
+      '/requests',
+      `/requests/${es.requestId}`,
+      '/invoices',
+      `/invoices/${es.invoiceId}`,
+      '/invoices/new',
+      '/payments',
+      `/payments/${es.paymentId}`,
+    ];
+    const wholePhrase = (phrase: string) => new RegExp(`(^|[^\\p{L}])${phrase.replace(/[.*+?^()|[\]\\]/g, '\\$&')}($|[^\\p{L}])`, 'u');
+    const left: string[] = [];
+    for (const path of paths) {
+      // Not checked here: the head (some pages' titles come from the payments code) and the
+      // customer page's portal and messaging panels (their own catalogues).
+      const html = (await page(es.agent, path))
+        .replace(/<head>[\s\S]*?<\/head>/, '')
+        .replace(/<section class="card customer-portal">[\s\S]*?<\/section>/, '');
+      const text = visibleText(html);
+      for (const phrase of english) if (wholePhrase(phrase).test(text)) left.push(`${path}: ${phrase}`);
+    }
+    expect(left).to.deep.equal([]);
   });
 
   it('refuses bad forms in Spanish with a 4xx, writing nothing', async () => {
