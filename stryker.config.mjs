@@ -69,6 +69,7 @@ export const groups = {
       'test/messaging/batcher.test.ts',
       'test/messaging/sweeper.test.ts',
       'test/messaging/in-process.test.ts',
+      'test/messaging/outbox.test.ts',
     ],
   },
   // The pure rules with fast, in-process specs only: the quickest score (a subset of core and money).
