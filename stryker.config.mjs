@@ -66,6 +66,7 @@ export const groups = {
     mutate: ['src/messaging/outbox.ts', 'src/messaging/deliver.ts', 'src/db/sql/messaging.ts'],
     spec: [
       'test/messaging/deliver.test.ts',
+      'test/messaging/deliver-record.test.ts',
       'test/messaging/batcher.test.ts',
       'test/messaging/sweeper.test.ts',
       'test/messaging/in-process.test.ts',
