@@ -58,19 +58,29 @@ export const groups = {
       'test/payments/stripe-void.test.ts',
     ],
   },
-  // The message claim and record, and the outbox sweeper, with the in-process specs. Not sending.test.ts
-  // (a real worker: a mutant that breaks a send is seen only when its 8-second polling gives up) nor
-  // worker-crash.test.ts (kills worker processes, over a minute per run); sweeper.test.ts drives the
-  // sweeper rules that worker-crash.test.ts checks end to end.
+  // The message claim and record (their SQL calls) and the outbox (dispatch, the sweeper, the development
+  // in-process sender), with the in-process specs. Not sending.test.ts (a real worker: a mutant that breaks a
+  // send is seen only when its 8-second polling gives up) nor worker-crash.test.ts (kills worker processes,
+  // over a minute per run); sweeper.test.ts and outbox.test.ts drive the sweeper rules that
+  // worker-crash.test.ts checks end to end.
   messaging: {
-    mutate: ['src/messaging/outbox.ts', 'src/messaging/deliver.ts', 'src/db/sql/messaging.ts'],
+    mutate: ['src/messaging/outbox.ts', 'src/db/sql/messaging.ts'],
+    spec: [
+      'test/messaging/outbox.test.ts',
+      'test/messaging/sweeper.test.ts',
+      'test/messaging/in-process.test.ts',
+      'test/messaging/deliver.test.ts',
+      'test/messaging/batcher.test.ts',
+    ],
+  },
+  // The send processor: the claim, how each provider answer is sorted, the record of a send.
+  deliver: {
+    mutate: ['src/messaging/deliver.ts'],
     spec: [
       'test/messaging/deliver.test.ts',
       'test/messaging/deliver-record.test.ts',
       'test/messaging/batcher.test.ts',
-      'test/messaging/sweeper.test.ts',
       'test/messaging/in-process.test.ts',
-      'test/messaging/outbox.test.ts',
     ],
   },
   // The pure rules with fast, in-process specs only: the quickest score (a subset of core and money).

@@ -8,10 +8,11 @@ import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { dispatchDelivery, sweepOutbox } from '../../src/messaging/outbox.js';
 import { closeTransports } from '../../src/messaging/transports.js';
-import { closeQueues, SEND_ATTEMPTS } from '../../src/queue/queues.js';
+import { closeQueues, deliveryJobId, getSendQueue, SEND_ATTEMPTS } from '../../src/queue/queues.js';
+import { captureLogs } from '../support/logs.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
-import { customerWithLink, delivery, hasSendJob, storeTestDelivery, useStandins, waitForStatus } from './helpers.js';
+import { customerWithLink, delivery, hasSendJob, storeTestDelivery, useStandins } from './helpers.js';
 
 async function setRow(orgId: string, id: string, status: string, minutesAgo: number): Promise<void> {
   await withOrg(orgId, (db) =>
@@ -140,6 +141,49 @@ describe('outbox: dispatch and sweep', () => {
   });
 });
 
+describe('outbox: what the sweep and the dispatch log', () => {
+  it('logs what a sweep did, and nothing for a sweep with nothing to do', async () => {
+    const customer = await customerWithLink({ phone: '+15555550827' });
+    const orgId = customer.org.orgId;
+    const lost = await storeTestDelivery(customer);
+    await setRow(orgId, lost, 'pending', 3);
+
+    let busy!: Awaited<ReturnType<typeof sweepOutbox>>;
+    const first = await captureLogs(async () => {
+      busy = await sweepOutbox();
+    });
+    expect(busy.redispatched).to.be.at.least(1);
+    expect(busy.interrupted).to.equal(0);
+    const line = first.text.split('\n').find((l) => l.includes('"msg":"outbox sweep"'));
+    expect(line, first.text).to.be.a('string');
+    expect(JSON.parse(line!)).to.include({ redispatched: busy.redispatched, notDispatched: 0, interrupted: 0 });
+
+    // Everything stale was just handed over and touched: the next sweep finds nothing and stays quiet.
+    let idle!: Awaited<ReturnType<typeof sweepOutbox>>;
+    const second = await captureLogs(async () => {
+      idle = await sweepOutbox();
+    });
+    expect(idle).to.deep.equal({ redispatched: 0, notDispatched: 0, interrupted: 0 });
+    expect(second.text).not.to.contain('outbox sweep');
+  });
+
+  it("never throws when the job is in Redis but the row's label can't be written; it warns instead", async () => {
+    const customer = await customerWithLink({ phone: '+15555550828' });
+    const id = await storeTestDelivery(customer);
+    // An org id the database refuses: the label's transaction fails after the job was added.
+    let added: boolean | undefined;
+    const logs = await captureLogs(async () => {
+      added = await dispatchDelivery({ deliveryId: id, orgId: 'not-an-org-id' });
+    });
+    expect(added).to.equal(true);
+    expect(await hasSendJob(id)).to.equal(true);
+    expect(logs.text).to.contain('could not mark delivery queued');
+    expect(logs.text).to.contain(id);
+    // No worker should ever meet a job with that org id.
+    await (await getSendQueue().getJob(deliveryJobId(id)))?.remove();
+  });
+});
+
 describe('outbox: sending without Redis (development), giving up', () => {
   let standin: TwilioStandin;
   let smtp: TestSmtp;
@@ -159,18 +203,13 @@ describe('outbox: sending without Redis (development), giving up', () => {
     await smtp.close();
   });
 
-  it(`backs off 1–2, 2–4, 4–8, 8–16 s between attempts, then fails the message after ${SEND_ATTEMPTS} transient errors`, async function () {
-    this.timeout(20_000);
-    const phone = '+15555550825';
-    const customer = await customerWithLink({ phone });
-    const orgId = customer.org.orgId;
-    const down = { kind: 'error', status: 503, code: 20503, message: 'Down' } as const;
-    standin.script(phone, ...Array.from({ length: SEND_ATTEMPTS + 2 }, () => down));
-    const id = await storeTestDelivery(customer);
-    const before = standin.requests;
-
-    // A faked clock for the outbox's retry timers only (pg and the pool keep real time): each wait is
-    // recorded and then skipped, so the test sees the whole schedule without sitting through 15–30 s.
+  /**
+   * Dispatches a message in development mode and waits for the in-process sender to give up on it (its
+   * warning in the log, the positive signal that no retry is left). A faked clock for the outbox's retry
+   * timers only (pg and the pool keep real time): each wait is recorded and then skipped, so the test sees
+   * the whole schedule without sitting through 15–30 s of backoff.
+   */
+  async function dispatchUntilGivenUp(job: { deliveryId: string; orgId: string }): Promise<{ waits: number[]; log: string }> {
     const realSetTimeout = globalThis.setTimeout;
     const waits: number[] = [];
     globalThis.setTimeout = ((fn: () => void, ms?: number) => {
@@ -181,13 +220,36 @@ describe('outbox: sending without Redis (development), giving up', () => {
       }
       return realSetTimeout(fn, ms);
     }) as typeof setTimeout;
-    let row;
+    let gaveUp!: () => void;
+    const givenUp = new Promise<void>((resolve) => (gaveUp = resolve));
     try {
-      expect(await dispatchDelivery({ deliveryId: id, orgId })).to.equal(true);
-      row = await waitForStatus(orgId, id, ['sent', 'failed', 'undeliverable'], 8_000);
+      const { text } = await captureLogs(
+        async () => {
+          expect(await dispatchDelivery(job)).to.equal(true);
+          await givenUp;
+        },
+        (line) => {
+          if (line.includes('in-process delivery failed') && line.includes(job.deliveryId)) gaveUp();
+        },
+      );
+      return { waits, log: text };
     } finally {
       globalThis.setTimeout = realSetTimeout;
     }
+  }
+
+  it(`backs off 1–2, 2–4, 4–8, 8–16 s between attempts, then fails the message after ${SEND_ATTEMPTS} transient errors`, async function () {
+    this.timeout(20_000);
+    const phone = '+15555550825';
+    const customer = await customerWithLink({ phone });
+    const orgId = customer.org.orgId;
+    const down = { kind: 'error', status: 503, code: 20503, message: 'Down' } as const;
+    standin.script(phone, ...Array.from({ length: SEND_ATTEMPTS + 2 }, () => down));
+    const id = await storeTestDelivery(customer);
+    const before = standin.requests;
+
+    const { waits, log } = await dispatchUntilGivenUp({ deliveryId: id, orgId });
+    const row = await delivery(orgId, id);
     expect(row.status).to.equal('failed');
     expect(row.attempts).to.equal(SEND_ATTEMPTS);
     expect(row.last_error).to.match(new RegExp(`^Gave up after ${SEND_ATTEMPTS} attempts\\.`));
@@ -195,5 +257,21 @@ describe('outbox: sending without Redis (development), giving up', () => {
     expect(standin.sent.filter((m) => m.to === phone)).to.have.length(0);
     expect(waits).to.have.length(SEND_ATTEMPTS - 1);
     waits.forEach((ms, i) => expect(ms, `wait ${i + 1}`).to.be.within(1_000 * 2 ** i, 2_000 * 2 ** i));
+    expect(log).to.contain('Gave up after');
+  });
+
+  it('does not try again after a permanent failure (a number Twilio cannot text)', async function () {
+    this.timeout(20_000);
+    const phone = '+15555550826';
+    const customer = await customerWithLink({ phone });
+    const orgId = customer.org.orgId;
+    standin.script(phone, { kind: 'error', status: 400, code: 21211, message: 'Invalid To number' });
+    const id = await storeTestDelivery(customer);
+    const before = standin.requests;
+
+    const { waits } = await dispatchUntilGivenUp({ deliveryId: id, orgId });
+    expect(waits, 'no retry scheduled').to.deep.equal([]);
+    expect(standin.requests - before).to.equal(1);
+    expect(await delivery(orgId, id)).to.include({ status: 'undeliverable', attempts: 1 });
   });
 });
