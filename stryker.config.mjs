@@ -124,7 +124,9 @@ export default {
   dryRunTimeoutMinutes: 30,
   incremental: true,
   incrementalFile: `reports/mutation/${name}.incremental.json`,
-  reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
+  // `survivors` (scripts/stryker-survivors.mjs) lists each surviving mutant as soon as it is known.
+  appendPlugins: ['./scripts/stryker-survivors.mjs'],
+  reporters: ['clear-text', 'progress-append-only', 'html', 'json', 'survivors'],
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true },

@@ -260,6 +260,27 @@ describe('outbox: sending without Redis (development), giving up', () => {
     expect(log).to.contain('Gave up after');
   });
 
+  it(`gives up after ${SEND_ATTEMPTS} attempts when the database is what fails, leaving the message pending for the sweeper`, async function () {
+    this.timeout(20_000);
+    const phone = '+15555550829';
+    const customer = await customerWithLink({ phone });
+    const orgId = customer.org.orgId;
+    const id = await storeTestDelivery(customer);
+    const before = standin.requests;
+
+    // Every claim fails while its SQL function is away (as with the database restarting).
+    await getDb().raw('alter function claim_message_deliveries(uuid, uuid[]) rename to claim_message_deliveries_away');
+    let waits: number[];
+    try {
+      ({ waits } = await dispatchUntilGivenUp({ deliveryId: id, orgId }));
+    } finally {
+      await getDb().raw('alter function claim_message_deliveries_away(uuid, uuid[]) rename to claim_message_deliveries');
+    }
+    expect(waits).to.have.length(SEND_ATTEMPTS - 1);
+    expect(standin.requests - before).to.equal(0);
+    expect(await delivery(orgId, id)).to.include({ status: 'pending', attempts: 0 });
+  });
+
   it('does not try again after a permanent failure (a number Twilio cannot text)', async function () {
     this.timeout(20_000);
     const phone = '+15555550826';
