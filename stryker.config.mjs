@@ -36,6 +36,9 @@ export const groups = {
       'test/payments/service.test.ts',
       'test/payments/stripe-webhooks.test.ts',
       'test/payments/stripe-checkout-return.test.ts',
+      // Which path a Stripe payment takes (a proposal's deposit, several invoices at once) is decided in record.ts.
+      'test/payments/stripe-deposits.test.ts',
+      'test/payments/stripe-pay-several.test.ts',
     ],
   },
   // Webhooks: the signed endpoint and the Stripe payment events.
