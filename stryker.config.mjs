@@ -36,6 +36,9 @@ export const groups = {
       'test/payments/service.test.ts',
       'test/payments/stripe-webhooks.test.ts',
       'test/payments/stripe-checkout-return.test.ts',
+      // Which path a Stripe payment takes (a proposal's deposit, several invoices at once) is decided in record.ts.
+      'test/payments/stripe-deposits.test.ts',
+      'test/payments/stripe-pay-several.test.ts',
     ],
   },
   // Webhooks: the signed endpoint and the Stripe payment events.
@@ -58,16 +61,28 @@ export const groups = {
       'test/payments/stripe-void.test.ts',
     ],
   },
-  // The message claim and record, and the outbox sweeper, with the in-process specs. Not sending.test.ts
-  // (a real worker: a mutant that breaks a send is seen only when its 8-second polling gives up) nor
-  // worker-crash.test.ts (kills worker processes, over a minute per run); sweeper.test.ts drives the
-  // sweeper rules that worker-crash.test.ts checks end to end.
+  // The message claim and record (their SQL calls) and the outbox (dispatch, the sweeper, the development
+  // in-process sender), with the in-process specs. Not sending.test.ts (a real worker: a mutant that breaks a
+  // send is seen only when its 8-second polling gives up) nor worker-crash.test.ts (kills worker processes,
+  // over a minute per run); sweeper.test.ts and outbox.test.ts drive the sweeper rules that
+  // worker-crash.test.ts checks end to end.
   messaging: {
-    mutate: ['src/messaging/outbox.ts', 'src/messaging/deliver.ts', 'src/db/sql/messaging.ts'],
+    mutate: ['src/messaging/outbox.ts', 'src/db/sql/messaging.ts'],
     spec: [
+      'test/messaging/outbox.test.ts',
+      'test/messaging/sweeper.test.ts',
+      'test/messaging/in-process.test.ts',
       'test/messaging/deliver.test.ts',
       'test/messaging/batcher.test.ts',
-      'test/messaging/sweeper.test.ts',
+    ],
+  },
+  // The send processor: the claim, how each provider answer is sorted, the record of a send.
+  deliver: {
+    mutate: ['src/messaging/deliver.ts'],
+    spec: [
+      'test/messaging/deliver.test.ts',
+      'test/messaging/deliver-record.test.ts',
+      'test/messaging/batcher.test.ts',
       'test/messaging/in-process.test.ts',
     ],
   },
@@ -112,7 +127,9 @@ export default {
   dryRunTimeoutMinutes: 30,
   incremental: true,
   incrementalFile: `reports/mutation/${name}.incremental.json`,
-  reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
+  // `survivors` (scripts/stryker-survivors.mjs) lists each surviving mutant as soon as it is known.
+  appendPlugins: ['./scripts/stryker-survivors.mjs'],
+  reporters: ['clear-text', 'progress-append-only', 'html', 'json', 'survivors'],
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true },

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 groups=("$@")
-if [ ${#groups[@]} -eq 0 ]; then groups=(unit security core payments webhooks reconcile messaging); fi
+if [ ${#groups[@]} -eq 0 ]; then groups=(unit security core payments webhooks reconcile messaging deliver); fi
 node --import tsx scripts/mutation-template.ts
 status=0
 for group in "${groups[@]}"; do

@@ -3,11 +3,16 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { logger } from '../../src/logger.js';
 
-export async function captureLogs(fn: () => Promise<void>): Promise<{ text: string; lines: number }> {
+export async function captureLogs(
+  fn: () => Promise<void>,
+  /** Called with each line as it is logged (a positive signal to wait for). */
+  onLine?: (line: string) => void,
+): Promise<{ text: string; lines: number }> {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       lines.push(chunk.toString());
+      onLine?.(chunk.toString());
       done();
     },
   });
