@@ -19,7 +19,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('alter table organizations force row level security');
   await knex.raw('alter table message_templates force row level security');
   await knex.raw(`update message_templates set language = 'en' where language is null`);
-  await knex.raw(`alter table message_templates alter column language set not null,
+  // A row written without one (by hand, an old script) is English, the default language.
+  await knex.raw(`alter table message_templates alter column language set not null, alter column language set default 'en',
                     add constraint message_templates_language_check check (language in ('en', 'es'))`);
   await knex.raw(`alter table message_templates drop constraint message_templates_pkey,
                     add primary key (org_id, channel, context, language)`);
