@@ -43,7 +43,7 @@ export function closeMailer(): Promise<void> {
 }
 
 /**
- * The account emails' Handlebars: `{{t "emails:key" name=x}}` and `{{tHtml …}}`
+ * The account emails' Handlebars: `{{t …}}` and `{{tHtml …}}` with an emails catalogue key
  * (an entry with markup, its values escaped) in the email's `lang` local.
  */
 const mailHandlebars = Handlebars.create();

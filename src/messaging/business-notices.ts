@@ -29,6 +29,7 @@ export async function changeRequestNotice(
   const text = `${t(lang, 'messages:notice.changes.intro', values)}\n\n${facts.message}\n\n${t(lang, 'messages:notice.changes.revise', { url: facts.url })}`;
   const html =
     `<p>${t(lang, 'messages:notice.changes.intro', { customer: e(facts.customer), number: facts.number, title: e(facts.title) })}</p>` +
+    // i18n-exempt: markup
     `<blockquote style="white-space:pre-wrap">${e(facts.message)}</blockquote>` +
     `<p><a href="${e(facts.url)}">${e(t(lang, 'messages:notice.changes.reviseLink'))}</a></p>`;
   return { subject, text, html };
@@ -65,6 +66,7 @@ export async function workRequestNotice(
   const text = `${intro}\n\n${facts.description}\n\n${details.join('\n')}${details.length ? '\n\n' : ''}${t(lang, 'messages:notice.work.open', { url: facts.url })}`;
   const html =
     `<p>${e(intro)}</p>` +
+    // i18n-exempt: markup
     `<blockquote style="white-space:pre-wrap">${e(facts.description)}</blockquote>` +
     details.map((line) => `<p>${e(line)}</p>`).join('') +
     `<p><a href="${e(facts.url)}">${e(t(lang, 'messages:notice.work.openLink'))}</a></p>`;
