@@ -179,13 +179,13 @@ adminRouter.post(
 // "Send to customer" for someone without a link: make it here (the Free limit applies), then back to the message.
 adminRouter.post(
   '/customers/:id/send/link',
-  orgPage(async ({ req, db, actor }) => {
+  orgPage(async ({ req, db, org, actor }) => {
     const leadId = String(req.params.id);
     const query = sendQuerySchema.safeParse(req.body);
     const back = sendPageUrl(leadId, query.success ? query.data : parseSendQuery({}));
     try {
       const { created } = await generatePortalLink(db, leadId, actor);
-      return { redirect: back, flash: created ? 'messages:sendPage.linkCreated' : undefined };
+      return { redirect: back, flash: created ? t(languageOf(org.locale), 'messages:sendPage.linkCreated') : undefined };
     } catch (err) {
       if (err instanceof PortalLinkLimitError) return { redirect: back, flash: err.message, flashType: 'error' };
       throw err;
@@ -379,7 +379,7 @@ adminRouter.post(
         form = parseForm(templateFormSchema, raw);
         if (form.intent === 'reset') {
           await resetTemplate(db, channel, context, language, actor);
-          return { redirect: back, flash: 'messages:editor.reset' };
+          return { redirect: back, flash: t(languageOf(org.locale), 'messages:editor.reset') };
         }
         checkMessageTemplate(form.channel, form.subject, form.body);
       } catch (err) {
@@ -404,7 +404,7 @@ adminRouter.post(
       return {
         // i18n-exempt: addresses, headers and view names
         redirect: `/settings/messages?channel=${form.channel}&context=${form.context}&language=${language}`,
-        flash: 'messages:editor.saved',
+        flash: t(languageOf(org.locale), 'messages:editor.saved'),
       };
     },
     { ownerOnly: true },

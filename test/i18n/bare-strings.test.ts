@@ -62,11 +62,6 @@ const PENDING: string[] = [
   'views/portal/request.hbs',
   'views/portal/welcome.hbs',
   // emails, texts, message templates, follow-ups, workers
-  'src/lib/followup-rules.ts',
-  'src/messaging/followup-routes.ts',
-  'src/messaging/followups.ts',
-  'views/admin/settings/followups.hbs',
-  'views/partials/next-followup.hbs',
   // dashboard: customers, proposals, jobs, requests, invoices, payments
   'src/dashboard/queries.ts',
   'src/dashboard/routes.ts',
