@@ -11,7 +11,7 @@ import { config } from '../config.js';
 import type { Actor } from '../db/audit.js';
 import type { OrgRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
-import { LANGUAGES, languageOf, msg, t, translate, type Language } from '../i18n/index.js';
+import { LANGUAGES, languageOf, t, translate, type Language } from '../i18n/index.js';
 import { orgPage, type PageResult } from '../http/page.js';
 import { FormError, HttpError, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
