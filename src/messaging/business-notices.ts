@@ -12,7 +12,7 @@ export interface NoticeText {
 }
 
 /** The language the business reads: its locale's (es-MX → Spanish). */
-export async function businessLanguage(db: Db) {
+async function businessLanguage(db: Db) {
   const org = await db('organizations').first<{ locale: string } | undefined>('locale');
   return languageOf(org?.locale);
 }

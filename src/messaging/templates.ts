@@ -114,7 +114,7 @@ function checkNodes(nodes: Node[], problems: Problem[]): void {
   }
 }
 
-export const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
+const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
   firstName: 'Sarah',
   // As long as a real link (43 characters of token), so the preview's length and SMS count are true.
   // i18n-exempt: a file name, Handlebars syntax and a sample address
