@@ -301,7 +301,6 @@ async function editorLocals(db: Db, org: OrgRow, state: EditorState, extra: Reco
   return {
     title: t(lang, 'messages:editor.title'),
     state,
-    languageName: t(lang, `messages:language.${state.language}`),
     isEmail: state.channel === 'email',
     variables: TEMPLATE_VARIABLES.map((v) => `{{${v}}}`),
     // One list per language: each language's wording of each channel + context.
