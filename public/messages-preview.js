@@ -25,7 +25,7 @@
       .then((data) => {
         if (mine !== seq) return; // a newer keystroke already asked
         if (!data.ok) {
-          error.textContent = data.error || 'This template has a problem.';
+          error.textContent = data.error || form.getAttribute('data-problem-text') || '';
           error.hidden = false;
           return;
         }

@@ -11,6 +11,7 @@ import { QUEUE_NAMES } from '../src/queue/queues.js';
 import { keepScheduled, type RunningWorker } from '../src/queue/worker.js';
 import { closeWithin } from './send-message.js';
 
+// i18n-exempt: a job scheduler id
 const FOLLOWUPS_SCHEDULER_ID = 'followups-every';
 /** Often enough that a follow-up goes out soon after quiet hours end, rare enough to cost nothing. */
 const FOLLOWUPS_EVERY_MS = 5 * 60_000;

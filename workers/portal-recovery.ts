@@ -19,6 +19,7 @@ export async function startPortalRecoveryWorker(): Promise<RunningWorker> {
   worker.on('error', (err) => logger.error({ err: err.message }, 'portal-recovery worker error'));
   await worker.waitUntilReady();
   return {
+    // i18n-exempt: a queue name
     name: 'portal-recovery',
     close: async () => {
       await closeWithin(worker, 10_000);

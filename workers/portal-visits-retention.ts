@@ -9,6 +9,7 @@ import { createRedis } from '../src/queue/redis.js';
 import { keepScheduled, type RunningWorker } from '../src/queue/worker.js';
 import { closeWithin } from './send-message.js';
 
+// i18n-exempt: a queue name
 const VISITS_RETENTION_SCHEDULER_ID = 'portal-visits-retention';
 const EVERY_MS = 6 * 3600_000;
 
@@ -31,6 +32,7 @@ export async function startVisitsRetention(options: { everyMs?: number } = {}): 
   worker.on('error', (err) => logger.error({ err: err.message }, 'portal-visits-retention worker error'));
   await worker.waitUntilReady();
   return {
+    // i18n-exempt: a queue name
     name: 'portal-visits-retention',
     queue,
     close: async () => {

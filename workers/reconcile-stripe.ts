@@ -11,6 +11,7 @@ import { runReconciliation } from '../src/payments/stripe/reconcile.js';
 import { keepScheduled, type RunningWorker } from '../src/queue/worker.js';
 
 export const RECONCILE_QUEUE = QUEUE_NAMES.reconcile;
+// i18n-exempt: queue and scheduler names
 export const RECONCILE_SCHEDULER_ID = 'stripe-reconcile-every';
 
 /** Idempotent: safe at every worker start; a changed interval replaces the old one. */
@@ -41,6 +42,7 @@ export async function startReconcileWorker(): Promise<RunningWorker> {
   worker.on('failed', (job, err) => logger.error({ err: err.message, job: job?.id }, 'Stripe reconciliation run failed'));
   worker.on('error', (err) => logger.error({ err: err.message }, 'stripe-reconcile worker error'));
   return {
+    // i18n-exempt: queue and scheduler names
     name: 'stripe-reconcile',
     close: async () => {
       stopWatching();

@@ -60,6 +60,7 @@ export function createSendWorker(options: SendWorkerOptions = {}): { worker: Wor
     logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'send-message job failed');
   });
   const running: RunningWorker = {
+    // i18n-exempt: a queue name
     name: 'send-message',
     close: async () => {
       await closeWithin(worker, options.shutdownTimeoutMs ?? 20_000);

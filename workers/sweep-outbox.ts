@@ -10,6 +10,7 @@ import { QUEUE_NAMES, closeQueues } from '../src/queue/queues.js';
 import { closeWithin } from './send-message.js';
 import { keepScheduled, type RunningWorker } from '../src/queue/worker.js';
 
+// i18n-exempt: a queue name
 const SWEEP_SCHEDULER_ID = 'outbox-sweep';
 
 export interface SweepWorkerOptions {
@@ -37,6 +38,7 @@ export async function startOutboxSweeper(options: SweepWorkerOptions = {}): Prom
   worker.on('error', (err) => logger.error({ err: err.message }, 'outbox-sweep worker error'));
   await worker.waitUntilReady();
   return {
+    // i18n-exempt: a queue name
     name: 'outbox-sweep',
     queue,
     worker,

@@ -2,6 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { config } from '../config.js';
+import { browserLanguage } from '../i18n/index.js';
 import { createRateLimiter } from '../http/security.js';
 import { FormError } from '../lib/errors.js';
 import { formValues, parseForm } from '../lib/forms.js';
@@ -106,6 +107,7 @@ authRouter.post('/signup', signupLimiter, signupEmailLimiter, (req: Request, res
         ? sendAccountEmail({
             to: request.to,
             template: 'signup-confirm',
+            lang: browserLanguage(req),
             locals: {
               name: request.name,
               orgName: request.orgName,
@@ -116,6 +118,7 @@ authRouter.post('/signup', signupLimiter, signupEmailLimiter, (req: Request, res
         : sendAccountEmail({
             to: request.to,
             template: 'signup-existing',
+            lang: browserLanguage(req),
             locals: { name: request.name, loginLink: `${config.publicUrl}/login`, resetLink: `${config.publicUrl}/forgot-password` },
           }),
     )
@@ -315,6 +318,7 @@ authRouter.post('/forgot-password', resetRequestIpLimiter, resetRequestLimiter, 
       return sendAccountEmail({
         to: request.to,
         template: 'password-reset',
+        lang: browserLanguage(req),
         locals: { name: request.name, link: `${config.publicUrl}/reset-password/${request.token}`, validMinutes: PASSWORD_RESET_MINUTES },
       });
     })

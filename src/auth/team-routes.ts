@@ -1,6 +1,7 @@
 // Settings → Team: members and invitations (owners only).
 import { Router } from 'express';
 import { config } from '../config.js';
+import { formatLocale, languageOf } from '../i18n/index.js';
 import { formFailure, orgPage, type PageContext } from '../http/page.js';
 import { formatDate } from '../lib/dates.js';
 import { FormError } from '../lib/errors.js';
@@ -44,11 +45,12 @@ teamRouter.post(
         await sendAccountEmail({
           to: email,
           template: 'invitation',
+          lang: languageOf(ctx.org.locale),
           locals: {
             inviterName: ctx.user.name,
             orgName: ctx.org.name,
             link: `${config.publicUrl}/invite/${invitation.token}`,
-            expiresOn: formatDate(invitation.expiresAt, ctx.org.time_zone, ctx.org.locale),
+            expiresOn: formatDate(invitation.expiresAt, ctx.org.time_zone, formatLocale(languageOf(ctx.org.locale), ctx.org.locale)),
           },
         }).catch((err: unknown) => {
           logger.error({ err: (err as Error).message }, 'invitation email failed');

@@ -185,3 +185,15 @@ export function translateNested(lang: Language, message: string | undefined | nu
   const inner = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? translate(lang, v) : v]));
   return translate(lang, msg(message.slice(0, mark), inner as Record<string, string | number>));
 }
+
+/**
+ * A catalogue entry exactly as written, nothing put in: for entries that are
+ * themselves templates with their own `{{placeholders}}` (a message's default
+ * wording, src/messaging/templates.ts). Throws on a key neither language has.
+ */
+export function entryAsWritten(lang: Language, key: string): string {
+  const [namespace, entry] = key.split(':');
+  const found: unknown = i18n.getResource(lang, namespace, entry) ?? i18n.getResource(DEFAULT_LANGUAGE, namespace, entry);
+  if (typeof found !== 'string') throw new Error(`no catalogue entry ${key}`);
+  return found;
+}

@@ -14,9 +14,9 @@ export type FollowupRule = (typeof FOLLOWUP_RULES)[number];
 export interface FollowupRuleInfo {
   rule: FollowupRule;
   document: 'proposal' | 'invoice';
-  /** Settings label, with "N" standing for the days. */
+  /** Settings label: a catalogue key whose `.before` and `.after` entries go either side of the days. */
   label: string;
-  /** Short form for the "next follow-up" line on a document page. */
+  /** Short form for the "next follow-up" line on a document page: a catalogue key. */
   short: string;
   defaultDays: number;
 }
@@ -25,43 +25,43 @@ export const FOLLOWUP_RULE_INFO: Record<FollowupRule, FollowupRuleInfo> = {
   proposal_not_opened: {
     rule: 'proposal_not_opened',
     document: 'proposal',
-    label: 'Proposal not opened after N days',
-    short: 'reminder that the proposal is waiting (not opened yet)',
+    label: 'messages:rules.proposal_not_opened',
+    short: 'messages:rules.proposal_not_opened.short',
     defaultDays: 3,
   },
   proposal_not_decided: {
     rule: 'proposal_not_decided',
     document: 'proposal',
-    label: 'Proposal opened but not approved or declined N days after it was sent',
-    short: 'check-in on the proposal (opened, not decided)',
+    label: 'messages:rules.proposal_not_decided',
+    short: 'messages:rules.proposal_not_decided.short',
     defaultDays: 5,
   },
   invoice_due_soon: {
     rule: 'invoice_due_soon',
     document: 'invoice',
-    label: 'Invoice due in N days',
-    short: 'reminder that the invoice is due soon',
+    label: 'messages:rules.invoice_due_soon',
+    short: 'messages:rules.invoice_due_soon.short',
     defaultDays: 3,
   },
   invoice_overdue_1: {
     rule: 'invoice_overdue_1',
     document: 'invoice',
-    label: 'Invoice overdue by N days (first reminder)',
-    short: 'first overdue reminder',
+    label: 'messages:rules.invoice_overdue_1',
+    short: 'messages:rules.invoice_overdue_1.short',
     defaultDays: 1,
   },
   invoice_overdue_2: {
     rule: 'invoice_overdue_2',
     document: 'invoice',
-    label: 'Invoice overdue by N days (second reminder)',
-    short: 'second overdue reminder',
+    label: 'messages:rules.invoice_overdue_2',
+    short: 'messages:rules.invoice_overdue_2.short',
     defaultDays: 7,
   },
   invoice_overdue_3: {
     rule: 'invoice_overdue_3',
     document: 'invoice',
-    label: 'Invoice overdue by N days (last reminder)',
-    short: 'last overdue reminder',
+    label: 'messages:rules.invoice_overdue_3',
+    short: 'messages:rules.invoice_overdue_3.short',
     defaultDays: 14,
   },
 };

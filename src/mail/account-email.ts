@@ -5,6 +5,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import type { Transporter } from 'nodemailer';
 import { config } from '../config.js';
+import { t as translateKey, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { logger } from '../logger.js';
 import { viewsDir } from '../paths.js';
 import { createSmtpTransport } from './transport.js';
@@ -14,6 +15,8 @@ export interface AccountEmail {
   /** views/emails/<template>.subject.hbs, .text.hbs and .html.hbs */
   template: string;
   locals: Record<string, unknown>;
+  /** The reader's language (the org's for an invitation, the browser's for sign-up and password reset). */
+  lang?: Language;
 }
 
 export interface RenderedEmail {
@@ -39,6 +42,25 @@ export function closeMailer(): Promise<void> {
   return Promise.resolve();
 }
 
+/**
+ * The account emails' Handlebars: `{{t …}}` and `{{tHtml …}}` with an emails catalogue key
+ * (an entry with markup, its values escaped) in the email's `lang` local.
+ */
+const mailHandlebars = Handlebars.create();
+const langOf = (options: Handlebars.HelperOptions): Language =>
+  (options.data as { root?: { lang?: Language } } | undefined)?.root?.lang ?? DEFAULT_LANGUAGE;
+mailHandlebars.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => {
+  const hash = options.hash as Record<string, unknown>;
+  return translateKey(langOf(options), key, Object.keys(hash).length ? hash : undefined);
+});
+mailHandlebars.registerHelper('tHtml', (key: string, options: Handlebars.HelperOptions) => {
+  const hash = options.hash as Record<string, unknown>;
+  const escaped = Object.fromEntries(
+    Object.entries(hash).map(([name, value]) => [name, typeof value === 'number' ? value : Handlebars.escapeExpression(String(value))]),
+  );
+  return new Handlebars.SafeString(translateKey(langOf(options), key, escaped));
+});
+
 type Compiled = { subject: Handlebars.TemplateDelegate; text: Handlebars.TemplateDelegate; html: Handlebars.TemplateDelegate };
 const compiled = new Map<string, Promise<Compiled>>();
 
@@ -46,13 +68,17 @@ async function loadTemplate(name: string): Promise<Compiled> {
   const read = (suffix: string) => fs.readFile(path.join(viewsDir, 'emails', `${name}.${suffix}.hbs`), 'utf8');
   const [subject, text, html] = await Promise.all([read('subject'), read('text'), read('html')]);
   return {
-    subject: Handlebars.compile(subject.trim(), { noEscape: true, strict: true }),
-    text: Handlebars.compile(text, { noEscape: true, strict: true }),
-    html: Handlebars.compile(html, { strict: true }),
+    subject: mailHandlebars.compile(subject.trim(), { noEscape: true, strict: true }),
+    text: mailHandlebars.compile(text, { noEscape: true, strict: true }),
+    html: mailHandlebars.compile(html, { strict: true }),
   };
 }
 
-export async function renderAccountEmail(template: string, locals: Record<string, unknown>): Promise<RenderedEmail> {
+export async function renderAccountEmail(
+  template: string,
+  locals: Record<string, unknown>,
+  lang: Language = DEFAULT_LANGUAGE,
+): Promise<RenderedEmail> {
   if (!/^[a-z][a-z0-9-]*$/.test(template)) throw new Error(`bad email template name "${template}"`);
   let entry = compiled.get(template);
   if (!entry) {
@@ -61,7 +87,8 @@ export async function renderAccountEmail(template: string, locals: Record<string
     if (!config.isDevelopment) compiled.set(template, entry);
   }
   const t = await entry;
-  return { subject: t.subject(locals).replace(/\s+/g, ' '), text: t.text(locals), html: t.html(locals) };
+  const data = { ...locals, lang };
+  return { subject: t.subject(data).replace(/\s+/g, ' '), text: t.text(data), html: t.html(data) };
 }
 
 export interface DevAccountEmail {
@@ -86,7 +113,7 @@ export function devAccountEmails(): readonly DevAccountEmail[] {
  * production only its headers are logged, since the body holds a one-time token.
  */
 export async function sendAccountEmail(email: AccountEmail): Promise<void> {
-  const rendered = await renderAccountEmail(email.template, email.locals);
+  const rendered = await renderAccountEmail(email.template, email.locals, email.lang);
   const smtp = getTransport();
   if (!smtp) {
     if (config.isProduction) {

@@ -2,6 +2,7 @@
 // The messaging feature is the only writer of `message_deliveries` and `message_templates`.
 import { recordAudit, type Actor } from '../db/audit.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
+import type { Language } from '../i18n/index.js';
 import type { SendPreview } from './queries.js';
 import type { Channel, MessageContext } from './schema.js';
 
@@ -38,6 +39,7 @@ export async function storeDelivery(
     .returning<{ id: string }[]>('id');
   await recordAudit(db, {
     actor,
+    // i18n-exempt: audit action names
     action: 'message.queued',
     subjectType: 'lead',
     subjectId: preview.lead.id,
@@ -54,10 +56,10 @@ export async function storeDelivery(
   return row;
 }
 
-/** The org's own wording for one channel and context (the default file no longer applies). */
+/** The org's own wording for one channel, context and language (that language's default no longer applies). */
 export async function saveTemplate(
   db: Db,
-  template: { orgId: string; channel: Channel; context: MessageContext; subject: string | null; body: string },
+  template: { orgId: string; channel: Channel; context: MessageContext; language: Language; subject: string | null; body: string },
   actor: Actor,
 ): Promise<void> {
   await db('message_templates')
@@ -65,20 +67,27 @@ export async function saveTemplate(
       org_id: template.orgId,
       channel: template.channel,
       context: template.context,
+      language: template.language,
       subject: template.subject,
       body: template.body,
       updated_by: actor.type === 'user' ? actor.userId : null,
       updated_at: db.fn.now(),
     })
-    .onConflict(['org_id', 'channel', 'context'])
+    .onConflict(['org_id', 'channel', 'context', 'language'])
     .merge(['subject', 'body', 'updated_by', 'updated_at']);
-  await recordAudit(db, { actor, action: 'message_template.saved', data: { channel: template.channel, context: template.context } });
+  await recordAudit(db, {
+    actor,
+    // i18n-exempt: audit action names
+    action: 'message_template.saved',
+    data: { channel: template.channel, context: template.context, language: template.language },
+  });
 }
 
-/** Back to the default wording. Returns whether there was an override to remove. */
-export async function resetTemplate(db: Db, channel: Channel, context: MessageContext, actor: Actor): Promise<boolean> {
-  const removed = await db('message_templates').where({ channel, context }).del();
-  if (removed) await recordAudit(db, { actor, action: 'message_template.reset', data: { channel, context } });
+/** Back to the language's default wording. Returns whether there was an override to remove. */
+export async function resetTemplate(db: Db, channel: Channel, context: MessageContext, language: Language, actor: Actor): Promise<boolean> {
+  const removed = await db('message_templates').where({ channel, context, language }).del();
+  // i18n-exempt: audit action names
+  if (removed) await recordAudit(db, { actor, action: 'message_template.reset', data: { channel, context, language } });
   return removed > 0;
 }
 
@@ -107,6 +116,7 @@ export async function storeBusinessNotice(
     .returning<{ id: string }[]>('id');
   await recordAudit(db, {
     actor,
+    // i18n-exempt: audit action names
     action: 'message.queued',
     subjectType: 'lead',
     subjectId: notice.leadId,

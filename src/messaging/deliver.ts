@@ -28,6 +28,7 @@ import { UnrecoverableError } from 'bullmq';
 import { recordAudit, type AuditInput } from '../db/audit.js';
 import { claimDeliveries, recordSends, type ClaimedDelivery } from '../db/sql/messaging.js';
 import { withOrg } from '../db/tenancy.js';
+import { languageOf, msg, t, translate } from '../i18n/index.js';
 import { logger } from '../logger.js';
 import { portalUrl } from '../portal-links/queries.js';
 import { decryptPortalToken } from '../portal-links/token.js';
@@ -80,13 +81,15 @@ interface ClaimedRow extends Omit<ClaimedDelivery, 'token_ciphertext' | 'link_re
   link_problem: string | null;
 }
 
-export const LINK_REVOKED_REASON = 'The portal link was revoked before this message went out; send it again.';
-export const LINK_EXPIRED_REASON =
-  "The customer's portal link expired before this message went out. Make a new link on the customer's page, then send again.";
-const LINK_UNREADABLE_REASON =
-  "The portal link in this message can't be decrypted on this server (APP_SECRET changed since the link was made). " +
-  "Regenerate the customer's portal link, then send again.";
-const LINK_MISSING_REASON = 'This message has no portal link to put in; send it again.';
+// Why a delivery failed is stored as a message (src/i18n msg) and written into
+// last_error in the org's language by recordFailure.
+const REVOKED = 'messages:deliver.linkRevoked';
+const EXPIRED = 'messages:deliver.linkExpired';
+const LINK_UNREADABLE_REASON = 'messages:deliver.linkUnreadable';
+const LINK_MISSING_REASON = 'messages:deliver.linkMissing';
+/** What last_error says (in English) when the link was revoked or expired before the send. */
+export const LINK_REVOKED_REASON = t('en', REVOKED);
+export const LINK_EXPIRED_REASON = t('en', EXPIRED);
 
 /** A failure retrying cannot fix; `status` is what the row becomes. */
 class PermanentSendError extends Error {
@@ -115,31 +118,24 @@ function classifySendError(channel: Channel, err: unknown): PermanentSendError |
     const status = typeof e.status === 'number' ? e.status : undefined;
     const code = typeof e.code === 'number' ? e.code : undefined;
     if (code === 21211) {
-      return new PermanentSendError(
-        "Twilio says this isn't a valid mobile number (error 21211). Check the customer's phone number and send again.",
-        'undeliverable',
-      );
+      return new PermanentSendError('messages:deliver.invalidNumber', 'undeliverable');
     }
     if (code === 21610) {
-      return new PermanentSendError(
-        'The customer has opted out of texts from this business by replying STOP (Twilio error 21610). ' +
-          'Texts are blocked until they reply START; send the link by email instead.',
-        'undeliverable',
-      );
+      return new PermanentSendError('messages:deliver.optedOut', 'undeliverable');
     }
     if (code === 21614 || code === 21408 || code === 21612) {
-      return new PermanentSendError(`Twilio can't text this number (error ${code}): ${message}`, 'undeliverable');
+      return new PermanentSendError(msg('messages:deliver.cantText', { code, message }), 'undeliverable');
     }
     if (status === undefined || status === 429 || status >= 500) return new Error(`Twilio: ${message}`);
-    return new PermanentSendError(`Twilio refused the message (HTTP ${status}${code ? `, error ${code}` : ''}): ${message}`, 'failed');
+    return new PermanentSendError(
+      code ? msg('messages:deliver.refusedWithCode', { status, code, message }) : msg('messages:deliver.refused', { status, message }),
+      'failed',
+    );
   }
   const responseCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   if (responseCode !== undefined && responseCode >= 500 && responseCode < 600) {
     const reply = typeof e.response === 'string' ? e.response : message;
-    return new PermanentSendError(
-      `The recipient's mail server refused this address (${reply.slice(0, 300)}). Check the customer's email address.`,
-      'undeliverable',
-    );
+    return new PermanentSendError(msg('messages:deliver.mailRefused', { reply: reply.slice(0, 300) }), 'undeliverable');
   }
   return new Error(`Email: ${message}`);
 }
@@ -149,8 +145,8 @@ function resolveLink(row: ClaimedDelivery): { link_url: string | null; link_prob
   const needsLink = [row.subject, row.body_text, row.body_html].some((part) => part?.includes(PORTAL_LINK_PLACEHOLDER));
   if (!row.portal_link_id) return { link_url: null, link_problem: needsLink ? LINK_MISSING_REASON : null };
   if (row.token_ciphertext === null) return { link_url: null, link_problem: LINK_MISSING_REASON };
-  if (row.link_revoked_at) return { link_url: null, link_problem: LINK_REVOKED_REASON };
-  if (row.link_expired) return { link_url: null, link_problem: LINK_EXPIRED_REASON };
+  if (row.link_revoked_at) return { link_url: null, link_problem: REVOKED };
+  if (row.link_expired) return { link_url: null, link_problem: EXPIRED };
   try {
     return { link_url: portalUrl(decryptPortalToken(row.token_ciphertext)), link_problem: null };
   } catch {
@@ -201,7 +197,9 @@ const claims = new KeyedBatcher<string, ClaimedRow | { skipped: string }>(
 const acceptances = new KeyedBatcher<{ row: ClaimedRow; providerId: string }, void>(
   async (orgId, items) => {
     const audit: AuditInput[] = items.map(({ row, providerId }) => ({
+      // i18n-exempt: an actor label and an engineers' error
       actor: { type: 'system', label: 'send-message worker' },
+      // i18n-exempt: an audit action
       action: 'message.sent',
       subjectType: 'message_delivery',
       subjectId: row.id,
@@ -220,7 +218,9 @@ const acceptances = new KeyedBatcher<{ row: ClaimedRow; providerId: string }, vo
 async function send(orgId: string, row: ClaimedRow): Promise<string> {
   if (channelMode(row.channel) === 'unavailable') {
     throw new PermanentSendError(
-      `${row.channel === 'sms' ? 'Text messages are' : 'Email is'} not set up on this server: set ${missingSettings(row.channel).join(', ')}.`,
+      msg(row.channel === 'sms' ? 'messages:deliver.smsNotSetUp' : 'messages:deliver.emailNotSetUp', {
+        settings: missingSettings(row.channel).join(', '),
+      }),
       'failed',
     );
   }
@@ -250,16 +250,20 @@ async function recordFailure(
   reason: string,
 ): Promise<void> {
   await withOrg(job.orgId, async (db) => {
+    // The contractor reads it: in the org's language.
+    const org = await db('organizations').first<{ locale: string } | undefined>('locale');
+    const words = translate(languageOf(org?.locale), reason);
     const updated = await db('message_deliveries')
-      .update({ status, last_error: reason.slice(0, 2000), updated_at: db.fn.now() })
+      .update({ status, last_error: words.slice(0, 2000), updated_at: db.fn.now() })
       .where({ id: row.id, status: 'sending' });
     if (updated && status !== 'queued') {
       await recordAudit(db, {
+        // i18n-exempt: an actor label and an engineers' error
         actor: { type: 'system', label: 'send-message worker' },
         action: `message.${status}`,
         subjectType: 'message_delivery',
         subjectId: row.id,
-        data: { channel: row.channel, reason },
+        data: { channel: row.channel, reason: words },
       });
     }
   });
@@ -282,12 +286,12 @@ export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo): Pr
     const classified = err instanceof PermanentSendError ? err : classifySendError(claimed.channel, err);
     if (classified instanceof PermanentSendError) {
       await recordFailure(job, claimed, classified.status, classified.message);
-      throw new UnrecoverableError(classified.message);
+      throw new UnrecoverableError(translate('en', classified.message));
     }
     const last = attempt.attempt >= attempt.maxAttempts;
-    const reason = last ? `Gave up after ${attempt.attempt} attempts. Last error: ${classified.message}` : classified.message;
+    const reason = last ? msg('messages:deliver.gaveUp', { count: attempt.attempt, error: classified.message }) : classified.message;
     await recordFailure(job, claimed, last ? 'failed' : 'queued', reason);
-    throw last ? new UnrecoverableError(reason) : classified;
+    throw last ? new UnrecoverableError(translate('en', reason)) : classified;
   }
   await recordAcceptance(job.orgId, claimed, providerId);
   return { result: 'sent', providerId };
@@ -311,6 +315,7 @@ async function recordAcceptance(orgId: string, row: ClaimedRow, providerId: stri
       return;
     } catch (err) {
       if (Date.now() >= until) {
+        // i18n-exempt: an actor label and an engineers' error
         throw new UnrecoverableError(`Sent (provider id ${providerId}) but could not record it: ${(err as Error).message}`);
       }
       logger.warn({ deliveryId: row.id, attempt, err: (err as Error).message }, 'sent, but recording it failed; retrying');

@@ -36,7 +36,11 @@ export async function followupSettings(db: Db): Promise<FollowupRuleSetting[]> {
   });
 }
 
-const daysField = z.coerce.number('enter a number of days').int('enter whole days').min(1, 'at least 1 day').max(90, 'at most 90 days');
+const daysField = z.coerce
+  .number('messages:rules.days.number')
+  .int('messages:rules.days.whole')
+  .min(1, 'messages:rules.days.min')
+  .max(90, 'messages:rules.days.max');
 
 /** The settings form: `<rule>_enabled` checkboxes and `<rule>_days` numbers. */
 export const followupRulesFormSchema = z.object(
@@ -73,6 +77,7 @@ export async function saveFollowupRules(
     .merge(['enabled', 'days', 'updated_by', 'updated_at']);
   await recordAudit(db, {
     actor,
+    // i18n-exempt: an audit action
     action: 'followup_rules.saved',
     data: { rules: Object.fromEntries(rules.map((r) => [r.rule, r.enabled ? r.days : null])) },
   });

@@ -10,6 +10,7 @@
 import Handlebars from 'handlebars';
 import { config } from '../config.js';
 
+// i18n-exempt: a marker in stored text, never shown
 export const PORTAL_LINK_PLACEHOLDER = '[[porchlight:portal-link]]';
 
 /** What a stored message shows instead of the token. */

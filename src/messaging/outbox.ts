@@ -5,6 +5,7 @@ import { UnrecoverableError } from 'bullmq';
 import { config } from '../config.js';
 import { recordAudit } from '../db/audit.js';
 import { unsentDeliveries } from '../db/lookups.js';
+import { languageOf, t } from '../i18n/index.js';
 import { withOrg } from '../db/tenancy.js';
 import { logger } from '../logger.js';
 import { DEFAULT_BACKOFF_BASE_MS, SEND_ATTEMPTS, enqueueDeliveryJob, jitteredBackoff, type DeliveryJobData } from '../queue/queues.js';
@@ -62,10 +63,6 @@ export interface SweepResult {
   interrupted: number;
 }
 
-const INTERRUPTED_REASON =
-  'Sending was interrupted (the worker stopped while handing the message to the provider), so it may or may not have reached the customer. ' +
-  'Porchlight does not resend it by itself to avoid a duplicate; check with the customer, then send again if needed.';
-
 /** One sweep: re-dispatch stale pending/queued rows, close out rows stuck in 'sending'. */
 export async function sweepOutbox(options: SweepOptions = {}): Promise<SweepResult> {
   const staleAfter = options.staleAfterSeconds ?? 60;
@@ -86,12 +83,17 @@ export async function sweepOutbox(options: SweepOptions = {}): Promise<SweepResu
 
   for (const job of await unsentDeliveries(['sending'], sendingTimeout, limit)) {
     const changed = await withOrg(job.orgId, async (db) => {
+      // The contractor reads why: in the org's language.
+      const org = await db('organizations').first<{ locale: string } | undefined>('locale');
+      const reason = t(languageOf(org?.locale), 'messages:deliver.interrupted');
       const n = await db('message_deliveries')
-        .update({ status: 'failed', last_error: INTERRUPTED_REASON, updated_at: db.fn.now() })
+        .update({ status: 'failed', last_error: reason, updated_at: db.fn.now() })
         .where({ id: job.deliveryId, status: 'sending' });
       if (n) {
         await recordAudit(db, {
+          // i18n-exempt: an actor label and an audit action
           actor: { type: 'system', label: 'outbox sweeper' },
+          // i18n-exempt: an audit action
           action: 'message.interrupted',
           subjectType: 'message_delivery',
           subjectId: job.deliveryId,

@@ -1,5 +1,6 @@
 // The "send the portal link" panel and delivery history on a customer's page.
 import type { Db } from '../db/tenancy.js';
+import { languageOf, t } from '../i18n/index.js';
 import { planFor } from '../plans.js';
 import { activePortalLink } from '../portal-links/queries.js';
 import { channelSetupProblem, destinationFor, leadDeliveries } from './queries.js';
@@ -13,14 +14,15 @@ export async function loadMessagingPanel(
   const lead = { ...customer, last_name: '' };
   const link = await activePortalLink(db, lead.id);
   const history = await leadDeliveries(db, lead.id);
+  const org = await db('organizations').first<{ plan: string; locale: string }>('plan', 'locale');
+  const lang = languageOf(org.locale);
   const channels = Object.fromEntries(
     CHANNELS.map((channel: Channel) => {
-      const destination = destinationFor(lead, channel);
-      const reason = channelSetupProblem(channel) ?? destination.problem ?? (link ? null : 'needs an active portal link.');
+      const destination = destinationFor(lead, channel, lang);
+      const reason = channelSetupProblem(channel, lang) ?? destination.problem ?? (link ? null : t(lang, 'messages:panel.needsLink'));
       return [channel, { enabled: !reason, to: destination.to, reason }];
     }),
   );
-  const org = await db('organizations').first<{ plan: string }>('plan');
   const pause = await db('leads').where({ id: lead.id }).first<{ followups_paused_at: Date | null }>('followups_paused_at');
   return {
     leadId: lead.id,
@@ -28,7 +30,7 @@ export async function loadMessagingPanel(
     hasLink: !!link,
     sms: channels.sms,
     email: channels.email,
-    contexts: CONTEXTS.filter((c) => c !== 'invoice').map((value) => ({ value, label: CONTEXT_LABELS[value] })),
+    contexts: CONTEXTS.filter((c) => c !== 'invoice').map((value) => ({ value, label: t(lang, CONTEXT_LABELS[value]) })),
     history,
   };
 }

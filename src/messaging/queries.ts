@@ -2,6 +2,7 @@
 // problems that stop it), delivery history and the log.
 import type { DeliveryRow as StoredDelivery, OrgRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
+import { formatLocale, languageOf, t, translate, type Language } from '../i18n/index.js';
 import { notFound } from '../lib/errors.js';
 import { balanceOf } from '../lib/balance.js';
 import { formatDate } from '../lib/dates.js';
@@ -19,13 +20,17 @@ export interface LeadContact {
   last_name: string;
   email: string | null;
   phone: string | null;
+  /** The language the customer reads (null: the org's). */
+  language?: Language | null;
 }
 
 /** The customer, or 404 (another org's id looks exactly like a missing one). */
 async function findLeadContact(db: Db, leadId: string): Promise<LeadContact> {
-  if (!isUuid(leadId)) throw notFound('No such customer');
-  const lead = await db('leads').where({ id: leadId }).first<LeadContact | undefined>('id', 'first_name', 'last_name', 'email', 'phone');
-  if (!lead) throw notFound('No such customer');
+  if (!isUuid(leadId)) throw notFound('messages:notFound.customer');
+  const lead = await db('leads')
+    .where({ id: leadId })
+    .first<LeadContact | undefined>('id', 'first_name', 'last_name', 'email', 'phone', 'language');
+  if (!lead) throw notFound('messages:notFound.customer');
   return lead;
 }
 
@@ -34,34 +39,31 @@ export interface Destination {
   problem: string | null;
 }
 
-/** The checked phone number or email a channel would use, or why it can't be used. */
-export function destinationFor(lead: LeadContact, channel: Channel): Destination {
+/** The checked phone number or email a channel would use, or why it can't be used (in the contractor's `lang`). */
+export function destinationFor(lead: LeadContact, channel: Channel, lang: Language = 'en'): Destination {
   const name = lead.first_name;
   if (channel === 'sms') {
-    if (!lead.phone) return { to: null, problem: `${name} has no mobile number on file. Add one to the customer's details first.` };
+    if (!lead.phone) return { to: null, problem: t(lang, 'messages:destination.noMobile', { name }) };
     const parsed = e164Schema.safeParse(lead.phone);
-    if (!parsed.success)
-      return {
-        to: null,
-        problem: `${name}'s phone number ${lead.phone} ${parsed.error.issues[0].message}. Fix it in the customer's details first.`,
-      };
+    if (!parsed.success) {
+      const problem = translate(lang, parsed.error.issues[0].message);
+      return { to: null, problem: t(lang, 'messages:destination.badPhone', { name, phone: lead.phone, problem }) };
+    }
     return { to: parsed.data, problem: null };
   }
-  if (!lead.email) return { to: null, problem: `${name} has no email address on file. Add one to the customer's details first.` };
+  if (!lead.email) return { to: null, problem: t(lang, 'messages:destination.noEmail', { name }) };
   const parsed = emailSchema.safeParse(lead.email);
-  if (!parsed.success)
-    return {
-      to: null,
-      problem: `${name}'s email address ${lead.email} ${parsed.error.issues[0].message}. Fix it in the customer's details first.`,
-    };
+  if (!parsed.success) {
+    const problem = translate(lang, parsed.error.issues[0].message);
+    return { to: null, problem: t(lang, 'messages:destination.badEmail', { name, email: lead.email, problem }) };
+  }
   return { to: parsed.data, problem: null };
 }
 
 /** Why a channel can't send on this server (production without credentials), or null. */
-export function channelSetupProblem(channel: Channel): string | null {
+export function channelSetupProblem(channel: Channel, lang: Language = 'en'): string | null {
   if (channelMode(channel) !== 'unavailable') return null;
-  const what = channel === 'sms' ? 'Sending texts' : 'Sending email';
-  return `${what} isn't set up on this server yet. Ask whoever runs Porchlight to set ${missingSettings(channel).join(', ')}.`;
+  return t(lang, channel === 'sms' ? 'messages:setup.sms' : 'messages:setup.email', { settings: missingSettings(channel).join(', ') });
 }
 
 interface ContextRecord {
@@ -90,15 +92,14 @@ interface InvoiceContext {
 }
 
 /** The same rules issueInvoice applies, said before the contractor presses the button. */
-function invoiceProblem(row: InvoiceContext): string | null {
-  if (row.status === 'void') return `Invoice #${row.number} is void, so it can't be sent.`;
-  if (row.status === 'draft' && Number(row.total_cents) <= 0)
-    return `Invoice #${row.number} is a draft with a total of zero; add a priced line before issuing and sending it.`;
+function invoiceProblem(row: InvoiceContext, lang: Language): string | null {
+  if (row.status === 'void') return t(lang, 'messages:invoiceProblem.void', { number: row.number });
+  if (row.status === 'draft' && Number(row.total_cents) <= 0) return t(lang, 'messages:invoiceProblem.zero', { number: row.number });
   return null;
 }
 
 /** The proposal, invoice or job the message is about: the one named, or the customer's latest fitting one. */
-async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<ContextRecord> {
+async function contextRecord(db: Db, leadId: string, query: SendQuery, lang: Language): Promise<ContextRecord> {
   const record: ContextRecord = {
     proposalId: null,
     proposalNumber: null,
@@ -119,7 +120,7 @@ async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<
           .andWhere({ status: 'pending' })
           .orderBy('created_at', 'desc')
           .first<{ id: string; number: number } | undefined>('id', 'number');
-    if (query.proposalId && !row) throw notFound('No such proposal for this customer');
+    if (query.proposalId && !row) throw notFound('messages:notFound.proposal');
     if (row) Object.assign(record, { proposalId: row.id, proposalNumber: row.number });
   }
   if (query.context === 'invoice' || query.invoiceId) {
@@ -129,7 +130,7 @@ async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<
     const row = query.invoiceId
       ? await q.andWhere({ id: query.invoiceId }).first<InvoiceFacts>(columns)
       : await q.whereIn('status', ['open', 'partially_paid']).orderBy('issue_date', 'desc').first<InvoiceFacts>(columns);
-    if (query.invoiceId && !row) throw notFound('No such invoice for this customer');
+    if (query.invoiceId && !row) throw notFound('messages:notFound.invoice');
     if (row) {
       Object.assign(record, {
         invoiceId: row.id,
@@ -138,13 +139,13 @@ async function contextRecord(db: Db, leadId: string, query: SendQuery): Promise<
         invoiceCurrency: row.currency,
         invoiceDueDate: row.due_date,
         invoiceDraft: row.status === 'draft',
-        invoiceProblem: invoiceProblem(row),
+        invoiceProblem: invoiceProblem(row, lang),
       });
     }
   }
   if (query.jobId) {
     const row = await db('jobs').where({ lead_id: leadId, id: query.jobId }).first<{ id: string } | undefined>('id');
-    if (!row) throw notFound('No such job for this customer');
+    if (!row) throw notFound('messages:notFound.job');
     record.jobId = row.id;
   }
   return record;
@@ -170,32 +171,37 @@ export interface SendPreview {
   templateFallback: string | null;
   /** No active portal link: the page points to the customer page's Generate button. */
   needsPortalLink: boolean;
+  /** The language the customer reads the message in: theirs, else the org's. */
+  language: Language;
 }
 
 /** What a send would do, without doing it: the page shows this before the contractor confirms. */
 export async function previewSend(db: Db, org: OrgRow, leadId: string, query: SendQuery): Promise<SendPreview> {
+  // The contractor reads the page in the org's language; the customer gets the message in theirs.
+  const staff = languageOf(org.locale);
   const lead = await findLeadContact(db, leadId);
-  const record = await contextRecord(db, lead.id, query);
+  const language = lead.language ?? staff;
+  const locale = formatLocale(language, org.locale);
+  const record = await contextRecord(db, lead.id, query, staff);
   const problems: string[] = [];
   if (record.invoiceProblem) problems.push(record.invoiceProblem);
-  const setup = channelSetupProblem(query.channel);
+  const setup = channelSetupProblem(query.channel, staff);
   if (setup) problems.push(setup);
-  const destination = destinationFor(lead, query.channel);
+  const destination = destinationFor(lead, query.channel, staff);
   if (destination.problem) problems.push(destination.problem);
   const link = await activePortalLink(db, lead.id);
-  if (!link) {
-    problems.push(
-      `${lead.first_name} doesn't have an active portal link yet. Create it here; then you'll see the exact message before sending.`,
-    );
-  }
+  if (!link) problems.push(t(staff, 'messages:send.noLink', { name: lead.first_name }));
   let message: RenderedMessage | null = null;
   let storedMessage: RenderedMessage | null = null;
   let templateFallback: string | null = null;
   if (link) {
-    const usable = usableTemplate(query.channel, query.context, await loadTemplate(db, query.channel, query.context));
+    const usable = usableTemplate(query.channel, query.context, await loadTemplate(db, query.channel, query.context, language), language);
     const template = usable.template;
     if (usable.fellBack) {
-      templateFallback = `Your saved ${CHANNEL_LABELS[query.channel].toLowerCase()} wording for “${CONTEXT_LABELS[query.context]}” can’t be used, so this message uses the default wording. Settings → Message templates shows what to fix (the account owner can change it).`;
+      templateFallback = t(staff, 'messages:send.templateFallback', {
+        channel: t(staff, CHANNEL_LABELS[query.channel]).toLowerCase(),
+        context: t(staff, CONTEXT_LABELS[query.context]),
+      });
     }
     // Rendered once with the placeholder; the preview fills in the link exactly as the worker will.
     storedMessage = renderMessage(
@@ -209,11 +215,12 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
         invoiceNumber: record.invoiceNumber,
         amountDue:
           record.invoiceBalanceCents !== null && record.invoiceCurrency
-            ? formatMoney(record.invoiceBalanceCents, record.invoiceCurrency, org.locale)
+            ? formatMoney(record.invoiceBalanceCents, record.invoiceCurrency, locale)
             : null,
-        dueDate: record.invoiceDueDate ? formatDate(record.invoiceDueDate, org.time_zone, org.locale) : null,
+        dueDate: record.invoiceDueDate ? formatDate(record.invoiceDueDate, org.time_zone, locale) : null,
       },
       { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: org.phone },
+      language,
     );
     const filled = fillPortalLink(
       { subject: storedMessage.subject, body_text: storedMessage.text, body_html: storedMessage.html },
@@ -226,8 +233,8 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
     query,
     channel: query.channel,
     context: query.context,
-    channelLabel: CHANNEL_LABELS[query.channel],
-    contextLabel: CONTEXT_LABELS[query.context],
+    channelLabel: t(staff, CHANNEL_LABELS[query.channel]),
+    contextLabel: t(staff, CONTEXT_LABELS[query.context]),
     to: destination.to,
     link,
     message,
@@ -236,49 +243,60 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
     problems,
     templateFallback,
     needsPortalLink: !link,
+    language,
   };
 }
 
 const STATUS_LABELS: Record<StoredDelivery['status'], string> = {
-  pending: 'Queued',
-  queued: 'Queued',
-  sending: 'Sending',
-  sent: 'Sent',
-  delivered: 'Delivered',
-  failed: 'Failed',
-  undeliverable: 'Undeliverable',
+  pending: 'messages:status.queued',
+  queued: 'messages:status.queued',
+  sending: 'messages:status.sending',
+  sent: 'messages:status.sent',
+  delivered: 'messages:status.delivered',
+  failed: 'messages:status.failed',
+  undeliverable: 'messages:status.undeliverable',
 };
+
+/** The language the dashboard of the current org reads in (its locale's). */
+async function staffLanguage(db: Db): Promise<Language> {
+  const org = await db('organizations').first<{ locale: string } | undefined>('locale');
+  return languageOf(org?.locale);
+}
 
 export interface DeliveryRow extends StoredDelivery {
   first_name?: string;
   last_name?: string;
 }
 
-/** A stored delivery for display: the portal link redacted in every part. */
-function decorate<T extends DeliveryRow>(row: T) {
+/** A stored delivery for display, in the dashboard's `lang`: the portal link redacted in every part. */
+function decorate<T extends DeliveryRow>(row: T, lang: Language) {
   return {
     ...redactPortalLink(row),
-    statusLabel: STATUS_LABELS[row.status],
-    channelLabel: CHANNEL_LABELS[row.channel],
+    // Stored as a message (deliver.ts) or, on older rows, as words: shown in the reader's language when it is a message.
+    last_error: row.last_error === null ? null : translate(lang, row.last_error),
+    statusLabel: t(lang, STATUS_LABELS[row.status]),
+    channelLabel: t(lang, CHANNEL_LABELS[row.channel]),
     contextLabel:
       row.purpose === 'receipt'
-        ? 'Payment receipt'
+        ? t(lang, 'messages:purpose.receipt')
         : row.purpose === 'followup'
-          ? `Automatic follow-up: ${CONTEXT_LABELS[row.context].toLowerCase()}`
-          : CONTEXT_LABELS[row.context],
+          ? t(lang, 'messages:purpose.followup', { context: t(lang, CONTEXT_LABELS[row.context]).toLowerCase() })
+          : t(lang, CONTEXT_LABELS[row.context]),
     isProblem: row.status === 'failed' || row.status === 'undeliverable',
     isDevOutbox: row.provider_id?.startsWith('dev-') ?? false,
   };
 }
 
 export async function getDelivery(db: Db, deliveryId: string) {
-  if (!isUuid(deliveryId)) throw notFound('No such message');
+  if (!isUuid(deliveryId)) throw notFound('messages:notFound.message');
+  // i18n-exempt: table aliases
   const row = await db('message_deliveries as d')
+    // i18n-exempt: table aliases
     .join('leads as l', 'l.id', 'd.lead_id')
     .where('d.id', deliveryId)
     .first<DeliveryRow | undefined>('d.*', 'l.first_name', 'l.last_name');
-  if (!row) throw notFound('No such message');
-  return decorate(row);
+  if (!row) throw notFound('messages:notFound.message');
+  return decorate(row, await staffLanguage(db));
 }
 
 export async function leadDeliveries(db: Db, leadId: string, limit = 10) {
@@ -287,11 +305,13 @@ export async function leadDeliveries(db: Db, leadId: string, limit = 10) {
     .orderBy('created_at', 'desc')
     .limit(limit)
     .select<DeliveryRow[]>('*');
-  return rows.map(decorate);
+  const lang = await staffLanguage(db);
+  return rows.map((row) => decorate(row, lang));
 }
 
 /** The message log, newest first: one window of rows (see lib/pagination.ts#pageWindow). */
 export async function messageLog(db: Db, filter: { status?: StoredDelivery['status']; limit: number; offset: number }) {
+  // i18n-exempt: table aliases
   const q = db('message_deliveries as d').join('leads as l', 'l.id', 'd.lead_id');
   if (filter.status) q.where('d.status', filter.status);
   const rows = await q
@@ -300,7 +320,8 @@ export async function messageLog(db: Db, filter: { status?: StoredDelivery['stat
     .offset(filter.offset)
     .limit(filter.limit)
     .select<DeliveryRow[]>('d.*', 'l.first_name', 'l.last_name');
-  return rows.map(decorate);
+  const lang = await staffLanguage(db);
+  return rows.map((row) => decorate(row, lang));
 }
 
 /** Where the business hears about its customers: its public email, else the owner's login email. */

@@ -2,11 +2,11 @@
 // message freezes the version they saw and moves the proposal to
 // changes_requested (proposals/revisions.ts), and an email telling the business
 // is stored in the outbox (messaging), sent by the worker once this commits.
-import Handlebars from 'handlebars';
 import { config } from '../config.js';
 import type { Actor } from '../db/audit.js';
 import type { Db } from '../db/tenancy.js';
 import { markChangesRequested } from '../proposals/revisions.js';
+import { changeRequestNotice } from './business-notices.js';
 import { storeBusinessNotice } from './commands.js';
 import { businessNoticeAddress } from './queries.js';
 
@@ -25,14 +25,14 @@ export async function requestProposalChanges(
     .first<{ first_name: string; last_name: string }>('first_name', 'last_name');
   const customer = [lead.first_name, lead.last_name].filter(Boolean).join(' ');
   const url = `${config.publicUrl}/proposals/${proposal.id}`;
-  const subject = `${customer} asked for changes to proposal #${proposal.number}`;
-  const message = input.message.trim();
-  const text = `${customer} asked for changes to proposal #${proposal.number} (${proposal.title}):\n\n${message}\n\nRevise it and send it again from ${url}`;
-  const e = Handlebars.escapeExpression;
-  const html =
-    `<p>${e(customer)} asked for changes to proposal #${proposal.number} (${e(proposal.title)}):</p>` +
-    `<blockquote style="white-space:pre-wrap">${e(message)}</blockquote>` +
-    `<p><a href="${e(url)}">Revise it and send it again</a></p>`;
+  // In the business's language, from the catalogue.
+  const { subject, text, html } = await changeRequestNotice(db, {
+    customer,
+    number: proposal.number,
+    title: proposal.title,
+    message: input.message.trim(),
+    url,
+  });
   const delivery = await storeBusinessNotice(db, { leadId: proposal.lead_id, to, subject, text, html, proposalId: proposal.id }, actor);
   return { alreadyDecided, deliveryId: delivery.id };
 }

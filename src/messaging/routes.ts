@@ -11,6 +11,7 @@ import { config } from '../config.js';
 import type { Actor } from '../db/audit.js';
 import type { OrgRow } from '../db/rows.js';
 import type { Db } from '../db/tenancy.js';
+import { LANGUAGES, languageOf, t, translate, type Language } from '../i18n/index.js';
 import { orgPage, type PageResult } from '../http/page.js';
 import { FormError, HttpError, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
@@ -39,8 +40,8 @@ import {
 } from './schema.js';
 import { getDelivery, messageLog, previewSend, type SendPreview } from './queries.js';
 import {
-  SAMPLE_VARS,
   TEMPLATE_VARIABLES,
+  sampleVars,
   checkMessageTemplate,
   defaultTemplate,
   loadTemplate,
@@ -52,20 +53,22 @@ import {
 
 export const adminRouter = Router();
 
-function sendLocals(preview: SendPreview, extra: Record<string, unknown> = {}) {
+function sendLocals(org: OrgRow, preview: SendPreview, extra: Record<string, unknown> = {}) {
+  const lang = languageOf(org.locale);
   const q = preview.query;
   const params = new URLSearchParams({ channel: q.channel, context: q.context });
   if (q.proposalId) params.set('proposalId', q.proposalId);
   if (q.invoiceId) params.set('invoiceId', q.invoiceId);
   if (q.jobId) params.set('jobId', q.jobId);
   return {
-    title: `Send the portal link to ${preview.lead.first_name}`,
+    title: t(lang, 'messages:sendPage.title', { name: preview.lead.first_name }),
     preview,
-    contexts: CONTEXTS.map((value) => ({ value, label: CONTEXT_LABELS[value], selected: value === q.context })),
+    contexts: CONTEXTS.map((value) => ({ value, label: t(lang, CONTEXT_LABELS[value]), selected: value === q.context })),
     otherChannel: q.channel === 'sms' ? 'email' : 'sms',
-    otherChannelLabel: CHANNEL_LABELS[q.channel === 'sms' ? 'email' : 'sms'],
+    otherChannelLabel: t(lang, CHANNEL_LABELS[q.channel === 'sms' ? 'email' : 'sms']).toLowerCase(),
+    // i18n-exempt: addresses, headers and view names
     emailPreviewUrl: `/customers/${preview.lead.id}/send/email.html?${params.toString()}`,
-    smsSize: preview.channel === 'sms' && preview.message ? smsSize(preview.message.text) : undefined,
+    smsSize: preview.channel === 'sms' && preview.message ? smsSize(preview.message.text, lang) : undefined,
     ...extra,
   };
 }
@@ -87,9 +90,9 @@ async function sendDraftProposal(db: Db, proposalId: string, actor: Actor): Prom
 }
 
 /** What sending also opened to the customer: a draft proposal or a draft invoice. */
-function nowOpen(preview: SendPreview, proposalNowSent: boolean, invoiceIssued: boolean): string {
-  if (proposalNowSent) return `, and proposal #${preview.record.proposalNumber} is now open for the customer`;
-  if (invoiceIssued) return `, and invoice #${preview.record.invoiceNumber} is issued and open for the customer to pay`;
+function nowOpen(lang: Language, preview: SendPreview, proposalNowSent: boolean, invoiceIssued: boolean): string {
+  if (proposalNowSent) return t(lang, 'messages:sendPage.proposalOpen', { number: preview.record.proposalNumber });
+  if (invoiceIssued) return t(lang, 'messages:sendPage.invoiceIssued', { number: preview.record.invoiceNumber });
   return '';
 }
 
@@ -116,10 +119,10 @@ adminRouter.get(
       if (!(err instanceof FormError)) throw err;
       query = parseSendQuery({});
       const preview = await previewSend(db, org, String(req.params.id), query);
-      return { render: 'admin/messages/send', status: 400, locals: sendLocals(preview, { formError: err.message }) };
+      return { render: 'admin/messages/send', status: 400, locals: sendLocals(org, preview, { formError: err.message }) };
     }
     const preview = await previewSend(db, org, String(req.params.id), query);
-    return { render: 'admin/messages/send', locals: sendLocals(preview) };
+    return { render: 'admin/messages/send', locals: sendLocals(org, preview) };
   }),
 );
 
@@ -134,16 +137,17 @@ adminRouter.post(
       if (!(err instanceof FormError)) throw err;
       const fallback = sendQuerySchema.safeParse(req.body);
       const preview = await previewSend(db, org, leadId, fallback.success ? fallback.data : parseSendQuery({}));
-      return { render: 'admin/messages/send', status: 422, locals: sendLocals(preview, { formError: err.message }) };
+      return { render: 'admin/messages/send', status: 422, locals: sendLocals(org, preview, { formError: err.message }) };
     }
+    const lang = languageOf(org.locale);
     const preview = await previewSend(db, org, leadId, form);
     const changed = !preview.problems.length && preview.to !== form.confirmTo;
     if (preview.problems.length || changed) {
       const formError = changed
-        ? `The customer's ${form.channel === 'sms' ? 'number' : 'email address'} changed since you opened this page. Check the new one below and confirm again.`
+        ? t(lang, form.channel === 'sms' ? 'messages:sendPage.changed_sms' : 'messages:sendPage.changed_email')
         : preview.problems[0];
       // Nothing was written; answer 422 with the page as it is now.
-      return { render: 'admin/messages/send', status: 422, locals: sendLocals(preview, { formError }) };
+      return { render: 'admin/messages/send', status: 422, locals: sendLocals(org, preview, { formError }) };
     }
     // "Issue and send": a draft invoice is issued (with issueInvoice's own rules) in the same transaction as the
     // delivery row, so either both happen or, if issuing is refused, neither does.
@@ -153,17 +157,17 @@ adminRouter.post(
         await issueInvoice(db, issuing, actor);
       } catch (err) {
         if (!(err instanceof HttpError) || err.status !== 409) throw err;
-        return { render: 'admin/messages/send', status: 409, locals: sendLocals(preview, { formError: err.message }) };
+        return { render: 'admin/messages/send', status: 409, locals: sendLocals(org, preview, { formError: err.message }) };
       }
     }
     const stored = await storeDelivery(db, preview, actor);
     // Sending a draft proposal is what sends it: it becomes pending (the customer can see it) in the same transaction.
     const proposalId = preview.context === 'proposal' ? preview.record.proposalId : undefined;
     const proposalNowSent = proposalId ? await sendDraftProposal(db, proposalId, actor) : false;
-    const where = preview.channel === 'sms' ? `text to ${preview.to}` : `email to ${preview.to}`;
+    const also = nowOpen(lang, preview, proposalNowSent, issuing !== null);
     return {
       redirect: `/messages/${stored.id}`,
-      flash: `Queued: the ${where} goes out in a moment${nowOpen(preview, proposalNowSent, issuing !== null)}. This page shows when it is sent.`,
+      flash: t(lang, preview.channel === 'sms' ? 'messages:sendPage.queuedSms' : 'messages:sendPage.queuedEmail', { to: preview.to, also }),
       // The job is added only once the row is committed: a worker must never pick up a job whose row isn't visible.
       afterCommit: async () => {
         await dispatchDelivery({ deliveryId: stored.id, orgId: org.id });
@@ -175,13 +179,13 @@ adminRouter.post(
 // "Send to customer" for someone without a link: make it here (the Free limit applies), then back to the message.
 adminRouter.post(
   '/customers/:id/send/link',
-  orgPage(async ({ req, db, actor }) => {
+  orgPage(async ({ req, db, org, actor }) => {
     const leadId = String(req.params.id);
     const query = sendQuerySchema.safeParse(req.body);
     const back = sendPageUrl(leadId, query.success ? query.data : parseSendQuery({}));
     try {
       const { created } = await generatePortalLink(db, leadId, actor);
-      return { redirect: back, flash: created ? 'Portal link created. Check the message below, then send it.' : undefined };
+      return { redirect: back, flash: created ? t(languageOf(org.locale), 'messages:sendPage.linkCreated') : undefined };
     } catch (err) {
       if (err instanceof PortalLinkLimitError) return { redirect: back, flash: err.message, flashType: 'error' };
       throw err;
@@ -191,23 +195,27 @@ adminRouter.post(
 
 /** Raw branded HTML, shown on its own page: the admin CSP forbids the inline styles email needs. */
 function emailHtml(res: Response, html: string): PageResult {
+  // i18n-exempt: addresses, headers and view names
   res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; frame-ancestors 'none'");
+  // i18n-exempt: a view name
   return { render: 'admin/messages/raw-html', locals: { layout: false, html } };
 }
 
 adminRouter.get(
+  // i18n-exempt: addresses, headers and view names
   '/customers/:id/send/email.html',
   orgPage(async ({ req, res, db, org }) => {
     const query = parseSendQuery({ ...req.query, channel: 'email' });
     const preview = await previewSend(db, org, String(req.params.id), query);
-    if (!preview.message?.html) throw notFound('Nothing to preview: the customer needs an active portal link first');
+    if (!preview.message?.html) throw notFound('messages:notFound.nothingToPreview');
     return emailHtml(res, preview.message.html);
   }),
 );
 
 adminRouter.get(
   '/messages',
-  orgPage(async ({ req, db }) => {
+  orgPage(async ({ req, db, org }) => {
+    const lang = languageOf(org.locale);
     const filter = messageLogQuerySchema.safeParse(req.query);
     const query = filter.success ? filter.data : { page: 1, status: undefined };
     const rows = await messageLog(db, { status: query.status, ...pageWindow(query.page) });
@@ -215,9 +223,13 @@ adminRouter.get(
     return {
       render: 'admin/messages/index',
       locals: {
-        title: 'Messages',
+        title: t(lang, 'messages:log.title'),
         rows: page.rows,
-        statuses: DELIVERY_STATUSES.map((value) => ({ value, selected: value === query.status })),
+        statuses: DELIVERY_STATUSES.map((value) => ({
+          value,
+          label: t(lang, `messages:statusFilter.${value}`),
+          selected: value === query.status,
+        })),
         pagination: page.pagination,
       },
     };
@@ -226,17 +238,18 @@ adminRouter.get(
 
 adminRouter.get(
   '/messages/:deliveryId',
-  orgPage(async ({ req, db }) => {
+  orgPage(async ({ req, db, org }) => {
     const delivery = await getDelivery(db, String(req.params.deliveryId));
-    return { render: 'admin/messages/show', locals: { title: 'Message', delivery } };
+    return { render: 'admin/messages/show', locals: { title: t(languageOf(org.locale), 'messages:show.title'), delivery } };
   }),
 );
 
 adminRouter.get(
+  // i18n-exempt: addresses, headers and view names
   '/messages/:deliveryId/email.html',
   orgPage(async ({ req, res, db }) => {
     const delivery = await getDelivery(db, String(req.params.deliveryId));
-    if (!delivery.body_html) throw notFound('This message has no HTML part');
+    if (!delivery.body_html) throw notFound('messages:notFound.noHtml');
     return emailHtml(res, delivery.body_html);
   }),
 );
@@ -246,6 +259,8 @@ adminRouter.get(
 interface EditorState {
   channel: (typeof CHANNELS)[number];
   context: (typeof CONTEXTS)[number];
+  /** The language whose wording is edited. */
+  language: Language;
   subject: string;
   body: string;
   custom: boolean;
@@ -256,19 +271,25 @@ function samplePreview(org: OrgRow, state: EditorState): RenderedMessage {
   return renderMessage(
     state.channel,
     template,
-    { ...SAMPLE_VARS, businessName: org.name },
+    { ...sampleVars(state.language, org.locale), businessName: org.name },
     {
       businessName: org.name,
       brandColor: org.brand_color,
       businessEmail: org.email,
       businessPhone: org.phone,
     },
+    state.language,
   );
 }
 
 async function editorLocals(db: Db, org: OrgRow, state: EditorState, extra: Record<string, unknown> = {}) {
-  const overrides = await db('message_templates').select<{ channel: string; context: string }[]>('channel', 'context');
-  const custom = new Set(overrides.map((o) => `${o.channel}/${o.context}`));
+  const lang = languageOf(org.locale);
+  const overrides = await db('message_templates').select<{ channel: string; context: string; language: string }[]>(
+    'channel',
+    'context',
+    'language',
+  );
+  const custom = new Set(overrides.map((o) => `${o.language}/${o.channel}/${o.context}`));
   let preview: RenderedMessage | null = null;
   if (!extra.errors) {
     try {
@@ -278,21 +299,27 @@ async function editorLocals(db: Db, org: OrgRow, state: EditorState, extra: Reco
     }
   }
   return {
-    title: 'Message templates',
+    title: t(lang, 'messages:editor.title'),
     state,
     isEmail: state.channel === 'email',
     variables: TEMPLATE_VARIABLES.map((v) => `{{${v}}}`),
-    templates: CHANNELS.flatMap((channel) =>
-      CONTEXTS.map((context) => ({
-        channel,
-        context,
-        label: `${CHANNEL_LABELS[channel]} · ${CONTEXT_LABELS[context]}`,
-        current: channel === state.channel && context === state.context,
-        custom: custom.has(`${channel}/${context}`),
-      })),
-    ),
+    // One list per language: each language's wording of each channel + context.
+    languages: LANGUAGES.map((language) => ({
+      language,
+      name: t(lang, `messages:language.${language}`),
+      templates: CHANNELS.flatMap((channel) =>
+        CONTEXTS.map((context) => ({
+          channel,
+          context,
+          language,
+          label: `${t(lang, CHANNEL_LABELS[channel])} · ${t(lang, CONTEXT_LABELS[context])}`,
+          current: channel === state.channel && context === state.context && language === state.language,
+          custom: custom.has(`${language}/${channel}/${context}`),
+        })),
+      ),
+    })),
     preview,
-    previewSize: preview && state.channel === 'sms' ? smsSize(preview.text) : undefined,
+    previewSize: preview && state.channel === 'sms' ? smsSize(preview.text, lang) : undefined,
     ...extra,
   };
 }
@@ -303,15 +330,23 @@ adminRouter.get(
   orgPage(
     async ({ req, db, org }) => {
       const parsed = templateQuerySchema.safeParse(req.query);
-      const { channel, context } = parsed.success ? parsed.data : templateQuerySchema.parse({});
-      const template = await loadTemplate(db, channel, context);
-      const state: EditorState = { channel, context, subject: template.subject ?? '', body: template.body, custom: template.custom };
+      const { channel, context, language: asked } = parsed.success ? parsed.data : templateQuerySchema.parse({});
+      const language = asked ?? languageOf(org.locale);
+      const template = await loadTemplate(db, channel, context, language);
+      const state: EditorState = {
+        channel,
+        context,
+        language,
+        subject: template.subject ?? '',
+        body: template.body,
+        custom: template.custom,
+      };
       // Saved before today's checks: shown for fixing, while messages go out with the default wording.
       const problem = template.custom ? storedTemplateProblem(channel, template) : null;
       const extra = problem
         ? {
             errors: problem,
-            formError: 'This saved wording can’t be used, so messages go out with the default wording until you fix it or reset it.',
+            formError: 'messages:editor.storedProblem',
           }
         : {};
       return { render: 'admin/settings/messages', locals: await editorLocals(db, org, state, extra) };
@@ -326,10 +361,14 @@ adminRouter.post(
     async ({ req, db, org, actor }) => {
       const raw = (req.body ?? {}) as Record<string, unknown>;
       const keys = templateQuerySchema.safeParse(raw);
-      const { channel, context } = keys.success ? keys.data : templateQuerySchema.parse({});
+      const { channel, context, language: asked } = keys.success ? keys.data : templateQuerySchema.parse({});
+      const language = asked ?? languageOf(org.locale);
+      // i18n-exempt: addresses, headers and view names
+      const back = `/settings/messages?channel=${channel}&context=${context}&language=${language}`;
       const fallback: EditorState = {
         channel,
         context,
+        language,
         subject: typeof raw.subject === 'string' ? raw.subject : '',
         body: typeof raw.body === 'string' ? raw.body : '',
         custom: false,
@@ -338,8 +377,8 @@ adminRouter.post(
       try {
         form = parseForm(templateFormSchema, raw);
         if (form.intent === 'reset') {
-          await resetTemplate(db, channel, context, actor);
-          return { redirect: `/settings/messages?channel=${channel}&context=${context}`, flash: 'Back to the default wording.' };
+          await resetTemplate(db, channel, context, language, actor);
+          return { redirect: back, flash: t(languageOf(org.locale), 'messages:editor.reset') };
         }
         checkMessageTemplate(form.channel, form.subject, form.body);
       } catch (err) {
@@ -350,6 +389,7 @@ adminRouter.post(
       const state: EditorState = {
         channel: form.channel,
         context: form.context,
+        language,
         subject: form.subject ?? '',
         body: form.body,
         custom: true,
@@ -357,10 +397,14 @@ adminRouter.post(
       if (form.intent === 'preview') {
         return { render: 'admin/settings/messages', locals: await editorLocals(db, org, state, { previewed: true }) };
       }
-      const defaults = defaultTemplate(form.channel, form.context);
+      const defaults = defaultTemplate(form.channel, form.context, language);
       const subject = form.channel === 'email' ? (form.subject ?? defaults.subject) : null;
-      await saveTemplate(db, { orgId: org.id, channel: form.channel, context: form.context, subject, body: form.body }, actor);
-      return { redirect: `/settings/messages?channel=${form.channel}&context=${form.context}`, flash: 'Template saved.' };
+      await saveTemplate(db, { orgId: org.id, channel: form.channel, context: form.context, language, subject, body: form.body }, actor);
+      return {
+        // i18n-exempt: addresses, headers and view names
+        redirect: `/settings/messages?channel=${form.channel}&context=${form.context}&language=${language}`,
+        flash: t(languageOf(org.locale), 'messages:editor.saved'),
+      };
     },
     { ownerOnly: true },
   ),
@@ -371,25 +415,28 @@ adminRouter.post(
   '/settings/messages/preview',
   orgPage(
     ({ req, org }) => {
+      const lang = languageOf(org.locale);
       const form = templateFormSchema.safeParse({ ...(req.body as object), intent: 'preview' });
-      if (!form.success) return { json: { ok: false, error: form.error.issues[0].message }, status: 400 };
+      if (!form.success) return { json: { ok: false, error: translate(lang, form.error.issues[0].message) }, status: 400 };
       try {
         checkMessageTemplate(form.data.channel, form.data.subject, form.data.body);
-        const preview = samplePreview(org, { ...form.data, subject: form.data.subject ?? '', custom: true });
-        const size = smsSize(preview.text);
+        const language = form.data.language ?? lang;
+        const preview = samplePreview(org, { ...form.data, language, subject: form.data.subject ?? '', custom: true });
+        const size = smsSize(preview.text, lang);
         return {
           json: {
             ok: true,
             subject: preview.subject,
             text: preview.text,
             length: preview.text.length,
-            sizeNote: form.data.channel === 'sms' ? size.note : `${preview.text.length} characters`,
+            sizeNote: form.data.channel === 'sms' ? size.note : t(lang, 'messages:sms.characters', { count: preview.text.length }),
             overOneText: form.data.channel === 'sms' && size.segments > 1,
           },
         };
       } catch (err) {
         if (!(err instanceof FormError)) throw err;
-        return { json: { ok: false, error: err.message, fields: err.fields } };
+        const fields = Object.fromEntries(Object.entries(err.fields).map(([name, message]) => [name, translate(lang, message)]));
+        return { json: { ok: false, error: translate(lang, err.message), fields } };
       }
     },
     { ownerOnly: true },
@@ -402,7 +449,7 @@ adminRouter.get(
   '/dev/outbox',
   // Production: the route doesn't exist, logged in or not.
   (_req, _res, next) => (config.isProduction ? next('route') : next()),
-  orgPage(async ({ db }) => {
+  orgPage(async ({ db, org }) => {
     const rows = await messageLog(db, { limit: 50, offset: 0 });
     // The stored copy hides the link; here it can be opened (development only), if it still works.
     const withLinks = await Promise.all(
@@ -413,7 +460,7 @@ adminRouter.get(
     );
     return {
       render: 'admin/messages/outbox',
-      locals: { title: 'Development outbox', rows: withLinks, accountEmails: devAccountEmails() },
+      locals: { title: t(languageOf(org.locale), 'messages:outbox.title'), rows: withLinks, accountEmails: devAccountEmails() },
     };
   }),
 );

@@ -1,11 +1,18 @@
-// Message templates: defaults are files under views/messages/, each org may
-// override one per channel + context. Only a fixed set of variables exists, and
-// an edited template must compile and use nothing else.
+// Message templates, per language: the default wording of each channel +
+// context is a catalogue entry (messages:defaults.<channel>.<context>, read as
+// written — its {{placeholders}} are the template's, not i18next's), and each
+// org may override one per channel + context + language (message_templates).
+// Only a fixed set of variables exists, and an edited template must compile and
+// use nothing else. The branded HTML layout is views/messages/email/layout.html.hbs,
+// its words from the catalogue in the message's language.
 import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import type { Db } from '../db/tenancy.js';
 import { brandPalette } from '../lib/contrast.js';
+import { formatDate } from '../lib/dates.js';
+import { formatMoney } from '../lib/money.js';
+import { entryAsWritten, formatLocale, msg, t, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { FormError } from '../lib/errors.js';
 import { viewsDir } from '../paths.js';
 import { stripPlaceholder } from './link-placeholder.js';
@@ -35,23 +42,24 @@ export interface TemplateSource {
 
 const messagesDir = path.join(viewsDir, 'messages');
 
-function readDefault(file: string): string {
-  return fs.readFileSync(path.join(messagesDir, file), 'utf8').replace(/\s+$/, '');
-}
-
 const defaults = new Map<string, TemplateSource>();
+// i18n-exempt: a file name, Handlebars syntax and a sample address
 const layoutHtml = Handlebars.compile(fs.readFileSync(path.join(messagesDir, 'email/layout.html.hbs'), 'utf8'), {
   strict: false,
 });
 
-export function defaultTemplate(channel: Channel, context: MessageContext): TemplateSource {
-  const key = `${channel}/${context}`;
+/** The default wording of a channel + context in `lang` (the catalogue's messages:defaults). */
+export function defaultTemplate(channel: Channel, context: MessageContext, lang: Language = DEFAULT_LANGUAGE): TemplateSource {
+  const key = `${lang}/${channel}/${context}`;
   let found = defaults.get(key);
   if (!found) {
     found =
       channel === 'sms'
-        ? { subject: null, body: readDefault(`sms/${context}.hbs`) }
-        : { subject: readDefault(`email/${context}.subject.hbs`), body: readDefault(`email/${context}.text.hbs`) };
+        ? { subject: null, body: entryAsWritten(lang, `messages:defaults.sms.${context}`) }
+        : {
+            subject: entryAsWritten(lang, `messages:defaults.email.${context}.subject`),
+            body: entryAsWritten(lang, `messages:defaults.email.${context}.text`),
+          };
     defaults.set(key, found);
   }
   return found;
@@ -61,8 +69,14 @@ type Node = hbs.AST.Node;
 
 const hasOptions = (node: { hash?: hbs.AST.Hash }) => (node.hash?.pairs.length ?? 0) > 0;
 
+/** A problem in a template: its catalogue entry (messages:template.<key>) and values. */
+interface Problem {
+  key: 'notPlaceholder' | 'takesNothing' | 'blockNotAllowed' | 'noPartials';
+  values?: Record<string, string>;
+}
+
 /** Every placeholder must be one of the allowed variables, with no arguments or options; only #if/#unless blocks. */
-function checkNodes(nodes: Node[], problems: string[]): void {
+function checkNodes(nodes: Node[], problems: Problem[]): void {
   for (const node of nodes) {
     switch (node.type) {
       case 'ContentStatement':
@@ -71,8 +85,8 @@ function checkNodes(nodes: Node[], problems: string[]): void {
       case 'MustacheStatement': {
         const m = node as hbs.AST.MustacheStatement;
         const name = m.path.type === 'PathExpression' ? (m.path as hbs.AST.PathExpression).original : '';
-        if (!ALLOWED.has(name)) problems.push(`{{${name || '…'}}} is not a placeholder you can use`);
-        else if (m.params.length > 0 || hasOptions(m)) problems.push(`{{${name}}} takes nothing after its name; write just {{${name}}}`);
+        if (!ALLOWED.has(name)) problems.push({ key: 'notPlaceholder', values: { placeholder: `{{${name || '…'}}}` } });
+        else if (m.params.length > 0 || hasOptions(m)) problems.push({ key: 'takesNothing', values: { placeholder: `{{${name}}}` } });
         break;
       }
       case 'BlockStatement': {
@@ -86,7 +100,8 @@ function checkNodes(nodes: Node[], problems: string[]): void {
           param?.type !== 'PathExpression' ||
           !ALLOWED.has(param.original)
         ) {
-          problems.push(`{{#${helper} …}} is not allowed; use {{#if name}} … {{/if}} with one of the placeholders`);
+          // i18n-exempt: a file name, Handlebars syntax and a sample address
+          problems.push({ key: 'blockNotAllowed', values: { block: `{{#${helper} …}}`, example: '{{#if name}} … {{/if}}' } });
         } else {
           checkNodes(b.program.body, problems);
           if (b.inverse) checkNodes(b.inverse.body, problems);
@@ -94,20 +109,30 @@ function checkNodes(nodes: Node[], problems: string[]): void {
         break;
       }
       default:
-        problems.push('partials and other Handlebars features are not allowed in messages');
+        problems.push({ key: 'noPartials' });
     }
   }
 }
 
-export const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
+const SAMPLE_VARS: Omit<TemplateVars, 'businessName'> = {
   firstName: 'Sarah',
   // As long as a real link (43 characters of token), so the preview's length and SMS count are true.
+  // i18n-exempt: a file name, Handlebars syntax and a sample address
   link: 'https://example.com/p/Sample-private-link-for-the-preview-0000000',
   proposalNumber: 1042,
   invoiceNumber: 2087,
   amountDue: '$1,250.00',
   dueDate: 'Dec 15, 2026',
 };
+
+/** The sample values in a language and the org's locale: the amount and the date as the customer would read them. */
+export function sampleVars(lang: Language, locale: string): Omit<TemplateVars, 'businessName'> {
+  return {
+    ...SAMPLE_VARS,
+    amountDue: formatMoney(125_000, 'USD', formatLocale(lang, locale)),
+    dueDate: formatDate('2026-12-15', 'UTC', formatLocale(lang, locale)),
+  };
+}
 
 /** Compiles a template after checking it; throws FormError on `field` when it is not usable. */
 export function compileMessageTemplate(source: string, field = 'body'): HandlebarsTemplateDelegate<TemplateVars> {
@@ -116,22 +141,21 @@ export function compileMessageTemplate(source: string, field = 'body'): Handleba
     ast = Handlebars.parse(source);
   } catch (err) {
     const first = String((err as Error).message).split('\n')[0];
-    throw new FormError({ [field]: `The template has a syntax error: ${first}` });
+    throw new FormError({ [field]: msg('messages:template.syntaxError', { error: first }) });
   }
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   checkNodes(ast.body, problems);
   if (problems.length) {
-    throw new FormError({
-      [field]: `${problems[0]}. Available: ${TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(', ')}.`,
-    });
+    const available = TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(', ');
+    throw new FormError({ [field]: msg(`messages:template.${problems[0].key}`, { ...problems[0].values, available }) });
   }
   // Messages are plain text: no HTML escaping; the HTML email escapes on its own.
   const template = Handlebars.compile<TemplateVars>(source, { noEscape: true, strict: false, knownHelpersOnly: true });
   // Handlebars compiles lazily, on the first call: render once now, so nothing the checker let through fails later.
   try {
-    template({ ...SAMPLE_VARS, businessName: 'Sample Business' });
+    template({ ...SAMPLE_VARS, businessName: t(DEFAULT_LANGUAGE, 'messages:template.sampleBusiness') });
   } catch (err) {
-    throw new FormError({ [field]: `The template can’t be used: ${String((err as Error).message).split('\n')[0]}` });
+    throw new FormError({ [field]: msg('messages:template.cantBeUsed', { error: String((err as Error).message).split('\n')[0] }) });
   }
   return template;
 }
@@ -149,10 +173,10 @@ export function checkMessageTemplate(channel: Channel, subject: string | null | 
   };
   check(body, 'body');
   if (channel === 'email') {
-    if (!subject) fields.subject = 'write a subject';
+    if (!subject) fields.subject = 'messages:template.writeSubject';
     else check(subject, 'subject');
   }
-  if (!body.includes('{{link}}')) fields.body ??= 'The message must contain {{link}}, or the customer gets nothing to open.';
+  if (!body.includes('{{link}}')) fields.body ??= msg('messages:template.needsLink', { placeholder: '{{link}}' });
   if (Object.keys(fields).length) throw new FormError(fields);
 }
 
@@ -192,7 +216,13 @@ function tidy(text: string): string {
  * way the portal-link placeholder (link-placeholder.ts) gets into the result:
  * it is removed from the template and every other value first.
  */
-export function renderMessage(channel: Channel, template: TemplateSource, vars: TemplateVars, brand: Branding): RenderedMessage {
+export function renderMessage(
+  channel: Channel,
+  template: TemplateSource,
+  vars: TemplateVars,
+  brand: Branding,
+  lang: Language = DEFAULT_LANGUAGE,
+): RenderedMessage {
   const clean = (value: string | null | undefined) => (value == null ? null : stripPlaceholder(value));
   const only: TemplateVars = {
     firstName: stripPlaceholder(vars.firstName),
@@ -208,6 +238,13 @@ export function renderMessage(channel: Channel, template: TemplateSource, vars: 
   const subject = tidy(compileMessageTemplate(stripPlaceholder(template.subject ?? ''), 'subject')(only)).replace(/\s+/g, ' ');
   const palette = brandPalette(brand.brandColor);
   const html = layoutHtml({
+    lang,
+    words: {
+      openButton: t(lang, 'messages:layout.openButton'),
+      copyAddress: t(lang, 'messages:layout.copyAddress'),
+      sentBy: t(lang, 'messages:layout.sentBy'),
+      private: t(lang, 'messages:layout.private'),
+    },
     subject,
     paragraphs: text
       .split(/\n{2,}/)
@@ -230,13 +267,18 @@ export interface LoadedTemplate extends TemplateSource {
   custom: boolean;
 }
 
-/** The org's template for a channel + context, or the default file. */
-export async function loadTemplate(db: Db, channel: Channel, context: MessageContext): Promise<LoadedTemplate> {
+/** The org's template for a channel + context in `lang`, or that language's default wording. */
+export async function loadTemplate(
+  db: Db,
+  channel: Channel,
+  context: MessageContext,
+  lang: Language = DEFAULT_LANGUAGE,
+): Promise<LoadedTemplate> {
   const row = await db('message_templates')
-    .where({ channel, context })
+    .where({ channel, context, language: lang })
     .first<{ subject: string | null; body: string } | undefined>('subject', 'body');
   if (row) return { subject: row.subject, body: row.body, custom: true };
-  return { ...defaultTemplate(channel, context), custom: false };
+  return { ...defaultTemplate(channel, context, lang), custom: false };
 }
 
 export interface UsableTemplate {
@@ -245,8 +287,13 @@ export interface UsableTemplate {
   fellBack: boolean;
 }
 
-/** The template to send with: the org's own when it is usable, else the default. */
-export function usableTemplate(channel: Channel, context: MessageContext, loaded: LoadedTemplate): UsableTemplate {
+/** The template to send with: the org's own when it is usable, else the default (both in `lang`). */
+export function usableTemplate(
+  channel: Channel,
+  context: MessageContext,
+  loaded: LoadedTemplate,
+  lang: Language = DEFAULT_LANGUAGE,
+): UsableTemplate {
   if (!loaded.custom || !storedTemplateProblem(channel, loaded)) return { template: loaded, fellBack: false };
-  return { template: defaultTemplate(channel, context), fellBack: true };
+  return { template: defaultTemplate(channel, context, lang), fellBack: true };
 }

@@ -49,6 +49,7 @@ export function missingSettings(channel: Channel): string[] {
     const missing: string[] = [];
     if (!t.accountSid) missing.push('TWILIO_ACCOUNT_SID');
     if (!t.authToken) missing.push('TWILIO_AUTH_TOKEN');
+    // i18n-exempt: setting names; the development console (engineers only)
     if (!t.messagingServiceSid && !t.fromNumber) missing.push('TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER');
     return missing;
   }
@@ -86,6 +87,7 @@ class RedirectingRequestClient extends twilio.RequestClient {
 function printToConsole(lines: string[]): void {
   // Development only: the point is that a person sees the message.
   process.stdout.write(
+    // i18n-exempt: setting names; the development console (engineers only)
     `\n──── outgoing message (development outbox, not sent) ────\n${lines.join('\n')}\n────────────────────────────────────────────────────────\n`,
   );
 }
@@ -102,6 +104,7 @@ const devEmail: EmailSender = {
   kind: 'dev',
   send(message) {
     const attached = (message.attachments ?? []).map((a) => `Attached: ${a.filename} (${a.content.length} bytes)`);
+    // i18n-exempt: setting names; the development console (engineers only)
     printToConsole([`To: ${message.to} (email from ${message.fromName})`, `Subject: ${message.subject}`, ...attached, '', message.text]);
     return Promise.resolve({ providerId: `dev-${crypto.randomUUID()}` });
   },

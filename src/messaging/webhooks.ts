@@ -8,6 +8,7 @@ import twilio from 'twilio';
 import { config } from '../config.js';
 import { recordAudit } from '../db/audit.js';
 import { deliveryByProviderId } from '../db/lookups.js';
+import { hasKey, languageOf, t, type Language } from '../i18n/index.js';
 import { withOrg } from '../db/tenancy.js';
 import { logger } from '../logger.js';
 import { twilioStatusSchema } from './schema.js';
@@ -27,20 +28,15 @@ const TRANSITIONS: Record<string, Transition | undefined> = {
   failed: { status: 'failed', from: ['sending', 'sent', 'queued', 'pending'] },
 };
 
-function carrierReason(code: string | undefined, message: string | undefined, status: string): string {
-  const known: Record<string, string> = {
-    '30003': 'The phone is switched off or out of reach.',
-    '30004': 'The customer has blocked messages from this number.',
-    '30005': 'The number does not exist or is no longer in service.',
-    '30006': "The number is a landline or can't receive texts.",
-    '30007': 'The carrier filtered the message as possible spam.',
-    '30008': 'The carrier could not deliver it (unknown error).',
-  };
-  const base = (code && known[code]) ?? (message || `Twilio reported the message as ${status}.`);
-  return code ? `${base} (Twilio error ${code})` : base;
+/** Why the carrier didn't deliver, in the org's `lang`; Twilio's own words when the code is not one we know. */
+function carrierReason(lang: Language, code: string | undefined, message: string | undefined, status: string): string {
+  const known = code && hasKey(lang, `messages:carrier.${code}`) ? t(lang, `messages:carrier.${code}`) : null;
+  const base = known ?? (message || t(lang, 'messages:carrier.reported', { status }));
+  return code ? t(lang, 'messages:carrier.withCode', { reason: base, code }) : base;
 }
 
 webhookRouter.post('/status', express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 200 }), async (req, res) => {
+  // i18n-exempt: a header name and an actor label
   const signature = req.header('x-twilio-signature');
   if (!signature) return res.status(400).json({ error: 'missing_signature' });
   const token = config.twilio.authToken;
@@ -63,17 +59,19 @@ webhookRouter.post('/status', express.urlencoded({ extended: false, limit: '20kb
     if (!found) return res.status(200).json({ ok: true, unknown: true });
     await withOrg(found.orgId, async (db) => {
       const problem = transition.status === 'failed' || transition.status === 'undeliverable';
+      const org = problem ? await db('organizations').first<{ locale: string } | undefined>('locale') : undefined;
       const updated = await db('message_deliveries')
         .update({
           status: transition.status,
           updated_at: db.fn.now(),
           ...(transition.status === 'delivered' ? { delivered_at: db.fn.now() } : {}),
-          ...(problem ? { last_error: carrierReason(ErrorCode, ErrorMessage, MessageStatus) } : {}),
+          ...(problem ? { last_error: carrierReason(languageOf(org?.locale), ErrorCode, ErrorMessage, MessageStatus) } : {}),
         })
         .where({ id: found.deliveryId })
         .whereIn('status', transition.from);
       if (updated && transition.status !== 'sent') {
         await recordAudit(db, {
+          // i18n-exempt: a header name and an actor label
           actor: { type: 'twilio', label: 'status callback' },
           action: `message.${transition.status}`,
           subjectType: 'message_delivery',

@@ -6,15 +6,21 @@ import { logger } from '../logger.js';
 import { createRedis } from './redis.js';
 
 export const QUEUE_NAMES = {
+  // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
   sendMessage: 'send-message',
+  // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
   outboxSweep: 'outbox-sweep',
+  // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
   reconcile: 'stripe-reconcile',
+  // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
   portalRecovery: 'portal-recovery',
+  // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
   portalVisitsRetention: 'portal-visits-retention',
   followups: 'followups',
 } as const;
 
 /** Custom backoff type: exponential with jitter (BullMQ calls the worker's backoffStrategy). */
+// i18n-exempt: queue and job names, timeout descriptions in engineers' logs
 export const JITTERED_BACKOFF = 'jittered-exponential';
 export const SEND_ATTEMPTS = 5;
 export const DEFAULT_BACKOFF_BASE_MS = 2_000;
@@ -75,7 +81,9 @@ export interface DeliveryJobData {
 export async function enqueueDeliveryJob(data: DeliveryJobData, timeoutMs = 2_000): Promise<boolean> {
   try {
     const queue = getSendQueue();
+    // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
     await within(queue.waitUntilReady(), timeoutMs, 'connecting to Redis');
+    // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
     await within(queue.add('send', data, { ...SEND_JOB_OPTIONS, jobId: deliveryJobId(data.deliveryId) }), timeoutMs, 'adding the job');
     return true;
   } catch (err) {
@@ -100,6 +108,7 @@ export async function enqueueRecoveryJob(data: RecoveryJobData, timeoutMs = 2_00
   try {
     const connection = (getSendQueue(), sendQueue!.connection);
     recoveryQueue ??= new Queue(QUEUE_NAMES.portalRecovery, { connection, prefix: config.queuePrefix });
+    // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
     await within(recoveryQueue.waitUntilReady(), timeoutMs, 'connecting to Redis');
     // The address lives in Redis only until the job ran.
     await within(
@@ -110,6 +119,7 @@ export async function enqueueRecoveryJob(data: RecoveryJobData, timeoutMs = 2_00
         removeOnFail: { age: 24 * 3600 },
       }),
       timeoutMs,
+      // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
       'adding the job',
     );
     return true;
@@ -127,6 +137,7 @@ export async function enqueueDeliveryJobs(jobs: DeliveryJobData[], chunk = 1_000
   let added = 0;
   try {
     const queue = getSendQueue();
+    // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
     await within(queue.waitUntilReady(), timeoutMs, 'connecting to Redis');
     const parts: DeliveryJobData[][] = [];
     for (let i = 0; i < jobs.length; i += chunk) parts.push(jobs.slice(i, i + chunk));
@@ -139,6 +150,7 @@ export async function enqueueDeliveryJobs(jobs: DeliveryJobData[], chunk = 1_000
               part.map((data) => ({ name: 'send', data, opts: { ...SEND_JOB_OPTIONS, jobId: deliveryJobId(data.deliveryId) } })),
             ),
             timeoutMs,
+            // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
             'adding jobs',
           );
           added += part.length;
@@ -160,8 +172,10 @@ export async function closeQueues(): Promise<void> {
   sendQueue = undefined;
   const recovery = recoveryQueue;
   recoveryQueue = undefined;
+  // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
   if (recovery) await within(recovery.close(), 2_000, 'closing the recovery queue').catch(() => undefined);
   if (!current) return;
+  // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
   await within(current.queue.close(), 2_000, 'closing the send queue').catch(() => undefined);
   current.connection.disconnect();
 }

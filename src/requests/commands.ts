@@ -2,7 +2,6 @@
 // A customer's request from the portal is stored with its photos and an email to
 // the business (the outbox) in one transaction; the business turns it into a
 // draft proposal or a job to schedule in one click (the same transaction links them).
-import Handlebars from 'handlebars';
 import { config } from '../config.js';
 import { recordAudit, type Actor } from '../db/audit.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
@@ -11,6 +10,7 @@ import type { NormalizedImage } from '../lib/images.js';
 import { createJob } from '../jobs/commands.js';
 import { jobFormSchema } from '../jobs/schema.js';
 import { leadName } from '../leads/queries.js';
+import { workRequestNotice } from '../messaging/business-notices.js';
 import { storeBusinessNotice } from '../messaging/commands.js';
 import { businessNoticeAddress } from '../messaging/queries.js';
 import { createProposal } from '../proposals/commands.js';
@@ -97,34 +97,17 @@ async function noticeToBusiness(db: Db, request: WorkRequestRow, photos: number,
   if (!to) return null;
   const lead = await db('leads').where({ id: request.lead_id }).first<{ first_name: string; last_name: string }>('first_name', 'last_name');
   const customer = leadName(lead);
-  // The business reads it in its dashboard's language.
-  const org = await db('organizations')
-    .where({ id: currentOrgId(db) })
-    .first<{ locale: string }>('locale');
-  const lang = languageOf(org?.locale);
   const job = request.job_id ? await db('jobs').where({ id: request.job_id }).first<{ service_type: string }>('service_type') : null;
-  const url = `${config.publicUrl}/requests/${request.id}`;
-  const subject = job
-    ? t(lang, 'dashboard:request.notice.rescheduleSubject', { customer, service: job.service_type })
-    : t(lang, 'dashboard:request.notice.workSubject', { customer });
-  const intro = job
-    ? t(lang, 'dashboard:request.notice.rescheduleIntro', { customer, service: job.service_type })
-    : t(lang, 'dashboard:request.notice.workIntro', { customer });
-  const details = [
-    request.address ? t(lang, 'dashboard:request.notice.where', { address: request.address }) : null,
-    request.preferred_times ? t(lang, 'dashboard:request.notice.whenSuits', { times: request.preferred_times }) : null,
-    photos ? t(lang, 'dashboard:request.notice.photos', { count: photos }) : null,
-  ].filter((line): line is string => line !== null);
-  const openIt = t(lang, 'dashboard:request.notice.openIt', { url });
-  const text = `${intro}\n\n${request.description}\n\n${details.join('\n')}${details.length ? '\n\n' : ''}${openIt}`;
-  const e = Handlebars.escapeExpression;
-  // i18n-exempt: markup around catalogue words
-  const quote = `<blockquote style="white-space:pre-wrap">${e(request.description)}</blockquote>`;
-  const html =
-    `<p>${e(intro)}</p>` +
-    quote +
-    details.map((line) => `<p>${e(line)}</p>`).join('') +
-    `<p><a href="${e(url)}">${e(t(lang, 'dashboard:request.notice.openButton'))}</a></p>`;
+  // In the business's language, from the catalogue (src/messaging/business-notices.ts).
+  const { subject, text, html } = await workRequestNotice(db, {
+    customer,
+    serviceType: job?.service_type ?? null,
+    description: request.description,
+    address: request.address,
+    preferredTimes: request.preferred_times,
+    photos,
+    url: `${config.publicUrl}/requests/${request.id}`,
+  });
   const delivery = await storeBusinessNotice(db, { leadId: request.lead_id, to, subject, text, html, workRequestId: request.id }, actor);
   return delivery.id;
 }

@@ -4,6 +4,9 @@
 // which rule is due when.
 import { PLAN_IDS, PLANS } from '../../plans.js';
 import { FOLLOWUP_RULE_INFO, QUIET_FROM_HOUR, QUIET_UNTIL_HOUR, type FollowupRule } from '../../lib/followup-rules.js';
+import Handlebars from 'handlebars';
+import { formatLocale, languageOf, t, type Language } from '../../i18n/index.js';
+import { formatMoney } from '../../lib/money.js';
 import { withoutOrg, type Db } from '../tenancy.js';
 
 /** The plans whose orgs get automatic follow-ups (src/plans.ts decides). */
@@ -28,8 +31,84 @@ export async function scheduleDueFollowups(now: Date, link: string): Promise<Sch
       'select delivery_id, org_id from schedule_followups(?::text[], ?::timestamptz, ?::integer, ?::integer, ?::text)',
       [followupPlans(), now.toISOString(), QUIET_FROM_HOUR, QUIET_UNTIL_HOUR, link],
     );
+    // The rows are worded in each customer's language before this transaction commits.
+    const byOrg = new Map<string, string[]>();
+    for (const row of rows) byOrg.set(row.org_id, [...(byOrg.get(row.org_id) ?? []), row.delivery_id]);
+    for (const [orgId, ids] of byOrg) await wordFollowups(db, orgId, ids, link);
     return rows;
   });
+}
+
+interface FollowupFacts {
+  id: string;
+  channel: 'email' | 'sms';
+  rule: FollowupRule;
+  document_kind: 'proposal' | 'invoice';
+  first_name: string;
+  language: Language | null;
+  org_name: string;
+  locale: string;
+  number: number;
+  title: string | null;
+  due_date: Date | string | null;
+  owed_cents: string | number | null;
+  currency: string | null;
+}
+
+export interface FollowupText {
+  subject: string | null;
+  text: string;
+  html: string | null;
+}
+
+/** A follow-up's words (messages:followup) in the customer's language; `link` stands where the portal link goes. */
+export function followupText(f: FollowupFacts, link: string): FollowupText {
+  const lang = f.language ?? languageOf(f.locale);
+  const locale = formatLocale(lang, f.locale);
+  const due =
+    f.due_date === null
+      ? ''
+      : new Intl.DateTimeFormat(locale, { month: 'long', day: 'numeric', timeZone: 'UTC' }).format(new Date(f.due_date));
+  const amount = f.owed_cents === null ? '' : formatMoney(Number(f.owed_cents), f.currency ?? 'USD', locale);
+  const key = f.rule.startsWith('invoice_overdue') ? 'messages:followup.invoice_overdue' : `messages:followup.${f.rule}`;
+  const sentence = (v: { first: string; org: string; title: string; link: string }) =>
+    t(lang, key, { ...v, number: f.number, amount, due });
+  const e = Handlebars.escapeExpression;
+  const words = { first: f.first_name, org: f.org_name, title: f.title ?? '' };
+  if (f.channel === 'sms') return { subject: null, text: sentence({ ...words, link }), html: null };
+  const subject = t(lang, f.document_kind === 'proposal' ? 'messages:followup.subjectProposal' : 'messages:followup.subjectInvoice', {
+    number: f.number,
+    org: f.org_name,
+  });
+  const html =
+    `<p>${sentence({ first: e(words.first), org: e(words.org), title: e(words.title), link: `<a href="${link}">${link}</a>` })}</p>` +
+    `<p>${e(f.org_name)}</p>`;
+  return { subject, text: `${sentence({ ...words, link })}\n\n${f.org_name}`, html };
+}
+
+/** Words one org's new follow-ups, inside the scheduler's transaction (its rows seen through the org's own RLS). */
+async function wordFollowups(db: Db, orgId: string, ids: string[], link: string): Promise<void> {
+  await db.raw("select set_config('app.org_id', ?, true)", [orgId]);
+  const { rows } = await db.raw<{ rows: FollowupFacts[] }>(
+    `select d.id, d.channel, f.rule, d.context as document_kind, l.first_name, l.language, o.name as org_name, o.locale,
+            coalesce(p.number, v.number) as number, p.title, v.due_date,
+            v.total_cents - v.amount_paid_cents as owed_cents, v.currency
+       from message_deliveries d
+       join followup_sends f on f.org_id = d.org_id and f.delivery_id = d.id
+       join leads l on l.org_id = d.org_id and l.id = d.lead_id
+       join organizations o on o.id = d.org_id
+       left join proposals p on d.context = 'proposal' and p.org_id = d.org_id and p.id = f.document_id
+       left join invoices v on d.context = 'invoice' and v.org_id = d.org_id and v.id = f.document_id
+      where d.id = any(?::uuid[])`,
+    [ids],
+  );
+  for (const facts of rows) {
+    const worded = followupText(facts, link);
+    await db('message_deliveries')
+      .where({ id: facts.id })
+      .update({ subject: worded.subject, body_text: worded.text, body_html: worded.html });
+  }
+  await db.raw("select set_config('app.org_id', '', true)");
 }
 
 export interface NextFollowup {

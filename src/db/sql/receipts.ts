@@ -1,14 +1,110 @@
 // Payment receipts: one outbox row per recorded payment, stored in the caller's
-// transaction by queue_payment_receipts() (migrations/20261206000000_receipts_followups.ts).
-// A payment seen again (a repeated webhook, reconciliation) queues nothing: the
-// receipt row is unique per payment.
+// transaction by queue_payment_receipts() (migrations/20261222010000_receipt_text_in_typescript.ts),
+// then worded here, in the same transaction, in the customer's language (theirs,
+// else the org's) from the catalogue (messages:receipt), with money and dates in
+// that language and the org's country. A payment seen again (a repeated webhook,
+// reconciliation) queues nothing: the receipt row is unique per payment.
+import Handlebars from 'handlebars';
+import { formatLocale, languageOf, t, type Language } from '../../i18n/index.js';
+import { formatMoney } from '../../lib/money.js';
 import type { Db } from '../tenancy.js';
 
 /** Queues a receipt for each succeeded payment that has none yet; returns the new delivery ids. */
 export async function queueReceipts(db: Db, paymentIds: string[]): Promise<string[]> {
   if (paymentIds.length === 0) return [];
   const { rows } = await db.raw<{ rows: { id: string }[] }>('select id from queue_payment_receipts(?::uuid[]) as id', [paymentIds]);
-  return rows.map((r) => r.id);
+  const ids = rows.map((r) => r.id);
+  if (ids.length) await wordReceipts(db, ids);
+  return ids;
+}
+
+interface ReceiptFacts {
+  id: string;
+  channel: 'email' | 'sms';
+  first_name: string;
+  language: Language | null;
+  org_name: string;
+  org_phone: string | null;
+  org_email: string | null;
+  locale: string;
+  time_zone: string;
+  amount_cents: string | number;
+  currency: string;
+  paid_at: Date;
+  invoice_number: number | null;
+  invoice_owed_cents: string | number | null;
+  invoice_currency: string | null;
+  proposal_number: number | null;
+}
+
+export interface ReceiptText {
+  subject: string | null;
+  text: string;
+  html: string | null;
+}
+
+/** A receipt's subject and text (and HTML for email) in the customer's language. */
+export function receiptText(f: ReceiptFacts): ReceiptText {
+  const lang = f.language ?? languageOf(f.locale);
+  const locale = formatLocale(lang, f.locale);
+  const amount = formatMoney(Number(f.amount_cents), f.currency, locale);
+  const what =
+    f.invoice_number !== null
+      ? t(lang, 'messages:receipt.forInvoice', { number: f.invoice_number })
+      : t(lang, 'messages:receipt.forDeposit', { number: f.proposal_number });
+  const org = f.org_name;
+  if (f.channel === 'sms') return { subject: null, text: t(lang, 'messages:receipt.sms', { org, amount, what }), html: null };
+  const date = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: f.time_zone }).format(f.paid_at);
+  const owed = f.invoice_owed_cents === null ? null : Number(f.invoice_owed_cents);
+  const balance =
+    owed === null
+      ? t(lang, 'messages:receipt.credited')
+      : owed > 0
+        ? t(lang, 'messages:receipt.stillOwed', { amount: formatMoney(owed, f.invoice_currency ?? f.currency, locale) })
+        : t(lang, 'messages:receipt.paidInFull');
+  const e = Handlebars.escapeExpression;
+  const text = [
+    t(lang, 'messages:receipt.greeting', { name: f.first_name }),
+    '',
+    `${t(lang, 'messages:receipt.thanks', { org, amount, what, date })}\n${balance}`,
+    '',
+    t(lang, 'messages:receipt.attached'),
+    '',
+    [org, f.org_phone, f.org_email].filter((part) => part !== null).join('\n'),
+  ].join('\n');
+  const html =
+    `<p>${e(t(lang, 'messages:receipt.greeting', { name: f.first_name }))}</p>` +
+    `<p>${t(lang, 'messages:receipt.thanksHtml', { org: e(org), amount: `<strong>${e(amount)}</strong>`, what: e(what), date: e(date) })}</p>` +
+    `<p>${e(balance)}</p>` +
+    `<p>${e(t(lang, 'messages:receipt.attached'))}</p>` +
+    `<p>${[org, f.org_phone, f.org_email]
+      .filter((part) => part !== null)
+      .map((part) => e(part))
+      .join('<br>')}</p>`;
+  return { subject: t(lang, 'messages:receipt.subject', { org, what }), text, html };
+}
+
+async function wordReceipts(db: Db, deliveryIds: string[]): Promise<void> {
+  const { rows } = await db.raw<{ rows: ReceiptFacts[] }>(
+    `select d.id, d.channel, l.first_name, l.language, o.name as org_name, o.phone as org_phone, o.email as org_email,
+            o.locale, o.time_zone, y.amount_cents, y.currency, y.paid_at,
+            v.number as invoice_number, v.total_cents - v.amount_paid_cents as invoice_owed_cents, v.currency as invoice_currency,
+            pr.number as proposal_number
+       from message_deliveries d
+       join payments y on y.org_id = d.org_id and y.id = d.payment_id
+       join leads l on l.org_id = d.org_id and l.id = d.lead_id
+       join organizations o on o.id = d.org_id
+       left join invoices v on v.org_id = y.org_id and v.id = y.invoice_id
+       left join proposals pr on pr.org_id = y.org_id and pr.id = y.proposal_id
+      where d.id = any(?::uuid[])`,
+    [deliveryIds],
+  );
+  for (const facts of rows) {
+    const worded = receiptText(facts);
+    await db('message_deliveries')
+      .where({ id: facts.id })
+      .update({ subject: worded.subject, body_text: worded.text, body_html: worded.html });
+  }
 }
 
 /** The payment a receipt delivery is for (null when the delivery is no receipt). */
