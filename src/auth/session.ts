@@ -10,6 +10,8 @@ declare module 'express-session' {
     userId: string;
     orgId: string;
     flash: { type: 'success' | 'error' | 'info'; message: string };
+    /** The dashboard's language (the org's), remembered by orgPage for pages outside it (errors). */
+    lang: 'en' | 'es';
   }
 }
 
