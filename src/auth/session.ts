@@ -5,6 +5,7 @@ import type { RequestHandler } from 'express';
 import { config } from '../config.js';
 import { databaseUrl } from '../db/knex.js';
 
+// i18n-exempt: a package's name
 declare module 'express-session' {
   interface SessionData {
     userId: string;
@@ -15,7 +16,7 @@ declare module 'express-session' {
   }
 }
 
-const SESSION_COOKIE = 'porchlight.sid';
+const SESSION_COOKIE = 'porchlight.sid'; // i18n-exempt: a cookie's name
 const FOURTEEN_DAYS_MS = 14 * 24 * 60 * 60 * 1000;
 
 export function createSessionMiddleware(): { middleware: RequestHandler; close: () => Promise<void> } {
