@@ -98,6 +98,8 @@ export function orgPage(handler: PageHandler, options: PageOptions = {}): Reques
         const { user_name, user_email, user_role, ...org } = row;
         ctxOrg = org;
         ctxUser = { id: userId, name: user_name, email: user_email, role: user_role };
+        // Handlers write titles and messages in the dashboard's language: the org's.
+        res.locals.lang = languageOf(org.locale);
         if (options.ownerOnly && user_role !== 'owner') throw forbidden('http:error.ownerOnly');
         const outcome = await handler({
           req,
