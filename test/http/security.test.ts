@@ -121,7 +121,9 @@ describe('security middleware (src/http/security.ts)', () => {
       expect(third.status).to.equal(429);
       // The refusal is a message, told in the reader's language where it is shown (the error handler).
       expect(third.body).to.deep.equal({ id: 'rate_limited', message: 'http:error.rateLimited', report: false });
-      expect(translate('en', third.body.message as string)).to.equal('Too many attempts. Please wait a few minutes and try again.');
+      expect(translate('en', (third.body as { message: string }).message)).to.equal(
+        'Too many attempts. Please wait a few minutes and try again.',
+      );
       const keys = await getStoreRedis()!.keys(`${config.queuePrefix}:rl:${name}:*`);
       expect(keys).to.have.length(1);
       // A second process builds the same limiter: the count is shared, not per process.

@@ -82,7 +82,6 @@ async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, accou
     case 'checkout.session.completed': // i18n-exempt: Stripe's, SQL's and the audit log's names
     case 'checkout.session.async_payment_succeeded': // i18n-exempt: Stripe's, SQL's and the audit log's names
     case 'checkout.session.async_payment_failed': // i18n-exempt: Stripe's, SQL's and the audit log's names
-    // i18n-exempt: Stripe's, SQL's and the audit log's names
     case 'checkout.session.expired': {
       const session = event.data.object;
       if (session.mode !== 'payment' || session.metadata?.org_id !== orgId) return () => Promise.resolve();
