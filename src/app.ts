@@ -65,7 +65,7 @@ const SELF_CHECKED_UPLOADS = new Set(['POST /settings/branding/logo']);
 
 /** Dashboard and account pages show customers' data and portal links (credentials): never kept by a browser or proxy. */
 const noStore: RequestHandler = (_req, res, next) => {
-  res.set('Cache-Control', 'no-store');
+  res.set('Cache-Control', 'no-store'); // i18n-exempt: a header value
   next();
 };
 
@@ -100,13 +100,13 @@ export function createApp(): BuiltApp {
   // The navigation's count of new requests from the portal.
   setNavCounter(async (db) => ({ requests: await countNewWorkRequests(db) }));
   const app = express();
-  app.disable('x-powered-by');
+  app.disable('x-powered-by'); // i18n-exempt: an Express setting
   // Every page is no-store (the portal, the dashboard): an ETag would only cost a
   // hash of each page and never be used. Static files keep theirs (express.static).
   app.set('etag', false);
   if (config.trustProxy) {
     const hops = Number(config.trustProxy);
-    app.set('trust proxy', Number.isInteger(hops) ? hops : config.trustProxy === 'true' ? true : config.trustProxy);
+    app.set('trust proxy', Number.isInteger(hops) ? hops : config.trustProxy === 'true' ? true : config.trustProxy); // i18n-exempt: an Express setting
   }
   setupViews(app);
 
@@ -115,8 +115,9 @@ export function createApp(): BuiltApp {
   app.use('/static', express.static(publicDir, { maxAge: config.isProduction ? '1d' : 0, index: false }));
   // Inter, self-hosted from its npm package, for the dashboard and the portal.
   app.use(portalAssets);
+  // i18n-exempt: a path, and a robots.txt for crawlers
   app.get('/robots.txt', (_req, res) => {
-    res.type('text/plain').send('User-agent: *\nDisallow: /p/\n');
+    res.type('text/plain').send('User-agent: *\nDisallow: /p/\n'); // i18n-exempt: a path and a robots.txt for crawlers
   });
   app.use(healthRouter);
 
@@ -141,7 +142,7 @@ export function createApp(): BuiltApp {
   app.use(noStore, exposeRequestPath, sessions.middleware, moveFlashToLocals, exposeCsrfToken, (req, res, next) => {
     // An upload route parses its multipart body first and then checks the token
     // inside it itself; every other request, multipart or not, is checked here.
-    if (req.is('multipart/form-data') && SELF_CHECKED_UPLOADS.has(`${req.method} ${req.path}`)) return next();
+    if (req.is('multipart/form-data') && SELF_CHECKED_UPLOADS.has(`${req.method} ${req.path}`)) return next(); // i18n-exempt: a content type
     csrfProtection(req, res, next);
   });
   // Development's local test checkout (Pay without Stripe keys); not even mounted in production.

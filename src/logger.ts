@@ -17,11 +17,11 @@ export const logger = pino({
   base: { service: 'porchlight' },
   redact: {
     paths: [
-      'req.headers.cookie',
-      'req.headers.authorization',
-      'req.headers["stripe-signature"]',
-      'req.headers["x-twilio-signature"]',
-      'res.headers["set-cookie"]',
+      'req.headers.cookie', // i18n-exempt: log settings
+      'req.headers.authorization', // i18n-exempt: log settings
+      'req.headers["stripe-signature"]', // i18n-exempt: log settings
+      'req.headers["x-twilio-signature"]', // i18n-exempt: log settings
+      'res.headers["set-cookie"]', // i18n-exempt: log settings
       '*.password',
       '*.token',
     ],
@@ -31,8 +31,8 @@ export const logger = pino({
   ...(config.isDevelopment
     ? {
         transport: {
-          target: 'pino-pretty',
-          options: { singleLine: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service,req,res,responseTime', hideObject: false },
+          target: 'pino-pretty', // i18n-exempt: log settings
+          options: { singleLine: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service,req,res,responseTime', hideObject: false }, // i18n-exempt: log settings
         },
       }
     : {}),

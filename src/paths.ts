@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 function findRoot(start: string): string {
   let dir = start;
+  // i18n-exempt: a file name
   while (!fs.existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error(`no package.json above ${start}`);

@@ -1,5 +1,6 @@
 // Free / Starter / Pro: the only place plan limits, features and fees live.
 import { config } from './config.js';
+import { DEFAULT_LANGUAGE, msg, t, translate, type Language } from './i18n/index.js';
 
 export const PLAN_IDS = ['free', 'starter', 'pro'] as const;
 export type PlanId = (typeof PLAN_IDS)[number];
@@ -28,7 +29,7 @@ export interface Plan {
 export const PLANS: Record<PlanId, Plan> = {
   free: {
     id: 'free',
-    name: 'Free',
+    name: 'Free', // i18n-exempt: the plan's name in logs and Stripe; people read planName()
     monthlyPriceCents: 0,
     maxActivePortalLinks: 10,
     onlineApproval: false,
@@ -40,7 +41,7 @@ export const PLANS: Record<PlanId, Plan> = {
   },
   starter: {
     id: 'starter',
-    name: 'Starter',
+    name: 'Starter', // i18n-exempt: the plan's name in logs and Stripe; people read planName()
     monthlyPriceCents: 990,
     maxActivePortalLinks: null,
     onlineApproval: true,
@@ -52,7 +53,7 @@ export const PLANS: Record<PlanId, Plan> = {
   },
   pro: {
     id: 'pro',
-    name: 'Pro',
+    name: 'Pro', // i18n-exempt: the plan's name in logs and Stripe; people read planName()
     monthlyPriceCents: 4900,
     maxActivePortalLinks: null,
     onlineApproval: true,
@@ -70,36 +71,46 @@ export function planFor(id: string): Plan {
   return plan;
 }
 
+/** A plan's name in `lang` ("Free" / "Gratis"). */
+export function planName(lang: Language, id: PlanId): string {
+  return t(lang, `settings:plan.${id}`);
+}
+
 export interface PlanAddition {
   label: string;
   /** Promised for the plan but not built yet: shown as "coming soon", never as if it worked. */
   comingSoon: boolean;
 }
 
-/** What a plan adds over the one below it, read from the plan fields above (the plans page lists these). */
-export function planAdditions(id: PlanId): PlanAddition[] {
+/** What a plan adds over the one below it, in `lang`, read from the plan fields above (the plans page lists these). */
+export function planAdditions(id: PlanId, lang: Language = DEFAULT_LANGUAGE): PlanAddition[] {
   const plan = PLANS[id];
   const index = PLAN_IDS.indexOf(id);
   const below = index > 0 ? PLANS[PLAN_IDS[index - 1]] : undefined;
   const added: PlanAddition[] = [];
-  const now = (label: string) => added.push({ label, comingSoon: false });
+  const now = (message: string) => added.push({ label: translate(lang, message), comingSoon: false });
   if (!below || below.maxActivePortalLinks !== plan.maxActivePortalLinks) {
-    now(plan.maxActivePortalLinks === null ? 'Unlimited active customer links' : `${plan.maxActivePortalLinks} active customer links`);
+    now(
+      plan.maxActivePortalLinks === null
+        ? 'settings:plan.adds.unlimitedLinks'
+        : msg('settings:plan.adds.links', { count: plan.maxActivePortalLinks }),
+    );
   }
   if (!below) {
-    now('Proposals, invoices, payments and service history in your brand, sent by text or email');
-    now('PDFs of proposals, invoices and receipts, and calendar files for visits');
+    now('settings:plan.adds.portal');
+    now('settings:plan.adds.pdfs');
   }
   if (plan.onlineApproval && !below?.onlineApproval) {
-    now('Customers approve proposals online');
-    now('Signatures drawn by hand or typed, optional lines and alternatives the customer picks, and requests for changes');
+    now('settings:plan.adds.approve');
+    now('settings:plan.adds.signatures');
   }
   if (plan.onlinePayment && !below?.onlinePayment) {
-    now('Customers pay invoices online by card, into your own Stripe account');
-    now('Deposits paid by card on approval');
+    now('settings:plan.adds.pay');
+    now('settings:plan.adds.deposits');
   }
-  if (plan.savedCardsAndAutopay && !below?.savedCardsAndAutopay) added.push({ label: 'Saved cards and autopay', comingSoon: true });
-  if (plan.automaticFollowUps && !below?.automaticFollowUps) now('Automatic follow-ups of proposals and invoices');
+  if (plan.savedCardsAndAutopay && !below?.savedCardsAndAutopay)
+    added.push({ label: t(lang, 'settings:plan.adds.autopay'), comingSoon: true });
+  if (plan.automaticFollowUps && !below?.automaticFollowUps) now('settings:plan.adds.followups');
   return added;
 }
 

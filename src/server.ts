@@ -16,7 +16,7 @@ import { sweepOutbox } from './messaging/outbox.js';
 
 async function main(): Promise<void> {
   await assertRlsEnforced();
-  if (config.stripe.localTestCheckout) onShutdown('local test checkout', await startLocalStripe().then(() => stopLocalStripe), 12);
+  if (config.stripe.localTestCheckout) onShutdown('local test checkout', await startLocalStripe().then(() => stopLocalStripe), 12); // i18n-exempt: names of shutdown steps in the log
   const { app, close } = createApp();
   const server = http.createServer(app);
   await listen(server, config.port);
@@ -31,18 +31,18 @@ async function main(): Promise<void> {
     // Jobs run in this process without Redis: reconciliation too, or payments whose webhooks were lost stay lost.
     const reconciliation = scheduleInProcessReconciliation(config.reconcileEveryMinutes * 60_000);
     logger.info({ everyMinutes: config.reconcileEveryMinutes }, 'Stripe reconciliation runs in this process (no REDIS_URL)');
-    onShutdown('in-process reconciliation', reconciliation.stop, 12);
+    onShutdown('in-process reconciliation', reconciliation.stop, 12); // i18n-exempt: names of shutdown steps in the log
   }
   if (!config.redisUrl) {
     // Without Redis there is no worker: follow-ups, and receipts queued by payment webhooks, go out from here
     // (the same timer helper as reconciliation; every minute).
     const followups = scheduleInProcessReconciliation(60_000, { run: () => runFollowupScheduler().then(() => sweepOutbox()) });
-    onShutdown('in-process follow-ups', followups.stop, 12);
+    onShutdown('in-process follow-ups', followups.stop, 12); // i18n-exempt: names of shutdown steps in the log
   }
-  onShutdown('http server', () => new Promise<void>((resolve) => server.close(() => resolve())), 10);
+  onShutdown('http server', () => new Promise<void>((resolve) => server.close(() => resolve())), 10); // i18n-exempt: names of shutdown steps in the log
   // Checkout Sessions being expired at Stripe after a void or a newer Pay.
-  onShutdown('stripe session expiries', checkoutExpiriesSettled, 15);
-  onShutdown('session store', close, 20);
+  onShutdown('stripe session expiries', checkoutExpiriesSettled, 15); // i18n-exempt: names of shutdown steps in the log
+  onShutdown('session store', close, 20); // i18n-exempt: names of shutdown steps in the log
   onShutdown('redis', closeStoreRedis, 30);
   onShutdown('postgres', closeDb, 40);
   installShutdownHandlers();

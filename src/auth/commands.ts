@@ -9,6 +9,7 @@ import { deleteSessionsOf } from '../db/sql/sessions.js';
 import { insertSignupRequest, signupRequestByTokenHash, useSignupRequest } from '../db/sql/signups.js';
 import { nowPlusSeconds } from '../db/sql/time.js';
 import { withOrg, type Db } from '../db/tenancy.js';
+import { msg } from '../i18n/index.js';
 import { FormError, notFound } from '../lib/errors.js';
 import { newOneTimeToken, sha256Hex, TOKEN_PATTERN } from '../lib/tokens.js';
 import { insertOrganization } from '../orgs/commands.js';
@@ -22,9 +23,8 @@ export interface SessionIdentity {
   orgId: string;
 }
 
-const EMAIL_TAKEN = 'This email already has a Porchlight account. Log in with it, or reset its password if you forgot it.';
-const EMAIL_TAKEN_BY_INVITEE =
-  'This email already has a Porchlight account, and an account belongs to one business. Ask the owner to invite another email address.';
+const EMAIL_TAKEN = 'auth:error.emailTaken';
+const EMAIL_TAKEN_BY_INVITEE = 'auth:error.emailTakenByInvitee';
 
 const INVITATION_DAYS = 7;
 export const PASSWORD_RESET_MINUTES = 60;
@@ -53,7 +53,7 @@ async function insertOrganizationWithOwner(
     .returning<{ id: string }[]>('id');
   await recordAudit(db, {
     actor: { type: 'user', userId: user.id, label: input.owner.email, ip },
-    action: 'org.created',
+    action: 'org.created', // i18n-exempt: an audit record's action
     subjectType: 'organization',
     subjectId: orgId,
     data: { name: input.name },
@@ -87,8 +87,8 @@ export async function requestSignUp(input: SignUpInput, ip?: string): Promise<Si
     return withOrg(found.org_id, async (db) => {
       const user = await db('users').where({ id: found.user_id }).first<{ name: string; email: string }>('name', 'email');
       await recordAudit(db, {
-        actor: { type: 'system', label: 'sign-up form' },
-        action: 'user.signup_attempted',
+        actor: { type: 'system', label: 'sign-up form' }, // i18n-exempt: an audit record's actor
+        action: 'user.signup_attempted', // i18n-exempt: an audit record's action
         subjectType: 'user',
         subjectId: found.user_id,
         data: { ip: ip ?? null },
@@ -158,7 +158,7 @@ export async function logIn(input: Pick<LogInInput, 'email' | 'password'>, ip?: 
     await db('users').where({ id: found.user_id }).update({ last_login_at: db.fn.now() });
     await recordAudit(db, {
       actor: { type: 'user', userId: found.user_id, ip },
-      action: 'user.logged_in',
+      action: 'user.logged_in', // i18n-exempt: an audit record's action
       subjectType: 'user',
       subjectId: found.user_id,
     });
@@ -183,9 +183,7 @@ export async function inviteMember(
   input: { orgId: string; email: string; invitedBy: string; actor: Actor },
 ): Promise<CreatedInvitation> {
   if (await emailTaken(input.email, db)) {
-    throw new FormError({
-      email: 'This email already has a Porchlight account. Each person belongs to one business; ask them to use another email.',
-    });
+    throw new FormError({ email: 'auth:error.emailTakenInvite' });
   }
   await db('invitations')
     .where({ email: input.email })
@@ -205,7 +203,7 @@ export async function inviteMember(
     .returning<{ id: string; expires_at: Date }[]>(['id', 'expires_at']);
   await recordAudit(db, {
     actor: input.actor,
-    action: 'invitation.created',
+    action: 'invitation.created', // i18n-exempt: an audit record's action
     subjectType: 'invitation',
     subjectId: row.id,
     data: { email: input.email, role: 'staff' },
@@ -220,8 +218,8 @@ export async function revokeInvitation(db: Db, invitationId: string, actor: Acto
     .whereNull('revoked_at')
     .update({ revoked_at: db.fn.now() })
     .returning<{ id: string; email: string }[]>(['id', 'email']);
-  if (!row) throw notFound('That invitation doesn’t exist or was already used.');
-  await recordAudit(db, { actor, action: 'invitation.revoked', subjectType: 'invitation', subjectId: row.id, data: { email: row.email } });
+  if (!row) throw notFound('auth:error.invitationGone');
+  await recordAudit(db, { actor, action: 'invitation.revoked', subjectType: 'invitation', subjectId: row.id, data: { email: row.email } }); // i18n-exempt: an audit record's action
 }
 
 /** Accepts an invitation: creates the member and uses up the link, in one transaction. */
@@ -247,7 +245,7 @@ export async function acceptInvitation(token: string, input: AcceptInvitationInp
         .returning<{ id: string }[]>('id');
       await recordAudit(db, {
         actor: { type: 'user', userId: user.id, label: invitation.email, ip },
-        action: 'invitation.accepted',
+        action: 'invitation.accepted', // i18n-exempt: an audit record's action
         subjectType: 'user',
         subjectId: user.id,
         data: { invitation_id: invitation.invitationId, role: invitation.role },
@@ -286,7 +284,7 @@ export async function requestPasswordReset(email: string, ip?: string): Promise<
       .returning<{ id: string }[]>('id');
     await recordAudit(db, {
       actor: { type: 'user', userId: user.id, label: user.email, ip },
-      action: 'user.password_reset_requested',
+      action: 'user.password_reset_requested', // i18n-exempt: an audit record's action
       subjectType: 'password_reset',
       subjectId: row.id,
     });
@@ -314,7 +312,7 @@ export async function resetPassword(token: string, password: string, ip?: string
     await db('password_resets').where({ user_id: user.id }).whereNull('used_at').update({ used_at: db.fn.now() });
     await recordAudit(db, {
       actor: { type: 'user', userId: user.id, label: user.email, ip },
-      action: 'user.password_reset',
+      action: 'user.password_reset', // i18n-exempt: an audit record's action
       subjectType: 'user',
       subjectId: user.id,
     });
@@ -342,7 +340,7 @@ async function lockOwnersAndFind(db: Db, userId: string): Promise<{ member: Memb
   const member = await db('users')
     .where({ id: userId })
     .first<Member | undefined>('id', 'name', 'email', 'role', 'created_at', 'last_login_at');
-  if (!member) throw notFound('That team member doesn’t exist.');
+  if (!member) throw notFound('auth:error.memberGone');
   return { member, owners: owners.length };
 }
 
@@ -350,12 +348,12 @@ async function lockOwnersAndFind(db: Db, userId: string): Promise<{ member: Memb
 export async function removeMember(db: Db, userId: string, actor: Actor): Promise<Member> {
   const { member, owners } = await lockOwnersAndFind(db, userId);
   if (member.role === 'owner' && owners <= 1) {
-    throw new FormError({ _form: `${member.name} is the only owner, so they can’t be removed. Make someone else an owner first.` });
+    throw new FormError({ _form: msg('auth:error.onlyOwnerRemove', { name: member.name }) });
   }
   await db('users').where({ id: userId }).delete();
   await recordAudit(db, {
     actor,
-    action: 'user.removed',
+    action: 'user.removed', // i18n-exempt: an audit record's action
     subjectType: 'user',
     subjectId: userId,
     data: { email: member.email, role: member.role },
@@ -368,12 +366,12 @@ export async function changeRole(db: Db, userId: string, role: 'owner' | 'staff'
   const { member, owners } = await lockOwnersAndFind(db, userId);
   if (member.role === role) return member;
   if (member.role === 'owner' && owners <= 1) {
-    throw new FormError({ _form: `${member.name} is the only owner. Make someone else an owner first.` });
+    throw new FormError({ _form: msg('auth:error.onlyOwner', { name: member.name }) });
   }
   await db('users').where({ id: userId }).update({ role });
   await recordAudit(db, {
     actor,
-    action: 'user.role_changed',
+    action: 'user.role_changed', // i18n-exempt: an audit record's action
     subjectType: 'user',
     subjectId: userId,
     data: { from: member.role, to: role },

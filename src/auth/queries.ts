@@ -72,14 +72,14 @@ export async function findInvitation(token: string): Promise<InvitationView> {
   const found = await invitationOrg(token);
   if (!found) throw new UnusableLinkError('unknown');
   return withOrg(found.orgId, async (db) => {
-    const row = await db('invitations as i')
-      .join('organizations as o', 'o.id', 'i.org_id')
-      .leftJoin('users as u', 'u.id', 'i.invited_by')
+    const row = await db('invitations as i') // i18n-exempt: SQL aliases
+      .join('organizations as o', 'o.id', 'i.org_id') // i18n-exempt: SQL aliases
+      .leftJoin('users as u', 'u.id', 'i.invited_by') // i18n-exempt: SQL aliases
       .where('i.id', found.invitationId)
       .first<(InvitationRow & { org_name: string; inviter_name: string | null }) | undefined>(
         'i.*',
-        'o.name as org_name',
-        'u.name as inviter_name',
+        'o.name as org_name', // i18n-exempt: SQL aliases
+        'u.name as inviter_name', // i18n-exempt: SQL aliases
       );
     if (!row) throw new UnusableLinkError('unknown');
     const problem = invitationProblem(row);

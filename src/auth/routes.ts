@@ -2,8 +2,8 @@
 import { Router, type Request, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { config } from '../config.js';
-import { browserLanguage } from '../i18n/index.js';
 import { createRateLimiter } from '../http/security.js';
+import { browserLanguage, t, type Language } from '../i18n/index.js';
 import { FormError } from '../lib/errors.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { logger } from '../logger.js';
@@ -34,8 +34,14 @@ import {
 
 export const authRouter = Router();
 
+/** Sign-in pages read in the browser's language (set in app.ts from Accept-Language). */
+const langOf = (res: Response): Language => res.locals.lang as Language;
+
+/** The sign-up form's business-name field (named here: see views/auth/signup.hbs). */
+const ORG_NAME_FIELD = 'orgName';
+
 function formLocals(req: Request, extra: Record<string, unknown> = {}) {
-  return { layout: 'public', values: formValues(req.body), ...extra };
+  return { layout: 'public', values: formValues(req.body), orgNameField: ORG_NAME_FIELD, ...extra };
 }
 
 /** A new session id on every login, so a planted cookie can't ride along. */
@@ -63,32 +69,37 @@ const signupLimiter = createRateLimiter({
   windowMs: 60 * 60 * 1000,
   limit: 20,
   keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
-  message: 'Too many sign-up attempts from your network. Please try again in an hour.',
+  message: 'auth:limit.signup',
 });
 
 const accountLinkLimiter = createRateLimiter({
-  name: 'account-link',
+  name: 'account-link', // i18n-exempt: names and paths
   windowMs: 15 * 60 * 1000,
   limit: 60,
   keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
-  message: 'Too many attempts. Please wait a few minutes and open the link again.',
+  message: 'auth:limit.accountLink',
 });
 
 // Each address gets at most a few sign-up emails an hour, whoever asks.
 const signupEmailLimiter = createRateLimiter({
-  name: 'signup-email',
+  name: 'signup-email', // i18n-exempt: names and paths
   windowMs: 60 * 60 * 1000,
   limit: 5,
   keyGenerator: (req) => {
     const email = (req.body as { email?: unknown } | undefined)?.email;
     return typeof email === 'string' ? email.trim().toLowerCase() : '';
   },
-  message: 'Too many sign-up attempts for this email address. Please try again in an hour.',
+  message: 'auth:limit.signupEmail',
 });
 
 authRouter.get('/signup', (req, res) => {
   if (req.session.userId) return res.redirect('/');
-  res.render('auth/signup', { layout: 'public', title: 'Create your account', values: {} });
+  res.render('auth/signup', {
+    layout: 'public',
+    title: t(langOf(res), 'auth:title.createAccount'),
+    values: {},
+    orgNameField: ORG_NAME_FIELD,
+  });
 });
 
 authRouter.post('/signup', signupLimiter, signupEmailLimiter, (req: Request, res: Response) => {
@@ -97,7 +108,9 @@ authRouter.post('/signup', signupLimiter, signupEmailLimiter, (req: Request, res
     input = parseForm(signUpSchema, req.body);
   } catch (err) {
     if (!(err instanceof FormError)) throw err;
-    return res.status(422).render('auth/signup', formLocals(req, { title: 'Create your account', errors: err.fields }));
+    return res
+      .status(422)
+      .render('auth/signup', formLocals(req, { title: t(langOf(res), 'auth:title.createAccount'), errors: err.fields }));
   }
   // Not awaited, new address or not: the same page at the same moment either
   // way, so the form tells no one which emails have accounts.
@@ -106,7 +119,7 @@ authRouter.post('/signup', signupLimiter, signupEmailLimiter, (req: Request, res
       request.kind === 'confirm'
         ? sendAccountEmail({
             to: request.to,
-            template: 'signup-confirm',
+            template: 'signup-confirm', // i18n-exempt: names and paths
             lang: browserLanguage(req),
             locals: {
               name: request.name,
@@ -117,13 +130,19 @@ authRouter.post('/signup', signupLimiter, signupEmailLimiter, (req: Request, res
           })
         : sendAccountEmail({
             to: request.to,
-            template: 'signup-existing',
+            template: 'signup-existing', // i18n-exempt: names and paths
             lang: browserLanguage(req),
-            locals: { name: request.name, loginLink: `${config.publicUrl}/login`, resetLink: `${config.publicUrl}/forgot-password` },
+            locals: { name: request.name, loginLink: `${config.publicUrl}/login`, resetLink: `${config.publicUrl}/forgot-password` }, // i18n-exempt: names and paths
           }),
     )
     .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'sign-up request failed'));
-  res.render('auth/signup-sent', { layout: 'public', title: 'Check your email', email: input.email, validHours: SIGNUP_LINK_HOURS });
+  // i18n-exempt: names and paths
+  res.render('auth/signup-sent', {
+    layout: 'public',
+    title: t(langOf(res), 'auth:title.checkEmail'),
+    email: input.email,
+    validHours: SIGNUP_LINK_HOURS,
+  });
 });
 
 // Per address and per account: slows guessing without locking out a whole office behind one IP.
@@ -134,81 +153,58 @@ const loginLimiter = createRateLimiter({
   skipSuccessfulRequests: true,
   requestWasSuccessful: (_req, res) => res.statusCode < 400,
   keyGenerator: perAddressAndEmail,
-  message: 'Too many login attempts. Wait 15 minutes, or reset your password.',
+  message: 'auth:limit.login',
 });
 
 authRouter.get('/login', (req, res) => {
   if (req.session.userId) return res.redirect('/');
-  res.render('auth/login', { layout: 'public', title: 'Log in', values: { next: req.query.next } });
+  res.render('auth/login', { layout: 'public', title: t(langOf(res), 'auth:title.logIn'), values: { next: req.query.next } });
 });
 
 // One address trying one password against many accounts is caught here.
 const loginIpLimiter = createRateLimiter({
-  name: 'login-ip',
+  name: 'login-ip', // i18n-exempt: names and paths
   windowMs: 15 * 60 * 1000,
   limit: 100,
   skipSuccessfulRequests: true,
   requestWasSuccessful: (_req, res) => res.statusCode < 400,
   keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
-  message: 'Too many login attempts from your network. Wait 15 minutes, or reset your password.',
+  message: 'auth:limit.loginIp',
 });
 
 authRouter.post('/login', loginIpLimiter, loginLimiter, async (req: Request, res: Response) => {
   try {
     const input = parseForm(logInSchema, req.body);
     const identity = await logIn(input, req.ip);
-    if (!identity) throw new FormError({ password: 'That email and password don’t match an account.' });
+    if (!identity) throw new FormError({ password: 'auth:error.badLogin' });
     await startSession(req, identity);
     res.redirect(303, safeNextPath(input.next));
   } catch (err) {
     if (!(err instanceof FormError)) throw err;
-    res.status(422).render('auth/login', formLocals(req, { title: 'Log in', errors: err.fields }));
+    res.status(422).render('auth/login', formLocals(req, { title: t(langOf(res), 'auth:title.logIn'), errors: err.fields }));
   }
 });
 
 authRouter.post('/logout', (req, res, next) => {
   req.session.destroy((err) => {
     if (err) return next(err);
-    res.clearCookie('porchlight.sid');
+    res.clearCookie('porchlight.sid'); // i18n-exempt: the session cookie's name
     res.redirect(303, '/login');
   });
 });
 
 // --- one-time links: invitations and password resets ---
 
-const INVITATION_PROBLEMS: Record<LinkProblem, string> = {
-  unknown: 'This invitation link isn’t valid. Check that you copied the whole link from the email.',
-  expired: 'This invitation has expired. Ask the business owner to send you a new one.',
-  used: 'This invitation was already used. If it was you, log in with your email and password.',
-  revoked: 'This invitation was withdrawn. Ask the business owner to send you a new one.',
-};
-
-const RESET_PROBLEMS: Record<LinkProblem, string> = {
-  unknown: 'This password reset link isn’t valid. Check that you copied the whole link, or ask for a new one.',
-  expired: 'This password reset link has expired. Ask for a new one below.',
-  used: 'This password reset link was already used. Ask for a new one if you still need it.',
-  revoked: 'This password reset link is no longer valid. Ask for a new one below.',
-};
-
-const SIGNUP_PROBLEMS: Record<LinkProblem, string> = {
-  unknown: 'This sign-up link isn’t valid. Check that you copied the whole link from the email.',
-  expired: 'This sign-up link has expired. Sign up again to get a new one.',
-  used: 'This sign-up link was already used. If it was you, log in with your email and password.',
-  revoked: 'This sign-up link was replaced by a newer one. Use the link in the latest email.',
-};
-
-const LINK_PAGES = {
-  invitation: { problems: INVITATION_PROBLEMS, title: 'Invitation can’t be used' },
-  reset: { problems: RESET_PROBLEMS, title: 'Reset link can’t be used' },
-  signup: { problems: SIGNUP_PROBLEMS, title: 'Sign-up link can’t be used' },
-};
+/** What a one-time link page says when the link can't be used: the catalogue's auth:problem.<kind>.<problem>. */
+type LinkKind = 'invitation' | 'reset' | 'signup';
 
 /** Unknown links are 404; links that existed but can't be used any more are 410 Gone. */
-function linkProblemPage(res: Response, kind: keyof typeof LINK_PAGES, problem: LinkProblem): void {
+function linkProblemPage(res: Response, kind: LinkKind, problem: LinkProblem): void {
+  // i18n-exempt: names and paths
   res.status(problem === 'unknown' ? 404 : 410).render('auth/link-problem', {
     layout: 'public',
-    title: LINK_PAGES[kind].title,
-    message: LINK_PAGES[kind].problems[problem],
+    title: t(langOf(res), `auth:problem.${kind}.title`),
+    message: `auth:problem.${kind}.${problem}`,
     offerReset: kind === 'reset',
     offerSignup: kind === 'signup' && problem !== 'used',
   });
@@ -221,7 +217,14 @@ function tokenParam(req: Request): string {
 authRouter.get('/invite/:token', accountLinkLimiter, async (req: Request, res: Response) => {
   try {
     const invitation = await findInvitation(tokenParam(req));
-    res.render('auth/accept-invitation', { layout: 'public', title: `Join ${invitation.orgName}`, invitation, values: {} });
+    // i18n-exempt: names and paths
+    res.render('auth/accept-invitation', {
+      layout: 'public',
+      title: t(langOf(res), 'auth:title.join', { org: invitation.orgName }),
+      invitation,
+      roleName: t(langOf(res), `auth:page.role.${invitation.role}`),
+      values: {},
+    });
   } catch (err) {
     if (err instanceof UnusableLinkError) return linkProblemPage(res, 'invitation', err.problem);
     throw err;
@@ -234,26 +237,30 @@ authRouter.post('/invite/:token', accountLinkLimiter, async (req: Request, res: 
     const input = parseForm(acceptInvitationSchema, req.body);
     const identity = await acceptInvitation(token, input, req.ip);
     await startSession(req, identity);
-    req.session.flash = { type: 'success', message: 'Welcome to the team. You’re logged in.' };
+    req.session.flash = { type: 'success', message: t(langOf(res), 'auth:flash.welcomeTeam') };
     res.redirect(303, '/');
   } catch (err) {
     if (err instanceof UnusableLinkError) return linkProblemPage(res, 'invitation', err.problem);
     if (!(err instanceof FormError)) throw err;
     const invitation = await findInvitation(token).catch(() => null);
     if (!invitation) return linkProblemPage(res, 'invitation', 'unknown');
-    res
-      .status(422)
-      .render(
-        'auth/accept-invitation',
-        formLocals(req, { title: `Join ${invitation.orgName}`, invitation, errors: err.fields, formError: err.fields._form }),
-      );
+    res.status(422).render(
+      'auth/accept-invitation', // i18n-exempt: names and paths
+      formLocals(req, {
+        title: t(langOf(res), 'auth:title.join', { org: invitation.orgName }),
+        invitation,
+        roleName: t(langOf(res), `auth:page.role.${invitation.role}`),
+        errors: err.fields,
+        formError: err.fields._form,
+      }),
+    );
   }
 });
 
 authRouter.get('/signup/:token', accountLinkLimiter, async (req: Request, res: Response) => {
   try {
     const signup = await findSignUp(tokenParam(req));
-    res.render('auth/finish-signup', { layout: 'public', title: 'Finish creating your account', signup, values: {} });
+    res.render('auth/finish-signup', { layout: 'public', title: t(langOf(res), 'auth:title.finishSignup'), signup, values: {} }); // i18n-exempt: names and paths
   } catch (err) {
     if (err instanceof UnusableLinkError) return linkProblemPage(res, 'signup', err.problem);
     throw err;
@@ -266,49 +273,51 @@ authRouter.post('/signup/:token', accountLinkLimiter, async (req: Request, res: 
     const { password, timeZone } = parseForm(finishSignUpSchema, req.body);
     const identity = await completeSignUp(token, password, req.ip, timeZone);
     await startSession(req, identity);
-    req.session.flash = { type: 'success', message: 'Welcome to Porchlight. Add your first customer to get started.' };
+    req.session.flash = { type: 'success', message: t(langOf(res), 'auth:flash.welcomeSignup') };
     res.redirect(303, '/');
   } catch (err) {
     if (err instanceof UnusableLinkError) return linkProblemPage(res, 'signup', err.problem);
     if (!(err instanceof FormError)) throw err;
     const signup = await findSignUp(token).catch(() => null);
     if (!signup) return linkProblemPage(res, 'signup', 'used');
-    res
-      .status(422)
-      .render(
-        'auth/finish-signup',
-        formLocals(req, { title: 'Finish creating your account', signup, errors: err.fields, formError: err.fields._form }),
-      );
+    res.status(422).render(
+      'auth/finish-signup', // i18n-exempt: names and paths
+      formLocals(req, { title: t(langOf(res), 'auth:title.finishSignup'), signup, errors: err.fields, formError: err.fields._form }),
+    );
   }
 });
 
 // Per address and account, like log-in; plus a wider per-address cap against email flooding.
 const resetRequestLimiter = createRateLimiter({
-  name: 'password-reset',
+  name: 'password-reset', // i18n-exempt: names and paths
   windowMs: 15 * 60 * 1000,
   limit: 5,
   keyGenerator: perAddressAndEmail,
-  message: 'Too many password reset requests. Wait 15 minutes and try again.',
+  message: 'auth:limit.reset',
 });
 const resetRequestIpLimiter = createRateLimiter({
-  name: 'password-reset-ip',
+  name: 'password-reset-ip', // i18n-exempt: names and paths
   windowMs: 60 * 60 * 1000,
   limit: 30,
   keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
-  message: 'Too many password reset requests. Wait an hour and try again.',
+  message: 'auth:limit.resetIp',
 });
 
+// i18n-exempt: names and paths
 authRouter.get('/forgot-password', (req, res) => {
-  res.render('auth/forgot-password', { layout: 'public', title: 'Reset your password', values: {} });
+  res.render('auth/forgot-password', { layout: 'public', title: t(langOf(res), 'auth:title.resetPassword'), values: {} }); // i18n-exempt: names and paths
 });
 
+// i18n-exempt: names and paths
 authRouter.post('/forgot-password', resetRequestIpLimiter, resetRequestLimiter, (req: Request, res: Response) => {
   let email: string;
   try {
     ({ email } = parseForm(forgotPasswordSchema, req.body));
   } catch (err) {
     if (!(err instanceof FormError)) throw err;
-    return res.status(422).render('auth/forgot-password', formLocals(req, { title: 'Reset your password', errors: err.fields }));
+    return res
+      .status(422)
+      .render('auth/forgot-password', formLocals(req, { title: t(langOf(res), 'auth:title.resetPassword'), errors: err.fields })); // i18n-exempt: names and paths
   }
   // Not awaited, whether or not the account exists: the answer takes the same
   // time either way, so it reveals nothing about which emails have accounts.
@@ -317,25 +326,27 @@ authRouter.post('/forgot-password', resetRequestIpLimiter, resetRequestLimiter, 
       if (!request) return;
       return sendAccountEmail({
         to: request.to,
-        template: 'password-reset',
+        template: 'password-reset', // i18n-exempt: names and paths
         lang: browserLanguage(req),
-        locals: { name: request.name, link: `${config.publicUrl}/reset-password/${request.token}`, validMinutes: PASSWORD_RESET_MINUTES },
+        locals: { name: request.name, link: `${config.publicUrl}/reset-password/${request.token}`, validMinutes: PASSWORD_RESET_MINUTES }, // i18n-exempt: names and paths
       });
     })
     .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'password reset request failed'));
-  res.render('auth/forgot-password-sent', { layout: 'public', title: 'Check your email', email });
+  res.render('auth/forgot-password-sent', { layout: 'public', title: t(langOf(res), 'auth:title.checkEmail'), email }); // i18n-exempt: names and paths
 });
 
+// i18n-exempt: names and paths
 authRouter.get('/reset-password/:token', accountLinkLimiter, async (req: Request, res: Response) => {
   try {
     await checkPasswordReset(tokenParam(req));
-    res.render('auth/reset-password', { layout: 'public', title: 'Choose a new password', values: {} });
+    res.render('auth/reset-password', { layout: 'public', title: t(langOf(res), 'auth:title.chooseNewPassword'), values: {} }); // i18n-exempt: names and paths
   } catch (err) {
     if (err instanceof UnusableLinkError) return linkProblemPage(res, 'reset', err.problem);
     throw err;
   }
 });
 
+// i18n-exempt: names and paths
 authRouter.post('/reset-password/:token', accountLinkLimiter, async (req: Request, res: Response) => {
   try {
     const { password } = parseForm(resetPasswordSchema, req.body);
@@ -344,11 +355,13 @@ authRouter.post('/reset-password/:token', accountLinkLimiter, async (req: Reques
     await new Promise<void>((resolve, reject) =>
       req.session.regenerate((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve())),
     );
-    req.session.flash = { type: 'success', message: 'Your password was changed. Log in with the new one.' };
+    req.session.flash = { type: 'success', message: t(langOf(res), 'auth:flash.passwordChanged') };
     res.redirect(303, '/login');
   } catch (err) {
     if (err instanceof UnusableLinkError) return linkProblemPage(res, 'reset', err.problem);
     if (!(err instanceof FormError)) throw err;
-    res.status(422).render('auth/reset-password', formLocals(req, { title: 'Choose a new password', errors: err.fields }));
+    res
+      .status(422)
+      .render('auth/reset-password', formLocals(req, { title: t(langOf(res), 'auth:title.chooseNewPassword'), errors: err.fields })); // i18n-exempt: names and paths
   }
 });

@@ -2,29 +2,29 @@ import { z } from 'zod';
 import { isValidTimeZone } from '../lib/dates.js';
 
 const emailField = z
-  .string({ error: 'Enter your email address' })
+  .string({ error: 'auth:field.enterEmail' })
   .trim()
   .toLowerCase()
-  .min(1, 'Enter your email address')
-  .max(254, 'That email address is too long')
-  .pipe(z.email('Enter a valid email address, like name@example.com'));
+  .min(1, 'auth:field.enterEmail')
+  .max(254, 'auth:field.emailTooLong')
+  .pipe(z.email('auth:field.emailInvalid'));
 
 /** Step one of sign-up: who and what; the password is chosen from the emailed link (finishSignUpSchema). */
 export const signUpSchema = z.object({
   orgName: z
-    .string({ error: 'Enter your business name' })
+    .string({ error: 'auth:field.enterBusinessName' })
     .trim()
-    .min(1, 'Enter your business name')
-    .max(200, 'Keep the business name under 200 characters'),
-  name: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(200, 'Keep your name under 200 characters'),
+    .min(1, 'auth:field.enterBusinessName')
+    .max(200, 'auth:field.businessNameTooLong'),
+  name: z.string({ error: 'auth:field.enterName' }).trim().min(1, 'auth:field.enterName').max(200, 'auth:field.nameTooLong'),
   email: emailField,
 });
 export type SignUpInput = z.infer<typeof signUpSchema>;
 
-const choosePassword = (message: string) => z.string({ error: message }).min(1, message).max(200, 'Keep the password under 200 characters');
+const choosePassword = (message: string) => z.string({ error: message }).min(1, message).max(200, 'auth:field.passwordTooLong');
 
 export const finishSignUpSchema = z.object({
-  password: choosePassword('Choose a password'),
+  password: choosePassword('auth:field.choosePassword'),
   // Filled in by the browser (public/app.js); a missing or unknown zone leaves the default.
   timeZone: z
     .string()
@@ -36,7 +36,7 @@ export const finishSignUpSchema = z.object({
 
 export const logInSchema = z.object({
   email: emailField,
-  password: z.string({ error: 'Enter your password' }).min(1, 'Enter your password').max(200),
+  password: z.string({ error: 'auth:field.enterPassword' }).min(1, 'auth:field.enterPassword').max(200),
   next: z.string().optional(),
 });
 export type LogInInput = z.infer<typeof logInSchema>;
@@ -47,23 +47,23 @@ export function safeNextPath(next: string | undefined): string {
 }
 
 export const acceptInvitationSchema = z.object({
-  name: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(200, 'Keep your name under 200 characters'),
-  password: choosePassword('Choose a password'),
+  name: z.string({ error: 'auth:field.enterName' }).trim().min(1, 'auth:field.enterName').max(200, 'auth:field.nameTooLong'),
+  password: choosePassword('auth:field.choosePassword'),
 });
 export type AcceptInvitationInput = z.infer<typeof acceptInvitationSchema>;
 
 export const forgotPasswordSchema = z.object({ email: emailField });
 
-export const resetPasswordSchema = z.object({ password: choosePassword('Choose a new password') });
+export const resetPasswordSchema = z.object({ password: choosePassword('auth:field.chooseNewPassword') });
 
 export const inviteSchema = z.object({
   email: z
-    .string({ error: 'Enter an email address' })
+    .string({ error: 'auth:field.enterAnEmail' })
     .trim()
     .toLowerCase()
-    .min(1, 'Enter an email address')
-    .max(254, 'That email address is too long')
-    .pipe(z.email('Enter a valid email address, like name@example.com')),
+    .min(1, 'auth:field.enterAnEmail')
+    .max(254, 'auth:field.emailTooLong')
+    .pipe(z.email('auth:field.emailInvalid')),
 });
 
-export const roleFormSchema = z.object({ role: z.enum(['owner', 'staff'], 'Choose owner or staff.') });
+export const roleFormSchema = z.object({ role: z.enum(['owner', 'staff'], 'auth:field.ownerOrStaff') });

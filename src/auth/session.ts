@@ -5,15 +5,18 @@ import type { RequestHandler } from 'express';
 import { config } from '../config.js';
 import { databaseUrl } from '../db/knex.js';
 
+// i18n-exempt: a package's name
 declare module 'express-session' {
   interface SessionData {
     userId: string;
     orgId: string;
     flash: { type: 'success' | 'error' | 'info'; message: string };
+    /** The dashboard's language (the org's), remembered by orgPage for pages outside it (errors). */
+    lang: 'en' | 'es';
   }
 }
 
-const SESSION_COOKIE = 'porchlight.sid';
+const SESSION_COOKIE = 'porchlight.sid'; // i18n-exempt: a cookie's name
 const FOURTEEN_DAYS_MS = 14 * 24 * 60 * 60 * 1000;
 
 export function createSessionMiddleware(): { middleware: RequestHandler; close: () => Promise<void> } {

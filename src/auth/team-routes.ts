@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { config } from '../config.js';
 import { formatLocale, languageOf } from '../i18n/index.js';
 import { formFailure, orgPage, type PageContext } from '../http/page.js';
+import { msg, t, type Language } from '../i18n/index.js';
 import { formatDate } from '../lib/dates.js';
 import { FormError } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
@@ -19,7 +20,7 @@ async function teamLocals(ctx: PageContext, extra: Record<string, unknown> = {})
   const { members, invitations } = await listTeam(ctx.db);
   const ownerCount = members.filter((m) => m.role === 'owner').length;
   return {
-    title: 'Team',
+    title: t(ctx.res.locals.lang as Language, 'settings:team.heading'),
     members: members.map((m) => ({ ...m, isSelf: m.id === ctx.user.id, removable: !(m.role === 'owner' && ownerCount <= 1) })),
     invitations,
     values: {},
@@ -54,9 +55,9 @@ teamRouter.post(
           },
         }).catch((err: unknown) => {
           logger.error({ err: (err as Error).message }, 'invitation email failed');
-          throw new FormError({ email: 'The invitation email couldn’t be sent just now. Please try again in a few minutes.' });
+          throw new FormError({ email: 'auth:error.inviteEmailFailed' });
         });
-        return { redirect: '/settings/team', flash: `Invitation sent to ${email}. The link works for 7 days.` };
+        return { redirect: '/settings/team', flash: msg('settings:team.flash.invited', { email }) };
       } catch (err) {
         return formFailure('admin/settings/team', err, await teamLocals(ctx, { values: body }));
       }
@@ -70,7 +71,7 @@ teamRouter.post(
   orgPage(
     async ({ req, db, actor }) => {
       await revokeInvitation(db, routeId(req.params), actor);
-      return { redirect: '/settings/team', flash: 'Invitation withdrawn. Its link no longer works.' };
+      return { redirect: '/settings/team', flash: 'settings:team.flash.withdrawn' };
     },
     { ownerOnly: true },
   ),
@@ -83,8 +84,8 @@ teamRouter.post(
       const id = routeId(ctx.req.params);
       try {
         const member = await removeMember(ctx.db, id, ctx.actor);
-        if (member.id === ctx.user.id) return { redirect: '/login', flash: 'You left the team.' };
-        return { redirect: '/settings/team', flash: `${member.name} was removed from the team.` };
+        if (member.id === ctx.user.id) return { redirect: '/login', flash: 'settings:team.flash.left' };
+        return { redirect: '/settings/team', flash: msg('settings:team.flash.removed', { name: member.name }) };
       } catch (err) {
         return formFailure('admin/settings/team', err, await teamLocals(ctx));
       }
@@ -100,10 +101,13 @@ teamRouter.post(
       const id = routeId(ctx.req.params);
       try {
         const parsed = roleFormSchema.safeParse(ctx.req.body);
-        if (!parsed.success) throw new FormError({ _form: 'Choose owner or staff.' });
+        if (!parsed.success) throw new FormError({ _form: 'auth:field.ownerOrStaff' });
         const { role } = parsed.data;
         const member = await changeRole(ctx.db, id, role, ctx.actor);
-        return { redirect: '/settings/team', flash: `${member.name} is now ${role === 'owner' ? 'an owner' : 'staff'}.` };
+        return {
+          redirect: '/settings/team',
+          flash: msg(role === 'owner' ? 'settings:team.flash.nowOwner' : 'settings:team.flash.nowStaff', { name: member.name }),
+        };
       } catch (err) {
         return formFailure('admin/settings/team', err, await teamLocals(ctx));
       }

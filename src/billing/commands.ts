@@ -21,7 +21,7 @@ export async function ensureStripeCustomer(stripe: Stripe, db: Db, org: OrgRow, 
   if (org.stripe_customer_id) return org.stripe_customer_id;
   const customer = await stripe.customers.create(
     { name: org.name, email: ownerEmail, metadata: { org_id: org.id } },
-    { idempotencyKey: `platform-customer-${org.id}` },
+    { idempotencyKey: `platform-customer-${org.id}` }, // i18n-exempt: Stripe's and the audit log's names
   );
   await setSubscription(db, org.id, { stripe_customer_id: customer.id });
   return customer.id;
@@ -46,7 +46,7 @@ export async function createSubscriptionCheckout(
       success_url: `${base}?checkout=success`,
       cancel_url: `${base}?checkout=cancelled`,
     },
-    { idempotencyKey: `platform-checkout-${input.org.id}-${input.planId}-${input.attempt}` },
+    { idempotencyKey: `platform-checkout-${input.org.id}-${input.planId}-${input.attempt}` }, // i18n-exempt: Stripe's and the audit log's names
   );
   if (!session.url) throw new Error('Stripe returned a Checkout Session without a URL');
   return session.url;
@@ -94,7 +94,7 @@ export async function applySubscription(db: Db, orgId: string, subscription: Str
   if (plan !== org.plan || subscription.status !== org.subscription_status) {
     await recordAudit(db, {
       actor,
-      action: 'billing.subscription_updated',
+      action: 'billing.subscription_updated', // i18n-exempt: Stripe's and the audit log's names
       subjectType: 'organization',
       subjectId: orgId,
       data: { from_plan: org.plan, to_plan: plan, status: subscription.status, subscription: subscription.id },

@@ -6,7 +6,8 @@ import { recordAudit } from '../db/audit.js';
 import { orgPage, type PageContext, type PageResult } from '../http/page.js';
 import { logger } from '../logger.js';
 import { connectStatus } from '../payments/stripe/connect.js';
-import { PLANS, PLAN_IDS, planAdditions, stripePriceFor } from '../plans.js';
+import { hasKey, msg, t, type Language } from '../i18n/index.js';
+import { PLANS, PLAN_IDS, planAdditions, planName, stripePriceFor } from '../plans.js';
 import { countActiveLinks } from '../portal-links/queries.js';
 import { getStripe, stripeConfigured } from '../stripe/client.js';
 import { createBillingPortalSession, createSubscriptionCheckout, ensureStripeCustomer, hasPaidSubscription } from './commands.js';
@@ -14,18 +15,29 @@ import { createBillingPortalSession, createSubscriptionCheckout, ensureStripeCus
 export const adminRouter = Router();
 
 const checkoutSchema = z.object({
-  plan: z.enum(['starter', 'pro'], { error: 'Choose Starter or Pro' }),
-  attempt: z.uuid({ error: 'This form has expired. Reload the page and try again.' }),
+  plan: z.enum(['starter', 'pro'], { error: 'settings:billing.choosePlan' }),
+  attempt: z.uuid({ error: 'settings:billing.formExpired' }),
 });
 
 const CHECKOUT_NOTES: Record<string, { type: 'success' | 'info'; message: string }> = {
-  success: {
-    type: 'success',
-    message:
-      'Thanks! Your plan changes as soon as Stripe confirms the subscription, usually within a few seconds. Reload this page to see it.',
-  },
-  cancelled: { type: 'info', message: 'Checkout was cancelled. Your plan hasn’t changed.' },
+  success: { type: 'success', message: 'settings:billing.checkoutSuccess' },
+  cancelled: { type: 'info', message: 'settings:billing.checkoutCancelled' },
 };
+
+/** The platform webhook's events, as the set-up note lists them (Stripe's names). */
+const PLATFORM_WEBHOOK_EVENTS = [
+  'customer.subscription.created', // i18n-exempt: Stripe's event names
+  'customer.subscription.updated', // i18n-exempt: Stripe's event names
+  'customer.subscription.deleted', // i18n-exempt: Stripe's event names
+  'checkout.session.completed', // i18n-exempt: Stripe's event names
+];
+
+/** A Stripe subscription status in the reader's words; one we don't know, as Stripe writes it. */
+function subscriptionStatusWords(lang: Language, status: string | null): string {
+  if (!status) return '';
+  const key = `settings:billing.subscription.${status}`;
+  return hasKey(lang, key) ? t(lang, key) : status.replace(/_/g, ' ');
+}
 
 function missingStripeSettings(): string[] {
   const missing: string[] = [];
@@ -42,27 +54,35 @@ async function billingPage(ctx: PageContext, extra: Record<string, unknown> = {}
   const paid = hasPaidSubscription(ctx.org);
   const key = typeof ctx.req.query.checkout === 'string' ? ctx.req.query.checkout : '';
   const note = Object.hasOwn(CHECKOUT_NOTES, key) ? CHECKOUT_NOTES[key] : undefined;
+  const lang = ctx.res.locals.lang as Language;
   return {
     render: 'admin/settings/billing',
     status,
     locals: {
-      title: 'Plan & billing',
+      title: t(lang, 'settings:billing.heading'),
       plan: ctx.plan,
+      planName: planName(lang, ctx.plan.id),
+      freePlanName: planName(lang, 'free'),
+      planCurrency: 'USD',
       subscriptionStatus: ctx.org.subscription_status,
+      subscriptionStatusWords: subscriptionStatusWords(lang, ctx.org.subscription_status),
       activeLinks,
       linkLimit: limit,
       overLimit: limit !== null && activeLinks >= limit,
       plans: PLAN_IDS.map((id) => ({
         ...PLANS[id],
+        label: planName(lang, id),
         current: id === ctx.plan.id,
         purchasable: id !== 'free' && Boolean(stripePriceFor(id)),
-        adds: planAdditions(id),
-        includesBelow: PLAN_IDS.indexOf(id) > 0 ? PLANS[PLAN_IDS[PLAN_IDS.indexOf(id) - 1]].name : null,
+        adds: planAdditions(id, lang),
+        includesBelow: PLAN_IDS.indexOf(id) > 0 ? planName(lang, PLAN_IDS[PLAN_IDS.indexOf(id) - 1]) : null,
       })),
       // The Payments page's words for the same fact, so the two pages never disagree.
       paymentsStatus: connectStatus(ctx.org),
       stripeReady: stripeConfigured(),
       missingSettings: missingStripeSettings(),
+      webhookEvents: PLATFORM_WEBHOOK_EVENTS,
+      webhookEventsBeforeLast: PLATFORM_WEBHOOK_EVENTS.length - 2,
       hasPaidSubscription: paid,
       canManage: stripeConfigured() && Boolean(ctx.org.stripe_customer_id),
       attempt: crypto.randomUUID(),
@@ -85,19 +105,24 @@ adminRouter.post(
       if (!parsed.success) return billingPage(ctx, { formError: parsed.error.issues[0].message }, 422);
       const { plan, attempt } = parsed.data;
       if (!stripeConfigured() || !stripePriceFor(plan)) {
-        return billingPage(ctx, { formError: 'Online upgrades aren’t set up on this server yet (see the settings listed below).' }, 409);
+        return billingPage(ctx, { formError: 'settings:billing.upgradesNotSetUp' }, 409);
       }
       if (hasPaidSubscription(ctx.org)) {
-        return billingPage(ctx, { formError: 'You already have a subscription. Change or cancel it with “Manage subscription”.' }, 409);
+        return billingPage(ctx, { formError: 'settings:billing.alreadySubscribed' }, 409);
       }
-      if (ctx.plan.id === plan) return billingPage(ctx, { formError: `You’re already on ${PLANS[plan].name}.` }, 409);
+      if (ctx.plan.id === plan)
+        return billingPage(
+          ctx,
+          { formError: msg('settings:billing.alreadyOn', { plan: planName(ctx.res.locals.lang as Language, plan) }) },
+          409,
+        );
       try {
         const stripe = getStripe();
         const customerId = await ensureStripeCustomer(stripe, ctx.db, ctx.org, ctx.user.email);
         const url = await createSubscriptionCheckout(stripe, { org: ctx.org, customerId, planId: plan, attempt });
         await recordAudit(ctx.db, {
           actor: ctx.actor,
-          action: 'billing.checkout_started',
+          action: 'billing.checkout_started', // i18n-exempt: Stripe's and the audit log's names
           subjectType: 'organization',
           subjectId: ctx.org.id,
           data: { plan },
@@ -108,7 +133,7 @@ adminRouter.post(
         // A redirect (not an error status) so a customer id created above is kept.
         return {
           redirect: '/settings/billing',
-          flash: 'Stripe couldn’t start the checkout just now. Please try again in a minute.',
+          flash: 'settings:billing.checkoutFailed',
           flashType: 'error',
         };
       }
@@ -122,14 +147,14 @@ adminRouter.post(
   orgPage(
     async (ctx) => {
       if (!stripeConfigured() || !ctx.org.stripe_customer_id) {
-        return billingPage(ctx, { formError: 'There is no subscription to manage yet.' }, 409);
+        return billingPage(ctx, { formError: 'settings:billing.nothingToManage' }, 409);
       }
       try {
         const url = await createBillingPortalSession(getStripe(), ctx.org.stripe_customer_id);
         return { redirect: url };
       } catch (err) {
         logger.error({ err: (err as Error).message, orgId: ctx.org.id }, 'billing portal session failed');
-        return billingPage(ctx, { formError: 'Stripe’s billing portal couldn’t be opened just now. Please try again in a minute.' }, 502);
+        return billingPage(ctx, { formError: 'settings:billing.portalFailed' }, 502);
       }
     },
     { ownerOnly: true },

@@ -58,9 +58,10 @@ const subscriptionEvent: PlatformEventHandler = {
 
 /** Ghost's shape: a table from event type to handler; anything else is acknowledged and ignored. */
 const HANDLERS: Record<string, PlatformEventHandler> = {
-  'customer.subscription.created': subscriptionEvent,
-  'customer.subscription.updated': subscriptionEvent,
-  'customer.subscription.deleted': subscriptionEvent,
+  'customer.subscription.created': subscriptionEvent, // i18n-exempt: Stripe's event names
+  'customer.subscription.updated': subscriptionEvent, // i18n-exempt: Stripe's event names
+  'customer.subscription.deleted': subscriptionEvent, // i18n-exempt: Stripe's event names
+  // i18n-exempt: Stripe's event name
   'checkout.session.completed': {
     async locate(event) {
       const session = event.data.object as Stripe.Checkout.Session;
@@ -94,7 +95,7 @@ async function handlePlatformEvent(event: Stripe.Event): Promise<Outcome> {
 webhookRouter.post(
   '/',
   ...stripeWebhook({
-    name: 'platform Stripe webhook',
+    name: 'platform Stripe webhook', // i18n-exempt: a name for the log
     secret: () => (stripeConfigured() ? config.stripe.webhookSecret : undefined),
     handle: handlePlatformEvent,
   }),

@@ -67,10 +67,10 @@ export async function migrateLatest(connectionString = databaseUrl()): Promise<s
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   migrateLatest()
     .then((applied) => {
-      process.stdout.write(applied.length ? `Applied ${applied.length} migration(s):\n${applied.join('\n')}\n` : 'Already up to date.\n');
+      process.stdout.write(applied.length ? `Applied ${applied.length} migration(s):\n${applied.join('\n')}\n` : 'Already up to date.\n'); // i18n-exempt: the migration command's output
     })
     .catch((err: unknown) => {
-      process.stderr.write(`Migration failed: ${(err as Error).message}\n`);
+      process.stderr.write(`Migration failed: ${(err as Error).message}\n`); // i18n-exempt: the migration command's output
       process.exit(1);
     });
 }

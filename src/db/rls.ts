@@ -7,7 +7,7 @@ export const LOOKUP_ROLE = 'porchlight_lookup';
 /** Holds the web process's grant on `sessions`, which belong to no org; the app role never gets it. */
 export const SESSIONS_ROLE = 'porchlight_sessions';
 
-const ORG_MATCH = "org_id = nullif(current_setting('app.org_id', true), '')::uuid";
+const ORG_MATCH = "org_id = nullif(current_setting('app.org_id', true), '')::uuid"; // i18n-exempt: SQL
 
 /** Enables and forces RLS on a tenant table, adds the org policy, grants the app role. */
 export async function protectTenantTable(knex: Knex, table: string, match: string = ORG_MATCH): Promise<void> {

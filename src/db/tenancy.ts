@@ -9,7 +9,7 @@ import { getDb } from './knex.js';
 export type Db = Knex.Transaction;
 
 /** The org whose rows this transaction sees; empty outside withOrg. */
-export const CURRENT_ORG = "nullif(current_setting('app.org_id', true), '')::uuid";
+export const CURRENT_ORG = "nullif(current_setting('app.org_id', true), '')::uuid"; // i18n-exempt: SQL
 
 /**
  * The one tenancy preamble: become the app role (RLS applies) and pin the org
@@ -88,14 +88,14 @@ async function assertLoginRoleObeysRls(db: Knex): Promise<void> {
   const { rows } = await db.raw<{ rows: RoleFlags[] }>(ROLE_FLAGS);
   const login = rows[0];
   if (!login || (!login.rolsuper && !login.rolbypassrls)) return;
-  const what = login.rolsuper ? 'a superuser' : 'a BYPASSRLS role';
+  const what = login.rolsuper ? 'a superuser' : 'a BYPASSRLS role'; // i18n-exempt: a start-up refusal for the operator
   if (config.databaseAllowBypassRole) {
     logger.warn(`connected as "${login.current_user}", ${what}: allowed by DATABASE_ALLOW_BYPASS_ROLE; use a plain login role instead`);
     return;
   }
   throw new RlsBypassError(
-    `connected as "${login.current_user}", ${what} that bypasses row-level security; refusing to start in production. ` +
-      'Connect as a plain login role that is a member of the app role (see the README), or set DATABASE_ALLOW_BYPASS_ROLE=true',
+    `connected as "${login.current_user}", ${what} that bypasses row-level security; refusing to start in production. ` + // i18n-exempt: a start-up refusal for the operator
+      'Connect as a plain login role that is a member of the app role (see the README), or set DATABASE_ALLOW_BYPASS_ROLE=true', // i18n-exempt: a start-up refusal for the operator
   );
 }
 
@@ -115,11 +115,11 @@ export async function assertRlsEnforced(db: Knex = getDb()): Promise<void> {
     db,
   ).catch((err: unknown) => {
     throw new RlsBypassError(
-      `cannot switch to the app role "${config.databaseAppRole}" (${(err as Error).message}); run the migrations first`,
+      `cannot switch to the app role "${config.databaseAppRole}" (${(err as Error).message}); run the migrations first`, // i18n-exempt: a start-up refusal for the operator
     );
   });
   if (!role || role.rolsuper || role.rolbypassrls) {
-    throw new RlsBypassError(`tenant queries would run as "${role?.current_user}", which bypasses row-level security; refusing to start`);
+    throw new RlsBypassError(`tenant queries would run as "${role?.current_user}", which bypasses row-level security; refusing to start`); // i18n-exempt: a start-up refusal for the operator
   }
   const tables = await tenantTables(db);
   const { rows } = await db.raw<{ rows: { relname: string }[] }>(
@@ -131,6 +131,6 @@ export async function assertRlsEnforced(db: Knex = getDb()): Promise<void> {
   const protectedTables = new Set(rows.map((r) => r.relname));
   const exposed = tables.filter((t) => !protectedTables.has(t));
   if (exposed.length > 0) {
-    throw new RlsBypassError(`tables without forced row-level security: ${exposed.join(', ')}`);
+    throw new RlsBypassError(`tables without forced row-level security: ${exposed.join(', ')}`); // i18n-exempt: a start-up refusal for the operator
   }
 }

@@ -8,6 +8,7 @@ export const healthRouter = Router();
 
 // The process is up and serving.
 healthRouter.get('/healthz', (_req, res) => {
+  // i18n-exempt: a header value
   res.set('Cache-Control', 'no-store').json({ status: 'ok' });
 });
 
@@ -25,9 +26,10 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 /** What still works, and how, while Redis is away (the web process keeps serving). */
 const REDIS_DOWN_DEGRADED = [
+  // i18n-exempt: what the health check tells operators
   'rate limits are counted in each web process, not shared, until Redis is back',
-  'new messages wait in the outbox and go out once Redis is back',
-  'scheduled jobs (outbox sweep, Stripe reconciliation) wait for Redis',
+  'new messages wait in the outbox and go out once Redis is back', // i18n-exempt: what the health check tells operators
+  'scheduled jobs (outbox sweep, Stripe reconciliation) wait for Redis', // i18n-exempt: what the health check tells operators
 ];
 
 // Ready to take traffic. Postgres down: 503, nothing can be served. Redis down:
@@ -55,6 +57,7 @@ healthRouter.get('/readyz', async (_req, res) => {
   const status = !postgresUp ? 'unavailable' : redisUp ? 'ok' : 'degraded';
   res
     .status(postgresUp ? 200 : 503)
+    // i18n-exempt: a header value
     .set('Cache-Control', 'no-store')
     .json({ status, checks, ...(redisUp ? {} : { degraded: REDIS_DOWN_DEGRADED }) });
 });

@@ -8,10 +8,10 @@ export function listen(server: http.Server, port: number): Promise<void> {
       server.off('listening', onListening);
       const reason =
         err.code === 'EADDRINUSE'
-          ? `port ${port} is already in use (another Porchlight or another program is listening there); stop it or set PORT`
+          ? `port ${port} is already in use (another Porchlight or another program is listening there); stop it or set PORT` // i18n-exempt: a start-up error for the operator
           : err.code === 'EACCES'
-            ? `no permission to listen on port ${port}; use a port above 1023 or set PORT`
-            : `could not listen on port ${port}: ${err.message}`;
+            ? `no permission to listen on port ${port}; use a port above 1023 or set PORT` // i18n-exempt: a start-up error for the operator
+            : `could not listen on port ${port}: ${err.message}`; // i18n-exempt: a start-up error for the operator
       reject(new Error(reason, { cause: err }));
     };
     const onListening = () => {

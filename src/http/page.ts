@@ -4,7 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Actor } from '../db/audit.js';
 import type { OrgRow, UserRole } from '../db/rows.js';
 import { withOrg, type Db } from '../db/tenancy.js';
-import { languageOf } from '../i18n/index.js';
+import { languageOf, t, translate, type Language } from '../i18n/index.js';
 import { forbidden, FormError } from '../lib/errors.js';
 import { planFor, type Plan } from '../plans.js';
 
@@ -50,6 +50,7 @@ type PageHandler = (ctx: PageContext) => PageResult | Promise<PageResult>;
 /** Thrown inside the transaction to roll it back while keeping the page's answer. */
 class Rollback extends Error {
   constructor(public readonly result: PageResult) {
+    // i18n-exempt: a programmer's note, never shown
     super('rolled back: the page answered with an error status');
   }
 }
@@ -73,28 +74,33 @@ export function orgPage(handler: PageHandler, options: PageOptions = {}): Reques
   return async (req: Request, res: Response, next: NextFunction) => {
     const { userId, orgId } = req.session;
     if (!userId || !orgId) {
+      // i18n-exempt: a path
       if (req.method === 'GET') return res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
-      return res.status(401).render('errors/401', { layout: 'admin', title: 'Please log in' });
+      return res.status(401).render('errors/401', { layout: 'admin', title: t(res.locals.lang as Language, 'http:title.pleaseLogIn') });
     }
     let result: PageResult | null;
     let ctxOrg: OrgRow | undefined;
     let ctxUser: CurrentUser | undefined;
     try {
       result = await withOrg(orgId, async (db) => {
+        // i18n-exempt: SQL aliases
         const row = await db('users as u')
-          .join('organizations as o', 'o.id', 'u.org_id')
+          .join('organizations as o', 'o.id', 'u.org_id') // i18n-exempt: SQL aliases
           .where('u.id', userId)
           .first<(OrgRow & { user_name: string; user_email: string; user_role: 'owner' | 'staff' }) | undefined>(
             'o.*',
+            // i18n-exempt: SQL aliases
             'u.name as user_name',
-            'u.email as user_email',
-            'u.role as user_role',
+            'u.email as user_email', // i18n-exempt: SQL aliases
+            'u.role as user_role', // i18n-exempt: SQL aliases
           );
         if (!row) return null;
         const { user_name, user_email, user_role, ...org } = row;
         ctxOrg = org;
         ctxUser = { id: userId, name: user_name, email: user_email, role: user_role };
-        if (options.ownerOnly && user_role !== 'owner') throw forbidden('Only the account owner can change this.');
+        // Handlers write titles and messages in the dashboard's language: the org's.
+        res.locals.lang = languageOf(org.locale);
+        if (options.ownerOnly && user_role !== 'owner') throw forbidden('http:error.ownerOnly');
         const outcome = await handler({
           req,
           res,
@@ -111,7 +117,10 @@ export function orgPage(handler: PageHandler, options: PageOptions = {}): Reques
       });
     } catch (err) {
       if (err instanceof Rollback) result = err.result;
-      else return next(err);
+      else {
+        if (ctxOrg) rememberLanguage(req, res, languageOf(ctxOrg.locale));
+        return next(err);
+      }
     }
     if (result === null) {
       // The user was removed from the org since logging in.
@@ -127,16 +136,29 @@ export function orgPage(handler: PageHandler, options: PageOptions = {}): Reques
     res.locals.user = ctxUser;
     res.locals.org = ctxOrg;
     // The dashboard reads in the language of the org's locale (es-MX → Spanish).
-    res.locals.lang = languageOf(ctxOrg?.locale);
+    rememberLanguage(req, res, languageOf(ctxOrg?.locale));
     send(req, res, result);
   };
 }
 
+/**
+ * The dashboard's language for this page, kept in the session too, so that a
+ * refusal before any page runs (an expired form, a rate limit) and the error
+ * pages speak it as well. The session is written only when it changes.
+ */
+function rememberLanguage(req: Request, res: Response, lang: Language): void {
+  res.locals.lang = lang;
+  if (req.session.lang !== lang) req.session.lang = lang;
+}
+
 function send(req: Request, res: Response, result: PageResult): void {
   if ('redirect' in result) {
-    if (result.flash) req.session.flash = { type: result.flashType ?? 'success', message: result.flash };
+    // A flash is a message; it is shown on the next dashboard page, which reads in this page's language.
+    if (result.flash)
+      req.session.flash = { type: result.flashType ?? 'success', message: translate(res.locals.lang as Language, result.flash) };
     res.redirect(303, result.redirect);
   } else if ('file' in result) {
+    // i18n-exempt: a header value
     if (result.file.inline) res.set('Content-Disposition', `inline; filename="${result.file.filename}"`);
     else res.attachment(result.file.filename);
     res.type(result.file.contentType).send(result.file.body);

@@ -35,6 +35,7 @@ export const securityHeaders: RequestHandler = helmet({
       styleSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`],
       imgSrc: ["'self'", 'data:'],
       // Forms that redirect on to Stripe (Checkout, Connect onboarding, billing portal) need these.
+      // i18n-exempt: addresses, not words
       formAction: ["'self'", 'https://checkout.stripe.com', 'https://connect.stripe.com', 'https://billing.stripe.com'],
       frameAncestors: ["'none'"],
       upgradeInsecureRequests: config.isProduction ? [] : null,
@@ -47,14 +48,14 @@ const csrf = csrfSync({
   getTokenFromRequest: (req) => {
     const body = req.body as Record<string, unknown> | undefined;
     const fromBody = typeof body?._csrf === 'string' ? body._csrf : undefined;
-    return fromBody ?? req.header('x-csrf-token');
+    return fromBody ?? req.header('x-csrf-token'); // i18n-exempt: a header's name
   },
 });
 
 /** Rejects state-changing requests without the session's CSRF token (403). */
 export const csrfProtection: RequestHandler = (req, res, next) => {
   csrf.csrfSynchronisedProtection(req, res, (err?: unknown) => {
-    if (err) return next(new HttpError(403, 'csrf', 'This form has expired. Go back, reload the page and try again.', false));
+    if (err) return next(new HttpError(403, 'csrf', 'http:error.csrfExpired', false));
     next();
   });
 };
@@ -79,7 +80,7 @@ type LimiterOptions = Pick<RateLimitOptions, 'windowMs' | 'limit'> &
   Partial<Pick<RateLimitOptions, 'keyGenerator' | 'skipSuccessfulRequests' | 'requestWasSuccessful'>> & {
     /** Redis key prefix; distinct per limiter so counters don't mix. */
     name: string;
-    /** What the 429 page says. */
+    /** What the 429 page says: a message (a catalogue key, or msg()). */
     message?: string;
   };
 
@@ -96,7 +97,7 @@ export function createRateLimiter(options: LimiterOptions): RequestHandler {
     ...rest,
     store: getStoreRedis() ? new FailoverRateLimitStore(`${config.queuePrefix}:rl:${name}:`) : undefined,
     handler: (_req, _res, next) => {
-      next(new HttpError(429, 'rate_limited', message ?? 'Too many attempts. Please wait a few minutes and try again.', false));
+      next(new HttpError(429, 'rate_limited', message ?? 'http:error.rateLimited', false));
     },
   });
 }

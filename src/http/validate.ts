@@ -1,5 +1,6 @@
 // Input every route refuses before it runs.
 import type { RequestHandler } from 'express';
+import { msg } from '../i18n/index.js';
 import { HttpError } from '../lib/errors.js';
 
 function containsNul(value: unknown, depth = 0): boolean {
@@ -14,7 +15,7 @@ function containsNul(value: unknown, depth = 0): boolean {
  */
 export const rejectNulCharacters: RequestHandler = (req, _res, next) => {
   if (containsNul(req.body) || containsNul(req.query) || req.path.includes('\u0000')) {
-    return next(new HttpError(400, 'invalid', 'The form contained an invalid character (NUL). Remove it and try again.', false));
+    return next(new HttpError(400, 'invalid', 'http:error.nulCharacter', false));
   }
   next();
 };
@@ -44,14 +45,7 @@ export const rejectPrototypeMemberKeys: RequestHandler = (req, _res, next) => {
   const field = prototypeMemberKey(req.body) ?? prototypeMemberKey(req.query);
   if (field) {
     const shown = field.length > 80 ? `${field.slice(0, 80)}…` : field;
-    return next(
-      new HttpError(
-        400,
-        'invalid',
-        `The form sent a field named “${shown}”, which isn’t one of its fields. Reload the page and try again.`,
-        false,
-      ),
-    );
+    return next(new HttpError(400, 'invalid', msg('http:error.unknownField', { field: shown }), false));
   }
   next();
 };

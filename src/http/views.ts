@@ -47,6 +47,7 @@ const helpers = {
     const { values, options } = split(args);
     const org = rootOrg(options);
     const currency = (values[1] as string | undefined) ?? org.currency ?? 'USD';
+    // i18n-exempt: a locale code
     return formatMoney(Number(values[0] ?? 0), currency, org.locale ?? 'en-US');
   },
   moneyInput(...args: unknown[]) {
@@ -224,6 +225,7 @@ export function setupViews(app: Express): void {
     if (html !== undefined) callback(null, html);
     else views.render(file, locals, !!cache).then((rendered) => callback(null, rendered), callback);
   });
+  // i18n-exempt: an Express setting
   app.set('view engine', 'hbs');
   app.set('views', viewsDir);
 }

@@ -23,7 +23,7 @@ export async function updateBranding(db: Db, org: OrgRow, input: BrandingInput, 
   await db('organizations')
     .where({ id: org.id })
     .update({ ...Object.fromEntries(changed.map((f) => [f, input[f]])), updated_at: db.fn.now() });
-  await recordAudit(db, { actor, action: 'org.branding_updated', subjectType: 'organization', subjectId: org.id, data: { changed } });
+  await recordAudit(db, { actor, action: 'org.branding_updated', subjectType: 'organization', subjectId: org.id, data: { changed } }); // i18n-exempt: an audit action's name
   return changed;
 }
 
@@ -44,7 +44,7 @@ export async function saveOrgLogo(db: Db, orgId: string, logo: NormalizedLogo, a
   await db('organizations').where({ id: orgId }).update({ logo_id: row.id, updated_at: db.fn.now() });
   await recordAudit(db, {
     actor,
-    action: 'org.logo_uploaded',
+    action: 'org.logo_uploaded', // i18n-exempt: an audit action's name
     subjectType: 'org_logo',
     subjectId: row.id,
     data: { sha256: logo.sha256, width: logo.width, height: logo.height, original_bytes: originalBytes },
@@ -56,7 +56,7 @@ export async function saveOrgLogo(db: Db, orgId: string, logo: NormalizedLogo, a
 export async function removeOrgLogo(db: Db, org: Pick<OrgRow, 'id' | 'logo_id'>, actor: Actor): Promise<boolean> {
   if (!org.logo_id) return false;
   await db('organizations').where({ id: org.id }).update({ logo_id: null, updated_at: db.fn.now() });
-  await recordAudit(db, { actor, action: 'org.logo_removed', subjectType: 'org_logo', subjectId: org.logo_id });
+  await recordAudit(db, { actor, action: 'org.logo_removed', subjectType: 'org_logo', subjectId: org.logo_id }); // i18n-exempt: an audit action's name
   return true;
 }
 
@@ -104,7 +104,7 @@ export async function setSubscription(db: Db, orgId: string, fields: Partial<Sub
 /** How long new portal links live, in days (30, 90 or 365), or null for links that never expire. */
 export async function setPortalLinkLifetime(db: Db, orgId: string, days: number | null, actor: Actor): Promise<void> {
   await db('organizations').where({ id: orgId }).update({ portal_link_lifetime_days: days, updated_at: db.fn.now() });
-  await recordAudit(db, { actor, action: 'org.portal_link_lifetime_set', subjectType: 'organization', subjectId: orgId, data: { days } });
+  await recordAudit(db, { actor, action: 'org.portal_link_lifetime_set', subjectType: 'organization', subjectId: orgId, data: { days } }); // i18n-exempt: an audit action's name
 }
 
 /** Tips on online payments: the suggested percentages, or null (tips off). */
@@ -112,7 +112,7 @@ export async function setTipPercentages(db: Db, orgId: string, percentages: numb
   await db('organizations').where({ id: orgId }).update({ tip_percentages: percentages, updated_at: db.fn.now() });
   await recordAudit(db, {
     actor,
-    action: 'org.tips_updated',
+    action: 'org.tips_updated', // i18n-exempt: an audit action's name
     subjectType: 'organization',
     subjectId: orgId,
     data: { tip_percentages: percentages },

@@ -7,7 +7,8 @@ import { formFailure, orgPage, type PageContext, type PageResult } from '../http
 import { brandPalette } from '../lib/contrast.js';
 import { FormError, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
-import { PLAN_IDS, PLANS } from '../plans.js';
+import { msg, t, type Language } from '../i18n/index.js';
+import { PLAN_IDS, PLANS, planName } from '../plans.js';
 import { removeOrgLogo, saveOrgLogo, updateBranding } from './commands.js';
 import { logoUrl, MAX_LOGO_BYTES, normalizeLogo, SHA256_HEX } from './logo.js';
 import { currentLogoSha } from './queries.js';
@@ -24,12 +25,12 @@ export const publicRouter = Router();
 publicRouter.get('/logos/:sha256', async (req: Request, res: Response) => {
   const sha256 = String(req.params.sha256);
   const logo = SHA256_HEX.test(sha256) ? await orgLogoBySha256(sha256) : null;
-  if (!logo) throw notFound('No such logo');
+  if (!logo) throw notFound('settings:branding.noSuchLogo');
   res.set({
-    'Content-Type': logo.content_type,
-    'Cache-Control': 'public, max-age=31536000, immutable',
+    'Content-Type': logo.content_type, // i18n-exempt: header names and values
+    'Cache-Control': 'public, max-age=31536000, immutable', // i18n-exempt: header names and values
     // Portal pages and emails show it from elsewhere; helmet's default is same-origin.
-    'Cross-Origin-Resource-Policy': 'cross-origin',
+    'Cross-Origin-Resource-Policy': 'cross-origin', // i18n-exempt: header names and values
     ETag: `"${sha256}"`,
   });
   res.send(logo.bytes);
@@ -39,13 +40,13 @@ publicRouter.get('/logos/:sha256', async (req: Request, res: Response) => {
 
 adminRouter.get(
   '/settings',
-  orgPage(({ user, plan }) => ({
+  orgPage(({ res, user, plan }) => ({
     render: 'admin/settings/index',
     locals: {
-      title: 'Settings',
+      title: t(res.locals.lang as Language, 'settings:index.heading'),
       isOwner: user.role === 'owner',
       followupsAvailable: plan.automaticFollowUps,
-      followupsPlan: PLANS[PLAN_IDS.find((id) => PLANS[id].automaticFollowUps) ?? 'pro'].name,
+      followupsPlan: planName(res.locals.lang as Language, PLAN_IDS.find((id) => PLANS[id].automaticFollowUps) ?? 'pro'),
     },
   })),
 );
@@ -60,7 +61,7 @@ async function brandingLocals(ctx: PageContext, extra: Record<string, unknown> =
       ? values.brand_color.toLowerCase()
       : ctx.org.brand_color;
   return {
-    title: 'Branding & business details',
+    title: t(ctx.res.locals.lang as Language, 'settings:branding.heading'),
     values,
     logoUrl: sha ? logoUrl(sha) : null,
     previewColor: color,
@@ -88,7 +89,7 @@ adminRouter.post(
         const locale = typeof body.locale === 'string' && body.locale.trim() ? body.locale.trim() : ctx.org.locale;
         const input = parseForm(brandingSchema(phoneCountryFor(locale)), body);
         const changed = await updateBranding(ctx.db, ctx.org, input, ctx.actor);
-        return { redirect: '/settings/branding', flash: changed.length ? 'Business details saved.' : 'Nothing changed.' };
+        return { redirect: '/settings/branding', flash: changed.length ? 'settings:branding.saved' : 'settings:branding.nothingChanged' };
       } catch (err) {
         return formFailure('admin/settings/branding', err, await brandingLocals(ctx, { values: body }));
       }
@@ -114,8 +115,8 @@ const acceptLogoUpload: RequestHandler = (req: Request, res: Response, next: Nex
     if (err instanceof multer.MulterError) {
       res.locals.uploadError =
         err.code === 'LIMIT_FILE_SIZE'
-          ? `That file is larger than ${MAX_LOGO_BYTES / (1024 * 1024)} MB. Upload a smaller PNG, JPEG or WebP logo.`
-          : 'That upload couldn’t be read. Choose one PNG, JPEG or WebP file and try again.';
+          ? msg('settings:branding.error.logoTooLarge', { mb: MAX_LOGO_BYTES / (1024 * 1024) })
+          : 'settings:branding.error.logoUnreadable';
       res.locals.uploadErrorStatus = err.code === 'LIMIT_FILE_SIZE' ? 413 : 400;
       return next();
     }
@@ -139,10 +140,10 @@ adminRouter.post(
       }
       try {
         const file = ctx.req.file;
-        if (!file) throw new FormError({ logo: 'Choose a PNG, JPEG or WebP file to upload.' });
+        if (!file) throw new FormError({ logo: 'settings:branding.error.logoMissing' });
         const logo = await normalizeLogo(file.buffer);
         await saveOrgLogo(ctx.db, ctx.org.id, logo, ctx.actor, file.size);
-        return { redirect: '/settings/branding', flash: 'Logo uploaded.' };
+        return { redirect: '/settings/branding', flash: 'settings:branding.logoUploaded' };
       } catch (err) {
         return formFailure('admin/settings/branding', err, await brandingLocals(ctx));
       }
@@ -156,8 +157,8 @@ adminRouter.post(
   orgPage(
     async ({ db, org, actor }) => {
       if (!(await removeOrgLogo(db, org, actor)))
-        return { redirect: '/settings/branding', flash: 'There is no logo to remove.', flashType: 'info' };
-      return { redirect: '/settings/branding', flash: 'Logo removed. Your business name shows instead.' };
+        return { redirect: '/settings/branding', flash: 'settings:branding.noLogoToRemove', flashType: 'info' };
+      return { redirect: '/settings/branding', flash: 'settings:branding.logoRemoved' };
     },
     { ownerOnly: true },
   ),

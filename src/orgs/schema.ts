@@ -7,18 +7,18 @@ import { normalizePhone } from '../lib/phone.js';
 const blankToNull = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? null : v);
 
 /** The business's own numbers: typed any usual way, stored as E.164 (see normalizePhone). */
-function businessPhoneField(what: string, defaultCountry: CountryCode) {
+function businessPhoneField(which: 'phone' | 'whatsapp', defaultCountry: CountryCode) {
   return z.preprocess(
     blankToNull,
     z
       .string()
-      .max(40, `Keep the ${what} under 40 characters`)
+      .max(40, `settings:branding.error.${which}TooLong`)
       .transform((value, ctx) => {
         const phone = normalizePhone(value, defaultCountry, false);
         if (!phone) {
           ctx.addIssue({
             code: 'custom',
-            message: `That ${what} isn’t a complete phone number. Enter it with its area code, like (415) 555-2671, or with + and the country code, like +44 20 7946 0958.`,
+            message: `settings:branding.error.${which}Incomplete`,
           });
           return z.NEVER;
         }
@@ -34,39 +34,39 @@ const supportedCurrencies = new Set(Intl.supportedValuesOf('currency'));
 export function brandingSchema(defaultCountry: CountryCode) {
   return z.object({
     name: z
-      .string({ error: 'Enter your business name' })
+      .string({ error: 'settings:branding.error.nameRequired' })
       .trim()
-      .min(1, 'Enter your business name')
-      .max(200, 'Keep the business name under 200 characters'),
+      .min(1, 'settings:branding.error.nameRequired')
+      .max(200, 'settings:branding.error.nameTooLong'),
     brand_color: z
-      .string({ error: 'Choose a brand color' })
+      .string({ error: 'settings:branding.error.colorRequired' })
       .trim()
-      .regex(/^#[0-9a-fA-F]{6}$/, 'Enter the color as # and six hex digits, like #1d4ed8')
+      .regex(/^#[0-9a-fA-F]{6}$/, 'settings:branding.error.colorInvalid')
       .transform((v) => v.toLowerCase()),
-    phone: businessPhoneField('business phone', defaultCountry),
-    whatsapp_number: businessPhoneField('WhatsApp number', defaultCountry),
+    phone: businessPhoneField('phone', defaultCountry),
+    whatsapp_number: businessPhoneField('whatsapp', defaultCountry),
     email: z.preprocess(
       blankToNull,
       z
         .string()
         .trim()
         .toLowerCase()
-        .max(254, 'That email address is too long')
-        .pipe(z.email('Enter a valid email address, like office@example.com'))
+        .max(254, 'settings:branding.error.emailTooLong')
+        .pipe(z.email('settings:branding.error.emailInvalid'))
         .nullable(),
     ),
-    address: z.preprocess(blankToNull, z.string().trim().max(500, 'Keep the address under 500 characters').nullable()),
+    address: z.preprocess(blankToNull, z.string().trim().max(500, 'settings:branding.error.addressTooLong').nullable()),
     time_zone: z
-      .string({ error: 'Choose a time zone' })
+      .string({ error: 'settings:branding.error.timeZoneRequired' })
       .trim()
-      .refine((v) => v.length > 0 && v.length < 100 && isValidTimeZone(v), 'Choose a time zone from the list, like America/New_York'),
+      .refine((v) => v.length > 0 && v.length < 100 && isValidTimeZone(v), 'settings:branding.error.timeZoneInvalid'),
     currency: z
-      .string({ error: 'Choose a currency' })
+      .string({ error: 'settings:branding.error.currencyRequired' })
       .trim()
       .toUpperCase()
-      .refine((v) => /^[A-Z]{3}$/.test(v) && supportedCurrencies.has(v), 'Choose a currency code from the list, like USD'),
+      .refine((v) => /^[A-Z]{3}$/.test(v) && supportedCurrencies.has(v), 'settings:branding.error.currencyInvalid'),
     locale: z
-      .string({ error: 'Choose a language and region' })
+      .string({ error: 'settings:branding.error.localeRequired' })
       .trim()
       .max(35)
       .transform((value, ctx) => {
@@ -76,7 +76,7 @@ export function brandingSchema(defaultCountry: CountryCode) {
         } catch {
           // not a BCP 47 tag; reported below
         }
-        ctx.addIssue({ code: 'custom', message: 'Choose a language and region, like en-US' });
+        ctx.addIssue({ code: 'custom', message: 'settings:branding.error.localeInvalid' });
         return z.NEVER;
       }),
   });
@@ -85,18 +85,5 @@ export type BrandingInput = z.infer<ReturnType<typeof brandingSchema>>;
 
 export const TIME_ZONES: readonly string[] = Intl.supportedValuesOf('timeZone');
 export const CURRENCIES: readonly string[] = [...supportedCurrencies];
-export const LOCALES = [
-  'en-US',
-  'en-CA',
-  'en-GB',
-  'en-AU',
-  'es-US',
-  'es-MX',
-  'es-ES',
-  'fr-CA',
-  'fr-FR',
-  'pt-BR',
-  'de-DE',
-  'it-IT',
-  'nl-NL',
-];
+// i18n-exempt: locale tags, not words
+export const LOCALES: readonly string[] = 'en-US en-CA en-GB en-AU es-US es-MX es-ES fr-CA fr-FR pt-BR de-DE it-IT nl-NL'.split(' ');

@@ -6,6 +6,7 @@ import { recordAudit, type Actor } from '../db/audit.js';
 import { queueReceipts } from '../db/sql/receipts.js';
 import type { InvoiceRow, PaymentRow } from '../db/rows.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
+import { msg } from '../i18n/index.js';
 import { conflict, fieldError } from '../lib/errors.js';
 import { formatMoney } from '../lib/money.js';
 import { InvoiceClosedError, lockInvoiceForPayment, refreshInvoiceBalance } from '../invoices/commands.js';
@@ -27,7 +28,7 @@ export interface RefundInput {
 }
 
 function checkAmount(amountCents: number): void {
-  if (!Number.isSafeInteger(amountCents) || amountCents <= 0) throw fieldError('amount', 'The amount must be more than zero');
+  if (!Number.isSafeInteger(amountCents) || amountCents <= 0) throw fieldError('amount', 'settings:pay.amountPositive');
 }
 
 /** A payment received outside Porchlight. */
@@ -38,11 +39,11 @@ export async function recordPayment(
 ): Promise<{ payment: PaymentRow; invoice: InvoiceRow; receiptIds: string[] }> {
   const invoice = await lockInvoiceForPayment(db, input.invoiceId);
   checkAmount(input.amountCents);
-  if (invoice.balance_cents <= 0) throw conflict(`Invoice #${invoice.number} is already paid in full.`);
+  if (invoice.balance_cents <= 0) throw conflict(msg('settings:pay.paidInFull', { number: invoice.number }));
   if (input.amountCents > invoice.balance_cents) {
     throw fieldError(
       'amount',
-      `That is more than the ${formatMoney(invoice.balance_cents, invoice.currency)} still owed on invoice #${invoice.number}; overpayments are not recorded.`,
+      msg('settings:pay.overpayment', { amount: formatMoney(invoice.balance_cents, invoice.currency), number: invoice.number }),
     );
   }
   const [payment] = await db('payments')
@@ -64,7 +65,7 @@ export async function recordPayment(
   const updated = await refreshInvoiceBalance(db, invoice.id);
   await recordAudit(db, {
     actor,
-    action: 'payment.recorded',
+    action: 'payment.recorded', // i18n-exempt: SQL's and the audit log's names
     subjectType: 'payment',
     subjectId: payment.id,
     data: {
@@ -89,19 +90,19 @@ export async function recordRefund(
 ): Promise<{ refund: PaymentRow; invoice: InvoiceRow }> {
   const original = await getPayment(db, paymentId);
   // A deposit with no invoice yet is a Stripe payment: refunded at Stripe, never here.
-  if (!original.invoice_id) throw conflict('This payment was made online; refund it through Stripe so the card is credited.');
+  if (!original.invoice_id) throw conflict('settings:pay.refundOnline');
   // Lock the invoice first (same order as recordPayment) so refunds serialize.
   const invoice = await lockInvoiceForPayment(db, original.invoice_id).catch((err: unknown) => {
-    if (err instanceof InvoiceClosedError && err.reason === 'void') throw conflict('This invoice is void; nothing can be refunded on it.');
+    if (err instanceof InvoiceClosedError && err.reason === 'void') throw conflict('settings:pay.refundVoid');
     throw err;
   });
-  if (original.kind !== 'payment') throw conflict('A refund cannot itself be refunded.');
-  if (original.status !== 'succeeded') throw conflict(`This payment is ${original.status}; only a succeeded payment can be refunded.`);
-  if (original.source === 'stripe') throw conflict('This payment was made online; refund it through Stripe so the card is credited.');
+  if (original.kind !== 'payment') throw conflict('settings:pay.refundOfRefund');
+  if (original.status !== 'succeeded') throw conflict(msg('settings:pay.refundStatus', { status: original.status }));
+  if (original.source === 'stripe') throw conflict('settings:pay.refundOnline');
   checkAmount(input.amountCents);
   const refundable = Number(original.amount_cents) - (await refundedSoFar(db, original.id));
   if (input.amountCents > refundable) {
-    throw fieldError('amount', `At most ${formatMoney(refundable, original.currency)} of this payment can still be refunded.`);
+    throw fieldError('amount', msg('settings:pay.refundAtMost', { amount: formatMoney(refundable, original.currency) }));
   }
   const [refund] = await db('payments')
     .insert({
@@ -126,7 +127,7 @@ export async function recordRefund(
   const updated = await refreshInvoiceBalance(db, invoice.id);
   await recordAudit(db, {
     actor,
-    action: 'payment.refunded',
+    action: 'payment.refunded', // i18n-exempt: SQL's and the audit log's names
     subjectType: 'payment',
     subjectId: refund.id,
     data: { refund_of: original.id, invoice_id: invoice.id, amount_cents: refund.amount_cents, invoice_status: updated.status },

@@ -5,6 +5,7 @@ import { followupStatus } from '../db/sql/followups.js';
 import type { Db } from '../db/tenancy.js';
 import { balanceOf, isPayable } from '../lib/balance.js';
 import { todayIn } from '../lib/dates.js';
+import { DEFAULT_LANGUAGE, languageOf, t, type Language } from '../i18n/index.js';
 import { notFound } from '../lib/errors.js';
 import { idOrNotFound } from '../lib/ids.js';
 import { taxRateText } from '../lib/line-items.js';
@@ -26,7 +27,7 @@ export async function getPayment(db: Db, id: string): Promise<PaymentRow> {
   const payment = await db('payments')
     .where({ id: idOrNotFound(id) })
     .first<PaymentRow | undefined>();
-  if (!payment) throw notFound('That payment does not exist');
+  if (!payment) throw notFound('settings:pay.paymentGone');
   return payment;
 }
 
@@ -45,9 +46,9 @@ export async function listPayments(
     filter,
   )
     // A deposit may have no invoice yet: it is listed with its proposal.
-    .leftJoin('invoices as i', 'i.id', 'p.invoice_id')
-    .leftJoin('proposals as pr', 'pr.id', 'p.proposal_id')
-    .select('i.number as invoice_number', 'pr.number as proposal_number');
+    .leftJoin('invoices as i', 'i.id', 'p.invoice_id') // i18n-exempt: SQL's and the audit log's names
+    .leftJoin('proposals as pr', 'pr.id', 'p.proposal_id') // i18n-exempt: SQL's and the audit log's names
+    .select('i.number as invoice_number', 'pr.number as proposal_number'); // i18n-exempt: SQL's and the audit log's names
   if (filter.invoiceId) query.where('p.invoice_id', filter.invoiceId);
   return query;
 }
@@ -60,14 +61,14 @@ export async function refundedSoFar(db: Db, paymentId: string): Promise<number> 
 const methodOptions = MANUAL_METHODS.map((m) => ({ value: m, label: humanize(m).replace(/^./, (c) => c.toUpperCase()) }));
 
 /** Everything the invoice page shows; the payment form re-renders it with errors. */
-export async function invoicePage(db: Db, org: { time_zone: string }, invoiceId: string) {
+export async function invoicePage(db: Db, org: { time_zone: string; locale?: string }, invoiceId: string) {
   const invoice = await getInvoice(db, invoiceId);
   const items = await getInvoiceItems(db, invoice.id);
   const lead = await getLead(db, invoice.lead_id);
   const payments = await listPayments(db, { invoiceId: invoice.id, limit: 200 });
   const balance = balanceOf(invoice);
   return {
-    title: `Invoice #${invoice.number}`,
+    title: t(languageOf(org.locale), 'settings:pay.invoiceTitle', { number: invoice.number }),
     invoice,
     items,
     lead,
@@ -86,7 +87,7 @@ export async function invoicePage(db: Db, org: { time_zone: string }, invoiceId:
 }
 
 /** A payment with its refunds (or a refund with its payment), and how much can still be refunded here. */
-export async function paymentPage(db: Db, id: string) {
+export async function paymentPage(db: Db, id: string, lang: Language = DEFAULT_LANGUAGE) {
   const payment = await getPayment(db, id);
   // A deposit not yet credited to an invoice has none (it names its proposal).
   const invoice = payment.invoice_id ? await getInvoice(db, payment.invoice_id) : null;
@@ -102,7 +103,7 @@ export async function paymentPage(db: Db, id: string) {
       : 0;
   const original = payment.refund_of ? await getPayment(db, payment.refund_of) : null;
   return {
-    title: payment.kind === 'refund' ? 'Refund' : 'Payment',
+    title: t(lang, payment.kind === 'refund' ? 'settings:pay.refundTitle' : 'settings:pay.paymentTitle'),
     payment,
     invoice,
     proposal,

@@ -4,6 +4,7 @@
 import { Router } from 'express';
 import { config } from '../config.js';
 import { formFailure, orgPage } from '../http/page.js';
+import { msg, t, type Language } from '../i18n/index.js';
 import { todayIn, zonedToInstant } from '../lib/dates.js';
 import { FormError } from '../lib/errors.js';
 import { formValues, parseForm } from '../lib/forms.js';
@@ -21,16 +22,22 @@ export const adminRouter = Router();
 
 adminRouter.get(
   '/payments',
-  orgPage(async ({ req, db }) => {
+  orgPage(async ({ req, res, db }) => {
     const query = paymentListQuerySchema.parse(req.query);
     const page = pageOf(await listPayments(db, pageWindow(query.page)), query.page, '/payments');
-    return { render: 'admin/payments/index', locals: { title: 'Payments', payments: page.rows, pagination: page.pagination } };
+    return {
+      render: 'admin/payments/index',
+      locals: { title: t(res.locals.lang as Language, 'settings:pay.paymentsTitle'), payments: page.rows, pagination: page.pagination },
+    };
   }),
 );
 
 adminRouter.get(
   '/payments/:id',
-  orgPage(async ({ req, db }) => ({ render: 'admin/payments/show', locals: await paymentPage(db, routeId(req.params)) })),
+  orgPage(async ({ req, res, db }) => ({
+    render: 'admin/payments/show',
+    locals: await paymentPage(db, routeId(req.params), res.locals.lang as Language),
+  })),
 );
 
 adminRouter.get(
@@ -46,7 +53,7 @@ adminRouter.post(
       const input = parseForm(paymentFormSchema(invoice.currency), req.body);
       // A payment dated today keeps the current time; an earlier day is noon in the org's zone.
       const today = todayIn(org.time_zone);
-      if (input.paid_on && input.paid_on > today) throw new FormError({ paid_on: 'The date cannot be in the future' });
+      if (input.paid_on && input.paid_on > today) throw new FormError({ paid_on: 'settings:pay.futureDate' });
       const paidAt = input.paid_on && input.paid_on !== today ? zonedToInstant(input.paid_on, '12:00', org.time_zone) : null;
       const { invoice: updated, receiptIds } = await recordPayment(
         db,
@@ -62,8 +69,8 @@ adminRouter.post(
         },
         flash:
           updated.status === 'paid'
-            ? `Payment recorded. Invoice #${invoice.number} is paid in full.`
-            : `Payment recorded on invoice #${invoice.number}.`,
+            ? msg('settings:pay.recordedPaid', { number: invoice.number })
+            : msg('settings:pay.recorded', { number: invoice.number }),
       };
     } catch (err) {
       const locals = await invoicePage(db, org, invoice.id);
@@ -76,23 +83,23 @@ adminRouter.post(
   '/invoices/:id/void',
   orgPage(async ({ req, db, actor }) => {
     const invoice = await voidInvoice(db, routeId(req.params), actor);
-    return { redirect: `/invoices/${invoice.id}`, flash: `Invoice #${invoice.number} is void.` };
+    return { redirect: `/invoices/${invoice.id}`, flash: msg('settings:pay.voided', { number: invoice.number }) };
   }),
 );
 
 adminRouter.post(
   '/payments/:id/refund',
-  orgPage(async ({ req, db, actor }) => {
+  orgPage(async ({ req, res, db, actor }) => {
     const payment = await getPayment(db, routeId(req.params));
     try {
       const input = parseForm(refundFormSchema(payment.currency), req.body);
       const { refund } = await recordRefund(db, payment.id, { amountCents: input.amount, reference: input.reference }, actor);
       return {
         redirect: `/payments/${payment.id}`,
-        flash: `Refund recorded (${moneyInputValue(Number(refund.amount_cents), refund.currency)}).`,
+        flash: msg('settings:pay.refunded', { amount: moneyInputValue(Number(refund.amount_cents), refund.currency) }),
       };
     } catch (err) {
-      const locals = await paymentPage(db, payment.id);
+      const locals = await paymentPage(db, payment.id, res.locals.lang as Language);
       return formFailure('admin/payments/show', err, { ...locals, values: formValues(req.body) });
     }
   }),

@@ -9,14 +9,14 @@ export { MANUAL_METHODS, type ManualMethod };
 const reference = z
   .string()
   .trim()
-  .max(200, 'At most 200 characters')
+  .max(200, 'settings:pay.atMost200')
   .optional()
   .transform((v) => (v ? v : null));
 
 export function paymentFormSchema(currency: string) {
   return z.object({
     amount: amountField(currency),
-    method: z.enum(MANUAL_METHODS, 'Choose how the customer paid'),
+    method: z.enum(MANUAL_METHODS, 'settings:pay.chooseMethod'),
     reference,
     paid_on: z.preprocess((v) => (v === '' ? undefined : v), isoDate.optional()),
   });

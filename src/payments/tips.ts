@@ -11,14 +11,14 @@ export const tipSettingsForm = z.object({
   tip_percentages: z
     .string()
     .trim()
-    .max(40, 'Enter up to four percentages, like 10, 15, 20')
+    .max(40, 'settings:pay.tipPercentages')
     .default('')
     .transform((text, ctx) => {
       if (!text) return null;
       const parts = text.split(/[\s,%]+/).filter(Boolean);
       const values = parts.map(Number);
       if (parts.length > 4 || values.some((v, i) => !/^\d{1,3}$/.test(parts[i]) || v < 1 || v > 100)) {
-        ctx.addIssue({ code: 'custom', message: 'Enter up to four whole percentages from 1 to 100, like 10, 15, 20' });
+        ctx.addIssue({ code: 'custom', message: 'settings:pay.tipWholePercentages' });
         return z.NEVER;
       }
       return [...new Set(values)].sort((a, b) => a - b);

@@ -15,7 +15,7 @@ export async function voidInvoice(db: Db, id: string, actor: Actor): Promise<Inv
   const expiredCheckoutSessions = await retireOpenCheckoutSessions(db, invoice.id, { reason: 'invoice_void' });
   await recordAudit(db, {
     actor,
-    action: 'invoice.voided',
+    action: 'invoice.voided', // i18n-exempt: SQL's and the audit log's names
     subjectType: 'invoice',
     subjectId: invoice.id,
     data: {

@@ -88,7 +88,7 @@ export async function generatePortalLink(
   const link = await insertLink(db, leadId, actor, options.lifetime === undefined ? lifetime : options.lifetime);
   await recordAudit(db, {
     actor,
-    action: 'portal_link.created',
+    action: 'portal_link.created', // i18n-exempt: an audit action's name
     subjectType: 'lead',
     subjectId: leadId,
     data: { linkId: link.id, ...(expired ? { expiredLinkId: expired } : {}) },
@@ -103,8 +103,8 @@ export async function revokePortalLink(db: Db, linkId: string, actor: Actor): Pr
     .whereNull('revoked_at')
     .update({ revoked_at: db.fn.now(), revoked_by: actorUserId(actor) })
     .returning<{ id: string; lead_id: string }[]>(['id', 'lead_id']);
-  if (!row) throw notFound('This link does not exist or was already revoked.');
-  await recordAudit(db, { actor, action: 'portal_link.revoked', subjectType: 'lead', subjectId: row.lead_id, data: { linkId: row.id } });
+  if (!row) throw notFound('settings:portal.error.linkGone');
+  await recordAudit(db, { actor, action: 'portal_link.revoked', subjectType: 'lead', subjectId: row.lead_id, data: { linkId: row.id } }); // i18n-exempt: an audit action's name
   return { id: row.id, leadId: row.lead_id };
 }
 
@@ -116,10 +116,10 @@ export async function setPortalLinkExpiry(db: Db, leadId: string, lifetime: Link
     .modify(live())
     .update({ expires_at: expiresAt })
     .returning<{ id: string }[]>('id');
-  if (!row) throw notFound('This customer has no active portal link.');
+  if (!row) throw notFound('settings:portal.error.noActiveLink');
   await recordAudit(db, {
     actor,
-    action: 'portal_link.expiry_set',
+    action: 'portal_link.expiry_set', // i18n-exempt: an audit action's name
     subjectType: 'lead',
     subjectId: leadId,
     data: { linkId: row.id, expiresAt: expiresAt?.toISOString() ?? null },
@@ -130,7 +130,7 @@ export async function setPortalLinkExpiry(db: Db, leadId: string, lifetime: Link
 /** Revokes the customer's active link; 404 when they have none. */
 export async function revokeCustomerLink(db: Db, leadId: string, actor: Actor): Promise<void> {
   const link = await db('portal_links').where({ lead_id: leadId }).modify(live()).first<{ id: string } | undefined>('id');
-  if (!link) throw notFound('This customer has no active portal link.');
+  if (!link) throw notFound('settings:portal.error.noActiveLink');
   await revokePortalLink(db, link.id, actor);
 }
 
@@ -150,7 +150,7 @@ export async function regeneratePortalLink(db: Db, leadId: string, actor: Actor)
   const link = await insertLink(db, leadId, actor, lifetime);
   await recordAudit(db, {
     actor,
-    action: old ? 'portal_link.regenerated' : 'portal_link.created',
+    action: old ? 'portal_link.regenerated' : 'portal_link.created', // i18n-exempt: an audit action's name
     subjectType: 'lead',
     subjectId: leadId,
     data: { linkId: link.id, ...(old ? { revokedLinkId: old.id } : {}) },

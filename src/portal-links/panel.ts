@@ -6,7 +6,7 @@ import { activeLinkDetails, expiredLinkDate, portalLimitMessage, portalLinkUsage
 export async function loadPortalPanel(db: Db, lead: { id: string; first_name: string }): Promise<Record<string, unknown>> {
   const link = await activeLinkDetails(db, lead.id);
   const usage = await portalLinkUsage(db);
-  const base = `/customers/${lead.id}/portal-link`;
+  const base = `/customers/${lead.id}/portal-link`; // i18n-exempt: a path
   return {
     leadId: lead.id,
     firstName: lead.first_name,
@@ -23,7 +23,7 @@ export async function loadPortalPanel(db: Db, lead: { id: string; first_name: st
     // "Never" preselected only for a link that never expires; otherwise the default choice of 90 days.
     lifetimeOptions: ['never', '30', '90', '365'].map((value) => ({
       value,
-      label: `${value} days`,
+      days: value === 'never' ? null : Number(value),
       selected: link?.expires_at ? value === '90' : value === 'never',
     })),
   };

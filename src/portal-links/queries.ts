@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { config } from '../config.js';
 import type { Db } from '../db/tenancy.js';
+import { msg } from '../i18n/index.js';
 import { HttpError } from '../lib/errors.js';
 import { planFor, type Plan } from '../plans.js';
 import { decryptPortalToken } from './token.js';
@@ -50,15 +51,12 @@ export class PortalLinkLimitError extends HttpError {
   }
 }
 
+/** Why no new link can be made: a message (see src/i18n), told in the reader's language where it is shown. */
 export function portalLimitMessage(usage: PortalLinkUsage): string {
   const limit = usage.limit ?? 0;
   const over = usage.active - limit;
-  const free = over > 0 ? `revoke at least ${over + 1} links you no longer need` : 'revoke a link you no longer need';
-  return (
-    `The ${usage.plan.name} plan allows ${limit} active portal links and ${usage.active} are in use. ` +
-    `To give this customer a link, ${free} under Settings → Customer Portal (the customer's records stay), ` +
-    'or upgrade to Starter for unlimited links.'
-  );
+  const values = { plan: usage.plan.id, limit, active: usage.active };
+  return over > 0 ? msg('settings:portal.limit.over', { ...values, count: over + 1 }) : msg('settings:portal.limit.atLimit', values);
 }
 
 export function portalUrl(token: string): string {
@@ -75,7 +73,7 @@ export async function activePortalLink(db: Db, leadId: string): Promise<PortalLi
 }
 
 export async function countActiveLinks(db: Db): Promise<number> {
-  const [{ count }] = await db('portal_links').modify(live()).count<{ count: string }[]>('* as count');
+  const [{ count }] = await db('portal_links').modify(live()).count<{ count: string }[]>('* as count'); // i18n-exempt: SQL aliases
   return Number(count);
 }
 
@@ -119,8 +117,8 @@ export async function listActivePortalLinks(
   options: { stale: boolean; page: number },
 ): Promise<{ rows: ActiveLinkListRow[]; total: number }> {
   const staleBefore = new Date(Date.now() - STALE_AFTER_DAYS * 86_400_000);
-  const base = db('portal_links as l')
-    .join('leads as c', 'c.id', 'l.lead_id')
+  const base = db('portal_links as l') // i18n-exempt: SQL aliases
+    .join('leads as c', 'c.id', 'l.lead_id') // i18n-exempt: SQL aliases
     .modify(live('l'))
     .modify((q) => {
       if (options.stale) {
@@ -132,10 +130,10 @@ export async function listActivePortalLinks(
         });
       }
     });
-  const [{ count }] = await base.clone().count<{ count: string }[]>('* as count');
+  const [{ count }] = await base.clone().count<{ count: string }[]>('* as count'); // i18n-exempt: SQL aliases
   const rows = await base
     .clone()
-    .leftJoin('users as u', 'u.id', 'l.created_by')
+    .leftJoin('users as u', 'u.id', 'l.created_by') // i18n-exempt: SQL aliases
     .orderBy([
       { column: 'l.created_at', order: 'desc' },
       { column: 'l.id', order: 'desc' },
@@ -150,7 +148,7 @@ export async function listActivePortalLinks(
       'c.company',
       'l.created_at',
       'l.expires_at',
-      'u.name as created_by_name',
+      'u.name as created_by_name', // i18n-exempt: SQL aliases
       'l.last_viewed_at',
       'l.view_count',
     );
@@ -159,8 +157,8 @@ export async function listActivePortalLinks(
 
 /** The active link of a customer for the customer page's panel, with who made it and its views. */
 export async function activeLinkDetails(db: Db, leadId: string) {
-  const row = await db('portal_links as l')
-    .leftJoin('users as u', 'u.id', 'l.created_by')
+  const row = await db('portal_links as l') // i18n-exempt: SQL aliases
+    .leftJoin('users as u', 'u.id', 'l.created_by') // i18n-exempt: SQL aliases
     .where('l.lead_id', leadId)
     .modify(live('l'))
     .first<
@@ -174,7 +172,7 @@ export async function activeLinkDetails(db: Db, leadId: string) {
           created_by_name: string | null;
         }
       | undefined
-    >('l.id', 'l.token_ciphertext', 'l.created_at', 'l.expires_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name');
+    >('l.id', 'l.token_ciphertext', 'l.created_at', 'l.expires_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name'); // i18n-exempt: SQL aliases
   if (!row) return null;
   const { token_ciphertext, ...rest } = row;
   return { ...rest, url: portalUrl(decryptPortalToken(token_ciphertext)) };
@@ -187,31 +185,33 @@ export interface PortalVisitRow {
   document_number: number | null;
 }
 
-const TAB_WORDS: Record<string, string> = {
-  proposals: 'the Proposals tab',
-  invoices: 'the Invoices tab',
-  payments: 'the Payments tab',
-  history: 'the Service history tab',
-};
-
-/** "Viewed invoice #4 on an iPhone": what the customer page says about one visit. */
-function visitSentence(row: PortalVisitRow): string {
-  const what =
-    row.view === 'proposal' || row.view === 'invoice'
-      ? `Viewed ${row.view}${row.document_number === null ? '' : ` #${row.document_number}`}`
-      : `Opened ${TAB_WORDS[row.view]}`;
-  if (!row.device) return what;
-  return `${what} on ${/^[aeiou]/i.test(row.device) ? 'an' : 'a'} ${row.device}`;
+/**
+ * "Viewed invoice #4" + "on an iPhone": what the customer page says about one
+ * visit, as two messages (settings:portal.visit.*) the panel prints in turn.
+ */
+function visitSentence(row: PortalVisitRow): { sentence: string; deviceNote: string | null } {
+  const document = row.view === 'proposal' || row.view === 'invoice';
+  const sentence = !document
+    ? `settings:portal.visit.${row.view}`
+    : row.document_number === null
+      ? `settings:portal.visit.${row.view}`
+      : msg(`settings:portal.visit.${row.view}Number`, { number: row.document_number });
+  if (!row.device) return { sentence, deviceNote: null };
+  // English says "an iPhone", "a Mac": the entry's context picks the article.
+  const deviceNote = msg('settings:portal.visit.onDevice', { device: row.device, context: /^[aeiou]/i.test(row.device) ? 'an' : 'a' });
+  return { sentence, deviceNote };
 }
 
 const VISITS_SHOWN = 10;
 
 /** The customer's latest portal visits (any of their links), newest first, with the document numbers. */
 export async function recentVisits(db: Db, leadId: string, limit = VISITS_SHOWN) {
-  const rows = await db('portal_visits as v')
+  const rows = await db('portal_visits as v') // i18n-exempt: SQL aliases
+    // i18n-exempt: SQL aliases
     .leftJoin('proposals as p', function () {
       this.on('p.id', '=', 'v.document_id').andOnVal('v.view', '=', 'proposal');
     })
+    // i18n-exempt: SQL aliases
     .leftJoin('invoices as i', function () {
       this.on('i.id', '=', 'v.document_id').andOnVal('v.view', '=', 'invoice');
     })
@@ -225,12 +225,12 @@ export async function recentVisits(db: Db, leadId: string, limit = VISITS_SHOWN)
       'v.viewed_at',
       'v.view',
       'v.device',
-      'p.number as proposal_number',
-      'i.number as invoice_number',
+      'p.number as proposal_number', // i18n-exempt: SQL aliases
+      'i.number as invoice_number', // i18n-exempt: SQL aliases
     );
   return rows.map(({ proposal_number, invoice_number, ...row }) => {
     const visit = { ...row, document_number: proposal_number ?? invoice_number };
-    return { ...visit, sentence: visitSentence(visit) };
+    return { ...visit, ...visitSentence(visit) };
   });
 }
 

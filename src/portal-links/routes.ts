@@ -1,10 +1,12 @@
 // Settings → Customer Portal (active links, usage, revoke) and the link actions on a customer's page.
 import { Router } from 'express';
 import { orgPage, type PageContext, type PageResult } from '../http/page.js';
+import { msg, t, type Language } from '../i18n/index.js';
 import { routeId } from '../lib/ids.js';
 import { countedPagination } from '../lib/pagination.js';
 import { getLead, leadName } from '../leads/queries.js';
 import { setPortalLinkLifetime } from '../orgs/commands.js';
+import { planName } from '../plans.js';
 import { parseForm } from '../lib/forms.js';
 import { FormError } from '../lib/errors.js';
 import { generatePortalLink, regeneratePortalLink, revokeCustomerLink, revokePortalLink, setPortalLinkExpiry } from './commands.js';
@@ -27,8 +29,9 @@ async function settingsLocals(ctx: PageContext, extra: Record<string, unknown> =
   const usage = await portalLinkUsage(ctx.db);
   const list = await listActivePortalLinks(ctx.db, { stale, page });
   return {
-    title: 'Customer Portal',
+    title: t(ctx.res.locals.lang as Language, 'settings:portal.heading'),
     usage,
+    planName: planName(ctx.res.locals.lang as Language, usage.plan.id),
     overLimitMessage: usage.overLimit ? portalLimitMessage(usage) : null,
     links: list.rows,
     total: list.total,
@@ -41,10 +44,10 @@ async function settingsLocals(ctx: PageContext, extra: Record<string, unknown> =
 }
 
 /** The choices of a lifetime select, the current one selected. */
-function lifetimeOptions(current: number | null): { value: string; label: string; selected: boolean }[] {
+function lifetimeOptions(current: number | null): { value: string; days: number | null; selected: boolean }[] {
   return [
-    { value: 'never', label: 'Never expire', selected: current === null },
-    ...[30, 90, 365].map((d) => ({ value: String(d), label: `${d} days`, selected: current === d })),
+    { value: 'never', days: null, selected: current === null },
+    ...[30, 90, 365].map((d) => ({ value: String(d), days: d, selected: current === d })),
   ];
 }
 
@@ -74,7 +77,7 @@ adminRouter.post(
       await setPortalLinkLifetime(ctx.db, ctx.org.id, days, ctx.actor);
       return {
         redirect: '/settings/portal',
-        flash: days === null ? 'New portal links never expire.' : `New portal links expire after ${days} days.`,
+        flash: days === null ? 'settings:portal.flash.lifetimeNever' : msg('settings:portal.flash.lifetime', { count: days }),
       };
     },
     { ownerOnly: true },
@@ -82,14 +85,14 @@ adminRouter.post(
 );
 
 adminRouter.post(
-  '/customers/:id/portal-link/expiry',
+  '/customers/:id/portal-link/expiry', // i18n-exempt: paths and a view's name
   orgPage(async ({ req, db, actor }) => {
     const leadId = routeId(req.params);
     const { lifetime } = parseForm(lifetimeForm, req.body);
     const expires = await setPortalLinkExpiry(db, leadId, lifetime, actor);
     return {
       redirect: `/customers/${leadId}`,
-      flash: expires ? `The link now expires in ${lifetime} days.` : 'The link now never expires.',
+      flash: expires ? msg('settings:portal.flash.expiry', { count: lifetime ?? 0 }) : 'settings:portal.flash.expiryNever',
     };
   }),
 );
@@ -98,20 +101,20 @@ adminRouter.post(
   '/settings/portal/links/:id/revoke',
   orgPage(async ({ req, db, actor }) => {
     await revokePortalLink(db, routeId(req.params), actor);
-    const back = (req.body as Record<string, unknown> | undefined)?.stale === '1' ? '/settings/portal?stale=1' : '/settings/portal';
-    return { redirect: back, flash: 'Link revoked. The customer’s records are unchanged; the slot is free again.' };
+    const back = (req.body as Record<string, unknown> | undefined)?.stale === '1' ? '/settings/portal?stale=1' : '/settings/portal'; // i18n-exempt: paths and a view's name
+    return { redirect: back, flash: 'settings:portal.flash.revokedFromList' };
   }),
 );
 
 adminRouter.post(
-  '/customers/:id/portal-link',
+  '/customers/:id/portal-link', // i18n-exempt: paths and a view's name
   orgPage(async (ctx) => {
     const leadId = routeId(ctx.req.params);
     try {
       const { created } = await generatePortalLink(ctx.db, leadId, ctx.actor);
       return {
         redirect: `/customers/${leadId}`,
-        flash: created ? 'Portal link created. Copy it or send it to the customer.' : 'This customer already has a portal link.',
+        flash: created ? 'settings:portal.flash.created' : 'settings:portal.flash.exists',
         flashType: created ? 'success' : 'info',
       };
     } catch (err) {
@@ -122,7 +125,7 @@ adminRouter.post(
 );
 
 adminRouter.post(
-  '/customers/:id/portal-link/regenerate',
+  '/customers/:id/portal-link/regenerate', // i18n-exempt: paths and a view's name
   orgPage(async (ctx) => {
     const leadId = routeId(ctx.req.params);
     try {
@@ -131,7 +134,7 @@ adminRouter.post(
       if (err instanceof PortalLinkLimitError) return limitRefusal(ctx, err);
       throw err;
     }
-    return { redirect: `/customers/${leadId}`, flash: 'New portal link created. The old link no longer opens the portal.' };
+    return { redirect: `/customers/${leadId}`, flash: 'settings:portal.flash.regenerated' };
   }),
 );
 
@@ -140,21 +143,27 @@ async function revokeConfirmation(ctx: PageContext): Promise<PageResult> {
   const lead = await getLead(ctx.db, routeId(ctx.req.params));
   const link = await activeLinkDetails(ctx.db, lead.id);
   return {
-    render: 'admin/customers/revoke-link',
-    locals: { title: 'Revoke portal link', leadId: lead.id, name: leadName(lead), firstName: lead.first_name, hasLink: link !== null },
+    render: 'admin/customers/revoke-link', // i18n-exempt: paths and a view's name
+    locals: {
+      title: t(ctx.res.locals.lang as Language, 'settings:portal.revokeTitle'),
+      leadId: lead.id,
+      name: leadName(lead),
+      firstName: lead.first_name,
+      hasLink: link !== null,
+    },
   };
 }
 
-adminRouter.get('/customers/:id/portal-link/revoke', orgPage(revokeConfirmation));
+adminRouter.get('/customers/:id/portal-link/revoke', orgPage(revokeConfirmation)); // i18n-exempt: paths and a view's name
 
 adminRouter.post(
-  '/customers/:id/portal-link/revoke',
+  '/customers/:id/portal-link/revoke', // i18n-exempt: paths and a view's name
   orgPage(async (ctx) => {
     const { req, db, actor } = ctx;
     // Revoking asks first: only the confirmation's own form carries confirm=1.
     if ((req.body as Record<string, unknown> | undefined)?.confirm !== '1') return revokeConfirmation(ctx);
     const leadId = routeId(req.params);
     await revokeCustomerLink(db, leadId, actor);
-    return { redirect: `/customers/${leadId}`, flash: 'Portal link revoked. The customer’s records are unchanged.' };
+    return { redirect: `/customers/${leadId}`, flash: 'settings:portal.flash.revoked' };
   }),
 );

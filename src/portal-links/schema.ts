@@ -12,6 +12,6 @@ export const settingsQuery = z.object({
 /** A link lifetime from a form: "never", "30", "90" or "365" (days). */
 export const lifetimeForm = z.object({
   lifetime: z
-    .enum(['never', '30', '90', '365'], { message: 'Choose never, 30, 90 or 365 days.' })
+    .enum(['never', '30', '90', '365'], { message: 'settings:portal.error.lifetime' })
     .transform((v) => (v === 'never' ? null : (Number(v) as 30 | 90 | 365))),
 });

@@ -6,7 +6,7 @@ let client: Stripe | undefined;
 
 function createStripe(secretKey = config.stripe.secretKey, apiUrl = config.stripe.apiUrl): Stripe {
   if (!secretKey) throw new Error('STRIPE_SECRET_KEY is not set');
-  const options: Stripe.StripeConfig = { maxNetworkRetries: 2, appInfo: { name: 'Porchlight' } };
+  const options: Stripe.StripeConfig = { maxNetworkRetries: 2, appInfo: { name: 'Porchlight' } }; // i18n-exempt: the app's name sent to Stripe
   if (apiUrl) {
     const url = new URL(apiUrl);
     options.host = url.hostname;

@@ -40,21 +40,21 @@ export function stripeWebhook(options: StripeWebhookOptions): RequestHandler[] {
     const secret = options.secret();
     if (!secret) {
       logger.error(`${options.name}: signing secret or Stripe key not configured; webhook refused`);
-      return res.status(503).json({ error: 'not_configured', message: 'Webhook signing secret is not configured' });
+      return res.status(503).json({ error: 'not_configured', message: 'Webhook signing secret is not configured' }); // i18n-exempt: answers to Stripe's webhook sender
     }
-    const signature = req.header('stripe-signature');
-    if (!signature) return res.status(400).json({ error: 'missing_signature', message: 'Missing Stripe-Signature header' });
+    const signature = req.header('stripe-signature'); // i18n-exempt: answers to Stripe's webhook sender
+    if (!signature) return res.status(400).json({ error: 'missing_signature', message: 'Missing Stripe-Signature header' }); // i18n-exempt: answers to Stripe's webhook sender
     let event: Stripe.Event;
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       event = getStripe().webhooks.constructEvent(body, signature, secret, TOLERANCE_SECONDS);
     } catch {
-      return res.status(401).json({ error: 'bad_signature', message: 'Signature verification failed' });
+      return res.status(401).json({ error: 'bad_signature', message: 'Signature verification failed' }); // i18n-exempt: answers to Stripe's webhook sender
     }
     // A signature dated in the future would stay replayable until long after it was sent.
     const signedAt = signedTimestamp(signature);
     if (signedAt === null || signedAt > Date.now() / 1000 + TOLERANCE_SECONDS) {
-      return res.status(401).json({ error: 'bad_timestamp', message: 'Signature timestamp is more than 5 minutes in the future' });
+      return res.status(401).json({ error: 'bad_timestamp', message: 'Signature timestamp is more than 5 minutes in the future' }); // i18n-exempt: answers to Stripe's webhook sender
     }
     try {
       const outcome = await options.handle(event);
@@ -62,7 +62,7 @@ export function stripeWebhook(options: StripeWebhookOptions): RequestHandler[] {
     } catch (err) {
       // The event's transaction rolled back, so nothing of it was kept; Stripe retries.
       logger.error({ err, event: event.id, type: event.type }, `${options.name}: event failed`);
-      res.status(500).json({ error: 'handler_failed', message: 'Event could not be processed; retry later' });
+      res.status(500).json({ error: 'handler_failed', message: 'Event could not be processed; retry later' }); // i18n-exempt: answers to Stripe's webhook sender
     }
   };
   return [raw, handler];

@@ -11,6 +11,7 @@ import { getDb } from '../../src/db/knex.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { linkFor } from '../portal/support.js';
 import { passwordWeakness } from '../../src/auth/passwords.js';
+import { translate } from '../../src/i18n/index.js';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -148,6 +149,6 @@ describe('the product’s numbers, stated literally', () => {
     const strong = 'Kq8#vT2!mZ';
     expect(strong).to.have.length(10);
     expect(passwordWeakness(strong)).to.equal(null);
-    expect(passwordWeakness(strong.slice(0, 9))).to.equal('Use at least 10 characters.');
+    expect(translate('en', passwordWeakness(strong.slice(0, 9)))).to.equal('Use at least 10 characters.');
   });
 });

@@ -6,6 +6,7 @@ import express from 'express';
 import supertest from 'supertest';
 import { config } from '../../src/config.js';
 import { createRateLimiter } from '../../src/http/security.js';
+import { translate } from '../../src/i18n/index.js';
 import { HttpError } from '../../src/lib/errors.js';
 import { getStoreRedis } from '../../src/queue/redis.js';
 import { createTestOrg } from '../support/factories.js';
@@ -118,11 +119,11 @@ describe('security middleware (src/http/security.ts)', () => {
       expect((await supertest(app).get('/hit')).status).to.equal(200);
       const third = await supertest(app).get('/hit');
       expect(third.status).to.equal(429);
-      expect(third.body).to.deep.equal({
-        id: 'rate_limited',
-        message: 'Too many attempts. Please wait a few minutes and try again.',
-        report: false,
-      });
+      // The refusal is a message, told in the reader's language where it is shown (the error handler).
+      expect(third.body).to.deep.equal({ id: 'rate_limited', message: 'http:error.rateLimited', report: false });
+      expect(translate('en', (third.body as { message: string }).message)).to.equal(
+        'Too many attempts. Please wait a few minutes and try again.',
+      );
       const keys = await getStoreRedis()!.keys(`${config.queuePrefix}:rl:${name}:*`);
       expect(keys).to.have.length(1);
       // A second process builds the same limiter: the count is shared, not per process.

@@ -11,6 +11,7 @@ import { recordPayment, recordRefund } from '../../src/payments/manual.js';
 import { voidInvoice } from '../../src/payments/void-invoice.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { invoiceForm } from '../support/forms.js';
+import { translate } from '../../src/i18n/index.js';
 
 async function openInvoice() {
   const org = await createTestOrg();
@@ -45,7 +46,7 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
         withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: invoice.id, amountCents, method: 'cash' }, actor)),
       );
       expect(err, String(amountCents)).to.be.instanceOf(FormError);
-      expect((err as FormError).fields).to.deep.equal({ amount: 'The amount must be more than zero' });
+      expect(translate('en', (err as FormError).fields.amount)).to.equal('The amount must be more than zero');
     }
     expect(await getDb()('payments').where({ invoice_id: invoice.id })).to.have.length(0);
   });
@@ -55,7 +56,7 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
     const over = await refusal(
       withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: invoice.id, amountCents: 30001, method: 'cash' }, actor)),
     );
-    expect((over as FormError).fields.amount).to.equal(
+    expect(translate('en', (over as FormError).fields.amount)).to.equal(
       `That is more than the $300.00 still owed on invoice #${invoice.number}; overpayments are not recorded.`,
     );
     const paid = await withOrg(org.orgId, (db) =>
@@ -67,7 +68,7 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
     );
     expect(full).to.be.instanceOf(HttpError);
     expect((full as HttpError).status).to.equal(409);
-    expect(full.message).to.equal(`Invoice #${invoice.number} is already paid in full.`);
+    expect(translate('en', full.message)).to.equal(`Invoice #${invoice.number} is already paid in full.`);
   });
 
   it('stores who, how, when and the reference, and audits it', async () => {
@@ -116,7 +117,7 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
       recordPayment(db, { invoiceId: invoice.id, amountCents: 30000, method: 'check' }, actor),
     );
     const bad = await refusal(withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 0 }, actor)));
-    expect((bad as FormError).fields).to.deep.equal({ amount: 'The amount must be more than zero' });
+    expect(translate('en', (bad as FormError).fields.amount)).to.equal('The amount must be more than zero');
     const { refund, invoice: after } = await withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 1000 }, actor));
     expect(refund).to.include({
       kind: 'refund',
@@ -139,14 +140,14 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
       [refund.id, { refund_of: payment.id, invoice_id: invoice.id, amount_cents: 1000, invoice_status: 'partially_paid' }],
     ]);
     const tooMuch = await refusal(withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 29001 }, actor)));
-    expect((tooMuch as FormError).fields.amount).to.equal('At most $290.00 of this payment can still be refunded.');
+    expect(translate('en', (tooMuch as FormError).fields.amount)).to.equal('At most $290.00 of this payment can still be refunded.');
     await withOrg(org.orgId, (db) =>
       recordRefund(db, payment.id, { amountCents: 29000, reference: 'R-2' }, { type: 'system', label: 'x' }),
     );
     const done = await getDb()('payments').where({ id: payment.id }).first<PaymentRow>();
     expect(done.status).to.equal('refunded');
     const refunded = await refusal(withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 1 }, actor)));
-    expect(refunded.message).to.equal('This payment is refunded; only a succeeded payment can be refunded.');
+    expect(translate('en', refunded.message)).to.equal('This payment is refunded; only a succeeded payment can be refunded.');
   });
 
   it('refuses refunds of a refund, of an online payment, and on a void invoice, with the reason', async () => {
@@ -157,17 +158,17 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
     const { refund } = await withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 100 }, actor));
     const ofRefund = await refusal(withOrg(org.orgId, (db) => recordRefund(db, refund.id, { amountCents: 1 }, actor)));
     expect((ofRefund as HttpError).status).to.equal(409);
-    expect(ofRefund.message).to.equal('A refund cannot itself be refunded.');
+    expect(translate('en', ofRefund.message)).to.equal('A refund cannot itself be refunded.');
 
     await getDb()('payments').where({ id: payment.id }).update({ source: 'stripe', method: 'stripe' });
     const online = await refusal(withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 1 }, actor)));
-    expect(online.message).to.equal('This payment was made online; refund it through Stripe so the card is credited.');
+    expect(translate('en', online.message)).to.equal('This payment was made online; refund it through Stripe so the card is credited.');
     await getDb()('payments').where({ id: payment.id }).update({ source: 'manual', method: 'cash' });
 
     await withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 4900 }, actor));
     await withOrg(org.orgId, (db) => voidInvoice(db, invoice.id, actor));
     const onVoid = await refusal(withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 1 }, actor)));
     expect((onVoid as HttpError).status).to.equal(409);
-    expect(onVoid.message).to.equal('This invoice is void; nothing can be refunded on it.');
+    expect(translate('en', onVoid.message)).to.equal('This invoice is void; nothing can be refunded on it.');
   });
 });

@@ -16,6 +16,7 @@ import {
 } from '../../src/portal-links/queries.js';
 import { PLANS } from '../../src/plans.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
+import { translate } from '../../src/i18n/index.js';
 
 const user = (org: TestOrg) => ({ type: 'user' as const, userId: org.userId });
 const DAY = 86_400_000;
@@ -38,15 +39,15 @@ describe('portal-link rules (src/portal-links/queries.ts, commands.ts)', () => {
   });
 
   it('words the refusal with the plan, the numbers and what to do', () => {
-    expect(portalLimitMessage(usageFrom(PLANS.free, 10))).to.equal(
+    expect(translate('en', portalLimitMessage(usageFrom(PLANS.free, 10)))).to.equal(
       'The Free plan allows 10 active portal links and 10 are in use. To give this customer a link, revoke a link you no longer need ' +
         "under Settings → Customer Portal (the customer's records stay), or upgrade to Starter for unlimited links.",
     );
-    expect(portalLimitMessage(usageFrom(PLANS.free, 12)))
+    expect(translate('en', portalLimitMessage(usageFrom(PLANS.free, 12))))
       .to.contain('and 12 are in use')
       .and.to.contain('revoke at least 3 links you no longer need under');
-    expect(portalLimitMessage(usageFrom(PLANS.free, 11))).to.contain('revoke at least 2 links');
-    expect(portalLimitMessage(usageFrom(PLANS.starter, 0))).to.contain('allows 0 active portal links');
+    expect(translate('en', portalLimitMessage(usageFrom(PLANS.free, 11)))).to.contain('revoke at least 2 links');
+    expect(translate('en', portalLimitMessage(usageFrom(PLANS.starter, 0)))).to.contain('allows 0 active portal links');
   });
 
   it('refuses an unknown customer with 404, and gives a customer who has a link the same link', async () => {
@@ -107,7 +108,7 @@ describe('portal-link rules (src/portal-links/queries.ts, commands.ts)', () => {
     const lead = await createTestLead(org.orgId);
     const err = await withOrg(org.orgId, (db) => revokeCustomerLink(db, lead.id, user(org))).catch((e: unknown) => e);
     expect((err as HttpError).status).to.equal(404);
-    expect((err as Error).message).to.equal('This customer has no active portal link.');
+    expect(translate('en', (err as Error).message)).to.equal('This customer has no active portal link.');
     const { link } = await withOrg(org.orgId, (db) => generatePortalLink(db, lead.id, { type: 'system', label: 'test' }));
     const made = await getDb()('portal_links').where({ id: link.id }).first<{ created_by: string | null }>();
     expect(made.created_by).to.equal(null);
@@ -117,7 +118,7 @@ describe('portal-link rules (src/portal-links/queries.ts, commands.ts)', () => {
     expect(row.revoked_by).to.equal(null);
     const again = await withOrg(org.orgId, (db) => revokePortalLink(db, link.id, user(org))).catch((e: unknown) => e);
     expect((again as HttpError).status).to.equal(404);
-    expect((again as Error).message).to.equal('This link does not exist or was already revoked.');
+    expect(translate('en', (again as Error).message)).to.equal('This link does not exist or was already revoked.');
     const audit = await auditFor(org.orgId, lead.id);
     expect(audit.map((a) => [a.action, a.data])).to.deep.equal([
       ['portal_link.created', { linkId: link.id }],

@@ -16,6 +16,7 @@ import type { AuditEventRecord, PortalLinkRecord } from '../support/rows.js';
 import { csrfFrom, loginAgent, testApp } from '../support/http.js';
 import { seedCustomerRecords } from './fixtures.js';
 import { activeLinkCount, linkFor, resetPortalMisses } from './support.js';
+import { translate } from '../../src/i18n/index.js';
 
 const user = (org: TestOrg) => ({ type: 'user' as const, userId: org.userId, label: org.email });
 
@@ -78,7 +79,7 @@ describe('portal links (contractor side)', () => {
     for (const leadId of ids.slice(0, 10)) links.push(await linkFor(org.orgId, leadId));
     const err = await withOrg(org.orgId, (db) => generatePortalLink(db, ids[10], user(org))).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(PortalLinkLimitError);
-    expect((err as Error).message)
+    expect(translate('en', (err as Error).message))
       .to.contain('10 active portal links')
       .and.to.contain('revoke')
       .and.to.contain('upgrade');

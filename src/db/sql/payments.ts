@@ -164,7 +164,7 @@ export interface UnappliedRow {
 
 /** Money at Stripe that no invoice holds, newest first; hidden again once it was applied after all. */
 export async function listUnappliedPayments(db: Db, limit: number): Promise<UnappliedRow[]> {
-  return db('stripe_unapplied_payments as u')
+  return db('stripe_unapplied_payments as u') // i18n-exempt: SQL
     .whereNotExists(
       db('payments as p').select(db.raw('1')).whereRaw("p.stripe_payment_intent_id = u.stripe_payment_intent_id and p.kind = 'payment'"),
     )

@@ -61,7 +61,7 @@ export async function useCheckoutReturn(db: Db, returnId: string): Promise<UsedC
     .where({ id: returnId })
     .whereNull('used_at')
     .where('expires_at', '>', db.fn.now())
-    .whereExists(db('portal_links').select(1).where('portal_links.id', db.ref('checkout_returns.portal_link_id')).whereNull('revoked_at'))
+    .whereExists(db('portal_links').select(1).where('portal_links.id', db.ref('checkout_returns.portal_link_id')).whereNull('revoked_at')) // i18n-exempt: Stripe's, SQL's and the audit log's names
     .update({ used_at: db.fn.now() })
     .returning<
       {
@@ -86,8 +86,8 @@ export async function useCheckoutReturn(db: Db, returnId: string): Promise<UsedC
       stripeCheckoutSessionId: attempt.stripe_checkout_session_id,
     };
   }
-  const row = await db('checkout_returns as r')
-    .join('portal_links as l', 'l.id', 'r.portal_link_id')
+  const row = await db('checkout_returns as r') // i18n-exempt: Stripe's, SQL's and the audit log's names
+    .join('portal_links as l', 'l.id', 'r.portal_link_id') // i18n-exempt: Stripe's, SQL's and the audit log's names
     .where('r.id', returnId)
     .first<{ used_at: Date | null; revoked_at: Date | null } | undefined>('r.used_at', 'l.revoked_at');
   if (row?.used_at) return { ok: false, problem: 'used' };

@@ -9,6 +9,7 @@ import { recordAudit, type Actor } from '../../db/audit.js';
 import { nowMinusSeconds, nowPlusSeconds } from '../../db/sql/time.js';
 import type { Db } from '../../db/tenancy.js';
 import { balanceOf, isPayable } from '../../lib/balance.js';
+import { msg } from '../../i18n/index.js';
 import { conflict, fieldError, forbidden, notFound } from '../../lib/errors.js';
 import { formatMoney, moneyInputStep, moneyInputValue, parseMoneyInput } from '../../lib/money.js';
 import { planFor, platformFeeCents, type Plan } from '../../plans.js';
@@ -78,7 +79,7 @@ async function loadInvoice(db: Db, invoiceId: string, leadId: string, options: {
     'total_cents',
     'amount_paid_cents',
   );
-  if (!invoice) throw notFound('That invoice does not exist');
+  if (!invoice) throw notFound('settings:pay.invoiceGone');
   return invoice;
 }
 
@@ -180,12 +181,12 @@ export async function createInvoiceCheckout(
   const org = await loadOrg(db);
   const plan = planFor(org.plan);
   if (!plan.onlinePayment || !org.stripe_account_id || !org.stripe_charges_enabled) {
-    throw forbidden('This business does not take online payments. Please contact them to pay this invoice.');
+    throw forbidden('settings:pay.noOnlineInvoice');
   }
   const invoice = await loadInvoice(db, request.invoiceId, request.leadId, { lock: true });
   const balance = balanceOf(invoice);
   if (!isPayable(invoice)) {
-    throw conflict(`Invoice #${invoice.number} has nothing left to pay.`);
+    throw conflict(msg('settings:pay.nothingLeft', { number: invoice.number }));
   }
   const currency = invoice.currency;
   const money = (cents: number) => formatMoney(cents, currency, org.locale);

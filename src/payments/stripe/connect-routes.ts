@@ -4,8 +4,10 @@ import { Router } from 'express';
 import { recordAudit } from '../../db/audit.js';
 import { listUnappliedPayments } from '../../db/sql/payments.js';
 import { formFailure, orgPage, type PageContext, type PageResult } from '../../http/page.js';
+import { msg, t, translate, type Language } from '../../i18n/index.js';
 import { parseForm } from '../../lib/forms.js';
 import { setTipPercentages } from '../../orgs/commands.js';
+import { planName } from '../../plans.js';
 import { tipSettingsForm } from '../tips.js';
 import { config } from '../../config.js';
 import { logger } from '../../logger.js';
@@ -26,12 +28,8 @@ interface PaymentsOrg {
 
 const UNAPPLIED_SHOWN = 100;
 
-const UNAPPLIED_REASONS: Record<string, string> = {
-  void: 'The invoice was void when the payment arrived',
-  draft: 'The invoice had not been issued (draft)',
-  currency: 'Paid in another currency than the invoice',
-  overpayment: 'More than the balance due (paid twice, or paid another way meanwhile)',
-};
+/** Why a payment wasn't applied, as messages (settings:payments.unappliedReason.<reason>). */
+const UNAPPLIED_REASONS = new Set(['void', 'draft', 'currency', 'overpayment']);
 
 async function pageLocals(ctx: PageContext): Promise<Record<string, unknown>> {
   const org = await ctx
@@ -67,25 +65,30 @@ async function pageLocals(ctx: PageContext): Promise<Record<string, unknown>> {
       'proposal_id',
     );
   const unapplied = await listUnappliedPayments(ctx.db, UNAPPLIED_SHOWN);
+  const lang = ctx.res.locals.lang as Language;
   return {
-    title: 'Payments',
-    unapplied: unapplied.map((u) => ({ ...u, reasonLabel: UNAPPLIED_REASONS[u.reason] ?? u.reason })),
+    title: t(lang, 'settings:payments.heading'),
+    unapplied: unapplied.map((u) => ({
+      ...u,
+      reasonLabel: UNAPPLIED_REASONS.has(u.reason) ? `settings:payments.unappliedReason.${u.reason}` : u.reason,
+    })),
     status,
-    statusLabel: { not_connected: 'Not connected', onboarding_incomplete: 'Onboarding incomplete', ready: 'Ready to accept payments' }[
-      status
-    ],
+    statusLabel: t(lang, `settings:payments.status.${status}`),
     isOwner: ctx.user.role === 'owner',
     accountId: org.stripe_account_id,
     detailsSubmitted: org.stripe_details_submitted,
     reconciledAt: org.stripe_reconciled_at,
     reconcileError: org.stripe_reconcile_error,
     planAllows: ctx.plan.onlinePayment,
-    planName: ctx.plan.name,
+    planName: planName(lang, ctx.plan.id),
     feePercent: ctx.plan.platformFeeBps / 100,
     stripeConfigured: stripeConfigured(),
     localTestCheckout: config.stripe.localTestCheckout === true,
     recent,
     tipPercentages: org.tip_percentages?.join(', ') ?? '',
+    // The server settings the set-up note names (not words).
+    secretKeySetting: 'STRIPE_SECRET_KEY',
+    webhookSecretSetting: 'STRIPE_CONNECT_WEBHOOK_SECRET',
   };
 }
 
@@ -104,7 +107,9 @@ connectAdminRouter.post(
         await setTipPercentages(ctx.db, ctx.org.id, percentages, ctx.actor);
         return {
           redirect: CONNECT_PATHS.settings,
-          flash: percentages ? `Customers can add a tip of ${percentages.join('%, ')}% or an amount they choose.` : 'Tips are off.',
+          flash: percentages
+            ? msg('settings:payments.flash.tipsOn', { tips: `${percentages.join('%, ')}%` })
+            : 'settings:payments.flash.tipsOff',
         };
       } catch (err) {
         const locals = await pageLocals(ctx);
@@ -119,17 +124,25 @@ connectAdminRouter.post(
 function notConfigured(): PageResult {
   return {
     redirect: CONNECT_PATHS.settings,
-    flash: 'Online payments need Stripe keys on the server first: see "What to configure" below.',
+    flash: 'settings:payments.flash.notConfigured',
     flashType: 'info',
   };
 }
 
+/** What was being asked of Stripe when it failed: its words in the log, and the flash's message. */
+const STRIPE_STEPS = {
+  create: 'create your account', // i18n-exempt: the log's words; people read settings:payments.flash.trouble.*
+  start: 'start onboarding', // i18n-exempt: the log's words
+  continue: 'continue onboarding', // i18n-exempt: the log's words
+  check: 'check your account', // i18n-exempt: the log's words
+} as const;
+
 /** Stripe failures: back to the page with a plain message (the transaction still commits what was stored). */
-function stripeTrouble(err: unknown, what: string): PageResult {
-  logger.warn({ err: (err as Error).message }, `Stripe Connect: ${what} failed`);
+function stripeTrouble(err: unknown, step: keyof typeof STRIPE_STEPS): PageResult {
+  logger.warn({ err: (err as Error).message }, `Stripe Connect: ${STRIPE_STEPS[step]} failed`);
   return {
     redirect: CONNECT_PATHS.settings,
-    flash: `Stripe could not ${what} right now. Please try again in a moment.`,
+    flash: `settings:payments.flash.trouble.${step}`,
     flashType: 'error',
   };
 }
@@ -145,20 +158,20 @@ connectAdminRouter.post(
       try {
         ({ accountId } = await ensureConnectedAccount(db, org.id, stripe, actor));
       } catch (err) {
-        return stripeTrouble(err, 'create your account');
+        return stripeTrouble(err, 'create');
       }
       try {
         const url = await createOnboardingLink(stripe, accountId);
         await recordAudit(db, {
           actor,
-          action: 'stripe.onboarding_started',
+          action: 'stripe.onboarding_started', // i18n-exempt: an audit action's name
           subjectType: 'organization',
           subjectId: org.id,
           data: { account: accountId },
         });
         return { redirect: url };
       } catch (err) {
-        return stripeTrouble(err, 'start onboarding');
+        return stripeTrouble(err, 'start');
       }
     },
     { ownerOnly: true },
@@ -172,19 +185,19 @@ connectAdminRouter.get(
     async ({ db, org, actor }) => {
       if (!stripeConfigured()) return notConfigured();
       const account = org.stripe_account_id;
-      if (!account) return { redirect: CONNECT_PATHS.settings, flash: 'Connect Stripe to start.', flashType: 'info' };
+      if (!account) return { redirect: CONNECT_PATHS.settings, flash: 'settings:payments.flash.connectFirst', flashType: 'info' };
       try {
         const url = await createOnboardingLink(getStripe(), account);
         await recordAudit(db, {
           actor,
-          action: 'stripe.onboarding_resumed',
+          action: 'stripe.onboarding_resumed', // i18n-exempt: an audit action's name
           subjectType: 'organization',
           subjectId: org.id,
           data: { account },
         });
         return { redirect: url };
       } catch (err) {
-        return stripeTrouble(err, 'continue onboarding');
+        return stripeTrouble(err, 'continue');
       }
     },
     { ownerOnly: true },
@@ -201,10 +214,10 @@ connectAdminRouter.get(
       try {
         const status = await refreshAccountStatus(db, org.id, org.stripe_account_id, getStripe(), actor);
         return status === 'ready'
-          ? { redirect: CONNECT_PATHS.settings, flash: 'Stripe is connected. Customers can now pay invoices online.' }
-          : { redirect: CONNECT_PATHS.settings, flash: 'Stripe still needs some details before you can take payments.', flashType: 'info' };
+          ? { redirect: CONNECT_PATHS.settings, flash: 'settings:payments.flash.connected' }
+          : { redirect: CONNECT_PATHS.settings, flash: 'settings:payments.flash.needsDetails', flashType: 'info' };
       } catch (err) {
-        return stripeTrouble(err, 'check your account');
+        return stripeTrouble(err, 'check');
       }
     },
     { ownerOnly: true },
@@ -216,27 +229,36 @@ connectAdminRouter.get(
 connectAdminRouter.post(
   CONNECT_PATHS.reconcile,
   orgPage(
-    async ({ db, org, actor }) => {
+    async ({ db, org, actor, res }) => {
       if (!stripeConfigured()) return notConfigured();
-      if (!org.stripe_account_id) return { redirect: CONNECT_PATHS.settings, flash: 'Connect Stripe to start.', flashType: 'info' };
+      if (!org.stripe_account_id)
+        return { redirect: CONNECT_PATHS.settings, flash: 'settings:payments.flash.connectFirst', flashType: 'info' };
       const summary = await reconcileAll({ orgIds: [org.id] });
       const result = summary.results[0];
       await recordAudit(db, {
         actor,
-        action: 'stripe.reconciled',
+        action: 'stripe.reconciled', // i18n-exempt: an audit action's name
         subjectType: 'organization',
         subjectId: org.id,
         data: { payments: result?.payments ?? 0, refunds: result?.refunds ?? 0, failed: Boolean(result?.error) },
       });
-      if (!result) return { redirect: CONNECT_PATHS.settings, flash: 'There is no connected Stripe account to check.', flashType: 'info' };
-      if (result.error) return { redirect: CONNECT_PATHS.settings, flash: `The check failed. ${result.error}`, flashType: 'error' };
-      const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+      if (!result) return { redirect: CONNECT_PATHS.settings, flash: 'settings:payments.flash.nothingToCheck', flashType: 'info' };
+      const lang = res.locals.lang as Language;
+      if (result.error)
+        return {
+          redirect: CONNECT_PATHS.settings,
+          flash: t(lang, 'settings:payments.flash.checkFailed', { error: translate(lang, result.error) }),
+          flashType: 'error',
+        };
       return {
         redirect: CONNECT_PATHS.settings,
         flash:
           result.payments || result.refunds
-            ? `Checked Stripe: ${plural(result.payments, 'missed payment')} and ${plural(result.refunds, 'missed refund')} recorded.`
-            : 'Checked Stripe: every payment and refund was already recorded.',
+            ? t(lang, 'settings:payments.flash.checked', {
+                payments: t(lang, 'settings:payments.flash.missedPayments', { count: result.payments }),
+                refunds: t(lang, 'settings:payments.flash.missedRefunds', { count: result.refunds }),
+              })
+            : 'settings:payments.flash.allRecorded',
       };
     },
     { ownerOnly: true },

@@ -63,7 +63,7 @@ export async function ensureConnectedAccount(
   });
   await recordAudit(db, {
     actor,
-    action: 'stripe.account_created',
+    action: 'stripe.account_created', // i18n-exempt: Stripe's, SQL's and the audit log's names
     subjectType: 'organization',
     subjectId: orgId,
     data: { account: account.id },
@@ -97,7 +97,7 @@ export async function applyAccountStatus(
   await setStripeAccount(db, orgId, next);
   await recordAudit(db, {
     actor,
-    action: 'stripe.account_updated',
+    action: 'stripe.account_updated', // i18n-exempt: Stripe's, SQL's and the audit log's names
     subjectType: 'organization',
     subjectId: orgId,
     data: { account: account.id, charges_enabled: next.stripe_charges_enabled, details_submitted: next.stripe_details_submitted },

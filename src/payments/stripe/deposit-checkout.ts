@@ -7,6 +7,7 @@ import type Stripe from 'stripe';
 import { recordAudit, type Actor } from '../../db/audit.js';
 import { nowPlusSeconds } from '../../db/sql/time.js';
 import type { Db } from '../../db/tenancy.js';
+import { msg } from '../../i18n/index.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { planFor, platformFeeCents } from '../../plans.js';
 import { depositState } from '../../proposals/deposit.js';
@@ -51,7 +52,7 @@ export async function createDepositCheckout(
 ): Promise<{ url: string; reused: boolean; sessionId: string }> {
   const org = await db('organizations').first<DepositOrg>('id', 'plan', 'currency', 'stripe_account_id', 'stripe_charges_enabled');
   if (!takesDepositsOnline(org) || !org.stripe_account_id) {
-    throw forbidden('This business does not take online payments. Please contact them to pay the deposit.');
+    throw forbidden('settings:pay.noOnlineDeposit');
   }
   // Locked like a deposit being recorded, so the amount due can't change under this attempt.
   const proposal = await db('proposals')
@@ -65,11 +66,11 @@ export async function createDepositCheckout(
       'status',
       'deposit_cents',
     );
-  if (!proposal) throw notFound('That proposal does not exist');
+  if (!proposal) throw notFound('settings:pay.proposalGone');
   const state = await depositState(db, proposal);
-  if (!state) throw conflict(`Proposal #${proposal.number} has no deposit to pay.`);
+  if (!state) throw conflict(msg('settings:pay.noDeposit', { number: proposal.number }));
   const amount = state.outstanding_cents;
-  if (amount <= 0) throw conflict(`The deposit for proposal #${proposal.number} is already paid.`);
+  if (amount <= 0) throw conflict(msg('settings:pay.depositPaid', { number: proposal.number }));
   const currency = org.currency;
 
   const open = await reusableOpenSession(db, { proposal_id: proposal.id }, amount);
@@ -120,7 +121,7 @@ export async function createDepositCheckout(
   );
   await recordAudit(db, {
     actor: request.actor,
-    action: 'checkout.created',
+    action: 'checkout.created', // i18n-exempt: the audit log's name
     subjectType: 'proposal',
     subjectId: proposal.id,
     data: {

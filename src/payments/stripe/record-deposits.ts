@@ -112,7 +112,7 @@ export async function recordStripeDeposits(
     outcomes.set(pi.id, 'recorded');
     await recordAudit(db, {
       actor,
-      action: 'payment.recorded',
+      action: 'payment.recorded', // i18n-exempt: Stripe's, SQL's and the audit log's names
       subjectType: 'payment',
       subjectId: paymentId,
       data: {

@@ -141,7 +141,7 @@ export async function recordStripeSplitPayments(
         logger.error({ paymentIntent: pi.id, reason: problem.reason }, 'Stripe payment for several invoices not applied to any of them');
         await recordAudit(db, {
           actor,
-          action: 'payment.stripe_unapplied',
+          action: 'payment.stripe_unapplied', // i18n-exempt: Stripe's, SQL's and the audit log's names
           subjectType: 'invoice',
           subjectId: problem.part.invoice_id,
           data: {
@@ -183,7 +183,7 @@ export async function recordStripeSplitPayments(
       db,
       inserted.map((r) => ({
         actor,
-        action: 'payment.recorded',
+        action: 'payment.recorded', // i18n-exempt: Stripe's, SQL's and the audit log's names
         subjectType: 'payment',
         subjectId: r.id,
         data: {

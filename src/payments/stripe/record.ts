@@ -58,7 +58,7 @@ export interface StripePayment {
 export const idOf = (value: string | { id: string } | null | undefined): string | null =>
   !value ? null : typeof value === 'string' ? value : value.id;
 
-const STRIPE_ACTOR: Actor = { type: 'stripe', label: 'Stripe' };
+const STRIPE_ACTOR: Actor = { type: 'stripe', label: 'Stripe' }; // i18n-exempt: Stripe's, SQL's and the audit log's names
 
 /** Why money that reached Stripe was not applied to its invoice. */
 type UnappliedReason = 'currency' | 'overpayment' | 'void' | 'draft';
@@ -203,7 +203,7 @@ export async function recordStripePayments(
     db,
     inserted.map((r) => ({
       actor,
-      action: 'payment.recorded',
+      action: 'payment.recorded', // i18n-exempt: Stripe's, SQL's and the audit log's names
       subjectType: 'payment',
       subjectId: r.id,
       data: {
@@ -262,7 +262,7 @@ async function recordUnapplied(
   logger.error({ paymentIntent: row.payment_intent, invoiceId: invoice.id, reason }, 'Stripe payment not applied to its invoice');
   await recordAudit(db, {
     actor,
-    action: 'payment.stripe_unapplied',
+    action: 'payment.stripe_unapplied', // i18n-exempt: Stripe's, SQL's and the audit log's names
     subjectType: 'invoice',
     subjectId: invoice.id,
     data: {
@@ -311,7 +311,7 @@ export async function recordStripeRefund(db: Db, orgId: string, refund: RefundFa
     logger.error({ refund: refund.id, paymentId: payment.id }, 'Stripe refund does not fit its payment; not applied');
     await recordAudit(db, {
       actor,
-      action: 'payment.stripe_unapplied',
+      action: 'payment.stripe_unapplied', // i18n-exempt: Stripe's, SQL's and the audit log's names
       subjectType: 'payment',
       subjectId: payment.id,
       data: { ...audit, reason: 'refund_mismatch' },
@@ -336,7 +336,7 @@ export async function recordStripeRefund(db: Db, orgId: string, refund: RefundFa
   await refreshInvoiceBalance(db, invoice.id);
   await recordAudit(db, {
     actor,
-    action: 'payment.refunded',
+    action: 'payment.refunded', // i18n-exempt: Stripe's, SQL's and the audit log's names
     subjectType: 'payment',
     subjectId: payment.id,
     data: { ...audit, invoice_id: invoice.id, source: 'stripe' },

@@ -10,6 +10,7 @@ import { recordAudit, type Actor } from '../../db/audit.js';
 import { nowPlusSeconds } from '../../db/sql/time.js';
 import type { Db } from '../../db/tenancy.js';
 import { balanceOf, isPayable } from '../../lib/balance.js';
+import { msg } from '../../i18n/index.js';
 import { conflict, fieldError, forbidden } from '../../lib/errors.js';
 import { planFor, platformFeeCents } from '../../plans.js';
 import { chosenTipCents, tipFormFields } from '../tips.js';
@@ -71,7 +72,7 @@ export async function createSplitCheckout(
   }>('id', 'plan', 'stripe_account_id', 'stripe_charges_enabled', 'tip_percentages');
   const plan = planFor(org.plan);
   if (!plan.onlinePayment || !org.stripe_account_id || !org.stripe_charges_enabled) {
-    throw forbidden('This business does not take online payments. Please contact them to pay these invoices.');
+    throw forbidden('settings:pay.noOnlineSeveral');
   }
   const ids = [...new Set(request.invoiceIds.map((id) => id.toLowerCase()))].sort();
   // Locked like a single Pay locks its invoice: a void or another payment waits for this attempt.
@@ -84,7 +85,7 @@ export async function createSplitCheckout(
     .select<SplitInvoice[]>('id', 'number', 'status', 'currency', 'total_cents', 'amount_paid_cents');
   if (invoices.length !== ids.length) throw fieldError('invoice_ids', 'Choose invoices from your list');
   const closed = invoices.find((i) => !isPayable(i));
-  if (closed) throw conflict(`Invoice #${closed.number} has nothing left to pay. Reload the list and try again.`);
+  if (closed) throw conflict(msg('settings:pay.nothingLeftReload', { number: closed.number }));
   const currency = invoices[0].currency;
   if (invoices.some((i) => i.currency !== currency)) throw fieldError('invoice_ids', 'Pay invoices in different currencies separately');
 

@@ -25,7 +25,7 @@ export const webhookRouter = Router();
 
 type EventOutcome = 'processed' | 'duplicate' | 'ignored';
 
-const STRIPE_ACTOR: Actor = { type: 'stripe', label: 'Stripe' };
+const STRIPE_ACTOR: Actor = { type: 'stripe', label: 'Stripe' }; // i18n-exempt: Stripe's, SQL's and the audit log's names
 
 type Effect = (db: Db) => Promise<void>;
 
@@ -45,7 +45,7 @@ async function setCheckoutStatus(
     const { invoice_id: invoiceId, proposal_id: proposalId } = row[0];
     await recordAudit(db, {
       actor: STRIPE_ACTOR,
-      action: 'checkout.payment_failed',
+      action: 'checkout.payment_failed', // i18n-exempt: Stripe's, SQL's and the audit log's names
       // A deposit attempt names its proposal instead of an invoice.
       subjectType: invoiceId ? 'invoice' : 'proposal',
       subjectId: invoiceId ?? proposalId ?? row[0].id,
@@ -79,15 +79,16 @@ async function paymentIntentEffect(
 /** What an event means for this org: network reads happen here, writes in the returned effect. */
 async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, account: string): Promise<Effect | null> {
   switch (event.type) {
-    case 'checkout.session.completed':
-    case 'checkout.session.async_payment_succeeded':
-    case 'checkout.session.async_payment_failed':
+    case 'checkout.session.completed': // i18n-exempt: Stripe's, SQL's and the audit log's names
+    case 'checkout.session.async_payment_succeeded': // i18n-exempt: Stripe's, SQL's and the audit log's names
+    case 'checkout.session.async_payment_failed': // i18n-exempt: Stripe's, SQL's and the audit log's names
     case 'checkout.session.expired': {
       const session = event.data.object;
       if (session.mode !== 'payment' || session.metadata?.org_id !== orgId) return () => Promise.resolve();
       const paymentIntentId = idOf(session.payment_intent);
-      if (event.type === 'checkout.session.expired') return (db) => setCheckoutStatus(db, session.id, 'expired', paymentIntentId);
+      if (event.type === 'checkout.session.expired') return (db) => setCheckoutStatus(db, session.id, 'expired', paymentIntentId); // i18n-exempt: Stripe's, SQL's and the audit log's names
       if (event.type === 'checkout.session.async_payment_failed')
+        // i18n-exempt: Stripe's, SQL's and the audit log's names
         return (db) => setCheckoutStatus(db, session.id, 'failed', paymentIntentId);
       // Paid only when Checkout says so; a delayed method completes 'unpaid' and settles later.
       if (session.payment_status !== 'paid' || !paymentIntentId) {
@@ -95,13 +96,15 @@ async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, accou
       }
       return paymentIntentEffect(stripe, account, orgId, paymentIntentId, session.id, false);
     }
-    case 'payment_intent.succeeded':
+    case 'payment_intent.succeeded': // i18n-exempt: Stripe's, SQL's and the audit log's names
       return paymentIntentEffect(stripe, account, orgId, event.data.object.id, null, false);
+    // i18n-exempt: Stripe's, SQL's and the audit log's names
     case 'charge.refunded': {
       const paymentIntentId = idOf(event.data.object.payment_intent);
       if (!paymentIntentId) return () => Promise.resolve();
       return paymentIntentEffect(stripe, account, orgId, paymentIntentId, null, true);
     }
+    // i18n-exempt: Stripe's, SQL's and the audit log's names
     case 'account.updated': {
       const current = await stripe.accounts.retrieve(account);
       return async (db) => {
@@ -115,13 +118,13 @@ async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, accou
 
 /** Every Connect event this endpoint acts on (the README lists them to register). */
 export const HANDLED_EVENT_TYPES = [
-  'checkout.session.completed',
-  'checkout.session.async_payment_succeeded',
-  'checkout.session.async_payment_failed',
-  'checkout.session.expired',
-  'payment_intent.succeeded',
-  'charge.refunded',
-  'account.updated',
+  'checkout.session.completed', // i18n-exempt: Stripe's, SQL's and the audit log's names
+  'checkout.session.async_payment_succeeded', // i18n-exempt: Stripe's, SQL's and the audit log's names
+  'checkout.session.async_payment_failed', // i18n-exempt: Stripe's, SQL's and the audit log's names
+  'checkout.session.expired', // i18n-exempt: Stripe's, SQL's and the audit log's names
+  'payment_intent.succeeded', // i18n-exempt: Stripe's, SQL's and the audit log's names
+  'charge.refunded', // i18n-exempt: Stripe's, SQL's and the audit log's names
+  'account.updated', // i18n-exempt: Stripe's, SQL's and the audit log's names
 ] as const;
 
 /** Applies a verified Connect event once. Exported for tests and replays. */
@@ -143,5 +146,5 @@ async function handleConnectEvent(event: Stripe.Event, stripe: Stripe = getStrip
 
 webhookRouter.post(
   '/',
-  ...stripeWebhook({ name: 'Connect Stripe webhook', secret: () => config.stripe.connectWebhookSecret, handle: handleConnectEvent }),
+  ...stripeWebhook({ name: 'Connect Stripe webhook', secret: () => config.stripe.connectWebhookSecret, handle: handleConnectEvent }), // i18n-exempt: Stripe's, SQL's and the audit log's names
 );
