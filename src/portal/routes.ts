@@ -26,6 +26,7 @@ import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
 import { normalizeSignature } from '../proposals/signature-image.js';
 import { getStripe } from '../stripe/client.js';
 import { depositCheckoutAfterApproval, portalDepositLocals, startDepositCheckout } from './deposit.js';
+import { autopayForm, changeAutopay, portalAutopayLocals, removeCard } from './autopay.js';
 import { portalPayLocals } from './pay.js';
 import { portalPaySeveralLocals, startSplitCheckout } from './pay-several.js';
 import { checkoutReturnUrl, portalClientKey, portalHeaders, renderNotFound } from './responses.js';
@@ -136,6 +137,7 @@ function createPortalRouter(): Router {
       portalPayLocals(page),
       portalDepositLocals(page, (rendered.locals.proposal as { total_cents?: number } | undefined)?.total_cents),
       portalPaySeveralLocals(page, req.query.paid === 'several'),
+      await portalAutopayLocals(token, page),
     );
     // A choice of lines that breaks the rules (a tampered form) is shown with its message, as a 422.
     res.status(status === 200 && rendered.locals.choiceError ? 422 : status).render(rendered.view, rendered.locals);
@@ -538,6 +540,30 @@ function createPortalRouter(): Router {
       throw err;
     }
     res.redirect(303, url);
+  });
+
+  /** The live link behind a form post with a valid form token (else null: a miss, or throws: expired form). */
+  async function formLink(req: Request): Promise<PortalLinkRef | null> {
+    const token = String(req.params.token);
+    const link = isWellFormedToken(token) ? await portalLinkByTokenHash(hashPortalToken(token)) : null;
+    if (link && !isValidPortalFormToken(link.link_id, (req.body as Record<string, unknown> | undefined)?._csrf)) throw formExpired();
+    return link;
+  }
+
+  // Autopay on or off (Pro), and removing the saved card: back to the Invoices tab.
+  router.post('/:token/autopay', payLimiter, async (req, res, next) => {
+    const link = await formLink(req);
+    if (!link) return miss(req, res, next);
+    const form = autopayForm.safeParse(req.body ?? {});
+    if (!form.success) throw new HttpError(400, 'bad_request', 'Choose whether to pay automatically.', false);
+    await changeAutopay(link, form.data.autopay === 'on', req);
+    res.redirect(303, `/p/${String(req.params.token)}/invoices#saved-card`);
+  });
+  router.post('/:token/card/remove', payLimiter, async (req, res, next) => {
+    const link = await formLink(req);
+    if (!link) return miss(req, res, next);
+    await removeCard(link, req);
+    res.redirect(303, `/p/${String(req.params.token)}/invoices#saved-card`);
   });
 
   // Anything else under /p, token or not: the same plain 404.

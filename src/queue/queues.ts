@@ -12,6 +12,7 @@ export const QUEUE_NAMES = {
   portalRecovery: 'portal-recovery',
   portalVisitsRetention: 'portal-visits-retention',
   followups: 'followups',
+  autopay: 'autopay',
 } as const;
 
 /** Custom backoff type: exponential with jitter (BullMQ calls the worker's backoffStrategy). */
