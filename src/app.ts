@@ -33,6 +33,7 @@ import { setAttachmentSource } from './messaging/deliver.js';
 import { receiptAttachments } from './documents/receipt-attachment.js';
 import { adminRouter as billingAdmin } from './billing/routes.js';
 import { webhookRouter as stripePlatformWebhooks } from './billing/webhooks.js';
+import { browserLanguage } from './i18n/index.js';
 import { adminRouter as orgsAdmin, publicRouter as orgsPublic } from './orgs/routes.js';
 import { adminRouter as requestsAdmin } from './requests/routes.js';
 import { countNewWorkRequests } from './requests/queries.js';
@@ -68,9 +69,14 @@ const noStore: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/** The path being shown, so the navigation can mark its section as current. */
+/**
+ * The path being shown, so the navigation can mark its section as current, and
+ * the language of pages nobody has chosen one for yet (sign-in, errors): the
+ * browser's. The dashboard and the portal replace it with their own.
+ */
 const exposeRequestPath: RequestHandler = (req, res, next) => {
   res.locals.requestPath = req.path;
+  res.locals.lang = browserLanguage(req);
   next();
 };
 

@@ -13,6 +13,6 @@ function findRoot(start: string): string {
   return dir;
 }
 
-const projectRoot = findRoot(path.dirname(fileURLToPath(import.meta.url)));
+export const projectRoot = findRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const viewsDir = path.join(projectRoot, 'views');
 export const publicDir = path.join(projectRoot, 'public');

@@ -4,6 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Actor } from '../db/audit.js';
 import type { OrgRow, UserRole } from '../db/rows.js';
 import { withOrg, type Db } from '../db/tenancy.js';
+import { languageOf } from '../i18n/index.js';
 import { forbidden, FormError } from '../lib/errors.js';
 import { planFor, type Plan } from '../plans.js';
 
@@ -125,6 +126,8 @@ export function orgPage(handler: PageHandler, options: PageOptions = {}): Reques
     }
     res.locals.user = ctxUser;
     res.locals.org = ctxOrg;
+    // The dashboard reads in the language of the org's locale (es-MX → Spanish).
+    res.locals.lang = languageOf(ctxOrg?.locale);
     send(req, res, result);
   };
 }

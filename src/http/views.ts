@@ -5,9 +5,10 @@ import { create, type ExpressHandlebars } from 'express-handlebars';
 import Handlebars, { type HelperOptions } from 'handlebars';
 
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
+import { statusWords, t, translate, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
 import { formatMoney, moneyInputValue } from '../lib/money.js';
-import { humanize, jobStatusShown, statusLabel } from '../lib/pagination.js';
+import { humanize, jobStatusShown } from '../lib/pagination.js';
 import { viewsDir } from '../paths.js';
 
 interface OrgLike {
@@ -16,10 +17,25 @@ interface OrgLike {
   time_zone?: string;
 }
 
-function rootOrg(options: HelperOptions): OrgLike {
-  const root = (options.data as { root?: { org?: OrgLike } } | undefined)?.root;
-  return root?.org ?? {};
+interface RootLike {
+  org?: OrgLike;
+  /** The reader's language (see src/i18n). */
+  lang?: Language;
+  /** The locale numbers and dates are written in: the reader's language in the org's country. */
+  formatLocale?: string;
 }
+
+function root(options: HelperOptions): RootLike {
+  return (options.data as { root?: RootLike } | undefined)?.root ?? {};
+}
+
+/** The org's currency and time zone, and the locale to write numbers and dates in. */
+function rootOrg(options: HelperOptions): OrgLike {
+  const { org, formatLocale } = root(options);
+  return formatLocale ? { ...org, locale: formatLocale } : (org ?? {});
+}
+
+const langOf = (options: HelperOptions): Language => root(options).lang ?? DEFAULT_LANGUAGE;
 
 /** Last argument of a helper is Handlebars' options object. */
 function split(args: unknown[]): { values: unknown[]; options: HelperOptions } {
@@ -48,6 +64,21 @@ const helpers = {
     const org = rootOrg(options);
     return formatDateTime(values[0] as string | Date | null, org.time_zone, org.locale);
   },
+  /** `{{t "ns:key"}}`, `{{t "ns:key" count=n name=x}}`: the catalogue entry in the page's language. */
+  t(key: string, options: HelperOptions): string {
+    const hash = options.hash as Record<string, unknown>;
+    return t(langOf(options), key, Object.keys(hash).length ? hash : undefined);
+  },
+  /** A catalogue entry that holds markup: its values are escaped here, the entry itself is trusted. */
+  tHtml(key: string, options: HelperOptions): Handlebars.SafeString {
+    const hash = options.hash as Record<string, unknown>;
+    const escaped = Object.fromEntries(
+      Object.entries(hash).map(([name, value]) => [name, typeof value === 'number' ? value : Handlebars.escapeExpression(value as string)]),
+    );
+    return new Handlebars.SafeString(t(langOf(options), key, escaped));
+  },
+  /** A message written in code (a key, or msg(key, values); see src/i18n) in the page's language. */
+  translate: (message: string | undefined, options: HelperOptions) => translate(langOf(options), message),
   eq: (a: unknown, b: unknown) => a === b,
   ne: (a: unknown, b: unknown) => a !== b,
   gt: (a: unknown, b: unknown) => Number(a) > Number(b),
@@ -56,7 +87,11 @@ const helpers = {
   not: (a: unknown) => !a,
   /** "proposal_sent" → "proposal sent" for status badges. */
   humanize,
-  statusWords: statusLabel,
+  /** A stored status in the reader's words ("partially_paid" → "Partially paid"). */
+  statusWords: (status: unknown, options: HelperOptions) => statusWords(langOf(options), status),
+  /** A payment method in the reader's words. */
+  methodWords: (method: unknown, options: HelperOptions) =>
+    typeof method === 'string' && method ? t(langOf(options), `common:method.${method}`) : '',
   /** Whether a checklist still has a step to do. */
   checklistOpen: (steps: { done: boolean }[] | undefined) => Array.isArray(steps) && steps.some((s) => !s.done),
   jobStatus: (job: { status: string; scheduled_at?: Date | string | null }) => jobStatusShown(job),
@@ -76,7 +111,8 @@ const helpers = {
     return href === '/' ? current === '/' : current === href || current.startsWith(`${href}/`);
   },
   /** The message for a form field, from an `errors` object. */
-  fieldError: (errors: Record<string, string> | undefined, field: string) => errors?.[field],
+  fieldError: (errors: Record<string, string> | undefined, field: string, options: HelperOptions) =>
+    errors?.[field] === undefined ? undefined : translate(langOf(options), errors[field]),
 };
 
 type Template = Handlebars.TemplateDelegate;

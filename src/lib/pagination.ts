@@ -55,24 +55,9 @@ function links(page: number, hasNext: boolean, pages: number | null, path: strin
   };
 }
 
-/** Options of a status filter: "All", then each status in words. */
+/** Options of a status filter: "All", then each status; labels are messages (src/i18n) the select translates. */
 export function statusFilterOptions(statuses: readonly string[]): { value: string; label: string }[] {
-  return [{ value: '', label: 'All' }, ...statuses.map((s) => ({ value: s, label: humanize(s) }))];
-}
-
-/** Stored values whose words in the product differ from the value itself. */
-const STATUS_WORDS: Record<string, string> = {
-  // Stripe's word for a payment that went through; the product says Paid.
-  succeeded: 'paid',
-  to_schedule: 'to schedule',
-  marked_sent: 'marked as sent',
-};
-
-/** A status in the product's words, for badges: "succeeded" → "Paid", "partially_paid" → "Partially paid". */
-export function statusLabel(value: unknown): string {
-  if (typeof value !== 'string' || value === '') return '';
-  const words = STATUS_WORDS[value] ?? humanize(value);
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  return [{ value: '', label: 'common:all' }, ...statuses.map((s) => ({ value: s, label: `common:status.${s}` }))];
 }
 
 /** A job's status as shown: a scheduled job with no date yet (e.g. made by an approval) is "to schedule". */

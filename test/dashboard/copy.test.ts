@@ -3,7 +3,8 @@
 // its valid-until date is called out, and destructive actions ask first.
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
-import { jobStatusShown, statusLabel } from '../../src/lib/pagination.js';
+import { statusWords } from '../../src/i18n/index.js';
+import { jobStatusShown } from '../../src/lib/pagination.js';
 import { planAdditions } from '../../src/plans.js';
 import { createTestOrg } from '../support/factories.js';
 import { csrfFrom, loginAgent } from '../support/http.js';
@@ -56,8 +57,8 @@ describe('dashboard copy', () => {
   });
 
   it('statuses read in the product’s words: Paid, To schedule, never "invoice(s)"', async () => {
-    expect(statusLabel('succeeded')).to.equal('Paid');
-    expect(statusLabel('partially_paid')).to.equal('Partially paid');
+    expect(statusWords('en', 'succeeded')).to.equal('Paid');
+    expect(statusWords('en', 'partially_paid')).to.equal('Partially paid');
     expect(jobStatusShown({ status: 'scheduled', scheduled_at: null })).to.equal('to_schedule');
     expect(jobStatusShown({ status: 'scheduled', scheduled_at: new Date() })).to.equal('scheduled');
 
