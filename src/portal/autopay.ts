@@ -17,7 +17,7 @@ import { getStripe } from '../stripe/client.js';
 import { takesCardPayments } from './pay.js';
 
 export const autopayForm = z.object({
-  autopay: z.enum(['on', 'off'], 'Choose on or off'),
+  autopay: z.enum(['on', 'off'], 'autopay:errors.choose'),
 });
 
 export interface AutopayFailure {
@@ -33,6 +33,7 @@ export interface PortalAutopayLocals {
   autopayWillCharge?: boolean;
 }
 
+// i18n-exempt: audit label
 const customerActor = (req: Request): Actor => ({ type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null });
 
 /** Locals for the Invoices tab and an invoice page, on plans with saved cards; nothing (and no query) elsewhere. */

@@ -5,6 +5,7 @@ import { Router, type ErrorRequestHandler, type NextFunction, type Request, type
 import type { RateLimitRequestHandler } from 'express-rate-limit';
 import type { Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
+import { translate, type Language } from '../i18n/index.js';
 import { loadPortalPage, TABS, type ListTab, type PortalView } from '../db/portal-page.js';
 import { withOrg } from '../db/tenancy.js';
 import { createRateLimiter } from '../http/security.js';
@@ -555,8 +556,15 @@ function createPortalRouter(): Router {
     const link = await formLink(req);
     if (!link) return miss(req, res, next);
     const form = autopayForm.safeParse(req.body ?? {});
-    if (!form.success) throw new HttpError(400, 'bad_request', 'Choose whether to pay automatically.', false);
-    await changeAutopay(link, form.data.autopay === 'on', req);
+    const lang = res.locals.lang as Language;
+    if (!form.success) throw new HttpError(400, 'bad_request', translate(lang, 'autopay:errors.choose'), false);
+    try {
+      await changeAutopay(link, form.data.autopay === 'on', req);
+    } catch (err) {
+      // Refused (plan, no card): the error page in the reader's language.
+      if (err instanceof HttpError && err.status < 500) throw new HttpError(err.status, err.id, translate(lang, err.message), false);
+      throw err;
+    }
     res.redirect(303, `/p/${String(req.params.token)}/invoices#saved-card`);
   });
   router.post('/:token/card/remove', payLimiter, async (req, res, next) => {

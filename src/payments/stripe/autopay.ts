@@ -15,11 +15,13 @@ import type { Actor } from '../../db/audit.js';
 import { recordAudits } from '../../db/audit.js';
 import { claimAutopayAttempts, storeAutopayFailureNotices, type ClaimedAutopayAttempt } from '../../db/sql/autopay.js';
 import { withOrg, type Db } from '../../db/tenancy.js';
+import { formatLocale, languageOf, t } from '../../i18n/index.js';
 import { formatMoney } from '../../lib/money.js';
 import { logger } from '../../logger.js';
 import { getStripe } from '../../stripe/client.js';
 import { recordStripePayments } from './record.js';
 
+// i18n-exempt: audit label
 const AUTOPAY_ACTOR: Actor = { type: 'system', label: 'Autopay' };
 
 /** An invoice is tried on at most this many days; after that the customer pays it themselves. */
@@ -54,13 +56,11 @@ type Outcome =
   | { attempt: ClaimedAutopayAttempt; kind: 'failed'; code: string; message: string; paymentIntentId: string | null }
   | { attempt: ClaimedAutopayAttempt; kind: 'unanswered'; message: string };
 
-/** What the customer reads about a failed automatic payment. */
+const REASONS = new Set(['authentication_required', 'expired_card', 'insufficient_funds', 'card_declined']);
+
+/** The catalogue key of what the customer reads about a failed automatic payment. */
 export function autopayFailureReason(code: string | null): string {
-  if (code === 'authentication_required') return 'your bank asked you to confirm this payment yourself';
-  if (code === 'expired_card') return 'your saved card has expired';
-  if (code === 'insufficient_funds') return 'your card has insufficient funds';
-  if (code === 'card_declined') return 'your card was declined';
-  return 'the card could not be charged';
+  return `autopay:reason.${code && REASONS.has(code) ? code : 'other'}`;
 }
 
 async function charge(stripe: Stripe, attempt: ClaimedAutopayAttempt): Promise<Outcome> {
@@ -86,12 +86,14 @@ async function charge(stripe: Stripe, attempt: ClaimedAutopayAttempt): Promise<O
       { stripeAccount: attempt.stripe_account_id, idempotencyKey: attempt.idempotency_key },
     );
     if (paymentIntent.status === 'succeeded') return { attempt, kind: 'succeeded', paymentIntent };
+    // i18n-exempt: logged, never shown
     if (paymentIntent.status === 'processing') return { attempt, kind: 'unanswered', message: 'processing at Stripe' };
     return {
       attempt,
       kind: 'failed',
       code: paymentIntent.last_payment_error?.code ?? paymentIntent.status,
-      message: paymentIntent.last_payment_error?.message ?? `The payment is ${paymentIntent.status}`,
+      // i18n-exempt: Stripe's words, kept for the contractor's records
+      message: paymentIntent.last_payment_error?.message ?? `status ${paymentIntent.status}`,
       paymentIntentId: paymentIntent.id,
     };
   } catch (err) {
@@ -114,10 +116,13 @@ interface NoticeFacts {
   phone: string | null;
   org_name: string;
   locale: string;
+  language: string | null;
   autopay_link_id: string | null;
   card_brand: string | null;
   card_last4: string | null;
 }
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Writes one org's outcomes: attempts, payments (the shared recording path), audit, failure notices. */
 async function recordOutcomes(db: Db, orgId: string, outcomes: Outcome[], link: string): Promise<string[]> {
@@ -182,6 +187,7 @@ async function recordOutcomes(db: Db, orgId: string, outcomes: Outcome[], link: 
           'l.phone',
           'o.name as org_name',
           'o.locale',
+          'l.language',
           'c.autopay_link_id',
           'c.card_brand',
           'c.card_last4',
@@ -191,21 +197,23 @@ async function recordOutcomes(db: Db, orgId: string, outcomes: Outcome[], link: 
   const notices = failed.flatMap((o) => {
     const f = facts.get(o.attempt.invoice_id);
     if (!f?.autopay_link_id) return [];
-    const amount = formatMoney(Number(o.attempt.amount_cents), o.attempt.currency, f.locale);
-    const card = f.card_last4 ? `${(f.card_brand ?? 'card').toUpperCase()} •••• ${f.card_last4}` : 'your saved card';
-    const reason = autopayFailureReason(o.code);
-    const what = `We tried to charge ${amount} for invoice #${f.number} to ${card}, but ${reason}.`;
-    const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    const lang = languageOf(f.language ?? f.locale);
+    const amount = formatMoney(Number(o.attempt.amount_cents), o.attempt.currency, formatLocale(lang, f.locale));
+    const reason = t(lang, autopayFailureReason(o.code));
+    const values = { business: f.org_name, name: f.first_name, amount, number: f.number, reason, last4: f.card_last4 ?? '····' };
+    const what = t(lang, 'autopay:notice.what', values);
+    const pay = t(lang, 'autopay:notice.pay', values);
+    const greeting = t(lang, 'autopay:notice.greeting', values);
     return [
       {
         invoiceId: o.attempt.invoice_id,
         leadId: o.attempt.lead_id,
         portalLinkId: f.autopay_link_id,
         to: { email: f.email, phone: f.phone },
-        subject: `Your automatic payment to ${f.org_name} did not go through`,
-        text: `Hi ${f.first_name},\n\n${what}\n\nYou can pay invoice #${f.number} here: {link}\n\n${f.org_name}`,
-        html: `<p>Hi ${escape(f.first_name)},</p><p>${escape(what)}</p><p>You can pay invoice #${f.number} here: {link}</p><p>${escape(f.org_name)}</p>`,
-        sms: `${f.org_name}: your automatic payment of ${amount} for invoice #${f.number} did not go through (${reason}). Pay here: {link}`,
+        subject: t(lang, 'autopay:notice.subject', values),
+        text: `${greeting}\n\n${what}\n\n${pay} {link}\n\n${f.org_name}`,
+        html: `<p>${escapeHtml(greeting)}</p><p>${escapeHtml(what)}</p><p>${escapeHtml(pay)} {link}</p><p>${escapeHtml(f.org_name)}</p>`,
+        sms: `${t(lang, 'autopay:notice.sms', values)} {link}`,
       },
     ];
   });

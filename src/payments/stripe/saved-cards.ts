@@ -6,7 +6,7 @@
 import Stripe from 'stripe';
 import { recordAudit, type Actor } from '../../db/audit.js';
 import { currentOrgId, type Db } from '../../db/tenancy.js';
-import { forbidden, notFound } from '../../lib/errors.js';
+import { forbidden } from '../../lib/errors.js';
 import { planFor } from '../../plans.js';
 
 interface OrgCardFields {
@@ -72,7 +72,7 @@ export async function ensureStripeCustomer(db: Db, stripe: Stripe, leadId: strin
       'phone',
       'org_id',
     );
-  if (!lead) throw notFound('No such customer');
+  if (!lead) throw new Error(`no lead ${leadId} in this org`);
   const customer = await stripe.customers.create(
     {
       name: [lead.first_name, lead.last_name].filter(Boolean).join(' ').slice(0, 256),
@@ -206,9 +206,9 @@ export async function removeSavedCard(db: Db, stripe: Stripe, leadId: string, ac
  */
 export async function setAutopay(db: Db, leadId: string, linkId: string, on: boolean, actor: Actor): Promise<void> {
   const org = await loadOrg(db);
-  if (!offersSavedCards(org)) throw forbidden('Automatic payments are not offered by this business.');
+  if (!offersSavedCards(org)) throw forbidden('autopay:errors.notOffered');
   const row = await customerRow(db, leadId, org.stripe_account_id!);
-  if (on && !row?.payment_method_id) throw forbidden('Save a card first: tick “Save my card” when you next pay.');
+  if (on && !row?.payment_method_id) throw forbidden('autopay:errors.noCard');
   if (!row) return;
   const changed = await db('stripe_customers')
     .where({ id: row.id })
