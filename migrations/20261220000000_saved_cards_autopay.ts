@@ -84,7 +84,7 @@ export async function up(knex: Knex): Promise<void> {
       foreign key (org_id, invoice_id) references invoices(org_id, id) on delete cascade
     )`);
   await protectTenantTable(knex, 'autopay_attempts');
-  await knex.raw('create index autopay_attempts_pending_idx on autopay_attempts (claimed_at) where status = \'pending\'');
+  await knex.raw("create index autopay_attempts_pending_idx on autopay_attempts (claimed_at) where status = 'pending'");
 
   await knex.raw('alter table message_deliveries drop constraint message_deliveries_purpose_check');
   await knex.raw(

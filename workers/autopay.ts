@@ -11,6 +11,7 @@ import { QUEUE_NAMES } from '../src/queue/queues.js';
 import { keepScheduled, type RunningWorker } from '../src/queue/worker.js';
 import { closeWithin } from './send-message.js';
 
+// i18n-exempt: scheduler id
 const AUTOPAY_SCHEDULER_ID = 'autopay-every';
 /** Due invoices are charged within this long of their due day starting; an unanswered charge is retried on a later run. */
 const AUTOPAY_EVERY_MS = 10 * 60_000;
@@ -26,13 +27,17 @@ export async function startAutopayWorker(everyMs = AUTOPAY_EVERY_MS): Promise<Ru
       { name: 'autopay', data: {}, opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
     ),
   );
-  const worker = new Worker(QUEUE_NAMES.autopay, async () => {
-    await runAutopayScheduler();
-  }, {
-    connection: createRedis('worker'),
-    prefix: config.queuePrefix,
-    concurrency: 1,
-  });
+  const worker = new Worker(
+    QUEUE_NAMES.autopay,
+    async () => {
+      await runAutopayScheduler();
+    },
+    {
+      connection: createRedis('worker'),
+      prefix: config.queuePrefix,
+      concurrency: 1,
+    },
+  );
   worker.on('failed', (job, err) => logger.error({ err: err.message, job: job?.id }, 'autopay run failed'));
   worker.on('error', (err) => logger.error({ err: err.message }, 'autopay worker error'));
   await worker.waitUntilReady();

@@ -347,7 +347,13 @@ export class StripeConnectStandIn {
       object: 'payment_method',
       type: 'card',
       customer,
-      card: { brand: digits.startsWith('5') ? 'mastercard' : 'visa', last4: digits.slice(-4), exp_month: 12, exp_year: 2034, funding: 'credit' },
+      card: {
+        brand: digits.startsWith('5') ? 'mastercard' : 'visa',
+        last4: digits.slice(-4),
+        exp_month: 12,
+        exp_year: 2034,
+        funding: 'credit',
+      },
       created,
       _number: digits,
     };
@@ -574,7 +580,11 @@ export class StripeConnectStandIn {
       if (method === 'POST' && b && c === 'detach') {
         const pm = this.find(d, b, 'payment_method') as StandInPaymentMethod;
         if (!pm.customer)
-          throw new StandInError(400, 'invalid_request_error', `The payment method you provided is not attached to a customer so detachment is impossible.`);
+          throw new StandInError(
+            400,
+            'invalid_request_error',
+            `The payment method you provided is not attached to a customer so detachment is impossible.`,
+          );
         pm.customer = null;
         return publicView(pm);
       }
@@ -651,8 +661,10 @@ export class StripeConnectStandIn {
     const d = this.dataFor(account);
     const amount = Number(params.amount);
     const currency = str(params.currency);
-    if (!Number.isInteger(amount) || amount <= 0 || !currency) throw new StandInError(400, 'invalid_request_error', 'Invalid amount or currency.');
-    if (params.confirm !== 'true') throw new StandInError(400, 'invalid_request_error', 'Only confirm=true PaymentIntents are supported here.');
+    if (!Number.isInteger(amount) || amount <= 0 || !currency)
+      throw new StandInError(400, 'invalid_request_error', 'Invalid amount or currency.');
+    if (params.confirm !== 'true')
+      throw new StandInError(400, 'invalid_request_error', 'Only confirm=true PaymentIntents are supported here.');
     const customer = str(params.customer);
     const pmId = str(params.payment_method);
     const pm = pmId ? d.byId.get(pmId) : undefined;

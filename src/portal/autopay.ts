@@ -52,7 +52,11 @@ export async function portalAutopayLocals(token: string, page: PortalPageData): 
       const last = await db('autopay_attempts')
         .where({ invoice_id: invoice.id })
         .orderBy('attempt_day', 'desc')
-        .first<{ status: string; failure_code: string | null; attempt_day: Date | string } | undefined>('status', 'failure_code', 'attempt_day');
+        .first<{ status: string; failure_code: string | null; attempt_day: Date | string } | undefined>(
+          'status',
+          'failure_code',
+          'attempt_day',
+        );
       if (last?.status === 'failed' && ['open', 'partially_paid'].includes(invoice.status)) {
         const day = last.attempt_day instanceof Date ? last.attempt_day.toISOString().slice(0, 10) : String(last.attempt_day);
         locals.autopayFailure = { day, reason: autopayFailureReason(last.failure_code) };

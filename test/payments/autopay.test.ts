@@ -67,15 +67,21 @@ describe('Saved cards and autopay (Pro)', () => {
       .type('form')
       .send({ _csrf: portalFormToken(c.link.id), autopay: on ? 'on' : 'off' });
 
-  const customerRows = (c: Customer) =>
-    withOrg(c.org.orgId, (db) => db('stripe_customers').select<Record<string, unknown>[]>('*'));
+  const customerRows = (c: Customer) => withOrg(c.org.orgId, (db) => db('stripe_customers').select<Record<string, unknown>[]>('*'));
 
   const attempts = (c: Customer) =>
     withOrg(c.org.orgId, (db) =>
       db('autopay_attempts')
         .orderBy('created_at')
         .select<
-          { invoice_id: string; attempt_day: Date; status: string; failure_code: string | null; idempotency_key: string; stripe_payment_intent_id: string | null }[]
+          {
+            invoice_id: string;
+            attempt_day: Date;
+            status: string;
+            failure_code: string | null;
+            idempotency_key: string;
+            stripe_payment_intent_id: string | null;
+          }[]
         >('invoice_id', 'attempt_day', 'status', 'failure_code', 'idempotency_key', 'stripe_payment_intent_id'),
     );
 
@@ -196,7 +202,12 @@ describe('Saved cards and autopay (Pro)', () => {
         db('message_deliveries')
           .where({ purpose: 'autopay' })
           .orderBy('channel')
-          .select<{ channel: string; body_text: string; portal_link_id: string; status: string }[]>('channel', 'body_text', 'portal_link_id', 'status'),
+          .select<{ channel: string; body_text: string; portal_link_id: string; status: string }[]>(
+            'channel',
+            'body_text',
+            'portal_link_id',
+            'status',
+          ),
       );
       expect(messages.map((m) => m.channel)).to.deep.equal(['email', 'sms']);
       for (const m of messages) {

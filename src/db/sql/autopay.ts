@@ -64,7 +64,14 @@ export interface AutopayFailureNotice {
 export async function storeAutopayFailureNotices(db: Db, notices: AutopayFailureNotice[], link: string): Promise<string[]> {
   const rows = notices.flatMap((n) => {
     const pay = `${link}/invoices/${n.invoiceId}`;
-    const base = { org_id: db.raw(CURRENT_ORG), lead_id: n.leadId, portal_link_id: n.portalLinkId, context: 'invoice', purpose: 'autopay', status: 'pending' };
+    const base = {
+      org_id: db.raw(CURRENT_ORG),
+      lead_id: n.leadId,
+      portal_link_id: n.portalLinkId,
+      context: 'invoice',
+      purpose: 'autopay',
+      status: 'pending',
+    };
     return [
       ...(n.to.email
         ? [
@@ -78,10 +85,41 @@ export async function storeAutopayFailureNotices(db: Db, notices: AutopayFailure
             },
           ]
         : []),
-      ...(n.to.phone ? [{ ...base, channel: 'sms', to_address: n.to.phone, subject: null, body_text: n.sms.split('{link}').join(pay), body_html: null }] : []),
+      ...(n.to.phone
+        ? [{ ...base, channel: 'sms', to_address: n.to.phone, subject: null, body_text: n.sms.split('{link}').join(pay), body_html: null }]
+        : []),
     ];
   });
   if (rows.length === 0) return [];
   const inserted = await db('message_deliveries').insert(rows).returning<{ id: string }[]>('id');
   return inserted.map((r) => r.id);
+}
+
+export interface AutopayNoticeFacts {
+  invoice_id: string;
+  number: number;
+  first_name: string;
+  email: string | null;
+  phone: string | null;
+  language: string | null;
+  org_name: string;
+  locale: string;
+  autopay_link_id: string | null;
+  card_brand: string | null;
+  card_last4: string | null;
+}
+
+/** What a failure notice says and where it goes, for these invoices of the current org. */
+export async function autopayNoticeFacts(db: Db, invoiceIds: string[]): Promise<AutopayNoticeFacts[]> {
+  const { rows } = await db.raw<{ rows: AutopayNoticeFacts[] }>(
+    `select v.id as invoice_id, v.number, l.first_name, l.email, l.phone, l.language, o.name as org_name, o.locale,
+            c.autopay_link_id, c.card_brand, c.card_last4
+       from invoices v
+       join leads l on l.id = v.lead_id
+       join organizations o on o.id = v.org_id
+       left join stripe_customers c on c.lead_id = v.lead_id and c.stripe_account_id = o.stripe_account_id
+      where v.id = any(?::uuid[])`,
+    [invoiceIds],
+  );
+  return rows;
 }

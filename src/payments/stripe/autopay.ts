@@ -13,7 +13,7 @@ import pLimit from 'p-limit';
 import Stripe from 'stripe';
 import type { Actor } from '../../db/audit.js';
 import { recordAudits } from '../../db/audit.js';
-import { claimAutopayAttempts, storeAutopayFailureNotices, type ClaimedAutopayAttempt } from '../../db/sql/autopay.js';
+import { autopayNoticeFacts, claimAutopayAttempts, storeAutopayFailureNotices, type ClaimedAutopayAttempt } from '../../db/sql/autopay.js';
 import { withOrg, type Db } from '../../db/tenancy.js';
 import { formatLocale, languageOf, t } from '../../i18n/index.js';
 import { formatMoney } from '../../lib/money.js';
@@ -98,7 +98,13 @@ async function charge(stripe: Stripe, attempt: ClaimedAutopayAttempt): Promise<O
     };
   } catch (err) {
     if (err instanceof Stripe.errors.StripeCardError) {
-      return { attempt, kind: 'failed', code: err.code ?? 'card_declined', message: err.message, paymentIntentId: err.payment_intent?.id ?? null };
+      return {
+        attempt,
+        kind: 'failed',
+        code: err.code ?? 'card_declined',
+        message: err.message,
+        paymentIntentId: err.payment_intent?.id ?? null,
+      };
     }
     // The card can't be used any more (detached at Stripe, or gone): a failure the customer must fix, not a retry.
     if (err instanceof Stripe.errors.StripeInvalidRequestError && (err.statusCode === 400 || err.statusCode === 404)) {
@@ -106,20 +112,6 @@ async function charge(stripe: Stripe, attempt: ClaimedAutopayAttempt): Promise<O
     }
     return { attempt, kind: 'unanswered', message: (err as Error).message };
   }
-}
-
-interface NoticeFacts {
-  invoice_id: string;
-  number: number;
-  first_name: string;
-  email: string | null;
-  phone: string | null;
-  org_name: string;
-  locale: string;
-  language: string | null;
-  autopay_link_id: string | null;
-  card_brand: string | null;
-  card_last4: string | null;
 }
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -142,17 +134,20 @@ async function recordOutcomes(db: Db, orgId: string, outcomes: Outcome[], link: 
       .update({ status: 'succeeded', stripe_payment_intent_id: o.paymentIntent.id, finished_at: db.fn.now() });
   }
   for (const o of failed) {
-    await db('autopay_attempts').where({ id: o.attempt.attempt_id }).update({
-      status: 'failed',
-      failure_code: o.code.slice(0, 100),
-      failure_message: o.message.slice(0, 500),
-      stripe_payment_intent_id: o.paymentIntentId,
-      finished_at: db.fn.now(),
-    });
+    await db('autopay_attempts')
+      .where({ id: o.attempt.attempt_id })
+      .update({
+        status: 'failed',
+        failure_code: o.code.slice(0, 100),
+        failure_message: o.message.slice(0, 500),
+        stripe_payment_intent_id: o.paymentIntentId,
+        finished_at: db.fn.now(),
+      });
   }
   await recordAudits(db, [
     ...succeeded.map((o) => ({
       actor: AUTOPAY_ACTOR,
+      // i18n-exempt: audit action
       action: 'autopay.charged',
       subjectType: 'invoice',
       subjectId: o.attempt.invoice_id,
@@ -160,6 +155,7 @@ async function recordOutcomes(db: Db, orgId: string, outcomes: Outcome[], link: 
     })),
     ...failed.map((o) => ({
       actor: AUTOPAY_ACTOR,
+      // i18n-exempt: audit action
       action: 'autopay.failed',
       subjectType: 'invoice',
       subjectId: o.attempt.invoice_id,
@@ -167,33 +163,11 @@ async function recordOutcomes(db: Db, orgId: string, outcomes: Outcome[], link: 
     })),
   ]);
   if (!failed.length) return [];
-  const facts = new Map(
-    (
-      await db('invoices as v')
-        .join('leads as l', 'l.id', 'v.lead_id')
-        .join('organizations as o', 'o.id', 'v.org_id')
-        .leftJoin('stripe_customers as c', (j) => {
-          j.on('c.lead_id', 'v.lead_id').andOn('c.stripe_account_id', 'o.stripe_account_id');
-        })
-        .whereIn(
-          'v.id',
-          failed.map((o) => o.attempt.invoice_id),
-        )
-        .select<NoticeFacts[]>(
-          'v.id as invoice_id',
-          'v.number',
-          'l.first_name',
-          'l.email',
-          'l.phone',
-          'o.name as org_name',
-          'o.locale',
-          'l.language',
-          'c.autopay_link_id',
-          'c.card_brand',
-          'c.card_last4',
-        )
-    ).map((f) => [f.invoice_id, f]),
+  const found = await autopayNoticeFacts(
+    db,
+    failed.map((o) => o.attempt.invoice_id),
   );
+  const facts = new Map(found.map((f) => [f.invoice_id, f]));
   const notices = failed.flatMap((o) => {
     const f = facts.get(o.attempt.invoice_id);
     if (!f?.autopay_link_id) return [];
@@ -264,6 +238,9 @@ export async function runAutopay(options: AutopayOptions): Promise<AutopayRunRes
       );
     }),
   );
-  logger.info({ claimed: result.claimed, succeeded: result.succeeded, failed: result.failed, unanswered: result.unanswered }, 'autopay run');
+  logger.info(
+    { claimed: result.claimed, succeeded: result.succeeded, failed: result.failed, unanswered: result.unanswered },
+    'autopay run',
+  );
   return result;
 }

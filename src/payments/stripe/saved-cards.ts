@@ -111,7 +111,9 @@ export interface SavedCardFacts {
   leadId: string;
   account: string;
   customerId: string;
-  paymentMethod: Pick<Stripe.PaymentMethod, 'id' | 'customer'> & { card?: Pick<Stripe.PaymentMethod.Card, 'brand' | 'last4' | 'exp_month' | 'exp_year'> | null };
+  paymentMethod: Pick<Stripe.PaymentMethod, 'id' | 'customer'> & {
+    card?: Pick<Stripe.PaymentMethod.Card, 'brand' | 'last4' | 'exp_month' | 'exp_year'> | null;
+  };
 }
 
 /**
@@ -125,7 +127,9 @@ export async function recordSavedCard(db: Db, facts: SavedCardFacts, actor: Acto
   if (!pm.card || attachedTo !== facts.customerId) return false;
   const updated = await db('stripe_customers')
     .where({ lead_id: facts.leadId, stripe_account_id: facts.account, stripe_customer_id: facts.customerId })
-    .whereRaw('payment_method_id is distinct from ?', [pm.id])
+    .where((w) => {
+      void w.whereNull('payment_method_id').orWhereNot('payment_method_id', pm.id);
+    })
     .update({
       payment_method_id: pm.id,
       card_brand: pm.card.brand,
@@ -139,6 +143,7 @@ export async function recordSavedCard(db: Db, facts: SavedCardFacts, actor: Acto
   if (!updated.length) return false;
   await recordAudit(db, {
     actor,
+    // i18n-exempt: audit action
     action: 'card.saved',
     subjectType: 'lead',
     subjectId: facts.leadId,
@@ -161,7 +166,12 @@ export async function savedCardState(db: Db, leadId: string): Promise<SavedCardS
   const row = await customerRow(db, leadId, org.stripe_account_id!);
   const card =
     row?.payment_method_id && row.card_last4
-      ? { brand: row.card_brand ?? 'card', last4: row.card_last4, exp_month: Number(row.card_exp_month), exp_year: Number(row.card_exp_year) }
+      ? {
+          brand: row.card_brand ?? 'card',
+          last4: row.card_last4,
+          exp_month: Number(row.card_exp_month),
+          exp_year: Number(row.card_exp_year),
+        }
       : null;
   return { available: true, card, autopay: !!card && !!row?.autopay_enabled_at };
 }
@@ -195,6 +205,7 @@ export async function removeSavedCard(db: Db, stripe: Stripe, leadId: string, ac
     autopay_link_id: null,
     updated_at: db.fn.now(),
   });
+  // i18n-exempt: audit action
   await recordAudit(db, { actor, action: 'card.removed', subjectType: 'lead', subjectId: leadId, data: { last4: row.card_last4 } });
   return true;
 }
@@ -222,6 +233,7 @@ export async function setAutopay(db: Db, leadId: string, linkId: string, on: boo
         : { autopay_enabled_at: null, autopay_link_id: null, updated_at: db.fn.now() },
     );
   if (changed) {
+    // i18n-exempt: audit action
     await recordAudit(db, { actor, action: on ? 'autopay.enabled' : 'autopay.disabled', subjectType: 'lead', subjectId: leadId });
   }
 }
