@@ -248,8 +248,9 @@ export async function runAutopay(options: AutopayOptions): Promise<AutopayRunRes
       );
     }),
   );
+  timings.recordMs = lap();
   logger.info(
-    { claimed: result.claimed, succeeded: result.succeeded, failed: result.failed, unanswered: result.unanswered },
+    { claimed: result.claimed, succeeded: result.succeeded, failed: result.failed, unanswered: result.unanswered, ...timings },
     'autopay run',
   );
   return result;
