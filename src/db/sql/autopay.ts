@@ -123,3 +123,24 @@ export async function autopayNoticeFacts(db: Db, invoiceIds: string[]): Promise<
   );
   return rows;
 }
+
+export interface AutopayAttemptOutcome {
+  id: string;
+  status: 'succeeded' | 'failed';
+  payment_intent: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+}
+
+/** Finishes these attempts of the current org in one statement. */
+export async function finishAutopayAttempts(db: Db, outcomes: AutopayAttemptOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await db.raw(
+    `update autopay_attempts a
+        set status = o.status, stripe_payment_intent_id = o.payment_intent, failure_code = o.failure_code,
+            failure_message = o.failure_message, finished_at = now()
+       from jsonb_to_recordset(?::jsonb) as o(id uuid, status text, payment_intent text, failure_code text, failure_message text)
+      where a.id = o.id and a.status = 'pending'`,
+    [JSON.stringify(outcomes)],
+  );
+}

@@ -13,7 +13,13 @@ import pLimit from 'p-limit';
 import Stripe from 'stripe';
 import type { Actor } from '../../db/audit.js';
 import { recordAudits } from '../../db/audit.js';
-import { autopayNoticeFacts, claimAutopayAttempts, storeAutopayFailureNotices, type ClaimedAutopayAttempt } from '../../db/sql/autopay.js';
+import {
+  autopayNoticeFacts,
+  claimAutopayAttempts,
+  finishAutopayAttempts,
+  storeAutopayFailureNotices,
+  type ClaimedAutopayAttempt,
+} from '../../db/sql/autopay.js';
 import { withOrg, type Db } from '../../db/tenancy.js';
 import { formatLocale, languageOf, t } from '../../i18n/index.js';
 import { formatMoney } from '../../lib/money.js';
@@ -130,22 +136,22 @@ async function recordOutcomes(db: Db, orgId: string, outcomes: Outcome[], link: 
       AUTOPAY_ACTOR,
     );
   }
-  for (const o of succeeded) {
-    await db('autopay_attempts')
-      .where({ id: o.attempt.attempt_id })
-      .update({ status: 'succeeded', stripe_payment_intent_id: o.paymentIntent.id, finished_at: db.fn.now() });
-  }
-  for (const o of failed) {
-    await db('autopay_attempts')
-      .where({ id: o.attempt.attempt_id })
-      .update({
-        status: 'failed',
-        failure_code: o.code.slice(0, 100),
-        failure_message: o.message.slice(0, 500),
-        stripe_payment_intent_id: o.paymentIntentId,
-        finished_at: db.fn.now(),
-      });
-  }
+  await finishAutopayAttempts(db, [
+    ...succeeded.map((o) => ({
+      id: o.attempt.attempt_id,
+      status: 'succeeded' as const,
+      payment_intent: o.paymentIntent.id,
+      failure_code: null,
+      failure_message: null,
+    })),
+    ...failed.map((o) => ({
+      id: o.attempt.attempt_id,
+      status: 'failed' as const,
+      payment_intent: o.paymentIntentId,
+      failure_code: o.code.slice(0, 100),
+      failure_message: o.message.slice(0, 500),
+    })),
+  ]);
   await recordAudits(db, [
     ...succeeded.map((o) => ({
       actor: AUTOPAY_ACTOR,
