@@ -19,7 +19,7 @@ export interface Plan {
   platformFeeBps: number;
   /** Minimum amount for a partial online payment, in minor units. */
   minimumOnlinePaymentCents: number;
-  /** Customers may save a card and pay by autopay (issue 15: Pro; not built yet). */
+  /** Customers may save a card and pay by autopay (issue 15 point 3: src/payments/stripe/saved-cards.ts, autopay.ts). */
   savedCardsAndAutopay: boolean;
   /** Automatic follow-ups of proposals and invoices (issue 15 point 5; src/messaging/followups.ts). */
   automaticFollowUps: boolean;
@@ -98,7 +98,7 @@ export function planAdditions(id: PlanId): PlanAddition[] {
     now('Customers pay invoices online by card, into your own Stripe account');
     now('Deposits paid by card on approval');
   }
-  if (plan.savedCardsAndAutopay && !below?.savedCardsAndAutopay) added.push({ label: 'Saved cards and autopay', comingSoon: true });
+  if (plan.savedCardsAndAutopay && !below?.savedCardsAndAutopay) now('Saved cards and autopay');
   if (plan.automaticFollowUps && !below?.automaticFollowUps) now('Automatic follow-ups of proposals and invoices');
   return added;
 }
