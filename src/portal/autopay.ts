@@ -20,7 +20,7 @@ export const autopayForm = z.object({
   autopay: z.enum(['on', 'off'], 'autopay:errors.choose'),
 });
 
-export interface AutopayFailure {
+interface AutopayFailure {
   day: string;
   reason: string;
 }

@@ -71,18 +71,16 @@ describe('Saved cards and autopay (Pro)', () => {
 
   const attempts = (c: Customer) =>
     withOrg(c.org.orgId, (db) =>
-      db('autopay_attempts')
-        .orderBy('created_at')
-        .select<
-          {
-            invoice_id: string;
-            attempt_day: Date;
-            status: string;
-            failure_code: string | null;
-            idempotency_key: string;
-            stripe_payment_intent_id: string | null;
-          }[]
-        >('invoice_id', 'attempt_day', 'status', 'failure_code', 'idempotency_key', 'stripe_payment_intent_id'),
+      db('autopay_attempts').orderBy('created_at').select<
+        {
+          invoice_id: string;
+          attempt_day: Date;
+          status: string;
+          failure_code: string | null;
+          idempotency_key: string;
+          stripe_payment_intent_id: string | null;
+        }[]
+      >('invoice_id', 'attempt_day', 'status', 'failure_code', 'idempotency_key', 'stripe_payment_intent_id'),
     );
 
   const paymentIntentCalls = (c: Customer) =>

@@ -31,7 +31,7 @@ import { recordStripePayments } from './record.js';
 const AUTOPAY_ACTOR: Actor = { type: 'system', label: 'Autopay' };
 
 /** An invoice is tried on at most this many days; after that the customer pays it themselves. */
-export const AUTOPAY_MAX_ATTEMPTS = 3;
+const AUTOPAY_MAX_ATTEMPTS = 3;
 /** A claimed attempt with no answer for this long is charged again (same idempotency key). */
 const RETRY_AFTER_SECONDS = 15 * 60;
 /** Records are written per org in transactions of at most this many attempts. */

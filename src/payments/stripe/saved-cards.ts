@@ -45,7 +45,7 @@ async function loadOrg(db: Db): Promise<OrgCardFields> {
 }
 
 /** Whether the business offers saved cards and autopay now: its plan (src/plans.ts) and a connected account that can charge. */
-export function offersSavedCards(org: { plan: string; stripe_account_id: string | null; stripe_charges_enabled: boolean }): boolean {
+function offersSavedCards(org: { plan: string; stripe_account_id: string | null; stripe_charges_enabled: boolean }): boolean {
   return planFor(org.plan).savedCardsAndAutopay && !!org.stripe_account_id && org.stripe_charges_enabled;
 }
 
