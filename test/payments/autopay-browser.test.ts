@@ -117,4 +117,39 @@ describe('saving a card and autopay in a phone browser', function () {
     expect(charges.map((pi) => [pi.amount, pi.status, pi.metadata.invoice_id])).to.deep.equal([[9_900, 'succeeded', next]]);
     await context.close();
   });
+
+  it('a saved card that needs authentication: the autopay attempt fails and the invoice page says so, with Pay', async () => {
+    const org = await connectedOrg(standIn, { plan: 'pro' });
+    await openInvoice(org.orgId, org.leadId, 4_000);
+    await openInvoice(org.orgId, org.leadId, 6_000);
+    const { url } = await linkFor(org.orgId, org.leadId);
+    const listPath = `${new URL(url).pathname}/invoices`;
+    const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${base}${listPath}`);
+    await page.getByRole('checkbox', { name: /Save my card/ }).check();
+    await page.getByRole('button', { name: 'Pay ticked invoices' }).click();
+    await page.waitForURL(/\/dev\/checkout\/cs_/);
+    // Stripe's "always authenticate" test card: fine with the customer present, refused off-session.
+    await page.getByLabel('Card number').fill('4000 0027 6000 3184');
+    await page.getByRole('button', { name: 'Pay $100.00' }).click();
+    await page.waitForURL((u) => u.pathname === listPath);
+    expect((await page.locator('#saved-card').textContent())!.replace(/\s+/g, ' ')).to.contain('ending in 3184');
+    await page.getByRole('button', { name: 'Pay new invoices automatically on their due date' }).click();
+    await page.waitForURL((u) => u.pathname === listPath);
+
+    const next = await openInvoice(org.orgId, org.leadId, 5_500);
+    await runAutopay({ now: new Date('2026-12-04T17:00:00Z'), link: PORTAL_LINK_PLACEHOLDER });
+    await page.goto(`${base}${new URL(url).pathname}/invoices/${next}`);
+    const notice = (await page.locator('.autopay-failed').textContent())!.replace(/\s+/g, ' ');
+    expect(notice).to.contain('Automatic payment failed.');
+    expect(notice).to.contain('your bank asked you to confirm this payment yourself');
+    expect(await page.getByRole('button', { name: /Pay \$55\.00/ }).count()).to.equal(1);
+    expect(await overflow(page)).to.be.at.most(0);
+    await shot(page, 'portal-invoice-autopay-failed-390');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(await overflow(page)).to.be.at.most(0);
+    await shot(page, 'portal-invoice-autopay-failed-1280');
+    await context.close();
+  });
 });
