@@ -528,6 +528,7 @@ function createPortalRouter(): Router {
             amountInput: form.amount,
             returnUrl: checkoutReturnUrl,
             customerEmail: lead?.email ?? null,
+            saveCard: form.save_card === 'on',
             actor: { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null },
           },
           getStripe(),

@@ -133,6 +133,25 @@ describe('Saved cards and autopay (Pro)', () => {
     expect(page.text).to.contain('Pay new invoices automatically on their due date');
   });
 
+  it("saves the card from a single invoice's Pay form too", async () => {
+    const c = await customer();
+    const a = await openInvoice(c.org.orgId, c.org.leadId, 10_000);
+    const page = await app().get(`${c.base}/invoices/${a}`);
+    expect(page.text).to.contain('name="save_card"');
+    const res = await app()
+      .post(`${c.base}/invoices/${a}/pay`)
+      .type('form')
+      .send({ _csrf: portalFormToken(c.link.id), amount: '100.00', save_card: 'on' });
+    expect(res.status, res.text.slice(0, 300)).to.equal(303);
+    const checkout = standIn.requestsTo('POST', '/v1/checkout/sessions').at(-1)!;
+    expect(checkout.params.customer).to.equal(standIn.customers(c.org.accountId)[0].id);
+    expect((checkout.params.payment_intent_data as Record<string, string>).setup_future_usage).to.equal('off_session');
+    const { session } = standIn.completeCheckout(c.org.accountId, res.headers.location.split('/').at(-1)!, { card: '5555555555554444' });
+    expect((await deliver(standIn.event('checkout.session.completed', session, c.org.accountId))).status).to.equal(200);
+    expect((await customerRows(c))[0]).to.include({ card_brand: 'mastercard', card_last4: '4444' });
+    expect((await invoiceState(c.org.orgId, a)).status).to.equal('paid');
+  });
+
   it('creates the Stripe Customer once when two payments ask for it at the same time', async () => {
     const c = await customer();
     const ids = await Promise.all(
