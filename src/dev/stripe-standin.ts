@@ -1,6 +1,9 @@
 // A local Stripe stand-in for Connect (used by the tests, the reconcile
 // benchmark, and `npm run dev` without Stripe keys: src/dev/local-stripe.ts): accounts, account links, Checkout
-// Sessions, PaymentIntents, charges and refunds, scoped per connected account
+// Sessions, PaymentIntents, charges and refunds, Customers and card
+// PaymentMethods (saved by a Checkout with setup_future_usage, detachable, and
+// charged off-session: Stripe's test cards decide whether such a charge
+// succeeds, is declined or needs authentication), scoped per connected account
 // by the Stripe-Account header. It records every request (with its
 // Stripe-Account and Idempotency-Key headers), replays idempotent requests,
 // paginates lists like Stripe (newest first, starting_after, has_more) and can
