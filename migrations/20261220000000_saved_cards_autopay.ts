@@ -141,6 +141,9 @@ export async function up(knex: Knex): Promise<void> {
            and c.org_id = a.org_id and c.lead_id = a.lead_id and c.stripe_account_id = a.stripe_account_id
            and c.autopay_enabled_at is not null and c.payment_method_id = a.payment_method_id
            and pl.org_id = c.org_id and pl.id = c.autopay_link_id and pl.revoked_at is null
+           -- not if the invoice got paid meanwhile (by this charge through a webhook, or otherwise)
+           and exists (select 1 from invoices v where v.org_id = a.org_id and v.id = a.invoice_id
+                         and v.status in ('open', 'partially_paid') and v.total_cents > v.amount_paid_cents)
         returning a.id, a.org_id, a.invoice_id, a.lead_id, a.idempotency_key, a.stripe_account_id, a.stripe_customer_id,
                   a.payment_method_id, a.amount_cents, a.currency::text
       )
