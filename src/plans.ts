@@ -20,7 +20,7 @@ export interface Plan {
   platformFeeBps: number;
   /** Minimum amount for a partial online payment, in minor units. */
   minimumOnlinePaymentCents: number;
-  /** Customers may save a card and pay by autopay (issue 15: Pro; not built yet). */
+  /** Customers may save a card and pay by autopay (issue 15 point 3: src/payments/stripe/saved-cards.ts, autopay.ts). */
   savedCardsAndAutopay: boolean;
   /** Automatic follow-ups of proposals and invoices (issue 15 point 5; src/messaging/followups.ts). */
   automaticFollowUps: boolean;
@@ -108,8 +108,7 @@ export function planAdditions(id: PlanId, lang: Language = DEFAULT_LANGUAGE): Pl
     now('settings:plan.adds.pay');
     now('settings:plan.adds.deposits');
   }
-  if (plan.savedCardsAndAutopay && !below?.savedCardsAndAutopay)
-    added.push({ label: t(lang, 'settings:plan.adds.autopay'), comingSoon: true });
+  if (plan.savedCardsAndAutopay && !below?.savedCardsAndAutopay) now('settings:plan.adds.autopay');
   if (plan.automaticFollowUps && !below?.automaticFollowUps) now('settings:plan.adds.followups');
   return added;
 }

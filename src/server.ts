@@ -12,6 +12,7 @@ import { checkoutExpiriesSettled } from './payments/stripe/sessions.js';
 import { scheduleInProcessReconciliation } from './payments/stripe/reconcile.js';
 import { onShutdown, installShutdownHandlers } from './shutdown.js';
 import { runFollowupScheduler } from './messaging/followups.js';
+import { runAutopayScheduler } from './messaging/autopay.js';
 import { sweepOutbox } from './messaging/outbox.js';
 
 async function main(): Promise<void> {
@@ -38,6 +39,10 @@ async function main(): Promise<void> {
     // (the same timer helper as reconciliation; every minute).
     const followups = scheduleInProcessReconciliation(60_000, { run: () => runFollowupScheduler().then(() => sweepOutbox()) });
     onShutdown('in-process follow-ups', followups.stop, 12); // i18n-exempt: names of shutdown steps in the log
+    if (config.stripe.secretKey) {
+      const autopay = scheduleInProcessReconciliation(10 * 60_000, { run: () => runAutopayScheduler().then(() => undefined) });
+      onShutdown('in-process autopay', autopay.stop, 12); // i18n-exempt: names of shutdown steps in the log
+    }
   }
   onShutdown('http server', () => new Promise<void>((resolve) => server.close(() => resolve())), 10); // i18n-exempt: names of shutdown steps in the log
   // Checkout Sessions being expired at Stripe after a void or a newer Pay.

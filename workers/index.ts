@@ -10,6 +10,7 @@ import { startReconcileWorker } from './reconcile-stripe.js';
 import { startPortalRecoveryWorker } from './portal-recovery.js';
 import { startVisitsRetention } from './portal-visits-retention.js';
 import { startFollowupsWorker } from './followups.js';
+import { startAutopayWorker } from './autopay.js';
 import type { RunningWorker } from '../src/queue/worker.js';
 import { setAttachmentSource } from '../src/messaging/deliver.js';
 import { receiptAttachments } from '../src/documents/receipt-attachment.js';
@@ -22,6 +23,7 @@ const starters: Array<() => Promise<RunningWorker>> = [
   startPortalRecoveryWorker,
   () => startVisitsRetention(),
   () => startFollowupsWorker(),
+  () => startAutopayWorker(),
 ];
 
 async function main(): Promise<void> {

@@ -201,6 +201,10 @@ export type PortalPageData = {
   properties: PortalProperty[];
   /** The property the lists are filtered to (one of `properties`), or null for all. */
   property_id: string | null;
+  /** Invoices tab and invoice page: the card saved on the org's connected account, if any. */
+  saved_card?: { brand: string | null; last4: string; exp_month: number; exp_year: number; autopay: boolean } | null;
+  /** Invoice page: the invoice's latest automatic payment attempt. */
+  autopay_last_attempt?: { status: 'pending' | 'succeeded' | 'failed'; failure_code: string | null; attempt_day: string } | null;
 } & PortalData;
 
 /** What the visit log records about who asked (see src/portal/visit.ts). */

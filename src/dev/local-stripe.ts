@@ -89,7 +89,10 @@ localCheckoutRouter.post('/dev/checkout/:id', async (req, res, next) => {
     res.status(409).render('dev/checkout', { layout: 'public', title: 'Test checkout', open: false });
     return;
   }
-  const { session: completed } = standIn.completeCheckout(account, session.id);
+  // The test card typed (a saved one decides how later autopay charges go); the default card otherwise.
+  const typed =
+    typeof (req.body as { card?: unknown } | undefined)?.card === 'string' ? (req.body as { card: string }).card.replace(/\D/g, '') : '';
+  const { session: completed } = standIn.completeCheckout(account, session.id, typed.length >= 12 ? { card: typed } : {});
   // The same bytes and signature a real Connect event carries, to the real handler.
   const payload = JSON.stringify(standIn.event('checkout.session.completed', completed, account));
   const signature = getStripe().webhooks.generateTestHeaderString({ payload, secret: config.stripe.connectWebhookSecret! });

@@ -1,6 +1,9 @@
 // A local Stripe stand-in for Connect (used by the tests, the reconcile
 // benchmark, and `npm run dev` without Stripe keys: src/dev/local-stripe.ts): accounts, account links, Checkout
-// Sessions, PaymentIntents, charges and refunds, scoped per connected account
+// Sessions, PaymentIntents, charges and refunds, Customers and card
+// PaymentMethods (saved by a Checkout with setup_future_usage, detachable, and
+// charged off-session: Stripe's test cards decide whether such a charge
+// succeeds, is declined or needs authentication), scoped per connected account
 // by the Stripe-Account header. It records every request (with its
 // Stripe-Account and Idempotency-Key headers), replays idempotent requests,
 // paginates lists like Stripe (newest first, starting_after, has_more) and can
@@ -42,6 +45,7 @@ export interface StandInSession {
   metadata: Record<string, string>;
   client_reference_id: string | null;
   payment_intent: string | null;
+  customer: string | null;
   success_url: string;
   cancel_url: string | null;
   url: string | null;
@@ -63,7 +67,41 @@ export interface StandInPaymentIntent {
   latest_charge: string | null;
   application_fee_amount: number | null;
   created: number;
+  customer?: string | null;
+  payment_method?: string | null;
+  setup_future_usage?: string | null;
+  last_payment_error?: Json | null;
 }
+
+export interface StandInCustomer {
+  id: string;
+  object: 'customer';
+  email: string | null;
+  name: string | null;
+  metadata: Record<string, string>;
+  created: number;
+}
+
+export interface StandInPaymentMethod {
+  id: string;
+  object: 'payment_method';
+  type: 'card';
+  customer: string | null;
+  card: { brand: string; last4: string; exp_month: number; exp_year: number; funding: string };
+  created: number;
+  /** Not a Stripe field: the whole test card number, which decides how off-session charges go. */
+  _number: string;
+}
+
+/** Stripe's test cards the stand-in knows: how an off-session charge on each one goes. */
+export const TEST_CARDS = {
+  /** Succeeds. */
+  visa: '4242424242424242',
+  /** Declined: card_declined (generic_decline). */
+  declined: '4000000000000002',
+  /** Needs the customer to authenticate every time: off-session charges fail with authentication_required. */
+  authenticationRequired: '4000002760003184',
+} as const;
 
 export interface StandInCharge {
   id: string;
@@ -93,7 +131,9 @@ interface AccountData {
   paymentIntents: StandInPaymentIntent[];
   charges: StandInCharge[];
   refunds: StandInRefund[];
-  byId: Map<string, StandInSession | StandInPaymentIntent | StandInCharge | StandInRefund>;
+  customers: StandInCustomer[];
+  paymentMethods: StandInPaymentMethod[];
+  byId: Map<string, StandInSession | StandInPaymentIntent | StandInCharge | StandInRefund | StandInCustomer | StandInPaymentMethod>;
 }
 
 class StandInError extends Error {
@@ -102,6 +142,7 @@ class StandInError extends Error {
     public readonly type: string,
     message: string,
     public readonly code?: string,
+    public readonly extra: Json = {},
   ) {
     super(message);
   }
@@ -223,7 +264,7 @@ export class StripeConnectStandIn {
   private dataFor(account: string): AccountData {
     let d = this.data.get(account);
     if (!d) {
-      d = { sessions: [], paymentIntents: [], charges: [], refunds: [], byId: new Map() };
+      d = { sessions: [], paymentIntents: [], charges: [], refunds: [], customers: [], paymentMethods: [], byId: new Map() };
       this.data.set(account, d);
     }
     return d;
@@ -264,7 +305,7 @@ export class StripeConnectStandIn {
   completeCheckout(
     account: string,
     sessionId: string,
-    options: { async?: boolean; created?: number } = {},
+    options: { async?: boolean; created?: number; card?: string } = {},
   ): { session: StandInSession; paymentIntent: StandInPaymentIntent; charge: StandInCharge | null } {
     const session = this.session(account, sessionId);
     if (session.status !== 'open') throw new Error(`session ${sessionId} is ${session.status}; the customer can't pay it`);
@@ -282,7 +323,13 @@ export class StripeConnectStandIn {
       latest_charge: null,
       application_fee_amount: piData.application_fee_amount ? Number(piData.application_fee_amount) : null,
       created,
+      customer: session.customer,
+      payment_method: null,
+      setup_future_usage: str(piData.setup_future_usage) ?? null,
     };
+    // The card the customer typed; saved on the session's Customer when the payment asked to keep it.
+    const saving = session.customer && paymentIntent.setup_future_usage ? session.customer : null;
+    paymentIntent.payment_method = this.addPaymentMethod(account, options.card ?? TEST_CARDS.visa, saving).id;
     d.paymentIntents.push(paymentIntent);
     d.byId.set(paymentIntent.id, paymentIntent);
     session.status = 'complete';
@@ -292,6 +339,45 @@ export class StripeConnectStandIn {
     if (!options.async) charge = this.succeed(account, paymentIntent, created);
     session.payment_status = options.async ? 'unpaid' : 'paid';
     return { session, paymentIntent, charge };
+  }
+
+  /** A card payment method (from a Stripe test card number), attached to a customer or not. */
+  addPaymentMethod(account: string, number: string, customer: string | null = null, created = now()): StandInPaymentMethod {
+    const d = this.dataFor(account);
+    const digits = number.replace(/\D/g, '');
+    const pm: StandInPaymentMethod = {
+      id: newId('pm'),
+      object: 'payment_method',
+      type: 'card',
+      customer,
+      card: {
+        brand: digits.startsWith('5') ? 'mastercard' : 'visa',
+        last4: digits.slice(-4),
+        exp_month: 12,
+        exp_year: 2034,
+        funding: 'credit',
+      },
+      created,
+      _number: digits,
+    };
+    d.paymentMethods.push(pm);
+    d.byId.set(pm.id, pm);
+    return pm;
+  }
+
+  customers(account: string): StandInCustomer[] {
+    return this.dataFor(account).customers;
+  }
+
+  paymentMethod(account: string, id: string): StandInPaymentMethod {
+    const found = this.dataFor(account).byId.get(id);
+    if (!found || found.object !== 'payment_method') throw new Error(`no payment method ${id} on ${account}`);
+    return found;
+  }
+
+  /** Every PaymentIntent on the account (newest last). */
+  paymentIntents(account: string): StandInPaymentIntent[] {
+    return this.dataFor(account).paymentIntents;
   }
 
   /** A delayed payment settles (succeeds) or fails. */
@@ -434,7 +520,7 @@ export class StripeConnectStandIn {
     } catch (err) {
       if (!(err instanceof StandInError)) throw err;
       status = err.status;
-      response = { error: { type: err.type, message: err.message, code: err.code } };
+      response = { error: { type: err.type, message: err.message, code: err.code, ...err.extra } };
     }
     if (replayKey && status < 500) this.idempotent.set(replayKey, { body, status, response });
     send(status, response);
@@ -488,6 +574,25 @@ export class StripeConnectStandIn {
         return this.list(rows, params, '/v1/checkout/sessions');
       }
     }
+    if (a === 'customers') {
+      if (method === 'POST' && !b) return this.createCustomer(d, params);
+      if (method === 'GET' && b) return this.find(d, b, 'customer');
+    }
+    if (a === 'payment_methods') {
+      if (method === 'GET' && b) return publicView(this.find(d, b, 'payment_method'));
+      if (method === 'POST' && b && c === 'detach') {
+        const pm = this.find(d, b, 'payment_method') as StandInPaymentMethod;
+        if (!pm.customer)
+          throw new StandInError(
+            400,
+            'invalid_request_error',
+            `The payment method you provided is not attached to a customer so detachment is impossible.`,
+          );
+        pm.customer = null;
+        return publicView(pm);
+      }
+    }
+    if (a === 'payment_intents' && method === 'POST' && !b) return this.createPaymentIntent(account, params);
     if (a === 'payment_intents' && method === 'GET') {
       if (b) return this.find(d, b, 'payment_intent');
       return this.list(d.paymentIntents, params, '/v1/payment_intents');
@@ -535,6 +640,88 @@ export class StripeConnectStandIn {
     return { object: 'list', url, has_more: filtered.length > limit, data: page };
   }
 
+  private createCustomer(d: AccountData, params: Json): StandInCustomer {
+    const customer: StandInCustomer = {
+      id: newId('cus'),
+      object: 'customer',
+      email: str(params.email) ?? null,
+      name: str(params.name) ?? null,
+      metadata: (params.metadata as Record<string, string> | undefined) ?? {},
+      created: now(),
+    };
+    d.customers.push(customer);
+    d.byId.set(customer.id, customer);
+    return customer;
+  }
+
+  /**
+   * POST /v1/payment_intents with confirm=true: an off-session charge of a saved
+   * card. The test card decides: 4000000000000002 is declined (card_declined),
+   * 4000002760003184 needs authentication (authentication_required); both answer
+   * 402 with the PaymentIntent in the error, as Stripe does. Others succeed.
+   */
+  private createPaymentIntent(account: string, params: Json): unknown {
+    const d = this.dataFor(account);
+    const amount = Number(params.amount);
+    const currency = str(params.currency);
+    if (!Number.isInteger(amount) || amount <= 0 || !currency)
+      throw new StandInError(400, 'invalid_request_error', 'Invalid amount or currency.');
+    if (params.confirm !== 'true')
+      throw new StandInError(400, 'invalid_request_error', 'Only confirm=true PaymentIntents are supported here.');
+    const customer = str(params.customer);
+    const pmId = str(params.payment_method);
+    const pm = pmId ? d.byId.get(pmId) : undefined;
+    if (!pm || pm.object !== 'payment_method')
+      throw new StandInError(400, 'invalid_request_error', `No such PaymentMethod: '${pmId}'`, 'resource_missing');
+    if (!customer || pm.customer !== customer) {
+      throw new StandInError(
+        400,
+        'invalid_request_error',
+        `The provided PaymentMethod ${pm.id} was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again.`,
+        'payment_method_unexpected_state',
+      );
+    }
+    const paymentIntent: StandInPaymentIntent = {
+      id: newId('pi'),
+      object: 'payment_intent',
+      amount,
+      amount_received: 0,
+      currency: currency.toLowerCase(),
+      status: 'processing',
+      metadata: (params.metadata as Record<string, string> | undefined) ?? {},
+      latest_charge: null,
+      application_fee_amount: params.application_fee_amount ? Number(params.application_fee_amount) : null,
+      created: now(),
+      customer,
+      payment_method: pm.id,
+      setup_future_usage: null,
+      last_payment_error: null,
+    };
+    d.paymentIntents.push(paymentIntent);
+    d.byId.set(paymentIntent.id, paymentIntent);
+    const failure =
+      pm._number === TEST_CARDS.declined
+        ? { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' }
+        : pm._number === TEST_CARDS.authenticationRequired && params.off_session === 'true'
+          ? {
+              code: 'authentication_required',
+              decline_code: 'authentication_required',
+              message: 'Your card was declined. This transaction requires authentication.',
+            }
+          : null;
+    if (failure) {
+      paymentIntent.status = 'requires_payment_method';
+      paymentIntent.last_payment_error = { type: 'card_error', ...failure, payment_method: publicView(pm) };
+      throw new StandInError(402, 'card_error', failure.message, failure.code, {
+        decline_code: failure.decline_code,
+        payment_intent: structuredClone(publicView(paymentIntent)),
+        payment_method: publicView(pm),
+      });
+    }
+    this.succeed(account, paymentIntent, paymentIntent.created);
+    return publicView(paymentIntent);
+  }
+
   private createAccount(params: Json): StandInAccount {
     const onboarded = this.options.instantOnboarding ?? false;
     const account = this.addAccount({ charges_enabled: onboarded, details_submitted: onboarded });
@@ -579,6 +766,13 @@ export class StripeConnectStandIn {
       throw new StandInError(400, 'invalid_request_error', 'application_fee_amount cannot exceed the amount.');
     }
     const d = this.dataFor(account);
+    const customer = str(params.customer);
+    if (customer) {
+      if (d.byId.get(customer)?.object !== 'customer')
+        throw new StandInError(400, 'invalid_request_error', `No such customer: '${customer}'`, 'resource_missing');
+      if (params.customer_email !== undefined)
+        throw new StandInError(400, 'invalid_request_error', 'You may only specify one of these parameters: customer, customer_email.');
+    }
     const id = newId('cs_test');
     const session: StandInSession = {
       id,
@@ -591,6 +785,7 @@ export class StripeConnectStandIn {
       metadata: (params.metadata as Record<string, string> | undefined) ?? {},
       client_reference_id: str(params.client_reference_id) ?? null,
       payment_intent: null,
+      customer: str(params.customer) ?? null,
       success_url: successUrl,
       cancel_url: str(params.cancel_url) ?? null,
       url: this.options.checkoutUrl?.(id) ?? `https://checkout.stripe.test/c/pay/${id}`,

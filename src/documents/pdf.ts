@@ -49,7 +49,7 @@ export function documentFilename(doc: DocumentData): string {
 }
 
 /** The language a document is written in: the customer's stored one, else the business's (whoever downloads it). */
-export function documentLanguage(org: Pick<DocumentOrg, 'locale'>, customer: { language: string | null }): Language {
+function documentLanguage(org: Pick<DocumentOrg, 'locale'>, customer: { language: string | null }): Language {
   return customerLanguage(customer.language, null, org.locale);
 }
 

@@ -1,4 +1,5 @@
 // Payments and refunds: reading them, and the invoice page that shows them.
+import { autopayFailureReason } from './stripe/autopay.js';
 import type { PaymentRow } from '../db/rows.js';
 import { refundedTotal } from '../db/sql/payments.js';
 import { followupStatus } from '../db/sql/followups.js';
@@ -78,12 +79,27 @@ export async function invoicePage(db: Db, org: { time_zone: string; locale?: str
     taxRate: taxRateText(invoice.tax_rate_bps),
     payable: isPayable(invoice),
     followups: await followupStatus(db, invoice.id, lead),
+    autopayAttempts: await autopayAttemptsOf(db, invoice.id),
     methodOptions,
     values: { amount: moneyInputValue(balance, invoice.currency), method: 'cash', paid_on: todayIn(org.time_zone) } as Record<
       string,
       unknown
     >,
   };
+}
+
+/** The invoice's autopay attempts, newest first, with the catalogue key of a failure's reason. */
+async function autopayAttemptsOf(db: Db, invoiceId: string) {
+  const rows = await db('autopay_attempts')
+    .where({ invoice_id: invoiceId })
+    .orderBy('attempt_day', 'desc')
+    .select<{ attempt_day: string | Date; status: string; failure_code: string | null }[]>('attempt_day', 'status', 'failure_code');
+  return rows.map((r) => ({
+    day: r.attempt_day instanceof Date ? r.attempt_day.toISOString().slice(0, 10) : r.attempt_day,
+    status: r.status,
+    code: r.failure_code,
+    reason: autopayFailureReason(r.failure_code),
+  }));
 }
 
 /** A payment with its refunds (or a refund with its payment), and how much can still be refunded here. */

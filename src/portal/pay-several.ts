@@ -8,6 +8,7 @@ import { withOrg } from '../db/tenancy.js';
 import { balanceOf, isPayable } from '../lib/balance.js';
 import { createSplitCheckout } from '../payments/stripe/split-checkout.js';
 import { tipOptions, type TipOption } from '../payments/tips.js';
+import { planFor } from '../plans.js';
 import { getStripe } from '../stripe/client.js';
 import { takesCardPayments } from './pay.js';
 import { checkoutReturnUrl } from './responses.js';
@@ -19,6 +20,8 @@ export interface PaySeveral {
   count: number;
   /** The suggested tips on that total (none when tips are off). */
   tips: TipOption[];
+  /** Offer "Save my card for next time" (the plan has saved cards and autopay). */
+  saveCard: boolean;
 }
 
 /**
@@ -44,6 +47,7 @@ export function portalPaySeveralLocals(
       currency: payable[0].currency,
       count: payable.length,
       tips: tipOptions(page.org.tip_percentages, total),
+      saveCard: planFor(page.org.plan).savedCardsAndAutopay,
     },
   };
 }
@@ -51,7 +55,7 @@ export function portalPaySeveralLocals(
 /** Starts the one Checkout for the ticked invoices and returns its URL. */
 export async function startSplitCheckout(
   link: PortalLinkRef,
-  form: { invoice_ids: string[]; tip_choice?: string; tip_amount?: string },
+  form: { invoice_ids: string[]; tip_choice?: string; tip_amount?: string; save_card?: 'on' },
   req: Request,
 ): Promise<string> {
   const { url } = await withOrg(link.org_id, async (db) => {
@@ -65,6 +69,7 @@ export async function startSplitCheckout(
         portalLinkId: link.link_id,
         returnUrl: checkoutReturnUrl,
         customerEmail: lead?.email ?? null,
+        saveCard: form.save_card === 'on',
         // i18n-exempt: an audit label stored in the business's records, not a page's words
         actor: { type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null },
       },

@@ -22,12 +22,12 @@ export function payableFromList(page: Pick<PortalPageData, 'org'>, invoice: Para
  * query on any plan: the page's one query read the org's Stripe state and the
  * invoice's latest Checkout Session (`pay` in the invoice data).
  */
-export function portalPayLocals(page: PortalPageData): { onlinePay?: OnlinePayment } {
+export function portalPayLocals(page: PortalPageData): { onlinePay?: OnlinePayment; offerSaveCard?: boolean } {
   if (page.tab !== 'invoice' || !page.data) return {};
   const plan = planFor(page.org.plan);
   if (!plan.onlinePayment || !stripeConfigured()) return {};
   const { pay } = page.data;
   // The account id itself never reaches the page; only whether there is one.
   const org = { stripe_account_id: pay.connected ? 'connected' : null, stripe_charges_enabled: pay.charges_enabled };
-  return { onlinePay: onlinePaymentState(plan, org, page.data, pay.latest_checkout_status) };
+  return { onlinePay: onlinePaymentState(plan, org, page.data, pay.latest_checkout_status), offerSaveCard: plan.savedCardsAndAutopay };
 }

@@ -8,6 +8,7 @@ import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
 import { loadPortalPage, loadPortalPageText, TABS, type ListTab, type PortalPageData, type PortalView } from '../db/portal-page.js';
 import { withOrg, type Db } from '../db/tenancy.js';
 import { chosenProperty, mainProperty } from '../leads/queries.js';
+import { translate, type Language } from '../i18n/index.js';
 import { createRateLimiter } from '../http/security.js';
 import { acceptedLanguage, isLanguage } from '../i18n/index.js';
 import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
@@ -28,6 +29,7 @@ import { PROPOSAL_CHANGED, rejectProposal } from '../proposals/commands.js';
 import { normalizeSignature } from '../proposals/signature-image.js';
 import { getStripe } from '../stripe/client.js';
 import { depositCheckoutAfterApproval, portalDepositLocals, startDepositCheckout } from './deposit.js';
+import { autopayForm, changeAutopay, portalAutopayLocals, removeCard } from './autopay.js';
 import { portalPayLocals } from './pay.js';
 import { portalPaySeveralLocals, startSplitCheckout } from './pay-several.js';
 import { checkoutReturnUrl, portalClientKey, portalHeaders, renderNotFound } from './responses.js';
@@ -245,6 +247,7 @@ function createPortalRouter(): Router {
       portalPayLocals(page),
       portalDepositLocals(page, (rendered.locals.proposal as { total_cents?: number } | undefined)?.total_cents),
       portalPaySeveralLocals(page, req.query.paid === 'several'),
+      portalAutopayLocals(page),
     );
     // A choice of lines that breaks the rules (a tampered form) is shown with its message, as a 422.
     const shownStatus = status === 200 && rendered.locals.choiceError ? 422 : status;
@@ -685,6 +688,7 @@ function createPortalRouter(): Router {
             amountInput: form.amount,
             returnUrl: checkoutReturnUrl,
             customerEmail: lead?.email ?? null,
+            saveCard: form.save_card === 'on',
             actor: { type: 'customer', label: CUSTOMER_LABEL, ip: req.ip ?? null },
           },
           getStripe(),
@@ -698,6 +702,37 @@ function createPortalRouter(): Router {
       throw err;
     }
     res.redirect(303, url);
+  });
+
+  /** The live link behind a form post with a valid form token (else null: a miss, or throws: expired form). */
+  async function formLink(req: Request): Promise<PortalLinkRef | null> {
+    const token = String(req.params.token);
+    const link = isWellFormedToken(token) ? await portalLinkByTokenHash(hashPortalToken(token)) : null;
+    if (link && !isValidPortalFormToken(link.link_id, (req.body as Record<string, unknown> | undefined)?._csrf)) throw formExpired();
+    return link;
+  }
+
+  // Autopay on or off (Pro), and removing the saved card: back to the Invoices tab.
+  router.post('/:token/autopay', payLimiter, async (req, res, next) => {
+    const link = await formLink(req);
+    if (!link) return miss(req, res, next);
+    const form = autopayForm.safeParse(req.body ?? {});
+    const lang = res.locals.lang as Language;
+    if (!form.success) throw new HttpError(400, 'bad_request', translate(lang, 'autopay:errors.choose'), false);
+    try {
+      await changeAutopay(link, form.data.autopay === 'on', req);
+    } catch (err) {
+      // Refused (plan, no card): the error page in the reader's language.
+      if (err instanceof HttpError && err.status < 500) throw new HttpError(err.status, err.id, translate(lang, err.message), false);
+      throw err;
+    }
+    res.redirect(303, `/p/${String(req.params.token)}/invoices#saved-card`);
+  });
+  router.post('/:token/card/remove', payLimiter, async (req, res, next) => {
+    const link = await formLink(req);
+    if (!link) return miss(req, res, next);
+    await removeCard(link, req);
+    res.redirect(303, `/p/${String(req.params.token)}/invoices#saved-card`);
   });
 
   // Anything else under /p, token or not: the same plain 404.

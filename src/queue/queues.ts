@@ -17,6 +17,7 @@ export const QUEUE_NAMES = {
   // i18n-exempt: queue and job names, timeout descriptions in engineers' logs
   portalVisitsRetention: 'portal-visits-retention',
   followups: 'followups',
+  autopay: 'autopay',
 } as const;
 
 /** Custom backoff type: exponential with jitter (BullMQ calls the worker's backoffStrategy). */

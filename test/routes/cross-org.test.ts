@@ -47,6 +47,7 @@ const PLAUSIBLE_BODY = {
   paused: '1',
   address: '3 Mallory Row',
   to: 'proposal',
+  autopay: 'on',
 };
 
 describe('cross-org access to every admin route', () => {

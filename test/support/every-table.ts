@@ -173,5 +173,32 @@ export async function seedEveryTenantTable(orgId: string, userId: string): Promi
       local_day: '2026-11-16',
       delivery_id: link.id,
     });
+    await db('stripe_customers').insert({
+      org_id: orgId,
+      lead_id: lead.id,
+      stripe_account_id: `acct_${sha().slice(0, 16)}`,
+      stripe_customer_id: `cus_${sha().slice(0, 16)}`,
+      payment_method_id: `pm_${sha().slice(0, 16)}`,
+      card_brand: 'visa',
+      card_last4: '4242',
+      card_exp_month: 12,
+      card_exp_year: 2034,
+      autopay_enabled_at: db.fn.now(),
+      autopay_link_id: link.id,
+    });
+    await db('autopay_attempts').insert({
+      org_id: orgId,
+      invoice_id: invoice.id,
+      lead_id: lead.id,
+      attempt_day: '2026-11-16',
+      idempotency_key: `autopay-${invoice.id}-20261116`,
+      stripe_account_id: `acct_${sha().slice(0, 16)}`,
+      stripe_customer_id: `cus_${sha().slice(0, 16)}`,
+      payment_method_id: `pm_${sha().slice(0, 16)}`,
+      amount_cents: 500,
+      currency: 'USD',
+      status: 'failed',
+      failure_code: 'card_declined',
+    });
   });
 }

@@ -14,6 +14,7 @@ import { conflict, fieldError, forbidden, notFound } from '../../lib/errors.js';
 import { formatMoney, moneyInputStep, moneyInputValue, parseMoneyInput } from '../../lib/money.js';
 import { planFor, platformFeeCents, type Plan } from '../../plans.js';
 import { createCheckoutReturnCodes } from './checkout-returns.js';
+import { saveCardCheckoutParams } from './saved-cards.js';
 import { retireOpenCheckoutSessions } from './sessions.js';
 
 interface OrgPayFields {
@@ -123,6 +124,8 @@ export function onlinePaymentState(
 export const payForm = z.object({
   // Empty or missing: the whole balance.
   amount: z.string().trim().max(32, 'Enter an amount').optional(),
+  // "Save my card for next time" (Pro): the card is kept on the customer's Stripe Customer.
+  save_card: z.literal('on', 'autopay:errors.choose').optional(),
 });
 
 export interface CheckoutRequest {
@@ -135,6 +138,8 @@ export interface CheckoutRequest {
   /** The absolute URL that brings the customer back with a one-time return code (never the portal token). */
   returnUrl: (code: string) => string;
   customerEmail?: string | null;
+  /** Keep the card for later payments and autopay (only where the plan offers it). */
+  saveCard?: boolean;
   actor: Actor;
 }
 
@@ -203,8 +208,10 @@ export async function createInvoiceCheckout(
 
   // Pressing Pay twice (or back, then Pay) reuses the open session for the same amount,
   // unless the customer already came back from it: its way back is used up.
-  const open = await reusableOpenSession(db, { invoice_id: invoice.id }, amount);
+  // A session that saves the card is never reused for one that doesn't, nor the other way round.
+  const open = request.saveCard ? null : await reusableOpenSession(db, { invoice_id: invoice.id }, amount);
   if (open) return open;
+  const saving = await saveCardCheckoutParams(db, stripe, invoice.lead_id, request.saveCard ?? false);
 
   const fee = platformFeeCents(plan, amount);
   const [attempt] = await db('checkout_sessions')
@@ -242,11 +249,12 @@ export async function createInvoiceCheckout(
       payment_intent_data: {
         ...(fee > 0 ? { application_fee_amount: fee } : {}),
         description: `Invoice #${invoice.number}`,
+        ...(saving ? { setup_future_usage: saving.setup_future_usage } : {}),
         metadata,
       },
-      metadata,
+      metadata: saving ? { ...metadata, save_card: '1' } : metadata,
       client_reference_id: invoice.id,
-      ...(request.customerEmail ? { customer_email: request.customerEmail } : {}),
+      ...(saving ? { customer: saving.customer } : request.customerEmail ? { customer_email: request.customerEmail } : {}),
       success_url: request.returnUrl(returnCodes.completed),
       cancel_url: request.returnUrl(returnCodes.cancelled),
       expires_at: Math.floor(attempt.expires_at.getTime() / 1000),

@@ -15,6 +15,7 @@ import { conflict, fieldError, forbidden } from '../../lib/errors.js';
 import { planFor, platformFeeCents } from '../../plans.js';
 import { chosenTipCents, tipFormFields } from '../tips.js';
 import { createCheckoutReturnCodes } from './checkout-returns.js';
+import { saveCardCheckoutParams } from './saved-cards.js';
 
 /** At most this many invoices in one payment (one Checkout line each). */
 const MAX_INVOICES = 25;
@@ -30,6 +31,8 @@ export const paySeveralForm = z.object({
       .min(1, 'Tick at least one invoice to pay')
       .max(MAX_INVOICES, `At most ${MAX_INVOICES} invoices in one payment`),
   ),
+  // "Save my card for next time" (Pro): the card is kept on the customer's Stripe Customer.
+  save_card: z.literal('on', 'Tick the box or leave it empty').optional(),
 });
 
 export interface SplitCheckoutRequest {
@@ -40,6 +43,8 @@ export interface SplitCheckoutRequest {
   portalLinkId: string;
   returnUrl: (code: string) => string;
   customerEmail?: string | null;
+  /** Keep the card for later payments and autopay (only where the plan offers it). */
+  saveCard?: boolean;
   actor: Actor;
 }
 
@@ -122,6 +127,7 @@ export async function createSplitCheckout(
     several: true,
   });
   const metadata = { org_id: org.id, lead_id: request.leadId, purpose: 'invoices', checkout_id: attempt.id, tip_cents: String(tip) };
+  const saving = await saveCardCheckoutParams(db, stripe, request.leadId, request.saveCard ?? false);
   const numbers = parts.map((p) => `#${p.invoice.number}`).join(', ');
   const session = await stripe.checkout.sessions.create(
     {
@@ -136,11 +142,12 @@ export async function createSplitCheckout(
       payment_intent_data: {
         ...(fee > 0 ? { application_fee_amount: fee } : {}),
         description: `Invoices ${numbers}`.slice(0, 1000),
+        ...(saving ? { setup_future_usage: saving.setup_future_usage } : {}),
         metadata,
       },
-      metadata,
+      metadata: saving ? { ...metadata, save_card: '1' } : metadata,
       client_reference_id: attempt.id,
-      ...(request.customerEmail ? { customer_email: request.customerEmail } : {}),
+      ...(saving ? { customer: saving.customer } : request.customerEmail ? { customer_email: request.customerEmail } : {}),
       success_url: request.returnUrl(codes.completed),
       cancel_url: request.returnUrl(codes.cancelled),
       expires_at: Math.floor(attempt.expires_at.getTime() / 1000),

@@ -18,6 +18,7 @@ import { applyStripeEventOnce, stripeEventSeen } from '../../stripe/events.js';
 import { stripeWebhook } from '../../stripe/webhook.js';
 import { applyAccountStatus } from './connect.js';
 import { idOf, recordStripePayment, recordStripeRefund } from './record.js';
+import { recordSavedCard } from './saved-cards.js';
 import { paysOurs } from './targets.js';
 import { fetchPaymentIntentState, fetchRefunds } from './sync.js';
 
@@ -76,6 +77,24 @@ async function paymentIntentEffect(
   };
 }
 
+/**
+ * A paid Checkout that asked to save the card (Pro, "Save my card"): the card
+ * Stripe attached to the customer's Customer, re-read from Stripe.
+ */
+async function savedCardEffect(stripe: Stripe, account: string, orgId: string, session: Stripe.Checkout.Session): Promise<Effect | null> {
+  const customerId = idOf(session.customer);
+  const paymentIntentId = idOf(session.payment_intent);
+  const leadId = session.metadata?.lead_id;
+  if (session.metadata?.save_card !== '1' || !customerId || !paymentIntentId || !leadId || session.metadata.org_id !== orgId) return null;
+  const paymentIntent = await stripe.paymentIntents.retrieve(paymentIntentId, {}, { stripeAccount: account });
+  const paymentMethodId = idOf(paymentIntent.payment_method);
+  if (!paymentMethodId) return null;
+  const paymentMethod = await stripe.paymentMethods.retrieve(paymentMethodId, {}, { stripeAccount: account });
+  return async (db) => {
+    await recordSavedCard(db, { leadId, account, customerId, paymentMethod }, STRIPE_ACTOR);
+  };
+}
+
 /** What an event means for this org: network reads happen here, writes in the returned effect. */
 async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, account: string): Promise<Effect | null> {
   switch (event.type) {
@@ -94,7 +113,13 @@ async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, accou
       if (session.payment_status !== 'paid' || !paymentIntentId) {
         return (db) => setCheckoutStatus(db, session.id, 'processing', paymentIntentId);
       }
-      return paymentIntentEffect(stripe, account, orgId, paymentIntentId, session.id, false);
+      const payment = await paymentIntentEffect(stripe, account, orgId, paymentIntentId, session.id, false);
+      const card = await savedCardEffect(stripe, account, orgId, session);
+      if (!card) return payment;
+      return async (db) => {
+        await payment(db);
+        await card(db);
+      };
     }
     case 'payment_intent.succeeded': // i18n-exempt: Stripe's, SQL's and the audit log's names
       return paymentIntentEffect(stripe, account, orgId, event.data.object.id, null, false);
