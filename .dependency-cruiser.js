@@ -1,8 +1,8 @@
 // dependency-cruiser rules for Porchlight's source layout (run: npm run lint:deps).
 //
 // Layers, bottom -> top; a module may import only from its own layer or lower ones:
-//   1. base            src/{config,logger,paths,plans,shutdown}.ts
-//   2. lib             src/lib/**              (imports nothing from the project outside src/lib)
+//   1. base            src/{config,logger,paths,plans,shutdown}.ts, src/i18n/** (the catalogues' words)
+//   2. lib             src/lib/**              (imports nothing from the project outside src/lib but src/i18n)
 //   3. db              src/db/**               (lib, base)
 //   4. infrastructure  src/{http,queue,mail,stripe}/**  (lib, db, base, each other)
 //   5. features        src/<feature>/**        (lib, db, infrastructure, base, EARLIER features)
@@ -33,7 +33,8 @@ const BASE_FILES = ['config', 'logger', 'paths', 'plans', 'shutdown'];
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 const folders = (names) => `^src/(${names.map(esc).join('|')})/`;
 
-const BASE = `^src/(${BASE_FILES.map(esc).join('|')})\\.ts$`;
+const BASE = `^src/((${BASE_FILES.map(esc).join('|')})\\.ts$|i18n/)`;
+const I18N = '^src/i18n/';
 const LIB = '^src/lib/';
 const DB = '^src/db/';
 const DB_INTERNAL = '^src/db/internal/';
@@ -72,17 +73,17 @@ export default {
   forbidden: [
     {
       name: 'base-imports-base-only',
-      comment: 'src/{config,logger,paths,plans,shutdown}.ts are the bottom layer: they import only each other (and npm packages).',
+      comment: 'src/{config,logger,paths,plans,shutdown}.ts and src/i18n are the bottom layer: they import only each other (and npm packages).',
       severity: 'error',
       from: { path: BASE },
       to: { path: PROJECT, pathNot: BASE },
     },
     {
       name: 'lib-imports-lib-only',
-      comment: 'src/lib imports nothing from the project outside src/lib (npm packages are fine).',
+      comment: 'src/lib imports nothing from the project outside src/lib but the words of src/i18n (npm packages are fine).',
       severity: 'error',
       from: { path: LIB },
-      to: { path: PROJECT, pathNot: LIB },
+      to: { path: PROJECT, pathNot: [LIB, I18N] },
     },
     {
       name: 'db-imports-lib-and-base-only',
