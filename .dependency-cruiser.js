@@ -73,7 +73,8 @@ export default {
   forbidden: [
     {
       name: 'base-imports-base-only',
-      comment: 'src/{config,logger,paths,plans,shutdown}.ts and src/i18n are the bottom layer: they import only each other (and npm packages).',
+      comment:
+        'src/{config,logger,paths,plans,shutdown}.ts and src/i18n are the bottom layer: they import only each other (and npm packages).',
       severity: 'error',
       from: { path: BASE },
       to: { path: PROJECT, pathNot: BASE },

@@ -17,10 +17,10 @@ import { countRoundTrips, linkFor, resetPortalMisses } from './support.js';
 async function countRenders<T>(app: Express, fn: () => Promise<T>): Promise<{ result: T; renders: number }> {
   const original = app.render.bind(app);
   let renders = 0;
-  app.render = ((...args: Parameters<Express['render']>) => {
+  app.render = (...args: Parameters<Express['render']>) => {
     renders += 1;
     return original(...args);
-  });
+  };
   try {
     return { result: await fn(), renders };
   } finally {
