@@ -726,12 +726,14 @@ function createPortalRouter(): Router {
       if (err instanceof HttpError && err.status < 500) throw new HttpError(err.status, err.id, translate(lang, err.message), false);
       throw err;
     }
+    // i18n-exempt: a route path
     res.redirect(303, `/p/${String(req.params.token)}/invoices#saved-card`);
   });
   router.post('/:token/card/remove', payLimiter, async (req, res, next) => {
     const link = await formLink(req);
     if (!link) return miss(req, res, next);
     await removeCard(link, req);
+    // i18n-exempt: a route path
     res.redirect(303, `/p/${String(req.params.token)}/invoices#saved-card`);
   });
 
