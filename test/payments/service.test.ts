@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { getDb } from '../../src/db/knex.js';
+import { translate } from '../../src/i18n/index.js';
 import type { Actor } from '../../src/db/audit.js';
 import type { PaymentRow } from '../../src/db/rows.js';
 import type { FormError, HttpError } from '../../src/lib/errors.js';
@@ -46,7 +47,7 @@ describe('payments service', () => {
     await withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: invoice.id, amountCents: 25000, method: 'cash' }, actor));
     await withOrg(org.orgId, (db) => recordPayment(db, { invoiceId: invoice.id, amountCents: 5001, method: 'cash' }, actor)).then(
       () => expect.fail('accepted an overpayment'),
-      (err: FormError) => expect(err.fields.amount).to.match(/more than the \$50\.00 still owed/),
+      (err: FormError) => expect(translate('en', err.fields.amount)).to.match(/more than the \$50\.00 still owed/),
     );
     expect(await getDb()('payments').where({ invoice_id: invoice.id })).to.have.length(1);
     expect(await invoiceRow(invoice.id)).to.include({ amount_paid_cents: 25000, status: 'partially_paid' });
@@ -94,7 +95,7 @@ describe('payments service', () => {
     expect(part.invoice).to.include({ status: 'partially_paid', amount_paid_cents: 25000 });
     await withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 25001 }, actor)).then(
       () => expect.fail('refunded more than paid'),
-      (err: FormError) => expect(err.fields.amount).to.match(/At most \$250\.00/),
+      (err: FormError) => expect(translate('en', err.fields.amount)).to.match(/At most \$250\.00/),
     );
     const rest = await withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 25000 }, actor));
     expect(rest.invoice).to.include({ status: 'open', amount_paid_cents: 0 });
