@@ -3,6 +3,8 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
+import { translate } from '../../src/i18n/index.js';
+import { FormError } from '../../src/lib/errors.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { createJob } from '../../src/jobs/commands.js';
 import { jobFormSchema } from '../../src/jobs/schema.js';
@@ -47,7 +49,12 @@ describe('portal visits and phone numbers', () => {
     expect(parseForm(jobFormSchema, base).arrival_window_minutes).to.equal(120);
     expect(parseForm(jobFormSchema, { ...base, arrival_window_minutes: '240' }).arrival_window_minutes).to.equal(240);
     for (const bad of ['7', 'abc', '100000']) {
-      expect(() => parseForm(jobFormSchema, { ...base, arrival_window_minutes: bad }), bad).to.throw('Choose an arrival window');
+      expect(() => parseForm(jobFormSchema, { ...base, arrival_window_minutes: bad }), bad).to.throw(FormError);
+      try {
+        parseForm(jobFormSchema, { ...base, arrival_window_minutes: bad });
+      } catch (err) {
+        expect(translate('en', (err as FormError).fields.arrival_window_minutes)).to.equal('Choose an arrival window');
+      }
     }
   });
 
