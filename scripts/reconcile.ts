@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { closeDb } from '../src/db/knex.js';
 import { assertRlsEnforced } from '../src/db/tenancy.js';
+import { translate } from '../src/i18n/index.js';
 import { runReconciliation } from '../src/payments/stripe/reconcile.js';
 
 const { values } = parseArgs({ options: { org: { type: 'string', multiple: true } } });
@@ -17,7 +18,8 @@ try {
   process.stdout.write(
     `Reconciled ${summary.orgs} connected org(s): ${summary.payments} payment(s) and ${summary.refunds} refund(s) recorded, ${summary.failed} failed.\n`,
   );
-  for (const failed of summary.results.filter((r) => r.error)) process.stdout.write(`  ${failed.orgId}: ${failed.error}\n`);
+  for (const failed of summary.results.filter((r) => r.error))
+    process.stdout.write(`  ${failed.orgId}: ${translate('en', failed.error)}\n`);
   if (summary.failed) process.exitCode = 1;
 } catch (err) {
   process.stderr.write(`Reconciliation failed: ${(err as Error).message}\n`);

@@ -30,9 +30,9 @@ export const tipFormFields = {
   tip_choice: z
     .string()
     .trim()
-    .regex(/^(none|custom|p\d{1,3})$/, 'Choose a tip')
+    .regex(/^(none|custom|p\d{1,3})$/, 'payments:tips.choose')
     .optional(),
-  tip_amount: z.string().trim().max(32, 'Enter a tip like 5.00').optional(),
+  tip_amount: z.string().trim().max(32, 'payments:tips.like').optional(),
 };
 
 export interface TipOption {
@@ -59,15 +59,15 @@ export function chosenTipCents(
 ): number {
   const choice = input.tip_choice ?? 'none';
   if (choice === 'none') return 0;
-  if (!percentages) throw fieldError('tip_choice', 'This business does not take tips online.');
+  if (!percentages) throw fieldError('tip_choice', 'payments:tips.notTaken');
   if (choice === 'custom') {
     const text = input.tip_amount ?? '';
     if (text === '') return 0;
     const cents = /^-/.test(text) ? null : parseMoneyInput(text, currency);
-    if (cents === null) throw fieldError('tip_amount', 'Enter a tip of zero or more, like 5.00');
+    if (cents === null) throw fieldError('tip_amount', 'payments:tips.zeroOrMore');
     return cents;
   }
   const option = tipOptions(percentages, baseCents).find((o) => o.value === choice);
-  if (!option) throw fieldError('tip_choice', 'Choose one of the suggested tips, or type an amount');
+  if (!option) throw fieldError('tip_choice', 'payments:tips.suggested');
   return option.cents;
 }

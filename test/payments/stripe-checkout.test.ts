@@ -5,6 +5,7 @@ import { PLANS, planFor } from '../../src/plans.js';
 import { canPayOnline, markCheckoutReturned, onlinePaymentFor } from '../../src/payments/stripe/checkout.js';
 import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import type { CheckoutSessionRecord } from '../support/rows.js';
+import { translate } from '../../src/i18n/index.js';
 import {
   connectedOrg,
   countRows,
@@ -88,7 +89,7 @@ describe('Paying an invoice with Stripe Checkout (direct charge)', () => {
         expect.fail(`accepted ${input}`);
       } catch (err) {
         expect(err).to.be.instanceOf(FormError);
-        expect((err as FormError).fields.amount).to.match(message);
+        expect(translate('en', (err as FormError).fields.amount)).to.match(message);
       }
     }
     expect(standIn.requestsTo('POST', '/v1/checkout/sessions').length).to.equal(before);
@@ -106,7 +107,7 @@ describe('Paying an invoice with Stripe Checkout (direct charge)', () => {
       await startCheckout(org, invoiceId, '60.01');
       expect.fail('accepted more than the balance');
     } catch (err) {
-      expect((err as FormError).fields.amount).to.match(/more than the \$60\.00 due/);
+      expect(translate('en', (err as FormError).fields.amount)).to.match(/more than the \$60\.00 due/);
     }
     const rest = await startCheckout(org, invoiceId);
     expect(standIn.session(org.accountId, rest).amount_total).to.equal(6_000);

@@ -6,6 +6,9 @@ import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
 import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import type { OrgRecord } from '../support/rows.js';
 import { connectedOrg, metadataFor, openInvoice, startStandIn, stopStandIn } from './stripe-fixtures.js';
+import { translate } from '../../src/i18n/index.js';
+
+const readable = (error: string | null) => (error === null ? null : translate('en', error));
 
 describe('Stripe reconciliation errors (src/payments/stripe/reconcile.ts)', () => {
   let standIn: StripeConnectStandIn;
@@ -15,8 +18,11 @@ describe('Stripe reconciliation errors (src/payments/stripe/reconcile.ts)', () =
   after(async () => stopStandIn(standIn));
 
   const storedError = async (orgId: string) =>
-    (await withOrg(orgId, (db) => db('organizations').first<Pick<OrgRecord, 'stripe_reconcile_error'>>('stripe_reconcile_error')))
-      .stripe_reconcile_error;
+    // Stored as a message (src/i18n); the contractor reads it in their language.
+    readable(
+      (await withOrg(orgId, (db) => db('organizations').first<Pick<OrgRecord, 'stripe_reconcile_error'>>('stripe_reconcile_error')))
+        .stripe_reconcile_error,
+    );
 
   it('words a refusal (401 or 403) as lost access and any other Stripe error with its status', async () => {
     const [unauthorized, forbidden, broken, healthy] = [
@@ -40,7 +46,7 @@ describe('Stripe reconciliation errors (src/payments/stripe/reconcile.ts)', () =
     const lostAccess = (status: number, message: string) =>
       `Stripe refused access to your connected account (${status}): ${message}. Online payments can't be checked until Stripe is reconnected.`;
     expect(await storedError(unauthorized.orgId)).to.equal(lostAccess(401, 'Key revoked'));
-    expect(byOrg.get(unauthorized.orgId)?.error).to.equal(lostAccess(401, 'Key revoked'));
+    expect(readable(byOrg.get(unauthorized.orgId)?.error ?? null)).to.equal(lostAccess(401, 'Key revoked'));
     expect(await storedError(forbidden.orgId)).to.equal(lostAccess(403, 'Not allowed'));
     expect(await storedError(broken.orgId)).to.equal('Stripe answered with an error (400): Bad thing');
     expect(await storedError(healthy.orgId)).to.equal(null);

@@ -8,6 +8,7 @@ import { RECONCILE_QUEUE, RECONCILE_SCHEDULER_ID, scheduleReconciliation } from 
 import { loginAgent } from '../support/http.js';
 import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import type { OrgRecord } from '../support/rows.js';
+import { translate } from '../../src/i18n/index.js';
 import {
   connectedOrg,
   deliver,
@@ -134,7 +135,7 @@ describe('Stripe reconciliation', () => {
         'stripe_reconcile_cursor',
       ),
     );
-    expect(row.stripe_reconcile_error).to.match(/refused access/);
+    expect(translate('en', row.stripe_reconcile_error)).to.match(/refused access/);
     expect(row.stripe_reconcile_cursor).to.equal(null);
 
     const agent = await loginAgent(revoked.email, revoked.password);

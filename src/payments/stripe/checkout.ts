@@ -9,7 +9,7 @@ import { recordAudit, type Actor } from '../../db/audit.js';
 import { nowMinusSeconds, nowPlusSeconds } from '../../db/sql/time.js';
 import type { Db } from '../../db/tenancy.js';
 import { balanceOf, isPayable } from '../../lib/balance.js';
-import { msg } from '../../i18n/index.js';
+import { languageOf, msg, t } from '../../i18n/index.js';
 import { conflict, fieldError, forbidden, notFound } from '../../lib/errors.js';
 import { formatMoney, moneyInputStep, moneyInputValue, parseMoneyInput } from '../../lib/money.js';
 import { planFor, platformFeeCents, type Plan } from '../../plans.js';
@@ -123,7 +123,7 @@ export function onlinePaymentState(
 
 export const payForm = z.object({
   // Empty or missing: the whole balance.
-  amount: z.string().trim().max(32, 'Enter an amount').optional(),
+  amount: z.string().trim().max(32, 'payments:amount.invalid').optional(),
   // "Save my card for next time" (Pro): the card is kept on the customer's Stripe Customer.
   save_card: z.literal('on', 'autopay:errors.choose').optional(),
 });
@@ -163,6 +163,7 @@ export async function reusableOpenSession(
     .whereNotExists(
       db('checkout_returns')
         .select(1)
+        // i18n-exempt: column names
         .where('checkout_returns.checkout_session_id', db.ref('checkout_sessions.id'))
         .whereNotNull('used_at'),
     )
@@ -199,12 +200,13 @@ export async function createInvoiceCheckout(
   const typed = request.amountInput?.trim();
   if (typed) {
     const parsed = parseMoneyInput(typed, currency);
-    if (parsed === null || parsed <= 0) throw fieldError('amount', `Enter an amount like ${moneyInputValue(balance, currency)}`);
+    if (parsed === null || parsed <= 0)
+      throw fieldError('amount', msg('payments:amount.like', { example: moneyInputValue(balance, currency) }));
     amount = parsed;
   }
   const minimum = minimumPayment(plan, balance);
-  if (amount > balance) throw fieldError('amount', `That is more than the ${money(balance)} due. Enter ${money(balance)} or less.`);
-  if (amount < minimum) throw fieldError('amount', `The smallest online payment is ${money(minimum)}.`);
+  if (amount > balance) throw fieldError('amount', msg('payments:amount.moreThanDue', { due: money(balance) }));
+  if (amount < minimum) throw fieldError('amount', msg('payments:amount.minimum', { minimum: money(minimum) }));
 
   // Pressing Pay twice (or back, then Pay) reuses the open session for the same amount,
   // unless the customer already came back from it: its way back is used up.
@@ -242,7 +244,9 @@ export async function createInvoiceCheckout(
           price_data: {
             currency: currency.toLowerCase(),
             unit_amount: amount,
-            product_data: { name: partial ? `Partial payment, invoice #${invoice.number}` : `Invoice #${invoice.number}` },
+            product_data: {
+              name: t(languageOf(org.locale), partial ? 'payments:line.partial' : 'payments:line.invoice', { number: invoice.number }),
+            },
           },
         },
       ],
@@ -270,6 +274,7 @@ export async function createInvoiceCheckout(
   const replaced = await retireOpenCheckoutSessions(db, invoice.id, { reason: 'replaced', exceptRowId: attempt.id, stripe });
   await recordAudit(db, {
     actor: request.actor,
+    // i18n-exempt: an audit action id
     action: 'checkout.created',
     subjectType: 'invoice',
     subjectId: invoice.id,

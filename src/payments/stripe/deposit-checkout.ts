@@ -7,7 +7,7 @@ import type Stripe from 'stripe';
 import { recordAudit, type Actor } from '../../db/audit.js';
 import { nowPlusSeconds } from '../../db/sql/time.js';
 import type { Db } from '../../db/tenancy.js';
-import { msg } from '../../i18n/index.js';
+import { languageOf, msg, t } from '../../i18n/index.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { planFor, platformFeeCents } from '../../plans.js';
 import { depositState } from '../../proposals/deposit.js';
@@ -32,6 +32,7 @@ interface DepositOrg {
   currency: string;
   stripe_account_id: string | null;
   stripe_charges_enabled: boolean;
+  locale: string;
 }
 
 /** Whether this org's customers can pay a deposit by card now (plan and Stripe account). */
@@ -50,7 +51,14 @@ export async function createDepositCheckout(
   request: DepositCheckoutRequest,
   stripe: Stripe,
 ): Promise<{ url: string; reused: boolean; sessionId: string }> {
-  const org = await db('organizations').first<DepositOrg>('id', 'plan', 'currency', 'stripe_account_id', 'stripe_charges_enabled');
+  const org = await db('organizations').first<DepositOrg>(
+    'id',
+    'plan',
+    'currency',
+    'stripe_account_id',
+    'stripe_charges_enabled',
+    'locale',
+  );
   if (!takesDepositsOnline(org) || !org.stripe_account_id) {
     throw forbidden('settings:pay.noOnlineDeposit');
   }
@@ -95,7 +103,7 @@ export async function createDepositCheckout(
     portalLinkId: request.portalLinkId,
   });
   const metadata = { org_id: org.id, proposal_id: proposal.id, lead_id: proposal.lead_id, purpose: 'deposit' };
-  const label = `Deposit, proposal #${proposal.number}`;
+  const label = t(languageOf(org.locale), 'payments:line.deposit', { number: proposal.number });
   const session = await stripe.checkout.sessions.create(
     {
       mode: 'payment',

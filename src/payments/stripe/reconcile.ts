@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import Stripe from 'stripe';
 import { stripeConnectedOrgs, type ConnectedOrg } from '../../db/lookups.js';
 import { withOrg } from '../../db/tenancy.js';
+import { msg } from '../../i18n/index.js';
 import { logger } from '../../logger.js';
 import { setReconcileOutcome } from '../../orgs/commands.js';
 import { getStripe } from '../../stripe/client.js';
@@ -47,7 +48,7 @@ const PENDING_PI_STATUSES = new Set(['processing', 'requires_action', 'requires_
 
 const unixNow = () => Math.floor(Date.now() / 1000);
 
-/** What the contractor reads on Settings → Payments when a run fails for their account. */
+/** What the contractor reads on Settings → Payments when a run fails for their account: a message (src/i18n) the page translates. */
 function describeReconcileError(err: unknown): string {
   if (err instanceof Stripe.errors.StripeError) {
     if (
@@ -56,11 +57,11 @@ function describeReconcileError(err: unknown): string {
       err.type === 'StripeAuthenticationError' ||
       err.type === 'StripePermissionError'
     ) {
-      return `Stripe refused access to your connected account (${err.statusCode ?? 'error'}): ${err.message}. Online payments can't be checked until Stripe is reconnected.`;
+      return msg('payments:reconcile.refused', { status: String(err.statusCode ?? 'error'), message: err.message });
     }
-    return `Stripe answered with an error (${err.statusCode ?? err.type}): ${err.message}`;
+    return msg('payments:reconcile.stripeError', { status: String(err.statusCode ?? err.type), message: err.message });
   }
-  return `Payments could not be checked: ${(err as Error).message}`;
+  return msg('payments:reconcile.failed', { message: (err as Error).message });
 }
 
 async function connectedOrgs(orgIds?: string[]): Promise<ConnectedOrg[]> {
@@ -159,6 +160,7 @@ async function reconcileOrg(org: ConnectedOrg, options: ReconcileOptions = {}): 
 
   const nextCursor = Math.min(runStart, oldestPending);
   return withOrg(orgId, async (db) => {
+    // i18n-exempt: an audit label stored in the business's records
     const actor = { type: 'system', label: 'Stripe reconciliation' } as const;
     const outcomes = await recordStripePayments(
       db,

@@ -10,7 +10,7 @@ import { recordAudit, type Actor } from '../../db/audit.js';
 import { nowPlusSeconds } from '../../db/sql/time.js';
 import type { Db } from '../../db/tenancy.js';
 import { balanceOf, isPayable } from '../../lib/balance.js';
-import { msg } from '../../i18n/index.js';
+import { languageOf, msg, t } from '../../i18n/index.js';
 import { conflict, fieldError, forbidden } from '../../lib/errors.js';
 import { planFor, platformFeeCents } from '../../plans.js';
 import { chosenTipCents, tipFormFields } from '../tips.js';
@@ -27,12 +27,12 @@ export const paySeveralForm = z.object({
   invoice_ids: z.preprocess(
     (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? (v as unknown[]) : [v]),
     z
-      .array(z.uuid('Choose invoices from the list'), 'Choose invoices from the list')
-      .min(1, 'Tick at least one invoice to pay')
-      .max(MAX_INVOICES, `At most ${MAX_INVOICES} invoices in one payment`),
+      .array(z.uuid('payments:several.chooseFromList'), 'payments:several.chooseFromList')
+      .min(1, 'payments:several.tickOne')
+      .max(MAX_INVOICES, msg('payments:several.atMost', { max: MAX_INVOICES })),
   ),
   // "Save my card for next time" (Pro): the card is kept on the customer's Stripe Customer.
-  save_card: z.literal('on', 'Tick the box or leave it empty').optional(),
+  save_card: z.literal('on', 'payments:several.tickOrEmpty').optional(),
 });
 
 export interface SplitCheckoutRequest {
@@ -74,7 +74,10 @@ export async function createSplitCheckout(
     stripe_account_id: string | null;
     stripe_charges_enabled: boolean;
     tip_percentages: number[] | null;
-  }>('id', 'plan', 'stripe_account_id', 'stripe_charges_enabled', 'tip_percentages');
+    locale: string;
+  }>('id', 'plan', 'stripe_account_id', 'stripe_charges_enabled', 'tip_percentages', 'locale');
+  // Checkout's lines read in the business's language.
+  const lang = languageOf(org.locale);
   const plan = planFor(org.plan);
   if (!plan.onlinePayment || !org.stripe_account_id || !org.stripe_charges_enabled) {
     throw forbidden('settings:pay.noOnlineSeveral');
@@ -88,11 +91,11 @@ export async function createSplitCheckout(
     .orderBy('id')
     .forNoKeyUpdate()
     .select<SplitInvoice[]>('id', 'number', 'status', 'currency', 'total_cents', 'amount_paid_cents');
-  if (invoices.length !== ids.length) throw fieldError('invoice_ids', 'Choose invoices from your list');
+  if (invoices.length !== ids.length) throw fieldError('invoice_ids', 'payments:several.chooseYours');
   const closed = invoices.find((i) => !isPayable(i));
   if (closed) throw conflict(msg('settings:pay.nothingLeftReload', { number: closed.number }));
   const currency = invoices[0].currency;
-  if (invoices.some((i) => i.currency !== currency)) throw fieldError('invoice_ids', 'Pay invoices in different currencies separately');
+  if (invoices.some((i) => i.currency !== currency)) throw fieldError('invoice_ids', 'payments:several.currencies');
 
   // The split: each invoice's whole balance, in invoice-number order.
   const parts = [...invoices].sort((a, b) => a.number - b.number).map((i, position) => ({ invoice: i, position, amount: balanceOf(i) }));
@@ -133,8 +136,8 @@ export async function createSplitCheckout(
     {
       mode: 'payment',
       line_items: [
-        ...parts.map((p) => ({ name: `Invoice #${p.invoice.number}`, amount: p.amount })),
-        ...(tip > 0 ? [{ name: 'Tip', amount: tip }] : []),
+        ...parts.map((p) => ({ name: t(lang, 'payments:line.invoice', { number: p.invoice.number }), amount: p.amount })),
+        ...(tip > 0 ? [{ name: t(lang, 'payments:line.tip'), amount: tip }] : []),
       ].map((line) => ({
         quantity: 1,
         price_data: { currency: currency.toLowerCase(), unit_amount: line.amount, product_data: { name: line.name } },
@@ -152,6 +155,7 @@ export async function createSplitCheckout(
       cancel_url: request.returnUrl(codes.cancelled),
       expires_at: Math.floor(attempt.expires_at.getTime() / 1000),
     },
+    // i18n-exempt: an idempotency key
     { stripeAccount: org.stripe_account_id, idempotencyKey: `checkout-several:${org.id}:${attempt.id}` },
   );
   if (!session.url) throw new Error('Stripe returned a Checkout Session without a URL');
@@ -160,6 +164,7 @@ export async function createSplitCheckout(
     .update({ stripe_checkout_session_id: session.id, url: session.url, updated_at: db.fn.now() });
   await recordAudit(db, {
     actor: request.actor,
+    // i18n-exempt: an audit action id
     action: 'checkout.created',
     subjectType: 'invoice',
     subjectId: parts[0].invoice.id,
