@@ -198,8 +198,25 @@ function visitSentence(row: PortalVisitRow): { sentence: string; deviceNote: str
       : msg(`settings:portal.visit.${row.view}Number`, { number: row.document_number });
   if (!row.device) return { sentence, deviceNote: null };
   // English says "an iPhone", "a Mac": the entry's context picks the article.
-  const deviceNote = msg('settings:portal.visit.onDevice', { device: row.device, context: /^[aeiou]/i.test(row.device) ? 'an' : 'a' });
+  const deviceNote = msg('settings:portal.visit.onDevice', {
+    device: deviceWords(row.device),
+    context: /^[aeiou]/i.test(row.device) ? 'an' : 'a',
+  });
   return { sentence, deviceNote };
+}
+
+/** The stored device family (src/portal/visit.ts) as a message: "Android phone" reads "teléfono Android"; names of products stay as they are. */
+function deviceWords(device: string): string {
+  const kind = /^(.+) (phone|tablet)$/.exec(device);
+  if (kind) return msg(`settings:portal.device.${kind[2]}Of`, { system: kind[1] });
+  const fixed: Record<string, string> = {
+    Phone: 'settings:portal.device.phone',
+    Tablet: 'settings:portal.device.tablet',
+    TV: 'settings:portal.device.tv',
+    'Windows PC': 'settings:portal.device.windowsPc', // i18n-exempt: a stored device family
+    'Linux computer': 'settings:portal.device.linuxComputer', // i18n-exempt: a stored device family
+  };
+  return fixed[device] ?? device;
 }
 
 const VISITS_SHOWN = 10;
