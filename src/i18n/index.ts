@@ -99,20 +99,24 @@ export function msg(key: string, values?: Record<string, string | number>): stri
   return values ? `${key}${VALUES_MARK}${JSON.stringify(values)}` : key;
 }
 
+/** A message's catalogue key and values; null when the text is no message of the `lang` catalogue. */
+function parseMessage(lang: Language, message: string): { key: string; values?: Record<string, unknown> } | null {
+  const mark = message.indexOf(VALUES_MARK);
+  const key = mark === -1 ? message : message.slice(0, mark);
+  if (!MESSAGE.test(key) || !i18n.exists(key, { lng: lang, count: 1 })) return null;
+  if (mark === -1) return { key };
+  try {
+    return { key, values: JSON.parse(message.slice(mark + 1)) as Record<string, unknown> };
+  } catch {
+    return null;
+  }
+}
+
 /** A message (`msg`, or a bare key) in `lang`; any other text comes back as it is. */
 export function translate(lang: Language, message: string | undefined | null): string {
   if (!message) return '';
-  const mark = message.indexOf(VALUES_MARK);
-  const key = mark === -1 ? message : message.slice(0, mark);
-  if (!MESSAGE.test(key) || !i18n.exists(key, { lng: lang, count: 1 })) return message;
-  if (mark === -1) return t(lang, key);
-  let values: Record<string, unknown>;
-  try {
-    values = JSON.parse(message.slice(mark + 1)) as Record<string, unknown>;
-  } catch {
-    return message;
-  }
-  return t(lang, key, values);
+  const parsed = parseMessage(lang, message);
+  return parsed ? t(lang, parsed.key, parsed.values) : message;
 }
 
 /** A stored status in `lang` ("partially_paid" → "Partially paid"); one the catalogue lacks in readable words. */
@@ -174,16 +178,10 @@ export function customerLanguage(stored: unknown, browser: Language | null, orgL
 /** A message whose values may be messages too ("Photo 2: <why the photo was refused>"), every part in `lang`. */
 export function translateNested(lang: Language, message: string | undefined | null): string {
   if (!message) return '';
-  const mark = message.indexOf(VALUES_MARK);
-  if (mark === -1) return translate(lang, message);
-  let values: Record<string, unknown>;
-  try {
-    values = JSON.parse(message.slice(mark + 1)) as Record<string, unknown>;
-  } catch {
-    return translate(lang, message);
-  }
-  const inner = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? translate(lang, v) : v]));
-  return translate(lang, msg(message.slice(0, mark), inner as Record<string, string | number>));
+  const parsed = parseMessage(lang, message);
+  if (!parsed?.values) return translate(lang, message);
+  const inner = Object.fromEntries(Object.entries(parsed.values).map(([k, v]) => [k, typeof v === 'string' ? translate(lang, v) : v]));
+  return t(lang, parsed.key, inner);
 }
 
 /**
