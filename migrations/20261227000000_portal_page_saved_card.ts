@@ -6,6 +6,7 @@
 // The current definition is read back and re-created with two keys put first in
 // its result (`create or replace`: same signature, owner and grants).
 import type { Knex } from 'knex';
+import { redefineFunction, replaceOnce } from '../src/db/redefine-function.js';
 
 const SIGNATURE = 'portal_page(text, text, uuid, integer, integer, text[], text, text, uuid)';
 const RESULT = 'return json_build_object(';
@@ -21,21 +22,10 @@ const ADDED = `return json_build_object(
             order by a.attempt_day desc limit 1) end,
         `;
 
-async function redefine(knex: Knex, from: string, to: string): Promise<void> {
-  const { rows } = await knex.raw<{ rows: { definition: string }[] }>('select pg_get_functiondef(?::regprocedure) as definition', [
-    SIGNATURE,
-  ]);
-  const definition = rows[0].definition;
-  const count = definition.split(from).length - 1;
-  if (count !== 1) throw new Error(`portal_page(): expected its result once, found ${count}`);
-  // No bindings: knex sends the text as it is.
-  await knex.raw(definition.replace(from, to));
-}
-
 export async function up(knex: Knex): Promise<void> {
-  await redefine(knex, RESULT, ADDED);
+  await redefineFunction(knex, SIGNATURE, replaceOnce(RESULT, ADDED, "portal_page()'s result"));
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await redefine(knex, ADDED, RESULT);
+  await redefineFunction(knex, SIGNATURE, replaceOnce(ADDED, RESULT, "portal_page()'s result"));
 }
