@@ -6,6 +6,7 @@
 // reconciliation) queues nothing: the receipt row is unique per payment.
 import Handlebars from 'handlebars';
 import { formatLocale, languageOf, t, type Language } from '../../i18n/index.js';
+import { cachedFormatter } from '../../lib/intl.js';
 import { formatMoney } from '../../lib/money.js';
 import type { Db } from '../tenancy.js';
 
@@ -54,7 +55,10 @@ export function receiptText(f: ReceiptFacts): ReceiptText {
       : t(lang, 'messages:receipt.forDeposit', { number: f.proposal_number });
   const org = f.org_name;
   if (f.channel === 'sms') return { subject: null, text: t(lang, 'messages:receipt.sms', { org, amount, what }), html: null };
-  const date = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: f.time_zone }).format(f.paid_at);
+  const date = cachedFormatter(
+    `receipt-date|${locale}|${f.time_zone}`,
+    () => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: f.time_zone }),
+  ).format(f.paid_at);
   const owed = f.invoice_owed_cents === null ? null : Number(f.invoice_owed_cents);
   const balance =
     owed === null
