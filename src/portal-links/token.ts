@@ -59,7 +59,7 @@ export function portalFormToken(linkId: string): string {
 }
 
 export function isValidPortalFormToken(linkId: string, candidate: unknown): boolean {
-  if (typeof candidate !== 'string' || candidate.length === 0) return false;
+  if (typeof candidate !== 'string') return false;
   const expected = Buffer.from(portalFormToken(linkId));
   const given = Buffer.from(candidate);
   return given.length === expected.length && crypto.timingSafeEqual(given, expected);

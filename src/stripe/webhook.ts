@@ -20,7 +20,7 @@ function signedTimestamp(header: string): number | null {
     .map((part) => part.trim().split('='))
     .filter(([key]) => key === 't')
     .map(([, value]) => value);
-  if (values.length !== 1 || !/^\d{1,12}$/.test(values[0] ?? '')) return null;
+  if (values.length !== 1 || !/^\d{1,12}$/.test(String(values[0]))) return null;
   return Number(values[0]);
 }
 

@@ -4,7 +4,14 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import { config } from '../../src/config.js';
-import { decryptPortalToken, encryptPortalToken, isValidPortalFormToken, portalFormToken } from '../../src/portal-links/token.js';
+import {
+  decryptPortalToken,
+  encryptPortalToken,
+  isValidPortalFormToken,
+  isValidRecoveryFormToken,
+  portalFormToken,
+  recoveryFormToken,
+} from '../../src/portal-links/token.js';
 
 function key(info: string, secret = config.appSecret): Buffer {
   return Buffer.from(crypto.hkdfSync('sha256', secret, 'porchlight-portal', info, 32));
@@ -104,5 +111,80 @@ describe('portal token crypto (src/portal-links/token.ts)', () => {
     expect(isValidPortalFormToken('link-1', undefined)).to.equal(false);
     expect(isValidPortalFormToken('link-1', [good])).to.equal(false);
     expect(isValidPortalFormToken('link-1', { toString: () => good, length: good.length })).to.equal(false);
+  });
+
+  it('derives each key once per APP_SECRET, not on every use', () => {
+    const hkdf = crypto.hkdfSync;
+    const original = config.appSecret;
+    let derived = 0;
+    crypto.hkdfSync = (...args: Parameters<typeof hkdf>) => {
+      derived += 1;
+      return hkdf(...args);
+    };
+    try {
+      config.appSecret = 'counted-secret-counted-secret-counted-secret';
+      for (let i = 0; i < 3; i++) {
+        decryptPortalToken(encryptPortalToken(token));
+        portalFormToken('link-1');
+        recoveryFormToken('client-1');
+      }
+      // Three keys (encryption, portal forms, recovery forms), each derived once for this secret.
+      expect(derived).to.equal(3);
+    } finally {
+      crypto.hkdfSync = hkdf;
+      config.appSecret = original;
+    }
+  });
+});
+
+describe("the not-found page's recovery form token", () => {
+  const HOUR = 3_600_000;
+  // 2026-11-30 10:20 UTC: hour 498,898 since the epoch.
+  const now = Date.UTC(2026, 10, 30, 10, 20);
+  const bucket = Math.floor(now / HOUR);
+
+  it('is "<hour since the epoch>.<HMAC of the hour and the client>" under its own derived key', () => {
+    const mac = crypto.createHmac('sha256', key('portal-recovery-csrf')).update(`portal-recovery:${bucket}:client-1`).digest('base64url');
+    expect(bucket).to.equal(498_898);
+    expect(recoveryFormToken('client-1', now)).to.equal(`${bucket}.${mac}`);
+    // The same token all hour, another the next hour and for another client.
+    expect(recoveryFormToken('client-1', now + 30 * 60_000)).to.equal(`${bucket}.${mac}`);
+    expect(recoveryFormToken('client-1', now + HOUR)).not.to.equal(`${bucket}.${mac}`);
+    expect(recoveryFormToken('client-2', now)).not.to.equal(`${bucket}.${mac}`);
+  });
+
+  it('is accepted from the same client during its hour and the next, and refused after, before, or from another client', () => {
+    const form = recoveryFormToken('client-1', now);
+    expect(isValidRecoveryFormToken('client-1', form, now)).to.equal(true);
+    expect(isValidRecoveryFormToken('client-1', form, now + HOUR)).to.equal(true);
+    expect(isValidRecoveryFormToken('client-1', form, now + 2 * HOUR)).to.equal(false);
+    expect(isValidRecoveryFormToken('client-1', form, now - HOUR)).to.equal(false);
+    expect(isValidRecoveryFormToken('client-2', form, now)).to.equal(false);
+  });
+
+  it('refuses anything that is not a well-formed token: no string, no hour, no MAC, a changed or cut MAC', () => {
+    const form = recoveryFormToken('client-1', now);
+    const mac = form.split('.')[1];
+    const other = mac.endsWith('A') ? 'B' : 'A';
+    for (const bad of [
+      undefined,
+      42,
+      [form],
+      '',
+      `${bucket}`,
+      `${bucket}.`,
+      `.${mac}`,
+      `x${bucket}.${mac}`,
+      `0${bucket}0.${mac}`,
+      `${bucket}.${mac.slice(1)}`,
+      `${bucket}.${mac}A`,
+      `${bucket}.${mac.slice(0, -1)}${other}`,
+    ]) {
+      expect(isValidRecoveryFormToken('client-1', bad, now), String(bad)).to.equal(false);
+    }
+    // An hour written with more digits than any real one (a number, but not an hour) is refused too.
+    const long = '12345678901';
+    const longMac = crypto.createHmac('sha256', key('portal-recovery-csrf')).update(`portal-recovery:${long}:client-1`).digest('base64url');
+    expect(isValidRecoveryFormToken('client-1', `${long}.${longMac}`, Number(long) * HOUR)).to.equal(false);
   });
 });
