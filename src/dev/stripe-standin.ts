@@ -192,6 +192,7 @@ export class StripeConnectStandIn {
   private readonly data = new Map<string, AccountData>();
   private readonly idempotent = new Map<string, { body: string; status: number; response: unknown }>();
   private readonly refused = new Map<string, { status: number; message: string }>();
+  private readonly hungUp = new Set<string>();
   private server?: http.Server;
   /** Counts only: set false for the benchmark to skip recording requests. */
   recordRequests = true;
@@ -259,6 +260,12 @@ export class StripeConnectStandIn {
 
   allowAccount(id: string): void {
     this.refused.delete(id);
+    this.hungUp.delete(id);
+  }
+
+  /** Requests on this connected account get no answer at all: the connection is closed (the SDK's StripeConnectionError). */
+  hangUpOn(id: string): void {
+    this.hungUp.add(id);
   }
 
   private dataFor(account: string): AccountData {
@@ -489,6 +496,10 @@ export class StripeConnectStandIn {
     const idempotencyKey = str(req.headers['idempotency-key']);
     const method = req.method ?? 'GET';
     if (this.recordRequests) this.requests.push({ method, path: url.pathname, params, stripeAccount, idempotencyKey });
+    if (stripeAccount && this.hungUp.has(stripeAccount)) {
+      req.socket.destroy();
+      return;
+    }
 
     const send = (status: number, payload: unknown) => {
       const text = JSON.stringify(payload);

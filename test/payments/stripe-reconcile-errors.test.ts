@@ -24,8 +24,9 @@ describe('Stripe reconciliation errors (src/payments/stripe/reconcile.ts)', () =
         .stripe_reconcile_error,
     );
 
-  it('words a refusal (401 or 403) as lost access and any other Stripe error with its status', async () => {
-    const [unauthorized, forbidden, broken, healthy] = [
+  it('words a refusal (401 or 403) as lost access, any other Stripe error with its status, and no answer as Stripe unreachable', async () => {
+    const [unauthorized, forbidden, broken, unreachable, healthy] = [
+      await connectedOrg(standIn),
       await connectedOrg(standIn),
       await connectedOrg(standIn),
       await connectedOrg(standIn),
@@ -34,11 +35,15 @@ describe('Stripe reconciliation errors (src/payments/stripe/reconcile.ts)', () =
     standIn.refuseAccount(unauthorized.accountId, 401, 'Key revoked');
     standIn.refuseAccount(forbidden.accountId, 403, 'Not allowed');
     standIn.refuseAccount(broken.accountId, 400, 'Bad thing');
+    standIn.hangUpOn(unreachable.accountId);
     const invoiceId = await openInvoice(healthy.orgId, healthy.leadId, 2_500);
     standIn.addPaidCheckout(healthy.accountId, { amount: 2_500, currency: 'usd', metadata: metadataFor(healthy, invoiceId) });
 
-    const run = await reconcileAll({ orgIds: [unauthorized.orgId, forbidden.orgId, broken.orgId, healthy.orgId], concurrency: 1 });
-    expect(run).to.deep.include({ orgs: 4, failed: 3, payments: 1, refunds: 0 });
+    const run = await reconcileAll({
+      orgIds: [unauthorized.orgId, forbidden.orgId, broken.orgId, unreachable.orgId, healthy.orgId],
+      concurrency: 1,
+    });
+    expect(run).to.deep.include({ orgs: 5, failed: 4, payments: 1, refunds: 0 });
     const byOrg = new Map(run.results.map((r) => [r.orgId, r]));
     expect(byOrg.get(healthy.orgId)).to.deep.equal({ orgId: healthy.orgId, payments: 1, refunds: 0 });
     expect(byOrg.get(unauthorized.orgId)).to.deep.include({ payments: 0, refunds: 0 });
@@ -49,6 +54,10 @@ describe('Stripe reconciliation errors (src/payments/stripe/reconcile.ts)', () =
     expect(readable(byOrg.get(unauthorized.orgId)?.error ?? null)).to.equal(lostAccess(401, 'Key revoked'));
     expect(await storedError(forbidden.orgId)).to.equal(lostAccess(403, 'Not allowed'));
     expect(await storedError(broken.orgId)).to.equal('Stripe answered with an error (400): Bad thing');
+    // No answer at all (the connection closed): said as such, not as an error Stripe answered with.
+    expect(await storedError(unreachable.orgId)).to.match(
+      /^Stripe couldn't be reached \(.+\)\. Online payments will be checked again on the next run\.$/,
+    );
     expect(await storedError(healthy.orgId)).to.equal(null);
   });
 });

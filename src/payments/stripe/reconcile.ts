@@ -50,16 +50,14 @@ const unixNow = () => Math.floor(Date.now() / 1000);
 
 /** What the contractor reads on Settings → Payments when a run fails for their account: a message (src/i18n) the page translates. */
 function describeReconcileError(err: unknown): string {
+  if (err instanceof Stripe.errors.StripeConnectionError) return msg('payments:reconcile.unreachable', { message: err.message });
   if (err instanceof Stripe.errors.StripeError) {
-    if (
-      err.statusCode === 401 ||
-      err.statusCode === 403 ||
-      err.type === 'StripeAuthenticationError' ||
-      err.type === 'StripePermissionError'
-    ) {
-      return msg('payments:reconcile.refused', { status: String(err.statusCode ?? 'error'), message: err.message });
-    }
-    return msg('payments:reconcile.stripeError', { status: String(err.statusCode ?? err.type), message: err.message });
+    // The SDK makes a 401 answer a StripeAuthenticationError and a 403 a StripePermissionError.
+    const lostAccess = err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError;
+    return msg(lostAccess ? 'payments:reconcile.refused' : 'payments:reconcile.stripeError', {
+      status: String(err.statusCode),
+      message: err.message,
+    });
   }
   return msg('payments:reconcile.failed', { message: (err as Error).message });
 }
