@@ -1,11 +1,12 @@
 // The security middleware (src/http/security.ts) through the real app and on a
 // bare one: the CSP and its per-response nonce, where a CSRF token may come
 // from, how long a form-only session lives, and the Redis-backed rate limiter.
+import crypto from 'node:crypto';
 import { expect } from 'chai';
 import express from 'express';
 import supertest from 'supertest';
 import { config } from '../../src/config.js';
-import { createRateLimiter } from '../../src/http/security.js';
+import { createRateLimiter, cspNonce } from '../../src/http/security.js';
 import { translate } from '../../src/i18n/index.js';
 import { HttpError } from '../../src/lib/errors.js';
 import { getStoreRedis } from '../../src/queue/redis.js';
@@ -49,6 +50,42 @@ describe('security middleware (src/http/security.ts)', () => {
     const again = /'nonce-([^']+)'/.exec(cspOf(second.headers['content-security-policy']).get('style-src') ?? '')?.[1];
     expect(again).not.to.equal(nonce);
     expect(first.headers['strict-transport-security']).to.equal(undefined);
+  });
+
+  it('cuts each nonce from system randomness asked for 256 nonces (4 KiB) at a time, never handing one out twice', () => {
+    const fill = crypto.randomFillSync;
+    let fills = 0;
+    crypto.randomFillSync = ((buffer: Buffer) => {
+      fills += 1;
+      return fill(buffer);
+    }) as typeof fill;
+    const next = (): string => {
+      const res = { locals: {} as Record<string, unknown> };
+      let called = 0;
+      cspNonce({} as express.Request, res as unknown as express.Response, () => (called += 1));
+      expect(called).to.equal(1);
+      return res.locals.cspNonce as string;
+    };
+    try {
+      const seen = new Set<string>();
+      // Up to the next refill (the pool is shared with every request before this test)...
+      for (let i = 0; fills === 0; i++) {
+        expect(i).to.be.below(257);
+        seen.add(next());
+      }
+      // ...then exactly 256 nonces per refill, each 16 bytes of base64 and each new.
+      const afterFirst: number[] = [];
+      for (let i = 1; i <= 600; i++) {
+        const nonce = next();
+        expect(nonce).to.match(/^[A-Za-z0-9+/]{22}==$/);
+        expect(seen.has(nonce), `nonce ${i} repeated`).to.equal(false);
+        seen.add(nonce);
+        if (fills > 1 + afterFirst.length) afterFirst.push(i);
+      }
+      expect(afterFirst).to.deep.equal([256, 512]);
+    } finally {
+      crypto.randomFillSync = fill;
+    }
   });
 
   it('a session started only to carry a form token lasts 2 hours; a logged-in one keeps its 14 days', async () => {
