@@ -97,6 +97,8 @@ export interface StandInPaymentMethod {
 export const TEST_CARDS = {
   /** Succeeds. */
   visa: '4242424242424242',
+  /** Succeeds (another brand). */
+  mastercard: '5555555555554444',
   /** Declined: card_declined (generic_decline). */
   declined: '4000000000000002',
   /** Needs the customer to authenticate every time: off-session charges fail with authentication_required. */
@@ -376,6 +378,11 @@ export class StripeConnectStandIn {
     return this.dataFor(account).customers;
   }
 
+  /** The cards attached to this Customer (tests). */
+  customerPaymentMethods(account: string, customerId: string): StandInPaymentMethod[] {
+    return this.dataFor(account).paymentMethods.filter((pm) => pm.customer === customerId);
+  }
+
   paymentMethod(account: string, id: string): StandInPaymentMethod {
     const found = this.dataFor(account).byId.get(id);
     if (!found || found.object !== 'payment_method') throw new Error(`no payment method ${id} on ${account}`);
@@ -587,6 +594,12 @@ export class StripeConnectStandIn {
     }
     if (a === 'customers') {
       if (method === 'POST' && !b) return this.createCustomer(d, params);
+      if (method === 'GET' && b && c === 'payment_methods') {
+        this.find(d, b, 'customer');
+        const type = str(params.type);
+        const attached = d.paymentMethods.filter((pm) => pm.customer === b && (!type || pm.type === type));
+        return this.list(attached, params, `/v1/customers/${b}/payment_methods`);
+      }
       if (method === 'GET' && b) return this.find(d, b, 'customer');
     }
     if (a === 'payment_methods') {

@@ -121,15 +121,30 @@ describe('Saved cards and autopay (Pro)', () => {
     // Both invoices are paid as before (the saved card rides along with the normal payment).
     expect((await invoiceState(c.org.orgId, a)).status).to.equal('paid');
 
-    // Paying again with the card saved again makes no second Customer.
+    // Paying again with the card saved again makes no second Customer, and the card saved before is
+    // detached at Stripe: only the card the portal shows stays chargeable.
+    const first = String(row.payment_method_id);
     const d = await openInvoice(c.org.orgId, c.org.leadId, 2_000);
     const e = await openInvoice(c.org.orgId, c.org.leadId, 3_000);
-    await payAndSave(c, [d, e]);
+    const second = await payAndSave(c, [d, e], TEST_CARDS.mastercard);
     expect(standIn.requestsTo('POST', '/v1/customers').filter((r) => r.stripeAccount === c.org.accountId)).to.have.length(1);
-    expect(await customerRows(c)).to.have.length(1);
+    const rows = await customerRows(c);
+    expect(rows).to.have.length(1);
+    expect(rows[0]).to.include({ card_brand: 'mastercard', card_last4: '4444' });
+    expect(rows[0].payment_method_id).not.to.equal(first);
+    expect(standIn.paymentMethod(c.org.accountId, first).customer).to.equal(null);
+    expect(standIn.paymentMethod(c.org.accountId, String(rows[0].payment_method_id)).customer).to.equal(
+      standIn.customers(c.org.accountId)[0].id,
+    );
+    // The same event delivered again detaches nothing more and keeps the new card.
+    expect((await deliver(standIn.event('checkout.session.completed', second, c.org.accountId))).status).to.equal(200);
+    expect(standIn.paymentMethod(c.org.accountId, String(rows[0].payment_method_id)).customer).to.equal(
+      standIn.customers(c.org.accountId)[0].id,
+    );
+    expect((await customerRows(c))[0]).to.include({ payment_method_id: rows[0].payment_method_id });
 
     const page = await app().get(`${c.base}/invoices`);
-    expect(page.text).to.match(/visa<\/strong> ending in <strong>4242<\/strong> · expires 12\/34/);
+    expect(page.text).to.match(/mastercard<\/strong> ending in <strong>4444<\/strong> · expires 12\/34/);
     expect(page.text).to.contain('Pay new invoices automatically on their due date');
   });
 
@@ -315,6 +330,8 @@ describe('Saved cards and autopay (Pro)', () => {
       expect(detach).to.have.length(1);
       expect(detach[0].stripeAccount).to.equal(c.org.accountId);
       expect(standIn.paymentMethod(c.org.accountId, String(before.payment_method_id)).customer).to.equal(null);
+      // No card of this customer is left attached at Stripe.
+      expect(standIn.customerPaymentMethods(c.org.accountId, String(before.stripe_customer_id))).to.deep.equal([]);
       const [after] = await customerRows(c);
       expect(after).to.include({ payment_method_id: null, card_last4: null, autopay_enabled_at: null });
       expect((await app().get(`${c.base}/invoices`)).text).to.contain('No card saved');

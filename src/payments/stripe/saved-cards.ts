@@ -160,8 +160,30 @@ export interface SavedCardState {
 }
 
 /**
- * Removes the saved card: detached from the Customer at Stripe (on the
- * connected account) and forgotten here, which also turns autopay off.
+ * Detaches from the customer's Stripe Customer (on the connected account) every
+ * card but `keep`: each Checkout that saves a card attaches a new one, and a
+ * card the portal no longer shows must not stay chargeable at Stripe.
+ */
+export async function detachOtherCards(stripe: Stripe, account: string, customerId: string, keep: string | null): Promise<string[]> {
+  const detached: string[] = [];
+  // i18n-exempt: Stripe's payment method type
+  for await (const pm of stripe.customers.listPaymentMethods(customerId, { type: 'card', limit: 100 }, { stripeAccount: account })) {
+    if (pm.id === keep) continue;
+    try {
+      await stripe.paymentMethods.detach(pm.id, {}, { stripeAccount: account });
+    } catch (err) {
+      // Detached meanwhile (another delivery of the same event): nothing left to do for it.
+      if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
+    }
+    detached.push(pm.id);
+  }
+  return detached;
+}
+
+/**
+ * Removes the saved card: every card of the customer detached from their
+ * Customer at Stripe (on the connected account) and the card forgotten here,
+ * which also turns autopay off.
  */
 export async function removeSavedCard(db: Db, stripe: Stripe, leadId: string, actor: Actor): Promise<boolean> {
   const org = await loadOrg(db);
@@ -171,12 +193,7 @@ export async function removeSavedCard(db: Db, stripe: Stripe, leadId: string, ac
     .forUpdate()
     .first<CustomerRow | undefined>(...CUSTOMER_COLUMNS);
   if (!row?.payment_method_id) return false;
-  try {
-    await stripe.paymentMethods.detach(row.payment_method_id, {}, { stripeAccount: org.stripe_account_id });
-  } catch (err) {
-    // Already detached (or gone) at Stripe: forgetting it here is all that is left to do.
-    if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
-  }
+  await detachOtherCards(stripe, org.stripe_account_id, row.stripe_customer_id, null);
   await db('stripe_customers').where({ id: row.id }).update({
     payment_method_id: null,
     card_brand: null,

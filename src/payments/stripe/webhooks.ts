@@ -18,7 +18,7 @@ import { applyStripeEventOnce, stripeEventSeen } from '../../stripe/events.js';
 import { stripeWebhook } from '../../stripe/webhook.js';
 import { applyAccountStatus } from './connect.js';
 import { idOf, recordStripePayment, recordStripeRefund } from './record.js';
-import { recordSavedCard } from './saved-cards.js';
+import { detachOtherCards, recordSavedCard } from './saved-cards.js';
 import { paysOurs } from './targets.js';
 import { fetchPaymentIntentState, fetchRefunds } from './sync.js';
 
@@ -90,6 +90,9 @@ async function savedCardEffect(stripe: Stripe, account: string, orgId: string, s
   const paymentMethodId = idOf(paymentIntent.payment_method);
   if (!paymentMethodId) return null;
   const paymentMethod = await stripe.paymentMethods.retrieve(paymentMethodId, {}, { stripeAccount: account });
+  // The newest card replaces the older ones, at Stripe too. Done before the record: if that then fails,
+  // Stripe delivers the event again and the new card (still attached) is recorded then.
+  if (idOf(paymentMethod.customer) === customerId) await detachOtherCards(stripe, account, customerId, paymentMethod.id);
   return async (db) => {
     await recordSavedCard(db, { leadId, account, customerId, paymentMethod }, STRIPE_ACTOR);
   };
