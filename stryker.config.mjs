@@ -25,6 +25,8 @@ export const groups = {
       'test/portal/link-rules.test.ts',
       'test/portal/links.test.ts',
       'test/portal/portal.test.ts',
+      // The property filter is one of portal_page()'s arguments (src/db/portal-page.ts).
+      'test/portal/properties.test.ts',
     ],
   },
   // Payment recording: manual payments and the Stripe payments and refunds the webhooks and

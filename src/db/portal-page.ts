@@ -248,7 +248,8 @@ export async function loadPortalPageText(tokenSha256: string, view: PortalView, 
       text: PORTAL_PAGE_SQL,
       values: [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES], visitor.device, visitor.ipHash, property],
     });
-    return rows[0]?.page ?? null;
+    // A select of one function call: always one row, its value null when no page.
+    return rows[0].page;
   } finally {
     await pool.releaseConnection(connection);
   }

@@ -17,11 +17,8 @@ export const CURRENT_ORG = "nullif(current_setting('app.org_id', true), '')::uui
  * like SET LOCAL, but takes bind parameters.
  */
 async function enterTenancy(trx: Knex.Transaction, orgId: string | null): Promise<void> {
-  if (orgId === null) {
-    await trx.raw("select set_config('role', ?, true)", [config.databaseAppRole]);
-  } else {
-    await trx.raw("select set_config('role', ?, true), set_config('app.org_id', ?, true)", [config.databaseAppRole, orgId]);
-  }
+  // No org: app.org_id is '' (CURRENT_ORG reads it as null), so tenant tables show nothing.
+  await trx.raw("select set_config('role', ?, true), set_config('app.org_id', ?, true)", [config.databaseAppRole, orgId ?? '']);
 }
 
 /**

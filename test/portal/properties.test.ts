@@ -97,6 +97,10 @@ describe('portal: several properties per customer', () => {
 
     const home = await app().get(`/p/${s.token}/proposals`).query({ property: s.home });
     expect(home.text).to.contain('Kitchen tap').and.not.contain('Rental roof');
+    // The portal's front page (the tab that needs the customer) keeps the filter too.
+    const front = await app().get(`/p/${s.token}`).query({ property: s.rental });
+    expect(front.status).to.equal(200);
+    expect(front.text).to.contain('Rental roof').and.not.contain('Kitchen tap');
 
     const invoices = await app().get(`/p/${s.token}/invoices`).query({ property: s.rental });
     expect(invoices.text).to.contain('Invoice #7').and.not.contain('Invoice #1<');
