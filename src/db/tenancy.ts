@@ -115,8 +115,9 @@ export async function assertRlsEnforced(db: Knex = getDb()): Promise<void> {
       `cannot switch to the app role "${config.databaseAppRole}" (${(err as Error).message}); run the migrations first`, // i18n-exempt: a start-up refusal for the operator
     );
   });
-  if (!role || role.rolsuper || role.rolbypassrls) {
-    throw new RlsBypassError(`tenant queries would run as "${role?.current_user}", which bypasses row-level security; refusing to start`); // i18n-exempt: a start-up refusal for the operator
+  // ROLE_FLAGS reads current_user's own row: there is always one.
+  if (role.rolsuper || role.rolbypassrls) {
+    throw new RlsBypassError(`tenant queries would run as "${role.current_user}", which bypasses row-level security; refusing to start`); // i18n-exempt: a start-up refusal for the operator
   }
   const tables = await tenantTables(db);
   const { rows } = await db.raw<{ rows: { relname: string }[] }>(
