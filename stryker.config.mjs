@@ -27,6 +27,9 @@ export const groups = {
       'test/portal/portal.test.ts',
       // The property filter is one of portal_page()'s arguments (src/db/portal-page.ts).
       'test/portal/properties.test.ts',
+      // A new link retires an expired one (commands.ts); an approval with optional lines audits the lines chosen.
+      'test/portal/expiry.test.ts',
+      'test/proposals/options.test.ts',
     ],
   },
   // Payment recording: manual payments and the Stripe payments and refunds the webhooks and

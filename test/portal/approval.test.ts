@@ -76,6 +76,9 @@ describe('portal approval', () => {
     expect(audit).to.have.length(1);
     expect(audit[0].actor_type).to.equal('customer');
     expect(audit[0].actor_label).to.equal('Pat Poolowner');
+    const [job] = await jobsFor(proposalId).select<{ id: string }[]>('id');
+    expect(audit[0].subject_type).to.equal('proposal');
+    expect(audit[0].data).to.deep.equal({ number: row.number, source: 'portal', approver_name: 'Pat Poolowner', job_id: job.id });
 
     const shown = await app().get(`${page}?result=approved`);
     expect(shown.text).to.contain('You approved this proposal').and.to.contain('Approved by Pat Poolowner');

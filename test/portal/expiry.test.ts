@@ -128,4 +128,22 @@ describe('portal link expiry', () => {
     expect((await linkRow(fresh.id)).revoked_at).to.equal(null);
     expect((await withOrg(org.orgId, (db) => portalLinkUsage(db))).active).to.equal(10);
   });
+
+  it('retires the expired link a new one replaces: revoked by nobody, and the new link\'s audit names it', async () => {
+    const org = await createTestOrg({ plan: 'starter' });
+    const lead = await createTestLead(org.orgId);
+    const old = await linkFor(org.orgId, lead.id);
+    await expire(old.id);
+    const actor = { type: 'system' as const, label: 'test' };
+    const { link, created } = await withOrg(org.orgId, (db) => generatePortalLink(db, lead.id, actor));
+    expect(created).to.equal(true);
+    const retired = await linkRow(old.id);
+    expect(retired.revoked_at).to.be.instanceOf(Date);
+    expect(retired.revoked_by).to.equal(null);
+    const audit = await getDb()('audit_events')
+      .where({ org_id: org.orgId, action: 'portal_link.created', subject_id: lead.id })
+      .orderBy('created_at', 'desc')
+      .first<{ subject_type: string; data: Record<string, unknown> }>('subject_type', 'data');
+    expect(audit).to.deep.equal({ subject_type: 'lead', data: { linkId: link.id, expiredLinkId: old.id } });
+  });
 });
