@@ -127,8 +127,12 @@ describe('portal links (contractor side)', () => {
     const app = testApp();
     expect((await supertest(app).get(`/p/${links[0].token}`)).status).to.equal(404);
     expect((await supertest(app).get(new URL(fresh.url).pathname)).status).to.equal(200);
-    const actions = await getDb()('audit_events').where({ org_id: org.orgId }).whereLike('action', 'portal_link.%').pluck('action');
-    expect(actions).to.include('portal_link.regenerated');
+    const regenerated = await getDb()('audit_events')
+      .where({ org_id: org.orgId, action: 'portal_link.regenerated' })
+      .select<AuditEventRecord[]>();
+    expect(regenerated).to.have.length(1);
+    expect(regenerated[0]).to.include({ subject_type: 'lead', subject_id: ids[0] });
+    expect(regenerated[0].data).to.deep.equal({ linkId: fresh.id, revokedLinkId: links[0].id });
   });
 
   it('revoking never deletes or hides CRM records', async () => {
@@ -151,6 +155,8 @@ describe('portal links (contractor side)', () => {
     expect(await getDb()('portal_links').where({ id }).first<PortalLinkRecord | undefined>()).to.be.an('object');
     const audit = await getDb()('audit_events').where({ org_id: org.orgId, action: 'portal_link.revoked' }).first<AuditEventRecord>();
     expect(audit.actor_user_id).to.equal(org.userId);
+    expect(audit).to.include({ subject_type: 'lead', subject_id: leadId });
+    expect(audit.data).to.deep.equal({ linkId: id });
   });
 
   it('a downgraded org over the limit keeps its links working but cannot add one until under the limit', async () => {
@@ -182,7 +188,9 @@ describe('portal links (contractor side)', () => {
   describe('admin routes', () => {
     it('generates, revokes and regenerates from the customer page actions, with audit events', async () => {
       const org = await createTestOrg();
-      const [leadId] = await leads(org.orgId, 1);
+      const [leadId, neighbourId] = await leads(org.orgId, 2);
+      // Another customer of the same business, whose link none of this customer's actions may touch.
+      const neighbour = await linkFor(org.orgId, neighbourId);
       const agent = await loginAgent(org.email, org.password);
       let res = await agent.post(`/customers/${leadId}/portal-link`).type('form').send({ _csrf: agent.csrf });
       expect(res.status).to.equal(303);
@@ -196,8 +204,13 @@ describe('portal links (contractor side)', () => {
       res = await agent.post(`/customers/${leadId}/portal-link/revoke`).type('form').send({ _csrf: agent.csrf, confirm: '1' });
       expect(res.status).to.equal(303);
       expect(await withOrg(org.orgId, (db) => activePortalLink(db, leadId))).to.equal(null);
+      // Revoking again finds nothing of this customer's to revoke (404), and still leaves the neighbour's link alone.
+      res = await agent.post(`/customers/${leadId}/portal-link/revoke`).type('form').send({ _csrf: agent.csrf, confirm: '1' });
+      expect(res.status).to.equal(404);
+      expect((await withOrg(org.orgId, (db) => activePortalLink(db, neighbourId)))?.id).to.equal(neighbour.id);
       const actions = await getDb()('audit_events')
         .where({ org_id: org.orgId })
+        .whereNot({ subject_id: neighbourId })
         .whereLike('action', 'portal_link.%')
         .orderBy('id')
         .pluck('action');
