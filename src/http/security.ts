@@ -55,7 +55,7 @@ const csrf = csrfSync({
 /** Rejects state-changing requests without the session's CSRF token (403). */
 export const csrfProtection: RequestHandler = (req, res, next) => {
   csrf.csrfSynchronisedProtection(req, res, (err?: unknown) => {
-    if (err) return next(new HttpError(403, 'csrf', 'http:error.csrfExpired', false));
+    if (err) return next(new HttpError(403, 'csrf', 'http:error.csrfExpired'));
     next();
   });
 };
@@ -97,7 +97,7 @@ export function createRateLimiter(options: LimiterOptions): RequestHandler {
     ...rest,
     store: getStoreRedis() ? new FailoverRateLimitStore(`${config.queuePrefix}:rl:${name}:`) : undefined,
     handler: (_req, _res, next) => {
-      next(new HttpError(429, 'rate_limited', message ?? 'http:error.rateLimited', false));
+      next(new HttpError(429, 'rate_limited', message ?? 'http:error.rateLimited'));
     },
   });
 }

@@ -15,7 +15,7 @@ function containsNul(value: unknown, depth = 0): boolean {
  */
 export const rejectNulCharacters: RequestHandler = (req, _res, next) => {
   if (containsNul(req.body) || containsNul(req.query) || req.path.includes('\u0000')) {
-    return next(new HttpError(400, 'invalid', 'http:error.nulCharacter', false));
+    return next(new HttpError(400, 'invalid', 'http:error.nulCharacter'));
   }
   next();
 };
@@ -45,7 +45,7 @@ export const rejectPrototypeMemberKeys: RequestHandler = (req, _res, next) => {
   const field = prototypeMemberKey(req.body) ?? prototypeMemberKey(req.query);
   if (field) {
     const shown = field.length > 80 ? `${field.slice(0, 80)}…` : field;
-    return next(new HttpError(400, 'invalid', msg('http:error.unknownField', { field: shown }), false));
+    return next(new HttpError(400, 'invalid', msg('http:error.unknownField', { field: shown })));
   }
   next();
 };

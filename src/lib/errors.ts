@@ -1,10 +1,9 @@
-// Errors that carry their HTTP status, a stable id and whether they are worth reporting.
+// Errors that carry their HTTP status and a stable id (the error handler logs those of 500 and up).
 export class HttpError extends Error {
   constructor(
     public readonly status: number,
     public readonly id: string,
     message: string,
-    public readonly report = status >= 500,
   ) {
     super(message);
     this.name = 'HttpError';

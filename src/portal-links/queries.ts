@@ -46,7 +46,7 @@ export interface PortalLinkUsage {
 /** Refusal of a new link because the plan's active-link limit is reached. */
 export class PortalLinkLimitError extends HttpError {
   constructor(public readonly usage: PortalLinkUsage) {
-    super(409, 'portal_link_limit', portalLimitMessage(usage), false);
+    super(409, 'portal_link_limit', portalLimitMessage(usage));
     this.name = 'PortalLinkLimitError';
   }
 }

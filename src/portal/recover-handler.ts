@@ -34,7 +34,7 @@ export function recoveryPost(addressLimiter: RequestHandler): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!isValidRecoveryFormToken(portalClientKey(req), body._csrf)) {
-      return next(new HttpError(403, 'csrf', 'portal:errors.formExpired', false));
+      return next(new HttpError(403, 'csrf', 'portal:errors.formExpired'));
     }
     const address = parseRecoveryAddress(body.address, req.acceptsLanguages()[0]);
     if (!address) {

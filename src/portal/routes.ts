@@ -68,7 +68,7 @@ const EXPIRED_MESSAGE = 'portal:proposal.expired';
 // i18n-exempt: an audit label stored in the business's records, not a page's words
 const CUSTOMER_LABEL = 'Customer (portal)';
 
-const formExpired = () => new HttpError(403, 'csrf', 'portal:errors.formExpired', false);
+const formExpired = () => new HttpError(403, 'csrf', 'portal:errors.formExpired');
 
 /** Where the language switch leads back to: the path and query under the link, only when they are plainly that. */
 const BACK = /^(\/[A-Za-z0-9._~%-]+)*\/?(\?[A-Za-z0-9._~%&=-]*)?$/;
@@ -456,7 +456,7 @@ function createPortalRouter(): Router {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!isValidPortalFormToken(link.link_id, body._csrf)) return next(formExpired());
     const language = body.language;
-    if (!isLanguage(language)) return next(new HttpError(400, 'invalid', 'portal:errors.languageUnknown', false));
+    if (!isLanguage(language)) return next(new HttpError(400, 'invalid', 'portal:errors.languageUnknown'));
     await withOrg(link.org_id, async (db) => {
       const lead = await db('leads').where({ id: link.lead_id }).forUpdate().first<{ language: string | null }>('language');
       if (lead.language === language) return;
@@ -518,7 +518,7 @@ function createPortalRouter(): Router {
         if (proposal.status !== 'pending') return 'already';
         // An offer past its valid-until date can't be accepted at the old price (declining it is still fine).
         if (decision === 'approve' && isPastDay(proposal.valid_until, org.time_zone))
-          throw new HttpError(410, PROPOSAL_EXPIRED, EXPIRED_MESSAGE, false);
+          throw new HttpError(410, PROPOSAL_EXPIRED, EXPIRED_MESSAGE);
         if (decision === 'approve') {
           const form = parseForm(approveForm, body);
           const picks = parseForm(approveChoiceForm, body);
@@ -718,12 +718,12 @@ function createPortalRouter(): Router {
     if (!link) return miss(req, res, next);
     const form = autopayForm.safeParse(req.body ?? {});
     const lang = res.locals.lang as Language;
-    if (!form.success) throw new HttpError(400, 'bad_request', translate(lang, 'autopay:errors.choose'), false);
+    if (!form.success) throw new HttpError(400, 'bad_request', translate(lang, 'autopay:errors.choose'));
     try {
       await changeAutopay(link, form.data.autopay === 'on', req);
     } catch (err) {
       // Refused (plan, no card): the error page in the reader's language.
-      if (err instanceof HttpError && err.status < 500) throw new HttpError(err.status, err.id, translate(lang, err.message), false);
+      if (err instanceof HttpError && err.status < 500) throw new HttpError(err.status, err.id, translate(lang, err.message));
       throw err;
     }
     // i18n-exempt: a route path

@@ -139,7 +139,7 @@ describe('security middleware (src/http/security.ts)', () => {
       });
       app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
         const e = err as HttpError;
-        res.status(e.status).json({ id: e.id, message: e.message, report: e.report });
+        res.status(e.status).json({ id: e.id, message: e.message });
       });
       return app;
     }
@@ -157,7 +157,7 @@ describe('security middleware (src/http/security.ts)', () => {
       const third = await supertest(app).get('/hit');
       expect(third.status).to.equal(429);
       // The refusal is a message, told in the reader's language where it is shown (the error handler).
-      expect(third.body).to.deep.equal({ id: 'rate_limited', message: 'http:error.rateLimited', report: false });
+      expect(third.body).to.deep.equal({ id: 'rate_limited', message: 'http:error.rateLimited' });
       expect(translate('en', (third.body as { message: string }).message)).to.equal(
         'Too many attempts. Please wait a few minutes and try again.',
       );
