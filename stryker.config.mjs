@@ -125,7 +125,9 @@ export default {
   // Mutants in code that runs only when a module loads would each need a fresh process and every test.
   ignoreStatic: true,
   ignorePatterns: ['dist', 'reports', 'coverage', '.data', 'bench/results', '.stryker-tmp'],
-  concurrency: 2,
+  // With a checker Stryker runs ceil(n/2) checker processes and floor(n/2) test runners: 3 gives two
+  // TypeScript checkers (the bottleneck, a core each) and one test runner, which waits on them anyway.
+  concurrency: 3,
   // Added to each mutant's measured test time before it counts as timed out: a mutant that leaves a
   // request or a batch hanging costs this plus a process restart.
   timeoutMS: 10_000,
