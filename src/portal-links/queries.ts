@@ -73,7 +73,7 @@ export async function activePortalLink(db: Db, leadId: string): Promise<PortalLi
 }
 
 export async function countActiveLinks(db: Db): Promise<number> {
-  const [{ count }] = await db('portal_links').modify(live()).count<{ count: string }[]>('* as count'); // i18n-exempt: SQL aliases
+  const [{ count }] = await db('portal_links').modify(live()).count<{ count: string }[]>(); // count(*): Postgres names the column "count"
   return Number(count);
 }
 
@@ -130,7 +130,7 @@ export async function listActivePortalLinks(
         });
       }
     });
-  const [{ count }] = await base.clone().count<{ count: string }[]>('* as count'); // i18n-exempt: SQL aliases
+  const [{ count }] = await base.clone().count<{ count: string }[]>(); // count(*): Postgres names the column "count"
   const rows = await base
     .clone()
     .leftJoin('users as u', 'u.id', 'l.created_by') // i18n-exempt: SQL aliases
