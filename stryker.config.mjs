@@ -30,6 +30,8 @@ export const groups = {
       // A new link retires an expired one (commands.ts); an approval with optional lines audits the lines chosen.
       'test/portal/expiry.test.ts',
       'test/proposals/options.test.ts',
+      // The contractor's view of a link's visits (queries.ts words each one).
+      'test/portal/visit-log.test.ts',
     ],
   },
   // Payment recording: manual payments and the Stripe payments and refunds the webhooks and

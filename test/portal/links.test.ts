@@ -288,10 +288,26 @@ describe('portal links (contractor side)', () => {
       await getDb()('portal_links')
         .where({ id: links[1].id })
         .update({ created_at: getDb().raw("now() - interval '100 days'") });
+      // The others made at the very same moment: newest first, then the same order every time (by id).
+      const others = links.filter((_, i) => i !== 1);
+      await getDb()('portal_links')
+        .whereIn(
+          'id',
+          others.map((l) => l.id),
+        )
+        .update({ created_at: getDb().raw("date_trunc('second', now())") });
       const agent = await loginAgent(org.email, org.password);
       const page = await agent.get('/settings/portal');
       expect(page.status).to.equal(200);
       expect(page.text).to.contain('7 of 10 active links');
+      const revokeForms = [...page.text.matchAll(/action="\/settings\/portal\/links\/([^/"]+)\/revoke"/g)].map((m) => m[1]);
+      expect(revokeForms).to.deep.equal([
+        ...others
+          .map((l) => l.id)
+          .sort()
+          .reverse(),
+        links[1].id,
+      ]);
       expect(page.text).to.contain('Customer6');
       expect(page.text).to.contain('Olive &quot;Ollie&quot; O&#x27;Owner 🦉');
       const stale = await agent.get('/settings/portal?stale=1');
