@@ -279,9 +279,11 @@ function decorate<T extends DeliveryRow>(row: T, lang: Language) {
     contextLabel:
       row.purpose === 'receipt'
         ? t(lang, 'messages:purpose.receipt')
-        : row.purpose === 'followup'
-          ? t(lang, 'messages:purpose.followup', { context: t(lang, CONTEXT_LABELS[row.context]).toLowerCase() })
-          : t(lang, CONTEXT_LABELS[row.context]),
+        : row.purpose === 'autopay'
+          ? t(lang, 'messages:purpose.autopay')
+          : row.purpose === 'followup'
+            ? t(lang, 'messages:purpose.followup', { context: t(lang, CONTEXT_LABELS[row.context]).toLowerCase() })
+            : t(lang, CONTEXT_LABELS[row.context]),
     isProblem: row.status === 'failed' || row.status === 'undeliverable',
     isDevOutbox: row.provider_id?.startsWith('dev-') ?? false,
   };

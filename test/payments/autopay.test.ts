@@ -6,6 +6,7 @@
 // stopping it.
 import { expect } from 'chai';
 import supertest from 'supertest';
+import { leadDeliveries } from '../../src/messaging/queries.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { TEST_CARDS, type StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { PORTAL_LINK_PLACEHOLDER } from '../../src/messaging/link-placeholder.js';
@@ -242,6 +243,12 @@ describe('Saved cards and autopay (Pro)', () => {
           ),
       );
       expect(messages.map((m) => m.channel)).to.deep.equal(['email', 'sms']);
+      // The customer's message history names what they were: autopay notices, not invoices sent.
+      const history = await withOrg(c.org.orgId, (db) => leadDeliveries(db, c.org.leadId));
+      expect(history.filter((h) => h.purpose === 'autopay').map((h) => h.contextLabel)).to.deep.equal([
+        'Automatic payment failed',
+        'Automatic payment failed',
+      ]);
       for (const m of messages) {
         expect(m.body_text).to.contain(`${PORTAL_LINK_PLACEHOLDER}/invoices/${c.next}`);
         expect(m.body_text).to.contain(reason);
