@@ -9,7 +9,8 @@ import { currentOrgId, type Db } from '../db/tenancy.js';
 import { msg } from '../i18n/index.js';
 import { conflict, fieldError } from '../lib/errors.js';
 import { formatMoney } from '../lib/money.js';
-import { InvoiceClosedError, lockInvoiceForPayment, refreshInvoiceBalance } from '../invoices/commands.js';
+import { lockInvoiceForPayment, refreshInvoiceBalance } from '../invoices/commands.js';
+import { getInvoice } from '../invoices/queries.js';
 import { getPayment, refundedSoFar } from './queries.js';
 import type { ManualMethod } from './schema.js';
 
@@ -91,11 +92,10 @@ export async function recordRefund(
   const original = await getPayment(db, paymentId);
   // A deposit with no invoice yet is a Stripe payment: refunded at Stripe, never here.
   if (!original.invoice_id) throw conflict('settings:pay.refundOnline');
-  // Lock the invoice first (same order as recordPayment) so refunds serialize.
-  const invoice = await lockInvoiceForPayment(db, original.invoice_id).catch((err: unknown) => {
-    if (err instanceof InvoiceClosedError && err.reason === 'void') throw conflict('settings:pay.refundVoid');
-    throw err;
-  });
+  // Lock the invoice first (same order as recordPayment) so refunds serialize. A paid invoice can be
+  // refunded; a void one cannot (a payment's invoice was issued, so it is never a draft).
+  const invoice = await getInvoice(db, original.invoice_id, { forUpdate: true });
+  if (invoice.status === 'void') throw conflict('settings:pay.refundVoid');
   if (original.kind !== 'payment') throw conflict('settings:pay.refundOfRefund');
   if (original.status !== 'succeeded') throw conflict(msg('settings:pay.refundStatus', { status: original.status }));
   if (original.source === 'stripe') throw conflict('settings:pay.refundOnline');

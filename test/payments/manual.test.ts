@@ -36,7 +36,7 @@ const auditsOf = (orgId: string, action: string) =>
   getDb()('audit_events')
     .where({ org_id: orgId, action })
     .orderBy('created_at')
-    .select<{ subject_id: string; data: Record<string, unknown> }[]>();
+    .select<{ subject_type: string; subject_id: string; data: Record<string, unknown> }[]>();
 
 describe('manual payments and refunds (src/payments/manual.ts)', () => {
   it('refuses an amount that is not a positive whole number of cents', async () => {
@@ -74,9 +74,15 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
   it('stores who, how, when and the reference, and audits it', async () => {
     const { org, actor, invoice, lead } = await openInvoice();
     const paidAt = new Date('2026-11-03T15:00:00Z');
-    const { payment } = await withOrg(org.orgId, (db) =>
+    const { payment, receiptIds } = await withOrg(org.orgId, (db) =>
       recordPayment(db, { invoiceId: invoice.id, amountCents: 1234, method: 'check', reference: '#77', paidAt }, actor),
     );
+    // The customer's receipt is queued in the same transaction: one outbox row for this payment.
+    expect(receiptIds).to.have.length(1);
+    const receipt = await getDb()('message_deliveries')
+      .where({ id: receiptIds[0] })
+      .first<{ purpose: string; lead_id: string; status: string }>('purpose', 'lead_id', 'status');
+    expect(receipt).to.deep.equal({ purpose: 'receipt', lead_id: lead.id, status: 'pending' });
     expect(payment).to.include({
       org_id: org.orgId,
       lead_id: lead.id,
@@ -99,6 +105,7 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
     expect(bySystem.recorded_by).to.equal(null);
     expect(Math.abs(new Date(bySystem.paid_at).getTime() - before)).to.be.lessThan(60_000);
     const audits = await auditsOf(org.orgId, 'payment.recorded');
+    expect(audits.map((a) => a.subject_type)).to.deep.equal(['payment', 'payment']);
     expect(audits.map((a) => [a.subject_id, a.data])).to.deep.equal([
       [
         payment.id,
@@ -136,6 +143,7 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
     const original = await getDb()('payments').where({ id: payment.id }).first<PaymentRow>();
     expect(original.status).to.equal('succeeded');
     const audits = await auditsOf(org.orgId, 'payment.refunded');
+    expect(audits.map((a) => a.subject_type)).to.deep.equal(['payment']);
     expect(audits.map((a) => [a.subject_id, a.data])).to.deep.equal([
       [refund.id, { refund_of: payment.id, invoice_id: invoice.id, amount_cents: 1000, invoice_status: 'partially_paid' }],
     ]);

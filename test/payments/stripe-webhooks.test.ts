@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
+import { recordStripePayments, type StripePayment } from '../../src/payments/stripe/record.js';
 import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { webhookOutcome } from '../support/stripe-standin.js';
 import type { CheckoutSessionRecord, OrgRecord } from '../support/rows.js';
@@ -297,5 +298,40 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     expect(res.status).to.equal(200);
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
     expect(await countRows(other.orgId, 'payments')).to.equal(0);
+  });
+
+  describe('recordStripePayments (what webhooks, reconciliation and autopay all record through)', () => {
+    const paymentIntent = (invoiceId: string, amount: number, created: number, status = 'succeeded'): StripePayment => ({
+      paymentIntent: {
+        id: `pi_direct_${Math.random().toString(36).slice(2, 12)}`,
+        status,
+        amount_received: status === 'succeeded' ? amount : 0,
+        currency: 'usd',
+        created,
+        metadata: { org_id: org.orgId, invoice_id: invoiceId },
+        latest_charge: null,
+      },
+      checkoutSessionId: null,
+    });
+
+    it('records only money received: a PaymentIntent still processing is ignored', async () => {
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 4_000);
+      const processing = paymentIntent(invoiceId, 4_000, 1_700_000_000, 'processing');
+      const outcomes = await withOrg(org.orgId, (db) => recordStripePayments(db, org.orgId, [processing]));
+      expect(outcomes.get(processing.paymentIntent.id)).to.equal('ignored');
+      expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
+    });
+
+    it('applies a batch oldest first: of two payments that together overpay, the later one is set aside', async () => {
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 5_000);
+      const older = paymentIntent(invoiceId, 3_000, 1_700_000_000);
+      const newer = paymentIntent(invoiceId, 4_000, 1_700_000_100);
+      // Handed over newest first, as Stripe's lists are.
+      const outcomes = await withOrg(org.orgId, (db) => recordStripePayments(db, org.orgId, [newer, older]));
+      expect(outcomes.get(older.paymentIntent.id)).to.equal('recorded');
+      expect(outcomes.get(newer.paymentIntent.id)).to.equal('unapplied');
+      const state = await invoiceState(org.orgId, invoiceId);
+      expect(state.payments.map((p) => p.amount_cents)).to.deep.equal([3_000]);
+    });
   });
 });

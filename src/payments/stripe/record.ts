@@ -106,7 +106,8 @@ export async function recordStripePayments(
   for (const item of items) {
     if (outcomes.has(item.paymentIntent.id)) continue;
     const pi = item.paymentIntent;
-    const invoiceId = pi.status === 'succeeded' && pi.amount_received > 0 ? invoiceIdFor(orgId, pi.metadata) : null;
+    // Only money received: a succeeded PaymentIntent (Stripe's smallest charge is 50 cents, so never 0).
+    const invoiceId = pi.status === 'succeeded' ? invoiceIdFor(orgId, pi.metadata) : null;
     if (invoiceId) candidates.push({ ...item, invoiceId });
     else outcomes.set(pi.id, 'ignored');
   }
@@ -115,7 +116,8 @@ export async function recordStripePayments(
   candidates.sort((a, b) => a.paymentIntent.created - b.paymentIntent.created);
 
   const invoices = await db('invoices')
-    .whereIn('id', [...new Set(candidates.map((c) => c.invoiceId))].sort())
+    .whereIn('id', [...new Set(candidates.map((c) => c.invoiceId))])
+    // Rows are locked in id order, as every path that locks several invoices does: no deadlock between them.
     .orderBy('id')
     .forUpdate()
     .select<LockedInvoice[]>('id', 'lead_id', 'number', 'currency', 'status', 'total_cents', 'amount_paid_cents');
