@@ -235,6 +235,56 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     expect(failedAttempt.status).to.equal('failed');
   });
 
+  it('a failed or expired Checkout marks only its own attempt, audits a failure once, and never undoes a paid one', async () => {
+    const attemptStatus = (sessionId: string) =>
+      withOrg(org.orgId, (db) =>
+        db('checkout_sessions')
+          .where({ stripe_checkout_session_id: sessionId })
+          .first<Pick<CheckoutSessionRecord, 'status'>>('status')
+          .then((r) => r.status),
+      );
+    const failures = (invoiceId: string) =>
+      withOrg(org.orgId, (db) =>
+        db('audit_events')
+          .where({ action: 'checkout.payment_failed', subject_id: invoiceId })
+          .select<{ subject_type: string; data: Record<string, unknown> }[]>('subject_type', 'data'),
+      );
+    // A paid attempt, and a second attempt left open on another invoice.
+    const paidInvoice = await openInvoice(org.orgId, org.leadId, 2_000);
+    const paid = await paidCheckout(paidInvoice);
+    await deliver(standIn.event('checkout.session.completed', paid.session, org.accountId));
+    const openInvoiceId = await openInvoice(org.orgId, org.leadId, 3_000);
+    const open = await startCheckout(org, openInvoiceId);
+    const openBefore = await attemptStatus(open);
+
+    // A late "failed" about the paid attempt changes nothing and audits nothing.
+    const late = await deliver(standIn.event('checkout.session.async_payment_failed', paid.session, org.accountId));
+    expect(late.status).to.equal(200);
+    expect(await attemptStatus(paid.session.id)).to.equal('paid');
+    expect(await failures(paidInvoice)).to.deep.equal([]);
+    expect(await attemptStatus(open)).to.equal(openBefore);
+
+    // The open attempt fails: it alone is marked, and the failure is audited on its invoice.
+    standIn.completeCheckout(org.accountId, open, { async: true });
+    const failed = standIn.settleAsync(org.accountId, open, 'failed');
+    expect((await deliver(standIn.event('checkout.session.async_payment_failed', failed.session, org.accountId))).status).to.equal(200);
+    expect(await attemptStatus(open)).to.equal('failed');
+    expect(await attemptStatus(paid.session.id)).to.equal('paid');
+    const audits = await failures(openInvoiceId);
+    expect(audits).to.have.length(1);
+    expect(audits[0].subject_type).to.equal('invoice');
+    expect(audits[0].data).to.deep.equal({ checkout_session: open, payment_intent: failed.paymentIntent.id });
+
+    // An attempt that expires is marked expired, and no failure is audited for it.
+    const expiringInvoice = await openInvoice(org.orgId, org.leadId, 4_000);
+    const expiring = await startCheckout(org, expiringInvoice);
+    const expired = { ...standIn.session(org.accountId, expiring), status: 'expired' };
+    expect((await deliver(standIn.event('checkout.session.expired', expired, org.accountId))).status).to.equal(200);
+    expect(await attemptStatus(expiring)).to.equal('expired');
+    expect(await failures(expiringInvoice)).to.deep.equal([]);
+    expect(await attemptStatus(open)).to.equal('failed');
+  });
+
   it('answers 200 to unknown event types and accounts, recording nothing', async () => {
     const before = await countRows(org.orgId, 'stripe_events');
     const unknownType = await deliver(standIn.event('customer.created', { id: 'cus_1', object: 'customer' }, org.accountId));
