@@ -81,11 +81,12 @@ async function paymentIntentEffect(
  * A paid Checkout that asked to save the card (Pro, "Save my card"): the card
  * Stripe attached to the customer's Customer, re-read from Stripe.
  */
-async function savedCardEffect(stripe: Stripe, account: string, orgId: string, session: Stripe.Checkout.Session): Promise<Effect | null> {
+async function savedCardEffect(stripe: Stripe, account: string, session: Stripe.Checkout.Session): Promise<Effect | null> {
   const customerId = idOf(session.customer);
   const paymentIntentId = idOf(session.payment_intent);
   const leadId = session.metadata?.lead_id;
-  if (session.metadata?.save_card !== '1' || !customerId || !paymentIntentId || !leadId || session.metadata.org_id !== orgId) return null;
+  // The caller has checked the session is this org's (metadata.org_id).
+  if (session.metadata?.save_card !== '1' || !customerId || !paymentIntentId || !leadId) return null;
   const paymentIntent = await stripe.paymentIntents.retrieve(paymentIntentId, {}, { stripeAccount: account });
   const paymentMethodId = idOf(paymentIntent.payment_method);
   if (!paymentMethodId) return null;
@@ -117,7 +118,7 @@ async function prepare(stripe: Stripe, event: Stripe.Event, orgId: string, accou
         return (db) => setCheckoutStatus(db, session.id, 'processing', paymentIntentId);
       }
       const payment = await paymentIntentEffect(stripe, account, orgId, paymentIntentId, session.id, false);
-      const card = await savedCardEffect(stripe, account, orgId, session);
+      const card = await savedCardEffect(stripe, account, session);
       if (!card) return payment;
       return async (db) => {
         await payment(db);
