@@ -56,7 +56,7 @@ describe('Stripe reconciliation errors (src/payments/stripe/reconcile.ts)', () =
     expect(await storedError(broken.orgId)).to.equal('Stripe answered with an error (400): Bad thing');
     // No answer at all (the connection closed): said as such, not as an error Stripe answered with.
     expect(await storedError(unreachable.orgId)).to.match(
-      /^Stripe couldn't be reached \(.+\)\. Online payments will be checked again on the next run\.$/,
+      /^Stripe couldn't be reached \(An error occurred with our connection to Stripe[^)]*\)\. Online payments will be checked again on the next run\.$/,
     );
     expect(await storedError(healthy.orgId)).to.equal(null);
   });
