@@ -475,6 +475,33 @@ export class StripeConnectStandIn {
     return this.completeCheckout(account, session.id, { created: input.created });
   }
 
+  /** A card charged without Checkout (as autopay charges a saved card off-session), succeeded, in one step (tests). */
+  addPaidPaymentIntent(
+    account: string,
+    input: { amount: number; currency: string; metadata: Record<string, string>; created?: number },
+  ): { paymentIntent: StandInPaymentIntent; charge: StandInCharge } {
+    const d = this.dataFor(account);
+    const created = input.created ?? now();
+    const paymentIntent: StandInPaymentIntent = {
+      id: newId('pi'),
+      object: 'payment_intent',
+      amount: input.amount,
+      amount_received: 0,
+      currency: input.currency,
+      status: 'processing',
+      metadata: { ...input.metadata },
+      latest_charge: null,
+      application_fee_amount: null,
+      created,
+      customer: null,
+      payment_method: this.addPaymentMethod(account, TEST_CARDS.visa, null, created).id,
+      setup_future_usage: null,
+    };
+    d.paymentIntents.push(paymentIntent);
+    d.byId.set(paymentIntent.id, paymentIntent);
+    return { paymentIntent, charge: this.succeed(account, paymentIntent, created) };
+  }
+
   /** An Event as Stripe would send it to a Connect endpoint. */
   event(type: string, object: unknown, account: string | undefined, id = newId('evt')): Json {
     return {

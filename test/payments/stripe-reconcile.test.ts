@@ -69,6 +69,37 @@ describe('Stripe reconciliation', () => {
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
   });
 
+  it("records a charge made without Checkout (an autopay charge) whose webhook was lost, and only this org's succeeded ones", async () => {
+    const org = await connectedOrg(standIn);
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 6_500);
+    const { paymentIntent, charge } = standIn.addPaidPaymentIntent(org.accountId, {
+      amount: 6_500,
+      currency: 'usd',
+      metadata: metadataFor(org, invoiceId),
+    });
+    // On the same account: one still processing, and one made by something else (no invoice of ours).
+    const otherInvoice = await openInvoice(org.orgId, org.leadId, 1_000);
+    const processing = standIn.addPaidPaymentIntent(org.accountId, {
+      amount: 1_000,
+      currency: 'usd',
+      metadata: metadataFor(org, otherInvoice),
+    });
+    Object.assign(processing.paymentIntent, { status: 'processing', amount_received: 0 });
+    standIn.addPaidPaymentIntent(org.accountId, { amount: 2_000, currency: 'usd', metadata: { order: 'shop-42' } });
+
+    const run = await reconcileAll({ orgIds: [org.orgId] });
+    expect(run).to.deep.include({ orgs: 1, failed: 0, payments: 1 });
+    const state = await invoiceState(org.orgId, invoiceId);
+    expect(state.status).to.equal('paid');
+    expect(state.payments).to.have.length(1);
+    expect(state.payments[0]).to.deep.include({
+      stripe_payment_intent_id: paymentIntent.id,
+      stripe_checkout_session_id: null,
+      stripe_charge_id: charge.id,
+    });
+    expect((await invoiceState(org.orgId, otherInvoice)).payments).to.have.length(0);
+  });
+
   it('records a missed refund, even of a payment it has to fetch, and uses the cursor with an overlap', async () => {
     const org = await connectedOrg(standIn);
     const invoiceId = await openInvoice(org.orgId, org.leadId, 10_000);
