@@ -59,14 +59,46 @@ describe('Stripe reconciliation', () => {
     expect(orgRow.stripe_reconciled_at).to.be.instanceOf(Date);
     expect(orgRow.stripe_reconcile_error).to.equal(null);
 
+    const callsBefore = standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId).length;
     const second = await reconcileAll({ orgIds: [org.orgId] });
     expect(second).to.deep.include({ orgs: 1, failed: 0, payments: 0, refunds: 0 });
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
+    // Nothing new: the second run reads Stripe's three lists and fetches nothing it already has.
+    const calls = standIn
+      .requestsTo('GET', '/v1/')
+      .filter((r) => r.stripeAccount === org.accountId)
+      .slice(callsBefore)
+      .map((r) => r.path);
+    expect(calls.sort()).to.deep.equal(['/v1/checkout/sessions', '/v1/payment_intents', '/v1/refunds']);
 
     // The webhook arriving late changes nothing either.
     const res = await deliver(standIn.event('payment_intent.succeeded', paymentIntent, org.accountId));
     expect(res.status).to.equal(200);
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
+  });
+
+  it('fills in the Checkout Session and charge of a payment recorded without them, and counts it as no new payment', async () => {
+    const org = await connectedOrg(standIn);
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 4_400);
+    const sessionId = await startCheckout(org, invoiceId);
+    const { paymentIntent } = standIn.completeCheckout(org.accountId, sessionId);
+    expect((await deliver(standIn.event('payment_intent.succeeded', paymentIntent, org.accountId))).status).to.equal(200);
+    // As a row recorded before sessions and charges were kept with payments: neither is on it.
+    await withOrg(org.orgId, (db) =>
+      db('payments')
+        .where({ stripe_payment_intent_id: paymentIntent.id })
+        .update({ stripe_checkout_session_id: null, stripe_charge_id: null }),
+    );
+
+    const run = await reconcileAll({ orgIds: [org.orgId] });
+    expect(run).to.deep.include({ orgs: 1, failed: 0, payments: 0, refunds: 0 });
+    const state = await invoiceState(org.orgId, invoiceId);
+    expect(state.payments).to.have.length(1);
+    expect(state.payments[0]).to.deep.include({
+      stripe_payment_intent_id: paymentIntent.id,
+      stripe_checkout_session_id: sessionId,
+      stripe_charge_id: paymentIntent.latest_charge,
+    });
   });
 
   it("records a charge made without Checkout (an autopay charge) whose webhook was lost, and only this org's succeeded ones", async () => {
