@@ -301,7 +301,7 @@ export async function refreshInvoiceBalance(db: Db, invoiceId: string): Promise<
 }
 
 /** An invoice that can't take money now: void, or a draft not yet issued. */
-export class InvoiceClosedError extends HttpError {
+class InvoiceClosedError extends HttpError {
   constructor(
     public readonly reason: 'void' | 'draft',
     number: number,

@@ -129,7 +129,7 @@ describe('portal link expiry', () => {
     expect((await withOrg(org.orgId, (db) => portalLinkUsage(db))).active).to.equal(10);
   });
 
-  it('retires the expired link a new one replaces: revoked by nobody, and the new link\'s audit names it', async () => {
+  it("retires the expired link a new one replaces: revoked by nobody, and the new link's audit names it", async () => {
     const org = await createTestOrg({ plan: 'starter' });
     const lead = await createTestLead(org.orgId);
     const old = await linkFor(org.orgId, lead.id);
