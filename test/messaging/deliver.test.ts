@@ -69,6 +69,28 @@ describe('deliverMessage: one attempt, sorted by the provider’s answer', () =>
     expect(missing.outcome).to.deep.equal({ result: 'skipped', status: 'missing' });
   });
 
+  for (const [code, phone, reason] of [
+    [
+      21211,
+      '+15555550705',
+      "Twilio says this isn't a valid mobile number (error 21211). Check the customer's phone number and send again.",
+    ],
+    [
+      21610,
+      '+15555550706',
+      'The customer has opted out of texts from this business by replying STOP (Twilio error 21610). Texts are blocked until they reply START; send the link by email instead.',
+    ],
+  ] as const) {
+    it(`marks a number Twilio refuses with error ${code} undeliverable at once, saying what to do`, async () => {
+      const { customer, id, job } = await smsTo(phone, { kind: 'error', status: 400, code, message: 'Refused' });
+      const { err } = await attempt(job);
+      expect(err).to.be.instanceOf(UnrecoverableError);
+      const row = await delivery(customer.org.orgId, id);
+      expect(row.status).to.equal('undeliverable');
+      expect(row.last_error).to.equal(reason);
+    });
+  }
+
   for (const code of [21614, 21408, 21612]) {
     it(`marks a number Twilio can't text (error ${code}) undeliverable at once`, async () => {
       const { customer, id, job } = await smsTo(`+1555555${code % 1000 === 614 ? '0702' : code % 1000 === 408 ? '0703' : '0704'}`, {
