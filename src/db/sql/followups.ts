@@ -74,7 +74,7 @@ export function followupText(f: FollowupFacts, link: string): FollowupText {
     f.due_date === null
       ? ''
       : cachedFormatter(
-          `followup-due|${locale}`,
+          `followup-due|${locale}`, // i18n-exempt: a cache key
           () => new Intl.DateTimeFormat(locale, { month: 'long', day: 'numeric', timeZone: 'UTC' }),
         ).format(new Date(f.due_date));
   const amount = f.owed_cents === null ? '' : formatMoney(Number(f.owed_cents), f.currency ?? 'USD', locale);

@@ -56,7 +56,7 @@ export function receiptText(f: ReceiptFacts): ReceiptText {
   const org = f.org_name;
   if (f.channel === 'sms') return { subject: null, text: t(lang, 'messages:receipt.sms', { org, amount, what }), html: null };
   const date = cachedFormatter(
-    `receipt-date|${locale}|${f.time_zone}`,
+    `receipt-date|${locale}|${f.time_zone}`, // i18n-exempt: a cache key
     () => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: f.time_zone }),
   ).format(f.paid_at);
   const owed = f.invoice_owed_cents === null ? null : Number(f.invoice_owed_cents);
