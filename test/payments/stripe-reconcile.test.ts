@@ -77,29 +77,35 @@ describe('Stripe reconciliation', () => {
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
   });
 
-  it('fills in the Checkout Session and charge of a payment recorded without them, and counts it as no new payment', async () => {
-    const org = await connectedOrg(standIn);
-    const invoiceId = await openInvoice(org.orgId, org.leadId, 4_400);
-    const sessionId = await startCheckout(org, invoiceId);
-    const { paymentIntent } = standIn.completeCheckout(org.accountId, sessionId);
-    expect((await deliver(standIn.event('payment_intent.succeeded', paymentIntent, org.accountId))).status).to.equal(200);
-    // As a row recorded before sessions and charges were kept with payments: neither is on it.
-    await withOrg(org.orgId, (db) =>
-      db('payments')
-        .where({ stripe_payment_intent_id: paymentIntent.id })
-        .update({ stripe_checkout_session_id: null, stripe_charge_id: null }),
-    );
+  for (const missing of [
+    ['stripe_checkout_session_id'],
+    ['stripe_charge_id'],
+    ['stripe_checkout_session_id', 'stripe_charge_id'],
+  ] as const) {
+    it(`fills in what a recorded payment lacks (${missing.join(', ')}), and counts it as no new payment`, async () => {
+      const org = await connectedOrg(standIn);
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 4_400);
+      const sessionId = await startCheckout(org, invoiceId);
+      const { paymentIntent } = standIn.completeCheckout(org.accountId, sessionId);
+      expect((await deliver(standIn.event('payment_intent.succeeded', paymentIntent, org.accountId))).status).to.equal(200);
+      // As a row recorded before sessions and charges were kept with payments.
+      await withOrg(org.orgId, (db) =>
+        db('payments')
+          .where({ stripe_payment_intent_id: paymentIntent.id })
+          .update(Object.fromEntries(missing.map((column) => [column, null]))),
+      );
 
-    const run = await reconcileAll({ orgIds: [org.orgId] });
-    expect(run).to.deep.include({ orgs: 1, failed: 0, payments: 0, refunds: 0 });
-    const state = await invoiceState(org.orgId, invoiceId);
-    expect(state.payments).to.have.length(1);
-    expect(state.payments[0]).to.deep.include({
-      stripe_payment_intent_id: paymentIntent.id,
-      stripe_checkout_session_id: sessionId,
-      stripe_charge_id: paymentIntent.latest_charge,
+      const run = await reconcileAll({ orgIds: [org.orgId] });
+      expect(run).to.deep.include({ orgs: 1, failed: 0, payments: 0, refunds: 0 });
+      const state = await invoiceState(org.orgId, invoiceId);
+      expect(state.payments).to.have.length(1);
+      expect(state.payments[0]).to.deep.include({
+        stripe_payment_intent_id: paymentIntent.id,
+        stripe_checkout_session_id: sessionId,
+        stripe_charge_id: paymentIntent.latest_charge,
+      });
     });
-  });
+  }
 
   it("records a charge made without Checkout (an autopay charge) whose webhook was lost, and only this org's succeeded ones", async () => {
     const org = await connectedOrg(standIn);
