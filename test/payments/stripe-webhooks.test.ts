@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
-import { recordStripePayments, type StripePayment } from '../../src/payments/stripe/record.js';
+import { recordStripePayments, recordStripeRefund, type StripePayment } from '../../src/payments/stripe/record.js';
 import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { webhookOutcome } from '../support/stripe-standin.js';
 import type { CheckoutSessionRecord, OrgRecord } from '../support/rows.js';
@@ -382,6 +382,30 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
       expect(outcomes.get(newer.paymentIntent.id)).to.equal('unapplied');
       const state = await invoiceState(org.orgId, invoiceId);
       expect(state.payments.map((p) => p.amount_cents)).to.deep.equal([3_000]);
+    });
+
+    it('records a refund only when it succeeded, and sets aside one larger than what is left of its payment', async () => {
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 5_000);
+      const paid = paymentIntent(invoiceId, 5_000, 1_700_000_000);
+      await withOrg(org.orgId, (db) => recordStripePayments(db, org.orgId, [paid]));
+      const refund = (amount: number, status: string) => ({
+        id: `re_direct_${Math.random().toString(36).slice(2, 12)}`,
+        amount,
+        currency: 'usd',
+        status,
+        created: 1_700_000_200,
+        payment_intent: paid.paymentIntent.id,
+        charge: null,
+      });
+      const record = (r: ReturnType<typeof refund>) => withOrg(org.orgId, (db) => recordStripeRefund(db, org.orgId, r));
+      expect(await record(refund(1_000, 'pending'))).to.equal('ignored');
+      expect(await record(refund(0, 'succeeded'))).to.equal('ignored');
+      expect(await record(refund(2_000, 'succeeded'))).to.equal('recorded');
+      // 2,000 of 5,000 refunded: 3,000 more fits, 3,001 does not.
+      expect(await record(refund(3_001, 'succeeded'))).to.equal('unapplied');
+      expect(await record(refund(3_000, 'succeeded'))).to.equal('recorded');
+      const state = await invoiceState(org.orgId, invoiceId);
+      expect(state.payments.filter((p) => p.kind === 'refund').map((p) => p.amount_cents)).to.deep.equal([2_000, 3_000]);
     });
   });
 });
