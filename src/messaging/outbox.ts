@@ -70,15 +70,20 @@ export async function sweepOutbox(options: SweepOptions = {}): Promise<SweepResu
   const limit = options.limit ?? 1000;
   const result: SweepResult = { redispatched: 0, notDispatched: 0, interrupted: 0 };
 
-  for (const job of await unsentDeliveries(['pending', 'queued'], staleAfter, limit)) {
+  const stale = await unsentDeliveries(['pending', 'queued'], staleAfter, limit);
+  for (const job of stale) {
     // A job still waiting in Redis under the same id makes this add a no-op.
-    if (await dispatchDelivery(job)) {
-      result.redispatched += 1;
-      // Touch the row so the next sweep leaves it alone while its job waits its turn.
-      await withOrg(job.orgId, (db) =>
-        db('message_deliveries').update({ updated_at: db.fn.now() }).where({ id: job.deliveryId }).whereIn('status', ['pending', 'queued']),
-      );
-    } else result.notDispatched += 1;
+    if (!(await dispatchDelivery(job))) {
+      // Redis can't take jobs: the others would fail the same way, each after its own connection
+      // attempt. They stay pending and stale for the next sweep.
+      result.notDispatched = stale.length - result.redispatched;
+      break;
+    }
+    result.redispatched += 1;
+    // Touch the row so the next sweep leaves it alone while its job waits its turn.
+    await withOrg(job.orgId, (db) =>
+      db('message_deliveries').update({ updated_at: db.fn.now() }).where({ id: job.deliveryId }).whereIn('status', ['pending', 'queued']),
+    );
   }
 
   for (const job of await unsentDeliveries(['sending'], sendingTimeout, limit)) {
