@@ -55,7 +55,8 @@ function describeReconcileError(err: unknown): string {
     // The SDK makes a 401 answer a StripeAuthenticationError and a 403 a StripePermissionError.
     const lostAccess = err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError;
     return msg(lostAccess ? 'payments:reconcile.refused' : 'payments:reconcile.stripeError', {
-      status: String(err.statusCode),
+      // An error raised without an HTTP answer has no status: its type says what it was.
+      status: String(err.statusCode ?? err.type),
       message: err.message,
     });
   }

@@ -164,8 +164,7 @@ export interface SavedCardState {
  * card but `keep`: each Checkout that saves a card attaches a new one, and a
  * card the portal no longer shows must not stay chargeable at Stripe.
  */
-export async function detachOtherCards(stripe: Stripe, account: string, customerId: string, keep: string | null): Promise<string[]> {
-  const detached: string[] = [];
+export async function detachOtherCards(stripe: Stripe, account: string, customerId: string, keep: string | null): Promise<void> {
   // i18n-exempt: Stripe's payment method type
   for await (const pm of stripe.customers.listPaymentMethods(customerId, { type: 'card', limit: 100 }, { stripeAccount: account })) {
     if (pm.id === keep) continue;
@@ -175,9 +174,7 @@ export async function detachOtherCards(stripe: Stripe, account: string, customer
       // Detached meanwhile (another delivery of the same event): nothing left to do for it.
       if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
     }
-    detached.push(pm.id);
   }
-  return detached;
 }
 
 /**
