@@ -318,29 +318,21 @@ export class StripeConnectStandIn {
   ): { session: StandInSession; paymentIntent: StandInPaymentIntent; charge: StandInCharge | null } {
     const session = this.session(account, sessionId);
     if (session.status !== 'open') throw new Error(`session ${sessionId} is ${session.status}; the customer can't pay it`);
-    const d = this.dataFor(account);
     const created = options.created ?? now();
     const piData = session._payment_intent_data;
-    const paymentIntent: StandInPaymentIntent = {
-      id: newId('pi'),
-      object: 'payment_intent',
+    const setupFutureUsage = str(piData.setup_future_usage) ?? null;
+    // The card the customer typed; saved on the session's Customer when the payment asked to keep it.
+    const saving = session.customer && setupFutureUsage ? session.customer : null;
+    const paymentIntent = this.storePaymentIntent(account, {
       amount: session.amount_total,
-      amount_received: 0,
       currency: session.currency,
-      status: 'processing',
       metadata: { ...((piData.metadata as Record<string, string> | undefined) ?? {}) },
-      latest_charge: null,
       application_fee_amount: piData.application_fee_amount ? Number(piData.application_fee_amount) : null,
       created,
       customer: session.customer,
-      payment_method: null,
-      setup_future_usage: str(piData.setup_future_usage) ?? null,
-    };
-    // The card the customer typed; saved on the session's Customer when the payment asked to keep it.
-    const saving = session.customer && paymentIntent.setup_future_usage ? session.customer : null;
-    paymentIntent.payment_method = this.addPaymentMethod(account, options.card ?? TEST_CARDS.visa, saving).id;
-    d.paymentIntents.push(paymentIntent);
-    d.byId.set(paymentIntent.id, paymentIntent);
+      payment_method: this.addPaymentMethod(account, options.card ?? TEST_CARDS.visa, saving).id,
+      setup_future_usage: setupFutureUsage,
+    });
     session.status = 'complete';
     session.url = null;
     session.payment_intent = paymentIntent.id;
@@ -480,25 +472,17 @@ export class StripeConnectStandIn {
     account: string,
     input: { amount: number; currency: string; metadata: Record<string, string>; created?: number },
   ): { paymentIntent: StandInPaymentIntent; charge: StandInCharge } {
-    const d = this.dataFor(account);
     const created = input.created ?? now();
-    const paymentIntent: StandInPaymentIntent = {
-      id: newId('pi'),
-      object: 'payment_intent',
+    const paymentIntent = this.storePaymentIntent(account, {
       amount: input.amount,
-      amount_received: 0,
       currency: input.currency,
-      status: 'processing',
       metadata: { ...input.metadata },
-      latest_charge: null,
       application_fee_amount: null,
       created,
       customer: null,
       payment_method: this.addPaymentMethod(account, TEST_CARDS.visa, null, created).id,
       setup_future_usage: null,
-    };
-    d.paymentIntents.push(paymentIntent);
-    d.byId.set(paymentIntent.id, paymentIntent);
+    });
     return { paymentIntent, charge: this.succeed(account, paymentIntent, created) };
   }
 
@@ -711,6 +695,25 @@ export class StripeConnectStandIn {
    * 4000002760003184 needs authentication (authentication_required); both answer
    * 402 with the PaymentIntent in the error, as Stripe does. Others succeed.
    */
+  /** A new PaymentIntent on the account, not yet paid: still 'processing', nothing received, no charge. */
+  private storePaymentIntent(
+    account: string,
+    fields: Omit<StandInPaymentIntent, 'id' | 'object' | 'amount_received' | 'status' | 'latest_charge'>,
+  ): StandInPaymentIntent {
+    const d = this.dataFor(account);
+    const paymentIntent: StandInPaymentIntent = {
+      id: newId('pi'),
+      object: 'payment_intent',
+      amount_received: 0,
+      status: 'processing',
+      latest_charge: null,
+      ...fields,
+    };
+    d.paymentIntents.push(paymentIntent);
+    d.byId.set(paymentIntent.id, paymentIntent);
+    return paymentIntent;
+  }
+
   private createPaymentIntent(account: string, params: Json): unknown {
     const d = this.dataFor(account);
     const amount = Number(params.amount);
@@ -732,24 +735,17 @@ export class StripeConnectStandIn {
         'payment_method_unexpected_state',
       );
     }
-    const paymentIntent: StandInPaymentIntent = {
-      id: newId('pi'),
-      object: 'payment_intent',
+    const paymentIntent = this.storePaymentIntent(account, {
       amount,
-      amount_received: 0,
       currency: currency.toLowerCase(),
-      status: 'processing',
       metadata: (params.metadata as Record<string, string> | undefined) ?? {},
-      latest_charge: null,
       application_fee_amount: params.application_fee_amount ? Number(params.application_fee_amount) : null,
       created: now(),
       customer,
       payment_method: pm.id,
       setup_future_usage: null,
       last_payment_error: null,
-    };
-    d.paymentIntents.push(paymentIntent);
-    d.byId.set(paymentIntent.id, paymentIntent);
+    });
     const failure =
       pm._number === TEST_CARDS.declined
         ? { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' }
