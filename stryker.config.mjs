@@ -72,6 +72,10 @@ export const groups = {
       'test/payments/stripe-reconcile.test.ts',
       'test/payments/stripe-reconcile-errors.test.ts',
       'test/payments/stripe-reconcile-window.test.ts',
+      // Where the next run starts: what holds the cursor back, to the second.
+      'test/payments/stripe-reconcile-cursor.test.ts',
+      // The in-process schedule (a pass at a time, stopped cleanly) and the owner's "Check Stripe now".
+      'test/payments/reconcile-anywhere.test.ts',
       'test/payments/stripe-unapplied.test.ts',
       'test/payments/stripe-void.test.ts',
     ],
@@ -95,6 +99,8 @@ export const groups = {
   deliver: {
     mutate: ['src/messaging/deliver.ts'],
     spec: [
+      // How each provider answer is sorted, at every edge, and the pause between tries at recording a send.
+      'test/messaging/deliver-classify.test.ts',
       'test/messaging/deliver.test.ts',
       'test/messaging/deliver-record.test.ts',
       'test/messaging/batcher.test.ts',

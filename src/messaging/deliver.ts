@@ -110,8 +110,8 @@ interface ProviderErrorShape {
   message?: unknown;
 }
 
-/** Sorts a provider error into permanent (with a reason a contractor can act on) or transient. */
-function classifySendError(channel: Channel, err: unknown): PermanentSendError | Error {
+/** Sorts a provider error into permanent (with a reason a contractor can act on) or transient. Exported for tests. */
+export function classifySendError(channel: Channel, err: unknown): PermanentSendError | Error {
   const e = (err ?? {}) as ProviderErrorShape;
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (channel === 'sms') {
@@ -132,8 +132,9 @@ function classifySendError(channel: Channel, err: unknown): PermanentSendError |
       'failed',
     );
   }
+  // SMTP reply codes are three digits: 5xx is a permanent refusal, 4xx (and no reply at all) a reason to retry.
   const responseCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;
-  if (responseCode !== undefined && responseCode >= 500 && responseCode < 600) {
+  if (responseCode !== undefined && responseCode >= 500) {
     const reply = typeof e.response === 'string' ? e.response : message;
     return new PermanentSendError(msg('messages:deliver.mailRefused', { reply: reply.slice(0, 300) }), 'undeliverable');
   }
@@ -269,11 +270,20 @@ async function recordFailure(
   });
 }
 
+/** How long a worker keeps trying to record a send the provider accepted (Postgres restarting, failing over). */
+const RECORD_RETRY_MS = 2 * 60_000;
+
 /**
  * Sends one stored delivery. Throws UnrecoverableError for permanent failures
  * and a plain Error for transient ones (the caller retries with backoff).
+ * `recordRetryMs`: how long to keep trying to record a send the provider
+ * accepted (tests shorten it).
  */
-export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo): Promise<DeliveryOutcome> {
+export async function deliverMessage(
+  job: DeliveryJob,
+  attempt: AttemptInfo,
+  { recordRetryMs = RECORD_RETRY_MS }: { recordRetryMs?: number } = {},
+): Promise<DeliveryOutcome> {
   const claimed = await claims.add(job.orgId, job.deliveryId);
   if ('skipped' in claimed) {
     logger.info({ deliveryId: job.deliveryId, status: claimed.skipped }, 'delivery not sendable (already handled); skipping');
@@ -293,12 +303,14 @@ export async function deliverMessage(job: DeliveryJob, attempt: AttemptInfo): Pr
     await recordFailure(job, claimed, last ? 'failed' : 'queued', reason);
     throw last ? new UnrecoverableError(translate('en', reason)) : classified;
   }
-  await recordAcceptance(job.orgId, claimed, providerId);
+  await recordAcceptance(job.orgId, claimed, providerId, recordRetryMs);
   return { result: 'sent', providerId };
 }
 
-/** How long a worker keeps trying to record a send the provider accepted (Postgres restarting, failing over). */
-const RECORD_RETRY_MS = 2 * 60_000;
+/** The wait before the next try at recording an accepted send: doubling from 200 ms, at most 5 s. Exported for tests. */
+export function recordRetryDelayMs(attempt: number): number {
+  return Math.min(5_000, 100 * 2 ** attempt);
+}
 
 /**
  * The provider has the message: recording that must not be given up on a
@@ -306,7 +318,7 @@ const RECORD_RETRY_MS = 2 * 60_000;
  * never sent again) and would leave the row to be reported as interrupted, so
  * this retries the record itself, with backoff, for RECORD_RETRY_MS.
  */
-async function recordAcceptance(orgId: string, row: ClaimedRow, providerId: string, retryMs = RECORD_RETRY_MS): Promise<void> {
+async function recordAcceptance(orgId: string, row: ClaimedRow, providerId: string, retryMs: number): Promise<void> {
   const until = Date.now() + retryMs;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -319,7 +331,7 @@ async function recordAcceptance(orgId: string, row: ClaimedRow, providerId: stri
         throw new UnrecoverableError(`Sent (provider id ${providerId}) but could not record it: ${(err as Error).message}`);
       }
       logger.warn({ deliveryId: row.id, attempt, err: (err as Error).message }, 'sent, but recording it failed; retrying');
-      await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+      await new Promise((r) => setTimeout(r, recordRetryDelayMs(attempt)));
     }
   }
 }

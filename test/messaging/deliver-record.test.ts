@@ -2,6 +2,7 @@
 // gets (sender name, reply-to, the portal link filled in, the files it carries, sent even when the files
 // can't be read), and a send the provider accepted while the database could not record it, recorded
 // once the database is back instead of being given up.
+import { UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
@@ -80,6 +81,8 @@ describe('deliverMessage: the email, its files, and recording the send', () => {
     expect((await delivery(orgId, id)).status).to.equal('sent');
     expect(logs.text).to.contain('could not read the message attachments; sending without them');
     expect(logs.text).to.contain('database went away');
+    // Recorded at the first try: nothing to say about the database coming back.
+    expect(logs.text).not.to.contain('recorded a sent message after the database came back');
   });
 
   it('records a send the provider accepted once the database takes it again, and sends nothing twice', async function () {
@@ -127,5 +130,41 @@ describe('deliverMessage: the email, its files, and recording the send', () => {
     expect(row).to.include({ status: 'sent', provider_id: sent[0].sid, attempts: 1 });
     const history = await withOrg(orgId, (db) => db('audit_events').where({ subject_id: id }).select<{ action: string }[]>('action'));
     expect(history.map((h) => h.action)).to.deep.equal(['message.sent']);
+  });
+
+  it('gives up recording after its window, naming the provider id, and leaves the row for the sweeper (never sent again)', async function () {
+    this.timeout(15_000);
+    const phone = '+15555550832';
+    const customer = await customerWithLink({ phone });
+    const orgId = customer.org.orgId;
+    const id = await storeTestDelivery(customer);
+
+    await getDb().raw(`alter function ${RECORD_FUNCTION} rename to record_message_sends_away`);
+    let err: unknown;
+    let logs: Awaited<ReturnType<typeof captureLogs>>;
+    try {
+      logs = await captureLogs(async () => {
+        err = await deliverMessage({ deliveryId: id, orgId }, ONE_OF_FIVE, { recordRetryMs: 1_000 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      });
+    } finally {
+      await getDb().raw('alter function record_message_sends_away(uuid, uuid[], text[], jsonb) rename to record_message_sends');
+    }
+
+    const sent = standin.sent.filter((m) => m.to === phone);
+    expect(sent).to.have.length(1);
+    expect(err).to.be.instanceOf(UnrecoverableError);
+    expect((err as Error).message).to.match(
+      new RegExp(`^Sent \\(provider id ${sent[0].sid}\\) but could not record it: .*record_message_sends`),
+    );
+    // Tried again within the window (the pauses are recordRetryDelayMs's), then gave up.
+    expect(logs.text).to.contain('sent, but recording it failed; retrying');
+    expect(logs.text).not.to.contain('recorded a sent message after the database came back');
+    // Still 'sending': the sweeper reports it as interrupted; no job sends it again.
+    expect(await delivery(orgId, id)).to.include({ status: 'sending', provider_id: null, attempts: 1 });
+    expect((await deliverMessage({ deliveryId: id, orgId }, ONE_OF_FIVE)).result).to.equal('skipped');
+    expect(standin.sent.filter((m) => m.to === phone)).to.have.length(1);
   });
 });

@@ -1,6 +1,7 @@
 // What the contractor reads when reconciliation fails for their account, per kind
 // of Stripe answer, and the run's summary: one org's failure never stops the others.
 import { expect } from 'chai';
+import type Stripe from 'stripe';
 import { withOrg } from '../../src/db/tenancy.js';
 import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
 import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
@@ -59,5 +60,22 @@ describe('Stripe reconciliation errors (src/payments/stripe/reconcile.ts)', () =
       /^Stripe couldn't be reached \(An error occurred with our connection to Stripe[^)]*\)\. Online payments will be checked again on the next run\.$/,
     );
     expect(await storedError(healthy.orgId)).to.equal(null);
+  });
+
+  it('words a failure that is not Stripe’s with its own message', async () => {
+    const org = await connectedOrg(standIn);
+    // A Stripe client that breaks before any answer (as a bug in handling one would).
+    const broken = {
+      checkout: {
+        sessions: {
+          list: () => {
+            throw new TypeError('Cannot read what is not there');
+          },
+        },
+      },
+    } as unknown as Stripe;
+    const run = await reconcileAll({ orgIds: [org.orgId], stripe: broken });
+    expect(run).to.deep.include({ orgs: 1, failed: 1, payments: 0 });
+    expect(await storedError(org.orgId)).to.equal('Payments could not be checked: Cannot read what is not there');
   });
 });

@@ -38,6 +38,14 @@ describe('Stripe reconciliation', () => {
     const first = await reconcileAll({ orgIds: [org.orgId] });
     const endedAt = Math.ceil(Date.now() / 1000);
     expect(first).to.deep.include({ orgs: 1, failed: 0, payments: 1, refunds: 0 });
+    // Its session was in the list: nothing is looked up on the side.
+    expect(
+      standIn
+        .requestsTo('GET', '/v1/')
+        .filter((r) => r.stripeAccount === org.accountId)
+        .map((r) => r.path)
+        .sort(),
+    ).to.deep.equal(['/v1/checkout/sessions', '/v1/payment_intents', '/v1/refunds']);
     const state = await invoiceState(org.orgId, invoiceId);
     expect(state.status).to.equal('paid');
     expect(state.payments).to.have.length(1);
@@ -95,8 +103,16 @@ describe('Stripe reconciliation', () => {
           .update(Object.fromEntries(missing.map((column) => [column, null]))),
       );
 
+      const callsBefore = standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId).length;
       const run = await reconcileAll({ orgIds: [org.orgId] });
       expect(run).to.deep.include({ orgs: 1, failed: 0, payments: 0, refunds: 0 });
+      // What it fills in comes from the lists: no session is looked up for a payment already recorded.
+      const calls = standIn
+        .requestsTo('GET', '/v1/')
+        .filter((r) => r.stripeAccount === org.accountId)
+        .slice(callsBefore)
+        .map((r) => r.path);
+      expect(calls.sort()).to.deep.equal(['/v1/checkout/sessions', '/v1/payment_intents', '/v1/refunds']);
       const state = await invoiceState(org.orgId, invoiceId);
       expect(state.payments).to.have.length(1);
       expect(state.payments[0]).to.deep.include({
@@ -143,7 +159,7 @@ describe('Stripe reconciliation', () => {
     const invoiceId = await openInvoice(org.orgId, org.leadId, 10_000);
     const old = Math.floor(Date.now() / 1000) - 30 * 24 * 3600;
     // Paid a month ago (before the cursor), refunded today.
-    const { paymentIntent } = standIn.addPaidCheckout(org.accountId, {
+    const { paymentIntent, session } = standIn.addPaidCheckout(org.accountId, {
       amount: 10_000,
       currency: 'usd',
       metadata: metadataFor(org, invoiceId),
@@ -155,6 +171,8 @@ describe('Stripe reconciliation', () => {
         .update({ stripe_reconcile_cursor: Math.floor(Date.now() / 1000) - 3600 }),
     );
     standIn.refund(org.accountId, paymentIntent.id, 4_000);
+    // A newer Checkout on the same account, for another invoice: the lookup must find the payment's own session.
+    await startCheckout(org, await openInvoice(org.orgId, org.leadId, 1_500));
     standIn.requests.length = 0;
     const run = await reconcileAll({ orgIds: [org.orgId] });
     expect(run).to.deep.include({ payments: 1, refunds: 1, failed: 0 });
@@ -166,7 +184,95 @@ describe('Stripe reconciliation', () => {
     expect(state.status).to.equal('partially_paid');
     expect(state.amount_paid_cents).to.equal(6_000);
     expect(state.payments.map((p) => p.kind)).to.deep.equal(['payment', 'refund']);
+    // Found through its refund, the payment still gets its Checkout Session (looked up by PaymentIntent).
+    expect(state.payments[0]).to.deep.include({ stripe_payment_intent_id: paymentIntent.id, stripe_checkout_session_id: session.id });
     expect((await reconcileAll({ orgIds: [org.orgId] })).refunds).to.equal(0);
+  });
+
+  describe('what a run fetches beyond its lists', () => {
+    const accountCalls = (org: { accountId: string }) => standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId);
+
+    it("fetches a paid session's PaymentIntent created before the window, and records it with the session", async () => {
+      const org = await connectedOrg(standIn);
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 7_700);
+      const now = Math.floor(Date.now() / 1000);
+      const sessionId = await startCheckout(org, invoiceId);
+      standIn.session(org.accountId, sessionId).created = now - 600;
+      const { paymentIntent } = standIn.completeCheckout(org.accountId, sessionId, { created: now - 2 * 24 * 3600 });
+      await withOrg(org.orgId, (db) =>
+        db('organizations')
+          .where({ id: org.orgId })
+          .update({ stripe_reconcile_cursor: now - 3600 }),
+      );
+
+      const run = await reconcileAll({ orgIds: [org.orgId] });
+      expect(run).to.deep.include({ failed: 0, payments: 1 });
+      expect(accountCalls(org).map((r) => r.path)).to.include(`/v1/payment_intents/${paymentIntent.id}`);
+      const state = await invoiceState(org.orgId, invoiceId);
+      expect(state.payments).to.have.length(1);
+      expect(state.payments[0]).to.deep.include({ stripe_payment_intent_id: paymentIntent.id, stripe_checkout_session_id: sessionId });
+    });
+
+    it('a refund of a payment already recorded fetches nothing more; one of a payment that is not ours records nothing', async () => {
+      const org = await connectedOrg(standIn);
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 8_000);
+      // Paid two days ago, recorded by a first run; refunded today, outside the payment's listing window.
+      const { paymentIntent } = standIn.addPaidCheckout(org.accountId, {
+        amount: 8_000,
+        currency: 'usd',
+        metadata: metadataFor(org, invoiceId),
+        created: Math.floor(Date.now() / 1000) - 2 * 24 * 3600,
+      });
+      expect((await reconcileAll({ orgIds: [org.orgId] })).payments).to.equal(1);
+      standIn.refund(org.accountId, paymentIntent.id, 3_000);
+      // A shop sale on the same account, refunded: no invoice of ours.
+      const shop = standIn.addPaidPaymentIntent(org.accountId, { amount: 2_000, currency: 'usd', metadata: { order: 'shop-9' } });
+      standIn.refund(org.accountId, shop.paymentIntent.id);
+      const before = accountCalls(org).length;
+
+      const run = await reconcileAll({ orgIds: [org.orgId] });
+      expect(run).to.deep.include({ failed: 0, payments: 0, refunds: 1 });
+      const calls = accountCalls(org)
+        .slice(before)
+        .map((r) => r.path);
+      // The shop sale is fetched once to learn it isn't ours (and nothing more is asked about it);
+      // the recorded payment is not fetched.
+      expect(calls.sort()).to.deep.equal([
+        '/v1/checkout/sessions',
+        '/v1/payment_intents',
+        `/v1/payment_intents/${shop.paymentIntent.id}`,
+        '/v1/refunds',
+      ]);
+      const state = await invoiceState(org.orgId, invoiceId);
+      expect(state.payments.map((p) => [p.kind, p.amount_cents])).to.deep.equal([
+        ['payment', 8_000],
+        ['refund', 3_000],
+      ]);
+    });
+
+    it('applies missed refunds oldest first: of two that together exceed the payment, the later one is set aside', async () => {
+      const org = await connectedOrg(standIn);
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 5_000);
+      const now = Math.floor(Date.now() / 1000);
+      const { paymentIntent } = standIn.addPaidCheckout(org.accountId, {
+        amount: 5_000,
+        currency: 'usd',
+        metadata: metadataFor(org, invoiceId),
+        created: now - 3 * 3600,
+      });
+      // Refunded twice (the second by mistake at Stripe's side): 3,000 then 3,000 of 5,000.
+      const older = standIn.refund(org.accountId, paymentIntent.id, 3_000, now - 2 * 3600).refund;
+      const newer = standIn.refund(org.accountId, paymentIntent.id, 3_000, now - 3600).refund;
+
+      const run = await reconcileAll({ orgIds: [org.orgId] });
+      expect(run).to.deep.include({ failed: 0, payments: 1, refunds: 1 });
+      const refunds = await withOrg(org.orgId, (db) => db('payments').where({ kind: 'refund' }).pluck<string[]>('stripe_refund_id'));
+      expect(refunds).to.deep.equal([older.id]);
+      const set = await withOrg(org.orgId, (db) =>
+        db('audit_events').where({ action: 'payment.stripe_unapplied' }).select<{ data: { refund: string } }[]>('data'),
+      );
+      expect(set.map((a) => a.data.refund)).to.deep.equal([newer.id]);
+    });
   });
 
   it('walks every page of a large account (auto-pagination)', async () => {
