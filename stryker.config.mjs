@@ -63,6 +63,8 @@ export const groups = {
       'test/payments/webhook-events-documented.test.ts',
       // A paid Checkout that saves the card (and detaches the older ones) is handled in webhooks.ts.
       'test/payments/autopay.test.ts',
+      // A deposit's failed attempt is audited on its proposal (webhooks.ts words the subject).
+      'test/payments/stripe-deposits.test.ts',
     ],
   },
   // Reconciliation against Stripe's lists.

@@ -149,6 +149,43 @@ describe('Saved cards and autopay (Pro)', () => {
     expect(page.text).to.contain('Pay new invoices automatically on their due date');
   });
 
+  it('a Checkout that did not save the card, or whose card Stripe did not attach, keeps the card saved before', async () => {
+    const c = await customer();
+    await payAndSave(c, [await openInvoice(c.org.orgId, c.org.leadId, 4_000)]);
+    const [saved] = await customerRows(c);
+    const cardBefore = String(saved.payment_method_id);
+    const stripeCustomer = standIn.customers(c.org.accountId)[0].id;
+    const stillSaved = async () => {
+      expect(standIn.paymentMethod(c.org.accountId, cardBefore).customer).to.equal(stripeCustomer);
+      expect((await customerRows(c))[0]).to.include({ payment_method_id: cardBefore, card_last4: '4242' });
+    };
+
+    // Paid without "Save my card": no card is even looked at.
+    const cardReads = () => standIn.requestsTo('GET', '/v1/payment_methods/').filter((r) => r.stripeAccount === c.org.accountId).length;
+    const readsBefore = cardReads();
+    await payAndSave(c, [await openInvoice(c.org.orgId, c.org.leadId, 2_000)], TEST_CARDS.mastercard, false);
+    await stillSaved();
+    expect(cardReads()).to.equal(readsBefore);
+
+    // Asked to save, but Stripe left the new card unattached (as when the saving step doesn't happen).
+    const res = await app()
+      .post(`${c.base}/invoices/pay`)
+      .type('form')
+      .send({
+        _csrf: portalFormToken(c.link.id),
+        invoice_ids: [await openInvoice(c.org.orgId, c.org.leadId, 3_000)],
+        tip_choice: 'none',
+        save_card: 'on',
+      });
+    expect(res.status).to.equal(303);
+    const sessionId = res.headers.location.split('/').at(-1)!;
+    delete standIn.session(c.org.accountId, sessionId)._payment_intent_data.setup_future_usage;
+    const { session } = standIn.completeCheckout(c.org.accountId, sessionId, { card: TEST_CARDS.mastercard });
+    expect((await deliver(standIn.event('checkout.session.completed', session, c.org.accountId))).status).to.equal(200);
+    await stillSaved();
+    expect(standIn.requestsTo('POST', '/v1/payment_methods').filter((r) => r.stripeAccount === c.org.accountId)).to.deep.equal([]);
+  });
+
   it("saves the card from a single invoice's Pay form too", async () => {
     const c = await customer();
     const a = await openInvoice(c.org.orgId, c.org.leadId, 10_000);

@@ -198,6 +198,33 @@ describe('Deposits on approval (Stripe Connect)', () => {
     });
   }
 
+  it('a deposit paid by bank debit that fails marks its attempt failed and audits the failure on the proposal', async () => {
+    const org = await connectedOrg(standIn);
+    const proposal = await pendingProposal(org, { deposit_kind: 'percent', deposit_percent: '25' });
+    const { res } = await approveInPortal(org, proposal.id);
+    expect(res.status).to.equal(303);
+    const sessionId = /\/c\/pay\/(cs_test_\w+)/.exec(res.headers.location)![1];
+    standIn.completeCheckout(org.accountId, sessionId, { async: true });
+    const failed = standIn.settleAsync(org.accountId, sessionId, 'failed');
+    expect((await deliver(standIn.event('checkout.session.async_payment_failed', failed.session, org.accountId))).status).to.equal(200);
+
+    const attempt = await withOrg(org.orgId, (db) =>
+      db('checkout_sessions')
+        .where({ stripe_checkout_session_id: sessionId })
+        .first<{ status: string; proposal_id: string }>('status', 'proposal_id'),
+    );
+    expect(attempt).to.deep.equal({ status: 'failed', proposal_id: proposal.id });
+    const audits = await withOrg(org.orgId, (db) =>
+      db('audit_events')
+        .where({ action: 'checkout.payment_failed' })
+        .select<{ subject_type: string; subject_id: string; data: unknown }[]>('subject_type', 'subject_id', 'data'),
+    );
+    expect(audits).to.deep.equal([
+      { subject_type: 'proposal', subject_id: proposal.id, data: { checkout_session: sessionId, payment_intent: failed.paymentIntent.id } },
+    ]);
+    expect(await depositPayments(org, proposal.id)).to.deep.equal([]);
+  });
+
   it('a deposit paid after the invoice exists is recorded on that invoice at once', async () => {
     const org = await connectedOrg(standIn);
     const proposal = await pendingProposal(org, { deposit_kind: 'amount', deposit_amount: '300' });

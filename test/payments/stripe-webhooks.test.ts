@@ -79,6 +79,8 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     const invoiceId = await openInvoice(org.orgId, org.leadId, 12_345);
     const { session, paymentIntent, charge } = await paidCheckout(invoiceId);
     const event = standIn.event('checkout.session.completed', session, org.accountId);
+    const accountReads = () => standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId);
+    const readsBefore = accountReads().length;
     const res = await deliver(event);
     expect(res.status).to.equal(200);
     expect(webhookOutcome(res)).to.equal('processed');
@@ -98,13 +100,15 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
         stripe_refund_id: null,
       },
     ]);
-    // The PaymentIntent was re-read from the connected account.
-    const reads = standIn.requestsTo('GET', `/v1/payment_intents/${paymentIntent.id}`);
-    expect(reads.length).to.be.greaterThan(0);
-    expect(reads.every((r) => r.stripeAccount === org.accountId)).to.equal(true);
+    // The PaymentIntent was re-read from the connected account, and nothing else: the session is the
+    // event's own, and a new payment has no refunds to read.
+    const reads = accountReads().slice(readsBefore);
+    expect(reads.map((r) => r.path)).to.deep.equal([`/v1/payment_intents/${paymentIntent.id}`]);
     const again = await deliver(event);
     expect(again.status).to.equal(200);
     expect(webhookOutcome(again)).to.equal('duplicate');
+    // Seen before: answered without asking Stripe anything.
+    expect(accountReads()).to.have.length(readsBefore + reads.length);
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
     const audit = await withOrg(org.orgId, (db) =>
       db('audit_events')
@@ -213,9 +217,12 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     expect(completed.status).to.equal(200);
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
     const attempt = await withOrg(org.orgId, (db) =>
-      db('checkout_sessions').where({ stripe_checkout_session_id: sessionId }).first<Pick<CheckoutSessionRecord, 'status'>>('status'),
+      db('checkout_sessions')
+        .where({ stripe_checkout_session_id: sessionId })
+        .first<Pick<CheckoutSessionRecord, 'status' | 'stripe_payment_intent_id'>>('status', 'stripe_payment_intent_id'),
     );
-    expect(attempt.status).to.equal('processing');
+    // Processing, and which PaymentIntent will settle it is kept.
+    expect(attempt).to.deep.equal({ status: 'processing', stripe_payment_intent_id: session.payment_intent });
     const settled = standIn.settleAsync(org.accountId, sessionId, 'succeeded');
     await deliver(standIn.event('checkout.session.async_payment_succeeded', settled.session, org.accountId));
     const state = await invoiceState(org.orgId, invoiceId);
@@ -296,6 +303,39 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     expect(unknownAccount.status).to.equal(200);
     expect(webhookOutcome(unknownAccount)).to.equal('ignored');
     expect(await countRows(org.orgId, 'stripe_events')).to.equal(before);
+  });
+
+  it('payment_intent.succeeded re-reads the PaymentIntent and finds its session; a new payment has no refunds to read', async () => {
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 6_100);
+    const { session, paymentIntent } = await paidCheckout(invoiceId);
+    const readsBefore = standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId).length;
+    const res = await deliver(standIn.event('payment_intent.succeeded', paymentIntent, org.accountId));
+    expect(res.status).to.equal(200);
+    const reads = standIn
+      .requestsTo('GET', '/v1/')
+      .filter((r) => r.stripeAccount === org.accountId)
+      .slice(readsBefore)
+      .map((r) => r.path);
+    expect(reads.sort()).to.deep.equal(['/v1/checkout/sessions', `/v1/payment_intents/${paymentIntent.id}`]);
+    const state = await invoiceState(org.orgId, invoiceId);
+    expect(state.payments).to.have.length(1);
+    expect(state.payments[0]).to.include({ stripe_payment_intent_id: paymentIntent.id, stripe_checkout_session_id: session.id });
+  });
+
+  it("a refund of a sale that isn't an invoice of ours (a shop sale on the same account) records nothing and reads no refunds", async () => {
+    const sale = standIn.addPaidPaymentIntent(org.accountId, { amount: 2_500, currency: 'usd', metadata: { order: 'shop-12' } });
+    const { charge } = standIn.refund(org.accountId, sale.paymentIntent.id);
+    const paymentsBefore = await countRows(org.orgId, 'payments');
+    const readsBefore = standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId).length;
+    const res = await deliver(standIn.event('charge.refunded', charge, org.accountId));
+    expect(res.status).to.equal(200);
+    expect(await countRows(org.orgId, 'payments')).to.equal(paymentsBefore);
+    const reads = standIn
+      .requestsTo('GET', '/v1/')
+      .filter((r) => r.stripeAccount === org.accountId)
+      .slice(readsBefore)
+      .map((r) => r.path);
+    expect(reads.sort()).to.deep.equal(['/v1/checkout/sessions', `/v1/payment_intents/${sale.paymentIntent.id}`]);
   });
 
   it('answers 5xx when handling fails (Stripe retries) and keeps nothing; the retry then succeeds', async () => {
