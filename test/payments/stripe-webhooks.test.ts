@@ -305,6 +305,28 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     expect(await countRows(org.orgId, 'stripe_events')).to.equal(before);
   });
 
+  it('a Checkout Session that is not a payment (setup mode) changes no attempt', async () => {
+    const invoiceId = await openInvoice(org.orgId, org.leadId, 1_900);
+    const sessionId = await startCheckout(org, invoiceId);
+    const statusOf = () =>
+      withOrg(org.orgId, (db) =>
+        db('checkout_sessions')
+          .where({ stripe_checkout_session_id: sessionId })
+          .first<Pick<CheckoutSessionRecord, 'status'>>('status')
+          .then((r) => r.status),
+      );
+    const before = await statusOf();
+    const setup = {
+      ...standIn.session(org.accountId, sessionId),
+      mode: 'setup',
+      status: 'complete',
+      payment_status: 'no_payment_required',
+    };
+    const res = await deliver(standIn.event('checkout.session.completed', setup, org.accountId));
+    expect(res.status).to.equal(200);
+    expect(await statusOf()).to.equal(before);
+  });
+
   it('payment_intent.succeeded re-reads the PaymentIntent and finds its session; a new payment has no refunds to read', async () => {
     const invoiceId = await openInvoice(org.orgId, org.leadId, 6_100);
     const { session, paymentIntent } = await paidCheckout(invoiceId);
