@@ -18,11 +18,25 @@ export async function creditDeposits(db: Db, invoice: InvoiceRow, actor: Actor):
     .orderBy([{ column: 'paid_at' }, { column: 'id' }])
     .forUpdate()
     .select<{ id: string; amount_cents: string }[]>('id', 'amount_cents');
+  // A deposit refunded in part while it waited counts for what is left of it.
+  const refunded = new Map(
+    (
+      await db('payments')
+        .whereIn(
+          'refund_of',
+          waiting.map((d) => d.id),
+        )
+        .where({ kind: 'refund', status: 'succeeded' })
+        .groupBy('refund_of')
+        .select('refund_of')
+        .sum<{ refund_of: string; total: string }[]>({ total: 'amount_cents' })
+    ).map((r) => [r.refund_of, Number(r.total)]),
+  );
   let room = Number(invoice.total_cents) - Number(invoice.amount_paid_cents);
   const credited: string[] = [];
   let amount = 0;
   for (const deposit of waiting) {
-    const cents = Number(deposit.amount_cents);
+    const cents = Number(deposit.amount_cents) - (refunded.get(deposit.id) ?? 0);
     if (cents > room) continue;
     room -= cents;
     amount += cents;
@@ -30,6 +44,11 @@ export async function creditDeposits(db: Db, invoice: InvoiceRow, actor: Actor):
   }
   if (credited.length === 0) return 0;
   await db('payments').whereIn('id', credited).update({ invoice_id: invoice.id, updated_at: db.fn.now() });
+  // Their refunds move with them (off the proposal, onto the invoice), so the invoice's balance counts both.
+  await db('payments')
+    .whereIn('refund_of', credited)
+    .where({ kind: 'refund' })
+    .update({ invoice_id: invoice.id, proposal_id: null, updated_at: db.fn.now() });
   await recordAudit(db, {
     actor,
     // i18n-exempt: an audit action id

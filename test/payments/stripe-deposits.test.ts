@@ -198,6 +198,76 @@ describe('Deposits on approval (Stripe Connect)', () => {
     });
   }
 
+  it('a deposit refunded before its invoice exists: the refund is kept on the proposal, and the invoice credits only what is left', async () => {
+    const org = await connectedOrg(standIn);
+    const { proposal, session, paymentIntent } = await approvedAndPaid(org);
+    expect((await deliver(standIn.event('checkout.session.completed', session, org.accountId))).status).to.equal(200);
+    // The contractor refunds $100.00 of the $250.00 deposit from Stripe's Dashboard.
+    const { charge, refund } = standIn.refund(org.accountId, paymentIntent.id, 10_000);
+    expect((await deliver(standIn.event('charge.refunded', charge, org.accountId))).status).to.equal(200);
+    const rows = () =>
+      withOrg(org.orgId, (db) =>
+        db('payments')
+          .where({ lead_id: org.leadId })
+          .orderBy('kind')
+          .select<
+            {
+              kind: string;
+              amount_cents: number;
+              status: string;
+              invoice_id: string | null;
+              proposal_id: string | null;
+              stripe_refund_id: string | null;
+            }[]
+          >('kind', 'amount_cents', 'status', 'invoice_id', 'proposal_id', 'stripe_refund_id'),
+      );
+    expect(await rows()).to.deep.equal([
+      { kind: 'payment', amount_cents: 25_000, status: 'succeeded', invoice_id: null, proposal_id: proposal.id, stripe_refund_id: null },
+      {
+        kind: 'refund',
+        amount_cents: 10_000,
+        status: 'succeeded',
+        invoice_id: null,
+        proposal_id: proposal.id,
+        stripe_refund_id: refund.id,
+      },
+    ]);
+    // Seen again (a redelivery, a reconciliation run): still one refund.
+    expect((await deliver(standIn.event('charge.refunded', charge, org.accountId))).status).to.equal(200);
+    expect((await reconcileAll({ orgIds: [org.orgId] })).refunds).to.equal(0);
+    expect(await rows()).to.have.length(2);
+
+    // The invoice made from the proposal is credited $150.00, and the refund moves with the deposit.
+    const invoice = await withOrg(org.orgId, (db) =>
+      createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actorOf(org)),
+    );
+    expect(Number(invoice.amount_paid_cents)).to.equal(15_000);
+    const after = await rows();
+    expect(after.map((r) => [r.kind, r.invoice_id, r.proposal_id])).to.deep.equal([
+      ['payment', invoice.id, proposal.id],
+      ['refund', invoice.id, null],
+    ]);
+    const issued = await withOrg(org.orgId, (db) => issueInvoice(db, invoice.id, actorOf(org)));
+    expect(Number(issued.invoice.total_cents) - Number(issued.invoice.amount_paid_cents)).to.equal(85_000);
+  });
+
+  it('a deposit refunded in full before its invoice exists is not credited to it', async () => {
+    const org = await connectedOrg(standIn);
+    const { proposal, session, paymentIntent } = await approvedAndPaid(org);
+    expect((await deliver(standIn.event('checkout.session.completed', session, org.accountId))).status).to.equal(200);
+    const { charge } = standIn.refund(org.accountId, paymentIntent.id);
+    expect((await deliver(standIn.event('charge.refunded', charge, org.accountId))).status).to.equal(200);
+    const deposit = (await depositPayments(org, proposal.id)).find(
+      (p) => p.stripe_payment_intent_id === paymentIntent.id && p.amount_cents === 25_000,
+    );
+    const status = await withOrg(org.orgId, (db) => db('payments').where({ id: deposit!.id }).first<{ status: string }>('status'));
+    expect(status.status).to.equal('refunded');
+    const invoice = await withOrg(org.orgId, (db) =>
+      createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actorOf(org)),
+    );
+    expect(Number(invoice.amount_paid_cents)).to.equal(0);
+  });
+
   it('a deposit paid by bank debit that fails marks its attempt failed and audits the failure on the proposal', async () => {
     const org = await connectedOrg(standIn);
     const proposal = await pendingProposal(org, { deposit_kind: 'percent', deposit_percent: '25' });

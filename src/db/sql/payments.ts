@@ -98,7 +98,10 @@ export async function insertUnappliedPayment(db: Db, row: UnappliedInsert): Prom
 
 export interface StripeRefundInsert {
   lead_id: string;
-  invoice_id: string;
+  /** The refunded payment's invoice; null for a deposit still waiting on its proposal. */
+  invoice_id: string | null;
+  /** The proposal of a deposit not yet on an invoice (null otherwise). */
+  proposal_id: string | null;
   refund_of: string;
   amount_cents: number;
   currency: string;
@@ -111,15 +114,16 @@ export interface StripeRefundInsert {
 /** Inserts a Stripe refund row once per refund id; returns its id, or null when it existed. */
 export async function insertStripeRefund(db: Db, orgId: string, row: StripeRefundInsert): Promise<string | null> {
   const { rows } = await db.raw<{ rows: { id: string }[] }>(
-    `insert into payments (org_id, lead_id, invoice_id, kind, refund_of, amount_cents, currency, method, source, status, paid_at,
-                           stripe_payment_intent_id, stripe_charge_id, stripe_refund_id)
-     values (?, ?, ?, 'refund', ?, ?, ?, 'stripe', 'stripe', 'succeeded', to_timestamp(?), ?, ?, ?)
+    `insert into payments (org_id, lead_id, invoice_id, proposal_id, kind, refund_of, amount_cents, currency, method, source, status,
+                           paid_at, stripe_payment_intent_id, stripe_charge_id, stripe_refund_id)
+     values (?, ?, ?, ?, 'refund', ?, ?, ?, 'stripe', 'stripe', 'succeeded', to_timestamp(?), ?, ?, ?)
      on conflict (stripe_refund_id) where stripe_refund_id is not null do nothing
      returning id`,
     [
       orgId,
       row.lead_id,
       row.invoice_id,
+      row.proposal_id,
       row.refund_of,
       row.amount_cents,
       row.currency,

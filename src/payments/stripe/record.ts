@@ -280,7 +280,9 @@ async function recordUnapplied(
 
 /**
  * Records a succeeded refund against its payment (once) and moves the invoice
- * balance back. 'missing_payment' when the payment isn't recorded yet.
+ * balance back. A deposit still waiting on its proposal (no invoice yet) keeps
+ * its refund there too, and the invoice made later credits only what is left
+ * of it (creditDeposits). 'missing_payment' when the payment isn't recorded yet.
  */
 export async function recordStripeRefund(db: Db, orgId: string, refund: RefundFacts, actor: Actor = STRIPE_ACTOR): Promise<RecordOutcome> {
   if (refund.status !== 'succeeded' || !(refund.amount > 0)) return 'ignored';
@@ -288,20 +290,29 @@ export async function recordStripeRefund(db: Db, orgId: string, refund: RefundFa
   if (!paymentIntentId) return 'ignored';
   const known = await db('payments')
     .where({ stripe_payment_intent_id: paymentIntentId, kind: 'payment' })
-    .first<{ id: string; invoice_id: string } | undefined>('id', 'invoice_id');
+    .first<{ id: string; invoice_id: string | null; proposal_id: string | null } | undefined>('id', 'invoice_id', 'proposal_id');
   if (!known) return 'missing_payment';
-  const invoice = await db('invoices').where({ id: known.invoice_id }).forUpdate().first<{ id: string } | undefined>('id');
-  if (!invoice) return 'ignored';
+  // What the payment's balance lives on is locked before the payment, in the order every writer of money uses: its
+  // invoice, or, for a deposit not yet on an invoice, its proposal (creditDeposits locks it before moving deposits).
+  if (known.invoice_id) await db('invoices').where({ id: known.invoice_id }).forUpdate().first('id');
+  else await db('proposals').where({ id: known.proposal_id }).forUpdate().first('id');
   const payment = await db('payments')
     .where({ id: known.id })
     .forUpdate()
-    .first<{ id: string; lead_id: string; amount_cents: string | number; currency: string; stripe_charge_id: string | null }>(
-      'id',
-      'lead_id',
-      'amount_cents',
-      'currency',
-      'stripe_charge_id',
-    );
+    .first<{
+      id: string;
+      lead_id: string;
+      invoice_id: string | null;
+      proposal_id: string | null;
+      amount_cents: string | number;
+      currency: string;
+      stripe_charge_id: string | null;
+    }>('id', 'lead_id', 'invoice_id', 'proposal_id', 'amount_cents', 'currency', 'stripe_charge_id');
+  if (payment.invoice_id !== known.invoice_id) {
+    // The deposit was credited to a new invoice between the read and the lock: that invoice isn't locked here. Rare;
+    // the webhook answers 5xx (Stripe delivers again) and reconciliation tries again on its next run.
+    throw new Error(`Stripe refund ${refund.id}: its deposit moved to an invoice meanwhile; try again`); // i18n-exempt: an engineers' error
+  }
   const already = await refundedTotal(db, payment.id, ['succeeded']);
   const chargeId = idOf(refund.charge) ?? payment.stripe_charge_id;
   const audit = { refund: refund.id, payment_intent: paymentIntentId, charge: chargeId, amount_cents: refund.amount };
@@ -322,7 +333,8 @@ export async function recordStripeRefund(db: Db, orgId: string, refund: RefundFa
   }
   const refundRowId = await insertStripeRefund(db, orgId, {
     lead_id: payment.lead_id,
-    invoice_id: invoice.id,
+    invoice_id: payment.invoice_id,
+    proposal_id: payment.invoice_id ? null : payment.proposal_id,
     refund_of: payment.id,
     amount_cents: refund.amount,
     currency: payment.currency,
@@ -335,13 +347,15 @@ export async function recordStripeRefund(db: Db, orgId: string, refund: RefundFa
   if (already + refund.amount >= Number(payment.amount_cents)) {
     await db('payments').where({ id: payment.id }).update({ status: 'refunded', updated_at: db.fn.now() });
   }
-  await refreshInvoiceBalance(db, invoice.id);
+  if (payment.invoice_id) await refreshInvoiceBalance(db, payment.invoice_id);
   await recordAudit(db, {
     actor,
     action: 'payment.refunded', // i18n-exempt: Stripe's, SQL's and the audit log's names
     subjectType: 'payment',
     subjectId: payment.id,
-    data: { ...audit, invoice_id: invoice.id, source: 'stripe' },
+    data: payment.invoice_id
+      ? { ...audit, invoice_id: payment.invoice_id, source: 'stripe' }
+      : { ...audit, proposal_id: payment.proposal_id, source: 'stripe' },
   });
   return 'recorded';
 }
