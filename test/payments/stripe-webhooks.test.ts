@@ -469,5 +469,135 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
       const state = await invoiceState(org.orgId, invoiceId);
       expect(state.payments.filter((p) => p.kind === 'refund').map((p) => p.amount_cents)).to.deep.equal([2_000, 3_000]);
     });
+
+    const auditsOf = (action: string, subjectId: string) =>
+      withOrg(org.orgId, (db) =>
+        db('audit_events')
+          .where({ action, subject_id: subjectId })
+          .orderBy('created_at')
+          .select<{ actor_type: string; subject_type: string; data: Record<string, unknown> }[]>('actor_type', 'subject_type', 'data'),
+      );
+
+    it('audits a recorded payment with its Stripe ids, amount, currency and invoice', async () => {
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 4_500);
+      const paid = paymentIntent(invoiceId, 4_500, 1_700_000_000);
+      paid.paymentIntent.latest_charge = { id: 'ch_direct_audit' };
+      paid.checkoutSessionId = 'cs_direct_audit';
+      await withOrg(org.orgId, (db) => recordStripePayments(db, org.orgId, [paid]));
+      const [row] = (await invoiceState(org.orgId, invoiceId)).payments;
+      expect(row).to.include({ stripe_charge_id: 'ch_direct_audit', stripe_checkout_session_id: 'cs_direct_audit' });
+      const payment = await withOrg(org.orgId, (db) =>
+        db('payments').where({ stripe_payment_intent_id: paid.paymentIntent.id }).first<{ id: string }>('id'),
+      );
+      expect(await auditsOf('payment.recorded', payment.id)).to.deep.equal([
+        {
+          actor_type: 'stripe',
+          subject_type: 'payment',
+          data: {
+            payment_intent: paid.paymentIntent.id,
+            checkout_session: 'cs_direct_audit',
+            charge: 'ch_direct_audit',
+            amount_cents: 4_500,
+            currency: 'USD',
+            invoice_id: invoiceId,
+            source: 'stripe',
+          },
+        },
+      ]);
+    });
+
+    it('ignores a payment for an invoice that does not exist', async () => {
+      const missing = paymentIntent('00000000-0000-4000-8000-00000000abcd', 1_000, 1_700_000_000);
+      const before = await countRows(org.orgId, 'payments');
+      const outcomes = await withOrg(org.orgId, (db) => recordStripePayments(db, org.orgId, [missing]));
+      expect(outcomes.get(missing.paymentIntent.id)).to.equal('ignored');
+      expect(await countRows(org.orgId, 'payments')).to.equal(before);
+    });
+
+    it('a payment recorded before its session was known marks the attempt paid once the session is', async () => {
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 2_200);
+      const sessionId = await startCheckout(org, invoiceId);
+      const paid = paymentIntent(invoiceId, 2_200, 1_700_000_000);
+      const attempt = () =>
+        withOrg(org.orgId, (db) =>
+          db('checkout_sessions')
+            .where({ stripe_checkout_session_id: sessionId })
+            .first<Pick<CheckoutSessionRecord, 'status'>>('status')
+            .then((r) => r.status),
+        );
+      expect(await withOrg(org.orgId, (db) => recordStripePayments(db, org.orgId, [paid]))).to.deep.equal(
+        new Map([[paid.paymentIntent.id, 'recorded']]),
+      );
+      expect(await attempt()).not.to.equal('paid');
+      const again = await withOrg(org.orgId, (db) => recordStripePayments(db, org.orgId, [{ ...paid, checkoutSessionId: sessionId }]));
+      expect(again.get(paid.paymentIntent.id)).to.equal('updated');
+      expect(await attempt()).to.equal('paid');
+      expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
+    });
+
+    it('a refund: without a PaymentIntent it is ignored; in another currency it is set aside and audited once; recorded, it is audited', async () => {
+      const invoiceId = await openInvoice(org.orgId, org.leadId, 6_000);
+      const paid = paymentIntent(invoiceId, 6_000, 1_700_000_000);
+      paid.paymentIntent.latest_charge = 'ch_direct_refunds';
+      await withOrg(org.orgId, (db) => recordStripePayments(db, org.orgId, [paid]));
+      const payment = await withOrg(org.orgId, (db) =>
+        db('payments').where({ stripe_payment_intent_id: paid.paymentIntent.id }).first<{ id: string }>('id'),
+      );
+      const refund = (over: Record<string, unknown>) => ({
+        id: `re_direct_${Math.random().toString(36).slice(2, 12)}`,
+        amount: 1_000,
+        currency: 'usd',
+        status: 'succeeded',
+        created: 1_700_000_300,
+        payment_intent: paid.paymentIntent.id as string | null,
+        charge: null as string | null,
+        ...over,
+      });
+      const record = (r: ReturnType<typeof refund>) => withOrg(org.orgId, (db) => recordStripeRefund(db, org.orgId, r));
+
+      expect(await record(refund({ payment_intent: null }))).to.equal('ignored');
+      const euros = refund({ currency: 'eur' });
+      expect(await record(euros)).to.equal('unapplied');
+      expect(await record(euros)).to.equal('unapplied');
+      expect(await auditsOf('payment.stripe_unapplied', payment.id)).to.deep.equal([
+        {
+          actor_type: 'stripe',
+          subject_type: 'payment',
+          data: {
+            refund: euros.id,
+            payment_intent: paid.paymentIntent.id,
+            charge: 'ch_direct_refunds',
+            amount_cents: 1_000,
+            reason: 'refund_mismatch',
+          },
+        },
+      ]);
+
+      // Recorded: the charge comes from the payment when the refund names none; a repeat is unchanged.
+      const fits = refund({ amount: 1_500 });
+      expect(await record(fits)).to.equal('recorded');
+      expect(await record(fits)).to.equal('unchanged');
+      expect(await auditsOf('payment.refunded', payment.id)).to.deep.equal([
+        {
+          actor_type: 'stripe',
+          subject_type: 'payment',
+          data: {
+            refund: fits.id,
+            payment_intent: paid.paymentIntent.id,
+            charge: 'ch_direct_refunds',
+            amount_cents: 1_500,
+            invoice_id: invoiceId,
+            source: 'stripe',
+          },
+        },
+      ]);
+      const state = await invoiceState(org.orgId, invoiceId);
+      expect(state.amount_paid_cents).to.equal(4_500);
+      expect(state.payments.find((p) => p.kind === 'refund')).to.include({
+        stripe_refund_id: fits.id,
+        stripe_charge_id: 'ch_direct_refunds',
+      });
+      expect(state.payments.find((p) => p.kind === 'payment')).to.include({ status: 'succeeded' });
+    });
   });
 });
