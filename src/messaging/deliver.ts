@@ -144,8 +144,8 @@ export function classifySendError(channel: Channel, err: unknown): PermanentSend
 /** The link to put into a claimed row's message, or why it can't go out. */
 function resolveLink(row: ClaimedDelivery): { link_url: string | null; link_problem: string | null } {
   const needsLink = [row.subject, row.body_text, row.body_html].some((part) => part?.includes(PORTAL_LINK_PLACEHOLDER));
-  if (!row.portal_link_id) return { link_url: null, link_problem: needsLink ? LINK_MISSING_REASON : null };
-  if (row.token_ciphertext === null) return { link_url: null, link_problem: LINK_MISSING_REASON };
+  // No link on the row (or no link row to join, which the foreign key rules out): fine unless the text needs one.
+  if (!row.portal_link_id || row.token_ciphertext === null) return { link_url: null, link_problem: needsLink ? LINK_MISSING_REASON : null };
   if (row.link_revoked_at) return { link_url: null, link_problem: REVOKED };
   if (row.link_expired) return { link_url: null, link_problem: EXPIRED };
   try {

@@ -61,8 +61,17 @@ describe('deliverMessage: one attempt, sorted by the provider’s answer', () =>
     const row = await delivery(customer.org.orgId, id);
     expect(row).to.include({ status: 'sent', provider_id: standin.sent[0].sid, attempts: 1 });
     expect(standin.sent[0].body).to.contain(customer.link);
-    const audit = await auditOf(customer.org.orgId, id);
-    expect(audit.map((a: { action: string }) => a.action)).to.include('message.sent');
+    const sentAudit = await withOrg(customer.org.orgId, (db) =>
+      db('audit_events').where({ subject_id: id, action: 'message.sent' }).select('actor_type', 'actor_label', 'subject_type', 'data'),
+    );
+    expect(sentAudit).to.deep.equal([
+      {
+        actor_type: 'system',
+        actor_label: 'send-message worker',
+        subject_type: 'message_delivery',
+        data: { channel: 'sms', providerId: standin.sent[0].sid },
+      },
+    ]);
     expect((await attempt(job)).outcome).to.deep.equal({ result: 'skipped', status: 'sent' });
     expect(standin.requests).to.equal(1);
     const missing = await attempt({ deliveryId: '00000000-0000-4000-8000-000000000000', orgId: customer.org.orgId });
@@ -225,6 +234,16 @@ describe('deliverMessage: one attempt, sorted by the provider’s answer', () =>
         "Regenerate the customer's portal link, then send again.",
     );
     expect(standin.requests).to.equal(0);
+  });
+
+  it('two attempts at the same message at once: one sends, the other finds it sending', async () => {
+    const { customer, id, job } = await smsTo('+15555550734');
+    const outcomes = await Promise.all([attempt(job), attempt(job)]);
+    expect(outcomes.map((o) => o.err)).to.deep.equal([undefined, undefined]);
+    expect(outcomes.map((o) => o.outcome!.result).sort()).to.deep.equal(['sent', 'skipped']);
+    expect(outcomes.find((o) => o.outcome!.result === 'skipped')!.outcome).to.deep.equal({ result: 'skipped', status: 'sending' });
+    expect(standin.sent.filter((m) => m.to === '+15555550734')).to.have.length(1);
+    expect(await delivery(customer.org.orgId, id)).to.include({ status: 'sent', attempts: 1 });
   });
 
   it('fails a message that needs a link when its row has none', async () => {
