@@ -123,12 +123,36 @@ describe('deliverMessage: one attempt, sorted by the provider’s answer', () =>
 
   it('fails a request Twilio refuses for another reason, naming the HTTP status and error code', async () => {
     const { customer, id, job } = await smsTo('+15555550705', { kind: 'error', status: 400, code: 21602, message: 'Body is required' });
+    // Another message to the same customer, already sent: a failure touches only its own row.
+    const earlier = await storeTestDelivery(customer);
+    await withOrg(customer.org.orgId, (db) => db('message_deliveries').where({ id: earlier }).update({ status: 'sent' }));
     const { err } = await attempt(job);
     expect(err).to.be.instanceOf(UnrecoverableError);
     expect((err as Error).message).to.equal('Twilio refused the message (HTTP 400, error 21602): Body is required');
     const row = await delivery(customer.org.orgId, id);
     expect(row).to.include({ status: 'failed', last_error: 'Twilio refused the message (HTTP 400, error 21602): Body is required' });
-    expect((await auditOf(customer.org.orgId, id)).map((a: { action: string }) => a.action)).to.include('message.failed');
+    expect(await delivery(customer.org.orgId, earlier)).to.include({ status: 'sent', last_error: null });
+    const failedAudit = await withOrg(customer.org.orgId, (db) =>
+      db('audit_events').where({ subject_id: id }).select('action', 'actor_type', 'actor_label', 'subject_type', 'data'),
+    );
+    expect(failedAudit).to.deep.equal([
+      {
+        action: 'message.failed',
+        actor_type: 'system',
+        actor_label: 'send-message worker',
+        subject_type: 'message_delivery',
+        data: { channel: 'sms', reason: 'Twilio refused the message (HTTP 400, error 21602): Body is required' },
+      },
+    ]);
+  });
+
+  it("keeps the first 2,000 characters of a provider's very long error", async () => {
+    const long = `Refused: ${'x'.repeat(3_000)}`;
+    const { customer, id, job } = await smsTo('+15555550736', { kind: 'error', status: 400, code: 21602, message: long });
+    await attempt(job);
+    const saved = (await delivery(customer.org.orgId, id)).last_error as string;
+    expect(saved).to.have.length(2_000);
+    expect(saved).to.equal(`Twilio refused the message (HTTP 400, error 21602): ${long}`.slice(0, 2_000));
   });
 
   it('leaves the error code out when Twilio gives none, and treats a 499 as a refusal', async () => {
@@ -148,10 +172,8 @@ describe('deliverMessage: one attempt, sorted by the provider’s answer', () =>
       expect((err as Error).message).to.equal('Twilio: Busy');
       const row = await delivery(customer.org.orgId, id);
       expect(row).to.include({ status: 'queued', last_error: 'Twilio: Busy', attempts: 1 });
-      expect((await auditOf(customer.org.orgId, id)).map((a: { action: string }) => a.action)).not.to.include.members([
-        'message.queued',
-        'message.failed',
-      ]);
+      // Going back to the queue is no event in the message's history.
+      expect(await auditOf(customer.org.orgId, id)).to.deep.equal([]);
       // The retry claims the queued row and sends.
       expect((await attempt(job, { attempt: 2, maxAttempts: 5 })).outcome).to.include({ result: 'sent' });
       expect(await delivery(customer.org.orgId, id)).to.include({ status: 'sent', attempts: 2 });
