@@ -76,8 +76,8 @@ export const groups = {
       'test/payments/stripe-reconcile-window.test.ts',
       // Where the next run starts: what holds the cursor back, to the second.
       'test/payments/stripe-reconcile-cursor.test.ts',
-      // The in-process schedule (a pass at a time, stopped cleanly) and the owner's "Check Stripe now".
-      'test/payments/reconcile-anywhere.test.ts',
+      // The in-process schedule: a pass at a time, stopped cleanly, a failed pass logged.
+      'test/payments/reconcile-schedule.test.ts',
       'test/payments/stripe-unapplied.test.ts',
       'test/payments/stripe-void.test.ts',
     ],

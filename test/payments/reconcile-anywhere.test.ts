@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { config } from '../../src/config.js';
 import { getDb } from '../../src/db/knex.js';
-import { runReconciliation, scheduleInProcessReconciliation } from '../../src/payments/stripe/reconcile.js';
+import { runReconciliation } from '../../src/payments/stripe/reconcile.js';
 import { createTestStaff } from '../support/factories.js';
 import { csrfFrom, loginAgent } from '../support/http.js';
 import { freePort, stopChild, waitForLine } from '../support/processes.js';
@@ -147,38 +147,6 @@ describe('reconciliation wherever jobs run', function () {
     const noToken = await owner.post('/settings/payments/reconcile').type('form').send({});
     expect(noToken.status).to.equal(403);
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(0);
-  });
-
-  it('the in-process schedule runs on its timer, never two passes at once, and stops cleanly', async () => {
-    const { org, invoiceId } = await lostPayment(standIn);
-    let runs = 0;
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const schedule = scheduleInProcessReconciliation(20, {
-      firstAfterMs: 0,
-      run: async () => {
-        runs += 1;
-        inFlight += 1;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        try {
-          await runReconciliation({ orgIds: [org.orgId] });
-          await new Promise((r) => setTimeout(r, 60)); // longer than the interval
-        } finally {
-          inFlight -= 1;
-        }
-      },
-    });
-    try {
-      await until('three scheduled passes', () => Promise.resolve(runs >= 3), 20_000);
-    } finally {
-      await schedule.stop();
-    }
-    expect(inFlight).to.equal(0);
-    expect(maxInFlight).to.equal(1);
-    const stoppedAt = runs;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(runs).to.equal(stoppedAt);
-    await expectPaidOnce(org.orgId, invoiceId);
   });
 
   it('a web process without REDIS_URL reconciles on its own schedule', async () => {
