@@ -149,13 +149,29 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
     ]);
     const tooMuch = await refusal(withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 29001 }, actor)));
     expect(translate('en', (tooMuch as FormError).fields.amount)).to.equal('At most $290.00 of this payment can still be refunded.');
-    await withOrg(org.orgId, (db) =>
+    const last = await withOrg(org.orgId, (db) =>
       recordRefund(db, payment.id, { amountCents: 29000, reference: 'R-2' }, { type: 'system', label: 'x' }),
     );
+    expect(last.refund).to.include({ reference: 'R-2', recorded_by: null, amount_cents: 29000 });
     const done = await getDb()('payments').where({ id: payment.id }).first<PaymentRow>();
     expect(done.status).to.equal('refunded');
     const refunded = await refusal(withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 1 }, actor)));
     expect(translate('en', refunded.message)).to.equal('This payment is refunded; only a succeeded payment can be refunded.');
+  });
+
+  it('two refunds of one payment at once that together exceed it: one is recorded, the other refused', async () => {
+    const { org, actor, invoice } = await openInvoice();
+    const { payment } = await withOrg(org.orgId, (db) =>
+      recordPayment(db, { invoiceId: invoice.id, amountCents: 30000, method: 'check' }, actor),
+    );
+    const results = await Promise.allSettled(
+      [0, 1].map(() => withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 20000 }, actor))),
+    );
+    expect(results.map((r) => r.status).sort()).to.deep.equal(['fulfilled', 'rejected']);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason as FormError;
+    expect(translate('en', refused.fields.amount)).to.equal('At most $100.00 of this payment can still be refunded.');
+    const refunds = await getDb()('payments').where({ refund_of: payment.id }).select<PaymentRow[]>('amount_cents');
+    expect(refunds.map((r) => r.amount_cents)).to.deep.equal([20000]);
   });
 
   it('refuses refunds of a refund, of an online payment, and on a void invoice, with the reason', async () => {

@@ -11,6 +11,9 @@ import { parseForm } from '../../src/lib/forms.js';
 import { portalFormToken } from '../../src/portal-links/token.js';
 import { createInvoiceFromProposal, issueInvoice } from '../../src/invoices/commands.js';
 import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
+import { recordRefund } from '../../src/payments/manual.js';
+import { HttpError } from '../../src/lib/errors.js';
+import { translate } from '../../src/i18n/index.js';
 import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
 import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
@@ -202,24 +205,29 @@ describe('Deposits on approval (Stripe Connect)', () => {
     const org = await connectedOrg(standIn);
     const { proposal, session, paymentIntent } = await approvedAndPaid(org);
     expect((await deliver(standIn.event('checkout.session.completed', session, org.accountId))).status).to.equal(200);
+    // Not from Porchlight's refund form: a deposit is paid online and refunded through Stripe.
+    const [deposit] = await depositPayments(org, proposal.id);
+    const byHand = await withOrg(org.orgId, (db) => recordRefund(db, deposit.id, { amountCents: 1_000 }, actorOf(org))).then(
+      () => expect.fail('accepted'),
+      (err: HttpError) => err,
+    );
+    expect(byHand.status).to.equal(409);
+    expect(translate('en', byHand.message)).to.equal('This payment was made online; refund it through Stripe so the card is credited.');
     // The contractor refunds $100.00 of the $250.00 deposit from Stripe's Dashboard.
     const { charge, refund } = standIn.refund(org.accountId, paymentIntent.id, 10_000);
     expect((await deliver(standIn.event('charge.refunded', charge, org.accountId))).status).to.equal(200);
     const rows = () =>
       withOrg(org.orgId, (db) =>
-        db('payments')
-          .where({ lead_id: org.leadId })
-          .orderBy('kind')
-          .select<
-            {
-              kind: string;
-              amount_cents: number;
-              status: string;
-              invoice_id: string | null;
-              proposal_id: string | null;
-              stripe_refund_id: string | null;
-            }[]
-          >('kind', 'amount_cents', 'status', 'invoice_id', 'proposal_id', 'stripe_refund_id'),
+        db('payments').where({ lead_id: org.leadId }).orderBy('kind').select<
+          {
+            kind: string;
+            amount_cents: number;
+            status: string;
+            invoice_id: string | null;
+            proposal_id: string | null;
+            stripe_refund_id: string | null;
+          }[]
+        >('kind', 'amount_cents', 'status', 'invoice_id', 'proposal_id', 'stripe_refund_id'),
       );
     expect(await rows()).to.deep.equal([
       { kind: 'payment', amount_cents: 25_000, status: 'succeeded', invoice_id: null, proposal_id: proposal.id, stripe_refund_id: null },
