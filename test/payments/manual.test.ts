@@ -159,17 +159,44 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
     expect(translate('en', refunded.message)).to.equal('This payment is refunded; only a succeeded payment can be refunded.');
   });
 
-  it('two refunds of one payment at once that together exceed it: one is recorded, the other refused', async () => {
+  it('a refund waits for another one on the same invoice, then sees it: two that together exceed the payment never both go through', async () => {
     const { org, actor, invoice } = await openInvoice();
     const { payment } = await withOrg(org.orgId, (db) =>
       recordPayment(db, { invoiceId: invoice.id, amountCents: 30000, method: 'check' }, actor),
     );
-    const results = await Promise.allSettled(
-      [0, 1].map(() => withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 20000 }, actor))),
+    // The first refund is recorded and its transaction held open.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let recorded!: (pid: number) => void;
+    const firstRecorded = new Promise<number>((resolve) => (recorded = resolve));
+    const first = withOrg(org.orgId, async (db) => {
+      const result = await recordRefund(db, payment.id, { amountCents: 20000 }, actor);
+      recorded((await db.raw<{ rows: { pid: number }[] }>('select pg_backend_pid() as pid')).rows[0].pid);
+      await held;
+      return result;
+    });
+    const firstPid = await firstRecorded;
+    const second = withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 20000 }, actor)).then(
+      () => undefined,
+      (err: FormError) => err,
     );
-    expect(results.map((r) => r.status).sort()).to.deep.equal(['fulfilled', 'rejected']);
-    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason as FormError;
-    expect(translate('en', refused.fields.amount)).to.equal('At most $100.00 of this payment can still be refunded.');
+    // The positive signal either way: the second refund finished (it didn't wait: the bug), or it waits on the first's lock.
+    const waiting = (async () => {
+      for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+        const blocked = await getDb().raw<{ rows: unknown[] }>('select pid from pg_stat_activity where ? = any(pg_blocking_pids(pid))', [
+          firstPid,
+        ]);
+        if (blocked.rows.length > 0) return 'waiting';
+      }
+      return 'never blocked';
+    })();
+    const seen = await Promise.race([second.then(() => 'finished'), waiting]);
+    release();
+    await first;
+    expect(seen).to.equal('waiting');
+    const refused = await second;
+    expect(refused, 'refused for exceeding what is left of the payment').to.be.instanceOf(FormError);
+    expect(translate('en', refused!.fields.amount)).to.equal('At most $100.00 of this payment can still be refunded.');
     const refunds = await getDb()('payments').where({ refund_of: payment.id }).select<PaymentRow[]>('amount_cents');
     expect(refunds.map((r) => r.amount_cents)).to.deep.equal([20000]);
   });
