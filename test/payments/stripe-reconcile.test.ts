@@ -92,6 +92,19 @@ describe('Stripe reconciliation', () => {
   ] as const) {
     it(`fills in what a recorded payment lacks (${missing.join(', ')}), and counts it as no new payment`, async () => {
       const org = await connectedOrg(standIn);
+      // An earlier payment recorded without either: the fill-in is its own row's only.
+      const earlierInvoice = await openInvoice(org.orgId, org.leadId, 1_200);
+      const earlier = standIn.addPaidCheckout(org.accountId, {
+        amount: 1_200,
+        currency: 'usd',
+        metadata: metadataFor(org, earlierInvoice),
+      });
+      expect((await deliver(standIn.event('payment_intent.succeeded', earlier.paymentIntent, org.accountId))).status).to.equal(200);
+      await withOrg(org.orgId, (db) =>
+        db('payments')
+          .where({ stripe_payment_intent_id: earlier.paymentIntent.id })
+          .update({ stripe_checkout_session_id: 'cs_kept_as_is', stripe_charge_id: 'ch_kept_as_is' }),
+      );
       const invoiceId = await openInvoice(org.orgId, org.leadId, 4_400);
       const sessionId = await startCheckout(org, invoiceId);
       const { paymentIntent } = standIn.completeCheckout(org.accountId, sessionId);
@@ -119,6 +132,10 @@ describe('Stripe reconciliation', () => {
         stripe_payment_intent_id: paymentIntent.id,
         stripe_checkout_session_id: sessionId,
         stripe_charge_id: paymentIntent.latest_charge,
+      });
+      expect((await invoiceState(org.orgId, earlierInvoice)).payments[0]).to.deep.include({
+        stripe_checkout_session_id: 'cs_kept_as_is',
+        stripe_charge_id: 'ch_kept_as_is',
       });
     });
   }

@@ -465,7 +465,10 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
       expect(await record(refund(2_000, 'succeeded'))).to.equal('recorded');
       // 2,000 of 5,000 refunded: 3,000 more fits, 3,001 does not.
       expect(await record(refund(3_001, 'succeeded'))).to.equal('unapplied');
-      expect(await record(refund(3_000, 'succeeded'))).to.equal('recorded');
+      const rest = refund(3_000, 'succeeded');
+      expect(await record(rest)).to.equal('recorded');
+      // Seen again once the payment is fully refunded: already recorded, not a refund too many.
+      expect(await record(rest)).to.equal('unchanged');
       const state = await invoiceState(org.orgId, invoiceId);
       expect(state.payments.filter((p) => p.kind === 'refund').map((p) => p.amount_cents)).to.deep.equal([2_000, 3_000]);
     });
@@ -504,6 +507,27 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
           },
         },
       ]);
+    });
+
+    it('sets aside, with the reason audited on the invoice, a payment on a draft or in another currency', async () => {
+      const draft = await openInvoice(org.orgId, org.leadId, 3_000);
+      await withOrg(org.orgId, (db) => db('invoices').where({ id: draft }).update({ status: 'draft' }));
+      const onDraft = paymentIntent(draft, 3_000, 1_700_000_000);
+      const euros = await openInvoice(org.orgId, org.leadId, 3_000);
+      const inEuros = paymentIntent(euros, 3_000, 1_700_000_000);
+      inEuros.paymentIntent.currency = 'eur';
+      const outcomes = await withOrg(org.orgId, (db) => recordStripePayments(db, org.orgId, [onDraft, inEuros]));
+      expect([outcomes.get(onDraft.paymentIntent.id), outcomes.get(inEuros.paymentIntent.id)]).to.deep.equal(['unapplied', 'unapplied']);
+      for (const [invoiceId, pi, reason] of [
+        [draft, onDraft, 'draft'],
+        [euros, inEuros, 'currency'],
+      ] as const) {
+        expect((await invoiceState(org.orgId, invoiceId)).payments).to.deep.equal([]);
+        const audits = await auditsOf('payment.stripe_unapplied', invoiceId);
+        expect(audits).to.have.length(1);
+        expect(audits[0]).to.deep.include({ actor_type: 'stripe', subject_type: 'invoice' });
+        expect(audits[0].data).to.include({ payment_intent: pi.paymentIntent.id, reason });
+      }
     });
 
     it('ignores a payment for an invoice that does not exist', async () => {
