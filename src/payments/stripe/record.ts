@@ -296,18 +296,15 @@ export async function recordStripeRefund(db: Db, orgId: string, refund: RefundFa
   // invoice, or, for a deposit not yet on an invoice, its proposal (creditDeposits locks it before moving deposits).
   if (known.invoice_id) await db('invoices').where({ id: known.invoice_id }).forUpdate().first('id');
   else await db('proposals').where({ id: known.proposal_id }).forUpdate().first('id');
-  const payment = await db('payments')
-    .where({ id: known.id })
-    .forUpdate()
-    .first<{
-      id: string;
-      lead_id: string;
-      invoice_id: string | null;
-      proposal_id: string | null;
-      amount_cents: string | number;
-      currency: string;
-      stripe_charge_id: string | null;
-    }>('id', 'lead_id', 'invoice_id', 'proposal_id', 'amount_cents', 'currency', 'stripe_charge_id');
+  const payment = await db('payments').where({ id: known.id }).forUpdate().first<{
+    id: string;
+    lead_id: string;
+    invoice_id: string | null;
+    proposal_id: string | null;
+    amount_cents: string | number;
+    currency: string;
+    stripe_charge_id: string | null;
+  }>('id', 'lead_id', 'invoice_id', 'proposal_id', 'amount_cents', 'currency', 'stripe_charge_id');
   if (payment.invoice_id !== known.invoice_id) {
     // The deposit was credited to a new invoice between the read and the lock: that invoice isn't locked here. Rare;
     // the webhook answers 5xx (Stripe delivers again) and reconciliation tries again on its next run.
