@@ -77,10 +77,23 @@ describe('portal link expiry', () => {
     const org = await createTestOrg();
     const lead = await createTestLead(org.orgId);
     const { id } = await linkFor(org.orgId, lead.id);
+    // Another customer's link: never touched by this one's setting.
+    const neighbour = await linkFor(org.orgId, (await createTestLead(org.orgId)).id);
     const agent = await loginAgent(org.email, org.password);
     const res = await agent.post(`/customers/${lead.id}/portal-link/expiry`).type('form').send({ _csrf: agent.csrf, lifetime: '365' });
     expect(res.status).to.equal(303);
     expect((await linkRow(id)).expires_at!.getTime()).to.be.closeTo(Date.now() + 365 * DAY, 60_000);
+    expect((await linkRow(neighbour.id)).expires_at).to.equal(null);
+    const [first] = await getDb()('audit_events')
+      .where({ org_id: org.orgId, action: 'portal_link.expiry_set' })
+      .select<{ subject_type: string; subject_id: string; data: { linkId: string; expiresAt: string } }[]>(
+        'subject_type',
+        'subject_id',
+        'data',
+      );
+    expect(first).to.deep.include({ subject_type: 'lead', subject_id: lead.id });
+    expect(first.data.linkId).to.equal(id);
+    expect(Date.parse(first.data.expiresAt)).to.equal((await linkRow(id)).expires_at!.getTime());
     const page = await agent.get(`/customers/${lead.id}`);
     expect(page.text).to.contain('expires ');
     const bad = await agent.post(`/customers/${lead.id}/portal-link/expiry`).type('form').send({ _csrf: agent.csrf, lifetime: 'forever' });
@@ -94,6 +107,9 @@ describe('portal link expiry', () => {
     expect(after.text)
       .to.match(/link expired on /)
       .and.to.contain('Generate Portal Link');
+    // No live link left to set: refused, and nothing is audited.
+    const none = await agent.post(`/customers/${lead.id}/portal-link/expiry`).type('form').send({ _csrf: agent.csrf, lifetime: '30' });
+    expect(none.status).to.equal(404);
     const audit = await getDb()('audit_events')
       .where({ org_id: org.orgId, action: 'portal_link.expiry_set' })
       .count<{ count: string }[]>('* as count');
