@@ -54,7 +54,7 @@ describe('portal visit log', () => {
   beforeEach(resetPortalMisses);
 
   it('records each page with its tab or document and the device family, in the page’s one round trip', async () => {
-    const { lead, records, link } = await customer();
+    const { org, lead, records, link } = await customer();
     const app = testApp();
     const paths: [string, string][] = [
       ['', IPHONE],
@@ -86,6 +86,17 @@ describe('portal visit log', () => {
       expect(v.ip_hash).to.match(/^[0-9a-f]{32}$/);
       expect(v.ip_hash).to.equal(visitNetworkHash('127.0.0.1'));
     }
+
+    // The contractor reads each one: a tab by its name, a document by its number (or without one when the
+    // visit no longer names it), and the device in words.
+    await getDb()('portal_visits').where({ lead_id: lead.id, view: 'proposal' }).update({ document_id: null });
+    const agent = await loginAgent(org.email, org.password);
+    const page = await agent.get(`/customers/${lead.id}`);
+    expect(page.text).to.contain('Opened the Service history tab on an Android phone');
+    expect(page.text).to.contain('Opened the Proposals tab on an iPhone');
+    expect(page.text).to.contain('Viewed proposal on a Windows PC');
+    const invoiceNumber = await getDb()('invoices').where({ id: records.invoiceIds[0] }).first<{ number: number }>('number');
+    expect(page.text).to.contain(`Viewed invoice #${invoiceNumber.number} on an iPhone`);
   });
 
   it('records nothing for a miss: an unknown document, another customer’s document, an expired link', async () => {
