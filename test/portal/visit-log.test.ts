@@ -97,6 +97,10 @@ describe('portal visit log', () => {
     expect(page.text).to.contain('Viewed proposal on a Windows PC');
     const invoiceNumber = await getDb()('invoices').where({ id: records.invoiceIds[0] }).first<{ number: number }>('number');
     expect(page.text).to.contain(`Viewed invoice #${invoiceNumber.number} on an iPhone`);
+    // In Spanish the device family is said the Spanish way round.
+    await getDb()('organizations').where({ id: org.orgId }).update({ locale: 'es-MX' });
+    const spanish = await agent.get(`/customers/${lead.id}`);
+    expect(spanish.text).to.contain('teléfono Android');
   });
 
   it('records nothing for a miss: an unknown document, another customer’s document, an expired link', async () => {
