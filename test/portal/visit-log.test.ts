@@ -97,10 +97,22 @@ describe('portal visit log', () => {
     expect(page.text).to.contain('Viewed proposal on a Windows PC');
     const invoiceNumber = await getDb()('invoices').where({ id: records.invoiceIds[0] }).first<{ number: number }>('number');
     expect(page.text).to.contain(`Viewed invoice #${invoiceNumber.number} on an iPhone`);
-    // In Spanish the device family is said the Spanish way round.
+    // In Spanish each stored device family has its Spanish words ("Android phone" the Spanish way round), in
+    // brackets: English's "a"/"an" can't be carried over (una tableta, un teléfono).
     await getDb()('organizations').where({ id: org.orgId }).update({ locale: 'es-MX' });
+    for (const device of ['Phone', 'Tablet', 'TV', 'Linux computer', 'iPad tablet'])
+      await getDb()('portal_visits').insert({ org_id: org.orgId, link_id: link.id, lead_id: lead.id, view: 'payments', device });
     const spanish = await agent.get(`/customers/${lead.id}`);
-    expect(spanish.text).to.contain('teléfono Android');
+    for (const words of [
+      'Abrió la pestaña Historial de servicio (teléfono Android)',
+      '(PC con Windows)',
+      '(teléfono)',
+      '(tableta)',
+      '(televisor)',
+      '(computadora Linux)',
+      '(tableta iPad)',
+    ])
+      expect(spanish.text).to.contain(words);
   });
 
   it('records nothing for a miss: an unknown document, another customer’s document, an expired link', async () => {
