@@ -107,6 +107,9 @@ describe('portal link expiry', () => {
     expect(after.text)
       .to.match(/link expired on /)
       .and.to.contain('Generate Portal Link');
+    // Only this customer's page says so: not that of a customer who never had a link.
+    const linkless = await createTestLead(org.orgId);
+    expect((await agent.get(`/customers/${linkless.id}`)).text).not.to.match(/link expired on /);
     // No live link left to set: refused, and nothing is audited.
     const none = await agent.post(`/customers/${lead.id}/portal-link/expiry`).type('form').send({ _csrf: agent.csrf, lifetime: '30' });
     expect(none.status).to.equal(404);

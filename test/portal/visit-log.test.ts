@@ -89,14 +89,25 @@ describe('portal visit log', () => {
 
     // The contractor reads each one: a tab by its name, a document by its number (or without one when the
     // visit no longer names it), and the device in words.
-    await getDb()('portal_visits').where({ lead_id: lead.id, view: 'proposal' }).update({ document_id: null });
+    await getDb()('portal_visits').insert({ org_id: org.orgId, link_id: link.id, lead_id: lead.id, view: 'invoice', device: 'Mac' });
     const agent = await loginAgent(org.email, org.password);
     const page = await agent.get(`/customers/${lead.id}`);
-    expect(page.text).to.contain('Opened the Service history tab on an Android phone');
-    expect(page.text).to.contain('Opened the Proposals tab on an iPhone');
-    expect(page.text).to.contain('Viewed proposal on a Windows PC');
+    const proposalNumber = await getDb()('proposals').where({ id: records.proposalIds[0] }).first<{ number: number }>('number');
     const invoiceNumber = await getDb()('invoices').where({ id: records.invoiceIds[0] }).first<{ number: number }>('number');
-    expect(page.text).to.contain(`Viewed invoice #${invoiceNumber.number} on an iPhone`);
+    // Newest first.
+    const entries = [
+      'Viewed invoice on a Mac',
+      `Viewed proposal #${proposalNumber.number} on a Windows PC`,
+      `Viewed invoice #${invoiceNumber.number} on an iPhone`,
+      'Opened the Service history tab on an Android phone',
+      'Opened the Proposals tab on an iPhone',
+    ];
+    const at = entries.map((entry) => page.text.indexOf(entry));
+    expect(
+      at.every((i) => i >= 0),
+      JSON.stringify(at),
+    ).to.equal(true);
+    expect([...at].sort((a, b) => a - b)).to.deep.equal(at);
     // In Spanish each stored device family has its Spanish words ("Android phone" the Spanish way round), in
     // brackets: English's "a"/"an" can't be carried over (una tableta, un teléfono).
     await getDb()('organizations').where({ id: org.orgId }).update({ locale: 'es-MX' });
