@@ -225,6 +225,13 @@ export class StripeConnectStandIn {
     return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix));
   }
 
+  /** The paths of every GET made on behalf of this connected account, in order (tests count what a step asked Stripe). */
+  readsBy(account: string): string[] {
+    return this.requestsTo('GET', '/v1/')
+      .filter((r) => r.stripeAccount === account)
+      .map((r) => r.path);
+  }
+
   // ------------------------------------------------------------- test helpers
 
   /** A connected account as if created and onboarded elsewhere. */

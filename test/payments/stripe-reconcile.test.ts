@@ -20,6 +20,9 @@ import {
   stopStandIn,
 } from './stripe-fixtures.js';
 
+/** What a run with nothing to fetch asks Stripe: its three lists. */
+const THREE_LISTS = ['/v1/checkout/sessions', '/v1/payment_intents', '/v1/refunds'];
+
 describe('Stripe reconciliation', () => {
   let standIn: StripeConnectStandIn;
 
@@ -39,13 +42,7 @@ describe('Stripe reconciliation', () => {
     const endedAt = Math.ceil(Date.now() / 1000);
     expect(first).to.deep.include({ orgs: 1, failed: 0, payments: 1, refunds: 0 });
     // Its session was in the list: nothing is looked up on the side.
-    expect(
-      standIn
-        .requestsTo('GET', '/v1/')
-        .filter((r) => r.stripeAccount === org.accountId)
-        .map((r) => r.path)
-        .sort(),
-    ).to.deep.equal(['/v1/checkout/sessions', '/v1/payment_intents', '/v1/refunds']);
+    expect(standIn.readsBy(org.accountId).sort()).to.deep.equal(THREE_LISTS);
     const state = await invoiceState(org.orgId, invoiceId);
     expect(state.status).to.equal('paid');
     expect(state.payments).to.have.length(1);
@@ -67,17 +64,12 @@ describe('Stripe reconciliation', () => {
     expect(orgRow.stripe_reconciled_at).to.be.instanceOf(Date);
     expect(orgRow.stripe_reconcile_error).to.equal(null);
 
-    const callsBefore = standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId).length;
+    const callsBefore = standIn.readsBy(org.accountId).length;
     const second = await reconcileAll({ orgIds: [org.orgId] });
     expect(second).to.deep.include({ orgs: 1, failed: 0, payments: 0, refunds: 0 });
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
     // Nothing new: the second run reads Stripe's three lists and fetches nothing it already has.
-    const calls = standIn
-      .requestsTo('GET', '/v1/')
-      .filter((r) => r.stripeAccount === org.accountId)
-      .slice(callsBefore)
-      .map((r) => r.path);
-    expect(calls.sort()).to.deep.equal(['/v1/checkout/sessions', '/v1/payment_intents', '/v1/refunds']);
+    expect(standIn.readsBy(org.accountId).slice(callsBefore).sort()).to.deep.equal(THREE_LISTS);
 
     // The webhook arriving late changes nothing either.
     const res = await deliver(standIn.event('payment_intent.succeeded', paymentIntent, org.accountId));
@@ -116,16 +108,11 @@ describe('Stripe reconciliation', () => {
           .update(Object.fromEntries(missing.map((column) => [column, null]))),
       );
 
-      const callsBefore = standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId).length;
+      const callsBefore = standIn.readsBy(org.accountId).length;
       const run = await reconcileAll({ orgIds: [org.orgId] });
       expect(run).to.deep.include({ orgs: 1, failed: 0, payments: 0, refunds: 0 });
       // What it fills in comes from the lists: no session is looked up for a payment already recorded.
-      const calls = standIn
-        .requestsTo('GET', '/v1/')
-        .filter((r) => r.stripeAccount === org.accountId)
-        .slice(callsBefore)
-        .map((r) => r.path);
-      expect(calls.sort()).to.deep.equal(['/v1/checkout/sessions', '/v1/payment_intents', '/v1/refunds']);
+      expect(standIn.readsBy(org.accountId).slice(callsBefore).sort()).to.deep.equal(THREE_LISTS);
       const state = await invoiceState(org.orgId, invoiceId);
       expect(state.payments).to.have.length(1);
       expect(state.payments[0]).to.deep.include({
@@ -207,8 +194,6 @@ describe('Stripe reconciliation', () => {
   });
 
   describe('what a run fetches beyond its lists', () => {
-    const accountCalls = (org: { accountId: string }) => standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId);
-
     it("fetches a paid session's PaymentIntent created before the window, and records it with the session", async () => {
       const org = await connectedOrg(standIn);
       const invoiceId = await openInvoice(org.orgId, org.leadId, 7_700);
@@ -224,7 +209,7 @@ describe('Stripe reconciliation', () => {
 
       const run = await reconcileAll({ orgIds: [org.orgId] });
       expect(run).to.deep.include({ failed: 0, payments: 1 });
-      expect(accountCalls(org).map((r) => r.path)).to.include(`/v1/payment_intents/${paymentIntent.id}`);
+      expect(standIn.readsBy(org.accountId)).to.include(`/v1/payment_intents/${paymentIntent.id}`);
       const state = await invoiceState(org.orgId, invoiceId);
       expect(state.payments).to.have.length(1);
       expect(state.payments[0]).to.deep.include({ stripe_payment_intent_id: paymentIntent.id, stripe_checkout_session_id: sessionId });
@@ -245,13 +230,11 @@ describe('Stripe reconciliation', () => {
       // A shop sale on the same account, refunded: no invoice of ours.
       const shop = standIn.addPaidPaymentIntent(org.accountId, { amount: 2_000, currency: 'usd', metadata: { order: 'shop-9' } });
       standIn.refund(org.accountId, shop.paymentIntent.id);
-      const before = accountCalls(org).length;
+      const before = standIn.readsBy(org.accountId).length;
 
       const run = await reconcileAll({ orgIds: [org.orgId] });
       expect(run).to.deep.include({ failed: 0, payments: 0, refunds: 1 });
-      const calls = accountCalls(org)
-        .slice(before)
-        .map((r) => r.path);
+      const calls = standIn.readsBy(org.accountId).slice(before);
       // The shop sale is fetched once to learn it isn't ours (and nothing more is asked about it);
       // the recorded payment is not fetched.
       expect(calls.sort()).to.deep.equal([

@@ -79,8 +79,7 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     const invoiceId = await openInvoice(org.orgId, org.leadId, 12_345);
     const { session, paymentIntent, charge } = await paidCheckout(invoiceId);
     const event = standIn.event('checkout.session.completed', session, org.accountId);
-    const accountReads = () => standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId);
-    const readsBefore = accountReads().length;
+    const readsBefore = standIn.readsBy(org.accountId).length;
     const res = await deliver(event);
     expect(res.status).to.equal(200);
     expect(webhookOutcome(res)).to.equal('processed');
@@ -102,13 +101,13 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     ]);
     // The PaymentIntent was re-read from the connected account, and nothing else: the session is the
     // event's own, and a new payment has no refunds to read.
-    const reads = accountReads().slice(readsBefore);
-    expect(reads.map((r) => r.path)).to.deep.equal([`/v1/payment_intents/${paymentIntent.id}`]);
+    const reads = standIn.readsBy(org.accountId).slice(readsBefore);
+    expect(reads).to.deep.equal([`/v1/payment_intents/${paymentIntent.id}`]);
     const again = await deliver(event);
     expect(again.status).to.equal(200);
     expect(webhookOutcome(again)).to.equal('duplicate');
     // Seen before: answered without asking Stripe anything.
-    expect(accountReads()).to.have.length(readsBefore + reads.length);
+    expect(standIn.readsBy(org.accountId)).to.have.length(readsBefore + reads.length);
     expect((await invoiceState(org.orgId, invoiceId)).payments).to.have.length(1);
     const audit = await withOrg(org.orgId, (db) =>
       db('audit_events')
@@ -330,14 +329,10 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
   it('payment_intent.succeeded re-reads the PaymentIntent and finds its session; a new payment has no refunds to read', async () => {
     const invoiceId = await openInvoice(org.orgId, org.leadId, 6_100);
     const { session, paymentIntent } = await paidCheckout(invoiceId);
-    const readsBefore = standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId).length;
+    const readsBefore = standIn.readsBy(org.accountId).length;
     const res = await deliver(standIn.event('payment_intent.succeeded', paymentIntent, org.accountId));
     expect(res.status).to.equal(200);
-    const reads = standIn
-      .requestsTo('GET', '/v1/')
-      .filter((r) => r.stripeAccount === org.accountId)
-      .slice(readsBefore)
-      .map((r) => r.path);
+    const reads = standIn.readsBy(org.accountId).slice(readsBefore);
     expect(reads.sort()).to.deep.equal(['/v1/checkout/sessions', `/v1/payment_intents/${paymentIntent.id}`]);
     const state = await invoiceState(org.orgId, invoiceId);
     expect(state.payments).to.have.length(1);
@@ -348,15 +343,11 @@ describe('Stripe Connect webhooks (/webhooks/stripe)', () => {
     const sale = standIn.addPaidPaymentIntent(org.accountId, { amount: 2_500, currency: 'usd', metadata: { order: 'shop-12' } });
     const { charge } = standIn.refund(org.accountId, sale.paymentIntent.id);
     const paymentsBefore = await countRows(org.orgId, 'payments');
-    const readsBefore = standIn.requestsTo('GET', '/v1/').filter((r) => r.stripeAccount === org.accountId).length;
+    const readsBefore = standIn.readsBy(org.accountId).length;
     const res = await deliver(standIn.event('charge.refunded', charge, org.accountId));
     expect(res.status).to.equal(200);
     expect(await countRows(org.orgId, 'payments')).to.equal(paymentsBefore);
-    const reads = standIn
-      .requestsTo('GET', '/v1/')
-      .filter((r) => r.stripeAccount === org.accountId)
-      .slice(readsBefore)
-      .map((r) => r.path);
+    const reads = standIn.readsBy(org.accountId).slice(readsBefore);
     expect(reads.sort()).to.deep.equal(['/v1/checkout/sessions', `/v1/payment_intents/${sale.paymentIntent.id}`]);
   });
 
