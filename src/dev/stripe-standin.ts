@@ -696,12 +696,6 @@ export class StripeConnectStandIn {
     return customer;
   }
 
-  /**
-   * POST /v1/payment_intents with confirm=true: an off-session charge of a saved
-   * card. The test card decides: 4000000000000002 is declined (card_declined),
-   * 4000002760003184 needs authentication (authentication_required); both answer
-   * 402 with the PaymentIntent in the error, as Stripe does. Others succeed.
-   */
   /** A new PaymentIntent on the account, not yet paid: still 'processing', nothing received, no charge. */
   private storePaymentIntent(
     account: string,
@@ -721,6 +715,12 @@ export class StripeConnectStandIn {
     return paymentIntent;
   }
 
+  /**
+   * POST /v1/payment_intents with confirm=true: an off-session charge of a saved
+   * card. The test card decides: 4000000000000002 is declined (card_declined),
+   * 4000002760003184 needs authentication (authentication_required); both answer
+   * 402 with the PaymentIntent in the error, as Stripe does. Others succeed.
+   */
   private createPaymentIntent(account: string, params: Json): unknown {
     const d = this.dataFor(account);
     const amount = Number(params.amount);

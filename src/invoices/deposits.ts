@@ -6,6 +6,7 @@
 // lands while the invoice is being made is either seen here or sees the invoice.
 import { recordAudit, type Actor } from '../db/audit.js';
 import type { InvoiceRow } from '../db/rows.js';
+import { refundedTotals } from '../db/sql/payments.js';
 import type { Db } from '../db/tenancy.js';
 
 /** Credits waiting deposits to a new invoice; returns the amount credited. */
@@ -19,18 +20,10 @@ export async function creditDeposits(db: Db, invoice: InvoiceRow, actor: Actor):
     .forUpdate()
     .select<{ id: string; amount_cents: string }[]>('id', 'amount_cents');
   // A deposit refunded in part while it waited counts for what is left of it.
-  const refunded = new Map(
-    (
-      await db('payments')
-        .whereIn(
-          'refund_of',
-          waiting.map((d) => d.id),
-        )
-        .where({ kind: 'refund', status: 'succeeded' })
-        .groupBy('refund_of')
-        .select('refund_of')
-        .sum<{ refund_of: string; total: string }[]>({ total: 'amount_cents' })
-    ).map((r) => [r.refund_of, Number(r.total)]),
+  const refunded = await refundedTotals(
+    db,
+    waiting.map((d) => d.id),
+    ['succeeded'],
   );
   let room = Number(invoice.total_cents) - Number(invoice.amount_paid_cents);
   const credited: string[] = [];

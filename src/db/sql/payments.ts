@@ -136,14 +136,21 @@ export async function insertStripeRefund(db: Db, orgId: string, row: StripeRefun
   return rows[0]?.id ?? null;
 }
 
+/** How much of each payment has been refunded, counting refunds in these statuses (payments with none are left out). */
+export async function refundedTotals(db: Db, paymentIds: readonly string[], statuses: readonly string[]): Promise<Map<string, number>> {
+  const rows = await db('payments')
+    .whereIn('refund_of', paymentIds)
+    .where({ kind: 'refund' })
+    .whereIn('status', statuses)
+    .groupBy('refund_of')
+    .select('refund_of')
+    .sum<{ refund_of: string; total: string }[]>({ total: 'amount_cents' });
+  return new Map(rows.map((r) => [r.refund_of, Number(r.total)]));
+}
+
 /** How much of a payment has been refunded, counting refunds in these statuses. */
 export async function refundedTotal(db: Db, paymentId: string, statuses: readonly string[]): Promise<number> {
-  const row = await db('payments')
-    .where({ refund_of: paymentId, kind: 'refund' })
-    .whereIn('status', statuses)
-    .sum({ total: 'amount_cents' })
-    .first<{ total: string | number | null }>();
-  return Number(row?.total ?? 0);
+  return (await refundedTotals(db, [paymentId], statuses)).get(paymentId) ?? 0;
 }
 
 /** Whether the refund-mismatch warning for this refund was already recorded. */
