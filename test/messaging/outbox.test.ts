@@ -9,6 +9,7 @@ import { withOrg } from '../../src/db/tenancy.js';
 import { dispatchDelivery, sweepOutbox } from '../../src/messaging/outbox.js';
 import { closeTransports } from '../../src/messaging/transports.js';
 import { closeQueues, deliveryJobId, getSendQueue, SEND_ATTEMPTS } from '../../src/queue/queues.js';
+import { backendPid, waitUntilBlockedBy } from '../support/locks.js';
 import { captureLogs } from '../support/logs.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
@@ -121,20 +122,11 @@ describe('outbox: dispatch and sweep', () => {
     let sweeping: ReturnType<typeof sweepOutbox> | undefined;
     try {
       await worker('message_deliveries').where({ id }).forUpdate().select('id');
-      const { rows } = await worker.raw<{ rows: { pid: number }[] }>('select pg_backend_pid() as pid');
-      const workerPid = rows[0].pid;
+      const workerPid = await backendPid(worker);
       sweeping = sweepOutbox();
       sweeping.catch(() => undefined);
       // The positive signal: some backend is waiting on the worker's row lock.
-      const until = Date.now() + 10_000;
-      for (;;) {
-        const waiting = await getDb().raw<{ rows: unknown[] }>('select pid from pg_stat_activity where ? = any(pg_blocking_pids(pid))', [
-          workerPid,
-        ]);
-        if (waiting.rows.length > 0) break;
-        if (Date.now() > until) throw new Error('the sweeper never reached the row');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      if (!(await waitUntilBlockedBy(workerPid))) throw new Error('the sweeper never reached the row');
       await worker('message_deliveries').where({ id }).update({ status: 'sent', last_error: null });
       await worker.commit();
     } catch (err) {

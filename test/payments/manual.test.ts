@@ -11,6 +11,7 @@ import { recordPayment, recordRefund } from '../../src/payments/manual.js';
 import { voidInvoice } from '../../src/payments/void-invoice.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { invoiceForm } from '../support/forms.js';
+import { holdOpen, waitUntilBlockedBy } from '../support/locks.js';
 import { translate } from '../../src/i18n/index.js';
 
 async function openInvoice() {
@@ -165,34 +166,17 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
       recordPayment(db, { invoiceId: invoice.id, amountCents: 30000, method: 'check' }, actor),
     );
     // The first refund is recorded and its transaction held open.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let recorded!: (pid: number) => void;
-    const firstRecorded = new Promise<number>((resolve) => (recorded = resolve));
-    const first = withOrg(org.orgId, async (db) => {
-      const result = await recordRefund(db, payment.id, { amountCents: 20000 }, actor);
-      recorded((await db.raw<{ rows: { pid: number }[] }>('select pg_backend_pid() as pid')).rows[0].pid);
-      await held;
-      return result;
-    });
-    const firstPid = await firstRecorded;
+    const first = holdOpen(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 20000 }, actor));
+    const { pid: firstPid } = await first.ready;
     const second = withOrg(org.orgId, (db) => recordRefund(db, payment.id, { amountCents: 20000 }, actor)).then(
       () => undefined,
       (err: FormError) => err,
     );
     // The positive signal either way: the second refund finished (it didn't wait: the bug), or it waits on the first's lock.
-    const waiting = (async () => {
-      for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
-        const blocked = await getDb().raw<{ rows: unknown[] }>('select pid from pg_stat_activity where ? = any(pg_blocking_pids(pid))', [
-          firstPid,
-        ]);
-        if (blocked.rows.length > 0) return 'waiting';
-      }
-      return 'never blocked';
-    })();
+    const waiting = waitUntilBlockedBy(firstPid).then((blocked) => (blocked ? 'waiting' : 'never blocked'));
     const seen = await Promise.race([second.then(() => 'finished'), waiting]);
-    release();
-    await first;
+    first.release();
+    await first.done;
     expect(seen).to.equal('waiting');
     const refused = await second;
     expect(refused, 'refused for exceeding what is left of the payment').to.be.instanceOf(FormError);

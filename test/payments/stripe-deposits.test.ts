@@ -16,10 +16,11 @@ import { HttpError } from '../../src/lib/errors.js';
 import { translate } from '../../src/i18n/index.js';
 import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
-import type { StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
+import type { StandInCharge, StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { testApp } from '../support/http.js';
 import { createTestLead } from '../support/factories.js';
 import { linkFor, resetPortalMisses } from '../portal/support.js';
+import { holdOpen, waitUntilBlockedBy } from '../support/locks.js';
 import { connectedOrg, deliver, startStandIn, stopStandIn, type ConnectedOrg } from './stripe-fixtures.js';
 
 const app = () => supertest(testApp());
@@ -274,6 +275,62 @@ describe('Deposits on approval (Stripe Connect)', () => {
       createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actorOf(org)),
     );
     expect(Number(invoice.amount_paid_cents)).to.equal(0);
+  });
+
+  /**
+   * The contractor makes the invoice from a proposal whose $250.00 deposit is paid (its transaction holds the proposal)
+   * while Stripe reports a $100.00 refund of it, through `report`. Returns what `report` answered, once it had to wait.
+   */
+  async function refundWhileInvoicing<T>(org: ConnectedOrg, report: (charge: StandInCharge) => Promise<T>) {
+    const { proposal, session, paymentIntent } = await approvedAndPaid(org);
+    expect((await deliver(standIn.event('checkout.session.completed', session, org.accountId))).status).to.equal(200);
+    const making = holdOpen(org.orgId, (db) =>
+      createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actorOf(org)),
+    );
+    const { pid, result: invoice } = await making.ready;
+    const { charge, refund } = standIn.refund(org.accountId, paymentIntent.id, 10_000);
+    const reported = report(charge);
+    const seen = await Promise.race([
+      reported.then(() => 'finished'),
+      waitUntilBlockedBy(pid).then((blocked) => (blocked ? 'waiting' : 'never blocked')),
+    ]);
+    making.release();
+    await making.done;
+    expect(seen, 'the refund waits for the invoice').to.equal('waiting');
+    const state = async () => ({
+      refunds: await withOrg(org.orgId, (db) =>
+        db('payments')
+          .where({ stripe_refund_id: refund.id })
+          .select<{ invoice_id: string | null; proposal_id: string | null }[]>('invoice_id', 'proposal_id'),
+      ),
+      paid: Number(
+        (
+          await withOrg(org.orgId, (db) =>
+            db('invoices').where({ id: invoice.id }).first<{ amount_paid_cents: string }>('amount_paid_cents'),
+          )
+        ).amount_paid_cents,
+      ),
+    });
+    return { answer: await reported, charge, invoice, state };
+  }
+
+  it('a deposit refunded by webhook while its invoice is being made lands on the invoice once it exists', async () => {
+    const org = await connectedOrg(standIn);
+    const { answer, invoice, state } = await refundWhileInvoicing(org, (charge) =>
+      deliver(standIn.event('charge.refunded', charge, org.accountId)).then((res) => res.status),
+    );
+    expect(answer).to.equal(200);
+    expect(await state()).to.deep.equal({ refunds: [{ invoice_id: invoice.id, proposal_id: null }], paid: 15_000 });
+  });
+
+  it('a deposit refund reconciled while its invoice is being made is refused for that run, and the next run records it on the invoice', async () => {
+    const org = await connectedOrg(standIn);
+    const { answer, invoice, state } = await refundWhileInvoicing(org, () => reconcileAll({ orgIds: [org.orgId] }));
+    expect(answer).to.include({ failed: 1, refunds: 0 });
+    // Nothing of the refused run is kept: the invoice has the whole deposit, as it took it.
+    expect(await state()).to.deep.equal({ refunds: [], paid: 25_000 });
+    expect(await reconcileAll({ orgIds: [org.orgId] })).to.include({ failed: 0, refunds: 1 });
+    expect(await state()).to.deep.equal({ refunds: [{ invoice_id: invoice.id, proposal_id: null }], paid: 15_000 });
   });
 
   it('a deposit paid by bank debit that fails marks its attempt failed and audits the failure on the proposal', async () => {
