@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'exp
 import { ZodError } from 'zod';
 import { config } from '../config.js';
 import { HttpError, FormError } from '../lib/errors.js';
+import { requestLogger } from '../logger.js';
 import { fieldErrors } from '../lib/forms.js';
 import { browserLanguage, isLanguage, t, translate, type Language } from '../i18n/index.js';
 
@@ -64,7 +65,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     message = status === 413 ? 'http:error.tooLarge' : 'http:error.unreadable';
   }
 
-  if (status >= 500) req.log?.error({ err }, 'request failed');
+  if (status >= 500) requestLogger(req).error({ err }, 'request failed');
   if (res.headersSent) return;
 
   // Messages (keys, or msg(key, values)) in the reader's language; other text passes through as it is.

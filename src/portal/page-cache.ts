@@ -13,6 +13,7 @@
 // are never kept. Entries are per link (the key starts with the token's hash),
 // so a page is only ever sent again to a request that found the same link.
 import crypto from 'node:crypto';
+import type { Request, Response } from 'express';
 import { LRUCache } from 'lru-cache';
 
 /** How long a rendered page may be sent again while its data is unchanged. */
@@ -36,27 +37,48 @@ const kept = new LRUCache<string, Kept>({
   ttl: TTL_MS,
 });
 
-/** The page's parts with `nonce` between them, as one buffer. */
-function withNonce(parts: Buffer[], nonce: string): Buffer {
-  if (parts.length === 1) return parts[0];
-  const nonceBytes = Buffer.from(nonce, 'latin1');
-  const pieces: Buffer[] = [parts[0]];
-  for (let i = 1; i < parts.length; i++) pieces.push(nonceBytes, parts[i]);
-  return Buffer.concat(pieces);
-}
+/** A kept page: its HTML cut at each nonce, already UTF-8. */
+export type PageParts = readonly Buffer[];
 
-/** The HTML rendered from exactly `text` under `key`, with `nonce` in place; undefined when there is none. */
-export function keptPage(key: string, text: string, nonce: string): Buffer | undefined {
+/** The HTML rendered from exactly `text` under `key`; undefined when there is none. */
+export function keptPage(key: string, text: string): PageParts | undefined {
   const entry = kept.get(key);
-  if (!entry || entry.text !== text) return undefined;
-  return withNonce(entry.parts, nonce);
+  return entry && entry.text === text ? entry.parts : undefined;
 }
 
-/** Keeps `html` (rendered from `text` with NONCE_MARK as its nonce) and returns it with `nonce` in place. */
-export function keepPage(key: string, text: string, html: string, nonce: string): Buffer {
+/** Keeps `html` (rendered from `text` with NONCE_MARK as its nonce) under `key`; returns its parts. */
+export function keepPage(key: string, text: string, html: string): PageParts {
   const parts = html.split(NONCE_MARK).map((part) => Buffer.from(part, 'utf8'));
   kept.set(key, { text, parts });
-  return withNonce(parts, nonce);
+  return parts;
+}
+
+/** The page's bytes in order, with `nonce` between its parts (the parts themselves, not copies). */
+export function pageChunks(parts: PageParts, nonce: string): Buffer[] {
+  const nonceBytes = Buffer.from(nonce, 'latin1');
+  return parts.flatMap((part, i) => (i === 0 ? [part] : [nonceBytes, part]));
+}
+
+/**
+ * Sends the page with `nonce` in place as a 200 text/html response, its parts
+ * handed to the socket as they are (one corked write) instead of copied into a
+ * new buffer per response: a page is tens of kilobytes, and that copy per view
+ * was garbage the collector had to sweep (issue 16).
+ */
+export function sendPage(req: Request, res: Response, parts: PageParts, nonce: string): void {
+  const chunks = pageChunks(parts, nonce);
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  // i18n-exempt: HTTP header names and values
+  res.status(200).set({ 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(length) });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  // Corked, the writes leave as one: end() uncorks.
+  res.cork();
+  for (const chunk of chunks) res.write(chunk);
+  res.end();
 }
 
 /** Forgets every kept page (tests). */

@@ -12,6 +12,7 @@ import { translate, type Language } from '../i18n/index.js';
 import { createRateLimiter } from '../http/security.js';
 import { acceptedLanguage, isLanguage } from '../i18n/index.js';
 import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
+import { requestLogger } from '../logger.js';
 import { isPastDay } from '../lib/dates.js';
 import { parseForm } from '../lib/forms.js';
 import { uuidOrNull } from '../lib/ids.js';
@@ -38,7 +39,7 @@ import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, sig
 import { portalPageLocals, portalReader, type PortalReader, type ViewExtras } from './view-model.js';
 import { normalizeRequestPhotos, parseRequestUpload, requestFormLocals, type RequestFormPage } from './request-form.js';
 import { findVersion } from './versions.js';
-import { keepPage, keptPage, NONCE_MARK } from './page-cache.js';
+import { keepPage, keptPage, NONCE_MARK, sendPage } from './page-cache.js';
 import { deviceFamily, visitNetworkHash } from './visit.js';
 
 /** Failed token lookups allowed per client per window before 429. */
@@ -227,11 +228,8 @@ function createPortalRouter(): Router {
         ? `${acceptedLanguage(req) ?? ''}|${pageCacheKey(tokenHash, view)}|${backPath(req, token)}`
         : null;
     const nonce = res.locals.cspNonce as string;
-    const again = cacheKey ? keptPage(cacheKey, text, nonce) : undefined;
-    if (again !== undefined) {
-      res.type('html').send(again);
-      return;
-    }
+    const again = cacheKey ? keptPage(cacheKey, text) : undefined;
+    if (again !== undefined) return sendPage(req, res, again, nonce);
     const page = JSON.parse(text) as PortalPageData;
     if ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data) return miss(req, res, next);
     if (extras.version && !findVersion(page, extras.version)) return miss(req, res, next);
@@ -254,7 +252,7 @@ function createPortalRouter(): Router {
     if (!cacheKey || shownStatus !== 200) return res.status(shownStatus).render(rendered.view, rendered.locals);
     res.render(rendered.view, { ...rendered.locals, cspNonce: NONCE_MARK }, (err: unknown, html: string) => {
       if (err) return next(err);
-      res.type('html').send(keepPage(cacheKey, text, html, nonce));
+      sendPage(req, res, keepPage(cacheKey, text, html), nonce);
     });
   }
 
@@ -742,7 +740,7 @@ function createPortalRouter(): Router {
 
   const portalErrors: ErrorRequestHandler = (err: unknown, req, res, _next) => {
     const status = err instanceof HttpError ? err.status : 500;
-    if (status >= 500) req.log?.error({ err }, 'portal request failed');
+    if (status >= 500) requestLogger(req).error({ err }, 'portal request failed');
     if (res.headersSent) return;
     if (status === 404) return renderNotFound(res);
     // The visitor's language: a refused form or a limit knows no customer (res.locals.lang is the browser's).

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { clearKeptPages, keepPage, keptPage, NONCE_MARK } from '../../src/portal/page-cache.js';
+import { clearKeptPages, keepPage, keptPage, NONCE_MARK, pageChunks } from '../../src/portal/page-cache.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
 import { seedCustomerRecords } from './fixtures.js';
@@ -77,8 +77,14 @@ describe('portal page cache', () => {
     expect(second.result.result.text.replaceAll(b.header, 'N')).to.equal(first.result.text.replaceAll(a.header, 'N'));
     expect(second.result.result.headers['content-type']).to.match(/^text\/html/);
 
+    // Sent in parts, its length is still exact; a HEAD gets headers and no body.
+    expect(Number(second.result.result.headers['content-length'])).to.equal(Buffer.byteLength(second.result.result.text));
+    const head = await supertest(app).head(url).expect(200);
+    expect(head.headers['content-type']).to.match(/^text\/html/);
+    expect(head.text ?? '').to.equal('');
+
     const visits = await getDb()('portal_visits').where({ lead_id: lead.id, view: 'invoices' }).count<{ count: string }[]>('* as count');
-    expect(Number(visits[0].count), 'both views are in the visit log').to.equal(2);
+    expect(Number(visits[0].count), 'every view is in the visit log').to.equal(3);
   });
 
   it('shows a change to the data on the next view', async () => {
@@ -118,13 +124,13 @@ describe('portal page cache', () => {
 
   it('keeps by the exact JSON text: any other text is a miss, and the nonce is put back everywhere', () => {
     const html = `<p>Señora O’Brien — 1.250,00 €</p><style nonce="${NONCE_MARK}"></style><p>x</p><script nonce="${NONCE_MARK}"></script>`;
-    expect(keepPage('k', '{"a":1}', html, 'AAA').toString()).to.equal(
+    expect(Buffer.concat(pageChunks(keepPage('k', '{"a":1}', html), 'AAA')).toString()).to.equal(
       '<p>Señora O’Brien — 1.250,00 €</p><style nonce="AAA"></style><p>x</p><script nonce="AAA"></script>',
     );
-    expect(keptPage('k', '{"a":1}', 'BBB')?.toString()).to.equal(
+    expect(Buffer.concat(pageChunks(keptPage('k', '{"a":1}')!, 'BBB')).toString()).to.equal(
       '<p>Señora O’Brien — 1.250,00 €</p><style nonce="BBB"></style><p>x</p><script nonce="BBB"></script>',
     );
-    expect(keptPage('k', '{"a":2}', 'BBB')).to.equal(undefined);
-    expect(keptPage('other', '{"a":1}', 'BBB')).to.equal(undefined);
+    expect(keptPage('k', '{"a":2}')).to.equal(undefined);
+    expect(keptPage('other', '{"a":1}')).to.equal(undefined);
   });
 });
