@@ -110,6 +110,23 @@ describe('outbox: dispatch and sweep', () => {
     expect(await hasSendJob(sent)).to.equal(false);
   });
 
+  it('touches only the message it re-dispatched, not others waiting in the same org', async () => {
+    const customer = await customerWithLink({ phone: '+15555550825' });
+    const orgId = customer.org.orgId;
+    const a = await storeTestDelivery(customer);
+    const b = await storeTestDelivery(customer);
+    await setRow(orgId, a, 'queued', 5);
+    await setRow(orgId, b, 'queued', 5);
+
+    // One at a time: the sweep re-dispatches one of the two and touches that one only.
+    expect((await sweepOutbox({ limit: 1 })).redispatched).to.equal(1);
+    const [handed, left] = (await hasSendJob(a)) ? [a, b] : [b, a];
+    expect(await hasSendJob(handed)).to.equal(true);
+    expect(await secondsSinceUpdate(orgId, handed)).to.be.below(60);
+    expect(await hasSendJob(left)).to.equal(false);
+    expect(await secondsSinceUpdate(orgId, left), 'still stale for the next sweep').to.be.above(60);
+  });
+
   it('writes no "interrupted" history for a message its worker recorded sent while the sweeper waited for the row', async function () {
     this.timeout(15_000);
     const customer = await customerWithLink({ phone: '+15555550824' });

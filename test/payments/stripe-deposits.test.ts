@@ -241,6 +241,25 @@ describe('Deposits on approval (Stripe Connect)', () => {
         stripe_refund_id: refund.id,
       },
     ]);
+    // Audited on the deposit, naming the proposal it waits on.
+    const audit = await withOrg(org.orgId, (db) =>
+      db('audit_events')
+        .where({ action: 'payment.refunded', subject_id: deposit.id })
+        .select<{ subject_type: string; data: Record<string, unknown> }[]>('subject_type', 'data'),
+    );
+    expect(audit).to.deep.equal([
+      {
+        subject_type: 'payment',
+        data: {
+          refund: refund.id,
+          payment_intent: paymentIntent.id,
+          charge: charge.id,
+          amount_cents: 10_000,
+          proposal_id: proposal.id,
+          source: 'stripe',
+        },
+      },
+    ]);
     // Seen again (a redelivery, a reconciliation run): still one refund.
     expect((await deliver(standIn.event('charge.refunded', charge, org.accountId))).status).to.equal(200);
     expect((await reconcileAll({ orgIds: [org.orgId] })).refunds).to.equal(0);

@@ -111,8 +111,13 @@ describe('portal link expiry', () => {
     const linkless = await createTestLead(org.orgId);
     expect((await agent.get(`/customers/${linkless.id}`)).text).not.to.match(/link expired on /);
     // No live link left to set: refused, and nothing is audited.
-    const none = await agent.post(`/customers/${lead.id}/portal-link/expiry`).type('form').send({ _csrf: agent.csrf, lifetime: '30' });
+    const none = await agent
+      .post(`/customers/${lead.id}/portal-link/expiry`)
+      .set('Accept', 'application/json')
+      .type('form')
+      .send({ _csrf: agent.csrf, lifetime: '30' });
     expect(none.status).to.equal(404);
+    expect((none.body as { message: string }).message).to.equal('This customer has no active portal link.');
     const audit = await getDb()('audit_events')
       .where({ org_id: org.orgId, action: 'portal_link.expiry_set' })
       .count<{ count: string }[]>('* as count');
@@ -153,12 +158,16 @@ describe('portal link expiry', () => {
     const lead = await createTestLead(org.orgId);
     const old = await linkFor(org.orgId, lead.id);
     await expire(old.id);
+    // Another customer's link ran out too: it stays as it is until that customer gets a new one.
+    const other = await linkFor(org.orgId, (await createTestLead(org.orgId)).id);
+    await expire(other.id);
     const actor = { type: 'system' as const, label: 'test' };
     const { link, created } = await withOrg(org.orgId, (db) => generatePortalLink(db, lead.id, actor));
     expect(created).to.equal(true);
     const retired = await linkRow(old.id);
     expect(retired.revoked_at).to.be.instanceOf(Date);
     expect(retired.revoked_by).to.equal(null);
+    expect((await linkRow(other.id)).revoked_at).to.equal(null);
     const audit = await getDb()('audit_events')
       .where({ org_id: org.orgId, action: 'portal_link.created', subject_id: lead.id })
       .orderBy('created_at', 'desc')

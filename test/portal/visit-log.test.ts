@@ -8,6 +8,7 @@ import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { deviceFamily, truncatedNetwork, visitNetworkHash } from '../../src/portal/visit.js';
 import { pruneOldVisits } from '../../src/portal/visit-retention.js';
+import { recentVisits } from '../../src/portal-links/queries.js';
 import { closeQueues } from '../../src/queue/queues.js';
 import { startVisitsRetention } from '../../workers/portal-visits-retention.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
@@ -171,6 +172,19 @@ describe('portal visit log', () => {
     const stranger = await createTestOrg();
     const seen = await withOrg(stranger.orgId, (db) => db('portal_visits').where({ lead_id: lead.id }).select('id'));
     expect(seen).to.deep.equal([]);
+  });
+
+  it('lists visits made at the very same moment newest first (the later one stored first), the same every time', async () => {
+    const { lead, link } = await customer();
+    await supertest(testApp()).get(`/p/${link.token}/history`);
+    const [recent] = await visitsOf(lead.id);
+    const at = new Date(Date.now() - 60_000);
+    const base = { org_id: recent.org_id, link_id: link.id, lead_id: lead.id, viewed_at: at };
+    await getDb()('portal_visits').insert({ ...base, view: 'payments' });
+    await getDb()('portal_visits').insert({ ...base, view: 'invoices' });
+    await getDb()('portal_visits').insert({ ...base, view: 'proposals' });
+    const views = await withOrg(recent.org_id, (db) => recentVisits(db, lead.id));
+    expect(views.map((v) => v.view)).to.deep.equal(['history', 'proposals', 'invoices', 'payments']);
   });
 
   it('deletes visits older than 90 days from a scheduled job, and nothing younger', async () => {

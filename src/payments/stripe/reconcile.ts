@@ -232,9 +232,8 @@ export function scheduleInProcessReconciliation(
   { firstAfterMs = 5_000, run = () => runReconciliation() }: { firstAfterMs?: number; run?: () => Promise<unknown> } = {},
 ): InProcessSchedule {
   let running: Promise<void> | undefined;
-  let stopped = false;
   const tick = () => {
-    if (stopped || running) return;
+    if (running) return;
     running = run()
       .then(() => undefined)
       .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'Stripe reconciliation run failed'))
@@ -246,7 +245,7 @@ export function scheduleInProcessReconciliation(
   every.unref();
   return {
     stop: async () => {
-      stopped = true;
+      // No tick runs once its timers are cleared: only the pass in flight is waited for.
       clearTimeout(first);
       clearInterval(every);
       await running;
