@@ -76,7 +76,8 @@ const BACK = /^(\/[A-Za-z0-9._~%-]+)*\/?(\?[A-Za-z0-9._~%&=-]*)?$/;
 
 /** The path of a GET page under its link ("/invoices?property=…"), for the language switch to come back to. */
 function backPath(req: Request, token: string): string {
-  if (req.method !== 'GET') return '';
+  // HEAD is the GET without its body: the same page, so the same headers (its Content-Length).
+  if (req.method !== 'GET' && req.method !== 'HEAD') return '';
   const rest = req.originalUrl.slice(`/p/${token}`.length);
   return BACK.test(rest) ? rest : '';
 }

@@ -77,11 +77,12 @@ describe('portal page cache', () => {
     expect(second.result.result.text.replaceAll(b.header, 'N')).to.equal(first.result.text.replaceAll(a.header, 'N'));
     expect(second.result.result.headers['content-type']).to.match(/^text\/html/);
 
-    // Sent in parts, its length is still exact; a HEAD gets headers and no body.
+    // Sent in parts, its length is still exact; a HEAD gets the same headers and no body.
     expect(Number(second.result.result.headers['content-length'])).to.equal(Buffer.byteLength(second.result.result.text));
-    const head = await supertest(app).head(url).expect(200);
-    expect(head.headers['content-type']).to.match(/^text\/html/);
-    expect(head.text ?? '').to.equal('');
+    const head = await countRenders(app, () => supertest(app).head(url).expect(200));
+    expect(head.renders, 'a HEAD is the kept GET page without its body').to.equal(0);
+    expect(head.result.headers['content-length']).to.equal(second.result.result.headers['content-length']);
+    expect(head.result.text ?? '').to.equal('');
 
     const visits = await getDb()('portal_visits').where({ lead_id: lead.id, view: 'invoices' }).count<{ count: string }[]>('* as count');
     expect(Number(visits[0].count), 'every view is in the visit log').to.equal(3);
