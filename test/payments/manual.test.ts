@@ -11,7 +11,7 @@ import { recordPayment, recordRefund } from '../../src/payments/manual.js';
 import { voidInvoice } from '../../src/payments/void-invoice.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { invoiceForm } from '../support/forms.js';
-import { holdOpen, waitUntilBlockedBy } from '../support/locks.js';
+import { holdOpen, waitsOn } from '../support/locks.js';
 import { translate } from '../../src/i18n/index.js';
 
 async function openInvoice() {
@@ -173,8 +173,7 @@ describe('manual payments and refunds (src/payments/manual.ts)', () => {
       (err: FormError) => err,
     );
     // The positive signal either way: the second refund finished (it didn't wait: the bug), or it waits on the first's lock.
-    const waiting = waitUntilBlockedBy(firstPid).then((blocked) => (blocked ? 'waiting' : 'never blocked'));
-    const seen = await Promise.race([second.then(() => 'finished'), waiting]);
+    const seen = await waitsOn(firstPid, second);
     first.release();
     await first.done;
     expect(seen).to.equal('waiting');

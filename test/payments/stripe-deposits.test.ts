@@ -20,8 +20,8 @@ import type { StandInCharge, StripeConnectStandIn } from '../../src/dev/stripe-s
 import { testApp } from '../support/http.js';
 import { createTestLead } from '../support/factories.js';
 import { linkFor, resetPortalMisses } from '../portal/support.js';
-import { holdOpen, waitUntilBlockedBy } from '../support/locks.js';
-import { connectedOrg, deliver, startStandIn, stopStandIn, type ConnectedOrg } from './stripe-fixtures.js';
+import { holdOpen, waitsOn } from '../support/locks.js';
+import { connectedOrg, deliver, invoiceState, startStandIn, stopStandIn, type ConnectedOrg } from './stripe-fixtures.js';
 
 const app = () => supertest(testApp());
 
@@ -309,10 +309,7 @@ describe('Deposits on approval (Stripe Connect)', () => {
     const { pid, result: invoice } = await making.ready;
     const { charge, refund } = standIn.refund(org.accountId, paymentIntent.id, 10_000);
     const reported = report(charge);
-    const seen = await Promise.race([
-      reported.then(() => 'finished'),
-      waitUntilBlockedBy(pid).then((blocked) => (blocked ? 'waiting' : 'never blocked')),
-    ]);
+    const seen = await waitsOn(pid, reported);
     making.release();
     await making.done;
     expect(seen, 'the refund waits for the invoice').to.equal('waiting');
@@ -322,13 +319,7 @@ describe('Deposits on approval (Stripe Connect)', () => {
           .where({ stripe_refund_id: refund.id })
           .select<{ invoice_id: string | null; proposal_id: string | null }[]>('invoice_id', 'proposal_id'),
       ),
-      paid: Number(
-        (
-          await withOrg(org.orgId, (db) =>
-            db('invoices').where({ id: invoice.id }).first<{ amount_paid_cents: string }>('amount_paid_cents'),
-          )
-        ).amount_paid_cents,
-      ),
+      paid: (await invoiceState(org.orgId, invoice.id)).amount_paid_cents,
     });
     return { answer: await reported, charge, invoice, state };
   }

@@ -19,6 +19,17 @@ export async function waitUntilBlockedBy(pid: number, timeoutMs = 10_000): Promi
   return false;
 }
 
+/**
+ * The positive signal either way when `other` should queue behind `pid`'s locks: 'waiting' once it does,
+ * 'finished' if it settles first (it never waited), 'never blocked' after the timeout.
+ */
+export function waitsOn(pid: number, other: Promise<unknown>): Promise<'waiting' | 'finished' | 'never blocked'> {
+  return Promise.race([
+    other.then(() => 'finished' as const),
+    waitUntilBlockedBy(pid).then((blocked) => (blocked ? ('waiting' as const) : ('never blocked' as const))),
+  ]);
+}
+
 export interface HeldTransaction<T> {
   /** Resolves once `work` has run, with its backend and result; the transaction is still open. */
   ready: Promise<{ pid: number; result: T }>;
