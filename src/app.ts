@@ -23,7 +23,7 @@ import { connectAdminRouter } from './payments/stripe/connect-routes.js';
 import { webhookRouter as stripeConnectWebhooks } from './payments/stripe/webhooks.js';
 import { adminRouter as portalLinksAdmin } from './portal-links/routes.js';
 import { portalAssets } from './portal/assets.js';
-import { portalMissLimiter, portalRouter } from './portal/routes.js';
+import { portalMissLimiter, portalRouter, portalViewRouter } from './portal/routes.js';
 import { adminRouter as documentsAdmin, createDocumentsPortalRouter } from './documents/routes.js';
 import { checkoutReturnRouter } from './portal/return-routes.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
@@ -112,6 +112,9 @@ export function createApp(): BuiltApp {
 
   app.use(httpLogger);
   app.use(cspNonce, securityHeaders);
+  // The portal's pages first: what a customer opens passes nothing else on its way (issue 16).
+  // Anything under /p they don't show goes on to the portal's forms, after the body parsers.
+  app.use('/p', portalViewRouter);
   app.use('/static', express.static(publicDir, { maxAge: config.isProduction ? '1d' : 0, index: false }));
   // Inter, self-hosted from its npm package, for the dashboard and the portal.
   app.use(portalAssets);

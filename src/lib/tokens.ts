@@ -9,7 +9,8 @@ export function isWellFormedToken(token: string): boolean {
 }
 
 export function sha256Hex(text: string): string {
-  return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+  // One call, no Hash object: a portal view hashes its token on every request (issue 16).
+  return crypto.hash('sha256', text, 'hex');
 }
 
 export function newToken(): string {

@@ -39,6 +39,7 @@ import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, sig
 import { portalPageLocals, portalReader, type PortalReader, type ViewExtras } from './view-model.js';
 import { normalizeRequestPhotos, parseRequestUpload, requestFormLocals, type RequestFormPage } from './request-form.js';
 import { findVersion } from './versions.js';
+import { rejectNulCharacters, rejectPrototypeMemberKeys } from '../http/validate.js';
 import { keepPage, keptPage, NONCE_MARK, sendPage } from './page-cache.js';
 import { deviceFamily, visitNetworkHash } from './visit.js';
 
@@ -152,7 +153,7 @@ async function whereFor(
   return { propertyId: main?.id ?? null, address: main?.address ?? onFile };
 }
 
-function createPortalRouter(): Router {
+function createPortalRouter(): { views: Router; router: Router } {
   const missLimiter = portalMissLimiter;
   const payLimiter = createRateLimiter({
     // i18n-exempt: a rate limiter name
@@ -265,28 +266,6 @@ function createPortalRouter(): Router {
     const link = await portalLinkByTokenHash(hashPortalToken(token));
     return link ? { token, id, link } : null;
   }
-
-  router.get('/:token', (req, res, next) => {
-    const property = pageQuery.safeParse(req.query).data?.property ?? null;
-    return show(req, res, next, { kind: 'home', property }, { home: true });
-  });
-
-  for (const kind of ['proposal', 'invoice'] as const) {
-    router.get(`/:token/${kind}s/:id`, (req, res, next) => {
-      const id = uuidOrNull(req.params.id);
-      if (!id) return miss(req, res, next);
-      const result = typeof req.query.result === 'string' ? req.query.result : undefined;
-      return show(req, res, next, { kind, id }, { result: result && SHOWN_RESULTS.test(result) ? result : undefined });
-    });
-  }
-
-  // An earlier version of a proposal, frozen when the customer asked for changes (superseded once revised).
-  router.get('/:token/proposals/:id/versions/:version', (req, res, next) => {
-    const id = uuidOrNull(req.params.id);
-    const version = /^[1-9][0-9]{0,4}$/.test(String(req.params.version)) ? Number(req.params.version) : null;
-    if (!id || !version) return miss(req, res, next);
-    return show(req, res, next, { kind: 'proposal', id }, { version });
-  });
 
   // --- Request work, ask to reschedule (before /:token/:tab, which would take "request") ---
 
@@ -473,13 +452,6 @@ function createPortalRouter(): Router {
     res.redirect(303, `/p/${token}${back}`);
   });
 
-  router.get('/:token/:tab', (req, res, next) => {
-    const tab = req.params.tab as ListTab;
-    if (!TABS.includes(tab)) return miss(req, res, next);
-    const query = pageQuery.safeParse(req.query);
-    if (!query.success) return miss(req, res, next);
-    return show(req, res, next, { kind: 'list', tab, page: query.data.page, property: query.data.property ?? null });
-  });
 
   /** "Update total" without script: the page again with the customer's picks and their totals. Writes nothing. */
   async function chooseLines(req: Request, res: Response, next: NextFunction) {
@@ -753,8 +725,50 @@ function createPortalRouter(): Router {
     });
   };
   router.use(portalErrors);
-  return router;
+
+  // The pages a customer opens (GET and HEAD): a router of their own, mounted first in
+  // the app (src/app.ts), so a view passes nothing meant for other requests (static
+  // files, health, webhooks, body parsers) on its way (issue 16). A view has no body;
+  // its query is refused here as everywhere. Whatever it doesn't show falls through to
+  // `router` (the request forms, the one 404).
+  const views = Router();
+  views.use(rejectNulCharacters, rejectPrototypeMemberKeys, portalHeaders);
+  views.get('/:token', (req, res, next) => {
+    const property = pageQuery.safeParse(req.query).data?.property ?? null;
+    return show(req, res, next, { kind: 'home', property }, { home: true });
+  });
+
+  for (const kind of ['proposal', 'invoice'] as const) {
+    views.get(`/:token/${kind}s/:id`, (req, res, next) => {
+      const id = uuidOrNull(req.params.id);
+      if (!id) return miss(req, res, next);
+      const result = typeof req.query.result === 'string' ? req.query.result : undefined;
+      return show(req, res, next, { kind, id }, { result: result && SHOWN_RESULTS.test(result) ? result : undefined });
+    });
+  }
+
+  // An earlier version of a proposal, frozen when the customer asked for changes (superseded once revised).
+  views.get('/:token/proposals/:id/versions/:version', (req, res, next) => {
+    const id = uuidOrNull(req.params.id);
+    const version = /^[1-9][0-9]{0,4}$/.test(String(req.params.version)) ? Number(req.params.version) : null;
+    if (!id || !version) return miss(req, res, next);
+    return show(req, res, next, { kind: 'proposal', id }, { version });
+  });
+
+  views.get('/:token/:tab', (req, res, next) => {
+    const tab = req.params.tab as ListTab;
+    // Not a tab ("request", a typo): the rest of the portal decides (a form, or the one 404).
+    if (!TABS.includes(tab)) return next('router');
+    const query = pageQuery.safeParse(req.query);
+    if (!query.success) return miss(req, res, next);
+    return show(req, res, next, { kind: 'list', tab, page: query.data.page, property: query.data.property ?? null });
+  });
+  views.use(portalErrors);
+  return { views, router };
 }
 
-/** Mounted at /p before sessions: a portal visitor has no account. */
-export const portalRouter = createPortalRouter();
+/**
+ * Mounted at /p before sessions: a portal visitor has no account. `portalViewRouter`
+ * (the pages) goes first in the app, `portalRouter` (forms, payments, the 404) after the body parsers.
+ */
+export const { views: portalViewRouter, router: portalRouter } = createPortalRouter();

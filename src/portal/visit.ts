@@ -81,8 +81,18 @@ export function truncatedNetwork(ip: string | undefined): string | null {
     .join(':')}::/48`;
 }
 
+/** The keyed hash of the network `ip` is in ('' when it is no address), computed under the current secret. */
+function networkHashOf(ip: string): string {
+  const network = truncatedNetwork(ip);
+  return network ? crypto.createHmac('sha256', networkKey()).update(network).digest('hex').slice(0, 32) : '';
+}
+
+// A customer's views come from the same address: its hash is kept (per secret) instead of an HMAC per view (issue 16).
+let hashes: { secret: string; of: (ip: string) => string } | undefined;
+
 /** A keyed hash of the visitor's network: lets visits from one place be told apart, reveals no address. */
 export function visitNetworkHash(ip: string | undefined): string | null {
-  const network = truncatedNetwork(ip);
-  return network ? crypto.createHmac('sha256', networkKey()).update(network).digest('hex').slice(0, 32) : null;
+  if (!ip) return null;
+  if (hashes?.secret !== config.appSecret) hashes = { secret: config.appSecret, of: memoize(networkHashOf, 5000) };
+  return hashes.of(ip) || null;
 }

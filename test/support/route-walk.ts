@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import type { Router } from 'express';
 import { ADMIN_ROUTERS, documentsPortalRouter } from '../../src/app.js';
 import { authRouter } from '../../src/auth/routes.js';
-import { portalRouter } from '../../src/portal/routes.js';
+import { portalRouter, portalViewRouter } from '../../src/portal/routes.js';
 import { portalAssets } from '../../src/portal/assets.js';
 import { localCheckoutRouter } from '../../src/dev/local-stripe.js';
 import { checkoutReturnRouter } from '../../src/portal/return-routes.js';
@@ -80,6 +80,7 @@ export const MOUNTED_ROUTERS: { router: Router; mount: string }[] = [
   { router: stripePlatformWebhooks, mount: '/webhooks/stripe/platform' },
   { router: stripeConnectWebhooks, mount: '/webhooks/stripe' },
   { router: twilioWebhooks, mount: '/webhooks/twilio' },
+  { router: portalViewRouter, mount: '/p' },
   { router: documentsPortalRouter, mount: '/p' },
   { router: portalRouter, mount: '/p' },
   { router: checkoutReturnRouter, mount: '/return' },
