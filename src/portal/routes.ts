@@ -452,7 +452,6 @@ function createPortalRouter(): { views: Router; router: Router } {
     res.redirect(303, `/p/${token}${back}`);
   });
 
-
   /** "Update total" without script: the page again with the customer's picks and their totals. Writes nothing. */
   async function chooseLines(req: Request, res: Response, next: NextFunction) {
     const found = await resolve(req);
