@@ -108,6 +108,36 @@ export interface ActiveLinkListRow {
   view_count: number;
 }
 
+/** A link's visits still in the log (portal_visits): how many, and the latest. */
+interface LoggedVisits {
+  logged_views: number;
+  logged_last: Date | null;
+}
+
+/**
+ * The subqueries that read a link's visits from the log, for a query over `portal_links as <alias>`. A view
+ * writes only its visit, never the link's row (migrations/20261230000000_portal_views_from_visits.ts):
+ * the link's own view_count and last_viewed_at hold the visits pruned from the log after 90 days.
+ */
+function loggedVisits(db: Db, alias: string) {
+  const visits = () => db('portal_visits as v').where('v.link_id', db.ref(`${alias}.id`)); // i18n-exempt: SQL aliases
+  // i18n-exempt: SQL aliases
+  return [visits().count('*').as('logged_views'), visits().max('v.viewed_at').as('logged_last')];
+}
+
+/** A row's views and last view with the logged visits added, the subqueries' columns gone. */
+function withLoggedVisits<T extends { view_count: number; last_viewed_at: Date | null } & LoggedVisits>(
+  row: T,
+): Omit<T, keyof LoggedVisits> {
+  const { logged_views, logged_last, ...rest } = row;
+  const last = [rest.last_viewed_at, logged_last].filter((d): d is Date => d !== null);
+  return {
+    ...rest,
+    view_count: rest.view_count + Number(logged_views),
+    last_viewed_at: last.length ? new Date(Math.max(...last.map((d) => d.getTime()))) : null,
+  };
+}
+
 export const STALE_AFTER_DAYS = 90;
 export const LINKS_PER_PAGE = 50;
 
@@ -122,7 +152,8 @@ export async function listActivePortalLinks(
     .modify(live('l'))
     .modify((q) => {
       if (options.stale) {
-        // Not viewed since the cutoff, or never viewed and made before it.
+        // Not viewed since the cutoff (no visit in the log, none pruned from it after), or never viewed and made before it.
+        q.whereNotExists(db('portal_visits as v').select(1).where('v.link_id', db.ref('l.id')).where('v.viewed_at', '>=', staleBefore)); // i18n-exempt: SQL aliases
         q.where((w) => {
           w.where('l.last_viewed_at', '<', staleBefore).orWhere((n) => {
             n.whereNull('l.last_viewed_at').andWhere('l.created_at', '<', staleBefore);
@@ -131,7 +162,7 @@ export async function listActivePortalLinks(
       }
     });
   const [{ count }] = await base.clone().count<{ count: string }[]>(); // count(*): Postgres names the column "count"
-  const rows = await base
+  const page = base
     .clone()
     .leftJoin('users as u', 'u.id', 'l.created_by') // i18n-exempt: SQL aliases
     .orderBy([
@@ -140,7 +171,7 @@ export async function listActivePortalLinks(
     ])
     .limit(LINKS_PER_PAGE)
     .offset((options.page - 1) * LINKS_PER_PAGE)
-    .select<ActiveLinkListRow[]>(
+    .select(
       'l.id',
       'l.lead_id',
       'c.first_name',
@@ -151,30 +182,35 @@ export async function listActivePortalLinks(
       'u.name as created_by_name', // i18n-exempt: SQL aliases
       'l.last_viewed_at',
       'l.view_count',
-    );
-  return { rows, total: Number(count) };
+    )
+    .select(loggedVisits(db, 'l')); // i18n-exempt: an SQL alias
+  const rows = (await page) as (ActiveLinkListRow & LoggedVisits)[];
+  return { rows: rows.map(withLoggedVisits), total: Number(count) };
 }
 
 /** The active link of a customer for the customer page's panel, with who made it and its views. */
 export async function activeLinkDetails(db: Db, leadId: string) {
-  const row = await db('portal_links as l') // i18n-exempt: SQL aliases
+  const row = (await db('portal_links as l') // i18n-exempt: SQL aliases
     .leftJoin('users as u', 'u.id', 'l.created_by') // i18n-exempt: SQL aliases
     .where('l.lead_id', leadId)
     .modify(live('l'))
-    .first<
-      | {
-          id: string;
-          token_ciphertext: string;
-          created_at: Date;
-          expires_at: Date | null;
-          last_viewed_at: Date | null;
-          view_count: number;
-          created_by_name: string | null;
-        }
-      | undefined
-    >('l.id', 'l.token_ciphertext', 'l.created_at', 'l.expires_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name'); // i18n-exempt: SQL aliases
+    .select('l.id', 'l.token_ciphertext', 'l.created_at', 'l.expires_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name') // i18n-exempt: SQL aliases
+    .select(loggedVisits(db, 'l')) // i18n-exempt: an SQL alias
+    .first()) as
+    | {
+        id: string;
+        token_ciphertext: string;
+        created_at: Date;
+        expires_at: Date | null;
+        last_viewed_at: Date | null;
+        view_count: number;
+        created_by_name: string | null;
+        logged_views: number;
+        logged_last: Date | null;
+      }
+    | undefined;
   if (!row) return null;
-  const { token_ciphertext, ...rest } = row;
+  const { token_ciphertext, ...rest } = withLoggedVisits(row);
   return { ...rest, url: portalUrl(decryptPortalToken(token_ciphertext)) };
 }
 

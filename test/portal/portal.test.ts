@@ -10,6 +10,7 @@ import { captureLogs } from '../support/logs.js';
 import { SECRET_NOTE, seedCustomerRecords } from './fixtures.js';
 import { countRoundTrips, linkFor, resetPortalMisses } from './support.js';
 import { withOrg } from '../../src/db/tenancy.js';
+import { activeLinkDetails } from '../../src/portal-links/queries.js';
 import { markCheckoutReturned } from '../../src/payments/stripe/checkout.js';
 import { checkoutExpiriesSettled } from '../../src/payments/stripe/sessions.js';
 import { connectedOrg, openInvoice, startCheckout, startStandIn, stopStandIn } from '../payments/stripe-fixtures.js';
@@ -47,6 +48,7 @@ describe('customer portal pages', () => {
     let orgId: string;
     let token: string;
     let linkId: string;
+    let leadId: string;
     let records: Awaited<ReturnType<typeof seedCustomerRecords>>;
 
     before(async () => {
@@ -61,6 +63,7 @@ describe('customer portal pages', () => {
           brand_color: '#ffd400',
         });
       const lead = await createTestLead(orgId, { first_name: 'Sarah', last_name: 'Homeowner' });
+      leadId = lead.id;
       records = await seedCustomerRecords(orgId, lead.id, {
         proposals: 30,
         pendingProposals: 2,
@@ -175,16 +178,22 @@ describe('customer portal pages', () => {
     });
 
     it('reads each page in at most two database round trips and counts the view without another', async () => {
-      const before = await getDb()('portal_links').where({ id: linkId }).first<PortalLinkRecord>();
+      const linkVersion = async () =>
+        (await getDb()('portal_links').where({ id: linkId }).first<PortalLinkRecord & { xmin: string }>('xmin')).xmin;
+      const versionBefore = await linkVersion();
+      const before = (await withOrg(orgId, (db) => activeLinkDetails(db, leadId)))!;
       const paths = ['', ...TABS.map((t) => `/${t}`), `/proposals/${records.proposalIds[0]}`, `/invoices/${records.invoiceIds[0]}`];
       for (const path of paths) {
         const { result, roundTrips } = await countRoundTrips(() => app().get(`/p/${token}${path}`));
         expect(result.status).to.equal(200);
         expect(roundTrips, path).to.be.at.most(2);
       }
-      const after = await getDb()('portal_links').where({ id: linkId }).first<PortalLinkRecord>();
+      // As the contractor sees the link: every view counted, the last one just now.
+      const after = (await withOrg(orgId, (db) => activeLinkDetails(db, leadId)))!;
       expect(after.view_count - before.view_count).to.equal(paths.length);
       expect(after.last_viewed_at!.getTime()).to.be.greaterThan(Date.now() - 60_000);
+      // A view writes its visit, never the link's row (issue 16: every rewrite left a dead row behind for the next lookup).
+      expect(await linkVersion()).to.equal(versionBefore);
     });
 
     it('keeps an invoice page with the Pay panel (Starter, connected account that can take charges) within two round trips', async () => {

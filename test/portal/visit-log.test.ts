@@ -8,7 +8,7 @@ import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { deviceFamily, truncatedNetwork, visitNetworkHash } from '../../src/portal/visit.js';
 import { pruneOldVisits } from '../../src/portal/visit-retention.js';
-import { recentVisits } from '../../src/portal-links/queries.js';
+import { activeLinkDetails, listActivePortalLinks, recentVisits } from '../../src/portal-links/queries.js';
 import { closeQueues } from '../../src/queue/queues.js';
 import { startVisitsRetention } from '../../workers/portal-visits-retention.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
@@ -212,6 +212,38 @@ describe('portal visit log', () => {
     // The SQL function itself refuses to touch younger rows, whatever the batch.
     expect(await pruneOldVisits(1)).to.equal(0);
     expect(await visitsOf(lead.id)).to.have.length(2);
+  });
+
+  it("keeps pruned visits in the link's totals: the same views and last view before and after", async () => {
+    const { lead, link } = await customer();
+    const org = (await getDb()('portal_links').where({ id: link.id }).first<{ org_id: string }>('org_id')).org_id;
+    const day = 86_400_000;
+    const lastOld = new Date(Date.now() - 91 * day);
+    const base = { org_id: org, link_id: link.id, lead_id: lead.id, view: 'history' };
+    await getDb()('portal_visits').insert([
+      { ...base, viewed_at: new Date(Date.now() - 400 * day) },
+      { ...base, viewed_at: lastOld },
+    ]);
+    const details = async () => (await withOrg(org, (db) => activeLinkDetails(db, lead.id)))!;
+    expect(await details()).to.include({ view_count: 2 });
+    expect((await details()).last_viewed_at!.getTime()).to.equal(lastOld.getTime());
+
+    await pruneOldVisits();
+    expect(await visitsOf(lead.id)).to.have.length(0);
+    const after = await details();
+    expect(after.view_count).to.equal(2);
+    expect(after.last_viewed_at!.getTime()).to.equal(lastOld.getTime());
+    // Stale in Settings → Customer Portal (not viewed in 90 days), pruned or not.
+    const stale = await withOrg(org, (db) => listActivePortalLinks(db, { stale: true, page: 1 }));
+    expect(stale.rows.map((r) => [r.id, r.view_count])).to.deep.include([link.id, 2]);
+
+    // A new view counts on top of them, and is the last one; the link is no longer stale.
+    await supertest(testApp()).get(`/p/${link.token}/history`);
+    const viewed = await details();
+    expect(viewed.view_count).to.equal(3);
+    expect(viewed.last_viewed_at!.getTime()).to.be.greaterThan(Date.now() - 60_000);
+    const staleNow = await withOrg(org, (db) => listActivePortalLinks(db, { stale: true, page: 1 }));
+    expect(staleNow.rows.map((r) => r.id)).not.to.include(link.id);
   });
 
   it('names device families and truncates addresses before hashing', () => {
