@@ -197,7 +197,7 @@ export async function activeLinkDetails(db: Db, leadId: string) {
     .select('l.id', 'l.token_ciphertext', 'l.created_at', 'l.expires_at', 'l.last_viewed_at', 'l.view_count', 'u.name as created_by_name') // i18n-exempt: SQL aliases
     .select(loggedVisits(db, 'l')) // i18n-exempt: an SQL alias
     .first()) as
-    | {
+    | ({
         id: string;
         token_ciphertext: string;
         created_at: Date;
@@ -205,9 +205,7 @@ export async function activeLinkDetails(db: Db, leadId: string) {
         last_viewed_at: Date | null;
         view_count: number;
         created_by_name: string | null;
-        logged_views: number;
-        logged_last: Date | null;
-      }
+      } & LoggedVisits)
     | undefined;
   if (!row) return null;
   const { token_ciphertext, ...rest } = withLoggedVisits(row);

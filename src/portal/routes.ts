@@ -10,6 +10,7 @@ import { withOrg, type Db } from '../db/tenancy.js';
 import { chosenProperty, mainProperty } from '../leads/queries.js';
 import { translate, type Language } from '../i18n/index.js';
 import { createRateLimiter } from '../http/security.js';
+import { rejectNulCharacters, rejectPrototypeMemberKeys } from '../http/validate.js';
 import { acceptedLanguage, isLanguage } from '../i18n/index.js';
 import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
 import { requestLogger } from '../logger.js';
@@ -39,7 +40,6 @@ import { approveChoiceForm, approveForm, changesForm, pageQuery, rejectForm, sig
 import { portalPageLocals, portalReader, type PortalReader, type ViewExtras } from './view-model.js';
 import { normalizeRequestPhotos, parseRequestUpload, requestFormLocals, type RequestFormPage } from './request-form.js';
 import { findVersion } from './versions.js';
-import { rejectNulCharacters, rejectPrototypeMemberKeys } from '../http/validate.js';
 import { keepPage, keptPage, NONCE_MARK, sendPage } from './page-cache.js';
 import { deviceFamily, visitNetworkHash } from './visit.js';
 
@@ -267,7 +267,7 @@ function createPortalRouter(): { views: Router; router: Router } {
     return link ? { token, id, link } : null;
   }
 
-  // --- Request work, ask to reschedule (before /:token/:tab, which would take "request") ---
+  // --- Request work, ask to reschedule (the views' /:token/:tab passes "request" on to here) ---
 
   /** The link behind a request form, or null (a miss). */
   async function resolveLink(req: Request): Promise<{ token: string; link: PortalLinkRef } | null> {
