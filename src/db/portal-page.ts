@@ -109,6 +109,8 @@ export interface ProposalDetail extends ProposalSummary {
   deposit_value: number | null;
   deposit_cents: number | null;
   deposit_paid_cents: number;
+  /** What was refunded of those payments (a refunded deposit still counts as paid: it is not asked again). */
+  deposit_refunded_cents: number;
   /** The latest deposit Checkout the customer came back from, if any. */
   deposit_checkout_status: string | null;
 }

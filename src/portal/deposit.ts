@@ -18,6 +18,9 @@ export interface PortalDeposit {
   due_cents: number;
   paid_cents: number;
   outstanding_cents: number;
+  /** Refunded of what was paid, and what is left of it (what the invoice is credited). */
+  refunded_cents: number;
+  kept_cents: number;
   /** "25%" for a percentage deposit; null for a fixed amount. */
   percent: string | null;
   /** Before approval, the rule portal-choices.js applies to the total as the customer picks. */
@@ -47,12 +50,15 @@ export function portalDepositLocals(page: PortalPageData, shownTotalCents?: numb
   if (due === null || due === undefined) return {};
   const paid = Number(p.deposit_paid_cents);
   const outstanding = Math.max(Number(due) - paid, 0);
+  const refunded = Math.min(Number(p.deposit_refunded_cents), paid);
   const status = p.deposit_checkout_status;
   return {
     deposit: {
       due_cents: Number(due),
       paid_cents: paid,
       outstanding_cents: outstanding,
+      refunded_cents: refunded,
+      kept_cents: paid - refunded,
       percent: p.deposit_kind === 'percent' && p.deposit_value !== null ? `${Number(p.deposit_value) / 100}%` : null,
       rule: {
         percent_bps: p.deposit_kind === 'percent' ? Number(p.deposit_value) : null,

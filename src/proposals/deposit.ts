@@ -100,6 +100,9 @@ export interface DepositState {
   outstanding_cents: number;
   /** Paid but no invoice holds it yet (credited when one is made from the proposal or its job). */
   waiting_cents: number;
+  /** Refunded of what was paid (still counted as paid: the deposit is not asked again), and what is left of it. */
+  refunded_cents: number;
+  kept_cents: number;
 }
 
 interface ProposalDepositFields {
@@ -112,6 +115,14 @@ interface ProposalDepositFields {
 export async function depositState(db: Db, proposal: ProposalDepositFields): Promise<DepositState | null> {
   if (proposal.status !== 'approved' || proposal.deposit_cents === null) return null;
   const due = Number(proposal.deposit_cents);
-  const { paid, waiting } = await depositSums(db, proposal.id);
-  return { due_cents: due, paid_cents: paid, outstanding_cents: Math.max(due - paid, 0), waiting_cents: waiting };
+  const { paid, waiting, refunded } = await depositSums(db, proposal.id);
+  const refundedCents = Math.min(refunded, paid);
+  return {
+    due_cents: due,
+    paid_cents: paid,
+    outstanding_cents: Math.max(due - paid, 0),
+    waiting_cents: waiting,
+    refunded_cents: refundedCents,
+    kept_cents: paid - refundedCents,
+  };
 }

@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { withOrg } from '../../src/db/tenancy.js';
 import { createTestOrg, type TestOrg } from '../support/factories.js';
-import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { adminRoutes, routeUrl, seedRouteFixtures, type Fixture } from '../support/route-walk.js';
 
 // A stored message whose link is one long word: it used to widen the page to ~2,000 px.
@@ -29,16 +29,6 @@ function dashboardPages(fx: Fixture): string[] {
 
 async function overflow(page: Page): Promise<number> {
   return page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-}
-
-async function logIn(context: BrowserContext, base: string, org: TestOrg): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(org.email);
-  await page.getByLabel('Password').fill(org.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${base}/`);
-  return page;
 }
 
 describe('dashboard layout in a browser', function () {
@@ -75,7 +65,7 @@ describe('dashboard layout in a browser', function () {
   for (const width of [390, 1280]) {
     it(`no dashboard page scrolls sideways at ${width} px, and each uses the design system`, async () => {
       const context = await browser!.newContext({ viewport: { width, height: 800 } });
-      const page = await logIn(context, base, org);
+      const page = await logInPage(context, base, org);
       const wide: string[] = [];
       const offStyle: string[] = [];
       for (const path of pages) {
@@ -99,7 +89,7 @@ describe('dashboard layout in a browser', function () {
 
   it('collapses the navigation into a menu on a phone that opens without script', async () => {
     const context = await browser!.newContext({ viewport: { width: 390, height: 800 }, javaScriptEnabled: false });
-    const page = await logIn(context, base, org);
+    const page = await logInPage(context, base, org);
     const nav = page.getByRole('navigation', { name: 'Main' });
     expect(await nav.getByRole('link', { name: 'Invoices' }).isVisible()).to.equal(false);
     await page.getByText('Menu', { exact: true }).click();
@@ -109,7 +99,7 @@ describe('dashboard layout in a browser', function () {
     await context.close();
 
     const wide = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
-    const desk = await logIn(wide, base, org);
+    const desk = await logInPage(wide, base, org);
     expect(await desk.getByText('Menu', { exact: true }).isVisible()).to.equal(false);
     expect(await desk.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Invoices' }).isVisible()).to.equal(true);
     await wide.close();

@@ -14,9 +14,9 @@ import { withOrg } from '../../src/db/tenancy.js';
 import { parseForm } from '../../src/lib/forms.js';
 import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
-import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { linkFor, resetPortalMisses } from '../portal/support.js';
-import { connectedOrg, openInvoice } from './stripe-fixtures.js';
+import { connectedOrg, deliver, openInvoice } from './stripe-fixtures.js';
 
 async function shot(page: Page, name: string): Promise<void> {
   const dir = process.env.SCREENSHOT_DIR;
@@ -97,10 +97,39 @@ describe('deposit on approval and paying several invoices in a phone browser', f
     const payments = await withOrg(org.orgId, (db) =>
       db('payments')
         .where({ proposal_id: proposal.id })
-        .select<{ amount_cents: number; invoice_id: string | null }[]>('amount_cents', 'invoice_id'),
+        .select<{ amount_cents: number; invoice_id: string | null; stripe_payment_intent_id: string }[]>(
+          'amount_cents',
+          'invoice_id',
+          'stripe_payment_intent_id',
+        ),
     );
-    expect(payments).to.deep.equal([{ amount_cents: 25_000, invoice_id: null }]);
+    expect(payments.map(({ amount_cents, invoice_id }) => ({ amount_cents, invoice_id }))).to.deep.equal([
+      { amount_cents: 25_000, invoice_id: null },
+    ]);
+
+    // The business refunds $100.00 of it through Stripe: the page says so, and what is left to credit.
+    const { charge } = standIn.refund(org.accountId, payments[0].stripe_payment_intent_id, 10_000);
+    const refunded = standIn.event('charge.refunded', charge, org.accountId);
+    expect((await deliver(refunded, { secret: config.stripe.connectWebhookSecret })).status).to.equal(200);
+    await page.reload();
+    expect(await page.locator('.notice-success', { hasText: 'Deposit' }).textContent()).to.contain(
+      'Deposit of $250.00 paid, of which $100.00 has been refunded. The remaining $150.00 is credited to your invoice.',
+    );
+    expect(await overflow(page)).to.be.at.most(0);
+    await shot(page, 'portal-proposal-deposit-part-refunded-390');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await shot(page, 'portal-proposal-deposit-part-refunded-1280');
     await context.close();
+
+    // The business's proposal page says the same.
+    const desk = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const dashboard = await logInPage(desk, base, org);
+    await dashboard.goto(`${base}/proposals/${proposal.id}`);
+    expect(await dashboard.getByRole('status').filter({ hasText: 'refunded' }).textContent()).to.contain(
+      'Deposit of $250.00 paid; $100.00 of it refunded. It is credited to the invoice you create',
+    );
+    await shot(dashboard, 'dashboard-proposal-deposit-part-refunded-1280');
+    await desk.close();
   });
 
   it('pays two invoices at once with a tip from the Invoices tab on the local test checkout', async () => {

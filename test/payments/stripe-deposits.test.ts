@@ -17,7 +17,7 @@ import { translate } from '../../src/i18n/index.js';
 import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
 import type { StandInCharge, StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
-import { testApp } from '../support/http.js';
+import { loginAgent, testApp } from '../support/http.js';
 import { createTestLead } from '../support/factories.js';
 import { linkFor, resetPortalMisses } from '../portal/support.js';
 import { holdOpen, waitsOn } from '../support/locks.js';
@@ -204,7 +204,7 @@ describe('Deposits on approval (Stripe Connect)', () => {
 
   it('a deposit refunded before its invoice exists: the refund is kept on the proposal, and the invoice credits only what is left', async () => {
     const org = await connectedOrg(standIn);
-    const { proposal, session, paymentIntent } = await approvedAndPaid(org);
+    const { proposal, session, paymentIntent, page } = await approvedAndPaid(org);
     expect((await deliver(standIn.event('checkout.session.completed', session, org.accountId))).status).to.equal(200);
     // Not from Porchlight's refund form: a deposit is paid online and refunded through Stripe.
     const [deposit] = await depositPayments(org, proposal.id);
@@ -264,6 +264,15 @@ describe('Deposits on approval (Stripe Connect)', () => {
     expect((await deliver(standIn.event('charge.refunded', charge, org.accountId))).status).to.equal(200);
     expect((await reconcileAll({ orgIds: [org.orgId] })).refunds).to.equal(0);
     expect(await rows()).to.have.length(2);
+    // The customer and the business are told what was refunded, and what is left to credit.
+    const agent = await loginAgent(org.email, org.password);
+    const partRefunded = async () => {
+      expect((await app().get(page)).text).to.contain(
+        'Deposit of $250.00 paid, of which $100.00 has been refunded. The remaining $150.00 is credited to your invoice.',
+      );
+      expect((await agent.get(`/proposals/${proposal.id}`)).text).to.contain('Deposit of $250.00 paid; $100.00 of it refunded.');
+    };
+    await partRefunded();
 
     // The invoice made from the proposal is credited $150.00, and the refund moves with the deposit.
     const invoice = await withOrg(org.orgId, (db) =>
@@ -275,13 +284,15 @@ describe('Deposits on approval (Stripe Connect)', () => {
       ['payment', invoice.id, proposal.id],
       ['refund', invoice.id, null],
     ]);
+    // The refund now sits on the invoice; the proposal's deposit still says it was refunded.
+    await partRefunded();
     const issued = await withOrg(org.orgId, (db) => issueInvoice(db, invoice.id, actorOf(org)));
     expect(Number(issued.invoice.total_cents) - Number(issued.invoice.amount_paid_cents)).to.equal(85_000);
   });
 
   it('a deposit refunded in full before its invoice exists is not credited to it', async () => {
     const org = await connectedOrg(standIn);
-    const { proposal, session, paymentIntent } = await approvedAndPaid(org);
+    const { proposal, session, paymentIntent, page } = await approvedAndPaid(org);
     expect((await deliver(standIn.event('checkout.session.completed', session, org.accountId))).status).to.equal(200);
     const { charge } = standIn.refund(org.accountId, paymentIntent.id);
     expect((await deliver(standIn.event('charge.refunded', charge, org.accountId))).status).to.equal(200);
@@ -294,6 +305,14 @@ describe('Deposits on approval (Stripe Connect)', () => {
       createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actorOf(org)),
     );
     expect(Number(invoice.amount_paid_cents)).to.equal(0);
+    // Neither the customer nor the business reads that the deposit is credited, nor is the customer asked to pay it again.
+    const portal = await app().get(page);
+    expect(portal.text).to.contain('Your deposit of $250.00 has been refunded in full.');
+    expect(portal.text).not.to.contain('credited to your invoice');
+    expect(portal.text).not.to.contain('Deposit due');
+    const dash = await (await loginAgent(org.email, org.password)).get(`/proposals/${proposal.id}`);
+    expect(dash.text).to.contain('Deposit of $250.00 paid and refunded in full. Nothing of it is credited to an invoice.');
+    expect(dash.text).not.to.contain('It is credited to');
   });
 
   /**
@@ -417,7 +436,6 @@ describe('Deposits on approval (Stripe Connect)', () => {
     const { proposal, session } = await approvedAndPaid(org);
     await deliver(standIn.event('checkout.session.completed', session, org.accountId));
     const [payment] = await withOrg(org.orgId, (db) => db('payments').where({ proposal_id: proposal.id }).select<{ id: string }[]>('id'));
-    const { loginAgent } = await import('../support/http.js');
     const agent = await loginAgent(org.email, org.password);
     const list = await agent.get('/payments');
     expect(list.status).to.equal(200);
@@ -446,7 +464,6 @@ describe('Deposits on approval (Stripe Connect)', () => {
     expect(pay.status).to.equal(303);
     expect(pay.headers.location).to.match(/^https:\/\/checkout\.stripe\.test\//);
 
-    const { loginAgent } = await import('../support/http.js');
     const agent = await loginAgent(org.email, org.password);
     const dash = await agent.get(`/proposals/${proposal.id}`);
     expect(dash.status).to.equal(200);
@@ -458,7 +475,6 @@ describe('Deposits on approval (Stripe Connect)', () => {
   describe('refuses bad input (4xx, nothing written)', () => {
     it('deposit settings: percentage out of range, amount ≤ 0 or above the total', async () => {
       const org = await connectedOrg(standIn);
-      const { loginAgent } = await import('../support/http.js');
       const agent = await loginAgent(org.email, org.password);
       const base = {
         lead_id: org.leadId,

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { testApp } from './http.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -34,4 +34,15 @@ export async function serveTestApp(): Promise<ServedApp> {
 
 export function closeServer(server: Server | undefined): Promise<unknown> {
   return new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+}
+
+/** A new page of `context` logged in to the dashboard as `who`, on its home page. */
+export async function logInPage(context: BrowserContext, base: string, who: { email: string; password: string }): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${base}/`);
+  return page;
 }

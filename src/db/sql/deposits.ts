@@ -40,8 +40,11 @@ export async function insertStripeDeposit(db: Db, orgId: string, row: StripeDepo
   return rows[0]?.id ?? null;
 }
 
-/** A proposal's deposit payments: everything paid (refunded ones included), and what no invoice holds yet. */
-export async function depositSums(db: Db, proposalId: string): Promise<{ paid: number; waiting: number }> {
+/**
+ * A proposal's deposit payments: everything paid (refunded ones included), what no invoice holds yet, and what
+ * was refunded of them (refunds follow their payment by refund_of, on the proposal or on the invoice credited).
+ */
+export async function depositSums(db: Db, proposalId: string): Promise<{ paid: number; waiting: number; refunded: number }> {
   const row = await db('payments')
     .where({ proposal_id: proposalId, kind: 'payment' })
     .whereIn('status', ['succeeded', 'refunded'])
@@ -49,5 +52,9 @@ export async function depositSums(db: Db, proposalId: string): Promise<{ paid: n
       db.raw('coalesce(sum(amount_cents), 0)::bigint as paid'),
       db.raw('coalesce(sum(amount_cents) filter (where invoice_id is null), 0)::bigint as waiting'),
     );
-  return { paid: Number(row.paid), waiting: Number(row.waiting) };
+  const refunds = await db('payments')
+    .where({ kind: 'refund', status: 'succeeded' })
+    .whereIn('refund_of', db('payments').select('id').where({ proposal_id: proposalId, kind: 'payment' }))
+    .first<{ refunded: string }>(db.raw('coalesce(sum(amount_cents), 0)::bigint as refunded'));
+  return { paid: Number(row.paid), waiting: Number(row.waiting), refunded: Number(refunds.refunded) };
 }
