@@ -17,6 +17,21 @@ function key(info: string, secret = config.appSecret): Buffer {
   return Buffer.from(crypto.hkdfSync('sha256', secret, 'porchlight-portal', info, 32));
 }
 
+/**
+ * Runs fn under an APP_SECRET no earlier code used, so the keys are derived now, not
+ * taken from a cache an earlier test filled (or, under mutation testing, an earlier
+ * mutant run in the same process: a key cached there hid a wrong derivation label).
+ */
+function withFreshSecret(fn: () => void): void {
+  const original = config.appSecret;
+  config.appSecret = crypto.randomBytes(32).toString('hex');
+  try {
+    fn();
+  } finally {
+    config.appSecret = original;
+  }
+}
+
 /** The stored format, written here from its description: v1.<iv>.<ciphertext>.<tag>, AES-256-GCM with the AAD. */
 function encryptIndependently(token: string, secret = config.appSecret): string {
   const iv = crypto.randomBytes(12);
@@ -95,9 +110,11 @@ describe('portal token crypto (src/portal-links/token.ts)', () => {
   });
 
   it('a portal form token is the HMAC of the link id under its own derived key', () => {
-    const expected = crypto.createHmac('sha256', key('portal-form-csrf')).update('portal-form:link-1').digest('base64url');
-    expect(portalFormToken('link-1')).to.equal(expected);
-    expect(portalFormToken('link-2')).not.to.equal(expected);
+    withFreshSecret(() => {
+      const expected = crypto.createHmac('sha256', key('portal-form-csrf')).update('portal-form:link-1').digest('base64url');
+      expect(portalFormToken('link-1')).to.equal(expected);
+      expect(portalFormToken('link-2')).not.to.equal(expected);
+    });
   });
 
   it('accepts only the token of the same link, as a string of the right length', () => {
@@ -144,13 +161,15 @@ describe("the not-found page's recovery form token", () => {
   const bucket = Math.floor(now / HOUR);
 
   it('is "<hour since the epoch>.<HMAC of the hour and the client>" under its own derived key', () => {
-    const mac = crypto.createHmac('sha256', key('portal-recovery-csrf')).update(`portal-recovery:${bucket}:client-1`).digest('base64url');
-    expect(bucket).to.equal(498_898);
-    expect(recoveryFormToken('client-1', now)).to.equal(`${bucket}.${mac}`);
-    // The same token all hour, another the next hour and for another client.
-    expect(recoveryFormToken('client-1', now + 30 * 60_000)).to.equal(`${bucket}.${mac}`);
-    expect(recoveryFormToken('client-1', now + HOUR)).not.to.equal(`${bucket}.${mac}`);
-    expect(recoveryFormToken('client-2', now)).not.to.equal(`${bucket}.${mac}`);
+    withFreshSecret(() => {
+      const mac = crypto.createHmac('sha256', key('portal-recovery-csrf')).update(`portal-recovery:${bucket}:client-1`).digest('base64url');
+      expect(bucket).to.equal(498_898);
+      expect(recoveryFormToken('client-1', now)).to.equal(`${bucket}.${mac}`);
+      // The same token all hour, another the next hour and for another client.
+      expect(recoveryFormToken('client-1', now + 30 * 60_000)).to.equal(`${bucket}.${mac}`);
+      expect(recoveryFormToken('client-1', now + HOUR)).not.to.equal(`${bucket}.${mac}`);
+      expect(recoveryFormToken('client-2', now)).not.to.equal(`${bucket}.${mac}`);
+    });
   });
 
   it('is accepted from the same client during its hour and the next, and refused after, before, or from another client', () => {
