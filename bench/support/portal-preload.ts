@@ -5,16 +5,17 @@
 // statement calling portal_page(), from pages read beforehand: that process is "the same app fed from memory".
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { PORTAL_PAGE_STATEMENT } from '../../src/db/portal-page.js';
+import { PORTAL_PAGE_STATEMENT, SAME_PAGE } from '../../src/db/portal-page.js';
 import { pageKey } from './portal-page-key.js';
 
 const pagesFile = process.env.BENCH_PAGES_FILE;
-// As Postgres answers the app's `portal_page(...)::text`: each page's JSON text.
-const pages: Record<string, string | null> | null = pagesFile
+// As Postgres answers the app's `portal_page(...)::text`: each page's JSON text and its version
+// (the answer is SAME_PAGE when the caller names that version: nothing changes in memory).
+const pages: Record<string, { text: string; version: string } | null> | null = pagesFile
   ? Object.fromEntries(
-      Object.entries(JSON.parse(readFileSync(pagesFile, 'utf8')) as Record<string, unknown>).map(([key, page]) => [
+      Object.entries(JSON.parse(readFileSync(pagesFile, 'utf8')) as Record<string, { version: string } | null>).map(([key, page]) => [
         key,
-        page === null ? null : JSON.stringify(page),
+        page === null ? null : { text: JSON.stringify(page), version: page.version },
       ]),
     )
   : null;
@@ -25,7 +26,9 @@ const query = proto.query;
 proto.query = function (this: unknown, ...args: unknown[]) {
   const statement = args[0] as { name?: string; values?: unknown[] } | string;
   if (pages && typeof statement === 'object' && statement.name === PORTAL_PAGE_STATEMENT) {
-    return Promise.resolve({ rows: [{ page: pages[pageKey(statement.values)] ?? null }] });
+    const page = pages[pageKey(statement.values)] ?? null;
+    const known = statement.values?.[9];
+    return Promise.resolve({ rows: [{ page: page && (known === page.version ? SAME_PAGE : page.text) }] });
   }
   queries += 1;
   return query.apply(this, args);

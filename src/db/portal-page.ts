@@ -1,7 +1,8 @@
 // Everything one portal page shows, read in ONE database round trip: the
 // portal_page() SQL function (migrations/20261129000000_one_round_trip_functions.ts)
-// finds the link by its token hash, pins its org under row-level security, bumps the
-// view counter and builds the page as one JSON value. These types are that JSON.
+// finds the link by its token hash, pins its org under row-level security, logs the
+// visit and builds the page as one JSON value (unless the caller's is still current).
+// These types are that JSON.
 import { PAYABLE_STATUSES } from '../lib/balance.js';
 import { getDb } from './knex.js';
 
@@ -197,6 +198,8 @@ type PortalData =
 
 export type PortalPageData = {
   link_id: string;
+  /** The version of what the page is built from (the customer's records and the org's row): see loadPortalPageText. */
+  version: string;
   org: PortalOrg;
   lead: PortalLead;
   waiting: PortalWaiting;
@@ -217,7 +220,13 @@ export interface PortalVisitor {
 
 /** The prepared statement's name: Postgres parses and plans the call once per connection. */
 export const PORTAL_PAGE_STATEMENT = 'portal_page';
-const PORTAL_PAGE_SQL = 'select portal_page($1, $2, $3::uuid, $4, $5, $6::text[], $7, $8, $9::uuid)::text as page';
+const PORTAL_PAGE_SQL = 'select portal_page($1, $2, $3::uuid, $4, $5, $6::text[], $7, $8, $9::uuid, $10)::text as page';
+
+/**
+ * What portal_page() answers, exactly, when the page's version is still the one
+ * the caller named: the page is the one it rendered at that version.
+ */
+export const SAME_PAGE = '{"same" : true}';
 
 /** A pooled pg connection as knex hands it out (knex's own query path costs more than this call's work). */
 interface PgConnection {
@@ -230,14 +239,25 @@ interface PgPool {
 
 /**
  * Reads one portal page in a single round trip (and logs the visit), as the JSON
- * text Postgres wrote; null when the token is unknown, revoked or expired. The
- * text is what the portal's page cache compares (src/portal/page-cache.ts).
+ * text Postgres wrote; null when the token is unknown, revoked or expired.
+ *
+ * `known`: the version of the page the caller has rendered (its `version`), if
+ * any. When nothing it is built from has changed since, Postgres does not build
+ * it again and the answer is SAME_PAGE (the visit is logged all the same). Every
+ * write to the customer's records changes the version (a trigger on each table
+ * the page reads them from), and so does every update of the org's row
+ * (migrations/20261231010000_portal_page_versions.ts).
  *
  * The busiest query of the product goes to a connection from knex's pool as a
  * named prepared statement: its plan is kept per connection, and knex's query
  * builder and events are skipped. Nothing else about the connection differs.
  */
-export async function loadPortalPageText(tokenSha256: string, view: PortalView, visitor: PortalVisitor): Promise<string | null> {
+export async function loadPortalPageText(
+  tokenSha256: string,
+  view: PortalView,
+  visitor: PortalVisitor,
+  known: string | null = null,
+): Promise<string | null> {
   const kind = view.kind === 'list' ? view.tab : view.kind;
   const id = view.kind === 'proposal' || view.kind === 'invoice' ? view.id : null;
   const page = view.kind === 'list' ? view.page : 1;
@@ -248,7 +268,7 @@ export async function loadPortalPageText(tokenSha256: string, view: PortalView, 
     const { rows } = await connection.query({
       name: PORTAL_PAGE_STATEMENT,
       text: PORTAL_PAGE_SQL,
-      values: [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES], visitor.device, visitor.ipHash, property],
+      values: [tokenSha256, kind, id, page, PAGE_SIZE, [...PAYABLE_STATUSES], visitor.device, visitor.ipHash, property, known],
     });
     // A select of one function call: always one row, its value null when no page.
     return rows[0].page;

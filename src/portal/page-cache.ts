@@ -1,11 +1,12 @@
 // Portal pages as last rendered, kept while the data behind them is unchanged
 // (issue 16). Every view still makes its one database call — the link is looked
-// up, the visit logged, the page's JSON built — but when that JSON is the very
-// text a page was last rendered from, with the same view and language, the HTML
-// it gave is sent again instead of being rendered: the same input through the
-// same templates gives the same bytes. Only the CSP nonce differs per response:
-// pages are rendered with a marker in its place and the request's nonce is put
-// in when sent.
+// up, the visit logged — and names the version of the data the kept page was
+// rendered from; when that is still the current version, Postgres does not build
+// the page's JSON again (src/db/portal-page.ts, SAME_PAGE) and the HTML it gave
+// is sent again instead of being rendered: the same input through the same
+// templates gives the same bytes. Only the CSP nonce differs per response: pages
+// are rendered with a marker in its place and the request's nonce is put in when
+// sent.
 //
 // What a page shows from the clock rather than the data (a proposal past its
 // "valid until", an upcoming visit) is why an entry also ages out after TTL_MS.
@@ -18,38 +19,37 @@ import { LRUCache } from 'lru-cache';
 
 /** How long a rendered page may be sent again while its data is unchanged. */
 const TTL_MS = 30_000;
-/** Memory the kept pages (their JSON text and HTML bytes) may use, in bytes (about). */
+/** Memory the kept pages (their HTML bytes) may use, in bytes (about). */
 const MAX_SIZE = 32 * 1024 * 1024;
 
 /** What the templates print where the CSP nonce goes: random per process, so no data can contain it. */
 export const NONCE_MARK = `nonce${crypto.randomBytes(16).toString('hex')}`;
 
-interface Kept {
-  /** The page's JSON as the database wrote it. */
-  text: string;
-  /** The rendered HTML cut at each nonce, already UTF-8: encoding a page is most of what sending it costs. */
-  parts: Buffer[];
-}
-
-const kept = new LRUCache<string, Kept>({
-  maxSize: MAX_SIZE,
-  sizeCalculation: (entry) => entry.text.length * 2 + entry.parts.reduce((sum, part) => sum + part.length, 0) + 1,
-  ttl: TTL_MS,
-});
-
 /** A kept page: its HTML cut at each nonce, already UTF-8. */
 export type PageParts = readonly Buffer[];
 
-/** The HTML rendered from exactly `text` under `key`; undefined when there is none. */
-export function keptPage(key: string, text: string): PageParts | undefined {
-  const entry = kept.get(key);
-  return entry && entry.text === text ? entry.parts : undefined;
+export interface KeptPage {
+  /** The version of the data it was rendered from (the page JSON's `version`). */
+  version: string;
+  /** The rendered HTML cut at each nonce, already UTF-8: encoding a page is most of what sending it costs. */
+  parts: PageParts;
 }
 
-/** Keeps `html` (rendered from `text` with NONCE_MARK as its nonce) under `key`; returns its parts. */
-export function keepPage(key: string, text: string, html: string): PageParts {
+const kept = new LRUCache<string, KeptPage>({
+  maxSize: MAX_SIZE,
+  sizeCalculation: (entry) => entry.version.length + entry.parts.reduce((sum, part) => sum + part.length, 0) + 1,
+  ttl: TTL_MS,
+});
+
+/** The page last rendered under `key`, with the version of its data; undefined when there is none. */
+export function keptPage(key: string): KeptPage | undefined {
+  return kept.get(key);
+}
+
+/** Keeps `html` (rendered from the data at `version` with NONCE_MARK as its nonce) under `key`; returns its parts. */
+export function keepPage(key: string, version: string, html: string): PageParts {
   const parts = html.split(NONCE_MARK).map((part) => Buffer.from(part, 'utf8'));
-  kept.set(key, { text, parts });
+  kept.set(key, { version, parts });
   return parts;
 }
 

@@ -5,7 +5,15 @@ import { Router, type ErrorRequestHandler, type NextFunction, type Request, type
 import type { RateLimitRequestHandler } from 'express-rate-limit';
 import { recordAudit, type Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
-import { loadPortalPage, loadPortalPageText, TABS, type ListTab, type PortalPageData, type PortalView } from '../db/portal-page.js';
+import {
+  loadPortalPage,
+  loadPortalPageText,
+  SAME_PAGE,
+  TABS,
+  type ListTab,
+  type PortalPageData,
+  type PortalView,
+} from '../db/portal-page.js';
 import { withOrg, type Db } from '../db/tenancy.js';
 import { chosenProperty, mainProperty } from '../leads/queries.js';
 import { translate, type Language } from '../i18n/index.js';
@@ -216,12 +224,6 @@ function createPortalRouter(): { views: Router; router: Router } {
     const token = String(req.params.token);
     if (!isWellFormedToken(token)) return miss(req, res, next);
     const tokenHash = hashPortalToken(token);
-    const text = await loadPortalPageText(tokenHash, view, {
-      // i18n-exempt: HTTP header names and values
-      device: deviceFamily(req.get('user-agent')),
-      ipHash: visitNetworkHash(req.ip),
-    });
-    if (text === null) return miss(req, res, next);
     // A page that is only the data (no outcome of this request on it) may be sent as last rendered.
     // What else it is rendered from is in the key: the browser's language (it decides the page's
     // language until the customer picks one) and the path the language switch comes back to.
@@ -229,9 +231,21 @@ function createPortalRouter(): { views: Router; router: Router } {
       status === 200 && isPlainView(extras, req)
         ? `${acceptedLanguage(req) ?? ''}|${pageCacheKey(tokenHash, view)}|${backPath(req, token)}`
         : null;
+    const kept = cacheKey ? keptPage(cacheKey) : undefined;
+    const text = await loadPortalPageText(
+      tokenHash,
+      view,
+      {
+        // i18n-exempt: HTTP header names and values
+        device: deviceFamily(req.get('user-agent')),
+        ipHash: visitNetworkHash(req.ip),
+      },
+      kept?.version ?? null,
+    );
+    if (text === null) return miss(req, res, next);
     const nonce = res.locals.cspNonce as string;
-    const again = cacheKey ? keptPage(cacheKey, text) : undefined;
-    if (again !== undefined) return sendPage(req, res, again, nonce);
+    // Nothing the kept page was rendered from has changed: Postgres did not build it again.
+    if (kept && text === SAME_PAGE) return sendPage(req, res, kept.parts, nonce);
     const page = JSON.parse(text) as PortalPageData;
     if ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data) return miss(req, res, next);
     if (extras.version && !findVersion(page, extras.version)) return miss(req, res, next);
@@ -254,7 +268,7 @@ function createPortalRouter(): { views: Router; router: Router } {
     if (!cacheKey || shownStatus !== 200) return res.status(shownStatus).render(rendered.view, rendered.locals);
     res.render(rendered.view, { ...rendered.locals, cspNonce: NONCE_MARK }, (err: unknown, html: string) => {
       if (err) return next(err);
-      sendPage(req, res, keepPage(cacheKey, text, html), nonce);
+      sendPage(req, res, keepPage(cacheKey, page.version, html), nonce);
     });
   }
 
