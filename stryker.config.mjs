@@ -34,6 +34,9 @@ export const groups = {
       'test/proposals/options.test.ts',
       // The contractor's view of a link's visits (queries.ts words each one).
       'test/portal/visit-log.test.ts',
+      // The version a page is read at, and the page not built again while it is current (portal-page.ts).
+      'test/portal/page-versions.test.ts',
+      'test/portal/page-cache.test.ts',
     ],
   },
   // Payment recording: manual payments and the Stripe payments and refunds the webhooks and
