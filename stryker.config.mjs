@@ -160,8 +160,8 @@ export default {
   // Mutants in code that runs only when a module loads would each need a fresh process and every test.
   ignoreStatic: true,
   ignorePatterns: ['dist', 'reports', 'coverage', '.data', 'bench/results', '.stryker-tmp'],
-  // With a checker Stryker runs ceil(n/2) checker processes and floor(n/2) test runners: 3 gives two
-  // TypeScript checkers (the bottleneck, a core each) and one test runner, which waits on them anyway.
+  // With a checker Stryker runs ceil(n/2) checker processes and floor(n/2) test runners: 4 gives two of
+  // each. With parsed files reused the checkers wait on the tests, which two runners share the cores for.
   concurrency: 4,
   // Added to each mutant's measured test time before it counts as timed out: a mutant that leaves a
   // request or a batch hanging costs this plus a process restart.
