@@ -119,6 +119,19 @@ describe('deposit on approval and paying several invoices in a phone browser', f
     await shot(page, 'portal-proposal-deposit-part-refunded-390');
     await page.setViewportSize({ width: 1280, height: 900 });
     await shot(page, 'portal-proposal-deposit-part-refunded-1280');
+    await page.setViewportSize({ width: 390, height: 844 });
+
+    // Then the rest of it: refunded in full, nothing is said to be credited, and nothing is asked again.
+    const rest = standIn.refund(org.accountId, payments[0].stripe_payment_intent_id, 15_000);
+    const refundedAll = standIn.event('charge.refunded', rest.charge, org.accountId);
+    expect((await deliver(refundedAll, { secret: config.stripe.connectWebhookSecret })).status).to.equal(200);
+    await page.reload();
+    const body = await page.textContent('body');
+    expect(body).to.contain('Your deposit of $250.00 has been refunded in full.');
+    expect(body).not.to.contain('credited to your invoice');
+    expect(body).not.to.contain('Deposit due');
+    expect(await overflow(page)).to.be.at.most(0);
+    await shot(page, 'portal-proposal-deposit-refunded-390');
     await context.close();
 
     // The business's proposal page says the same.
@@ -126,9 +139,9 @@ describe('deposit on approval and paying several invoices in a phone browser', f
     const dashboard = await logInPage(desk, base, org);
     await dashboard.goto(`${base}/proposals/${proposal.id}`);
     expect(await dashboard.getByRole('status').filter({ hasText: 'refunded' }).textContent()).to.contain(
-      'Deposit of $250.00 paid; $100.00 of it refunded. It is credited to the invoice you create',
+      'Deposit of $250.00 paid and refunded in full. Nothing of it is credited to an invoice.',
     );
-    await shot(dashboard, 'dashboard-proposal-deposit-part-refunded-1280');
+    await shot(dashboard, 'dashboard-proposal-deposit-refunded-1280');
     await desk.close();
   });
 
