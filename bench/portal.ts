@@ -14,7 +14,7 @@
 // recreated on it), REDIS_URL (default redis://127.0.0.1:6379), BENCH_RUNS
 // (default 3), BENCH_DURATION (seconds per measurement, default 8),
 // BENCH_CONNECTIONS (default 50), BENCH_SKIP_BUILD=1 to reuse dist/, BENCH_PAGES
-// (e.g. invoice,history: only those), BENCH_CPU_PROF=<dir> (CPU profiles of both apps).
+// (e.g. invoice,history: only those), BENCH_CPU_PROF=<dir> (CPU profiles of the three servers).
 import { scratchDatabase } from '../src/db/scratch.js';
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -217,7 +217,10 @@ async function waitForHttp(child: ChildProcess, url: string, logFile: string): P
 async function startBare(pages: Record<string, { contentType: string; body: string }>): Promise<Server> {
   const file = path.join(os.tmpdir(), `porchlight-bench-portal-bare-${process.pid}.json`);
   await writeFile(file, JSON.stringify(pages));
-  const child = fork(dist('bench/support/bare-express.js'), [], { env: { PATH: process.env.PATH, BENCH_BARE_FILE: file } });
+  const child = fork(dist('bench/support/bare-express.js'), [], {
+    execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/bare`] : [],
+    env: { PATH: process.env.PATH, BENCH_BARE_FILE: file },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (msg: { port: number }) => resolve(msg.port));
     child.once('exit', (code) => reject(new Error(`bench: bare Express exited with ${code}`)));

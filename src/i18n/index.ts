@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import i18next, { type Resource } from 'i18next';
+import { LRUCache } from 'lru-cache';
 import { projectRoot } from '../paths.js';
 
 export const LANGUAGES = ['en', 'es'] as const;
@@ -129,9 +130,8 @@ export function statusWords(lang: Language, status: unknown): string {
 }
 
 /** The first of our languages the browser's Accept-Language asks for; English when none. */
-export function browserLanguage(req: { acceptsLanguages(...languages: string[]): string | false }): Language {
-  const chosen = req.acceptsLanguages(...LANGUAGES);
-  return isLanguage(chosen) ? chosen : DEFAULT_LANGUAGE;
+export function browserLanguage(req: LanguageRequest): Language {
+  return acceptedLanguage(req) ?? DEFAULT_LANGUAGE;
 }
 
 /** The language of a locale: "es-MX" → es; a language we don't have → English. */
@@ -155,15 +155,32 @@ export function formatLocale(lang: Language, orgLocale: string | null | undefine
   }
 }
 
-/** The first of our languages the browser's Accept-Language asks for; null when it names none of them (or is absent). */
-export function acceptedLanguage(req: {
+/** What negotiating a language needs of a request (Express's). */
+interface LanguageRequest {
   get(name: string): string | undefined;
   acceptsLanguages(...languages: string[]): string | false;
-}): Language | null {
+}
+
+/**
+ * Accept-Language values already negotiated, and the answer ('' for none of ours):
+ * a browser sends the same value with every request, and each portal view asked
+ * twice (issue 16). Values longer than any browser sends are negotiated every time.
+ */
+const negotiated = new LRUCache<string, Language | ''>({ max: 500 });
+const MAX_KEPT_HEADER = 256;
+
+/** The first of our languages the browser's Accept-Language asks for; null when it names none of them (or is absent). */
+export function acceptedLanguage(req: LanguageRequest): Language | null {
   // i18n-exempt: HTTP header names and values
-  if (!req.get('accept-language')) return null;
-  const chosen = req.acceptsLanguages(...LANGUAGES);
-  return isLanguage(chosen) ? chosen : null;
+  const header = req.get('accept-language');
+  if (!header) return null;
+  let language = negotiated.get(header);
+  if (language === undefined) {
+    const chosen = req.acceptsLanguages(...LANGUAGES);
+    language = isLanguage(chosen) ? chosen : '';
+    if (header.length <= MAX_KEPT_HEADER) negotiated.set(header, language);
+  }
+  return language || null;
 }
 
 /**
