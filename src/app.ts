@@ -10,7 +10,7 @@ import { teamRouter } from './auth/team-routes.js';
 import { csrfProtection, cspNonce, exposeCsrfToken, securityHeaders } from './http/security.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { healthRouter } from './http/health.js';
-import { rejectNulCharacters, rejectPrototypeMemberKeys } from './http/validate.js';
+import { rejectUnsafeInput } from './http/validate.js';
 import { setupViews } from './http/views.js';
 import { setNavCounter } from './http/page.js';
 import { adminRouter as dashboardAdmin } from './dashboard/routes.js';
@@ -132,7 +132,7 @@ export function createApp(): BuiltApp {
 
   app.use(express.urlencoded({ extended: true, limit: '200kb', parameterLimit: 2000 }));
   app.use(express.json({ limit: '200kb' }));
-  app.use(rejectNulCharacters, rejectPrototypeMemberKeys);
+  app.use(rejectUnsafeInput);
 
   // The customer portal has no session: its token is its credential (and a
   // one-time code on the way back from Stripe Checkout).

@@ -1,7 +1,7 @@
 // Security middleware: headers, CSP nonces, CSRF tokens and rate limits.
 import crypto from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import helmet from 'helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import { csrfSync } from 'csrf-sync';
 import { rateLimit, type Options as RateLimitOptions } from 'express-rate-limit';
 import { config } from '../config.js';
@@ -26,7 +26,8 @@ export function cspNonce(_req: Request, res: Response, next: NextFunction): void
   next();
 }
 
-export const securityHeaders: RequestHandler = helmet({
+/** Helmet's settings: the headers every response carries (exported for the test that replays them). */
+export const HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
     useDefaults: true,
     directives: {
@@ -42,7 +43,71 @@ export const securityHeaders: RequestHandler = helmet({
     },
   },
   strictTransportSecurity: config.isProduction,
-});
+};
+const helmetHeaders = helmet(HELMET_OPTIONS);
+
+/** What helmet's headers are worked out with in place of a response's nonce: random per process, so no header can hold it by chance. */
+const NONCE_PLACEHOLDER = crypto.randomBytes(16).toString('hex');
+/** The style source the placeholder nonce makes in the policy. */
+const NONCE_SOURCE_PLACEHOLDER = `'nonce-${NONCE_PLACEHOLDER}'`;
+
+/**
+ * Helmet's headers as it sets them, worked out once with a placeholder nonce:
+ * each header's value cut where the nonce's style source goes, and the headers
+ * it removes. They are the same for every response but the nonce, and running
+ * helmet's thirteen middlewares (the policy checked and joined again) on each
+ * portal view was a visible share of it (issue 16).
+ */
+function helmetOutput(): { set: { name: string; parts: string[] }[]; removed: string[] } {
+  const set: { name: string; parts: string[] }[] = [];
+  const removed: string[] = [];
+  const recorder = {
+    locals: { cspNonce: NONCE_PLACEHOLDER },
+    setHeader: (name: string, value: unknown) => set.push({ name, parts: String(value).split(NONCE_SOURCE_PLACEHOLDER) }),
+    removeHeader: (name: string) => removed.push(name),
+  };
+  const outcome: { failure?: Error } = {};
+  helmetHeaders({} as Request, recorder as unknown as Response, (err?: unknown) => {
+    // i18n-exempt: a startup error for developers
+    if (err) outcome.failure = err instanceof Error ? err : new Error('helmet refused its settings');
+  });
+  if (outcome.failure) throw outcome.failure;
+  return { set, removed };
+}
+
+const helmetSet = helmetOutput();
+
+/** The header's value with `source` where the nonce's style source goes; an empty source leaves the directive's others. */
+function withStyleSource(parts: string[], source: string): string {
+  if (parts.length === 1) return parts[0];
+  return source ? parts.join(source) : parts.map((part, i) => (i < parts.length - 1 ? part.trimEnd() : part)).join('');
+}
+
+/** Helmet's security headers (a strict CSP with this response's style nonce); after cspNonce. */
+export const securityHeaders: RequestHandler = (_req, res, next) => {
+  const source = `'nonce-${res.locals.cspNonce as string}'`;
+  for (const { name, parts } of helmetSet.set) res.setHeader(name, withStyleSource(parts, source));
+  for (const name of helmetSet.removed) res.removeHeader(name);
+  next();
+};
+
+/** The policy cut where its one style nonce goes. */
+function policyCut(): string[] {
+  // i18n-exempt: an HTTP header name
+  const parts = helmetSet.set.find(({ name }) => name.toLowerCase() === 'content-security-policy')?.parts;
+  if (parts?.length !== 2) throw new Error('security: the CSP must name the style nonce exactly once'); // i18n-exempt: a startup error for developers
+  return parts;
+}
+const policyParts = policyCut();
+
+/**
+ * The Content-Security-Policy that allows a page's inline styles by their hashes
+ * (`'sha256-…'` sources) instead of a nonce: for a page whose bytes are sent
+ * again as they are (the portal's kept pages).
+ */
+export function policyAllowingStyles(sources: readonly string[]): string {
+  return withStyleSource(policyParts, sources.join(' '));
+}
 
 const csrf = csrfSync({
   getTokenFromRequest: (req) => {

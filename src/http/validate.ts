@@ -9,17 +9,6 @@ function containsNul(value: unknown, depth = 0): boolean {
   return Object.entries(value).some(([key, v]) => key.includes('\u0000') || containsNul(v, depth + 1));
 }
 
-/**
- * Postgres text can't hold U+0000, so a NUL anywhere in a form or query would
- * fail deep in a write as a 500. Refuse it up front for every route.
- */
-export const rejectNulCharacters: RequestHandler = (req, _res, next) => {
-  if (containsNul(req.body) || containsNul(req.query) || req.path.includes('\u0000')) {
-    return next(new HttpError(400, 'invalid', 'http:error.nulCharacter'));
-  }
-  next();
-};
-
 /** Names of Object.prototype members: no form field of ours uses one, and as a key it shadows a method (`email[toString]=x`). */
 const PROTOTYPE_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
 
@@ -36,13 +25,21 @@ function prototypeMemberKey(value: unknown, path = '', depth = 0): string | null
 }
 
 /**
- * The extended form parser turns `email[toString]=x` into an object whose
- * toString is a string, which throws wherever the value meets a string (a
- * re-rendered form, a rate limiter's key). Refuse such input up front for every
- * route; other object-shaped fields are refused by each form's zod schema.
+ * Input every route refuses before it runs, body and query alike (the query read
+ * once: Express parses it again on every read):
+ * - a NUL anywhere: Postgres text can't hold U+0000, so it would fail deep in a
+ *   write as a 500;
+ * - a key naming an Object.prototype member: the extended form parser turns
+ *   `email[toString]=x` into an object whose toString is a string, which throws
+ *   wherever the value meets a string (a re-rendered form, a rate limiter's key).
+ *   Other object-shaped fields are refused by each form's zod schema.
  */
-export const rejectPrototypeMemberKeys: RequestHandler = (req, _res, next) => {
-  const field = prototypeMemberKey(req.body) ?? prototypeMemberKey(req.query);
+export const rejectUnsafeInput: RequestHandler = (req, _res, next) => {
+  const { body, query } = req as { body: unknown; query: unknown };
+  if (containsNul(body) || containsNul(query) || req.path.includes('\u0000')) {
+    return next(new HttpError(400, 'invalid', 'http:error.nulCharacter'));
+  }
+  const field = prototypeMemberKey(body) ?? prototypeMemberKey(query);
   if (field) {
     const shown = field.length > 80 ? `${field.slice(0, 80)}…` : field;
     return next(new HttpError(400, 'invalid', msg('http:error.unknownField', { field: shown })));

@@ -1,7 +1,7 @@
 // The customer portal: every /p/<token>/... route. No session: the token is the
 // credential, so every request looks it up, and failed lookups are rate limited.
 // Approving, rejecting and paying call the proposals, jobs and payments commands.
-import { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { RateLimitRequestHandler } from 'express-rate-limit';
 import { recordAudit, type Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
@@ -18,7 +18,7 @@ import { withOrg, type Db } from '../db/tenancy.js';
 import { chosenProperty, mainProperty } from '../leads/queries.js';
 import { translate, type Language } from '../i18n/index.js';
 import { createRateLimiter } from '../http/security.js';
-import { rejectNulCharacters, rejectPrototypeMemberKeys } from '../http/validate.js';
+import { rejectUnsafeInput } from '../http/validate.js';
 import { acceptedLanguage, isLanguage } from '../i18n/index.js';
 import { FormError, HttpError, forbidden, notFound } from '../lib/errors.js';
 import { requestLogger } from '../logger.js';
@@ -161,6 +161,15 @@ async function whereFor(
   return { propertyId: main?.id ?? null, address: main?.address ?? onFile };
 }
 
+/**
+ * What a view passes before its route, as one router step (issue 16: each step
+ * is a pass over the router's stack): its input refused as everywhere, then the
+ * portal's headers.
+ */
+const portalViewChecks: RequestHandler = (req, res, next) => {
+  rejectUnsafeInput(req, res, (err?: unknown) => (err ? next(err) : portalHeaders(req, res, next)));
+};
+
 function createPortalRouter(): { views: Router; router: Router } {
   const missLimiter = portalMissLimiter;
   const payLimiter = createRateLimiter({
@@ -243,9 +252,8 @@ function createPortalRouter(): { views: Router; router: Router } {
       kept?.version ?? null,
     );
     if (text === null) return miss(req, res, next);
-    const nonce = res.locals.cspNonce as string;
     // Nothing the kept page was rendered from has changed: Postgres did not build it again.
-    if (kept && text === SAME_PAGE) return sendPage(req, res, kept.parts, nonce);
+    if (kept && text === SAME_PAGE) return sendPage(req, res, kept);
     const page = JSON.parse(text) as PortalPageData;
     if ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data) return miss(req, res, next);
     if (extras.version && !findVersion(page, extras.version)) return miss(req, res, next);
@@ -268,7 +276,10 @@ function createPortalRouter(): { views: Router; router: Router } {
     if (!cacheKey || shownStatus !== 200) return res.status(shownStatus).render(rendered.view, rendered.locals);
     res.render(rendered.view, { ...rendered.locals, cspNonce: NONCE_MARK }, (err: unknown, html: string) => {
       if (err) return next(err);
-      sendPage(req, res, keepPage(cacheKey, page.version, html), nonce);
+      const keptNow = keepPage(cacheKey, page.version, html);
+      if (keptNow) return sendPage(req, res, keptNow);
+      // A page the cache can't allow by hashes: sent this once with this response's nonce.
+      res.send(html.replaceAll(NONCE_MARK, res.locals.cspNonce as string));
     });
   }
 
@@ -745,10 +756,16 @@ function createPortalRouter(): { views: Router; router: Router } {
   // its query is refused here as everywhere. Whatever it doesn't show falls through to
   // `router` (the request forms, the one 404).
   const views = Router();
-  views.use(rejectNulCharacters, rejectPrototypeMemberKeys, portalHeaders);
-  views.get('/:token', (req, res, next) => {
-    const property = pageQuery.safeParse(req.query).data?.property ?? null;
-    return show(req, res, next, { kind: 'home', property }, { home: true });
+  views.use(portalViewChecks);
+  // The four tabs first, the pages opened most; the patterns differ in their number of
+  // segments, so no path matches two of them and their order changes nothing else.
+  views.get('/:token/:tab', (req, res, next) => {
+    const tab = req.params.tab as ListTab;
+    // Not a tab ("request", a typo): the rest of the portal decides (a form, or the one 404).
+    if (!TABS.includes(tab)) return next('router');
+    const query = pageQuery.safeParse(req.query);
+    if (!query.success) return miss(req, res, next);
+    return show(req, res, next, { kind: 'list', tab, page: query.data.page, property: query.data.property ?? null });
   });
 
   for (const kind of ['proposal', 'invoice'] as const) {
@@ -760,6 +777,11 @@ function createPortalRouter(): { views: Router; router: Router } {
     });
   }
 
+  views.get('/:token', (req, res, next) => {
+    const property = pageQuery.safeParse(req.query).data?.property ?? null;
+    return show(req, res, next, { kind: 'home', property }, { home: true });
+  });
+
   // An earlier version of a proposal, frozen when the customer asked for changes (superseded once revised).
   views.get('/:token/proposals/:id/versions/:version', (req, res, next) => {
     const id = uuidOrNull(req.params.id);
@@ -768,14 +790,6 @@ function createPortalRouter(): { views: Router; router: Router } {
     return show(req, res, next, { kind: 'proposal', id }, { version });
   });
 
-  views.get('/:token/:tab', (req, res, next) => {
-    const tab = req.params.tab as ListTab;
-    // Not a tab ("request", a typo): the rest of the portal decides (a form, or the one 404).
-    if (!TABS.includes(tab)) return next('router');
-    const query = pageQuery.safeParse(req.query);
-    if (!query.success) return miss(req, res, next);
-    return show(req, res, next, { kind: 'list', tab, page: query.data.page, property: query.data.property ?? null });
-  });
   views.use(portalErrors);
   return { views, router };
 }

@@ -4,9 +4,10 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import express from 'express';
+import helmet from 'helmet';
 import supertest from 'supertest';
 import { config } from '../../src/config.js';
-import { createRateLimiter, cspNonce } from '../../src/http/security.js';
+import { createRateLimiter, cspNonce, HELMET_OPTIONS, securityHeaders } from '../../src/http/security.js';
 import { translate } from '../../src/i18n/index.js';
 import { HttpError } from '../../src/lib/errors.js';
 import { getStoreRedis } from '../../src/queue/redis.js';
@@ -50,6 +51,37 @@ describe('security middleware (src/http/security.ts)', () => {
     const again = /'nonce-([^']+)'/.exec(cspOf(second.headers['content-security-policy']).get('style-src') ?? '')?.[1];
     expect(again).not.to.equal(nonce);
     expect(first.headers['strict-transport-security']).to.equal(undefined);
+  });
+
+  it('sends exactly the headers helmet itself sets with these settings, each response with its own nonce', async () => {
+    // The same page behind the replayed headers and behind helmet run per request.
+    const build = (headers: express.RequestHandler) =>
+      express()
+        .disable('x-powered-by')
+        .disable('etag')
+        .use(cspNonce, headers)
+        .get('/', (_req, res) => {
+          res.send(res.locals.cspNonce as string);
+        });
+    const replayed = build(securityHeaders);
+    const direct = build(helmet(HELMET_OPTIONS));
+    const headersOf = (res: supertest.Response) => {
+      const { date: _date, ...rest } = res.headers as Record<string, string>;
+      // The body is the response's nonce: put a fixed word in its place to compare the rest.
+      return Object.fromEntries(Object.entries(rest).map(([name, value]) => [name, String(value).split(res.text).join('NONCE')]));
+    };
+    const [a, b, c] = [await supertest(replayed).get('/'), await supertest(replayed).get('/'), await supertest(direct).get('/')];
+    expect(a.text).not.to.equal(b.text);
+    expect(a.headers['content-security-policy']).to.contain(`'nonce-${a.text}'`);
+    expect(b.headers['content-security-policy']).to.contain(`'nonce-${b.text}'`);
+    expect(headersOf(a)).to.deep.equal(headersOf(c));
+    expect(headersOf(b)).to.deep.equal(headersOf(c));
+    expect(Object.keys(headersOf(c))).to.include.members([
+      'content-security-policy',
+      'x-content-type-options',
+      'referrer-policy',
+      'x-frame-options',
+    ]);
   });
 
   it('cuts each nonce from system randomness asked for 256 nonces (4 KiB) at a time, never handing one out twice', () => {

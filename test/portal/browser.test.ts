@@ -167,7 +167,7 @@ describe('portal in a phone browser', function () {
     }
   });
 
-  it('works at 360 px with script off, its brand style allowed by the CSP nonce', async () => {
+  it('works at 360 px with script off, its brand style allowed by the CSP (a kept page by its hash, an outcome page by its nonce)', async () => {
     const org = await createTestOrg({ plan: 'starter' });
     await getDb()('organizations').where({ id: org.orgId }).update({ brand_color: '#0b6e4f' });
     const lead = await createTestLead(org.orgId);

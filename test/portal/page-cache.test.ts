@@ -1,5 +1,5 @@
-// Issue 16: a portal page whose data is unchanged is sent as last rendered, with
-// this response's CSP nonce; the visit is still logged in the page's one round
+// Issue 16: a portal page whose data is unchanged is sent as last rendered, byte
+// for byte, its inline style allowed by its hash in the CSP; the visit is still logged in the page's one round
 // trip; any change to the data, a revoked link or a page carrying a request's
 // outcome is never answered from what was kept. (page-versions.test.ts: what
 // changes a page's version.)
@@ -8,7 +8,8 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { clearKeptPages, keepPage, keptPage, NONCE_MARK, pageChunks } from '../../src/portal/page-cache.js';
+import crypto from 'node:crypto';
+import { clearKeptPages, keepPage, keptPage, NONCE_MARK } from '../../src/portal/page-cache.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
 import { seedCustomerRecords } from './fixtures.js';
@@ -29,10 +30,15 @@ async function countRenders<T>(app: Express, fn: () => Promise<T>): Promise<{ re
   }
 }
 
-/** The nonce the CSP header allows, and every nonce the page's markup carries. */
-function nonces(res: supertest.Response): { header: string; inPage: string[] } {
-  const header = /'nonce-([^']+)'/.exec(String(res.headers['content-security-policy']))?.[1] ?? '';
-  return { header, inPage: [...res.text.matchAll(/nonce="([^"]+)"/g)].map((m) => m[1]) };
+/** The style sources the CSP header allows, and the SHA-256 of each style element's text in the page. */
+function styles(res: supertest.Response): { allowed: string[]; inPage: string[] } {
+  const styleSrc = /style-src ([^;]+)/.exec(String(res.headers['content-security-policy']))?.[1] ?? '';
+  return {
+    allowed: styleSrc.trim().split(/\s+/),
+    inPage: [...res.text.matchAll(/<style>([^<]*)<\/style>/g)].map(
+      (m) => `'sha256-${crypto.createHash('sha256').update(m[1]).digest('base64')}'`,
+    ),
+  };
 }
 
 async function customer() {
@@ -55,7 +61,7 @@ describe('portal page cache', () => {
     await resetPortalMisses();
   });
 
-  it('sends an unchanged page without rendering it again, with this response’s nonce, and still logs the visit in one round trip', async () => {
+  it('sends an unchanged page without rendering it again, byte for byte with its style allowed by its hash, and still logs the visit in one round trip', async () => {
     const { lead, link } = await customer();
     const app = testApp();
     const url = `/p/${link.token}/invoices`;
@@ -65,24 +71,23 @@ describe('portal page cache', () => {
     expect(second.renders, 'the kept page is sent').to.equal(0);
     expect(second.result.roundTrips).to.equal(1);
 
-    const a = nonces(first.result);
-    const b = nonces(second.result.result);
-    expect(a.inPage.length).to.be.greaterThan(0);
-    expect(a.inPage.every((n) => n === a.header)).to.equal(true);
-    expect(
-      b.inPage.every((n) => n === b.header),
-      'the second response carries its own nonce',
-    ).to.equal(true);
-    expect(b.header).to.not.equal(a.header);
-    expect(second.result.result.text).to.not.contain(NONCE_MARK);
-    expect(second.result.result.text.replaceAll(b.header, 'N')).to.equal(first.result.text.replaceAll(a.header, 'N'));
-    expect(second.result.result.headers['content-type']).to.match(/^text\/html/);
+    const sent = second.result.result;
+    expect(sent.text).to.equal(first.result.text);
+    expect(sent.text).to.not.contain(NONCE_MARK);
+    expect(sent.text).to.not.match(/nonce=/);
+    const { allowed, inPage } = styles(sent);
+    expect(inPage, 'the brand colours are an inline style').to.have.length(1);
+    expect(allowed).to.deep.equal(["'self'", ...inPage]);
+    expect(sent.headers['content-security-policy']).to.equal(first.result.headers['content-security-policy']);
+    expect(String(sent.headers['content-security-policy'])).to.contain("script-src 'self'").and.not.contain('nonce-');
+    expect(sent.headers['content-type']).to.match(/^text\/html/);
+    expect(sent.headers['cache-control']).to.equal('no-store');
 
-    // Sent in parts, its length is still exact; a HEAD gets the same headers and no body.
-    expect(Number(second.result.result.headers['content-length'])).to.equal(Buffer.byteLength(second.result.result.text));
+    // Its length is exact; a HEAD gets the same headers and no body.
+    expect(Number(sent.headers['content-length'])).to.equal(Buffer.byteLength(sent.text));
     const head = await countRenders(app, () => supertest(app).head(url).expect(200));
     expect(head.renders, 'a HEAD is the kept GET page without its body').to.equal(0);
-    expect(head.result.headers['content-length']).to.equal(second.result.result.headers['content-length']);
+    expect(head.result.headers['content-length']).to.equal(sent.headers['content-length']);
     expect(head.result.text ?? '').to.equal('');
 
     const visits = await getDb()('portal_visits').where({ lead_id: lead.id, view: 'invoices' }).count<{ count: string }[]>('* as count');
@@ -124,16 +129,23 @@ describe('portal page cache', () => {
     expect(withQuery.renders, 'a query the page does not list by is rendered').to.equal(1);
   });
 
-  it('keeps a page with the version of its data under its key, and the nonce is put back everywhere', () => {
-    const html = `<p>Señora O’Brien — 1.250,00 €</p><style nonce="${NONCE_MARK}"></style><p>x</p><script nonce="${NONCE_MARK}"></script>`;
-    expect(Buffer.concat(pageChunks(keepPage('k', '41.7', html), 'AAA')).toString()).to.equal(
-      '<p>Señora O’Brien — 1.250,00 €</p><style nonce="AAA"></style><p>x</p><script nonce="AAA"></script>',
-    );
+  it('keeps a page with the version of its data under its key, its style elements allowed by their hashes', () => {
+    const css = ':root { --brand: #0f766e; }';
+    const html = `<p>Señora O’Brien — 1.250,00 €</p><style nonce="${NONCE_MARK}">${css}</style><p>x</p><style nonce="${NONCE_MARK}"></style>`;
+    const page = keepPage('k', '41.7', html)!;
+    expect(page.body.toString('utf8')).to.equal(`<p>Señora O’Brien — 1.250,00 €</p><style>${css}</style><p>x</p><style></style>`);
+    const hash = (text: string) => `'sha256-${crypto.createHash('sha256').update(text).digest('base64')}'`;
+    expect(/style-src ([^;]+)/.exec(page.policy)?.[1]).to.equal(`'self' ${hash(css)} ${hash('')}`);
     const again = keptPage('k')!;
     expect(again.version).to.equal('41.7');
-    expect(Buffer.concat(pageChunks(again.parts, 'BBB')).toString()).to.equal(
-      '<p>Señora O’Brien — 1.250,00 €</p><style nonce="BBB"></style><p>x</p><script nonce="BBB"></script>',
-    );
+    expect(again.body.equals(page.body)).to.equal(true);
     expect(keptPage('other')).to.equal(undefined);
+  });
+
+  it('keeps no page that uses the nonce anywhere but a style element, and none with no styles allows any', () => {
+    expect(keepPage('s', '1', `<style nonce="${NONCE_MARK}">p{}</style><script nonce="${NONCE_MARK}"></script>`)).to.equal(null);
+    expect(keptPage('s')).to.equal(undefined);
+    const plain = keepPage('plain', '1', '<p>no style</p>')!;
+    expect(/style-src ([^;]+)/.exec(plain.policy)?.[1]).to.equal("'self'");
   });
 });
