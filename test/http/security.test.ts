@@ -7,7 +7,7 @@ import express from 'express';
 import helmet from 'helmet';
 import supertest from 'supertest';
 import { config } from '../../src/config.js';
-import { createRateLimiter, cspNonce, HELMET_OPTIONS, securityHeaders } from '../../src/http/security.js';
+import { createRateLimiter, cspNonce, HELMET_OPTIONS, policyAllowingStyles, securityHeaders } from '../../src/http/security.js';
 import { translate } from '../../src/i18n/index.js';
 import { HttpError } from '../../src/lib/errors.js';
 import { getStoreRedis } from '../../src/queue/redis.js';
@@ -82,6 +82,22 @@ describe('security middleware (src/http/security.ts)', () => {
       'referrer-policy',
       'x-frame-options',
     ]);
+  });
+
+  it('gives a page sent as it is the same policy with its style hashes in place of the nonce', async () => {
+    const res = await supertest(
+      express()
+        .use(cspNonce, securityHeaders)
+        .get('/', (_req, r) => void r.end()),
+    ).get('/');
+    const perResponse = String(res.headers['content-security-policy']);
+    const nonceSource = /'nonce-[^']+'/.exec(perResponse)![0];
+    const hashes = ["'sha256-AAAA'", "'sha256-BBBB'"];
+    expect(policyAllowingStyles(hashes)).to.equal(perResponse.replace(nonceSource, hashes.join(' ')));
+    expect(cspOf(policyAllowingStyles(hashes)).get('style-src')).to.equal("'self' 'sha256-AAAA' 'sha256-BBBB'");
+    // No inline style at all: the directive keeps 'self' alone, with nothing left dangling.
+    expect(policyAllowingStyles([])).to.equal(perResponse.replace(` ${nonceSource}`, ''));
+    expect(policyAllowingStyles([])).to.not.match(/ ;| $/);
   });
 
   it('cuts each nonce from system randomness asked for 256 nonces (4 KiB) at a time, never handing one out twice', () => {
