@@ -80,7 +80,8 @@ const helmetSet = helmetOutput();
 /** The header's value with `source` where the nonce's style source goes; an empty source leaves the directive's others. */
 function withStyleSource(parts: string[], source: string): string {
   if (parts.length === 1) return parts[0];
-  return source ? parts.join(source) : parts.map((part, i) => (i < parts.length - 1 ? part.trimEnd() : part)).join('');
+  // No source: the space that would have stood before it goes too.
+  return source ? parts.join(source) : parts[0].trimEnd() + parts.slice(1).join('');
 }
 
 /** Helmet's security headers (a strict CSP with this response's style nonce); after cspNonce. */
