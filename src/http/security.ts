@@ -77,11 +77,14 @@ function helmetOutput(): { set: { name: string; parts: string[] }[]; removed: st
 
 const helmetSet = helmetOutput();
 
-/** The header's value with `source` where the nonce's style source goes; an empty source leaves the directive's others. */
+/**
+ * The header's value with `source` where the nonce's style source goes (a header
+ * names it at most once: policyCut below); an empty source leaves the directive's others.
+ */
 function withStyleSource(parts: string[], source: string): string {
   if (parts.length === 1) return parts[0];
   // No source: the space that would have stood before it goes too.
-  return source ? parts.join(source) : parts[0].trimEnd() + parts.slice(1).join('');
+  return source ? parts.join(source) : parts[0].trimEnd() + parts[1];
 }
 
 /** Helmet's security headers (a strict CSP with this response's style nonce); after cspNonce. */
