@@ -246,6 +246,39 @@ describe('portal visit log', () => {
     expect(staleNow.rows.map((r) => r.id)).not.to.include(link.id);
   });
 
+  it('checks a visit against its link alone: its customer must be the link’s, and deleting the link or the org deletes it', async () => {
+    const keys = await getDb()
+      .select<{ def: string }[]>(getDb().raw('pg_get_constraintdef(oid) as def'))
+      .from('pg_constraint')
+      .where({ conrelid: getDb().raw("'portal_visits'::regclass"), contype: 'f' });
+    // One parent per view's insert (issue 16): the link, whose own keys reach the org and the customer.
+    expect(keys.map((k) => k.def)).to.deep.equal([
+      'FOREIGN KEY (org_id, lead_id, link_id) REFERENCES portal_links(org_id, lead_id, id) ON DELETE CASCADE',
+    ]);
+
+    const { org, lead, link } = await customer();
+    const other = await createTestLead(org.orgId);
+    const refused = await withOrg(org.orgId, (db) =>
+      db('portal_visits').insert({ org_id: org.orgId, link_id: link.id, lead_id: other.id, view: 'history' }),
+    ).then(
+      () => null,
+      (err: { code?: string; constraint?: string }) => err,
+    );
+    expect(refused?.code, 'another customer’s visit on this link').to.equal('23503');
+    expect(refused?.constraint).to.equal('portal_visits_link_fkey');
+
+    await supertest(testApp()).get(`/p/${link.token}/history`).expect(200);
+    expect(await visitsOf(lead.id)).to.have.length(1);
+    await getDb()('portal_links').where({ id: link.id }).delete();
+    expect(await visitsOf(lead.id), 'the link’s visits go with it').to.deep.equal([]);
+
+    const again = await customer();
+    await supertest(testApp()).get(`/p/${again.link.token}/history`).expect(200);
+    expect(await visitsOf(again.lead.id)).to.have.length(1);
+    await getDb()('organizations').where({ id: again.org.orgId }).delete();
+    expect(await visitsOf(again.lead.id), 'the org’s visits go with it').to.deep.equal([]);
+  });
+
   it('names device families and truncates addresses before hashing', () => {
     expect(deviceFamily(IPHONE)).to.equal('iPhone');
     expect(deviceFamily(ANDROID)).to.equal('Android phone');
