@@ -3,17 +3,15 @@
 // trip; any change to the data, a revoked link or a page carrying a request's
 // outcome is never answered from what was kept. (page-versions.test.ts: what
 // changes a page's version.)
+import crypto from 'node:crypto';
 import type { Express } from 'express';
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import crypto from 'node:crypto';
 import { clearKeptPages, keepPage, keptPage, NONCE_MARK } from '../../src/portal/page-cache.js';
-import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
-import { seedCustomerRecords } from './fixtures.js';
-import { countRoundTrips, linkFor, resetPortalMisses } from './support.js';
+import { countRoundTrips, customerWithLink, resetPortalMisses } from './support.js';
 
 /** Counts renders by the app's view engine while fn runs. */
 async function countRenders<T>(app: Express, fn: () => Promise<T>): Promise<{ result: T; renders: number }> {
@@ -41,18 +39,8 @@ function styles(res: supertest.Response): { allowed: string[]; inPage: string[] 
   };
 }
 
-async function customer() {
-  const org = await createTestOrg({ plan: 'pro' });
-  const lead = await createTestLead(org.orgId);
-  const records = await seedCustomerRecords(org.orgId, lead.id, {
-    proposals: 2,
-    pendingProposals: 1,
-    invoices: 3,
-    openInvoices: 2,
-    jobs: 2,
-  });
-  const link = await linkFor(org.orgId, lead.id);
-  return { org, lead, records, link };
+function customer() {
+  return customerWithLink('pro', { proposals: 2, pendingProposals: 1, invoices: 3, openInvoices: 2, jobs: 2 });
 }
 
 describe('portal page cache', () => {

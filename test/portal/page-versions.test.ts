@@ -10,9 +10,9 @@ import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { loadPortalPageText, SAME_PAGE, type PortalView } from '../../src/db/portal-page.js';
 import { hashPortalToken } from '../../src/portal-links/token.js';
-import { createTestLead, createTestOrg } from '../support/factories.js';
+import { createTestLead } from '../support/factories.js';
 import { seedCustomerRecords } from './fixtures.js';
-import { linkFor } from './support.js';
+import { customerWithLink } from './support.js';
 
 /** The tables holding a customer's records that portal_page() reads, as the product has them. */
 const CUSTOMER_TABLES = [
@@ -37,9 +37,7 @@ const VIEW: PortalView = { kind: 'list', tab: 'invoices', page: 1 };
 const visitor = { device: 'desktop', ipHash: null };
 
 async function customer() {
-  const org = await createTestOrg({ plan: 'pro' });
-  const lead = await createTestLead(org.orgId);
-  const records = await seedCustomerRecords(org.orgId, lead.id, {
+  const { org, lead, records, link } = await customerWithLink('pro', {
     proposals: 2,
     pendingProposals: 1,
     invoices: 2,
@@ -47,7 +45,6 @@ async function customer() {
     payments: 1,
     jobs: 1,
   });
-  const link = await linkFor(org.orgId, lead.id);
   const hash = hashPortalToken(link.token);
   /** The page's version now (a full read, which logs a visit). */
   const version = async () => (JSON.parse((await loadPortalPageText(hash, VIEW, visitor))!) as { version: string }).version;

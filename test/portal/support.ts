@@ -4,8 +4,11 @@ import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { portalClientKey, portalMissLimiter } from '../../src/portal/routes.js';
+import type { PlanId } from '../../src/plans.js';
 import type { Request } from 'express';
 import type { Store } from 'express-rate-limit';
+import { createTestLead, createTestOrg } from '../support/factories.js';
+import { seedCustomerRecords, type SeedCounts } from './fixtures.js';
 
 /** A new link for the lead; returns the token (the last path segment of its URL). */
 export async function linkFor(orgId: string, leadId: string, userId?: string): Promise<{ id: string; token: string; url: string }> {
@@ -13,6 +16,15 @@ export async function linkFor(orgId: string, leadId: string, userId?: string): P
     generatePortalLink(db, leadId, userId ? { type: 'user', userId } : { type: 'system', label: 'test' }),
   );
   return { id: link.id, url: link.url, token: link.url.split('/p/')[1] };
+}
+
+/** An org on `plan` with one customer, their records and an active portal link. */
+export async function customerWithLink(plan: PlanId, counts: SeedCounts) {
+  const org = await createTestOrg({ plan });
+  const lead = await createTestLead(org.orgId);
+  const records = await seedCustomerRecords(org.orgId, lead.id, counts);
+  const link = await linkFor(org.orgId, lead.id);
+  return { org, lead, records, link };
 }
 
 /** Clears the failed-lookup counter of the local test client. */

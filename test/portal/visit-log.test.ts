@@ -14,7 +14,7 @@ import { startVisitsRetention } from '../../workers/portal-visits-retention.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { loginAgent, testApp } from '../support/http.js';
 import { seedCustomerRecords } from './fixtures.js';
-import { countRoundTrips, linkFor, resetPortalMisses } from './support.js';
+import { countRoundTrips, customerWithLink, resetPortalMisses } from './support.js';
 
 const IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
@@ -37,18 +37,8 @@ async function visitsOf(leadId: string): Promise<VisitRecord[]> {
   return getDb()('portal_visits').where({ lead_id: leadId }).orderBy('id').select<VisitRecord[]>('*');
 }
 
-async function customer() {
-  const org = await createTestOrg({ plan: 'starter' });
-  const lead = await createTestLead(org.orgId);
-  const records = await seedCustomerRecords(org.orgId, lead.id, {
-    proposals: 2,
-    pendingProposals: 1,
-    invoices: 2,
-    openInvoices: 1,
-    jobs: 1,
-  });
-  const link = await linkFor(org.orgId, lead.id);
-  return { org, lead, records, link };
+function customer() {
+  return customerWithLink('starter', { proposals: 2, pendingProposals: 1, invoices: 2, openInvoices: 1, jobs: 1 });
 }
 
 describe('portal visit log', () => {
