@@ -7,7 +7,7 @@ import { createSessionMiddleware } from './auth/session.js';
 import { authRouter } from './auth/routes.js';
 import { localCheckoutRouter } from './dev/local-stripe.js';
 import { teamRouter } from './auth/team-routes.js';
-import { csrfProtection, cspNonce, exposeCsrfToken, securityHeaders } from './http/security.js';
+import { csrfProtection, exposeCsrfToken, securityHeaders } from './http/security.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { healthRouter } from './http/health.js';
 import { rejectUnsafeInput } from './http/validate.js';
@@ -23,7 +23,7 @@ import { connectAdminRouter } from './payments/stripe/connect-routes.js';
 import { webhookRouter as stripeConnectWebhooks } from './payments/stripe/webhooks.js';
 import { adminRouter as portalLinksAdmin } from './portal-links/routes.js';
 import { portalAssets } from './portal/assets.js';
-import { portalMissLimiter, portalRouter, portalViewRouter } from './portal/routes.js';
+import { mountPortalViews, portalMissLimiter, portalRouter } from './portal/routes.js';
 import { adminRouter as documentsAdmin, createDocumentsPortalRouter } from './documents/routes.js';
 import { checkoutReturnRouter } from './portal/return-routes.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
@@ -110,11 +110,12 @@ export function createApp(): BuiltApp {
   }
   setupViews(app);
 
-  app.use(httpLogger);
-  app.use(cspNonce, securityHeaders);
+  // What every request starts with, as one router step (issue 16: each step is a pass of
+  // its own): its log line, then its security headers and their style nonce.
+  app.use((req, res, next) => httpLogger(req, res, () => securityHeaders(req, res, next)));
   // The portal's pages first: what a customer opens passes nothing else on its way (issue 16).
   // Anything under /p they don't show goes on to the portal's forms, after the body parsers.
-  app.use('/p', portalViewRouter);
+  mountPortalViews(app);
   app.use('/static', express.static(publicDir, { maxAge: config.isProduction ? '1d' : 0, index: false }));
   // Inter, self-hosted from its npm package, for the dashboard and the portal.
   app.use(portalAssets);

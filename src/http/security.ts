@@ -1,6 +1,6 @@
 // Security middleware: headers, CSP nonces, CSRF tokens and rate limits.
 import crypto from 'node:crypto';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 import { csrfSync } from 'csrf-sync';
 import { rateLimit, type Options as RateLimitOptions } from 'express-rate-limit';
@@ -15,15 +15,15 @@ const NONCE_BYTES = 16;
 const noncePool = Buffer.alloc(4096);
 let noncePoolOffset = noncePool.length;
 
-/** A fresh 128-bit nonce per response; style elements that need one use {{cspNonce}}. */
-export function cspNonce(_req: Request, res: Response, next: NextFunction): void {
+/** A fresh 128-bit nonce (base64), never handed out twice. */
+export function freshNonce(): string {
   if (noncePoolOffset + NONCE_BYTES > noncePool.length) {
     crypto.randomFillSync(noncePool);
     noncePoolOffset = 0;
   }
-  res.locals.cspNonce = noncePool.toString('base64', noncePoolOffset, noncePoolOffset + NONCE_BYTES);
+  const nonce = noncePool.toString('base64', noncePoolOffset, noncePoolOffset + NONCE_BYTES);
   noncePoolOffset += NONCE_BYTES;
-  next();
+  return nonce;
 }
 
 /** Helmet's settings: the headers every response carries (exported for the test that replays them). */
@@ -87,9 +87,14 @@ function withStyleSource(parts: string[], source: string): string {
   return source ? parts.join(source) : parts[0].trimEnd() + parts[1];
 }
 
-/** Helmet's security headers (a strict CSP with this response's style nonce); after cspNonce. */
+/**
+ * Helmet's security headers, their CSP naming a fresh style nonce for this response
+ * (`res.locals.cspNonce`: style elements that need one use {{cspNonce}}).
+ */
 export const securityHeaders: RequestHandler = (_req, res, next) => {
-  const source = `'nonce-${res.locals.cspNonce as string}'`;
+  const nonce = freshNonce();
+  res.locals.cspNonce = nonce;
+  const source = `'nonce-${nonce}'`;
   for (const { name, parts } of helmetSet.set) res.setHeader(name, withStyleSource(parts, source));
   for (const name of helmetSet.removed) res.removeHeader(name);
   next();

@@ -1,7 +1,15 @@
 // The customer portal: every /p/<token>/... route. No session: the token is the
 // credential, so every request looks it up, and failed lookups are rate limited.
 // Approving, rejecting and paying call the proposals, jobs and payments commands.
-import { Router, type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import {
+  Router,
+  type ErrorRequestHandler,
+  type IRouter,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import type { RateLimitRequestHandler } from 'express-rate-limit';
 import { recordAudit, type Actor } from '../db/audit.js';
 import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
@@ -162,15 +170,15 @@ async function whereFor(
 }
 
 /**
- * What a view passes before its route, as one router step (issue 16: each step
- * is a pass over the router's stack): its input refused as everywhere, then the
+ * What a view passes before its page, as one step of its route (issue 16: each
+ * router step is a pass of its own): its input refused as everywhere, then the
  * portal's headers.
  */
 const portalViewChecks: RequestHandler = (req, res, next) => {
   rejectUnsafeInput(req, res, (err?: unknown) => (err ? next(err) : portalHeaders(req, res, next)));
 };
 
-function createPortalRouter(): { views: Router; router: Router } {
+function createPortalRouter(): { mountViews: (app: IRouter) => void; router: Router } {
   const missLimiter = portalMissLimiter;
   const payLimiter = createRateLimiter({
     // i18n-exempt: a rate limiter name
@@ -750,52 +758,55 @@ function createPortalRouter(): { views: Router; router: Router } {
   };
   router.use(portalErrors);
 
-  // The pages a customer opens (GET and HEAD): a router of their own, mounted first in
-  // the app (src/app.ts), so a view passes nothing meant for other requests (static
-  // files, health, webhooks, body parsers) on its way (issue 16). A view has no body;
-  // its query is refused here as everywhere. Whatever it doesn't show falls through to
-  // `router` (the request forms, the one 404).
-  const views = Router();
-  views.use(portalViewChecks);
-  // The four tabs first, the pages opened most; the patterns differ in their number of
-  // segments, so no path matches two of them and their order changes nothing else.
-  views.get('/:token/:tab', (req, res, next) => {
-    const tab = req.params.tab as ListTab;
-    // Not a tab ("request", a typo): the rest of the portal decides (a form, or the one 404).
-    if (!TABS.includes(tab)) return next('router');
-    const query = pageQuery.safeParse(req.query);
-    if (!query.success) return miss(req, res, next);
-    return show(req, res, next, { kind: 'list', tab, page: query.data.page, property: query.data.property ?? null });
-  });
+  /**
+   * The pages a customer opens (GET and HEAD), registered on the app itself at /p before
+   * anything else (src/app.ts): a view passes nothing meant for other requests (static
+   * files, health, webhooks, body parsers), and no router mounted for it, whose own pass
+   * is a share of a view's time (issue 16). Each route is its checks and headers, the
+   * page, then the portal's error page; what a route doesn't show goes on ('route') to
+   * `router` (the request forms, the one 404). A view has no body; its query is refused
+   * there as everywhere.
+   */
+  function mountViews(app: IRouter): void {
+    const view = (path: string, page: RequestHandler) => app.get(`/p${path}`, portalViewChecks, page, portalErrors);
+    // The four tabs first, the pages opened most; the patterns differ in their number of
+    // segments, so no path matches two of them and their order changes nothing else.
+    view('/:token/:tab', (req, res, next) => {
+      const tab = req.params.tab as ListTab;
+      // Not a tab ("request", a typo): the rest of the portal decides (a form, or the one 404).
+      if (!TABS.includes(tab)) return next('route');
+      const query = pageQuery.safeParse(req.query);
+      if (!query.success) return miss(req, res, next);
+      return show(req, res, next, { kind: 'list', tab, page: query.data.page, property: query.data.property ?? null });
+    });
 
-  for (const kind of ['proposal', 'invoice'] as const) {
-    views.get(`/:token/${kind}s/:id`, (req, res, next) => {
+    for (const kind of ['proposal', 'invoice'] as const) {
+      view(`/:token/${kind}s/:id`, (req, res, next) => {
+        const id = uuidOrNull(req.params.id);
+        if (!id) return miss(req, res, next);
+        const result = typeof req.query.result === 'string' ? req.query.result : undefined;
+        return show(req, res, next, { kind, id }, { result: result && SHOWN_RESULTS.test(result) ? result : undefined });
+      });
+    }
+
+    view('/:token', (req, res, next) => {
+      const property = pageQuery.safeParse(req.query).data?.property ?? null;
+      return show(req, res, next, { kind: 'home', property }, { home: true });
+    });
+
+    // An earlier version of a proposal, frozen when the customer asked for changes (superseded once revised).
+    view('/:token/proposals/:id/versions/:version', (req, res, next) => {
       const id = uuidOrNull(req.params.id);
-      if (!id) return miss(req, res, next);
-      const result = typeof req.query.result === 'string' ? req.query.result : undefined;
-      return show(req, res, next, { kind, id }, { result: result && SHOWN_RESULTS.test(result) ? result : undefined });
+      const version = /^[1-9][0-9]{0,4}$/.test(String(req.params.version)) ? Number(req.params.version) : null;
+      if (!id || !version) return miss(req, res, next);
+      return show(req, res, next, { kind: 'proposal', id }, { version });
     });
   }
-
-  views.get('/:token', (req, res, next) => {
-    const property = pageQuery.safeParse(req.query).data?.property ?? null;
-    return show(req, res, next, { kind: 'home', property }, { home: true });
-  });
-
-  // An earlier version of a proposal, frozen when the customer asked for changes (superseded once revised).
-  views.get('/:token/proposals/:id/versions/:version', (req, res, next) => {
-    const id = uuidOrNull(req.params.id);
-    const version = /^[1-9][0-9]{0,4}$/.test(String(req.params.version)) ? Number(req.params.version) : null;
-    if (!id || !version) return miss(req, res, next);
-    return show(req, res, next, { kind: 'proposal', id }, { version });
-  });
-
-  views.use(portalErrors);
-  return { views, router };
+  return { mountViews, router };
 }
 
 /**
- * Mounted at /p before sessions: a portal visitor has no account. `portalViewRouter`
- * (the pages) goes first in the app, `portalRouter` (forms, payments, the 404) after the body parsers.
+ * At /p, before sessions: a portal visitor has no account. `mountPortalViews` (the pages)
+ * goes first in the app, `portalRouter` (forms, payments, the 404) after the body parsers.
  */
-export const { views: portalViewRouter, router: portalRouter } = createPortalRouter();
+export const { mountViews: mountPortalViews, router: portalRouter } = createPortalRouter();

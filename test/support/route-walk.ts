@@ -1,10 +1,10 @@
 // Every admin route, read from the routers themselves, and one org's worth of
 // records to fill in their parameters: route-walking tests share these.
 import crypto from 'node:crypto';
-import type { Router } from 'express';
+import { Router } from 'express';
 import { ADMIN_ROUTERS, documentsPortalRouter } from '../../src/app.js';
 import { authRouter } from '../../src/auth/routes.js';
-import { portalRouter, portalViewRouter } from '../../src/portal/routes.js';
+import { mountPortalViews, portalRouter } from '../../src/portal/routes.js';
 import { portalAssets } from '../../src/portal/assets.js';
 import { localCheckoutRouter } from '../../src/dev/local-stripe.js';
 import { checkoutReturnRouter } from '../../src/portal/return-routes.js';
@@ -74,13 +74,21 @@ const PARAM_FIXTURES: Record<string, keyof Fixture> = {
 };
 
 /** Every router src/app.ts mounts, with its mount path ('' for the root). */
+/** The portal's pages as the app registers them (at /p, on itself), on a router of their own to walk. */
+function portalViewRoutes(): Router {
+  const router = Router();
+  mountPortalViews(router);
+  return router;
+}
+
 export const MOUNTED_ROUTERS: { router: Router; mount: string }[] = [
   { router: healthRouter, mount: '' },
   { router: portalAssets, mount: '' },
   { router: stripePlatformWebhooks, mount: '/webhooks/stripe/platform' },
   { router: stripeConnectWebhooks, mount: '/webhooks/stripe' },
   { router: twilioWebhooks, mount: '/webhooks/twilio' },
-  { router: portalViewRouter, mount: '/p' },
+  // The portal's pages, which the app registers on itself at /p.
+  { router: portalViewRoutes(), mount: '' },
   { router: documentsPortalRouter, mount: '/p' },
   { router: portalRouter, mount: '/p' },
   { router: checkoutReturnRouter, mount: '/return' },
