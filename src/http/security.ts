@@ -78,16 +78,6 @@ function helmetOutput(): { set: { name: string; parts: string[] }[]; removed: st
 const helmetSet = helmetOutput();
 
 /**
- * The header's value with `source` where the nonce's style source goes (a header
- * names it at most once: policyCut below); an empty source leaves the directive's others.
- */
-function withStyleSource(parts: string[], source: string): string {
-  if (parts.length === 1) return parts[0];
-  // No source: the space that would have stood before it goes too.
-  return source ? parts.join(source) : parts[0].trimEnd() + parts[1];
-}
-
-/**
  * Helmet's security headers, their CSP naming a fresh style nonce for this response
  * (`res.locals.cspNonce`: style elements that need one use {{cspNonce}}).
  */
@@ -95,7 +85,8 @@ export const securityHeaders: RequestHandler = (_req, res, next) => {
   const nonce = freshNonce();
   res.locals.cspNonce = nonce;
   const source = `'nonce-${nonce}'`;
-  for (const { name, parts } of helmetSet.set) res.setHeader(name, withStyleSource(parts, source));
+  // A header names the nonce at most once (policyCut below); one without it is its one part.
+  for (const { name, parts } of helmetSet.set) res.setHeader(name, parts.join(source));
   for (const name of helmetSet.removed) res.removeHeader(name);
   next();
 };
@@ -115,7 +106,9 @@ const policyParts = policyCut();
  * again as they are (the portal's kept pages).
  */
 export function policyAllowingStyles(sources: readonly string[]): string {
-  return withStyleSource(policyParts, sources.join(' '));
+  const source = sources.join(' ');
+  // No source: the space that would have stood before it goes too, leaving the directive's others.
+  return source ? policyParts.join(source) : policyParts[0].trimEnd() + policyParts[1];
 }
 
 const csrf = csrfSync({
