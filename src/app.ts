@@ -112,7 +112,7 @@ export function createApp(): BuiltApp {
 
   // What every request starts with, as one router step (issue 16: each step is a pass of
   // its own): its log line, then its security headers and their style nonce.
-  app.use((req, res, next) => httpLogger(req, res, () => securityHeaders(req, res, next)));
+  app.use((req, res, next) => httpLogger(req, res, (err?: unknown) => (err ? next(err) : securityHeaders(req, res, next))));
   // The portal's pages first: what a customer opens passes nothing else on its way (issue 16).
   // Anything under /p they don't show goes on to the portal's forms, after the body parsers.
   mountPortalViews(app);
