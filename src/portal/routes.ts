@@ -171,11 +171,11 @@ async function whereFor(
 
 /**
  * What a view passes before its page, as one step of its route (issue 16: each
- * router step is a pass of its own): its input refused as everywhere, then the
- * portal's headers.
+ * router step is a pass of its own): the portal's headers, then its input refused
+ * as everywhere (headers first, so the refusal carries them too).
  */
 const portalViewChecks: RequestHandler = (req, res, next) => {
-  rejectUnsafeInput(req, res, (err?: unknown) => (err ? next(err) : portalHeaders(req, res, next)));
+  portalHeaders(req, res, (err?: unknown) => (err ? next(err) : rejectUnsafeInput(req, res, next)));
 };
 
 function createPortalRouter(): { mountViews: (app: IRouter) => void; router: Router } {

@@ -1,0 +1,59 @@
+// Every answer under /p carries the security headers every response gets and the
+// portal's own, whichever way it is made: a page rendered, the same page sent again
+// as kept (issue 16), the one 404, a refused query, a form the views pass on to.
+// The views are routes of the app right after the step that sets the headers
+// (src/app.ts): this spec is what notices a page answered before or without it.
+import crypto from 'node:crypto';
+import { expect } from 'chai';
+import express from 'express';
+import supertest from 'supertest';
+import { securityHeaders } from '../../src/http/security.js';
+import { clearKeptPages } from '../../src/portal/page-cache.js';
+import { testApp } from '../support/http.js';
+import { customerWithLink, resetPortalMisses } from './support.js';
+
+/** The names of the headers securityHeaders sets on any response (Node's own left out). */
+async function securityHeaderNames(): Promise<string[]> {
+  const bare = await supertest(
+    express()
+      .disable('x-powered-by')
+      .use(securityHeaders)
+      .get('/', (_req, res) => void res.end()),
+  ).get('/');
+  const nodes = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+  return Object.keys(bare.headers).filter((name) => !nodes.has(name));
+}
+
+describe('portal response headers', () => {
+  beforeEach(async () => {
+    clearKeptPages();
+    await resetPortalMisses();
+  });
+
+  it('sends the security headers and the portal’s own on every kind of portal answer', async () => {
+    const names = await securityHeaderNames();
+    expect(names).to.include.members(['content-security-policy', 'x-frame-options', 'x-content-type-options']);
+    const { link } = await customerWithLink('pro', { proposals: 1, invoices: 2, payments: 1, jobs: 1 });
+    const app = testApp();
+    const answers: [string, string, number][] = [
+      ['a tab, rendered', `/p/${link.token}/invoices`, 200],
+      ['the same tab, sent as kept', `/p/${link.token}/invoices`, 200],
+      ['the home page', `/p/${link.token}`, 200],
+      ['an unknown document', `/p/${link.token}/invoices/${crypto.randomUUID()}`, 404],
+      ['a query the tab refuses', `/p/${link.token}/invoices?page=x`, 404],
+      ['a NUL in the query', `/p/${link.token}/invoices?note=%00`, 400],
+      ['an unknown link', `/p/${'x'.repeat(43)}/invoices`, 404],
+      ['a form the views pass on', `/p/${link.token}/request`, 200],
+      ['a path no view has', `/p/${link.token}/a/b/c/d`, 404],
+    ];
+    for (const [what, path, status] of answers) {
+      const res = await supertest(app).get(path);
+      expect(res.status, what).to.equal(status);
+      expect(res.headers, what).to.include.all.keys(names);
+      expect(res.headers['cache-control'], what).to.equal('no-store');
+      expect(res.headers['referrer-policy'], what).to.equal('no-referrer');
+      expect(res.headers['x-robots-tag'], what).to.equal('noindex, nofollow');
+      expect(res.headers['content-security-policy'], what).to.contain("frame-ancestors 'none'");
+    }
+  });
+});
