@@ -73,7 +73,6 @@ const PARAM_FIXTURES: Record<string, keyof Fixture> = {
   propertyId: 'property',
 };
 
-/** Every router src/app.ts mounts, with its mount path ('' for the root). */
 /** The portal's pages as the app registers them (at /p, on itself), on a router of their own to walk. */
 function portalViewRoutes(): Router {
   const router = Router();
@@ -81,6 +80,7 @@ function portalViewRoutes(): Router {
   return router;
 }
 
+/** Every router src/app.ts mounts, with its mount path ('' for the root). */
 export const MOUNTED_ROUTERS: { router: Router; mount: string }[] = [
   { router: healthRouter, mount: '' },
   { router: portalAssets, mount: '' },
