@@ -26,6 +26,7 @@ import { portalAssets } from './portal/assets.js';
 import { mountPortalViews, portalMissLimiter, portalRouter } from './portal/routes.js';
 import { adminRouter as documentsAdmin, createDocumentsPortalRouter } from './documents/routes.js';
 import { checkoutReturnRouter } from './portal/return-routes.js';
+import { portalHeaders } from './portal/responses.js';
 import { adminRouter as messagingAdmin } from './messaging/routes.js';
 import { adminRouter as followupsAdmin } from './messaging/followup-routes.js';
 import { webhookRouter as twilioWebhooks } from './messaging/webhooks.js';
@@ -59,6 +60,10 @@ export const ADMIN_ROUTERS = [
   orgsAdmin,
   teamRouter,
 ];
+
+/** Where customers, who have no account, are answered: the portal and the way back from Checkout. */
+// i18n-exempt: paths
+const CUSTOMER_PATHS = ['/p', '/return'];
 
 /** Multipart routes that run csrfProtection themselves, after multer. */
 const SELF_CHECKED_UPLOADS = new Set(['POST /settings/branding/logo']);
@@ -131,6 +136,10 @@ export function createApp(): BuiltApp {
   app.use('/webhooks/stripe', stripeConnectWebhooks);
   app.use('/webhooks/twilio', twilioWebhooks);
 
+  // Every customer-facing answer carries the portal's headers, a refused one too: the body
+  // parsers and the input check below answer a bad form or query before the portal's
+  // routers run (the views set them in their own first step).
+  app.use(CUSTOMER_PATHS, portalHeaders);
   app.use(express.urlencoded({ extended: true, limit: '200kb', parameterLimit: 2000 }));
   app.use(express.json({ limit: '200kb' }));
   app.use(rejectUnsafeInput);

@@ -10,7 +10,7 @@ import { orgPage, type PageResult } from '../http/page.js';
 import { notFound } from '../lib/errors.js';
 import { routeId, uuidOrNull } from '../lib/ids.js';
 import { hashPortalToken, isWellFormedToken } from '../portal-links/token.js';
-import { portalHeaders, renderNotFound } from '../portal/responses.js';
+import { renderNotFound } from '../portal/responses.js';
 import { visitCalendar, visitFilename } from './calendar.js';
 import { documentFilename, renderDocumentPdf } from './pdf.js';
 import { documentOrg, latestDepositPaymentId, loadDocument, loadUpcomingVisit, type DocumentKind } from './queries.js';
@@ -49,8 +49,8 @@ async function visitIcs(db: Db, jobId: string, leadId?: string): Promise<Downloa
 
 /** Pass the portal's own miss limiter, so misses here and on its pages share one count. */
 export function createDocumentsPortalRouter(missLimiter: RateLimitRequestHandler): Router {
+  // The portal's headers are set for all of /p in src/app.ts (CUSTOMER_PATHS).
   const router = Router();
-  router.use(portalHeaders);
 
   function serve(build: (db: Db, id: string, leadId: string) => Promise<Download | null>) {
     return async (req: Request, res: Response, next: NextFunction) => {

@@ -11,8 +11,9 @@ import { checkoutReturnOrg, useCheckoutReturn } from '../payments/stripe/checkou
 import { markDepositCheckoutReturned } from '../payments/stripe/deposit-checkout.js';
 import { markSplitCheckoutReturned } from '../payments/stripe/split-checkout.js';
 import { activePortalLink } from '../portal-links/queries.js';
-import { portalHeaders, renderNotFound } from './responses.js';
+import { renderNotFound } from './responses.js';
 
+// The portal's headers are set for all of /return in src/app.ts (CUSTOMER_PATHS).
 export const checkoutReturnRouter = Router();
 
 const PROBLEMS = {
@@ -30,8 +31,6 @@ const returnLimiter = createRateLimiter({
   keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
   message: 'portal:limits.return',
 });
-
-checkoutReturnRouter.use(portalHeaders);
 
 checkoutReturnRouter.get('/:code', returnLimiter, async (req: Request, res: Response) => {
   const found = await checkoutReturnOrg(String(req.params.code));

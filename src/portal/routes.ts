@@ -221,8 +221,8 @@ function createPortalRouter(): { mountViews: (app: IRouter) => void; router: Rou
     message: 'portal:limits.recoverAddress',
   });
   const languageLimiter = portalLanguageLimiter;
+  // The portal's headers are set for all of /p in src/app.ts (CUSTOMER_PATHS), before the body parsers.
   const router = Router();
-  router.use(portalHeaders);
 
   // "Send me my link again" from the not-found page: per client, then per address.
   router.post('/recover', recoverClientLimiter, recoveryPost(recoverAddressLimiter));

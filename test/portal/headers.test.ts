@@ -2,7 +2,8 @@
 // portal's own, whichever way it is made: a page rendered, the same page sent again
 // as kept (issue 16), the one 404, a refused query, a form the views pass on to.
 // The views are routes of the app right after the step that sets the headers
-// (src/app.ts): this spec is what notices a page answered before or without it.
+// (src/app.ts), and a request the body parsers or the input check refuse is answered
+// before the portal's routers: this spec is what notices one answered without them.
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import express from 'express';
@@ -46,14 +47,43 @@ describe('portal response headers', () => {
       ['a form the views pass on', `/p/${link.token}/request`, 200],
       ['a path no view has', `/p/${link.token}/a/b/c/d`, 404],
     ];
-    for (const [what, path, status] of answers) {
-      const res = await supertest(app).get(path);
-      expect(res.status, what).to.equal(status);
-      expect(res.headers, what).to.include.all.keys(names);
-      expect(res.headers['cache-control'], what).to.equal('no-store');
-      expect(res.headers['referrer-policy'], what).to.equal('no-referrer');
-      expect(res.headers['x-robots-tag'], what).to.equal('noindex, nofollow');
-      expect(res.headers['content-security-policy'], what).to.contain("frame-ancestors 'none'");
-    }
+    for (const [what, path, status] of answers) expectPortalHeaders(await supertest(app).get(path), what, status, names);
+  });
+
+  it('sends them on a request refused before the portal’s routes run (a bad body or query)', async () => {
+    const names = await securityHeaderNames();
+    const { link } = await customerWithLink('pro', { proposals: 1, invoices: 1, payments: 0, jobs: 0 });
+    const app = testApp();
+    const form = 'application/x-www-form-urlencoded';
+    const answers: [string, supertest.Test, number][] = [
+      ['a NUL in a form', supertest(app).post(`/p/${link.token}/request`).type(form).send('details=a%00b'), 400],
+      [
+        'a form field naming a prototype member',
+        supertest(app).post(`/p/${link.token}/request`).type(form).send('details[toString]=x'),
+        400,
+      ],
+      ['a body that is not JSON', supertest(app).post(`/p/${link.token}/request`).type('json').send('{"details":'), 400],
+      [
+        'a body over the limit',
+        supertest(app)
+          .post(`/p/${link.token}/request`)
+          .type(form)
+          .send(`details=${'x'.repeat(210_000)}`),
+        413,
+      ],
+      ['a NUL in the query of a form page', supertest(app).get(`/p/${link.token}/request?x=%00`), 400],
+      ['a NUL on the way back from Checkout', supertest(app).get(`/return/${'x'.repeat(43)}?x=%00`), 400],
+      ['an unknown way back from Checkout', supertest(app).get(`/return/${'x'.repeat(43)}`), 404],
+    ];
+    for (const [what, request, status] of answers) expectPortalHeaders(await request, what, status, names);
   });
 });
+
+function expectPortalHeaders(res: supertest.Response, what: string, status: number, names: string[]): void {
+  expect(res.status, what).to.equal(status);
+  expect(res.headers, what).to.include.all.keys(names);
+  expect(res.headers['cache-control'], what).to.equal('no-store');
+  expect(res.headers['referrer-policy'], what).to.equal('no-referrer');
+  expect(res.headers['x-robots-tag'], what).to.equal('noindex, nofollow');
+  expect(res.headers['content-security-policy'], what).to.contain("frame-ancestors 'none'");
+}
