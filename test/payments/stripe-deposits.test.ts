@@ -74,10 +74,12 @@ interface DepositPaymentView {
   stripe_checkout_session_id: string | null;
 }
 
+/** The money received for a proposal's deposit, oldest first: its payments, not the refunds of them (their own rows, same intent). */
 const depositPayments = (org: ConnectedOrg, proposalId: string) =>
   withOrg(org.orgId, (db) =>
     db('payments')
-      .where({ proposal_id: proposalId })
+      .where({ proposal_id: proposalId, kind: 'payment' })
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
       .select<DepositPaymentView[]>(
         'id',
         'amount_cents',
