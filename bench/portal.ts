@@ -5,14 +5,15 @@
 // row-level security — against, in the same run:
 //   - bare Express in its own process sending the same bytes (the ceiling);
 //   - the same deployed app whose one database call is answered from memory.
-// The load (autocannon, 50 connections) comes from this process, never a server's.
+// The load (autocannon, 50 connections) comes from this process, never a server's;
+// the three servers take turns of about BENCH_TURN seconds (default 2) under it.
 // Reports, per page and run: req/s of each, app/bare (target ≥ 20 %),
 // memory/bare (target ≥ 60 %), p99 of app vs bare (target ≤ 4×), and database
 // round trips per view counted inside the app process (target ≤ 1).
 //   npm run bench -- bench/portal.ts      (builds first: npm run build)
 // Env: DATABASE_URL (server; a scratch database porchlight_bench_portal is
 // recreated on it), REDIS_URL (default redis://127.0.0.1:6379), BENCH_RUNS
-// (default 3), BENCH_DURATION (seconds per measurement, default 8),
+// (default 3), BENCH_DURATION (seconds per measurement, default 8, in turns of BENCH_TURN),
 // BENCH_CONNECTIONS (default 50), BENCH_SKIP_BUILD=1 to reuse dist/, BENCH_PAGES
 // (e.g. invoice,history: only those), BENCH_CPU_PROF=<dir> (CPU profiles of the three servers).
 import { scratchDatabase } from '../src/db/scratch.js';
@@ -24,11 +25,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Result as LoadResult } from 'autocannon';
 import { pageKey } from './support/portal-page-key.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** Seconds of one turn: each server's measurement is taken in turns of about this long (BENCH_TURN). */
+const TURN = Number(process.env.BENCH_TURN ?? 2);
 /** BENCH_PAGES=invoice,history: measure only these pages. */
 const ONLY = process.env.BENCH_PAGES?.split(',');
 const WEB_ROLE = 'porchlight_bench_web';
@@ -235,6 +239,13 @@ interface Counters {
   cpuMicros: number;
 }
 
+/** The value `share` of `values` are at or below (nearest rank); 0 for none. */
+function percentile(values: number[], share: number): number {
+  if (values.length === 0) return 0;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.max(0, Math.ceil(share * sorted.length) - 1)];
+}
+
 function counters(child: ChildProcess): Promise<Counters> {
   return new Promise((resolve) => {
     child.once('message', (msg: Counters) => resolve(msg));
@@ -266,24 +277,54 @@ export async function runPortalBench(): Promise<PortalBenchRow[]> {
     const bare = await startBare(barePages);
     servers.push(bare);
 
-    const measure = async (server: Server, pagePath: string, duration: number): Promise<Measure> => {
+    /**
+     * One stretch of load on one server: what autocannon saw, each 2xx answer's latency (ms,
+     * added to `latencies`), and what the server counted meanwhile.
+     */
+    const slice = async (server: Server, pagePath: string, duration: number, latencies: number[] = []) => {
       const before = await counters(server.child);
-      const result = await autocannon({
-        url: `http://127.0.0.1:${server.port}${pagePath}`,
-        connections: CONNECTIONS,
-        duration,
-        pipelining: 1,
+      const result = await new Promise<LoadResult>((resolve, reject) => {
+        const run = autocannon(
+          { url: `http://127.0.0.1:${server.port}${pagePath}`, connections: CONNECTIONS, duration, pipelining: 1 },
+          (err: unknown, done) =>
+            err ? reject(err instanceof Error ? err : new Error('bench: autocannon failed', { cause: err })) : resolve(done),
+        );
+        run.on('response', (_client, status: number, _bytes, ms: number) => {
+          if (status >= 200 && status < 300) latencies.push(ms);
+        });
       });
       const after = await counters(server.child);
-      const total = result.requests.total;
-      return {
-        rps: result.requests.average,
-        total,
-        p99Ms: result.latency.p99,
-        errors: result.errors + result.non2xx,
-        cpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, total),
-        queriesPerRequest: (after.queries - before.queries) / Math.max(1, total),
-      };
+      return { result, cpuMicros: after.cpuMicros - before.cpuMicros, queries: after.queries - before.queries };
+    };
+    /**
+     * The three servers measured in turns (bare, app, memory, then again) rather than one
+     * after another: this machine's speed changes within seconds, and taking turns shares
+     * what it does out between the three instead of handing it to whichever ran then.
+     * A measure is the sum of its server's turns: requests over time, CPU and queries per
+     * request, and the p99 of every answer's latency in all of them.
+     */
+    const measureInTurns = async (servers: Server[], pagePath: string, duration: number): Promise<Measure[]> => {
+      const turns = Math.max(1, Math.round(duration / TURN));
+      const sums = servers.map(() => ({ total: 0, seconds: 0, latencies: [] as number[], errors: 0, cpuMicros: 0, queries: 0 }));
+      for (let turn = 0; turn < turns; turn++) {
+        for (const [i, server] of servers.entries()) {
+          const sum = sums[i];
+          const { result, cpuMicros, queries } = await slice(server, pagePath, duration / turns, sum.latencies);
+          sum.total += result.requests.total;
+          sum.seconds += result.duration;
+          sum.errors += result.errors + result.non2xx;
+          sum.cpuMicros += cpuMicros;
+          sum.queries += queries;
+        }
+      }
+      return sums.map((sum) => ({
+        rps: sum.total / sum.seconds,
+        total: sum.total,
+        p99Ms: percentile(sum.latencies, 0.99),
+        errors: sum.errors,
+        cpuMicrosPerRequest: sum.cpuMicros / Math.max(1, sum.total),
+        queriesPerRequest: sum.queries / Math.max(1, sum.total),
+      }));
     };
 
     for (let run = 1; run <= RUNS; run++) {
@@ -295,12 +336,13 @@ export async function runPortalBench(): Promise<PortalBenchRow[]> {
         for (let i = 0; i < single; i++) await (await fetch(`http://127.0.0.1:${app.port}${pagePath}`)).arrayBuffer();
         const roundTripsPerView = ((await counters(app.child)).queries - before.queries) / single;
 
-        await measure(bare, pagePath, 1); // warm-ups
-        const bareResult = await measure(bare, pagePath, DURATION);
-        await measure(app, pagePath, 2);
-        const appResult = await measure(app, pagePath, DURATION);
-        await measure(memory, pagePath, 2);
-        const memoryResult = await measure(memory, pagePath, DURATION);
+        for (const [server, seconds] of [
+          [bare, 1],
+          [app, 2],
+          [memory, 2],
+        ] as const)
+          await slice(server, pagePath, seconds); // warm-ups
+        const [bareResult, appResult, memoryResult] = await measureInTurns([bare, app, memory], pagePath, DURATION);
         const row: PortalBenchRow = {
           run,
           page,
@@ -312,8 +354,12 @@ export async function runPortalBench(): Promise<PortalBenchRow[]> {
           p99Ratio: appResult.p99Ms / Math.max(1, bareResult.p99Ms),
           roundTripsPerView,
           roundTripsUnderLoad: appResult.queriesPerRequest,
-          // Up to one request per connection is still in flight when autocannon stops counting: the server saw it, the count didn't.
-          extraQueriesUnderLoad: Math.round(appResult.queriesPerRequest * appResult.total) - appResult.total - CONNECTIONS,
+          // Up to one request per connection is still in flight when autocannon stops counting (in each turn):
+          // the server saw it, the count didn't.
+          extraQueriesUnderLoad:
+            Math.round(appResult.queriesPerRequest * appResult.total) -
+            appResult.total -
+            CONNECTIONS * Math.max(1, Math.round(DURATION / TURN)),
         };
         rows.push(row);
         printRow(row);
@@ -336,7 +382,7 @@ function printRow(r: PortalBenchRow): void {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`.padStart(6);
   console.log(
     `${String(r.run).padStart(3)}  ${r.page.padEnd(9)} ${r.bare.rps.toFixed(0).padStart(6)} ${r.app.rps.toFixed(0).padStart(6)} ${r.memory.rps.toFixed(0).padStart(6)}` +
-      `  ${pct(r.appRatio)} ${pct(r.memoryRatio)}   ${String(r.bare.p99Ms).padStart(4)} ${String(r.app.p99Ms).padStart(4)} ms ${r.p99Ratio.toFixed(1).padStart(4)}×` +
+      `  ${pct(r.appRatio)} ${pct(r.memoryRatio)}   ${r.bare.p99Ms.toFixed(0).padStart(4)} ${r.app.p99Ms.toFixed(0).padStart(4)} ms ${r.p99Ratio.toFixed(1).padStart(4)}×` +
       `   ${r.roundTripsPerView.toFixed(2)} ${r.roundTripsUnderLoad.toFixed(2)}  ${r.app.errors + r.memory.errors + r.bare.errors}` +
       `   ${[r.bare, r.app, r.memory].map((m) => m.cpuMicrosPerRequest.toFixed(0).padStart(5)).join(' ')}  ${passes(r) ? 'PASS' : 'FAIL'}`,
   );
