@@ -34,7 +34,7 @@ describe('portal response headers', () => {
   it('sends the security headers and the portal’s own on every kind of portal answer', async () => {
     const names = await securityHeaderNames();
     expect(names).to.include.members(['content-security-policy', 'x-frame-options', 'x-content-type-options']);
-    const { link } = await customerWithLink('pro', { proposals: 1, invoices: 2, payments: 1, jobs: 1 });
+    const { link, records } = await customerWithLink('pro', { proposals: 1, invoices: 2, payments: 1, jobs: 1 });
     const app = testApp();
     const answers: [string, string, number][] = [
       ['a tab, rendered', `/p/${link.token}/invoices`, 200],
@@ -46,6 +46,8 @@ describe('portal response headers', () => {
       ['an unknown link', `/p/${'x'.repeat(43)}/invoices`, 404],
       ['a form the views pass on', `/p/${link.token}/request`, 200],
       ['a path no view has', `/p/${link.token}/a/b/c/d`, 404],
+      ['an invoice as a PDF', `/p/${link.token}/invoices/${records.invoiceIds[0]}/pdf`, 200],
+      ['an unknown PDF', `/p/${link.token}/invoices/${crypto.randomUUID()}/pdf`, 404],
     ];
     for (const [what, path, status] of answers) expectPortalHeaders(await supertest(app).get(path), what, status, names);
   });
