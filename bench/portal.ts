@@ -33,6 +33,8 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** Seconds of one turn: each server's measurement is taken in turns of about this long (BENCH_TURN). */
 const TURN = Number(process.env.BENCH_TURN ?? 2);
+/** Turns per measurement: BENCH_DURATION split into turns of about TURN seconds. */
+const TURNS = Math.max(1, Math.round(DURATION / TURN));
 /** BENCH_PAGES=invoice,history: measure only these pages. */
 const ONLY = process.env.BENCH_PAGES?.split(',');
 const WEB_ROLE = 'porchlight_bench_web';
@@ -303,13 +305,12 @@ export async function runPortalBench(): Promise<PortalBenchRow[]> {
      * A measure is the sum of its server's turns: requests over time, CPU and queries per
      * request, and the p99 of every answer's latency in all of them.
      */
-    const measureInTurns = async (servers: Server[], pagePath: string, duration: number): Promise<Measure[]> => {
-      const turns = Math.max(1, Math.round(duration / TURN));
+    const measureInTurns = async (servers: Server[], pagePath: string): Promise<Measure[]> => {
       const sums = servers.map(() => ({ total: 0, seconds: 0, latencies: [] as number[], errors: 0, cpuMicros: 0, queries: 0 }));
-      for (let turn = 0; turn < turns; turn++) {
+      for (let turn = 0; turn < TURNS; turn++) {
         for (const [i, server] of servers.entries()) {
           const sum = sums[i];
-          const { result, cpuMicros, queries } = await slice(server, pagePath, duration / turns, sum.latencies);
+          const { result, cpuMicros, queries } = await slice(server, pagePath, DURATION / TURNS, sum.latencies);
           sum.total += result.requests.total;
           sum.seconds += result.duration;
           sum.errors += result.errors + result.non2xx;
@@ -342,7 +343,7 @@ export async function runPortalBench(): Promise<PortalBenchRow[]> {
           [memory, 2],
         ] as const)
           await slice(server, pagePath, seconds); // warm-ups
-        const [bareResult, appResult, memoryResult] = await measureInTurns([bare, app, memory], pagePath, DURATION);
+        const [bareResult, appResult, memoryResult] = await measureInTurns([bare, app, memory], pagePath);
         const row: PortalBenchRow = {
           run,
           page,
@@ -356,10 +357,7 @@ export async function runPortalBench(): Promise<PortalBenchRow[]> {
           roundTripsUnderLoad: appResult.queriesPerRequest,
           // Up to one request per connection is still in flight when autocannon stops counting (in each turn):
           // the server saw it, the count didn't.
-          extraQueriesUnderLoad:
-            Math.round(appResult.queriesPerRequest * appResult.total) -
-            appResult.total -
-            CONNECTIONS * Math.max(1, Math.round(DURATION / TURN)),
+          extraQueriesUnderLoad: Math.round(appResult.queriesPerRequest * appResult.total) - appResult.total - CONNECTIONS * TURNS,
         };
         rows.push(row);
         printRow(row);

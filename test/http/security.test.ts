@@ -111,18 +111,17 @@ describe('security middleware (src/http/security.ts)', () => {
       fills += 1;
       return fill(buffer);
     }) as typeof fill;
-    const next = freshNonce;
     try {
       const seen = new Set<string>();
       // Up to the next refill (the pool is shared with every request before this test)...
       for (let i = 0; fills === 0; i++) {
         expect(i).to.be.below(257);
-        seen.add(next());
+        seen.add(freshNonce());
       }
       // ...then exactly 256 nonces per refill, each 16 bytes of base64 and each new.
       const afterFirst: number[] = [];
       for (let i = 1; i <= 600; i++) {
-        const nonce = next();
+        const nonce = freshNonce();
         expect(nonce).to.match(/^[A-Za-z0-9+/]{22}==$/);
         expect(seen.has(nonce), `nonce ${i} repeated`).to.equal(false);
         seen.add(nonce);
