@@ -40,6 +40,10 @@ async function main(): Promise<void> {
   const { config } = await import('../src/config.js');
   const { closeTransports } = await import('../src/messaging/transports.js');
   const { PORTAL_LINK_PLACEHOLDER } = await import('../src/messaging/link-placeholder.js');
+  const { setAttachmentSource } = await import('../src/messaging/deliver.js');
+  const { receiptAttachments } = await import('../src/documents/receipt-attachment.js');
+  // As workers/index.ts sets it up: receipt emails carry their PDF (these aren't receipts).
+  setAttachmentSource(receiptAttachments);
 
   // The stand-ins run in their own process: the worker process is what is measured.
   const child: ChildProcess = fork(fileURLToPath(new URL('./support/sending-standins.ts', import.meta.url)), {

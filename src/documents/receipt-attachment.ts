@@ -1,8 +1,8 @@
 // The receipt PDF attached to a receipt email. The send worker asks through
 // messaging's setAttachmentSource() (documents sit above messaging), which the
 // sending processes wire up at start.
-import { receiptPaymentId } from '../db/sql/receipts.js';
 import { withOrg } from '../db/tenancy.js';
+import type { ReceiptRef } from '../messaging/deliver.js';
 import { logger } from '../logger.js';
 import { documentOrg, loadDocument } from './queries.js';
 import { documentFilename, renderDocumentPdf } from './pdf.js';
@@ -13,11 +13,9 @@ export interface PdfAttachment {
   contentType: string;
 }
 
-/** The receipt PDF for a receipt delivery; none for other deliveries or when the payment is gone. */
-export async function receiptAttachments(orgId: string, deliveryId: string): Promise<PdfAttachment[]> {
+/** The receipt PDF for a receipt delivery (the payment it is for); none when the payment is gone. */
+export async function receiptAttachments(orgId: string, { deliveryId, paymentId }: ReceiptRef): Promise<PdfAttachment[]> {
   const found = await withOrg(orgId, async (db) => {
-    const paymentId = await receiptPaymentId(db, deliveryId);
-    if (!paymentId) return null;
     const doc = await loadDocument(db, 'receipt', paymentId);
     return doc ? { org: await documentOrg(db), doc } : null;
   });

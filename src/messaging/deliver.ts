@@ -38,11 +38,17 @@ import type { Channel, DeliveryJob } from './schema.js';
 import { getEmailSender, getSmsSender, missingSettings, channelMode, statusCallbackUrl, type EmailAttachment } from './transports.js';
 
 /**
- * Files an email delivery carries (a receipt's PDF). Documents sit above
- * messaging, so the processes that send (workers/, the web process) plug the
- * source in with setAttachmentSource(); without one, emails go out without.
+ * Files a receipt email carries (its PDF). Documents sit above messaging, so the
+ * processes that send (workers/, the web process) plug the source in with
+ * setAttachmentSource(); without one, receipts go out without. Only a receipt
+ * asks: the claimed row says which payment it is for, so other messages cost
+ * nothing here.
  */
-type AttachmentSource = (orgId: string, deliveryId: string) => Promise<EmailAttachment[]>;
+export interface ReceiptRef {
+  deliveryId: string;
+  paymentId: string;
+}
+type AttachmentSource = (orgId: string, receipt: ReceiptRef) => Promise<EmailAttachment[]>;
 let attachmentSource: AttachmentSource | undefined;
 
 export function setAttachmentSource(source: AttachmentSource | undefined): void {
@@ -50,17 +56,17 @@ export function setAttachmentSource(source: AttachmentSource | undefined): void 
 }
 
 /**
- * The row's attachments, or none when they can't be read right now (the
- * database went away between the claim and the send): the claimed message
- * still goes out — its text says what was paid — rather than staying claimed
- * and skipped by every retry.
+ * The row's attachments: none unless it is a receipt, and none when they can't
+ * be read right now (the database went away between the claim and the send):
+ * the claimed message still goes out — its text says what was paid — rather
+ * than staying claimed and skipped by every retry.
  */
-async function attachmentsOf(orgId: string, deliveryId: string): Promise<EmailAttachment[]> {
-  if (!attachmentSource) return [];
+async function attachmentsOf(orgId: string, row: ClaimedRow): Promise<EmailAttachment[]> {
+  if (!attachmentSource || !row.payment_id) return [];
   try {
-    return await attachmentSource(orgId, deliveryId);
+    return await attachmentSource(orgId, { deliveryId: row.id, paymentId: row.payment_id });
   } catch (err) {
-    logger.warn({ deliveryId, err: (err as Error).message }, 'could not read the message attachments; sending without them');
+    logger.warn({ deliveryId: row.id, err: (err as Error).message }, 'could not read the message attachments; sending without them');
     return [];
   }
 }
@@ -239,7 +245,7 @@ async function send(orgId: string, row: ClaimedRow): Promise<string> {
     subject: message.subject ?? row.org_name,
     text: message.body_text,
     html: message.body_html ?? message.body_text,
-    attachments: await attachmentsOf(orgId, row.id),
+    attachments: await attachmentsOf(orgId, row),
   });
   return providerId;
 }

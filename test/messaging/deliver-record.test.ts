@@ -6,15 +6,29 @@ import { UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { deliverMessage, setAttachmentSource } from '../../src/messaging/deliver.js';
+import { deliverMessage, setAttachmentSource, type ReceiptRef } from '../../src/messaging/deliver.js';
+import { recordPayment } from '../../src/payments/manual.js';
+import { openInvoice } from '../payments/stripe-fixtures.js';
 import { closeTransports } from '../../src/messaging/transports.js';
 import { captureLogs } from '../support/logs.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { startTwilioStandin, type TwilioStandin } from '../support/twilio-standin.js';
-import { customerWithLink, delivery, storeTestDelivery, useStandins } from './helpers.js';
+import { customerWithLink, delivery, storeTestDelivery, useStandins, type Customer } from './helpers.js';
 
 const ONE_OF_FIVE = { attempt: 1, maxAttempts: 5 };
 const RECORD_FUNCTION = 'record_message_sends(uuid, uuid[], text[], jsonb)';
+const PDF = { filename: 'receipt.pdf', content: Buffer.from('%PDF-1.4 receipt'), contentType: 'application/pdf' };
+
+/** A receipt in the outbox: a payment recorded by hand on an invoice of the customer's (the payment queues it). */
+async function receiptDelivery(customer: Customer): Promise<ReceiptRef> {
+  const orgId = customer.org.orgId;
+  const invoiceId = await openInvoice(orgId, customer.leadId, 10_000);
+  const paid = await withOrg(orgId, (db) =>
+    recordPayment(db, { invoiceId, amountCents: 10_000, method: 'cash' }, { type: 'user', userId: customer.org.userId }),
+  );
+  expect(paid.receiptIds).to.have.length(1);
+  return { deliveryId: paid.receiptIds[0], paymentId: paid.payment.id };
+}
 
 describe('deliverMessage: the email, its files, and recording the send', () => {
   let standin: TwilioStandin;
@@ -37,20 +51,20 @@ describe('deliverMessage: the email, its files, and recording the send', () => {
   });
   afterEach(() => setAttachmentSource(undefined));
 
-  it("emails from the business's name, with replies to its address, the link filled in and the message's files", async () => {
+  it("emails from the business's name, with replies to its address and the link filled in; a message that is no receipt asks for no files", async () => {
     const customer = await customerWithLink({ email: 'deliver.files@example.test' });
     const orgId = customer.org.orgId;
     await withOrg(orgId, (db) => db('organizations').where({ id: orgId }).update({ email: 'office@maple.example.test' }));
     const id = await storeTestDelivery(customer, { channel: 'email' });
-    const asked: string[] = [];
-    setAttachmentSource((org, deliveryId) => {
-      asked.push(`${org}/${deliveryId}`);
-      return Promise.resolve([{ filename: 'receipt.pdf', content: Buffer.from('%PDF-1.4 receipt'), contentType: 'application/pdf' }]);
+    const asked: ReceiptRef[] = [];
+    setAttachmentSource((_org, receipt) => {
+      asked.push(receipt);
+      return Promise.resolve([PDF]);
     });
 
     const outcome = await deliverMessage({ deliveryId: id, orgId }, ONE_OF_FIVE);
     expect(outcome).to.include({ result: 'sent' });
-    expect(asked).to.deep.equal([`${orgId}/${id}`]);
+    expect(asked).to.deep.equal([]);
     expect(smtp.inbox).to.have.length(1);
     const mail = smtp.inbox[0];
     const orgName = await withOrg(orgId, (db) => db('organizations').where({ id: orgId }).first<{ name: string }>('name'));
@@ -60,15 +74,32 @@ describe('deliverMessage: the email, its files, and recording the send', () => {
     expect(mail.subject).to.be.a('string').and.not.equal('');
     expect(mail.text).to.contain(customer.link);
     expect(mail.html || '').to.contain(customer.link);
-    expect(mail.attachments.map((a) => [a.filename, a.contentType, a.content.toString()])).to.deep.equal([
+    expect(mail.attachments).to.deep.equal([]);
+  });
+
+  it('a receipt asks for its files by its payment, once, and carries them', async () => {
+    const customer = await customerWithLink({ email: 'deliver.receipt@example.test' });
+    const orgId = customer.org.orgId;
+    const receipt = await receiptDelivery(customer);
+    const asked: Array<[string, ReceiptRef]> = [];
+    setAttachmentSource((org, ref) => {
+      asked.push([org, ref]);
+      return Promise.resolve([PDF]);
+    });
+
+    const outcome = await deliverMessage({ deliveryId: receipt.deliveryId, orgId }, ONE_OF_FIVE);
+    expect(outcome).to.include({ result: 'sent' });
+    expect(asked).to.deep.equal([[orgId, receipt]]);
+    expect(smtp.inbox).to.have.length(1);
+    expect(smtp.inbox[0].attachments.map((a) => [a.filename, a.contentType, a.content.toString()])).to.deep.equal([
       ['receipt.pdf', 'application/pdf', '%PDF-1.4 receipt'],
     ]);
   });
 
-  it("still sends the email, without files, when they can't be read, and says so in the log", async () => {
+  it("still sends a receipt, without files, when they can't be read, and says so in the log", async () => {
     const customer = await customerWithLink({ email: 'deliver.nofiles@example.test' });
     const orgId = customer.org.orgId;
-    const id = await storeTestDelivery(customer, { channel: 'email' });
+    const { deliveryId: id } = await receiptDelivery(customer);
     setAttachmentSource(() => Promise.reject(new Error('database went away')));
 
     let outcome: Awaited<ReturnType<typeof deliverMessage>> | undefined;

@@ -20,6 +20,8 @@ export interface ClaimedDelivery {
   link_expired: boolean | null;
   org_name: string;
   org_email: string | null;
+  /** The payment a receipt is for; null for every other message. */
+  payment_id: string | null;
 }
 
 export type ClaimResult = ({ claimed: true } & ClaimedDelivery) | { claimed: false; id: string; status: string };

@@ -110,11 +110,3 @@ async function wordReceipts(db: Db, deliveryIds: string[]): Promise<void> {
       .update({ subject: worded.subject, body_text: worded.text, body_html: worded.html });
   }
 }
-
-/** The payment a receipt delivery is for (null when the delivery is no receipt). */
-export async function receiptPaymentId(db: Db, deliveryId: string): Promise<string | null> {
-  const row = await db('message_deliveries')
-    .where({ id: deliveryId, purpose: 'receipt' })
-    .first<{ payment_id: string } | undefined>('payment_id');
-  return row?.payment_id ?? null;
-}
