@@ -145,8 +145,12 @@ interface PortalPayment {
   method: string;
   status: string;
   kind: 'payment' | 'refund';
-  invoice_id: string;
-  invoice_number: number;
+  /** Its invoice, once that is issued (null before: a deposit waiting for its invoice). */
+  invoice_id: string | null;
+  invoice_number: number | null;
+  /** In the Payments tab, a deposit not yet on an issued invoice: the proposal it was paid on. */
+  proposal_id?: string | null;
+  proposal_number?: number | null;
   /** A tip paid with this payment (never part of an invoice balance). */
   tip_cents: number;
 }

@@ -451,6 +451,46 @@ describe('Deposits on approval (Stripe Connect)', () => {
     expect(dash.text).to.contain('Deposit of $250.00 paid. It is credited to the invoice you create');
   });
 
+  it("the portal's Payments tab lists a deposit under its proposal until its invoice is issued, then under the invoice", async () => {
+    const org = await connectedOrg(standIn);
+    const { proposal, session } = await approvedAndPaid(org);
+    await deliver(standIn.event('checkout.session.completed', session, org.accountId));
+    const [deposit] = await depositPayments(org, proposal.id);
+    const { token } = await linkFor(org.orgId, org.leadId);
+    const payments = async () => {
+      const res = await app().get(`/p/${token}/payments`);
+      expect(res.status).to.equal(200);
+      return res.text;
+    };
+    const underProposal = `<a href="/p/${token}/proposals/${proposal.id}">Deposit, proposal #${proposal.number}</a>`;
+
+    // Paid on approval, no invoice yet: listed, with its receipt, not "No payments recorded yet".
+    let text = await payments();
+    expect(text).not.to.contain('No payments recorded yet');
+    expect(text).to.contain(underProposal);
+    expect(text).to.contain('$250.00');
+    expect(text).to.contain(`/p/${token}/payments/${deposit.id}/pdf`);
+    const pdf = await app().get(`/p/${token}/payments/${deposit.id}/pdf`);
+    expect(pdf.status).to.equal(200);
+    expect(pdf.headers['content-type']).to.equal('application/pdf');
+
+    // Credited to a draft invoice the customer can't open yet: still under its proposal.
+    const invoice = await withOrg(org.orgId, (db) =>
+      createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actorOf(org)),
+    );
+    expect((await depositPayments(org, proposal.id))[0].invoice_id).to.equal(invoice.id);
+    text = await payments();
+    expect(text).to.contain(underProposal);
+    expect(text).not.to.contain(`/p/${token}/invoices/${invoice.id}`);
+
+    // Issued: listed under the invoice, once.
+    const issued = await withOrg(org.orgId, (db) => issueInvoice(db, invoice.id, actorOf(org)));
+    text = await payments();
+    expect(text).not.to.contain(underProposal);
+    expect(text).to.contain(`<a href="/p/${token}/invoices/${invoice.id}">Invoice #${issued.invoice.number}</a>`);
+    expect(text.split(`/p/${token}/payments/${deposit.id}/pdf`)).to.have.length(2);
+  });
+
   it('approved but not paid: the portal offers Pay deposit, the dashboard says "approved — deposit due" with a way to resend', async () => {
     const org = await connectedOrg(standIn);
     const proposal = await pendingProposal(org, { deposit_kind: 'amount', deposit_amount: '150.50' });
