@@ -187,9 +187,15 @@ export async function createInvoiceFromJob(
   );
 }
 
+/** Why an invoice can't be edited any more (a message), or null when it can: only a draft can. */
+export function invoiceLocked(invoice: Pick<InvoiceRow, 'status' | 'number'>): string | null {
+  return invoice.status === 'draft' ? null : msg('dashboard:invoice.errors.notDraft', { number: invoice.number });
+}
+
 export async function updateInvoice(db: Db, id: string, input: InvoiceInput, actor: Actor): Promise<InvoiceRow> {
   const before = await getInvoice(db, id, { forUpdate: true });
-  if (before.status !== 'draft') throw conflict(msg('dashboard:invoice.errors.notDraft', { number: before.number }));
+  const locked = invoiceLocked(before);
+  if (locked) throw conflict(locked);
   const lead = await leadFor(db, input.lead_id);
   await checkSources(db, lead.id, before.proposal_id, before.job_id);
   const property = await chosenProperty(db, lead.id, input.property_id);

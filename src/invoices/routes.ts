@@ -16,6 +16,7 @@ import {
   createInvoiceFromJob,
   createInvoiceFromProposal,
   DEFAULT_PAYMENT_TERMS_DAYS,
+  invoiceLocked,
   issueInvoice,
   updateInvoice,
 } from './commands.js';
@@ -100,6 +101,9 @@ adminRouter.get(
   '/invoices/:id/edit',
   orgPage(async ({ req, db }) => {
     const invoice = await getInvoice(db, routeId(req.params));
+    // No form that can only be refused: an issued invoice's page says why.
+    const locked = invoiceLocked(invoice);
+    if (locked) return { redirect: `/invoices/${invoice.id}`, flash: locked, flashType: 'error' };
     const items = await getInvoiceItems(db, invoice.id);
     return {
       render: 'admin/invoices/form',

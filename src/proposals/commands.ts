@@ -90,12 +90,20 @@ export async function createProposal(db: Db, input: ProposalInput, actor: Actor,
   return proposal;
 }
 
+/**
+ * Why a proposal can't be edited any more (a message), or null when it can: a draft,
+ * one sent and waiting, or one the customer asked changes to (a revision is an edit
+ * too; sending it makes the next version).
+ */
+export function proposalLocked(proposal: Pick<ProposalRow, 'status' | 'number'>): string | null {
+  if (proposal.status === 'draft' || proposal.status === 'pending' || proposal.status === 'changes_requested') return null;
+  return msg('dashboard:proposal.errors.notEditable', { number: proposal.number, status: proposal.status });
+}
+
 export async function updateProposal(db: Db, id: string, input: ProposalInput, actor: Actor, currency = 'USD'): Promise<ProposalRow> {
   const before = await getProposal(db, id, { forUpdate: true });
-  // A revision after the customer asked for changes is an edit too (sending it makes the next version).
-  if (before.status !== 'draft' && before.status !== 'pending' && before.status !== 'changes_requested') {
-    throw conflict(msg('dashboard:proposal.errors.notEditable', { number: before.number, status: before.status }));
-  }
+  const locked = proposalLocked(before);
+  if (locked) throw conflict(locked);
   const lead = await leadFor(db, input.lead_id);
   const property = await chosenProperty(db, lead.id, input.property_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);

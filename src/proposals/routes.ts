@@ -12,7 +12,7 @@ import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
 import { CHOICE_KIND_LABELS, CHOICE_KINDS, choiceNoteMessage, hasChoices } from '../lib/line-options.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
-import { createProposal, markProposalSent, rejectProposal, updateProposal } from './commands.js';
+import { createProposal, markProposalSent, proposalLocked, rejectProposal, updateProposal } from './commands.js';
 import { depositFormValues, depositState } from './deposit.js';
 import { getProposal, getProposalItems, listProposals, type ProposalItemRow, type ProposalRow } from './queries.js';
 import { getProposalSignature, listProposalVersions } from './revisions.js';
@@ -166,6 +166,9 @@ adminRouter.get(
   '/proposals/:id/edit',
   orgPage(async ({ req, db, org }) => {
     const proposal = await getProposal(db, routeId(req.params));
+    // No form that can only be refused: an approved or closed proposal's page says why.
+    const locked = proposalLocked(proposal);
+    if (locked) return { redirect: `/proposals/${proposal.id}`, flash: locked, flashType: 'error' };
     const items = await getProposalItems(db, proposal.id);
     const values = valuesFrom(proposal, items, org.currency);
     return {

@@ -1,6 +1,7 @@
 // The dashboard's words: plans and payments pages agree, statuses are the
 // product's words, jobs made by an approval are "to schedule", a proposal past
-// its valid-until date is called out, and destructive actions ask first.
+// its valid-until date is called out, destructive actions ask first, and a
+// document that can't be edited any more never shows an edit form.
 import { expect } from 'chai';
 import { withOrg } from '../../src/db/tenancy.js';
 import { statusWords } from '../../src/i18n/index.js';
@@ -143,5 +144,39 @@ describe('dashboard copy', () => {
     expect(page).to.contain('Its valid-until date has passed');
     expect(page).to.contain('On the Free plan they see it read-only');
     expect(page).not.to.contain('They can approve it in their portal');
+  });
+
+  it('an approved proposal and an issued invoice open their page saying why, not an edit form that can only be refused', async () => {
+    const org = await createTestOrg({ plan: 'starter' });
+    const fx = await seedRouteFixtures(org);
+    const agent = await loginAgent(org.email, org.password);
+    for (const [doc, why] of [
+      [`/proposals/${fx.proposal}`, 'is approved and can no longer be edited'],
+      [`/invoices/${fx.invoice}`, 'has been issued; only drafts can be edited'],
+    ]) {
+      const edit = await agent.get(`${doc}/edit`);
+      expect(edit.status, doc).to.equal(303);
+      expect(edit.headers.location).to.equal(doc);
+      const page = text((await agent.get(doc)).text);
+      expect(page, doc).to.contain(why);
+    }
+
+    // A proposal still open to changes opens its form.
+    const form = (await agent.get(`/proposals/new?leadId=${fx.lead}`)).text;
+    const saved = await agent
+      .post('/proposals')
+      .type('form')
+      .send({
+        _csrf: csrfFrom(form),
+        lead_id: fx.lead,
+        title: 'Still a draft',
+        tax_rate: '0',
+        'items[0][service]': 'Gutter clean',
+        'items[0][quantity]': '1',
+        'items[0][unit_price]': '150',
+      });
+    const edit = await agent.get(`${saved.headers.location}/edit`);
+    expect(edit.status).to.equal(200);
+    expect(edit.text).to.contain('Still a draft');
   });
 });

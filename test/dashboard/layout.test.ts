@@ -7,6 +7,11 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { withOrg } from '../../src/db/tenancy.js';
+import { createInvoice } from '../../src/invoices/commands.js';
+import { invoiceFormSchema } from '../../src/invoices/schema.js';
+import { parseForm } from '../../src/lib/forms.js';
+import { createProposal } from '../../src/proposals/commands.js';
+import { proposalFormSchema } from '../../src/proposals/schema.js';
 import { createTestOrg, type TestOrg } from '../support/factories.js';
 import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { adminRoutes, routeUrl, seedRouteFixtures, type Fixture } from '../support/route-walk.js';
@@ -54,6 +59,21 @@ describe('dashboard layout in a browser', function () {
     pages = dashboardPages(fx).filter((path) => !/\/(pdf|ics)$/.test(path));
     // Development's outbox shows the same long message; the route exists only outside production.
     pages.push('/dev/outbox');
+    // The fixture's proposal is approved and its invoice issued: their edit links lead back to their
+    // pages. The forms themselves, on a proposal still a draft and an invoice still a draft.
+    const drafts = await withOrg(org.orgId, async (db) => {
+      const actor = { type: 'user' as const, userId: org.userId };
+      const items = [{ service: 'Gutter clean', quantity: '1', unit_price: '150' }];
+      const proposal = await createProposal(db, parseForm(proposalFormSchema('USD'), { lead_id: fx.lead, title: 'Draft', items }), actor);
+      const invoice = await createInvoice(
+        db,
+        parseForm(invoiceFormSchema('USD'), { lead_id: fx.lead, issue_date: '2026-12-01', due_date: '2026-12-31', items }),
+        'USD',
+        actor,
+      );
+      return { proposal: proposal.id, invoice: invoice.id };
+    });
+    pages.push(`/proposals/${drafts.proposal}/edit`, `/invoices/${drafts.invoice}/edit`);
     if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true });
   });
 
