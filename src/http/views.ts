@@ -9,6 +9,7 @@ import { hasKey, statusWords, t, translate, translateNested, DEFAULT_LANGUAGE, t
 import { formatDate, formatDateTime } from '../lib/dates.js';
 import { formatMoney, moneyInputValue } from '../lib/money.js';
 import { humanize, jobStatusShown } from '../lib/pagination.js';
+import { shownPhone } from '../lib/phone.js';
 import { viewsDir } from '../paths.js';
 
 interface OrgLike {
@@ -90,6 +91,12 @@ const helpers = {
   humanize,
   /** A stored status in the reader's words ("partially_paid" → "Partially paid"). */
   statusWords: (status: unknown, options: HelperOptions) => statusWords(langOf(options), status),
+  /** A stored (E.164) phone number as people in the business's country write it; anything else as it is. */
+  phone(value: unknown, options: HelperOptions): string {
+    if (typeof value !== 'string' || !value.startsWith('+')) return typeof value === 'string' ? value : '';
+    // i18n-exempt: a locale code
+    return shownPhone(value, rootOrg(options).locale ?? 'en-US').display;
+  },
   /** A payment method in the reader's words. */
   methodWords: (method: unknown, options: HelperOptions) =>
     typeof method === 'string' && method ? t(langOf(options), `common:method.${method}`) : '',

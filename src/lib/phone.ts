@@ -1,5 +1,5 @@
 // Phone numbers as typed by people → E.164, with the org's country as the default region.
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { getCountryCallingCode, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { memoize } from './memo.js';
 
 /** The default country for phone numbers typed without +country, from the org's locale. */
@@ -36,3 +36,33 @@ export function normalizePhone(input: string, defaultCountry: CountryCode, stric
   const ok = parsed.isValid() || (!strict && international && parsed.isPossible());
   return ok ? parsed.number : undefined;
 }
+
+export interface ShownPhone {
+  /** As people in the business's country write it: national format at home ("(555) 555-0142"), international otherwise. */
+  display: string;
+  /** tel:+15555550142 */
+  tel: string;
+  /** sms:+15555550142 */
+  sms: string;
+}
+
+/** An E.164 number as shown and linked for a business in `locale`'s country. */
+export function shownPhone(e164: string, locale: string): ShownPhone {
+  return formattedPhone(`${locale} ${e164}`);
+}
+
+/** "<locale> <E.164>" → the number as shown and linked (remembered: the same numbers come back on every page). */
+const formattedPhone = memoize((key: string): ShownPhone => {
+  const space = key.indexOf(' ');
+  const locale = key.slice(0, space);
+  const e164 = key.slice(space + 1);
+  const parsed = parsePhoneNumberFromString(e164);
+  if (!parsed) return { display: e164, tel: `tel:${e164}`, sms: `sms:${e164}` };
+  // Same calling code as the business's country (US and CA share +1): written the local way.
+  const home = parsed.countryCallingCode === getCountryCallingCode(phoneCountryFor(locale));
+  return {
+    display: home ? parsed.formatNational() : parsed.formatInternational(),
+    tel: parsed.getURI(),
+    sms: `sms:${parsed.number}`,
+  };
+});

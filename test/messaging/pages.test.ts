@@ -270,9 +270,10 @@ describe('messaging pages', () => {
     const agent = await loginAgent(customer.org.email, customer.org.password);
     const log = await agent.get('/messages');
     expect(log.status).to.equal(200);
-    expect(log.text).to.contain('+15555550306');
+    // Numbers as people in the business's country write them.
+    expect(log.text).to.contain('(555) 555-0306');
     expect(log.text).to.contain('opted out of texts');
-    expect(log.text).not.to.contain('+15555550307');
+    expect(log.text).not.to.contain('(555) 555-0307');
     const filtered = await agent.get('/messages?status=sent');
     expect(filtered.text).not.to.contain('+15555550306');
     expect((await delivery(customer.org.orgId, id)).status).to.equal('undeliverable');

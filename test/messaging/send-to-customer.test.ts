@@ -53,7 +53,9 @@ describe('Send to customer', () => {
     const link = await withOrg(org.orgId, (db) => db('portal_links').where({ lead_id: lead.id }).select('id'));
     expect(link).to.have.length(1);
     expect(ready.text).to.match(/<pre class="message-text">[^<]*http:\/\/127\.0\.0\.1:3999\/p\/[A-Za-z0-9_-]{43}/);
-    expect(ready.text).to.contain('Send to +14155552671');
+    expect(ready.text).to.contain('Send to (415) 555-2671');
+    // The number itself goes with the form, as stored.
+    expect(ready.text).to.contain('name="confirmTo" value="+14155552671"');
     expect(ready.text).to.contain(`proposal #${proposal.number}`);
 
     const sent = await agent
@@ -106,7 +108,7 @@ describe('Send to customer', () => {
       expect(shown.text).to.contain(`/customers/${lead.id}/send?context=invoice&amp;invoiceId=${invoice.id}">Issue and send</a>`);
       const ready = await agent.get(`/customers/${lead.id}/send?channel=sms&context=invoice&invoiceId=${invoice.id}`);
       expect(ready.status).to.equal(200);
-      expect(ready.text).to.contain(`Issue invoice #${invoice.number} and send to +14155552671`);
+      expect(ready.text).to.contain(`Issue invoice #${invoice.number} and send to (415) 555-2671`);
       expect(ready.text).to.contain(`invoice #${invoice.number}`);
       // Looking at the page changes nothing.
       expect((await state()).invoice.status).to.equal('draft');
@@ -127,7 +129,7 @@ describe('Send to customer', () => {
       expect(message.text).to.contain(`invoice #${invoice.number} is issued and open for the customer to pay`);
       // Issued now: the send page offers a plain send again.
       const again = await agent.get(`/customers/${lead.id}/send?channel=sms&context=invoice&invoiceId=${invoice.id}`);
-      expect(again.text).to.contain('Send to +14155552671');
+      expect(again.text).to.contain('Send to (415) 555-2671');
       expect(again.text).not.to.contain('and send to');
     });
 
