@@ -123,7 +123,7 @@ const helpers = {
     errors?.[field] === undefined ? undefined : translate(langOf(options), errors[field]),
   /** A message whose values are messages too ("Photo 2: <why>"), every part in the page's language. */
   translateNested: (message: string | undefined, options: HelperOptions) => translateNested(langOf(options), message),
-  /** `{{tJoin "dashboard:method." method}}`: the entry whose key ends in a stored value; the value itself when there is none. */
+  /** `{{tJoin "dashboard:customer.languages." lead.language}}`: the entry whose key ends in a stored value; the value itself when there is none. */
   tJoin(prefix: string, value: unknown, options: HelperOptions): string {
     if (typeof value !== 'string' || value === '') return '';
     return hasKey(langOf(options), `${prefix}${value}`) ? t(langOf(options), `${prefix}${value}`) : value;

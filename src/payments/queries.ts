@@ -76,6 +76,8 @@ export async function invoicePage(db: Db, org: { time_zone: string; locale?: str
     leadName: leadName(lead),
     payments,
     balance,
+    /** What a draft will ask for once issued (its total, less a deposit already credited to it). */
+    draftDue: Number(invoice.total_cents) - Number(invoice.amount_paid_cents),
     taxRate: taxRateText(invoice.tax_rate_bps),
     payable: isPayable(invoice),
     followups: await followupStatus(db, invoice.id, lead),

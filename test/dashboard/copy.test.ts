@@ -179,4 +179,28 @@ describe('dashboard copy', () => {
     expect(edit.status).to.equal(200);
     expect(edit.text).to.contain('Still a draft');
   });
+
+  it("a draft invoice says nothing is owed until it is issued, and what will be, not 'Balance $0.00'", async () => {
+    const org = await createTestOrg({ plan: 'starter' });
+    const fx = await seedRouteFixtures(org);
+    const agent = await loginAgent(org.email, org.password);
+    const form = (await agent.get(`/invoices/new?leadId=${fx.lead}`)).text;
+    const saved = await agent
+      .post('/invoices')
+      .type('form')
+      .send({
+        _csrf: csrfFrom(form),
+        lead_id: fx.lead,
+        issue_date: '2026-12-01',
+        due_date: '2026-12-31',
+        tax_rate: '0',
+        'items[0][service]': 'Gutter clean',
+        'items[0][quantity]': '2',
+        'items[0][unit_price]': '205.50',
+      });
+    expect(saved.status).to.equal(303);
+    const page = text((await agent.get(saved.headers.location)).text);
+    expect(page).to.contain('Not issued yet: nothing is owed until you issue it. Then $411.00 will be due.');
+    expect(page).not.to.contain('Balance $0.00');
+  });
 });

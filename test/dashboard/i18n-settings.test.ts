@@ -23,7 +23,7 @@ const PAGES: [string, string[], string[]][] = [
   ],
   [
     '/settings/team',
-    ['Invitar a un miembro del equipo', 'Enviar invitación', 'propietario'],
+    ['Invitar a un miembro del equipo', 'Enviar invitación', 'Propietario'],
     ['Invite a team member', 'Send invitation', 'Last log-in'],
   ],
   ['/settings/billing', ['Su plan: Gratis', 'Planes', '/ mes'], ['Your plan', 'Upgrade to', 'Includes:']],

@@ -161,7 +161,7 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
       ['Open balance', 'unpaid invoice', 'Properties', 'New proposal', 'No payments yet', 'Update stage', 'Internal notes'],
     );
     // The invoice's due date and the payment's method, in Spanish.
-    expect(visibleText(show)).to.contain(esDate('2026-12-14')).and.contain('efectivo').and.contain('$750.00');
+    expect(visibleText(show)).to.contain(esDate('2026-12-14')).and.contain('Efectivo').and.contain('$750.00');
 
     const form = await page(es.agent, '/customers/new');
     expectWords(
@@ -252,7 +252,7 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
     expectWords(
       show,
       '/invoices/:id',
-      ['Factura n.º 1', 'Saldo pendiente:', 'Pagado $500.00 · Saldo $750.00', 'Registrar un pago', 'Descargar PDF', 'efectivo'],
+      ['Factura n.º 1', 'Saldo pendiente:', 'Pagado $500.00 · Saldo $750.00', 'Registrar un pago', 'Descargar PDF', 'Efectivo'],
       ['Balance due', 'Record a payment', 'Download PDF', 'No payments recorded'],
     );
     expect(visibleText(show)).to.contain('emitida el 30 nov 2026');
@@ -263,8 +263,8 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
     expectWords(
       list,
       '/payments',
-      ['Fecha', 'Factura', 'Tipo', 'Método', 'Monto', 'efectivo', 'manual'],
-      ['Amount', 'Method', 'Kind', 'cash'],
+      ['Fecha', 'Factura', 'Tipo', 'Método', 'Monto', 'Efectivo', 'manual'],
+      ['Amount', 'Method', 'Kind', 'Cash'],
     );
     const show = await page(es.agent, `/payments/${es.paymentId}`);
     expectWords(
@@ -472,7 +472,7 @@ describe('the dashboard in English stays as it was', () => {
       ['Saldo', 'Cerrar sesión'],
     );
     const customer = await page(en.agent, `/customers/${en.leadId}`);
-    expectWords(customer, '/customers/:id', ['Open balance', '1 unpaid invoice', 'Language: Automatic', 'cash'], ['Idioma', 'factura']);
+    expectWords(customer, '/customers/:id', ['Open balance', '1 unpaid invoice', 'Language: Automatic', 'Cash'], ['Idioma', 'factura']);
     const invoice = await page(en.agent, `/invoices/${en.invoiceId}`);
     expectWords(
       invoice,
