@@ -80,6 +80,15 @@ export function depositDueCents(proposal: Pick<ProposalRow, 'deposit_kind' | 'de
   return capped > 0 ? capped : null;
 }
 
+/** The deposit a proposal not yet approved will ask for: "25%" of the total (or none), and the amount at its current total; null when it asks none. */
+export function depositAsked(
+  proposal: Pick<ProposalRow, 'deposit_kind' | 'deposit_value' | 'total_cents'>,
+): { percent: string | null; cents: number } | null {
+  const cents = depositDueCents(proposal);
+  if (cents === null) return null;
+  return { percent: proposal.deposit_kind === 'percent' ? `${Number(proposal.deposit_value) / 100}%` : null, cents };
+}
+
 /**
  * At approval (inside approveProposal's transaction, on the row just approved):
  * fixes the deposit owed from the approved total. Returns the row as stored.

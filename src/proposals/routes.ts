@@ -13,7 +13,7 @@ import { CHOICE_KIND_LABELS, CHOICE_KINDS, choiceNoteMessage, hasChoices } from 
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
 import { createProposal, markProposalSent, proposalLocked, rejectProposal, updateProposal } from './commands.js';
-import { depositFormValues, depositState } from './deposit.js';
+import { depositAsked, depositFormValues, depositState } from './deposit.js';
 import { getProposal, getProposalItems, listProposals, type ProposalItemRow, type ProposalRow } from './queries.js';
 import { getProposalSignature, listProposalVersions } from './revisions.js';
 import { PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejectionFormSchema } from './schema.js';
@@ -149,7 +149,7 @@ adminRouter.get(
         leadName: leadName(lead),
         job,
         taxRate: taxRateText(proposal.tax_rate_bps),
-        editable: proposal.status === 'draft' || proposal.status === 'pending' || proposal.status === 'changes_requested',
+        editable: proposalLocked(proposal) === null,
         onlineApproval: plan.onlineApproval,
         planName: plan.name,
         hasContact: Boolean(org.phone || org.email || org.whatsapp_number),
@@ -157,6 +157,8 @@ adminRouter.get(
         justSent: req.query.sent === '1',
         followups: await followupStatus(db, proposal.id, lead),
         deposit: await depositState(db, proposal),
+        // Before approval: the deposit the customer will be asked for (fixed from the total they approve).
+        depositAsked: proposal.status === 'approved' ? null : depositAsked(proposal),
       },
     };
   }),

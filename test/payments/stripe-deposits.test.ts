@@ -451,6 +451,24 @@ describe('Deposits on approval (Stripe Connect)', () => {
     expect(dash.text).to.contain('Deposit of $250.00 paid. It is credited to the invoice you create');
   });
 
+  it('before approval the dashboard proposal page says what deposit the customer will be asked for', async () => {
+    const org = await connectedOrg(standIn);
+    const percent = await pendingProposal(org, { deposit_kind: 'percent', deposit_percent: '25' });
+    const fixed = await pendingProposal(org, { deposit_kind: 'amount', deposit_amount: '300' });
+    const none = await pendingProposal(org, { deposit_kind: 'none' });
+    const agent = await loginAgent(org.email, org.password);
+    const page = async (id: string) => (await agent.get(`/proposals/${id}`)).text;
+    expect(await page(percent.id)).to.contain('Deposit on approval: 25% of the total the customer approves ($250.00 at this total).');
+    expect(await page(fixed.id)).to.contain('Deposit on approval: $300.00.');
+    expect(await page(none.id)).not.to.contain('Deposit on approval');
+    // Approved, the page says what was paid or is due instead.
+    const { res } = await approveInPortal(org, percent.id);
+    expect(res.status).to.equal(303);
+    const approved = await page(percent.id);
+    expect(approved).not.to.contain('Deposit on approval');
+    expect(approved).to.contain('Approved — deposit due.');
+  });
+
   it("the portal's Payments tab lists a deposit under its proposal until its invoice is issued, then under the invoice", async () => {
     const org = await connectedOrg(standIn);
     const { proposal, session } = await approvedAndPaid(org);
