@@ -1,6 +1,7 @@
 // The contractor's home page and a customer's page: each reads across features.
 import type { Db } from '../db/tenancy.js';
 import { listInvoices, openBalance } from '../invoices/queries.js';
+import { balanceOf } from '../lib/balance.js';
 import { listUpcomingJobs, listJobs } from '../jobs/queries.js';
 import { getLead, leadName, listProperties } from '../leads/queries.js';
 import { loadMessagingPanel } from '../messaging/panel.js';
@@ -19,7 +20,11 @@ export async function loadHome(db: Db) {
     .sum({ total_cents: 'total_cents' })
     .first<{ count: string | number; total_cents: string | number | null }>();
   const unpaid = await openBalance(db);
-  const unpaidInvoices = await listInvoices(db, { unpaidOnly: true, limit: 10 });
+  // Each with what is still owed on it, as the card lists them.
+  const unpaidInvoices = (await listInvoices(db, { unpaidOnly: true, limit: 10 })).map((invoice) => ({
+    ...invoice,
+    owed_cents: balanceOf(invoice),
+  }));
   const upcomingJobs = await listUpcomingJobs(db, 10);
   const recentPayments = await listPayments(db, { limit: 10 });
   const changeRequests = await listChangeRequests(db);

@@ -53,6 +53,8 @@ describe('home', () => {
     expect(home.pendingCount).to.equal(1);
     expect(home.pendingTotalCents).to.equal(24_000);
     expect(home.unpaidBalanceCents).to.equal(20_000);
+    // The unpaid-invoices card lists each with what is still owed on it.
+    expect(home.unpaidInvoices.map((i) => i.owed_cents)).to.deep.equal([20_000]);
     expect(home.upcomingJobs.map((j) => j.service_type)).to.deep.equal(['Vent install']);
     expect(home.recentPayments.map((p) => Number(p.amount_cents))).to.deep.equal([10_000]);
 
