@@ -136,7 +136,7 @@ describe('the whole story in a browser (contractor and customer)', function () {
       await contractor.getByRole('link', { name: 'Send to customer' }).click();
       expect(await contractor.locator('pre.message-text').textContent()).to.contain(portalUrl);
       await shot(contractor, 'send-preview');
-      await contractor.getByRole('button', { name: /^Send to \+1/ }).click();
+      await contractor.getByRole('button', { name: 'Send to (415) 555-2672' }).click();
       await shot(contractor, 'sent');
       // The queued job would be picked up by a later test's worker: settle the row so nothing is sent.
       await getDb()('message_deliveries').where({ to_address: '+14155552672' }).update({ status: 'failed', last_error: 'test cleanup' });
