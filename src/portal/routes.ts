@@ -317,6 +317,8 @@ function createPortalRouter(): { mountViews: (app: IRouter) => void; router: Rou
       const job = jobId
         ? ((await db('jobs')
             .where({ id: jobId, lead_id: link.lead_id, status: 'scheduled' })
+            // A visit with no day yet has nothing to move: no reschedule form for it.
+            .whereNotNull('scheduled_at')
             .first<NonNullable<RequestFormPage['job']> & { address: string | null; property_id: string | null }>(
               'id',
               'service_type',

@@ -1,11 +1,11 @@
 // Turns one portal page's data into the locals its Handlebars view needs.
-import { PAGE_SIZE, type ListTab, type PortalJob, type PortalPageData } from '../db/portal-page.js';
+import { PAGE_SIZE, type ListTab, type PortalJob, type PortalPageData, type ProposalDetail } from '../db/portal-page.js';
 import { customerLanguage, formatLocale, LANGUAGES, t, type Language } from '../i18n/index.js';
 import { balanceOf } from '../lib/balance.js';
 import { brandPalette } from '../lib/contrast.js';
-import { formatArrivalWindow, isPastDay } from '../lib/dates.js';
+import { formatArrivalWindow, formatDateTime, isPastDay } from '../lib/dates.js';
 import { formatMoney } from '../lib/money.js';
-import { countedPagination } from '../lib/pagination.js';
+import { countedPagination, jobStatusShown } from '../lib/pagination.js';
 import { planFor } from '../plans.js';
 import { proposalContentSha256 } from '../proposals/queries.js';
 import { portalFormToken } from '../portal-links/token.js';
@@ -23,7 +23,7 @@ const STATUSES = {
   proposal: ['pending', 'changes_requested', 'approved', 'rejected'],
   invoice: ['open', 'partially_paid', 'paid', 'void'],
   payment: ['pending', 'succeeded', 'failed', 'refunded'],
-  job: ['scheduled', 'in_progress', 'completed'],
+  job: ['scheduled', 'to_schedule', 'in_progress', 'completed'],
 } as const;
 
 type StatusWords = Record<keyof typeof STATUSES, Record<string, string>>;
@@ -125,8 +125,56 @@ export interface ViewExtras {
 function visit(job: PortalJob, org: PortalPageData['org'], locale: string) {
   return {
     ...job,
+    // A visit made by an approval has no day yet: "to be scheduled", not "Scheduled" (the dashboard's rule too).
+    shown_status: jobStatusShown(job),
     arrival: job.status === 'completed' ? null : formatArrivalWindow(job.scheduled_at, job.arrival_window_minutes, org.time_zone, locale),
   };
+}
+
+type VisitJob = { status: string; scheduled_at: string | null; arrival_window_minutes: number };
+
+/** Where a visit stands for the customer: done, under way, no day yet, still to come, or its arrival window gone by. */
+function visitStage(job: VisitJob, now = new Date()): 'done' | 'under_way' | 'unscheduled' | 'to_come' | 'past' {
+  if (job.status === 'completed') return 'done';
+  if (job.status === 'in_progress') return 'under_way';
+  if (!job.scheduled_at) return 'unscheduled';
+  const windowEnds = new Date(job.scheduled_at).getTime() + job.arrival_window_minutes * 60_000;
+  return windowEnds > now.getTime() ? 'to_come' : 'past';
+}
+
+/**
+ * A value that ends in a full stop ("with Luis M.", "8:17 a.m.") put before the catalogue's own
+ * full stop gives one, not two (an ellipsis is left alone).
+ */
+export function oneFullStop(text: string): string {
+  return text.replace(/(?<!\.)\.\.(?!\.)/g, '.');
+}
+
+/**
+ * The line about the visit under an approved proposal: "planned" only for one still to come,
+ * "completed" once done; a visit with no day yet will be scheduled.
+ */
+function approvedVisitNote(job: NonNullable<ProposalDetail['job']>, org: PortalPageData['org'], reader: PortalReader): string | null {
+  const { lang } = reader;
+  const stage = visitStage(job);
+  if (stage === 'done') return t(lang, 'portal:proposal.visitDone');
+  if (stage === 'under_way') return t(lang, 'portal:proposal.visitUnderWay');
+  if (stage === 'unscheduled') return t(lang, 'portal:proposal.visitToSchedule', { org: org.name });
+  const arrival = formatArrivalWindow(job.scheduled_at, job.arrival_window_minutes, org.time_zone, reader.formatLocale);
+  if (!arrival) return null;
+  // The window ends in "p.m." in Spanish, the technician's name may end in "M.".
+  if (stage === 'past') return oneFullStop(t(lang, 'portal:proposal.visitWasSet', arrival));
+  return oneFullStop(
+    job.technician
+      ? t(lang, 'portal:proposal.visitPlannedWith', { ...arrival, technician: job.technician })
+      : t(lang, 'portal:proposal.visitPlanned', arrival),
+  );
+}
+
+/** "Approved by … on …." under an approved proposal (a time in Spanish ends in "p.m."). */
+function approvedLine(proposal: ProposalDetail, org: PortalPageData['org'], reader: PortalReader): string {
+  const date = formatDateTime(proposal.approved_at, org.time_zone, reader.formatLocale);
+  return oneFullStop(t(reader.lang, 'portal:proposal.approvedBy', { name: proposal.approved_by_name, date }));
 }
 
 export function portalPageLocals(
@@ -161,17 +209,10 @@ export function portalPageLocals(
       if (page.data) {
         about = t(lang, 'portal:page.aboutProposal', { number: page.data.number });
         title = t(lang, 'portal:page.proposalTitle', { number: page.data.number });
-        data.job = page.data.job
-          ? {
-              ...page.data.job,
-              arrival: formatArrivalWindow(
-                page.data.job.scheduled_at,
-                page.data.job.arrival_window_minutes,
-                page.org.time_zone,
-                reader.formatLocale,
-              ),
-            }
-          : null;
+        if (page.data.status === 'approved') {
+          data.approvedLine = approvedLine(page.data, page.org, reader);
+          data.visitNote = page.data.job ? approvedVisitNote(page.data.job, page.org, reader) : null;
+        }
       }
       data.proposal = page.data;
       // Past its valid-until date (in the business's zone): no Approve form; the route refuses one too.

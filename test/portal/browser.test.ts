@@ -167,6 +167,52 @@ describe('portal in a phone browser', function () {
     }
   });
 
+  it('lays the four tabs out evenly at 360 and 390 px in both languages: one height, counts in one place, no sideways scroll', async () => {
+    const org = await createTestOrg({ plan: 'starter' });
+    const lead = await createTestLead(org.orgId);
+    await seedCustomerRecords(org.orgId, lead.id, { proposals: 1, pendingProposals: 1, invoices: 1, openInvoices: 1, jobs: 1 });
+    const pathOnly = new URL((await linkFor(org.orgId, lead.id)).url).pathname;
+    for (const language of ['en', 'es']) {
+      await getDb()('leads').where({ id: lead.id }).update({ language });
+      for (const [width, height] of [
+        [360, 740],
+        [390, 844],
+      ]) {
+        const context = await browser!.newContext({ viewport: { width, height } });
+        const page = await context.newPage();
+        await page.goto(`${base}${pathOnly}/history`);
+        const where = `${language} at ${width}px`;
+        expect(await horizontalOverflow(page), where).to.be.at.most(0);
+        const tabs = await page.evaluate<
+          { label: string; top: number; height: number; width: number; lines: number; count: number[] | null }[]
+        >(`
+          [...document.querySelectorAll('.portal-tabs a')].map((a) => {
+            const r = a.getBoundingClientRect();
+            const label = document.createRange();
+            label.selectNodeContents(a.firstChild);
+            const lines = new Set([...label.getClientRects()].map((l) => Math.round(l.top))).size;
+            const c = a.querySelector('.count')?.getBoundingClientRect();
+            return { label: a.firstChild.textContent.trim(), top: r.top, height: r.height, width: r.width, lines,
+              count: c ? [Math.round(r.right - c.right), Math.round(c.top - r.top)] : null };
+          })`);
+        expect(
+          tabs.map((t) => t.label),
+          where,
+        ).to.have.length(4);
+        expect(new Set(tabs.map((t) => t.height)).size, `${where}: one height`).to.equal(1);
+        expect(new Set(tabs.map((t) => t.top)).size, `${where}: one row`).to.equal(1);
+        for (const tab of tabs) {
+          expect(tab.width, `${where}: ${tab.label} is a quarter`).to.be.closeTo(width / 4, 1);
+          expect(tab.lines, `${where}: ${tab.label} on at most two lines`).to.be.at.most(2);
+        }
+        const counts = tabs.filter((t) => t.count).map((t) => t.count!.join(','));
+        expect(counts, `${where}: Proposals and Invoices each with a count`).to.have.length(2);
+        expect(new Set(counts).size, `${where}: the counts in the same place on their tabs`).to.equal(1);
+        await context.close();
+      }
+    }
+  });
+
   it('works at 360 px with script off, its brand style allowed by the CSP (a kept page by its hash, an outcome page by its nonce)', async () => {
     const org = await createTestOrg({ plan: 'starter' });
     await getDb()('organizations').where({ id: org.orgId }).update({ brand_color: '#0b6e4f' });
