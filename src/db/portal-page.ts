@@ -185,6 +185,8 @@ export interface PortalJob {
   customer_notes: string;
   /** The visit starts between scheduled_at and this many minutes later. */
   arrival_window_minutes: number;
+  /** In Service History: when the customer last asked to move it, while that request is still open (else null). */
+  reschedule_asked_at?: string | null;
 }
 
 interface Paged<T> {

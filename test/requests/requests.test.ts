@@ -201,6 +201,10 @@ describe('requests for work from the portal', () => {
     expect(row).to.include({ kind: 'reschedule', job_id: job.id, preferred_times: 'The week after, any morning', status: 'new' });
     const [notice] = await noticesFor(org.orgId);
     expect(notice.subject).to.equal('Pat Gateowner asked to reschedule “Gate repair”');
+    // Service History says it was asked (the page kept from before is not sent again), instead of offering to ask again.
+    const asked = await app().get(`/p/${token}/history`);
+    expect(asked.text).to.match(/You asked to move this visit on [A-Z][a-z]{2} \d{1,2}, \d{4}; [^<]+ will get back to you\./);
+    expect(asked.text).not.to.contain(`/p/${token}/visits/${job.id}/reschedule`);
 
     // Another customer's visit: the same 404 as a missing one, and nothing written.
     const other = await setup();
@@ -231,6 +235,9 @@ describe('requests for work from the portal', () => {
     const after = await getDb()('work_requests').where({ id: row.id }).first<{ status: string; closed_at: Date | null }>();
     expect(after.status).to.equal('closed');
     expect(after.closed_at).to.be.instanceOf(Date);
+    // Handled: the visit offers to ask again.
+    const reopened = await app().get(`/p/${token}/history`);
+    expect(reopened.text).to.contain(`/p/${token}/visits/${job.id}/reschedule`).and.not.to.contain('You asked to move this visit');
   });
 });
 
