@@ -29,6 +29,7 @@ const CUSTOMER_TABLES = [
   'proposal_versions',
   'proposals',
   'stripe_customers',
+  'work_requests',
 ];
 /** What else it reads: the org (its row's version), its logo (changed only with the org row), and the versions. */
 const ORG_TABLES = ['org_logos', 'organizations', 'portal_versions'];
