@@ -4,63 +4,44 @@
 // trips) per email, receipt or not, to find out that most weren't. With the
 // payment on the claimed row, only receipts look their document up, and straight
 // by the payment (README: Benchmarks, bench/sending.ts).
-// Adding a column changes the function's result type, so it is dropped and created
-// again, its body VERBATIM from 20261212010000_claim_link_expiry.ts plus the
-// `payment_id` column; owner and grants as there. Runs in one transaction.
+// Adding a column changes the function's result type, which `create or replace`
+// can't: the current definition (20261212010000_claim_link_expiry.ts) is read back,
+// given the column, dropped and created again; owner and grants as there. Runs in
+// one transaction.
 import type { Knex } from 'knex';
 import { config } from '../src/config.js';
+import { replaceOnce } from '../src/db/redefine-function.js';
 
 const SIGNATURE = 'claim_message_deliveries(uuid, uuid[])';
+const WHAT = 'claim_message_deliveries()';
 
-const HEADER = `language plpgsql volatile security definer
-    set search_path = pg_catalog, public, pg_temp
-    set app.org_id = ''`;
+/** [without the column, with it]: the result's column, the claimed rows' value, the others' null. */
+const EDITS: [string, string][] = [
+  ['link_expired boolean)', 'link_expired boolean, payment_id uuid)'],
+  ['coalesce(l.expires_at <= now(), false)', 'coalesce(l.expires_at <= now(), false), d.payment_id'],
+  ['null::boolean', 'null::boolean, null::uuid'],
+];
 
-const claim = (withPayment: boolean) => `
-    create function claim_message_deliveries(p_org uuid, p_ids uuid[])
-    returns table (id uuid, claimed boolean, status text, lead_id uuid, portal_link_id uuid, channel text, to_address text,
-                   subject text, body_text text, body_html text, token_ciphertext text, link_revoked_at timestamptz,
-                   org_name text, org_email text, link_expired boolean${withPayment ? ', payment_id uuid' : ''})
-    ${HEADER}
-    as $$
-    #variable_conflict use_column
-    declare
-      v_claimed uuid[];
-    begin
-      perform set_config('app.org_id', p_org::text, true);
-      with c as (
-        update message_deliveries d set status = 'sending', attempts = d.attempts + 1, updated_at = now()
-         where d.id = any(p_ids) and d.status in ('pending', 'queued')
-        returning d.id
-      )
-      select coalesce(array_agg(c.id), '{}') into v_claimed from c;
-      return query
-        select d.id, true, d.status, d.lead_id, d.portal_link_id, d.channel, d.to_address, d.subject, d.body_text, d.body_html,
-               l.token_ciphertext, l.revoked_at, o.name, o.email, coalesce(l.expires_at <= now(), false)${withPayment ? ', d.payment_id' : ''}
-          from message_deliveries d
-          left join portal_links l on l.id = d.portal_link_id
-          left join organizations o on o.id = p_org
-         where d.id = any(v_claimed);
-      return query
-        select d.id, false, d.status, null::uuid, null::uuid, null::text, null::text, null::text, null::text, null::text,
-               null::text, null::timestamptz, null::text, null::text, null::boolean${withPayment ? ', null::uuid' : ''}
-          from message_deliveries d
-         where d.id = any(p_ids) and not (d.id = any(v_claimed));
-    end
-    $$`;
-
-async function define(knex: Knex, withPayment: boolean): Promise<void> {
-  await knex.raw(`drop function if exists ${SIGNATURE}`);
-  await knex.raw(claim(withPayment));
+async function redefine(knex: Knex, edits: [string, string][]): Promise<void> {
+  const { rows } = await knex.raw<{ rows: { definition: string }[] }>('select pg_get_functiondef(?::regprocedure) as definition', [
+    SIGNATURE,
+  ]);
+  const definition = edits.reduce((text, [from, to]) => replaceOnce(from, to, WHAT)(text), rows[0].definition);
+  await knex.raw(`drop function ${SIGNATURE}`);
+  // No bindings: knex sends the definition as it is.
+  await knex.raw(definition);
   await knex.raw(`alter function ${SIGNATURE} owner to ??`, [config.databaseAppRole]);
   await knex.raw(`revoke execute on function ${SIGNATURE} from public`);
   await knex.raw(`grant execute on function ${SIGNATURE} to ??`, [config.databaseAppRole]);
 }
 
 export async function up(knex: Knex): Promise<void> {
-  await define(knex, true);
+  await redefine(knex, EDITS);
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await define(knex, false);
+  await redefine(
+    knex,
+    EDITS.map(([without, withIt]) => [withIt, without]),
+  );
 }
