@@ -4,11 +4,9 @@
 import { DEFAULT_LANGUAGE, t, type Language } from '../i18n/index.js';
 import { shownPhone, type ShownPhone } from '../lib/phone.js';
 
-type PortalPhone = ShownPhone;
-
 export interface PortalContact {
   name: string;
-  phone: PortalPhone | null;
+  phone: ShownPhone | null;
   email: { address: string; mailto: string } | null;
   whatsapp: string | null;
   address: string | null;
@@ -17,7 +15,7 @@ export interface PortalContact {
 }
 
 /** An E.164 number for display and links, in the national format of the locale's country. */
-function portalPhone(e164: string | null, locale: string): PortalPhone | null {
+function portalPhone(e164: string | null, locale: string): ShownPhone | null {
   return e164 ? shownPhone(e164, locale) : null;
 }
 

@@ -9,7 +9,7 @@ import type { PortalPageData } from '../db/portal-page.js';
 import { withOrg } from '../db/tenancy.js';
 import { logger } from '../logger.js';
 import { createDepositCheckout } from '../payments/stripe/deposit-checkout.js';
-import { depositDueCents } from '../proposals/deposit.js';
+import { depositDueCents, depositPercent } from '../proposals/deposit.js';
 import { getStripe } from '../stripe/client.js';
 import { takesCardPayments } from './pay.js';
 import { checkoutReturnUrl } from './responses.js';
@@ -59,7 +59,7 @@ export function portalDepositLocals(page: PortalPageData, shownTotalCents?: numb
       outstanding_cents: outstanding,
       refunded_cents: refunded,
       kept_cents: paid - refunded,
-      percent: p.deposit_kind === 'percent' && p.deposit_value !== null ? `${Number(p.deposit_value) / 100}%` : null,
+      percent: depositPercent(p),
       rule: {
         percent_bps: p.deposit_kind === 'percent' ? Number(p.deposit_value) : null,
         amount_cents: p.deposit_kind === 'amount' ? Number(p.deposit_value) : null,

@@ -80,13 +80,17 @@ export function depositDueCents(proposal: Pick<ProposalRow, 'deposit_kind' | 'de
   return capped > 0 ? capped : null;
 }
 
+/** A percentage deposit as shown ("25%", from its basis points); null for a fixed amount or none. */
+export function depositPercent(proposal: Pick<ProposalRow, 'deposit_kind' | 'deposit_value'>): string | null {
+  return proposal.deposit_kind === 'percent' && proposal.deposit_value !== null ? `${Number(proposal.deposit_value) / 100}%` : null;
+}
+
 /** The deposit a proposal not yet approved will ask for: "25%" of the total (or none), and the amount at its current total; null when it asks none. */
 export function depositAsked(
   proposal: Pick<ProposalRow, 'deposit_kind' | 'deposit_value' | 'total_cents'>,
 ): { percent: string | null; cents: number } | null {
   const cents = depositDueCents(proposal);
-  if (cents === null) return null;
-  return { percent: proposal.deposit_kind === 'percent' ? `${Number(proposal.deposit_value) / 100}%` : null, cents };
+  return cents === null ? null : { percent: depositPercent(proposal), cents };
 }
 
 /**
