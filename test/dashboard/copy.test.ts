@@ -17,6 +17,23 @@ const text = (html: string) =>
     .replace(/&#x27;|&#39;/g, "'")
     .replace(/\s+/g, ' ');
 
+/** Saves a new proposal for `leadId` through its form (one line, Gutter clean 1 × $150.00); the response is the redirect. */
+async function saveProposal(agent: Awaited<ReturnType<typeof loginAgent>>, leadId: string, fields: Record<string, string>) {
+  const form = (await agent.get(`/proposals/new?leadId=${leadId}`)).text;
+  return agent
+    .post('/proposals')
+    .type('form')
+    .send({
+      _csrf: csrfFrom(form),
+      lead_id: leadId,
+      tax_rate: '0',
+      'items[0][service]': 'Gutter clean',
+      'items[0][quantity]': '1',
+      'items[0][unit_price]': '150',
+      ...fields,
+    });
+}
+
 describe('dashboard copy', () => {
   it('the plans page lists what each plan adds, from src/plans.ts, and counts links as "N active customer links"', async () => {
     expect(planAdditions('starter').map((a) => a.label)).to.include('Customers pay invoices online by card, into your own Stripe account');
@@ -104,37 +121,12 @@ describe('dashboard copy', () => {
     const org = await createTestOrg({ plan: 'free' });
     const fx = await seedRouteFixtures(org);
     const agent = await loginAgent(org.email, org.password);
-    const form = (await agent.get(`/proposals/new?leadId=${fx.lead}`)).text;
-    const saved = await agent
-      .post('/proposals')
-      .type('form')
-      .send({
-        _csrf: csrfFrom(form),
-        lead_id: fx.lead,
-        title: 'Old price',
-        valid_until: '2020-01-31',
-        tax_rate: '0',
-        'items[0][service]': 'Gutter clean',
-        'items[0][quantity]': '1',
-        'items[0][unit_price]': '150',
-      });
+    const saved = await saveProposal(agent, fx.lead, { title: 'Old price', valid_until: '2020-01-31' });
     expect(saved.status).to.equal(303);
     const shown = text((await agent.get(saved.headers.location)).text);
     expect(shown).to.contain('its valid-until date has passed: the customer sees it as expired');
 
-    const fresh = await agent
-      .post('/proposals')
-      .type('form')
-      .send({
-        _csrf: csrfFrom(form),
-        lead_id: fx.lead,
-        title: 'Current price',
-        valid_until: '2099-01-31',
-        tax_rate: '0',
-        'items[0][service]': 'Gutter clean',
-        'items[0][quantity]': '1',
-        'items[0][unit_price]': '150',
-      });
+    const fresh = await saveProposal(agent, fx.lead, { title: 'Current price', valid_until: '2099-01-31' });
     expect(text((await agent.get(fresh.headers.location)).text)).not.to.contain('valid-until date has passed');
 
     // A pending proposal past its date says so on its page; on Free the customer can't approve online.
@@ -162,19 +154,7 @@ describe('dashboard copy', () => {
     }
 
     // A proposal still open to changes opens its form.
-    const form = (await agent.get(`/proposals/new?leadId=${fx.lead}`)).text;
-    const saved = await agent
-      .post('/proposals')
-      .type('form')
-      .send({
-        _csrf: csrfFrom(form),
-        lead_id: fx.lead,
-        title: 'Still a draft',
-        tax_rate: '0',
-        'items[0][service]': 'Gutter clean',
-        'items[0][quantity]': '1',
-        'items[0][unit_price]': '150',
-      });
+    const saved = await saveProposal(agent, fx.lead, { title: 'Still a draft' });
     const edit = await agent.get(`${saved.headers.location}/edit`);
     expect(edit.status).to.equal(200);
     expect(edit.text).to.contain('Still a draft');

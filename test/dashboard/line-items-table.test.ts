@@ -35,13 +35,18 @@ function shownLines(html: string): ShownLine[] {
 
 const notCounted = (lines: ShownLine[]) => lines.filter((l) => !l.counted).map((l) => l.service);
 
+/** A pending proposal with alternatives and an optional line, as its dashboard page shows it. */
+async function pendingOptionsPage() {
+  const org = await createTestOrg({ plan: 'starter' });
+  const lead = await createTestLead(org.orgId);
+  const { proposal } = await createOptionsProposal(org.orgId, org.userId, lead.id);
+  const agent = await loginAgent(org.email, org.password);
+  return agent.get(`/proposals/${proposal.id}`);
+}
+
 describe('dashboard line-item table', () => {
   it('marks the other alternatives and the unticked optional line of a pending proposal as not counted, amounts struck through', async () => {
-    const org = await createTestOrg({ plan: 'starter' });
-    const lead = await createTestLead(org.orgId);
-    const { proposal } = await createOptionsProposal(org.orgId, org.userId, lead.id);
-    const agent = await loginAgent(org.email, org.password);
-    const res = await agent.get(`/proposals/${proposal.id}`);
+    const res = await pendingOptionsPage();
     expect(res.status).to.equal(200);
     const lines = shownLines(res.text);
     expect(lines.map((l) => l.service)).to.deep.equal([
@@ -85,11 +90,7 @@ describe('dashboard line-item table', () => {
   });
 
   it('labels every figure of a line, so the table reads as a list on a phone', async () => {
-    const org = await createTestOrg({ plan: 'starter' });
-    const lead = await createTestLead(org.orgId);
-    const { proposal } = await createOptionsProposal(org.orgId, org.userId, lead.id);
-    const agent = await loginAgent(org.email, org.password);
-    const res = await agent.get(`/proposals/${proposal.id}`);
+    const res = await pendingOptionsPage();
     const cells = [...linesTable(res.text).matchAll(/<td class="num"( data-label="([^"]*)")?>/g)];
     const labels = cells.filter((c) => c[1]).map((c) => c[2]);
     // Six lines, three figures each; the three totals rows are labelled by their <th>.
