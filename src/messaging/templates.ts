@@ -14,6 +14,7 @@ import { formatDate } from '../lib/dates.js';
 import { formatMoney } from '../lib/money.js';
 import { entryAsWritten, formatLocale, msg, t, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { FormError } from '../lib/errors.js';
+import { joinValueStops, markValueStops } from '../lib/full-stop.js';
 import { viewsDir } from '../paths.js';
 import { stripPlaceholder } from './link-placeholder.js';
 import type { Channel, MessageContext } from './schema.js';
@@ -233,10 +234,21 @@ export function renderMessage(
     amountDue: clean(vars.amountDue),
     dueDate: clean(vars.dueDate),
   };
-  const text = tidy(compileMessageTemplate(stripPlaceholder(template.body))(only));
+  // A value ending in a full stop ("Acme Co.") before the wording's own gives one (src/lib/full-stop.ts).
+  const marked = markValueStops(only);
+  const text = tidy(joinValueStops(compileMessageTemplate(stripPlaceholder(template.body))(marked)));
   if (channel === 'sms') return { subject: null, text, html: null };
-  const subject = tidy(compileMessageTemplate(stripPlaceholder(template.subject ?? ''), 'subject')(only)).replace(/\s+/g, ' ');
+  const subject = tidy(joinValueStops(compileMessageTemplate(stripPlaceholder(template.subject ?? ''), 'subject')(marked))).replace(
+    /\s+/g,
+    ' ',
+  );
   const palette = brandPalette(brand.brandColor);
+  // The footer ends "Sent by <business> · <email> · <phone>." (src/lib/full-stop.ts).
+  const footer = markValueStops({
+    businessName: clean(brand.businessName),
+    businessEmail: clean(brand.businessEmail),
+    businessPhone: clean(brand.businessPhone),
+  });
   const html = layoutHtml({
     lang,
     words: {
@@ -252,14 +264,12 @@ export function renderMessage(
       // The button and the address under it carry the link: a paragraph holding it would show it a second time.
       .filter((p) => p && !p.includes(vars.link)),
     link: vars.link,
-    businessName: clean(brand.businessName),
+    ...footer,
     brandColor: palette.brand,
     onBrand: palette.onBrand,
     brandText: palette.brandText,
-    businessEmail: clean(brand.businessEmail),
-    businessPhone: clean(brand.businessPhone),
   });
-  return { subject, text, html };
+  return { subject, text, html: joinValueStops(html) };
 }
 
 export interface LoadedTemplate extends TemplateSource {

@@ -143,14 +143,6 @@ function visitStage(job: VisitJob, now = new Date()): 'done' | 'under_way' | 'un
 }
 
 /**
- * A value that ends in a full stop ("with Luis M.", "8:17 a.m.") put before the catalogue's own
- * full stop gives one, not two (an ellipsis is left alone).
- */
-export function oneFullStop(text: string): string {
-  return text.replace(/(?<!\.)\.\.(?!\.)/g, '.');
-}
-
-/**
  * The line about the visit under an approved proposal: "planned" only for one still to come,
  * "completed" once done; a visit with no day yet will be scheduled.
  */
@@ -162,19 +154,17 @@ function approvedVisitNote(job: NonNullable<ProposalDetail['job']>, org: PortalP
   if (stage === 'unscheduled') return t(lang, 'portal:proposal.visitToSchedule', { org: org.name });
   const arrival = formatArrivalWindow(job.scheduled_at, job.arrival_window_minutes, org.time_zone, reader.formatLocale);
   if (!arrival) return null;
-  // The window ends in "p.m." in Spanish, the technician's name may end in "M.".
-  if (stage === 'past') return oneFullStop(t(lang, 'portal:proposal.visitWasSet', arrival));
-  return oneFullStop(
-    job.technician
-      ? t(lang, 'portal:proposal.visitPlannedWith', { ...arrival, technician: job.technician })
-      : t(lang, 'portal:proposal.visitPlanned', arrival),
-  );
+  // The window ends in "p.m." in Spanish, the technician's name may end in "M.": t() writes one full stop after either.
+  if (stage === 'past') return t(lang, 'portal:proposal.visitWasSet', arrival);
+  return job.technician
+    ? t(lang, 'portal:proposal.visitPlannedWith', { ...arrival, technician: job.technician })
+    : t(lang, 'portal:proposal.visitPlanned', arrival);
 }
 
 /** "Approved by … on …." under an approved proposal (a time in Spanish ends in "p.m."). */
 function approvedLine(proposal: ProposalDetail, org: PortalPageData['org'], reader: PortalReader): string {
   const date = formatDateTime(proposal.approved_at, org.time_zone, reader.formatLocale);
-  return oneFullStop(t(reader.lang, 'portal:proposal.approvedBy', { name: proposal.approved_by_name, date }));
+  return t(reader.lang, 'portal:proposal.approvedBy', { name: proposal.approved_by_name, date });
 }
 
 export function portalPageLocals(

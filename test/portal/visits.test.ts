@@ -10,7 +10,6 @@ import { createJob } from '../../src/jobs/commands.js';
 import { jobFormSchema } from '../../src/jobs/schema.js';
 import { parseForm } from '../../src/lib/forms.js';
 import { portalContact } from '../../src/portal/contact.js';
-import { oneFullStop } from '../../src/portal/view-model.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
 import { seedCustomerRecords } from './fixtures.js';
@@ -101,10 +100,7 @@ describe('portal visits and phone numbers', () => {
       expect(await approvedPage({ scheduled_at: null }, 'es')).to.contain('Lone Star Gutters fijará el día de la visita');
     });
 
-    it('writes one full stop after a value that ends in one (a name, "p.m."), and leaves an ellipsis alone', async () => {
-      expect(oneFullStop('with Luis M..')).to.equal('with Luis M.');
-      expect(oneFullStop('el 1 dic 2026, 8:17 a.m.. La visita')).to.equal('el 1 dic 2026, 8:17 a.m. La visita');
-      expect(oneFullStop('Wait...')).to.equal('Wait...');
+    it('writes one full stop after a value that ends in one (a name, "p.m."; see test/i18n/full-stop.test.ts)', async () => {
       // In Spanish a time ends in "a.m." / "p.m.": the approval line, and a visit's arrival window.
       expect(await approvedPage({ scheduled_at: new Date(Date.now() + 48 * hour) }, 'es'))
         .to.contain('La visita está prevista para el')
