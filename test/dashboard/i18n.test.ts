@@ -252,10 +252,12 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
     expectWords(
       show,
       '/invoices/:id',
-      ['Factura n.º 1', 'Saldo pendiente:', 'Pagado $500.00 · Saldo $750.00', 'Registrar un pago', 'Descargar PDF', 'Efectivo'],
+      ['Factura n.º 1', 'Saldo pendiente:', 'Pagado', 'Registrar un pago', 'Descargar PDF', 'Efectivo'],
       ['Balance due', 'Record a payment', 'Download PDF', 'No payments recorded'],
     );
     expect(visibleText(show)).to.contain('emitida el 30 nov 2026');
+    // The totals end with what was paid and what is still due.
+    expect(visibleText(show)).to.match(/Pagado\s+−\$500\.00\s+Saldo pendiente\s+\$750\.00/);
   });
 
   it('payments: list and page', async () => {
