@@ -76,6 +76,9 @@ function helmetOutput(): { set: { name: string; parts: string[] }[]; removed: st
 }
 
 const helmetSet = helmetOutput();
+// A header names the nonce at most once (policyCut below): one without it is its one part, the same for every response.
+const fixedHeaders = helmetSet.set.filter(({ parts }) => parts.length === 1).map(({ name, parts }) => [name, parts[0]] as const);
+const noncedHeaders = helmetSet.set.filter(({ parts }) => parts.length > 1);
 
 /**
  * Helmet's security headers, their CSP naming a fresh style nonce for this response
@@ -85,8 +88,8 @@ export const securityHeaders: RequestHandler = (_req, res, next) => {
   const nonce = freshNonce();
   res.locals.cspNonce = nonce;
   const source = `'nonce-${nonce}'`;
-  // A header names the nonce at most once (policyCut below); one without it is its one part.
-  for (const { name, parts } of helmetSet.set) res.setHeader(name, parts.join(source));
+  for (const [name, value] of fixedHeaders) res.setHeader(name, value);
+  for (const { name, parts } of noncedHeaders) res.setHeader(name, parts.join(source));
   for (const name of helmetSet.removed) res.removeHeader(name);
   next();
 };

@@ -24,6 +24,8 @@ function prototypeMemberKey(value: unknown, path = '', depth = 0): string | null
   return null;
 }
 
+const nulError = () => new HttpError(400, 'invalid', 'http:error.nulCharacter');
+
 /**
  * Input every route refuses before it runs, body and query alike (the query read
  * once: Express parses it again on every read):
@@ -35,10 +37,11 @@ function prototypeMemberKey(value: unknown, path = '', depth = 0): string | null
  *   Other object-shaped fields are refused by each form's zod schema.
  */
 export const rejectUnsafeInput: RequestHandler = (req, _res, next) => {
+  // No body and no query string (a page opened from a link, most requests): nothing to parse.
+  // A NUL in the raw path would be refused here, but Node's HTTP parser already refuses one.
+  if (req.body === undefined && !req.url.includes('?')) return req.url.includes('\u0000') ? next(nulError()) : next();
   const { body, query } = req as { body: unknown; query: unknown };
-  if (containsNul(body) || containsNul(query) || req.path.includes('\u0000')) {
-    return next(new HttpError(400, 'invalid', 'http:error.nulCharacter'));
-  }
+  if (containsNul(body) || containsNul(query) || req.path.includes('\u0000')) return next(nulError());
   const field = prototypeMemberKey(body) ?? prototypeMemberKey(query);
   if (field) {
     const shown = field.length > 80 ? `${field.slice(0, 80)}…` : field;

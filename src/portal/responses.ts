@@ -12,14 +12,13 @@ import { recoveryFormToken } from '../portal-links/token.js';
  */
 export const portalHeaders: RequestHandler = (req, res, next) => {
   res.locals.lang = browserLanguage(req);
-  res.set({
-    // i18n-exempt: HTTP header names and values
-    'Cache-Control': 'no-store',
-    // i18n-exempt: HTTP header names and values
-    'Referrer-Policy': 'no-referrer',
-    // i18n-exempt: HTTP header names and values
-    'X-Robots-Tag': 'noindex, nofollow',
-  });
+  // Node's own calls: Express's res.set() goes through its content-type logic for each (issue 16).
+  // i18n-exempt: HTTP header names and values
+  res.setHeader('Cache-Control', 'no-store');
+  // i18n-exempt: HTTP header names and values
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  // i18n-exempt: HTTP header names and values
+  res.setHeader('X-Robots-Tag', 'noindex, nofollow');
   next();
 };
 

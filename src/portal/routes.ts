@@ -130,11 +130,21 @@ export const portalLanguageLimiter = createRateLimiter({
 /** Query parameters a portal page is read by (the list's page and property): any other may change what it shows. */
 const VIEW_QUERY = new Set(['page', 'property']);
 
+const NO_QUERY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * A view's query parameters. Express parses req.query again on every read, and a page
+ * opened from a link (most views) has none to parse (issue 16).
+ */
+function viewQuery(req: Request): Readonly<Record<string, unknown>> {
+  return req.url.includes('?') ? req.query : NO_QUERY;
+}
+
 /** Whether a page shows only its data: no outcome of this request (a result, a refused form, a choice). */
 function isPlainView(extras: ViewExtras, req: Request): boolean {
   return (
     Object.values(extras).every((value) => value === undefined || value === true) &&
-    Object.keys(req.query).every((name) => VIEW_QUERY.has(name))
+    Object.keys(viewQuery(req)).every((name) => VIEW_QUERY.has(name))
   );
 }
 
@@ -276,7 +286,7 @@ function createPortalRouter(): { mountViews: (app: IRouter) => void; router: Rou
       rendered.locals,
       portalPayLocals(page),
       portalDepositLocals(page, (rendered.locals.proposal as { total_cents?: number } | undefined)?.total_cents),
-      portalPaySeveralLocals(page, req.query.paid === 'several'),
+      portalPaySeveralLocals(page, viewQuery(req).paid === 'several'),
       portalAutopayLocals(page),
     );
     // A choice of lines that breaks the rules (a tampered form) is shown with its message, as a 422.
@@ -777,7 +787,7 @@ function createPortalRouter(): { mountViews: (app: IRouter) => void; router: Rou
       const tab = req.params.tab as ListTab;
       // Not a tab ("request", a typo): the rest of the portal decides (a form, or the one 404).
       if (!TABS.includes(tab)) return next('route');
-      const query = pageQuery.safeParse(req.query);
+      const query = pageQuery.safeParse(viewQuery(req));
       if (!query.success) return miss(req, res, next);
       return show(req, res, next, { kind: 'list', tab, page: query.data.page, property: query.data.property ?? null });
     });
@@ -786,13 +796,19 @@ function createPortalRouter(): { mountViews: (app: IRouter) => void; router: Rou
       view(`/:token/${kind}s/:id`, (req, res, next) => {
         const id = uuidOrNull(req.params.id);
         if (!id) return miss(req, res, next);
-        const result = typeof req.query.result === 'string' ? req.query.result : undefined;
-        return show(req, res, next, { kind, id }, { result: result && SHOWN_RESULTS.test(result) ? result : undefined });
+        const { result } = viewQuery(req);
+        return show(
+          req,
+          res,
+          next,
+          { kind, id },
+          { result: typeof result === 'string' && SHOWN_RESULTS.test(result) ? result : undefined },
+        );
       });
     }
 
     view('/:token', (req, res, next) => {
-      const property = pageQuery.safeParse(req.query).data?.property ?? null;
+      const property = pageQuery.safeParse(viewQuery(req)).data?.property ?? null;
       return show(req, res, next, { kind: 'home', property }, { home: true });
     });
 

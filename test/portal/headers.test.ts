@@ -43,6 +43,8 @@ describe('portal response headers', () => {
       ['an unknown document', `/p/${link.token}/invoices/${crypto.randomUUID()}`, 404],
       ['a query the tab refuses', `/p/${link.token}/invoices?page=x`, 404],
       ['a NUL in the query', `/p/${link.token}/invoices?note=%00`, 400],
+      ['a query key naming a prototype member', `/p/${link.token}/invoices?toString=x`, 400],
+      ['a document with a query the page ignores', `/p/${link.token}/invoices/${records.invoiceIds[0]}?utm_source=sms`, 200],
       ['an unknown link', `/p/${'x'.repeat(43)}/invoices`, 404],
       ['a form the views pass on', `/p/${link.token}/request`, 200],
       ['a path no view has', `/p/${link.token}/a/b/c/d`, 404],
