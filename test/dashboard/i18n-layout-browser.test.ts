@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { getDb } from '../../src/db/knex.js';
 import { createTestOrg, type TestOrg } from '../support/factories.js';
-import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { seedRouteFixtures, type Fixture } from '../support/route-walk.js';
 
 const SHOTS = 'test-artifacts/dashboard-es';
@@ -42,16 +42,6 @@ async function overflow(page: Page): Promise<number> {
   return page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
 }
 
-async function logIn(context: BrowserContext, base: string, org: TestOrg): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.locator('input[name="email"]').fill(org.email);
-  await page.locator('input[name="password"]').fill(org.password);
-  await page.locator('form button[type="submit"]').first().click();
-  await page.waitForURL(`${base}/`);
-  return page;
-}
-
 describe('the Spanish dashboard in a browser', function () {
   this.timeout(240_000);
   let browser: Browser | undefined;
@@ -79,7 +69,7 @@ describe('the Spanish dashboard in a browser', function () {
   for (const width of [390, 1280]) {
     it(`no Spanish record page scrolls sideways at ${width} px`, async () => {
       const context = await browser!.newContext({ viewport: { width, height: 800 } });
-      const page = await logIn(context, base, org);
+      const page = await logInPage(context, base, org);
       const wide: string[] = [];
       for (const path of pages) {
         const res = await page.goto(`${base}${path}`);
@@ -97,7 +87,7 @@ describe('the Spanish dashboard in a browser', function () {
 
   it('opens the phone menu without script, in Spanish', async () => {
     const context = await browser!.newContext({ viewport: { width: 390, height: 800 }, javaScriptEnabled: false });
-    const page = await logIn(context, base, org);
+    const page = await logInPage(context, base, org);
     const nav = page.getByRole('navigation', { name: 'Principal' });
     expect(await nav.getByRole('link', { name: 'Facturas' }).isVisible()).to.equal(false);
     await page.getByText('Menú', { exact: true }).click();

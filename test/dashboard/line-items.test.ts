@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { withOrg } from '../../src/db/tenancy.js';
 import { createTestOrg } from '../support/factories.js';
-import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { seedRouteFixtures } from '../support/route-walk.js';
 
 describe('line-item editor in a browser', function () {
@@ -29,12 +29,7 @@ describe('line-item editor in a browser', function () {
   it('adds and removes lines with live totals, suggests past services, and saves what is on screen', async () => {
     const org = await createTestOrg({ plan: 'starter' });
     const fx = await seedRouteFixtures(org); // a proposal and an invoice with the service "X"
-    const page = await (await browser!.newContext({ viewport: { width: 390, height: 844 } })).newPage();
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Email').fill(org.email);
-    await page.getByLabel('Password').fill(org.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${base}/`);
+    const page = await logInPage(await browser!.newContext({ viewport: { width: 390, height: 844 } }), base, org);
 
     await page.goto(`${base}/proposals/new?leadId=${fx.lead}`);
     // A string, not a function: the test compiles without DOM types.

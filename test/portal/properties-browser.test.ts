@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { getDb } from '../../src/db/knex.js';
 import { withOrg } from '../../src/db/tenancy.js';
-import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
-import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
 import { linkFor, resetPortalMisses } from './support.js';
 
 const OUT = 'test-artifacts/properties';
@@ -21,16 +21,6 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
   const sideways = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
   expect(sideways, `${name} scrolls sideways`).to.be.at.most(0);
-}
-
-async function logIn(context: BrowserContext, base: string, org: TestOrg): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(org.email);
-  await page.getByLabel('Password').fill(org.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${base}/`);
-  return page;
 }
 
 /** A landlord with a home and a rental, a pending proposal for each. */
@@ -131,7 +121,7 @@ describe('several properties in a browser', function () {
       const lead = await seedLandlord(org.orgId);
       const context = await browser!.newContext({ viewport: { width, height: width < 600 ? 844 : 800 } });
       try {
-        const page = await logIn(context, base, org);
+        const page = await logInPage(context, base, org);
         await page.goto(`${base}/customers/${lead.id}`);
         const section = page.locator('#properties');
         await section.getByLabel('Name (optional)').fill('Harbour flats');

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { config } from '../../src/config.js';
 import { getDb } from '../../src/db/knex.js';
@@ -17,8 +17,8 @@ import { closeQueues } from '../../src/queue/queues.js';
 import type { RunningWorker } from '../../src/queue/worker.js';
 import { startPortalRecoveryWorker } from '../../workers/portal-recovery.js';
 import { createSendWorker } from '../../workers/send-message.js';
-import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
-import { createTestLead, createTestOrg, uniqueEmail, type TestOrg } from '../support/factories.js';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
+import { createTestLead, createTestOrg, uniqueEmail } from '../support/factories.js';
 import { linkFrom, SmtpInbox } from '../support/smtp-inbox.js';
 import { linkFor, resetPortalMisses } from './support.js';
 
@@ -31,16 +31,6 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
   const sideways = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
   expect(sideways, `${name} scrolls sideways`).to.be.at.most(0);
-}
-
-async function logIn(context: BrowserContext, base: string, org: TestOrg): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(org.email);
-  await page.getByLabel('Password').fill(org.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${base}/`);
-  return page;
 }
 
 /** A customer with a home and a rental: a pending proposal on each, an open invoice, an upcoming and a past visit. */
@@ -266,7 +256,7 @@ describe('reach in Spanish in a browser: switch, property, request with a photo,
     // The contractor, in English (org en-US): the visit log, the viewed marks, the request.
     const office = await browser!.newContext({ viewport: { width: 390, height: 844 } });
     try {
-      const page = await logIn(office, base, org);
+      const page = await logInPage(office, base, org);
       expect(await page.locator('html').getAttribute('lang')).to.equal('en');
       await page.goto(`${base}/customers/${customer.leadId}`);
       await page.getByRole('heading', { name: 'Portal visits' }).waitFor();

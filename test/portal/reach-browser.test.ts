@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { config } from '../../src/config.js';
 import { getDb } from '../../src/db/knex.js';
 import { closeTransports } from '../../src/messaging/transports.js';
@@ -13,8 +13,8 @@ import { closeQueues } from '../../src/queue/queues.js';
 import type { RunningWorker } from '../../src/queue/worker.js';
 import { startPortalRecoveryWorker } from '../../workers/portal-recovery.js';
 import { createSendWorker } from '../../workers/send-message.js';
-import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
-import { createTestLead, createTestOrg, uniqueEmail, type TestOrg } from '../support/factories.js';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
+import { createTestLead, createTestOrg, uniqueEmail } from '../support/factories.js';
 import { linkFrom, SmtpInbox } from '../support/smtp-inbox.js';
 import { seedCustomerRecords } from './fixtures.js';
 import { linkFor, resetPortalMisses } from './support.js';
@@ -31,16 +31,6 @@ async function shot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
   await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
   expect(await sideways(page), `${name} scrolls sideways`).to.be.at.most(0);
-}
-
-async function logIn(context: BrowserContext, base: string, org: TestOrg): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(org.email);
-  await page.getByLabel('Password').fill(org.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${base}/`);
-  return page;
 }
 
 describe('reach in a browser: lost link recovery, expiry, visit log', function () {
@@ -151,7 +141,7 @@ describe('reach in a browser: lost link recovery, expiry, visit log', function (
 
       const context = await browser!.newContext({ viewport: { width, height: width < 600 ? 844 : 800 } });
       try {
-        const page = await logIn(context, base, org);
+        const page = await logInPage(context, base, org);
         await page.goto(`${base}/customers/${lead.id}`);
         await page.getByRole('heading', { name: 'Portal visits' }).waitFor();
         expect(await page.getByText(/Viewed invoice #\d+ on an iPhone/).count()).to.equal(1);

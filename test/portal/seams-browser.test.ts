@@ -5,14 +5,14 @@
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import supertest from 'supertest';
 import { withOrg } from '../../src/db/tenancy.js';
 import { saveFollowupRules } from '../../src/messaging/followups.js';
 import { generatePortalLink } from '../../src/portal-links/commands.js';
 import { FOLLOWUP_RULES } from '../../src/lib/followup-rules.js';
-import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
-import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
+import { createTestLead, createTestOrg } from '../support/factories.js';
 import { testApp } from '../support/http.js';
 import { createOptionsProposal } from '../proposals/options-fixtures.js';
 import { linkFor, resetPortalMisses } from './support.js';
@@ -24,16 +24,6 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
   const sideways = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
   expect(sideways, `${name} scrolls sideways`).to.be.at.most(0);
-}
-
-async function logIn(context: BrowserContext, base: string, org: TestOrg): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(org.email);
-  await page.getByLabel('Password').fill(org.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${base}/`);
-  return page;
 }
 
 describe('where merged features meet, in a browser', function () {
@@ -118,7 +108,7 @@ describe('where merged features meet, in a browser', function () {
     });
     for (const width of [390, 1280]) {
       const context = await browser!.newContext({ viewport: { width, height: 900 } });
-      const page = await logIn(context, base, org);
+      const page = await logInPage(context, base, org);
       await page.goto(`${base}/invoices/${invoiceId}`);
       expect(await page.locator('#next-followup').textContent()).to.contain('Automatic follow-up on hold');
       await shot(page, `invoice-followup-on-hold-${width}`);

@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { getDb } from '../../src/db/knex.js';
 import type { ProposalItemRow, ProposalRow } from '../../src/db/rows.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
-import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 
 describe('proposal options in the editor, in a phone browser', function () {
   this.timeout(120_000);
@@ -31,12 +31,7 @@ describe('proposal options in the editor, in a phone browser', function () {
     const org = await createTestOrg({ plan: 'starter' });
     const lead = await createTestLead(org.orgId);
     const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
-    const page = await context.newPage();
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Email').fill(org.email);
-    await page.getByLabel('Password').fill(org.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${base}/`);
+    const page = await logInPage(context, base, org);
 
     await page.goto(`${base}/proposals/new?leadId=${lead.id}`);
     await page.getByLabel('Title').fill('Gutters, three ways');

@@ -13,7 +13,7 @@ import { withOrg } from '../../src/db/tenancy.js';
 import { createJob } from '../../src/jobs/commands.js';
 import { jobFormSchema } from '../../src/jobs/schema.js';
 import { parseForm } from '../../src/lib/forms.js';
-import { closeServer, launchChromium, serveTestApp, skipWithoutChromium } from '../support/browser.js';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { linkFor, resetPortalMisses } from '../portal/support.js';
 
@@ -92,11 +92,7 @@ describe('requests for work in a phone browser', function () {
       await customer.close();
 
       const business = await browser!.newContext({ viewport: { width, height: 844 } });
-      const page = await business.newPage();
-      await page.goto(`${base}/login`);
-      await page.getByLabel('Email').fill(org.email);
-      await page.getByLabel('Password').fill(org.password);
-      await Promise.all([page.waitForURL(`${base}/`), page.getByRole('button', { name: 'Log in' }).click()]);
+      const page = await logInPage(business, base, org);
       if (width < 1100) await page.getByText('Menu').click();
       const nav = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Requests/ });
       expect((await nav.innerText()).replace(/\s+/g, ' ')).to.equal('Requests 1 new');

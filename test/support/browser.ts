@@ -36,13 +36,18 @@ export function closeServer(server: Server | undefined): Promise<unknown> {
   return new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
 }
 
-/** A new page of `context` logged in to the dashboard as `who`, on its home page. */
+/**
+ * A new page of `context` logged in to the dashboard as `who`, on its home page.
+ * The form is found by its field names, not its labels, so this works whatever
+ * language the login page is in.
+ */
 export async function logInPage(context: BrowserContext, base: string, who: { email: string; password: string }): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  const form = page.locator('form[action="/login"]');
+  await form.locator('input[name="email"]').fill(who.email);
+  await form.locator('input[name="password"]').fill(who.password);
+  await form.locator('button[type="submit"]').click();
   await page.waitForURL(`${base}/`);
   return page;
 }
