@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import i18next, { type Resource } from 'i18next';
 import { LRUCache } from 'lru-cache';
-import { joinValueStops, markValueStops } from '../lib/full-stop.js';
+import { joinValueStops, markValueStops } from './full-stop.js';
 import { projectRoot } from '../paths.js';
 
 export const LANGUAGES = ['en', 'es'] as const;
@@ -69,7 +69,7 @@ export function isLanguage(value: unknown): value is Language {
 
 /** The catalogue entry `key` ("ns:key.path") in `lang`, with `values` put in. */
 export function t(lang: Language, key: string, values?: Record<string, unknown>): string {
-  // A value ending in a full stop ("Acme Co.") before the entry's own gives one (src/lib/full-stop.ts).
+  // A value ending in a full stop ("Acme Co.") before the entry's own gives one (src/i18n/full-stop.ts).
   return values ? joinValueStops(i18n.t(key, { ...markValueStops(values), lng: lang })) : plain(lang, key);
 }
 

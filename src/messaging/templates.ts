@@ -14,7 +14,7 @@ import { formatDate } from '../lib/dates.js';
 import { formatMoney } from '../lib/money.js';
 import { entryAsWritten, formatLocale, msg, t, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { FormError } from '../lib/errors.js';
-import { joinValueStops, markValueStops } from '../lib/full-stop.js';
+import { joinValueStops, markValueStops } from '../i18n/full-stop.js';
 import { viewsDir } from '../paths.js';
 import { stripPlaceholder } from './link-placeholder.js';
 import type { Channel, MessageContext } from './schema.js';
@@ -234,7 +234,7 @@ export function renderMessage(
     amountDue: clean(vars.amountDue),
     dueDate: clean(vars.dueDate),
   };
-  // A value ending in a full stop ("Acme Co.") before the wording's own gives one (src/lib/full-stop.ts).
+  // A value ending in a full stop ("Acme Co.") before the wording's own gives one (src/i18n/full-stop.ts).
   const marked = markValueStops(only);
   const text = tidy(joinValueStops(compileMessageTemplate(stripPlaceholder(template.body))(marked)));
   if (channel === 'sms') return { subject: null, text, html: null };
@@ -243,7 +243,7 @@ export function renderMessage(
     ' ',
   );
   const palette = brandPalette(brand.brandColor);
-  // The footer ends "Sent by <business> · <email> · <phone>." (src/lib/full-stop.ts).
+  // The footer ends "Sent by <business> · <email> · <phone>." (src/i18n/full-stop.ts).
   const footer = markValueStops({
     businessName: clean(brand.businessName),
     businessEmail: clean(brand.businessEmail),
