@@ -236,12 +236,10 @@ export function renderMessage(
   };
   // A value ending in a full stop ("Acme Co.") before the wording's own gives one (src/i18n/full-stop.ts).
   const marked = markValueStops(only);
-  const text = tidy(joinValueStops(compileMessageTemplate(stripPlaceholder(template.body))(marked)));
+  const render = (source: string, field?: string) => tidy(joinValueStops(compileMessageTemplate(stripPlaceholder(source), field)(marked)));
+  const text = render(template.body);
   if (channel === 'sms') return { subject: null, text, html: null };
-  const subject = tidy(joinValueStops(compileMessageTemplate(stripPlaceholder(template.subject ?? ''), 'subject')(marked))).replace(
-    /\s+/g,
-    ' ',
-  );
+  const subject = render(template.subject ?? '', 'subject').replace(/\s+/g, ' ');
   const palette = brandPalette(brand.brandColor);
   // The footer ends "Sent by <business> · <email> · <phone>." (src/i18n/full-stop.ts).
   const footer = markValueStops({
