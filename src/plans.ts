@@ -113,7 +113,12 @@ export function planAdditions(id: PlanId, lang: Language = DEFAULT_LANGUAGE): Pl
   return added;
 }
 
-/** Platform fee for an online payment of `amountCents` on this plan. */
+/**
+ * Platform fee for an online payment of `amountCents` on this plan. Autopay's claim
+ * works out the same in SQL from the bps it is given (claim_autopay_attempts(),
+ * migrations/20270102000000_autopay_platform_fee.ts); test/payments/autopay.test.ts
+ * checks the two agree.
+ */
 export function platformFeeCents(plan: Plan, amountCents: number): number {
   return Math.floor((amountCents * plan.platformFeeBps) / 10_000);
 }

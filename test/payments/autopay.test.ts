@@ -15,6 +15,7 @@ import { reconcileAll } from '../../src/payments/stripe/reconcile.js';
 import { ensureStripeCustomer } from '../../src/payments/stripe/saved-cards.js';
 import { revokePortalLink } from '../../src/portal-links/commands.js';
 import { portalFormToken } from '../../src/portal-links/token.js';
+import { PLANS, platformFeeCents } from '../../src/plans.js';
 import { getStripe } from '../../src/stripe/client.js';
 import { testApp } from '../support/http.js';
 import { linkFor, resetPortalMisses } from '../portal/support.js';
@@ -228,6 +229,7 @@ describe('Saved cards and autopay (Pro)', () => {
     expect(calls[0].params).to.deep.include({ amount: '7500', currency: 'usd', off_session: 'true', confirm: 'true' });
     expect(calls[0].params.customer).to.equal(standIn.customers(c.org.accountId)[0].id);
     expect(calls[0].idempotencyKey).to.equal(`autopay-${c.next}-20261204`);
+    expect(calls[0].params.application_fee_amount, 'no fee on a plan without one').to.equal(undefined);
     const state = await invoiceState(c.org.orgId, c.next);
     expect(state.status).to.equal('paid');
     expect(state.payments).to.have.length(1);
@@ -351,6 +353,76 @@ describe('Saved cards and autopay (Pro)', () => {
     await run(new Date(DUE_DAY.getTime() + 20 * 60_000));
     expect(paymentIntentCalls(c).map((r) => r.idempotencyKey)).to.deep.equal([`autopay-${c.next}-20261204`]);
     expect((await invoiceState(c.org.orgId, c.next)).payments).to.have.length(1);
+  });
+
+  it("takes the plan's platform fee, fixed when the attempt is claimed: a retry asks for the fee its first try did", async () => {
+    const saved = PLANS.pro.platformFeeBps;
+    PLANS.pro.platformFeeBps = 250; // 2.5 %
+    try {
+      const c = await withAutopay();
+      await run(DUE_DAY);
+      const [call] = paymentIntentCalls(c);
+      // 7,500 × 2.5 % = 187.5: rounded down, as a Checkout payment's fee is.
+      expect(platformFeeCents(PLANS.pro, 7_500)).to.equal(187);
+      expect(call.params).to.deep.include({ amount: '7500', application_fee_amount: '187' });
+      expect(await withOrg(c.org.orgId, (db) => db('autopay_attempts').pluck('application_fee_cents'))).to.deep.equal([187]);
+
+      // An attempt claimed at another fee and left unanswered is charged again at that fee, whatever the plan's is now.
+      const later = await openInvoice(c.org.orgId, c.org.leadId, 4_000);
+      await withOrg(c.org.orgId, async (db) => {
+        const card = await db('stripe_customers').first<{ stripe_customer_id: string; payment_method_id: string }>(
+          'stripe_customer_id',
+          'payment_method_id',
+        );
+        await db('autopay_attempts').insert({
+          org_id: c.org.orgId,
+          invoice_id: later,
+          lead_id: c.org.leadId,
+          attempt_day: '2026-12-04',
+          idempotency_key: `autopay-${later}-20261204`,
+          stripe_account_id: c.org.accountId,
+          stripe_customer_id: card.stripe_customer_id,
+          payment_method_id: card.payment_method_id,
+          amount_cents: 4_000,
+          currency: 'USD',
+          application_fee_cents: 40,
+          claimed_at: DUE_DAY,
+        });
+      });
+      await run(new Date(DUE_DAY.getTime() + 20 * 60_000));
+      const retry = paymentIntentCalls(c).at(-1)!;
+      expect(retry.idempotencyKey).to.equal(`autopay-${later}-20261204`);
+      expect(retry.params).to.deep.include({ amount: '4000', application_fee_amount: '40' });
+      expect((await invoiceState(c.org.orgId, later)).status).to.equal('paid');
+    } finally {
+      PLANS.pro.platformFeeBps = saved;
+    }
+  });
+
+  it('refuses to store an attempt whose fee is more than its amount', async () => {
+    const c = await withAutopay();
+    const err = await withOrg(c.org.orgId, async (db) => {
+      const card = await db('stripe_customers').first<{ stripe_customer_id: string; payment_method_id: string }>(
+        'stripe_customer_id',
+        'payment_method_id',
+      );
+      await db('autopay_attempts').insert({
+        org_id: c.org.orgId,
+        invoice_id: c.next,
+        lead_id: c.org.leadId,
+        attempt_day: '2026-12-04',
+        idempotency_key: `autopay-${c.next}-20261204`,
+        stripe_account_id: c.org.accountId,
+        stripe_customer_id: card.stripe_customer_id,
+        payment_method_id: card.payment_method_id,
+        amount_cents: 7_500,
+        currency: 'USD',
+        application_fee_cents: 7_501,
+        claimed_at: DUE_DAY,
+      });
+    }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(Error).with.property('message').that.contains('autopay_attempts_fee');
+    expect(await attempts(c)).to.deep.equal([]);
   });
 
   describe('stops every later charge', () => {

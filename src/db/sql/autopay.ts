@@ -1,11 +1,11 @@
 // Autopay's one cross-org statement: claim_autopay_attempts()
 // (migrations/20261220000000_saved_cards_autopay.ts) stores today's attempt for
 // every due invoice whose customer has autopay on, and returns what to charge.
-import { PLAN_IDS, PLANS } from '../../plans.js';
+import { PLAN_IDS, PLANS, type PlanId } from '../../plans.js';
 import { CURRENT_ORG, withoutOrg, type Db } from '../tenancy.js';
 
 /** The plans whose customers may use autopay (src/plans.ts decides). */
-function autopayPlans(): string[] {
+function autopayPlans(): PlanId[] {
   return PLAN_IDS.filter((id) => PLANS[id].savedCardsAndAutopay);
 }
 
@@ -20,12 +20,15 @@ export interface ClaimedAutopayAttempt {
   payment_method_id: string;
   amount_cents: string | number;
   currency: string;
+  /** The platform fee fixed when the attempt was claimed (its plan's, src/plans.ts); a retry asks for the same. */
+  application_fee_cents: string | number;
 }
 
 /**
  * Claims at most `limit` charges due at `now`: new attempts (one per invoice per
- * local day, at most `maxAttempts` per invoice) and attempts left pending for
- * `retryAfterSeconds` (retried with their own idempotency key).
+ * local day, at most `maxAttempts` per invoice, each with its plan's platform fee
+ * worked out as platformFeeCents() does) and attempts left pending for
+ * `retryAfterSeconds` (retried with their own idempotency key and fee).
  */
 export async function claimAutopayAttempts(
   now: Date,
@@ -33,10 +36,11 @@ export async function claimAutopayAttempts(
   retryAfterSeconds: number,
   limit: number,
 ): Promise<ClaimedAutopayAttempt[]> {
+  const plans = autopayPlans();
   return withoutOrg(async (db) => {
     const { rows } = await db.raw<{ rows: ClaimedAutopayAttempt[] }>(
-      'select * from claim_autopay_attempts(?::text[], ?::timestamptz, ?::integer, make_interval(secs => ?), ?::integer)',
-      [autopayPlans(), now.toISOString(), maxAttempts, retryAfterSeconds, limit],
+      'select * from claim_autopay_attempts(?::text[], ?::integer[], ?::timestamptz, ?::integer, make_interval(secs => ?), ?::integer)',
+      [plans, plans.map((id) => PLANS[id].platformFeeBps), now.toISOString(), maxAttempts, retryAfterSeconds, limit],
     );
     return rows;
   });

@@ -73,11 +73,14 @@ export function autopayFailureReason(code: string | null): string {
 
 async function charge(stripe: Stripe, attempt: ClaimedAutopayAttempt): Promise<Outcome> {
   const amount = Number(attempt.amount_cents);
+  const fee = Number(attempt.application_fee_cents);
   try {
     const paymentIntent = await stripe.paymentIntents.create(
       {
         amount,
         currency: attempt.currency.toLowerCase(),
+        // The plan's platform fee, as on a Checkout payment (fixed at the claim, so a retry asks for the same).
+        ...(fee > 0 ? { application_fee_amount: fee } : {}),
         customer: attempt.stripe_customer_id,
         payment_method: attempt.payment_method_id,
         off_session: true,
