@@ -1,40 +1,35 @@
 // The live preview runs in a real browser (Debian's chromium) under the app's CSP.
-import type { AddressInfo } from 'node:net';
-import http from 'node:http';
+import type { Server } from 'node:http';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
-import { testApp } from '../support/http.js';
+import type { Browser } from 'playwright-core';
+import { closeServer, launchChromium, logInPage, serveTestApp, skipWithoutChromium } from '../support/browser.js';
 import { createTestOrg } from '../support/factories.js';
 
 describe('settings: brand color live preview (browser)', function () {
   this.timeout(60_000);
-  let server: http.Server;
+  let server: Server;
   let base: string;
   let browser: Browser;
 
-  before(async () => {
-    server = http.createServer(testApp());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  before(async function () {
+    skipWithoutChromium(this);
+    ({ server, base } = await serveTestApp());
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   });
 
   it('recolors the portal header as the color is typed, with no CSP violation', async () => {
     const org = await createTestOrg({ name: 'Preview Plumbing' });
-    const page = await browser.newPage();
+    const context = await browser.newContext();
+    const page = await logInPage(context, base, org);
     const violations: string[] = [];
     page.on('console', (msg) => {
       if (/Content Security Policy|Refused to/i.test(msg.text())) violations.push(msg.text());
     });
-    await page.goto(`${base}/login`);
-    await page.fill('#f-email', org.email);
-    await page.fill('#f-password', org.password);
-    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
     await page.goto(`${base}/settings/branding`);
     const header = page.locator('[data-preview-header]');
     // Runs in the page; this project's TypeScript has no DOM types, hence the narrow cast.
@@ -48,6 +43,6 @@ describe('settings: brand color live preview (browser)', function () {
     await page.fill('#f-name', 'Renamed Plumbing');
     expect(await page.locator('[data-preview-name]').textContent()).to.equal('Renamed Plumbing');
     expect(violations).to.deep.equal([]);
-    await page.close();
+    await context.close();
   });
 });
