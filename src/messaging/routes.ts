@@ -56,18 +56,24 @@ export const adminRouter = Router();
 function sendLocals(org: OrgRow, preview: SendPreview, extra: Record<string, unknown> = {}) {
   const lang = languageOf(org.locale);
   const q = preview.query;
-  const params = new URLSearchParams({ channel: q.channel, context: q.context });
-  if (q.proposalId) params.set('proposalId', q.proposalId);
-  if (q.invoiceId) params.set('invoiceId', q.invoiceId);
-  if (q.jobId) params.set('jobId', q.jobId);
+  const otherChannel = q.channel === 'sms' ? 'email' : 'sms';
+  // The same message on either channel: the record it is about goes with it (a proposal sent by email opens it too).
+  const paramsFor = (channel: string) => {
+    const params = new URLSearchParams({ channel, context: q.context });
+    if (q.proposalId) params.set('proposalId', q.proposalId);
+    if (q.invoiceId) params.set('invoiceId', q.invoiceId);
+    if (q.jobId) params.set('jobId', q.jobId);
+    return params.toString();
+  };
   return {
     title: t(lang, 'messages:sendPage.title', { name: preview.lead.first_name }),
     preview,
     contexts: CONTEXTS.map((value) => ({ value, label: t(lang, CONTEXT_LABELS[value]), selected: value === q.context })),
-    otherChannel: q.channel === 'sms' ? 'email' : 'sms',
-    otherChannelLabel: t(lang, CHANNEL_LABELS[q.channel === 'sms' ? 'email' : 'sms']).toLowerCase(),
+    otherChannelLabel: t(lang, CHANNEL_LABELS[otherChannel]).toLowerCase(),
     // i18n-exempt: addresses, headers and view names
-    emailPreviewUrl: `/customers/${preview.lead.id}/send/email.html?${params.toString()}`,
+    otherChannelUrl: `/customers/${preview.lead.id}/send?${paramsFor(otherChannel)}`,
+    // i18n-exempt: addresses, headers and view names
+    emailPreviewUrl: `/customers/${preview.lead.id}/send/email.html?${paramsFor(q.channel)}`,
     smsSize: preview.channel === 'sms' && preview.message ? smsSize(preview.message.text, lang) : undefined,
     ...extra,
   };

@@ -195,4 +195,35 @@ describe('Send to customer', () => {
     expect(page.text).to.match(/flash-error[^>]*>[^<]*10 active/);
     expect(await withOrg(org.orgId, (db) => db('portal_links').where({ lead_id: lead.id }).select('id'))).to.have.length(0);
   });
+  it('"Send by email instead" keeps the proposal: sending the email opens it, as the text would have', async () => {
+    const org = await createTestOrg({ plan: 'free' });
+    const actor: Actor = { type: 'user', userId: org.userId };
+    // An email address and no mobile number: the text page can't send and offers email.
+    const lead = await createTestLead(org.orgId, { first_name: 'Priya', phone: null, email: 'priya@example.test' });
+    const proposal = await draftProposal(org.orgId, lead.id, actor);
+    await withOrg(org.orgId, (db) => generatePortalLink(db, lead.id, actor));
+    const agent = await loginAgent(org.email, org.password);
+
+    const sms = await agent.get(`/customers/${lead.id}/send?channel=sms&context=proposal&proposalId=${proposal.id}`);
+    const href = /<a href="([^"]+)">Send by email instead<\/a>/.exec(sms.text)?.[1].replaceAll('&#x3D;', '=').replaceAll('&amp;', '&');
+    expect(href).to.equal(`/customers/${lead.id}/send?channel=email&context=proposal&proposalId=${proposal.id}`);
+    const email = await agent.get(href!);
+    expect(email.status).to.equal(200);
+    expect(email.text).to.contain(`proposal #${proposal.number}`);
+
+    const sent = await agent
+      .post(`/customers/${lead.id}/send`)
+      .type('form')
+      .send({
+        _csrf: csrfFrom(email.text),
+        channel: 'email',
+        context: 'proposal',
+        proposalId: proposal.id,
+        confirmTo: 'priya@example.test',
+      });
+    expect(sent.status).to.equal(303);
+    const status = await withOrg(org.orgId, (db) => db('proposals').where({ id: proposal.id }).first<{ status: string }>('status'));
+    expect(status.status).to.equal('pending');
+    await withOrg(org.orgId, (db) => db('message_deliveries').update({ status: 'failed', last_error: 'test cleanup' }));
+  });
 });
