@@ -57,11 +57,12 @@ checkoutReturnRouter.get('/:code', returnLimiter, async (req: Request, res: Resp
       detail: 'portal:return.recorded',
     });
   }
-  // A deposit leads back to its proposal, an invoice payment to the invoice, several invoices to the list.
+  // A deposit leads back to its proposal, an invoice payment to the invoice (saying it was received once it
+  // is recorded), several invoices to the list.
   res.redirect(
     303,
     back.invoiceId
-      ? `${back.url}/invoices/${back.invoiceId}`
+      ? `${back.url}/invoices/${back.invoiceId}${back.outcome === 'completed' ? '?result=paid' : ''}`
       : back.proposalId
         ? `${back.url}/proposals/${back.proposalId}`
         : // i18n-exempt: a route path

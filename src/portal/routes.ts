@@ -79,8 +79,8 @@ const PORTAL_LANGUAGE_WINDOW_MS = 10 * 60_000;
 export { portalClientKey };
 
 const PROPOSAL_EXPIRED = 'proposal_expired';
-/** The outcomes a proposal page may announce after a redirect (?result=…). */
-const SHOWN_RESULTS = /^(approved|rejected|already|changes)$/;
+/** The outcomes a proposal or invoice page may announce after a redirect (?result=…; "paid": back from Checkout). */
+const SHOWN_RESULTS = /^(approved|rejected|already|changes|paid)$/;
 const EXPIRED_MESSAGE = 'portal:proposal.expired';
 /** Who asked, in the business's records (stored as written; the audit trail keeps its labels). */
 // i18n-exempt: an audit label stored in the business's records, not a page's words

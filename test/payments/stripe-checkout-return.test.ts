@@ -10,7 +10,7 @@ import { testApp } from '../support/http.js';
 import { captureLogs } from '../support/logs.js';
 import type { StandInSession, StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { linkFor } from '../portal/support.js';
-import { connectedOrg, countRows, openInvoice, startStandIn, stopStandIn, type ConnectedOrg } from './stripe-fixtures.js';
+import { connectedOrg, countRows, deliver, openInvoice, startStandIn, stopStandIn, type ConnectedOrg } from './stripe-fixtures.js';
 
 const app = () => supertest(testApp());
 
@@ -38,14 +38,14 @@ describe('the way back from Stripe Checkout', () => {
   after(async () => stopStandIn(standIn));
 
   /** The customer opens the invoice and presses Pay: the Checkout Session Stripe now holds. */
-  async function pay(): Promise<{ invoiceId: string; token: string; linkId: string; page: string; session: StandInSession }> {
+  async function pay(amount = ''): Promise<{ invoiceId: string; token: string; linkId: string; page: string; session: StandInSession }> {
     const invoiceId = await openInvoice(org.orgId, org.leadId, 12_000);
     const { token, id: linkId } = await linkFor(org.orgId, org.leadId);
     const page = `/p/${token}/invoices/${invoiceId}`;
     const res = await app()
       .post(`${page}/pay`)
       .type('form')
-      .send({ _csrf: formToken((await app().get(page)).text), amount: '' });
+      .send({ _csrf: formToken((await app().get(page)).text), amount });
     expect(res.status).to.equal(303);
     const session = standIn.session(org.accountId, String(res.headers.location).split('/').at(-1)!);
     return { invoiceId, token, linkId, page, session };
@@ -63,16 +63,38 @@ describe('the way back from Stripe Checkout', () => {
     standIn.completeCheckout(org.accountId, session.id);
     const back = await app().get(returnPath(session.success_url));
     expect(back.status).to.equal(303);
-    expect(back.headers.location).to.equal(`${config.publicUrl}${page}`);
+    expect(back.headers.location).to.equal(`${config.publicUrl}${page}?result=paid`);
     expect(back.headers['cache-control']).to.equal('no-store');
     expect(back.headers['referrer-policy']).to.equal('no-referrer');
-    expect((await app().get(page)).text).to.contain('Payment processing');
+    const shown = (await app().get(`${page}?result=paid`)).text;
+    expect(shown).to.contain('Payment processing');
+    expect(shown).not.to.contain('Payment received');
 
     const again = await app().get(returnPath(session.success_url));
     expect(again.status).to.equal(410);
     expect(again.headers.location).to.equal(undefined);
     expect(again.text).to.contain('was already used');
     expect(again.text).to.contain('open the private link the business sent you');
+  });
+
+  it('paid and already recorded: the invoice says the payment was received, and what is left to pay', async () => {
+    for (const [amount, says] of [
+      ['', 'This invoice is now paid in full.'],
+      ['50.00', '$70.00 is left to pay on this invoice.'],
+    ]) {
+      const { page, session } = await pay(amount);
+      const { session: completed } = standIn.completeCheckout(org.accountId, session.id);
+      // The signed event got here before the customer did.
+      expect((await deliver(standIn.event('checkout.session.completed', completed, org.accountId))).status).to.equal(200);
+      const back = await app().get(returnPath(session.success_url));
+      expect(back.headers.location).to.equal(`${config.publicUrl}${page}?result=paid`);
+      const html = (await app().get(`${page}?result=paid`)).text;
+      expect(html).to.match(/<p class="flash flash-success" role="status"><strong>Payment received\.<\/strong> Thank you! /);
+      expect(html).to.contain(says);
+      expect(html).not.to.contain('Payment processing');
+      // The same page opened from the link again says nothing about a payment of this visit.
+      expect((await app().get(page)).text).not.to.contain('Payment received');
+    }
   });
 
   it('cancelled: the code brings the customer back without "processing"; Pay again makes a new session', async () => {

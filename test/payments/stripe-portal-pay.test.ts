@@ -104,14 +104,17 @@ describe('Pay button in the customer portal', () => {
     const paid = standIn.completeCheckout(org.accountId, sessionId);
     const back = await app().get(new URL(session.success_url).pathname);
     expect(back.status).to.equal(303);
-    expect(back.headers.location).to.equal(`${config.publicUrl}${page}`);
-    const processing = await app().get(page);
+    expect(back.headers.location).to.equal(`${config.publicUrl}${page}?result=paid`);
+    const processing = await app().get(`${page}?result=paid`);
     expect(processing.text).to.contain('Payment processing');
+    expect(processing.text).not.to.contain('Payment received');
     expect(processing.text).not.to.contain('Pay with card');
 
+    // The webhook records it; the page the customer came back to, reloaded, says so.
     await deliver(standIn.event('checkout.session.completed', paid.session, org.accountId));
-    const done = await app().get(page);
+    const done = await app().get(`${page}?result=paid`);
     expect(done.text).not.to.contain('Payment processing');
+    expect(done.text).to.contain('Payment received.</strong> Thank you! This invoice is now paid in full.');
     expect(done.text).not.to.contain('Pay with card');
     expect((await invoiceState(org.orgId, invoiceId)).status).to.equal('paid');
   });
