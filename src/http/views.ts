@@ -118,6 +118,15 @@ const helpers = {
     const current = (options.data as { root?: { requestPath?: string } } | undefined)?.root?.requestPath ?? '';
     return href === '/' ? current === '/' : current === href || current.startsWith(`${href}/`);
   },
+  /**
+   * A form's own error line: `formError` unless one of the named fields already shows
+   * that message beside itself (a refused form names its first field's error as the
+   * form's; printing both said the same thing twice).
+   */
+  formLevelError(...args: unknown[]) {
+    const [formError, errors, ...fields] = split(args).values as [string | undefined, Record<string, string> | undefined, ...string[]];
+    return formError !== undefined && fields.some((field) => errors?.[field] === formError) ? undefined : formError;
+  },
   /** The message for a form field, from an `errors` object. */
   fieldError: (errors: Record<string, string> | undefined, field: string, options: HelperOptions) =>
     errors?.[field] === undefined ? undefined : translate(langOf(options), errors[field]),

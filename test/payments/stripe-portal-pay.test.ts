@@ -165,6 +165,8 @@ describe('Pay button in the customer portal', () => {
     const under = await app().post(`${page}/pay`).type('form').send({ _csrf: csrf, amount: '0.50' });
     expect(under.status).to.equal(422);
     expect(under.text).to.contain('smallest online payment is $1.00');
+    // The page comes back at the amount to fix, not at its top with the error a screen below.
+    expect(under.text).to.match(/id="pay-amount"[^>]*aria-invalid="true"[^>]*autofocus/);
     expect(standIn.requestsTo('POST', '/v1/checkout/sessions').length).to.equal(before);
     expect(await countRows(org.orgId, 'checkout_sessions')).to.equal(0);
 

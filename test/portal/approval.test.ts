@@ -189,6 +189,30 @@ describe('portal approval', () => {
     expect(await jobsFor(proposalId)).to.have.length(0);
   });
 
+  it('a refused approval says each thing once, keeps the ticked box and opens at the field to fix', async () => {
+    const { page } = await setup('starter');
+    const csrf = formTokenFrom((await app().get(page)).text);
+    const count = (html: string, text: string) => html.split(text).length - 1;
+    const noName = (await app().post(`${page}/approve`).type('form').send({ _csrf: csrf, approverName: ' ', agree: 'yes' })).text;
+    expect(count(noName, 'Type your full name')).to.equal(1);
+    expect(noName).to.match(/<input type="checkbox" id="agree" name="agree" value="yes" required checked\s*>/);
+    // The page comes back at its top: the browser moves to the one field carrying autofocus, the one to fix.
+    expect(count(noName, 'autofocus')).to.equal(1);
+    expect(noName).to.match(/id="approverName"[^>]*aria-invalid="true"[^>]*autofocus/);
+
+    const noAgree = (await app().post(`${page}/approve`).type('form').send({ _csrf: csrf, approverName: 'Pat Poolowner' })).text;
+    expect(count(noAgree, 'Tick the box to confirm you agree')).to.equal(1);
+    expect(count(noAgree, 'autofocus')).to.equal(1);
+    expect(noAgree).to.match(/id="agree"[^>]*aria-invalid="true"[^>]*autofocus/);
+    expect(noAgree).not.to.match(/id="agree"[^>]*checked/);
+
+    // The page as opened: nothing is focused, and "Decline" leads into its closed panel's form (which the browser opens).
+    const opened = (await app().get(page)).text;
+    expect(opened).not.to.contain('autofocus');
+    expect(opened).to.contain('href="#decline-form"');
+    expect(opened).to.match(/<details class="panel decline" id="decline">[\s\S]*?<form [^>]*id="decline-form"/);
+  });
+
   it('refuses a POST without a valid form token (403), changing nothing', async () => {
     const { page, proposalId, org } = await setup('starter');
     const other = await setup('starter');

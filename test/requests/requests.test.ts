@@ -154,7 +154,9 @@ describe('requests for work from the portal', () => {
     expect(big.text).to.contain('Each photo must be 10 MB or smaller');
     const empty = await postRequest(form, { description: '   ' });
     expect(empty.status).to.equal(422);
-    expect(empty.text).to.contain('Tell us what you need done');
+    // Said once, beside the field, which the page opens at.
+    expect(empty.text.split('Tell us what you need done').length - 1).to.equal(1);
+    expect(empty.text).to.match(/id="description"[^>]*aria-invalid="true"[^>]*autofocus/);
     const stale = await postRequest(form, { description: 'Fix it' }, [], 'not-the-token');
     expect(stale.status).to.equal(403);
     // Another customer's form token is refused too.
