@@ -73,7 +73,7 @@ export const stageOptions = LEAD_STAGES.map((value) => ({ value, label: `common:
 
 /** The customer's language for a select: blank is automatic (the customer's browser decides). */
 export const languageOptions = [
-  { value: '', label: 'dashboard:customer.languageAutoOption' },
+  { value: '', label: 'dashboard:customer.languageAuto' },
   ...LANGUAGES.map((value) => ({ value, label: `dashboard:customer.languages.${value}` })),
 ];
 

@@ -170,7 +170,7 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
       ['Nuevo cliente', 'Nombre', 'Apellidos', 'Empresa (opcional)', 'Idioma', 'Guardar cliente', 'Cancelar'],
       ['First name', 'Save customer', 'Pipeline stage', 'Automatic'],
     );
-    expect(form).to.contain('<option value="">Automático: según el navegador del cliente</option>');
+    expect(form).to.contain('<option value="">Automático (idioma del navegador)</option>');
     expect(form).to.contain('<option value="en">Inglés</option>').and.contain('<option value="es">Español</option>');
   });
 
@@ -430,7 +430,7 @@ describe('the customer’s language, set by the contractor', () => {
     const agent = await loginAgent(org.email, org.password);
     const form = await page(agent, '/customers/new');
     expect(form).to.contain('<label for="f-language">Language</label>');
-    expect(form).to.contain('<option value="">Automatic — follows the customer’s browser</option>');
+    expect(form).to.contain('<option value="">Automatic (the customer’s browser)</option>');
     expect(form).to.contain('<option value="en">English</option>').and.contain('<option value="es">Español</option>');
 
     const created = await agent

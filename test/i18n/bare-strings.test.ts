@@ -45,8 +45,9 @@ describe('no words outside the catalogue', () => {
       '{{> field label="Full name"}}',
       '<button class="{{#if x}}btn btn-primary{{/if}}">{{t "portal:pay"}}</button>',
       '{{#if (eq status "paid")}}<span>{{money total}}</span>{{/if}} &middot; #{{number}}',
+      '{{#with (formLevelError formError errors "approverName" "Full name")}}{{translate this}}{{/with}}',
     ].join('\n');
-    expect(bareStringsInTemplate('/x/a.hbs', template).map((f) => f.line)).to.deep.equal([3, 2, 1]);
+    expect(bareStringsInTemplate('/x/a.hbs', template).map((f) => f.line)).to.deep.equal([3, 6, 2, 1]);
     expect(bareStringsInTemplate('/x/sms/a.hbs', 'Hi {{firstName}}, {{link}}')).to.have.length(1);
     const code = [
       "throw new FormError({ name: 'Enter a name' });",

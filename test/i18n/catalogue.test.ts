@@ -40,6 +40,22 @@ describe('the message catalogues', () => {
     }
   });
 
+  it('English writes its apostrophes one way (’), outside the message templates a business edits', () => {
+    const dir = path.join(localesDir, 'en');
+    const straight: string[] = [];
+    const walk = (value: unknown, key: string) => {
+      if (typeof value === 'string') {
+        if (/[A-Za-z}]'[a-z]/.test(value)) straight.push(`${key}: ${value.slice(0, 60)}`);
+      } else if (key !== 'messages:defaults') {
+        // The default texts and emails stay plain ASCII: a curly apostrophe would make every text a Unicode one.
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, key.includes(':') ? `${key}.${k}` : `${key}:${k}`);
+      }
+    };
+    for (const f of fs.readdirSync(dir).filter((name) => name.endsWith('.json')))
+      walk(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')), f.slice(0, -5));
+    expect(straight).to.deep.equal([]);
+  });
+
   it("a counted entry has every plural form of its language's rules (es: one, many, other)", () => {
     for (const language of LANGUAGES) {
       const categories = new Intl.PluralRules(language).resolvedOptions().pluralCategories;

@@ -22,7 +22,7 @@ const smtp = (responseCode: unknown, response?: unknown, message = 'Message fail
 describe('classifySendError: sorting a provider’s answer', () => {
   describe('Twilio', () => {
     for (const [code, words] of [
-      [21211, "Twilio says this isn't a valid mobile number (error 21211). Check the customer's phone number and send again."],
+      [21211, 'Twilio says this isn’t a valid mobile number (error 21211). Check the customer’s phone number and send again.'],
       [
         21610,
         'The customer has opted out of texts from this business by replying STOP (Twilio error 21610). Texts are blocked until they reply START; send the link by email instead.',
@@ -38,7 +38,7 @@ describe('classifySendError: sorting a provider’s answer', () => {
       it(`error ${code} is undeliverable and names the code and Twilio's words`, () => {
         expect(sort('sms', twilio(400, code, 'Not a mobile'))).to.deep.equal({
           kind: 'undeliverable',
-          reason: `Twilio can't text this number (error ${code}): Not a mobile`,
+          reason: `Twilio can’t text this number (error ${code}): Not a mobile`,
         });
       });
     }
@@ -76,11 +76,11 @@ describe('classifySendError: sorting a provider’s answer', () => {
     it("a 5xx reply is undeliverable and quotes the server's reply (its first 300 characters)", () => {
       expect(sort('email', smtp(550, '550 5.1.1 No such user'))).to.deep.equal({
         kind: 'undeliverable',
-        reason: "The recipient's mail server refused this address (550 5.1.1 No such user). Check the customer's email address.",
+        reason: 'The recipient’s mail server refused this address (550 5.1.1 No such user). Check the customer’s email address.',
       });
       expect(sort('email', smtp(500, undefined, 'Command unrecognized'))).to.deep.equal({
         kind: 'undeliverable',
-        reason: "The recipient's mail server refused this address (Command unrecognized). Check the customer's email address.",
+        reason: 'The recipient’s mail server refused this address (Command unrecognized). Check the customer’s email address.',
       });
       const long = sort('email', smtp(554, `554 ${'x'.repeat(400)}`));
       expect(long.kind).to.equal('undeliverable');

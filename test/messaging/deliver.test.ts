@@ -82,7 +82,7 @@ describe('deliverMessage: one attempt, sorted by the provider’s answer', () =>
     [
       21211,
       '+15555550705',
-      "Twilio says this isn't a valid mobile number (error 21211). Check the customer's phone number and send again.",
+      'Twilio says this isn’t a valid mobile number (error 21211). Check the customer’s phone number and send again.',
     ],
     [
       21610,
@@ -112,11 +112,11 @@ describe('deliverMessage: one attempt, sorted by the provider’s answer', () =>
       expect(err).to.be.instanceOf(UnrecoverableError);
       const row = await delivery(customer.org.orgId, id);
       expect(row.status).to.equal('undeliverable');
-      expect(row.last_error).to.equal(`Twilio can't text this number (error ${code}): No can do`);
+      expect(row.last_error).to.equal(`Twilio can’t text this number (error ${code}): No can do`);
       const audit = await auditOf(customer.org.orgId, id);
       expect(audit).to.deep.include({
         action: 'message.undeliverable',
-        data: { channel: 'sms', reason: `Twilio can't text this number (error ${code}): No can do` },
+        data: { channel: 'sms', reason: `Twilio can’t text this number (error ${code}): No can do` },
       });
     });
   }
@@ -207,7 +207,7 @@ describe('deliverMessage: one attempt, sorted by the provider’s answer', () =>
     const refusedRow = await delivery(refused.org.orgId, refusedId);
     expect(refusedRow.status).to.equal('undeliverable');
     expect(refusedRow.last_error).to.match(
-      /^The recipient's mail server refused this address \(.*550.*\)\. Check the customer's email address\.$/,
+      /^The recipient’s mail server refused this address \(.*550.*\)\. Check the customer’s email address\.$/,
     );
 
     const busy = await customerWithLink({ email: 'deliver.busy@example.test' });
@@ -252,8 +252,8 @@ describe('deliverMessage: one attempt, sorted by the provider’s answer', () =>
       config.appSecret = original;
     }
     expect((await delivery(customer.org.orgId, id)).last_error).to.equal(
-      "The portal link in this message can't be decrypted on this server (APP_SECRET changed since the link was made). " +
-        "Regenerate the customer's portal link, then send again.",
+      'The portal link in this message can’t be decrypted on this server (APP_SECRET changed since the link was made). ' +
+        'Regenerate the customer’s portal link, then send again.',
     );
     expect(standin.requests).to.equal(0);
   });

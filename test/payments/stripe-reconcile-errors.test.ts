@@ -50,14 +50,14 @@ describe('Stripe reconciliation errors (src/payments/stripe/reconcile.ts)', () =
     expect(byOrg.get(unauthorized.orgId)).to.deep.include({ payments: 0, refunds: 0 });
 
     const lostAccess = (status: number, message: string) =>
-      `Stripe refused access to your connected account (${status}): ${message}. Online payments can't be checked until Stripe is reconnected.`;
+      `Stripe refused access to your connected account (${status}): ${message}. Online payments can’t be checked until Stripe is reconnected.`;
     expect(await storedError(unauthorized.orgId)).to.equal(lostAccess(401, 'Key revoked'));
     expect(readable(byOrg.get(unauthorized.orgId)?.error ?? null)).to.equal(lostAccess(401, 'Key revoked'));
     expect(await storedError(forbidden.orgId)).to.equal(lostAccess(403, 'Not allowed'));
     expect(await storedError(broken.orgId)).to.equal('Stripe answered with an error (400): Bad thing');
     // No answer at all (the connection closed): said as such, not as an error Stripe answered with.
     expect(await storedError(unreachable.orgId)).to.match(
-      /^Stripe couldn't be reached \(An error occurred with our connection to Stripe[^)]*\)\. Online payments will be checked again on the next run\.$/,
+      /^Stripe couldn’t be reached \(An error occurred with our connection to Stripe[^)]*\)\. Online payments will be checked again on the next run\.$/,
     );
     expect(await storedError(healthy.orgId)).to.equal(null);
   });

@@ -41,7 +41,7 @@ describe('portal-link rules (src/portal-links/queries.ts, commands.ts)', () => {
   it('words the refusal with the plan, the numbers and what to do', () => {
     expect(translate('en', portalLimitMessage(usageFrom(PLANS.free, 10)))).to.equal(
       'The Free plan allows 10 active portal links and 10 are in use. To give this customer a link, revoke a link you no longer need ' +
-        "under Settings → Customer Portal (the customer's records stay), or upgrade to Starter for unlimited links.",
+        'under Settings → Customer Portal (the customer’s records stay), or upgrade to Starter for unlimited links.',
     );
     expect(translate('en', portalLimitMessage(usageFrom(PLANS.free, 12))))
       .to.contain('and 12 are in use')

@@ -33,6 +33,8 @@ function lineOf(source: string, index: number): number {
 /** Whether a quoted argument inside {{…}} reads as words. */
 function isWordsArgument(value: string): boolean {
   if (KEY.test(value) || !WORD.test(value)) return false;
+  // One camelCase name (a form field's, "approverName") is an identifier, not words.
+  if (/^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$/.test(value)) return false;
   if (/[A-Z]/.test(value) || /[.,!?;:'’]/.test(value)) return true;
   return /\s/.test(value) && !(CLASS_LIST.test(value) && /-/.test(value));
 }
