@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import { customerLanguage, formatLocale, t, translate, type Language } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
+import { formatQuantity } from '../lib/intl.js';
 import { readableOn } from '../lib/contrast.js';
 import { formatMoney } from '../lib/money.js';
 import type { DocumentData, DocumentOrg } from './queries.js';
@@ -150,7 +151,7 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<
       rowEnd = pdf.y;
     }
     pdf.fontSize(10).fillColor(INK);
-    pdf.text(new Intl.NumberFormat(locale).format(line.quantity), cols.qty, y, { width: colWidth.qty, align: 'right' });
+    pdf.text(formatQuantity(line.quantity, locale), cols.qty, y, { width: colWidth.qty, align: 'right' });
     pdf.text(money(line.unit_price_cents), cols.unit, y, { width: colWidth.unit, align: 'right' });
     pdf.text(money(line.amount_cents), cols.amount, y, { width: colWidth.amount - 4, align: 'right' });
     y = Math.max(rowEnd, pdf.y) + 6;

@@ -7,6 +7,7 @@ import Handlebars, { type HelperOptions } from 'handlebars';
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 import { hasKey, statusWords, t, translate, translateNested, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
+import { formatQuantity } from '../lib/intl.js';
 import { formatMoney, moneyInputValue } from '../lib/money.js';
 import { humanize, jobStatusShown } from '../lib/pagination.js';
 import { shownPhone } from '../lib/phone.js';
@@ -55,6 +56,12 @@ const helpers = {
     const { values, options } = split(args);
     if (values[0] === null || values[0] === undefined || values[0] === '') return '';
     return moneyInputValue(Number(values[0]), (values[1] as string | undefined) ?? rootOrg(options).currency ?? 'USD');
+  },
+  /** A line's quantity in the business's number format, without trailing zeros ("140", not "140.00"). */
+  quantity(...args: unknown[]) {
+    const { values, options } = split(args);
+    // i18n-exempt: a locale code
+    return formatQuantity(values[0] as number | string, rootOrg(options).locale ?? 'en-US');
   },
   date(...args: unknown[]) {
     const { values, options } = split(args);

@@ -11,3 +11,8 @@ export function cachedFormatter<T extends Intl.NumberFormat | Intl.DateTimeForma
   }
   return formatter;
 }
+
+/** A line's quantity as its reader writes numbers ("140", "1.5", or "1,5" in Spanish): no trailing zeros. */
+export function formatQuantity(quantity: number | string, locale: string): string {
+  return cachedFormatter(`quantity|${locale}`, () => new Intl.NumberFormat(locale)).format(Number(quantity));
+}

@@ -98,4 +98,10 @@ describe('dashboard line-item table', () => {
     expect([...new Set(labels)]).to.deep.equal(['Qty', 'Unit price', 'Amount']);
     expect(cells.filter((c) => !c[1])).to.have.length(3);
   });
+
+  it('writes a quantity as the portal and the PDF do: "2", not "2.00"', async () => {
+    const res = await pendingOptionsPage();
+    const quantities = [...linesTable(res.text).matchAll(/<td class="num" data-label="Qty">([^<]*)<\/td>/g)].map((m) => m[1]);
+    expect(quantities).to.deep.equal(['1', '1', '1', '1', '1', '2']);
+  });
 });
