@@ -61,7 +61,7 @@ describe('messaging pages', () => {
     const agent = await loginAgent(customer.org.email, customer.org.password);
     const page = await agent.get(`/customers/${customer.leadId}/send?channel=sms`);
     expect(page.status).to.equal(200);
-    expect(page.text).to.contain('doesn&#x27;t have an active portal link yet');
+    expect(page.text).to.contain('doesn’t have an active portal link yet');
     expect(page.text).to.contain(`action="/customers/${customer.leadId}/send/link"`);
     expect(page.text).not.to.contain('name="confirmTo"');
     const res = await agent

@@ -550,7 +550,7 @@ describe('Deposits on approval (Stripe Connect)', () => {
         [{ deposit_kind: 'percent', deposit_percent: '-5' }, 'Enter a percentage above 0 and up to 100'],
         [{ deposit_kind: 'amount', deposit_amount: '0' }, 'Enter a deposit amount above zero'],
         [{ deposit_kind: 'amount', deposit_amount: '-10' }, 'Enter a deposit amount above zero'],
-        [{ deposit_kind: 'amount', deposit_amount: '500.01' }, 'can&#x27;t be more than the proposal&#x27;s total of $500.00'],
+        [{ deposit_kind: 'amount', deposit_amount: '500.01' }, 'can’t be more than the proposal’s total of $500.00'],
         [{ deposit_kind: 'half' }, 'Choose whether to ask for a deposit'],
       ];
       for (const [deposit, message] of cases) {
