@@ -32,6 +32,27 @@ export interface PortalAutopayLocals {
   autopayWillCharge?: boolean;
 }
 
+/** Card networks by Stripe's `card.brand` code, as their names are written (the same in every language). */
+// i18n-exempt: proper names of card networks
+const CARD_BRANDS: Record<string, string> = {
+  amex: 'American Express',
+  cartes_bancaires: 'Cartes Bancaires',
+  diners: 'Diners Club',
+  discover: 'Discover',
+  eftpos_au: 'eftpos',
+  interac: 'Interac',
+  jcb: 'JCB',
+  mastercard: 'Mastercard',
+  unionpay: 'UnionPay',
+  visa: 'Visa',
+};
+
+/** "Visa" for Stripe's "visa"; a code it may add later, as sent; "card" when Stripe named none. */
+export function cardBrandName(brand: string | null): string {
+  if (!brand || brand === 'unknown') return 'card';
+  return CARD_BRANDS[brand] ?? brand;
+}
+
 // i18n-exempt: audit label
 const customerActor = (req: Request): Actor => ({ type: 'customer', label: 'Customer (portal)', ip: req.ip ?? null });
 
@@ -46,7 +67,7 @@ export function portalAutopayLocals(page: PortalPageData): PortalAutopayLocals {
   const card = page.saved_card ?? null;
   const state: SavedCardState = {
     available: true,
-    card: card ? { brand: card.brand ?? 'card', last4: card.last4, exp_month: card.exp_month, exp_year: card.exp_year } : null,
+    card: card ? { brand: cardBrandName(card.brand), last4: card.last4, exp_month: card.exp_month, exp_year: card.exp_year } : null,
     autopay: !!card?.autopay,
   };
   const expiry = state.card ? `${String(state.card.exp_month).padStart(2, '0')}/${String(state.card.exp_year).slice(-2)}` : null;

@@ -70,7 +70,7 @@ const RECEIPT = {
 describe('receipts and follow-ups in the customer’s language', () => {
   it('a receipt for a Spanish customer: Spanish words, Mexican money, Spanish month', () => {
     const r = receiptText({ ...RECEIPT, language: 'es' });
-    expect(r.subject).to.equal('Recibo de Techos Norte — la factura #12');
+    expect(r.subject).to.equal('Recibo de Techos Norte por la factura #12');
     expect(r.text).to.contain('Hola Ana:').and.contain('$12,500.00').and.contain('2 de diciembre de 2026');
     expect(r.text).to.contain('Saldo pendiente de esta factura: $300.00.');
     expect(r.text).to.not.match(/\b(Hi|Thank you|received|invoice)\b/);

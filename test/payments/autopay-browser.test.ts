@@ -77,7 +77,7 @@ describe('saving a card and autopay in a phone browser', function () {
     expect(await page.textContent('body')).to.contain('Your payment is being confirmed');
     // The card Checkout saved, from the signed webhook: brand, last four, expiry.
     const panel = page.locator('#saved-card');
-    expect((await panel.textContent())!.replace(/\s+/g, ' ')).to.contain('visa ending in 4242 · expires 12/34');
+    expect((await panel.textContent())!.replace(/\s+/g, ' ')).to.contain('Visa ending in 4242 · expires 12/34');
     await shot(page, 'portal-invoices-card-saved-390');
 
     await page.getByRole('button', { name: 'Pay new invoices automatically on their due date' }).click();

@@ -146,7 +146,12 @@ describe('Saved cards and autopay (Pro)', () => {
     expect((await customerRows(c))[0]).to.include({ payment_method_id: rows[0].payment_method_id });
 
     const page = await app().get(`${c.base}/invoices`);
-    expect(page.text).to.match(/mastercard<\/strong> ending in <strong>4444<\/strong> · expires 12\/34/);
+    expect(page.text).to.match(/Mastercard<\/strong> ending in <strong>4444<\/strong> · expires 12\/34/);
+    // Paying another invoice offers to put the new card in place of the saved one, naming it.
+    const f = await openInvoice(c.org.orgId, c.org.leadId, 1_500);
+    const invoicePage = (await app().get(`${c.base}/invoices/${f}`)).text;
+    expect(invoicePage).to.contain('Save the card I pay with now in place of my Mastercard ending in 4444');
+    expect(invoicePage).not.to.contain('for next time and for automatic payments');
     expect(page.text).to.contain('Pay new invoices automatically on their due date');
   });
 
