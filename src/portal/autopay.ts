@@ -33,11 +33,10 @@ export interface PortalAutopayLocals {
 }
 
 /** Card networks by Stripe's `card.brand` code, as their names are written (the same in every language). */
-// i18n-exempt: proper names of card networks
 const CARD_BRANDS: Record<string, string> = {
-  amex: 'American Express',
-  cartes_bancaires: 'Cartes Bancaires',
-  diners: 'Diners Club',
+  amex: 'American Express', // i18n-exempt: a card network's name
+  cartes_bancaires: 'Cartes Bancaires', // i18n-exempt: a card network's name
+  diners: 'Diners Club', // i18n-exempt: a card network's name
   discover: 'Discover',
   eftpos_au: 'eftpos',
   interac: 'Interac',
