@@ -5,6 +5,7 @@ import { getVtimezoneComponent } from '@touch4it/ical-timezones';
 import ical from 'ical-generator';
 import { DateTime } from 'luxon';
 import { customerLanguage, t } from '../i18n/index.js';
+import { phoneText } from '../lib/phone.js';
 import type { DocumentOrg, UpcomingVisit } from './queries.js';
 
 export function visitFilename(visit: UpcomingVisit): string {
@@ -16,7 +17,7 @@ export function visitCalendar(org: Pick<DocumentOrg, 'name' | 'phone' | 'email' 
   const lang = customerLanguage(visit.language, null, org.locale);
   const zone = org.time_zone;
   const start = DateTime.fromJSDate(visit.scheduled_at, { zone });
-  const contact = [org.phone, org.email].filter(Boolean).join(' · ');
+  const contact = [phoneText(org.phone, org.locale), org.email].filter(Boolean).join(' · ');
   const description = [
     visit.technician ? t(lang, 'documents:calendar.technician', { name: visit.technician }) : null,
     visit.customer_notes ? t(lang, 'documents:calendar.notes', { notes: visit.customer_notes }) : null,

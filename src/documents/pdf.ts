@@ -6,6 +6,7 @@ import PDFDocument from 'pdfkit';
 import { customerLanguage, formatLocale, t, translate, type Language } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
 import { formatQuantity } from '../lib/intl.js';
+import { phoneText } from '../lib/phone.js';
 import { readableOn } from '../lib/contrast.js';
 import { formatMoney } from '../lib/money.js';
 import type { DocumentData, DocumentOrg } from './queries.js';
@@ -84,7 +85,7 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<
   if (org.logo) {
     pdf.image(org.logo, left, top, { fit: [120, 60] });
   }
-  const contact = [org.address, org.phone, org.email].filter((v): v is string => Boolean(v));
+  const contact = [org.address, phoneText(org.phone, org.locale), org.email].filter((v): v is string => Boolean(v));
   pdf
     .font('bold')
     .fontSize(14)

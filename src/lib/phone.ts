@@ -66,3 +66,8 @@ const formattedPhone = memoize((key: string): ShownPhone => {
     sms: `sms:${parsed.number}`,
   };
 });
+
+/** The number as the business's country writes it ("(512) 555-0199"), for a message, a PDF or a calendar file; null stays null. */
+export function phoneText(e164: string | null, locale: string): string | null {
+  return e164 ? shownPhone(e164, locale).display : null;
+}

@@ -7,6 +7,7 @@ import { notFound } from '../lib/errors.js';
 import { balanceOf } from '../lib/balance.js';
 import { formatDate } from '../lib/dates.js';
 import { formatMoney } from '../lib/money.js';
+import { phoneText } from '../lib/phone.js';
 import { isUuid } from '../lib/ids.js';
 import { activePortalLink } from '../portal-links/queries.js';
 import { CHANNEL_LABELS, CONTEXT_LABELS, e164Schema, emailSchema, type Channel, type MessageContext, type SendQuery } from './schema.js';
@@ -219,7 +220,7 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
             : null,
         dueDate: record.invoiceDueDate ? formatDate(record.invoiceDueDate, org.time_zone, locale) : null,
       },
-      { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: org.phone },
+      { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: phoneText(org.phone, org.locale) },
       language,
     );
     const filled = fillPortalLink(

@@ -17,6 +17,7 @@ import { FormError, HttpError, notFound } from '../lib/errors.js';
 import { parseForm } from '../lib/forms.js';
 import { pageOf, pageWindow } from '../lib/pagination.js';
 import { smsSize } from '../lib/sms.js';
+import { phoneText } from '../lib/phone.js';
 import { devAccountEmails } from '../mail/account-email.js';
 import { generatePortalLink } from '../portal-links/commands.js';
 import { activePortalLink, PortalLinkLimitError } from '../portal-links/queries.js';
@@ -173,7 +174,11 @@ adminRouter.post(
     const also = nowOpen(lang, preview, proposalNowSent, issuing !== null);
     return {
       redirect: `/messages/${stored.id}`,
-      flash: t(lang, preview.channel === 'sms' ? 'messages:sendPage.queuedSms' : 'messages:sendPage.queuedEmail', { to: preview.to, also }),
+      flash: t(lang, preview.channel === 'sms' ? 'messages:sendPage.queuedSms' : 'messages:sendPage.queuedEmail', {
+        // As the Send button named it: a number the way the business's country writes it.
+        to: preview.channel === 'sms' ? phoneText(preview.to, org.locale) : preview.to,
+        also,
+      }),
       // The job is added only once the row is committed: a worker must never pick up a job whose row isn't visible.
       afterCommit: async () => {
         await dispatchDelivery({ deliveryId: stored.id, orgId: org.id });
@@ -282,7 +287,7 @@ function samplePreview(org: OrgRow, state: EditorState): RenderedMessage {
       businessName: org.name,
       brandColor: org.brand_color,
       businessEmail: org.email,
-      businessPhone: org.phone,
+      businessPhone: phoneText(org.phone, org.locale),
     },
     state.language,
   );

@@ -279,7 +279,7 @@ describe('documents: PDFs and calendar files', () => {
       expect(event.location).to.equal('12 Rua das Flores, Porto');
       expect(paramValue(event.summary)).to.contain('Gutter cleaning');
       expect(paramValue(event.description))
-        .to.contain('+15550100199')
+        .to.contain('(555) 010-0199')
         .and.to.contain('office@facades.example')
         .and.not.to.contain('secret');
     });

@@ -73,6 +73,9 @@ describe('receipts and follow-ups in the customer’s language', () => {
     expect(r.subject).to.equal('Recibo de Techos Norte por la factura #12');
     expect(r.text).to.contain('Hola Ana:').and.contain('$12,500.00').and.contain('2 de diciembre de 2026');
     expect(r.text).to.contain('Saldo pendiente de esta factura: $300.00.');
+    // The business's number the way Mexico writes it, as the portal shows it, not as stored.
+    expect(r.text).to.contain('55 5555 0100').and.not.contain('+525555550100');
+    expect(r.html).to.contain('55 5555 0100');
     expect(r.text).to.not.match(/\b(Hi|Thank you|received|invoice)\b/);
     const sms = receiptText({ ...RECEIPT, channel: 'sms', language: 'es' });
     expect(sms.text).to.equal('Techos Norte: recibimos su pago de $12,500.00 por la factura #12. ¡Gracias!');

@@ -80,7 +80,7 @@ describe('Send to customer', () => {
     await withOrg(org.orgId, (db) => db('message_deliveries').update({ status: 'failed', last_error: 'test cleanup' }));
     const message = await agent.get(sent.headers.location);
     expect(message.text).to.contain(`proposal #${proposal.number} is now open for the customer`);
-    expect(message.text).to.contain('The text to +14155552671 is on its way');
+    expect(message.text).to.contain('The text to (415) 555-2671 is on its way');
     expect(message.text).not.to.match(/(was|has been) sent/);
   });
 

@@ -77,6 +77,6 @@ describe('Add to calendar in the browser (390 px)', function () {
     expect(event.end?.toISOString()).to.equal('2031-01-14T17:00:00.000Z');
     expect(event.location).to.equal('400 Lake Shore Dr, Chicago');
     const description = typeof event.description === 'string' ? event.description : (event.description?.val ?? '');
-    expect(description).to.contain('+15550100123').and.to.contain('office@gutters.example');
+    expect(description).to.contain('(555) 010-0123').and.to.contain('office@gutters.example');
   });
 });

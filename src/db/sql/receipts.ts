@@ -8,6 +8,7 @@ import Handlebars from 'handlebars';
 import { formatLocale, languageOf, t, type Language } from '../../i18n/index.js';
 import { cachedFormatter } from '../../lib/intl.js';
 import { formatMoney } from '../../lib/money.js';
+import { phoneText } from '../../lib/phone.js';
 import type { Db } from '../tenancy.js';
 
 /** Queues a receipt for each succeeded payment that has none yet; returns the new delivery ids. */
@@ -74,14 +75,14 @@ export function receiptText(f: ReceiptFacts): ReceiptText {
     '',
     t(lang, 'messages:receipt.attached'),
     '',
-    [org, f.org_phone, f.org_email].filter((part) => part !== null).join('\n'),
+    [org, phoneText(f.org_phone, f.locale), f.org_email].filter((part) => part !== null).join('\n'),
   ].join('\n');
   const html =
     `<p>${e(t(lang, 'messages:receipt.greeting', { name: f.first_name }))}</p>` +
     `<p>${t(lang, 'messages:receipt.thanksHtml', { org: e(org), amount: `<strong>${e(amount)}</strong>`, what: e(what), date: e(date) })}</p>` +
     `<p>${e(balance)}</p>` +
     `<p>${e(t(lang, 'messages:receipt.attached'))}</p>` +
-    `<p>${[org, f.org_phone, f.org_email]
+    `<p>${[org, phoneText(f.org_phone, f.locale), f.org_email]
       .filter((part) => part !== null)
       .map((part) => e(part))
       .join('<br>')}</p>`;
