@@ -17,7 +17,7 @@ describe('invoice email', () => {
       { firstName: 'Ana', businessName: 'Maple Gutters', link: LINK, invoiceNumber: 17, amountDue: '$90.00', dueDate: 'Dec 14, 2026' },
       { businessName: 'Maple Gutters', brandColor: '#1d4ed8', businessEmail: null, businessPhone: null },
     );
-    expect(message.text).to.contain('Your invoice #17 from Maple Gutters is for $90.00, due Dec 14, 2026.');
+    expect(message.text).to.contain('Your invoice #17 from Maple Gutters has a balance of $90.00, due Dec 14, 2026.');
     expect(count(message.text, LINK)).to.equal(1);
     // HTML: the button and the copyable address under it; no paragraph repeats it.
     expect(count(message.html!, `>${LINK}<`)).to.equal(1);
@@ -31,6 +31,6 @@ describe('invoice email', () => {
     const agent = await loginAgent(org.email, org.password);
     const page = await agent.get(`/customers/${fx.lead}/send?channel=email&context=invoice&invoiceId=${fx.invoice}`);
     expect(page.status).to.equal(200);
-    expect(page.text).to.match(/is for \$90\.00, due [A-Z][a-z]{2} \d{1,2}, \d{4}\./);
+    expect(page.text).to.match(/has a balance of \$90\.00, due [A-Z][a-z]{2} \d{1,2}, \d{4}\./);
   });
 });
