@@ -1,6 +1,7 @@
 // What a document PDF or a visit's calendar file shows, read inside the caller's
 // withOrg transaction (RLS scopes every read to that org). With `leadId` (the
 // portal), only that customer's documents are found; drafts never are.
+import { paymentSequenceColumn } from '../db/sql/payments.js';
 import type { Db } from '../db/tenancy.js';
 import { msg } from '../i18n/index.js';
 import { frozenProposalContent, type SignaturePage } from './signed.js';
@@ -30,7 +31,8 @@ interface DocumentLine {
 
 export interface DocumentData {
   kind: DocumentKind;
-  number: number;
+  /** A proposal's or invoice's number; a receipt's is its invoice's (or proposal's) and its place among their payments, "12-2". */
+  number: number | string;
   title: string;
   /** The document's date: a calendar day (invoice) or an instant (proposal sent, payment made). */
   date: string | Date;
@@ -244,9 +246,12 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
           paid_at: Date;
           invoice_number: number | null;
           proposal_number: number | null;
+          sequence: number;
         }
       | undefined
     >(
+      // Each receipt its own number: the payment's place among its invoice's (or proposal's).
+      paymentSequenceColumn(db),
       'y.lead_id',
       'y.kind',
       'y.amount_cents',
@@ -267,7 +272,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
   const lineKey = onInvoice ? (refund ? 'refundLine' : 'paymentLine') : refund ? 'depositRefundLine' : 'depositLine';
   return {
     kind,
-    number,
+    number: `${number}-${y.sequence}`,
     title: msg(`documents:receipt.${titleKey}`, { number }),
     date: y.paid_at,
     dueDate: null,

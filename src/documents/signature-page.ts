@@ -12,7 +12,7 @@ export function drawSignaturePage(
   pdf: PDFKit.PDFDocument,
   signature: SignaturePage,
   org: { time_zone: string; locale: string; lang: Language },
-  doc: { number: number; totalText: string },
+  doc: { number: number | string; totalText: string },
 ): void {
   pdf.addPage();
   const left = pdf.page.margins.left;

@@ -9,6 +9,7 @@ import supertest from 'supertest';
 import { withOrg } from '../../src/db/tenancy.js';
 import { normalizeLogo } from '../../src/orgs/logo.js';
 import { saveOrgLogo } from '../../src/orgs/commands.js';
+import { recordPayment } from '../../src/payments/manual.js';
 import { revokePortalLink } from '../../src/portal-links/commands.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
 import { loginAgent, testApp } from '../support/http.js';
@@ -136,6 +137,24 @@ describe('documents: PDFs and calendar files', () => {
       const text = await pdfText(res.body as Buffer);
       expect(text).to.contain(`Receipt #${pay.number}`);
       expect(text).to.contain(`Amount paid $${(pay.amount_cents / 100).toFixed(2)}`);
+    });
+
+    it('each payment on one invoice has its own receipt: number and file name', async () => {
+      const lead = await createTestLead(org.orgId);
+      const [invoiceId] = (await seedCustomerRecords(org.orgId, lead.id, { invoices: 1, openInvoices: 1 })).invoiceIds;
+      const actor = { type: 'user' as const, userId: org.userId, label: 'o' };
+      const paid = [];
+      for (const amountCents of [1_000, 2_000])
+        paid.push((await withOrg(org.orgId, (db) => recordPayment(db, { invoiceId, amountCents, method: 'check' }, actor))).payment.id);
+      const number = (await withOrg(org.orgId, (db) => db('invoices').where({ id: invoiceId }).first<{ number: number }>('number'))).number;
+      const own = (await linkFor(org.orgId, lead.id)).token;
+      for (const [i, id] of paid.entries()) {
+        const res = await getPdf(app(), `/p/${own}/payments/${id}/pdf`);
+        expect(res.headers['content-disposition']).to.contain(`receipt-${number}-${i + 1}.pdf`);
+        const text = await pdfText(res.body as Buffer);
+        expect(text).to.contain(`Receipt #${number}-${i + 1}`);
+        expect(text).to.contain(`Payment receipt — invoice #${number}`);
+      }
     });
 
     it('the portal pages link to the PDFs', async () => {

@@ -83,7 +83,7 @@ describe('payment receipts', () => {
     expect(mail.subject).to.equal(receipt.subject);
     expect(mail.attachments).to.have.length(1);
     expect(mail.attachments[0].contentType).to.equal('application/pdf');
-    expect(mail.attachments[0].filename).to.match(/^receipt-\d+\.pdf$/);
+    expect(mail.attachments[0].filename).to.match(/^receipt-\d+-1\.pdf$/);
     expect(mail.attachments[0].content.subarray(0, 5).toString()).to.equal('%PDF-');
     expect((await receipts(org.orgId))[0].status).to.equal('sent');
     // Sent once: a second job for the same row does nothing.

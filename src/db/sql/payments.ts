@@ -192,3 +192,18 @@ export async function listUnappliedPayments(db: Db, limit: number): Promise<Unap
       'u.paid_at',
     );
 }
+
+/**
+ * A select column for a payment aliased `y`: its place (1, 2, …) among the payments and
+ * refunds of the same invoice (or, for a deposit before any invoice, the same proposal) in
+ * the order they were made, as `sequence`. A receipt's number is its invoice's and this.
+ */
+export function paymentSequenceColumn(db: Db) {
+  return db.raw(
+    `(select count(*) from payments p2
+       where p2.org_id = y.org_id
+         and (case when y.invoice_id is not null then p2.invoice_id = y.invoice_id
+                   else p2.invoice_id is null and p2.proposal_id = y.proposal_id end)
+         and (p2.paid_at, p2.id) <= (y.paid_at, y.id))::int as sequence`,
+  );
+}
