@@ -4,7 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Actor } from '../db/audit.js';
 import type { OrgRow, UserRole } from '../db/rows.js';
 import { withOrg, type Db } from '../db/tenancy.js';
-import { languageOf, t, translate, type Language } from '../i18n/index.js';
+import { languageOf, t, type Language } from '../i18n/index.js';
 import { forbidden, FormError } from '../lib/errors.js';
 import { planFor, type Plan } from '../plans.js';
 
@@ -153,9 +153,9 @@ function rememberLanguage(req: Request, res: Response, lang: Language): void {
 
 function send(req: Request, res: Response, result: PageResult): void {
   if ('redirect' in result) {
-    // A flash is a message; it is shown on the next dashboard page, which reads in this page's language.
-    if (result.flash)
-      req.session.flash = { type: result.flashType ?? 'success', message: translate(res.locals.lang as Language, result.flash) };
+    // A flash is a message, worded when the next page shows it (the layout translates it): that page's
+    // language may not be this one's, when what was saved is the language.
+    if (result.flash) req.session.flash = { type: result.flashType ?? 'success', message: result.flash };
     res.redirect(303, result.redirect);
   } else if ('file' in result) {
     // i18n-exempt: a header value

@@ -177,6 +177,24 @@ describe('settings: branding and logo', () => {
       expect(audit.data.changed).to.include.members(['brand_color', 'whatsapp_number', 'currency']);
     });
 
+    it('says "saved" in the language just chosen, on the page that follows', async () => {
+      const toSpanish = await agent
+        .post('/settings/branding')
+        .type('form')
+        .send({ ...validBranding, locale: 'es-MX', _csrf: agent.csrf });
+      expect(toSpanish.status, toSpanish.text).to.equal(303);
+      const spanish = (await agent.get('/settings/branding')).text;
+      expect(spanish).to.contain('<html lang="es"').and.contain('Datos del negocio guardados.');
+      expect(spanish).not.to.contain('Business details saved.');
+      const back = await agent
+        .post('/settings/branding')
+        .type('form')
+        .send({ ...validBranding, _csrf: agent.csrf });
+      expect(back.status, back.text).to.equal(303);
+      const english = (await agent.get('/settings/branding')).text;
+      expect(english).to.contain('Business details saved.').and.not.contain('Datos del negocio guardados.');
+    });
+
     for (const [typed, locale, stored] of [
       ['+1 555 555 0142', 'en-US', '+15555550142'],
       ['+1 (415) 555-2671', 'en-US', '+14155552671'],
