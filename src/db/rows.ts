@@ -276,6 +276,6 @@ export interface DeliveryRow {
   /** Sent because the customer asked for their link again (not by a person of the org). */
   customer_request: boolean;
   /** Why the row exists: sent by a person, a payment receipt, an automatic follow-up. */
-  purpose: 'manual' | 'receipt' | 'followup' | 'autopay';
+  purpose: 'manual' | 'receipt' | 'followup' | 'autopay' | 'notice';
   payment_id: string | null;
 }

@@ -107,6 +107,8 @@ export async function storeBusinessNotice(
       lead_id: notice.leadId,
       channel: 'email',
       context: notice.proposalId ? 'proposal' : 'service',
+      // To the business, not the customer it is about: listed as such, never as sent to them.
+      purpose: 'notice',
       to_address: notice.to,
       subject: notice.subject,
       body_text: notice.text,

@@ -278,13 +278,15 @@ function decorate<T extends DeliveryRow>(row: T, lang: Language) {
     statusLabel: t(lang, STATUS_LABELS[row.status]),
     channelLabel: t(lang, CHANNEL_LABELS[row.channel]),
     contextLabel:
-      row.purpose === 'receipt'
-        ? t(lang, 'messages:purpose.receipt')
-        : row.purpose === 'autopay'
-          ? t(lang, 'messages:purpose.autopay')
-          : row.purpose === 'followup'
-            ? t(lang, 'messages:purpose.followup', { context: t(lang, CONTEXT_LABELS[row.context]).toLowerCase() })
-            : t(lang, CONTEXT_LABELS[row.context]),
+      row.purpose === 'notice'
+        ? t(lang, 'messages:purpose.notice')
+        : row.purpose === 'receipt'
+          ? t(lang, 'messages:purpose.receipt')
+          : row.purpose === 'autopay'
+            ? t(lang, 'messages:purpose.autopay')
+            : row.purpose === 'followup'
+              ? t(lang, 'messages:purpose.followup', { context: t(lang, CONTEXT_LABELS[row.context]).toLowerCase() })
+              : t(lang, CONTEXT_LABELS[row.context]),
     isProblem: row.status === 'failed' || row.status === 'undeliverable',
     isDevOutbox: row.provider_id?.startsWith('dev-') ?? false,
   };
@@ -305,6 +307,8 @@ export async function getDelivery(db: Db, deliveryId: string) {
 export async function leadDeliveries(db: Db, leadId: string, limit = 10) {
   const rows = await db('message_deliveries')
     .where({ lead_id: leadId })
+    // What was sent to the customer: not the business's own notices about them.
+    .whereNot({ purpose: 'notice' })
     .orderBy('created_at', 'desc')
     .limit(limit)
     .select<DeliveryRow[]>('*');

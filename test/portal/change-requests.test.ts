@@ -91,6 +91,19 @@ describe('portal: request changes', () => {
     await resetPortalMisses();
   });
 
+  it('lists the email to the business as a notice to it, never among what was sent to the customer', async () => {
+    const { org, lead, page } = await setup();
+    expect((await requestChanges(page)).status).to.equal(303);
+    const [notice] = await getDb()('message_deliveries').where({ org_id: org.orgId }).select<{ purpose: string }[]>('purpose');
+    expect(notice.purpose).to.equal('notice');
+    const agent = await loginAgent(org.email, org.password);
+    const customer = (await agent.get(`/customers/${lead.id}`)).text;
+    expect(customer).not.to.contain(org.email);
+    const log = (await agent.get('/messages')).text;
+    expect(log).to.contain('To your business: about this customer').and.contain(org.email);
+    await getDb()('message_deliveries').where({ org_id: org.orgId }).update({ status: 'failed', last_error: 'test cleanup' });
+  });
+
   it('freezes the version shown with the message, stops Approve, and emails the business through the outbox', async () => {
     const { org, page, proposalId } = await setup();
     const view = await app().get(page);
