@@ -79,7 +79,6 @@ async function billingPage(ctx: PageContext, extra: Record<string, unknown> = {}
       })),
       // The Payments page's words for the same fact, so the two pages never disagree.
       paymentsStatus: connectStatus(ctx.org),
-      stripeReady: stripeConfigured(),
       missingSettings: missingStripeSettings(),
       webhookEvents: PLATFORM_WEBHOOK_EVENTS,
       webhookEventsBeforeLast: PLATFORM_WEBHOOK_EVENTS.length - 2,

@@ -83,6 +83,16 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
       expect(res.text).to.contain('$49.00');
     });
 
+    it('says which plan price is not configured, where its Upgrade button would be missing', async () => {
+      config.stripe.pricePro = undefined;
+      const page = await agent.get('/settings/billing');
+      expect(page.text).to.contain('Online upgrades aren’t set up').and.contain('<code>STRIPE_PRICE_PRO</code>');
+      expect(page.text).to.contain('Upgrade to Starter').and.not.contain('Upgrade to Pro');
+      config.stripe.pricePro = PRICE_PRO;
+      const ready = await agent.get('/settings/billing');
+      expect(ready.text).not.to.contain('Online upgrades aren’t set up');
+    });
+
     it('says what to configure when STRIPE_SECRET_KEY is not set, and starts no checkout', async () => {
       config.stripe.secretKey = undefined;
       resetStripe();
