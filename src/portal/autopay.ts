@@ -47,7 +47,7 @@ const CARD_BRANDS: Record<string, string> = {
 };
 
 /** "Visa" for Stripe's "visa"; a code it may add later, as sent; "card" when Stripe named none. */
-export function cardBrandName(brand: string | null): string {
+function cardBrandName(brand: string | null): string {
   if (!brand || brand === 'unknown') return 'card';
   return CARD_BRANDS[brand] ?? brand;
 }
