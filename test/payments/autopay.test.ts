@@ -85,6 +85,33 @@ describe('Saved cards and autopay (Pro)', () => {
       >('invoice_id', 'attempt_day', 'status', 'failure_code', 'idempotency_key', 'stripe_payment_intent_id'),
     );
 
+  /**
+   * An attempt as a run stores it when it claims the charge (then dies before charging, in the tests
+   * that use it): pending, on the customer's saved card, claimed on the due day. `extra` adds or
+   * overrides columns (a fee).
+   */
+  const storeClaimedAttempt = (c: Customer, invoiceId: string, amountCents: number, extra: Record<string, unknown> = {}) =>
+    withOrg(c.org.orgId, async (db) => {
+      const card = await db('stripe_customers').first<{ stripe_customer_id: string; payment_method_id: string }>(
+        'stripe_customer_id',
+        'payment_method_id',
+      );
+      await db('autopay_attempts').insert({
+        org_id: c.org.orgId,
+        invoice_id: invoiceId,
+        lead_id: c.org.leadId,
+        attempt_day: '2026-12-04',
+        idempotency_key: `autopay-${invoiceId}-20261204`,
+        stripe_account_id: c.org.accountId,
+        stripe_customer_id: card.stripe_customer_id,
+        payment_method_id: card.payment_method_id,
+        amount_cents: amountCents,
+        currency: 'USD',
+        claimed_at: DUE_DAY,
+        ...extra,
+      });
+    });
+
   const paymentIntentCalls = (c: Customer) =>
     standIn.requestsTo('POST', '/v1/payment_intents').filter((r) => r.stripeAccount === c.org.accountId);
 
@@ -334,25 +361,7 @@ describe('Saved cards and autopay (Pro)', () => {
   it('a charge left without an answer is retried with the same idempotency key, and charged once', async () => {
     const c = await withAutopay();
     // A run claimed the attempt and died before charging.
-    await withOrg(c.org.orgId, async (db) => {
-      const row = await db('stripe_customers').first<{ stripe_customer_id: string; payment_method_id: string }>(
-        'stripe_customer_id',
-        'payment_method_id',
-      );
-      await db('autopay_attempts').insert({
-        org_id: c.org.orgId,
-        invoice_id: c.next,
-        lead_id: c.org.leadId,
-        attempt_day: '2026-12-04',
-        idempotency_key: `autopay-${c.next}-20261204`,
-        stripe_account_id: c.org.accountId,
-        stripe_customer_id: row.stripe_customer_id,
-        payment_method_id: row.payment_method_id,
-        amount_cents: 7_500,
-        currency: 'USD',
-        claimed_at: DUE_DAY,
-      });
-    });
+    await storeClaimedAttempt(c, c.next, 7_500);
     await run(new Date(DUE_DAY.getTime() + 60_000));
     expect(paymentIntentCalls(c)).to.have.length(0); // still fresh: another run may be charging it
     await run(new Date(DUE_DAY.getTime() + 20 * 60_000));
@@ -374,26 +383,7 @@ describe('Saved cards and autopay (Pro)', () => {
 
       // An attempt claimed at another fee and left unanswered is charged again at that fee, whatever the plan's is now.
       const later = await openInvoice(c.org.orgId, c.org.leadId, 4_000);
-      await withOrg(c.org.orgId, async (db) => {
-        const card = await db('stripe_customers').first<{ stripe_customer_id: string; payment_method_id: string }>(
-          'stripe_customer_id',
-          'payment_method_id',
-        );
-        await db('autopay_attempts').insert({
-          org_id: c.org.orgId,
-          invoice_id: later,
-          lead_id: c.org.leadId,
-          attempt_day: '2026-12-04',
-          idempotency_key: `autopay-${later}-20261204`,
-          stripe_account_id: c.org.accountId,
-          stripe_customer_id: card.stripe_customer_id,
-          payment_method_id: card.payment_method_id,
-          amount_cents: 4_000,
-          currency: 'USD',
-          application_fee_cents: 40,
-          claimed_at: DUE_DAY,
-        });
-      });
+      await storeClaimedAttempt(c, later, 4_000, { application_fee_cents: 40 });
       await run(new Date(DUE_DAY.getTime() + 20 * 60_000));
       const retry = paymentIntentCalls(c).at(-1)!;
       expect(retry.idempotencyKey).to.equal(`autopay-${later}-20261204`);
@@ -406,26 +396,7 @@ describe('Saved cards and autopay (Pro)', () => {
 
   it('refuses to store an attempt whose fee is more than its amount', async () => {
     const c = await withAutopay();
-    const err = await withOrg(c.org.orgId, async (db) => {
-      const card = await db('stripe_customers').first<{ stripe_customer_id: string; payment_method_id: string }>(
-        'stripe_customer_id',
-        'payment_method_id',
-      );
-      await db('autopay_attempts').insert({
-        org_id: c.org.orgId,
-        invoice_id: c.next,
-        lead_id: c.org.leadId,
-        attempt_day: '2026-12-04',
-        idempotency_key: `autopay-${c.next}-20261204`,
-        stripe_account_id: c.org.accountId,
-        stripe_customer_id: card.stripe_customer_id,
-        payment_method_id: card.payment_method_id,
-        amount_cents: 7_500,
-        currency: 'USD',
-        application_fee_cents: 7_501,
-        claimed_at: DUE_DAY,
-      });
-    }).catch((e: unknown) => e);
+    const err = await storeClaimedAttempt(c, c.next, 7_500, { application_fee_cents: 7_501 }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(Error).with.property('message').that.contains('autopay_attempts_fee');
     expect(await attempts(c)).to.deep.equal([]);
   });
