@@ -7,12 +7,11 @@ import { notFound } from '../lib/errors.js';
 import { balanceOf } from '../lib/balance.js';
 import { formatDate } from '../lib/dates.js';
 import { formatMoney } from '../lib/money.js';
-import { phoneText } from '../lib/phone.js';
 import { isUuid } from '../lib/ids.js';
 import { activePortalLink } from '../portal-links/queries.js';
 import { CHANNEL_LABELS, CONTEXT_LABELS, e164Schema, emailSchema, type Channel, type MessageContext, type SendQuery } from './schema.js';
 import { PORTAL_LINK_PLACEHOLDER, fillPortalLink, redactPortalLink } from './link-placeholder.js';
-import { loadTemplate, renderMessage, usableTemplate, type RenderedMessage } from './templates.js';
+import { brandingOf, loadTemplate, renderMessage, usableTemplate, type RenderedMessage } from './templates.js';
 import { channelMode, missingSettings } from './transports.js';
 
 export interface LeadContact {
@@ -220,7 +219,7 @@ export async function previewSend(db: Db, org: OrgRow, leadId: string, query: Se
             : null,
         dueDate: record.invoiceDueDate ? formatDate(record.invoiceDueDate, org.time_zone, locale) : null,
       },
-      { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: phoneText(org.phone, org.locale) },
+      brandingOf(org),
       language,
     );
     const filled = fillPortalLink(
@@ -258,6 +257,13 @@ const STATUS_LABELS: Record<StoredDelivery['status'], string> = {
   undeliverable: 'messages:status.undeliverable',
 };
 
+/** What a row is about when its purpose says more than its context; a person's message ('manual') says its context. */
+const PURPOSE_LABELS: Partial<Record<StoredDelivery['purpose'], string>> = {
+  notice: 'messages:purpose.notice',
+  receipt: 'messages:purpose.receipt',
+  autopay: 'messages:purpose.autopay',
+};
+
 /** The language the dashboard of the current org reads in (its locale's). */
 async function staffLanguage(db: Db): Promise<Language> {
   const org = await db('organizations').first<{ locale: string } | undefined>('locale');
@@ -278,15 +284,9 @@ function decorate<T extends DeliveryRow>(row: T, lang: Language) {
     statusLabel: t(lang, STATUS_LABELS[row.status]),
     channelLabel: t(lang, CHANNEL_LABELS[row.channel]),
     contextLabel:
-      row.purpose === 'notice'
-        ? t(lang, 'messages:purpose.notice')
-        : row.purpose === 'receipt'
-          ? t(lang, 'messages:purpose.receipt')
-          : row.purpose === 'autopay'
-            ? t(lang, 'messages:purpose.autopay')
-            : row.purpose === 'followup'
-              ? t(lang, 'messages:purpose.followup', { context: t(lang, CONTEXT_LABELS[row.context]).toLowerCase() })
-              : t(lang, CONTEXT_LABELS[row.context]),
+      row.purpose === 'followup'
+        ? t(lang, 'messages:purpose.followup', { context: t(lang, CONTEXT_LABELS[row.context]).toLowerCase() })
+        : t(lang, PURPOSE_LABELS[row.purpose] ?? CONTEXT_LABELS[row.context]),
     isProblem: row.status === 'failed' || row.status === 'undeliverable',
     isDevOutbox: row.provider_id?.startsWith('dev-') ?? false,
   };

@@ -42,6 +42,7 @@ import {
 import { getDelivery, messageLog, previewSend, type SendPreview } from './queries.js';
 import {
   TEMPLATE_VARIABLES,
+  brandingOf,
   sampleVars,
   checkMessageTemplate,
   defaultTemplate,
@@ -283,12 +284,7 @@ function samplePreview(org: OrgRow, state: EditorState): RenderedMessage {
     state.channel,
     template,
     { ...sampleVars(state.language, org.locale), businessName: org.name },
-    {
-      businessName: org.name,
-      brandColor: org.brand_color,
-      businessEmail: org.email,
-      businessPhone: phoneText(org.phone, org.locale),
-    },
+    brandingOf(org),
     state.language,
   );
 }

@@ -12,6 +12,7 @@ import type { Db } from '../db/tenancy.js';
 import { brandPalette } from '../lib/contrast.js';
 import { formatDate } from '../lib/dates.js';
 import { formatMoney } from '../lib/money.js';
+import { phoneText } from '../lib/phone.js';
 import { entryAsWritten, formatLocale, msg, t, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { FormError } from '../lib/errors.js';
 import { joinValueStops, markValueStops } from '../i18n/full-stop.js';
@@ -203,6 +204,17 @@ export interface Branding {
   brandColor: string;
   businessEmail?: string | null;
   businessPhone?: string | null;
+}
+
+/** The business as its messages show it: the phone written the way its country writes numbers, as the portal does. */
+export function brandingOf(org: {
+  name: string;
+  brand_color: string;
+  email: string | null;
+  phone: string | null;
+  locale: string;
+}): Branding {
+  return { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: phoneText(org.phone, org.locale) };
 }
 
 function tidy(text: string): string {
