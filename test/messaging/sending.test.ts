@@ -56,7 +56,7 @@ describe('sending portal links (worker, real Redis, stand-ins)', () => {
     expect(res.status).to.equal(303);
     const deliveryId = /\/messages\/([0-9a-f-]{36})$/.exec(res.headers.location)![1];
     const queued = await agent.get(res.headers.location);
-    expect(queued.text).to.contain('Queued');
+    expect(queued.text).to.contain('The email to sarah.home@example.test is on its way');
     const done = await waitForStatus(customer.org.orgId, deliveryId, ['sent', 'failed', 'undeliverable']);
     expect(done.status).to.equal('sent');
     expect(smtp.inbox).to.have.length(1);
