@@ -39,10 +39,10 @@ import {
   templateQuerySchema,
   type SendQuery,
 } from './schema.js';
+import { brandingOf } from '../lib/email-layout.js';
 import { getDelivery, messageLog, previewSend, type SendPreview } from './queries.js';
 import {
   TEMPLATE_VARIABLES,
-  brandingOf,
   sampleVars,
   checkMessageTemplate,
   defaultTemplate,

@@ -5,18 +5,14 @@
 // Only a fixed set of variables exists, and an edited template must compile and
 // use nothing else. The branded HTML layout is views/messages/email/layout.html.hbs,
 // its words from the catalogue in the message's language.
-import fs from 'node:fs';
-import path from 'node:path';
 import Handlebars from 'handlebars';
 import type { Db } from '../db/tenancy.js';
-import { brandPalette } from '../lib/contrast.js';
 import { formatDate } from '../lib/dates.js';
 import { formatMoney } from '../lib/money.js';
-import { phoneText } from '../lib/phone.js';
+import { brandedEmailHtml, type Branding } from '../lib/email-layout.js';
 import { entryAsWritten, formatLocale, msg, t, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { FormError } from '../lib/errors.js';
 import { joinValueStops, markValueStops } from '../i18n/full-stop.js';
-import { viewsDir } from '../paths.js';
 import { stripPlaceholder } from './link-placeholder.js';
 import type { Channel, MessageContext } from './schema.js';
 
@@ -42,13 +38,7 @@ export interface TemplateSource {
   body: string;
 }
 
-const messagesDir = path.join(viewsDir, 'messages');
-
 const defaults = new Map<string, TemplateSource>();
-// i18n-exempt: a file name, Handlebars syntax and a sample address
-const layoutHtml = Handlebars.compile(fs.readFileSync(path.join(messagesDir, 'email/layout.html.hbs'), 'utf8'), {
-  strict: false,
-});
 
 /** The default wording of a channel + context in `lang` (the catalogue's messages:defaults). */
 export function defaultTemplate(channel: Channel, context: MessageContext, lang: Language = DEFAULT_LANGUAGE): TemplateSource {
@@ -199,24 +189,6 @@ export interface RenderedMessage {
   html: string | null;
 }
 
-export interface Branding {
-  businessName: string;
-  brandColor: string;
-  businessEmail?: string | null;
-  businessPhone?: string | null;
-}
-
-/** The business as its messages show it: the phone written the way its country writes numbers, as the portal does. */
-export function brandingOf(org: {
-  name: string;
-  brand_color: string;
-  email: string | null;
-  phone: string | null;
-  locale: string;
-}): Branding {
-  return { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: phoneText(org.phone, org.locale) };
-}
-
 function tidy(text: string): string {
   return text
     .replace(/[ \t]+\n/g, '\n')
@@ -252,34 +224,24 @@ export function renderMessage(
   const text = render(template.body);
   if (channel === 'sms') return { subject: null, text, html: null };
   const subject = render(template.subject ?? '', 'subject').replace(/\s+/g, ' ');
-  const palette = brandPalette(brand.brandColor);
-  // The footer ends "Sent by <business> · <email> · <phone>." (src/i18n/full-stop.ts).
-  const footer = markValueStops({
-    businessName: clean(brand.businessName),
-    businessEmail: clean(brand.businessEmail),
-    businessPhone: clean(brand.businessPhone),
-  });
-  const html = layoutHtml({
+  const html = brandedEmailHtml({
     lang,
-    words: {
-      openButton: t(lang, 'messages:layout.openButton'),
-      copyAddress: t(lang, 'messages:layout.copyAddress'),
-      sentBy: t(lang, 'messages:layout.sentBy'),
-      private: t(lang, 'messages:layout.private'),
-    },
     subject,
-    paragraphs: text
+    paragraphsHtml: text
       .split(/\n{2,}/)
       .map((p) => p.trim())
       // The button and the address under it carry the link: a paragraph holding it would show it a second time.
-      .filter((p) => p && !p.includes(vars.link)),
+      .filter((p) => p && !p.includes(vars.link))
+      .map((p) => Handlebars.escapeExpression(p)),
     link: vars.link,
-    ...footer,
-    brandColor: palette.brand,
-    onBrand: palette.onBrand,
-    brandText: palette.brandText,
+    brand: {
+      businessName: clean(brand.businessName) ?? '',
+      brandColor: brand.brandColor,
+      businessEmail: clean(brand.businessEmail),
+      businessPhone: clean(brand.businessPhone),
+    },
   });
-  return { subject, text, html: joinValueStops(html) };
+  return { subject, text, html };
 }
 
 export interface LoadedTemplate extends TemplateSource {

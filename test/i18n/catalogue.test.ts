@@ -91,6 +91,17 @@ describe('the message catalogues', () => {
     expect(missing).to.deep.equal([]);
   });
 
+  it('a follow-up and an autopay notice end where their link goes, in every language (their email puts a button there)', () => {
+    const read = (language: string, namespace: string) =>
+      JSON.parse(fs.readFileSync(path.join(localesDir, language, `${namespace}.json`), 'utf8')) as Record<string, Record<string, string>>;
+    for (const language of LANGUAGES) {
+      const followups = Object.entries(read(language, 'messages').followup).filter(([key]) => !key.startsWith('subject'));
+      expect(followups, language).to.have.length(4);
+      for (const [key, text] of followups) expect(text, `${language} ${key}`).to.match(/\{\{link\}\}$/);
+      expect(read(language, 'autopay').notice.pay, language).to.match(/:$/);
+    }
+  });
+
   it('messages written in code read in the reader’s language, with their values', () => {
     expect(translate('es', 'common:status.partially_paid')).to.equal('Pagada en parte');
     expect(translate('en', 'common:status.partially_paid')).to.equal('Partially paid');

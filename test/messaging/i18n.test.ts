@@ -56,6 +56,7 @@ const RECEIPT = {
   org_name: 'Techos Norte',
   org_phone: '+525555550100',
   org_email: null,
+  org_brand_color: '#b45309',
   locale: 'es-MX',
   time_zone: 'America/Mexico_City',
   amount_cents: 1_250_000,
@@ -98,6 +99,9 @@ describe('receipts and follow-ups in the customer’s language', () => {
     document_kind: 'invoice' as const,
     first_name: 'Ana',
     org_name: 'Techos Norte',
+    org_brand_color: '#b45309',
+    org_email: 'hola@techos.example',
+    org_phone: '+525555550100',
     locale: 'es-MX',
     number: 12,
     title: null,
@@ -139,9 +143,29 @@ describe('receipts and follow-ups in the customer’s language', () => {
       expect(es.text)
         .to.match(/^Hola Ana, /)
         .and.contain('propuesta #12 (Canaletas)');
-      expect(es.html).to.contain(`<a href="${LINK}">`);
+      // The business's branded email: the sentence ends where the link was, and the button under it opens the link.
+      expect(es.html).to.contain('class="brand-header"').and.contain('background:#b45309').and.contain('lang="es"');
+      expect(es.html).to.match(/aquí:<\/p>/);
+      expect(es.html).to.contain(`<a href="${LINK}" class="portal-button"`).and.contain('Abrir su página de cliente');
+      expect(es.html).to.contain('Enviado por Techos Norte · hola@techos.example · 55 5555 0100.');
+      // The button and the address under it (its href and its text), nowhere else.
+      expect((es.html ?? '').split(LINK)).to.have.length(4);
     });
   }
+
+  it('a receipt email is the business’s branded email, with its contact details at the foot', () => {
+    const r = receiptText({ ...RECEIPT, org_name: 'Techos <Norte> & Hijos', language: 'es' });
+    expect(r.html)
+      .to.match(/^<!doctype html>/)
+      .and.contain('lang="es"')
+      .and.contain('background:#b45309');
+    expect(r.html).to.contain('class="brand-header">Techos &lt;Norte&gt; &amp; Hijos</td>');
+    expect(r.html).to.contain('<strong>$12,500.00</strong>').and.contain('Su recibo va adjunto en PDF.');
+    expect(r.html).to.contain('Enviado por Techos &lt;Norte&gt; &amp; Hijos · 55 5555 0100.</td>');
+    // A receipt carries no portal link: no button, and no word about a private link.
+    expect(r.html).to.not.contain('portal-button').and.not.contain('/p/').and.not.contain('enlace');
+    expect(r.html).to.not.contain('<Norte>');
+  });
 });
 
 describe('account emails in the reader’s language', () => {

@@ -306,9 +306,10 @@ describe('Saved cards and autopay (Pro)', () => {
         db('message_deliveries')
           .where({ purpose: 'autopay' })
           .orderBy('channel')
-          .select<{ channel: string; body_text: string; portal_link_id: string; status: string }[]>(
+          .select<{ channel: string; body_text: string; body_html: string | null; portal_link_id: string; status: string }[]>(
             'channel',
             'body_text',
+            'body_html',
             'portal_link_id',
             'status',
           ),
@@ -326,6 +327,12 @@ describe('Saved cards and autopay (Pro)', () => {
         expect(m.portal_link_id).to.equal(c.link.id);
         expect(m.status).to.equal('pending');
       }
+      // The email is the business's branded one, its Pay link the layout's button.
+      const html = messages[0].body_html ?? '';
+      expect(html).to.contain('class="brand-header"').and.contain(reason);
+      expect(html).to.contain(`<a href="${PORTAL_LINK_PLACEHOLDER}/invoices/${c.next}" class="portal-button"`);
+      expect(html).to.match(/>Pay invoice #\d+<\/a>/);
+      expect(messages[1].body_html).to.equal(null);
 
       const page = await app().get(`${c.base}/invoices/${c.next}`);
       expect(page.text).to.contain('Automatic payment failed');

@@ -2,6 +2,7 @@
 // (migrations/20261220000000_saved_cards_autopay.ts) stores today's attempt for
 // every due invoice whose customer has autopay on, and returns what to charge.
 import { PLAN_IDS, PLANS, type PlanId } from '../../plans.js';
+import { brandedEmailHtml, type BrandedEmail } from '../../lib/email-layout.js';
 import { CURRENT_ORG, withoutOrg, type Db } from '../tenancy.js';
 
 /** The plans whose customers may use autopay (src/plans.ts decides). */
@@ -53,10 +54,11 @@ export interface AutopayFailureNotice {
   portalLinkId: string;
   to: { email: string | null; phone: string | null };
   subject: string;
-  /** The message with `{link}` where the invoice's Pay link goes (text and HTML parts, and the SMS). */
+  /** The message with `{link}` where the invoice's Pay link goes (the text part and the SMS). */
   text: string;
-  html: string;
   sms: string;
+  /** The email's HTML but for the Pay link, which is the branded layout's button. */
+  html: Omit<BrandedEmail, 'link'>;
 }
 
 /**
@@ -85,7 +87,7 @@ export async function storeAutopayFailureNotices(db: Db, notices: AutopayFailure
               to_address: n.to.email,
               subject: n.subject,
               body_text: n.text.split('{link}').join(pay),
-              body_html: n.html.split('{link}').join(`<a href="${pay}">${pay}</a>`),
+              body_html: brandedEmailHtml({ ...n.html, link: pay }),
             },
           ]
         : []),
@@ -107,6 +109,9 @@ export interface AutopayNoticeFacts {
   phone: string | null;
   language: string | null;
   org_name: string;
+  org_brand_color: string;
+  org_email: string | null;
+  org_phone: string | null;
   locale: string;
   autopay_link_id: string | null;
   card_brand: string | null;
@@ -116,8 +121,8 @@ export interface AutopayNoticeFacts {
 /** What a failure notice says and where it goes, for these invoices of the current org. */
 export async function autopayNoticeFacts(db: Db, invoiceIds: string[]): Promise<AutopayNoticeFacts[]> {
   const { rows } = await db.raw<{ rows: AutopayNoticeFacts[] }>(
-    `select v.id as invoice_id, v.number, l.first_name, l.email, l.phone, l.language, o.name as org_name, o.locale,
-            c.autopay_link_id, c.card_brand, c.card_last4
+    `select v.id as invoice_id, v.number, l.first_name, l.email, l.phone, l.language, o.name as org_name, o.brand_color as org_brand_color,
+            o.email as org_email, o.phone as org_phone, o.locale, c.autopay_link_id, c.card_brand, c.card_last4
        from invoices v
        join leads l on l.id = v.lead_id
        join organizations o on o.id = v.org_id

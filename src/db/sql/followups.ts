@@ -6,6 +6,7 @@ import { PLAN_IDS, PLANS } from '../../plans.js';
 import { FOLLOWUP_RULE_INFO, QUIET_FROM_HOUR, QUIET_UNTIL_HOUR, type FollowupRule } from '../../lib/followup-rules.js';
 import Handlebars from 'handlebars';
 import { formatLocale, languageOf, t, type Language } from '../../i18n/index.js';
+import { brandedEmailHtml, brandingOf } from '../../lib/email-layout.js';
 import { cachedFormatter } from '../../lib/intl.js';
 import { formatMoney } from '../../lib/money.js';
 import { withoutOrg, type Db } from '../tenancy.js';
@@ -52,6 +53,9 @@ interface FollowupFacts {
   first_name: string;
   language: Language | null;
   org_name: string;
+  org_brand_color: string;
+  org_email: string | null;
+  org_phone: string | null;
   locale: string;
   number: number;
   title: string | null;
@@ -88,9 +92,15 @@ export function followupText(f: FollowupFacts, link: string): FollowupText {
     number: f.number,
     org: f.org_name,
   });
-  const html =
-    `<p>${sentence({ first: e(words.first), org: e(words.org), title: e(words.title), link: `<a href="${link}">${link}</a>` })}</p>` +
-    `<p>${e(f.org_name)}</p>`;
+  // The email's sentence ends where the link goes (test/i18n/catalogue.test.ts holds every language to it):
+  // its HTML ends there too, and the layout's button under it opens the link.
+  const html = brandedEmailHtml({
+    lang,
+    subject,
+    paragraphsHtml: [sentence({ first: e(words.first), org: e(words.org), title: e(words.title), link: '' }).trimEnd()],
+    link,
+    brand: brandingOf({ name: f.org_name, brand_color: f.org_brand_color, email: f.org_email, phone: f.org_phone, locale: f.locale }),
+  });
   return { subject, text: `${sentence({ ...words, link })}\n\n${f.org_name}`, html };
 }
 
@@ -98,7 +108,7 @@ export function followupText(f: FollowupFacts, link: string): FollowupText {
 async function wordFollowups(db: Db, orgId: string, ids: string[], link: string): Promise<void> {
   await db.raw("select set_config('app.org_id', ?, true)", [orgId]);
   const { rows } = await db.raw<{ rows: FollowupFacts[] }>(
-    `select d.id, d.channel, f.rule, d.context as document_kind, l.first_name, l.language, o.name as org_name, o.locale,
+    `select d.id, d.channel, f.rule, d.context as document_kind, l.first_name, l.language, o.name as org_name, o.brand_color as org_brand_color, o.email as org_email, o.phone as org_phone, o.locale,
             coalesce(p.number, v.number) as number, p.title, v.due_date,
             v.total_cents - v.amount_paid_cents as owed_cents, v.currency
        from message_deliveries d

@@ -8,6 +8,7 @@ import Handlebars from 'handlebars';
 import { formatLocale, languageOf, t, type Language } from '../../i18n/index.js';
 import { cachedFormatter } from '../../lib/intl.js';
 import { formatMoney } from '../../lib/money.js';
+import { brandedEmailHtml, brandingOf } from '../../lib/email-layout.js';
 import { phoneText } from '../../lib/phone.js';
 import type { Db } from '../tenancy.js';
 
@@ -28,6 +29,7 @@ interface ReceiptFacts {
   org_name: string;
   org_phone: string | null;
   org_email: string | null;
+  org_brand_color: string;
   locale: string;
   time_zone: string;
   amount_cents: string | number;
@@ -77,21 +79,25 @@ export function receiptText(f: ReceiptFacts): ReceiptText {
     '',
     [org, phoneText(f.org_phone, f.locale), f.org_email].filter((part) => part !== null).join('\n'),
   ].join('\n');
-  const html =
-    `<p>${e(t(lang, 'messages:receipt.greeting', { name: f.first_name }))}</p>` +
-    `<p>${t(lang, 'messages:receipt.thanksHtml', { org: e(org), amount: `<strong>${e(amount)}</strong>`, what: e(what), date: e(date) })}</p>` +
-    `<p>${e(balance)}</p>` +
-    `<p>${e(t(lang, 'messages:receipt.attached'))}</p>` +
-    `<p>${[org, phoneText(f.org_phone, f.locale), f.org_email]
-      .filter((part) => part !== null)
-      .map((part) => e(part))
-      .join('<br>')}</p>`;
-  return { subject: t(lang, 'messages:receipt.subject', { org, what }), text, html };
+  const subject = t(lang, 'messages:receipt.subject', { org, what });
+  // The business's name, phone and email close the text; in the HTML the branded layout's foot carries them.
+  const html = brandedEmailHtml({
+    lang,
+    subject,
+    paragraphsHtml: [
+      e(t(lang, 'messages:receipt.greeting', { name: f.first_name })),
+      t(lang, 'messages:receipt.thanksHtml', { org: e(org), amount: `<strong>${e(amount)}</strong>`, what: e(what), date: e(date) }),
+      e(balance),
+      e(t(lang, 'messages:receipt.attached')),
+    ],
+    brand: brandingOf({ name: org, brand_color: f.org_brand_color, email: f.org_email, phone: f.org_phone, locale: f.locale }),
+  });
+  return { subject, text, html };
 }
 
 async function wordReceipts(db: Db, deliveryIds: string[]): Promise<void> {
   const { rows } = await db.raw<{ rows: ReceiptFacts[] }>(
-    `select d.id, d.channel, l.first_name, l.language, o.name as org_name, o.phone as org_phone, o.email as org_email,
+    `select d.id, d.channel, l.first_name, l.language, o.name as org_name, o.phone as org_phone, o.email as org_email, o.brand_color as org_brand_color,
             o.locale, o.time_zone, y.amount_cents, y.currency, y.paid_at,
             v.number as invoice_number, v.total_cents - v.amount_paid_cents as invoice_owed_cents, v.currency as invoice_currency,
             pr.number as proposal_number

@@ -9,6 +9,7 @@
 // first). A decline or a card that needs the customer's authentication fails
 // the attempt, shows on the invoice, and queues an email and a text with the
 // invoice's Pay link.
+import Handlebars from 'handlebars';
 import pLimit from 'p-limit';
 import Stripe from 'stripe';
 import type { Actor } from '../../db/audit.js';
@@ -22,6 +23,7 @@ import {
 } from '../../db/sql/autopay.js';
 import { withOrg, type Db } from '../../db/tenancy.js';
 import { formatLocale, languageOf, t } from '../../i18n/index.js';
+import { brandingOf } from '../../lib/email-layout.js';
 import { formatMoney } from '../../lib/money.js';
 import { logger } from '../../logger.js';
 import { getStripe } from '../../stripe/client.js';
@@ -125,8 +127,6 @@ async function charge(stripe: Stripe, attempt: ClaimedAutopayAttempt): Promise<O
   }
 }
 
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
 /** Writes one org's outcomes: attempts, payments (the shared recording path), audit, failure notices. */
 async function recordOutcomes(db: Db, orgId: string, outcomes: Outcome[], link: string): Promise<string[]> {
   const succeeded = outcomes.filter((o) => o.kind === 'succeeded');
@@ -189,16 +189,23 @@ async function recordOutcomes(db: Db, orgId: string, outcomes: Outcome[], link: 
     const what = t(lang, 'autopay:notice.what', values);
     const pay = t(lang, 'autopay:notice.pay', values);
     const greeting = t(lang, 'autopay:notice.greeting', values);
+    const subject = t(lang, 'autopay:notice.subject', values);
     return [
       {
         invoiceId: o.attempt.invoice_id,
         leadId: o.attempt.lead_id,
         portalLinkId: f.autopay_link_id,
         to: { email: f.email, phone: f.phone },
-        subject: t(lang, 'autopay:notice.subject', values),
+        subject,
         text: `${greeting}\n\n${what}\n\n${pay} {link}\n\n${f.org_name}`,
-        html: `<p>${escapeHtml(greeting)}</p><p>${escapeHtml(what)}</p><p>${escapeHtml(pay)} {link}</p><p>${escapeHtml(f.org_name)}</p>`,
         sms: `${t(lang, 'autopay:notice.sms', values)} {link}`,
+        html: {
+          lang,
+          subject,
+          paragraphsHtml: [greeting, what, pay].map((p) => Handlebars.escapeExpression(p)),
+          buttonLabel: t(lang, 'autopay:notice.button', values),
+          brand: brandingOf({ name: f.org_name, brand_color: f.org_brand_color, email: f.org_email, phone: f.org_phone, locale: f.locale }),
+        },
       },
     ];
   });
