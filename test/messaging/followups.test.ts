@@ -231,6 +231,27 @@ describe('automatic follow-ups: the scheduler', () => {
     expect(Number(rows[0].count)).to.equal(0);
   });
 
+  it('a notice to the business about the customer today is no message to the customer: their follow-up still goes', async () => {
+    const org = await followupOrg();
+    const leadId = await customer(org);
+    const overdue = await invoice(org, leadId, day(TODAY, -1));
+    // What a work request stores (src/messaging/business-notices.ts): an email to the business's own address, under the customer.
+    await withOrg(org.orgId, (db) =>
+      db('message_deliveries').insert({
+        org_id: org.orgId,
+        lead_id: leadId,
+        channel: 'email',
+        purpose: 'notice',
+        to_address: 'office@business.example',
+        body_text: 'New work request',
+        status: 'sent',
+        created_at: new Date(NOW.getTime() - 3_600_000),
+      }),
+    );
+    await runFollowupScheduler(NOW);
+    expect(Object.fromEntries(await sent(org))).to.deep.equal({ [overdue]: 'invoice_overdue_1' });
+  });
+
   it('quiet hours follow the org’s time zone across the DST change (America/New_York, 8 March 2026)', async () => {
     const org = await followupOrg();
     const leadId = await customer(org);
