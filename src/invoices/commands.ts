@@ -5,7 +5,7 @@ import { msg } from '../i18n/index.js';
 import { recordAudit, type Actor } from '../db/audit.js';
 import type { InvoiceRow } from '../db/rows.js';
 import { allocateNumber } from '../db/sql/counters.js';
-import { lockInvoicesWithPaidSums, writeInvoiceBalances } from '../db/sql/invoices.js';
+import { invoicesBilling, lockInvoicesWithPaidSums, writeInvoiceBalances } from '../db/sql/invoices.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
 import { balanceOf, statusAfterPayments, type InvoiceStatus } from '../lib/balance.js';
 import { addDays, todayIn } from '../lib/dates.js';
@@ -45,6 +45,7 @@ async function checkSources(db: Db, leadId: string, proposalId?: string | null, 
     const job = await getJob(db, jobId);
     if (job.lead_id !== leadId) throw fieldError('lead_id', 'dashboard:invoice.errors.jobOtherCustomer');
     if (job.status !== 'completed') throw conflict('dashboard:invoice.errors.jobNotCompleted');
+    await refuseBilledTwice(db, { proposalId: job.proposal_id, jobId: job.id });
   }
 }
 
@@ -128,8 +129,9 @@ export async function createInvoiceFromProposal(
   if (proposal.status !== 'approved') {
     throw conflict(msg('dashboard:invoice.errors.proposalNotApproved', { number: proposal.number, status: proposal.status }));
   }
-  const items = await getProposalItems(db, proposal.id);
   const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string; status: string } | undefined>('id', 'status');
+  await refuseBilledTwice(db, { proposalId: proposal.id, jobId: job?.id ?? null });
+  const items = await getProposalItems(db, proposal.id);
   return insertInvoice(
     db,
     {
@@ -150,6 +152,19 @@ export async function createInvoiceFromProposal(
   );
 }
 
+/**
+ * One invoice per piece of work from its page: a second click (or a second
+ * person) would bill the customer twice. The work's proposal, else its job, is
+ * locked first, so two requests at once can't both find nothing. Further
+ * billing of the same work (a change order) is a new invoice from the Invoices page.
+ */
+async function refuseBilledTwice(db: Db, work: { proposalId: string | null; jobId: string | null }): Promise<void> {
+  if (work.proposalId) await db('proposals').where({ id: work.proposalId }).forUpdate().first('id');
+  else if (work.jobId) await db('jobs').where({ id: work.jobId }).forUpdate().first('id');
+  const [billed] = await invoicesBilling(db, work);
+  if (billed) throw conflict(msg('dashboard:invoice.errors.alreadyBilled', { number: billed.number }));
+}
+
 /** A draft invoice for a completed job: its proposal's lines, or one line for the service. */
 export async function createInvoiceFromJob(
   db: Db,
@@ -159,6 +174,7 @@ export async function createInvoiceFromJob(
 ): Promise<InvoiceRow> {
   const job = await getJob(db, jobId);
   if (job.status !== 'completed') throw conflict('dashboard:invoice.errors.jobNotCompleted');
+  await refuseBilledTwice(db, { proposalId: job.proposal_id, jobId: job.id });
   let items: LineItemInput[] = [{ service: job.service_type, description: '', quantity_hundredths: 100, unit_price_cents: 0 }];
   let taxRate = 0;
   let proposalId: string | null = null;

@@ -1,6 +1,7 @@
 // Admin pages for jobs, and approving a proposal (which makes its job).
 import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
+import { invoicesBilling } from '../db/sql/invoices.js';
 import type { Db } from '../db/tenancy.js';
 import { instantToZoned } from '../lib/dates.js';
 import { formValues, parseForm } from '../lib/forms.js';
@@ -110,7 +111,8 @@ adminRouter.get(
   orgPage(async ({ req, db }) => {
     const job = await getJob(db, routeId(req.params));
     const lead = await getLead(db, job.lead_id);
-    const invoices = await db('invoices').where({ job_id: job.id }).orderBy('number').select('id', 'number', 'status');
+    // Its invoices, the ones made from its proposal included: one is enough to stop offering another (invoices/commands.ts).
+    const invoices = await invoicesBilling(db, { proposalId: job.proposal_id, jobId: job.id });
     return {
       render: 'admin/jobs/show',
       locals: {

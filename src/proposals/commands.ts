@@ -104,6 +104,8 @@ export async function updateProposal(db: Db, id: string, input: ProposalInput, a
   const before = await getProposal(db, id, { forUpdate: true });
   const locked = proposalLocked(before);
   if (locked) throw conflict(locked);
+  // A sent proposal is the customer's: moved to someone else it would sit in their portal unsent, and vanish from the first one's.
+  if (before.status !== 'draft' && input.lead_id !== before.lead_id) throw fieldError('lead_id', 'dashboard:proposal.errors.customerFixed');
   const lead = await leadFor(db, input.lead_id);
   const property = await chosenProperty(db, lead.id, input.property_id);
   const { items, totals } = computeFormLineItems(input.items, input.tax_rate);

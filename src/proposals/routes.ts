@@ -6,6 +6,7 @@ import { formFailure, orgPage, type PageResult } from '../http/page.js';
 import { todayIn } from '../lib/dates.js';
 import type { Db } from '../db/tenancy.js';
 import { followupStatus } from '../db/sql/followups.js';
+import { invoicesBilling } from '../db/sql/invoices.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
@@ -43,6 +44,11 @@ function valuesFrom(proposal: ProposalRow, items: ProposalItemRow[], currency: s
     items: lineFormValuesFrom(items, currency),
     ...depositFormValues(proposal, currency),
   };
+}
+
+/** A sent proposal's customer, by name: its form shows them instead of a choice (commands.ts refuses a change). */
+async function customerFixed(db: Db, proposal: ProposalRow): Promise<string | null> {
+  return proposal.status === 'draft' ? null : leadName(await getLead(db, proposal.lead_id));
 }
 
 const formErrors = (err: unknown) => (err as { fields?: Record<string, string> }).fields;
@@ -131,6 +137,7 @@ adminRouter.get(
     const items = await getProposalItems(db, proposal.id);
     const lead = await getLead(db, proposal.lead_id);
     const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string } | undefined>('id');
+    const billedBy = proposal.status === 'approved' ? await invoicesBilling(db, { proposalId: proposal.id, jobId: job?.id ?? null }) : [];
     const versions = await listProposalVersions(db, proposal.id);
     const signature = await getProposalSignature(db, proposal.id);
     return {
@@ -148,6 +155,7 @@ adminRouter.get(
         lead,
         leadName: leadName(lead),
         job,
+        billedBy,
         taxRate: taxRateText(proposal.tax_rate_bps),
         editable: proposalLocked(proposal) === null,
         onlineApproval: plan.onlineApproval,
@@ -178,6 +186,7 @@ adminRouter.get(
       locals: {
         ...(await formLocals(db, msg('dashboard:proposal.editTitle', { number: proposal.number }), `/proposals/${proposal.id}`, values)),
         proposal,
+        customerFixed: await customerFixed(db, proposal),
       },
     };
   }),
@@ -199,7 +208,7 @@ adminRouter.post(
         formValues(req.body),
         formErrors(err),
       );
-      return formFailure('admin/proposals/form', err, { ...locals, proposal });
+      return formFailure('admin/proposals/form', err, { ...locals, proposal, customerFixed: await customerFixed(db, proposal) });
     }
   }),
 );

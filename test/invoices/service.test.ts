@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { withOrg } from '../../src/db/tenancy.js';
+import { withOrg, type Db } from '../../src/db/tenancy.js';
 import { getDb } from '../../src/db/knex.js';
 import type { Actor } from '../../src/db/audit.js';
 import { FormError, type HttpError } from '../../src/lib/errors.js';
@@ -120,9 +120,53 @@ describe('invoices service', () => {
       (err: HttpError) => expect(err.status).to.equal(409),
     );
     await withOrg(org.orgId, (db) => setJobStatus(db, jobId, 'completed', actor));
+    // The proposal's invoice already bills the job's work: neither page makes another while it stands.
+    for (const again of [
+      (db: Db) => createInvoiceFromJob(db, jobId, { currency: 'USD', time_zone: 'UTC' }, actor),
+      (db: Db) => createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actor),
+    ]) {
+      await withOrg(org.orgId, again).then(
+        () => expect.fail('billed the same work twice'),
+        (err: HttpError) => {
+          expect(err.status).to.equal(409);
+          expect(inEnglish(err.message)).to.equal(
+            `Invoice #${invoice.number} already bills this work. Open it, or void it to bill the work again; anything more goes on a new invoice.`,
+          );
+        },
+      );
+    }
+    await withOrg(org.orgId, (db) => voidInvoice(db, invoice.id, actor));
     const fromJob = await withOrg(org.orgId, (db) => createInvoiceFromJob(db, jobId, { currency: 'USD', time_zone: 'UTC' }, actor));
     expect(fromJob).to.include({ job_id: jobId, total_cents: 306600 });
     expect(fromJob.number).to.equal(invoice.number + 1);
+  });
+
+  it('two clicks at once on "Create invoice" make one invoice; the other is told which one bills the work', async () => {
+    const { org, lead, actor } = await setup();
+    const proposal = await withOrg(org.orgId, async (db) => {
+      const p = await createProposal(
+        db,
+        parseForm(proposalFormSchema('USD'), {
+          lead_id: lead.id,
+          title: 'Gutters',
+          items: [{ service: 'Gutters', quantity: '1', unit_price: '900' }],
+        }),
+        actor,
+      );
+      await markProposalSent(db, p.id, actor);
+      await approveProposal(db, p.id, { source: 'staff', approverName: 'S' }, actor);
+      return p;
+    });
+    const outcomes = await Promise.allSettled(
+      [0, 1].map(() =>
+        withOrg(org.orgId, (db) => createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actor)),
+      ),
+    );
+    expect(outcomes.map((o) => o.status).sort()).to.deep.equal(['fulfilled', 'rejected']);
+    const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect((refused.reason as HttpError).status).to.equal(409);
+    const invoices = await withOrg(org.orgId, (db) => db('invoices').where({ proposal_id: proposal.id }).pluck('number'));
+    expect(invoices).to.have.length(1);
   });
 
   it('issues draft → open, edits only drafts, and voids only without payments', async () => {

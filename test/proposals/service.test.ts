@@ -7,6 +7,8 @@ import { HttpError, FormError } from '../../src/lib/errors.js';
 import { parseForm } from '../../src/lib/forms.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
 import { approveProposal } from '../../src/jobs/approve-proposal.js';
+import { setJobStatus } from '../../src/jobs/commands.js';
+import { loginAgent } from '../support/http.js';
 import { createProposal, markProposalSent, PROPOSAL_CHANGED, rejectProposal, updateProposal } from '../../src/proposals/commands.js';
 import { getProposalItems, proposalContentSha256 } from '../../src/proposals/queries.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
@@ -234,5 +236,68 @@ describe('proposals service', () => {
       (err: FormError) => expect(inEnglish(err.fields.lead_id)).to.match(/Choose a customer/),
     );
     void lead;
+  });
+
+  it('a sent proposal stays with its customer: a move to another is refused, changing nothing, and its form offers none', async () => {
+    const { org, lead, actor } = await setup();
+    const other = await createTestLead(org.orgId, { first_name: 'Dale', last_name: 'Hutchins' });
+    const draft = await withOrg(org.orgId, (db) => createProposal(db, form(lead.id), actor));
+    // A draft may still change hands.
+    await withOrg(org.orgId, (db) => updateProposal(db, draft.id, form(other.id), actor));
+    await withOrg(org.orgId, (db) => updateProposal(db, draft.id, form(lead.id), actor));
+    await withOrg(org.orgId, (db) => markProposalSent(db, draft.id, actor));
+    await withOrg(org.orgId, (db) => updateProposal(db, draft.id, form(other.id, { title: 'Moved' }), actor)).then(
+      () => expect.fail('moved a sent proposal'),
+      (err: FormError) =>
+        expect(inEnglish(err.fields.lead_id)).to.equal(
+          'This proposal has been sent to its customer, so it stays with them. For someone else, create a new proposal.',
+        ),
+    );
+    const after = await getDb()('proposals').where({ id: draft.id }).first<ProposalRow>();
+    expect(after).to.include({ lead_id: lead.id, title: 'New gutters' });
+
+    const agent = await loginAgent(org.email, org.password);
+    const page = await agent.get(`/proposals/${draft.id}/edit`).expect(200);
+    expect(page.text).to.contain(`<input type="hidden" name="lead_id" value="${lead.id}">`);
+    expect(page.text).to.not.contain('<select id="f-lead_id"');
+    const refused = await agent
+      .post(`/proposals/${draft.id}`)
+      .type('form')
+      .send({
+        _csrf: agent.csrf,
+        lead_id: other.id,
+        title: 'Moved',
+        tax_rate: '0',
+        'items[0][service]': 'Gutter',
+        'items[0][quantity]': '1',
+        'items[0][unit_price]': '10',
+      })
+      .expect(422);
+    expect(refused.text).to.contain('it stays with them');
+    expect((await getDb()('proposals').where({ id: draft.id }).first<ProposalRow>()).lead_id).to.equal(lead.id);
+  });
+
+  it('an approved proposal already invoiced links its invoice instead of offering another, and so does its job', async () => {
+    const { org, lead, actor } = await setup();
+    const p = await withOrg(org.orgId, (db) => createProposal(db, form(lead.id), actor));
+    await withOrg(org.orgId, (db) => markProposalSent(db, p.id, actor));
+    const { jobId } = await withOrg(org.orgId, (db) => approveProposal(db, p.id, { source: 'staff', approverName: 'S' }, actor));
+    await withOrg(org.orgId, (db) => setJobStatus(db, jobId, 'completed', actor));
+    const agent = await loginAgent(org.email, org.password);
+    expect((await agent.get(`/proposals/${p.id}`).expect(200)).text).to.contain(`action="/proposals/${p.id}/invoice"`);
+    expect((await agent.get(`/jobs/${jobId}`).expect(200)).text).to.contain(`action="/jobs/${jobId}/invoice"`);
+    const made = await agent.post(`/proposals/${p.id}/invoice`).type('form').send({ _csrf: agent.csrf }).expect(303);
+    const invoiceId = String(made.headers.location).split('/').pop();
+    const number = (await getDb()('invoices').where({ id: invoiceId }).first<{ number: number }>()).number;
+
+    const proposalPage = (await agent.get(`/proposals/${p.id}`).expect(200)).text;
+    expect(proposalPage).to.contain(`Billed on <a href="/invoices/${invoiceId}">#${number}</a>`);
+    expect(proposalPage).to.not.contain(`action="/proposals/${p.id}/invoice"`);
+    const jobPage = (await agent.get(`/jobs/${jobId}`).expect(200)).text;
+    expect(jobPage).to.contain(`<a href="/invoices/${invoiceId}">#${number}</a>`);
+    expect(jobPage).to.not.contain(`action="/jobs/${jobId}/invoice"`);
+    // A stale page's button (or a second click) is refused with the reason, and makes nothing.
+    await agent.post(`/jobs/${jobId}/invoice`).type('form').send({ _csrf: agent.csrf }).expect(409);
+    expect(await getDb()('invoices').where({ org_id: org.orgId }).pluck('id')).to.deep.equal([invoiceId]);
   });
 });

@@ -41,3 +41,25 @@ export async function writeInvoiceBalances(db: Db, changes: { id: string; paid: 
     [JSON.stringify(changes)],
   );
 }
+
+export interface BillingInvoice {
+  id: string;
+  number: number;
+  status: InvoiceStatus;
+}
+
+/**
+ * The invoices, void ones aside, that already bill a piece of work: those made
+ * from the proposal, and those made for its job. A proposal and the job it
+ * became are one piece of work, so either page passes both ids it knows.
+ */
+export async function invoicesBilling(db: Db, work: { proposalId: string | null; jobId: string | null }): Promise<BillingInvoice[]> {
+  if (!work.proposalId && !work.jobId) return [];
+  const { rows } = await db.raw<{ rows: BillingInvoice[] }>(
+    `select id, number, status from invoices
+      where status <> 'void' and (proposal_id = ?::uuid or job_id = ?::uuid)
+      order by number`,
+    [work.proposalId, work.jobId],
+  );
+  return rows;
+}
