@@ -27,9 +27,15 @@ const shownMoney = memoize((key: string) => {
   return cachedFormatter(`money|${locale}|${currency}`, () => new Intl.NumberFormat(locale, { style: 'currency', currency })).format(value);
 }, 10_000);
 
-/** Parses "1,234.56" typed in a form into minor units, or null when it isn't an amount. */
+/**
+ * Parses "1,234.56" typed in a form into minor units, or null when it isn't an
+ * amount. A comma may only group thousands: "1,50" (a decimal comma, as much of
+ * the Spanish-speaking world writes it) is refused rather than read as 150.
+ */
 export function parseMoneyInput(text: string, currency = 'USD'): number | null {
-  const cleaned = text.replace(/[\s,$€£]/g, '');
+  const compact = text.replace(/[\s$€£]/g, '');
+  if (compact.includes(',') && !/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(compact)) return null;
+  const cleaned = compact.replace(/,/g, '');
   const exponent = currencyExponent(currency);
   const pattern = exponent === 0 ? /^\d{1,12}$/ : new RegExp(`^\\d{1,12}(\\.\\d{1,${exponent}})?$`);
   if (!pattern.test(cleaned)) return null;

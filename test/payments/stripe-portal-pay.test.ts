@@ -167,6 +167,10 @@ describe('Pay button in the customer portal', () => {
     expect(under.text).to.contain('smallest online payment is $1.00');
     // The page comes back at the amount to fix, not at its top with the error a screen below.
     expect(under.text).to.match(/id="pay-amount"[^>]*aria-invalid="true"[^>]*autofocus/);
+    // A decimal comma is refused, not read as a hundred times the amount.
+    const comma = await app().post(`${page}/pay`).type('form').send({ _csrf: csrf, amount: '1,50' });
+    expect(comma.status).to.equal(422);
+    expect(comma.text).to.contain('value="1,50"');
     expect(standIn.requestsTo('POST', '/v1/checkout/sessions').length).to.equal(before);
     expect(await countRows(org.orgId, 'checkout_sessions')).to.equal(0);
 
