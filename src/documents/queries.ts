@@ -5,7 +5,7 @@ import { paymentSequenceColumn } from '../db/sql/payments.js';
 import type { Db } from '../db/tenancy.js';
 import { msg } from '../i18n/index.js';
 import { frozenProposalContent, type SignaturePage } from './signed.js';
-import { choiceNote, type LineChoice } from '../lib/line-options.js';
+import { choiceNoteMessage, type LineChoice } from '../lib/line-options.js';
 
 export type DocumentKind = 'proposal' | 'invoice' | 'receipt';
 
@@ -124,7 +124,7 @@ async function proposalLinesOf(db: Db, id: string, approved: boolean): Promise<D
   return rows
     .filter((r) => !approved || r.selected)
     .map((r) => {
-      const note = choiceNote(r, approved);
+      const note = choiceNoteMessage(r, approved);
       return {
         service: r.service,
         description: note ? [r.description, note].filter(Boolean).join(' · ') : r.description,

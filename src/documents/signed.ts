@@ -3,7 +3,7 @@
 // followed by a signature page holding the signature and its evidence. While a
 // revision is being made, the customer's PDF is the version they asked about.
 import type { Db } from '../db/tenancy.js';
-import { choiceNote } from '../lib/line-options.js';
+import { choiceNoteMessage } from '../lib/line-options.js';
 import type { ProposalContent } from '../proposals/queries.js';
 import { getOpenChangeRequest, getProposalSignature, parseProposalContent } from '../proposals/revisions.js';
 
@@ -18,7 +18,7 @@ export interface SignaturePage {
   version: number;
 }
 
-/** How a frozen line counts, as choiceNote() reads it (only optional lines and alternatives carry these). */
+/** How a frozen line counts, as choiceNoteMessage() reads it (only optional lines and alternatives carry these). */
 const choiceOf = (i: ProposalContent['items'][number]) => ({
   optional: i.optional ?? false,
   group_label: i.group_label ?? null,
@@ -40,7 +40,7 @@ function documentFields(content: ProposalContent, signed: boolean) {
     lines: content.items
       .filter((i) => !signed || i.selected !== false)
       .map((i) => {
-        const note = signed ? null : choiceNote(choiceOf(i), false);
+        const note = signed ? null : choiceNoteMessage(choiceOf(i), false);
         return {
           service: i.service,
           description: note ? [i.description, note].filter(Boolean).join(' · ') : i.description,

@@ -2,7 +2,7 @@
 // proposal: which lines count, what the customer may choose, and the totals of a
 // choice. One rule for the editor, the portal page (with or without script), the
 // approval, the invoice copied from it and the PDF.
-import { DEFAULT_LANGUAGE, msg, translate, type Language } from '../i18n/index.js';
+import { msg } from '../i18n/index.js';
 import { z } from 'zod';
 import { FormError } from './errors.js';
 
@@ -124,16 +124,6 @@ export function choiceNoteMessage(item: Pick<ChoiceLine, 'optional' | 'group_lab
   if (!item.optional) return null;
   if (approved) return item.selected ? 'dashboard:lines.note.optionalChosen' : 'dashboard:lines.note.optionalNotChosen';
   return item.selected ? 'dashboard:lines.note.optionalIncluded' : 'dashboard:lines.note.optionalNotIncluded';
-}
-
-/** choiceNoteMessage in words of `lang` (English unless told). */
-export function choiceNote(
-  item: Pick<ChoiceLine, 'optional' | 'group_label' | 'selected'>,
-  approved: boolean,
-  lang: Language = DEFAULT_LANGUAGE,
-): string | null {
-  const message = choiceNoteMessage(item, approved);
-  return message === null ? null : translate(lang, message);
 }
 
 // ——— The editor: how the contractor marks a line ———

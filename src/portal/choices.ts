@@ -5,7 +5,15 @@
 // public/portal-choices.js follows them live.
 import type { ProposalDetail, ProposalLineItem } from '../db/portal-page.js';
 import { FormError } from '../lib/errors.js';
-import { choiceGroups, choiceNote, choiceTotals, hasChoices, resolveChoice, selectedIds, type ChoiceInput } from '../lib/line-options.js';
+import {
+  choiceGroups,
+  choiceNoteMessage,
+  choiceTotals,
+  hasChoices,
+  resolveChoice,
+  selectedIds,
+  type ChoiceInput,
+} from '../lib/line-options.js';
 
 type Shown = ProposalLineItem & { checked: boolean };
 
@@ -49,7 +57,7 @@ export function proposalChoiceLocals(proposal: ProposalDetail, input: ChoiceInpu
   if (!hasChoices(items)) return { proposal };
   const approved = proposal.status === 'approved';
   if (!choosing) {
-    const listed = items.filter((i) => !approved || i.selected).map((i) => ({ ...i, note: choiceNote(i, approved) }));
+    const listed = items.filter((i) => !approved || i.selected).map((i) => ({ ...i, note: choiceNoteMessage(i, approved) }));
     return { proposal: { ...proposal, items: listed } };
   }
   let choiceError: string | undefined;

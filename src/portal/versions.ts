@@ -2,7 +2,7 @@
 // customer asked to change (readable, marked superseded once the revision went
 // out) and, on the version page, one of them rebuilt from its frozen JSON.
 import type { PortalPageData, PortalProposalVersion } from '../db/portal-page.js';
-import { choiceNote } from '../lib/line-options.js';
+import { choiceNoteMessage } from '../lib/line-options.js';
 import type { ProposalContent } from '../proposals/queries.js';
 
 type ProposalDetail = Extract<PortalPageData, { tab: 'proposal' }>['data'] & object;
@@ -39,7 +39,7 @@ function frozen(version: PortalProposalVersion) {
     items: content.items.map((i) => ({
       ...i,
       quantity: Number(i.quantity),
-      note: choiceNote({ optional: i.optional ?? false, group_label: i.group_label ?? null, selected: i.selected ?? true }, false),
+      note: choiceNoteMessage({ optional: i.optional ?? false, group_label: i.group_label ?? null, selected: i.selected ?? true }, false),
     })),
   };
 }

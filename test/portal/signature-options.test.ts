@@ -187,6 +187,16 @@ describe('change requests on a proposal with optional lines and alternatives', (
     const waitingPdf = (await pdfPages((await app().get(`${page}/pdf`).buffer(true).parse(binary)).body as Buffer)).join(' ');
     expect(waitingPdf).to.contain('Aluminium gutters').and.to.contain('Downspout extensions').and.to.contain('1,353.13');
     expect(waitingPdf).to.contain('Copper gutters').and.to.contain('Gutter guards').and.to.contain('Optional, not included');
+    // A Spanish reader gets the notes in Spanish, on the page and in the PDF.
+    await getDb()('leads').where({ id: lead.id }).update({ language: 'es' });
+    expect(notes((await app().get(page)).text)).to.deep.include.members([
+      ['Steel gutters', 'Gutter material: otra opción'],
+      ['Gutter guards', 'Opcional, no incluido'],
+    ]);
+    const spanishPdf = (await pdfPages((await app().get(`${page}/pdf`).buffer(true).parse(binary)).body as Buffer)).join(' ');
+    expect(spanishPdf).to.contain('Opcional, no incluido').and.to.contain('Gutter material: opción preseleccionada');
+    expect(spanishPdf).not.to.contain('Optional, not included');
+    await getDb()('leads').where({ id: lead.id }).update({ language: null });
 
     // The business revises: copper gets cheaper; then sends the new version.
     const agent = await loginAgent(org.email, org.password);
