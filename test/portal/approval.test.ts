@@ -213,6 +213,16 @@ describe('portal approval', () => {
     expect(opened).to.match(/<details class="panel decline" id="decline">[\s\S]*?<form [^>]*id="decline-form"/);
   });
 
+  it('a result in the address says nothing the proposal does not bear out (a bookmarked ?result=approved on a pending one)', async () => {
+    const { page } = await setup('starter');
+    for (const result of ['approved', 'rejected', 'changes', 'already']) {
+      const view = await app().get(`${page}?result=${result}`);
+      expect(view.status).to.equal(200);
+      expect(view.text, result).to.not.contain('class="flash');
+      expect(view.text, result).to.contain('Approve $346.50');
+    }
+  });
+
   it('refuses a POST without a valid form token (403), changing nothing', async () => {
     const { page, proposalId, org } = await setup('starter');
     const other = await setup('starter');
