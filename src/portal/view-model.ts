@@ -123,8 +123,11 @@ export interface ViewExtras {
 
 /** A visit as the customer reads it: the day, the arrival window, the technician. */
 function visit(job: PortalJob, org: PortalPageData['org'], locale: string) {
+  const stage = visitStage(job);
   return {
     ...job,
+    stage,
+    past: stage === 'past',
     // A visit made by an approval has no day yet: "to be scheduled", not "Scheduled" (the dashboard's rule too).
     shown_status: jobStatusShown(job),
     arrival: job.status === 'completed' ? null : formatArrivalWindow(job.scheduled_at, job.arrival_window_minutes, org.time_zone, locale),
@@ -247,11 +250,12 @@ export function portalPageLocals(
       data.groups = properties.group(data.rows as typeof page.data.rows);
       break;
     case 'history': {
-      const upcoming: ReturnType<typeof visit>[] = [];
-      const completed: ReturnType<typeof visit>[] = [];
-      for (const job of page.data.rows) (job.status === 'completed' ? completed : upcoming).push(visit(job, page.org, reader.formatLocale));
-      data.upcoming = upcoming;
-      data.completed = completed;
+      // A visit whose day has gone by is past even when the business hasn't marked it done yet.
+      const visits = page.data.rows.map((job) => visit(job, page.org, reader.formatLocale));
+      data.upcoming = visits.filter((v) => v.stage !== 'done' && v.stage !== 'past');
+      // Latest first, as the page's query orders the completed ones: a forgotten one sits among them by its day.
+      const day = (v: (typeof visits)[number]) => new Date(v.completed_at ?? v.scheduled_at ?? 0).getTime();
+      data.past = visits.filter((v) => v.stage === 'done' || v.stage === 'past').sort((a, b) => day(b) - day(a));
       break;
     }
     case 'payments':

@@ -124,7 +124,7 @@ describe('the portal in Spanish', () => {
       ['/proposals', [/Propuesta n\.º \d+ · /, /Enviada el /, /Espera su aprobación/, /Aprobada|Rechazada/]],
       ['/invoices', [/Factura n\.º \d+/, /Emitida el .* · vence el /, /Saldo pendiente/, /Sin pagar/, /Pagada/]],
       ['/payments', [/Saldo pendiente/, /Recibo \(PDF\)/, /Tarjeta en persona|Cheque/]],
-      ['/history', [/Historial de servicio/, /Próximas/, /Realizadas/, /Técnico: Terry Tech/, /Llegada: /, /Añadir al calendario/]],
+      ['/history', [/Historial de servicio/, /Próximas/, /Visitas anteriores/, /Técnico: Terry Tech/, /Llegada: /, /Añadir al calendario/]],
       [`/proposals/${records.pendingProposalIds[0]}`, [/Aprobar \$/, /Su nombre completo/, /Qué incluye/, /Impuestos/, /Firme aquí/]],
       [`/invoices/${records.invoiceIds[0]}`, [/Saldo pendiente/, /Descargar PDF/, /Cómo pagar/, /Llamar al \(555\) 555-0199/]],
       ['/request', [/Solicitar un trabajo/, /¿Qué necesita que se haga\?/, /Hasta 5 fotos/]],

@@ -123,7 +123,7 @@ describe('customer portal pages', () => {
       expect(payments.text).to.match(/Open balance<\/p>\s*<p class="balance-amount">\$603\.00/);
       expect(payments.text).to.contain('Card in person').and.to.contain('Invoice #');
       const history = await app().get(`/p/${token}/history`);
-      expect(history.text.indexOf('Upcoming')).to.be.lessThan(history.text.indexOf('Completed'));
+      expect(history.text.indexOf('<h2>Upcoming</h2>')).to.be.lessThan(history.text.indexOf('<h2>Past visits</h2>'));
       expect(history.text).to.contain('Upcoming visit 0').and.to.contain('Completed visit 11').and.to.contain('Technician: Terry Tech');
       expect(history.text).to.contain('12 Maple Street');
       expect(history.text.indexOf('Upcoming visit 0')).to.be.lessThan(history.text.indexOf('Upcoming visit 2'));
@@ -267,6 +267,35 @@ describe('customer portal pages', () => {
     expect(empty.text).to.contain('Welcome, ').and.to.contain('This is your private page with').and.not.to.contain('aria-current');
     expect((await app().get(`/p/${(await linkFor(org.orgId, c.id)).token}/history`)).text).to.contain('No service visits yet');
     expect(empty.text).not.to.contain('whatsapp-button');
+  });
+
+  it('a visit whose day has gone by is past, even before the business marks it done: no calendar file, no reschedule', async () => {
+    const org = await createTestOrg();
+    const lead = await createTestLead(org.orgId);
+    const day = 86_400_000;
+    const job = (service_type: string, status: string, daysAway: number) =>
+      getDb()('jobs')
+        .insert({
+          org_id: org.orgId,
+          lead_id: lead.id,
+          service_type,
+          status,
+          scheduled_at: new Date(Date.now() + daysAway * day),
+          completed_at: status === 'completed' ? new Date(Date.now() + daysAway * day) : null,
+        })
+        .returning<{ id: string }[]>('id')
+        .then(([row]) => row.id);
+    const coming = await job('Coming visit', 'scheduled', 2);
+    const forgotten = await job('Forgotten visit', 'scheduled', -3);
+    await job('Done visit', 'completed', -1);
+    const page = (await app().get(`/p/${(await linkFor(org.orgId, lead.id)).token}/history`)).text;
+    const [upcoming, past] = page.split('<h2>Past visits</h2>');
+    expect(upcoming).to.contain('Coming visit').and.not.to.contain('Forgotten visit');
+    expect(past).to.not.contain('Coming visit');
+    // Latest first: the one done yesterday, then the one three days ago.
+    expect(past.indexOf('Done visit')).to.be.greaterThan(-1).and.lessThan(past.indexOf('Forgotten visit'));
+    expect(page).to.contain(`/visits/${coming}/ics`).and.to.contain(`/visits/${coming}/reschedule`);
+    expect(page).to.not.contain(`/visits/${forgotten}/`);
   });
 
   it('gives unknown and revoked tokens the same plain 404: same body, same headers', async () => {
