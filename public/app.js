@@ -1,5 +1,8 @@
 // Progressive enhancement only: every page works without this file.
 
+// A refused form comes back at the first field to fix, not at the page's top with the error a screen below.
+document.querySelector('[aria-invalid="true"]')?.focus();
+
 // Sign-up: the business starts in this browser's time zone, not a silent default.
 for (const input of document.querySelectorAll('input[data-browser-time-zone]')) {
   try {

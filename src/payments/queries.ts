@@ -11,7 +11,6 @@ import { notFound } from '../lib/errors.js';
 import { idOrNotFound } from '../lib/ids.js';
 import { taxRateText } from '../lib/line-items.js';
 import { moneyInputValue } from '../lib/money.js';
-import { humanize } from '../lib/pagination.js';
 import { getInvoice, getInvoiceItems } from '../invoices/queries.js';
 import { getLead, leadName, customerRecordList } from '../leads/queries.js';
 import { MANUAL_METHODS } from './schema.js';
@@ -59,7 +58,7 @@ export async function refundedSoFar(db: Db, paymentId: string): Promise<number> 
   return refundedTotal(db, paymentId, ['succeeded', 'pending']);
 }
 
-const methodOptions = MANUAL_METHODS.map((m) => ({ value: m, label: humanize(m).replace(/^./, (c) => c.toUpperCase()) }));
+const methodOptions = MANUAL_METHODS.map((m) => ({ value: m, label: `common:method.${m}` }));
 
 /** Everything the invoice page shows; the payment form re-renders it with errors. */
 export async function invoicePage(db: Db, org: { time_zone: string; locale?: string }, invoiceId: string) {

@@ -9,7 +9,7 @@ import { todayIn, zonedToInstant } from '../lib/dates.js';
 import { FormError } from '../lib/errors.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { routeId } from '../lib/ids.js';
-import { moneyInputValue } from '../lib/money.js';
+import { formatMoney } from '../lib/money.js';
 import { pageOf, pageWindow } from '../lib/pagination.js';
 import { getInvoice } from '../invoices/queries.js';
 import { enqueueDeliveryJob } from '../queue/queues.js';
@@ -67,10 +67,10 @@ adminRouter.post(
           if (!config.redisUrl) return;
           for (const deliveryId of receiptIds) await enqueueDeliveryJob({ deliveryId, orgId: org.id });
         },
-        flash:
-          updated.status === 'paid'
-            ? msg('settings:pay.recordedPaid', { number: invoice.number })
-            : msg('settings:pay.recorded', { number: invoice.number }),
+        // Say so when a receipt goes to the customer: recording a payment is not only a note for the books.
+        flash: msg(`settings:pay.${updated.status === 'paid' ? 'recordedPaid' : 'recorded'}${receiptIds.length ? 'Receipt' : ''}`, {
+          number: invoice.number,
+        }),
       };
     } catch (err) {
       const locals = await invoicePage(db, org, invoice.id);
@@ -89,14 +89,14 @@ adminRouter.post(
 
 adminRouter.post(
   '/payments/:id/refund',
-  orgPage(async ({ req, res, db, actor }) => {
+  orgPage(async ({ req, res, db, org, actor }) => {
     const payment = await getPayment(db, routeId(req.params));
     try {
       const input = parseForm(refundFormSchema(payment.currency), req.body);
       const { refund } = await recordRefund(db, payment.id, { amountCents: input.amount, reference: input.reference }, actor);
       return {
         redirect: `/payments/${payment.id}`,
-        flash: msg('settings:pay.refunded', { amount: moneyInputValue(Number(refund.amount_cents), refund.currency) }),
+        flash: msg('settings:pay.refunded', { amount: formatMoney(Number(refund.amount_cents), refund.currency, org.locale) }),
       };
     } catch (err) {
       const locals = await paymentPage(db, payment.id, res.locals.lang as Language);

@@ -252,8 +252,17 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
     expectWords(
       show,
       '/invoices/:id',
-      ['Factura n.º 1', 'Saldo pendiente:', 'Pagado', 'Registrar un pago', 'Descargar PDF', 'Efectivo'],
-      ['Balance due', 'Record a payment', 'Download PDF', 'No payments recorded'],
+      [
+        'Factura n.º 1',
+        'Saldo pendiente:',
+        'Pagado',
+        'Registrar un pago',
+        'Descargar PDF',
+        'Efectivo',
+        'Tarjeta en persona',
+        'Transferencia bancaria',
+      ],
+      ['Balance due', 'Record a payment', 'Download PDF', 'No payments recorded', 'Card in person', 'Bank transfer'],
     );
     expect(visibleText(show)).to.contain('emitida el 30 nov 2026');
     // The totals end with what was paid and what is still due.
@@ -265,14 +274,14 @@ describe('the dashboard in Spanish (org locale es-MX)', function () {
     expectWords(
       list,
       '/payments',
-      ['Fecha', 'Factura', 'Tipo', 'Método', 'Monto', 'Efectivo', 'manual'],
+      ['Fecha', 'Factura', 'Tipo', 'Método', 'Monto', 'Efectivo', 'registrado a mano'],
       ['Amount', 'Method', 'Kind', 'Cash'],
     );
     const show = await page(es.agent, `/payments/${es.paymentId}`);
     expectWords(
       show,
       '/payments/:id',
-      ['Origen: manual', 'Factura n.º 1', 'Descargar recibo (PDF)', 'Registrar un reembolso', 'Monto a reembolsar'],
+      ['Registrado a mano en Porchlight', 'Factura n.º 1', 'Descargar recibo (PDF)', 'Registrar un reembolso', 'Monto a reembolsar'],
       ['Source:', 'Download receipt', 'Record a refund'],
     );
     expect(visibleText(show)).to.contain('$500.00');

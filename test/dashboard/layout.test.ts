@@ -43,6 +43,7 @@ describe('dashboard layout in a browser', function () {
   let base: string;
   let org: TestOrg;
   let pages: string[];
+  let fixture: Fixture;
 
   before(async function () {
     skipWithoutChromium(this);
@@ -50,6 +51,7 @@ describe('dashboard layout in a browser', function () {
     browser = await launchChromium();
     org = await createTestOrg({ plan: 'starter', name: 'Northwind Gutter, Roofing & Exterior Restoration Specialists' });
     const fx = await seedRouteFixtures(org);
+    fixture = fx;
     await withOrg(org.orgId, (db) =>
       db('message_deliveries')
         .where({ id: fx.delivery })
@@ -106,6 +108,20 @@ describe('dashboard layout in a browser', function () {
       await context.close();
     });
   }
+
+  it('a refused form opens at the field to fix, not at the page’s top (a payment above the balance, on a phone)', async () => {
+    const context = await browser!.newContext({ viewport: { width: 390, height: 800 } });
+    const page = await logInPage(context, base, org);
+    await page.goto(`${base}/invoices/${fixture.invoice}`);
+    await page.locator('#f-amount').fill('99999');
+    await page.locator('form[action$="/payments"] button[type="submit"]').click();
+    await page.waitForLoadState('load');
+    expect(await page.locator('#e-amount').textContent()).to.match(/overpayments are not recorded/);
+    expect(await page.evaluate<string>('document.activeElement.id')).to.equal('f-amount');
+    const box = await page.locator('#f-amount').boundingBox();
+    expect(box!.y).to.be.within(0, 800 - box!.height);
+    await context.close();
+  });
 
   it('collapses the navigation into a menu on a phone that opens without script', async () => {
     const context = await browser!.newContext({ viewport: { width: 390, height: 800 }, javaScriptEnabled: false });

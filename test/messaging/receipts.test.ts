@@ -68,6 +68,10 @@ describe('payment receipts', () => {
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
     const res = await agent.post(`/invoices/${invoiceId}/payments`).type('form').send({ _csrf: csrf, amount: '120.00', method: 'check' });
     expect(res.status).to.equal(303);
+    // The business is told a receipt goes out: recording a payment is not only a note for its books.
+    expect((await agent.get(res.headers.location)).text).to.match(
+      /Payment recorded on invoice #\d+\. A receipt is on its way to the customer\./,
+    );
 
     const [receipt, ...more] = await receipts(org.orgId);
     expect(more).to.have.length(0);
@@ -89,6 +93,16 @@ describe('payment receipts', () => {
     // Sent once: a second job for the same row does nothing.
     expect((await deliverMessage({ deliveryId: receipt.id, orgId: org.orgId }, ATTEMPT)).result).to.equal('skipped');
     expect(smtp.inbox.length).to.equal(before + 1);
+
+    // A refund's flash names the amount as money, not as the form's plain number.
+    const paymentId = await withOrg(org.orgId, (db) => db('payments').where({ invoice_id: invoiceId }).first('id')).then(
+      (p) => (p as { id: string }).id,
+    );
+    const paymentPage = await agent.get(`/payments/${paymentId}`);
+    const refundCsrf = /name="_csrf" value="([^"]+)"/.exec(paymentPage.text)![1];
+    const refunded = await agent.post(`/payments/${paymentId}/refund`).type('form').send({ _csrf: refundCsrf, amount: '20' });
+    expect(refunded.status).to.equal(303);
+    expect((await agent.get(refunded.headers.location)).text).to.contain('Refund recorded ($20.00).');
   });
 
   it('a customer with only a phone gets a short text; one with neither gets nothing, and the payment still records', async () => {
