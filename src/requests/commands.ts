@@ -16,7 +16,8 @@ import { businessNoticeAddress } from '../messaging/queries.js';
 import { createProposal } from '../proposals/commands.js';
 import { proposalFormSchema } from '../proposals/schema.js';
 import { getWorkRequest, type WorkRequestRow } from './queries.js';
-import { languageOf, msg, t } from '../i18n/index.js';
+import { formatLocale, languageOf, msg, t } from '../i18n/index.js';
+import { formatDate } from '../lib/dates.js';
 
 export interface NewWorkRequest {
   leadId: string;
@@ -38,8 +39,16 @@ export interface NewWorkRequest {
 export function workRequestTitle(request: Pick<WorkRequestRow, 'description' | 'kind'>): string {
   if (request.kind === 'reschedule') return 'dashboard:request.rescheduleTitle';
   const line = request.description.split('\n')[0].trim();
-  return line.length > 80 ? `${line.slice(0, 79).trimEnd()}…` : line;
+  // The first sentence names the work ("The AC upstairs blows warm air."), without its full stop.
+  const sentence = (/^(.+?[.!?])(\s|$)/.exec(line)?.[1] ?? line).replace(/\.$/, '');
+  if (sentence.length <= TITLE_LENGTH) return sentence;
+  // Too long: cut at a word, not inside one.
+  const cut = sentence.slice(0, TITLE_LENGTH - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > TITLE_LENGTH / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
+
+const TITLE_LENGTH = 80;
 
 export async function createWorkRequest(
   db: Db,
@@ -136,7 +145,7 @@ export async function convertWorkRequest(
   if (request.kind === 'reschedule') throw conflict('dashboard:request.errors.reschedule');
   const title = workRequestTitle(request);
   const notes = [
-    t(lang, 'dashboard:request.notes.from', { date: request.created_at.toISOString().slice(0, 10) }),
+    t(lang, 'dashboard:request.notes.from', { date: formatDate(request.created_at, org.time_zone, formatLocale(lang, org.locale)) }),
     request.description,
     request.preferred_times ? t(lang, 'dashboard:request.notice.whenSuits', { times: request.preferred_times }) : '',
   ]

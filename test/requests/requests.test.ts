@@ -4,6 +4,7 @@
 // a draft proposal or a job in one click. An upcoming visit offers "Ask to
 // reschedule", which makes a request tied to that job.
 import crypto from 'node:crypto';
+import { workRequestTitle } from '../../src/requests/commands.js';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import supertest from 'supertest';
@@ -308,6 +309,8 @@ describe('requests on the dashboard', () => {
       org_id: org.orgId,
     });
     expect(proposal.internal_notes).to.contain('and the fence post leans.').and.to.contain('When suits them: Fridays');
+    // The day as the business reads dates, in its own time zone: not ISO, not UTC's.
+    expect(proposal.internal_notes).to.match(/^From the customer’s request of [A-Z][a-z]{2} \d{1,2}, \d{4}:/);
     const actions = await getDb()('audit_events')
       .where({ org_id: org.orgId })
       .whereIn('action', ['proposal.created', 'work_request.converted'])
@@ -337,5 +340,18 @@ describe('requests on the dashboard', () => {
     expect(res.headers.location).to.equal(`/jobs/${row.converted_job_id}/edit`);
     const job = await getDb()('jobs').where({ id: row.converted_job_id }).first<Record<string, unknown>>();
     expect(job).to.include({ lead_id: lead.id, status: 'scheduled', scheduled_at: null, address: '9 Oak Ave' });
+  });
+
+  it('titles the new record by the request’s first sentence, cut at a word when long', () => {
+    const title = (description: string) => workRequestTitle({ kind: 'work', description });
+    expect(title('Fix the gate.\nIt sticks in the rain.')).to.equal('Fix the gate');
+    expect(title('The AC upstairs is blowing warm air. It started on Sunday near the vents.')).to.equal(
+      'The AC upstairs is blowing warm air',
+    );
+    expect(title('Is the roof leaking? Water on the ceiling')).to.equal('Is the roof leaking?');
+    const long = title(`${'word '.repeat(30)}end`);
+    expect(long.length).to.be.at.most(80);
+    expect(long).to.match(/^(word )+word…$/);
+    expect(title('x'.repeat(100))).to.equal(`${'x'.repeat(79)}…`);
   });
 });
