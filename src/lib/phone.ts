@@ -7,6 +7,19 @@ export function phoneCountryFor(locale: string | undefined): CountryCode {
   return locale ? countryOfLocale(locale) : 'US';
 }
 
+/**
+ * Where a stranger's number may be from, most likely first, by their browser's
+ * languages: each region a language names ("es-MX": Mexico), then the United
+ * States (the product's home), then each language's likeliest region ("es": Spain).
+ * A bare "es" says nothing about where someone lives: a US number typed in a
+ * Spanish browser must still read as one.
+ */
+export function phoneCountriesFor(languages: string[]): CountryCode[] {
+  const named = languages.filter((tag) => /^[a-z]{2,3}-[a-z]{2}\b/i.test(tag)).map(countryOfLocale);
+  const likely = languages.map(countryOfLocale);
+  return [...new Set<CountryCode>([...named, 'US', ...likely])];
+}
+
 const countryOfLocale = memoize((locale: string): CountryCode => {
   try {
     const region = new Intl.Locale(locale).maximize().region;

@@ -2,7 +2,7 @@
 // the per-address limit, then a job. The answer never depends on what matched.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { HttpError } from '../lib/errors.js';
-import { normalizePhone, phoneCountryFor } from '../lib/phone.js';
+import { normalizePhone, phoneCountriesFor } from '../lib/phone.js';
 import { sha256Hex } from '../lib/tokens.js';
 import { emailSchema } from '../messaging/schema.js';
 import { isValidRecoveryFormToken } from '../portal-links/token.js';
@@ -13,7 +13,7 @@ import { portalClientKey, renderNotFound } from './responses.js';
 const ADDRESS_HELP = 'portal:notFound.addressHelp';
 
 /** The typed address as what leads store: a lowercase email or an E.164 number; null when it is neither. */
-export function parseRecoveryAddress(input: unknown, locale: string | undefined): RecoveryJobData | null {
+export function parseRecoveryAddress(input: unknown, languages: string[]): RecoveryJobData | null {
   if (typeof input !== 'string') return null;
   const text = input.trim();
   if (!text || text.length > 320) return null;
@@ -21,8 +21,12 @@ export function parseRecoveryAddress(input: unknown, locale: string | undefined)
     const email = emailSchema.safeParse(text);
     return email.success ? { email: email.data, phone: null } : null;
   }
-  const phone = normalizePhone(text, phoneCountryFor(locale));
-  return phone ? { email: null, phone } : null;
+  // The first country whose numbering plan the number is valid in (a number written with + names its own).
+  for (const country of phoneCountriesFor(languages)) {
+    const phone = normalizePhone(text, country);
+    if (phone) return { email: null, phone };
+  }
+  return null;
 }
 
 /** The per-address limiter's key: a hash, so Redis never holds the address itself. */
@@ -36,7 +40,7 @@ export function recoveryPost(addressLimiter: RequestHandler): RequestHandler {
     if (!isValidRecoveryFormToken(portalClientKey(req), body._csrf)) {
       return next(new HttpError(403, 'csrf', 'portal:errors.formExpired'));
     }
-    const address = parseRecoveryAddress(body.address, req.acceptsLanguages()[0]);
+    const address = parseRecoveryAddress(body.address, req.acceptsLanguages());
     if (!address) {
       const value = typeof body.address === 'string' ? body.address.slice(0, 320) : '';
       return renderNotFound(res, { status: 422, error: ADDRESS_HELP, value });

@@ -179,6 +179,13 @@ describe('portal link recovery ("Send me my link again")', () => {
     // The numbers come from a hundred fictional ones, so another test's customer may share it and get their own
     // link texted there too: this customer's is the one to find.
     await waitFor(() => standin.sent.find((m) => m.to === phone && m.body.includes(link.token)));
+    // The same number from a browser in Spanish is still a US number, not refused as no number in Spain.
+    const es = await supertest(testApp())
+      .post('/p/recover')
+      .set('Accept-Language', 'es')
+      .type('form')
+      .send({ _csrf: await formToken(), address: national });
+    expect(es.status).to.equal(200);
   });
 
   it('refuses a bad address with 422 and the form again, and a missing or foreign form token with 403; nothing queued', async () => {
@@ -218,10 +225,17 @@ describe('portal link recovery ("Send me my link again")', () => {
   });
 
   it('parses what people type: email case and spaces, national and international numbers', () => {
-    expect(parseRecoveryAddress(' Sam@Example.TEST ', 'en-US')).to.deep.equal({ email: 'sam@example.test', phone: null });
-    expect(parseRecoveryAddress('(512) 555-0142', 'en-US')).to.deep.equal({ email: null, phone: '+15125550142' });
-    expect(parseRecoveryAddress('+351 912 345 678', 'en-US')).to.deep.equal({ email: null, phone: '+351912345678' });
-    for (const bad of ['', 'hello', '12', 'a@', 'x'.repeat(400)]) expect(parseRecoveryAddress(bad, 'en-US'), bad).to.equal(null);
+    expect(parseRecoveryAddress(' Sam@Example.TEST ', ['en-US'])).to.deep.equal({ email: 'sam@example.test', phone: null });
+    expect(parseRecoveryAddress('(512) 555-0142', ['en-US'])).to.deep.equal({ email: null, phone: '+15125550142' });
+    expect(parseRecoveryAddress('+351 912 345 678', ['en-US'])).to.deep.equal({ email: null, phone: '+351912345678' });
+    // A Spanish browser says nothing about where its reader lives: a US number still reads as one.
+    expect(parseRecoveryAddress('(512) 555-0142', ['es', 'en'])).to.deep.equal({ email: null, phone: '+15125550142' });
+    // A region the browser names comes first; a number valid only elsewhere falls back.
+    expect(parseRecoveryAddress('612 345 678', ['es-ES'])).to.deep.equal({ email: null, phone: '+34612345678' });
+    expect(parseRecoveryAddress('(512) 555-0142', ['es-ES'])).to.deep.equal({ email: null, phone: '+15125550142' });
+    expect(parseRecoveryAddress('020 7946 0958', ['en-GB'])).to.deep.equal({ email: null, phone: '+442079460958' });
+    expect(parseRecoveryAddress('612 345 678', ['es'])).to.deep.equal({ email: null, phone: '+34612345678' });
+    for (const bad of ['', 'hello', '12', 'a@', 'x'.repeat(400)]) expect(parseRecoveryAddress(bad, ['en-US']), bad).to.equal(null);
   });
 
   it('sends nothing for a customer whose stored address differs from the one asked for (recoverLinks directly)', async () => {
