@@ -3,7 +3,7 @@
 // ones in a single Checkout Session (payments/stripe/split-checkout.ts).
 import type { Request } from 'express';
 import type { PortalLinkRef } from '../db/lookups.js';
-import type { PortalPageData } from '../db/portal-page.js';
+import { PAGE_SIZE, type PortalPageData } from '../db/portal-page.js';
 import { withOrg } from '../db/tenancy.js';
 import { balanceOf, isPayable } from '../lib/balance.js';
 import { createSplitCheckout } from '../payments/stripe/split-checkout.js';
@@ -22,6 +22,8 @@ export interface PaySeveral {
   tips: TipOption[];
   /** Offer "Save my card for next time" (the plan has saved cards and autopay). */
   saveCard: boolean;
+  /** The list runs over more than one page: the form pays this page's invoices, and says so. */
+  thisPageOnly: boolean;
 }
 
 /**
@@ -48,6 +50,7 @@ export function portalPaySeveralLocals(
       count: payable.length,
       tips: tipOptions(page.org.tip_percentages, total),
       saveCard: planFor(page.org.plan).savedCardsAndAutopay,
+      thisPageOnly: page.data.total > PAGE_SIZE,
     },
   };
 }

@@ -160,6 +160,16 @@ describe('Pay several invoices at once (Stripe Connect)', () => {
     });
   }
 
+  it('over more than one page, the form says it pays this page’s open invoices, not all of them', async () => {
+    const org = await connectedOrg(standIn);
+    const { list } = await setup(org);
+    for (let i = 0; i < 23; i += 1) await openInvoice(org.orgId, org.leadId, 1_000);
+    const page = (await app().get(list)).text;
+    expect(page).to.contain('The 25 open invoices on this page come to <strong>');
+    expect(page).to.contain('Open invoices on other pages of this list are paid from their own page.');
+    expect(page).to.not.contain('Your 25 open invoices');
+  });
+
   it('reconciliation records a lost multi-invoice payment once; the late webhook adds nothing', async () => {
     const org = await connectedOrg(standIn);
     const { a, c, link, list } = await setup(org);
