@@ -16,6 +16,7 @@ import { portalLinkByTokenHash, type PortalLinkRef } from '../db/lookups.js';
 import {
   loadPortalPage,
   loadPortalPageText,
+  PAGE_SIZE,
   SAME_PAGE,
   TABS,
   type ListTab,
@@ -273,9 +274,30 @@ function createPortalRouter(): { mountViews: (app: IRouter) => void; router: Rou
     // Nothing the kept page was rendered from has changed: Postgres did not build it again.
     if (kept && text === SAME_PAGE) return sendPage(req, res, kept);
     const page = JSON.parse(text) as PortalPageData;
-    if ((page.tab === 'proposal' || page.tab === 'invoice') && !page.data) return miss(req, res, next);
-    if (extras.version && !findVersion(page, extras.version)) return miss(req, res, next);
     const reader = readerFor(req, res, page);
+    // The link is good but the document isn't one it shows: said under the customer's own page, not
+    // as a dead link, and not counted as a guess (the token was right).
+    const missing =
+      (page.tab === 'proposal' || page.tab === 'invoice') && (!page.data || (extras.version && !findVersion(page, extras.version)));
+    if (missing) {
+      const rendered = portalPageLocals(token, page, { back: backPath(req, token) }, reader);
+      const back = `/p/${token}/${page.tab}s`;
+      // i18n-exempt: a view name
+      return res.status(404).render('portal/missing', { ...rendered.locals, missing: { kind: page.tab, back } });
+    }
+    // A page past the list's end (an old bookmark, a hand-typed number): its last page instead.
+    if (
+      view.kind === 'list' &&
+      page.tab !== 'proposal' &&
+      page.tab !== 'invoice' &&
+      view.page > 1 &&
+      !page.data.rows.length &&
+      page.data.total > 0
+    ) {
+      const last = Math.ceil(page.data.total / PAGE_SIZE);
+      const query = new URLSearchParams({ ...(view.property ? { property: view.property } : {}), page: String(last) });
+      return res.redirect(303, `/p/${token}/${view.tab}?${query.toString()}`);
+    }
     const rendered = portalPageLocals(
       token,
       page,

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { choiceForm } from '../lib/line-options.js';
 
 export const pageQuery = z.object({
-  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  // Not a page number ("-1", "abc", "1.5"): the first page, as a bare address shows.
+  page: z.coerce.number().int().min(1).max(100_000).catch(1),
   // The property filter: anything that isn't an id is no filter (the SQL ignores ids not the customer's).
   property: z.uuid().optional().catch(undefined),
 });

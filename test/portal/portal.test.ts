@@ -41,6 +41,8 @@ function comparableHeaders(res: supertest.Response): Record<string, string> {
   return out;
 }
 
+const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
+
 describe('customer portal pages', () => {
   const app = () => supertest(testApp());
   beforeEach(resetPortalMisses);
@@ -105,7 +107,6 @@ describe('customer portal pages', () => {
       expect((invoices.text.match(/class="doc"/g) ?? []).length).to.equal(2);
       const payments = await app().get(`/p/${token}/payments?page=2`);
       expect((payments.text.match(/class="doc"/g) ?? []).length).to.equal(5);
-      expect((await app().get(`/p/${token}/proposals?page=abc`)).status).to.equal(404);
     });
 
     it('shows each tab with its figures', async () => {
@@ -173,7 +174,8 @@ describe('customer portal pages', () => {
         ...records.invoiceIds.slice(0, 4).map((id) => `/invoices/${id}`),
       ];
       for (const path of paths) {
-        const res = await app().get(`/p/${token}${path}`);
+        // A page past a short list's end leads to its last page.
+        const res = await app().get(`/p/${token}${path}`).redirects(1);
         expect(res.status, path).to.equal(200);
         expect(res.text, path).not.to.contain(SECRET_NOTE);
       }
@@ -222,7 +224,7 @@ describe('customer portal pages', () => {
       }
     });
 
-    it("answers another customer's or another org's document, and drafts, with the same 404", async () => {
+    it("answers another customer's or another org's document, and drafts, with the same 404 under the customer's page", async () => {
       const otherLead = await createTestLead(orgId, { first_name: 'Neighbour' });
       const mine = await seedCustomerRecords(orgId, otherLead.id, { proposals: 1, pendingProposals: 1, invoices: 1, openInvoices: 1 });
       const otherOrg = await createTestOrg({ plan: 'starter' });
@@ -233,23 +235,52 @@ describe('customer portal pages', () => {
         invoices: 1,
         openInvoices: 1,
       });
+      // The link is good: a document it doesn't show is said so under the customer's own page, the same
+      // whether it is someone else's, a draft or no document at all, with the way back to the list.
+      const answers = new Map<string, string>();
+      for (const [kind, ids] of [
+        ['proposals', [mine.proposalIds[0], foreign.proposalIds[0], records.draftProposalIds[0], records.invoiceIds[0], NO_SUCH_ID]],
+        ['invoices', [mine.invoiceIds[0], foreign.invoiceIds[0], records.draftInvoiceIds[0], records.proposalIds[0], NO_SUCH_ID]],
+      ] as const) {
+        for (const id of ids) {
+          const res = await app().get(`/p/${token}/${kind}/${id}`);
+          expect(res.status, `${kind}/${id}`).to.equal(404);
+          expectPortalHeaders(res);
+          // Each response's own: its CSP nonce, and the id it was asked for.
+          answers.set(
+            `${kind}/${id}`,
+            res.text
+              .split(id)
+              .join('<id>')
+              .replace(/nonce="[^"]*"/g, ''),
+          );
+        }
+        const texts = [...answers].filter(([key]) => key.startsWith(kind)).map(([, text]) => text);
+        expect(new Set(texts).size, kind).to.equal(1);
+        expect(texts[0]).to.contain(kind === 'proposals' ? 'This proposal isn’t here.' : 'This invoice isn’t here.');
+        expect(texts[0]).to.contain(`href="/p/${token}/${kind}"`).and.to.contain('Sarah');
+        expect(texts[0]).to.not.contain('Neighbour');
+      }
+      // The token was right, so none of these counts as a guess: past the miss limit, still the page, never a 429.
+      for (let i = 0; i < 25; i += 1) expect((await app().get(`/p/${token}/invoices/${NO_SUCH_ID}`)).status).to.equal(404);
+      // A path no page has stays the one plain 404 of a dead link.
       const unknown = await app().get(`/p/${'A'.repeat(43)}`);
-      for (const path of [
-        `/proposals/${mine.proposalIds[0]}`,
-        `/invoices/${mine.invoiceIds[0]}`,
-        `/proposals/${foreign.proposalIds[0]}`,
-        `/invoices/${foreign.invoiceIds[0]}`,
-        `/proposals/${records.draftProposalIds[0]}`,
-        `/invoices/${records.draftInvoiceIds[0]}`,
-        `/invoices/${records.proposalIds[0]}`,
-        '/proposals/not-a-uuid',
-        '/nonsense',
-      ]) {
+      for (const path of ['/proposals/not-a-uuid', '/nonsense']) {
         const res = await app().get(`/p/${token}${path}`);
         expect(res.status, path).to.equal(404);
         expect(res.text, path).to.equal(unknown.text);
-        expectPortalHeaders(res);
       }
+    });
+
+    it('reads a page number that is none as the first page, and one past the end as the last page', async () => {
+      for (const bad of ['-1', '0', 'abc', '1.5']) {
+        const res = await app().get(`/p/${token}/proposals?page=${bad}`);
+        expect(res.status, bad).to.equal(200);
+        expect(res.text, bad).to.contain('Page 1 of 2');
+      }
+      const past = await app().get(`/p/${token}/proposals?page=99999`);
+      expect(past.status).to.equal(303);
+      expect(past.headers.location).to.equal(`/p/${token}/proposals?page=2`);
     });
   });
 
