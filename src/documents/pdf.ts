@@ -50,13 +50,17 @@ export function documentFilename(doc: DocumentData): string {
   return `${doc.kind}-${doc.number}.pdf`;
 }
 
-/** The language a document is written in: the customer's stored one, else the business's (whoever downloads it). */
-function documentLanguage(org: Pick<DocumentOrg, 'locale'>, customer: { language: string | null }): Language {
-  return customerLanguage(customer.language, null, org.locale);
+/**
+ * The language a document is written in: the customer's stored one, else, downloaded from the
+ * portal, the language its page is in (the browser's), else the business's.
+ */
+function documentLanguage(org: Pick<DocumentOrg, 'locale'>, customer: { language: string | null }, browser: Language | null): Language {
+  return customerLanguage(customer.language, browser, org.locale);
 }
 
-export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData): Promise<Buffer> {
-  const lang = documentLanguage(org, doc.customer);
+/** `browser`: the portal reader's browser language, when the customer downloads it (null: the business, an email). */
+export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData, browser: Language | null = null): Promise<Buffer> {
+  const lang = documentLanguage(org, doc.customer, browser);
   // The customer's language in the business's country: Spanish words, the country's currency and paper.
   const locale = formatLocale(lang, org.locale);
   const kind = t(lang, `documents:kind.${doc.kind}`);

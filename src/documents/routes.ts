@@ -7,6 +7,7 @@ import type { RateLimitRequestHandler } from 'express-rate-limit';
 import { portalLinkByTokenHash } from '../db/lookups.js';
 import { withOrg, type Db } from '../db/tenancy.js';
 import { orgPage, type PageResult } from '../http/page.js';
+import { acceptedLanguage, type Language } from '../i18n/index.js';
 import { notFound } from '../lib/errors.js';
 import { routeId, uuidOrNull } from '../lib/ids.js';
 import { hashPortalToken, isWellFormedToken } from '../portal-links/token.js';
@@ -27,17 +28,23 @@ const PDF_ROUTES: { segment: string; kind: DocumentKind }[] = [
   { segment: 'payments', kind: 'receipt' },
 ];
 
-async function documentPdf(db: Db, kind: DocumentKind, id: string, leadId?: string): Promise<Download | null> {
+async function documentPdf(
+  db: Db,
+  kind: DocumentKind,
+  id: string,
+  leadId?: string,
+  browser: Language | null = null,
+): Promise<Download | null> {
   const doc = await loadDocument(db, kind, id, leadId);
   if (!doc) return null;
-  const body = await renderDocumentPdf(await documentOrg(db), doc);
+  const body = await renderDocumentPdf(await documentOrg(db), doc, browser);
   return { body, contentType: 'application/pdf', filename: documentFilename(doc) };
 }
 
 /** The receipt of a proposal's deposit (its latest deposit payment), or null when none was paid. */
-async function depositReceiptPdf(db: Db, proposalId: string, leadId?: string): Promise<Download | null> {
+async function depositReceiptPdf(db: Db, proposalId: string, leadId?: string, browser: Language | null = null): Promise<Download | null> {
   const paymentId = await latestDepositPaymentId(db, proposalId, leadId);
-  return paymentId ? documentPdf(db, 'receipt', paymentId, leadId) : null;
+  return paymentId ? documentPdf(db, 'receipt', paymentId, leadId, browser) : null;
 }
 
 async function visitIcs(db: Db, jobId: string, leadId?: string): Promise<Download | null> {
@@ -52,7 +59,7 @@ export function createDocumentsPortalRouter(missLimiter: RateLimitRequestHandler
   // The portal's headers are set for all of /p in src/app.ts (CUSTOMER_PATHS).
   const router = Router();
 
-  function serve(build: (db: Db, id: string, leadId: string) => Promise<Download | null>) {
+  function serve(build: (db: Db, id: string, leadId: string, browser: Language | null) => Promise<Download | null>) {
     return async (req: Request, res: Response, next: NextFunction) => {
       const miss = () => missLimiter(req, res, (err?: unknown) => (err ? next(err) : renderNotFound(res)));
       const token = String(req.params.token);
@@ -60,7 +67,8 @@ export function createDocumentsPortalRouter(missLimiter: RateLimitRequestHandler
       if (!isWellFormedToken(token) || !id) return miss();
       const link = await portalLinkByTokenHash(hashPortalToken(token));
       if (!link) return miss();
-      const file = await withOrg(link.org_id, (db) => build(db, id, link.lead_id));
+      // A customer on "automatic" language gets the PDF in the language their page is in.
+      const file = await withOrg(link.org_id, (db) => build(db, id, link.lead_id, acceptedLanguage(req)));
       if (!file) return miss();
       res.attachment(file.filename).type(file.contentType).send(file.body);
     };
@@ -69,7 +77,7 @@ export function createDocumentsPortalRouter(missLimiter: RateLimitRequestHandler
   for (const { segment, kind } of PDF_ROUTES) {
     router.get(
       `/:token/${segment}/:id/pdf`,
-      serve((db, id, leadId) => documentPdf(db, kind, id, leadId)),
+      serve((db, id, leadId, browser) => documentPdf(db, kind, id, leadId, browser)),
     );
   }
   // i18n-exempt: a route path

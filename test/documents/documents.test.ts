@@ -24,8 +24,10 @@ function binary(res: supertest.Response, cb: (err: Error | null, body: Buffer) =
   res.on('end', () => cb(null, Buffer.concat(chunks)));
 }
 
-async function getPdf(agent: supertest.Agent | ReturnType<typeof app>, path: string): Promise<supertest.Response> {
-  return agent.get(path).buffer(true).parse(binary);
+async function getPdf(agent: supertest.Agent | ReturnType<typeof app>, path: string, acceptLanguage?: string): Promise<supertest.Response> {
+  const request = agent.get(path);
+  if (acceptLanguage) void request.set('Accept-Language', acceptLanguage);
+  return request.buffer(true).parse(binary);
 }
 
 async function pdfText(buf: Buffer): Promise<string> {
@@ -123,6 +125,10 @@ describe('documents: PDFs and calendar files', () => {
       expect(text).to.contain(`Service visit ${inv.number}`);
       expect(text).to.contain(`Total $${(inv.total_cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`);
       expect(text).to.contain('Balance due');
+      // A customer on "automatic" whose page is in Spanish gets the PDF in Spanish; the business's copy stays its own.
+      const spanish = await pdfText((await getPdf(app(), `/p/${token}/invoices/${id}/pdf`, 'es-MX,es;q=0.9')).body as Buffer);
+      expect(spanish).to.contain(`Factura n.º ${inv.number}`).and.to.contain('Saldo pendiente');
+      expect(spanish).to.not.contain('Balance due');
     });
 
     it('a payment receipt PDF names the invoice and the amount paid', async () => {
