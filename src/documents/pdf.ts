@@ -190,8 +190,11 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData, browser: 
       .font(strong ? 'bold' : 'body')
       .fontSize(strong ? 11 : 10)
       .fillColor(INK);
-    pdf.text(label, cols.unit - width * 0.15, y, { width: width * 0.3 - 4, align: 'right' });
-    pdf.text(value, cols.amount, y, { width: colWidth.amount - 4, align: 'right' });
+    // A large sum ("$121,925,923.34") takes the room it needs, leftward, rather than wrapping its cents.
+    const valueWidth = Math.max(colWidth.amount - 4, pdf.widthOfString(value) + 1);
+    const valueX = left + width - 4 - valueWidth;
+    pdf.text(label, valueX - width * 0.31, y, { width: width * 0.3 - 4, align: 'right' });
+    pdf.text(value, valueX, y, { width: valueWidth, align: 'right' });
     y = pdf.y + 4;
   }
 
