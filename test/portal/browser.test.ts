@@ -167,6 +167,29 @@ describe('portal in a phone browser', function () {
     }
   });
 
+  it('prints an invoice as the document: its figures and lines, without tabs, buttons, forms or the WhatsApp button', async () => {
+    const org = await createTestOrg({ plan: 'starter', name: 'Print Roofing' });
+    await getDb()('organizations').where({ id: org.orgId }).update({ whatsapp_number: '+15555550143', phone: '+15555550142' });
+    const lead = await createTestLead(org.orgId, { first_name: 'Ana', last_name: 'Lopez' });
+    const records = await seedCustomerRecords(org.orgId, lead.id, { invoices: 1, openInvoices: 1 });
+    const pathOnly = new URL((await linkFor(org.orgId, lead.id)).url).pathname;
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${base}${pathOnly}/invoices/${records.invoiceIds[0]}`);
+    await page.emulateMedia({ media: 'print' });
+    for (const gone of ['.portal-tabs', '.language-switch', '.whatsapp-button', '.contact-actions', '.doc-download', '.back']) {
+      const shown = await page.evaluate<boolean>(`[...document.querySelectorAll('${gone}')].some((el) => el.getClientRects().length > 0)`);
+      expect(shown, gone).to.equal(false);
+    }
+    expect(await page.locator('form:visible').count(), 'forms').to.equal(0);
+    expect(await page.locator('.totals').isVisible()).to.equal(true);
+    expect(await page.locator('.line-items').isVisible()).to.equal(true);
+    expect(await page.locator('.portal-org').isVisible()).to.equal(true);
+    // Ink that doesn't rely on a background: the business's name is dark on the page.
+    expect(await page.evaluate<string>("getComputedStyle(document.querySelector('.portal-org')).color")).to.equal('rgb(0, 0, 0)');
+    await context.close();
+  });
+
   it('lays the four tabs out evenly at 360 and 390 px in both languages: one height, counts in one place, no sideways scroll', async () => {
     const org = await createTestOrg({ plan: 'starter' });
     const lead = await createTestLead(org.orgId);
