@@ -291,7 +291,7 @@ describe('proposals service', () => {
     const number = (await getDb()('invoices').where({ id: invoiceId }).first<{ number: number }>()).number;
 
     const proposalPage = (await agent.get(`/proposals/${p.id}`).expect(200)).text;
-    expect(proposalPage).to.contain(`Billed on <a href="/invoices/${invoiceId}">#${number}</a>`);
+    expect(proposalPage).to.contain(`Billed on <a href="/invoices/${invoiceId}">invoice #${number}</a>`);
     expect(proposalPage).to.not.contain(`action="/proposals/${p.id}/invoice"`);
     const jobPage = (await agent.get(`/jobs/${jobId}`).expect(200)).text;
     expect(jobPage).to.contain(`<a href="/invoices/${invoiceId}">#${number}</a>`);
