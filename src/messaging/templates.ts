@@ -132,8 +132,7 @@ export function compileMessageTemplate(source: string, field = 'body'): Handleba
   try {
     ast = Handlebars.parse(source);
   } catch (err) {
-    const first = String((err as Error).message).split('\n')[0];
-    throw new FormError({ [field]: msg('messages:template.syntaxError', { error: first }) });
+    throw new FormError({ [field]: syntaxErrorMessage(err as Error & { lineNumber?: number }) });
   }
   const problems: Problem[] = [];
   checkNodes(ast.body, problems);
@@ -194,6 +193,21 @@ function tidy(text: string): string {
     .replace(/[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
+}
+
+/**
+ * What Handlebars' parser refused, said for someone who edits a text message: which tag is
+ * missing or stray, and on which line ("Parse error on line 1:" and a caret say neither).
+ */
+function syntaxErrorMessage(err: Error & { lineNumber?: number }): string {
+  const text = String(err.message);
+  const line = err.lineNumber ?? Number(/on line (\d+)/.exec(text)?.[1] ?? 1);
+  // i18n-exempt: the template syntax a message shows, as written in a template
+  const tags = { open: '{{', close: '}}', block: '{{#if …}}', end: '{{/if}}' };
+  if (/got 'EOF'/.test(text)) return msg('messages:template.unclosedBlock', { ...tags, line });
+  if (/got 'OPEN_ENDBLOCK'/.test(text)) return msg('messages:template.strayClose', { ...tags, line });
+  if (/doesn't match/.test(text)) return msg('messages:template.mismatchedBlock', { ...tags, line });
+  return msg('messages:template.syntaxError', { ...tags, line });
 }
 
 /**

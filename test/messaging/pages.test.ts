@@ -146,7 +146,22 @@ describe('messaging pages', () => {
       .type('form')
       .send({ channel: 'sms', context: 'general', body: 'Hi {{#if firstName}} {{link}}', intent: 'save', _csrf: agent.csrf });
     expect(broken.status).to.equal(422);
-    expect(broken.text).to.contain('syntax error');
+    // Said for someone editing a text, not as the parser's "Parse error on line 1:".
+    expect(broken.text).to.contain('A {{#if …}} has no {{/if}} to close it').and.not.to.contain('Parse error');
+    const stray = await agent
+      .post('/settings/messages')
+      .type('form')
+      .send({ channel: 'sms', context: 'general', body: 'Hi {{firstName}}\n{{/if}} {{link}}', intent: 'save', _csrf: agent.csrf });
+    expect(stray.status).to.equal(422);
+    expect(stray.text).to.contain('A {{/if}} on line 2 closes nothing');
+    // No preview to count: no " characters" with no number.
+    expect(stray.text).to.not.match(/id="tpl-preview-length">\s*characters/);
+    const empty = await agent
+      .post('/settings/messages')
+      .type('form')
+      .send({ channel: 'sms', context: 'general', body: '  ', intent: 'save', _csrf: agent.csrf });
+    expect(empty.status).to.equal(422);
+    expect(empty.text).to.contain('Write the message.');
     const noLink = await agent
       .post('/settings/messages')
       .type('form')
