@@ -156,6 +156,7 @@ adminRouter.get(
         leadName: leadName(lead),
         job,
         billedBy,
+        cardPayments: Boolean(org.stripe_account_id && org.stripe_charges_enabled),
         taxRate: taxRateText(proposal.tax_rate_bps),
         editable: proposalLocked(proposal) === null,
         onlineApproval: plan.onlineApproval,

@@ -428,7 +428,7 @@ describe('what the business reads about a request, in its language', () => {
     );
     const proposal = await getDb()('proposals').where({ id: made.proposalId }).first<{ internal_notes: string }>();
     expect(proposal.internal_notes)
-      .to.match(/^De la solicitud del cliente del \d{4}-\d{2}-\d{2}:/)
+      .to.match(/^De la solicitud del cliente del \d{1,2} \p{L}+\.? \d{4}:/u)
       .and.contain('Cuándo le conviene: Mañanas');
   });
 });

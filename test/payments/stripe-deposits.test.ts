@@ -18,6 +18,7 @@ import { createProposal, markProposalSent } from '../../src/proposals/commands.j
 import { proposalFormSchema } from '../../src/proposals/schema.js';
 import type { StandInCharge, StripeConnectStandIn } from '../../src/dev/stripe-standin.js';
 import { loginAgent, testApp } from '../support/http.js';
+import { getDb } from '../../src/db/knex.js';
 import { createTestLead } from '../support/factories.js';
 import { linkFor, resetPortalMisses } from '../portal/support.js';
 import { holdOpen, waitsOn } from '../support/locks.js';
@@ -129,6 +130,20 @@ describe('Deposits on approval (Stripe Connect)', () => {
       db('checkout_sessions').where({ proposal_id: proposal.id }).first<{ amount_cents: number; invoice_id: string | null }>(),
     );
     expect(await session).to.deep.include({ amount_cents: 25_000, invoice_id: null });
+
+    // The business's page says how the deposit can be paid, as things stand.
+    const agent = await loginAgent(org.email, org.password);
+    const dashboard = async () => (await agent.get(`/proposals/${proposal.id}`)).text;
+    expect(await dashboard())
+      .to.contain('The customer owes a deposit of $250.00.')
+      .and.to.contain('They can pay it by card from their portal.');
+    await getDb()('organizations').where({ id: org.orgId }).update({ stripe_charges_enabled: false });
+    const noCard = await dashboard();
+    expect(noCard).to.contain('Online payment isn’t set up').and.to.contain('href="/settings/payments"');
+    expect(noCard).to.not.contain('They can pay it by card');
+    await getDb()('organizations').where({ id: org.orgId }).update({ stripe_charges_enabled: true });
+    await agent.post(`/proposals/${proposal.id}/invoice`).type('form').send({ _csrf: agent.csrf }).expect(303);
+    expect(await dashboard()).to.contain('An invoice now bills this work: a deposit the customer pays now is recorded on it.');
   });
 
   it('the deposit is fixed from the row as approved: a total changed after the page was shown changes what is asked', async () => {
