@@ -3,11 +3,11 @@ import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
 import { invoicesBilling } from '../db/sql/invoices.js';
 import type { Db } from '../db/tenancy.js';
-import { instantToZoned } from '../lib/dates.js';
+import { formatArrivalWindow, instantToZoned } from '../lib/dates.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
-import { msg } from '../i18n/index.js';
+import { formatLocale, languageOf, msg } from '../i18n/index.js';
 import { customerOptionsFor, getLead, leadName, listProperties, propertyOptionsFor } from '../leads/queries.js';
 import { approvalFormSchema } from '../proposals/schema.js';
 import { getProposal } from '../proposals/queries.js';
@@ -90,12 +90,18 @@ adminRouter.get(
   }),
 );
 
+/** "Job saved.", and when its day has gone by while it is still to do, what that means. */
+function savedFlash(job: { status: string; scheduled_at: Date | string | null }): string {
+  const past = job.status === 'scheduled' && job.scheduled_at !== null && new Date(job.scheduled_at).getTime() < Date.now();
+  return past ? 'dashboard:job.savedPast' : 'dashboard:job.saved';
+}
+
 adminRouter.post(
   '/jobs',
   orgPage(async ({ req, db, org, actor }) => {
     try {
       const job = await createJob(db, parseForm(jobFormSchema, req.body), org.time_zone, actor);
-      return { redirect: `/jobs/${job.id}`, flash: 'dashboard:job.saved' };
+      return { redirect: `/jobs/${job.id}`, flash: savedFlash(job) };
     } catch (err) {
       return formFailure(
         'admin/jobs/form',
@@ -108,7 +114,7 @@ adminRouter.post(
 
 adminRouter.get(
   '/jobs/:id',
-  orgPage(async ({ req, db }) => {
+  orgPage(async ({ req, db, org }) => {
     const job = await getJob(db, routeId(req.params));
     const lead = await getLead(db, job.lead_id);
     // Its invoices, the ones made from its proposal included: one is enough to stop offering another (invoices/commands.ts).
@@ -121,6 +127,13 @@ adminRouter.get(
         lead,
         leadName: leadName(lead),
         invoices,
+        // The day and the arrival window the customer was promised, as their portal says it.
+        arrival: formatArrivalWindow(
+          job.scheduled_at,
+          job.arrival_window_minutes,
+          org.time_zone,
+          formatLocale(languageOf(org.locale), org.locale),
+        ),
         editable: job.status === 'scheduled' || job.status === 'in_progress',
         nextStatuses: JOB_TRANSITIONS[job.status].map((s) => ({ value: s, label: `dashboard:words.${s}` })),
       },
@@ -147,8 +160,8 @@ adminRouter.post(
   orgPage(async ({ req, db, org, actor }) => {
     const job = await getJob(db, routeId(req.params));
     try {
-      await updateJob(db, job.id, parseForm(jobFormSchema, req.body), org.time_zone, actor);
-      return { redirect: `/jobs/${job.id}`, flash: 'dashboard:job.saved' };
+      const saved = await updateJob(db, job.id, parseForm(jobFormSchema, req.body), org.time_zone, actor);
+      return { redirect: `/jobs/${job.id}`, flash: savedFlash(saved) };
     } catch (err) {
       return formFailure('admin/jobs/form', err, {
         ...(await formLocals(db, 'dashboard:job.editTitle', `/jobs/${job.id}`, formValues(req.body), org.time_zone)),

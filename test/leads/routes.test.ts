@@ -132,7 +132,10 @@ describe('dashboard pages through a logged-in agent', () => {
     const job = await getDb()('jobs').where({ id: jobs[0].id }).first<JobRow>();
     expect(job.scheduled_at!.toISOString()).to.equal('2026-12-03T14:30:00.000Z');
     const jobPage = await agent.get(`/jobs/${job.id}`);
-    expect(jobPage.text).to.contain('9:30');
+    // The day and the arrival window the customer was promised, not a bare instant and a zone name.
+    expect(jobPage.text)
+      .to.match(/Thursday, December 3 · arriving 9:30/)
+      .and.not.to.contain('(America/New_York)');
     expect((await agent.get('/jobs')).text).to.contain(`/jobs/${job.id}`);
 
     await agent.post(`/jobs/${job.id}/status`).type('form').send({ _csrf: csrf, status: 'completed' });
