@@ -84,3 +84,13 @@ const formattedPhone = memoize((key: string): ShownPhone => {
 export function phoneText(e164: string | null, locale: string): string | null {
   return e164 ? shownPhone(e164, locale).display : null;
 }
+
+/**
+ * A stored number as a form shows it for editing: international and spaced ("+1 512 555 0199").
+ * Read back as typed, it gives the same number: a national form would have to be valid in the
+ * business's country, which a kept "+1 555 …" isn't.
+ */
+export function phoneInputValue(e164: string | null): string {
+  if (!e164) return '';
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}

@@ -12,7 +12,7 @@ import { PLAN_IDS, PLANS, planName } from '../plans.js';
 import { removeOrgLogo, saveOrgLogo, updateBranding } from './commands.js';
 import { logoUrl, MAX_LOGO_BYTES, normalizeLogo, SHA256_HEX } from './logo.js';
 import { currentLogoSha } from './queries.js';
-import { phoneCountryFor } from '../lib/phone.js';
+import { phoneCountryFor, phoneInputValue } from '../lib/phone.js';
 import { brandingSchema, CURRENCIES, LOCALES, TIME_ZONES } from './schema.js';
 
 export const adminRouter = Router();
@@ -53,22 +53,37 @@ adminRouter.get(
 
 // --- branding and business details ---
 
+/** Codes with their names in the reader's language ("MXN — Mexican Peso", "es-MX — Mexican Spanish"). */
+function namedOptions(codes: readonly string[], lang: Language, type: 'currency' | 'language'): { value: string; label: string }[] {
+  const names = new Intl.DisplayNames([lang], { type, fallback: 'code' });
+  return codes.map((code) => {
+    const name = names.of(code);
+    return { value: code, label: name && name !== code ? `${code} — ${name}` : code };
+  });
+}
+
 async function brandingLocals(ctx: PageContext, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const sha = await currentLogoSha(ctx.db, ctx.org.logo_id);
-  const values = (extra.values as Record<string, unknown> | undefined) ?? ctx.org;
+  const lang = ctx.res.locals.lang as Language;
+  // The numbers spaced for reading ("+1 512 555 0199"), not as stored; saving reads them back the same.
+  const values = (extra.values as Record<string, unknown> | undefined) ?? {
+    ...ctx.org,
+    phone: phoneInputValue(ctx.org.phone),
+    whatsapp_number: phoneInputValue(ctx.org.whatsapp_number),
+  };
   const color =
     typeof values.brand_color === 'string' && /^#[0-9a-f]{6}$/i.test(values.brand_color)
       ? values.brand_color.toLowerCase()
       : ctx.org.brand_color;
   return {
-    title: t(ctx.res.locals.lang as Language, 'settings:branding.heading'),
+    title: t(lang, 'settings:branding.heading'),
     values,
     logoUrl: sha ? logoUrl(sha) : null,
     previewColor: color,
     previewText: brandPalette(color).onBrand,
     timeZones: TIME_ZONES,
-    currencies: CURRENCIES,
-    locales: LOCALES,
+    currencies: namedOptions(CURRENCIES, lang, 'currency'),
+    locales: namedOptions(LOCALES, lang, 'language'),
     maxLogoMb: MAX_LOGO_BYTES / (1024 * 1024),
     ...extra,
   };

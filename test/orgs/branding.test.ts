@@ -175,6 +175,10 @@ describe('settings: branding and logo', () => {
       });
       const audit = await getDb()('audit_events').where({ org_id: owner.orgId, action: 'org.branding_updated' }).first<AuditEventRecord>();
       expect(audit.data.changed).to.include.members(['brand_color', 'whatsapp_number', 'currency']);
+      // Currencies and languages are named in the reader's language, not bare codes.
+      const form = (await agent.get('/settings/branding')).text;
+      expect(form).to.contain('<option value="CAD" selected>CAD — Canadian Dollar</option>');
+      expect(form).to.match(/<option value="es-MX">es-MX — [^<]+<\/option>/);
     });
 
     it('says "saved" in the language just chosen, on the page that follows', async () => {
@@ -210,6 +214,16 @@ describe('settings: branding and logo', () => {
           .send({ ...validBranding, phone: typed, whatsapp_number: typed, locale, _csrf: agent.csrf });
         expect(res.status, res.text).to.equal(303);
         expect(await orgRow(owner.orgId)).to.include({ phone: stored, whatsapp_number: stored, locale });
+        // The form shows the number spaced, and saving it unchanged keeps the same number.
+        const form = await agent.get('/settings/branding');
+        const shown = /id="f-phone" name="phone" type="tel" value="([^"]*)"/.exec(form.text)?.[1];
+        expect(shown).to.match(/^\+\d+( \d+)+$/);
+        const again = await agent
+          .post('/settings/branding')
+          .type('form')
+          .send({ ...validBranding, phone: shown, whatsapp_number: shown, locale, _csrf: agent.csrf });
+        expect(again.status, again.text).to.equal(303);
+        expect(await orgRow(owner.orgId)).to.include({ phone: stored, whatsapp_number: stored });
       });
     }
 
