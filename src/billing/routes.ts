@@ -80,6 +80,9 @@ async function billingPage(ctx: PageContext, extra: Record<string, unknown> = {}
       // The Payments page's words for the same fact, so the two pages never disagree.
       paymentsStatus: connectStatus(ctx.org),
       missingSettings: missingStripeSettings(),
+      // The server's setting names are for whoever runs it, not for a business on it: in production
+      // the card only says plan changes aren't available online yet.
+      showSettingNames: !config.isProduction,
       webhookEvents: PLATFORM_WEBHOOK_EVENTS,
       webhookEventsBeforeLast: PLATFORM_WEBHOOK_EVENTS.length - 2,
       hasPaidSubscription: paid,

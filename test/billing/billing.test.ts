@@ -88,6 +88,16 @@ describe('settings: plan and billing (Stripe subscriptions)', () => {
       const page = await agent.get('/settings/billing');
       expect(page.text).to.contain('Online upgrades aren’t set up').and.contain('<code>STRIPE_PRICE_PRO</code>');
       expect(page.text).to.contain('Upgrade to Starter').and.not.contain('Upgrade to Pro');
+      // In production the business is told plan changes aren't available online, not the server's setting names.
+      const saved = config.isProduction;
+      Object.assign(config, { isProduction: true });
+      try {
+        const live = await agent.get('/settings/billing');
+        expect(live.text).to.contain('Online upgrades aren’t set up').and.contain('Changing plans online isn’t available yet.');
+        expect(live.text).to.not.contain('STRIPE_PRICE_PRO').and.not.contain('/webhooks/stripe/platform');
+      } finally {
+        Object.assign(config, { isProduction: saved });
+      }
       config.stripe.pricePro = PRICE_PRO;
       const ready = await agent.get('/settings/billing');
       expect(ready.text).not.to.contain('Online upgrades aren’t set up');
