@@ -40,8 +40,11 @@ describe('line-item editor in a browser', function () {
     await page.getByLabel('Title').fill('Two lines');
     const lines = page.locator('fieldset.line-items .line-item');
     const before = await lines.count();
+    // A finger's height on a phone (VISUAL.md: 44 px targets).
+    expect((await page.getByRole('button', { name: 'Add a line' }).boundingBox())!.height).to.be.at.least(44);
     await page.getByRole('button', { name: 'Add a line' }).click();
     expect(await lines.count()).to.equal(before + 1);
+    expect((await page.getByRole('button', { name: /^Remove line 1/ }).boundingBox())!.height).to.be.at.least(44);
 
     await lines.nth(0).getByLabel('Service').fill('Downspout');
     await lines.nth(0).getByLabel('Quantity').fill('2');
