@@ -41,6 +41,8 @@ describe('Send to customer', () => {
     const sendPage = `/customers/${lead.id}/send?channel=sms&context=proposal&proposalId=${proposal.id}`;
     const first = await agent.get(sendPage);
     expect(first.text).to.contain('Create Maria’s portal link');
+    // The way back is to the proposal the send began from.
+    expect(first.text).to.contain(`<a href="/proposals/${proposal.id}">← Back to the proposal</a>`);
     expect(first.text).not.to.contain('Send to +14155552671');
 
     const made = await agent
