@@ -6,26 +6,54 @@ import { optionalIsoDate } from '../lib/dates.js';
 import { customerMessageField, internalNotesField } from '../lib/forms.js';
 import { proposalLineItemsSchema, taxRateField } from '../lib/line-items.js';
 import { documentPropertyField } from '../leads/schema.js';
-import { depositFormFields } from './deposit.js';
+import { FormError } from '../lib/errors.js';
+import { depositColumns, depositFormFields } from './deposit.js';
 
 export { PROPOSAL_STATUSES };
 
 export function proposalFormSchema(currency: string) {
-  return z.object({
-    lead_id: z.uuid('dashboard:doc.errors.chooseCustomer'),
-    property_id: documentPropertyField,
-    title: z
-      .string()
-      .trim()
-      .min(1, 'dashboard:proposal.errors.titleRequired')
-      .max(200, msg('dashboard:form.atMost', { max: 200 })),
-    tax_rate: taxRateField,
-    valid_until: optionalIsoDate,
-    customer_message: customerMessageField,
-    internal_notes: internalNotesField,
-    items: proposalLineItemsSchema(currency),
-    ...depositFormFields,
-  });
+  return (
+    z
+      .object({
+        lead_id: z.uuid('dashboard:doc.errors.chooseCustomer'),
+        property_id: documentPropertyField,
+        title: z
+          .string()
+          .trim()
+          .min(1, 'dashboard:proposal.errors.titleRequired')
+          .max(200, msg('dashboard:form.atMost', { max: 200 })),
+        tax_rate: taxRateField,
+        valid_until: optionalIsoDate,
+        customer_message: customerMessageField,
+        internal_notes: internalNotesField,
+        items: proposalLineItemsSchema(currency),
+        ...depositFormFields,
+      })
+      // A deposit that is wrong whatever the total (150 %, "abc") is said with the other errors, in one
+      // pass, even when a line's own check stopped the parse; only "more than the total" waits for a
+      // total (commands.ts). The rules are depositColumns' own.
+      .refine((input) => depositFieldInError(input, currency) !== 'deposit_percent', {
+        path: ['deposit_percent'],
+        message: 'dashboard:proposal.errors.depositPercent',
+        when: () => true,
+      })
+      .refine((input) => depositFieldInError(input, currency) !== 'deposit_amount', {
+        path: ['deposit_amount'],
+        message: 'dashboard:proposal.errors.depositAmount',
+        when: () => true,
+      })
+  );
+}
+
+/** The deposit field depositColumns refuses whatever the total, if any. */
+function depositFieldInError(input: Parameters<typeof depositColumns>[0], currency: string): string | null {
+  try {
+    depositColumns(input, Number.MAX_SAFE_INTEGER, currency);
+    return null;
+  } catch (err) {
+    if (err instanceof FormError) return Object.keys(err.fields)[0] ?? null;
+    throw err;
+  }
 }
 export type ProposalInput = z.infer<ReturnType<typeof proposalFormSchema>>;
 

@@ -82,6 +82,26 @@ describe('proposals service', () => {
     expect(englishError(() => form('00000000-0000-4000-8000-000000000000', { tax_rate: '101' }))).to.match(/tax rate/);
   });
 
+  it('says a wrong deposit in the same pass as the other errors, not after they are fixed', () => {
+    try {
+      form('00000000-0000-4000-8000-000000000000', {
+        tax_rate: '101',
+        items: [{ service: 'X', quantity: '-2', unit_price: '10' }],
+        deposit_kind: 'percent',
+        deposit_percent: '150',
+      });
+      expect.fail('accepted');
+    } catch (err) {
+      const fields = (err as FormError).fields;
+      expect(Object.keys(fields)).to.include.members(['tax_rate', 'items.0.quantity', 'deposit_percent']);
+      expect(inEnglish(fields.deposit_percent)).to.equal('Enter a percentage above 0 and up to 100');
+    }
+    // A deposit above the total still needs the total, and is refused when saving (commands.ts).
+    expect(form('00000000-0000-4000-8000-000000000000', { deposit_kind: 'amount', deposit_amount: '99999' }).deposit_amount).to.equal(
+      '99999',
+    );
+  });
+
   it('numbers proposals sequentially per org', async () => {
     const { org, lead, actor } = await setup();
     const other = await setup();
