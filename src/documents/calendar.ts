@@ -40,5 +40,8 @@ export function visitCalendar(org: Pick<DocumentOrg, 'name' | 'phone' | 'email' 
     location: visit.address ?? undefined,
     organizer: org.email ? { name: org.name, email: org.email } : undefined,
   });
-  return cal.toString();
+  // RFC 5545 wants DTSTAMP in UTC ("…Z"); with a calendar time zone set, ical-generator writes it as a
+  // floating local time, so the one line is written here.
+  const stamp = DateTime.utc().toFormat("yyyyMMdd'T'HHmmss'Z'");
+  return cal.toString().replace(/^DTSTAMP:[0-9T]+Z?$/m, `DTSTAMP:${stamp}`);
 }

@@ -293,6 +293,11 @@ describe('documents: PDFs and calendar files', () => {
       expect(res.headers['cache-control']).to.equal('no-store');
       expect(res.headers['content-disposition']).to.contain('visit-2030-07-15.ics');
       expect(res.text).to.contain('DTSTART;TZID=Europe/Lisbon:20300715T093000');
+      // When the file was made, in UTC as RFC 5545 requires, and now.
+      const stamp = /^DTSTAMP:(\d{8}T\d{6})Z\r?$/m.exec(res.text)?.[1];
+      expect(stamp, 'DTSTAMP in UTC').to.be.a('string');
+      const [, y, mo, d, h, mi, sec] = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)$/.exec(stamp!)!;
+      expect(Math.abs(Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}Z`) - Date.now())).to.be.below(120_000);
       expect(res.text).to.contain('BEGIN:VTIMEZONE');
       const events = Object.values(ical.sync.parseICS(res.text)).filter((c): c is VEvent => c?.type === 'VEVENT');
       expect(events).to.have.length(1);
