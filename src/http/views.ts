@@ -63,6 +63,12 @@ const helpers = {
     // i18n-exempt: a locale code
     return formatQuantity(values[0] as number | string, rootOrg(options).locale ?? 'en-US');
   },
+  /** A tax rate stored in basis points, as the business writes numbers ("8.25", "8,25"). */
+  taxRate(...args: unknown[]) {
+    const { values, options } = split(args);
+    // i18n-exempt: a locale code
+    return formatQuantity(Number(values[0]) / 100, rootOrg(options).locale ?? 'en-US');
+  },
   date(...args: unknown[]) {
     const { values, options } = split(args);
     const org = rootOrg(options);

@@ -136,6 +136,8 @@ describe('customer portal pages', () => {
       expect(proposal.status).to.equal(200);
       expect(proposal.text).to.contain('Gutter cleaning').and.to.contain('2 × $75.00').and.to.contain('1.5 × $120.00');
       expect(proposal.text).to.contain('$330.00').and.to.contain('$16.50').and.to.contain('$346.50');
+      // The rate beside the tax, as the PDF and the dashboard give it.
+      expect(proposal.text).to.contain('<dt>Tax (5%)</dt>');
       const invoice = await app().get(`/p/${token}/invoices/${records.invoiceIds[5]}`);
       expect(invoice.status).to.equal(200);
       expect(invoice.text).to.contain('Service visit').and.to.contain('Paid').and.to.contain('Balance due');
