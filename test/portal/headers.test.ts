@@ -41,7 +41,7 @@ describe('portal response headers', () => {
       ['the same tab, sent as kept', `/p/${link.token}/invoices`, 200],
       ['the home page', `/p/${link.token}`, 200],
       ['an unknown document', `/p/${link.token}/invoices/${crypto.randomUUID()}`, 404],
-      ['a query the tab refuses', `/p/${link.token}/invoices?page=x`, 404],
+      ['a page past the list’s end, led to its last', `/p/${link.token}/invoices?page=999`, 303],
       ['a NUL in the query', `/p/${link.token}/invoices?note=%00`, 400],
       ['a query key naming a prototype member', `/p/${link.token}/invoices?toString=x`, 400],
       ['a document with a query the page ignores', `/p/${link.token}/invoices/${records.invoiceIds[0]}?utm_source=sms`, 200],

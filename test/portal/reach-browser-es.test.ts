@@ -270,7 +270,7 @@ describe('reach in Spanish in a browser: switch, property, request with a photo,
       await page.goto(`${base}/requests`);
       await Promise.all([
         page.waitForURL(/\/requests\/[0-9a-f-]{36}$/),
-        page.getByRole('link', { name: 'Hay una gotera en el baño del departamento.' }).click(),
+        page.getByRole('link', { name: 'Hay una gotera en el baño del departamento' }).click(),
       ]);
       await page.getByRole('img', { name: 'Photo 1 from Lucía Ortega' }).waitFor();
       expect(await page.getByText('Entre semana por la mañana').isVisible()).to.equal(true);

@@ -101,7 +101,7 @@ describe('requests for work in a phone browser', function () {
       await shoot(page, 'dashboard-requests');
       await Promise.all([
         page.waitForURL(/\/requests\/[0-9a-f-]{36}$/),
-        page.getByRole('link', { name: 'The hedge by the drive has a dead patch.' }).click(),
+        page.getByRole('link', { name: 'The hedge by the drive has a dead patch' }).click(),
       ]);
       const img = page.getByRole('img', { name: 'Photo 1 from Jo Marsh' });
       await img.scrollIntoViewIfNeeded();
@@ -117,7 +117,7 @@ describe('requests for work in a phone browser', function () {
         page.waitForURL(/\/proposals\/[0-9a-f-]{36}\/edit$/),
         page.getByRole('button', { name: 'Make a proposal' }).click(),
       ]);
-      expect(await page.getByLabel('Title').inputValue()).to.equal('The hedge by the drive has a dead patch.');
+      expect(await page.getByLabel('Title').inputValue()).to.equal('The hedge by the drive has a dead patch');
       const request = await getDb()('work_requests').where({ org_id: org.orgId }).first<{ status: string; proposal_id: string }>();
       expect(request.status).to.equal('converted');
       expect(page.url()).to.contain(request.proposal_id);
