@@ -58,11 +58,11 @@ checkoutReturnRouter.get('/:code', returnLimiter, async (req: Request, res: Resp
     });
   }
   // A deposit leads back to its proposal, an invoice payment to the invoice (saying it was received once it
-  // is recorded), several invoices to the list.
+  // is recorded, or that nothing was charged when the customer cancelled), several invoices to the list.
   res.redirect(
     303,
     back.invoiceId
-      ? `${back.url}/invoices/${back.invoiceId}${back.outcome === 'completed' ? '?result=paid' : ''}`
+      ? `${back.url}/invoices/${back.invoiceId}?result=${back.outcome === 'completed' ? 'paid' : 'cancelled'}`
       : back.proposalId
         ? `${back.url}/proposals/${back.proposalId}`
         : // i18n-exempt: a route path

@@ -81,7 +81,7 @@ export { portalClientKey };
 
 const PROPOSAL_EXPIRED = 'proposal_expired';
 /** The outcomes a proposal or invoice page may announce after a redirect (?result=…; "paid": back from Checkout). */
-const SHOWN_RESULTS = /^(approved|rejected|already|changes|paid)$/;
+const SHOWN_RESULTS = /^(approved|rejected|already|changes|paid|cancelled)$/;
 const EXPIRED_MESSAGE = 'portal:proposal.expired';
 /** Who asked, in the business's records (stored as written; the audit trail keeps its labels). */
 // i18n-exempt: an audit label stored in the business's records, not a page's words

@@ -101,10 +101,13 @@ describe('the way back from Stripe Checkout', () => {
     const { invoiceId, page, session } = await pay();
     const back = await app().get(returnPath(session.cancel_url));
     expect(back.status).to.equal(303);
-    expect(back.headers.location).to.equal(`${config.publicUrl}${page}`);
-    const html = (await app().get(page)).text;
+    expect(back.headers.location).to.equal(`${config.publicUrl}${page}?result=cancelled`);
+    const html = (await app().get(`${page}?result=cancelled`)).text;
     expect(html).not.to.contain('Payment processing');
     expect(html).to.contain('Pay with card');
+    // Said plainly, since the customer may wonder whether the card was charged.
+    expect(html).to.contain('Payment cancelled: nothing was charged.');
+    expect((await app().get(page)).text).not.to.contain('nothing was charged');
     // The cancelled session's way back is used up, so it isn't handed out again.
     const second = await app()
       .post(`${page}/pay`)
