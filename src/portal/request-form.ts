@@ -95,10 +95,8 @@ export function requestFormLocals(
     reader.lang,
     form.sent ? 'portal:request.headingSent' : form.job ? 'portal:request.headingReschedule' : 'portal:request.headingWork',
   );
-  const tabs = (rendered.locals.tabs as { key: string; current: boolean }[]).map((tab) => ({
-    ...tab,
-    current: form.job ? tab.key === 'history' : false,
-  }));
+  // Asking for work or a new day starts from Service History: that tab stays marked.
+  const tabs = (rendered.locals.tabs as { key: string; current: boolean }[]).map((tab) => ({ ...tab, current: tab.key === 'history' }));
   const values = extras.values ?? { address: form.defaultAddress ?? '' };
   // A customer with several properties says which one the work is for (or somewhere else).
   const chosenProperty = typeof values.property_id === 'string' ? values.property_id : (page.property_id ?? page.properties[0]?.id ?? '');

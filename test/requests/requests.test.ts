@@ -86,6 +86,8 @@ describe('requests for work from the portal', () => {
     const page = await app().get(form);
     expect(page.status).to.equal(200);
     expect(page.text).to.contain('enctype="multipart/form-data"').and.to.contain('value="12 Elm St"').and.to.contain('Up to 5 photos');
+    // The tab it is asked from stays marked.
+    expect(page.text).to.match(/<a href="[^"]*\/history" aria-current="page">Service History/);
 
     const res = await postRequest(form, { description: DESCRIPTION, address: '', preferred_times: 'Weekday mornings' }, [
       await photo(),
