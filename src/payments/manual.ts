@@ -15,6 +15,8 @@ import { getPayment, refundedSoFar } from './queries.js';
 import type { ManualMethod } from './schema.js';
 
 export interface ManualPaymentInput {
+  /** False: the business asked for no receipt this time (a receipt is sent unless told). */
+  sendReceipt?: boolean;
   invoiceId: string;
   amountCents: number;
   method: ManualMethod;
@@ -77,8 +79,8 @@ export async function recordPayment(
       invoice_status: updated.status,
     },
   });
-  // The customer's receipt, in this transaction: recorded payment = receipt queued, once.
-  const receiptIds = await queueReceipts(db, [payment.id]);
+  // The customer's receipt, in this transaction: recorded payment = receipt queued, once (unless the business said not to).
+  const receiptIds = input.sendReceipt === false ? [] : await queueReceipts(db, [payment.id]);
   return { payment, invoice: updated, receiptIds };
 }
 

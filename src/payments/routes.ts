@@ -57,7 +57,14 @@ adminRouter.post(
       const paidAt = input.paid_on && input.paid_on !== today ? zonedToInstant(input.paid_on, '12:00', org.time_zone) : null;
       const { invoice: updated, receiptIds } = await recordPayment(
         db,
-        { invoiceId: invoice.id, amountCents: input.amount, method: input.method, reference: input.reference, paidAt },
+        {
+          invoiceId: invoice.id,
+          amountCents: input.amount,
+          method: input.method,
+          reference: input.reference,
+          paidAt,
+          sendReceipt: !input.no_receipt,
+        },
         actor,
       );
       return {

@@ -19,6 +19,8 @@ export function paymentFormSchema(currency: string) {
     method: z.enum(MANUAL_METHODS, 'settings:pay.chooseMethod'),
     reference,
     paid_on: z.preprocess((v) => (v === '' ? undefined : v), isoDate.optional()),
+    // A tick box: sent only when ticked.
+    no_receipt: z.literal('on').optional(),
   });
 }
 

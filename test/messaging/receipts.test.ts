@@ -68,6 +68,8 @@ describe('payment receipts', () => {
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
     const res = await agent.post(`/invoices/${invoiceId}/payments`).type('form').send({ _csrf: csrf, amount: '120.00', method: 'check' });
     expect(res.status).to.equal(303);
+    // The form offers to send none; by default one goes.
+    expect(page.text).to.contain('name="no_receipt"').and.to.contain('Don’t send the customer a receipt for this payment');
     // The business is told a receipt goes out: recording a payment is not only a note for its books.
     expect((await agent.get(res.headers.location)).text).to.match(
       /Payment recorded on invoice #\d+\. A receipt is on its way to the customer\./,
@@ -103,6 +105,24 @@ describe('payment receipts', () => {
     const refunded = await agent.post(`/payments/${paymentId}/refund`).type('form').send({ _csrf: refundCsrf, amount: '20' });
     expect(refunded.status).to.equal(303);
     expect((await agent.get(refunded.headers.location)).text).to.contain('Refund recorded ($20.00).');
+  });
+
+  it('a payment recorded with "Don’t send a receipt" ticked queues none, and says nothing of one', async () => {
+    const org = await createTestOrg({ plan: 'starter', name: 'Quiet Gutters' });
+    const lead = await createTestLead(org.orgId, { first_name: 'Ana', email: 'ana.quiet@example.test' });
+    const invoiceId = await openInvoice(org.orgId, lead.id, 30_000);
+    const agent = await loginAgent(org.email, org.password);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec((await agent.get(`/invoices/${invoiceId}`)).text)![1];
+    const res = await agent
+      .post(`/invoices/${invoiceId}/payments`)
+      .type('form')
+      .send({ _csrf: csrf, amount: '120.00', method: 'check', no_receipt: 'on' });
+    expect(res.status).to.equal(303);
+    expect(await receipts(org.orgId)).to.have.length(0);
+    const after = (await agent.get(res.headers.location)).text;
+    expect(after)
+      .to.match(/Payment recorded on invoice #\d+\./)
+      .and.not.to.contain('receipt is on its way');
   });
 
   it('a customer with only a phone gets a short text; one with neither gets nothing, and the payment still records', async () => {
