@@ -33,12 +33,12 @@ function paperSizeFor(locale: string): 'LETTER' | 'A4' {
 }
 
 /**
- * A line's description: the words the business wrote, then how an optional line or
- * alternative counts (lib/line-options.ts's note, a message) after " · ".
+ * A line's description: the words the business wrote (a receipt's is a message: how it was
+ * paid), then how an optional line or alternative counts (lib/line-options.ts's note) after " · ".
  */
-function describe(lang: Language, description: string): string {
-  return description
-    .split(' · ')
+function describe(lang: Language, line: { description: string; note?: string | null }): string {
+  return [line.description, line.note]
+    .filter(Boolean)
     .map((part) => translate(lang, part))
     .join(' · ');
 }
@@ -148,11 +148,11 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData, browser: 
     pdf.font('body').fontSize(10).fillColor(INK);
     pdf.text(translate(lang, line.service), cols.service + 4, y, { width: colWidth.service });
     let rowEnd = pdf.y;
-    if (line.description) {
+    if (line.description || line.note) {
       pdf
         .fontSize(8)
         .fillColor(MUTED)
-        .text(describe(lang, line.description), cols.service + 4, rowEnd, { width: colWidth.service });
+        .text(describe(lang, line), cols.service + 4, rowEnd, { width: colWidth.service });
       rowEnd = pdf.y;
     }
     pdf.fontSize(10).fillColor(INK);

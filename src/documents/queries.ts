@@ -24,6 +24,8 @@ export interface DocumentOrg {
 interface DocumentLine {
   service: string;
   description: string;
+  /** How an optional line or alternative counts (lib/line-options.ts), a message the PDF words. */
+  note?: string | null;
   quantity: number;
   unit_price_cents: number;
   amount_cents: number;
@@ -124,10 +126,10 @@ async function proposalLinesOf(db: Db, id: string, approved: boolean): Promise<D
   return rows
     .filter((r) => !approved || r.selected)
     .map((r) => {
-      const note = choiceNoteMessage(r, approved);
       return {
         service: r.service,
-        description: note ? [r.description, note].filter(Boolean).join(' · ') : r.description,
+        description: r.description,
+        note: choiceNoteMessage(r, approved),
         quantity: Number(r.quantity),
         unit_price_cents: r.unit_price_cents,
         amount_cents: r.amount_cents,

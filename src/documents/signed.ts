@@ -40,10 +40,10 @@ function documentFields(content: ProposalContent, signed: boolean) {
     lines: content.items
       .filter((i) => !signed || i.selected !== false)
       .map((i) => {
-        const note = signed ? null : choiceNoteMessage(choiceOf(i), false);
         return {
           service: i.service,
-          description: note ? [i.description, note].filter(Boolean).join(' · ') : i.description,
+          description: i.description,
+          note: signed ? null : choiceNoteMessage(choiceOf(i), false),
           quantity: Number(i.quantity),
           unit_price_cents: i.unit_price_cents,
           amount_cents: i.amount_cents,

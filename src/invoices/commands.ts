@@ -45,7 +45,6 @@ async function checkSources(db: Db, leadId: string, proposalId?: string | null, 
     const job = await getJob(db, jobId);
     if (job.lead_id !== leadId) throw fieldError('lead_id', 'dashboard:invoice.errors.jobOtherCustomer');
     if (job.status !== 'completed') throw conflict('dashboard:invoice.errors.jobNotCompleted');
-    await refuseBilledTwice(db, { proposalId: job.proposal_id, jobId: job.id });
   }
 }
 

@@ -117,8 +117,16 @@ adminRouter.get(
   orgPage(async ({ req, db, org }) => {
     const job = await getJob(db, routeId(req.params));
     const lead = await getLead(db, job.lead_id);
-    // Its invoices, the ones made from its proposal included: one is enough to stop offering another (invoices/commands.ts).
-    const invoices = await invoicesBilling(db, { proposalId: job.proposal_id, jobId: job.id });
+    // Its invoices, void ones and those made from its proposal included; one that bills the work (not void)
+    // is enough to stop offering another (invoices/commands.ts).
+    const invoices = await db('invoices')
+      .where((q) => {
+        void q.where({ job_id: job.id });
+        if (job.proposal_id) void q.orWhere({ proposal_id: job.proposal_id });
+      })
+      .orderBy('number')
+      .select<{ id: string; number: number; status: string }[]>('id', 'number', 'status');
+    const billed = (await invoicesBilling(db, { proposalId: job.proposal_id, jobId: job.id })).length > 0;
     return {
       render: 'admin/jobs/show',
       locals: {
@@ -127,6 +135,7 @@ adminRouter.get(
         lead,
         leadName: leadName(lead),
         invoices,
+        billed,
         // The day and the arrival window the customer was promised, as their portal says it.
         arrival: formatArrivalWindow(
           job.scheduled_at,

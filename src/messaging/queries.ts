@@ -11,7 +11,7 @@ import { isUuid } from '../lib/ids.js';
 import { activePortalLink } from '../portal-links/queries.js';
 import { CHANNEL_LABELS, CONTEXT_LABELS, e164Schema, emailSchema, type Channel, type MessageContext, type SendQuery } from './schema.js';
 import { PORTAL_LINK_PLACEHOLDER, fillPortalLink, redactPortalLink } from './link-placeholder.js';
-import { brandingOf } from '../lib/email-layout.js';
+import { brandingOf } from '../db/email-layout.js';
 import { loadTemplate, renderMessage, usableTemplate, type RenderedMessage } from './templates.js';
 import { channelMode, missingSettings } from './transports.js';
 

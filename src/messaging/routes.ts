@@ -39,7 +39,7 @@ import {
   templateQuerySchema,
   type SendQuery,
 } from './schema.js';
-import { brandingOf } from '../lib/email-layout.js';
+import { brandingOf } from '../db/email-layout.js';
 import { getDelivery, messageLog, previewSend, type SendPreview } from './queries.js';
 import {
   TEMPLATE_VARIABLES,

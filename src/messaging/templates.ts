@@ -9,7 +9,7 @@ import Handlebars from 'handlebars';
 import type { Db } from '../db/tenancy.js';
 import { formatDate } from '../lib/dates.js';
 import { formatMoney } from '../lib/money.js';
-import { brandedEmailHtml, type Branding } from '../lib/email-layout.js';
+import { brandedEmailHtml, type Branding } from '../db/email-layout.js';
 import { entryAsWritten, formatLocale, msg, t, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { FormError } from '../lib/errors.js';
 import { joinValueStops, markValueStops } from '../i18n/full-stop.js';

@@ -50,7 +50,8 @@ export function portalPaySeveralLocals(
       count: payable.length,
       tips: tipOptions(page.org.tip_percentages, total),
       saveCard: planFor(page.org.plan).savedCardsAndAutopay,
-      thisPageOnly: page.data.total > PAGE_SIZE,
+      // More invoices than a page, and open ones beyond the ones listed here (the tab's count is all of them).
+      thisPageOnly: page.data.total > PAGE_SIZE && page.waiting.invoices > payable.length,
     },
   };
 }

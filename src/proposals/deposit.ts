@@ -10,7 +10,7 @@ import { fieldError } from '../lib/errors.js';
 import { msg } from '../i18n/index.js';
 import { formatMoney, moneyInputValue, parseMoneyInput } from '../lib/money.js';
 
-const DEPOSIT_KINDS = ['none', 'percent', 'amount'] as const;
+export const DEPOSIT_KINDS = ['none', 'percent', 'amount'] as const;
 
 /** The deposit fields of the proposal form (raw text; checked against the total by depositColumns). */
 export const depositFormFields = {

@@ -7,7 +7,7 @@ import { customerMessageField, internalNotesField } from '../lib/forms.js';
 import { proposalLineItemsSchema, taxRateField } from '../lib/line-items.js';
 import { documentPropertyField } from '../leads/schema.js';
 import { FormError } from '../lib/errors.js';
-import { depositColumns, depositFormFields } from './deposit.js';
+import { DEPOSIT_KINDS, depositColumns, depositFormFields } from './deposit.js';
 
 export { PROPOSAL_STATUSES };
 
@@ -47,6 +47,10 @@ export function proposalFormSchema(currency: string) {
 
 /** The deposit field depositColumns refuses whatever the total, if any. */
 function depositFieldInError(input: Parameters<typeof depositColumns>[0], currency: string): string | null {
+  // Run even when the fields' own checks failed (when: () => true): only on values of the right kinds,
+  // which those checks then report (a field sent twice arrives as an array).
+  const text = (value: unknown) => value === undefined || typeof value === 'string';
+  if (!DEPOSIT_KINDS.includes(input.deposit_kind as never) || !text(input.deposit_percent) || !text(input.deposit_amount)) return null;
   try {
     depositColumns(input, Number.MAX_SAFE_INTEGER, currency);
     return null;

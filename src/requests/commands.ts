@@ -16,7 +16,7 @@ import { businessNoticeAddress } from '../messaging/queries.js';
 import { createProposal } from '../proposals/commands.js';
 import { proposalFormSchema } from '../proposals/schema.js';
 import { getWorkRequest, type WorkRequestRow } from './queries.js';
-import { formatLocale, languageOf, msg, t } from '../i18n/index.js';
+import { formatLocale, languageOf, msg, t, translate } from '../i18n/index.js';
 import { formatDate } from '../lib/dates.js';
 
 export interface NewWorkRequest {
@@ -39,8 +39,12 @@ export interface NewWorkRequest {
 export function workRequestTitle(request: Pick<WorkRequestRow, 'description' | 'kind'>): string {
   if (request.kind === 'reschedule') return 'dashboard:request.rescheduleTitle';
   const line = request.description.split('\n')[0].trim();
-  // The first sentence names the work ("The AC upstairs blows warm air."), without its full stop.
-  const sentence = (/^(.+?[.!?])(\s|$)/.exec(line)?.[1] ?? line).replace(/\.$/, '');
+  // The first sentence names the work ("The AC upstairs blows warm air."), without its full stop;
+  // a "sentence" of a word or two is an abbreviation ("Dr. Patel sent us"), and the line stands.
+  const first = /^(.+?[.!?])(\s|$)/.exec(line)?.[1];
+  const sentence = (first && first.split(/\s+/).length >= 3 ? first : line).replace(/\.$/, '');
+  // Nothing to name it by ("."): the kind of request, a message the page words.
+  if (!/[\p{L}\p{N}]/u.test(sentence)) return 'dashboard:request.workTitle';
   if (sentence.length <= TITLE_LENGTH) return sentence;
   // Too long: cut at a word, not inside one.
   const cut = sentence.slice(0, TITLE_LENGTH - 1);
@@ -143,7 +147,7 @@ export async function convertWorkRequest(
   const lang = languageOf(org.locale);
   const request = await openRequest(db, id);
   if (request.kind === 'reschedule') throw conflict('dashboard:request.errors.reschedule');
-  const title = workRequestTitle(request);
+  const title = translate(lang, workRequestTitle(request));
   const notes = [
     t(lang, 'dashboard:request.notes.from', { date: formatDate(request.created_at, org.time_zone, formatLocale(lang, org.locale)) }),
     request.description,

@@ -1,7 +1,8 @@
-// The PDF's totals: a large sum stays on one line, its cents beside it.
+// The PDF's totals (a large sum stays on one line, its cents beside it) and its lines' notes.
 import { expect } from 'chai';
 import { PDFParse } from 'pdf-parse';
 import { renderDocumentPdf } from '../../src/documents/pdf.js';
+import { msg } from '../../src/i18n/index.js';
 
 const ORG = {
   name: 'Big Build Co',
@@ -46,5 +47,37 @@ describe('document PDF totals', () => {
     expect(lines).to.include('Total $121,925,923.34');
     expect(lines).to.include('Balance due $121,925,923.34');
     expect(lines).to.not.include('34');
+  });
+
+  it('words an option’s note whole, even when the business’s group name holds " · "', async () => {
+    const pdf = await renderDocumentPdf(ORG, {
+      kind: 'proposal',
+      number: 4,
+      title: 'Roof',
+      date: '2026-12-01',
+      dueDate: null,
+      currency: 'USD',
+      customer: { name: 'Ana Ruiz', company: null, address: null, email: null, language: 'es' },
+      message: '',
+      lines: [
+        {
+          service: 'Slate',
+          description: 'Grey',
+          note: msg('dashboard:lines.note.groupOther', { group: 'Roof · Option A' }),
+          quantity: 1,
+          unit_price_cents: 1000,
+          amount_cents: 1000,
+        },
+      ],
+      subtotalCents: 1000,
+      taxCents: 0,
+      taxRateBps: 0,
+      totalCents: 1000,
+      paidCents: null,
+      receipt: null,
+    });
+    const text = (await pdfLines(pdf)).join(' ');
+    expect(text).to.contain('Grey · Roof · Option A: otra opción');
+    expect(text).to.not.contain('dashboard:lines');
   });
 });

@@ -139,6 +139,14 @@ describe('invoices service', () => {
     const fromJob = await withOrg(org.orgId, (db) => createInvoiceFromJob(db, jobId, { currency: 'USD', time_zone: 'UTC' }, actor));
     expect(fromJob).to.include({ job_id: jobId, total_cents: 306600 });
     expect(fromJob.number).to.equal(invoice.number + 1);
+    // The draft made from the job is edited like any other: it is the one that bills the work, not a second.
+    const edited = await withOrg(org.orgId, (db) =>
+      updateInvoice(db, fromJob.id, invoiceForm(lead.id, { items: [{ service: 'Furnace', quantity: '1', unit_price: '2500' }] }), actor),
+    );
+    expect(edited).to.include({ job_id: jobId, total_cents: 250000 });
+    // A further invoice for the same work (a change order) is made from the Invoices page, naming the job.
+    const more = await withOrg(org.orgId, (db) => createInvoice(db, invoiceForm(lead.id, { job_id: jobId }), 'USD', actor));
+    expect(more.job_id).to.equal(jobId);
   });
 
   it('two clicks at once on "Create invoice" make one invoice; the other is told which one bills the work', async () => {

@@ -162,12 +162,21 @@ describe('Pay several invoices at once (Stripe Connect)', () => {
 
   it('over more than one page, the form says it pays this page’s open invoices, not all of them', async () => {
     const org = await connectedOrg(standIn);
-    const { list } = await setup(org);
+    const { a, list } = await setup(org);
     for (let i = 0; i < 23; i += 1) await openInvoice(org.orgId, org.leadId, 1_000);
     const page = (await app().get(list)).text;
     expect(page).to.contain('The 25 open invoices on this page come to <strong>');
     expect(page).to.contain('Open invoices on other pages of this list are paid from their own page.');
     expect(page).to.not.contain('Your 25 open invoices');
+    // Paid ones beyond the page are no reason to say so: with every invoice on other pages paid, the usual words.
+    await withOrg(org.orgId, (db) =>
+      db('invoices')
+        .where({ lead_id: org.leadId, total_cents: 1_000 })
+        .orWhere({ id: a })
+        .update({ status: 'paid', amount_paid_cents: db.ref('total_cents') }),
+    );
+    const settled = (await app().get(list)).text;
+    expect(settled).to.contain('Your 2 open invoices come to').and.not.to.contain('other pages');
   });
 
   it('reconciliation records a lost multi-invoice payment once; the late webhook adds nothing', async () => {

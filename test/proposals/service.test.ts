@@ -96,6 +96,20 @@ describe('proposals service', () => {
       expect(Object.keys(fields)).to.include.members(['tax_rate', 'items.0.quantity', 'deposit_percent']);
       expect(inEnglish(fields.deposit_percent)).to.equal('Enter a percentage above 0 and up to 100');
     }
+    // A field sent twice (an array) or an unknown kind is refused by the field's own check, not a crash.
+    for (const extra of [
+      { deposit_kind: 'percent', deposit_percent: ['1', '2'] },
+      { deposit_kind: 'amount', deposit_amount: ['1', '2'] },
+      { deposit_kind: 'bogus', deposit_amount: '5' },
+    ]) {
+      try {
+        form('00000000-0000-4000-8000-000000000000', extra);
+        expect.fail(`accepted ${JSON.stringify(extra)}`);
+      } catch (err) {
+        expect(err, JSON.stringify(extra)).to.be.instanceOf(FormError);
+        expect(Object.keys((err as FormError).fields), JSON.stringify(extra)).to.have.length(1);
+      }
+    }
     // A deposit above the total still needs the total, and is refused when saving (commands.ts).
     expect(form('00000000-0000-4000-8000-000000000000', { deposit_kind: 'amount', deposit_amount: '99999' }).deposit_amount).to.equal(
       '99999',
@@ -319,5 +333,9 @@ describe('proposals service', () => {
     // A stale page's button (or a second click) is refused with the reason, and makes nothing.
     await agent.post(`/jobs/${jobId}/invoice`).type('form').send({ _csrf: agent.csrf }).expect(409);
     expect(await getDb()('invoices').where({ org_id: org.orgId }).pluck('id')).to.deep.equal([invoiceId]);
+    // Voided, it bills nothing: the job page still lists it, and offers a new invoice again.
+    await agent.post(`/invoices/${invoiceId}/void`).type('form').send({ _csrf: agent.csrf }).expect(303);
+    const afterVoid = (await agent.get(`/jobs/${jobId}`).expect(200)).text;
+    expect(afterVoid).to.contain(`<a href="/invoices/${invoiceId}">#${number}</a>`).and.to.contain(`action="/jobs/${jobId}/invoice"`);
   });
 });

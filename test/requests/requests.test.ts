@@ -355,5 +355,8 @@ describe('requests on the dashboard', () => {
     expect(long.length).to.be.at.most(80);
     expect(long).to.match(/^(word )+word…$/);
     expect(title('x'.repeat(100))).to.equal(`${'x'.repeat(79)}…`);
+    // An abbreviation is no sentence; a description with nothing to name it by gets the kind's name.
+    expect(title('Dr. Patel referred us, the AC is broken')).to.equal('Dr. Patel referred us, the AC is broken');
+    expect(title('.')).to.equal('dashboard:request.workTitle');
   });
 });

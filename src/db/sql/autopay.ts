@@ -2,7 +2,7 @@
 // (migrations/20261220000000_saved_cards_autopay.ts) stores today's attempt for
 // every due invoice whose customer has autopay on, and returns what to charge.
 import { PLAN_IDS, PLANS, type PlanId } from '../../plans.js';
-import { brandedEmailHtml, type BrandedEmail } from '../../lib/email-layout.js';
+import { brandedEmailHtml, type BrandedEmail } from '../email-layout.js';
 import { CURRENT_ORG, withoutOrg, type Db } from '../tenancy.js';
 
 /** The plans whose customers may use autopay (src/plans.ts decides). */

@@ -6,7 +6,7 @@ import { PLAN_IDS, PLANS } from '../../plans.js';
 import { FOLLOWUP_RULE_INFO, QUIET_FROM_HOUR, QUIET_UNTIL_HOUR, type FollowupRule } from '../../lib/followup-rules.js';
 import Handlebars from 'handlebars';
 import { formatLocale, languageOf, t, type Language } from '../../i18n/index.js';
-import { brandedEmailHtml, brandingOf } from '../../lib/email-layout.js';
+import { brandedEmailHtml, brandingOf } from '../email-layout.js';
 import { cachedFormatter } from '../../lib/intl.js';
 import { formatMoney } from '../../lib/money.js';
 import { withoutOrg, type Db } from '../tenancy.js';

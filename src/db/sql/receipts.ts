@@ -8,7 +8,7 @@ import Handlebars from 'handlebars';
 import { formatLocale, languageOf, t, type Language } from '../../i18n/index.js';
 import { cachedFormatter } from '../../lib/intl.js';
 import { formatMoney } from '../../lib/money.js';
-import { brandedEmailHtml, brandingOf } from '../../lib/email-layout.js';
+import { brandedEmailHtml, brandingOf } from '../email-layout.js';
 import { phoneText } from '../../lib/phone.js';
 import type { Db } from '../tenancy.js';
 

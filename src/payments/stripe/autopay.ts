@@ -23,7 +23,7 @@ import {
 } from '../../db/sql/autopay.js';
 import { withOrg, type Db } from '../../db/tenancy.js';
 import { formatLocale, languageOf, t } from '../../i18n/index.js';
-import { brandingOf } from '../../lib/email-layout.js';
+import { brandingOf } from '../../db/email-layout.js';
 import { formatMoney } from '../../lib/money.js';
 import { logger } from '../../logger.js';
 import { getStripe } from '../../stripe/client.js';

@@ -2,15 +2,16 @@
 // (a portal link, a follow-up, a receipt, an autopay notice) is this one layout,
 // views/messages/email/layout.html.hbs, in the business's colour with its name on
 // top and its contact details at the foot, its fixed words from the catalogue in
-// the message's language. Only what each message says differs.
+// the message's language. Only what each message says differs. It sits in the db
+// layer because receipts and follow-ups are worded there (src/db/sql), below messaging.
 import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { t, type Language } from '../i18n/index.js';
 import { joinValueStops, markValueStops } from '../i18n/full-stop.js';
 import { viewsDir } from '../paths.js';
-import { brandPalette } from './contrast.js';
-import { phoneText } from './phone.js';
+import { brandPalette } from '../lib/contrast.js';
+import { phoneText } from '../lib/phone.js';
 
 export interface Branding {
   businessName: string;
