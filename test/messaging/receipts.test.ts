@@ -105,6 +105,8 @@ describe('payment receipts', () => {
     const refunded = await agent.post(`/payments/${paymentId}/refund`).type('form').send({ _csrf: refundCsrf, amount: '20' });
     expect(refunded.status).to.equal(303);
     expect((await agent.get(refunded.headers.location)).text).to.contain('Refund recorded ($20.00).');
+    // Home's recent payments say a refund is one, not only by its minus sign.
+    expect((await agent.get('/')).text).to.contain('−$20.00</a> (refund)');
   });
 
   it('a payment recorded with "Don’t send a receipt" ticked queues none, and says nothing of one', async () => {
