@@ -31,6 +31,27 @@ export function brandingOf(org: {
   return { businessName: org.name, brandColor: org.brand_color, businessEmail: org.email, businessPhone: phoneText(org.phone, org.locale) };
 }
 
+/**
+ * The business as a message's facts carry it, read from `organizations as o` by
+ * ORG_BRANDING_COLUMNS (receipts, follow-ups and autopay notices all select it so).
+ */
+export interface OrgBrandingFacts {
+  org_name: string;
+  org_brand_color: string;
+  org_email: string | null;
+  org_phone: string | null;
+  locale: string;
+}
+
+/** The select-list that fills OrgBrandingFacts from `organizations as o`. */
+export const ORG_BRANDING_COLUMNS =
+  'o.name as org_name, o.brand_color as org_brand_color, o.email as org_email, o.phone as org_phone, o.locale';
+
+/** brandingOf() for a message's facts (OrgBrandingFacts). */
+export function brandingOfFacts(f: OrgBrandingFacts): Branding {
+  return brandingOf({ name: f.org_name, brand_color: f.org_brand_color, email: f.org_email, phone: f.org_phone, locale: f.locale });
+}
+
 // i18n-exempt: a file name
 const layout = Handlebars.compile(fs.readFileSync(path.join(viewsDir, 'messages/email/layout.html.hbs'), 'utf8'), { strict: false });
 

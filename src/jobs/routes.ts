@@ -1,7 +1,6 @@
 // Admin pages for jobs, and approving a proposal (which makes its job).
 import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
-import { invoicesBilling } from '../db/sql/invoices.js';
 import type { Db } from '../db/tenancy.js';
 import { formatArrivalWindow, instantToZoned } from '../lib/dates.js';
 import { formValues, parseForm } from '../lib/forms.js';
@@ -117,8 +116,8 @@ adminRouter.get(
   orgPage(async ({ req, db, org }) => {
     const job = await getJob(db, routeId(req.params));
     const lead = await getLead(db, job.lead_id);
-    // Its invoices, void ones and those made from its proposal included; one that bills the work (not void)
-    // is enough to stop offering another (invoices/commands.ts).
+    // Its invoices, void ones and those made from its proposal included; one not void bills the work
+    // (db/sql/invoices.ts's invoicesBilling, the same set) and is enough to stop offering another.
     const invoices = await db('invoices')
       .where((q) => {
         void q.where({ job_id: job.id });
@@ -126,7 +125,7 @@ adminRouter.get(
       })
       .orderBy('number')
       .select<{ id: string; number: number; status: string }[]>('id', 'number', 'status');
-    const billed = (await invoicesBilling(db, { proposalId: job.proposal_id, jobId: job.id })).length > 0;
+    const billed = invoices.some((invoice) => invoice.status !== 'void');
     return {
       render: 'admin/jobs/show',
       locals: {

@@ -2,7 +2,7 @@
 // (migrations/20261220000000_saved_cards_autopay.ts) stores today's attempt for
 // every due invoice whose customer has autopay on, and returns what to charge.
 import { PLAN_IDS, PLANS, type PlanId } from '../../plans.js';
-import { brandedEmailHtml, type BrandedEmail } from '../email-layout.js';
+import { brandedEmailHtml, ORG_BRANDING_COLUMNS, type BrandedEmail, type OrgBrandingFacts } from '../email-layout.js';
 import { CURRENT_ORG, withoutOrg, type Db } from '../tenancy.js';
 
 /** The plans whose customers may use autopay (src/plans.ts decides). */
@@ -101,18 +101,13 @@ export async function storeAutopayFailureNotices(db: Db, notices: AutopayFailure
   return inserted.map((r) => r.id);
 }
 
-export interface AutopayNoticeFacts {
+export interface AutopayNoticeFacts extends OrgBrandingFacts {
   invoice_id: string;
   number: number;
   first_name: string;
   email: string | null;
   phone: string | null;
   language: string | null;
-  org_name: string;
-  org_brand_color: string;
-  org_email: string | null;
-  org_phone: string | null;
-  locale: string;
   autopay_link_id: string | null;
   card_brand: string | null;
   card_last4: string | null;
@@ -121,8 +116,8 @@ export interface AutopayNoticeFacts {
 /** What a failure notice says and where it goes, for these invoices of the current org. */
 export async function autopayNoticeFacts(db: Db, invoiceIds: string[]): Promise<AutopayNoticeFacts[]> {
   const { rows } = await db.raw<{ rows: AutopayNoticeFacts[] }>(
-    `select v.id as invoice_id, v.number, l.first_name, l.email, l.phone, l.language, o.name as org_name, o.brand_color as org_brand_color,
-            o.email as org_email, o.phone as org_phone, o.locale, c.autopay_link_id, c.card_brand, c.card_last4
+    `select v.id as invoice_id, v.number, l.first_name, l.email, l.phone, l.language, ${ORG_BRANDING_COLUMNS},
+            c.autopay_link_id, c.card_brand, c.card_last4
        from invoices v
        join leads l on l.id = v.lead_id
        join organizations o on o.id = v.org_id

@@ -6,7 +6,7 @@ import { PLAN_IDS, PLANS } from '../../plans.js';
 import { FOLLOWUP_RULE_INFO, QUIET_FROM_HOUR, QUIET_UNTIL_HOUR, type FollowupRule } from '../../lib/followup-rules.js';
 import Handlebars from 'handlebars';
 import { formatLocale, languageOf, t, type Language } from '../../i18n/index.js';
-import { brandedEmailHtml, brandingOf } from '../email-layout.js';
+import { brandedEmailHtml, brandingOfFacts, ORG_BRANDING_COLUMNS, type OrgBrandingFacts } from '../email-layout.js';
 import { cachedFormatter } from '../../lib/intl.js';
 import { formatMoney } from '../../lib/money.js';
 import { withoutOrg, type Db } from '../tenancy.js';
@@ -45,18 +45,13 @@ export async function scheduleDueFollowups(now: Date, link: string): Promise<Sch
   });
 }
 
-interface FollowupFacts {
+interface FollowupFacts extends OrgBrandingFacts {
   id: string;
   channel: 'email' | 'sms';
   rule: FollowupRule;
   document_kind: 'proposal' | 'invoice';
   first_name: string;
   language: Language | null;
-  org_name: string;
-  org_brand_color: string;
-  org_email: string | null;
-  org_phone: string | null;
-  locale: string;
   number: number;
   title: string | null;
   due_date: Date | string | null;
@@ -99,7 +94,7 @@ export function followupText(f: FollowupFacts, link: string): FollowupText {
     subject,
     paragraphsHtml: [sentence({ first: e(words.first), org: e(words.org), title: e(words.title), link: '' }).trimEnd()],
     link,
-    brand: brandingOf({ name: f.org_name, brand_color: f.org_brand_color, email: f.org_email, phone: f.org_phone, locale: f.locale }),
+    brand: brandingOfFacts(f),
   });
   return { subject, text: `${sentence({ ...words, link })}\n\n${f.org_name}`, html };
 }
@@ -108,7 +103,7 @@ export function followupText(f: FollowupFacts, link: string): FollowupText {
 async function wordFollowups(db: Db, orgId: string, ids: string[], link: string): Promise<void> {
   await db.raw("select set_config('app.org_id', ?, true)", [orgId]);
   const { rows } = await db.raw<{ rows: FollowupFacts[] }>(
-    `select d.id, d.channel, f.rule, d.context as document_kind, l.first_name, l.language, o.name as org_name, o.brand_color as org_brand_color, o.email as org_email, o.phone as org_phone, o.locale,
+    `select d.id, d.channel, f.rule, d.context as document_kind, l.first_name, l.language, ${ORG_BRANDING_COLUMNS},
             coalesce(p.number, v.number) as number, p.title, v.due_date,
             v.total_cents - v.amount_paid_cents as owed_cents, v.currency
        from message_deliveries d

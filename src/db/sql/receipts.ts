@@ -8,7 +8,7 @@ import Handlebars from 'handlebars';
 import { formatLocale, languageOf, t, type Language } from '../../i18n/index.js';
 import { cachedFormatter } from '../../lib/intl.js';
 import { formatMoney } from '../../lib/money.js';
-import { brandedEmailHtml, brandingOf } from '../email-layout.js';
+import { brandedEmailHtml, brandingOfFacts, ORG_BRANDING_COLUMNS, type OrgBrandingFacts } from '../email-layout.js';
 import { phoneText } from '../../lib/phone.js';
 import type { Db } from '../tenancy.js';
 
@@ -21,16 +21,11 @@ export async function queueReceipts(db: Db, paymentIds: string[]): Promise<strin
   return ids;
 }
 
-interface ReceiptFacts {
+interface ReceiptFacts extends OrgBrandingFacts {
   id: string;
   channel: 'email' | 'sms';
   first_name: string;
   language: Language | null;
-  org_name: string;
-  org_phone: string | null;
-  org_email: string | null;
-  org_brand_color: string;
-  locale: string;
   time_zone: string;
   amount_cents: string | number;
   currency: string;
@@ -90,15 +85,14 @@ export function receiptText(f: ReceiptFacts): ReceiptText {
       e(balance),
       e(t(lang, 'messages:receipt.attached')),
     ],
-    brand: brandingOf({ name: org, brand_color: f.org_brand_color, email: f.org_email, phone: f.org_phone, locale: f.locale }),
+    brand: brandingOfFacts(f),
   });
   return { subject, text, html };
 }
 
 async function wordReceipts(db: Db, deliveryIds: string[]): Promise<void> {
   const { rows } = await db.raw<{ rows: ReceiptFacts[] }>(
-    `select d.id, d.channel, l.first_name, l.language, o.name as org_name, o.phone as org_phone, o.email as org_email, o.brand_color as org_brand_color,
-            o.locale, o.time_zone, y.amount_cents, y.currency, y.paid_at,
+    `select d.id, d.channel, l.first_name, l.language, ${ORG_BRANDING_COLUMNS}, o.time_zone, y.amount_cents, y.currency, y.paid_at,
             v.number as invoice_number, v.total_cents - v.amount_paid_cents as invoice_owed_cents, v.currency as invoice_currency,
             pr.number as proposal_number
        from message_deliveries d

@@ -23,7 +23,7 @@ import {
 } from '../../db/sql/autopay.js';
 import { withOrg, type Db } from '../../db/tenancy.js';
 import { formatLocale, languageOf, t } from '../../i18n/index.js';
-import { brandingOf } from '../../db/email-layout.js';
+import { brandingOfFacts } from '../../db/email-layout.js';
 import { formatMoney } from '../../lib/money.js';
 import { logger } from '../../logger.js';
 import { getStripe } from '../../stripe/client.js';
@@ -204,7 +204,7 @@ async function recordOutcomes(db: Db, orgId: string, outcomes: Outcome[], link: 
           subject,
           paragraphsHtml: [greeting, what, pay].map((p) => Handlebars.escapeExpression(p)),
           buttonLabel: t(lang, 'autopay:notice.button', values),
-          brand: brandingOf({ name: f.org_name, brand_color: f.org_brand_color, email: f.org_email, phone: f.org_phone, locale: f.locale }),
+          brand: brandingOfFacts(f),
         },
       },
     ];
