@@ -26,6 +26,15 @@ import { translate } from '../../src/i18n/index.js';
 /** A message from the code (a catalogue key, see src/i18n) as an English reader sees it. */
 const inEnglish = (message: string | undefined) => translate('en', message);
 
+/** A proposal made from these form fields and sent to the customer (pending). */
+async function sentProposal(orgId: string, actor: Actor, fields: Record<string, unknown>) {
+  return withOrg(orgId, async (db) => {
+    const proposal = await createProposal(db, parseForm(proposalFormSchema('USD'), fields), actor);
+    await markProposalSent(db, proposal.id, actor);
+    return proposal;
+  });
+}
+
 async function setup() {
   const org = await createTestOrg({ plan: 'starter' });
   const lead = await createTestLead(org.orgId);
@@ -74,22 +83,14 @@ describe('invoices service', () => {
 
   it('copies an approved proposal’s lines; refuses a pending one', async () => {
     const { org, lead, actor } = await setup();
-    const proposal = await withOrg(org.orgId, async (db) => {
-      const p = await createProposal(
-        db,
-        parseForm(proposalFormSchema('USD'), {
-          lead_id: lead.id,
-          title: 'Furnace',
-          tax_rate: '5',
-          items: [
-            { service: 'Furnace', quantity: '1', unit_price: '2400' },
-            { service: 'Labour', description: 'hours', quantity: '6.5', unit_price: '80' },
-          ],
-        }),
-        actor,
-      );
-      await markProposalSent(db, p.id, actor);
-      return p;
+    const proposal = await sentProposal(org.orgId, actor, {
+      lead_id: lead.id,
+      title: 'Furnace',
+      tax_rate: '5',
+      items: [
+        { service: 'Furnace', quantity: '1', unit_price: '2400' },
+        { service: 'Labour', description: 'hours', quantity: '6.5', unit_price: '80' },
+      ],
     });
     await withOrg(org.orgId, (db) =>
       createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'America/Chicago' }, actor),
@@ -151,20 +152,12 @@ describe('invoices service', () => {
 
   it('two clicks at once on "Create invoice" make one invoice; the other is told which one bills the work', async () => {
     const { org, lead, actor } = await setup();
-    const proposal = await withOrg(org.orgId, async (db) => {
-      const p = await createProposal(
-        db,
-        parseForm(proposalFormSchema('USD'), {
-          lead_id: lead.id,
-          title: 'Gutters',
-          items: [{ service: 'Gutters', quantity: '1', unit_price: '900' }],
-        }),
-        actor,
-      );
-      await markProposalSent(db, p.id, actor);
-      await approveProposal(db, p.id, { source: 'staff', approverName: 'S' }, actor);
-      return p;
+    const proposal = await sentProposal(org.orgId, actor, {
+      lead_id: lead.id,
+      title: 'Gutters',
+      items: [{ service: 'Gutters', quantity: '1', unit_price: '900' }],
     });
+    await withOrg(org.orgId, (db) => approveProposal(db, proposal.id, { source: 'staff', approverName: 'S' }, actor));
     const outcomes = await Promise.allSettled(
       [0, 1].map(() =>
         withOrg(org.orgId, (db) => createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actor)),

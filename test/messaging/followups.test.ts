@@ -118,6 +118,20 @@ async function sent(org: Org): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.document_id, r.rule]));
 }
 
+/** An email stored as sent under this customer at `at` (a message by hand, a notice to the business…). */
+async function emailSentAt(org: Org, leadId: string, at: Date, row: { to_address: string; body_text: string; purpose?: string }) {
+  await withOrg(org.orgId, (db) =>
+    db('message_deliveries').insert({
+      org_id: org.orgId,
+      lead_id: leadId,
+      channel: 'email',
+      status: 'sent',
+      created_at: at,
+      ...row,
+    }),
+  );
+}
+
 const day = (base: string, offset: number) => new Date(Date.parse(`${base}T00:00:00Z`) + offset * DAY).toISOString().slice(0, 10);
 
 describe('automatic follow-ups: the scheduler', () => {
@@ -215,17 +229,7 @@ describe('automatic follow-ups: the scheduler', () => {
 
     const other = await customer(org);
     await invoice(org, other, day(TODAY, -1));
-    await withOrg(org.orgId, (db) =>
-      db('message_deliveries').insert({
-        org_id: org.orgId,
-        lead_id: other,
-        channel: 'email',
-        to_address: 'x@example.test',
-        body_text: 'sent by hand',
-        status: 'sent',
-        created_at: new Date(NOW.getTime() - 3_600_000),
-      }),
-    );
+    await emailSentAt(org, other, new Date(NOW.getTime() - 3_600_000), { to_address: 'x@example.test', body_text: 'sent by hand' });
     await runFollowupScheduler(NOW);
     const rows = await withOrg(org.orgId, (db) => db('followup_sends').where({ lead_id: other }).count<{ count: string }[]>('* as count'));
     expect(Number(rows[0].count)).to.equal(0);
@@ -236,18 +240,11 @@ describe('automatic follow-ups: the scheduler', () => {
     const leadId = await customer(org);
     const overdue = await invoice(org, leadId, day(TODAY, -1));
     // What a work request stores (src/messaging/business-notices.ts): an email to the business's own address, under the customer.
-    await withOrg(org.orgId, (db) =>
-      db('message_deliveries').insert({
-        org_id: org.orgId,
-        lead_id: leadId,
-        channel: 'email',
-        purpose: 'notice',
-        to_address: 'office@business.example',
-        body_text: 'New work request',
-        status: 'sent',
-        created_at: new Date(NOW.getTime() - 3_600_000),
-      }),
-    );
+    await emailSentAt(org, leadId, new Date(NOW.getTime() - 3_600_000), {
+      purpose: 'notice',
+      to_address: 'office@business.example',
+      body_text: 'New work request',
+    });
     await runFollowupScheduler(NOW);
     expect(Object.fromEntries(await sent(org))).to.deep.equal({ [overdue]: 'invoice_overdue_1' });
   });

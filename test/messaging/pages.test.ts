@@ -134,38 +134,26 @@ describe('messaging pages', () => {
     expect(editor.status).to.equal(200);
     expect(editor.text).to.contain('/static/messages-preview.js');
     expect(editor.text).not.to.match(/<script>(?!<\/script>)/);
+    /** Saves `body` as the general text template, as the editor's form does. */
+    const save = (body: string) =>
+      agent.post('/settings/messages').type('form').send({ channel: 'sms', context: 'general', body, intent: 'save', _csrf: agent.csrf });
 
-    const bad = await agent
-      .post('/settings/messages')
-      .type('form')
-      .send({ channel: 'sms', context: 'general', body: 'Hi {{password}} {{link}}', intent: 'save', _csrf: agent.csrf });
+    const bad = await save('Hi {{password}} {{link}}');
     expect(bad.status).to.equal(422);
     expect(bad.text).to.contain('is not a placeholder you can use');
-    const broken = await agent
-      .post('/settings/messages')
-      .type('form')
-      .send({ channel: 'sms', context: 'general', body: 'Hi {{#if firstName}} {{link}}', intent: 'save', _csrf: agent.csrf });
+    const broken = await save('Hi {{#if firstName}} {{link}}');
     expect(broken.status).to.equal(422);
     // Said for someone editing a text, not as the parser's "Parse error on line 1:".
     expect(broken.text).to.contain('A {{#if …}} has no {{/if}} to close it').and.not.to.contain('Parse error');
-    const stray = await agent
-      .post('/settings/messages')
-      .type('form')
-      .send({ channel: 'sms', context: 'general', body: 'Hi {{firstName}}\n{{/if}} {{link}}', intent: 'save', _csrf: agent.csrf });
+    const stray = await save('Hi {{firstName}}\n{{/if}} {{link}}');
     expect(stray.status).to.equal(422);
     expect(stray.text).to.contain('A {{/if}} on line 2 closes nothing');
     // No preview to count: no " characters" with no number.
     expect(stray.text).to.not.match(/id="tpl-preview-length">\s*characters/);
-    const empty = await agent
-      .post('/settings/messages')
-      .type('form')
-      .send({ channel: 'sms', context: 'general', body: '  ', intent: 'save', _csrf: agent.csrf });
+    const empty = await save('  ');
     expect(empty.status).to.equal(422);
     expect(empty.text).to.contain('Write the message.');
-    const noLink = await agent
-      .post('/settings/messages')
-      .type('form')
-      .send({ channel: 'sms', context: 'general', body: 'Hi {{firstName}}', intent: 'save', _csrf: agent.csrf });
+    const noLink = await save('Hi {{firstName}}');
     expect(noLink.status).to.equal(422);
 
     const body = 'Hello {{firstName}}! {{businessName}} keeps your quotes and bills here, save it: {{link}}';
