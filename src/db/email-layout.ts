@@ -45,7 +45,7 @@ export interface OrgBrandingFacts {
 
 /** The select-list that fills OrgBrandingFacts from `organizations as o`. */
 export const ORG_BRANDING_COLUMNS =
-  'o.name as org_name, o.brand_color as org_brand_color, o.email as org_email, o.phone as org_phone, o.locale';
+  'o.name as org_name, o.brand_color as org_brand_color, o.email as org_email, o.phone as org_phone, o.locale'; // i18n-exempt: SQL column names
 
 /** brandingOf() for a message's facts (OrgBrandingFacts). */
 export function brandingOfFacts(f: OrgBrandingFacts): Branding {
