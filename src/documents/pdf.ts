@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import { customerLanguage, formatLocale, t, translate, type Language } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
-import { formatQuantity } from '../lib/intl.js';
+import { formatQuantity, formatTaxRate } from '../lib/intl.js';
 import { phoneText } from '../lib/phone.js';
 import { readableOn } from '../lib/contrast.js';
 import { formatMoney } from '../lib/money.js';
@@ -172,11 +172,7 @@ export function renderDocumentPdf(org: DocumentOrg, doc: DocumentData, browser: 
   const totals: [string, string, boolean][] = [];
   if (doc.kind !== 'receipt') {
     totals.push([t(lang, 'documents:subtotal'), money(doc.subtotalCents), false]);
-    totals.push([
-      t(lang, 'documents:tax', { rate: new Intl.NumberFormat(locale).format(doc.taxRateBps / 100) }),
-      money(doc.taxCents),
-      false,
-    ]);
+    totals.push([t(lang, 'documents:tax', { rate: formatTaxRate(doc.taxRateBps, locale) }), money(doc.taxCents), false]);
   }
   const totalKey = doc.receipt?.refund ? 'documents:refunded' : doc.kind === 'receipt' ? 'documents:amountPaid' : 'documents:total';
   totals.push([t(lang, totalKey), money(doc.totalCents), true]);

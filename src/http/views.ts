@@ -7,7 +7,7 @@ import Handlebars, { type HelperOptions } from 'handlebars';
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 import { hasKey, statusWords, t, translate, translateNested, DEFAULT_LANGUAGE, type Language } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
-import { formatQuantity } from '../lib/intl.js';
+import { formatQuantity, formatTaxRate } from '../lib/intl.js';
 import { formatMoney, moneyInputValue } from '../lib/money.js';
 import { humanize, jobStatusShown } from '../lib/pagination.js';
 import { shownPhone } from '../lib/phone.js';
@@ -67,7 +67,7 @@ const helpers = {
   taxRate(...args: unknown[]) {
     const { values, options } = split(args);
     // i18n-exempt: a locale code
-    return formatQuantity(Number(values[0]) / 100, rootOrg(options).locale ?? 'en-US');
+    return formatTaxRate(Number(values[0]), rootOrg(options).locale ?? 'en-US');
   },
   date(...args: unknown[]) {
     const { values, options } = split(args);

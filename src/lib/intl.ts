@@ -16,3 +16,8 @@ export function cachedFormatter<T extends Intl.NumberFormat | Intl.DateTimeForma
 export function formatQuantity(quantity: number | string, locale: string): string {
   return cachedFormatter(`quantity|${locale}`, () => new Intl.NumberFormat(locale)).format(Number(quantity));
 }
+
+/** A tax rate stored in basis points, as its reader writes numbers ("8.25", "8,25" in Spanish). */
+export function formatTaxRate(bps: number, locale: string): string {
+  return formatQuantity(bps / 100, locale);
+}
