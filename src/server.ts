@@ -1,9 +1,8 @@
 // The web process: checks RLS can't be bypassed, listens, shuts down in order.
-import http from 'node:http';
 import { config } from './config.js';
 import { logger } from './logger.js';
 import { createApp } from './app.js';
-import { listen } from './http/listen.js';
+import { createWebServer, listen } from './http/listen.js';
 import { startLocalStripe, stopLocalStripe } from './dev/local-stripe.js';
 import { closeDb } from './db/knex.js';
 import { assertRlsEnforced } from './db/tenancy.js';
@@ -19,7 +18,7 @@ async function main(): Promise<void> {
   await assertRlsEnforced();
   if (config.stripe.localTestCheckout) onShutdown('local test checkout', await startLocalStripe().then(() => stopLocalStripe), 12); // i18n-exempt: names of shutdown steps in the log
   const { app, close } = createApp();
-  const server = http.createServer(app);
+  const server = createWebServer(app);
   await listen(server, config.port);
   logger.info({ port: config.port, url: config.publicUrl }, `Porchlight web listening on ${config.publicUrl}`);
   // A socket error after start-up (rare) leaves no way to serve: stop so the supervisor restarts us.

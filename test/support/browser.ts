@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createWebServer } from '../../src/http/listen.js';
 import { testApp } from './http.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -25,9 +26,9 @@ export interface ServedApp {
   base: string;
 }
 
-/** The test app listening on a free port of 127.0.0.1. */
+/** The test app listening on a free port of 127.0.0.1, in the web server src/server.ts makes. */
 export async function serveTestApp(): Promise<ServedApp> {
-  const server = testApp().listen(0, '127.0.0.1');
+  const server = createWebServer(testApp()).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
