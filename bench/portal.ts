@@ -15,7 +15,9 @@
 // recreated on it), REDIS_URL (default redis://127.0.0.1:6379), BENCH_RUNS
 // (default 3), BENCH_DURATION (seconds per measurement, default 8, in turns of BENCH_TURN),
 // BENCH_CONNECTIONS (default 50), BENCH_SKIP_BUILD=1 to reuse dist/, BENCH_PAGES
-// (e.g. invoice,history: only those), BENCH_CPU_PROF=<dir> (CPU profiles of the three servers).
+// (e.g. invoice,history: only those), BENCH_CPU_PROF=<dir> (CPU profiles of the three servers),
+// BENCH_BARE_SERVER=web (bare Express served by the app's own web server, for comparison; the
+// targets are against bare Express as `app.listen` serves it).
 import { scratchDatabase } from '../src/db/scratch.js';
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -225,7 +227,7 @@ async function startBare(pages: Record<string, { contentType: string; body: stri
   await writeFile(file, JSON.stringify(pages));
   const child = fork(dist('bench/support/bare-express.js'), [], {
     execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/bare`] : [],
-    env: { PATH: process.env.PATH, BENCH_BARE_FILE: file },
+    env: { PATH: process.env.PATH, BENCH_BARE_FILE: file, BENCH_BARE_SERVER: process.env.BENCH_BARE_SERVER ?? '' },
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (msg: { port: number }) => resolve(msg.port));

@@ -1,8 +1,13 @@
 // The ceiling for bench/portal.ts: bare Express in its own process, answering
 // each portal path with the exact bytes and content type the app sent for it
 // (read from BENCH_BARE_FILE), and nothing else — no logging, no database.
+// Served by Node's plain server, as `app.listen` does; BENCH_BARE_SERVER=web
+// serves it with the app's own web server instead (`createWebServer`, which
+// spares Express's per-request prototype change), for comparison only.
 import express from 'express';
+import http from 'node:http';
 import { readFileSync } from 'node:fs';
+import { createWebServer } from '../../src/http/listen.js';
 
 interface BarePage {
   contentType: string;
@@ -22,7 +27,7 @@ app.use((req, res) => {
   }
   res.type(page.contentType).send(page.bytes);
 });
-const server = app.listen(0, '127.0.0.1', () => {
+const server = (process.env.BENCH_BARE_SERVER === 'web' ? createWebServer(app) : http.createServer(app)).listen(0, '127.0.0.1', () => {
   const address = server.address();
   process.send?.({ type: 'ready', port: typeof address === 'object' && address ? address.port : 0 });
 });
