@@ -1,28 +1,42 @@
 // Payments received outside Porchlight (cash, check, card on site, transfer) and
 // refunds of them: the payments feature is the only writer of `payments`. A
 // refund is a new row, never a deletion; the invoice's balance is recomputed by
-// invoices' refreshInvoiceBalance.
+// invoices' refreshInvoiceBalance. A proposal's deposit paid that way while no
+// invoice bills the work waits on the proposal, as a Stripe deposit does, and the
+// invoice made later credits it (invoices/deposits.ts).
 import { recordAudit, type Actor } from '../db/audit.js';
 import { queueReceipts } from '../db/sql/receipts.js';
 import type { InvoiceRow, PaymentRow } from '../db/rows.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
 import { msg } from '../i18n/index.js';
 import { conflict, fieldError } from '../lib/errors.js';
+import { invoicesBilling } from '../db/sql/invoices.js';
 import { formatMoney } from '../lib/money.js';
 import { lockInvoiceForPayment, refreshInvoiceBalance } from '../invoices/commands.js';
 import { getInvoice } from '../invoices/queries.js';
+import { depositState } from '../proposals/deposit.js';
+import { getProposal } from '../proposals/queries.js';
 import { getPayment, refundedSoFar } from './queries.js';
 import type { ManualMethod } from './schema.js';
 
-export interface ManualPaymentInput {
+interface ReceivedInput {
   /** False: the business asked for no receipt this time (a receipt is sent unless told). */
   sendReceipt?: boolean;
-  invoiceId: string;
   amountCents: number;
   method: ManualMethod;
   reference?: string | null;
   /** When the money arrived; defaults to now. */
   paidAt?: Date | null;
+}
+
+export interface ManualPaymentInput extends ReceivedInput {
+  invoiceId: string;
+}
+
+export interface ManualDepositInput extends ReceivedInput {
+  proposalId: string;
+  /** The business's currency (a proposal is in it). */
+  currency: string;
 }
 
 export interface RefundInput {
@@ -32,6 +46,30 @@ export interface RefundInput {
 
 function checkAmount(amountCents: number): void {
   if (!Number.isSafeInteger(amountCents) || amountCents <= 0) throw fieldError('amount', 'settings:pay.amountPositive');
+}
+
+/** The row of money received outside Porchlight, for what it pays (an invoice, or a proposal's deposit waiting for one). */
+async function insertReceived(
+  db: Db,
+  target: { lead_id: string; invoice_id: string | null; proposal_id?: string; currency: string },
+  input: ReceivedInput,
+  actor: Actor,
+): Promise<PaymentRow> {
+  const [payment] = await db('payments')
+    .insert({
+      org_id: currentOrgId(db),
+      ...target,
+      kind: 'payment',
+      amount_cents: input.amountCents,
+      method: input.method,
+      source: 'manual',
+      status: 'succeeded',
+      reference: input.reference ?? null,
+      paid_at: input.paidAt ?? db.fn.now(),
+      recorded_by: actor.type === 'user' ? actor.userId : null,
+    })
+    .returning<PaymentRow[]>('*');
+  return payment;
 }
 
 /** A payment received outside Porchlight. */
@@ -49,22 +87,7 @@ export async function recordPayment(
       msg('settings:pay.overpayment', { amount: formatMoney(invoice.balance_cents, invoice.currency), number: invoice.number }),
     );
   }
-  const [payment] = await db('payments')
-    .insert({
-      org_id: currentOrgId(db),
-      lead_id: invoice.lead_id,
-      invoice_id: invoice.id,
-      kind: 'payment',
-      amount_cents: input.amountCents,
-      currency: invoice.currency,
-      method: input.method,
-      source: 'manual',
-      status: 'succeeded',
-      reference: input.reference ?? null,
-      paid_at: input.paidAt ?? db.fn.now(),
-      recorded_by: actor.type === 'user' ? actor.userId : null,
-    })
-    .returning<PaymentRow[]>('*');
+  const payment = await insertReceived(db, { lead_id: invoice.lead_id, invoice_id: invoice.id, currency: invoice.currency }, input, actor);
   const updated = await refreshInvoiceBalance(db, invoice.id);
   await recordAudit(db, {
     actor,
@@ -84,20 +107,73 @@ export async function recordPayment(
   return { payment, invoice: updated, receiptIds };
 }
 
+/**
+ * A proposal's deposit paid outside Porchlight (a check at the door), recorded
+ * while it is owed and no invoice bills the work yet: it waits on the proposal
+ * and the invoice made from it or its job credits it. Once an invoice bills the
+ * work, money received is recorded on that invoice instead. The proposal row is
+ * locked first, as a Stripe deposit and a new invoice lock it.
+ */
+export async function recordDepositPayment(
+  db: Db,
+  input: ManualDepositInput,
+  actor: Actor,
+): Promise<{ payment: PaymentRow; outstandingCents: number; receiptIds: string[] }> {
+  const proposal = await getProposal(db, input.proposalId, { forUpdate: true });
+  checkAmount(input.amountCents);
+  const deposit = await depositState(db, proposal);
+  if (!deposit || deposit.outstanding_cents <= 0) throw conflict(msg('settings:pay.depositNotOwed', { number: proposal.number }));
+  const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string } | undefined>('id');
+  const billing = await invoicesBilling(db, { proposalId: proposal.id, jobId: job?.id ?? null });
+  if (billing.length > 0) throw conflict(msg('settings:pay.depositInvoiced', { number: billing[0].number }));
+  if (input.amountCents > deposit.outstanding_cents) {
+    throw fieldError(
+      'amount',
+      msg('settings:pay.depositAtMost', { amount: formatMoney(deposit.outstanding_cents, input.currency), number: proposal.number }),
+    );
+  }
+  const payment = await insertReceived(
+    db,
+    { lead_id: proposal.lead_id, proposal_id: proposal.id, invoice_id: null, currency: input.currency },
+    input,
+    actor,
+  );
+  const outstandingCents = deposit.outstanding_cents - input.amountCents;
+  await recordAudit(db, {
+    actor,
+    action: 'deposit.recorded', // i18n-exempt: the audit log's name
+    subjectType: 'payment',
+    subjectId: payment.id,
+    data: {
+      proposal_id: proposal.id,
+      proposal_number: proposal.number,
+      amount_cents: payment.amount_cents,
+      method: payment.method,
+      outstanding_cents: outstandingCents,
+    },
+  });
+  const receiptIds = input.sendReceipt === false ? [] : await queueReceipts(db, [payment.id]);
+  return { payment, outstandingCents, receiptIds };
+}
+
 /** Money given back for a manual payment: a new refund row pointing at it. */
 export async function recordRefund(
   db: Db,
   paymentId: string,
   input: RefundInput,
   actor: Actor,
-): Promise<{ refund: PaymentRow; invoice: InvoiceRow }> {
-  const original = await getPayment(db, paymentId);
-  // A deposit with no invoice yet is a Stripe payment: refunded at Stripe, never here.
-  if (!original.invoice_id) throw conflict('settings:pay.refundOnline');
+): Promise<{ refund: PaymentRow; invoice: InvoiceRow | null }> {
+  let original = await getPayment(db, paymentId);
+  if (!original.invoice_id && original.proposal_id) {
+    // A deposit waiting on its proposal: the proposal is locked (as an invoice made from it locks it),
+    // then the payment read again, since an invoice made meanwhile may have taken it.
+    await getProposal(db, original.proposal_id, { forUpdate: true });
+    original = await getPayment(db, paymentId);
+  }
   // Lock the invoice first (same order as recordPayment) so refunds serialize. A paid invoice can be
   // refunded; a void one cannot (a payment's invoice was issued, so it is never a draft).
-  const invoice = await getInvoice(db, original.invoice_id, { forUpdate: true });
-  if (invoice.status === 'void') throw conflict('settings:pay.refundVoid');
+  const invoice = original.invoice_id ? await getInvoice(db, original.invoice_id, { forUpdate: true }) : null;
+  if (invoice?.status === 'void') throw conflict('settings:pay.refundVoid');
   if (original.kind !== 'payment') throw conflict('settings:pay.refundOfRefund');
   if (original.status !== 'succeeded') throw conflict(msg('settings:pay.refundStatus', { status: original.status }));
   if (original.source === 'stripe') throw conflict('settings:pay.refundOnline');
@@ -111,6 +187,8 @@ export async function recordRefund(
       org_id: currentOrgId(db),
       lead_id: original.lead_id,
       invoice_id: original.invoice_id,
+      // A waiting deposit's refund waits with it (an invoice that credits the deposit takes both).
+      proposal_id: invoice ? null : original.proposal_id,
       kind: 'refund',
       refund_of: original.id,
       amount_cents: input.amountCents,
@@ -126,13 +204,17 @@ export async function recordRefund(
     // Fully refunded: the original is marked, and still counts as received (the refund row subtracts).
     await db('payments').where({ id: original.id }).update({ status: 'refunded', updated_at: db.fn.now() });
   }
-  const updated = await refreshInvoiceBalance(db, invoice.id);
+  const updated = invoice && (await refreshInvoiceBalance(db, invoice.id));
   await recordAudit(db, {
     actor,
     action: 'payment.refunded', // i18n-exempt: SQL's and the audit log's names
     subjectType: 'payment',
     subjectId: refund.id,
-    data: { refund_of: original.id, invoice_id: invoice.id, amount_cents: refund.amount_cents, invoice_status: updated.status },
+    data: {
+      refund_of: original.id,
+      ...(updated ? { invoice_id: updated.id, invoice_status: updated.status } : { proposal_id: original.proposal_id }),
+      amount_cents: refund.amount_cents,
+    },
   });
   return { refund, invoice: updated };
 }

@@ -13,7 +13,7 @@ import { taxRateText } from '../lib/line-items.js';
 import { moneyInputValue } from '../lib/money.js';
 import { getInvoice, getInvoiceItems } from '../invoices/queries.js';
 import { getLead, leadName, customerRecordList } from '../leads/queries.js';
-import { MANUAL_METHODS } from './schema.js';
+import { manualMethodOptions } from '../proposals/page.js';
 
 export type { PaymentRow };
 
@@ -58,8 +58,6 @@ export async function refundedSoFar(db: Db, paymentId: string): Promise<number> 
   return refundedTotal(db, paymentId, ['succeeded', 'pending']);
 }
 
-const methodOptions = MANUAL_METHODS.map((m) => ({ value: m, label: `common:method.${m}` }));
-
 /** Everything the invoice page shows; the payment form re-renders it with errors. */
 export async function invoicePage(db: Db, org: { time_zone: string; locale?: string }, invoiceId: string) {
   const invoice = await getInvoice(db, invoiceId);
@@ -81,7 +79,7 @@ export async function invoicePage(db: Db, org: { time_zone: string; locale?: str
     payable: isPayable(invoice),
     followups: await followupStatus(db, invoice.id, lead),
     autopayAttempts: await autopayAttemptsOf(db, invoice.id),
-    methodOptions,
+    methodOptions: manualMethodOptions,
     values: { amount: moneyInputValue(balance, invoice.currency), method: 'cash', paid_on: todayIn(org.time_zone) } as Record<
       string,
       unknown

@@ -13,12 +13,31 @@ import { formatMoney } from '../lib/money.js';
 import { pageOf, pageWindow } from '../lib/pagination.js';
 import { getInvoice } from '../invoices/queries.js';
 import { enqueueDeliveryJob } from '../queue/queues.js';
-import { recordPayment, recordRefund } from './manual.js';
+import { proposalPage } from '../proposals/page.js';
+import { recordDepositPayment, recordPayment, recordRefund } from './manual.js';
 import { getPayment, invoicePage, listPayments, paymentPage } from './queries.js';
 import { paymentFormSchema, paymentListQuerySchema, refundFormSchema } from './schema.js';
 import { voidInvoice } from './void-invoice.js';
 
 export const adminRouter = Router();
+
+/**
+ * When money recorded by hand arrived: null (now) for today; an earlier day is noon in
+ * the org's zone (no time was asked); a later day is refused.
+ */
+function receivedAt(paidOn: string | undefined, timeZone: string): Date | null {
+  const today = todayIn(timeZone);
+  if (paidOn && paidOn > today) throw new FormError({ paid_on: 'settings:pay.futureDate' });
+  return paidOn && paidOn !== today ? zonedToInstant(paidOn, '12:00', timeZone) : null;
+}
+
+/** After the commit: the receipts' jobs (their outbox rows committed with the payment; the sweeper sends them if this fails). */
+function queueReceiptJobs(orgId: string, receiptIds: string[]): () => Promise<void> {
+  return async () => {
+    if (!config.redisUrl) return;
+    for (const deliveryId of receiptIds) await enqueueDeliveryJob({ deliveryId, orgId });
+  };
+}
 
 adminRouter.get(
   '/payments',
@@ -51,10 +70,7 @@ adminRouter.post(
     const invoice = await getInvoice(db, routeId(req.params, 'invoiceId'));
     try {
       const input = parseForm(paymentFormSchema(invoice.currency), req.body);
-      // A payment dated today keeps the current time; an earlier day is noon in the org's zone.
-      const today = todayIn(org.time_zone);
-      if (input.paid_on && input.paid_on > today) throw new FormError({ paid_on: 'settings:pay.futureDate' });
-      const paidAt = input.paid_on && input.paid_on !== today ? zonedToInstant(input.paid_on, '12:00', org.time_zone) : null;
+      const paidAt = receivedAt(input.paid_on, org.time_zone);
       const { invoice: updated, receiptIds } = await recordPayment(
         db,
         {
@@ -69,11 +85,7 @@ adminRouter.post(
       );
       return {
         redirect: `/invoices/${invoice.id}`,
-        // The receipt's outbox row committed with the payment; the sweeper sends it if this add fails.
-        afterCommit: async () => {
-          if (!config.redisUrl) return;
-          for (const deliveryId of receiptIds) await enqueueDeliveryJob({ deliveryId, orgId: org.id });
-        },
+        afterCommit: queueReceiptJobs(org.id, receiptIds),
         // Say so when a receipt goes to the customer: recording a payment is not only a note for the books.
         flash: msg(`settings:pay.${updated.status === 'paid' ? 'recordedPaid' : 'recorded'}${receiptIds.length ? 'Receipt' : ''}`, {
           number: invoice.number,
@@ -82,6 +94,47 @@ adminRouter.post(
     } catch (err) {
       const locals = await invoicePage(db, org, invoice.id);
       return formFailure('admin/invoices/show', err, { ...locals, values: formValues(req.body) });
+    }
+  }),
+);
+
+adminRouter.post(
+  '/proposals/:id/deposit-payments',
+  orgPage(async ({ req, db, org, plan, actor }) => {
+    const proposalId = routeId(req.params);
+    try {
+      const input = parseForm(paymentFormSchema(org.currency), req.body);
+      const { payment, outstandingCents, receiptIds } = await recordDepositPayment(
+        db,
+        {
+          proposalId,
+          currency: org.currency,
+          amountCents: input.amount,
+          method: input.method,
+          reference: input.reference,
+          paidAt: receivedAt(input.paid_on, org.time_zone),
+          sendReceipt: !input.no_receipt,
+        },
+        actor,
+      );
+      const amount = formatMoney(Number(payment.amount_cents), payment.currency, org.locale);
+      return {
+        redirect: `/proposals/${proposalId}`,
+        afterCommit: queueReceiptJobs(org.id, receiptIds),
+        flash: msg(
+          `settings:pay.${outstandingCents > 0 ? 'depositRecordedPart' : 'depositRecorded'}${receiptIds.length ? 'Receipt' : ''}`,
+          {
+            amount,
+            left: formatMoney(outstandingCents, payment.currency, org.locale),
+          },
+        ),
+      };
+    } catch (err) {
+      const page = await proposalPage(db, org, plan, proposalId);
+      return formFailure('admin/proposals/show', err, {
+        ...page,
+        depositForm: page.depositForm && { ...page.depositForm, values: formValues(req.body), open: true },
+      });
     }
   }),
 );

@@ -4,7 +4,7 @@ import { MANUAL_METHODS, type ManualMethod } from '../db/rows.js';
 import { isoDate } from '../lib/dates.js';
 import { amountField } from '../lib/money.js';
 
-export { MANUAL_METHODS, type ManualMethod };
+export type { ManualMethod };
 
 const reference = z
   .string()

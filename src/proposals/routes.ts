@@ -3,20 +3,17 @@
 import { msg } from '../i18n/index.js';
 import { Router } from 'express';
 import { formFailure, orgPage, type PageResult } from '../http/page.js';
-import { todayIn } from '../lib/dates.js';
 import type { Db } from '../db/tenancy.js';
-import { followupStatus } from '../db/sql/followups.js';
-import { invoicesBilling } from '../db/sql/invoices.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { lineFormValuesFrom, taxRateText } from '../lib/line-items.js';
-import { CHOICE_KIND_LABELS, CHOICE_KINDS, choiceNoteMessage, hasChoices } from '../lib/line-options.js';
+import { CHOICE_KIND_LABELS, CHOICE_KINDS } from '../lib/line-options.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
 import { documentFormLocals, getLead, leadName } from '../leads/queries.js';
 import { createProposal, markProposalSent, proposalLocked, rejectProposal, updateProposal } from './commands.js';
-import { depositAsked, depositFormValues, depositState } from './deposit.js';
+import { depositFormValues } from './deposit.js';
 import { getProposal, getProposalItems, listProposals, type ProposalItemRow, type ProposalRow } from './queries.js';
-import { getProposalSignature, listProposalVersions } from './revisions.js';
+import { isPastDate, proposalPage } from './page.js';
 import { PROPOSAL_STATUSES, proposalFormSchema, proposalListQuerySchema, rejectionFormSchema } from './schema.js';
 
 export const adminRouter = Router();
@@ -83,13 +80,6 @@ adminRouter.get(
   }),
 );
 
-/** A valid-until date before today, in the org's time zone (the portal shows such a proposal as expired). */
-function isPastDate(validUntil: string | Date | null | undefined, timeZone: string): boolean {
-  if (!validUntil) return false;
-  const day = typeof validUntil === 'string' ? validUntil.slice(0, 10) : validUntil.toISOString().slice(0, 10);
-  return day < todayIn(timeZone);
-}
-
 /** After a save: back to the proposal, warning when its valid-until date has already passed. */
 function savedResult(
   proposal: { id: string; number: number },
@@ -132,45 +122,10 @@ adminRouter.post(
 
 adminRouter.get(
   '/proposals/:id',
-  orgPage(async ({ req, db, org, plan }) => {
-    const proposal = await getProposal(db, routeId(req.params));
-    const items = await getProposalItems(db, proposal.id);
-    const lead = await getLead(db, proposal.lead_id);
-    const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string } | undefined>('id');
-    const billedBy = proposal.status === 'approved' ? await invoicesBilling(db, { proposalId: proposal.id, jobId: job?.id ?? null }) : [];
-    const versions = await listProposalVersions(db, proposal.id);
-    const signature = await getProposalSignature(db, proposal.id);
-    return {
-      render: 'admin/proposals/show',
-      locals: {
-        // What the customer asked to change (the current version), and the versions it replaced.
-        changeRequest: proposal.status === 'changes_requested' ? versions.find((v) => v.version === proposal.version) : null,
-        earlierVersions: versions.filter((v) => v.superseded_at),
-        nextVersion: proposal.version + 1,
-        signature: signature && { ...signature, image_png: null },
-        title: msg('dashboard:proposal.heading', { number: proposal.number }),
-        proposal,
-        items: items.map((item) => ({ ...item, choiceNote: choiceNoteMessage(item, proposal.status === 'approved') })),
-        hasChoices: hasChoices(items),
-        lead,
-        leadName: leadName(lead),
-        job,
-        billedBy,
-        cardPayments: Boolean(org.stripe_account_id && org.stripe_charges_enabled),
-        taxRate: taxRateText(proposal.tax_rate_bps),
-        editable: proposalLocked(proposal) === null,
-        onlineApproval: plan.onlineApproval,
-        planName: plan.name,
-        hasContact: Boolean(org.phone || org.email || org.whatsapp_number),
-        pastValidUntil: proposal.status === 'pending' && isPastDate(proposal.valid_until, org.time_zone),
-        justSent: req.query.sent === '1',
-        followups: await followupStatus(db, proposal.id, lead),
-        deposit: await depositState(db, proposal),
-        // Before approval: the deposit the customer will be asked for (fixed from the total they approve).
-        depositAsked: proposal.status === 'approved' ? null : depositAsked(proposal),
-      },
-    };
-  }),
+  orgPage(async ({ req, db, org, plan }) => ({
+    render: 'admin/proposals/show',
+    locals: await proposalPage(db, org, plan, routeId(req.params), { justSent: req.query.sent === '1' }),
+  })),
 );
 
 adminRouter.get(
