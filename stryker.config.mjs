@@ -45,6 +45,7 @@ export const groups = {
     mutate: ['src/payments/manual.ts', 'src/payments/stripe/record.ts'],
     spec: [
       'test/payments/manual.test.ts',
+      'test/payments/manual-deposit.test.ts',
       'test/payments/service.test.ts',
       'test/payments/stripe-webhooks.test.ts',
       'test/payments/stripe-checkout-return.test.ts',
