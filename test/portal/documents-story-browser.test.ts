@@ -130,6 +130,9 @@ describe('documents and approval, the whole story in a phone browser (issue 13)'
     // The preselected choice: Good + downspouts = 1,250.00 + 103.13 tax; 25 % = 338.28.
     expect(await total.textContent()).to.equal('$1,353.13');
     expect(await depositNote.textContent()).to.contain('A deposit of $338.28 (25%) is due on approval');
+    // Said at the top too, beside the Approve button that leads to the form.
+    const summaryDeposit = page.locator('.summary-deposit');
+    expect(await summaryDeposit.textContent()).to.equal('Deposit due on approval: $338.28');
     expect(await overflow(page)).to.be.at.most(0);
     await shot(page, '1-opened-390');
 
@@ -140,6 +143,7 @@ describe('documents and approval, the whole story in a phone browser (issue 13)'
     expect(await page.locator('.amount').textContent()).to.equal('$3,951.13');
     // The deposit follows the chosen total: 25 % of 3,951.13 = 987.78.
     expect(await depositNote.textContent()).to.contain('A deposit of $987.78 (25%) is due on approval');
+    expect(await summaryDeposit.textContent()).to.equal('Deposit due on approval: $987.78');
     await shot(page, '2-chosen-390');
 
     await drawSignature(page);

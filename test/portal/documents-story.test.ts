@@ -93,6 +93,9 @@ describe('issue 13 together: the deposit of the chosen lines, and its receipt', 
       expect(res.status).to.equal(200);
       expect(res.text).to.contain('Approve $3,897.00');
       expect(depositNote(res.text)).to.contain('A deposit of <strong>$974.25</strong> (25%) is due on approval');
+      expect(res.text, 'and at the top, beside Approve').to.match(
+        /<p class="summary-deposit" [^>]*>Deposit due on approval: <strong>\$974.25<\/strong><\/p>/,
+      );
       // Showing it wrote nothing.
       const row = await withOrg(org.orgId, (db) => db('proposals').where({ id: proposal.id }).first<ProposalRow>());
       expect(row.deposit_cents).to.equal(null);
