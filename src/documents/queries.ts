@@ -223,7 +223,8 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       receipt: null,
     };
   }
-  // A payment on an invoice, or a deposit paid on a proposal before any invoice held it.
+  // A payment on an invoice, or a deposit paid on a proposal: before any invoice held it, or held by
+  // one still a draft (the customer has not seen that invoice: the receipt is the deposit's).
   // i18n-exempt: SQL table and column names
   const y = await db('payments as y')
     // i18n-exempt: SQL table and column names
@@ -235,7 +236,9 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       q.where((inv) => {
         inv.whereNotNull('v.id').whereNot('v.status', 'draft');
       }).orWhere((dep) => {
-        dep.whereNull('y.invoice_id').whereNotNull('q.id');
+        dep.whereNotNull('q.id').where((held) => {
+          held.whereNull('y.invoice_id').orWhere('v.status', 'draft');
+        });
       });
     })
     .first<
@@ -247,6 +250,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
           method: string;
           paid_at: Date;
           invoice_number: number | null;
+          invoice_status: string | null;
           proposal_number: number | null;
           sequence: number;
         }
@@ -263,12 +267,14 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
       // i18n-exempt: SQL table and column names
       'v.number as invoice_number',
       // i18n-exempt: SQL table and column names
+      'v.status as invoice_status',
+      // i18n-exempt: SQL table and column names
       'q.number as proposal_number',
     );
   if (!y) return null;
   const refund = y.kind === 'refund';
-  const onInvoice = y.invoice_number !== null;
-  const number = y.invoice_number ?? Number(y.proposal_number);
+  const onInvoice = y.invoice_number !== null && y.invoice_status !== 'draft';
+  const number = onInvoice ? Number(y.invoice_number) : Number(y.proposal_number);
   // Messages (src/i18n): the PDF writes them in the customer's language.
   const titleKey = onInvoice ? (refund ? 'refundTitle' : 'paymentTitle') : refund ? 'depositRefundTitle' : 'depositTitle';
   const lineKey = onInvoice ? (refund ? 'refundLine' : 'paymentLine') : refund ? 'depositRefundLine' : 'depositLine';
@@ -295,7 +301,7 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
     taxRateBps: 0,
     totalCents: y.amount_cents,
     paidCents: null,
-    receipt: { method: y.method, invoiceNumber: y.invoice_number, proposalNumber: onInvoice ? null : number, refund },
+    receipt: { method: y.method, invoiceNumber: onInvoice ? y.invoice_number : null, proposalNumber: onInvoice ? null : number, refund },
   };
 }
 

@@ -16,6 +16,8 @@ import { lockInvoiceForPayment, refreshInvoiceBalance } from '../invoices/comman
 import { getInvoice } from '../invoices/queries.js';
 import { depositState } from '../proposals/deposit.js';
 import { getProposal } from '../proposals/queries.js';
+import { invoiceTakingDeposit } from './stripe/record-deposits.js';
+import { retireOpenCheckoutSessions } from './stripe/sessions.js';
 import { getPayment, refundedSoFar } from './queries.js';
 import type { ManualMethod } from './schema.js';
 
@@ -109,35 +111,41 @@ export async function recordPayment(
 
 /**
  * A proposal's deposit paid outside Porchlight (a check at the door), recorded
- * while it is owed and no invoice bills the work yet: it waits on the proposal
- * and the invoice made from it or its job credits it. Once an invoice bills the
- * work, money received is recorded on that invoice instead. The proposal row is
- * locked first, as a Stripe deposit and a new invoice lock it.
+ * while it is owed, as a Stripe deposit is: on the proposal's invoice that can
+ * take it (a draft included), else, while no invoice bills the work, waiting on
+ * the proposal for the invoice made from it or its job to credit it. An invoice
+ * that bills the work but cannot take it (the job's own, or one without room)
+ * is where the money is recorded instead. The proposal row is locked first, as a
+ * Stripe deposit and a new invoice lock it; a card payment page still open for
+ * the deposit is closed, so the customer cannot pay it twice.
  */
 export async function recordDepositPayment(
   db: Db,
   input: ManualDepositInput,
   actor: Actor,
-): Promise<{ payment: PaymentRow; outstandingCents: number; receiptIds: string[] }> {
+): Promise<{ payment: PaymentRow; invoiceNumber: number | null; outstandingCents: number; receiptIds: string[] }> {
   const proposal = await getProposal(db, input.proposalId, { forUpdate: true });
   checkAmount(input.amountCents);
   const deposit = await depositState(db, proposal);
   if (!deposit || deposit.outstanding_cents <= 0) throw conflict(msg('settings:pay.depositNotOwed', { number: proposal.number }));
   const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string } | undefined>('id');
   const billing = await invoicesBilling(db, { proposalId: proposal.id, jobId: job?.id ?? null });
-  if (billing.length > 0) throw conflict(msg('settings:pay.depositInvoiced', { number: billing[0].number }));
   if (input.amountCents > deposit.outstanding_cents) {
     throw fieldError(
       'amount',
       msg('settings:pay.depositAtMost', { amount: formatMoney(deposit.outstanding_cents, input.currency), number: proposal.number }),
     );
   }
+  const invoiceId = billing.length > 0 ? await invoiceTakingDeposit(db, proposal.id, input.amountCents, input.currency) : null;
+  if (billing.length > 0 && !invoiceId) throw conflict(msg('settings:pay.depositInvoiced', { number: billing[0].number }));
   const payment = await insertReceived(
     db,
-    { lead_id: proposal.lead_id, proposal_id: proposal.id, invoice_id: null, currency: input.currency },
+    { lead_id: proposal.lead_id, proposal_id: proposal.id, invoice_id: invoiceId, currency: input.currency },
     input,
     actor,
   );
+  const invoice = invoiceId ? await refreshInvoiceBalance(db, invoiceId) : null;
+  await retireOpenCheckoutSessions(db, { proposalId: proposal.id }, { reason: 'paid_another_way' });
   const outstandingCents = deposit.outstanding_cents - input.amountCents;
   await recordAudit(db, {
     actor,
@@ -147,13 +155,14 @@ export async function recordDepositPayment(
     data: {
       proposal_id: proposal.id,
       proposal_number: proposal.number,
+      invoice_id: invoiceId,
       amount_cents: payment.amount_cents,
       method: payment.method,
       outstanding_cents: outstandingCents,
     },
   });
   const receiptIds = input.sendReceipt === false ? [] : await queueReceipts(db, [payment.id]);
-  return { payment, outstandingCents, receiptIds };
+  return { payment, invoiceNumber: invoice?.number ?? null, outstandingCents, receiptIds };
 }
 
 /** Money given back for a manual payment: a new refund row pointing at it. */
@@ -171,7 +180,7 @@ export async function recordRefund(
     original = await getPayment(db, paymentId);
   }
   // Lock the invoice first (same order as recordPayment) so refunds serialize. A paid invoice can be
-  // refunded; a void one cannot (a payment's invoice was issued, so it is never a draft).
+  // refunded; a void one cannot (a draft holds only deposits, refunded as any payment).
   const invoice = original.invoice_id ? await getInvoice(db, original.invoice_id, { forUpdate: true }) : null;
   if (invoice?.status === 'void') throw conflict('settings:pay.refundVoid');
   if (original.kind !== 'payment') throw conflict('settings:pay.refundOfRefund');

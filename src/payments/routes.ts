@@ -31,6 +31,12 @@ function receivedAt(paidOn: string | undefined, timeZone: string): Date | null {
   return paidOn && paidOn !== today ? zonedToInstant(paidOn, '12:00', timeZone) : null;
 }
 
+/** The flash after a deposit recorded by hand: still part owed, or paid; on an invoice, or waiting for one. */
+function depositFlash(outstandingCents: number, invoiceNumber: number | null): string {
+  if (outstandingCents > 0) return 'depositRecordedPart';
+  return invoiceNumber === null ? 'depositRecorded' : 'depositRecordedOnInvoice';
+}
+
 /** After the commit: the receipts' jobs (their outbox rows committed with the payment; the sweeper sends them if this fails). */
 function queueReceiptJobs(orgId: string, receiptIds: string[]): () => Promise<void> {
   return async () => {
@@ -104,7 +110,7 @@ adminRouter.post(
     const proposalId = routeId(req.params);
     try {
       const input = parseForm(paymentFormSchema(org.currency), req.body);
-      const { payment, outstandingCents, receiptIds } = await recordDepositPayment(
+      const { payment, invoiceNumber, outstandingCents, receiptIds } = await recordDepositPayment(
         db,
         {
           proposalId,
@@ -121,13 +127,12 @@ adminRouter.post(
       return {
         redirect: `/proposals/${proposalId}`,
         afterCommit: queueReceiptJobs(org.id, receiptIds),
-        flash: msg(
-          `settings:pay.${outstandingCents > 0 ? 'depositRecordedPart' : 'depositRecorded'}${receiptIds.length ? 'Receipt' : ''}`,
-          {
-            amount,
-            left: formatMoney(outstandingCents, payment.currency, org.locale),
-          },
-        ),
+        // How much of the deposit is still owed, and where the money went (an invoice holding it, or the proposal until one does).
+        flash: msg(`settings:pay.${depositFlash(outstandingCents, invoiceNumber)}${receiptIds.length ? 'Receipt' : ''}`, {
+          amount,
+          left: formatMoney(outstandingCents, payment.currency, org.locale),
+          number: invoiceNumber ?? 0,
+        }),
       };
     } catch (err) {
       const page = await proposalPage(db, org, plan, proposalId);

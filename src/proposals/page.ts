@@ -18,6 +18,9 @@ import { depositAsked, depositState } from './deposit.js';
 import { getProposal, getProposalItems } from './queries.js';
 import { getProposalSignature, listProposalVersions } from './revisions.js';
 
+/** The invoice statuses that can take more money (a draft included, for a deposit). */
+const TAKES_MONEY = new Set(['draft', 'open', 'partially_paid']);
+
 /** How money received outside Porchlight came in, as the payment forms offer it. */
 export const manualMethodOptions = MANUAL_METHODS.map((m) => ({ value: m, label: `common:method.${m}` }));
 
@@ -62,9 +65,10 @@ export async function proposalPage(db: Db, org: OrgRow, plan: Plan, proposalId: 
     justSent: options.justSent === true,
     followups: await followupStatus(db, proposal.id, lead),
     deposit,
-    // A deposit paid by check, cash or transfer, recorded here while no invoice bills the work (payments/manual.ts).
+    // A deposit paid by check, cash or transfer, recorded here while no invoice bills the work or one that
+    // can still take money does (payments/manual.ts puts it there).
     depositForm:
-      deposit && deposit.outstanding_cents > 0 && billedBy.length === 0
+      deposit && deposit.outstanding_cents > 0 && (billedBy.length === 0 || billedBy.some((i) => TAKES_MONEY.has(i.status)))
         ? {
             methodOptions: manualMethodOptions,
             values: { amount: moneyInputValue(deposit.outstanding_cents, org.currency), method: 'check', paid_on: todayIn(org.time_zone) },

@@ -8,16 +8,18 @@ import { getDb } from '../../src/db/knex.js';
 import type { ProposalRow } from '../../src/db/rows.js';
 import { withOrg, type Db } from '../../src/db/tenancy.js';
 import { translate } from '../../src/i18n/index.js';
-import { createInvoiceFromProposal } from '../../src/invoices/commands.js';
+import { createInvoiceFromProposal, issueInvoice } from '../../src/invoices/commands.js';
 import { approveProposal } from '../../src/jobs/approve-proposal.js';
 import { addDays, todayIn } from '../../src/lib/dates.js';
 import { HttpError } from '../../src/lib/errors.js';
 import { parseForm } from '../../src/lib/forms.js';
-import { recordDepositPayment, recordRefund } from '../../src/payments/manual.js';
+import { recordDepositPayment, recordPayment, recordRefund } from '../../src/payments/manual.js';
 import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
 import { proposalFormSchema } from '../../src/proposals/schema.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
-import { csrfFrom, loginAgent } from '../support/http.js';
+import supertest from 'supertest';
+import { csrfFrom, loginAgent, testApp } from '../support/http.js';
+import { linkFor } from '../portal/support.js';
 import { holdOpen, waitsOn } from '../support/locks.js';
 
 interface Setup {
@@ -174,20 +176,78 @@ describe('a deposit paid another way', () => {
     expect(noDeposit.status).to.equal(409);
     expect(translate('en', noDeposit.message)).to.equal(`Proposal #${none.proposal.number} has no deposit owed.`);
 
-    const invoice = await withOrg(org.orgId, (db) =>
-      createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actor),
-    );
+    // The invoice for the work, issued and paid in full another way: it has no room for a deposit.
+    const invoice = await withOrg(org.orgId, async (db) => {
+      const made = await createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actor);
+      await issueInvoice(db, made.id, actor);
+      await recordPayment(db, { invoiceId: made.id, amountCents: 100000, method: 'bank_transfer', sendReceipt: false }, actor);
+      return made;
+    });
     const billed = await refusal(
       withOrg(org.orgId, (db) =>
         recordDepositPayment(db, { proposalId: proposal.id, currency: 'USD', amountCents: 100, method: 'cash' }, actor),
       ),
     );
     expect(billed.status).to.equal(409);
-    expect(translate('en', billed.message)).to.equal(`Invoice #${invoice.number} bills this work now: record the money on that invoice.`);
+    expect(translate('en', billed.message)).to.equal(
+      `Invoice #${invoice.number} bills this work and cannot take this amount: record the money on that invoice.`,
+    );
     const page = await agent.get(`/proposals/${proposal.id}`);
     expect(page.text, 'the page offers no form it would refuse').to.not.include('/deposit-payments');
     expect(await depositRows(org.orgId, proposal.id)).to.deep.equal([]);
     expect(Number((await receiptsFor(org.orgId))[0].count)).to.equal(0);
+    const audited = await getDb()('audit_events')
+      .where({ org_id: org.orgId, action: 'deposit.recorded' })
+      .count<{ count: string }[]>({ count: '*' });
+    expect(Number(audited[0].count)).to.equal(0);
+  });
+
+  it("goes on the draft invoice made from the proposal (its receipt still the deposit's), and closes a card payment page open for it", async function () {
+    this.timeout(30_000);
+    const { org, actor, proposal } = await approvedWithDeposit();
+    const draft = await withOrg(org.orgId, (db) =>
+      createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actor),
+    );
+    expect(draft.status).to.equal('draft');
+    // The customer opened the card payment page for the deposit earlier and left it open.
+    const [session] = await getDb()('checkout_sessions')
+      .insert({
+        org_id: org.orgId,
+        lead_id: proposal.lead_id,
+        proposal_id: proposal.id,
+        stripe_checkout_session_id: `cs_test_${proposal.id}`,
+        amount_cents: 25000,
+        currency: 'USD',
+      })
+      .returning<{ id: string }[]>('id');
+    const agent = await loginAgent(org.email, org.password);
+    const page = await agent.get(`/proposals/${proposal.id}`);
+    expect(page.text, 'a draft invoice can take it: the form is offered').to.include(`action="/proposals/${proposal.id}/deposit-payments"`);
+    const res = await agent
+      .post(`/proposals/${proposal.id}/deposit-payments`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), amount: '250', method: 'check', reference: 'Check 77' });
+    expect(res.status, res.text).to.equal(303);
+    const after = await agent.get(`/proposals/${proposal.id}`);
+    expect(after.text).to.include(`Deposit of $250.00 recorded on invoice #${draft.number}, and a receipt is on its way to the customer.`);
+    const [row] = await depositRows(org.orgId, proposal.id);
+    expect(row).to.include({ invoice_id: draft.id, proposal_id: proposal.id, method: 'check' });
+    const invoice = await getDb()('invoices')
+      .where({ id: draft.id })
+      .first<{ amount_paid_cents: string; status: string }>('amount_paid_cents', 'status');
+    expect([Number(invoice.amount_paid_cents), invoice.status]).to.deep.equal([25000, 'draft']);
+    expect((await getDb()('checkout_sessions').where({ id: session.id }).first<{ status: string }>('status')).status).to.equal('expired');
+
+    // The customer has not seen the draft invoice: the receipt is the deposit's, in words and as a PDF.
+    const receipt = await getDb()('message_deliveries')
+      .where({ org_id: org.orgId, purpose: 'receipt', payment_id: row.id })
+      .first<{ body_text: string }>('body_text');
+    expect(receipt.body_text).to.include(`the deposit on proposal #${proposal.number}`);
+    expect(receipt.body_text).to.not.include(`invoice #${draft.number}`);
+    const link = await linkFor(org.orgId, proposal.lead_id);
+    const pdf = await supertest(testApp()).get(`/p/${link.token}/proposals/${proposal.id}/deposit-receipt/pdf`).buffer(true);
+    expect(pdf.status).to.equal(200);
+    expect(pdf.headers['content-type']).to.equal('application/pdf');
   });
 
   it('is recorded once when the whole deposit is recorded twice at the same moment: the second waits on the first and is refused', async () => {

@@ -99,7 +99,8 @@ async function wordReceipts(db: Db, deliveryIds: string[]): Promise<void> {
        join payments y on y.org_id = d.org_id and y.id = d.payment_id
        join leads l on l.org_id = d.org_id and l.id = d.lead_id
        join organizations o on o.id = d.org_id
-       left join invoices v on v.org_id = y.org_id and v.id = y.invoice_id
+       -- A deposit held by an invoice still a draft is the proposal's to the customer, who has not seen that invoice.
+       left join invoices v on v.org_id = y.org_id and v.id = y.invoice_id and not (v.status = 'draft' and y.proposal_id is not null)
        left join proposals pr on pr.org_id = y.org_id and pr.id = y.proposal_id
       where d.id = any(?::uuid[])`,
     [deliveryIds],

@@ -18,7 +18,7 @@ import { chargeIdOf, depositProposalIdFor, type TargetedPayment } from './target
 type DepositOutcome = 'recorded' | 'updated' | 'unchanged' | 'ignored';
 
 /** The proposal's invoice that can take `amount` more now (oldest first), locked; null when none can. */
-async function invoiceTakingDeposit(db: Db, proposalId: string, amount: number, currency: string): Promise<string | null> {
+export async function invoiceTakingDeposit(db: Db, proposalId: string, amount: number, currency: string): Promise<string | null> {
   const invoices = await db('invoices')
     .where({ proposal_id: proposalId, currency })
     .whereIn('status', ['draft', 'open', 'partially_paid'])

@@ -10,7 +10,8 @@ import type { Db } from '../../db/tenancy.js';
 import { logger } from '../../logger.js';
 import { getStripe, stripeConfigured } from '../../stripe/client.js';
 
-type RetireReason = 'invoice_void' | 'replaced';
+/** Why open sessions are retired: the invoice voided, a newer session replacing them, or the deposit they take paid another way. */
+type RetireReason = 'invoice_void' | 'replaced' | 'paid_another_way';
 
 export interface RetireOptions {
   reason: RetireReason;
@@ -63,7 +64,8 @@ export async function retireOpenCheckoutSessions(
   // An invoice id, or the proposal whose deposit the sessions take.
   const where = typeof target === 'string' ? { invoice_id: target } : { proposal_id: target.proposalId };
   const query = db('checkout_sessions').where({ ...where, status: 'open' });
-  if (options.reason === 'replaced') query.whereNull('returned_at');
+  // A session the customer came back from may have a payment settling: left to settle (and be recorded) as it will.
+  if (options.reason !== 'invoice_void') query.whereNull('returned_at');
   if (options.exceptRowId) query.whereNot({ id: options.exceptRowId });
   const rows = await query
     .update({ status: 'expired', updated_at: db.fn.now() })
