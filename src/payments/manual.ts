@@ -29,6 +29,8 @@ interface ReceivedInput {
   reference?: string | null;
   /** When the money arrived; defaults to now. */
   paidAt?: Date | null;
+  /** The business's locale, for amounts in refusals (en-US when absent). */
+  locale?: string;
 }
 
 export interface ManualPaymentInput extends ReceivedInput {
@@ -44,6 +46,8 @@ export interface ManualDepositInput extends ReceivedInput {
 export interface RefundInput {
   amountCents: number;
   reference?: string | null;
+  /** The business's locale, for amounts in refusals (en-US when absent). */
+  locale?: string;
 }
 
 function checkAmount(amountCents: number): void {
@@ -86,7 +90,10 @@ export async function recordPayment(
   if (input.amountCents > invoice.balance_cents) {
     throw fieldError(
       'amount',
-      msg('settings:pay.overpayment', { amount: formatMoney(invoice.balance_cents, invoice.currency), number: invoice.number }),
+      msg('settings:pay.overpayment', {
+        amount: formatMoney(invoice.balance_cents, invoice.currency, input.locale),
+        number: invoice.number,
+      }),
     );
   }
   const payment = await insertReceived(db, { lead_id: invoice.lead_id, invoice_id: invoice.id, currency: invoice.currency }, input, actor);
@@ -133,7 +140,10 @@ export async function recordDepositPayment(
   if (input.amountCents > deposit.outstanding_cents) {
     throw fieldError(
       'amount',
-      msg('settings:pay.depositAtMost', { amount: formatMoney(deposit.outstanding_cents, input.currency), number: proposal.number }),
+      msg('settings:pay.depositAtMost', {
+        amount: formatMoney(deposit.outstanding_cents, input.currency, input.locale),
+        number: proposal.number,
+      }),
     );
   }
   const invoiceId = billing.length > 0 ? await invoiceTakingDeposit(db, proposal.id, input.amountCents, input.currency) : null;
@@ -189,7 +199,7 @@ export async function recordRefund(
   checkAmount(input.amountCents);
   const refundable = Number(original.amount_cents) - (await refundedSoFar(db, original.id));
   if (input.amountCents > refundable) {
-    throw fieldError('amount', msg('settings:pay.refundAtMost', { amount: formatMoney(refundable, original.currency) }));
+    throw fieldError('amount', msg('settings:pay.refundAtMost', { amount: formatMoney(refundable, original.currency, input.locale) }));
   }
   const [refund] = await db('payments')
     .insert({

@@ -86,6 +86,7 @@ adminRouter.post(
           reference: input.reference,
           paidAt,
           sendReceipt: !input.no_receipt,
+          locale: org.locale,
         },
         actor,
       );
@@ -120,6 +121,7 @@ adminRouter.post(
           reference: input.reference,
           paidAt: receivedAt(input.paid_on, org.time_zone),
           sendReceipt: !input.no_receipt,
+          locale: org.locale,
         },
         actor,
       );
@@ -158,7 +160,12 @@ adminRouter.post(
     const payment = await getPayment(db, routeId(req.params));
     try {
       const input = parseForm(refundFormSchema(payment.currency), req.body);
-      const { refund } = await recordRefund(db, payment.id, { amountCents: input.amount, reference: input.reference }, actor);
+      const { refund } = await recordRefund(
+        db,
+        payment.id,
+        { amountCents: input.amount, reference: input.reference, locale: org.locale },
+        actor,
+      );
       return {
         redirect: `/payments/${payment.id}`,
         flash: msg('settings:pay.refunded', { amount: formatMoney(Number(refund.amount_cents), refund.currency, org.locale) }),

@@ -29,19 +29,23 @@ interface Setup {
 }
 
 /** A proposal of $1,000.00 asking `deposit` (25 % unless told), approved by staff: its job exists, no invoice yet. */
-async function approvedWithDeposit(deposit: Record<string, string> = { deposit_kind: 'percent', deposit_percent: '25' }): Promise<Setup> {
+async function approvedWithDeposit(
+  deposit: Record<string, string> = { deposit_kind: 'percent', deposit_percent: '25' },
+  business: { locale: string; currency: string } = { locale: 'en-US', currency: 'USD' },
+): Promise<Setup> {
   const org = await createTestOrg({ plan: 'starter' });
+  await getDb()('organizations').where({ id: org.orgId }).update(business);
   const lead = await createTestLead(org.orgId, { first_name: 'Dana', last_name: 'Reyes' });
   const actor: Actor = { type: 'user', userId: org.userId, label: org.email };
   const proposal = await withOrg(org.orgId, async (db) => {
-    const input = parseForm(proposalFormSchema('USD'), {
+    const input = parseForm(proposalFormSchema(business.currency), {
       lead_id: lead.id,
       title: 'New deck',
       tax_rate: '0',
       items: [{ service: 'Deck', quantity: '1', unit_price: '1000' }],
       ...deposit,
     });
-    const created = await createProposal(db, input, actor, 'USD');
+    const created = await createProposal(db, input, actor, business.currency);
     await markProposalSent(db, created.id, actor);
     return (await approveProposal(db, created.id, { source: 'staff', approverName: 'Dana Reyes' }, actor)).proposal;
   });
@@ -200,6 +204,20 @@ describe('a deposit paid another way', () => {
       .where({ org_id: org.orgId, action: 'deposit.recorded' })
       .count<{ count: string }[]>({ count: '*' });
     expect(Number(audited[0].count)).to.equal(0);
+  });
+
+  it("says its refusals in the business's language and money format", async function () {
+    this.timeout(30_000);
+    const { org, proposal } = await approvedWithDeposit(undefined, { locale: 'es-MX', currency: 'MXN' });
+    const agent = await loginAgent(org.email, org.password);
+    const page = await agent.get(`/proposals/${proposal.id}`);
+    expect(page.text).to.include('Registrar un anticipo pagado de otra forma');
+    const res = await agent
+      .post(`/proposals/${proposal.id}/deposit-payments`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), amount: '250.01', method: 'check' });
+    expect(res.status).to.equal(422);
+    expect(res.text).to.include(`Eso supera los $250.00 de anticipo pendientes de la propuesta n.º ${proposal.number}.`);
   });
 
   it("goes on the draft invoice made from the proposal (its receipt still the deposit's), and closes a card payment page open for it", async function () {
