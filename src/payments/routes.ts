@@ -106,6 +106,7 @@ adminRouter.post(
 );
 
 adminRouter.post(
+  // i18n-exempt: a route path
   '/proposals/:id/deposit-payments',
   orgPage(async ({ req, db, org, plan, actor }) => {
     const proposalId = routeId(req.params);
