@@ -9,7 +9,7 @@ import { queueReceipts } from '../db/sql/receipts.js';
 import type { InvoiceRow, PaymentRow } from '../db/rows.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
 import { msg } from '../i18n/index.js';
-import { conflict, fieldError } from '../lib/errors.js';
+import { conflict, fieldError, type FormError } from '../lib/errors.js';
 import { invoicesBilling } from '../db/sql/invoices.js';
 import { formatMoney } from '../lib/money.js';
 import { lockInvoiceForPayment, refreshInvoiceBalance } from '../invoices/commands.js';
@@ -54,6 +54,11 @@ function checkAmount(amountCents: number): void {
   if (!Number.isSafeInteger(amountCents) || amountCents <= 0) throw fieldError('amount', 'settings:pay.amountPositive');
 }
 
+/** The amount field's refusal when it is more than is owed: `key` names what is owed, in the business's money format. */
+function moreThanOwed(key: string, owedCents: number, currency: string, locale: string | undefined, number: number): FormError {
+  return fieldError('amount', msg(key, { amount: formatMoney(owedCents, currency, locale), number }));
+}
+
 /** The row of money received outside Porchlight, for what it pays (an invoice, or a proposal's deposit waiting for one). */
 async function insertReceived(
   db: Db,
@@ -88,13 +93,7 @@ export async function recordPayment(
   checkAmount(input.amountCents);
   if (invoice.balance_cents <= 0) throw conflict(msg('settings:pay.paidInFull', { number: invoice.number }));
   if (input.amountCents > invoice.balance_cents) {
-    throw fieldError(
-      'amount',
-      msg('settings:pay.overpayment', {
-        amount: formatMoney(invoice.balance_cents, invoice.currency, input.locale),
-        number: invoice.number,
-      }),
-    );
+    throw moreThanOwed('settings:pay.overpayment', invoice.balance_cents, invoice.currency, input.locale, invoice.number);
   }
   const payment = await insertReceived(db, { lead_id: invoice.lead_id, invoice_id: invoice.id, currency: invoice.currency }, input, actor);
   const updated = await refreshInvoiceBalance(db, invoice.id);
@@ -138,13 +137,7 @@ export async function recordDepositPayment(
   const job = await db('jobs').where({ proposal_id: proposal.id }).first<{ id: string } | undefined>('id');
   const billing = await invoicesBilling(db, { proposalId: proposal.id, jobId: job?.id ?? null });
   if (input.amountCents > deposit.outstanding_cents) {
-    throw fieldError(
-      'amount',
-      msg('settings:pay.depositAtMost', {
-        amount: formatMoney(deposit.outstanding_cents, input.currency, input.locale),
-        number: proposal.number,
-      }),
-    );
+    throw moreThanOwed('settings:pay.depositAtMost', deposit.outstanding_cents, input.currency, input.locale, proposal.number);
   }
   const invoiceId = billing.length > 0 ? await invoiceTakingDeposit(db, proposal.id, input.amountCents, input.currency) : null;
   if (billing.length > 0 && !invoiceId) throw conflict(msg('settings:pay.depositInvoiced', { number: billing[0].number }));

@@ -4,7 +4,7 @@
 import type { OrgRow } from '../db/rows.js';
 import { MANUAL_METHODS } from '../db/rows.js';
 import { followupStatus } from '../db/sql/followups.js';
-import { invoicesBilling } from '../db/sql/invoices.js';
+import { DEPOSIT_TAKING_STATUSES, invoicesBilling } from '../db/sql/invoices.js';
 import type { Db } from '../db/tenancy.js';
 import { msg } from '../i18n/index.js';
 import { todayIn } from '../lib/dates.js';
@@ -17,9 +17,6 @@ import { proposalLocked } from './commands.js';
 import { depositAsked, depositState } from './deposit.js';
 import { getProposal, getProposalItems } from './queries.js';
 import { getProposalSignature, listProposalVersions } from './revisions.js';
-
-/** The invoice statuses that can take more money (a draft included, for a deposit). */
-const TAKES_MONEY = new Set(['draft', 'open', 'partially_paid']);
 
 /** How money received outside Porchlight came in, as the payment forms offer it. */
 export const manualMethodOptions = MANUAL_METHODS.map((m) => ({ value: m, label: `common:method.${m}` }));
@@ -68,7 +65,9 @@ export async function proposalPage(db: Db, org: OrgRow, plan: Plan, proposalId: 
     // A deposit paid by check, cash or transfer, recorded here while no invoice bills the work or one that
     // can still take money does (payments/manual.ts puts it there).
     depositForm:
-      deposit && deposit.outstanding_cents > 0 && (billedBy.length === 0 || billedBy.some((i) => TAKES_MONEY.has(i.status)))
+      deposit &&
+      deposit.outstanding_cents > 0 &&
+      (billedBy.length === 0 || billedBy.some((i) => DEPOSIT_TAKING_STATUSES.includes(i.status)))
         ? {
             methodOptions: manualMethodOptions,
             values: { amount: moneyInputValue(deposit.outstanding_cents, org.currency), method: 'check', paid_on: todayIn(org.time_zone) },

@@ -18,7 +18,7 @@ import { createProposal, markProposalSent } from '../../src/proposals/commands.j
 import { proposalFormSchema } from '../../src/proposals/schema.js';
 import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
 import supertest from 'supertest';
-import { csrfFrom, loginAgent, testApp } from '../support/http.js';
+import { csrfFrom, loginAgent, testApp, type Agent } from '../support/http.js';
 import { linkFor } from '../portal/support.js';
 import { holdOpen, waitsOn } from '../support/locks.js';
 
@@ -74,6 +74,13 @@ const depositRows = (orgId: string, proposalId: string) =>
       }[]
     >('id', 'kind', 'amount_cents', 'invoice_id', 'proposal_id', 'method', 'source', 'reference', 'status');
 
+/** Posts the deposit form of the proposal page `page` (its HTML, for the CSRF token); `fields` may replace the token. */
+const postDeposit = (agent: Agent, proposalId: string, page: string, fields: Record<string, string>) =>
+  agent
+    .post(`/proposals/${proposalId}/deposit-payments`)
+    .type('form')
+    .send({ _csrf: csrfFrom(page), ...fields });
+
 const receiptsFor = (orgId: string) =>
   getDb()('message_deliveries').where({ org_id: orgId, purpose: 'receipt' }).count<{ count: string }[]>({ count: '*' });
 
@@ -98,16 +105,12 @@ describe('a deposit paid another way', () => {
     expect(page.text).to.include(`action="/proposals/${proposal.id}/deposit-payments"`);
     expect(page.text, 'the amount offered is the deposit owed').to.match(/name="amount" type="text" value="250.00"/);
 
-    const first = await agent
-      .post(`/proposals/${proposal.id}/deposit-payments`)
-      .type('form')
-      .send({
-        _csrf: csrfFrom(page.text),
-        amount: '100',
-        method: 'check',
-        reference: 'Check 1042',
-        paid_on: addDays(todayIn(orgZone), -2),
-      });
+    const first = await postDeposit(agent, proposal.id, page.text, {
+      amount: '100',
+      method: 'check',
+      reference: 'Check 1042',
+      paid_on: addDays(todayIn(orgZone), -2),
+    });
     expect(first.status, first.text).to.equal(303);
     expect(first.headers.location).to.equal(`/proposals/${proposal.id}`);
     const after = await agent.get(`/proposals/${proposal.id}`);
@@ -117,10 +120,7 @@ describe('a deposit paid another way', () => {
     expect(after.text).to.include('The customer owes a deposit of $150.00 (of $250.00; $100.00 paid).');
     expect(after.text, 'the rest is offered next').to.match(/name="amount" type="text" value="150.00"/);
 
-    const rest = await agent
-      .post(`/proposals/${proposal.id}/deposit-payments`)
-      .type('form')
-      .send({ _csrf: csrfFrom(after.text), amount: '150.00', method: 'cash', no_receipt: 'on' });
+    const rest = await postDeposit(agent, proposal.id, after.text, { amount: '150.00', method: 'cash', no_receipt: 'on' });
     expect(rest.status, rest.text).to.equal(303);
     const paid = await agent.get(`/proposals/${proposal.id}`);
     expect(paid.text).to.include('Deposit of $150.00 recorded. It will be credited to the invoice for this work.');
@@ -152,10 +152,7 @@ describe('a deposit paid another way', () => {
     const agent = await loginAgent(org.email, org.password);
     const post = async (fields: Record<string, string>) => {
       const form = await agent.get(`/proposals/${proposal.id}`);
-      return agent
-        .post(`/proposals/${proposal.id}/deposit-payments`)
-        .type('form')
-        .send({ _csrf: csrfFrom(form.text), method: 'check', ...fields });
+      return postDeposit(agent, proposal.id, form.text, { method: 'check', ...fields });
     };
     const zero = await post({ amount: '0' });
     expect(zero.status).to.equal(422);
@@ -212,10 +209,7 @@ describe('a deposit paid another way', () => {
     const agent = await loginAgent(org.email, org.password);
     const page = await agent.get(`/proposals/${proposal.id}`);
     expect(page.text).to.include('Registrar un anticipo pagado de otra forma');
-    const res = await agent
-      .post(`/proposals/${proposal.id}/deposit-payments`)
-      .type('form')
-      .send({ _csrf: csrfFrom(page.text), amount: '250.01', method: 'check' });
+    const res = await postDeposit(agent, proposal.id, page.text, { amount: '250.01', method: 'check' });
     expect(res.status).to.equal(422);
     expect(res.text).to.include(`Eso supera los $250.00 de anticipo pendientes de la propuesta n.º ${proposal.number}.`);
   });
@@ -241,10 +235,7 @@ describe('a deposit paid another way', () => {
     const agent = await loginAgent(org.email, org.password);
     const page = await agent.get(`/proposals/${proposal.id}`);
     expect(page.text, 'a draft invoice can take it: the form is offered').to.include(`action="/proposals/${proposal.id}/deposit-payments"`);
-    const res = await agent
-      .post(`/proposals/${proposal.id}/deposit-payments`)
-      .type('form')
-      .send({ _csrf: csrfFrom(page.text), amount: '250', method: 'check', reference: 'Check 77' });
+    const res = await postDeposit(agent, proposal.id, page.text, { amount: '250', method: 'check', reference: 'Check 77' });
     expect(res.status, res.text).to.equal(303);
     const after = await agent.get(`/proposals/${proposal.id}`);
     expect(after.text).to.include(`Deposit of $250.00 recorded on invoice #${draft.number}, and a receipt is on its way to the customer.`);

@@ -42,6 +42,9 @@ export async function writeInvoiceBalances(db: Db, changes: { id: string; paid: 
   );
 }
 
+/** The statuses of an invoice that can take more money for a deposit (a draft included: it holds deposits before it is issued). */
+export const DEPOSIT_TAKING_STATUSES: readonly InvoiceStatus[] = ['draft', 'open', 'partially_paid'];
+
 export interface BillingInvoice {
   id: string;
   number: number;

@@ -7,6 +7,7 @@
 // invoice made later credits it.
 import { recordAudit, type Actor } from '../../db/audit.js';
 import { insertStripeDeposit } from '../../db/sql/deposits.js';
+import { DEPOSIT_TAKING_STATUSES } from '../../db/sql/invoices.js';
 import { queueReceipts } from '../../db/sql/receipts.js';
 import { markCheckoutSessionsPaid } from '../../db/sql/payments.js';
 import type { Db } from '../../db/tenancy.js';
@@ -21,7 +22,7 @@ type DepositOutcome = 'recorded' | 'updated' | 'unchanged' | 'ignored';
 export async function invoiceTakingDeposit(db: Db, proposalId: string, amount: number, currency: string): Promise<string | null> {
   const invoices = await db('invoices')
     .where({ proposal_id: proposalId, currency })
-    .whereIn('status', ['draft', 'open', 'partially_paid'])
+    .whereIn('status', DEPOSIT_TAKING_STATUSES)
     .orderBy('id')
     .forUpdate()
     .select<{ id: string; status: string; total_cents: string; amount_paid_cents: string; created_at: Date }[]>(
