@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { config } from '../config.js';
 import { createRateLimiter } from '../http/security.js';
+import { saveSession } from '../http/page.js';
 import { browserLanguage, t, type Language } from '../i18n/index.js';
 import { FormError } from '../lib/errors.js';
 import { formValues, parseForm } from '../lib/forms.js';
@@ -44,16 +45,19 @@ function formLocals(req: Request, extra: Record<string, unknown> = {}) {
   return { layout: 'public', values: formValues(req.body), orgNameField: ORG_NAME_FIELD, ...extra };
 }
 
-/** A new session id on every login, so a planted cookie can't ride along. */
-function startSession(req: Request, identity: SessionIdentity): Promise<void> {
-  return new Promise((resolve, reject) => {
-    req.session.regenerate((err) => {
-      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-      req.session.userId = identity.userId;
-      req.session.orgId = identity.orgId;
-      req.session.save((saveErr) => (saveErr ? reject(saveErr instanceof Error ? saveErr : new Error(String(saveErr))) : resolve()));
-    });
-  });
+/** A new session id on every login, so a planted cookie can't ride along; written before the redirect that follows. */
+async function startSession(req: Request, identity: SessionIdentity, flash?: string): Promise<void> {
+  await regenerateSession(req);
+  req.session.userId = identity.userId;
+  req.session.orgId = identity.orgId;
+  if (flash) req.session.flash = { type: 'success', message: flash };
+  await saveSession(req);
+}
+
+function regenerateSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) =>
+    req.session.regenerate((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve())),
+  );
 }
 
 /** A limiter key for one client address and the account it names (the email typed in the form). */
@@ -135,7 +139,7 @@ authRouter.post('/signup', signupLimiter, signupEmailLimiter, (req: Request, res
             locals: { name: request.name, loginLink: `${config.publicUrl}/login`, resetLink: `${config.publicUrl}/forgot-password` }, // i18n-exempt: names and paths
           }),
     )
-    .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'sign-up request failed'));
+    .catch((err) => logger.error({ err: (err as Error).message }, 'sign-up request failed'));
   // i18n-exempt: names and paths
   res.render('auth/signup-sent', {
     layout: 'public',
@@ -236,8 +240,7 @@ authRouter.post('/invite/:token', accountLinkLimiter, async (req: Request, res: 
   try {
     const input = parseForm(acceptInvitationSchema, req.body);
     const identity = await acceptInvitation(token, input, req.ip);
-    await startSession(req, identity);
-    req.session.flash = { type: 'success', message: t(langOf(res), 'auth:flash.welcomeTeam') };
+    await startSession(req, identity, t(langOf(res), 'auth:flash.welcomeTeam'));
     res.redirect(303, '/');
   } catch (err) {
     if (err instanceof UnusableLinkError) return linkProblemPage(res, 'invitation', err.problem);
@@ -272,8 +275,7 @@ authRouter.post('/signup/:token', accountLinkLimiter, async (req: Request, res: 
   try {
     const { password, timeZone } = parseForm(finishSignUpSchema, req.body);
     const identity = await completeSignUp(token, password, req.ip, timeZone);
-    await startSession(req, identity);
-    req.session.flash = { type: 'success', message: t(langOf(res), 'auth:flash.welcomeSignup') };
+    await startSession(req, identity, t(langOf(res), 'auth:flash.welcomeSignup'));
     res.redirect(303, '/');
   } catch (err) {
     if (err instanceof UnusableLinkError) return linkProblemPage(res, 'signup', err.problem);
@@ -331,7 +333,7 @@ authRouter.post('/forgot-password', resetRequestIpLimiter, resetRequestLimiter, 
         locals: { name: request.name, link: `${config.publicUrl}/reset-password/${request.token}`, validMinutes: PASSWORD_RESET_MINUTES }, // i18n-exempt: names and paths
       });
     })
-    .catch((err: unknown) => logger.error({ err: (err as Error).message }, 'password reset request failed'));
+    .catch((err) => logger.error({ err: (err as Error).message }, 'password reset request failed'));
   res.render('auth/forgot-password-sent', { layout: 'public', title: t(langOf(res), 'auth:title.checkEmail'), email }); // i18n-exempt: names and paths
 });
 
@@ -352,10 +354,9 @@ authRouter.post('/reset-password/:token', accountLinkLimiter, async (req: Reques
     const { password } = parseForm(resetPasswordSchema, req.body);
     await resetPassword(tokenParam(req), password, req.ip);
     // Every session of that user was ended; start this browser afresh too.
-    await new Promise<void>((resolve, reject) =>
-      req.session.regenerate((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve())),
-    );
+    await regenerateSession(req);
     req.session.flash = { type: 'success', message: t(langOf(res), 'auth:flash.passwordChanged') };
+    await saveSession(req);
     res.redirect(303, '/login');
   } catch (err) {
     if (err instanceof UnusableLinkError) return linkProblemPage(res, 'reset', err.problem);

@@ -137,7 +137,7 @@ export function orgPage(handler: PageHandler, options: PageOptions = {}): Reques
     res.locals.org = ctxOrg;
     // The dashboard reads in the language of the org's locale (es-MX → Spanish).
     rememberLanguage(req, res, languageOf(ctxOrg?.locale));
-    send(req, res, result);
+    send(req, res, next, result);
   };
 }
 
@@ -151,12 +151,12 @@ function rememberLanguage(req: Request, res: Response, lang: Language): void {
   if (req.session.lang !== lang) req.session.lang = lang;
 }
 
-function send(req: Request, res: Response, result: PageResult): void {
+function send(req: Request, res: Response, next: NextFunction, result: PageResult): void {
   if ('redirect' in result) {
     // A flash is a message, worded when the next page shows it (the layout translates it): that page's
     // language may not be this one's, when what was saved is the language.
     if (result.flash) req.session.flash = { type: result.flashType ?? 'success', message: result.flash };
-    res.redirect(303, result.redirect);
+    saveSession(req).then(() => res.redirect(303, result.redirect), next);
   } else if ('file' in result) {
     // i18n-exempt: a header value
     if (result.file.inline) res.set('Content-Disposition', `inline; filename="${result.file.filename}"`);
@@ -167,6 +167,19 @@ function send(req: Request, res: Response, result: PageResult): void {
   } else {
     res.status(result.status ?? 200).render(result.render, result.locals);
   }
+}
+
+/**
+ * Writes the session to its store now. Left to itself, express-session saves a changed session as the
+ * response ends, after it has sent the headers and all of the body but its last byte; a client that
+ * follows a redirect on the headers alone (superagent does, and so may a browser) can then ask for the
+ * next page before the new session is written, and lose its flash or its log-in. So a redirect that
+ * changed the session waits for this first.
+ */
+export function saveSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) =>
+    req.session.save((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve())),
+  );
 }
 
 /** The re-rendered form after a FormError: 422, the user's input kept, fields marked. */

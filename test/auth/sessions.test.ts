@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
 import { createTestOrg } from '../support/factories.js';
-import { csrfFrom, testApp } from '../support/http.js';
+import { csrfFrom, loginAgent, testApp } from '../support/http.js';
 
 async function sessionRows(): Promise<number> {
   const [row] = await getDb()('sessions').count<{ count: string }[]>('* as count');
@@ -68,5 +68,33 @@ describe('anonymous sessions', () => {
     expect(login.status).to.equal(303);
     expect(await hoursLeft(login.headers['set-cookie'])).to.be.within(14 * 24 - 1, 14 * 24 + 1);
     expect(await sessionRows()).to.equal(before + 1); // the form's session was replaced, not kept beside it
+  });
+});
+
+describe('a redirect after a change to the session', () => {
+  it('goes out only once the session is stored, so the next page shows the flash even when the store is slow', async () => {
+    const org = await createTestOrg();
+    const agent = await loginAgent(org.email, org.password);
+    // Hold this user's session row, as a busy store would: the save behind the POST waits for it.
+    // Reads are not blocked, so a GET that came early would render the session as it was, without the flash.
+    const hold = await getDb().transaction();
+    const locked = await hold.raw<{ rows: unknown[] }>(`select sid from sessions where sess->>'userId' = ? for update`, [org.userId]);
+    expect(locked.rows).to.have.length(1);
+    let answered = false;
+    const request = agent
+      .post('/settings/portal/lifetime')
+      .type('form')
+      .send({ _csrf: agent.csrf, lifetime: '30' })
+      .redirects(1)
+      .then((res) => {
+        answered = true;
+        return res;
+      });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answered, 'the redirect waited for the session').to.equal(false);
+    await hold.commit();
+    const res = await request;
+    expect(res.status).to.equal(200);
+    expect(res.text).to.contain('New portal links expire after 30 days.');
   });
 });
