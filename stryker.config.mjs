@@ -46,6 +46,7 @@ export const groups = {
     spec: [
       'test/payments/manual.test.ts',
       'test/payments/manual-deposit.test.ts',
+      'test/payments/not-received.test.ts',
       'test/payments/service.test.ts',
       'test/payments/stripe-webhooks.test.ts',
       'test/payments/stripe-checkout-return.test.ts',

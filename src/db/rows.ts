@@ -252,8 +252,17 @@ export interface PaymentRow {
   stripe_checkout_session_id: string | null;
   stripe_charge_id: string | null;
   stripe_refund_id: string | null;
+  /** Set when a payment recorded by hand is marked as not received (status 'failed'). */
+  failure_reason: NotReceivedReason | null;
+  failure_note: string | null;
+  failed_at: Date | null;
+  failed_by: string | null;
   created_at: Date;
 }
+
+/** Why a payment recorded by hand was not received after all. */
+export const NOT_RECEIVED_REASONS = ['bounced', 'mistake'] as const;
+export type NotReceivedReason = (typeof NOT_RECEIVED_REASONS)[number];
 
 export interface DeliveryRow {
   id: string;

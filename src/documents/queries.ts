@@ -232,6 +232,8 @@ export async function loadDocument(db: Db, kind: DocumentKind, id: string, leadI
     // i18n-exempt: SQL table and column names
     .leftJoin('proposals as q', 'q.id', 'y.proposal_id')
     .where({ 'y.id': id, ...(leadId ? { 'y.lead_id': leadId } : {}) })
+    // A payment marked as not received has no receipt: the money never came.
+    .whereNot('y.status', 'failed')
     .where((q) => {
       q.where((inv) => {
         inv.whereNotNull('v.id').whereNot('v.status', 'draft');

@@ -5,8 +5,8 @@
 // invoice bills the work waits on the proposal, as a Stripe deposit does, and the
 // invoice made later credits it (invoices/deposits.ts).
 import { recordAudit, type Actor } from '../db/audit.js';
-import { queueReceipts } from '../db/sql/receipts.js';
-import type { InvoiceRow, PaymentRow } from '../db/rows.js';
+import { queueReceipts, stopUnsentReceipt } from '../db/sql/receipts.js';
+import type { InvoiceRow, NotReceivedReason, PaymentRow } from '../db/rows.js';
 import { currentOrgId, type Db } from '../db/tenancy.js';
 import { msg } from '../i18n/index.js';
 import { conflict, fieldError, type FormError } from '../lib/errors.js';
@@ -41,6 +41,11 @@ export interface ManualDepositInput extends ReceivedInput {
   proposalId: string;
   /** The business's currency (a proposal is in it). */
   currency: string;
+}
+
+export interface NotReceivedInput {
+  reason: NotReceivedReason;
+  note?: string | null;
 }
 
 export interface RefundInput {
@@ -168,6 +173,23 @@ export async function recordDepositPayment(
   return { payment, invoiceNumber: invoice?.number ?? null, outstandingCents, receiptIds };
 }
 
+/**
+ * Locks what a payment's money hangs on before it changes: its invoice (in recordPayment's order, so writers
+ * serialize), or for a deposit waiting on its proposal, the proposal, then reads the payment again (an invoice
+ * made meanwhile may have taken it). Returns the payment as it now stands and its invoice, if any.
+ */
+async function lockPaymentHolder(db: Db, paymentId: string): Promise<{ payment: PaymentRow; invoice: InvoiceRow | null }> {
+  let payment = await getPayment(db, paymentId);
+  if (!payment.invoice_id && payment.proposal_id) {
+    // A deposit waiting on its proposal: the proposal is locked as an invoice made from it locks it.
+    await getProposal(db, payment.proposal_id, { forUpdate: true });
+    payment = await getPayment(db, paymentId);
+  }
+  const invoice = payment.invoice_id ? await getInvoice(db, payment.invoice_id, { forUpdate: true }) : null;
+  if (invoice) payment = await getPayment(db, paymentId);
+  return { payment, invoice };
+}
+
 /** Money given back for a manual payment: a new refund row pointing at it. */
 export async function recordRefund(
   db: Db,
@@ -175,16 +197,9 @@ export async function recordRefund(
   input: RefundInput,
   actor: Actor,
 ): Promise<{ refund: PaymentRow; invoice: InvoiceRow | null }> {
-  let original = await getPayment(db, paymentId);
-  if (!original.invoice_id && original.proposal_id) {
-    // A deposit waiting on its proposal: the proposal is locked (as an invoice made from it locks it),
-    // then the payment read again, since an invoice made meanwhile may have taken it.
-    await getProposal(db, original.proposal_id, { forUpdate: true });
-    original = await getPayment(db, paymentId);
-  }
-  // Lock the invoice first (same order as recordPayment) so refunds serialize. A paid invoice can be
-  // refunded; a void one cannot (a draft holds only deposits, refunded as any payment).
-  const invoice = original.invoice_id ? await getInvoice(db, original.invoice_id, { forUpdate: true }) : null;
+  // Refunds serialize on what holds the payment. A paid invoice can be refunded; a void one cannot (a draft
+  // holds only deposits, refunded as any payment).
+  const { payment: original, invoice } = await lockPaymentHolder(db, paymentId);
   if (invoice?.status === 'void') throw conflict('settings:pay.refundVoid');
   if (original.kind !== 'payment') throw conflict('settings:pay.refundOfRefund');
   if (original.status !== 'succeeded') throw conflict(msg('settings:pay.refundStatus', { status: original.status }));
@@ -229,4 +244,54 @@ export async function recordRefund(
     },
   });
   return { refund, invoice: updated };
+}
+
+/**
+ * Marks a payment recorded by hand as not received after all (a bounced check, a reversed transfer, an entry
+ * made by mistake): it stays on record as 'failed' with why, and stops counting as paid, so its invoice's
+ * balance, or its proposal's deposit, is owed again. A receipt not yet sent is stopped. Refused for an online
+ * payment (Stripe reports those), a refund, a payment not succeeded, and one with refunds recorded against it.
+ */
+export async function markNotReceived(
+  db: Db,
+  paymentId: string,
+  input: NotReceivedInput,
+  actor: Actor,
+): Promise<{ payment: PaymentRow; invoice: InvoiceRow | null }> {
+  const { payment: original, invoice } = await lockPaymentHolder(db, paymentId);
+  if (original.kind !== 'payment') throw conflict('settings:pay.notReceivedRefund');
+  if (original.source === 'stripe') throw conflict('settings:pay.notReceivedOnline');
+  if (original.status === 'failed') throw conflict('settings:pay.notReceivedAlready');
+  if (original.status !== 'succeeded') throw conflict(msg('settings:pay.notReceivedStatus', { status: original.status }));
+  if (invoice?.status === 'void') throw conflict('settings:pay.notReceivedVoid');
+  if ((await refundedSoFar(db, original.id)) > 0) throw conflict('settings:pay.notReceivedRefunded');
+  const [payment] = await db('payments')
+    .where({ id: original.id, status: 'succeeded' })
+    .update({
+      status: 'failed',
+      failure_reason: input.reason,
+      failure_note: input.note ?? null,
+      failed_at: db.fn.now(),
+      failed_by: actor.type === 'user' ? actor.userId : null,
+      updated_at: db.fn.now(),
+    })
+    .returning<PaymentRow[]>('*');
+  // The locks above make this unreachable; a refusal all the same, rather than a crash, if they ever don't.
+  if (!payment) throw conflict('settings:pay.notReceivedAlready');
+  const receiptsStopped = await stopUnsentReceipt(db, payment.id, 'messages:deliver.paymentNotReceived');
+  const updated = invoice && (await refreshInvoiceBalance(db, invoice.id));
+  await recordAudit(db, {
+    actor,
+    action: 'payment.not_received', // i18n-exempt: the audit log's name
+    subjectType: 'payment',
+    subjectId: payment.id,
+    data: {
+      reason: input.reason,
+      note: input.note ?? null,
+      amount_cents: payment.amount_cents,
+      receipts_stopped: receiptsStopped,
+      ...(updated ? { invoice_id: updated.id, invoice_status: updated.status } : { proposal_id: payment.proposal_id }),
+    },
+  });
+  return { payment, invoice: updated };
 }

@@ -1,6 +1,6 @@
 // Payments and refunds: reading them, and the invoice page that shows them.
 import { autopayFailureReason } from './stripe/autopay.js';
-import type { PaymentRow } from '../db/rows.js';
+import { NOT_RECEIVED_REASONS, type PaymentRow } from '../db/rows.js';
 import { refundedTotal } from '../db/sql/payments.js';
 import { followupStatus } from '../db/sql/followups.js';
 import type { Db } from '../db/tenancy.js';
@@ -117,6 +117,16 @@ export async function paymentPage(db: Db, id: string, lang: Language = DEFAULT_L
       ? Number(payment.amount_cents) - refunded
       : 0;
   const original = payment.refund_of ? await getPayment(db, payment.refund_of) : null;
+  // Money recorded by hand and never given back can be marked as not received (markNotReceived says why not otherwise).
+  const notReceivable =
+    payment.kind === 'payment' &&
+    payment.status === 'succeeded' &&
+    payment.source === 'manual' &&
+    refunded === 0 &&
+    invoice?.status !== 'void';
+  const failedBy = payment.failed_by
+    ? await db('users').where({ id: payment.failed_by }).first<{ name: string } | undefined>('name')
+    : undefined;
   return {
     title: t(lang, payment.kind === 'refund' ? 'settings:pay.refundTitle' : 'settings:pay.paymentTitle'),
     payment,
@@ -127,6 +137,13 @@ export async function paymentPage(db: Db, id: string, lang: Language = DEFAULT_L
     refunds,
     original,
     refundable,
+    notReceivable,
+    failedByName: failedBy?.name ?? null,
+    failureReason: payment.failure_reason && `dashboard:payment.notReceivedReason.${payment.failure_reason}`,
+    notReceivedReasons: [
+      { value: '', label: 'dashboard:payment.notReceivedChoose' },
+      ...NOT_RECEIVED_REASONS.map((value) => ({ value, label: `dashboard:payment.notReceivedReason.${value}` })),
+    ],
     values: { amount: refundable > 0 ? moneyInputValue(refundable, payment.currency) : '' } as Record<string, unknown>,
   };
 }

@@ -14,9 +14,9 @@ import { pageOf, pageWindow } from '../lib/pagination.js';
 import { getInvoice } from '../invoices/queries.js';
 import { enqueueDeliveryJob } from '../queue/queues.js';
 import { proposalPage } from '../proposals/page.js';
-import { recordDepositPayment, recordPayment, recordRefund } from './manual.js';
+import { markNotReceived, recordDepositPayment, recordPayment, recordRefund } from './manual.js';
 import { getPayment, invoicePage, listPayments, paymentPage } from './queries.js';
-import { paymentFormSchema, paymentListQuerySchema, refundFormSchema } from './schema.js';
+import { notReceivedFormSchema, paymentFormSchema, paymentListQuerySchema, refundFormSchema } from './schema.js';
 import { voidInvoice } from './void-invoice.js';
 
 export const adminRouter = Router();
@@ -152,6 +152,35 @@ adminRouter.post(
   orgPage(async ({ req, db, actor }) => {
     const invoice = await voidInvoice(db, routeId(req.params), actor);
     return { redirect: `/invoices/${invoice.id}`, flash: msg('settings:pay.voided', { number: invoice.number }) };
+  }),
+);
+
+adminRouter.post(
+  // i18n-exempt: a route path
+  '/payments/:id/not-received',
+  orgPage(async ({ req, res, db, org, actor }) => {
+    const payment = await getPayment(db, routeId(req.params));
+    try {
+      const input = parseForm(notReceivedFormSchema, req.body);
+      const { invoice } = await markNotReceived(db, payment.id, input, actor);
+      const amount = formatMoney(Number(payment.amount_cents), payment.currency, org.locale);
+      return {
+        redirect: `/payments/${payment.id}`,
+        // A deposit held by an invoice still a draft is owed as the deposit: that invoice is not issued yet.
+        flash:
+          invoice && invoice.status !== 'draft'
+            ? msg('settings:pay.notReceivedInvoice', {
+                amount,
+                number: invoice.number,
+                owed: formatMoney(Number(invoice.total_cents) - Number(invoice.amount_paid_cents), invoice.currency, org.locale),
+              })
+            : msg('settings:pay.notReceivedDeposit', { amount }),
+      };
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      const locals = await paymentPage(db, payment.id, res.locals.lang as Language);
+      return formFailure('admin/payments/show', err, { ...locals, notReceivedValues: formValues(req.body), notReceivedOpen: true });
+    }
   }),
 );
 

@@ -1,6 +1,6 @@
 // Payment and refund forms.
 import { z } from 'zod';
-import { MANUAL_METHODS, type ManualMethod } from '../db/rows.js';
+import { MANUAL_METHODS, NOT_RECEIVED_REASONS, type ManualMethod } from '../db/rows.js';
 import { isoDate } from '../lib/dates.js';
 import { amountField } from '../lib/money.js';
 
@@ -27,6 +27,12 @@ export function paymentFormSchema(currency: string) {
 export function refundFormSchema(currency: string) {
   return z.object({ amount: amountField(currency), reference });
 }
+
+/** "Not received after all": why, and a note (the bank's letter, the check's number). */
+export const notReceivedFormSchema = z.object({
+  reason: z.enum(NOT_RECEIVED_REASONS, 'settings:pay.chooseNotReceivedReason'),
+  note: reference,
+});
 
 export const paymentListQuerySchema = z.object({
   page: z.coerce.number().int().min(1).max(1000).catch(1).default(1),

@@ -6,6 +6,7 @@ import supertest from 'supertest';
 import { getDb } from '../../src/db/knex.js';
 import { createTestOrg } from '../support/factories.js';
 import { csrfFrom, loginAgent, testApp } from '../support/http.js';
+import { backendPid, waitUntilBlockedBy } from '../support/locks.js';
 
 async function sessionRows(): Promise<number> {
   const [row] = await getDb()('sessions').count<{ count: string }[]>('* as count');
@@ -78,21 +79,27 @@ describe('a redirect after a change to the session', () => {
     // Hold this user's session row, as a busy store would: the save behind the POST waits for it.
     // Reads are not blocked, so a GET that came early would render the session as it was, without the flash.
     const hold = await getDb().transaction();
-    const locked = await hold.raw<{ rows: unknown[] }>(`select sid from sessions where sess->>'userId' = ? for update`, [org.userId]);
-    expect(locked.rows).to.have.length(1);
-    let answered = false;
-    const request = agent
-      .post('/settings/portal/lifetime')
-      .type('form')
-      .send({ _csrf: agent.csrf, lifetime: '30' })
-      .redirects(1)
-      .then((res) => {
-        answered = true;
-        return res;
-      });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(answered, 'the redirect waited for the session').to.equal(false);
-    await hold.commit();
+    let request: Promise<{ status: number; text: string }> | undefined;
+    try {
+      const locked = await hold.raw<{ rows: unknown[] }>(`select sid from sessions where sess->>'userId' = ? for update`, [org.userId]);
+      expect(locked.rows).to.have.length(1);
+      let answered = false;
+      request = agent
+        .post('/settings/portal/lifetime')
+        .type('form')
+        .send({ _csrf: agent.csrf, lifetime: '30' })
+        .redirects(1)
+        .then((res) => {
+          answered = true;
+          return res;
+        });
+      // The positive signal that the save reached the held row is Postgres's own, not a sleep.
+      expect(await waitUntilBlockedBy(await backendPid(hold)), 'the session save waits on the held row').to.equal(true);
+      expect(answered, 'the redirect waited for the session').to.equal(false);
+    } finally {
+      // Released whatever happened above, so a failure here can't leave the row locked for later specs.
+      await hold.commit();
+    }
     const res = await request;
     expect(res.status).to.equal(200);
     expect(res.text).to.contain('New portal links expire after 30 days.');

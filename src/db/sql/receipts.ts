@@ -21,6 +21,17 @@ export async function queueReceipts(db: Db, paymentIds: string[]): Promise<strin
   return ids;
 }
 
+/**
+ * Stops the receipt of a payment that was not received after all, when it has not gone out yet (a claimed
+ * one is already on its way); `reason` is the message key its log shows. Returns how many were stopped.
+ */
+export async function stopUnsentReceipt(db: Db, paymentId: string, reason: string): Promise<number> {
+  return db('message_deliveries')
+    .where({ payment_id: paymentId, purpose: 'receipt' })
+    .whereIn('status', ['pending', 'queued'])
+    .update({ status: 'failed', last_error: reason, updated_at: db.fn.now() });
+}
+
 interface ReceiptFacts extends OrgBrandingFacts {
   id: string;
   channel: 'email' | 'sms';
