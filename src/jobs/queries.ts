@@ -53,3 +53,18 @@ export async function listUpcomingJobs(db: Db, limit = 20, now: Date = new Date(
       q.where('j.scheduled_at', '>=', new Date(now.getTime() - 12 * 3600_000)).orWhereNull('j.scheduled_at');
     });
 }
+
+/** Jobs with a visit in [from, to), cancelled ones aside, earliest first, each with its customer's name. */
+export async function listJobsBetween(db: Db, from: Date, to: Date, limit: number): Promise<JobListRow[]> {
+  return customerRecordList(db, 'jobs', 'j', [{ column: 'j.scheduled_at', order: 'asc' }, { column: 'j.id' }], { limit })
+    .whereNot('j.status', 'cancelled')
+    .where('j.scheduled_at', '>=', from)
+    .where('j.scheduled_at', '<', to);
+}
+
+/** How many jobs wait for a date (scheduled, none set). */
+export async function countJobsToSchedule(db: Db): Promise<number> {
+  // i18n-exempt: an SQL alias
+  const row = await db('jobs').where({ status: 'scheduled' }).whereNull('scheduled_at').count<{ count: string }[]>('* as count').first();
+  return Number(row?.count ?? 0);
+}

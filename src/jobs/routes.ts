@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { formFailure, orgPage } from '../http/page.js';
 import type { Db } from '../db/tenancy.js';
-import { formatArrivalWindow, instantToZoned } from '../lib/dates.js';
+import { formatArrivalWindow, instantToZoned, isoDate } from '../lib/dates.js';
 import { formValues, parseForm } from '../lib/forms.js';
 import { idOrNotFound, routeId } from '../lib/ids.js';
 import { pageOf, pageWindow, statusFilterOptions } from '../lib/pagination.js';
@@ -12,6 +12,7 @@ import { approvalFormSchema } from '../proposals/schema.js';
 import { getProposal } from '../proposals/queries.js';
 import { approveProposal } from './approve-proposal.js';
 import { createJob, setJobStatus, updateJob } from './commands.js';
+import { weekSchedule } from './schedule.js';
 import { getJob, JOB_TRANSITIONS, listJobs, listUpcomingJobs, type JobRow } from './queries.js';
 import { ARRIVAL_WINDOWS, DEFAULT_ARRIVAL_WINDOW, JOB_STATUSES, jobFormSchema, jobListQuerySchema, jobStatusFormSchema } from './schema.js';
 
@@ -108,6 +109,25 @@ adminRouter.post(
         await formLocals(db, 'dashboard:job.newTitle', '/jobs', formValues(req.body), org.time_zone),
       );
     }
+  }),
+);
+
+adminRouter.get(
+  // i18n-exempt: a route path
+  '/jobs/schedule',
+  orgPage(async ({ req, db, org }) => {
+    // ?week= any day of the week to show; one that can't be read shows this week, and says so.
+    const week = (req.query as { week?: unknown }).week;
+    const day = week === undefined ? undefined : isoDate.safeParse(week);
+    const schedule = await weekSchedule(
+      db,
+      { timeZone: org.time_zone, locale: formatLocale(languageOf(org.locale), org.locale) },
+      day?.success ? day.data : undefined,
+    );
+    return {
+      render: 'admin/jobs/schedule',
+      locals: { title: 'dashboard:schedule.title', schedule, weekUnreadable: day?.success === false },
+    };
   }),
 );
 

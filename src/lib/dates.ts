@@ -152,5 +152,7 @@ const shownVisit = memoize((key: string) => {
     `visit-time|${locale}|${timeZone}`,
     () => new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone }),
   );
-  return Object.freeze({ day: day.format(from), window: time.formatRange(from, to) });
+  // A window that runs past midnight: the two times alone (formatRange would write out both dates).
+  const window = day.format(from) === day.format(to) ? time.formatRange(from, to) : `${time.format(from)} – ${time.format(to)}`;
+  return Object.freeze({ day: day.format(from), window });
 }, 10_000);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { instantToZoned, zonedToInstant } from '../../src/lib/dates.js';
+import { formatArrivalWindow, instantToZoned, zonedToInstant } from '../../src/lib/dates.js';
 
 describe('job times in the org’s zone', () => {
   it('converts wall-clock times to instants across daylight saving, both ways', () => {
@@ -13,5 +13,13 @@ describe('job times in the org’s zone', () => {
   it('refuses a time skipped by the spring-forward change and picks the earlier of a repeated one', () => {
     expect(zonedToInstant('2026-03-08', '02:30', 'America/New_York')).to.equal(null);
     expect(zonedToInstant('2026-11-01', '01:30', 'America/New_York')?.toISOString()).to.equal('2026-11-01T05:30:00.000Z');
+  });
+
+  it('writes a window that runs past midnight as two times on the day it starts, not as two dates', () => {
+    const late = formatArrivalWindow(new Date('2026-12-04T05:30:00Z'), 120, 'America/Chicago', 'en-US');
+    expect(late?.day).to.equal('Thursday, December 3');
+    expect(late?.window.replace(/\s/g, ' ')).to.equal('11:30 PM – 1:30 AM');
+    const morning = formatArrivalWindow(new Date('2026-12-02T15:00:00Z'), 120, 'America/Chicago', 'en-US');
+    expect(morning?.window.replace(/\s/g, ' ')).to.equal('9:00 – 11:00 AM');
   });
 });
