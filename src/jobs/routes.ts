@@ -121,7 +121,7 @@ adminRouter.get(
     const day = week === undefined ? undefined : isoDate.safeParse(week);
     const schedule = await weekSchedule(
       db,
-      { timeZone: org.time_zone, locale: formatLocale(languageOf(org.locale), org.locale) },
+      { timeZone: org.time_zone, locale: formatLocale(languageOf(org.locale), org.locale), weekLocale: org.locale },
       day?.success ? day.data : undefined,
     );
     return {

@@ -5,7 +5,7 @@
 // daylight-saving change still runs from one local midnight to the next.
 import { DateTime } from 'luxon';
 import type { Db } from '../db/tenancy.js';
-import { addDays, formatArrivalWindow, instantToZoned, todayIn } from '../lib/dates.js';
+import { addDays, formatArrivalWindow, instantToZoned, isoDate, todayIn } from '../lib/dates.js';
 import { cachedFormatter } from '../lib/intl.js';
 import { countJobsToSchedule, listJobsBetween, type JobListRow } from './queries.js';
 
@@ -27,8 +27,9 @@ interface ScheduleDay {
 
 export interface WeekSchedule {
   start: string;
-  previous: string;
-  next: string;
+  /** The weeks before and after, as a ?week= day; null past the days one can name. */
+  previous: string | null;
+  next: string | null;
   /** "Nov 29 – Dec 5, 2026", in the business's language. */
   range: string;
   isThisWeek: boolean;
@@ -38,21 +39,28 @@ export interface WeekSchedule {
   cut: boolean;
 }
 
-/** The weekday a locale's week starts on, 1 (Monday) to 7 (Sunday); Monday when the runtime can't say. */
+/**
+ * The weekday a business's week starts on, 1 (Monday) to 7 (Sunday), from its locale's region (en-US →
+ * Sunday, es-ES → Monday). Newer runtimes give the week info through getWeekInfo(), Node 20 through the
+ * weekInfo getter; Monday (ISO) when neither is there.
+ */
 function firstDayOfWeek(locale: string): number {
   try {
-    const info = (new Intl.Locale(locale) as Intl.Locale & { weekInfo?: { firstDay?: number } }).weekInfo;
-    return info?.firstDay ?? 1;
+    type WeekInfo = { firstDay?: number };
+    const region = new Intl.Locale(locale).maximize() as Intl.Locale & { getWeekInfo?: () => WeekInfo; weekInfo?: WeekInfo };
+    return (region.getWeekInfo?.() ?? region.weekInfo)?.firstDay ?? 1;
   } catch {
     return 1;
   }
 }
 
-/** The first day of the week `day` falls in, for readers of `locale`. */
+/** The first day of the week `day` falls in, for a business of `locale`. */
 export function weekStart(day: string, locale: string): string {
   const weekday = DateTime.fromISO(day, { zone: 'UTC' }).weekday;
   return addDays(day, -((weekday - firstDayOfWeek(locale) + 7) % 7));
 }
+
+const within = (day: string): string | null => (isoDate.safeParse(day).success ? day : null);
 
 /** A calendar day's noon in UTC: formatting it in UTC names that day whatever the zone. */
 const noonOf = (day: string) => new Date(`${day}T12:00:00Z`);
@@ -81,13 +89,13 @@ const startOfDay = (day: string, zone: string) => DateTime.fromISO(day, { zone }
 /** The week holding `day` (today when none), its jobs by day, and how many jobs still wait for a date. */
 export async function weekSchedule(
   db: Db,
-  business: { timeZone: string; locale: string },
+  business: { timeZone: string; locale: string; weekLocale: string },
   day: string | undefined,
   now = new Date(),
 ): Promise<WeekSchedule> {
-  const { timeZone, locale } = business;
+  const { timeZone, locale, weekLocale } = business;
   const today = todayIn(timeZone, now);
-  const start = weekStart(day ?? today, locale);
+  const start = weekStart(day ?? today, weekLocale);
   const end = addDays(start, 7);
   const found = await listJobsBetween(db, startOfDay(start, timeZone), startOfDay(end, timeZone), WEEK_LIMIT + 1);
   const days: ScheduleDay[] = Array.from({ length: 7 }, (_, i) => addDays(start, i)).map((date) => ({
@@ -106,10 +114,11 @@ export async function weekSchedule(
   }
   return {
     start,
-    previous: addDays(start, -7),
-    next: end,
+    // No way out of the days a ?week= can name (isoDate: 2000 to 2100).
+    previous: within(addDays(start, -7)),
+    next: within(end),
     range: rangeLabel(start, addDays(start, 6), locale),
-    isThisWeek: start === weekStart(today, locale),
+    isThisWeek: start === weekStart(today, weekLocale),
     days,
     toSchedule: await countJobsToSchedule(db),
     cut: found.length > WEEK_LIMIT,

@@ -64,7 +64,10 @@ describe('the week schedule', () => {
       { service: 'No date yet', at: null },
     ]);
     const other = await business();
-    await seedJobs(other.org.orgId, other.leadId, [{ service: 'Another business', at: '2026-12-02T15:00:00Z' }]);
+    await seedJobs(other.org.orgId, other.leadId, [
+      { service: 'Another business', at: '2026-12-02T15:00:00Z' },
+      { service: 'Another business, no date', at: null },
+    ]);
 
     const res = await agent.get('/jobs/schedule').query({ week: '2026-12-02' });
     expect(res.status).to.equal(200);
@@ -102,25 +105,56 @@ describe('the week schedule', () => {
     expect(days.flatMap((d) => d.services)).to.deep.equal(['Just after midnight', 'Late Saturday']);
   });
 
+  it('starts the week at the first local hour of a day whose midnight is skipped (Santiago, spring forward)', async () => {
+    const { org, agent, leadId } = await business();
+    await getDb()('organizations').where({ id: org.orgId }).update({ time_zone: 'America/Santiago' });
+    // Sunday, September 6 2026: Santiago's clocks jump from 00:00 to 01:00 (UTC−4 to UTC−3).
+    await seedJobs(org.orgId, leadId, [
+      { service: 'Saturday night', at: '2026-09-06T03:59:00Z' },
+      { service: 'First hour of Sunday', at: '2026-09-06T04:00:00Z' },
+      { service: 'Late Saturday', at: '2026-09-13T02:59:00Z' },
+      { service: 'Next Sunday', at: '2026-09-13T03:00:00Z' },
+    ]);
+    const days = daysOf((await agent.get('/jobs/schedule').query({ week: '2026-09-09' })).text);
+    expect(days[0]).to.deep.equal({ label: 'Sun, Sep 6', services: ['First hour of Sunday'] });
+    expect(days[6]).to.deep.equal({ label: 'Sat, Sep 12', services: ['Late Saturday'] });
+    expect(days.flatMap((d) => d.services)).to.deep.equal(['First hour of Sunday', 'Late Saturday']);
+  });
+
+  it('offers no week before 2000 or after 2100 (a ?week= could not name it)', async () => {
+    const { agent } = await business();
+    const last = (await agent.get('/jobs/schedule').query({ week: '2100-12-31' })).text;
+    expect(last).to.contain('rel="prev"');
+    expect(last).not.to.contain('rel="next"');
+    const first = (await agent.get('/jobs/schedule').query({ week: '2000-01-01' })).text;
+    expect(first).not.to.contain('rel="prev"');
+    expect(first).to.contain('rel="next"');
+  });
+
   it('starts the week where the locale does, reads in Spanish for an es-MX business, and marks today', async () => {
     expect(weekStart('2026-12-02', 'en-US')).to.equal('2026-11-29');
     expect(weekStart('2026-12-02', 'es-MX')).to.equal('2026-11-29');
     expect(weekStart('2026-12-02', 'es-ES')).to.equal('2026-11-30');
+    expect(weekStart('2026-12-02', 'es'), 'a language alone: its likely region').to.equal('2026-11-30');
+    expect(weekStart('2026-12-02', 'en'), 'English alone: en-US').to.equal('2026-11-29');
+    expect(weekStart('2026-12-02', 'ar-EG'), 'a Saturday-first region').to.equal('2026-11-28');
     expect(weekStart('2026-11-29', 'en-US'), 'a Sunday starts its own week').to.equal('2026-11-29');
 
     const { org, agent } = await business('es-MX');
     const res = await agent.get('/jobs/schedule').query({ week: '2026-12-02' });
     expect(res.text).to.contain('Agenda');
-    expect(res.text).to.contain('← Semana anterior');
+    expect(res.text).to.contain('<span aria-hidden="true">←</span> Semana anterior');
     expect(res.text).not.to.contain('Previous week');
     expect(daysOf(res.text)[0].label).to.match(/^dom/);
 
     const week = await withOrg(org.orgId, (db) =>
-      weekSchedule(db, { timeZone: 'America/Chicago', locale: 'en-US' }, undefined, new Date('2026-12-03T03:00:00Z')),
+      weekSchedule(db, { timeZone: 'America/Chicago', locale: 'en-US', weekLocale: 'en-US' }, undefined, new Date('2026-12-03T03:00:00Z')),
     );
     // 03:00Z on December 3 is still December 2 in Chicago.
     expect(week.days.filter((d) => d.isToday).map((d) => d.date)).to.deep.equal(['2026-12-02']);
     expect(week.isThisWeek).to.equal(true);
+    const page = (await agent.get('/jobs/schedule')).text;
+    expect(page.match(/<section class="week-day today[^"]*" aria-current="date">/g), 'today marked once').to.have.length(1);
   });
 
   it('answers a week it cannot read with this week and says so', async () => {
