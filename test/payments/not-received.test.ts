@@ -40,6 +40,27 @@ async function paidByCheck() {
   return { org, lead, actor, invoice, payment, receiptId: receiptIds[0] };
 }
 
+/** A $1,000.00 proposal asking a 25 % deposit, approved by staff; no invoice yet. */
+async function approvedWithDeposit() {
+  const org = await createTestOrg({ plan: 'starter' });
+  const lead = await createTestLead(org.orgId);
+  const actor: Actor = { type: 'user', userId: org.userId, label: org.email };
+  const proposal = await withOrg(org.orgId, async (db) => {
+    const input = parseForm(proposalFormSchema('USD'), {
+      lead_id: lead.id,
+      title: 'New deck',
+      tax_rate: '0',
+      items: [{ service: 'Deck', quantity: '1', unit_price: '1000' }],
+      deposit_kind: 'percent',
+      deposit_percent: '25',
+    });
+    const created = await createProposal(db, input, actor, 'USD');
+    await markProposalSent(db, created.id, actor);
+    return (await approveProposal(db, created.id, { source: 'staff', approverName: 'Dana Reyes' }, actor)).proposal;
+  });
+  return { org, lead, actor, proposal };
+}
+
 async function refusal(p: Promise<unknown>): Promise<HttpError> {
   return p.then(
     () => expect.fail('accepted'),
@@ -106,22 +127,7 @@ describe('a payment marked as not received', () => {
   });
 
   it('a deposit waiting on its proposal is owed again, and the invoice made later does not credit it', async () => {
-    const org = await createTestOrg({ plan: 'starter' });
-    const lead = await createTestLead(org.orgId);
-    const actor: Actor = { type: 'user', userId: org.userId, label: org.email };
-    const proposal = await withOrg(org.orgId, async (db) => {
-      const input = parseForm(proposalFormSchema('USD'), {
-        lead_id: lead.id,
-        title: 'New deck',
-        tax_rate: '0',
-        items: [{ service: 'Deck', quantity: '1', unit_price: '1000' }],
-        deposit_kind: 'percent',
-        deposit_percent: '25',
-      });
-      const created = await createProposal(db, input, actor, 'USD');
-      await markProposalSent(db, created.id, actor);
-      return (await approveProposal(db, created.id, { source: 'staff', approverName: 'Dana Reyes' }, actor)).proposal;
-    });
+    const { org, lead, actor, proposal } = await approvedWithDeposit();
     const { payment } = await withOrg(org.orgId, (db) =>
       recordDepositPayment(db, { proposalId: proposal.id, currency: 'USD', amountCents: 25000, method: 'cash', sendReceipt: false }, actor),
     );
@@ -242,6 +248,32 @@ describe('a payment marked as not received', () => {
     expect(claim).to.include({ claimed: false, status: 'failed' });
     const row = await getDb()('message_deliveries').where({ id: receiptId }).first<{ status: string; last_error: string }>();
     expect(translate('en', row.last_error)).to.equal('Not sent: the payment was marked as not received before its receipt went out.');
+  });
+
+  it('a deposit credited to an invoice still a draft: that draft holds nothing, and the deposit is owed again', async () => {
+    const { org, actor, proposal } = await approvedWithDeposit();
+    const { payment } = await withOrg(org.orgId, (db) =>
+      recordDepositPayment(
+        db,
+        { proposalId: proposal.id, currency: 'USD', amountCents: 25000, method: 'check', sendReceipt: false },
+        actor,
+      ),
+    );
+    const draft = await withOrg(org.orgId, (db) =>
+      createInvoiceFromProposal(db, proposal.id, { currency: 'USD', time_zone: 'UTC' }, actor),
+    );
+    expect(draft.status).to.equal('draft');
+    expect(Number(draft.amount_paid_cents), 'the draft credits the deposit').to.equal(25000);
+    const agent = await loginAgent(org.email, org.password);
+    const csrf = csrfFrom((await agent.get(`/payments/${payment.id}`)).text);
+    const res = await agent.post(`/payments/${payment.id}/not-received`).type('form').send({ _csrf: csrf, reason: 'bounced' }).redirects(1);
+    expect(res.text, 'told as the deposit: the customer has not seen that invoice').to.contain(
+      '$250.00 marked as not received. The deposit is owed again.',
+    );
+    const after = await invoiceRow(draft.id);
+    expect(after.status).to.equal('draft');
+    expect(Number(after.amount_paid_cents)).to.equal(0);
+    expect(await withOrg(org.orgId, (db) => depositState(db, proposal))).to.include({ paid_cents: 0, outstanding_cents: 25000 });
   });
 
   it('two markings at once: the second waits for the first, then is refused; the balance counts the payment out once', async () => {
