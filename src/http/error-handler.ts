@@ -6,7 +6,6 @@ import { HttpError, FormError } from '../lib/errors.js';
 import { requestLogger } from '../logger.js';
 import { fieldErrors } from '../lib/forms.js';
 import { browserLanguage, isLanguage, t, translate, type Language } from '../i18n/index.js';
-import { saveSession } from './page.js';
 
 function wantsJson(req: Request): boolean {
   return req.path.startsWith('/webhooks/') || req.path.startsWith('/api/') || (!req.accepts('html') && !!req.accepts('json'));
@@ -41,23 +40,7 @@ interface BodyParserError extends Error {
   type?: string;
 }
 
-/**
- * Where a refused dashboard form came from: the path of its same-site Referer, for a signed-in user's
- * POST outside the portal; null otherwise (no Referer, another site's, the portal's forms).
- */
-function pageToReturnTo(req: Request): string | null {
-  if (req.method !== 'POST' || !req.session?.userId || req.path.startsWith('/p/')) return null;
-  const referer = req.get('referer');
-  if (!referer) return null;
-  try {
-    const from = new URL(referer);
-    return from.host === req.get('host') ? from.pathname + from.search : null;
-  } catch {
-    return null;
-  }
-}
-
-export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) => {
+export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
   let status = 500;
   let id = 'internal';
   let message = 'http:error.internal';
@@ -94,15 +77,6 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
 
   if (wantsJson(req)) {
     res.status(status).json({ error: id, message, ...(fields ? { fields } : {}) });
-    return;
-  }
-  const back = status === 409 ? pageToReturnTo(req) : null;
-  if (back) {
-    // A dashboard form refused for the state of things (already paid, already decided, changed meanwhile):
-    // nothing was written (orgPage rolled its transaction back), so the user goes back to the page the form
-    // was on, which now shows that state, with the reason on top, rather than to a page with nowhere to go.
-    req.session.flash = { type: 'error', message };
-    saveSession(req).then(() => res.redirect(303, back), next);
     return;
   }
   const stack = !config.isProduction && status >= 500 && err instanceof Error ? err.stack : undefined;
