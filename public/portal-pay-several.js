@@ -19,7 +19,7 @@
     let total = 0;
     for (const box of boxes()) if (box.checked) total += Number(box.dataset.amountCents) || 0;
     if (button) {
-      button.textContent = total > 0 ? payLabel.replace('%s', money(total)) : noneLabel;
+      button.textContent = total > 0 ? payLabel.replace('%s', () => money(total)) : noneLabel;
       button.disabled = total === 0;
     }
     // A suggested tip is that percentage of what is paid, rounded to the cent (src/payments/tips.ts).
