@@ -6,6 +6,7 @@ import { HttpError, FormError } from '../lib/errors.js';
 import { requestLogger } from '../logger.js';
 import { fieldErrors } from '../lib/forms.js';
 import { browserLanguage, isLanguage, t, translate, type Language } from '../i18n/index.js';
+import { pagePath, saveSession } from './page.js';
 
 function wantsJson(req: Request): boolean {
   return req.path.startsWith('/webhooks/') || req.path.startsWith('/api/') || (!req.accepts('html') && !!req.accepts('json'));
@@ -38,6 +39,15 @@ export const notFoundHandler: RequestHandler = (req, res) => {
 interface BodyParserError extends Error {
   status?: number;
   type?: string;
+}
+
+/**
+ * Where a refused dashboard form goes back to: the page it was on (its `_back` field), for a signed-in
+ * user's POST whose orgPage transaction was rolled back; null otherwise (the error page, as for any other).
+ */
+function pageToReturnTo(req: Request, res: Response): string | null {
+  if (req.method !== 'POST' || res.locals.rolledBack !== true || !req.session?.userId) return null;
+  return pagePath((req.body as { _back?: unknown } | undefined)?._back);
 }
 
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
@@ -80,14 +90,28 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     return;
   }
   const stack = !config.isProduction && status >= 500 && err instanceof Error ? err.stack : undefined;
-  res.status(status).render(status === 404 ? 'errors/404' : status >= 500 ? 'errors/500' : 'errors/error', {
-    layout: layoutFor(req),
-    title: t(
-      lang,
-      status === 404 ? 'http:title.pageNotFound' : status >= 500 ? 'http:title.somethingWentWrong' : 'http:title.requestRefused',
-    ),
-    status,
-    message,
-    stack,
-  });
+  const errorPage = () =>
+    res.status(status).render(status === 404 ? 'errors/404' : status >= 500 ? 'errors/500' : 'errors/error', {
+      layout: layoutFor(req),
+      title: t(
+        lang,
+        status === 404 ? 'http:title.pageNotFound' : status >= 500 ? 'http:title.somethingWentWrong' : 'http:title.requestRefused',
+      ),
+      status,
+      message,
+      stack,
+    });
+  const back = status === 409 ? pageToReturnTo(req, res) : null;
+  if (!back) return errorPage();
+  // Refused for the state of things (already paid, already decided, changed meanwhile) with nothing kept:
+  // back to the page the form was on, which now shows that state, with the reason on top, rather than to a
+  // page whose only way on is the start page. If the session can't be saved, the error page after all.
+  req.session.flash = { type: 'error', message };
+  saveSession(req).then(
+    () => res.redirect(303, back),
+    () => {
+      delete req.session.flash;
+      errorPage();
+    },
+  );
 };

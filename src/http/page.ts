@@ -69,9 +69,20 @@ export function setNavCounter(counter: NavCounter | null): void {
   navCounter = counter;
 }
 
+/**
+ * A dashboard page's own path as its forms send it back (`_back`, see views/partials/csrf.hbs): a path on
+ * this site only, never '//host' or '/\\host' (which a browser reads as another site); null otherwise.
+ */
+export function pagePath(value: unknown): string | null {
+  return typeof value === 'string' && value.length <= 2000 && /^\/(?![/\\])[^\s\\]*$/.test(value) ? value : null;
+}
+
 /** Wraps an admin handler: requires a login, scopes every query to the user's org. */
 export function orgPage(handler: PageHandler, options: PageOptions = {}): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
+    // The page its forms come back from: this one for a GET, and for a form shown again (a 422) the one it
+    // was first on, which the form names.
+    res.locals.pagePath = pagePath(req.method === 'GET' ? req.originalUrl : (req.body as { _back?: unknown } | undefined)?._back);
     const { userId, orgId } = req.session;
     if (!userId || !orgId) {
       // i18n-exempt: a path
@@ -119,6 +130,8 @@ export function orgPage(handler: PageHandler, options: PageOptions = {}): Reques
       if (err instanceof Rollback) result = err.result;
       else {
         if (ctxOrg) rememberLanguage(req, res, languageOf(ctxOrg.locale));
+        // Nothing this request wrote was kept: the error handler may send the user back to the form's page.
+        res.locals.rolledBack = true;
         return next(err);
       }
     }
