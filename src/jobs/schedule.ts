@@ -26,7 +26,6 @@ interface ScheduleDay {
 }
 
 export interface WeekSchedule {
-  start: string;
   /** The weeks before and after, as a ?week= day; null past the days one can name. */
   previous: string | null;
   next: string | null;
@@ -113,7 +112,6 @@ export async function weekSchedule(
     });
   }
   return {
-    start,
     // No way out of the days a ?week= can name (isoDate: 2000 to 2100).
     previous: within(addDays(start, -7)),
     next: within(end),

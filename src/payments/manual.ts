@@ -18,7 +18,7 @@ import { depositState } from '../proposals/deposit.js';
 import { getProposal } from '../proposals/queries.js';
 import { invoiceTakingDeposit } from './stripe/record-deposits.js';
 import { retireOpenCheckoutSessions } from './stripe/sessions.js';
-import { getPayment, refundedSoFar } from './queries.js';
+import { getPayment, notReceivedRefusal, refundedSoFar } from './queries.js';
 import type { ManualMethod } from './schema.js';
 
 interface ReceivedInput {
@@ -259,12 +259,8 @@ export async function markNotReceived(
   actor: Actor,
 ): Promise<{ payment: PaymentRow; invoice: InvoiceRow | null }> {
   const { payment: original, invoice } = await lockPaymentHolder(db, paymentId);
-  if (original.kind !== 'payment') throw conflict('settings:pay.notReceivedRefund');
-  if (original.source === 'stripe') throw conflict('settings:pay.notReceivedOnline');
-  if (original.status === 'failed') throw conflict('settings:pay.notReceivedAlready');
-  if (original.status !== 'succeeded') throw conflict(msg('settings:pay.notReceivedStatus', { status: original.status }));
-  if (invoice?.status === 'void') throw conflict('settings:pay.notReceivedVoid');
-  if ((await refundedSoFar(db, original.id)) > 0) throw conflict('settings:pay.notReceivedRefunded');
+  const refusal = notReceivedRefusal(original, invoice, await refundedSoFar(db, original.id));
+  if (refusal) throw conflict(refusal);
   const [payment] = await db('payments')
     .where({ id: original.id, status: 'succeeded' })
     .update({

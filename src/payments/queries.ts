@@ -6,7 +6,7 @@ import { followupStatus } from '../db/sql/followups.js';
 import type { Db } from '../db/tenancy.js';
 import { balanceOf, isPayable } from '../lib/balance.js';
 import { todayIn } from '../lib/dates.js';
-import { DEFAULT_LANGUAGE, languageOf, t, type Language } from '../i18n/index.js';
+import { DEFAULT_LANGUAGE, languageOf, msg, t, type Language } from '../i18n/index.js';
 import { notFound } from '../lib/errors.js';
 import { idOrNotFound } from '../lib/ids.js';
 import { taxRateText } from '../lib/line-items.js';
@@ -101,6 +101,25 @@ async function autopayAttemptsOf(db: Db, invoiceId: string) {
   }));
 }
 
+/**
+ * Why a payment can't be marked as not received (a message), or null when it can: only money recorded by
+ * hand, succeeded, never given back in part, on no void invoice. markNotReceived refuses with it; the
+ * payment page offers the form only when it is null.
+ */
+export function notReceivedRefusal(
+  payment: Pick<PaymentRow, 'kind' | 'source' | 'status'>,
+  invoice: { status: string } | null,
+  refundedCents: number,
+): string | null {
+  if (payment.kind !== 'payment') return 'settings:pay.notReceivedRefund';
+  if (payment.source === 'stripe') return 'settings:pay.notReceivedOnline';
+  if (payment.status === 'failed') return 'settings:pay.notReceivedAlready';
+  if (payment.status !== 'succeeded') return msg('settings:pay.notReceivedStatus', { status: payment.status });
+  if (invoice?.status === 'void') return 'settings:pay.notReceivedVoid';
+  if (refundedCents > 0) return 'settings:pay.notReceivedRefunded';
+  return null;
+}
+
 /** A payment with its refunds (or a refund with its payment), and how much can still be refunded here. */
 export async function paymentPage(db: Db, id: string, lang: Language = DEFAULT_LANGUAGE) {
   const payment = await getPayment(db, id);
@@ -117,13 +136,8 @@ export async function paymentPage(db: Db, id: string, lang: Language = DEFAULT_L
       ? Number(payment.amount_cents) - refunded
       : 0;
   const original = payment.refund_of ? await getPayment(db, payment.refund_of) : null;
-  // Money recorded by hand and never given back can be marked as not received (markNotReceived says why not otherwise).
-  const notReceivable =
-    payment.kind === 'payment' &&
-    payment.status === 'succeeded' &&
-    payment.source === 'manual' &&
-    refunded === 0 &&
-    invoice?.status !== 'void';
+  // The form shows only where markNotReceived would take it: the same rule decides both.
+  const notReceivable = notReceivedRefusal(payment, invoice, refunded) === null;
   const failedBy = payment.failed_by
     ? await db('users').where({ id: payment.failed_by }).first<{ name: string } | undefined>('name')
     : undefined;

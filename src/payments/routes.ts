@@ -5,6 +5,7 @@ import { Router } from 'express';
 import { config } from '../config.js';
 import { formFailure, orgPage } from '../http/page.js';
 import { msg, t, type Language } from '../i18n/index.js';
+import { balanceOf } from '../lib/balance.js';
 import { todayIn, zonedToInstant } from '../lib/dates.js';
 import { FormError } from '../lib/errors.js';
 import { formValues, parseForm } from '../lib/forms.js';
@@ -172,7 +173,7 @@ adminRouter.post(
             ? msg('settings:pay.notReceivedInvoice', {
                 amount,
                 number: invoice.number,
-                owed: formatMoney(Number(invoice.total_cents) - Number(invoice.amount_paid_cents), invoice.currency, org.locale),
+                owed: formatMoney(balanceOf(invoice), invoice.currency, org.locale),
               })
             : msg('settings:pay.notReceivedDeposit', { amount }),
       };
