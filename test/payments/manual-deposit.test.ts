@@ -3,54 +3,18 @@
 // the proposal as a Stripe deposit does, the invoice made later credits it, a
 // refund by hand follows it, and everything it refuses leaves nothing behind.
 import { expect } from 'chai';
-import type { Actor } from '../../src/db/audit.js';
 import { getDb } from '../../src/db/knex.js';
-import type { ProposalRow } from '../../src/db/rows.js';
 import { withOrg, type Db } from '../../src/db/tenancy.js';
 import { translate } from '../../src/i18n/index.js';
 import { createInvoiceFromProposal, issueInvoice } from '../../src/invoices/commands.js';
-import { approveProposal } from '../../src/jobs/approve-proposal.js';
 import { addDays, todayIn } from '../../src/lib/dates.js';
 import { HttpError } from '../../src/lib/errors.js';
-import { parseForm } from '../../src/lib/forms.js';
 import { recordDepositPayment, recordPayment, recordRefund } from '../../src/payments/manual.js';
-import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
-import { proposalFormSchema } from '../../src/proposals/schema.js';
-import { createTestLead, createTestOrg, type TestOrg } from '../support/factories.js';
 import supertest from 'supertest';
 import { csrfFrom, loginAgent, testApp, type Agent } from '../support/http.js';
 import { linkFor } from '../portal/support.js';
+import { approvedWithDeposit } from './deposit-fixtures.js';
 import { holdOpen, waitsOn } from '../support/locks.js';
-
-interface Setup {
-  org: TestOrg;
-  actor: Actor;
-  proposal: ProposalRow;
-}
-
-/** A proposal of $1,000.00 asking `deposit` (25 % unless told), approved by staff: its job exists, no invoice yet. */
-async function approvedWithDeposit(
-  deposit: Record<string, string> = { deposit_kind: 'percent', deposit_percent: '25' },
-  business: { locale: string; currency: string } = { locale: 'en-US', currency: 'USD' },
-): Promise<Setup> {
-  const org = await createTestOrg({ plan: 'starter' });
-  await getDb()('organizations').where({ id: org.orgId }).update(business);
-  const lead = await createTestLead(org.orgId, { first_name: 'Dana', last_name: 'Reyes' });
-  const actor: Actor = { type: 'user', userId: org.userId, label: org.email };
-  const proposal = await withOrg(org.orgId, async (db) => {
-    const input = parseForm(proposalFormSchema(business.currency), {
-      lead_id: lead.id,
-      title: 'New deck',
-      tax_rate: '0',
-      items: [{ service: 'Deck', quantity: '1', unit_price: '1000' }],
-      ...deposit,
-    });
-    const created = await createProposal(db, input, actor, business.currency);
-    await markProposalSent(db, created.id, actor);
-    return (await approveProposal(db, created.id, { source: 'staff', approverName: 'Dana Reyes' }, actor)).proposal;
-  });
-  return { org, actor, proposal };
-}
 
 const depositRows = (orgId: string, proposalId: string) =>
   getDb()('payments')

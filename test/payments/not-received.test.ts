@@ -11,14 +11,11 @@ import type { PaymentRow } from '../../src/db/rows.js';
 import { withOrg } from '../../src/db/tenancy.js';
 import { translate } from '../../src/i18n/index.js';
 import { createInvoice, createInvoiceFromProposal, issueInvoice } from '../../src/invoices/commands.js';
-import { approveProposal } from '../../src/jobs/approve-proposal.js';
 import { HttpError } from '../../src/lib/errors.js';
-import { parseForm } from '../../src/lib/forms.js';
 import { markNotReceived, recordDepositPayment, recordPayment, recordRefund } from '../../src/payments/manual.js';
 import { depositState } from '../../src/proposals/deposit.js';
-import { createProposal, markProposalSent } from '../../src/proposals/commands.js';
-import { proposalFormSchema } from '../../src/proposals/schema.js';
 import { linkFor } from '../portal/support.js';
+import { approvedWithDeposit } from './deposit-fixtures.js';
 import { createTestLead, createTestOrg } from '../support/factories.js';
 import { invoiceForm } from '../support/forms.js';
 import { csrfFrom, loginAgent, testApp } from '../support/http.js';
@@ -38,27 +35,6 @@ async function paidByCheck() {
   expect(invoice.status).to.equal('paid');
   expect(receiptIds).to.have.length(1);
   return { org, lead, actor, invoice, payment, receiptId: receiptIds[0] };
-}
-
-/** A $1,000.00 proposal asking a 25 % deposit, approved by staff; no invoice yet. */
-async function approvedWithDeposit() {
-  const org = await createTestOrg({ plan: 'starter' });
-  const lead = await createTestLead(org.orgId);
-  const actor: Actor = { type: 'user', userId: org.userId, label: org.email };
-  const proposal = await withOrg(org.orgId, async (db) => {
-    const input = parseForm(proposalFormSchema('USD'), {
-      lead_id: lead.id,
-      title: 'New deck',
-      tax_rate: '0',
-      items: [{ service: 'Deck', quantity: '1', unit_price: '1000' }],
-      deposit_kind: 'percent',
-      deposit_percent: '25',
-    });
-    const created = await createProposal(db, input, actor, 'USD');
-    await markProposalSent(db, created.id, actor);
-    return (await approveProposal(db, created.id, { source: 'staff', approverName: 'Dana Reyes' }, actor)).proposal;
-  });
-  return { org, lead, actor, proposal };
 }
 
 async function refusal(p: Promise<unknown>): Promise<HttpError> {
@@ -127,12 +103,12 @@ describe('a payment marked as not received', () => {
   });
 
   it('a deposit waiting on its proposal is owed again, and the invoice made later does not credit it', async () => {
-    const { org, lead, actor, proposal } = await approvedWithDeposit();
+    const { org, actor, proposal } = await approvedWithDeposit();
     const { payment } = await withOrg(org.orgId, (db) =>
       recordDepositPayment(db, { proposalId: proposal.id, currency: 'USD', amountCents: 25000, method: 'cash', sendReceipt: false }, actor),
     );
     expect((await withOrg(org.orgId, (db) => depositState(db, proposal)))?.outstanding_cents).to.equal(0);
-    const { token } = await linkFor(org.orgId, lead.id);
+    const { token } = await linkFor(org.orgId, proposal.lead_id);
     const portalProposal = () => supertest(testApp()).get(`/p/${token}/proposals/${proposal.id}`);
     expect((await portalProposal()).text).to.contain('Deposit of $250.00 paid.');
 
