@@ -249,8 +249,9 @@ export async function recordRefund(
 /**
  * Marks a payment recorded by hand as not received after all (a bounced check, a reversed transfer, an entry
  * made by mistake): it stays on record as 'failed' with why, and stops counting as paid, so its invoice's
- * balance, or its proposal's deposit, is owed again. A receipt not yet sent is stopped. Refused for an online
- * payment (Stripe reports those), a refund, a payment not succeeded, and one with refunds recorded against it.
+ * balance, or its proposal's deposit, is owed again. A receipt not yet sent is stopped. Refused as
+ * notReceivedRefusal() says: an online payment, a refund, a payment not succeeded, one with refunds recorded
+ * against it, one on a void invoice.
  */
 export async function markNotReceived(
   db: Db,
